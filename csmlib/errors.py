@@ -1,0 +1,111 @@
+"""Errors and warnings raised by csmlib.
+
+Every error names what is wrong, where (file, column, row, value) and what to
+do about it, so that a user never has to read a traceback from pandas, numpy
+or semopy to find out what happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+__all__ = [
+    "CsmError",
+    "SpecError",
+    "DataError",
+    "EstimationError",
+    "StudyError",
+    "CsmWarning",
+    "EstimationWarning",
+    "DataWarning",
+]
+
+
+def _fmt_list(values: Iterable[Any], limit: int = 10) -> str:
+    values = list(values)
+    shown = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values[:limit])
+    if len(values) > limit:
+        shown += f", ... ({len(values) - limit} more)"
+    return shown
+
+
+class CsmError(Exception):
+    """Base class of every error csmlib raises on purpose.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, in plain language.
+    file : str, optional
+        The file at fault.
+    column : str or sequence of str, optional
+        The column(s) at fault.
+    rows : sequence of int, optional
+        The row(s) at fault, numbered as the user sees them (1 = first data row).
+    values : sequence, optional
+        The offending value(s).
+    hint : str, optional
+        What to do about it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        column: str | Sequence[str] | None = None,
+        rows: Sequence[int] | None = None,
+        values: Sequence[Any] | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = None if file is None else str(file)
+        self.column = column
+        self.rows = None if rows is None else list(rows)
+        self.values = None if values is None else list(values)
+        self.hint = hint
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = [self.message]
+        if self.file is not None:
+            parts.append(f"file: {self.file}")
+        if self.column is not None:
+            cols = [self.column] if isinstance(self.column, str) else list(self.column)
+            parts.append(("column: " if len(cols) == 1 else "columns: ") + _fmt_list(cols, 20))
+        if self.rows is not None:
+            parts.append(("row: " if len(self.rows) == 1 else "rows: ") + _fmt_list(self.rows))
+        if self.values is not None:
+            parts.append(("value: " if len(self.values) == 1 else "values: ") + _fmt_list(self.values))
+        if self.hint:
+            parts.append(f"what to do: {self.hint}")
+        return "\n  ".join(parts)
+
+
+class SpecError(CsmError):
+    """A model specification is malformed or does not fit the data."""
+
+
+class DataError(CsmError):
+    """Survey data, an instrument or a study file is unusable as given."""
+
+
+class EstimationError(CsmError):
+    """An estimator could not produce trustworthy estimates."""
+
+
+class StudyError(CsmError):
+    """A study file or a batch run is malformed or failed."""
+
+
+class CsmWarning(UserWarning):
+    """Base class of every warning csmlib issues."""
+
+
+class EstimationWarning(CsmWarning):
+    """Estimates exist but need care: Heywood cases, non-convergence, ..."""
+
+
+class DataWarning(CsmWarning):
+    """Data were loaded but something about them needs attention."""
