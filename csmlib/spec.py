@@ -103,10 +103,10 @@ class ModelSpec:
     constructs : tuple of Construct
         The measurement blocks, in order of first appearance.
     relations : tuple of Relation
-        Every relation except the measurement definitions' own membership:
-        loadings (``=~``) and composite weights (``<~``) with their labels or
-        fixed values, structural paths (``~``), covariances (``~~``) and
-        intercepts (``~1``).
+        The full lavaan-style parameter table: one relation per loading
+        (``F =~ x``) or composite weight (``F <~ x``), agreeing with the
+        constructs' indicators and carrying labels / fixed values, plus every
+        structural path (``~``), covariance (``~~``) and intercept (``~1``).
     defined : tuple of Defined
         Defined parameters (``:=``).
     source : str or None
