@@ -1,0 +1,237 @@
+"""Plain-language findings and report tables built from results.
+
+Notebooks call these to turn numbers csmlib computed into sentences a
+consultant can put in front of a client, e.g. ``"Satisfaction index 74.2
+(95% CI 72.9-75.5), up 2.1 points from the last wave, a significant
+change."``  Nothing here computes a statistic: every number comes in as an
+argument (from :mod:`csmlib.index`, :mod:`csmlib.bootstrapping`,
+:mod:`csmlib.tracking`, ...) and is only formatted and judged against
+stated thresholds.  Text that comes from data (construct labels, segment
+names) is HTML-escaped when rendered.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+import pandas as pd
+
+__all__ = [
+    "FIT_THRESHOLDS",
+    "Findings",
+    "fmt_ci",
+    "fmt_number",
+    "fmt_p",
+    "index_finding",
+    "change_phrase",
+    "fit_assessment",
+    "fit_finding",
+    "driver_findings",
+    "suppressed_finding",
+]
+
+#: Conventional cut-offs for approximate fit (Hu & Bentler 1999; SRMR for
+#: PLS as in Henseler et al. 2016).  ``(direction, threshold)``.
+FIT_THRESHOLDS: Mapping[str, tuple[str, float]] = {
+    "cfi": (">=", 0.95),
+    "tli": (">=", 0.95),
+    "rmsea": ("<=", 0.06),
+    "srmr": ("<=", 0.08),
+}
+
+
+def _finite(x: object) -> bool:
+    try:
+        return math.isfinite(float(x))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_number(x: object, digits: int = 1) -> str:
+    """Format a number with a fixed number of decimals; ``"n/a"`` for NaN/None."""
+    if not _finite(x):
+        return "n/a"
+    return f"{float(x):.{digits}f}"  # type: ignore[arg-type]
+
+
+def fmt_p(p: object) -> str:
+    """Format a p-value as reports do: ``p < 0.001`` or ``p = 0.034``."""
+    if not _finite(p):
+        return "p n/a"
+    p = float(p)  # type: ignore[arg-type]
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def fmt_ci(est: object, lower: object, upper: object, *, digits: int = 1,
+           level: float = 0.95) -> str:
+    """``"74.2 (95% CI 72.9-75.5)"``; the interval is left out when unknown."""
+    text = fmt_number(est, digits)
+    if _finite(lower) and _finite(upper):
+        text += (f" ({level * 100:g}% CI {fmt_number(lower, digits)}"
+                 f"\u2013{fmt_number(upper, digits)})")
+    return text
+
+
+def change_phrase(diff: object, pvalue: object = None, *, alpha: float = 0.05,
+                  unit: str = "points", digits: int = 1, since: str = "the last wave") -> str:
+    """Describe a change: ``"up 2.1 points from the last wave, a significant
+    change (p = 0.012)"``.
+
+    The verdict rests on the test's p-value only; without one the change is
+    reported as untested, never as significant.
+    """
+    if not _finite(diff):
+        return f"no comparison with {since} is available"
+    d = float(diff)  # type: ignore[arg-type]
+    if round(d, digits) == 0:
+        direction = f"unchanged from {since}"
+    else:
+        word = "up" if d > 0 else "down"
+        direction = f"{word} {fmt_number(abs(d), digits)} {unit} from {since}"
+    if not _finite(pvalue):
+        return f"{direction} (change not tested)"
+    p = float(pvalue)  # type: ignore[arg-type]
+    verdict = "a significant change" if p < alpha else "not a significant change"
+    return f"{direction}, {verdict} ({fmt_p(p)})"
+
+
+def index_finding(construct: str, index: object, ci_lower: object = None, ci_upper: object = None,
+                  *, diff: object = None, pvalue: object = None, alpha: float = 0.05,
+                  level: float = 0.95, since: str = "the last wave") -> str:
+    """One sentence on a 0-100 index and, if given, its change.
+
+    Parameters
+    ----------
+    construct : str
+        Name shown, e.g. ``"Satisfaction"``.
+    index, ci_lower, ci_upper : float
+        The index and its interval (e.g. from :func:`csmlib.bootstrap`).
+    diff, pvalue : float, optional
+        Change since the previous wave and the p-value of its test
+        (e.g. from :func:`csmlib.tracking.compare_indices`).
+
+    Returns
+    -------
+    str
+    """
+    text = f"{construct} index {fmt_ci(index, ci_lower, ci_upper, level=level)}"
+    if diff is not None and _finite(diff):
+        text += ", " + change_phrase(diff, pvalue, alpha=alpha, since=since)
+    return text + "."
+
+
+def fit_assessment(fit_indices: pd.Series | Mapping[str, float],
+                   thresholds: Mapping[str, tuple[str, float]] = FIT_THRESHOLDS) -> pd.DataFrame:
+    """Judge fit indices against conventional cut-offs.
+
+    Returns
+    -------
+    DataFrame
+        One row per index present (and finite) in ``fit_indices``: columns
+        ``index``, ``value``, ``rule`` (e.g. ``">= 0.95"``), ``passed`` (bool).
+    """
+    fit = pd.Series(fit_indices, dtype=float)
+    rows = []
+    for name, (direction, cut) in thresholds.items():
+        if name not in fit.index or not _finite(fit[name]):
+            continue
+        value = float(fit[name])
+        passed = value >= cut if direction == ">=" else value <= cut
+        rows.append({"index": name, "value": value, "rule": f"{direction} {cut:g}", "passed": bool(passed)})
+    return pd.DataFrame(rows, columns=["index", "value", "rule", "passed"])
+
+
+def fit_finding(fit_indices: pd.Series | Mapping[str, float],
+                thresholds: Mapping[str, tuple[str, float]] = FIT_THRESHOLDS) -> str:
+    """One sentence on model fit, naming the indices that miss their cut-off."""
+    table = fit_assessment(fit_indices, thresholds)
+    if table.empty:
+        return "No fit indices are available for this model."
+    shown = ", ".join(f"{r.index.upper()} {r.value:.3f}" for r in table.itertuples())
+    failed = [r.index.upper() for r in table.itertuples() if not r.passed]
+    if not failed:
+        return f"The model fits the data well ({shown}; all within conventional cut-offs)."
+    return (f"The model's fit is questionable: {', '.join(failed)} "
+            f"{'misses its' if len(failed) == 1 else 'miss their'} conventional cut-off ({shown}).")
+
+
+def driver_findings(ipma: pd.DataFrame, target: str, *, top: int = 3) -> list[str]:
+    """Sentences naming what to improve first, from an importance-performance table.
+
+    Parameters
+    ----------
+    ipma : DataFrame
+        Columns ``construct, importance, performance`` and optionally
+        ``rank`` (1 = improve first), as returned by :func:`csmlib.ipma`.
+    target : str
+        The target construct's name, for the wording.
+    top : int
+        How many drivers to name.
+
+    Returns
+    -------
+    list of str
+    """
+    needed = {"construct", "importance", "performance"}
+    if not needed <= set(ipma.columns):
+        from .errors import DataError
+        raise DataError("the importance-performance table lacks columns",
+                        column=", ".join(sorted(needed - set(ipma.columns))),
+                        hint="pass the frame returned by csm.ipma()")
+    table = ipma.copy()
+    if "rank" in table.columns:
+        table = table.sort_values("rank")
+    else:
+        table = table.assign(_p=table["importance"] * (100 - table["performance"])) \
+                     .sort_values("_p", ascending=False)
+    out = []
+    for r in table.head(top).itertuples():
+        out.append(f"{r.construct}: importance {r.importance:.2f} (a one-point gain in "
+                   f"{r.construct} performance moves {target} by {r.importance:.2f} points), "
+                   f"performance {r.performance:.1f} of 100.")
+    return out
+
+
+def suppressed_finding(what: str, n: int, min_base: int) -> str:
+    """The sentence shown instead of estimates for a base that is too small."""
+    return (f"{what}: {n} respondents, below the minimum base of {min_base}; "
+            "results are suppressed, not estimated.")
+
+
+@dataclass
+class Findings:
+    """An ordered list of findings that renders as a bulleted list.
+
+    In a notebook the list displays as HTML (text escaped); ``str()`` gives
+    plain text.
+    """
+
+    items: list[str] = field(default_factory=list)
+    title: str | None = None
+
+    def add(self, text: str | Iterable[str]) -> "Findings":
+        if isinstance(text, str):
+            self.items.append(text)
+        else:
+            self.items.extend(text)
+        return self
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __str__(self) -> str:
+        head = f"{self.title}\n" if self.title else ""
+        return head + "\n".join(f"- {t}" for t in self.items)
+
+    def _repr_html_(self) -> str:
+        head = f"<h3>{html.escape(self.title)}</h3>" if self.title else ""
+        body = "".join(f"<li>{html.escape(t)}</li>" for t in self.items)
+        return f"{head}<ul class='csm-findings'>{body}</ul>"
+
+
+def as_table(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> pd.DataFrame:
+    """A small display frame with the given columns, in order."""
+    return pd.DataFrame(list(rows), columns=list(columns))

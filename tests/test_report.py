@@ -1,0 +1,80 @@
+"""Plain-language findings: wording, thresholds and escaping."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from csmlib import report
+from csmlib.errors import DataError
+
+
+def test_index_sentence_with_significant_rise():
+    text = report.index_finding("Satisfaction", 74.23, 72.94, 75.51, diff=2.1, pvalue=0.012)
+    assert text == ("Satisfaction index 74.2 (95% CI 72.9\u201375.5), up 2.1 points from the "
+                    "last wave, a significant change (p = 0.012).")
+
+
+def test_change_not_significant_and_untested_are_never_called_significant():
+    assert "not a significant change" in report.change_phrase(-0.8, 0.41)
+    assert report.change_phrase(-0.8, 0.41).startswith("down 0.8 points")
+    untested = report.change_phrase(3.0, None)
+    assert "significant" not in untested and "not tested" in untested
+    assert report.change_phrase(float("nan")) == "no comparison with the last wave is available"
+    assert report.change_phrase(0.02, 0.9).startswith("unchanged")
+
+
+def test_alpha_boundary_is_strict():
+    assert "not a significant" in report.change_phrase(1.0, 0.05)
+    assert ", a significant" in report.change_phrase(1.0, 0.0499)
+
+
+def test_fmt_p_and_missing_interval():
+    assert report.fmt_p(0.0004) == "p < 0.001"
+    assert report.fmt_p(float("nan")) == "p n/a"
+    assert report.fmt_ci(70.0, None, None) == "70.0"
+    assert report.index_finding("Loyalty", 61.0) == "Loyalty index 61.0."
+
+
+def test_fit_assessment_applies_cutoffs_in_the_right_direction():
+    fit = pd.Series({"chisq": 38.1, "cfi": 0.951, "tli": 0.94, "rmsea": 0.061, "srmr": 0.03,
+                     "aic": math.nan})
+    table = report.fit_assessment(fit).set_index("index")
+    assert list(table.index) == ["cfi", "tli", "rmsea", "srmr"]
+    assert table.loc["cfi", "passed"] and table.loc["srmr", "passed"]
+    assert not table.loc["tli", "passed"] and not table.loc["rmsea", "passed"]
+    sentence = report.fit_finding(fit)
+    assert "TLI, RMSEA miss their" in sentence
+    good = report.fit_finding({"cfi": 0.99, "rmsea": 0.02, "srmr": 0.01})
+    assert good.startswith("The model fits the data well")
+    assert report.fit_finding({"srmr": math.nan}).startswith("No fit indices")
+
+
+def test_driver_findings_follow_rank_and_fail_clearly_on_wrong_frame():
+    ipma = pd.DataFrame({"construct": ["Quality", "Value", "Image"],
+                         "importance": [0.40, 0.10, 0.25],
+                         "performance": [70.0, 50.0, 60.0],
+                         "rank": [2, 3, 1]})
+    lines = report.driver_findings(ipma, "Loyalty", top=2)
+    assert lines[0].startswith("Image: importance 0.25") and lines[1].startswith("Quality")
+    # without rank: importance x (100 - performance) = 12, 5, 10
+    lines = report.driver_findings(ipma.drop(columns="rank"), "Loyalty", top=3)
+    assert [l.split(":")[0] for l in lines] == ["Quality", "Image", "Value"]
+    with pytest.raises(DataError, match="performance"):
+        report.driver_findings(ipma.drop(columns="performance"), "Loyalty")
+
+
+def test_findings_render_escaped():
+    f = report.Findings(title="Key <findings>").add("Segment <script>alert(1)</script> & co")
+    f.add(["second"])
+    html = f._repr_html_()
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&amp; co" in html
+    assert str(f).splitlines() == ["Key <findings>", "- Segment <script>alert(1)</script> & co",
+                                   "- second"]
+    assert len(f) == 2
+
+
+def test_suppressed_finding():
+    assert report.suppressed_finding("South, 2026Q1", 12, 30) == (
+        "South, 2026Q1: 12 respondents, below the minimum base of 30; results are suppressed, "
+        "not estimated.")
