@@ -73,7 +73,13 @@ class Relation:
     start : float or None
         Starting value (``start(0.5)*x``), or None.
     line : int or None
-        Line of the lavaan source this came from (1-based), for error messages.
+        Line of the lavaan source this came from (1-based), for error
+        messages.  Not compared: two relations that differ only in their
+        source line are equal.
+    free : bool
+        True when the syntax frees the parameter explicitly (``NA*x``), e.g.
+        a first loading that CB-SEM would otherwise fix to 1 as the scale
+        marker.
     """
 
     lhs: str
@@ -82,7 +88,8 @@ class Relation:
     label: str | None = None
     fixed: float | None = None
     start: float | None = None
-    line: int | None = None
+    line: int | None = field(default=None, compare=False)
+    free: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,7 @@ class Defined:
 
     name: str
     expression: str
-    line: int | None = None
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,7 @@ class ModelSpec:
     defined : tuple of Defined
         Defined parameters (``:=``).
     source : str or None
-        The lavaan text this was parsed from, if any.
+        The lavaan text this was parsed from, if any (not compared).
     name : str or None
         A short name for reports (``"ACSI"``).
     """
@@ -118,7 +125,7 @@ class ModelSpec:
     constructs: tuple[Construct, ...]
     relations: tuple[Relation, ...] = ()
     defined: tuple[Defined, ...] = ()
-    source: str | None = None
+    source: str | None = field(default=None, compare=False)
     name: str | None = field(default=None, compare=False)
 
     # -- views ---------------------------------------------------------------
