@@ -48,6 +48,7 @@ _LAZY: dict[str, str] = {
     "satisfaction_index": "index",
     "ipma": "index",
     "reliability": "measurement",
+    "reliability_assessment": "measurement",
     "htmt": "measurement",
     "fornell_larcker": "measurement",
     "cross_loadings": "measurement",
@@ -60,11 +61,15 @@ _LAZY: dict[str, str] = {
     "multi_items": "builders",
     "relationships": "builders",
     "paths": "builders",
+    "specify": "builders",
+    "satisfaction_indices": "index",
+    "noninvariant_items": "invariance",
 }
 # submodules reachable as attributes: csm.models.acsi(), csm.datasets.load(...)
 _SUBMODULES = {
     "models", "datasets", "simulate", "plots", "report", "metrics", "servqual",
-    "tracking", "study", "batch", "measurement", "index", "invariance",
+    "tracking", "study", "batch", "measurement", "index", "invariance", "quality", "notebook",
+    "record",
 }
 
 __all__ = sorted(

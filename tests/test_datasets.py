@@ -12,7 +12,8 @@ import csmlib as csm
 from csmlib import DataError
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-SHARED = Path("/work/shared/datasets")
+# the shared reference set sits beside a clone of the project (../shared)
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 # rows x columns as stated in data/PROVENANCE.md
 SHAPES = {

@@ -1,6 +1,6 @@
 """Model specifications: lavaan syntax, seminr-style builders, the model library.
 
-Structure references: data/references/spec/ (SmartPLS ECSI, lavaan political
+Structure references: data/references/ (SmartPLS ECSI, lavaan political
 democracy, plspm satisfaction); see its README.
 """
 
@@ -21,7 +21,7 @@ from csmlib.builders import (
 from csmlib.lavaan import parse_lavaan, render_lavaan, shared_indicators
 from csmlib.spec import Construct, Defined, ModelSpec, Relation
 
-REF = Path(__file__).resolve().parents[1] / "data" / "references" / "spec"
+REF = Path(__file__).resolve().parents[1] / "data" / "references"
 
 
 def rel(spec, lhs, op, rhs):
