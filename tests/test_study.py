@@ -1,0 +1,162 @@
+"""Study files: validation with clear errors naming the key path, and segment bases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from csmlib.errors import StudyError
+from csmlib.study import Study, load_study, segment_mask
+
+SMOKE = Path(__file__).resolve().parent.parent / "notebooks" / "_smoke.ipynb"
+
+W1 = "id,region,x,y\n1,North,1,a\n2,North,2,b\n3,South,3,a\n4,South,5,b\n5,North,4,a\n6,,9,a\n"
+W2 = "id,region,x,y\n1,North,2,a\n2,East,2,b\n3,South,7,a\n"
+
+
+def _write(tmp_path: Path, **overrides) -> Path:
+    (tmp_path / "w1.csv").write_text(W1)
+    (tmp_path / "w2.csv").write_text(W2)
+    (tmp_path / "instrument.yml").write_text("name: smoke\n")
+    doc = {
+        "name": "smoke",
+        "instrument": "instrument.yml",
+        "model": "S =~ x",
+        "waves": [{"name": "w1", "data": "w1.csv"}, {"name": "w2", "data": "w2.csv"}],
+        "segments": {"column": "region"},
+        "notebooks": [str(SMOKE)],
+        "parameters": {"seed": 3, "n_boot": 10},
+        "min_base": 2,
+        "output": str(tmp_path / "runs"),
+    }
+    for k, v in overrides.items():
+        if v is None:
+            doc.pop(k, None)
+        else:
+            doc[k] = v
+    path = tmp_path / "study.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def test_valid_study_resolves_paths(tmp_path):
+    study = load_study(_write(tmp_path))
+    assert isinstance(study, Study)
+    assert study.name == "smoke"
+    assert study.instrument == (tmp_path / "instrument.yml").resolve()
+    assert [w.name for w in study.waves] == ["w1", "w2"]
+    assert study.waves[1].data == (tmp_path / "w2.csv").resolve()
+    assert study.notebooks[0].name == "_smoke" and study.notebooks[0].path == SMOKE
+    assert study.parameters == {"seed": 3, "n_boot": 10}
+    assert study.seed == 3
+    assert study.min_base == 2
+    assert study.run_dir == (tmp_path / "runs" / "smoke").resolve()
+    assert study.model == "S =~ x"
+    assert study.report == "study_report" and study.timeout == 1800
+
+
+def test_segment_bases_count_rows_by_hand(tmp_path):
+    bases = load_study(_write(tmp_path)).segment_bases()
+    got = {(r.wave, r.segment): r.n for r in bases.itertuples()}
+    # counted by hand from W1 / W2 above (the row with an empty region is in "all" only)
+    assert got == {
+        ("w1", "all"): 6, ("w1", "North"): 3, ("w1", "South"): 2,
+        ("w2", "all"): 3, ("w2", "East"): 1, ("w2", "North"): 1, ("w2", "South"): 1,
+    }
+    assert bases["value"].tolist()[0] is None
+
+
+def test_segment_values_given(tmp_path):
+    study = load_study(_write(tmp_path, segments={"column": "region", "values": ["North", "West"]}))
+    bases = study.segment_bases()
+    assert bases[bases.wave == "w1"].set_index("segment")["n"].to_dict() == {
+        "all": 6, "North": 3, "West": 0}
+
+
+def test_segment_mask():
+    s = pd.Series(["North", None, "South", "North"])
+    assert segment_mask(s, "North").tolist() == [True, False, False, True]
+    assert segment_mask(s, "all").tolist() == [True] * 4
+    assert segment_mask(pd.Series([1.0, 2.0, 1.0]), "1").tolist() == [True, False, True]
+
+
+@pytest.mark.parametrize(
+    "overrides, fragments",
+    [
+        ({"wave": [{"name": "w1", "data": "w1.csv"}]}, ["wave", "unknown key", "'waves'"]),
+        ({"waves": [{"name": "w1", "dat": "w1.csv"}]},
+         ["waves[0].dat", "unknown key", "'data'", "waves[0].data", "missing"]),
+        ({"instrument": None}, ["instrument", "required key is missing"]),
+        ({"min_base": -1}, ["min_base", "greater than or equal to 0"]),
+        ({"waves": []}, ["waves", "at least 1"]),
+        ({"segments": {"column": "region", "valeus": ["a"]}}, ["segments.valeus", "'values'"]),
+        ({"waves": [{"name": "w/1", "data": "w1.csv"}]}, ["waves[0].name", "folder name"]),
+        ({"parameters": "n_boot=10"}, ["parameters", "dictionary"]),
+    ],
+)
+def test_schema_errors_name_the_key_path(tmp_path, overrides, fragments):
+    path = _write(tmp_path, **overrides)
+    with pytest.raises(StudyError) as err:
+        load_study(path)
+    text = str(err.value)
+    assert str(path.resolve()) in text
+    for frag in fragments:
+        assert frag in text, (frag, text)
+
+
+@pytest.mark.parametrize(
+    "overrides, fragments",
+    [
+        ({"waves": [{"name": "w1", "data": "w1.csv"}, {"name": "w2", "data": "nope.csv"}]},
+         ["waves[1].data", "data file not found", "nope.csv", "relative to the study file"]),
+        ({"instrument": "missing.yml"}, ["instrument", "not found"]),
+        ({"waves": [{"name": "w1", "data": "w1.csv"}, {"name": "w1", "data": "w2.csv"}]},
+         ["wave names are repeated", "'w1'"]),
+        ({"notebooks": ["no_such_notebook"]}, ["notebooks[0]", "no notebook named"]),
+        ({"parameters": {"data_path": "x.csv"}}, ["parameters.data_path", "set by csm run"]),
+        ({"model": "acsii"}, ["model", "'acsi'"]),
+        ({"model": "not a model!"}, ["model", "lavaan"]),
+        ({"model": "m.lavaan"}, ["model", "not found"]),
+    ],
+)
+def test_semantic_errors(tmp_path, overrides, fragments):
+    path = _write(tmp_path, **overrides)
+    with pytest.raises(StudyError) as err:
+        load_study(path)
+    text = str(err.value)
+    for frag in fragments:
+        assert frag in text, (frag, text)
+
+
+def test_lavaan_file_and_model_name(tmp_path):
+    (tmp_path / "m.lavaan").write_text("S =~ x + y\n")
+    assert load_study(_write(tmp_path, model="m.lavaan")).model == "S =~ x + y\n"
+    assert load_study(_write(tmp_path, model="acsi")).model == "acsi"
+
+
+def test_bad_yaml_names_line(tmp_path):
+    path = tmp_path / "study.yml"
+    path.write_text("name: x\nwaves: [\n  - a: b\n")
+    with pytest.raises(StudyError) as err:
+        load_study(path)
+    assert "not valid YAML" in str(err.value) and "row" in str(err.value)
+
+
+def test_not_a_mapping_and_missing_file(tmp_path):
+    path = tmp_path / "study.yml"
+    path.write_text("- just\n- a list\n")
+    with pytest.raises(StudyError, match="YAML mapping"):
+        load_study(path)
+    with pytest.raises(StudyError, match="study file not found"):
+        load_study(tmp_path / "absent.yml")
+
+
+def test_missing_segment_column(tmp_path):
+    study = load_study(_write(tmp_path, segments={"column": "regoin"}))
+    with pytest.raises(StudyError) as err:
+        study.segment_bases()
+    assert "regoin" in str(err.value) and "'region'" in str(err.value)
+    assert "w1.csv" in str(err.value)
