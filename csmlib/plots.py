@@ -109,12 +109,14 @@ def path_diagram(results, *, labels: Mapping[str, str] | None = None,
     Parameters
     ----------
     results : Results or BootstrapResults
-        Anything with ``.spec``, ``.paths`` (lhs, rhs, est[, pvalue]) and ``.r2``.
+        A fit (``.spec``, ``.paths``, ``.r2``), or bootstrap results of one
+        (their ``.paths`` carry p-values, shown as stars).
     labels : mapping, optional
         Display label per construct (any script).
     """
     use_cjk_font()
-    spec = results.spec
+    fit = getattr(results, "results", results)   # BootstrapResults wrap the fit
+    spec = fit.spec
     names = list(spec.construct_names)
     paths = results.paths
     _need(paths, ["lhs", "rhs", "est"], "a path diagram")
@@ -135,7 +137,7 @@ def path_diagram(results, *, labels: Mapping[str, str] | None = None,
         offset = (height - len(members)) / 2
         for i, n in enumerate(members):
             pos[n] = (lay, height - 1 - (offset + i))
-    r2 = results.r2
+    r2 = fit.r2
     w, h = 0.62, 0.36
     for n, (x, y) in pos.items():
         ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.03",

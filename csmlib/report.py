@@ -235,3 +235,65 @@ class Findings:
 def as_table(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> pd.DataFrame:
     """A small display frame with the given columns, in order."""
     return pd.DataFrame(list(rows), columns=list(columns))
+
+
+class WaveResults:
+    """The recorded results of one wave's runs, as the study report reads them.
+
+    Parameters
+    ----------
+    wave_results : mapping
+        ``{"<segment>/<notebook>": results file}``, the ``wave_results``
+        parameter :mod:`csmlib.batch` gives the report notebook.  Files that
+        do not exist (suppressed or failed runs) are skipped.
+    """
+
+    def __init__(self, wave_results: Mapping[str, str]):
+        from pathlib import Path
+
+        from .record import read_results
+
+        self._results: dict[tuple[str, str], dict] = {}
+        for key, path in wave_results.items():
+            segment, _, notebook = str(key).rpartition("/")
+            if Path(path).exists():
+                self._results[(segment, notebook)] = read_results(path)
+
+    def segments(self, notebook: str) -> list[str]:
+        """Segments (other than ``all``) with results from ``notebook``."""
+        return [s for (s, nb) in self._results if nb == notebook and s != "all"]
+
+    def has(self, notebook: str, segment: str = "all") -> bool:
+        return (segment, notebook) in self._results
+
+    def value(self, notebook: str, key: str, segment: str = "all", default: object = math.nan):
+        """A recorded scalar, or ``default``."""
+        return self._results.get((segment, notebook), {}).get("values", {}).get(key, default)
+
+    def frame(self, notebook: str, key: str, segment: str = "all") -> pd.DataFrame | None:
+        """A recorded table, or None."""
+        fr = self._results.get((segment, notebook), {}).get("frames", {}).get(key)
+        return None if fr is None else pd.DataFrame(fr["data"], columns=fr["columns"])
+
+
+def reliability_finding(reliability: pd.DataFrame) -> str:
+    """One sentence on reliability and convergent validity.
+
+    Parameters
+    ----------
+    reliability : DataFrame
+        From :func:`csmlib.measurement.reliability_assessment` with a
+        ``construct`` column and boolean ``*_ok`` / ``passed`` columns.
+    """
+    flags = [c for c in reliability.columns if c.endswith("_ok")]
+    if not flags:
+        return "Reliability was not assessed."
+    bad = []
+    for r in reliability.itertuples(index=False):
+        failed = [f[:-3] for f in flags
+                  if getattr(r, f) is not None and not pd.isna(getattr(r, f)) and not bool(getattr(r, f))]
+        if failed:
+            bad.append(f"{r.construct} ({', '.join(failed)})")
+    if not bad:
+        return "Every construct is measured reliably (alpha, rho_A, rho_C and AVE meet their thresholds)."
+    return "Reliability below the usual thresholds for " + "; ".join(bad) + "."

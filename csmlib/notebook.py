@@ -1,0 +1,124 @@
+"""What every report notebook does first: open its run.
+
+A notebook run by ``csm run`` receives the parameters documented in
+:mod:`csmlib.batch` (``data_path``, ``instrument_path``, ``segment``,
+``segment_column``, ``model``, ``results_path``, ``previous_results_path``,
+``min_base``, ...).  :func:`open_run` turns them into the objects the
+notebook works with -- the instrument, the survey restricted to the segment,
+the model specification, the previous wave's recorded results -- and points
+:mod:`csmlib.record` at the results file, so the notebooks themselves hold
+only parameters, calls, plots and prose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import DataError
+
+__all__ = ["Run", "open_run"]
+
+
+@dataclass(frozen=True)
+class Run:
+    """The context of one notebook run.
+
+    Attributes
+    ----------
+    instrument : Instrument
+    survey : Survey
+        The wave's survey, restricted to the segment (all respondents for
+        segment ``"all"``).
+    spec : ModelSpec or None
+        The study's model (None when no model was given).
+    wave, segment : str
+    n : int
+        Respondents in the segment.
+    min_base : int
+    suppressed : bool
+        ``n < min_base``: the notebook reports the base and estimates nothing.
+    previous : dict
+        The previous wave's recorded results (``{}`` for the first wave).
+    title : str
+        ``"<study> - <wave> - <segment>"``.
+    """
+
+    instrument: Any
+    survey: Any
+    spec: Any
+    wave: str
+    segment: str
+    n: int
+    min_base: int
+    suppressed: bool
+    previous: dict = field(default_factory=dict)
+    title: str = ""
+
+    def previous_value(self, key: str, default: float = float("nan")) -> Any:
+        """A scalar recorded by the same notebook for the previous wave."""
+        return self.previous.get("values", {}).get(key, default)
+
+    def previous_frame(self, key: str) -> pd.DataFrame | None:
+        """A table recorded by the same notebook for the previous wave, or None."""
+        frames = self.previous.get("frames", {})
+        if key not in frames:
+            return None
+        return pd.DataFrame(frames[key]["data"], columns=frames[key]["columns"])
+
+
+def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: str = "all",
+             segment_column: str = "", results_path: str = "", previous_results_path: str = "",
+             min_base: int = 30, study: str = "", wave: str = "", **_ignored: Any) -> Run:
+    """Load a notebook run's inputs from its papermill parameters.
+
+    Parameters
+    ----------
+    data_path, instrument_path : str
+        Survey file and its instrument YAML.
+    model : str
+        A ``csm.models`` name or lavaan text ("" for none).
+    segment, segment_column : str
+        ``"all"`` or a segment label, and the column holding segments.
+    results_path : str
+        Where :func:`csmlib.record.record` writes ("" keeps results in memory).
+    previous_results_path : str
+        The previous wave's results file ("" for none).
+    min_base : int
+        Bases below this are suppressed.
+    study, wave : str
+        For the title.
+
+    Returns
+    -------
+    Run
+    """
+    from .instrument import Instrument
+    from .record import read_results, set_results_path
+    from .study import resolve_model, segment_mask
+    from .survey import read_survey
+
+    set_results_path(results_path or None)
+    instrument = Instrument.from_yaml(instrument_path)
+    survey = read_survey(data_path, instrument)
+    if segment != "all":
+        if not segment_column:
+            raise DataError(f"segment {segment!r} given without a segment column",
+                            hint="set segment_column, or segment='all'")
+        if segment_column not in survey.data.columns:
+            raise DataError("the segment column is not in the survey", file=str(data_path),
+                            column=segment_column,
+                            hint="declare it in the instrument's segment_columns")
+        survey = survey.subset(segment_mask(survey.data[segment_column], segment),
+                               note=f"segment {segment_column} = {segment}")
+    spec = resolve_model(model) if model else None
+    previous: dict = {}
+    if previous_results_path and Path(previous_results_path).exists():
+        previous = read_results(previous_results_path)
+    title = " \u2013 ".join(str(x) for x in (study or instrument.name, wave, segment) if x)
+    return Run(instrument=instrument, survey=survey, spec=spec, wave=wave, segment=segment,
+               n=int(survey.n), min_base=int(min_base), suppressed=int(survey.n) < int(min_base),
+               previous=previous, title=title)

@@ -1,0 +1,110 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: csm
+#     language: python
+#     name: csm
+# ---
+
+# %% [markdown]
+# # Complaints and loyalty
+# How many customers complained, how likely customers are to recommend us
+# (NPS), the satisfied share (top-2 box), and how loyalty differs between
+# those who complained and those who did not -- each with its interval.
+
+# %%
+# %matplotlib inline
+import pandas as pd
+from IPython.display import Markdown, display
+
+import csmlib as csm
+from csmlib import report
+from csmlib.index import ipma_scores
+from csmlib.notebook import open_run
+from csmlib.record import record, record_frame
+
+# %% tags=["parameters"]
+# Parameters (csm run injects these; the defaults run the bundled demo study's first wave)
+study: str = "demo-acsi"  # study name, shown in titles
+wave: str = "2026Q1"  # wave label
+previous_wave: str = ""  # label of the previous wave ("" for the first)
+segment: str = "all"  # "all" or a segment label
+segment_column: str = ""  # column holding the segments ("" for none)
+segment_value = None  # the segment's value in the data (None for "all")
+data_path: str = "../data/demo/wave1.csv"  # survey file of this wave
+instrument_path: str = "../data/demo/instrument.yml"  # instrument (codebook) YAML
+model: str = "acsi"  # a csm.models name or lavaan model text
+results_path: str = ""  # where recorded results go ("" keeps them in memory)
+previous_results_path: str = ""  # the previous wave's recorded results ("" for none)
+min_base: int = 30  # bases below this are suppressed, not estimated
+seed: int = 20260101  # bootstrap seed
+n_boot: int = 2000  # bootstrap resamples
+scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
+recommend_item: str = "recommend"  # 0-10 likelihood to recommend ("" to skip NPS)
+complained_item: str = "complained"  # 0/1 complained in the period ("" to skip)
+csat_item: str = "CUSA1"  # satisfaction item for the top-2 box ("" to skip)
+loyalty_construct: str = "Loyalty"  # construct compared between complainers and the rest
+
+# %%
+run = open_run(data_path, instrument_path, model=model, segment=segment,
+               segment_column=segment_column, results_path=results_path,
+               previous_results_path=previous_results_path, min_base=min_base,
+               study=study, wave=wave)
+display(Markdown(f"## {run.title}\n\n**{run.n} respondents**."))
+record("n", run.n)
+if run.suppressed:
+    display(Markdown(report.suppressed_finding(run.title, run.n, run.min_base)))
+data = run.survey.data
+limits = run.survey.scale_limits
+findings = report.Findings(title="Key figures")
+
+# %%
+if not run.suppressed and recommend_item:
+    n_p_s = csm.metrics.nps(data[recommend_item], scale=tuple(limits.loc[recommend_item]))
+    record_frame("nps", n_p_s)
+    row = n_p_s.iloc[0]
+    record("nps", row["nps"])
+    findings.add(f"Net Promoter Score {report.fmt_ci(row['nps'], row['ci_lower'], row['ci_upper'])}.")
+    display(n_p_s.round(3))
+
+# %%
+if not run.suppressed and csat_item:
+    tb = csm.metrics.top_box(data[csat_item], scale=tuple(limits.loc[csat_item]), boxes=2,
+                             name=csat_item)
+    record_frame("top_box", tb)
+    row = tb.iloc[0]
+    record("top2_box", row["top_box"])
+    findings.add(f"Top-2 box on {csat_item}: "
+                 f"{report.fmt_ci(100 * row['top_box'], 100 * row['ci_lower'], 100 * row['ci_upper'])}%.")
+    display(tb.round(3))
+
+# %%
+if not run.suppressed and complained_item:
+    cr = csm.metrics.complaint_rate(data[complained_item], name=complained_item)
+    record_frame("complaint_rate", cr)
+    row = cr.iloc[0]
+    record("complaint_rate", row["rate"])
+    findings.add(f"Complaint rate {report.fmt_ci(100 * row['rate'], 100 * row['ci_lower'], 100 * row['ci_upper'])}%.")
+    display(cr.round(3))
+
+# %% [markdown]
+# ## Loyalty (0-100) of complainers and the rest
+
+# %%
+if not run.suppressed and complained_item and run.spec is not None \
+        and loyalty_construct in run.spec.construct_names:
+    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme)
+    scores, _, _ = ipma_scores(pls)
+    groups = data.loc[scores.index, complained_item].map({0: "did not complain", 1: "complained"})
+    by = csm.metrics.loyalty_by_complaint_handling(scores[loyalty_construct], groups,
+                                                   order=["did not complain", "complained"])
+    record_frame("loyalty_by_complaint", by)
+    display(by.round(3))
+
+# %%
+findings

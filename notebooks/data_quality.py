@@ -1,0 +1,93 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: csm
+#     language: python
+#     name: csm
+# ---
+
+# %% [markdown]
+# # Data quality
+# Who answered, what was dropped and why, how the items are distributed, and
+# the problems worth a look before any model is fitted.
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+import csmlib as csm
+from csmlib import quality, report
+from csmlib.notebook import open_run
+from csmlib.record import record, record_frame
+
+# %% tags=["parameters"]
+# Parameters (csm run injects these; the defaults run the bundled demo study's first wave)
+study: str = "demo-acsi"  # study name, shown in titles
+wave: str = "2026Q1"  # wave label
+previous_wave: str = ""  # label of the previous wave ("" for the first)
+segment: str = "all"  # "all" or a segment label
+segment_column: str = ""  # column holding the segments ("" for none)
+segment_value = None  # the segment's value in the data (None for "all")
+data_path: str = "../data/demo/wave1.csv"  # survey file of this wave
+instrument_path: str = "../data/demo/instrument.yml"  # instrument (codebook) YAML
+model: str = "acsi"  # a csm.models name or lavaan model text
+results_path: str = ""  # where recorded results go ("" keeps them in memory)
+previous_results_path: str = ""  # the previous wave's recorded results ("" for none)
+min_base: int = 30  # bases below this are suppressed, not estimated
+seed: int = 20260101  # bootstrap seed
+n_boot: int = 2000  # bootstrap resamples
+scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
+
+# %%
+run = open_run(data_path, instrument_path, model=model, segment=segment,
+               segment_column=segment_column, results_path=results_path,
+               previous_results_path=previous_results_path, min_base=min_base,
+               study=study, wave=wave)
+display(Markdown(f"## {run.title}\n\n**{run.n} respondents** in this base."))
+record("n", run.n)
+
+# %% [markdown]
+# ## Responses read and kept
+
+# %%
+responses = quality.response_summary(run.survey)
+record_frame("responses", responses)
+responses
+
+# %% [markdown]
+# ## Items
+
+# %%
+desc = csm.item_descriptives(run.survey)
+record_frame("items", desc.reset_index(names="item")[["item", "n", "mean", "sd", "share_missing", "top_box", "bottom_box"]])
+desc.round(3)
+
+# %%
+if run.suppressed:
+    display(Markdown(report.suppressed_finding(run.title, run.n, run.min_base)))
+else:
+    for construct, items in run.instrument.construct_items.items():
+        limits = run.survey.scale_limits.loc[items]
+        if len(items) > 1 and limits["min"].nunique() == 1 and limits["max"].nunique() == 1:
+            fig = csm.plots.likert_bars(run.survey.items[items], scale_limits=limits,
+                                        title=run.instrument.construct_label(construct))
+            display(fig)
+            plt.close(fig)
+
+# %% [markdown]
+# ## Straight-lining and flagged problems
+
+# %%
+straight = quality.straightlining(run.survey)
+record_frame("straightlining", straight)
+flags = quality.flag_problems(desc, straight)
+record("n_flags", len(flags))
+display(straight.round(3))
+display(Markdown("No problems flagged." if flags.empty else f"**{len(flags)} problem(s) flagged:**"))
+flags

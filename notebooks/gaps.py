@@ -1,0 +1,79 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: csm
+#     language: python
+#     name: csm
+# ---
+
+# %% [markdown]
+# # Service-quality gaps (SERVQUAL)
+# Perception minus expectation, per item and per dimension, with paired
+# t-tests: negative gaps are where service falls short of what customers
+# expected.
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+import csmlib as csm
+from csmlib import report
+from csmlib.notebook import open_run
+from csmlib.record import record, record_frame
+
+# %% tags=["parameters"]
+# Parameters (csm run injects these; the defaults run the bundled demo study's first wave)
+study: str = "demo-acsi"  # study name, shown in titles
+wave: str = "2026Q1"  # wave label
+previous_wave: str = ""  # label of the previous wave ("" for the first)
+segment: str = "all"  # "all" or a segment label
+segment_column: str = ""  # column holding the segments ("" for none)
+segment_value = None  # the segment's value in the data (None for "all")
+data_path: str = "../data/demo/wave1.csv"  # survey file of this wave
+instrument_path: str = "../data/demo/instrument.yml"  # instrument (codebook) YAML
+model: str = "acsi"  # a csm.models name or lavaan model text
+results_path: str = ""  # where recorded results go ("" keeps them in memory)
+previous_results_path: str = ""  # the previous wave's recorded results ("" for none)
+min_base: int = 30  # bases below this are suppressed, not estimated
+seed: int = 20260101  # bootstrap seed
+n_boot: int = 2000  # bootstrap resamples
+scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
+expectation_items: list = []  # expectation items, paired in order with perception_items
+perception_items: list = []  # perception items
+dimensions: dict = {}  # dimension name -> its perception items (e.g. the five SERVQUAL dimensions)
+
+# %%
+run = open_run(data_path, instrument_path, model=model, segment=segment,
+               segment_column=segment_column, results_path=results_path,
+               previous_results_path=previous_results_path, min_base=min_base,
+               study=study, wave=wave)
+display(Markdown(f"## {run.title}\n\n**{run.n} respondents**."))
+record("n", run.n)
+configured = bool(expectation_items) and bool(perception_items)
+if run.suppressed:
+    display(Markdown(report.suppressed_finding(run.title, run.n, run.min_base)))
+elif not configured:
+    display(Markdown("This study names no expectation and perception items "
+                     "(parameters `expectation_items`, `perception_items`): no gaps to show."))
+
+# %%
+if configured and not run.suppressed:
+    gaps = csm.servqual.gaps(run.survey.data, expectation_items, perception_items,
+                             dimensions or None)
+    record_frame("gaps", gaps.rename(columns={"name": "item"}))
+    level = "dimension" if dimensions else "item"
+    fig = csm.plots.gap_chart(gaps, level=level, title="Perception minus expectation")
+    display(fig)
+    plt.close(fig)
+    short = gaps[(gaps["level"] == level) & (gaps["pvalue"] < 0.05) & (gaps["gap"] < 0)]
+    display(report.Findings(
+        [f"{r.name}: gap {r.gap:.2f} ({report.fmt_p(r.pvalue)})" for r in short.itertuples()]
+        or ["No significant shortfall against expectations."],
+        title="Significant shortfalls"))
+    display(gaps.round(3))

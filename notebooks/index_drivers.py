@@ -1,0 +1,108 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: csm
+#     language: python
+#     name: csm
+# ---
+
+# %% [markdown]
+# # Satisfaction index and drivers
+# The 0-100 indices (ACSI method: unstandardized outer weights and the
+# instrument's scale limits) with bootstrap intervals, the change since the
+# last wave with a test of the difference, and the importance-performance
+# map of what to improve first.
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+import csmlib as csm
+from csmlib import report, tracking
+from csmlib.notebook import open_run
+from csmlib.record import record, record_frame
+
+# %% tags=["parameters"]
+# Parameters (csm run injects these; the defaults run the bundled demo study's first wave)
+study: str = "demo-acsi"  # study name, shown in titles
+wave: str = "2026Q1"  # wave label
+previous_wave: str = ""  # label of the previous wave ("" for the first)
+segment: str = "all"  # "all" or a segment label
+segment_column: str = ""  # column holding the segments ("" for none)
+segment_value = None  # the segment's value in the data (None for "all")
+data_path: str = "../data/demo/wave1.csv"  # survey file of this wave
+instrument_path: str = "../data/demo/instrument.yml"  # instrument (codebook) YAML
+model: str = "acsi"  # a csm.models name or lavaan model text
+results_path: str = ""  # where recorded results go ("" keeps them in memory)
+previous_results_path: str = ""  # the previous wave's recorded results ("" for none)
+min_base: int = 30  # bases below this are suppressed, not estimated
+seed: int = 20260101  # bootstrap seed
+n_boot: int = 2000  # bootstrap resamples
+scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
+target: str = "Loyalty"  # the outcome the drivers are ranked for
+index_construct: str = "Satisfaction"  # the headline index
+
+# %%
+run = open_run(data_path, instrument_path, model=model, segment=segment,
+               segment_column=segment_column, results_path=results_path,
+               previous_results_path=previous_results_path, min_base=min_base,
+               study=study, wave=wave)
+display(Markdown(f"## {run.title}\n\n**{run.n} respondents**, model *{run.spec.name or model}*."))
+record("n", run.n)
+if run.suppressed:
+    display(Markdown(report.suppressed_finding(run.title, run.n, run.min_base)))
+
+# %%
+if not run.suppressed:
+    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme)
+    boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed)
+    indices = boot.index
+    record_frame("indices", indices)
+    head = indices.set_index("construct").loc[index_construct]
+    record("index", head["index"])
+    record("index_se", head["se"])
+    record("index_ci_lower", head["ci_lower"])
+    record("index_ci_upper", head["ci_upper"])
+    record("seed", boot.seed)
+    record("n_boot", boot.n_boot)
+    record("n_failed", boot.n_failed)
+
+# %%
+if not run.suppressed:
+    prev, prev_se = run.previous_value("index"), run.previous_value("index_se")
+    change = (tracking.compare_estimates(prev, prev_se, head["index"], head["se"])
+              if prev is not None and prev == prev and prev_se == prev_se else None)
+    if change is not None:
+        record("change", change["diff"])
+        record("change_pvalue", change["pvalue"])
+    display(Markdown(report.index_finding(
+        index_construct, head["index"], head["ci_lower"], head["ci_upper"],
+        diff=None if change is None else change["diff"],
+        pvalue=None if change is None else change["pvalue"])))
+    display(indices.round(2))
+
+# %% [markdown]
+# ## Importance-performance map
+
+# %%
+if not run.suppressed:
+    drivers = csm.ipma(pls, target=target)
+    record_frame("ipma", drivers)
+    fig = csm.plots.ipma_map(drivers, title=f"Drivers of {target}")
+    display(fig)
+    plt.close(fig)
+    display(report.Findings(report.driver_findings(drivers, target), title="Improve first"))
+    display(drivers.round(3))
+
+# %% [markdown]
+# ## Items behind the drivers
+
+# %%
+if not run.suppressed:
+    display(csm.ipma(pls, target=target, level="items").round(3))

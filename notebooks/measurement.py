@@ -1,0 +1,105 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: csm
+#     language: python
+#     name: csm
+# ---
+
+# %% [markdown]
+# # Measurement model
+# Do the items measure their constructs reliably and distinctly?  Loadings,
+# reliability (Cronbach's alpha, rho_A, rho_C), convergent validity (AVE) and
+# discriminant validity (HTMT with bootstrap intervals, Fornell-Larcker),
+# each judged against the usual thresholds.
+
+# %%
+# %matplotlib inline
+from IPython.display import Markdown, display
+
+import csmlib as csm
+from csmlib import report
+from csmlib.measurement import reliability_assessment
+from csmlib.notebook import open_run
+from csmlib.record import record, record_frame
+
+# %% tags=["parameters"]
+# Parameters (csm run injects these; the defaults run the bundled demo study's first wave)
+study: str = "demo-acsi"  # study name, shown in titles
+wave: str = "2026Q1"  # wave label
+previous_wave: str = ""  # label of the previous wave ("" for the first)
+segment: str = "all"  # "all" or a segment label
+segment_column: str = ""  # column holding the segments ("" for none)
+segment_value = None  # the segment's value in the data (None for "all")
+data_path: str = "../data/demo/wave1.csv"  # survey file of this wave
+instrument_path: str = "../data/demo/instrument.yml"  # instrument (codebook) YAML
+model: str = "acsi"  # a csm.models name or lavaan model text
+results_path: str = ""  # where recorded results go ("" keeps them in memory)
+previous_results_path: str = ""  # the previous wave's recorded results ("" for none)
+min_base: int = 30  # bases below this are suppressed, not estimated
+seed: int = 20260101  # bootstrap seed
+n_boot: int = 2000  # bootstrap resamples
+scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
+
+# %%
+run = open_run(data_path, instrument_path, model=model, segment=segment,
+               segment_column=segment_column, results_path=results_path,
+               previous_results_path=previous_results_path, min_base=min_base,
+               study=study, wave=wave)
+display(Markdown(f"## {run.title}\n\n**{run.n} respondents**, model *{run.spec.name or model}*."))
+record("n", run.n)
+if run.suppressed:
+    display(Markdown(report.suppressed_finding(run.title, run.n, run.min_base)))
+
+# %%
+if not run.suppressed:
+    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme)
+    boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed)
+    display(Markdown(f"PLS ({scheme} scheme): {pls.message}. Bootstrap: {boot.n_boot} resamples, "
+                     f"seed {boot.seed}, {boot.n_failed} failed, {boot.n_sign_flipped} sign-flipped."))
+
+# %% [markdown]
+# ## Loadings
+# Standardized loadings of 0.708 or more mean the construct explains at least
+# half of the item's variance.
+
+# %%
+if not run.suppressed:
+    loadings = pls.loadings[["lhs", "rhs", "est"]].rename(columns={"lhs": "construct", "rhs": "item", "est": "loading"})
+    loadings["passed"] = loadings["loading"] >= 0.708
+    record_frame("loadings", loadings)
+    display(loadings.round(3))
+
+# %% [markdown]
+# ## Reliability and convergent validity
+
+# %%
+if not run.suppressed:
+    rel = reliability_assessment(pls)
+    record_frame("reliability", rel.reset_index(names="construct"))
+    display(rel.round(3))
+
+# %% [markdown]
+# ## Discriminant validity
+# HTMT below 0.85 (conservative) or 0.90 (liberal), with the upper bootstrap
+# bound below 1; Fornell-Larcker: the square root of each AVE (diagonal)
+# above the construct's correlations.
+
+# %%
+if not run.suppressed:
+    htmt = boot.htmt
+    record_frame("htmt", htmt)
+    display(htmt.round(3))
+    display(csm.fornell_larcker(pls).round(3))
+
+# %% [markdown]
+# ## Cross-loadings
+
+# %%
+if not run.suppressed:
+    display(csm.cross_loadings(pls).round(3))

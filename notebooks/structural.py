@@ -1,0 +1,99 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: csm
+#     language: python
+#     name: csm
+# ---
+
+# %% [markdown]
+# # Structural model
+# How expectations, quality and value drive satisfaction, and satisfaction
+# drives complaints and loyalty: path estimates with bootstrap intervals,
+# R-squared, direct, indirect and total effects, and the covariance-based
+# model's fit.
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+import csmlib as csm
+from csmlib import report
+from csmlib.notebook import open_run
+from csmlib.record import record, record_frame
+
+# %% tags=["parameters"]
+# Parameters (csm run injects these; the defaults run the bundled demo study's first wave)
+study: str = "demo-acsi"  # study name, shown in titles
+wave: str = "2026Q1"  # wave label
+previous_wave: str = ""  # label of the previous wave ("" for the first)
+segment: str = "all"  # "all" or a segment label
+segment_column: str = ""  # column holding the segments ("" for none)
+segment_value = None  # the segment's value in the data (None for "all")
+data_path: str = "../data/demo/wave1.csv"  # survey file of this wave
+instrument_path: str = "../data/demo/instrument.yml"  # instrument (codebook) YAML
+model: str = "acsi"  # a csm.models name or lavaan model text
+results_path: str = ""  # where recorded results go ("" keeps them in memory)
+previous_results_path: str = ""  # the previous wave's recorded results ("" for none)
+min_base: int = 30  # bases below this are suppressed, not estimated
+seed: int = 20260101  # bootstrap seed
+n_boot: int = 2000  # bootstrap resamples
+scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
+
+# %%
+run = open_run(data_path, instrument_path, model=model, segment=segment,
+               segment_column=segment_column, results_path=results_path,
+               previous_results_path=previous_results_path, min_base=min_base,
+               study=study, wave=wave)
+display(Markdown(f"## {run.title}\n\n**{run.n} respondents**, model *{run.spec.name or model}*."))
+record("n", run.n)
+if run.suppressed:
+    display(Markdown(report.suppressed_finding(run.title, run.n, run.min_base)))
+
+# %%
+if not run.suppressed:
+    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme)
+    boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed)
+    fig = csm.plots.path_diagram(boot)
+    display(fig)
+    plt.close(fig)
+
+# %% [markdown]
+# ## Paths (PLS, bootstrap percentile intervals)
+
+# %%
+if not run.suppressed:
+    paths = boot.paths
+    record_frame("paths", paths[["lhs", "rhs", "est", "se", "ci_lower", "ci_upper", "pvalue"]])
+    display(paths.round(3))
+    r2 = pls.r2.rename_axis("construct").reset_index(name="r2")
+    record_frame("r2", r2)
+    display(r2.round(3))
+    record("srmr", pls.fit_indices.get("srmr"))
+
+# %% [markdown]
+# ## Direct, indirect and total effects
+
+# %%
+if not run.suppressed:
+    display(boot.effects.round(3))
+
+# %% [markdown]
+# ## Covariance-based model and its fit
+
+# %%
+if not run.suppressed:
+    cb = csm.fit_cbsem(run.spec, run.survey)
+    fit = cb.fit_indices
+    record_frame("fit", fit.rename_axis("index").reset_index(name="value"))
+    display(Markdown(report.fit_finding(fit)))
+    display(report.fit_assessment(fit).round(3))
+    display(cb.paths[["lhs", "rhs", "est", "se", "pvalue", "std_all"]].round(3))
+    if cb.warnings:
+        display(Markdown("**Estimation warnings:** " + "; ".join(map(str, cb.warnings))))

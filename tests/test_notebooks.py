@@ -1,0 +1,179 @@
+"""Every report notebook, executed through papermill on small data.
+
+The numbers a notebook records (and shows) must equal what the library
+computes on the same data; the HTML report must hold no code, no injected
+parameters and no personal data.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import papermill as pm
+import pytest
+import yaml
+
+import csmlib as csm
+from csmlib.htmlexport import notebook_to_html
+from csmlib.record import read_results, results_frame
+
+pytestmark = pytest.mark.notebooks
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+DEMO = ROOT / "data" / "demo"
+N_BOOT = 200
+SEED = 7
+
+
+def _run(name: str, tmp: Path, **params) -> tuple[dict, Path]:
+    out = tmp / f"{name}.ipynb"
+    results = tmp / f"{name}.results.json"
+    pm.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(out), kernel_name="csm",
+                        parameters={"results_path": str(results), **params},
+                        cwd=str(NOTEBOOKS), progress_bar=False)
+    return read_results(results), out
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """240 respondents of the demo study's first wave (both regions, with the
+    fake names and e-mails the loader must drop)."""
+    tmp = tmp_path_factory.mktemp("nb")
+    raw = pd.read_csv(DEMO / "wave1.csv")
+    raw.groupby("region").head(120).to_csv(tmp / "wave.csv", index=False)
+    shutil.copy(DEMO / "instrument.yml", tmp / "instrument.yml")
+    params = {"data_path": str(tmp / "wave.csv"), "instrument_path": str(tmp / "instrument.yml"),
+              "model": "acsi", "n_boot": N_BOOT, "seed": SEED, "scheme": "path",
+              "study": "test", "wave": "W1", "segment_column": "region"}
+    survey = csm.read_survey(tmp / "wave.csv", csm.Instrument.from_yaml(tmp / "instrument.yml"))
+    runs = {}
+    for name in ("data_quality", "measurement", "structural", "index_drivers",
+                 "complaints_loyalty"):
+        runs[name] = _run(name, tmp, **params)
+    wave_results = {f"all/{n}": str(tmp / f"{n}.results.json") for n in runs}
+    runs["study_report"] = _run("study_report", tmp, **params, wave_results=wave_results)
+    return {"tmp": tmp, "params": params, "survey": survey, "runs": runs,
+            "pii": raw.groupby("region").head(120)[["name", "email"]]}
+
+
+def _frame(runs, nb, key):
+    return results_frame(runs[nb][0], key)
+
+
+def _nb_text(path: Path) -> str:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    out = []
+    for cell in nb["cells"]:
+        for o in cell.get("outputs", []):
+            out.append("".join(o.get("text", "")))
+            out.append("".join(o.get("data", {}).get("text/plain", "")))
+            out.append("".join(o.get("data", {}).get("text/markdown", "")))
+            out.append("".join(o.get("data", {}).get("text/html", "")))
+    return "\n".join(out)
+
+
+def test_data_quality_records_what_the_library_computes(small):
+    values, _ = small["runs"]["data_quality"]
+    assert values["values"]["n"] == small["survey"].n == 240
+    rec = _frame(small["runs"], "data_quality", "items").set_index("item")
+    desc = csm.item_descriptives(small["survey"])
+    for col in ("mean", "sd", "share_missing", "top_box"):
+        np.testing.assert_allclose(rec[col].to_numpy(float), desc.loc[rec.index, col].to_numpy(float),
+                                   rtol=1e-12, equal_nan=True)
+
+
+def test_measurement_and_structural_match_library(small):
+    spec = csm.models.acsi()
+    pls = csm.fit_pls(spec, small["survey"], scheme="path")
+    rel = _frame(small["runs"], "measurement", "reliability").set_index("construct")
+    lib = csm.reliability_assessment(pls)
+    np.testing.assert_allclose(rel["rho_c"].to_numpy(float), lib.loc[rel.index, "rho_c"].to_numpy(float),
+                               rtol=1e-10, equal_nan=True)
+    paths = _frame(small["runs"], "structural", "paths")
+    ref = pls.paths.set_index(["lhs", "rhs"])["est"]
+    got = paths.set_index(["lhs", "rhs"])["est"]
+    np.testing.assert_allclose(got.to_numpy(), ref.loc[got.index].to_numpy(), rtol=1e-10)
+    cb = csm.fit_cbsem(spec, small["survey"])
+    fit = _frame(small["runs"], "structural", "fit").set_index("index")["value"]
+    for k in ("chisq", "cfi", "rmsea", "srmr"):
+        assert fit[k] == pytest.approx(cb.fit_indices[k], rel=1e-8)
+
+
+def test_index_drivers_match_library_and_what_is_shown(small):
+    values, path = small["runs"]["index_drivers"]
+    pls = csm.fit_pls(csm.models.acsi(), small["survey"], scheme="path")
+    idx = float(csm.satisfaction_index(pls, construct="Satisfaction"))
+    assert values["values"]["index"] == pytest.approx(idx, abs=1e-9)
+    boot = csm.bootstrap(pls, n_boot=N_BOOT, seed=SEED).index.set_index("construct")
+    assert values["values"]["index_ci_lower"] == pytest.approx(boot.loc["Satisfaction", "ci_lower"], abs=1e-9)
+    assert values["values"]["index_ci_upper"] == pytest.approx(boot.loc["Satisfaction", "ci_upper"], abs=1e-9)
+    # the sentence shown in the notebook carries the same number
+    assert f"Satisfaction index {idx:.1f} (95% CI" in _nb_text(path)
+    ipma = _frame(small["runs"], "index_drivers", "ipma").set_index("construct")
+    lib = csm.ipma(pls, target="Loyalty").set_index("construct")
+    np.testing.assert_allclose(ipma["importance"].to_numpy(float),
+                               lib.loc[ipma.index, "importance"].to_numpy(float), rtol=1e-10)
+
+
+def test_complaints_loyalty_match_metrics(small):
+    values, _ = small["runs"]["complaints_loyalty"]
+    data = small["survey"].data
+    nps = csm.metrics.nps(data["recommend"], scale=(0, 10)).iloc[0]
+    assert values["values"]["nps"] == pytest.approx(nps["nps"], abs=1e-12)
+    cr = csm.metrics.complaint_rate(data["complained"]).iloc[0]
+    assert values["values"]["complaint_rate"] == pytest.approx(cr["rate"], abs=1e-12)
+
+
+def test_study_report_reads_the_recorded_results(small):
+    values, path = small["runs"]["study_report"]
+    assert values["values"]["index"] == small["runs"]["index_drivers"][0]["values"]["index"]
+    text = _nb_text(path)
+    assert "Satisfaction index" in text and "Net Promoter Score" in text
+
+
+def test_gaps_notebook_matches_servqual(tmp_path):
+    rng = np.random.default_rng(3)
+    n = 80
+    e = rng.integers(4, 8, (n, 3))
+    p = np.clip(e + rng.integers(-2, 2, (n, 3)), 1, 7)
+    df = pd.DataFrame(np.column_stack([e, p]), columns=["e1", "e2", "e3", "p1", "p2", "p3"])
+    df.insert(0, "respondent_id", range(1, n + 1))
+    df.to_csv(tmp_path / "sq.csv", index=False)
+    item = lambda name: {"name": name, "scale": [1, 7]}
+    inst = {"name": "sq", "id_column": "respondent_id",
+            "constructs": [{"name": "Perception", "items": [item(f"p{i}") for i in (1, 2, 3)]}],
+            "other_items": [item(f"e{i}") for i in (1, 2, 3)]}
+    (tmp_path / "sq.yml").write_text(yaml.safe_dump(inst), encoding="utf-8")
+    values, _ = _run("gaps", tmp_path, data_path=str(tmp_path / "sq.csv"),
+                     instrument_path=str(tmp_path / "sq.yml"), model="",
+                     expectation_items=["e1", "e2", "e3"], perception_items=["p1", "p2", "p3"],
+                     dimensions={"Reliability": ["p1", "p2"], "Empathy": ["p3"]})
+    got = results_frame(values, "gaps").rename(columns={"item": "name"}).set_index(["level", "name"])
+    ref = csm.servqual.gaps(df, ["e1", "e2", "e3"], ["p1", "p2", "p3"],
+                            {"Reliability": ["p1", "p2"], "Empathy": ["p3"]}).set_index(["level", "name"])
+    np.testing.assert_allclose(got["gap"].to_numpy(float), ref.loc[got.index, "gap"].to_numpy(float), rtol=1e-12)
+    np.testing.assert_allclose(got["pvalue"].to_numpy(float), ref.loc[got.index, "pvalue"].to_numpy(float), rtol=1e-10)
+
+
+def test_html_reports_hold_no_code_no_parameters_no_personal_data(small):
+    pii = [str(v) for v in pd.unique(small["pii"].to_numpy().ravel())]
+    for name, (_, path) in small["runs"].items():
+        html = notebook_to_html(path.read_text(encoding="utf-8"))
+        assert "import csmlib" not in html and "open_run(" not in html, name
+        assert "injected-parameters" not in html and "results_path" not in html, name
+        hits = [v for v in pii if v in html]
+        assert not hits, (name, hits[:3])
+        recorded = (small["tmp"] / f"{name}.results.json").read_text(encoding="utf-8")
+        assert not [v for v in pii if v in recorded], name
+
+
+def test_suppressed_base_estimates_nothing(small, tmp_path):
+    values, path = _run("index_drivers", tmp_path, **{**small["params"], "min_base": 1000})
+    assert values["values"]["n"] == 240 and "index" not in values["values"]
+    assert "below the minimum base of 1000" in _nb_text(path)
