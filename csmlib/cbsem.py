@@ -746,7 +746,7 @@ def fit_cbsem(
     effects = _effects(ram, theta, vcov)
     fit = _fit_indices(S_fit, Sigma, n, npar if missing == "fiml" and not complete.all() else ram.k)
     if missing == "fiml" and not complete.all():
-        fit = _fiml_fit(fit, ll, ll_h1, n, npar, len(items), S, Sigma)
+        fit = _fiml_fit(fit, ll, ll_h1, n, npar, len(items), S, Sigma, X)
     scores = _scores(ram, theta, Sigma, frame, mu)
     options = {"estimator": "ML", "missing": missing, "se": "robust.huber.white" if robust else (
         "none" if se == "none" else ("observed" if missing == "fiml" else "standard (expected information)")),
@@ -815,23 +815,37 @@ def _scores(ram, theta, Sigma, frame, mu) -> pd.DataFrame:
     return pd.DataFrame(sc, index=frame.index, columns=list(ram.latent))
 
 
-def _fiml_fit(fit, ll, ll_h1, n, npar, p, S, Sigma) -> pd.Series:
+def _independence_loglik(X: np.ndarray) -> float:
+    """Loglikelihood of the independence (baseline) model under FIML.
+
+    With a diagonal covariance the likelihood factorizes over variables, so
+    the FIML estimates are each variable's mean and (divide-by-n) variance
+    over its observed values."""
+    ll = 0.0
+    for j in range(X.shape[1]):
+        x = X[~np.isnan(X[:, j]), j]
+        v = x.var()
+        ll += -0.5 * len(x) * (np.log(2 * np.pi * v) + 1.0)
+    return float(ll)
+
+
+def _fiml_fit(fit, ll, ll_h1, n, npar, p, S, Sigma, X) -> pd.Series:
     """Fit indices of a FIML fit: chi-square = 2 (logl_h1 - logl_h0);
-    baseline = independence model with saturated means from the EM estimates."""
+    baseline chi-square = 2 (logl_h1 - logl_independence), the independence
+    model estimated by FIML too (as lavaan does with ``missing = "ml"``)."""
     from .fitindices import cfi, rmsea, rmsea_ci, srmr, tli
 
     out = fit.copy()
     df = p * (p + 1) // 2 + p - npar
     chisq = max(2 * (ll_h1 - ll), 0.0)
-    # baseline: diagonal covariance with the same data; approximate by the EM covariance diagonal
-    chisq0 = float(fit["baseline_chisq"])
+    chisq0 = max(2 * (ll_h1 - _independence_loglik(X)), 0.0)
     df0 = p * (p - 1) // 2
     lo, hi = rmsea_ci(chisq, df, n)
     out.update({"chisq": chisq, "df": float(df), "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
                 "cfi": cfi(chisq, df, chisq0, df0), "tli": tli(chisq, df, chisq0, df0),
                 "rmsea": rmsea(chisq, df, n), "rmsea_ci_lower": lo, "rmsea_ci_upper": hi,
                 "srmr": srmr(S, Sigma), "aic": -2 * ll + 2 * npar, "bic": -2 * ll + npar * np.log(n),
-                "logl": ll})
+                "logl": ll, "baseline_chisq": chisq0, "baseline_df": float(df0)})
     return out
 
 
