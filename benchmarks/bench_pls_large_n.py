@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import time
 import tracemalloc
 from pathlib import Path
@@ -101,6 +102,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat-small", type=int, default=20, help="fits of the n=250 data to average")
     args = ap.parse_args()
+    load0 = os.getloadavg()
     mobi = pd.read_csv(ROOT / "data" / "mobi" / "mobi.csv")
     spec = ecsi_spec()
     rng = np.random.default_rng(args.seed)
@@ -127,6 +129,10 @@ def main() -> None:
     print(f"ratio fit_pls n={args.n:,} / n=250: time {big_wall / small_wall:,.1f}x")
     print(f"ratio straightforward / fit_pls at n={args.n:,}: time {naive_wall / big_wall:,.1f}x, "
           f"peak memory {naive_peak / big_peak:,.2f}x")
+    load1 = os.getloadavg()
+    print(f"load average (1, 5, 15 min) before: {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}; "
+          f"after: {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f} on {os.cpu_count()} cores; "
+          f"target: n={args.n:,} in <= 5 s and 2 GB")
     print(f"max |weight difference| fit_pls vs straightforward: {diff:.2e}; "
           f"fit_pls converged={res.converged} after {res.n_iter} iterations")
 

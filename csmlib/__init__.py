@@ -64,11 +64,13 @@ _LAZY: dict[str, str] = {
     "specify": "builders",
     "satisfaction_indices": "index",
     "noninvariant_items": "invariance",
+    "micom": "pls_groups",
+    "permutation_test": "pls_groups",
 }
 # submodules reachable as attributes: csm.models.acsi(), csm.datasets.load(...)
 _SUBMODULES = {
     "models", "datasets", "simulate", "plots", "report", "metrics", "servqual",
-    "tracking", "study", "batch", "measurement", "index", "invariance", "quality", "notebook",
+    "tracking", "study", "batch", "measurement", "index", "invariance", "quality", "notebook", "pls_groups", "privacy",
     "record",
 }
 

@@ -17,9 +17,14 @@ How it is fast (PLS)
     the GIL in its large array operations).
 
 CB-SEM
-    Each resample is refitted by the covariance-based engine, warm-started at
-    the full-sample estimates when the engine offers it
-    (``csmlib.cbsem.refit_many``), else by a fresh fit; chunks run on
+    ML estimates also depend on the data only through the covariance
+    matrix: the resample covariances of a chunk come from the same count
+    products and every resample is refitted by batched Fisher scoring
+    warm-started at the full-sample estimates (``csmlib.cbsem.refit_many``);
+    defined parameters, effects, R-squared, the index and HTMT are computed
+    from the refitted parameter vectors.  A refit that does not converge is
+    a failed resample.  Only a ``statistics`` function (or a FIML fit with
+    missing data) falls back to a full ``fit_cbsem`` per resample, in
     ``n_jobs`` worker processes.
 
 Seeding
@@ -133,14 +138,25 @@ def _jackknife_counts(n: int, start: int, stop: int, groups: np.ndarray | None) 
 
 
 class _Moments:
-    """Means and covariance matrices of count-weighted resamples, batched."""
+    """Means and covariance matrices of count-weighted resamples, batched.
+
+    A resample is a row ``c`` of counts (how often each respondent was
+    drawn).  Its mean is ``c X / sum c`` and its second moments
+    ``sum_i c_i x_i x_i' / sum c``: for a chunk of resamples both are one
+    matrix product with the count matrix, over the ``p (p + 1) / 2``
+    distinct products of the (centred) items.  Float64 throughout.
+    """
 
     def __init__(self, X: np.ndarray) -> None:
         self.n, self.p = X.shape
         self.center = X.mean(axis=0)
         self.Xc = X - self.center
-        if self.n * self.p * self.p <= 25_000_000:
-            self.O = (self.Xc[:, :, None] * self.Xc[:, None, :]).reshape(self.n, self.p * self.p)
+        self.iu, self.ju = np.triu_indices(self.p)
+        full = np.empty((self.p, self.p), dtype=int)      # position of (i, j) among the distinct pairs
+        full[self.iu, self.ju] = full[self.ju, self.iu] = np.arange(len(self.iu))
+        self.full = full.ravel()
+        if self.n * len(self.iu) <= 12_500_000:
+            self.O = self.Xc[:, self.iu] * self.Xc[:, self.ju]          # (n, p (p + 1) / 2)
         else:
             self.O = None
 
@@ -149,7 +165,7 @@ class _Moments:
         tot = C.sum(axis=1)
         m = (C @ self.Xc) / tot[:, None]
         if self.O is not None:
-            M2 = (C @ self.O).reshape(b, self.p, self.p)
+            M2 = np.take(C @ self.O, self.full, axis=1).reshape(b, self.p, self.p)
         else:
             M2 = np.empty((b, self.p, self.p))
             for i in range(b):
@@ -309,31 +325,67 @@ class _PlsEngine:
 
 
 class _CbEngine:
-    """Batched warm-started ML refits (``csmlib.cbsem.refit_many``) of the
-    free parameters of a CB-SEM fit; statistics ``estimates`` and ``htmt``."""
+    """Batched warm-started ML refits (``csmlib.cbsem.refit_many``) of a
+    CB-SEM fit, and every standard statistic computed from the refitted
+    parameter vectors: estimates (free and defined parameters), indirect
+    and total effects, R-squared, the index (factor-score weights
+    ``lambda / theta`` of each block, as :func:`csmlib.index.raw_weights`)
+    and HTMT.  A resample fails when its refit does not converge, an item
+    is constant in it, or a statistic is not finite."""
 
     name = "cbsem-batched"
 
-    def __init__(self, results: Any, groups: Sequence[str]) -> None:
+    def __init__(self, results: Any, groups: Sequence[str], scale_limits: Any = None) -> None:
         spec = results.spec
-        if results._data is None or "free_index" not in results.extra:
+        if results._data is None or "free_index" not in results.extra or "ram" not in results.extra:
             raise EstimationError("these CB-SEM results cannot be refitted in batch",
                                   hint='use engine="loop"')
         self.results = results
+        self.ram = ram = results.extra["ram"]
         self.items = list(spec.indicators)
-        self.X = results._data[self.items].to_numpy(dtype=float)
+        X = results._data[self.items].to_numpy(dtype=float)
+        self.X = X[~np.isnan(X).any(axis=1)]            # listwise, as the fit
         self.n = self.X.shape[0]
         self.moments = _Moments(self.X)
         self.sd_full = self.X.std(axis=0, ddof=1)
         est = results._estimates
         free = np.asarray(results.extra["free_index"])
-        keys, cols = [], []
+        lat = {nme: ram.p + i for i, nme in enumerate(ram.latent)}
+        self.lat = lat
+        keys: list[tuple[str, str, str, str]] = []
+        getters: list[tuple[str, Any]] = []
         if "estimates" in groups:
+            n_def = 0
             for (lhs, op, rhs), f in zip(zip(est["lhs"], est["op"], est["rhs"]), free):
                 if f >= 0:
                     keys.append(("estimates", lhs, op, rhs))
-                    cols.append(int(f))
-        self.cols = np.asarray(cols, dtype=int)
+                    getters.append(("theta", int(f)))
+                elif op == ":=":
+                    keys.append(("estimates", lhs, op, rhs))
+                    getters.append(("defined", n_def))
+                    n_def += 1
+        self.lat_idx = np.array(sorted(lat.values()), dtype=int)
+        lpos = {nme: i for i, nme in enumerate(ram.latent)}
+        if "effects" in groups:
+            for lhs, rhs in _effect_pairs(results):
+                for kind in ("indirect", "total"):
+                    keys.append(("effects", lhs, kind, rhs))
+                    getters.append((kind[0] + "e", (lpos[lhs], lpos[rhs])))
+        if "r2" in groups:
+            r2 = results._r2
+            for nme in r2.index:
+                keys.append(("r2", str(nme), "r2", ""))
+                getters.append(("r2", lat[nme]))
+        self.index_blocks = []
+        if "index" in groups:
+            names, lim = _index_constructs(results, scale_limits)
+            for nme in names:
+                c = spec.construct(nme)
+                it = np.array([self.items.index(i) for i in c.indicators])
+                self.index_blocks.append((it, lat[nme], lim.loc[list(c.indicators), "min"].to_numpy(float),
+                                          lim.loc[list(c.indicators), "max"].to_numpy(float)))
+                keys.append(("index", nme, "index", ""))
+                getters.append(("ix", len(self.index_blocks) - 1))
         self.blocks = [np.array([self.items.index(i) for i in c.indicators]) for c in spec.constructs]
         self.pairs = []
         if "htmt" in groups:
@@ -342,12 +394,56 @@ class _CbEngine:
                 for j in range(i + 1, len(names)):
                     self.pairs.append((i, j))
                     keys.append(("htmt", names[i], "htmt", names[j]))
+                    getters.append(("h", (i, j)))
         self.keys = _keys_frame(keys)
+        self.getters = getters
         lam = [(k, int(f)) for k, (op, f) in enumerate(zip(est["op"], free)) if op == "=~" and f >= 0]
         self.load_cols = {}
         for k, f in lam:
             self.load_cols.setdefault(est["lhs"].iloc[k], []).append(f)
         self.theta_full = np.asarray(results.extra["theta"], dtype=float)
+
+    def _derived(self, theta: np.ndarray, m: np.ndarray, kinds: set[str]) -> dict[str, np.ndarray]:
+        from .cbsem import defined_many
+
+        ram = self.ram
+        out: dict[str, np.ndarray] = {"theta": theta}
+        if "defined" in kinds:
+            out["defined"] = defined_many(self.results, theta)
+        if kinds & {"te", "ie", "r2", "ix"}:
+            with np.errstate(all="ignore"):
+                A, Sm = ram.matrices(np.nan_to_num(theta))
+                li = self.lat_idx
+                if kinds & {"te", "ie"}:
+                    from .effects import total_effects_matrix
+
+                    Bm = A[:, li[:, None], li[None, :]]
+                    try:
+                        T = total_effects_matrix(Bm)
+                    except CsmError:
+                        T = np.full(Bm.shape, np.nan)
+                    out["te"], out["ie"] = T, T - Bm
+                if "r2" in kinds:
+                    try:
+                        V = ram.total_covariance(np.nan_to_num(theta))
+                    except np.linalg.LinAlgError:
+                        V = np.full(A.shape, np.nan)
+                    d = np.arange(ram.n)
+                    out["r2"] = 1.0 - Sm[:, d, d] / V[:, d, d]
+                if "ix" in kinds:
+                    from .index import index_from_moments
+
+                    cols = []
+                    for it, c, lo, hi in self.index_blocks:
+                        if len(it) == 1:
+                            w = np.ones((len(theta), 1))
+                        else:
+                            resid = Sm[:, it, it]
+                            w = np.where(resid > 0, A[:, it, c] / resid, np.nan)
+                            w = np.where((w >= 0).all(axis=1)[:, None], w, np.nan)   # negative: undefined
+                        cols.append(index_from_moments(w, m[:, it], lo, hi))
+                    out["ix"] = np.column_stack(cols)
+        return out
 
     def stats(self, C: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         from .cbsem import refit_many
@@ -362,14 +458,23 @@ class _CbEngine:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             theta, conv = refit_many(self.results, S * ((tot - 1) / tot)[:, None, None], self.n)
-        cols = [theta[:, self.cols]]
+        kinds = {k for k, _ in self.getters}
+        f = self._derived(theta, m, kinds)
+        H = None
         if self.pairs:
             from .measurement import htmt_from_corr
 
             sdz = np.where(zero[:, None], 1.0, sd)
             H = htmt_from_corr(S / (sdz[:, :, None] * sdz[:, None, :]), self.blocks)
-            cols.append(np.column_stack([H[:, i, j] for i, j in self.pairs]))
-        draws = np.column_stack(cols)
+        cols = []
+        for kind, arg in self.getters:
+            if kind in ("theta", "defined", "r2", "ix"):
+                cols.append(f[kind][:, arg])
+            elif kind in ("te", "ie"):
+                cols.append(f[kind][:, arg[0], arg[1]])
+            elif kind == "h":
+                cols.append(H[:, arg[0], arg[1]])
+        draws = np.column_stack(cols) if cols else np.empty((len(C), 0))
         failed = ~conv | zero | _nonfinite_is_failure(draws, self.keys)
         draws[failed] = np.nan
         flipped = np.zeros(len(C), dtype=bool)
@@ -421,7 +526,7 @@ class _LoopEngine:
             return fit_pls(r.spec, frame, **kw)
         from .cbsem import fit_cbsem
 
-        return fit_cbsem(r.spec, frame)
+        return fit_cbsem(r.spec, frame, missing=opts.get("missing", "listwise"))
 
     def _signs(self, res: Any) -> dict[str, np.ndarray]:
         e = res._estimates
@@ -605,7 +710,7 @@ class BootstrapResults:
     elapsed : float
         Seconds spent.
     engine : str
-        ``"pls-batched"`` or ``"loop"``.
+        ``"pls-batched"``, ``"cbsem-batched"`` or ``"loop"``.
     """
 
     results: Any
@@ -895,10 +1000,13 @@ def bootstrap(
     chunk_size : int, optional
         Resamples per batch (default: bounded by memory, a multiple of 250).
     engine : {"auto", "batched", "loop"}
-        ``"auto"``: batched for PLS, loop (one refit per resample) otherwise.
+        ``"auto"``: batched for the standard statistics (PLS: the batched
+        core; CB-SEM: warm-started batched ML refits, for complete-data or
+        listwise fits), loop (one full refit per resample) for a
+        ``statistics`` function and FIML fits with missing data.
     backend : {"auto", "threads", "processes"}
         How ``n_jobs`` workers run: ``"auto"`` uses threads for the batched
-        PLS engine and (forked) processes for per-resample refits.
+        engines and (forked) processes for per-resample refits.
 
     Returns
     -------
@@ -930,17 +1038,27 @@ def bootstrap(
     if method not in ("pls", "cbsem"):
         raise SpecError("bootstrap needs the results of csm.fit_pls or csm.fit_cbsem",
                         values=[type(results).__name__])
-    use_batched = engine == "batched" or (engine == "auto" and method == "pls" and user_fn is None)
-    if engine == "batched" and (user_fn is not None or (method == "cbsem" and not set(groups) <= {"estimates", "htmt"})):
-        raise SpecError('engine="batched" works for the standard statistics only (CB-SEM: '
-                        '"estimates" and "htmt")', hint='use engine="loop"')
-    cb_batched = (method == "cbsem" and user_fn is None and engine in ("auto", "batched")
-                  and set(groups) <= {"estimates", "htmt"} and "free_index" in (results.extra or {}))
-    if cb_batched:
-        eng: Any = _CbEngine(results, groups)
-        use_batched = True
-    elif use_batched:
-        eng = _PlsEngine(results, groups, scale_limits)
+    if engine not in ("auto", "batched", "loop"):
+        raise SpecError(f"unknown engine {engine!r}", values=[engine], hint='use "auto", "batched" or "loop"')
+    if backend not in ("auto", "threads", "processes"):
+        raise SpecError(f"unknown backend {backend!r}", values=[backend],
+                        hint='use "auto", "threads" or "processes"')
+    if engine == "batched" and user_fn is not None:
+        raise SpecError('engine="batched" works for the standard statistics only, not a function',
+                        hint='use engine="loop"')
+    use_batched = user_fn is None and engine in ("auto", "batched")
+    if use_batched and method == "cbsem":
+        extra = results.extra or {}
+        fiml = (results.options or {}).get("missing") == "fiml" and results._data is not None \
+            and bool(results._data[list(results.spec.indicators)].isna().to_numpy().any())
+        if "free_index" not in extra or "ram" not in extra or fiml:
+            if engine == "batched":
+                raise SpecError('engine="batched" needs a complete-data (or listwise) csm.fit_cbsem fit',
+                                hint='use engine="loop"')
+            use_batched = False
+    if use_batched:
+        eng: Any = _CbEngine(results, groups, scale_limits) if method == "cbsem" else \
+            _PlsEngine(results, groups, scale_limits)
     else:
         eng = _LoopEngine(results, groups, scale_limits, user_fn)
     theta = eng.stats(np.ones((1, eng.n)))[0][0]

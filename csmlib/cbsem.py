@@ -49,13 +49,14 @@ import pandas as pd
 from scipy import stats
 
 from .effects import effects_table
+from .datacheck import check_answered
 from .errors import DataError, EstimationError, EstimationWarning, SpecError
 from .fitindices import fit_indices as _fit_indices
 from .ram import ParamRow, RamModel
 from .results import FIT_INDEX_NAMES, Results, tidy_estimates
 from .spec import ModelSpec
 
-__all__ = ["fit_cbsem", "build_ram", "refit_many", "refit_cbsem", "free_parameters"]
+__all__ = ["fit_cbsem", "build_ram", "refit_many", "refit_cbsem", "free_parameters", "defined_many"]
 
 
 # ---------------------------------------------------------------------------
@@ -245,6 +246,7 @@ def _unpack(data: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, str | None]:
 def _prepare(spec: ModelSpec, data: Any, missing: str):
     df, limits, file = _unpack(data)
     spec.check_columns(df.columns, file=file)
+    check_answered(df, spec, file)
     items = list(spec.indicators)
     X = df[items]
     for c in items:
@@ -496,9 +498,10 @@ def _fiml_saturated(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
 _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
            ast.Div: operator.truediv, ast.Pow: operator.pow}
 _FUNCS = {"sqrt": math.sqrt, "exp": math.exp, "log": math.log, "abs": abs}
+_NP_FUNCS = {"sqrt": np.sqrt, "exp": np.exp, "log": np.log, "abs": np.abs}
 
 
-def _evaluate(expression: str, values: dict[str, float], name: str) -> float:
+def _eval_tree(expression: str, values: dict[str, Any], name: str, funcs: dict[str, Any]) -> Any:
     def ev(node):
         if isinstance(node, ast.Expression):
             return ev(node.body)
@@ -517,9 +520,9 @@ def _evaluate(expression: str, values: dict[str, float], name: str) -> float:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             v = ev(node.operand)
             return -v if isinstance(node.op, ast.USub) else v
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS \
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in funcs \
                 and len(node.args) == 1:
-            return float(_FUNCS[node.func.id](ev(node.args[0])))
+            return funcs[node.func.id](ev(node.args[0]))
         raise SpecError(f"cannot evaluate the defined parameter {name!r}: {expression!r}",
                         values=[expression], hint="use labels, numbers, + - * / ^ and sqrt/exp/log/abs")
 
@@ -528,10 +531,47 @@ def _evaluate(expression: str, values: dict[str, float], name: str) -> float:
     except SyntaxError as exc:
         raise SpecError(f"defined parameter {name!r} is not a valid expression: {expression!r}",
                         values=[expression], hint="write it as in lavaan, e.g. 'ind := a*b'") from exc
+    return ev(tree)
+
+
+def _evaluate(expression: str, values: dict[str, float], name: str) -> float:
     try:
-        return float(ev(tree))
+        return float(_eval_tree(expression, values, name, _FUNCS))
     except (ZeroDivisionError, ValueError, OverflowError):
         return float("nan")
+
+
+def defined_many(results: Results, theta: np.ndarray) -> np.ndarray:
+    """Defined parameters (``name := expression``) of a CB-SEM model for
+    many free-parameter vectors at once (e.g. bootstrap refits).
+
+    Parameters
+    ----------
+    results : Results
+        A :func:`fit_cbsem` result.
+    theta : ndarray (B, k)
+        Free-parameter vectors (as :func:`refit_many` returns).
+
+    Returns
+    -------
+    ndarray (B, m)
+        One column per defined parameter, in the order of
+        ``results.spec.defined``; NaN where the expression is undefined
+        (division by zero, log of a negative number, ...).
+    """
+    ram: RamModel = results.extra["ram"]
+    theta = np.atleast_2d(np.asarray(theta, dtype=float))
+    values: dict[str, Any] = {}
+    for r in ram.rows:
+        if r.label and r.label not in values:
+            values[r.label] = theta[:, r.free] if r.free >= 0 else np.full(len(theta), r.value)
+    cols = []
+    with np.errstate(all="ignore"):
+        for dfn in results.spec.defined:
+            v = np.broadcast_to(np.asarray(_eval_tree(dfn.expression, values, dfn.name, _NP_FUNCS),
+                                           dtype=float), (len(theta),))
+            cols.append(np.where(np.isfinite(v), v, np.nan))
+    return np.column_stack(cols) if cols else np.empty((len(theta), 0))
 
 
 def _label_values(ram: RamModel, theta: np.ndarray) -> dict[str, float]:

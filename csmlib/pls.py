@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .effects import effects_table
+from .datacheck import check_answered
 from .errors import DataError, EstimationError, EstimationWarning, SpecError
 from .pls_core import SCHEMES, CompiledSpec, PlsCoreResult, compile_spec, pls_core
 from .results import FIT_INDEX_NAMES, Results, tidy_estimates
@@ -231,6 +232,7 @@ def fit_pls(
         raise SpecError(f"tol must be positive, got {tol!r}", values=[tol])
     cs = compile_spec(spec)
     frame, limits, file = _unpack(data)
+    check_answered(frame, spec, file)
     X, used, info = _prepare(frame, cs.items, file)
     n = X.shape[0]
     mean, cov = covariance_one_pass(X)

@@ -256,7 +256,8 @@ def _construct_corr(w: np.ndarray, SW: np.ndarray, cs: CompiledSpec) -> np.ndarr
 
 
 def _solve(A: np.ndarray, b: np.ndarray, bad: np.ndarray) -> np.ndarray:
-    """Fast batched solve; falls back to :func:`_safe_solve` on trouble."""
+    """Fast batched solve (LAPACK); falls back to :func:`_safe_solve`, which
+    checks the conditioning of every problem, when a problem fails."""
     try:
         with np.errstate(all="ignore"):
             x = np.linalg.solve(A, b[..., None])[..., 0]
@@ -279,6 +280,9 @@ def _inner_weights(C: np.ndarray, cs: CompiledSpec, scheme: str, bad: np.ndarray
         for k in range(cs.k):
             P = cs.predecessors(k)
             if len(P) == 0:
+                continue
+            if len(P) == 1:   # regression on one unit-variance score: its correlation
+                E[:, P[0], k] = C[:, P[0], k] / C[:, P[0], P[0]]
                 continue
             E[:, P, k] = _solve(C[:, P[:, None], P[None, :]], C[:, P, k], bad)
     # an isolated construct keeps its own score as inner proxy
@@ -337,6 +341,70 @@ def _safe_solve_matrix(A: np.ndarray, Bm: np.ndarray, bad: np.ndarray) -> np.nda
     return np.stack(cols, axis=-1)
 
 
+#: Problems iterated together: a chunk's matrices stay in the CPU cache.
+CHUNK = 256
+
+
+def _iterate(S: np.ndarray, w: np.ndarray, cs: CompiledSpec, scheme: str, bad: np.ndarray,
+             binv: dict[int, np.ndarray], single: np.ndarray, max_iter: int, tol: float,
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The PLS iteration for problems not yet ``bad``; updates ``bad`` in place.
+
+    Only the active problems are computed: once a problem converges (or
+    fails) it leaves the working set, so its result is the one of the
+    iteration where it converged, independent of the rest of the batch.
+
+    Returns
+    -------
+    w, SW, converged, n_iter
+    """
+    B, p = w.shape
+    w, SW = _scale(w, _sw(S, w, cs), cs)
+    converged = np.zeros(B, dtype=bool)
+    n_iter = np.zeros(B, dtype=int)
+    idx = np.flatnonzero(~bad)
+    if len(idx) == B:
+        Sa, wa, SWa, binv_a = S, w, SW, binv
+    else:
+        Sa, wa, SWa = S[idx], w[idx], SW[idx]
+        binv_a = {j: v[idx] for j, v in binv.items()}
+    for it in range(1, max_iter + 1):
+        if len(idx) == 0:
+            break
+        bad_a = np.zeros(len(idx), dtype=bool)
+        C = _construct_corr(wa, SWa, cs)                     # (b, k, k)
+        E = _inner_weights(C, cs, scheme, bad_a)
+        # covariance of every item with its construct's inner proxy: (S W E)[i, block(i)]
+        g = np.einsum("bik,bki->bi", SWa, E[:, :, cs.block])
+        for j, inv in binv_a.items():
+            blk = cs.blocks[j]
+            g[:, blk] = np.einsum("bij,bj->bi", inv, g[:, blk])
+        g[:, single] = 1.0
+        w_new, SW_new = _scale(g, _sw(Sa, g, cs), cs)
+        bad_a |= ~np.isfinite(w_new).all(axis=1)
+        delta = np.abs(w_new - wa).max(axis=1)
+        ok = ~bad_a
+        done = ok & (delta < tol)
+        keep = ok & ~done
+        if ok.all():
+            w[idx] = w_new
+            SW[idx] = SW_new
+            n_iter[idx] = it
+        else:
+            w[idx[ok]] = w_new[ok]
+            SW[idx[ok]] = SW_new[ok]
+            n_iter[idx[ok]] = it
+            bad[idx[bad_a]] = True
+        converged[idx[done]] = True
+        if keep.all():
+            wa, SWa = w_new, SW_new
+        else:
+            idx = idx[keep]
+            Sa, wa, SWa = Sa[keep], w_new[keep], SW_new[keep]
+            binv_a = {j: v[keep] for j, v in binv_a.items()}
+    return w, SW, converged, n_iter
+
+
 def pls_core(
     S: np.ndarray,
     compiled: CompiledSpec,
@@ -386,9 +454,11 @@ def pls_core(
     it resolves the sign indeterminacy of mode B blocks and of bootstrap
     resamples.
 
-    Problems are iterated in lockstep; a converged problem is frozen while
-    the others continue, so each problem's result does not depend on the
-    rest of the batch (up to floating-point rounding of batched BLAS).
+    Problems are iterated in chunks of :data:`CHUNK` (so that a chunk's
+    matrices stay in the CPU cache); within a chunk a converged problem
+    leaves the working set while the others continue, so each problem's
+    result does not depend on the rest of the batch (up to floating-point
+    rounding of batched BLAS).
     """
     if scheme not in SCHEMES:
         raise SpecError(f"unknown inner weighting scheme {scheme!r}", values=[scheme],
@@ -401,6 +471,12 @@ def pls_core(
     if S.shape != (B, cs.p, cs.p):
         raise SpecError(f"S has shape {S.shape}, expected (B, {cs.p}, {cs.p}) for the compiled model",
                         hint="build S over exactly compiled.items, in that order")
+    if B > CHUNK:
+        w0b = None if w0 is None else np.broadcast_to(np.asarray(w0, float), (B, p))
+        parts = [pls_core(S[a:a + CHUNK], cs, scheme, max_iter=max_iter, tol=tol, consistent=consistent,
+                          w0=None if w0b is None else w0b[a:a + CHUNK])
+                 for a in range(0, B, CHUNK)]
+        return _concat_results(parts)
     var_items = np.diagonal(S, axis1=1, axis2=2)
     bad = ~np.isfinite(var_items).all(axis=1) | ~(var_items > 0).all(axis=1)
     bad |= ~np.isfinite(S.reshape(B, -1)).all(axis=1)
@@ -410,32 +486,7 @@ def pls_core(
     binv = _mode_b_inverses(S, cs, bad)
 
     w = np.ones((B, p)) if w0 is None else np.broadcast_to(np.asarray(w0, float), (B, p)).copy()
-    w, SW = _scale(w, _sw(S, w, cs), cs)
-    converged = np.zeros(B, dtype=bool)
-    n_iter = np.zeros(B, dtype=int)
-    for it in range(1, max_iter + 1):
-        active = ~converged & ~bad
-        if not active.any():
-            break
-        C = _construct_corr(w, SW, cs)                     # (B, k, k)
-        E = _inner_weights(C, cs, scheme, bad)
-        # covariance of every item with its construct's inner proxy: (S W E)[i, block(i)]
-        g = np.einsum("bik,bki->bi", SW, E[:, :, cs.block])
-        for j, inv in binv.items():
-            b = cs.blocks[j]
-            g[:, b] = np.einsum("bij,bj->bi", inv, g[:, b])
-        g[:, single] = 1.0
-        w_new, SW_new = _scale(g, _sw(S, g, cs), cs)
-        bad |= ~np.isfinite(w_new).all(axis=1)
-        delta = np.abs(w_new - w).max(axis=1)
-        upd = active & ~bad
-        if upd.all():
-            w, SW = w_new, SW_new
-        else:
-            w = np.where(upd[:, None], w_new, w)
-            SW = np.where(upd[:, None, None], SW_new, SW)
-        n_iter[upd] = it
-        converged |= upd & (delta < tol)
+    w, SW, converged, n_iter = _iterate(S, w, cs, scheme, bad, binv, single, max_iter, tol)
 
     # sign fixing: sum of correlations of each score with its own items
     sd = np.sqrt(np.diagonal(S, axis1=1, axis2=2))
@@ -446,7 +497,7 @@ def pls_core(
         w = w * flip[:, cs.block]
         SW = SW * flip[:, None, :]
 
-    C = _construct_corr(w, SW, cs)
+    C = np.ascontiguousarray(_construct_corr(w, SW, cs))
     loadings = _block_diag_values(SW, cs.block)
     std_loadings = loadings / sd
     rho_a = _rho_a(S, sd, w, cs)
@@ -483,6 +534,14 @@ def pls_core(
         paths=paths, r2=r2, rho_a=rho_a, converged=converged & ~bad, n_iter=n_iter,
         failed=bad.copy(), consistent_loadings=consistent_loadings,
     )
+
+
+def _concat_results(parts: list[PlsCoreResult]) -> PlsCoreResult:
+    """Stack the results of consecutive chunks."""
+    def cat(name: str):
+        vals = [getattr(r, name) for r in parts]
+        return None if vals[0] is None else np.concatenate(vals)
+    return PlsCoreResult(**{f: cat(f) for f in PlsCoreResult.__dataclass_fields__})
 
 
 def _rho_c_factor(S: np.ndarray, sd: np.ndarray, w: np.ndarray, cs: CompiledSpec) -> np.ndarray:

@@ -107,6 +107,14 @@ class RamModel:
         self._a_to_k[np.arange(len(self._a)), self._a[:, 2]] = 1.0
         self._s_to_k = np.zeros((len(self._s), self.k))
         self._s_to_k[np.arange(len(self._s)), self._s[:, 2]] = 1.0
+        # free parameter of each free position (A positions, then S positions); when every
+        # parameter sits at exactly one position (no equality labels) the position -> parameter
+        # map is a permutation and the information is a reordering instead of two products
+        pos_k = np.concatenate([self._a[:, 2], self._s[:, 2]]).astype(int)
+        self._pos_k = pos_k
+        self._perm = None
+        if len(pos_k) == self.k and np.array_equal(np.sort(pos_k), np.arange(self.k)):
+            self._perm = np.argsort(pos_k)        # parameter k sits at position _perm[k]
 
     # -- matrices ------------------------------------------------------------
     def start(self) -> np.ndarray:
@@ -192,39 +200,109 @@ class RamModel:
         """Expected information per observation (as :meth:`expected_information`)
         from the rank-2 structure of each derivative: every free position
         has ``dSigma = u v' + v u'``, so ``1/2 tr(Si dSigma_a Si dSigma_b)``
-        = ``P_uu P_vv + (P_uv o P_uv' + P_uv' o P_uv) / 2`` elementwise with
-        ``P_xy = X' Si Y``.  Works on stacks; far cheaper than forming
-        ``dSigma``.  With ``S`` given, returns ``(information, gradient)``
-        (the gradient as :meth:`gradient`)."""
-        _, Sm, E, G = self._parts(theta)
+        = ``P_uu P_vv + P_uv o P_uv'`` elementwise with ``P_xy = X' Si Y``.
+        Works on stacks; far cheaper than forming ``dSigma``.  With ``S``
+        given, returns ``(information, gradient)`` (the gradient as
+        :meth:`gradient`)."""
+        single = np.ndim(theta) == 1
+        th = np.atleast_2d(np.asarray(theta, dtype=float))
+        st = self._state(th)
+        if S is None:
+            info = self._information_from_state(st, None)
+            return info[0] if single else info
+        Sb = np.broadcast_to(np.asarray(S, dtype=float), (th.shape[0], self.p, self.p))
+        info, g = self._information_from_state(st, Sb)
+        return (info[0], g[0]) if single else (info, g)
+
+    def _to_parameters(self, pos: np.ndarray) -> np.ndarray:
+        """Position-by-position matrix (..., P, P) -> parameter-by-parameter
+        (..., k, k): ``M' pos M`` (sums over positions sharing a parameter)."""
+        if self._perm is not None:
+            q = self._perm
+            return pos[..., q[:, None], q[None, :]]
+        M = np.concatenate([self._a_to_k, self._s_to_k], axis=0)
+        return M.T @ pos @ M
+
+    # -- batched state: everything one Fisher-scoring step needs at theta ------
+    def _positions(self):
+        """Columns of the basis ``Z = [G, K']`` that give ``u`` and ``v`` of
+        every free position, and the factor of ``v`` (1/2 on variances)."""
+        n = self.n
+        ui = np.concatenate([self._a[:, 0], self._s[:, 0]]).astype(int)
+        vi = np.concatenate([n + self._a[:, 1], self._s[:, 1]]).astype(int)
+        h = np.concatenate([np.ones(len(self._a)),
+                            np.where(self._s[:, 0] == self._s[:, 1], 0.5, 1.0)])
+        return ui, vi, h
+
+    def _state(self, th: np.ndarray) -> dict[str, np.ndarray]:
+        """``Sm, E, G, Sigma, Si, logdet`` and ``ok`` (Sigma positive definite
+        and ``I - A`` invertible) for a stack ``th`` (B, k).  A problem that
+        is not ``ok`` gets identity matrices in place of the failed ones."""
+        B = th.shape[0]
+        A, Sm = self.matrices(th)
+        IA = np.eye(self.n) - A
+        ok = np.isfinite(th).all(axis=1)
+        IA[~ok] = np.eye(self.n)
+        try:
+            E = np.linalg.inv(IA)
+        except np.linalg.LinAlgError:
+            E = np.empty_like(IA)
+            for b in range(B):
+                try:
+                    E[b] = np.linalg.inv(IA[b])
+                except np.linalg.LinAlgError:
+                    ok[b] = False
+                    E[b] = np.eye(self.n)
+        G = E[:, : self.p, :]
+        with np.errstate(all="ignore"):
+            Sigma = G @ Sm @ np.swapaxes(G, -1, -2)
+            fin = ok & np.isfinite(Sigma).all(axis=(1, 2))
+            Sigma = np.where(fin[:, None, None], Sigma, np.eye(self.p))
+            sign, logdet = np.linalg.slogdet(Sigma)
+        pd_ = fin & (sign > 0) & np.isfinite(logdet)
+        try:
+            Si = np.linalg.inv(Sigma)
+        except np.linalg.LinAlgError:
+            Si = np.empty_like(Sigma)
+            for b in range(B):
+                try:
+                    Si[b] = np.linalg.inv(Sigma[b])
+                except np.linalg.LinAlgError:
+                    pd_[b] = False
+                    Si[b] = np.eye(self.p)
+        # ok: the discrepancy is defined (Sigma positive definite); Si is the inverse of
+        # Sigma whenever it exists, so a step can be computed from an indefinite start
+        return {"Sm": Sm, "E": E, "G": G, "Sigma": Sigma, "Si": Si, "logdet": logdet, "ok": pd_}
+
+    def _discrepancy_from_state(self, st: dict[str, np.ndarray], S: np.ndarray,
+                                logdet_S: np.ndarray) -> np.ndarray:
+        """ML discrepancy ``log|Sigma| + tr(S Sigma^-1) - log|S| - p``; inf where not ok."""
+        with np.errstate(all="ignore"):
+            f = st["logdet"] + np.einsum("bij,bij->b", S, st["Si"]) - logdet_S - self.p
+        return np.where(st["ok"] & np.isfinite(f), f, np.inf)
+
+    def _information_from_state(self, st: dict[str, np.ndarray], S: np.ndarray | None):
+        G, Si = st["G"], st["Si"]
         Gt = np.swapaxes(G, -1, -2)
-        Sigma = G @ Sm @ Gt
-        Si = np.linalg.inv(Sigma)
-        Us, Vs, maps = [], [], []
-        if len(self._a):
-            K = E @ Sm @ Gt
-            Us.append(G[..., :, self._a[:, 0]])
-            Vs.append(np.swapaxes(K[..., self._a[:, 1], :], -1, -2))
-            maps.append(self._a_to_k)
-        if len(self._s):
-            half = np.where(self._s[:, 0] == self._s[:, 1], 0.5, 1.0)
-            Us.append(G[..., :, self._s[:, 0]])
-            Vs.append(G[..., :, self._s[:, 1]] * half)
-            maps.append(self._s_to_k)
-        U = np.concatenate(Us, axis=-1)
-        V = np.concatenate(Vs, axis=-1)
-        M = np.concatenate(maps, axis=0)
-        SiU, SiV = Si @ U, Si @ V
-        Ut, Vt = np.swapaxes(U, -1, -2), np.swapaxes(V, -1, -2)
-        Puu, Pvv, Puv = Ut @ SiU, Vt @ SiV, Ut @ SiV
-        Puvt = np.swapaxes(Puv, -1, -2)
-        pos = Puu * Pvv + 0.5 * (Puv * Puvt + Puvt * Puv)
-        info = M.T @ pos @ M
+        K = st["E"] @ st["Sm"] @ Gt                                  # (B, n, p)
+        Z = np.concatenate([G, np.swapaxes(K, -1, -2)], axis=-1)      # (B, p, 2n)
+        W = Si @ Z
+        P = np.swapaxes(Z, -1, -2) @ W                                # Z' Si Z (B, 2n, 2n)
+        ui, vi, h = self._positions()
+        Pu, Pv = P[:, ui, :], P[:, vi, :]
+        Puu = Pu[:, :, ui]
+        Pvv = Pv[:, :, vi] * (h[:, None] * h[None, :])
+        Puv = Pu[:, :, vi] * h[None, :]
+        info = self._to_parameters(Puu * Pvv + Puv * np.swapaxes(Puv, -1, -2))
         if S is None:
             return info
-        # gradient: g_a = tr(R (u v' + v u')) / 2 = u' R v with R = Si (S - Sigma) Si
-        R = Si @ (S - Sigma) @ Si
-        g = np.einsum("...pa,...pa->...a", U, R @ V) @ M
+        # gradient: g_a = u' R v with R = Si (S - Sigma) Si, i.e. (Si u)' (S - Sigma) (Si v)
+        T = (S - st["Sigma"]) @ W                                     # (B, p, 2n)
+        g = np.einsum("bpa,bpa->ba", W[:, :, ui], T[:, :, vi]) * h
+        if self._perm is not None:
+            g = g[:, self._perm]
+        else:
+            g = g @ np.concatenate([self._a_to_k, self._s_to_k], axis=0)
         return info, g
 
     def gradient(self, theta: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -289,55 +367,57 @@ class RamModel:
         if self.k == 0:
             out = (th, np.ones(B, bool), np.zeros(B, int))
             return tuple(o[0] for o in out) if single else out
-        active = np.ones(B, dtype=bool)
         converged = np.zeros(B, dtype=bool)
         n_iter = np.zeros(B, dtype=int)
-        fcur = ml_discrepancy(self.implied(th), Sb)
-        if information is not None:
-            info_inv = np.linalg.pinv(np.asarray(information, dtype=float))
+        sS, logdet_S = np.linalg.slogdet(Sb)
+        st = self._state(th)
+        fcur = self._discrepancy_from_state(st, Sb, logdet_S)
+        info_inv = None if information is None else np.linalg.pinv(np.asarray(information, dtype=float))
+        # the working set: problems still iterating (a converged or stuck one leaves it)
+        idx = np.arange(B)
+        t, Sa, lda, f0 = th[idx], Sb[idx], logdet_S[idx], fcur[idx]
+        sta = {key: v[idx] for key, v in st.items()}
         for _ in range(max_iter):
-            idx = np.flatnonzero(active)
             if not len(idx):
                 break
-            t = th[idx]
-            if information is None:
-                try:
-                    info, grad = self.information(t, Sb[idx])
-                except np.linalg.LinAlgError:
-                    active[idx] = False
-                    break
-                try:
-                    step = np.linalg.solve(info, grad[..., None])[..., 0]
-                except np.linalg.LinAlgError:
-                    step = np.einsum("bkl,bl->bk", np.linalg.pinv(info), grad)
+            if info_inv is None:
+                info, grad = self._information_from_state(sta, Sa)
+                with np.errstate(all="ignore"):
+                    try:
+                        step = np.linalg.solve(info, grad[..., None])[..., 0]
+                    except np.linalg.LinAlgError:
+                        step = np.einsum("bkl,bl->bk", np.linalg.pinv(info), grad)
             else:
-                try:
-                    _, grad = self.gradient(t, Sb[idx])
-                except np.linalg.LinAlgError:
-                    grad = np.full(t.shape, np.nan)
+                with np.errstate(all="ignore"):
+                    _, grad = self._information_from_state(sta, Sa)
                 step = grad @ info_inv.T
             n_iter[idx] += 1
             # step halving until the discrepancy does not increase
             alpha = np.ones(len(idx))
-            f0 = fcur[idx]
             trial = t + step
-            f1 = ml_discrepancy(self.implied(trial), Sb[idx])
+            st1 = self._state(trial)
+            f1 = self._discrepancy_from_state(st1, Sa, lda)
             for _h in range(12):
                 bad = ~(f1 <= f0 + 1e-12)
                 if not bad.any():
                     break
                 alpha[bad] /= 2
                 trial[bad] = t[bad] + alpha[bad, None] * step[bad]
-                f1[bad] = ml_discrepancy(self.implied(trial[bad]), Sb[idx[bad]])
+                sb = self._state(trial[bad])
+                for key in st1:
+                    st1[key][bad] = sb[key]
+                f1[bad] = self._discrepancy_from_state(sb, Sa[bad], lda[bad])
             ok = np.isfinite(f1) & (f1 <= f0 + 1e-12)
-            th[idx[ok]] = trial[ok]
-            fcur[idx[ok]] = f1[ok]
             small = np.max(np.abs(alpha[:, None] * step), axis=1) < tol
             done = ok & small
+            th[idx[ok]] = trial[ok]
             converged[idx[done]] = True
-            active[idx[done]] = False
-            stuck = ~ok
-            active[idx[stuck]] = False
+            keep = ok & ~done            # a step that cannot decrease the discrepancy: stuck
+            if keep.all():
+                t, f0, sta = trial, f1, st1
+            else:
+                idx, t, Sa, lda, f0 = idx[keep], trial[keep], Sa[keep], lda[keep], f1[keep]
+                sta = {key: v[keep] for key, v in st1.items()}
         if single:
             return th[0], converged[0], n_iter[0]
         return th, converged, n_iter

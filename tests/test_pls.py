@@ -434,9 +434,14 @@ def test_missing_values_listwise(mobi, ecsi):
 
 def test_nothing_left_after_deletion(mobi, ecsi):
     df = mobi.copy().astype(float)
-    df["CUSCO"] = np.nan
+    df.loc[df.index[::2], "CUSCO"] = np.nan      # every row misses one item or the other
+    df.loc[df.index[1::2], "CUSL1"] = np.nan
     with pytest.raises(DataError, match="listwise"):
         fit_pls(ecsi, df)
+    df["CUSCO"] = np.nan                         # an item nobody answered is named as such
+    with pytest.raises(DataError, match="no answer at all .construct.s. Complaints") as ei:
+        fit_pls(ecsi, df)
+    assert ei.value.column == "CUSCO" or list(ei.value.column) == ["CUSCO"]
 
 
 def test_missing_column_and_text_values(mobi, ecsi):
