@@ -356,6 +356,19 @@ def _one_index(results: Any, construct: str, w: pd.Series, lim: pd.DataFrame) ->
     return SatisfactionIndex(float(value), construct, items_df)
 
 
+
+def _warn_unconverged(results: Any, what: str) -> None:
+    """An index or IPMA on a fit that did not converge is reported, not hidden."""
+    if getattr(results, "converged", True) is False:
+        import warnings
+
+        from .errors import EstimationWarning
+
+        warnings.warn(f"{what} rests on a fit that did not converge "
+                      f"({getattr(results, 'message', '')}); do not report it as it stands",
+                      EstimationWarning, stacklevel=3)
+
+
 def satisfaction_index(results: Any, construct: str = "Satisfaction", *,
                        scale_limits: Any = None) -> SatisfactionIndex:
     """The 0-100 satisfaction index of one construct.
@@ -384,6 +397,7 @@ def satisfaction_index(results: Any, construct: str = "Satisfaction", *,
     EstimationError
         Negative outer weights.
     """
+    _warn_unconverged(results, f"the index of {construct!r}")
     w = raw_weights(results, construct)[construct]
     lim = _limits_for(results, list(w.index), scale_limits, f"the index of {construct!r}")
     return _one_index(results, construct, w, lim)
@@ -406,6 +420,7 @@ def satisfaction_indices(results: Any, *, scale_limits: Any = None) -> pd.DataFr
         every item row of its construct; ``drop_duplicates("construct")``
         gives one row per construct).
     """
+    _warn_unconverged(results, "the satisfaction indices")
     lim = resolve_scale_limits(results, scale_limits)
     spec = results.spec
     if lim is None:
@@ -542,6 +557,7 @@ def ipma(results: Any, target: str = "Loyalty", *, level: str = "constructs",
     """
     if level not in ("constructs", "items"):
         raise SpecError(f"level must be 'constructs' or 'items', not {level!r}", values=[level])
+    _warn_unconverged(results, "the importance-performance analysis")
     spec = results.spec
     spec.construct(target)
     drivers = _reaches(spec, target)

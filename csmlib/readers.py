@@ -146,16 +146,7 @@ def _sniff_delimiter(text: str) -> str:
 def _read_text(path: Path, raw: bytes, fmt: str, encoding: str | None) -> RawTable:
     text = _decode(path, raw, encoding)
     sep = _sniff_delimiter(text)
-    try:
-        table = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str,
-                            keep_default_na=False, na_filter=False, skip_blank_lines=True)
-    except pd.errors.EmptyDataError:
-        raise DataError("the file is empty", file=str(path), hint="export the survey again") from None
-    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
-        raise DataError(f"the file cannot be read as CSV: {exc}", file=str(path),
-                        hint="check the delimiter and quoting of that line; every row must have as "
-                             "many fields as the header") from None
-    cells = table.fillna("")
+    cells = _split_csv(path, text, sep)
     header = [str(h).strip() for h in cells.iloc[0].tolist()] if len(cells) else []
     qualtrics = (len(cells) >= 3
                  and any(str(c).lstrip().startswith('{"ImportId"') for c in cells.iloc[2].tolist()))
@@ -178,9 +169,58 @@ def _read_text(path: Path, raw: bytes, fmt: str, encoding: str | None) -> RawTab
     return out
 
 
+def _split_csv(path: Path, text: str, sep: str) -> pd.DataFrame:
+    """Records of a CSV text as a frame of strings; every record as wide as the header.
+
+    Blank lines are skipped.  A record with more or fewer fields than the
+    header (a ragged row: an unquoted delimiter inside a value, a truncated
+    line) is an error naming its data row and line, never silently padded.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    records: list[list[str]] = []
+    lines: list[int] = []
+    try:
+        for rec in reader:
+            if not rec or (len(rec) == 1 and not rec[0].strip()):
+                continue
+            records.append(rec)
+            lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise DataError(f"the file cannot be read as CSV near line {reader.line_num}: {exc}",
+                        file=str(path),
+                        hint="check the quoting on that line (a quote \" that is opened but never "
+                             "closed); re-export the file with standard CSV quoting") from None
+    if not records:
+        raise DataError("the file is empty", file=str(path), hint="export the survey again")
+    width = len(records[0])
+    bad = []
+    for i, rec in enumerate(records[1:], start=1):
+        if len(rec) > width and not any(c.strip() for c in rec[width:]):
+            del rec[width:]   # trailing empty fields (a delimiter at the end of the line)
+        if len(rec) != width:
+            bad.append(i)
+    if bad:
+        shown = ", ".join(f"line {lines[i]} has {len(records[i])}" for i in bad[:5])
+        more = f" (and {len(bad) - 5} more lines)" if len(bad) > 5 else ""
+        raise DataError(f"the file cannot be read as CSV: {len(bad)} row(s) do not have as many fields as the header ({width}, "
+                        f"delimiter {sep!r}): {shown}{more}", file=str(path), rows=[i for i in bad],
+                        hint=f"a value holding the delimiter {sep!r} must be quoted, and a row must not be "
+                             "cut short; fix or re-export those lines (rows are counted below the "
+                             "header, lines from the top of the file)")
+    return pd.DataFrame(records, dtype=object)
+
+
 def _check_header(path: Path, header: list[str]) -> None:
     if not header:
         raise DataError("the file is empty", file=str(path), hint="export the survey again")
+    unnamed = [i for i, h in enumerate(header) if not h]
+    if len(unnamed) > 1:
+        where = ", ".join(_column_letter(i) for i in unnamed[:10]) + (" ..." if len(unnamed) > 10 else "")
+        raise DataError(f"{len(unnamed)} columns have no name in the header row (columns {where}): "
+                        "the first row is not one column name per cell",
+                        file=str(path),
+                        hint="the first row must hold the column names, one per cell: unmerge merged "
+                             "header cells, remove title rows above the header, and name every column")
     seen: dict[str, int] = {}
     dups = []
     for h in header:
@@ -191,6 +231,16 @@ def _check_header(path: Path, header: list[str]) -> None:
         raise DataError("the header names some columns more than once", file=str(path),
                         column=list(dict.fromkeys(dups)),
                         hint="rename the duplicated columns so that every column name is unique")
+
+
+def _column_letter(i: int) -> str:
+    """Spreadsheet column name of 0-based column ``i`` (0 -> A, 26 -> AA)."""
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
 
 
 def _qualtrics_filter(t: RawTable) -> None:

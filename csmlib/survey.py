@@ -20,6 +20,7 @@ import difflib
 import hashlib
 import math
 import re
+import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from .errors import DataError, DataWarning
 from .instrument import Instrument
+from .privacy import detect_personal_columns, mask_value
 from .readers import FORMATS, RawTable, detect_format, read_raw
 
 __all__ = ["Survey", "Provenance", "read_survey"]
@@ -59,7 +61,13 @@ class Provenance:
     dropped_rows : tuple of (int, str)
         Rows dropped at load and why; see :attr:`dropped`.
     pii_dropped : tuple of str
-        Personal-data columns found in the file and dropped.
+        Personal-data columns found in the file and dropped: those the
+        instrument declares (``pii_columns``), then those found by
+        :mod:`csmlib.privacy` from their name or content.
+    pii_detected : tuple of (str, str)
+        The undeclared ones among them, with the kind of data
+        (``("contact", "e-mail addresses (by content)")``); names only,
+        never a value.
     missing_codes_applied : int
         Item cells set to NaN because they held a missing code (the
         instrument's codes or the file's declared user-missing values).
@@ -80,6 +88,7 @@ class Provenance:
     rows_kept: int
     dropped_rows: tuple[tuple[int, str], ...] = ()
     pii_dropped: tuple[str, ...] = ()
+    pii_detected: tuple[tuple[str, str], ...] = ()
     missing_codes_applied: int = 0
     reverse_coded: tuple[str, ...] = ()
     ignored_columns: tuple[str, ...] = ()
@@ -106,6 +115,7 @@ class Provenance:
             "rows_read": self.rows_read, "rows_kept": self.rows_kept,
             "dropped": [{"row": r, "reason": w} for r, w in self.dropped_rows],
             "pii_dropped": list(self.pii_dropped),
+            "pii_detected": [{"column": c, "kind": k} for c, k in self.pii_detected],
             "missing_codes_applied": self.missing_codes_applied,
             "reverse_coded": list(self.reverse_coded),
             "ignored_columns": list(self.ignored_columns),
@@ -336,13 +346,22 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
     # rows with nothing at all in them (",,,,," lines, blank spreadsheet rows) are not respondents
     empty = (frame.apply(_is_blank).all(axis=1).to_numpy(dtype=bool) if len(frame.columns)
              else np.zeros(len(frame), bool))
-    # 1. personal data goes first, before anything else can keep it
+    # 1. personal data goes first, before anything else can keep it: the
+    # declared columns, then undeclared ones that look personal by name or content
     pii = [c for c in inst.pii_columns if c in frame.columns]
     frame = frame.drop(columns=pii)
     roles = inst.role_columns
     keep_roles = roles["id"] + roles["wave"] + roles["segment"] + roles["weight"]
     items = inst.item_names
     wanted = keep_roles + items
+    detected = _personal_columns(frame, keep_roles, items, path)
+    if detected:
+        frame = frame.drop(columns=list(detected))
+        pii += list(detected)
+        warnings.warn(DataWarning(
+            f"{len(detected)} column(s) not declared as personal data look like personal data and "
+            f"were dropped at load: {', '.join(f'{c!r} ({k})' for c, k in detected.items())}; "
+            f"declare them in the instrument's pii_columns ({path})"), stacklevel=3)
     ignored = [c for c in frame.columns if c not in wanted]
     frame = frame[[c for c in wanted if c in frame.columns]]
     variable_labels = {k: v for k, v in table.variable_labels.items() if k in wanted}
@@ -383,7 +402,7 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
 
     def report(col: str, what: str, mask: np.ndarray, values: np.ndarray, hint: str) -> None:
         r = rows[mask]
-        v = list(dict.fromkeys(_show(x) for x in values[mask]))
+        v = list(dict.fromkeys(mask_value(_show(x)) for x in values[mask]))
         shown = ", ".join(map(str, r[:10])) + (f", ... ({len(r) - 10} more)" if len(r) > 10 else "")
         problems.append(f"{col}: {len(r)} {what} in row(s) {shown}: {', '.join(map(repr, v[:10]))}")
         bad_cols.append(col)
@@ -463,11 +482,21 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
 
     data = pd.DataFrame({c: out[c] for c in wanted})
     data.index = pd.Index(rows, name="row")
+    empty_items = [c for c in items if data[c].isna().all()]
+    if empty_items:
+        where = {c: k for k, cols in inst.construct_items.items() for c in cols}
+        blocks = sorted({where[c] for c in empty_items if c in where
+                         and all(i in empty_items for i in inst.construct_items[where[c]])})
+        warnings.warn(DataWarning(
+            f"{len(empty_items)} item(s) have no answer at all in {path}: {', '.join(empty_items)}"
+            + (f"; construct(s) {', '.join(blocks)} cannot be estimated from this file" if blocks else "")
+            + "; check the export (or the missing codes), or leave them out of the model"), stacklevel=3)
     value_labels = {k: _reverse_labels(v, inst.item(k)) if k in items and inst.item(k).reverse else dict(v)
                     for k, v in value_labels.items()}
     prov = Provenance(
         path=path, format=table.format, sha256=sha256, rows_read=table.rows_read, rows_kept=len(data),
-        dropped_rows=tuple(dropped), pii_dropped=tuple(pii), missing_codes_applied=n_missing_codes,
+        dropped_rows=tuple(dropped), pii_dropped=tuple(pii),
+        pii_detected=tuple(detected.items()), missing_codes_applied=n_missing_codes,
         reverse_coded=tuple(inst.reverse_items), ignored_columns=tuple(ignored), sheet=sheet,
         encoding=encoding)
     return Survey(_data=data, instrument=inst, provenance=prov, variable_labels=variable_labels,
@@ -475,6 +504,21 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
 
 
 # --------------------------------------------------------------- helpers
+def _personal_columns(frame: pd.DataFrame, roles: list[str], items: list[str], path: str) -> dict[str, str]:
+    """Undeclared personal-data columns to drop; a role column holding them is an error."""
+    role_hits = {c: k for c, k in detect_personal_columns(frame, [c for c in roles if c in frame]).items()
+                 if k.endswith("(by content)")}
+    if role_hits:
+        col, kind = next(iter(role_hits.items()))
+        raise DataError(f"the column {col!r}, which the instrument uses as respondent id, wave, segment or "
+                        f"weight, holds {kind.replace(' (by content)', '')}: personal data must not be kept",
+                        file=path, column=list(role_hits),
+                        hint="replace it with a pseudonymous code (e.g. a running number) in the export, "
+                             "and declare the original column in pii_columns")
+    others = [c for c in frame.columns if c not in roles and c not in items]
+    return detect_personal_columns(frame, others)
+
+
 def _is_missing_scalar(v: Any) -> bool:
     return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
 
