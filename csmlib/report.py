@@ -31,6 +31,7 @@ __all__ = [
     "fit_finding",
     "driver_findings",
     "suppressed_finding",
+    "md_escape",
 ]
 
 #: Conventional cut-offs for approximate fit (Hu & Bentler 1999; SRMR for
@@ -48,6 +49,28 @@ def _finite(x: object) -> bool:
         return math.isfinite(float(x))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return False
+
+
+_MD_SPECIAL = "\\`*_{}[]()#+-.!|<>&"
+
+
+def md_escape(text: object) -> str:
+    """Text from data (segment labels, study names) made safe for Markdown:
+    every Markdown or HTML special character is backslash-escaped or turned
+    into an entity, so ``<script>`` shows as text and ``_x_`` is not emphasis."""
+    out = []
+    for ch in str(text):
+        if ch == "<":
+            out.append("&lt;")
+        elif ch == ">":
+            out.append("&gt;")
+        elif ch == "&":
+            out.append("&amp;")
+        elif ch in _MD_SPECIAL:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def fmt_number(x: object, digits: int = 1) -> str:

@@ -261,7 +261,10 @@ def _read_columns(path: Path, columns: list[str]) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in {".csv", ".txt", ".tsv"}:
-            sep = "\t" if suffix == ".tsv" else ","
+            from .readers import _sniff_delimiter
+
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                sep = "\t" if suffix == ".tsv" else _sniff_delimiter(fh.read(1 << 16))
             header = pd.read_csv(path, sep=sep, nrows=0)
             _check_has(path, header.columns, columns)
             return pd.read_csv(path, sep=sep, usecols=columns or [header.columns[0]], dtype=str,

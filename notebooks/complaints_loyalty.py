@@ -55,10 +55,10 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave)
-display(Markdown(f"## {run.title}\n\n**{run.n} respondents**."))
+display(Markdown(f"## {report.md_escape(run.title)}\n\n**{run.n} respondents**."))
 record("n", run.n)
 if run.suppressed:
-    display(Markdown(report.suppressed_finding(run.title, run.n, run.min_base)))
+    display(Markdown(report.md_escape(report.suppressed_finding(run.title, run.n, run.min_base))))
 data = run.survey.data
 limits = run.survey.scale_limits
 findings = report.Findings(title="Key figures")

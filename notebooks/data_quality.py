@@ -49,7 +49,7 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave)
-display(Markdown(f"## {run.title}\n\n**{run.n} respondents** in this base."))
+display(Markdown(f"## {report.md_escape(run.title)}\n\n**{run.n} respondents** in this base."))
 record("n", run.n)
 
 # %% [markdown]
@@ -70,7 +70,7 @@ desc.round(3)
 
 # %%
 if run.suppressed:
-    display(Markdown(report.suppressed_finding(run.title, run.n, run.min_base)))
+    display(Markdown(report.md_escape(report.suppressed_finding(run.title, run.n, run.min_base))))
 else:
     for construct, items in run.instrument.construct_items.items():
         limits = run.survey.scale_limits.loc[items]

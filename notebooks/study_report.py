@@ -55,7 +55,7 @@ target: str = "Loyalty"  # the outcome the drivers are ranked for
 set_results_path(results_path or None)
 res = report.WaveResults(wave_results)
 previous = read_results(previous_results_path) if previous_results_path else {}
-display(Markdown(f"# {study}: {wave}"))
+display(Markdown(f"# {report.md_escape(study)}: {report.md_escape(wave)}"))
 findings = report.Findings(title="Key findings")
 
 # %%

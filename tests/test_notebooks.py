@@ -177,3 +177,64 @@ def test_suppressed_base_estimates_nothing(small, tmp_path):
     values, path = _run("index_drivers", tmp_path, **{**small["params"], "min_base": 1000})
     assert values["values"]["n"] == 240 and "index" not in values["values"]
     assert "below the minimum base of 1000" in _nb_text(path)
+
+
+def test_tracking_notebook_accumulates_waves_and_matches_library(tmp_path):
+    from csmlib import tracking
+
+    inst = tmp_path / "instrument.yml"
+    shutil.copy(DEMO / "instrument.yml", inst)
+    for k in (1, 2):
+        pd.read_csv(DEMO / f"wave{k}.csv").groupby("region").head(120).to_csv(tmp_path / f"w{k}.csv", index=False)
+    common = {"instrument_path": str(inst), "model": "acsi", "n_boot": N_BOOT, "n_perm": 100,
+              "seed": SEED, "scheme": "path", "study": "test", "segment_column": "region"}
+    runs = {}
+    for k, prev in ((1, ""), (2, str(tmp_path / "W1" / "tracking.results.json"))):
+        out = tmp_path / f"W{k}"
+        out.mkdir()
+        runs[k] = _run("tracking", out, data_path=str(tmp_path / f"w{k}.csv"), wave=f"W{k}",
+                       previous_results_path=prev, **common)
+    surveys = {k: csm.read_survey(tmp_path / f"w{k}.csv", csm.Instrument.from_yaml(inst)) for k in (1, 2)}
+    spec = csm.models.acsi()
+    lib = {}
+    for k, s in surveys.items():
+        boot = csm.bootstrap(csm.fit_pls(spec, s, scheme="path"), n_boot=N_BOOT, seed=SEED,
+                             statistics=["estimates", "index"])
+        lib[k] = boot
+        values = runs[k][0]["values"]
+        sat = boot.index.set_index("construct").loc["Satisfaction"]
+        assert values["index"] == pytest.approx(sat["index"], abs=1e-9)
+        assert values["index_se"] == pytest.approx(sat["se"], abs=1e-9)
+        assert values["index_ci_lower"] == pytest.approx(sat["ci_lower"], abs=1e-9)
+        rec = results_frame(runs[k][0], "estimates")
+        paths = rec[rec.kind == "path"].set_index("construct")
+        ref = boot.paths.assign(key=lambda d: d.lhs + " ~ " + d.rhs).set_index("key")
+        np.testing.assert_allclose(paths["est"].to_numpy(float), ref.loc[paths.index, "est"].to_numpy(float),
+                                   atol=1e-9)
+        np.testing.assert_allclose(paths["se"].to_numpy(float), ref.loc[paths.index, "se"].to_numpy(float),
+                                   atol=1e-9)
+    # the second wave carries the first wave's rows and tests the change
+    v1, v2 = runs[1][0]["values"], runs[2][0]["values"]
+    assert "change" not in v1
+    change = tracking.compare_estimates(v1["index"], v1["index_se"], v2["index"], v2["index_se"])
+    assert v2["change"] == pytest.approx(change["diff"], abs=1e-9)
+    assert v2["change_pvalue"] == pytest.approx(change["pvalue"], rel=1e-9)
+    trend = results_frame(runs[2][0], "trend")
+    assert list(dict.fromkeys(trend.wave)) == ["W1", "W2"] and len(trend) == 2 * 15
+    # segment league table: each region's own fit and bootstrap
+    league = results_frame(runs[2][0], "segments").set_index("segment")
+    for region in ("North", "South"):
+        part = surveys[2].subset((surveys[2].data.region == region).to_numpy())
+        b = csm.bootstrap(csm.fit_pls(spec, part), n_boot=N_BOOT, seed=SEED, statistics=["index"], n_jobs=1)
+        assert league.loc[region, "est"] == pytest.approx(
+            b.index.set_index("construct").loc["Satisfaction", "index"], abs=1e-9)
+    mic = csm.micom(spec, surveys[2], "region", n_perm=100, seed=SEED)
+    rec = results_frame(runs[2][0], "micom").set_index("construct")
+    np.testing.assert_allclose(rec["c"].to_numpy(float), mic.compositional.set_index("construct")
+                               .loc[rec.index, "c"].to_numpy(float), atol=1e-12)
+    perm = results_frame(runs[2][0], "path_differences")
+    ref = csm.permutation_test(spec, surveys[2], "region", n_perm=100, seed=SEED).paths
+    np.testing.assert_allclose(perm["pvalue"].to_numpy(float), ref["pvalue"].to_numpy(float), atol=1e-12)
+    assert f"Satisfaction index {v2['index']:.1f} (95% CI" in _nb_text(runs[2][1])
+    html = notebook_to_html(runs[2][1].read_text(encoding="utf-8"))
+    assert "import csmlib" not in html and "injected-parameters" not in html

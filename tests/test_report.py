@@ -78,3 +78,13 @@ def test_suppressed_finding():
     assert report.suppressed_finding("South, 2026Q1", 12, 30) == (
         "South, 2026Q1: 12 respondents, below the minimum base of 30; results are suppressed, "
         "not estimated.")
+
+
+def test_md_escape_neutralises_markdown_and_html():
+    import markdown_it  # noqa: F401  (jupyter's own renderer)
+    from markdown_it import MarkdownIt
+
+    raw = "_script_ <script>alert(1)</script> *x* [a](b) a&b"
+    html = MarkdownIt().render(report.md_escape(raw))
+    assert "<script>" not in html and "<em>" not in html and "<a " not in html
+    assert "_script_" in html and "&lt;script&gt;" in html

@@ -160,3 +160,13 @@ def test_missing_segment_column(tmp_path):
         study.segment_bases()
     assert "regoin" in str(err.value) and "'region'" in str(err.value)
     assert "w1.csv" in str(err.value)
+
+
+def test_segment_bases_of_a_semicolon_file(tmp_path):
+    """Bases are counted from the file as read_survey reads it, whatever the delimiter."""
+    from csmlib.study import _read_columns
+
+    p = tmp_path / "w.csv"
+    p.write_text("respondent_id;region;x\n1;North;3\n2;South;4\n3;North;5\n", encoding="utf-8")
+    df = _read_columns(p, ["region"])
+    assert df["region"].value_counts().to_dict() == {"North": 2, "South": 1}

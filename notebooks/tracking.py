@@ -1,0 +1,146 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: csm
+#     language: python
+#     name: csm
+# ---
+
+# %% [markdown]
+# # Tracking: what changed since the last wave, and where
+# The satisfaction indices and the driver paths of this wave with bootstrap
+# intervals, the change since the previous wave with a test of each
+# difference, the trend over all waves so far, and how the segments compare
+# (league table, and for two segments the invariance check and the test of
+# their path differences).
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+import csmlib as csm
+from csmlib import report, tracking
+from csmlib.notebook import open_run
+from csmlib.record import record, record_frame
+
+# %% tags=["parameters"]
+# Parameters (csm run injects these; the defaults run the bundled demo study's first wave)
+study: str = "demo-acsi"  # study name, shown in titles
+wave: str = "2026Q1"  # wave label
+previous_wave: str = ""  # label of the previous wave ("" for the first)
+segment: str = "all"  # "all" or a segment label
+segment_column: str = ""  # column holding the segments ("" for none)
+segment_value = None  # the segment's value in the data (None for "all")
+data_path: str = "../data/demo/wave1.csv"  # survey file of this wave
+instrument_path: str = "../data/demo/instrument.yml"  # instrument (codebook) YAML
+model: str = "acsi"  # a csm.models name or lavaan model text
+results_path: str = ""  # where recorded results go ("" keeps them in memory)
+previous_results_path: str = ""  # the previous wave's results of this notebook ("" for none)
+min_base: int = 30  # bases below this are suppressed, not estimated
+seed: int = 20260101  # bootstrap and permutation seed
+n_boot: int = 2000  # bootstrap resamples
+n_perm: int = 1000  # permutations for the segment comparison
+scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
+index_construct: str = "Satisfaction"  # the headline index
+
+# %%
+run = open_run(data_path, instrument_path, model=model, segment=segment,
+               segment_column=segment_column, results_path=results_path,
+               previous_results_path=previous_results_path, min_base=min_base,
+               study=study, wave=wave)
+display(Markdown(f"## {report.md_escape(run.title)}\n\n**{run.n} respondents**, model *{report.md_escape(run.spec.name or model)}*."))
+record("n", run.n)
+if run.suppressed:
+    display(Markdown(report.md_escape(report.suppressed_finding(run.title, run.n, run.min_base))))
+
+# %% [markdown]
+# ## This wave: indices and driver paths with 95% bootstrap intervals
+
+# %%
+if not run.suppressed:
+    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme)
+    boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed, statistics=["estimates", "index"])
+    this_wave = tracking.wave_estimates(boot, wave=wave, n=run.n)
+    record_frame("estimates", this_wave)
+    head = this_wave[(this_wave["kind"] == "index") & (this_wave["construct"] == index_construct)].iloc[0]
+    for key in ("est", "se", "ci_lower", "ci_upper"):
+        record("index" if key == "est" else f"index_{key}", head[key])
+    record("seed", boot.seed)
+    record("n_boot", boot.n_boot)
+    record("n_failed", boot.n_failed)
+    display(this_wave.round(3))
+
+# %% [markdown]
+# ## Change since the previous wave
+
+# %%
+if not run.suppressed:
+    trend = tracking.append_wave(run.previous_frame("trend"), this_wave)
+    record_frame("trend", trend)
+    changes = tracking.trend_table(trend, min_base=min_base)
+    now = changes[changes["wave"] == str(wave)].reset_index(drop=True)
+    record_frame("changes", now)
+    row = now[(now["kind"] == "index") & (now["construct"] == index_construct)].iloc[0]
+    if row["diff"] == row["diff"]:
+        record("change", row["diff"])
+        record("change_pvalue", row["diff_pvalue"])
+    display(Markdown(report.index_finding(
+        index_construct, head["est"], head["ci_lower"], head["ci_upper"],
+        diff=None if row["diff"] != row["diff"] else row["diff"],
+        pvalue=None if row["diff"] != row["diff"] else row["diff_pvalue"])))
+    display(now.round(3))
+
+# %% [markdown]
+# ## Trend over the waves
+
+# %%
+if not run.suppressed:
+    idx_trend = trend[trend["kind"] == "index"].rename(columns={"est": "index"})
+    fig = csm.plots.index_trend(idx_trend, group="construct", title="Indices by wave")
+    display(fig)
+    plt.close(fig)
+    display(changes[changes["kind"] == "index"].round(2))
+    display(changes[changes["kind"] == "path"].round(3))
+
+# %% [markdown]
+# ## Segments
+# Each segment's index with its bootstrap interval, ranked, and tested
+# against the total.  Segments below the minimum base are suppressed.
+
+# %%
+segments = None
+if not run.suppressed and segment == "all" and segment_column:
+    segments = tracking.segment_estimates(run.spec, run.survey, segment_column,
+                                          construct=index_construct, n_boot=n_boot, seed=seed,
+                                          scheme=scheme, min_base=min_base)
+    league = tracking.league_table(segments, reference=head["est"], reference_se=head["se"],
+                                   min_base=min_base)
+    record_frame("segments", league)
+    display(league.round(2))
+else:
+    display(Markdown("No segment comparison for this run."))
+
+# %% [markdown]
+# ## Two segments: invariance of the composites (MICOM) and path differences
+
+# %%
+if segments is not None and len(segments) == 2 and not segments["suppressed"].any():
+    mic = csm.micom(run.spec, run.survey, segment_column, n_perm=n_perm, seed=seed, scheme=scheme,
+                    min_base=min_base)
+    record_frame("micom", mic.summary.merge(mic.compositional[["construct", "c", "c_quantile"]]))
+    record("micom_seed", mic.seed)
+    display(Markdown(f"Groups **{mic.groups[0]}** (a) and **{mic.groups[1]}** (b), "
+                     f"{mic.n_perm} permutations."))
+    display(mic.summary)
+    perm = csm.permutation_test(run.spec, run.survey, segment_column, n_perm=n_perm, seed=seed,
+                                scheme=scheme, min_base=min_base)
+    record_frame("path_differences", perm.paths)
+    display(perm.paths.round(3))
+elif segments is not None:
+    display(Markdown("The composite invariance check compares exactly two estimated segments."))
