@@ -40,11 +40,29 @@ Executors: runs go to anything with ``submit(fn, *args) -> future`` whose
 futures have ``result()`` and ``add_done_callback()`` (a
 :class:`concurrent.futures.Executor`, a ``dask.distributed.Client``).  The
 worker receives the input files as bytes and returns the outputs as bytes;
-the parent writes them, so workers need no shared file system.
+the parent writes them, so workers need no shared file system (the staged
+copies' paths are mapped back to the user's in the executed notebook).
+
+Faults: a notebook whose kernel dies is a failed run (the others go on).  A
+local worker process that dies (``kill -9``, out of memory) breaks a
+``ProcessPoolExecutor`` for good; :class:`LocalPool` is renewed and the runs
+that were in flight are tried once more (``MAX_ATTEMPTS``, recorded as
+``attempts`` in the run record) before they count as failed; on Dask the
+scheduler retries and reports ``KilledWorker``.  An output that cannot be
+written (disk full, read-only folder) stops the study with a
+:class:`~csmlib.errors.StudyError` naming the file.  ``KeyboardInterrupt``
+stops it at once.  In every case the files of finished runs are untouched
+(each file is replaced atomically and a run's old record is removed before it
+runs again), so running the same command again resumes.
+
+Bootstraps inside a notebook run where the notebook runs (on the Dask worker
+for a cluster run) with ``csm.bootstrap(..., n_jobs=...)``; sending a single
+bootstrap's resamples to a cluster is not supported.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
 import hashlib
@@ -56,7 +74,7 @@ import queue
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -81,6 +99,8 @@ __all__ = [
     "execute_run",
     "run_study",
     "make_executor",
+    "LocalPool",
+    "InlineExecutor",
     "collect_summary",
     "KERNEL_NAME",
 ]
@@ -316,6 +336,8 @@ def _build_payload(run: RunSpec) -> dict[str, Any]:
         "run_id": run.run_id,
         "title": f"{run.study} \u2013 {run.notebook} \u2013 {run.wave} \u2013 {run.segment}",
         "notebook": (run.notebook_path.name, run.notebook_path.read_bytes()),
+        # the user's paths, put back where the worker's copies would appear
+        "paths": {"notebook": str(run.notebook_path), "output": str(run.output(".ipynb"))},
         "inputs": inputs,
         "parameters": dict(run.parameters),
         "timeout": run.timeout,
@@ -341,6 +363,33 @@ def _error_message(exc: BaseException) -> str:
     return f"{name}: {text[0] if text else ''}".strip()
 
 
+def _current_folder() -> str | None:
+    try:
+        here = os.getcwd()
+    except FileNotFoundError:
+        return None
+    return here if os.path.isdir(here) else None
+
+
+class _InFolder:
+    """Stand in ``folder`` while a notebook runs, then go back -- or, if the
+    folder we came from has been deleted meanwhile (an earlier run's
+    temporary folder, a test folder cleaned up by another session), to the
+    temporary directory.  papermill's own ``cwd=`` switch changes back
+    unconditionally and fails in that case, failing the run."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __enter__(self) -> None:
+        self.back = _current_folder()
+        os.chdir(self.folder)
+
+    def __exit__(self, *exc: Any) -> None:
+        back = self.back if self.back and os.path.isdir(self.back) else None
+        os.chdir(back or tempfile.gettempdir())
+
+
 def execute_run(payload: dict[str, Any]) -> dict[str, Any]:
     """Execute one run in a private temporary folder (the worker side).
 
@@ -356,7 +405,9 @@ def execute_run(payload: dict[str, Any]) -> dict[str, Any]:
         ``status`` (``"success"``/``"failed"``), ``error`` (the notebook's
         error message or ``None``), ``ipynb``, ``html``, ``results`` (bytes or
         ``None``), ``start``, ``end`` (ISO times), ``host``, ``versions``.
-        Never raises: every failure is reported in the returned record.
+        Never raises: every failure is reported in the returned record,
+        except ``KeyboardInterrupt`` (the user stopping the study), which is
+        raised after the temporary folder is removed.
     """
     start = _now()
     out: dict[str, Any] = {"status": "failed", "error": None, "ipynb": None, "html": None,
@@ -392,18 +443,26 @@ def execute_run(payload: dict[str, Any]) -> dict[str, Any]:
         nb_in = tmp / payload["notebook"][0]
         nb_in.write_bytes(payload["notebook"][1])
         nb_out = tmp / "executed.ipynb"
+        shown = payload.get("paths", {})
+        replacements[str(nb_in)] = shown.get("notebook", payload["notebook"][0])
+        replacements[str(nb_out)] = shown.get("output", payload["notebook"][0])
+        replacements[str(tmp)] = "."   # papermill's working folder, last (shortest)
 
         import papermill as pm
+
 
         pm_log = logging.getLogger("papermill")
         old_level = pm_log.level
         pm_log.setLevel(logging.ERROR)  # "unknown parameter" notices are not errors
         try:
-            pm.execute_notebook(
-                str(nb_in), str(nb_out), parameters=params,
-                kernel_name=payload["kernel_name"], cwd=str(tmp), progress_bar=False,
-                log_output=False, execution_timeout=payload["timeout"], start_timeout=120,
-            )
+            with _InFolder(tmp):
+                pm.execute_notebook(
+                    str(nb_in), str(nb_out), parameters=params,
+                    kernel_name=payload["kernel_name"], cwd=None, progress_bar=False,
+                    log_output=False, execution_timeout=payload["timeout"], start_timeout=120,
+                )
+        except KeyboardInterrupt:
+            raise   # the user stopped the study: nothing to record
         except BaseException as exc:  # noqa: BLE001 - reported, never raised
             out["error"] = _restore(_error_message(exc), replacements)
         finally:
@@ -419,6 +478,8 @@ def execute_run(payload: dict[str, Any]) -> dict[str, Any]:
                 else json.dumps({"schema": 1, "values": {}, "frames": {}}).encode()
             )
             out["status"] = "success"
+    except KeyboardInterrupt:
+        raise
     except BaseException as exc:  # noqa: BLE001
         out["error"] = _restore(_error_message(exc), replacements)
         out["status"] = "failed"
@@ -444,12 +505,85 @@ class InlineExecutor:
         fut: Future = Future()
         try:
             fut.set_result(fn(*args))
+        except KeyboardInterrupt:
+            raise   # stop at once, do not start the next run
         except BaseException as exc:  # noqa: BLE001
             fut.set_exception(exc)
         return fut
 
     def shutdown(self, wait: bool = True) -> None:  # noqa: D401 - executor protocol
         """Nothing to shut down."""
+
+
+class LocalPool:
+    """A local process pool that can be renewed after a worker process dies.
+
+    ``concurrent.futures.ProcessPoolExecutor`` becomes unusable for good when
+    one of its processes is killed (out of memory, ``kill -9``): every running
+    and later job fails with ``BrokenProcessPool``.  :func:`run_study` calls
+    :meth:`renew` and submits the runs that were in flight once more on a
+    fresh pool, so one killed worker does not fail the rest of the study.
+
+    Parameters
+    ----------
+    jobs : int
+        Worker processes.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.generation = 0
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=_mp_context(),
+                                   initializer=_worker_init)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """Submit ``fn(*args)`` to the current pool."""
+        return self._pool.submit(fn, *args)
+
+    def renew(self, generation: int) -> None:
+        """Replace the pool if it is still the (broken) one of ``generation``."""
+        if generation != self.generation:
+            return   # already renewed after the same breakage
+        old = self._pool
+        self._pool = self._new_pool()
+        self.generation += 1
+        _stop_pool(old)
+
+    @property
+    def _processes(self) -> dict[int, Any]:
+        """The current worker processes by pid (as ``ProcessPoolExecutor`` keeps them)."""
+        return dict(getattr(self._pool, "_processes", None) or {})
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        """Shut the pool down (see :meth:`ProcessPoolExecutor.shutdown`)."""
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def terminate(self) -> None:
+        """Stop at once: cancel queued runs and end the worker processes."""
+        _stop_pool(self._pool)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    # shutdown() clears these private attributes, so take them first
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    call_queue = getattr(pool, "_call_queue", None)
+    try:
+        pool.shutdown(wait=False, cancel_futures=True)
+    except Exception:  # noqa: BLE001 - a broken pool may complain
+        pass
+    for proc in procs:   # Python < 3.14 has no public way to stop running work
+        try:
+            proc.terminate()
+        except (OSError, AttributeError, ValueError):
+            pass
+    if call_queue is not None:   # do not wait at exit to hand queued runs to dead workers
+        try:
+            call_queue.cancel_join_thread()
+        except (OSError, AttributeError, ValueError):
+            pass
 
 
 def make_executor(jobs: int = 2, scheduler: str | None = None) -> Any:
@@ -466,8 +600,10 @@ def make_executor(jobs: int = 2, scheduler: str | None = None) -> Any:
     Returns
     -------
     executor
-        Something with ``submit(fn, *args) -> future`` and ``shutdown()`` /
-        ``close()``.
+        A ``distributed.Client`` connected to the scheduler (the runs go to
+        its workers; close it with ``close()``, since its ``shutdown()`` stops
+        the cluster), an :class:`InlineExecutor` for ``jobs=1``, else a
+        :class:`LocalPool` of ``jobs`` processes.
     """
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise StudyError("the number of jobs must be a whole number >= 1", values=[jobs],
@@ -492,7 +628,14 @@ def make_executor(jobs: int = 2, scheduler: str | None = None) -> Any:
             ) from None
     if jobs == 1:
         return InlineExecutor()
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context())
+    return LocalPool(jobs)
+
+
+def _worker_init() -> None:
+    """Workers ignore Ctrl-C: the parent handles it (cancels and ends the workers)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _mp_context() -> Any:
@@ -648,6 +791,7 @@ def _write_outcome(run: RunSpec, digest: str, res: dict[str, Any]) -> RunOutcome
     rec.update({
         "status": res["status"], "error": res.get("error"), "start": start, "end": end,
         "duration_s": seconds, "host": res.get("host"), "versions": res.get("versions"),
+        "attempts": res.get("attempts", 1),
         "outputs": {
             s.lstrip("."): (str(run.output(s)) if run.output(s).is_file() else None)
             for s in (".ipynb", ".html", ".results.json")
@@ -736,10 +880,18 @@ def run_study(
         executor = make_executor(jobs)
     try:
         outcomes = _schedule(study, selected, executor, force, progress)
-    finally:
-        if own_executor:
-            executor.shutdown(wait=True)
-    summary_csv, summary_json = collect_summary(study, runs)
+    except BaseException:
+        if own_executor:   # interrupted or cannot write: do not wait for running notebooks
+            stop = getattr(executor, "terminate", None)
+            if stop is not None:
+                stop()
+            else:
+                executor.shutdown(wait=False)
+        raise
+    if own_executor:
+        executor.shutdown(wait=True)
+    with _writing(study.run_dir):
+        summary_csv, summary_json = collect_summary(study, runs)
     report = None   # the latest wave's report that exists
     for r in reversed([r for r in runs if r.kind == "report"]):
         if r.output(".html").is_file():
@@ -748,18 +900,37 @@ def run_study(
     return StudyOutcome(study, tuple(outcomes), summary_csv, summary_json, report)
 
 
+#: a run whose worker process died is tried this often before it is failed
+MAX_ATTEMPTS = 2
+
+
 def _schedule(study: Study, runs: list[RunSpec], executor: Any, force: bool,
               progress: Callable[[RunOutcome], None] | None) -> list[RunOutcome]:
     ids = {r.run_id for r in runs}
     waiting = {r.run_id: r for r in runs}
     done: dict[str, RunOutcome] = {}
     finished: queue.Queue = queue.Queue()
-    inflight: dict[str, tuple[RunSpec, str, float]] = {}
+    # run id -> (run, input hash, executor generation at submission)
+    inflight: dict[str, tuple[RunSpec, str, int]] = {}
+    attempts: dict[str, int] = {}
 
     def finish(outcome: RunOutcome) -> None:
         done[outcome.run.run_id] = outcome
         if progress is not None:
             progress(outcome)
+
+    def submit(run: RunSpec, digest: str) -> None:
+        attempts[run.run_id] = attempts.get(run.run_id, 0) + 1
+        generation = getattr(executor, "generation", 0)
+        inflight[run.run_id] = (run, digest, generation)
+        try:
+            fut = executor.submit(execute_run, _build_payload(run))
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. a broken pool
+            fut = Future()
+            fut.set_exception(exc)
+        fut.add_done_callback(lambda f, rid=run.run_id: finished.put((rid, f)))
 
     def submit_ready() -> None:
         # skipped / suppressed runs finish at once and may make others ready
@@ -775,16 +946,14 @@ def _schedule(study: Study, runs: list[RunSpec], executor: Any, force: bool,
                     finish(RunOutcome(run, "skipped"))
                     continue
                 if run.suppressed:
-                    finish(_write_suppressed(run, digest, study.min_base))
+                    with _writing(run.record_path):
+                        finish(_write_suppressed(run, digest, study.min_base))
                     continue
-                run.out_dir.mkdir(parents=True, exist_ok=True)
-                inflight[run.run_id] = (run, digest, time.monotonic())
-                try:
-                    fut = executor.submit(execute_run, _build_payload(run))
-                except Exception as exc:  # noqa: BLE001 - e.g. a broken pool
-                    fut = Future()
-                    fut.set_exception(exc)
-                fut.add_done_callback(lambda f, rid=run.run_id: finished.put((rid, f)))
+                with _writing(run.out_dir):
+                    run.out_dir.mkdir(parents=True, exist_ok=True)
+                    # the old record no longer describes what will be on disk
+                    _remove([run.record_path])
+                submit(run, digest)
 
     while waiting or inflight:
         submit_ready()
@@ -793,16 +962,52 @@ def _schedule(study: Study, runs: list[RunSpec], executor: Any, force: bool,
                 raise StudyError("runs wait on each other in a cycle",
                                  values=sorted(waiting), hint="report this as a bug")
             break
-        rid, fut = finished.get()
-        run, digest, t0 = inflight.pop(rid)
+        while True:   # a timeout keeps Ctrl-C prompt in the parent
+            try:
+                rid, fut = finished.get(timeout=0.5)
+                break
+            except queue.Empty:
+                continue
+        run, digest, generation = inflight.pop(rid)
         try:
             res = fut.result()
+        except KeyboardInterrupt:
+            raise
         except BaseException as exc:  # noqa: BLE001 - the worker itself died
+            kind = type(exc).__name__
+            if kind == "BrokenProcessPool" and hasattr(executor, "renew"):
+                executor.renew(generation)
+                if attempts[rid] < MAX_ATTEMPTS:
+                    submit(run, digest)   # its worker died, maybe killed by another run
+                    continue
             res = {"status": "failed", "error": _error_message(exc), "start": None, "end": None}
-            if type(exc).__name__ == "BrokenProcessPool":
-                res["error"] = "the worker process died while running the notebook"
-        finish(_write_outcome(run, digest, res))
+            if kind == "BrokenProcessPool":
+                res["error"] = (f"the worker process died while running the notebook "
+                                f"({attempts[rid]} attempt(s); out of memory or killed?)")
+            elif kind == "KilledWorker":
+                res["error"] = ("the Dask workers running the notebook died every time it "
+                                "was tried (out of memory or killed?)")
+        res["attempts"] = attempts[rid]
+        with _writing(run.out_dir):
+            finish(_write_outcome(run, digest, res))
     return [done[r.run_id] for r in runs if r.run_id in done]
+
+
+@contextlib.contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Turn a failed write of the study's outputs (disk full, read-only
+    folder, ...) into a :class:`StudyError` that says what to do."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise StudyError(
+            f"cannot write the study's outputs: {reason}",
+            file=str(exc.filename or path),
+            hint="free disk space or make the output folder writable (or choose another "
+                 "with --output), then run the same command again: finished runs are kept "
+                 "and not run again",
+        ) from None
 
 
 # --------------------------------------------------------------------------- summary

@@ -107,23 +107,22 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             bar.set_postfix_str(f"{outcome.run.run_id}: {outcome.status}", refresh=False)
             bar.update(1)
 
+    interrupted = False
     try:
         result = run_study(study, executor=executor, force=args.force, only=args.only,
                            progress=progress, on_plan=on_plan)
     except KeyboardInterrupt:
-        # do not wait for the running notebooks: finished runs are on disk already
-        try:
-            executor.shutdown(wait=False, cancel_futures=True)
-        except (AttributeError, TypeError):
-            pass
+        interrupted = True
+        _abandon(executor)
         raise
     finally:
         if bar is not None:
             bar.close()
-        # a Dask client is closed (its shutdown() would stop the cluster)
-        close = getattr(executor, "close", None) or getattr(executor, "shutdown", None)
-        if close is not None:
-            close()
+        if not interrupted:
+            # a Dask client is closed (its shutdown() would stop the cluster)
+            close = getattr(executor, "close", None) or getattr(executor, "shutdown", None)
+            if close is not None:
+                close()
     table = result.table
     counts = table["status"].value_counts()
     print(f"study {study.name}: " + ", ".join(f"{n} {s}" for s, n in counts.items()), file=out)
@@ -134,6 +133,37 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"report: {result.report}", file=out)
     print(f"summary: {result.summary_csv}", file=out)
     return 0 if result.ok else 1
+
+
+def _abandon(executor: Any) -> None:
+    """Stop at once on Ctrl-C: cancel queued runs and end the local workers (and
+    with them their kernels).  Finished runs are on disk already; running them
+    again resumes."""
+    stop = getattr(executor, "terminate", None)   # csmlib.batch.LocalPool
+    if stop is not None:
+        stop()
+        return
+    # ProcessPoolExecutor keeps its workers and call queue in private attributes
+    # (Python < 3.14 has no public way to stop running work); shutdown() clears
+    # them, so take them first
+    procs = list((getattr(executor, "_processes", None) or {}).values())
+    call_queue = getattr(executor, "_call_queue", None)
+    try:
+        executor.shutdown(wait=False, cancel_futures=True)
+    except (AttributeError, TypeError):
+        close = getattr(executor, "close", None)
+        if close is not None:
+            close()
+    for proc in procs:
+        try:
+            proc.terminate()
+        except (OSError, AttributeError):
+            pass
+    if call_queue is not None:   # do not wait at exit to hand queued runs to dead workers
+        try:
+            call_queue.cancel_join_thread()
+        except (OSError, AttributeError, ValueError):
+            pass
 
 
 # --------------------------------------------------------------------------- validate

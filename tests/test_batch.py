@@ -388,3 +388,25 @@ def test_cell_timeout_is_a_failed_run(tmp_path):
     assert o.error.startswith("a cell ran longer than the time limit")
     assert o.seconds < 25
     assert not out.ok
+
+
+def test_a_worker_standing_in_a_deleted_folder_still_runs(tmp_path, monkeypatch):
+    """A run goes back to the process's folder afterwards; if that folder is
+    gone (an earlier run's temporary folder), it goes to the temporary
+    directory instead of failing the run (and every run after it)."""
+    import os
+    import tempfile
+
+    from csmlib.batch import _InFolder
+
+    gone, work = tmp_path / "gone", tmp_path / "work"
+    gone.mkdir()
+    work.mkdir()
+    monkeypatch.chdir(gone)
+    with _InFolder(work):
+        assert os.getcwd() == str(work)
+        gone.rmdir()
+    assert os.getcwd() == os.path.realpath(tempfile.gettempdir())
+    with _InFolder(gone.parent / "work"):
+        pass
+    assert os.getcwd() == os.path.realpath(tempfile.gettempdir())

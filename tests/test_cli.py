@@ -95,15 +95,18 @@ def test_failed_wave_exit_code_and_message(tmp_path, capsys):
 
 
 @pytest.mark.notebooks
-def test_killed_midway_then_resumed(tmp_path, capsys):
-    """Kill ``csm run`` (and its kernel) after the first run; the rerun finishes the rest."""
+@pytest.mark.parametrize("sig, jobs", [(signal.SIGKILL, "1"), (signal.SIGINT, "2")],
+                         ids=["kill", "ctrl-c"])
+def test_killed_midway_then_resumed(tmp_path, capsys, sig, jobs):
+    """Kill ``csm run`` (SIGKILL to it and its kernel, or Ctrl-C to a process pool)
+    after the first run; the rerun finishes the rest without redoing finished runs."""
     report = tmp_path / "study_report.ipynb"
     shutil.copy(SMOKE, report)
     path = _study(tmp_path, {"w1": W1, "w2": W2}, notebooks=[str(SMOKE), "study_report.ipynb"])
     root = tmp_path / "runs" / "smoke"
     first = root / "w1" / "all" / "_smoke.run.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "csmlib.cli", "run", str(path), "--jobs", "1", "--no-progress"],
+        [sys.executable, "-m", "csmlib.cli", "run", str(path), "--jobs", jobs, "--no-progress"],
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
@@ -112,9 +115,15 @@ def test_killed_midway_then_resumed(tmp_path, capsys):
         while not first.exists() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert first.exists(), "the first run never finished"
+        t0 = time.monotonic()
+        os.killpg(proc.pid, sig)   # SIGKILL: the command and its kernel; SIGINT: Ctrl-C
+        code = proc.wait(timeout=60)
+        if sig == signal.SIGINT and code != 0:   # 0: it had just finished anyway
+            assert code == 130
+            assert time.monotonic() - t0 < 30   # stops at once, does not finish running work
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)   # the command and its kernel
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     done_before = {p: p.stat().st_mtime_ns for p in root.rglob("*.run.json")}
     assert first in done_before
