@@ -32,7 +32,12 @@ the ML optimum is reached to 1e-9, and computes everything else itself.
 patterns (start: the listwise estimates); standard errors from the observed
 information (numerical Hessian of the analytic FIML gradient), as lavaan's
 default for ``missing = "ml"``.  The fit indices of a FIML fit are those of
-the model against the FIML (EM) saturated model.
+the model against the FIML (EM) saturated model; its SRMR includes the mean
+residuals and its AIC/BIC count the means, as lavaan's with a mean structure.
+This holds on complete data too (estimates then equal the listwise ML ones;
+the standard errors come from the observed instead of the expected
+information), so that ``missing="fiml"`` always reproduces lavaan's
+``missing = "ml"``.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import re
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -501,33 +507,49 @@ _FUNCS = {"sqrt": math.sqrt, "exp": math.exp, "log": math.log, "abs": abs}
 _NP_FUNCS = {"sqrt": np.sqrt, "exp": np.exp, "log": np.log, "abs": np.abs}
 
 
+#: an R name as lavaan accepts for a label ("a", "is", "b_2", "c.1")
+_R_NAME = re.compile(r"(?<![\w.])(?:[A-Za-z][\w.]*|\.[A-Za-z_][\w.]*)")
+
+
 def _eval_tree(expression: str, values: dict[str, Any], name: str, funcs: dict[str, Any]) -> Any:
+    # Labels are R names, which may be Python keywords ("is", "in") or hold
+    # dots ("a.1"): each name is parsed as a neutral alias and looked up by
+    # its original spelling.
+    aliases: dict[str, str] = {}
+
+    def alias(m: re.Match) -> str:
+        return aliases.setdefault(m.group(0), f"_p{len(aliases)}")
+
+    text = _R_NAME.sub(alias, expression.replace("^", "**"))
+    original = {v: k for k, v in aliases.items()}
+
     def ev(node):
         if isinstance(node, ast.Expression):
             return ev(node.body)
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
             return float(node.value)
         if isinstance(node, ast.Name):
-            if node.id not in values:
+            label = original.get(node.id, node.id)
+            if label not in values:
                 raise SpecError(
-                    f"defined parameter {name!r} uses {node.id!r}, which is not a parameter label",
-                    values=[node.id],
+                    f"defined parameter {name!r} uses {label!r}, which is not a parameter label",
+                    values=[label],
                     hint="label the parameter in the model (e.g. 'Satisfaction ~ a*Quality') or fix the name",
                 )
-            return values[node.id]
+            return values[label]
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             return _BINOPS[type(node.op)](ev(node.left), ev(node.right))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             v = ev(node.operand)
             return -v if isinstance(node.op, ast.USub) else v
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in funcs \
-                and len(node.args) == 1:
-            return funcs[node.func.id](ev(node.args[0]))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and original.get(node.func.id) in funcs and len(node.args) == 1:
+            return funcs[original[node.func.id]](ev(node.args[0]))
         raise SpecError(f"cannot evaluate the defined parameter {name!r}: {expression!r}",
                         values=[expression], hint="use labels, numbers, + - * / ^ and sqrt/exp/log/abs")
 
     try:
-        tree = ast.parse(expression.replace("^", "**"), mode="eval")
+        tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         raise SpecError(f"defined parameter {name!r} is not a valid expression: {expression!r}",
                         values=[expression], hint="write it as in lavaan, e.g. 'ind := a*b'") from exc
@@ -694,7 +716,7 @@ def fit_cbsem(
     message = ("ML by semopy, refined by Fisher scoring" if start == "semopy" else
                "ML by Fisher scoring from simple start values") if "failed" not in smsg else smsg
     vcov = None
-    if missing == "fiml" and not complete.all():
+    if missing == "fiml":
         par, H, ll, conv, n_iter, fmsg, _ = _fit_fiml(ram, X, theta)
         theta, mu = par[: ram.k], par[ram.k:]
         message = f"FIML (L-BFGS-B): {fmsg}"
@@ -784,9 +806,9 @@ def fit_cbsem(
                     for i, f in enumerate(ram.latent) if f in set(spec.endogenous)}, dtype=float)
     r2.index.name = "construct"
     effects = _effects(ram, theta, vcov)
-    fit = _fit_indices(S_fit, Sigma, n, npar if missing == "fiml" and not complete.all() else ram.k)
-    if missing == "fiml" and not complete.all():
-        fit = _fiml_fit(fit, ll, ll_h1, n, npar, len(items), S, Sigma, X)
+    fit = _fit_indices(S_fit, Sigma, n, npar if missing == "fiml" else ram.k)
+    if missing == "fiml":
+        fit = _fiml_fit(fit, ll, ll_h1, n, npar, len(items), S, Sigma, X, mu_h1, mu)
     scores = _scores(ram, theta, Sigma, frame, mu)
     options = {"estimator": "ML", "missing": missing, "se": "robust.huber.white" if robust else (
         "none" if se == "none" else ("observed" if missing == "fiml" else "standard (expected information)")),
@@ -869,7 +891,7 @@ def _independence_loglik(X: np.ndarray) -> float:
     return float(ll)
 
 
-def _fiml_fit(fit, ll, ll_h1, n, npar, p, S, Sigma, X) -> pd.Series:
+def _fiml_fit(fit, ll, ll_h1, n, npar, p, S, Sigma, X, mu_h1, mu) -> pd.Series:
     """Fit indices of a FIML fit: chi-square = 2 (logl_h1 - logl_h0);
     baseline chi-square = 2 (logl_h1 - logl_independence), the independence
     model estimated by FIML too (as lavaan does with ``missing = "ml"``)."""
@@ -884,7 +906,7 @@ def _fiml_fit(fit, ll, ll_h1, n, npar, p, S, Sigma, X) -> pd.Series:
     out.update({"chisq": chisq, "df": float(df), "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
                 "cfi": cfi(chisq, df, chisq0, df0), "tli": tli(chisq, df, chisq0, df0),
                 "rmsea": rmsea(chisq, df, n), "rmsea_ci_lower": lo, "rmsea_ci_upper": hi,
-                "srmr": srmr(S, Sigma), "aic": -2 * ll + 2 * npar, "bic": -2 * ll + npar * np.log(n),
+                "srmr": srmr(S, Sigma, mu_h1, mu), "aic": -2 * ll + 2 * npar, "bic": -2 * ll + npar * np.log(n),
                 "logl": ll, "baseline_chisq": chisq0, "baseline_df": float(df0)})
     return out
 

@@ -128,13 +128,25 @@ def rmsea_ci(chisq: float, df: float, n: int, level: float = 0.90) -> tuple[floa
     return float(np.sqrt(lo / (n * df))), float(np.sqrt(hi / (n * df)))
 
 
-def srmr(S: np.ndarray, Sigma: np.ndarray) -> float:
-    """Bentler's standardized root mean square residual (no mean structure)."""
+def srmr(S: np.ndarray, Sigma: np.ndarray, mean: np.ndarray | None = None,
+         mu: np.ndarray | None = None) -> float:
+    """Bentler's standardized root mean square residual.
+
+    Without means, the root mean square of the standardized covariance
+    residuals ``(s_ij - sigma_ij) / sqrt(s_ii s_jj)`` over the p(p+1)/2
+    non-duplicated elements.  With a mean structure (``mean``, the sample or
+    EM means, and ``mu``, the model-implied means), the p standardized mean
+    residuals ``(m_i - mu_i) / sqrt(s_ii)`` join the average, as lavaan
+    computes its ``srmr`` whenever the model has a mean structure (e.g.
+    ``missing = "ml"``).
+    """
     _check(S, Sigma)
     sd = np.sqrt(np.diag(S))
     R = (S - Sigma) / np.outer(sd, sd)
-    low = R[np.tril_indices_from(R)]
-    return float(np.sqrt(np.mean(low**2)))
+    res = R[np.tril_indices_from(R)]
+    if mean is not None and mu is not None:
+        res = np.concatenate([res, (np.asarray(mean) - np.asarray(mu)) / sd])
+    return float(np.sqrt(np.mean(res**2)))
 
 
 def loglik(S: np.ndarray, Sigma: np.ndarray, n: int) -> float:

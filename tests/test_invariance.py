@@ -26,21 +26,12 @@ HS = _cfa({"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
            "speed": ["x7", "x8", "x9"]})
 
 
-def test_holzinger_by_school_matches_lavaan():
+def test_holzinger_by_school_verdicts():
+    # the numbers are compared with lavaan in tests/test_lavaan_references.py;
+    # here, the decision: loadings are invariant across schools, intercepts not
     data = pd.read_csv(DATA / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
-    ref = pd.read_csv(DATA / "references" / "holzinger_invariance_lavaan.csv").set_index("step")
     got = measurement_invariance(HS, data, "school").set_index("step")
-    for step in ref.index:
-        # lavaan prints three decimals: agree to that precision
-        assert got.loc[step, "chisq"] == pytest.approx(ref.loc[step, "chisq"], abs=1e-3)
-        assert got.loc[step, "df"] == ref.loc[step, "df"]
-        assert got.loc[step, "cfi"] == pytest.approx(ref.loc[step, "cfi"], abs=5e-4)
-        assert got.loc[step, "rmsea"] == pytest.approx(ref.loc[step, "rmsea"], abs=5e-4)
-        assert got.loc[step, "converged"]
-    for step in ("metric", "scalar"):
-        assert got.loc[step, "delta_chisq"] == pytest.approx(ref.loc[step, "delta_chisq"], abs=2e-3)
-        assert got.loc[step, "delta_df"] == ref.loc[step, "delta_df"]
-        assert got.loc[step, "pvalue"] == pytest.approx(ref.loc[step, "pvalue"], rel=1e-3)
+    assert got["converged"].all()
     assert got.loc["metric", "holds"] and not got.loc["scalar", "holds"]
     assert "do not compare construct means" in got.loc["scalar", "verdict"]
 

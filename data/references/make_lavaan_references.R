@@ -1,0 +1,159 @@
+# Reference estimates from lavaan (and semTools / psych) for csmlib's tests.
+#
+# Run from the repository root:  Rscript data/references/make_lavaan_references.R
+# Needs R with lavaan, semTools and psych (Debian: apt-get install r-base-core
+# r-cran-lavaan r-cran-semtools r-cran-psych).  The tests only read the CSV
+# files this writes; R is not needed to run them.  Every fit uses lavaan's
+# defaults unless the line says otherwise.
+suppressPackageStartupMessages({
+  library(lavaan)
+  library(semTools)
+  library(psych)
+})
+
+out <- "data/references"
+wr <- function(x, name) {
+  write.csv(x, file.path(out, name), row.names = FALSE, na = "")
+  cat("wrote", name, "\n")
+}
+versions <- function() {
+  sprintf("R %s, lavaan %s, semTools %s, psych %s", getRversion(),
+          packageVersion("lavaan"), packageVersion("semTools"), packageVersion("psych"))
+}
+fit_cols <- c("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower",
+              "rmsea.ci.upper", "srmr", "aic", "bic", "logl", "baseline.chisq", "baseline.df")
+params <- function(fit) {
+  p <- parameterEstimates(fit, standardized = TRUE)
+  if (!"label" %in% names(p)) p$label <- ""
+  p[, c("lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci.lower", "ci.upper", "std.all")]
+}
+
+# ---------------------------------------------------------------------------
+# 1. Measurement invariance ladders (cfa with group.equal) and lavTestLRT
+# ---------------------------------------------------------------------------
+ladder <- function(model, data, group) {
+  fits <- list(
+    configural = cfa(model, data = data, group = group),
+    metric = cfa(model, data = data, group = group, group.equal = "loadings"),
+    scalar = cfa(model, data = data, group = group, group.equal = c("loadings", "intercepts"))
+  )
+  rows <- lapply(names(fits), function(s) {
+    fm <- fitMeasures(fits[[s]], c("chisq", "df", "pvalue", "cfi", "tli", "rmsea",
+                                    "rmsea.ci.lower", "rmsea.ci.upper"))
+    data.frame(step = s, t(unclass(fm)), check.names = FALSE)
+  })
+  tab <- do.call(rbind, rows)
+  lrt <- lavTestLRT(fits$configural, fits$metric, fits$scalar)
+  tab$delta_chisq <- c(NA, lrt[["Chisq diff"]][2:3])
+  tab$delta_df <- c(NA, lrt[["Df diff"]][2:3])
+  tab$delta_pvalue <- c(NA, lrt[["Pr(>Chisq)"]][2:3])
+  tab
+}
+
+hs <- read.csv("data/holzinger_swineford1939/holzinger_swineford1939.csv")
+hs_model <- "visual =~ x1 + x2 + x3
+             textual =~ x4 + x5 + x6
+             speed =~ x7 + x8 + x9"
+wr(ladder(hs_model, hs, "school"), "holzinger_invariance_lavaan.csv")
+
+sat <- read.csv("data/satisfaction/satisfaction.csv")
+sat_cfa <- "IMAG =~ imag1 + imag2 + imag3 + imag4 + imag5
+            EXPE =~ expe1 + expe2 + expe3 + expe4 + expe5
+            QUAL =~ qual1 + qual2 + qual3 + qual4 + qual5
+            VAL =~ val1 + val2 + val3 + val4
+            SAT =~ sat1 + sat2 + sat3 + sat4
+            LOY =~ loy1 + loy2 + loy3 + loy4"
+wr(ladder(sat_cfa, sat, "gender"), "satisfaction_invariance_lavaan.csv")
+
+# ---------------------------------------------------------------------------
+# 2. The plspm satisfaction model as a CB-SEM, with every indirect and total
+#    effect as a defined parameter (delta-method SEs), model-based and robust
+# ---------------------------------------------------------------------------
+sat_sem <- paste(sat_cfa, "
+  EXPE ~ ie*IMAG
+  QUAL ~ eq*EXPE
+  VAL  ~ ev*EXPE + qv*QUAL
+  SAT  ~ is*IMAG + es*EXPE + qs*QUAL + vs*VAL
+  LOY  ~ il*IMAG + sl*SAT
+  ind_QUAL_SAT := qv*vs
+  tot_QUAL_SAT := qs + qv*vs
+  ind_EXPE_SAT := eq*qs + ev*vs + eq*qv*vs
+  tot_EXPE_SAT := es + eq*qs + ev*vs + eq*qv*vs
+  ind_IMAG_SAT := ie*(es + eq*qs + ev*vs + eq*qv*vs)
+  tot_IMAG_SAT := is + ie*(es + eq*qs + ev*vs + eq*qv*vs)
+  ind_IMAG_LOY := (is + ie*(es + eq*qs + ev*vs + eq*qv*vs))*sl
+  tot_IMAG_LOY := il + (is + ie*(es + eq*qs + ev*vs + eq*qv*vs))*sl
+  ind_QUAL_LOY := (qs + qv*vs)*sl
+")
+f_sem <- sem(sat_sem, data = sat)
+p <- params(f_sem)
+p$se_robust <- parameterEstimates(
+  sem(sat_sem, data = sat, se = "robust.huber.white", information = "expected"))$se
+wr(p, "satisfaction_sem_lavaan_params.csv")
+fm <- fitMeasures(f_sem, fit_cols)
+wr(data.frame(measure = names(fm), value = unclass(fm)), "satisfaction_sem_lavaan_fit.csv")
+
+# robust (Huber-White, expected information) SEs of the political democracy model
+pd <- read.csv("data/political_democracy/political_democracy.csv")
+pd_model <- "ind60 =~ x1 + x2 + x3
+             dem60 =~ y1 + y2 + y3 + y4
+             dem65 =~ y5 + y6 + y7 + y8
+             dem60 ~ ind60
+             dem65 ~ ind60 + dem60
+             y1 ~~ y5
+             y2 ~~ y4 + y6
+             y3 ~~ y7
+             y4 ~~ y8
+             y6 ~~ y8"
+rob <- parameterEstimates(sem(pd_model, data = pd, se = "robust.huber.white",
+                              information = "expected"))
+rob <- rob[rob$op != "~1", c("lhs", "op", "rhs", "est", "se")]
+wr(rob, "political_democracy_robust_lavaan.csv")
+
+# ---------------------------------------------------------------------------
+# 3. Full-information ML: Holzinger-Swineford with values deleted by a fixed,
+#    documented rule (written out, so the tests read the same data)
+# ---------------------------------------------------------------------------
+hsm <- hs[, c("id", paste0("x", 1:9))]
+hsm$x1[hsm$id %% 7 == 0] <- NA
+hsm$x5[hsm$id %% 5 == 0] <- NA
+hsm$x9[hsm$id %% 11 == 0 | hsm$x4 > 4] <- NA   # depends on an observed item: MAR
+hsm$x2[hsm$id %% 13 == 0] <- NA
+wr(hsm, "holzinger_missing_data.csv")
+f_fiml <- cfa(hs_model, data = hsm, missing = "ml")
+p <- params(f_fiml)
+p$se_expected <- parameterEstimates(cfa(hs_model, data = hsm, missing = "ml",
+                                        information = "expected"))$se
+wr(p, "holzinger_fiml_lavaan_params.csv")
+fm <- fitMeasures(f_fiml, fit_cols)
+wr(data.frame(measure = names(fm), value = unclass(fm)), "holzinger_fiml_lavaan_fit.csv")
+
+# FIML on complete data (political democracy): a mean structure, observed
+# information, and means among the SRMR residuals
+f_pdm <- sem(pd_model, data = pd, missing = "ml")
+p <- params(f_pdm)
+wr(p[p$op != "~1", ], "political_democracy_fiml_lavaan_params.csv")
+fm <- fitMeasures(f_pdm, fit_cols)
+wr(data.frame(measure = names(fm), value = unclass(fm)), "political_democracy_fiml_lavaan_fit.csv")
+
+# ---------------------------------------------------------------------------
+# 4. Measurement quality on the satisfaction items: Cronbach's alpha (psych),
+#    HTMT (semTools; htmt2 = FALSE: arithmetic means of the absolute item
+#    correlations, Henseler et al. 2015; htmt2 = TRUE: geometric means, HTMT2)
+# ---------------------------------------------------------------------------
+blocks <- list(IMAG = paste0("imag", 1:5), EXPE = paste0("expe", 1:5),
+               QUAL = paste0("qual", 1:5), VAL = paste0("val", 1:4),
+               SAT = paste0("sat", 1:4), LOY = paste0("loy", 1:4))
+alpha_tab <- data.frame(construct = names(blocks), alpha = sapply(blocks, function(b)
+  psych::alpha(sat[, b], warnings = FALSE)$total$raw_alpha))
+wr(alpha_tab, "satisfaction_alpha_psych.csv")
+long <- function(h, method) {
+  idx <- which(lower.tri(h), arr.ind = TRUE)
+  data.frame(method = method, construct = rownames(h)[idx[, 1]],
+             other = colnames(h)[idx[, 2]], htmt = unclass(h)[idx])
+}
+wr(rbind(long(htmt(sat_cfa, data = sat, htmt2 = FALSE), "arithmetic"),
+         long(htmt(sat_cfa, data = sat, htmt2 = TRUE), "geometric")),
+   "satisfaction_htmt_semtools.csv")
+
+cat(versions(), "\n")
