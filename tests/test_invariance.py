@@ -27,7 +27,7 @@ HS = _cfa({"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
 
 
 def test_holzinger_by_school_verdicts():
-    # the numbers are compared with lavaan in tests/test_lavaan_references.py;
+    # the numbers are compared with lavaan in tests/test_r_references.py;
     # here, the decision: loadings are invariant across schools, intercepts not
     data = pd.read_csv(DATA / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
     got = measurement_invariance(HS, data, "school").set_index("step")

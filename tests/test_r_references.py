@@ -1,5 +1,6 @@
-"""CB-SEM, invariance and measurement quality against lavaan 0.6.14,
-semTools 0.5.6 and psych 2.2.9, run by data/references/make_lavaan_references.R
+"""CB-SEM, invariance, measurement quality and bootstrap intervals against
+lavaan 0.6.14, semTools 0.5.6, psych 2.2.9 and boot 1.3.28, run by
+data/references/make_r_references.R
 (the reference CSVs and their provenance are in data/references/README.md).
 
 lavaan's own numbers are stored at full precision, so the tolerances here are
@@ -18,6 +19,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import csmlib as csm
+from csmlib.bootstrapping import bca_interval, percentile_interval
 from csmlib.cbsem import fit_cbsem
 from csmlib.errors import EstimationWarning
 from csmlib.invariance import measurement_invariance
@@ -216,3 +218,25 @@ def test_cronbach_alpha_matches_psych(sat_fit):
     ref = pd.read_csv(REF / "satisfaction_alpha_psych.csv").set_index("construct")["alpha"]
     got = reliability(sat_fit)["alpha"]
     assert_allclose(got[ref.index], ref, atol=1e-10)
+
+
+# ---------------------------------------------------------------------------
+# bootstrap intervals: boot::boot.ci from the same draws and jackknife
+# ---------------------------------------------------------------------------
+def test_percentile_and_bca_intervals_match_boot():
+    draws = pd.read_csv(REF / "boot_sat1_variance_draws.csv")["draw"].to_numpy()
+    jack = pd.read_csv(REF / "boot_sat1_variance_jackknife.csv")["jackknife"].to_numpy()
+    ref = pd.read_csv(REF / "boot_sat1_variance_intervals.csv")
+
+    def rank(v):  # position among the draws, in draws
+        return float(np.sum(draws < v))
+
+    for r in ref.itertuples():
+        lo, hi = bca_interval(draws[:, None], np.array([r.t0]), jack[:, None], r.level)
+        plo, phi = percentile_interval(draws[:, None], r.level)
+        # boot interpolates at rank (R + 1) alpha on the normal scale, csmlib
+        # linearly: within one order statistic.  A wrong bias correction or
+        # acceleration moves the BCa limits by 30 to 115 ranks here.
+        for ours, theirs in [(lo[0], r.bca_lower), (hi[0], r.bca_upper),
+                             (plo[0], r.perc_lower), (phi[0], r.perc_upper)]:
+            assert abs(rank(ours) - rank(theirs)) <= 1.5, (r.level, ours, theirs)

@@ -1,14 +1,15 @@
-# Reference estimates from lavaan (and semTools / psych) for csmlib's tests.
+# Reference estimates from R (lavaan, semTools, psych, boot) for csmlib's tests.
 #
-# Run from the repository root:  Rscript data/references/make_lavaan_references.R
-# Needs R with lavaan, semTools and psych (Debian: apt-get install r-base-core
-# r-cran-lavaan r-cran-semtools r-cran-psych).  The tests only read the CSV
+# Run from the repository root:  Rscript data/references/make_r_references.R
+# Needs R with lavaan, semTools, psych and boot (Debian: apt-get install
+# r-base-core r-cran-lavaan r-cran-semtools r-cran-psych r-cran-boot).  The tests only read the CSV
 # files this writes; R is not needed to run them.  Every fit uses lavaan's
 # defaults unless the line says otherwise.
 suppressPackageStartupMessages({
   library(lavaan)
   library(semTools)
   library(psych)
+  library(boot)
 })
 
 out <- "data/references"
@@ -17,8 +18,9 @@ wr <- function(x, name) {
   cat("wrote", name, "\n")
 }
 versions <- function() {
-  sprintf("R %s, lavaan %s, semTools %s, psych %s", getRversion(),
-          packageVersion("lavaan"), packageVersion("semTools"), packageVersion("psych"))
+  sprintf("R %s, lavaan %s, semTools %s, psych %s, boot %s", getRversion(),
+          packageVersion("lavaan"), packageVersion("semTools"), packageVersion("psych"),
+          packageVersion("boot"))
 }
 fit_cols <- c("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower",
               "rmsea.ci.upper", "srmr", "aic", "bic", "logl", "baseline.chisq", "baseline.df")
@@ -155,5 +157,24 @@ long <- function(h, method) {
 wr(rbind(long(htmt(sat_cfa, data = sat, htmt2 = FALSE), "arithmetic"),
          long(htmt(sat_cfa, data = sat, htmt2 = TRUE), "geometric")),
    "satisfaction_htmt_semtools.csv")
+
+# ---------------------------------------------------------------------------
+# 5. Bootstrap intervals (boot 1.3): percentile and BCa of a skewed statistic
+#    (the variance of the satisfaction item sat1), with the draws and the
+#    jackknife written out so the tests compute their intervals from the same
+#    numbers.  BCa's acceleration from the jackknife influence values.
+# ---------------------------------------------------------------------------
+set.seed(20261123)
+x <- sat$sat1
+b <- boot(x, function(d, i) var(d[i]), R = 4000)
+jack <- sapply(seq_along(x), function(i) var(x[-i]))
+L <- (length(x) - 1) * (mean(jack) - jack)
+ci <- boot.ci(b, conf = c(0.90, 0.95), type = c("perc", "bca"), L = L)
+wr(data.frame(draw = as.vector(b$t)), "boot_sat1_variance_draws.csv")
+wr(data.frame(jackknife = jack), "boot_sat1_variance_jackknife.csv")
+wr(data.frame(t0 = b$t0, level = ci$bca[, 1],
+              perc_lower = ci$percent[, 4], perc_upper = ci$percent[, 5],
+              bca_lower = ci$bca[, 4], bca_upper = ci$bca[, 5]),
+   "boot_sat1_variance_intervals.csv")
 
 cat(versions(), "\n")
