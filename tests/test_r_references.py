@@ -24,6 +24,7 @@ from csmlib.cbsem import fit_cbsem
 from csmlib.errors import EstimationWarning
 from csmlib.invariance import measurement_invariance
 from csmlib.measurement import htmt, reliability
+from csmlib.multigroup import fit_multigroup
 from csmlib.spec import ModelSpec, Relation
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -126,6 +127,17 @@ def test_invariance_ladder_matches_lavaan(dataset, spec, group, sat):
         assert got.loc[step, "delta_chisq"] == pytest.approx(ref.loc[step, "delta_chisq"], abs=1e-5)
         assert got.loc[step, "delta_df"] == ref.loc[step, "delta_df"]
         assert got.loc[step, "pvalue"] == pytest.approx(ref.loc[step, "delta_pvalue"], rel=1e-4)
+
+
+def test_partial_invariance_matches_lavaan_group_partial():
+    data = pd.read_csv(DATA / "holzinger_swineford1939" / "holzinger_swineford1939.csv")
+    fit = fit_multigroup(ModelSpec.from_lavaan(HS_TEXT), data, "school",
+                         group_equal=("loadings", "intercepts"),
+                         group_partial=[("intercepts", "x3"), ("intercepts", "x7")])
+    ref = _fit_table("holzinger_partial_lavaan.csv")
+    assert fit.converged and fit.df == ref["df"]
+    for k in ("chisq", "cfi", "rmsea"):
+        assert getattr(fit, k) == pytest.approx(ref[k], abs=1e-5), k
 
 
 # ---------------------------------------------------------------------------

@@ -57,6 +57,11 @@ hs_model <- "visual =~ x1 + x2 + x3
              textual =~ x4 + x5 + x6
              speed =~ x7 + x8 + x9"
 wr(ladder(hs_model, hs, "school"), "holzinger_invariance_lavaan.csv")
+# partial scalar invariance: the intercepts of x3 and x7 free (the tutorial's example)
+fm <- fitMeasures(cfa(hs_model, data = hs, group = "school",
+                      group.equal = c("loadings", "intercepts"),
+                      group.partial = c("x3 ~ 1", "x7 ~ 1")), c("chisq", "df", "cfi", "rmsea"))
+wr(data.frame(measure = names(fm), value = unclass(fm)), "holzinger_partial_lavaan.csv")
 
 sat <- read.csv("data/satisfaction/satisfaction.csv")
 sat_cfa <- "IMAG =~ imag1 + imag2 + imag3 + imag4 + imag5
