@@ -32,6 +32,7 @@ __all__ = [
     "driver_findings",
     "suppressed_finding",
     "md_escape",
+    "table",
 ]
 
 #: Conventional cut-offs for approximate fit (Hu & Bentler 1999; SRMR for
@@ -253,6 +254,65 @@ class Findings:
         head = f"<h3>{html.escape(self.title)}</h3>" if self.title else ""
         body = "".join(f"<li>{html.escape(t)}</li>" for t in self.items)
         return f"{head}<ul class='csm-findings'>{body}</ul>"
+
+
+def _is_p_column(name: object) -> bool:
+    n = str(name).lower()
+    return n in ("p", "p_value") or n.endswith("pvalue")
+
+
+def table(frame: pd.DataFrame, digits: int = 3, *, hide_index: bool | None = None):
+    """A results frame formatted for a report.
+
+    Numbers are rounded to ``digits`` decimals (whole numbers stay whole),
+    p-value columns (``p``, ``pvalue``, ``*_pvalue``) read ``< 0.001`` or
+    ``0.034``, booleans ``yes``/``no``, missing values a dash, and every
+    text cell and label is HTML-escaped.  The default row numbers
+    (0, 1, 2, ...) are hidden; a meaningful index (construct, item) is kept.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Any tidy frame returned by csmlib.
+    digits : int
+        Decimals of non-integer numbers.
+    hide_index : bool, optional
+        Force the index shown (False) or hidden (True).
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Renders as an HTML table in a notebook (and its HTML report).
+    """
+    frame = pd.DataFrame(frame)
+    if hide_index is None:
+        hide_index = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+
+    def number(x: object) -> str:
+        if isinstance(x, bool):
+            return "yes" if x else "no"
+        if not _finite(x):
+            return "\u2013" if x is None or isinstance(x, float) else html.escape(str(x))
+        v = float(x)  # type: ignore[arg-type]
+        return f"{v:,.0f}" if v.is_integer() and abs(v) < 1e15 and not isinstance(x, float) \
+            else f"{v:.{digits}f}"
+
+    def pvalue(x: object) -> str:
+        if not _finite(x):
+            return "\u2013"
+        return "&lt; 0.001" if float(x) < 0.001 else f"{float(x):.3f}"  # type: ignore[arg-type]
+
+    def cell(x: object) -> str:
+        if isinstance(x, (bool, int, float)) or x is None or (hasattr(x, "dtype")):
+            return number(x.item() if hasattr(x, "item") else x)
+        return html.escape(str(x))
+
+    formats = {c: (pvalue if _is_p_column(c) else cell) for c in frame.columns}
+    styler = frame.style.format(formats).format_index(lambda v: html.escape(str(v)), axis=0)
+    styler = styler.format_index(lambda v: html.escape(str(v)), axis=1)
+    if hide_index:
+        styler = styler.hide(axis="index")
+    return styler
 
 
 def as_table(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> pd.DataFrame:

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: csm
 #     language: python
@@ -70,7 +72,7 @@ if not run.suppressed and recommend_item:
     row = n_p_s.iloc[0]
     record("nps", row["nps"])
     findings.add(f"Net Promoter Score {report.fmt_ci(row['nps'], row['ci_lower'], row['ci_upper'])}.")
-    display(n_p_s.round(3))
+    display(report.table(n_p_s, 3))
 
 # %%
 if not run.suppressed and csat_item:
@@ -81,7 +83,7 @@ if not run.suppressed and csat_item:
     record("top2_box", row["top_box"])
     findings.add(f"Top-2 box on {csat_item}: "
                  f"{report.fmt_ci(100 * row['top_box'], 100 * row['ci_lower'], 100 * row['ci_upper'])}%.")
-    display(tb.round(3))
+    display(report.table(tb, 3))
 
 # %%
 if not run.suppressed and complained_item:
@@ -90,7 +92,7 @@ if not run.suppressed and complained_item:
     row = cr.iloc[0]
     record("complaint_rate", row["rate"])
     findings.add(f"Complaint rate {report.fmt_ci(100 * row['rate'], 100 * row['ci_lower'], 100 * row['ci_upper'])}%.")
-    display(cr.round(3))
+    display(report.table(cr, 3))
 
 # %% [markdown]
 # ## Loyalty (0-100) of complainers and the rest
@@ -104,7 +106,7 @@ if not run.suppressed and complained_item and run.spec is not None \
     by = csm.metrics.loyalty_by_complaint_handling(scores[loyalty_construct], groups,
                                                    order=["did not complain", "complained"])
     record_frame("loyalty_by_complaint", by)
-    display(by.round(3))
+    display(report.table(by, 3))
 
 # %%
 findings

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: csm
 #     language: python
@@ -66,7 +68,7 @@ responses
 # %%
 desc = csm.item_descriptives(run.survey)
 record_frame("items", desc.reset_index(names="item")[["item", "n", "mean", "sd", "share_missing", "top_box", "bottom_box"]])
-desc.round(3)
+report.table(desc, 3)
 
 # %%
 if run.suppressed:
@@ -88,6 +90,6 @@ straight = quality.straightlining(run.survey)
 record_frame("straightlining", straight)
 flags = quality.flag_problems(desc, straight)
 record("n_flags", len(flags))
-display(straight.round(3))
+display(report.table(straight, 3))
 display(Markdown("No problems flagged." if flags.empty else f"**{len(flags)} problem(s) flagged:**"))
 flags

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: csm
 #     language: python
@@ -76,4 +78,4 @@ if configured and not run.suppressed:
         [f"{r.name}: gap {r.gap:.2f} ({report.fmt_p(r.pvalue)})" for r in short.itertuples()]
         or ["No significant shortfall against expectations."],
         title="Significant shortfalls"))
-    display(gaps.round(3))
+    display(report.table(gaps, 3))

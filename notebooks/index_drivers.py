@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: csm
 #     language: python
@@ -85,7 +87,7 @@ if not run.suppressed:
         index_construct, head["index"], head["ci_lower"], head["ci_upper"],
         diff=None if change is None else change["diff"],
         pvalue=None if change is None else change["pvalue"])))
-    display(indices.round(2))
+    display(report.table(indices, 2))
 
 # %% [markdown]
 # ## Importance-performance map
@@ -98,11 +100,11 @@ if not run.suppressed:
     display(fig)
     plt.close(fig)
     display(report.Findings(report.driver_findings(drivers, target), title="Improve first"))
-    display(drivers.round(3))
+    display(report.table(drivers, 3))
 
 # %% [markdown]
 # ## Items behind the drivers
 
 # %%
 if not run.suppressed:
-    display(csm.ipma(pls, target=target, level="items").round(3))
+    display(report.table(csm.ipma(pls, target=target, level="items"), 3))

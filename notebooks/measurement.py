@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: csm
 #     language: python
@@ -73,7 +75,7 @@ if not run.suppressed:
     loadings = pls.loadings[["lhs", "rhs", "est"]].rename(columns={"lhs": "construct", "rhs": "item", "est": "loading"})
     loadings["passed"] = loadings["loading"] >= 0.708
     record_frame("loadings", loadings)
-    display(loadings.round(3))
+    display(report.table(loadings, 3))
 
 # %% [markdown]
 # ## Reliability and convergent validity
@@ -82,7 +84,7 @@ if not run.suppressed:
 if not run.suppressed:
     rel = reliability_assessment(pls)
     record_frame("reliability", rel.reset_index(names="construct"))
-    display(rel.round(3))
+    display(report.table(rel, 3))
 
 # %% [markdown]
 # ## Discriminant validity
@@ -94,12 +96,12 @@ if not run.suppressed:
 if not run.suppressed:
     htmt = boot.htmt
     record_frame("htmt", htmt)
-    display(htmt.round(3))
-    display(csm.fornell_larcker(pls).round(3))
+    display(report.table(htmt, 3))
+    display(report.table(csm.fornell_larcker(pls), 3))
 
 # %% [markdown]
 # ## Cross-loadings
 
 # %%
 if not run.suppressed:
-    display(csm.cross_loadings(pls).round(3))
+    display(report.table(csm.cross_loadings(pls), 3))

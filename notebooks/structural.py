@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: csm
 #     language: python
@@ -71,10 +73,10 @@ if not run.suppressed:
 if not run.suppressed:
     paths = boot.paths
     record_frame("paths", paths[["lhs", "rhs", "est", "se", "ci_lower", "ci_upper", "pvalue"]])
-    display(paths.round(3))
+    display(report.table(paths, 3))
     r2 = pls.r2.rename_axis("construct").reset_index(name="r2")
     record_frame("r2", r2)
-    display(r2.round(3))
+    display(report.table(r2, 3))
     record("srmr", pls.fit_indices.get("srmr"))
 
 # %% [markdown]
@@ -82,7 +84,7 @@ if not run.suppressed:
 
 # %%
 if not run.suppressed:
-    display(boot.effects.round(3))
+    display(report.table(boot.effects, 3))
 
 # %% [markdown]
 # ## Covariance-based model and its fit
@@ -93,7 +95,7 @@ if not run.suppressed:
     fit = cb.fit_indices
     record_frame("fit", fit.rename_axis("index").reset_index(name="value"))
     display(Markdown(report.fit_finding(fit)))
-    display(report.fit_assessment(fit).round(3))
-    display(cb.paths[["lhs", "rhs", "est", "se", "pvalue", "std_all"]].round(3))
+    display(report.table(report.fit_assessment(fit), 3))
+    display(report.table(cb.paths[["lhs", "rhs", "est", "se", "pvalue", "std_all"]], 3))
     if cb.warnings:
         display(Markdown("**Estimation warnings:** " + "; ".join(map(str, cb.warnings))))

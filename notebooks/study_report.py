@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: csm
 #     language: python
@@ -105,7 +107,7 @@ if len(trend) > 0:
     fig = csm.plots.index_trend(trend, title=f"{index_construct} index")
     display(fig)
     plt.close(fig)
-    display(tracking.trend_table(trend.rename(columns={"index": "est"})).round(2))
+    display(report.table(tracking.trend_table(trend.rename(columns={"index": "est"})), 2))
 
 # %% [markdown]
 # ## Segments
@@ -120,7 +122,7 @@ if rows and not math.isnan(idx):
     league = tracking.league_table(pd.DataFrame(rows), reference=idx, reference_se=se)
     league = tracking.apply_min_base(league, min_base=min_base)
     record_frame("segments", league)
-    display(league.round(2))
+    display(report.table(league, 2))
 else:
     display(Markdown("No segment results for this wave."))
 

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: csm
 #     language: python
@@ -74,7 +76,7 @@ if not run.suppressed:
     record("seed", boot.seed)
     record("n_boot", boot.n_boot)
     record("n_failed", boot.n_failed)
-    display(this_wave.round(3))
+    display(report.table(this_wave, 3))
 
 # %% [markdown]
 # ## Change since the previous wave
@@ -94,7 +96,7 @@ if not run.suppressed:
         index_construct, head["est"], head["ci_lower"], head["ci_upper"],
         diff=None if row["diff"] != row["diff"] else row["diff"],
         pvalue=None if row["diff"] != row["diff"] else row["diff_pvalue"])))
-    display(now.round(3))
+    display(report.table(now, 3))
 
 # %% [markdown]
 # ## Trend over the waves
@@ -105,8 +107,8 @@ if not run.suppressed:
     fig = csm.plots.index_trend(idx_trend, group="construct", title="Indices by wave")
     display(fig)
     plt.close(fig)
-    display(changes[changes["kind"] == "index"].round(2))
-    display(changes[changes["kind"] == "path"].round(3))
+    display(report.table(changes[changes["kind"] == "index"], 2))
+    display(report.table(changes[changes["kind"] == "path"], 3))
 
 # %% [markdown]
 # ## Segments
@@ -122,7 +124,7 @@ if not run.suppressed and segment == "all" and segment_column:
     league = tracking.league_table(segments, reference=head["est"], reference_se=head["se"],
                                    min_base=min_base)
     record_frame("segments", league)
-    display(league.round(2))
+    display(report.table(league, 2))
 else:
     display(Markdown("No segment comparison for this run."))
 
@@ -141,6 +143,6 @@ if segments is not None and len(segments) == 2 and not segments["suppressed"].an
     perm = csm.permutation_test(run.spec, run.survey, segment_column, n_perm=n_perm, seed=seed,
                                 scheme=scheme, min_base=min_base)
     record_frame("path_differences", perm.paths)
-    display(perm.paths.round(3))
+    display(report.table(perm.paths, 3))
 elif segments is not None:
     display(Markdown("The composite invariance check compares exactly two estimated segments."))

@@ -88,3 +88,20 @@ def test_md_escape_neutralises_markdown_and_html():
     html = MarkdownIt().render(report.md_escape(raw))
     assert "<script>" not in html and "<em>" not in html and "<a " not in html
     assert "_script_" in html and "&lt;script&gt;" in html
+
+
+def test_table_formats_numbers_pvalues_missing_and_escapes_text():
+    import numpy as np
+
+    frame = pd.DataFrame({"segment": ["<b>North</b>", "South & East"], "est": [75.12345, np.nan],
+                          "n": [1200, 12], "pvalue": [0.00004, 0.23456],
+                          "suppressed": [False, True], "diff_pvalue": [np.nan, 0.04]})
+    html_text = report.table(frame, 2).to_html()
+    assert "<b>North</b>" not in html_text and "&lt;b&gt;North&lt;/b&gt;" in html_text
+    assert "South &amp; East" in html_text
+    for shown in (">75.12<", ">1,200<", ">12<", ">&lt; 0.001<", ">0.235<", ">no<", ">yes<", ">0.040<"):
+        assert shown in html_text.replace(" >", ">"), shown
+    assert html_text.count(">\u2013<") == 2          # the missing est and diff_pvalue
+    assert "row_heading" not in html_text             # default row numbers hidden
+    kept = report.table(frame.set_index("segment"), 1).to_html()
+    assert "row_heading" in kept and "&lt;b&gt;North" in kept
