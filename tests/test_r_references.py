@@ -31,31 +31,9 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 REF = DATA / "references"
 HS_TEXT = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
 
-# The R script's SEM of the plspm satisfaction model, with every indirect and
-# total effect as a defined parameter.  The label "is" is an R name but a
-# Python keyword: it must still work.
-SAT_SEM = """
-IMAG =~ imag1 + imag2 + imag3 + imag4 + imag5
-EXPE =~ expe1 + expe2 + expe3 + expe4 + expe5
-QUAL =~ qual1 + qual2 + qual3 + qual4 + qual5
-VAL =~ val1 + val2 + val3 + val4
-SAT =~ sat1 + sat2 + sat3 + sat4
-LOY =~ loy1 + loy2 + loy3 + loy4
-EXPE ~ ie*IMAG
-QUAL ~ eq*EXPE
-VAL  ~ ev*EXPE + qv*QUAL
-SAT  ~ is*IMAG + es*EXPE + qs*QUAL + vs*VAL
-LOY  ~ il*IMAG + sl*SAT
-ind_QUAL_SAT := qv*vs
-tot_QUAL_SAT := qs + qv*vs
-ind_EXPE_SAT := eq*qs + ev*vs + eq*qv*vs
-tot_EXPE_SAT := es + eq*qs + ev*vs + eq*qv*vs
-ind_IMAG_SAT := ie*(es + eq*qs + ev*vs + eq*qv*vs)
-tot_IMAG_SAT := is + ie*(es + eq*qs + ev*vs + eq*qv*vs)
-ind_IMAG_LOY := (is + ie*(es + eq*qs + ev*vs + eq*qv*vs))*sl
-tot_IMAG_LOY := il + (is + ie*(es + eq*qs + ev*vs + eq*qv*vs))*sl
-ind_QUAL_LOY := (qs + qv*vs)*sl
-"""
+# The R script's SEM of the plspm satisfaction model (indirect and total
+# effects as defined parameters), from the file both read.
+SAT_SEM = (REF / "satisfaction_sem.lav").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

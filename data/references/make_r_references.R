@@ -76,22 +76,7 @@ wr(ladder(sat_cfa, sat, "gender"), "satisfaction_invariance_lavaan.csv")
 # 2. The plspm satisfaction model as a CB-SEM, with every indirect and total
 #    effect as a defined parameter (delta-method SEs), model-based and robust
 # ---------------------------------------------------------------------------
-sat_sem <- paste(sat_cfa, "
-  EXPE ~ ie*IMAG
-  QUAL ~ eq*EXPE
-  VAL  ~ ev*EXPE + qv*QUAL
-  SAT  ~ is*IMAG + es*EXPE + qs*QUAL + vs*VAL
-  LOY  ~ il*IMAG + sl*SAT
-  ind_QUAL_SAT := qv*vs
-  tot_QUAL_SAT := qs + qv*vs
-  ind_EXPE_SAT := eq*qs + ev*vs + eq*qv*vs
-  tot_EXPE_SAT := es + eq*qs + ev*vs + eq*qv*vs
-  ind_IMAG_SAT := ie*(es + eq*qs + ev*vs + eq*qv*vs)
-  tot_IMAG_SAT := is + ie*(es + eq*qs + ev*vs + eq*qv*vs)
-  ind_IMAG_LOY := (is + ie*(es + eq*qs + ev*vs + eq*qv*vs))*sl
-  tot_IMAG_LOY := il + (is + ie*(es + eq*qs + ev*vs + eq*qv*vs))*sl
-  ind_QUAL_LOY := (qs + qv*vs)*sl
-")
+sat_sem <- paste(readLines("data/references/satisfaction_sem.lav"), collapse = "\n")
 f_sem <- sem(sat_sem, data = sat)
 p <- params(f_sem)
 p$se_robust <- parameterEstimates(
