@@ -55,8 +55,8 @@ import pandas as pd
 from scipy import stats
 
 from .effects import effects_table
-from .datacheck import check_answered
-from .errors import DataError, EstimationError, EstimationWarning, SpecError
+from .datacheck import check_answered, unweighted_notice
+from .errors import DataError, DataWarning, EstimationError, EstimationWarning, SpecError
 from .fitindices import fit_indices as _fit_indices
 from .ram import ParamRow, RamModel
 from .results import FIT_INDEX_NAMES, Results, tidy_estimates
@@ -712,6 +712,10 @@ def fit_cbsem(
     if missing == "listwise":
         _check_pd(S_lw, items, file)
     warn: list[str] = []
+    notice = unweighted_notice(data, "CB-SEM")
+    if notice:
+        warn.append(notice)
+        warnings.warn(notice, DataWarning, stacklevel=2)
     theta, conv, n_iter, smsg = _fit_ml(ram, S_lw, pd.DataFrame(Xc, columns=items), start)
     message = ("ML by semopy, refined by Fisher scoring" if start == "semopy" else
                "ML by Fisher scoring from simple start values") if "failed" not in smsg else smsg

@@ -7,7 +7,7 @@ import pandas as pd
 from .errors import DataError
 from .spec import ModelSpec
 
-__all__ = ["check_answered"]
+__all__ = ["check_answered", "unweighted_notice"]
 
 
 def check_answered(frame: pd.DataFrame, spec: ModelSpec, file: str | None = None) -> None:
@@ -27,3 +27,23 @@ def check_answered(frame: pd.DataFrame, spec: ModelSpec, file: str | None = None
         file=file, column=empty,
         hint="check that these questions were asked and exported, and that their missing codes "
              "are right; or drop the construct from the model")
+
+
+def unweighted_notice(data: object, estimator: str) -> str | None:
+    """The warning an estimator gives when its data carry survey weights it
+    does not use, or ``None``.
+
+    ``data`` is a Survey (or anything with a ``weights`` Series); a plain
+    DataFrame declares no weights.  The model estimators (PLS, CB-SEM)
+    estimate from unweighted moments; saying so keeps a weighted study from
+    reading unweighted paths and indices as weighted ones.
+    """
+    weights = getattr(data, "weights", None)
+    if not isinstance(weights, pd.Series):
+        return None
+    w = pd.to_numeric(weights, errors="coerce")
+    if w.notna().any() and w.dropna().nunique() <= 1:
+        return None  # equal weights: unweighted is the same
+    return (f"the survey declares weights ({weights.name!r}), but {estimator} estimates from "
+            "unweighted data: paths, loadings and indices describe the sample, not the weighted "
+            "population (the complaint, NPS and top-box metrics use the weights)")

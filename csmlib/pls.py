@@ -27,6 +27,7 @@ Conventions
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import warnings as _warnings
@@ -35,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from .effects import effects_table
-from .datacheck import check_answered
-from .errors import DataError, EstimationError, EstimationWarning, SpecError
+from .datacheck import check_answered, unweighted_notice
+from .errors import DataError, DataWarning, EstimationError, EstimationWarning, SpecError
 from .pls_core import SCHEMES, CompiledSpec, PlsCoreResult, compile_spec, pls_core
 from .results import FIT_INDEX_NAMES, Results, tidy_estimates
 from .spec import ModelSpec
@@ -247,10 +248,12 @@ def fit_pls(
             hint="check for constructs measured by the same items or perfectly correlated scores")
     return _assemble(spec, cs, out, S, R, mean, sd, X, used, info, limits, n,
                      dict(scheme=scheme, standardize=standardize, consistent=consistent,
-                          max_iter=max_iter, tol=tol, init=init))
+                          max_iter=max_iter, tol=tol, init=init),
+                     notices=[m for m in [unweighted_notice(data, "PLS")] if m])
 
 
-def _assemble(spec, cs, out, S, R, mean, sd, X, used, info, limits, n, options) -> Results:
+def _assemble(spec, cs, out, S, R, mean, sd, X, used, info, limits, n, options,
+              notices: Sequence[str] = ()) -> Results:
     w = out.weights[0]
     w_std = w if options["standardize"] else w * sd
     w_raw = w_std / sd
@@ -296,7 +299,9 @@ def _assemble(spec, cs, out, S, R, mean, sd, X, used, info, limits, n, options) 
 
     conv = bool(out.converged[0])
     it = int(out.n_iter[0])
-    warns: list[str] = []
+    warns: list[str] = list(notices)
+    for msg in notices:
+        _warnings.warn(msg, DataWarning, stacklevel=3)
     if conv:
         message = f"PLS ({options['scheme']} scheme) converged after {it} iterations (tol {options['tol']:g})."
     else:

@@ -33,6 +33,7 @@ __all__ = [
     "suppressed_finding",
     "md_escape",
     "table",
+    "estimation_notes",
 ]
 
 #: Conventional cut-offs for approximate fit (Hu & Bentler 1999; SRMR for
@@ -254,6 +255,45 @@ class Findings:
         head = f"<h3>{html.escape(self.title)}</h3>" if self.title else ""
         body = "".join(f"<li>{html.escape(t)}</li>" for t in self.items)
         return f"{head}<ul class='csm-findings'>{body}</ul>"
+
+
+def estimation_notes(*fits: object) -> Findings:
+    """What a reader must know about the estimation behind a report section.
+
+    Collects the ``warnings`` of fitted results (non-convergence, Heywood
+    cases, unused survey weights, ...) and, for bootstraps, how many
+    resamples failed or flipped sign.  Notebooks display it (it is empty,
+    and shows nothing, when all went well): warnings raised while a notebook
+    runs go to stderr, which the HTML report leaves out.
+
+    Parameters
+    ----------
+    *fits : Results or BootstrapResults
+        Anything with a ``warnings`` tuple, or ``n_boot``/``n_failed``.
+
+    Returns
+    -------
+    Findings
+        Titled "Estimation notes"; one item per distinct note.
+    """
+    notes: list[str] = []
+    for fit in fits:
+        if fit is None:
+            continue
+        for w in getattr(fit, "warnings", ()) or ():
+            notes.append(str(w))
+        n_boot = getattr(fit, "n_boot", None)
+        if n_boot:
+            failed = int(getattr(fit, "n_failed", 0) or 0)
+            flipped = int(getattr(fit, "n_sign_flipped", 0) or 0)
+            if failed:
+                notes.append(f"{failed} of {n_boot} bootstrap resamples failed; the intervals "
+                             f"rest on the other {n_boot - failed}.")
+            if flipped:
+                notes.append(f"{flipped} of {n_boot} bootstrap resamples had an outer weight "
+                             "change sign.")
+    unique = list(dict.fromkeys(notes))
+    return Findings(unique, title="Estimation notes")
 
 
 def _is_p_column(name: object) -> bool:

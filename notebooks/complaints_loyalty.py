@@ -63,11 +63,16 @@ if run.suppressed:
     display(Markdown(report.md_escape(report.suppressed_finding(run.title, run.n, run.min_base))))
 data = run.survey.data
 limits = run.survey.scale_limits
+weights = run.survey.weights  # survey weights when the instrument declares them, else None
+if weights is not None:
+    display(Markdown(f"Shares and scores below are weighted by *{report.md_escape(weights.name)}*; "
+                     "`n_eff` is Kish's effective sample size."))
 findings = report.Findings(title="Key figures")
 
 # %%
 if not run.suppressed and recommend_item:
-    n_p_s = csm.metrics.nps(data[recommend_item], scale=tuple(limits.loc[recommend_item]))
+    n_p_s = csm.metrics.nps(data[recommend_item], scale=tuple(limits.loc[recommend_item]),
+                            weights=weights)
     record_frame("nps", n_p_s)
     row = n_p_s.iloc[0]
     record("nps", row["nps"])
@@ -77,7 +82,7 @@ if not run.suppressed and recommend_item:
 # %%
 if not run.suppressed and csat_item:
     tb = csm.metrics.top_box(data[csat_item], scale=tuple(limits.loc[csat_item]), boxes=2,
-                             name=csat_item)
+                             weights=weights, name=csat_item)
     record_frame("top_box", tb)
     row = tb.iloc[0]
     record("top2_box", row["top_box"])
@@ -87,7 +92,7 @@ if not run.suppressed and csat_item:
 
 # %%
 if not run.suppressed and complained_item:
-    cr = csm.metrics.complaint_rate(data[complained_item], name=complained_item)
+    cr = csm.metrics.complaint_rate(data[complained_item], weights=weights, name=complained_item)
     record_frame("complaint_rate", cr)
     row = cr.iloc[0]
     record("complaint_rate", row["rate"])
@@ -101,6 +106,9 @@ if not run.suppressed and complained_item:
 if not run.suppressed and complained_item and run.spec is not None \
         and loyalty_construct in run.spec.construct_names:
     pls = csm.fit_pls(run.spec, run.survey, scheme=scheme)
+    notes = report.estimation_notes(pls)
+    if notes:
+        display(notes)
     scores, _, _ = ipma_scores(pls)
     groups = data.loc[scores.index, complained_item].map({0: "did not complain", 1: "complained"})
     by = csm.metrics.loyalty_by_complaint_handling(scores[loyalty_construct], groups,

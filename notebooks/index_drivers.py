@@ -64,6 +64,9 @@ if run.suppressed:
 if not run.suppressed:
     pls = csm.fit_pls(run.spec, run.survey, scheme=scheme)
     boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed)
+    notes = report.estimation_notes(pls, boot)
+    if notes:
+        display(notes)
     indices = boot.index
     record_frame("indices", indices)
     head = indices.set_index("construct").loc[index_construct]

@@ -62,6 +62,9 @@ if run.suppressed:
 if not run.suppressed:
     pls = csm.fit_pls(run.spec, run.survey, scheme=scheme)
     boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed)
+    notes = report.estimation_notes(pls, boot)
+    if notes:
+        display(notes)
     display(Markdown(f"PLS ({scheme} scheme): {pls.message}. Bootstrap: {boot.n_boot} resamples, "
                      f"seed {boot.seed}, {boot.n_failed} failed, {boot.n_sign_flipped} sign-flipped."))
 

@@ -62,6 +62,9 @@ if run.suppressed:
 if not run.suppressed:
     pls = csm.fit_pls(run.spec, run.survey, scheme=scheme)
     boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed)
+    notes = report.estimation_notes(pls, boot)
+    if notes:
+        display(notes)
     fig = csm.plots.path_diagram(boot)
     display(fig)
     plt.close(fig)
@@ -97,5 +100,6 @@ if not run.suppressed:
     display(Markdown(report.fit_finding(fit)))
     display(report.table(report.fit_assessment(fit), 3))
     display(report.table(cb.paths[["lhs", "rhs", "est", "se", "pvalue", "std_all"]], 3))
-    if cb.warnings:
-        display(Markdown("**Estimation warnings:** " + "; ".join(map(str, cb.warnings))))
+    notes = report.estimation_notes(cb)
+    if notes:
+        display(notes)

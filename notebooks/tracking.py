@@ -68,6 +68,9 @@ if run.suppressed:
 if not run.suppressed:
     pls = csm.fit_pls(run.spec, run.survey, scheme=scheme)
     boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed, statistics=["estimates", "index"])
+    notes = report.estimation_notes(pls, boot)
+    if notes:
+        display(notes)
     this_wave = tracking.wave_estimates(boot, wave=wave, n=run.n)
     record_frame("estimates", this_wave)
     head = this_wave[(this_wave["kind"] == "index") & (this_wave["construct"] == index_construct)].iloc[0]

@@ -173,6 +173,28 @@ def test_html_reports_hold_no_code_no_parameters_no_personal_data(small):
         assert not [v for v in pii if v in recorded], name
 
 
+def test_weighted_survey_weights_the_metrics_and_says_the_model_is_unweighted(small, tmp_path):
+    raw = pd.read_csv(small["params"]["data_path"])
+    raw["w"] = np.where(raw["region"] == "North", 2.0, 0.5)
+    raw.to_csv(tmp_path / "wave.csv", index=False)
+    inst = yaml.safe_load((DEMO / "instrument.yml").read_text(encoding="utf-8"))
+    inst["weight_column"] = "w"
+    (tmp_path / "instrument.yml").write_text(yaml.safe_dump(inst, allow_unicode=True), encoding="utf-8")
+    params = {**small["params"], "data_path": str(tmp_path / "wave.csv"),
+              "instrument_path": str(tmp_path / "instrument.yml")}
+    values, path = _run("complaints_loyalty", tmp_path, **params)
+    survey = csm.read_survey(tmp_path / "wave.csv", csm.Instrument.from_yaml(tmp_path / "instrument.yml"))
+    weighted = csm.metrics.nps(survey.data["recommend"], weights=survey.weights).iloc[0]["nps"]
+    unweighted = csm.metrics.nps(survey.data["recommend"]).iloc[0]["nps"]
+    assert abs(weighted - unweighted) > 0.01      # the weights matter on these data
+    assert values["values"]["nps"] == pytest.approx(weighted, abs=1e-12)
+    rate = csm.metrics.complaint_rate(survey.data["complained"], weights=survey.weights).iloc[0]["rate"]
+    assert values["values"]["complaint_rate"] == pytest.approx(rate, abs=1e-12)
+    html = notebook_to_html(path.read_text(encoding="utf-8"))
+    assert "Estimation notes" in html and "declares weights" in html
+    assert "weighted by" in html
+
+
 def test_suppressed_base_estimates_nothing(small, tmp_path):
     values, path = _run("index_drivers", tmp_path, **{**small["params"], "min_base": 1000})
     assert values["values"]["n"] == 240 and "index" not in values["values"]

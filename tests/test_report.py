@@ -105,3 +105,17 @@ def test_table_formats_numbers_pvalues_missing_and_escapes_text():
     assert "row_heading" not in html_text             # default row numbers hidden
     kept = report.table(frame.set_index("segment"), 1).to_html()
     assert "row_heading" in kept and "&lt;b&gt;North" in kept
+
+
+def test_estimation_notes_collect_warnings_and_bootstrap_failures():
+    from types import SimpleNamespace
+
+    fit = SimpleNamespace(warnings=("PLS did NOT converge", "rho_A above 1 for X"))
+    boot = SimpleNamespace(warnings=(), n_boot=500, n_failed=3, n_sign_flipped=0)
+    notes = report.estimation_notes(fit, boot, fit, None)
+    assert notes.title == "Estimation notes"
+    assert notes.items == ["PLS did NOT converge", "rho_A above 1 for X",
+                           "3 of 500 bootstrap resamples failed; the intervals rest on the other 497."]
+    clean = report.estimation_notes(SimpleNamespace(warnings=()),
+                                    SimpleNamespace(n_boot=100, n_failed=0, n_sign_flipped=0))
+    assert len(clean) == 0 and not clean

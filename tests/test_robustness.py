@@ -356,3 +356,23 @@ def test_heywood_case_blocks_a_cb_index():
     err = _raises(EstimationError, csm.satisfaction_index, res, "F",
                   scale_limits={c: (1, 10) for c in X.columns})
     assert "'F'" in err.message and "Heywood" in err.message and err.column == ["h1"]
+
+
+def test_estimators_say_when_declared_survey_weights_are_not_used():
+    from types import SimpleNamespace
+
+    from csmlib.errors import DataWarning
+
+    data = pd.read_csv(ROOT / "data" / "political_democracy" / "political_democracy.csv")
+    spec = csm.models.political_democracy()
+    weighted = SimpleNamespace(data=data, scale_limits=None,
+                               weights=pd.Series(np.linspace(0.5, 2.0, len(data)), index=data.index, name="w"))
+    for fit in (csm.fit_pls, csm.fit_cbsem):
+        with pytest.warns(DataWarning, match="declares weights .'w'."):
+            res = fit(spec, weighted)
+        assert any("unweighted" in w for w in res.warnings)
+        equal = SimpleNamespace(data=data, scale_limits=None,
+                                weights=pd.Series(1.0, index=data.index, name="w"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DataWarning)
+            assert not fit(spec, equal).warnings and not fit(spec, data).warnings
