@@ -460,10 +460,11 @@ def execute_run(payload: dict[str, Any]) -> dict[str, Any]:
                     str(nb_in), str(nb_out), parameters=params,
                     kernel_name=payload["kernel_name"], cwd=None, progress_bar=False,
                     log_output=False, execution_timeout=payload["timeout"], start_timeout=120,
-                    # the kernel's own log notices (e.g. "running over TCP without
-                    # encryption" -- it listens on 127.0.0.1 only) would garble the
-                    # progress bar; its errors still show
-                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                    # the kernel's own log lines ("running over TCP without
+                    # encryption" -- it listens on 127.0.0.1 only; "KeyboardInterrupt
+                    # caught" when it is shut down) would garble the progress bar; a
+                    # failing cell or a dying kernel is reported by papermill instead
+                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
                 )
         except KeyboardInterrupt:
             raise   # the user stopped the study: nothing to record
