@@ -347,7 +347,17 @@ def table(frame: pd.DataFrame, digits: int = 3, *, hide_index: bool | None = Non
             return number(x.item() if hasattr(x, "item") else x)
         return html.escape(str(x))
 
-    formats = {c: (pvalue if _is_p_column(c) else cell) for c in frame.columns}
+    def whole(x: object) -> str:
+        return f"{float(x):,.0f}" if _finite(x) else "\u2013"  # type: ignore[arg-type]
+
+    def counts(col: str) -> bool:
+        """A count or rank held as floats (because some are missing)."""
+        name = str(col).lower()
+        values = pd.to_numeric(frame[col], errors="coerce") if frame[col].dtype.kind == "f" else None
+        return values is not None and (name in ("n", "rank", "df", "delta_df") or name.startswith("n_")) \
+            and bool(((values.dropna() % 1) == 0).all())
+
+    formats = {c: (pvalue if _is_p_column(c) else whole if counts(c) else cell) for c in frame.columns}
     styler = frame.style.format(formats).format_index(lambda v: html.escape(str(v)), axis=0)
     styler = styler.format_index(lambda v: html.escape(str(v)), axis=1)
     if hide_index:

@@ -103,6 +103,8 @@ def test_table_formats_numbers_pvalues_missing_and_escapes_text():
         assert shown in html_text.replace(" >", ">"), shown
     assert html_text.count(">\u2013<") == 2          # the missing est and diff_pvalue
     assert "row_heading" not in html_text             # default row numbers hidden
+    ranks = report.table(pd.DataFrame({"rank": [1.0, np.nan], "n_eff": [12.5, 3.0]})).to_html()
+    assert ">1<" in ranks.replace(" >", ">") and ">12.500<" in ranks.replace(" >", ">")
     kept = report.table(frame.set_index("segment"), 1).to_html()
     assert "row_heading" in kept and "&lt;b&gt;North" in kept
 
