@@ -343,7 +343,9 @@ def table(frame: pd.DataFrame, digits: int = 3, *, hide_index: bool | None = Non
         return "&lt; 0.001" if float(x) < 0.001 else f"{float(x):.3f}"  # type: ignore[arg-type]
 
     def cell(x: object) -> str:
-        if isinstance(x, (bool, int, float)) or x is None or (hasattr(x, "dtype")):
+        if x is None or x is pd.NA or x is pd.NaT:
+            return "\u2013"
+        if isinstance(x, (bool, int, float)) or (hasattr(x, "dtype")):
             return number(x.item() if hasattr(x, "item") else x)
         return html.escape(str(x))
 

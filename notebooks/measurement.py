@@ -65,7 +65,7 @@ if not run.suppressed:
     notes = report.estimation_notes(pls, boot)
     if notes:
         display(notes)
-    display(Markdown(f"PLS ({scheme} scheme): {pls.message}. Bootstrap: {boot.n_boot} resamples, "
+    display(Markdown(f"PLS ({scheme} scheme): {pls.message.rstrip('.')}. Bootstrap: {boot.n_boot} resamples, "
                      f"seed {boot.seed}, {boot.n_failed} failed, {boot.n_sign_flipped} sign-flipped."))
 
 # %% [markdown]

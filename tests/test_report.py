@@ -105,6 +105,8 @@ def test_table_formats_numbers_pvalues_missing_and_escapes_text():
     assert "row_heading" not in html_text             # default row numbers hidden
     ranks = report.table(pd.DataFrame({"rank": [1.0, np.nan], "n_eff": [12.5, 3.0]})).to_html()
     assert ">1<" in ranks.replace(" >", ">") and ">12.500<" in ranks.replace(" >", ">")
+    nullable = report.table(pd.DataFrame({"ok": pd.array([True, None], dtype="boolean")})).to_html()
+    assert "NA" not in nullable and ">\u2013<" in nullable.replace(" >", ">")
     kept = report.table(frame.set_index("segment"), 1).to_html()
     assert "row_heading" in kept and "&lt;b&gt;North" in kept
 
