@@ -97,14 +97,64 @@ def _stars(p: float) -> str:
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
 
 
+def _positions(names: Sequence[str], edges: Sequence[tuple[str, str]]) -> dict[str, tuple[float, float]]:
+    """Box centres: one column per layer (longest path from an exogenous
+    construct).  Several constructs in a layer are stacked; a lone construct
+    sits on the row its neighbours pull it to, and in a chain whose arrows
+    skip layers (ACSI: expectations -> value, satisfaction -> loyalty) the
+    lone constructs alternate above and below the middle, so that no arrow
+    runs through a box it does not touch."""
+    layer = _layers(names, edges)
+    cols: dict[int, list[str]] = {}
+    for n in names:
+        cols.setdefault(layer[n], []).append(n)
+    height = max(len(v) for v in cols.values())
+    skips = any(layer[b] - layer[a] > 1 for a, b in edges)
+    pos: dict[str, tuple[float, float]] = {}
+    zig = 0
+    for lay in sorted(cols):
+        members = cols[lay]
+        if len(members) == 1 and skips:
+            pos[members[0]] = (1.2 * lay, 0.55 if zig % 2 == 0 else -0.55)
+            zig += 1
+            continue
+        zig = 0
+        span = max(height - 1, 1) if len(members) > 1 else 0
+        for i, n in enumerate(members):
+            y = span / 2 - i * (span / max(len(members) - 1, 1)) if len(members) > 1 else 0.0
+            pos[n] = (1.2 * lay, y * 0.8)
+    return pos
+
+
+def _border_point(c: tuple[float, float], towards: tuple[float, float], w: float, h: float
+                  ) -> tuple[float, float]:
+    """Where the segment from a box centre ``c`` towards a point leaves the box."""
+    dx, dy = towards[0] - c[0], towards[1] - c[1]
+    if dx == 0 and dy == 0:
+        return c
+    t = min((w / 2) / abs(dx) if dx else np.inf, (h / 2) / abs(dy) if dy else np.inf)
+    return c[0] + t * dx, c[1] + t * dy
+
+
+def _crosses_box(p0, p1, centre, w: float, h: float) -> bool:
+    """Does the segment p0-p1 pass through the box around ``centre``?"""
+    for t in np.linspace(0.05, 0.95, 73):
+        x, y = p0[0] + t * (p1[0] - p0[0]), p0[1] + t * (p1[1] - p0[1])
+        if abs(x - centre[0]) < w / 2 and abs(y - centre[1]) < h / 2:
+            return True
+    return False
+
+
 def path_diagram(results, *, labels: Mapping[str, str] | None = None,
                  digits: int = 2, figsize: tuple[float, float] | None = None) -> Figure:
     """Structural model with its estimates.
 
     Constructs are placed in columns by their longest distance from an
-    exogenous construct; arrows carry the path estimate (with significance
-    stars when p-values are present, e.g. after a bootstrap) and endogenous
-    constructs show their R-squared.
+    exogenous construct (lone constructs of a chain alternate above and below
+    the middle, so arrows that skip a column stay visible); arrows carry the
+    path estimate (with significance stars when p-values are present, e.g.
+    after a bootstrap) and endogenous constructs show their R-squared.  An
+    arrow that would cross another box is drawn as an arc.
 
     Parameters
     ----------
@@ -113,6 +163,14 @@ def path_diagram(results, *, labels: Mapping[str, str] | None = None,
         (their ``.paths`` carry p-values, shown as stars).
     labels : mapping, optional
         Display label per construct (any script).
+    digits : int
+        Decimals of the estimates.
+    figsize : (width, height), optional
+        Inches; by default 1.8 per column.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     use_cjk_font()
     fit = getattr(results, "results", results)   # BootstrapResults wrap the fit
@@ -121,44 +179,73 @@ def path_diagram(results, *, labels: Mapping[str, str] | None = None,
     paths = results.paths
     _need(paths, ["lhs", "rhs", "est"], "a path diagram")
     edges = [(r, l) for l, r in zip(paths["lhs"], paths["rhs"])]
-    layer = _layers(names, edges)
-    n_layers = max(layer.values()) + 1 if layer else 1
-    cols: dict[int, list[str]] = {}
-    for n in names:
-        cols.setdefault(layer[n], []).append(n)
-    height = max(len(v) for v in cols.values())
-    fig = plt.figure(figsize=figsize or (2.6 * n_layers + 1, 1.3 * height + 1))
+    pos = _positions(names, edges)
+    w, h = 0.78, 0.42
+    geometry = []          # (row, p0, p1, rad, ctrl): every arrow, before drawing
+    for _, row in paths.iterrows():
+        c0, c1 = pos[row["rhs"]], pos[row["lhs"]]
+        others = [pos[m] for m in names if m not in (row["rhs"], row["lhs"])]
+        curved = any(_crosses_box(c0, c1, o, w, h) for o in others) or c0[0] >= c1[0]
+        rad = 0.0
+        p0, p1 = _border_point(c0, c1, w, h), _border_point(c1, c0, w, h)
+        if curved:
+            # an arc on the free side (away from the middle), leaving and
+            # entering through the top or bottom edge; longer arcs bulge more
+            up = (c0[1] + c1[1]) / 2 >= 0
+            step = np.sign(c1[0] - c0[0]) or 1.0
+            p0 = (c0[0] + 0.15 * step, c0[1] + (h / 2 if up else -h / 2))
+            p1 = (c1[0] - 0.15 * step, c1[1] + (h / 2 if up else -h / 2))
+            length = float(np.hypot(p1[0] - p0[0], p1[1] - p0[1]))
+            bulge = 0.22 + 0.07 * length
+            # arc3 puts the control point at mid + rad * (dy, -dx): sign it to the free side
+            rad = 2 * bulge / length * (-1 if (p1[0] - p0[0] > 0) == up else 1)
+        dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+        ctrl = ((p0[0] + p1[0]) / 2 + rad * dy, (p0[1] + p1[1]) / 2 - rad * dx)
+        geometry.append((row, p0, p1, rad, ctrl))
+
+    def on_curve(p0, ctrl, p1, t: float) -> tuple[float, float]:
+        return ((1 - t) ** 2 * p0[0] + 2 * (1 - t) * t * ctrl[0] + t ** 2 * p1[0],
+                (1 - t) ** 2 * p0[1] + 2 * (1 - t) * t * ctrl[1] + t ** 2 * p1[1])
+
+    xs = [x for x, _ in pos.values()]
+    ys = [y for _, y in pos.values()] + [on_curve(p0, c, p1, 0.5)[1] for _, p0, p1, _, c in geometry]
+    x_lo, x_hi = min(xs) - 0.55, max(xs) + 0.55
+    y_lo, y_hi = min(ys) - 0.6, max(ys) + 0.6
+    unit = 1.5                                        # inches per unit, both axes
+    fig = plt.figure(figsize=figsize or (unit * (x_hi - x_lo), unit * (y_hi - y_lo)))
     ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(-0.7, n_layers - 0.3)
-    ax.set_ylim(-0.8, height - 0.2)
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_ylim(y_lo, y_hi)
     ax.axis("off")
-    pos = {}
-    for lay, members in cols.items():
-        offset = (height - len(members)) / 2
-        for i, n in enumerate(members):
-            pos[n] = (lay, height - 1 - (offset + i))
     r2 = fit.r2
-    w, h = 0.62, 0.36
     for n, (x, y) in pos.items():
         ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.03",
-                                    fc="#eef3f7", ec=PALETTE["accent"], lw=1.2))
+                                    fc="#eef3f7", ec=PALETTE["accent"], lw=1.2, zorder=2))
         text = (labels or {}).get(n, n)
-        ax.text(x, y + (0.05 if n in r2.index else 0), text, ha="center", va="center", fontsize=9)
-        if n in r2.index and np.isfinite(r2[n]):
+        has_r2 = n in r2.index and np.isfinite(r2[n])
+        ax.text(x, y + (0.07 if has_r2 else 0), text, ha="center", va="center", fontsize=10,
+                zorder=3)
+        if has_r2:
             ax.text(x, y - 0.11, f"R² = {r2[n]:.{digits}f}", ha="center", va="center",
-                    fontsize=7, color="#444444")
+                    fontsize=8, color="#444444", zorder=3)
     has_p = "pvalue" in paths.columns
-    for _, row in paths.iterrows():
-        (x0, y0), (x1, y1) = pos[row["rhs"]], pos[row["lhs"]]
+    placed: list[tuple[float, float]] = []
+    for row, p0, p1, rad, ctrl in geometry:
         color = PALETTE["neg"] if row["est"] < 0 else PALETTE["accent"]
-        arrow = FancyArrowPatch((x0 + w / 2 if x1 > x0 else x0, y0), (x1 - w / 2 if x1 > x0 else x1, y1),
-                                arrowstyle="-|>", mutation_scale=10, color=color, lw=1.0,
-                                connectionstyle="arc3,rad=0.0" if x1 > x0 else "arc3,rad=0.4",
-                                shrinkA=2, shrinkB=2)
-        ax.add_patch(arrow)
+        ax.add_patch(FancyArrowPatch(p0, p1, arrowstyle="-|>", mutation_scale=12, color=color,
+                                     lw=1.1, connectionstyle=f"arc3,rad={rad}",
+                                     shrinkA=1, shrinkB=1, zorder=1))
+        # the label sits on the arrow (axes units are equal in inches, so
+        # matplotlib's display-space arc is this curve), at its middle unless
+        # another label is there (crossing arrows)
+        for t in (0.5, 0.33, 0.67, 0.25, 0.75):
+            lx, ly = on_curve(p0, ctrl, p1, t)
+            if all(abs(lx - qx) > 0.32 or abs(ly - qy) > 0.14 for qx, qy in placed):
+                break
+        placed.append((lx, ly))
         lab = f"{row['est']:.{digits}f}" + (_stars(row["pvalue"]) if has_p else "")
-        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.06, lab, ha="center", va="bottom", fontsize=8,
-                color=color, bbox=dict(fc="white", ec="none", pad=0.5, alpha=0.8))
+        ax.text(lx, ly, lab, ha="center", va="center", fontsize=9, color=color, zorder=4,
+                bbox=dict(fc="white", ec="none", pad=0.6, alpha=0.9))
     return fig
 
 

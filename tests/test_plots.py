@@ -51,6 +51,34 @@ def test_path_diagram_places_constructs_by_depth_and_renders_cjk(chain_results, 
     _render(fig, caplog)
 
 
+@pytest.mark.parametrize("model", ["acsi", "ecsi", "servqual"])
+def test_path_diagram_labels_and_boxes_stay_on_the_canvas_and_apart(model):
+    import csmlib as csm
+
+    spec = getattr(csm.models, model)()
+    names = list(spec.construct_names)
+    rows = [(out, pred) for pred, out in spec.paths]
+    paths = pd.DataFrame({"lhs": [o for o, _ in rows], "rhs": [p for _, p in rows],
+                          "est": np.linspace(0.05, 0.6, len(rows)), "pvalue": 0.01})
+    res = types.SimpleNamespace(spec=spec, paths=paths,
+                                r2=pd.Series({n: 0.3 for n in spec.endogenous}))
+    fig = plots.path_diagram(res)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    canvas = fig.bbox
+    labels = [t for t in fig.axes[0].texts if t.get_bbox_patch() is not None]
+    assert len(labels) == len(rows)
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    for b in boxes + [t.get_window_extent(renderer) for t in fig.axes[0].texts]:
+        assert canvas.x0 <= b.x0 and b.x1 <= canvas.x1 and canvas.y0 <= b.y0 and b.y1 <= canvas.y1
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not boxes[i].overlaps(boxes[j]), (labels[i].get_text(), labels[j].get_text())
+    # the construct names are all drawn, once
+    shown = [t.get_text() for t in fig.axes[0].texts]
+    assert all(shown.count(n) == 1 for n in names)
+
+
 def test_layers_follow_longest_path():
     layers = plots._layers(["A", "B", "C"], [("A", "B"), ("B", "C"), ("A", "C")])
     assert layers == {"A": 0, "B": 1, "C": 2}
