@@ -290,25 +290,39 @@ def index_trend(trend: pd.DataFrame, *, x: str = "wave", y: str = "index",
     ----------
     trend : DataFrame
         Columns ``wave``, ``index``, ``ci_lower``, ``ci_upper`` (and the
-        ``group`` column when given), in wave order.
+        ``group`` column when given), in wave order.  With one or two groups
+        every point shows its value; with more, the legend (outside, right)
+        names the lines and the values are left to the table beside.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     use_cjk_font()
     _need(trend, [x, y, "ci_lower", "ci_upper"], "an index trend")
-    fig, ax = plt.subplots(figsize=figsize)
     groups = [(None, trend)] if group is None else list(trend.groupby(group, sort=False))
+    many = len(groups) > 2   # values on the points would pile up: the legend and table tell
+    if many:
+        figsize = (figsize[0] + 1.8, figsize[1])
+    fig, ax = plt.subplots(figsize=figsize)
     order = list(dict.fromkeys(trend[x].astype(str)))
     for i, (g, d) in enumerate(groups):
         xs = [order.index(v) for v in d[x].astype(str)]
         color = plt.cm.tab10(i)
         ax.plot(xs, d[y], marker="o", color=color, label=None if g is None else str(g))
-        ax.fill_between(xs, d["ci_lower"], d["ci_upper"], color=color, alpha=0.15, lw=0)
-        for xi, yi in zip(xs, d[y]):
-            ax.annotate(f"{yi:.1f}", (xi, yi), xytext=(0, 6), textcoords="offset points",
-                        ha="center", fontsize=8)
+        ax.fill_between(xs, d["ci_lower"], d["ci_upper"], color=color,
+                        alpha=0.07 if many else 0.15, lw=0)
+        if not many:
+            for xi, yi in zip(xs, d[y]):
+                ax.annotate(f"{yi:.1f}", (xi, yi), xytext=(0, 6), textcoords="offset points",
+                            ha="center", fontsize=8)
     ax.set_xticks(range(len(order)), order)
     ax.set_ylabel("Index (0-100)")
     if group is not None:
-        ax.legend(frameon=False, fontsize=8)
+        if many:
+            ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        else:
+            ax.legend(frameon=False, fontsize=8)
     if title:
         ax.set_title(title)
     fig.tight_layout()

@@ -326,7 +326,8 @@ def table(frame: pd.DataFrame, digits: int = 3, *, hide_index: bool | None = Non
     """
     frame = pd.DataFrame(frame)
     if hide_index is None:
-        hide_index = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+        hide_index = frame.index.name is None and frame.index.nlevels == 1 \
+            and pd.api.types.is_integer_dtype(frame.index.dtype)
 
     def number(x: object) -> str:
         if isinstance(x, bool):
