@@ -403,8 +403,9 @@ def likert_bars(items: pd.DataFrame, *, scale_limits: pd.DataFrame,
     ax.set_yticks(ys, [(labels or {}).get(c, c) for c in cols])
     ax.set_xlabel("Share of answers (left: below midpoint, right: above)")
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{abs(v):.0%}"))
-    ax.legend(ncol=min(len(points), 11), fontsize=7, frameon=False, loc="upper center",
-              bbox_to_anchor=(0.5, -0.18 if len(cols) < 6 else -0.08))
+    # the answer key to the right of the bars, clear of the axis label
+    ax.legend(ncol=1 if len(points) <= 7 or len(cols) >= 5 else 2, fontsize=7, frameon=False,
+              title="answer", title_fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     if title:
         ax.set_title(title)
     fig.tight_layout()

@@ -104,7 +104,9 @@ def flag_problems(descriptives: pd.DataFrame, straight: pd.DataFrame | None = No
     ----------
     descriptives : DataFrame
         From :func:`csmlib.item_descriptives` (index item; columns
-        ``share_missing, sd, top_box, bottom_box``).
+        ``share_missing, sd, top_box, bottom_box`` and, to recognise
+        yes/no items, which have no floor or ceiling, ``scale_min,
+        scale_max``).
     straight : DataFrame, optional
         From :func:`straightlining`.
     limits : mapping, optional
@@ -125,6 +127,9 @@ def flag_problems(descriptives: pd.DataFrame, straight: pd.DataFrame | None = No
         if r.get("sd", 1.0) <= lim["min_sd"]:
             rows.append(("no variance", item, r["sd"], lim["min_sd"],
                          "drop the item: it carries no information"))
+        two_point = r.get("scale_max", np.nan) - r.get("scale_min", np.nan) <= 1
+        if two_point:
+            continue  # a yes/no item (complained?) has no floor or ceiling to speak of
         if r.get("top_box", 0) > lim["top_box"]:
             rows.append(("ceiling effect", item, r["top_box"], lim["top_box"],
                          "the scale cannot show improvement; interpret the index with care"))

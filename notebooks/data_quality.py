@@ -35,7 +35,7 @@ wave: str = "2026Q1"  # wave label
 previous_wave: str = ""  # label of the previous wave ("" for the first)
 segment: str = "all"  # "all" or a segment label
 segment_column: str = ""  # column holding the segments ("" for none)
-segment_value = None  # the segment's value in the data (None for "all")
+segment_value: object = None  # the segment's value in the data (None for "all")
 data_path: str = "../data/demo/wave1.csv"  # survey file of this wave
 instrument_path: str = "../data/demo/instrument.yml"  # instrument (codebook) YAML
 model: str = "acsi"  # a csm.models name or lavaan model text
@@ -51,8 +51,8 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave)
-display(Markdown(f"## {report.md_escape(run.title)}\n\n**{run.n} respondents** in this base."))
 record("n", run.n)
+display(Markdown(f"## {report.md_escape(run.title)}\n\n**{run.n} respondents** in this base."))
 
 # %% [markdown]
 # ## Responses read and kept
@@ -60,7 +60,7 @@ record("n", run.n)
 # %%
 responses = quality.response_summary(run.survey)
 record_frame("responses", responses)
-responses
+report.table(responses)
 
 # %% [markdown]
 # ## Items
@@ -92,4 +92,4 @@ flags = quality.flag_problems(desc, straight)
 record("n_flags", len(flags))
 display(report.table(straight, 3))
 display(Markdown("No problems flagged." if flags.empty else f"**{len(flags)} problem(s) flagged:**"))
-flags
+report.table(flags, 3) if not flags.empty else None

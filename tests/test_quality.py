@@ -45,6 +45,14 @@ def test_flags_name_item_value_and_advice():
     assert quality.flag_problems(desc.iloc[:0]).empty
 
 
+def test_yes_no_items_have_no_floor_or_ceiling():
+    desc = pd.DataFrame({"share_missing": [0.0, 0.0], "sd": [0.4, 1.2], "top_box": [0.1, 0.1],
+                         "bottom_box": [0.83, 0.6], "scale_min": [0, 1], "scale_max": [1, 7]},
+                        index=["complained", "q1"])
+    flags = quality.flag_problems(desc)
+    assert list(zip(flags.problem, flags["where"])) == [("floor effect", "q1")]
+
+
 def test_response_summary_needs_a_survey():
     with pytest.raises(DataError, match="needs a Survey"):
         quality.response_summary(_frame())
