@@ -522,7 +522,7 @@ class _LoopEngine:
         if r.method == "pls":
             from .pls import fit_pls
 
-            kw = {k: opts[k] for k in ("scheme", "standardize", "consistent") if k in opts}
+            kw = {k: opts[k] for k in ("scheme", "standardize", "consistent", "missing") if k in opts}
             return fit_pls(r.spec, frame, **kw)
         from .cbsem import fit_cbsem
 

@@ -7,7 +7,11 @@ import pandas as pd
 from .errors import DataError
 from .spec import ModelSpec
 
-__all__ = ["check_answered", "unweighted_notice"]
+__all__ = ["PLS_MISSING", "check_answered", "check_pls_missing", "mean_replace", "unweighted_notice"]
+
+#: How PLS treats missing answers: drop incomplete respondents, or replace a
+#: missing answer by the item's mean (SmartPLS' and seminr's default).
+PLS_MISSING = ("listwise", "mean")
 
 
 def check_answered(frame: pd.DataFrame, spec: ModelSpec, file: str | None = None) -> None:
@@ -47,3 +51,39 @@ def unweighted_notice(data: object, estimator: str) -> str | None:
     return (f"the survey declares weights ({weights.name!r}), but {estimator} estimates from "
             "unweighted data: paths, loadings and indices describe the sample, not the weighted "
             "population (the complaint, NPS and top-box metrics use the weights)")
+
+
+def check_pls_missing(missing: object) -> str:
+    """Validate a PLS ``missing`` option; returns it."""
+    from .errors import SpecError
+
+    if missing not in PLS_MISSING:
+        raise SpecError(f"missing={missing!r} is not one of {', '.join(map(repr, PLS_MISSING))}",
+                        values=[missing],
+                        hint='use "mean" (replace a missing answer by the item mean, as SmartPLS '
+                             'and seminr do) or "listwise" (drop respondents with a missing answer)')
+    return str(missing)
+
+
+def mean_replace(frame: pd.DataFrame, items: "list[str] | tuple[str, ...]") -> tuple[pd.DataFrame, int]:
+    """Missing answers of numeric item columns replaced by the item's mean.
+
+    The mean is over the answers present in ``frame`` (for a segment, the
+    segment's).  Columns that are not numeric are left alone, so that the
+    estimator's own check reports text in a numeric item instead of it being
+    turned into a mean; other columns are untouched.
+
+    Returns
+    -------
+    (DataFrame, int)
+        A copy with the replacements, and how many answers were replaced.
+    """
+    cols = [c for c in items if c in frame.columns
+            and pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+    holes = frame[cols].isna()
+    n = int(holes.to_numpy().sum())
+    if n == 0:
+        return frame, 0
+    out = frame.copy()
+    out[cols] = frame[cols].fillna(frame[cols].mean())
+    return out, n

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .effects import effects_table
-from .datacheck import check_answered, unweighted_notice
+from .datacheck import check_answered, check_pls_missing, mean_replace, unweighted_notice
 from .errors import DataError, DataWarning, EstimationError, EstimationWarning, SpecError
 from .pls_core import SCHEMES, CompiledSpec, PlsCoreResult, compile_spec, pls_core
 from .results import FIT_INDEX_NAMES, Results, tidy_estimates
@@ -170,6 +170,7 @@ def fit_pls(
     max_iter: int = 300,
     tol: float = 1e-7,
     init: str = "ones",
+    missing: str = "listwise",
 ) -> Results:
     """Fit a PLS path model (Wold / Lohmöller algorithm).
 
@@ -181,8 +182,7 @@ def fit_pls(
     data : DataFrame or Survey
         One column per item.  A Survey (anything with ``.data`` and
         ``.scale_limits``) also passes its scale limits on to the index.
-        Rows with a missing item are deleted listwise (recorded in
-        ``data_info``).
+        Missing answers are handled as ``missing`` says.
     scheme : {"path", "centroid", "factorial"}
         Inner weighting scheme ("path" is SmartPLS' "path weighting").
     standardize : bool
@@ -198,6 +198,12 @@ def fit_pls(
         Stop criterion: largest absolute change of an outer weight.
     init : {"ones"}
         Initial outer weights (all ones, as SmartPLS and plspm).
+    missing : {"listwise", "mean"}
+        Respondents with a missing answer are dropped (``"listwise"``), or a
+        missing answer is replaced by the item's mean over the data given
+        (``"mean"``, SmartPLS' and seminr's default); ``data_info`` records
+        the respondents dropped or ``mean_replaced``, the answers replaced.
+        A bootstrap resamples the data as fitted (mean-replaced).
 
     Returns
     -------
@@ -231,10 +237,16 @@ def fit_pls(
         raise SpecError(f"max_iter must be a positive integer, got {max_iter!r}", values=[max_iter])
     if not (tol > 0):
         raise SpecError(f"tol must be positive, got {tol!r}", values=[tol])
+    check_pls_missing(missing)
     cs = compile_spec(spec)
     frame, limits, file = _unpack(data)
     check_answered(frame, spec, file)
+    n_replaced = 0
+    if missing == "mean":
+        frame, n_replaced = mean_replace(frame, cs.items)
     X, used, info = _prepare(frame, cs.items, file)
+    if missing == "mean":
+        info["mean_replaced"] = n_replaced
     n = X.shape[0]
     mean, cov = covariance_one_pass(X)
     _raise_bad_blocks(cov, cs, spec, file)
@@ -248,7 +260,7 @@ def fit_pls(
             hint="check for constructs measured by the same items or perfectly correlated scores")
     return _assemble(spec, cs, out, S, R, mean, sd, X, used, info, limits, n,
                      dict(scheme=scheme, standardize=standardize, consistent=consistent,
-                          max_iter=max_iter, tol=tol, init=init),
+                          max_iter=max_iter, tol=tol, init=init, missing=missing),
                      notices=[m for m in [unweighted_notice(data, "PLS")] if m])
 
 

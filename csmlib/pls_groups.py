@@ -67,6 +67,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .datacheck import check_pls_missing, mean_replace
 from .errors import DataError, SpecError
 from .pls_core import SCHEMES, CompiledSpec, compile_spec, pls_core
 from .spec import ModelSpec
@@ -110,7 +111,8 @@ def _frame_of(data: Any) -> tuple[pd.DataFrame, str | None]:
 
 
 def _split(spec: ModelSpec, data: Any, group: Any, groups: Sequence[Any] | None,
-           min_base: int, scheme: str, what: str) -> _Groups:
+           min_base: int, scheme: str, what: str, missing: str = "listwise") -> _Groups:
+    treatment = check_pls_missing(missing)
     if not isinstance(spec, ModelSpec):
         raise SpecError(f"{what} needs a ModelSpec, got {type(spec).__name__}",
                         hint="build one with csm.ModelSpec.from_lavaan(text) or csm.models")
@@ -154,6 +156,9 @@ def _split(spec: ModelSpec, data: Any, group: Any, groups: Sequence[Any] | None,
                             hint=f"use values of the column, e.g. {present[:5]}")
     keep = g.isin(labels).to_numpy()
     sub = frame.loc[keep, list(cs.items)]
+    n_replaced = 0
+    if treatment == "mean":   # the two groups' pooled item means
+        sub, n_replaced = mean_replace(sub, cs.items)
     X = np.empty(sub.shape)
     for j, c in enumerate(cs.items):
         col = sub[c]
@@ -173,7 +178,8 @@ def _split(spec: ModelSpec, data: Any, group: Any, groups: Sequence[Any] | None,
     in_a = (g[keep] == labels[0]).to_numpy()[complete]
     X = X[complete]
     info = {"rows_read": int(len(frame)), "rows_other_groups_or_no_group": int((~keep).sum()),
-            "rows_missing_items": int((~complete).sum()), "rows_used": int(len(X))}
+            "rows_missing_items": int((~complete).sum()), "rows_used": int(len(X)),
+            "mean_replaced": n_replaced}
     sizes = {labels[0]: int(in_a.sum()), labels[1]: int((~in_a).sum())}
     check_min_base(sizes, min_base=min_base, column=column, file=file)
     for lab, mask in ((labels[0], in_a), (labels[1], ~in_a)):
@@ -412,7 +418,7 @@ class MicomResults:
 
 def micom(spec: ModelSpec, data: Any, group: Any, *, n_perm: int = 1000, seed: int | None = None,
           scheme: str = "path", alpha: float = 0.05, groups: Sequence[Any] | None = None,
-          min_base: int = DEFAULT_MIN_BASE) -> MicomResults:
+          min_base: int = DEFAULT_MIN_BASE, missing: str = "listwise") -> MicomResults:
     """Measurement invariance of composites (Henseler, Ringle & Sarstedt 2016).
 
     Parameters
@@ -440,6 +446,9 @@ def micom(spec: ModelSpec, data: Any, group: Any, *, n_perm: int = 1000, seed: i
     min_base : int
         Each group needs at least this many complete respondents, else
         :class:`~csmlib.errors.DataError` naming the group and its n.
+    missing : {"listwise", "mean"}
+        As :func:`csmlib.fit_pls`; ``"mean"`` uses the two groups' pooled
+        item means.
 
     Returns
     -------
@@ -451,7 +460,7 @@ def micom(spec: ModelSpec, data: Any, group: Any, *, n_perm: int = 1000, seed: i
     seed = _resolve_seed(seed)
     if not 0 < alpha < 0.5:
         raise SpecError(f"alpha must be in (0, 0.5), got {alpha!r}", values=[alpha])
-    grp = _split(spec, data, group, groups, min_base, scheme, "MICOM")
+    grp = _split(spec, data, group, groups, min_base, scheme, "MICOM", missing)
     cs, X = grp.cs, grp.X
     n, k = X.shape[0], cs.k
     names = list(cs.names)
@@ -577,7 +586,7 @@ class PermutationResults:
 def permutation_test(spec: ModelSpec, data: Any, group: Any, *, n_perm: int = 1000,
                      seed: int | None = None, scheme: str = "path", alpha: float = 0.05,
                      groups: Sequence[Any] | None = None,
-                     min_base: int = DEFAULT_MIN_BASE) -> PermutationResults:
+                     min_base: int = DEFAULT_MIN_BASE, missing: str = "listwise") -> PermutationResults:
     """Permutation test of the difference of every path between two groups
     (Chin & Dibbern 2010).
 
@@ -589,7 +598,7 @@ def permutation_test(spec: ModelSpec, data: Any, group: Any, *, n_perm: int = 10
 
     Parameters
     ----------
-    spec, data, group, n_perm, seed, scheme, alpha, groups, min_base
+    spec, data, group, n_perm, seed, scheme, alpha, groups, min_base, missing
         As in :func:`micom`.
 
     Returns
@@ -602,7 +611,7 @@ def permutation_test(spec: ModelSpec, data: Any, group: Any, *, n_perm: int = 10
     seed = _resolve_seed(seed)
     if not 0 < alpha < 0.5:
         raise SpecError(f"alpha must be in (0, 0.5), got {alpha!r}", values=[alpha])
-    grp = _split(spec, data, group, groups, min_base, scheme, "The permutation test")
+    grp = _split(spec, data, group, groups, min_base, scheme, "The permutation test", missing)
     cs = grp.cs
     pairs = [(cs.index[to], cs.index[frm], to, frm) for frm, to in spec.paths]
     if not pairs:

@@ -257,12 +257,38 @@ class Findings:
         return f"{head}<ul class='csm-findings'>{body}</ul>"
 
 
+def _data_notes(fit: object) -> list[str]:
+    """Who the estimates rest on: respondents left out, answers replaced."""
+    info = getattr(fit, "data_info", None)
+    if not isinstance(info, Mapping):
+        return []
+    method = {"pls": "PLS", "cbsem": "CB-SEM"}.get(str(getattr(fit, "method", "")), "The model")
+    out = []
+    used = info.get("rows_used")
+    for reason, count in (info.get("dropped") or {}).items():
+        if count:
+            out.append(f"{method}: {count} respondent(s) left out ({reason}); the estimates "
+                       f"rest on {used}.")
+    replaced = info.get("mean_replaced", 0)
+    if replaced:
+        spec = getattr(fit, "spec", None)
+        cells = (used or 0) * len(getattr(spec, "indicators", ()) or ())
+        share = f" ({replaced / cells:.1%} of the answers)" if cells else ""
+        out.append(f"{method}: {replaced} missing answer(s){share} replaced by the item mean.")
+    kept = info.get("incomplete_rows_kept", 0)
+    if kept:
+        out.append(f"{method}: {kept} respondent(s) with missing answers kept, their answers "
+                   "used by full-information ML.")
+    return out
+
+
 def estimation_notes(*fits: object) -> Findings:
     """What a reader must know about the estimation behind a report section.
 
-    Collects the ``warnings`` of fitted results (non-convergence, Heywood
-    cases, unused survey weights, ...) and, for bootstraps, how many
-    resamples failed or flipped sign.  Notebooks display it (it is empty,
+    Collects, for fitted results, who the estimates rest on (respondents
+    left out, answers replaced by item means or used by FIML) and their
+    ``warnings`` (non-convergence, Heywood cases, unused survey weights,
+    ...); for bootstraps, how many resamples failed or flipped sign.  Notebooks display it (it is empty,
     and shows nothing, when all went well): warnings raised while a notebook
     runs go to stderr, which the HTML report leaves out.
 
@@ -280,6 +306,7 @@ def estimation_notes(*fits: object) -> Findings:
     for fit in fits:
         if fit is None:
             continue
+        notes.extend(_data_notes(fit))
         for w in getattr(fit, "warnings", ()) or ():
             notes.append(str(w))
         n_boot = getattr(fit, "n_boot", None)

@@ -47,6 +47,7 @@ min_base: int = 30  # bases below this are suppressed, not estimated
 seed: int = 20260101  # bootstrap seed
 n_boot: int = 2000  # bootstrap resamples
 scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
+pls_missing: str = "mean"  # PLS with missing answers: "mean" (item mean, as SmartPLS/seminr) or "listwise"
 recommend_item: str = "recommend"  # 0-10 likelihood to recommend ("" to skip NPS)
 complained_item: str = "complained"  # 0/1 complained in the period ("" to skip)
 csat_item: str = "CUSA1"  # satisfaction item for the top-2 box ("" to skip)
@@ -105,7 +106,7 @@ if not run.suppressed and complained_item:
 # %%
 if not run.suppressed and complained_item and run.spec is not None \
         and loyalty_construct in run.spec.construct_names:
-    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme)
+    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing)
     notes = report.estimation_notes(pls)
     if notes:
         display(notes)

@@ -47,6 +47,7 @@ min_base: int = 30  # bases below this are suppressed, not estimated
 seed: int = 20260101  # bootstrap seed
 n_boot: int = 2000  # bootstrap resamples
 scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
+pls_missing: str = "mean"  # PLS with missing answers: "mean" (item mean, as SmartPLS/seminr) or "listwise"
 target: str = "Loyalty"  # the outcome the drivers are ranked for
 index_construct: str = "Satisfaction"  # the headline index
 
@@ -62,7 +63,7 @@ if run.suppressed:
 
 # %%
 if not run.suppressed:
-    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme)
+    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing)
     boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed)
     notes = report.estimation_notes(pls, boot)
     if notes:

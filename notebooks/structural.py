@@ -47,6 +47,8 @@ min_base: int = 30  # bases below this are suppressed, not estimated
 seed: int = 20260101  # bootstrap seed
 n_boot: int = 2000  # bootstrap resamples
 scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
+pls_missing: str = "mean"  # PLS with missing answers: "mean" (item mean, as SmartPLS/seminr) or "listwise"
+cbsem_missing: str = "fiml"  # CB-SEM with missing answers: "fiml" (every respondent) or "listwise"
 
 # %%
 run = open_run(data_path, instrument_path, model=model, segment=segment,
@@ -60,7 +62,7 @@ if run.suppressed:
 
 # %%
 if not run.suppressed:
-    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme)
+    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing)
     boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed)
     notes = report.estimation_notes(pls, boot)
     if notes:
@@ -94,7 +96,7 @@ if not run.suppressed:
 
 # %%
 if not run.suppressed:
-    cb = csm.fit_cbsem(run.spec, run.survey)
+    cb = csm.fit_cbsem(run.spec, run.survey, missing=cbsem_missing)
     fit = cb.fit_indices
     record_frame("fit", fit.rename_axis("index").reset_index(name="value"))
     display(Markdown(report.fit_finding(fit)))

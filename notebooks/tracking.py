@@ -49,6 +49,7 @@ seed: int = 20260101  # bootstrap and permutation seed
 n_boot: int = 2000  # bootstrap resamples
 n_perm: int = 1000  # permutations for the segment comparison
 scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
+pls_missing: str = "mean"  # PLS with missing answers: "mean" (item mean, as SmartPLS/seminr) or "listwise"
 index_construct: str = "Satisfaction"  # the headline index
 
 # %%
@@ -66,7 +67,7 @@ if run.suppressed:
 
 # %%
 if not run.suppressed:
-    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme)
+    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing)
     boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed, statistics=["estimates", "index"])
     notes = report.estimation_notes(pls, boot)
     if notes:
@@ -123,7 +124,7 @@ segments = None
 if not run.suppressed and segment == "all" and segment_column:
     segments = tracking.segment_estimates(run.spec, run.survey, segment_column,
                                           construct=index_construct, n_boot=n_boot, seed=seed,
-                                          scheme=scheme, min_base=min_base)
+                                          scheme=scheme, min_base=min_base, missing=pls_missing)
     league = tracking.league_table(segments, reference=head["est"], reference_se=head["se"],
                                    min_base=min_base)
     record_frame("segments", league)
@@ -137,14 +138,14 @@ else:
 # %%
 if segments is not None and len(segments) == 2 and not segments["suppressed"].any():
     mic = csm.micom(run.spec, run.survey, segment_column, n_perm=n_perm, seed=seed, scheme=scheme,
-                    min_base=min_base)
+                    min_base=min_base, missing=pls_missing)
     record_frame("micom", mic.summary.merge(mic.compositional[["construct", "c", "c_quantile"]]))
     record("micom_seed", mic.seed)
     display(Markdown(f"Groups **{mic.groups[0]}** (a) and **{mic.groups[1]}** (b), "
                      f"{mic.n_perm} permutations."))
-    display(mic.summary)
+    display(report.table(mic.summary))
     perm = csm.permutation_test(run.spec, run.survey, segment_column, n_perm=n_perm, seed=seed,
-                                scheme=scheme, min_base=min_base)
+                                scheme=scheme, min_base=min_base, missing=pls_missing)
     record_frame("path_differences", perm.paths)
     display(report.table(perm.paths, 3))
 elif segments is not None:

@@ -90,7 +90,7 @@ def test_data_quality_records_what_the_library_computes(small):
 
 def test_measurement_and_structural_match_library(small):
     spec = csm.models.acsi()
-    pls = csm.fit_pls(spec, small["survey"], scheme="path")
+    pls = csm.fit_pls(spec, small["survey"], scheme="path", missing="mean")
     rel = _frame(small["runs"], "measurement", "reliability").set_index("construct")
     lib = csm.reliability_assessment(pls)
     np.testing.assert_allclose(rel["rho_c"].to_numpy(float), lib.loc[rel.index, "rho_c"].to_numpy(float),
@@ -99,7 +99,7 @@ def test_measurement_and_structural_match_library(small):
     ref = pls.paths.set_index(["lhs", "rhs"])["est"]
     got = paths.set_index(["lhs", "rhs"])["est"]
     np.testing.assert_allclose(got.to_numpy(), ref.loc[got.index].to_numpy(), rtol=1e-10)
-    cb = csm.fit_cbsem(spec, small["survey"])
+    cb = csm.fit_cbsem(spec, small["survey"], missing="fiml")
     fit = _frame(small["runs"], "structural", "fit").set_index("index")["value"]
     for k in ("chisq", "cfi", "rmsea", "srmr"):
         assert fit[k] == pytest.approx(cb.fit_indices[k], rel=1e-8)
@@ -107,7 +107,7 @@ def test_measurement_and_structural_match_library(small):
 
 def test_index_drivers_match_library_and_what_is_shown(small):
     values, path = small["runs"]["index_drivers"]
-    pls = csm.fit_pls(csm.models.acsi(), small["survey"], scheme="path")
+    pls = csm.fit_pls(csm.models.acsi(), small["survey"], scheme="path", missing="mean")
     idx = float(csm.satisfaction_index(pls, construct="Satisfaction"))
     assert values["values"]["index"] == pytest.approx(idx, abs=1e-9)
     boot = csm.bootstrap(pls, n_boot=N_BOOT, seed=SEED).index.set_index("construct")
@@ -220,7 +220,7 @@ def test_tracking_notebook_accumulates_waves_and_matches_library(tmp_path):
     spec = csm.models.acsi()
     lib = {}
     for k, s in surveys.items():
-        boot = csm.bootstrap(csm.fit_pls(spec, s, scheme="path"), n_boot=N_BOOT, seed=SEED,
+        boot = csm.bootstrap(csm.fit_pls(spec, s, scheme="path", missing="mean"), n_boot=N_BOOT, seed=SEED,
                              statistics=["estimates", "index"])
         lib[k] = boot
         values = runs[k][0]["values"]
@@ -247,15 +247,15 @@ def test_tracking_notebook_accumulates_waves_and_matches_library(tmp_path):
     league = results_frame(runs[2][0], "segments").set_index("segment")
     for region in ("North", "South"):
         part = surveys[2].subset((surveys[2].data.region == region).to_numpy())
-        b = csm.bootstrap(csm.fit_pls(spec, part), n_boot=N_BOOT, seed=SEED, statistics=["index"], n_jobs=1)
+        b = csm.bootstrap(csm.fit_pls(spec, part, missing="mean"), n_boot=N_BOOT, seed=SEED, statistics=["index"], n_jobs=1)
         assert league.loc[region, "est"] == pytest.approx(
             b.index.set_index("construct").loc["Satisfaction", "index"], abs=1e-9)
-    mic = csm.micom(spec, surveys[2], "region", n_perm=100, seed=SEED)
+    mic = csm.micom(spec, surveys[2], "region", n_perm=100, seed=SEED, missing="mean")
     rec = results_frame(runs[2][0], "micom").set_index("construct")
     np.testing.assert_allclose(rec["c"].to_numpy(float), mic.compositional.set_index("construct")
                                .loc[rec.index, "c"].to_numpy(float), atol=1e-12)
     perm = results_frame(runs[2][0], "path_differences")
-    ref = csm.permutation_test(spec, surveys[2], "region", n_perm=100, seed=SEED).paths
+    ref = csm.permutation_test(spec, surveys[2], "region", n_perm=100, seed=SEED, missing="mean").paths
     np.testing.assert_allclose(perm["pvalue"].to_numpy(float), ref["pvalue"].to_numpy(float), atol=1e-12)
     assert f"Satisfaction index {v2['index']:.1f} (95% CI" in _nb_text(runs[2][1])
     html = notebook_to_html(runs[2][1].read_text(encoding="utf-8"))

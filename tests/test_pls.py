@@ -485,3 +485,55 @@ def test_model_library_satisfaction_matches_plspm(satisfaction):
     ref = pd.read_csv(REF / "satisfaction_plspm.csv").query("type == 'r2'")
     for r in ref.itertuples(index=False):
         assert res.r2[r.to] == pytest.approx(r.value, abs=1e-3)
+
+
+# -- missing answers: listwise or mean replacement ------------------------------
+def _demo_acsi():
+    import csmlib as csm
+
+    survey = csm.read_survey(DATA / "demo" / "wave1.csv",
+                             csm.Instrument.from_yaml(DATA / "demo" / "instrument.yml"))
+    return csm.models.acsi(), survey
+
+
+def test_mean_replacement_is_fitting_the_mean_filled_data():
+    spec, survey = _demo_acsi()
+    data = survey.data
+    items = list(spec.indicators)
+    filled = data.copy()
+    for c in items:   # longhand: each hole gets the mean of the answers given
+        answers = [v for v in data[c] if v == v]
+        filled[c] = [v if v == v else sum(answers) / len(answers) for v in data[c]]
+    res = fit_pls(spec, survey, missing="mean")
+    ref = fit_pls(spec, filled[items])
+    assert_allclose(res.estimates["est"], ref.estimates["est"], rtol=1e-12, atol=1e-14)
+    assert res.n_obs == len(data) == 600
+    assert res.data_info["mean_replaced"] == int(data[items].isna().sum().sum()) > 300
+    assert res.options["missing"] == "mean"
+    lw = fit_pls(spec, survey)          # the default drops incomplete respondents
+    assert lw.n_obs == 344 and lw.data_info["dropped"]["missing values (listwise deletion)"] == 256
+
+
+def test_mean_replacement_on_complete_data_changes_nothing_and_bad_input_still_fails():
+    mobi = pd.read_csv(DATA / "mobi" / "mobi.csv")
+    spec = ModelSpec.from_lavaan("Q =~ PERQ1 + PERQ2 + PERQ3\nS =~ CUSA1 + CUSA2 + CUSA3\nS ~ Q")
+    assert_allclose(fit_pls(spec, mobi, missing="mean").estimates["est"],
+                    fit_pls(spec, mobi).estimates["est"], rtol=1e-13)
+    with pytest.raises(SpecError, match="missing='pairwise'"):
+        fit_pls(spec, mobi, missing="pairwise")
+    text = mobi.astype({"PERQ2": object})
+    text.loc[4, "PERQ2"] = "n/a"
+    with pytest.raises(DataError, match="non-numeric"):   # never averaged away
+        fit_pls(spec, text, missing="mean")
+
+
+def test_bootstrap_and_group_comparisons_keep_the_missing_treatment():
+    import csmlib as csm
+
+    spec, survey = _demo_acsi()
+    fit = fit_pls(spec, survey, missing="mean")
+    loop = csm.bootstrap(fit, 30, seed=3, engine="loop", statistics=["estimates"], n_jobs=1)
+    batched = csm.bootstrap(fit, 30, seed=3, engine="batched", statistics=["estimates"], n_jobs=1)
+    assert_allclose(loop.draws, batched.draws, rtol=1e-7, atol=1e-9)
+    mic = csm.micom(spec, survey, "region", n_perm=20, seed=1, missing="mean")
+    assert sum(mic.n.values()) == 600   # nobody dropped

@@ -192,6 +192,22 @@ def test_fiml_on_complete_data_matches_lavaan(pdem):
                atol=1e-5)
 
 
+@pytest.mark.parametrize("missing, ref", [("listwise", "listwise"), ("fiml", "ml")])
+def test_the_demo_acsi_model_matches_lavaan(missing, ref):
+    # the product's own model on the product's own (cleaned) demo data
+    survey = csm.read_survey(DATA / "demo" / "wave1.csv",
+                             csm.Instrument.from_yaml(DATA / "demo" / "instrument.yml"))
+    items = list(csm.models.acsi().indicators)
+    written = pd.read_csv(REF / "demo_wave1_acsi_items.csv")
+    pd.testing.assert_frame_equal(survey.data[items].reset_index(drop=True), written,
+                                  check_dtype=False)   # lavaan saw what csmlib reads
+    res = fit_cbsem(csm.models.acsi(), survey, missing=missing)
+    assert res.n_obs == (344 if missing == "listwise" else 600) and not res.warnings
+    m = _merge(_params(f"demo_acsi_{ref}_lavaan_params.csv"), res.estimates)
+    _check_params(m)
+    _check_fit(res.fit_indices, _fit_table(f"demo_acsi_{ref}_lavaan_fit.csv"), FIT_NAMES, atol=1e-5)
+
+
 # ---------------------------------------------------------------------------
 # measurement quality: semTools::htmt and psych::alpha
 # ---------------------------------------------------------------------------

@@ -123,3 +123,20 @@ def test_estimation_notes_collect_warnings_and_bootstrap_failures():
     clean = report.estimation_notes(SimpleNamespace(warnings=()),
                                     SimpleNamespace(n_boot=100, n_failed=0, n_sign_flipped=0))
     assert len(clean) == 0 and not clean
+
+
+def test_estimation_notes_say_who_the_estimates_rest_on():
+    from types import SimpleNamespace
+
+    spec = SimpleNamespace(indicators=tuple(f"x{i}" for i in range(10)))
+    listwise = SimpleNamespace(method="pls", spec=spec, warnings=(), data_info={
+        "rows_read": 600, "rows_used": 344, "dropped": {"missing values (listwise deletion)": 256}})
+    mean = SimpleNamespace(method="pls", spec=spec, warnings=(), data_info={
+        "rows_read": 600, "rows_used": 600, "dropped": {}, "mean_replaced": 300})
+    fiml = SimpleNamespace(method="cbsem", spec=spec, warnings=(), data_info={
+        "rows_read": 600, "rows_used": 600, "dropped": {}, "incomplete_rows_kept": 256})
+    assert report.estimation_notes(listwise).items == [
+        "PLS: 256 respondent(s) left out (missing values (listwise deletion)); the estimates rest on 344."]
+    assert report.estimation_notes(mean).items == [
+        "PLS: 300 missing answer(s) (5.0% of the answers) replaced by the item mean."]
+    assert "full-information ML" in report.estimation_notes(fiml).items[0]

@@ -102,6 +102,31 @@ rob <- parameterEstimates(sem(pd_model, data = pd, se = "robust.huber.white",
 rob <- rob[rob$op != "~1", c("lhs", "op", "rhs", "est", "se")]
 wr(rob, "political_democracy_robust_lavaan.csv")
 
+# The ACSI model of the demo study (csm.models.acsi()) on the demo's first
+# wave as csm.read_survey cleans it (missing codes -> NA; written out by the
+# tests' author, see the README), listwise and FIML.  Complaints is the single
+# item CUSCO: its residual variance is fixed to 0.
+demo <- read.csv("data/references/demo_wave1_acsi_items.csv")
+acsi_model <- "Expectation =~ CUEX1 + CUEX2 + CUEX3
+               Quality =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5 + PERQ6 + PERQ7
+               Value =~ PERV1 + PERV2
+               Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+               Complaints =~ CUSCO
+               Loyalty =~ CUSL1 + CUSL2 + CUSL3
+               CUSCO ~~ 0*CUSCO
+               Quality ~ Expectation
+               Value ~ Expectation + Quality
+               Satisfaction ~ Expectation + Quality + Value
+               Complaints ~ Satisfaction
+               Loyalty ~ Satisfaction + Complaints"
+for (m in c("listwise", "ml")) {
+  f <- sem(acsi_model, data = demo, missing = m)
+  p <- params(f)
+  wr(p[p$op != "~1", ], sprintf("demo_acsi_%s_lavaan_params.csv", m))
+  fm <- fitMeasures(f, fit_cols)
+  wr(data.frame(measure = names(fm), value = unclass(fm)), sprintf("demo_acsi_%s_lavaan_fit.csv", m))
+}
+
 # ---------------------------------------------------------------------------
 # 3. Full-information ML: Holzinger-Swineford with values deleted by a fixed,
 #    documented rule (written out, so the tests read the same data)
