@@ -438,6 +438,25 @@ class WaveResults:
         fr = self._results.get((segment, notebook), {}).get("frames", {}).get(key)
         return None if fr is None else pd.DataFrame(fr["data"], columns=fr["columns"])
 
+    def estimation_notes(self, segment: str = "all") -> Findings:
+        """Every section's recorded estimation notes (``estimation_notes``,
+        ``cbsem_estimation_notes``), each once, prefixed with the section.
+
+        Returns
+        -------
+        Findings
+            Titled "Estimation notes"; empty when no section recorded any.
+        """
+        out: list[str] = []
+        for (seg, notebook), results in self._results.items():
+            if seg != segment:
+                continue
+            values = results.get("values", {})
+            for key in ("estimation_notes", "cbsem_estimation_notes"):
+                for note in values.get(key) or []:
+                    out.append(f"{notebook.replace('_', ' ')}: {note}")
+        return Findings(list(dict.fromkeys(out)), title="Estimation notes")
+
 
 def reliability_finding(reliability: pd.DataFrame) -> str:
     """One sentence on reliability and convergent validity.

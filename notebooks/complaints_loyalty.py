@@ -108,6 +108,7 @@ if not run.suppressed and complained_item and run.spec is not None \
         and loyalty_construct in run.spec.construct_names:
     pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing)
     notes = report.estimation_notes(pls)
+    record("estimation_notes", notes.items)
     if notes:
         display(notes)
     scores, _, _ = ipma_scores(pls)

@@ -64,6 +64,7 @@ if not run.suppressed:
     pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing)
     boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed)
     notes = report.estimation_notes(pls, boot)
+    record("estimation_notes", notes.items)
     if notes:
         display(notes)
     display(Markdown(f"PLS ({scheme} scheme): {pls.message.rstrip('.')}. Bootstrap: {boot.n_boot} resamples, "

@@ -65,6 +65,7 @@ if not run.suppressed:
     pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing)
     boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed)
     notes = report.estimation_notes(pls, boot)
+    record("estimation_notes", notes.items)
     if notes:
         display(notes)
     fig = csm.plots.path_diagram(boot)
@@ -103,5 +104,6 @@ if not run.suppressed:
     display(report.table(report.fit_assessment(fit), 3))
     display(report.table(cb.paths[["lhs", "rhs", "est", "se", "pvalue", "std_all"]], 3))
     notes = report.estimation_notes(cb)
+    record("cbsem_estimation_notes", notes.items)
     if notes:
         display(notes)

@@ -134,3 +134,14 @@ if drivers is not None:
     fig = csm.plots.ipma_map(drivers, title=f"Drivers of {target}")
     display(fig)
     plt.close(fig)
+
+# %% [markdown]
+# ## How the numbers were estimated
+#
+# Who the estimates of the whole-sample sections rest on (missing answers
+# replaced, respondents left out) and anything the estimation reported.
+
+# %%
+notes = res.estimation_notes()
+record("estimation_notes", notes.items)
+notes if notes else Markdown("Nothing to report: every model was estimated on complete answers without trouble.")

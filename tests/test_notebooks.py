@@ -135,6 +135,11 @@ def test_study_report_reads_the_recorded_results(small):
     assert values["values"]["index"] == small["runs"]["index_drivers"][0]["values"]["index"]
     text = _nb_text(path)
     assert "Satisfaction index" in text and "Net Promoter Score" in text
+    # every section's estimation notes reach the summary (these data have missing answers)
+    notes = values["values"]["estimation_notes"]
+    measured = small["runs"]["measurement"][0]["values"]["estimation_notes"]
+    assert measured and all(f"measurement: {n}" in notes for n in measured)
+    assert any("replaced by the item mean" in n for n in notes) and "Estimation notes" in text
 
 
 def test_gaps_notebook_matches_servqual(tmp_path):

@@ -140,3 +140,25 @@ def test_estimation_notes_say_who_the_estimates_rest_on():
     assert report.estimation_notes(mean).items == [
         "PLS: 300 missing answer(s) (5.0% of the answers) replaced by the item mean."]
     assert "full-information ML" in report.estimation_notes(fiml).items[0]
+
+
+def test_wave_results_gather_every_sections_estimation_notes(tmp_path):
+    import json
+
+    def write(name, values):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({"values": values, "frames": {}}), encoding="utf-8")
+        return str(path)
+
+    res = report.WaveResults({
+        "all/measurement": write("m", {"estimation_notes": ["PLS: 3 missing answer(s) replaced"]}),
+        "all/structural": write("s", {"estimation_notes": ["PLS: 3 missing answer(s) replaced"],
+                                      "cbsem_estimation_notes": ["Heywood case: x1"]}),
+        "North/structural": write("n", {"cbsem_estimation_notes": ["not this segment"]}),
+        "all/index_drivers": write("i", {"estimation_notes": []}),
+    })
+    notes = res.estimation_notes()
+    assert notes.title == "Estimation notes"
+    assert notes.items == ["measurement: PLS: 3 missing answer(s) replaced",
+                           "structural: PLS: 3 missing answer(s) replaced",
+                           "structural: Heywood case: x1"]
