@@ -440,22 +440,26 @@ class WaveResults:
 
     def estimation_notes(self, segment: str = "all") -> Findings:
         """Every section's recorded estimation notes (``estimation_notes``,
-        ``cbsem_estimation_notes``), each once, prefixed with the section.
+        ``cbsem_estimation_notes``), each once, followed by the sections
+        that recorded it.
 
         Returns
         -------
         Findings
             Titled "Estimation notes"; empty when no section recorded any.
         """
-        out: list[str] = []
+        sections: dict[str, list[str]] = {}   # note -> the sections that recorded it
         for (seg, notebook), results in self._results.items():
             if seg != segment:
                 continue
             values = results.get("values", {})
             for key in ("estimation_notes", "cbsem_estimation_notes"):
                 for note in values.get(key) or []:
-                    out.append(f"{notebook.replace('_', ' ')}: {note}")
-        return Findings(list(dict.fromkeys(out)), title="Estimation notes")
+                    where = sections.setdefault(str(note), [])
+                    if notebook.replace("_", " ") not in where:
+                        where.append(notebook.replace("_", " "))
+        return Findings([f"{note} ({', '.join(where)})" for note, where in sections.items()],
+                        title="Estimation notes")
 
 
 def reliability_finding(reliability: pd.DataFrame) -> str:

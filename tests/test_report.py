@@ -159,6 +159,5 @@ def test_wave_results_gather_every_sections_estimation_notes(tmp_path):
     })
     notes = res.estimation_notes()
     assert notes.title == "Estimation notes"
-    assert notes.items == ["measurement: PLS: 3 missing answer(s) replaced",
-                           "structural: PLS: 3 missing answer(s) replaced",
-                           "structural: Heywood case: x1"]
+    assert notes.items == ["PLS: 3 missing answer(s) replaced (measurement, structural)",
+                           "Heywood case: x1 (structural)"]
