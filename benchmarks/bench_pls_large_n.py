@@ -21,32 +21,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import csmlib as csm
 from csmlib.pls import fit_pls
-from csmlib.spec import Construct, ModelSpec, Relation
 
 ROOT = Path(__file__).resolve().parents[1]
-BLOCKS = {
-    "Image": [f"IMAG{i}" for i in range(1, 6)],
-    "Expectation": [f"CUEX{i}" for i in range(1, 4)],
-    "Quality": [f"PERQ{i}" for i in range(1, 8)],
-    "Value": ["PERV1", "PERV2"],
-    "Satisfaction": [f"CUSA{i}" for i in range(1, 4)],
-    "Complaints": ["CUSCO"],
-    "Loyalty": [f"CUSL{i}" for i in range(1, 4)],
-}
-PATHS = [
-    ("Image", "Expectation"), ("Image", "Satisfaction"), ("Image", "Loyalty"),
-    ("Expectation", "Quality"), ("Expectation", "Value"), ("Expectation", "Satisfaction"),
-    ("Quality", "Value"), ("Quality", "Satisfaction"), ("Value", "Satisfaction"),
-    ("Satisfaction", "Complaints"), ("Satisfaction", "Loyalty"), ("Complaints", "Loyalty"),
-]
-
-
-def ecsi_spec() -> ModelSpec:
-    cons = tuple(Construct(k, tuple(v)) for k, v in BLOCKS.items())
-    rel = tuple(Relation(k, "=~", i) for k, v in BLOCKS.items() for i in v)
-    rel += tuple(Relation(to, "~", frm) for frm, to in PATHS)
-    return ModelSpec(constructs=cons, relations=rel, name="ECSI")
+SPEC = csm.models.ecsi()   # its default items are mobi's
+BLOCKS = {c.name: list(c.indicators) for c in SPEC.constructs}
+PATHS = list(SPEC.paths)   # (predictor, outcome)
 
 
 def straightforward_pls(df: pd.DataFrame, tol: float = 1e-7, max_iter: int = 300) -> dict:
@@ -104,7 +85,7 @@ def main() -> None:
     args = ap.parse_args()
     load0 = os.getloadavg()
     mobi = pd.read_csv(ROOT / "data" / "mobi" / "mobi.csv")
-    spec = ecsi_spec()
+    spec = SPEC
     rng = np.random.default_rng(args.seed)
     big = mobi.iloc[rng.integers(0, len(mobi), args.n)].reset_index(drop=True)
     big = big + rng.uniform(-0.5, 0.5, big.shape)   # jitter: distinct rows, same structure
