@@ -64,12 +64,12 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import html
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
 from .errors import CsmError, EstimationError, EstimationWarning, SpecError
+from .results import SectionedSummary
 
 __all__ = [
     "bootstrap",
@@ -878,7 +878,7 @@ class BootstrapResults:
                 f"{self.ci} {self.level:.0%}, failed={self.n_failed}, sign-flipped={self.n_sign_flipped}>")
 
 
-class BootstrapSummary:
+class BootstrapSummary(SectionedSummary):
     """Summary of a :class:`BootstrapResults`: how the bootstrap ended, then
     the intervals."""
 
@@ -907,30 +907,6 @@ class BootstrapSummary:
             if len(frame):
                 secs.append((title, frame))
         return secs
-
-    def as_text(self) -> str:
-        out = []
-        for title, body in self._sections():
-            if title:
-                out.append(f"\n{title}\n{'-' * len(title)}")
-            out.append(body if isinstance(body, str)
-                       else body.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-        return "\n".join(out)
-
-    def __str__(self) -> str:
-        return self.as_text()
-
-    def _repr_html_(self) -> str:
-        out = ['<div class="csm-summary">']
-        for title, body in self._sections():
-            if title:
-                out.append(f"<h4>{html.escape(title)}</h4>")
-            if isinstance(body, str):
-                out.append("<p>" + html.escape(body).replace("\n", "<br>") + "</p>")
-            else:
-                out.append(body.to_html(index=False, float_format=lambda v: f"{v:.3f}"))
-        out.append("</div>")
-        return "\n".join(out)
 
 
 # ---------------------------------------------------------------------------

@@ -200,36 +200,16 @@ def _fmt(x: Any, digits: int = 3) -> str:
     return str(x)
 
 
-class Summary:
-    """Text and HTML summary of a :class:`Results`, lavaan style: it opens
-    with how estimation ended, then fit, paths, measurement and R-squared."""
+class SectionedSummary:
+    """Text and HTML rendering of a summary made of titled sections.
 
-    def __init__(self, results: Results) -> None:
-        self.results = results
+    Subclasses provide ``_sections()``: ``(title, body)`` pairs, the body a
+    string, a Series or a DataFrame (numbers shown with three decimals; text
+    HTML-escaped).
+    """
 
-    def _sections(self) -> list[tuple[str, pd.DataFrame | pd.Series | str]]:
-        r = self.results
-        status = (
-            f"{'ended normally' if r.converged else 'DID NOT converge'} after {r.n_iter} iterations"
-        )
-        head = (
-            f"Method: {r.method}   Model: {r.spec.name or '-'}   Observations used: {r.n_obs}\n"
-            f"Estimation {status}. {r.message}".rstrip()
-        )
-        secs: list[tuple[str, Any]] = [("", head)]
-        if r.warnings:
-            secs.append(("Warnings", "\n".join(f"- {w}" for w in r.warnings)))
-        fi = r._fit_indices.dropna()
-        if len(fi):
-            secs.append(("Fit", fi))
-        cols = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all"]
-        for title, frame in (("Structural paths", r.paths), ("Loadings", r.loadings),
-                             ("Weights", r.weights), ("Defined parameters", r.defined)):
-            if len(frame):
-                secs.append((title, frame[cols].dropna(axis=1, how="all")))
-        if len(r._r2):
-            secs.append(("R-squared", r._r2))
-        return secs
+    def _sections(self) -> list[tuple[str, Any]]:
+        raise NotImplementedError
 
     def as_text(self) -> str:
         out = []
@@ -260,3 +240,35 @@ class Summary:
                 out.append(body.to_html(index=False, float_format=lambda v: f"{v:.3f}", escape=True))
         out.append("</div>")
         return "\n".join(out)
+
+
+class Summary(SectionedSummary):
+    """Text and HTML summary of a :class:`Results`, lavaan style: it opens
+    with how estimation ended, then fit, paths, measurement and R-squared."""
+
+    def __init__(self, results: Results) -> None:
+        self.results = results
+
+    def _sections(self) -> list[tuple[str, pd.DataFrame | pd.Series | str]]:
+        r = self.results
+        status = (
+            f"{'ended normally' if r.converged else 'DID NOT converge'} after {r.n_iter} iterations"
+        )
+        head = (
+            f"Method: {r.method}   Model: {r.spec.name or '-'}   Observations used: {r.n_obs}\n"
+            f"Estimation {status}. {r.message}".rstrip()
+        )
+        secs: list[tuple[str, Any]] = [("", head)]
+        if r.warnings:
+            secs.append(("Warnings", "\n".join(f"- {w}" for w in r.warnings)))
+        fi = r._fit_indices.dropna()
+        if len(fi):
+            secs.append(("Fit", fi))
+        cols = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all"]
+        for title, frame in (("Structural paths", r.paths), ("Loadings", r.loadings),
+                             ("Weights", r.weights), ("Defined parameters", r.defined)):
+            if len(frame):
+                secs.append((title, frame[cols].dropna(axis=1, how="all")))
+        if len(r._r2):
+            secs.append(("R-squared", r._r2))
+        return secs
