@@ -238,21 +238,11 @@ class RamModel:
         """``Sm, E, G, Sigma, Si, logdet`` and ``ok`` (Sigma positive definite
         and ``I - A`` invertible) for a stack ``th`` (B, k).  A problem that
         is not ``ok`` gets identity matrices in place of the failed ones."""
-        B = th.shape[0]
         A, Sm = self.matrices(th)
         IA = np.eye(self.n) - A
         ok = np.isfinite(th).all(axis=1)
         IA[~ok] = np.eye(self.n)
-        try:
-            E = np.linalg.inv(IA)
-        except np.linalg.LinAlgError:
-            E = np.empty_like(IA)
-            for b in range(B):
-                try:
-                    E[b] = np.linalg.inv(IA[b])
-                except np.linalg.LinAlgError:
-                    ok[b] = False
-                    E[b] = np.eye(self.n)
+        E = _inv_stack(IA, ok)
         G = E[:, : self.p, :]
         with np.errstate(all="ignore"):
             Sigma = G @ Sm @ np.swapaxes(G, -1, -2)
@@ -260,16 +250,7 @@ class RamModel:
             Sigma = np.where(fin[:, None, None], Sigma, np.eye(self.p))
             sign, logdet = np.linalg.slogdet(Sigma)
         pd_ = fin & (sign > 0) & np.isfinite(logdet)
-        try:
-            Si = np.linalg.inv(Sigma)
-        except np.linalg.LinAlgError:
-            Si = np.empty_like(Sigma)
-            for b in range(B):
-                try:
-                    Si[b] = np.linalg.inv(Sigma[b])
-                except np.linalg.LinAlgError:
-                    pd_[b] = False
-                    Si[b] = np.eye(self.p)
+        Si = _inv_stack(Sigma, pd_)
         # ok: the discrepancy is defined (Sigma positive definite); Si is the inverse of
         # Sigma whenever it exists, so a step can be computed from an indefinite start
         return {"Sm": Sm, "E": E, "G": G, "Sigma": Sigma, "Si": Si, "logdet": logdet, "ok": pd_}
@@ -421,6 +402,23 @@ class RamModel:
         if single:
             return th[0], converged[0], n_iter[0]
         return th, converged, n_iter
+
+
+def _inv_stack(M: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Inverses of a stack of square matrices ``M`` (B, m, m).  A singular one
+    gets the identity in its place and ``ok[b] = False`` (in place); the
+    others are inverted all at once unless one fails, then one by one."""
+    try:
+        return np.linalg.inv(M)
+    except np.linalg.LinAlgError:
+        out = np.empty_like(M)
+        for b in range(M.shape[0]):
+            try:
+                out[b] = np.linalg.inv(M[b])
+            except np.linalg.LinAlgError:
+                ok[b] = False
+                out[b] = np.eye(M.shape[-1])
+        return out
 
 
 def _information(Si: np.ndarray, d: np.ndarray) -> np.ndarray:
