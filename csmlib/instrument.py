@@ -539,7 +539,9 @@ def _model_at(loc: tuple) -> type[BaseModel]:
     return model
 
 
-def _loc_path(loc: tuple) -> str:
+def field_path(loc: tuple) -> str:
+    """A pydantic error location as the path a YAML author reads:
+    ``("constructs", 0, "items", 2, "scale")`` -> ``constructs[0].items[2].scale``."""
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -566,7 +568,7 @@ def _validate(cls: type[Instrument], obj: Any, *, file: str | None, args: tuple,
         lines, hints = [], []
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
-            path = _loc_path(loc)
+            path = field_path(loc)
             kind = err["type"]
             if kind == "extra_forbidden":
                 key = str(loc[-1])

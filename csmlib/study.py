@@ -41,6 +41,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import CsmError, StudyError
+from .instrument import field_path
 
 __all__ = [
     "Study",
@@ -311,16 +312,6 @@ def _check_has(path: Path, available: Any, columns: list[str]) -> None:
 
 
 # --------------------------------------------------------------------------- loading
-def _loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
-
-
 _FIELDS: dict[str, type[BaseModel]] = {
     "": _StudyModel, "waves": _WaveModel, "segments": _SegmentsModel,
 }
@@ -337,7 +328,7 @@ def _validation_error(exc: ValidationError, file: Path) -> StudyError:
     first_hint = None
     for err in exc.errors():
         loc = tuple(err["loc"])
-        where = _loc(loc)
+        where = field_path(loc) or "(top level)"
         if err["type"] == "extra_forbidden":
             key = str(loc[-1])
             valid = _valid_keys(loc)
