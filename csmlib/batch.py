@@ -571,15 +571,34 @@ class LocalPool:
         _stop_pool(self._pool)
 
 
-def _stop_pool(pool: ProcessPoolExecutor) -> None:
-    # shutdown() clears these private attributes, so take them first
+def stop_executor(executor: Any) -> None:
+    """Stop at once: cancel queued runs and end the local worker processes
+    (and with them their kernels).  A :class:`LocalPool` terminates itself; a
+    ``ProcessPoolExecutor`` has its workers ended; a Dask client is closed
+    (its ``shutdown()`` would stop the whole cluster).  Finished runs are on
+    disk already; running the study again resumes."""
+    stop = getattr(executor, "terminate", None)   # LocalPool
+    if stop is not None:
+        stop()
+    else:
+        _stop_pool(executor)
+
+
+def _stop_pool(pool: Any) -> None:
+    # ProcessPoolExecutor keeps its workers and call queue in private attributes
+    # (Python < 3.14 has no public way to stop running work); shutdown() clears
+    # them, so take them first
     procs = list((getattr(pool, "_processes", None) or {}).values())
     call_queue = getattr(pool, "_call_queue", None)
     try:
         pool.shutdown(wait=False, cancel_futures=True)
+    except (AttributeError, TypeError):   # not a concurrent.futures executor (Dask)
+        close = getattr(pool, "close", None)
+        if close is not None:
+            close()
     except Exception:  # noqa: BLE001 - a broken pool may complain
         pass
-    for proc in procs:   # Python < 3.14 has no public way to stop running work
+    for proc in procs:
         try:
             proc.terminate()
         except (OSError, AttributeError, ValueError):

@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 
 # --------------------------------------------------------------------------- run
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .batch import make_executor, run_study
+    from .batch import make_executor, run_study, stop_executor
     from .study import load_study
 
     study = load_study(args.study, output=args.output)
@@ -113,7 +113,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                            progress=progress, on_plan=on_plan)
     except KeyboardInterrupt:
         interrupted = True
-        _abandon(executor)
+        stop_executor(executor)   # finished runs are on disk; running again resumes
         raise
     finally:
         if bar is not None:
@@ -133,37 +133,6 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"report: {result.report}", file=out)
     print(f"summary: {result.summary_csv}", file=out)
     return 0 if result.ok else 1
-
-
-def _abandon(executor: Any) -> None:
-    """Stop at once on Ctrl-C: cancel queued runs and end the local workers (and
-    with them their kernels).  Finished runs are on disk already; running them
-    again resumes."""
-    stop = getattr(executor, "terminate", None)   # csmlib.batch.LocalPool
-    if stop is not None:
-        stop()
-        return
-    # ProcessPoolExecutor keeps its workers and call queue in private attributes
-    # (Python < 3.14 has no public way to stop running work); shutdown() clears
-    # them, so take them first
-    procs = list((getattr(executor, "_processes", None) or {}).values())
-    call_queue = getattr(executor, "_call_queue", None)
-    try:
-        executor.shutdown(wait=False, cancel_futures=True)
-    except (AttributeError, TypeError):
-        close = getattr(executor, "close", None)
-        if close is not None:
-            close()
-    for proc in procs:
-        try:
-            proc.terminate()
-        except (OSError, AttributeError):
-            pass
-    if call_queue is not None:   # do not wait at exit to hand queued runs to dead workers
-        try:
-            call_queue.cancel_join_thread()
-        except (OSError, AttributeError, ValueError):
-            pass
 
 
 # --------------------------------------------------------------------------- validate
