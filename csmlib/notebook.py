@@ -20,7 +20,7 @@ import pandas as pd
 
 from .errors import DataError
 
-__all__ = ["Run", "open_run"]
+__all__ = ["Run", "open_run", "record_notes"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class Run:
         The previous wave's recorded results (``{}`` for the first wave).
     title : str
         ``"<study> - <wave> - <segment>"``.
+    model : str
+        The ``model`` parameter as given (a library name or lavaan text).
     """
 
     instrument: Any
@@ -57,6 +59,21 @@ class Run:
     suppressed: bool
     previous: dict = field(default_factory=dict)
     title: str = ""
+    model: str = ""
+
+    def heading(self, *, show_model: bool = False) -> str:
+        """The run's heading as Markdown: title, base (and the model), and
+        the suppression notice when the base is below the minimum.  Text from
+        the study file and the data is escaped."""
+        from .report import md_escape, suppressed_finding
+
+        text = f"## {md_escape(self.title)}\n\n**{self.n} respondents**"
+        if show_model and self.spec is not None:
+            text += f", model *{md_escape(self.spec.name or self.model)}*"
+        text += "."
+        if self.suppressed:
+            text += "\n\n" + md_escape(suppressed_finding(self.title, self.n, self.min_base))
+        return text
 
     def previous_value(self, key: str, default: float = float("nan")) -> Any:
         """A scalar recorded by the same notebook for the previous wave."""
@@ -121,4 +138,20 @@ def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: 
     title = " \u2013 ".join(str(x) for x in (study or instrument.name, wave, segment) if x)
     return Run(instrument=instrument, survey=survey, spec=spec, wave=wave, segment=segment,
                n=int(survey.n), min_base=int(min_base), suppressed=int(survey.n) < int(min_base),
-               previous=previous, title=title)
+               previous=previous, title=title, model=model)
+
+
+def record_notes(*fits: Any, key: str = "estimation_notes") -> Any:
+    """The estimation notes of ``fits`` (:func:`csmlib.report.estimation_notes`),
+    recorded under ``key`` (one of :data:`csmlib.report.NOTE_KEYS`, which
+    the study report gathers) and returned for display."""
+    from .errors import CsmError
+    from .record import record
+    from .report import NOTE_KEYS, estimation_notes
+
+    if key not in NOTE_KEYS:
+        raise CsmError(f"estimation notes cannot be recorded under {key!r}", values=[key],
+                       hint=f"use one of {', '.join(NOTE_KEYS)}: the study report reads those")
+    notes = estimation_notes(*fits)
+    record(key, notes.items)
+    return notes

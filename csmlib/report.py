@@ -34,7 +34,12 @@ __all__ = [
     "md_escape",
     "table",
     "estimation_notes",
+    "NOTE_KEYS",
 ]
+
+#: The keys under which the notebooks record their estimation notes
+#: (:func:`csmlib.notebook.record_notes`) and the study report gathers them.
+NOTE_KEYS = ("estimation_notes", "cbsem_estimation_notes")
 
 #: Conventional cut-offs for approximate fit (Hu & Bentler 1999; SRMR for
 #: PLS as in Henseler et al. 2016).  ``(direction, threshold)``.
@@ -453,7 +458,7 @@ class WaveResults:
             if seg != segment:
                 continue
             values = results.get("values", {})
-            for key in ("estimation_notes", "cbsem_estimation_notes"):
+            for key in NOTE_KEYS:
                 for note in values.get(key) or []:
                     where = sections.setdefault(str(note), [])
                     if notebook.replace("_", " ") not in where:

@@ -27,7 +27,7 @@ from IPython.display import Markdown, display
 import csmlib as csm
 from csmlib import report
 from csmlib.index import ipma_scores
-from csmlib.notebook import open_run
+from csmlib.notebook import open_run, record_notes
 from csmlib.record import record, record_frame
 
 # %% tags=["parameters"]
@@ -58,10 +58,8 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave)
-display(Markdown(f"## {report.md_escape(run.title)}\n\n**{run.n} respondents**."))
+display(Markdown(run.heading()))
 record("n", run.n)
-if run.suppressed:
-    display(Markdown(report.md_escape(report.suppressed_finding(run.title, run.n, run.min_base))))
 data = run.survey.data
 limits = run.survey.scale_limits
 weights = run.survey.weights  # survey weights when the instrument declares them, else None
@@ -107,8 +105,7 @@ if not run.suppressed and complained_item:
 if not run.suppressed and complained_item and run.spec is not None \
         and loyalty_construct in run.spec.construct_names:
     pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing)
-    notes = report.estimation_notes(pls)
-    record("estimation_notes", notes.items)
+    notes = record_notes(pls)
     if notes:
         display(notes)
     scores, _, _ = ipma_scores(pls)

@@ -55,12 +55,10 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave)
-display(Markdown(f"## {report.md_escape(run.title)}\n\n**{run.n} respondents**."))
+display(Markdown(run.heading()))
 record("n", run.n)
 configured = bool(expectation_items) and bool(perception_items)
-if run.suppressed:
-    display(Markdown(report.md_escape(report.suppressed_finding(run.title, run.n, run.min_base))))
-elif not configured:
+if not run.suppressed and not configured:
     display(Markdown("This study names no expectation and perception items "
                      "(parameters `expectation_items`, `perception_items`): no gaps to show."))
 

@@ -27,7 +27,7 @@ from IPython.display import Markdown, display
 
 import csmlib as csm
 from csmlib import report
-from csmlib.notebook import open_run
+from csmlib.notebook import open_run, record_notes
 from csmlib.record import record, record_frame
 
 # %% tags=["parameters"]
@@ -55,17 +55,14 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave)
-display(Markdown(f"## {report.md_escape(run.title)}\n\n**{run.n} respondents**, model *{report.md_escape(run.spec.name or model)}*."))
+display(Markdown(run.heading(show_model=True)))
 record("n", run.n)
-if run.suppressed:
-    display(Markdown(report.md_escape(report.suppressed_finding(run.title, run.n, run.min_base))))
 
 # %%
 if not run.suppressed:
     pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing)
     boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed)
-    notes = report.estimation_notes(pls, boot)
-    record("estimation_notes", notes.items)
+    notes = record_notes(pls, boot)
     if notes:
         display(notes)
     fig = csm.plots.path_diagram(boot)
@@ -103,7 +100,6 @@ if not run.suppressed:
     display(Markdown(report.fit_finding(fit)))
     display(report.table(report.fit_assessment(fit), 3))
     display(report.table(cb.paths[["lhs", "rhs", "est", "se", "pvalue", "std_all"]], 3))
-    notes = report.estimation_notes(cb)
-    record("cbsem_estimation_notes", notes.items)
+    notes = record_notes(cb, key="cbsem_estimation_notes")
     if notes:
         display(notes)

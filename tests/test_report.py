@@ -161,3 +161,35 @@ def test_wave_results_gather_every_sections_estimation_notes(tmp_path):
     assert notes.title == "Estimation notes"
     assert notes.items == ["PLS: 3 missing answer(s) replaced (measurement, structural)",
                            "Heywood case: x1 (structural)"]
+
+
+def test_run_heading_escapes_and_carries_the_suppression_notice():
+    from types import SimpleNamespace
+
+    from csmlib.notebook import Run
+
+    spec = SimpleNamespace(name=None)
+    run = Run(instrument=None, survey=None, spec=spec, wave="W1", segment="<b>N</b>", n=12,
+              min_base=30, suppressed=True, title="s \u2013 W1 \u2013 <b>N</b>", model="acsi")
+    text = run.heading(show_model=True)
+    assert text.startswith("## s \u2013 W1 \u2013 &lt;b&gt;N&lt;/b&gt;\n\n**12 respondents**, model *acsi*.")
+    assert "below the minimum base of 30" in text and "<b>" not in text
+    plain = Run(instrument=None, survey=None, spec=None, wave="W1", segment="all", n=600,
+                min_base=30, suppressed=False, title="s", model="")
+    assert plain.heading(show_model=True) == "## s\n\n**600 respondents**."
+
+
+def test_record_notes_records_under_the_keys_the_study_report_reads():
+    from types import SimpleNamespace
+
+    from csmlib.errors import CsmError
+    from csmlib.notebook import record_notes
+    from csmlib.record import recorded, set_results_path
+
+    set_results_path(None)
+    fit = SimpleNamespace(warnings=("Heywood case: x1",))
+    notes = record_notes(fit, key="cbsem_estimation_notes")
+    assert notes.items == ["Heywood case: x1"]
+    assert recorded()["values"]["cbsem_estimation_notes"] == ["Heywood case: x1"]
+    with pytest.raises(CsmError, match="cannot be recorded under 'notes'"):
+        record_notes(fit, key="notes")
