@@ -1,7 +1,7 @@
 """Benchmark: 1,000 bootstrap resamples of a CB-SEM ACSI model at n = 250
 (target <= 10 s), versus a per-resample fresh csm.fit_cbsem (20 timed, scaled).
 
-Data: simulated from csmlib.simulate.acsi_population (10-point items), seed 1.
+Data: simulated from csmlib.analysis.simulate.acsi_population (10-point items), seed 1.
 ``csm.bootstrap(fit, 1000)`` with the default statistics (estimates incl.
 variances, indirect and total effects, R-squared, HTMT) uses warm-started
 batched ML refits; non-converged refits count as failed.  Prints the
@@ -17,13 +17,13 @@ import time
 import warnings
 
 import csmlib as csm
-from csmlib.bootstrapping import resample_indices
+from csmlib.estimate.bootstrapping import resample_indices
 
 N_BOOT, N_LOOP = 1000, 20
 
 
 def main() -> dict:
-    from csmlib import simulate
+    from csmlib.analysis import simulate
 
     sim = simulate.simulate_survey(simulate.acsi_population(), 250, seed=1)
     spec = csm.models.acsi()

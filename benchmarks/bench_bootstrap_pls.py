@@ -15,7 +15,7 @@ import os
 import time
 
 import csmlib as csm
-from csmlib.bootstrapping import resample_indices
+from csmlib.estimate.bootstrapping import resample_indices
 
 N_BOOT, N_LOOP = 5000, 200
 

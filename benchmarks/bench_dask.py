@@ -57,8 +57,8 @@ def time_on_cluster(study_path: Path, workers: int, output: Path) -> tuple[float
     """Wall time of the whole study on a fresh local cluster of ``workers`` workers."""
     from distributed import Client, LocalCluster
 
-    from csmlib.batch import run_study
-    from csmlib.study import load_study
+    from csmlib.run.batch import run_study
+    from csmlib.run.study import load_study
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                       host="127.0.0.1", dashboard_address=None) as cluster, \

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 import csmlib as csm
-from csmlib.pls import fit_pls
+from csmlib.estimate.pls import fit_pls
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = csm.models.ecsi()   # its default items are mobi's

@@ -81,8 +81,8 @@ def _one_wave(study_path: Path, folder: Path) -> Path:
 
 def _time(study_path: Path, jobs: int, output: Path, only: list[str] | None = None
           ) -> tuple[float, int, int]:
-    from csmlib.batch import run_study
-    from csmlib.study import load_study
+    from csmlib.run.batch import run_study
+    from csmlib.run.study import load_study
 
     study = load_study(study_path, output=output)
     t0 = time.perf_counter()

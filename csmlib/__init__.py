@@ -30,48 +30,52 @@ from .errors import (  # noqa: F401  (re-exported)
     SpecError,
     StudyError,
 )
-from .spec import Construct, ModelSpec, Relation  # noqa: F401
+from .spec.modelspec import Construct, ModelSpec, Relation  # noqa: F401
 
 __version__ = "0.1.0"
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
-    "Instrument": "instrument",
-    "Item": "instrument",
-    "Survey": "survey",
-    "read_survey": "survey",
-    "Results": "results",
-    "fit_cbsem": "cbsem",
-    "fit_pls": "pls",
-    "bootstrap": "bootstrapping",
-    "BootstrapResults": "bootstrapping",
-    "satisfaction_index": "index",
-    "ipma": "index",
-    "reliability": "measurement",
-    "reliability_assessment": "measurement",
-    "htmt": "measurement",
-    "fornell_larcker": "measurement",
-    "cross_loadings": "measurement",
-    "item_descriptives": "measurement",
-    "measurement_invariance": "invariance",
-    "constructs": "builders",
-    "reflective": "builders",
-    "composite": "builders",
-    "single_item": "builders",
-    "multi_items": "builders",
-    "relationships": "builders",
-    "paths": "builders",
-    "specify": "builders",
-    "satisfaction_indices": "index",
-    "noninvariant_items": "invariance",
-    "micom": "pls_groups",
-    "permutation_test": "pls_groups",
+    "Instrument": "data.instrument",
+    "Item": "data.instrument",
+    "Survey": "data.survey",
+    "read_survey": "data.survey",
+    "Results": "estimate.results",
+    "fit_cbsem": "estimate.cbsem",
+    "fit_pls": "estimate.pls",
+    "bootstrap": "estimate.bootstrapping",
+    "BootstrapResults": "estimate.bootstrapping",
+    "satisfaction_index": "analysis.index",
+    "ipma": "analysis.index",
+    "reliability": "analysis.measurement",
+    "reliability_assessment": "analysis.measurement",
+    "htmt": "analysis.measurement",
+    "fornell_larcker": "analysis.measurement",
+    "cross_loadings": "analysis.measurement",
+    "item_descriptives": "analysis.measurement",
+    "measurement_invariance": "analysis.invariance",
+    "constructs": "spec.builders",
+    "reflective": "spec.builders",
+    "composite": "spec.builders",
+    "single_item": "spec.builders",
+    "multi_items": "spec.builders",
+    "relationships": "spec.builders",
+    "paths": "spec.builders",
+    "specify": "spec.builders",
+    "satisfaction_indices": "analysis.index",
+    "noninvariant_items": "analysis.invariance",
+    "micom": "analysis.pls_groups",
+    "permutation_test": "analysis.pls_groups",
 }
-# submodules reachable as attributes: csm.models.acsi(), csm.datasets.load(...)
+# modules reachable as attributes (csm.models.acsi(), csm.datasets.load(...)) -> where they live
 _SUBMODULES = {
-    "models", "datasets", "simulate", "plots", "report", "metrics", "servqual",
-    "tracking", "study", "batch", "measurement", "index", "invariance", "quality", "notebook", "pls_groups", "privacy",
-    "record",
+    "models": "spec.models", "datasets": "data.datasets", "simulate": "analysis.simulate",
+    "plots": "report.plots", "report": "report", "metrics": "analysis.metrics",
+    "servqual": "analysis.servqual", "tracking": "analysis.tracking", "study": "run.study",
+    "batch": "run.batch", "measurement": "analysis.measurement", "index": "analysis.index",
+    "invariance": "analysis.invariance", "quality": "analysis.quality",
+    "notebook": "run.notebook", "pls_groups": "analysis.pls_groups",
+    "privacy": "data.privacy", "record": "report.record",
 }
 
 __all__ = sorted(
@@ -88,7 +92,7 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
+        return importlib.import_module(f".{_SUBMODULES[name]}", __name__)
     raise AttributeError(f"module 'csmlib' has no attribute {name!r}")
 
 

@@ -47,8 +47,8 @@ import time
 import pandas as pd
 from IPython.display import HTML, display
 
-from csmlib.record import record, record_frame, set_results_path
-from csmlib.study import segment_mask
+from csmlib.report.record import record, record_frame, set_results_path
+from csmlib.run.study import segment_mask
 
 set_results_path(results_path)
 

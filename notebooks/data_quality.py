@@ -24,9 +24,10 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 import csmlib as csm
-from csmlib import quality, report
-from csmlib.notebook import open_run
-from csmlib.record import record, record_frame
+from csmlib import report
+from csmlib.analysis import quality
+from csmlib.run.notebook import open_run
+from csmlib.report.record import record, record_frame
 
 # %% tags=["parameters"]
 # Parameters (csm run injects these; the defaults run the bundled demo study's first wave)

@@ -26,8 +26,8 @@ from IPython.display import Markdown, display
 
 import csmlib as csm
 from csmlib import report
-from csmlib.notebook import open_run
-from csmlib.record import record, record_frame
+from csmlib.run.notebook import open_run
+from csmlib.report.record import record, record_frame
 
 # %% tags=["parameters"]
 # Parameters (csm run injects these; the defaults run the bundled demo study's first wave)

@@ -26,9 +26,9 @@ from IPython.display import Markdown, display
 
 import csmlib as csm
 from csmlib import report
-from csmlib.measurement import reliability_assessment
-from csmlib.notebook import open_run, record_notes
-from csmlib.record import record, record_frame
+from csmlib.analysis.measurement import reliability_assessment
+from csmlib.run.notebook import open_run, record_notes
+from csmlib.report.record import record, record_frame
 
 # %% tags=["parameters"]
 # Parameters (csm run injects these; the defaults run the bundled demo study's first wave)

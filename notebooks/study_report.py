@@ -29,8 +29,9 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 import csmlib as csm
-from csmlib import report, tracking
-from csmlib.record import read_results, record, record_frame, set_results_path
+from csmlib import report
+from csmlib.analysis import tracking
+from csmlib.report.record import read_results, record, record_frame, set_results_path
 
 # %% tags=["parameters"]
 # Parameters (csm run injects these; the defaults run the bundled demo study's first wave)

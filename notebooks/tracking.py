@@ -27,9 +27,10 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 import csmlib as csm
-from csmlib import report, tracking
-from csmlib.notebook import open_run, record_notes
-from csmlib.record import record, record_frame
+from csmlib import report
+from csmlib.analysis import tracking
+from csmlib.run.notebook import open_run, record_notes
+from csmlib.report.record import record, record_frame
 
 # %% tags=["parameters"]
 # Parameters (csm run injects these; the defaults run the bundled demo study's first wave)

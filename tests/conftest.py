@@ -42,7 +42,7 @@ def instrument_dict():
 
 @pytest.fixture
 def instrument(instrument_dict):
-    """The test instrument as a validated :class:`csmlib.instrument.Instrument`."""
-    from csmlib.instrument import Instrument
+    """The test instrument as a validated :class:`csmlib.data.instrument.Instrument`."""
+    from csmlib.data.instrument import Instrument
 
     return Instrument.model_validate(instrument_dict)

@@ -21,10 +21,10 @@ import pytest
 import yaml
 
 from csmlib import atomic
-from csmlib.batch import execute_run, input_hash, plan_runs, run_study
+from csmlib.run.batch import execute_run, input_hash, plan_runs, run_study
 from csmlib.errors import DataError, StudyError
-from csmlib.htmlexport import notebook_to_html
-from csmlib.record import (
+from csmlib.report.htmlexport import notebook_to_html
+from csmlib.report.record import (
     MAX_FRAME_ROWS,
     read_results,
     record,
@@ -33,7 +33,7 @@ from csmlib.record import (
     results_frame,
     set_results_path,
 )
-from csmlib.study import load_study
+from csmlib.run.study import load_study
 
 SMOKE = Path(__file__).resolve().parent.parent / "notebooks" / "_smoke.ipynb"
 
@@ -362,7 +362,7 @@ def test_suppressed_segment_and_worker_payload(tmp_path):
     study = load_study(path)
     runs = plan_runs(study)
     # the worker gets bytes, not paths: delete the inputs after building the payload
-    from csmlib.batch import _build_payload
+    from csmlib.run.batch import _build_payload
 
     payload = _build_payload(runs[1])   # w1/North: n = 3
     (tmp_path / "w1.csv").unlink()
@@ -397,7 +397,7 @@ def test_a_worker_standing_in_a_deleted_folder_still_runs(tmp_path, monkeypatch)
     import os
     import tempfile
 
-    from csmlib.batch import _InFolder
+    from csmlib.run.batch import _InFolder
 
     gone, work = tmp_path / "gone", tmp_path / "work"
     gone.mkdir()

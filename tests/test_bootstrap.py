@@ -12,7 +12,7 @@ import pytest
 from scipy import stats as sps
 
 import csmlib as csm
-from csmlib.bootstrapping import bca_interval, percentile_interval, resample_indices
+from csmlib.estimate.bootstrapping import bca_interval, percentile_interval, resample_indices
 from csmlib.errors import EstimationWarning
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -107,7 +107,7 @@ def test_percentile_coverage_on_simulated_chain():
     """60 datasets (n = 200) from Quality -> Value -> Satisfaction -> Loyalty,
     400 resamples each, consistent PLS: the 95% percentile intervals of the
     three paths cover the true paths 88-99% of the time."""
-    from csmlib import simulate
+    from csmlib.analysis import simulate
 
     pop = simulate.chain_population(scale_points=None)
     spec = csm.models.chain()
@@ -233,7 +233,7 @@ qs_total := sq + vq*sv
 
 @pytest.fixture(scope="module")
 def acsi_cb():
-    from csmlib import simulate
+    from csmlib.analysis import simulate
 
     sim = simulate.simulate_survey(simulate.acsi_population(), 250, seed=11)
     spec = csm.ModelSpec.from_lavaan(ACSI_LABELLED)
@@ -287,7 +287,7 @@ def test_cbsem_batched_equals_fresh_fits(acsi_cb):
 
 def test_cbsem_nonconverged_refits_fail(acsi_cb, monkeypatch):
     """A refit that does not converge is a failed resample (counted, NaN)."""
-    import csmlib.cbsem as cbsem
+    import csmlib.estimate.cbsem as cbsem
 
     fit, _ = acsi_cb
     real = cbsem.refit_many

@@ -9,7 +9,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import csmlib as csm
-from csmlib.cbsem import fit_cbsem, free_parameters, refit_cbsem, refit_many
+from csmlib.estimate.cbsem import fit_cbsem, free_parameters, refit_cbsem, refit_many
 from csmlib.errors import DataError, EstimationError, EstimationWarning, SpecError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -272,7 +272,7 @@ def _acsi_truth(pop):
 
 
 def test_monte_carlo_recovery_and_coverage():
-    from csmlib.simulate import acsi_population, simulate_survey
+    from csmlib.analysis.simulate import acsi_population, simulate_survey
 
     pop = acsi_population(scale_points=None)
     truth = _acsi_truth(pop)

@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 import csmlib as csm
-from csmlib.simulate import chain_population, simulate_survey
+from csmlib.analysis.simulate import chain_population, simulate_survey
 
 
 def _data(missing_rate, seed=5):

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 import csmlib
-from csmlib.cli import main
+from csmlib.run.cli import main
 
 SMOKE = Path(__file__).resolve().parent.parent / "notebooks" / "_smoke.ipynb"
 W1 = "id,region,x,y\n1,North,1,a\n2,North,2,b\n3,South,3,a\n4,South,5,b\n5,North,4,a\n"
@@ -106,7 +106,7 @@ def test_killed_midway_then_resumed(tmp_path, capsys, sig, jobs):
     root = tmp_path / "runs" / "smoke"
     first = root / "w1" / "all" / "_smoke.run.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "csmlib.cli", "run", str(path), "--jobs", jobs, "--no-progress"],
+        [sys.executable, "-m", "csmlib.run.cli", "run", str(path), "--jobs", jobs, "--no-progress"],
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
@@ -157,7 +157,7 @@ def test_validate_instrument_and_data(capsys):
 
 
 def test_simulate_demo_completes_the_study_folder(tmp_path, capsys, monkeypatch):
-    import csmlib.simulate as simulate
+    import csmlib.analysis.simulate as simulate
 
     def fake_write_demo(folder):
         Path(folder).mkdir(parents=True, exist_ok=True)

@@ -32,9 +32,9 @@ import yaml
 
 pytest.importorskip("distributed")
 
-from csmlib.batch import make_executor, run_study  # noqa: E402
-from csmlib.cli import main  # noqa: E402
-from csmlib.study import load_study  # noqa: E402
+from csmlib.run.batch import make_executor, run_study  # noqa: E402
+from csmlib.run.cli import main  # noqa: E402
+from csmlib.run.study import load_study  # noqa: E402
 
 pytestmark = pytest.mark.notebooks
 
@@ -54,7 +54,7 @@ W2 = "id,region,x,y\n1,North,2,a\n2,North,2,b\n3,South,7,a\n4,South,5,b\n"
 #: a notebook that reports, as recorded results, where and how it ran
 PROBE_CODE = """\
 import hashlib, os
-from csmlib.record import record, set_results_path
+from csmlib.report.record import record, set_results_path
 set_results_path(results_path)
 record("cwd", os.getcwd())
 record("data_path", data_path)

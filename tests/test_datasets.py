@@ -1,4 +1,4 @@
-"""Bundled datasets (csmlib.datasets) and the demo study loading through the instrument."""
+"""Bundled datasets (csmlib.data.datasets) and the demo study loading through the instrument."""
 
 from __future__ import annotations
 

@@ -29,10 +29,10 @@ import pytest
 import yaml
 
 from csmlib import atomic
-from csmlib.batch import LocalPool, run_study
-from csmlib.cli import main
+from csmlib.run.batch import LocalPool, run_study
+from csmlib.run.cli import main
 from csmlib.errors import StudyError
-from csmlib.study import load_study
+from csmlib.run.study import load_study
 
 SMOKE = Path(__file__).resolve().parent.parent / "notebooks" / "_smoke.ipynb"
 W1 = "id,region,x,y\n1,North,1,a\n2,North,2,b\n3,South,3,a\n4,South,5,b\n5,North,4,a\n"
@@ -236,7 +236,7 @@ def test_interrupted_run_then_resumed(tmp_path, capsys):
     path = _study(tmp_path, {"w1": W1, "w2": W2}, segments=True, sleep=3.0)
     root = tmp_path / "runs" / "smoke"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "csmlib.cli", "run", str(path), "--jobs", "2", "--no-progress"],
+        [sys.executable, "-m", "csmlib.run.cli", "run", str(path), "--jobs", "2", "--no-progress"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     )
     try:

@@ -14,7 +14,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
-from csmlib import fitindices as fi
+from csmlib.estimate import fitindices as fi
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -15,8 +15,8 @@ import pytest
 
 import csmlib as csm
 from csmlib.errors import DataError, EstimationError
-from csmlib.index import satisfaction_indices
-from csmlib.results import Results, tidy_estimates
+from csmlib.analysis.index import satisfaction_indices
+from csmlib.estimate.results import Results, tidy_estimates
 from csmlib.spec import Construct, ModelSpec, Relation
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -235,7 +235,7 @@ def test_ipma_on_simulated_chain_recovers_the_true_index_and_effect():
     """Chain Quality -> Value -> Satisfaction -> Loyalty with continuous items,
     equal loadings: equal weights are the truth, the performance is the true
     0-100 index and the importance the product of unstandardized paths."""
-    from csmlib import simulate
+    from csmlib.analysis import simulate
 
     pop = simulate.chain_population(scale_points=None)
     sim = simulate.simulate_survey(pop, 20000, seed=11)

@@ -8,7 +8,7 @@ import yaml
 
 import csmlib as csm
 from csmlib.errors import DataError
-from csmlib.instrument import Instrument
+from csmlib.data.instrument import Instrument
 
 
 def _write(tmp_path, data, name="instrument.yml"):

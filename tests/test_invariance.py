@@ -9,8 +9,8 @@ import pytest
 
 import csmlib as csm
 from csmlib.errors import DataError, SpecError
-from csmlib.invariance import measurement_invariance, noninvariant_items
-from csmlib.multigroup import fit_multigroup
+from csmlib.analysis.invariance import measurement_invariance, noninvariant_items
+from csmlib.estimate.multigroup import fit_multigroup
 from csmlib.spec import Construct, ModelSpec, Relation
 
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -1,4 +1,4 @@
-"""Measurement quality (csmlib.measurement) against textbook definitions
+"""Measurement quality (csmlib.analysis.measurement) against textbook definitions
 written out longhand here, SmartPLS 2 cross-loadings on mobi, lavaan's
 standardized solution of Bollen's political democracy model, and (when the
 PLS estimator is available) R plspm AVE on the satisfaction data.
@@ -18,9 +18,9 @@ import pytest
 from scipy import stats
 
 import csmlib as csm
-from csmlib import measurement as ms
+from csmlib.analysis import measurement as ms
 from csmlib.errors import CsmError, DataError, DataWarning, SpecError
-from csmlib.results import Results, tidy_estimates
+from csmlib.estimate.results import Results, tidy_estimates
 from csmlib.spec import Construct, ModelSpec, Relation
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -553,7 +553,7 @@ def test_missing_indicator_column_and_missing_scores():
 # ---------------------------------------------------------------------------
 # on real fits, once the estimators exist
 # ---------------------------------------------------------------------------
-HAS_PLS = importlib.util.find_spec("csmlib.pls") is not None
+HAS_PLS = importlib.util.find_spec("csmlib.estimate.pls") is not None
 
 SAT_BLOCKS = {
     "IMAG": [f"imag{i}" for i in range(1, 6)], "EXPE": [f"expe{i}" for i in range(1, 6)],
@@ -564,7 +564,7 @@ SAT_PATHS = (("EXPE", "IMAG"), ("SAT", "IMAG"), ("LOY", "IMAG"), ("QUAL", "EXPE"
              ("SAT", "EXPE"), ("VAL", "QUAL"), ("SAT", "QUAL"), ("SAT", "VAL"), ("LOY", "SAT"))
 
 
-@pytest.mark.skipif(not HAS_PLS, reason="csmlib.pls not available yet")
+@pytest.mark.skipif(not HAS_PLS, reason="csmlib.estimate.pls not available yet")
 def test_ave_matches_plspm_on_satisfaction():
     sat = pd.read_csv(DATA / "satisfaction" / "satisfaction.csv").drop(columns=["gender"])
     spec = make_spec(SAT_BLOCKS, paths=SAT_PATHS)
@@ -581,7 +581,7 @@ def test_ave_matches_plspm_on_satisfaction():
             assert cl.loc[i, c] == pytest.approx(pls.loadings.set_index("rhs").loc[i, "std_all"], abs=1e-6)
 
 
-@pytest.mark.skipif(not HAS_PLS, reason="csmlib.pls not available yet")
+@pytest.mark.skipif(not HAS_PLS, reason="csmlib.estimate.pls not available yet")
 def test_real_pls_fit_on_mobi_against_smartpls():
     """fit_pls on mobi (path weighting): cross-loadings and the loading-based
     statistics against SmartPLS 2; rho_A and HTMT against the longhand forms."""
@@ -617,10 +617,10 @@ def test_real_pls_fit_on_mobi_against_smartpls():
         htmt_longhand(mobi, ECSI_BLOCKS["Value"], ECSI_BLOCKS["Satisfaction"]), abs=1e-12)
 
 
-HAS_CBSEM = importlib.util.find_spec("csmlib.cbsem") is not None
+HAS_CBSEM = importlib.util.find_spec("csmlib.estimate.cbsem") is not None
 
 
-@pytest.mark.skipif(not HAS_CBSEM, reason="csmlib.cbsem not available yet")
+@pytest.mark.skipif(not HAS_CBSEM, reason="csmlib.estimate.cbsem not available yet")
 def test_real_cbsem_fit_omega_matches_lavaan():
     """fit_cbsem on political democracy: omega and AVE from our fit equal the
     longhand values from lavaan's completely standardized solution (1e-3)."""
@@ -654,7 +654,7 @@ def test_real_cbsem_fit_omega_matches_lavaan():
                                                      + std[("dem65", "~", "ind60")] * b, abs=1e-3)
 
 
-@pytest.mark.skipif(not HAS_PLS, reason="csmlib.pls not available yet")
+@pytest.mark.skipif(not HAS_PLS, reason="csmlib.estimate.pls not available yet")
 def test_fornell_larcker_plsc_uses_disattenuated_correlations():
     """PLSc (Dijkstra & Henseler 2015): construct correlation = score
     correlation / sqrt(rho_A_i * rho_A_j), rho_A = 1 for a single item."""

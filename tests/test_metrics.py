@@ -10,7 +10,8 @@ import pytest
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from csmlib import metrics, servqual
+from csmlib.analysis import metrics
+from csmlib.analysis import servqual
 from csmlib.errors import DataError
 
 

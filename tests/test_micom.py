@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 import csmlib as csm
-from csmlib import simulate as sim
+from csmlib.analysis import simulate as sim
 from csmlib.errors import DataError, SpecError
-from csmlib.pls_groups import permutation_groups
+from csmlib.analysis.pls_groups import permutation_groups
 
 SPEC = csm.models.acsi()
 POP = sim.acsi_population()

@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 import csmlib as csm
-from csmlib.htmlexport import notebook_to_html
-from csmlib.record import read_results, results_frame
+from csmlib.report.htmlexport import notebook_to_html
+from csmlib.report.record import read_results, results_frame
 
 pytestmark = pytest.mark.notebooks
 
@@ -207,7 +207,7 @@ def test_suppressed_base_estimates_nothing(small, tmp_path):
 
 
 def test_tracking_notebook_accumulates_waves_and_matches_library(tmp_path):
-    from csmlib import tracking
+    from csmlib.analysis import tracking
 
     inst = tmp_path / "instrument.yml"
     shutil.copy(DEMO / "instrument.yml", inst)

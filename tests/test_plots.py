@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from csmlib import plots
+from csmlib.report import plots
 from csmlib.errors import CsmError
 from csmlib.spec import Construct, ModelSpec, Relation
 

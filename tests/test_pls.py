@@ -17,7 +17,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from csmlib.errors import DataError, EstimationError, SpecError
-from csmlib.pls import compile_spec, covariance_one_pass, fit_pls, pls_core
+from csmlib.estimate.pls import compile_spec, covariance_one_pass, fit_pls, pls_core
 from csmlib.spec import Construct, ModelSpec, Relation
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -470,7 +470,7 @@ def test_summary_renders(mobi, ecsi):
 
 # -- the model library -------------------------------------------------------------
 def test_model_library_ecsi_matches_smartpls(mobi, smartpls):
-    models = pytest.importorskip("csmlib.models")
+    models = pytest.importorskip("csmlib.spec.models")
     res = fit_pls(models.ecsi(), mobi, scheme="path")
     ref = smartpls[(smartpls["scheme"] == "pathWeighting") & (smartpls["type"] == "path")]
     pt = res.paths.set_index(["lhs", "rhs"])["est"]
@@ -480,7 +480,7 @@ def test_model_library_ecsi_matches_smartpls(mobi, smartpls):
 
 
 def test_model_library_satisfaction_matches_plspm(satisfaction):
-    models = pytest.importorskip("csmlib.models")
+    models = pytest.importorskip("csmlib.spec.models")
     res = fit_pls(models.satisfaction_model(), satisfaction, scheme="centroid", standardize=False)
     ref = pd.read_csv(REF / "satisfaction_plspm.csv").query("type == 'r2'")
     for r in ref.itertuples(index=False):

@@ -19,7 +19,7 @@ import yaml
 
 import csmlib as csm
 from csmlib.errors import DataError, DataWarning
-from csmlib.privacy import classify_value, detect_personal_columns, mask_value
+from csmlib.data.privacy import classify_value, detect_personal_columns, mask_value
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "demo"
@@ -114,7 +114,7 @@ def test_personal_data_in_a_role_column_is_an_error(tmp_path):
 # --------------------------------------------------------------- end to end
 @pytest.mark.notebooks
 def test_csm_run_outputs_hold_no_personal_data_and_escape_labels(tmp_path):
-    from csmlib.cli import main
+    from csmlib.run.cli import main
 
     frame = _seeded_frame()
     frame.loc[frame["region"] == "South", "region"] = SCRIPT   # a segment label from the data

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csmlib import quality
+from csmlib.analysis import quality
 from csmlib.errors import DataError
 
 

@@ -19,12 +19,12 @@ import pytest
 from numpy.testing import assert_allclose
 
 import csmlib as csm
-from csmlib.bootstrapping import bca_interval, percentile_interval
-from csmlib.cbsem import fit_cbsem
+from csmlib.estimate.bootstrapping import bca_interval, percentile_interval
+from csmlib.estimate.cbsem import fit_cbsem
 from csmlib.errors import EstimationWarning
-from csmlib.invariance import measurement_invariance
-from csmlib.measurement import htmt, reliability
-from csmlib.multigroup import fit_multigroup
+from csmlib.analysis.invariance import measurement_invariance
+from csmlib.analysis.measurement import htmt, reliability
+from csmlib.estimate.multigroup import fit_multigroup
 from csmlib.spec import ModelSpec, Relation
 
 DATA = Path(__file__).resolve().parents[1] / "data"

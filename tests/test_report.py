@@ -166,7 +166,7 @@ def test_wave_results_gather_every_sections_estimation_notes(tmp_path):
 def test_run_heading_escapes_and_carries_the_suppression_notice():
     from types import SimpleNamespace
 
-    from csmlib.notebook import Run
+    from csmlib.run.notebook import Run
 
     spec = SimpleNamespace(name=None)
     run = Run(instrument=None, survey=None, spec=spec, wave="W1", segment="<b>N</b>", n=12,
@@ -183,8 +183,8 @@ def test_record_notes_records_under_the_keys_the_study_report_reads():
     from types import SimpleNamespace
 
     from csmlib.errors import CsmError
-    from csmlib.notebook import record_notes
-    from csmlib.record import recorded, set_results_path
+    from csmlib.run.notebook import record_notes
+    from csmlib.report.record import recorded, set_results_path
 
     set_results_path(None)
     fit = SimpleNamespace(warnings=("Heywood case: x1",))

@@ -24,8 +24,8 @@ import pytest
 import yaml
 
 import csmlib as csm
-from csmlib.cli import main
-from csmlib.study import load_study
+from csmlib.run.cli import main
+from csmlib.run.study import load_study
 from csmlib.errors import (CsmError, DataError, DataWarning, EstimationError, EstimationWarning,
                            StudyError)
 

@@ -1,4 +1,4 @@
-"""Simulation from a known population model (csmlib.simulate).
+"""Simulation from a known population model (csmlib.analysis.simulate).
 
 Expected values are computed here from textbook formulas (implied
 covariances of a standardized chain model, the normal distribution of a
@@ -18,7 +18,7 @@ from scipy.stats import norm
 
 import csmlib as csm
 from csmlib import SpecError
-from csmlib import simulate as sim
+from csmlib.analysis import simulate as sim
 
 N_BIG = 100_000
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 import csmlib as csm
 from csmlib import SpecError
-from csmlib.builders import (
+from csmlib.spec.builders import (
     composite, constructs, multi_items, paths, reflective, relationships, single_item, specify,
 )
-from csmlib.lavaan import parse_lavaan, render_lavaan, shared_indicators
+from csmlib.spec.lavaan import parse_lavaan, render_lavaan, shared_indicators
 from csmlib.spec import Construct, Defined, ModelSpec, Relation
 
 REF = Path(__file__).resolve().parents[1] / "data" / "references"

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from csmlib.errors import StudyError
-from csmlib.study import Study, load_study, segment_mask
+from csmlib.run.study import Study, load_study, segment_mask
 
 SMOKE = Path(__file__).resolve().parent.parent / "notebooks" / "_smoke.ipynb"
 
@@ -164,7 +164,7 @@ def test_missing_segment_column(tmp_path):
 
 def test_segment_bases_of_a_semicolon_file(tmp_path):
     """Bases are counted from the file as read_survey reads it, whatever the delimiter."""
-    from csmlib.study import _read_columns
+    from csmlib.run.study import _read_columns
 
     p = tmp_path / "w.csv"
     p.write_text("respondent_id;region;x\n1;North;3\n2;South;4\n3;North;5\n", encoding="utf-8")

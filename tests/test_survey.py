@@ -16,7 +16,7 @@ import pytest
 
 import csmlib as csm
 from csmlib.errors import DataError
-from csmlib.survey import Provenance, Survey, read_survey
+from csmlib.data.survey import Provenance, Survey, read_survey
 
 NAMES = ["Zhang Wei", "Alice Smithson", "Bob Jonesworth", "李小龙"]
 EMAILS = ["zw@example.org", "alice@example.org", "bob@example.org", "li@example.cn"]

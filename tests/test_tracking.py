@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-from csmlib import tracking
+from csmlib.analysis import tracking
 from csmlib.errors import DataError
 
 
@@ -134,7 +134,7 @@ def _wave_change(drift: float, seed: int, n: int = 300, n_boot: int = 150):
     """Simulate two waves (Satisfaction moves by ``drift`` SD), fit PLS per wave, bootstrap
     the indices and compare the waves' Satisfaction index through the draws."""
     import csmlib as csm
-    from csmlib import simulate as sim
+    from csmlib.analysis import simulate as sim
 
     pop = sim.acsi_population()
     spec = csm.models.acsi()
@@ -183,7 +183,7 @@ def test_no_change_is_flagged_at_close_to_the_nominal_rate():
 
 def test_wave_estimates_shape_for_trend_tables():
     import csmlib as csm
-    from csmlib import simulate as sim
+    from csmlib.analysis import simulate as sim
 
     pop = sim.acsi_population()
     data = sim.simulate_survey(pop, 200, seed=3).data

@@ -1,0 +1,586 @@
+"""The 0-100 satisfaction index and importance-performance analysis (IPMA).
+
+Satisfaction index (ACSI, Fornell et al. 1996)
+----------------------------------------------
+With the unstandardized (raw-metric) outer weights ``w_j`` of a construct's
+block and the *theoretical* scale limits ``min_j, max_j`` of each item (from
+the instrument, never the observed minimum and maximum)::
+
+    index = 100 * sum_j w_j (mean_j - min_j) / sum_j w_j (max_j - min_j)
+
+The index is invariant to the scale of the weights.  Negative weights make
+the index meaningless and raise :class:`~csmlib.errors.EstimationError`.
+
+Where the weights come from
+    * PLS results: the raw-metric outer weights the estimator reports in
+      ``results.extra["raw_weights"]``; if absent, the reported outer weights
+      (``F <~ x``) divided by the item's standard deviation when the fit
+      standardized the indicators (``options["standardize"]``, default True).
+    * CB-SEM results: the factor-score regression weights of the block's
+      one-factor measurement model, ``w_j = lambda_j / theta_j`` (raw
+      loading over residual variance; for one factor the regression and
+      Bartlett weights are proportional to these, and the index is invariant
+      to that scale).  Composite (``<~``) blocks of a CB fit use their
+      reported weights.
+
+Importance-performance analysis (Ringle & Sarstedt 2016)
+-------------------------------------------------------
+1. Every item is rescaled to 0-100 with its theoretical limits:
+   ``x~ = 100 (x - min) / (max - min)``.
+2. The raw weights are carried to the rescaled items
+   (``v_j = w_j (max_j - min_j)``) and normalized to sum to one per block;
+   construct scores are ``LV = X~ v``, so a construct's mean score is its
+   0-100 index: its *performance*.
+3. Each endogenous score is regressed (OLS with intercept) on the scores of
+   its predecessors; the unstandardized paths give the total effects
+   ``(I - B)^-1 - I``.  A construct's *importance* is its unstandardized
+   total effect on the target (points of target performance per point of
+   driver performance).
+4. Items: importance = normalized rescaled weight x the construct's total
+   effect; performance = the rescaled item mean.
+
+Priority rule
+    ``priority = importance * (100 - performance)``: the target points to
+    gain if the driver were raised to the top of its scale.  ``rank`` 1 is
+    the highest priority (what to improve first).  ``quadrant`` is relative
+    to the mean importance and mean performance of the rows shown:
+    ``"concentrate here"`` (importance above the mean, performance below),
+    ``"keep up the good work"`` (both above), ``"low priority"`` (both
+    below), ``"possible overkill"`` (importance below, performance above).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..estimate.effects import total_effects_matrix
+from ..errors import DataError, EstimationError, SpecError
+
+__all__ = [
+    "SatisfactionIndex",
+    "satisfaction_index",
+    "satisfaction_indices",
+    "ipma",
+    "raw_weights",
+    "resolve_scale_limits",
+    "index_from_moments",
+]
+
+QUADRANTS = ("concentrate here", "keep up the good work", "low priority", "possible overkill")
+
+
+class SatisfactionIndex(float):
+    """A 0-100 index: a float that also carries how it was computed.
+
+    Attributes
+    ----------
+    construct : str
+        The construct the index is for.
+    items : DataFrame
+        Columns ``item, weight, weight_share, mean, min, max``: the raw
+        weight, its share of the index (``w (max - min)`` normalized to sum
+        to one), the item mean and the theoretical limits used.
+    """
+
+    construct: str
+    items: pd.DataFrame
+
+    def __new__(cls, value: float, construct: str, items: pd.DataFrame) -> "SatisfactionIndex":
+        obj = super().__new__(cls, float(value))
+        obj.construct = construct
+        obj.items = items
+        return obj
+
+    def __repr__(self) -> str:
+        return f"SatisfactionIndex({float(self):.4f}, construct={self.construct!r})"
+
+
+# ---------------------------------------------------------------------------
+# inputs
+# ---------------------------------------------------------------------------
+def resolve_scale_limits(results: Any, scale_limits: Any = None) -> pd.DataFrame | None:
+    """Theoretical item limits as a frame (index = item, columns ``min, max``).
+
+    ``scale_limits`` (a frame with columns ``min, max`` indexed by item, or a
+    mapping ``item -> (min, max)``) overrides the limits stored with the
+    results (``results.scale_limits``, from the survey instrument).  Returns
+    None if neither is available.
+    """
+    lim = scale_limits if scale_limits is not None else getattr(results, "_scale_limits", None)
+    if lim is None:
+        return None
+    if isinstance(lim, Mapping):
+        rows = {}
+        for item, pair in lim.items():
+            try:
+                lo, hi = pair
+            except (TypeError, ValueError):
+                raise DataError(
+                    "scale_limits must map each item to a (min, max) pair",
+                    column=str(item), values=[pair],
+                    hint="e.g. scale_limits={'CUSA1': (1, 10), 'CUSA2': (1, 10)}",
+                ) from None
+            rows[str(item)] = (lo, hi)
+        lim = pd.DataFrame.from_dict(rows, orient="index", columns=["min", "max"])
+    if not isinstance(lim, pd.DataFrame) or not {"min", "max"} <= set(lim.columns):
+        raise DataError(
+            "scale_limits must be a DataFrame with columns 'min' and 'max' indexed by item, "
+            "or a mapping item -> (min, max)",
+            hint="e.g. pd.DataFrame({'min': 1, 'max': 10}, index=['CUSA1', 'CUSA2'])",
+        )
+    out = pd.DataFrame(index=lim.index.astype(str))
+    for c in ("min", "max"):
+        vals = pd.to_numeric(pd.Series(lim[c].to_numpy(), index=out.index), errors="coerce")
+        bad = vals.index[~np.isfinite(vals.to_numpy(dtype=float))]
+        if len(bad):
+            raise DataError(
+                f"scale limit '{c}' is missing or not a number",
+                column=list(bad), values=list(lim.loc[lim.index.astype(str).isin(bad), c]),
+                hint="give every item the numeric minimum and maximum of its answer scale",
+            )
+        out[c] = vals.astype(float)
+    bad = out.index[out["max"] <= out["min"]]
+    if len(bad):
+        raise DataError(
+            "scale limit 'max' must be greater than 'min'",
+            column=list(bad), values=[tuple(v) for v in out.loc[bad, ["min", "max"]].to_numpy()],
+            hint="check the instrument's scale definition for these items",
+        )
+    return out
+
+
+def _limits_for(results: Any, items: list[str], scale_limits: Any, what: str) -> pd.DataFrame:
+    lim = resolve_scale_limits(results, scale_limits)
+    if lim is None:
+        raise DataError(
+            f"{what} needs the theoretical scale limits of the items, and these results have none "
+            "(the model was fitted on a plain DataFrame, not on a Survey with an instrument)",
+            column=items,
+            hint="fit on a Survey read with its instrument, or pass scale_limits= "
+            "(a DataFrame with columns min, max indexed by item, or a dict item -> (min, max)); "
+            "the observed minimum and maximum are never used",
+        )
+    missing = [i for i in items if i not in lim.index]
+    if missing:
+        raise DataError(
+            f"{what} needs the theoretical scale limits of every item; some have none",
+            column=missing,
+            hint="add these items to the instrument's scales or to scale_limits=",
+        )
+    return lim.loc[items]
+
+
+def _data(results: Any) -> pd.DataFrame:
+    data = getattr(results, "_data", None)
+    if data is None:
+        raise EstimationError(
+            "these results carry no indicator data, so item means cannot be computed",
+            hint="refit the model with csm.fit_pls / csm.fit_cbsem (they keep the data they used)",
+        )
+    return data
+
+
+def _raw_weights_from_extra(rw: Any, spec: Any) -> dict[str, pd.Series] | None:
+    out: dict[str, pd.Series] = {}
+    if isinstance(rw, pd.DataFrame):
+        if {"lhs", "rhs"} <= set(rw.columns):
+            col = next((c for c in ("est", "weight", "raw_weight", "value") if c in rw.columns), None)
+            if col is None:
+                return None
+            for c in spec.constructs:
+                sub = rw[rw["lhs"] == c.name]
+                out[c.name] = pd.Series(sub[col].to_numpy(float), index=sub["rhs"].astype(str))
+            return out
+        # wide: rows = items, columns = constructs
+        for c in spec.constructs:
+            if c.name in rw.columns:
+                out[c.name] = rw.loc[list(c.indicators), c.name].astype(float)
+        return out or None
+    if isinstance(rw, pd.Series):
+        if isinstance(rw.index, pd.MultiIndex):
+            for c in spec.constructs:
+                if c.name in rw.index.get_level_values(0):
+                    out[c.name] = rw.loc[c.name].astype(float)
+            return out
+        for c in spec.constructs:
+            out[c.name] = rw.reindex(list(c.indicators)).astype(float)
+        return out
+    if isinstance(rw, Mapping):
+        for c in spec.constructs:
+            if c.name in rw:
+                v = rw[c.name]
+                out[c.name] = (v.astype(float) if isinstance(v, pd.Series)
+                               else pd.Series(dict(v) if isinstance(v, Mapping) else list(v),
+                                              index=None if isinstance(v, Mapping) else list(c.indicators),
+                                              dtype=float))
+        return out
+    return None
+
+
+def raw_weights(results: Any, construct: str | None = None) -> dict[str, pd.Series]:
+    """Raw-metric (unstandardized) weights of each block.
+
+    Parameters
+    ----------
+    results : Results
+        A PLS or CB-SEM fit (see the module docstring for where the weights
+        come from).
+    construct : str, optional
+        Only this construct.
+
+    Returns
+    -------
+    dict of str -> Series
+        Construct name -> weights indexed by item, in block order.  Not
+        normalized (the index and IPMA are invariant to their scale).
+    """
+    spec = results.spec
+    names = [construct] if construct is not None else list(spec.construct_names)
+    for n in names:
+        spec.construct(n)  # SpecError naming the valid constructs
+    out: dict[str, pd.Series] = {}
+    if results.method == "pls":
+        rw = _raw_weights_from_extra(results.extra.get("raw_weights"), spec) if results.extra else None
+        est = results._estimates
+        for n in names:
+            items = list(spec.construct(n).indicators)
+            if rw is not None and n in rw and rw[n].reindex(items).notna().all():
+                out[n] = rw[n].reindex(items).astype(float)
+                continue
+            w = est[(est["op"] == "<~") & (est["lhs"] == n)].set_index("rhs")["est"].reindex(items)
+            if w.isna().any():
+                raise EstimationError(
+                    f"the results have no outer weights for construct {n!r}",
+                    column=[i for i in items if pd.isna(w.get(i))],
+                    hint="fit the model with csm.fit_pls",
+                )
+            if results.options.get("standardize", True):
+                sd = _data(results)[items].astype(float).std(ddof=1)
+                w = w / sd
+            out[n] = w.astype(float)
+        return out
+    # CB-SEM: factor-score regression weights lambda / theta of each block
+    est = results._estimates
+    for n in names:
+        c = spec.construct(n)
+        items = list(c.indicators)
+        comp = est[(est["op"] == "<~") & (est["lhs"] == n)].set_index("rhs")["est"].reindex(items)
+        if comp.notna().all():
+            out[n] = comp.astype(float)
+            continue
+        lam = est[(est["op"] == "=~") & (est["lhs"] == n)].set_index("rhs")["est"].reindex(items)
+        if len(items) == 1:
+            out[n] = pd.Series([1.0], index=items)
+            continue
+        var = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"])].set_index("lhs")["est"]
+        theta = var.reindex(items)
+        if lam.isna().any() or theta.isna().any():
+            raise EstimationError(
+                f"the results lack the loadings or residual variances of construct {n!r} "
+                "needed for its factor-score weights",
+                column=items, hint="fit the model with csm.fit_cbsem or csm.fit_pls",
+            )
+        bad = theta.index[theta.to_numpy() <= 0]
+        if len(bad):
+            raise EstimationError(
+                f"construct {n!r} has non-positive residual variances (a Heywood case), "
+                "so its factor-score weights are undefined",
+                column=list(bad), values=list(theta[bad]),
+                hint="fix the measurement model, or use PLS (csm.fit_pls) for the index",
+            )
+        out[n] = (lam / theta).astype(float)
+    return out
+
+
+def _check_nonnegative(construct: str, w: pd.Series) -> None:
+    neg = w.index[w.to_numpy() < 0]
+    if len(neg):
+        raise EstimationError(
+            f"construct {construct!r} has negative outer weights, so its 0-100 index is not "
+            "defined (an item that lowers the index as it rises)",
+            column=list(neg), values=[round(float(v), 6) for v in w[neg]],
+            hint="check for reverse-coded items not recoded in the instrument, or drop the "
+            "item from the block; csmlib does not hide negative weights",
+        )
+
+
+def index_from_moments(weights: np.ndarray, means: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The index formula on arrays, vectorized over leading axes.
+
+    ``100 * sum w (mean - lo) / sum w (hi - lo)`` over the last axis.
+    """
+    num = np.sum(weights * (means - lo), axis=-1)
+    den = np.sum(weights * (hi - lo), axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 100.0 * num / den
+
+
+# ---------------------------------------------------------------------------
+# the index
+# ---------------------------------------------------------------------------
+def _one_index(results: Any, construct: str, w: pd.Series, lim: pd.DataFrame) -> SatisfactionIndex:
+    items = list(w.index)
+    _check_nonnegative(construct, w)
+    if not np.any(w.to_numpy() > 0):
+        raise EstimationError(
+            f"construct {construct!r} has all outer weights zero; its index is undefined",
+            column=items, hint="check the block's items for constant answers",
+        )
+    data = _data(results)[items].astype(float)
+    means = data.mean()
+    lo, hi = lim["min"].to_numpy(), lim["max"].to_numpy()
+    below = data.lt(lo, axis=1) | data.gt(hi, axis=1)
+    if below.to_numpy().any():
+        col = below.any().idxmax()
+        rows = list(np.flatnonzero(below[col].to_numpy())[:10] + 1)
+        raise DataError(
+            f"item answers lie outside the item's theoretical scale [{lim.loc[col, 'min']:g}, "
+            f"{lim.loc[col, 'max']:g}]",
+            column=col, rows=rows, values=list(data[col].to_numpy()[np.array(rows) - 1]),
+            hint="recode out-of-range answers (missing codes?) or correct the scale limits",
+        )
+    value = index_from_moments(w.to_numpy(), means.to_numpy(), lo, hi)
+    share = w.to_numpy() * (hi - lo)
+    items_df = pd.DataFrame({
+        "item": items,
+        "weight": w.to_numpy(float),
+        "weight_share": share / share.sum(),
+        "mean": means.to_numpy(float),
+        "min": lo.astype(float),
+        "max": hi.astype(float),
+    })
+    return SatisfactionIndex(float(value), construct, items_df)
+
+
+
+def _warn_unconverged(results: Any, what: str) -> None:
+    """An index or IPMA on a fit that did not converge is reported, not hidden."""
+    if getattr(results, "converged", True) is False:
+        import warnings
+
+        from ..errors import EstimationWarning
+
+        warnings.warn(f"{what} rests on a fit that did not converge "
+                      f"({getattr(results, 'message', '')}); do not report it as it stands",
+                      EstimationWarning, stacklevel=3)
+
+
+def satisfaction_index(results: Any, construct: str = "Satisfaction", *,
+                       scale_limits: Any = None) -> SatisfactionIndex:
+    """The 0-100 satisfaction index of one construct.
+
+    Parameters
+    ----------
+    results : Results
+        A PLS fit (or a CB-SEM fit: factor-score weights, see module doc).
+    construct : str
+        The construct, ``"Satisfaction"`` by default.
+    scale_limits : DataFrame or dict, optional
+        Theoretical item limits (columns ``min, max`` indexed by item, or
+        ``item -> (min, max)``).  Required when the results were fitted on a
+        plain DataFrame; overrides the instrument's limits otherwise.
+
+    Returns
+    -------
+    SatisfactionIndex
+        A float in [0, 100] with attributes ``construct`` and ``items``
+        (columns ``item, weight, weight_share, mean, min, max``).
+
+    Raises
+    ------
+    DataError
+        No theoretical scale limits, or answers outside them.
+    EstimationError
+        Negative outer weights.
+    """
+    _warn_unconverged(results, f"the index of {construct!r}")
+    w = raw_weights(results, construct)[construct]
+    lim = _limits_for(results, list(w.index), scale_limits, f"the index of {construct!r}")
+    return _one_index(results, construct, w, lim)
+
+
+def satisfaction_indices(results: Any, *, scale_limits: Any = None) -> pd.DataFrame:
+    """The 0-100 index of every construct whose items all have scale limits.
+
+    Parameters
+    ----------
+    results : Results
+    scale_limits : DataFrame or dict, optional
+        As in :func:`satisfaction_index`.
+
+    Returns
+    -------
+    DataFrame
+        One row per item, constructs in model order: ``construct, index,
+        item, weight, weight_share, mean, min, max`` (``index`` repeats on
+        every item row of its construct; ``drop_duplicates("construct")``
+        gives one row per construct).
+    """
+    _warn_unconverged(results, "the satisfaction indices")
+    lim = resolve_scale_limits(results, scale_limits)
+    spec = results.spec
+    if lim is None:
+        _limits_for(results, list(spec.indicators), None, "the satisfaction indices")
+    frames = []
+    for c in spec.constructs:
+        if not all(i in lim.index for i in c.indicators):
+            continue
+        w = raw_weights(results, c.name)[c.name]
+        idx = _one_index(results, c.name, w, lim.loc[list(w.index)])
+        f = idx.items.copy()
+        f.insert(0, "index", float(idx))
+        f.insert(0, "construct", c.name)
+        frames.append(f)
+    if not frames:
+        _limits_for(results, list(spec.indicators), scale_limits, "the satisfaction indices")
+    return pd.concat(frames, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------
+# IPMA
+# ---------------------------------------------------------------------------
+def _reaches(spec: Any, target: str) -> list[str]:
+    """Constructs with a directed path to ``target``, in construct order."""
+    preds: dict[str, set[str]] = {}
+    for frm, to in spec.paths:
+        preds.setdefault(to, set()).add(frm)
+    seen: set[str] = set()
+    stack = [target]
+    while stack:
+        for p in preds.get(stack.pop(), ()):
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return [n for n in spec.construct_names if n in seen and n != target]
+
+
+def _rank_and_quadrant(df: pd.DataFrame) -> pd.DataFrame:
+    df["priority"] = df["importance"] * (100.0 - df["performance"])
+    df["rank"] = df["priority"].rank(ascending=False, method="min").astype(int)
+    hi_imp = df["importance"] >= df["importance"].mean()
+    hi_perf = df["performance"] >= df["performance"].mean()
+    df["quadrant"] = np.select(
+        [hi_imp & ~hi_perf, hi_imp & hi_perf, ~hi_imp & ~hi_perf],
+        list(QUADRANTS[:3]), default=QUADRANTS[3],
+    )
+    return df.sort_values(["rank"], kind="stable").reset_index(drop=True)
+
+
+def ipma_scores(results: Any, scale_limits: Any = None) -> tuple[pd.DataFrame, dict[str, pd.Series], pd.DataFrame]:
+    """Rescaled (0-100) construct scores and the normalized rescaled weights.
+
+    Returns
+    -------
+    scores : DataFrame
+        One column per construct: scores on the 0-100 scale.
+    weights : dict of str -> Series
+        Normalized rescaled weights per construct (sum to one).
+    rescaled : DataFrame
+        The items rescaled to 0-100.
+    """
+    spec = results.spec
+    lim = _limits_for(results, list(spec.indicators), scale_limits, "IPMA")
+    data = _data(results)[list(spec.indicators)].astype(float)
+    lo, hi = lim["min"], lim["max"]
+    rescaled = 100.0 * (data - lo) / (hi - lo)
+    bad = (rescaled < 0) | (rescaled > 100)
+    if bad.to_numpy().any():
+        col = bad.any().idxmax()
+        rows = list(np.flatnonzero(bad[col].to_numpy())[:10] + 1)
+        raise DataError(
+            "item answers lie outside the item's theoretical scale",
+            column=col, rows=rows, values=list(data[col].to_numpy()[np.array(rows) - 1]),
+            hint="recode out-of-range answers (missing codes?) or correct the scale limits",
+        )
+    rw = raw_weights(results)
+    scores = {}
+    weights = {}
+    for c in spec.constructs:
+        w = rw[c.name]
+        _check_nonnegative(c.name, w)
+        v = w * (hi[w.index] - lo[w.index])
+        if v.sum() <= 0:
+            raise EstimationError(f"construct {c.name!r} has all outer weights zero", column=list(w.index))
+        v = v / v.sum()
+        weights[c.name] = v
+        scores[c.name] = rescaled[list(v.index)].to_numpy() @ v.to_numpy()
+    return pd.DataFrame(scores, index=data.index), weights, rescaled
+
+
+def unstandardized_paths(spec: Any, scores: pd.DataFrame) -> np.ndarray:
+    """OLS (with intercept) path matrix ``B`` (outcome x predictor) on scores."""
+    names = list(spec.construct_names)
+    pos = {n: i for i, n in enumerate(names)}
+    B = np.zeros((len(names), len(names)))
+    Z = scores[names].to_numpy(float)
+    for out in spec.endogenous:
+        preds = list(spec.predecessors(out))
+        X = np.column_stack([np.ones(len(Z))] + [Z[:, pos[p]] for p in preds])
+        coef, *_ = np.linalg.lstsq(X, Z[:, pos[out]], rcond=None)
+        for p, b in zip(preds, coef[1:]):
+            B[pos[out], pos[p]] = b
+    return B
+
+
+def ipma(results: Any, target: str = "Loyalty", *, level: str = "constructs",
+         scale_limits: Any = None) -> pd.DataFrame:
+    """Importance-performance analysis (Ringle & Sarstedt 2016).
+
+    Parameters
+    ----------
+    results : Results
+        A PLS fit (CB-SEM fits use factor-score weights, see module doc).
+    target : str
+        The target construct, ``"Loyalty"`` by default.
+    level : {"constructs", "items"}
+        Drivers are the constructs with a directed path to the target, or
+        their items.
+    scale_limits : DataFrame or dict, optional
+        Theoretical item limits; required if the results have none.
+
+    Returns
+    -------
+    DataFrame
+        Sorted by ``rank``.  ``level="constructs"``: columns ``construct,
+        importance, performance, priority, rank, quadrant``.
+        ``level="items"``: columns ``construct, item, weight, importance,
+        performance, priority, rank, quadrant`` (``weight`` is the
+        normalized rescaled outer weight).  ``importance`` is the
+        unstandardized total effect on the target of a one-point (on 0-100)
+        rise in the driver, ``performance`` its 0-100 mean, ``priority =
+        importance * (100 - performance)``, ``rank`` 1 = improve first,
+        ``quadrant`` relative to the mean importance and performance.
+    """
+    if level not in ("constructs", "items"):
+        raise SpecError(f"level must be 'constructs' or 'items', not {level!r}", values=[level])
+    _warn_unconverged(results, "the importance-performance analysis")
+    spec = results.spec
+    spec.construct(target)
+    drivers = _reaches(spec, target)
+    if not drivers:
+        raise SpecError(
+            f"no construct has a path to {target!r}, so there is nothing to analyse",
+            values=[target], hint="choose an endogenous construct as the target",
+        )
+    scores, weights, rescaled = ipma_scores(results, scale_limits)
+    names = list(spec.construct_names)
+    T = total_effects_matrix(unstandardized_paths(spec, scores))
+    t = names.index(target)
+    if level == "constructs":
+        df = pd.DataFrame({
+            "construct": drivers,
+            "importance": [float(T[t, names.index(d)]) for d in drivers],
+            "performance": [float(scores[d].mean()) for d in drivers],
+        })
+        return _rank_and_quadrant(df)
+    rows = []
+    for d in drivers:
+        te = float(T[t, names.index(d)])
+        for item, v in weights[d].items():
+            rows.append((d, item, float(v), float(v) * te, float(rescaled[item].mean())))
+    df = pd.DataFrame(rows, columns=["construct", "item", "weight", "importance", "performance"])
+    return _rank_and_quadrant(df)

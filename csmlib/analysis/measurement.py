@@ -1,0 +1,735 @@
+"""Measurement quality: reliability, convergent and discriminant validity,
+cross-loadings and item descriptives.
+
+Functions take a fitted :class:`~csmlib.estimate.results.Results` (PLS or CB-SEM)
+and return tidy pandas frames whose columns their docstrings list.
+
+* :func:`reliability` -- Cronbach's alpha, Dijkstra-Henseler rho_A,
+  composite reliability rho_C (omega for CB-SEM) and AVE per construct;
+  :func:`reliability_assessment` adds pass/fail columns.
+* :func:`htmt` -- heterotrait-monotrait ratio (Henseler, Ringle & Sarstedt
+  2015) or HTMT2 (Roemer, Schuberth & Henseler 2021);
+  :func:`htmt_from_corr` is the vectorized kernel that works on a stack of
+  correlation matrices (bootstrap).
+* :func:`fornell_larcker`, :func:`cross_loadings`.
+* :func:`item_descriptives` -- n, mean, sd, skew, kurtosis, missing share,
+  top- and bottom-box shares against the *theoretical* scale limits.
+
+Conventions
+-----------
+Single-item constructs have no internal consistency: their ``alpha``,
+``rho_a``, ``rho_c`` and ``ave`` are NaN (``n_items`` is 1).  In HTMT their
+monotrait-heteromethod correlation is taken as 1 (the single item is treated
+as perfectly reliable, as seminr does), so their HTMT is the heterotrait mean
+divided by the square root of the other construct's monotrait mean.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, DataWarning, EstimationError
+from ..estimate.results import Results
+from ..spec.modelspec import ModelSpec
+
+__all__ = [
+    "reliability",
+    "reliability_assessment",
+    "DEFAULT_THRESHOLDS",
+    "htmt",
+    "htmt_from_corr",
+    "fornell_larcker",
+    "cross_loadings",
+    "item_descriptives",
+]
+
+#: Usual cut-offs (Hair et al.): alpha, rho_A, rho_C >= 0.7, AVE >= 0.5.
+DEFAULT_THRESHOLDS: dict[str, float] = {"alpha": 0.7, "rho_a": 0.7, "rho_c": 0.7, "ave": 0.5}
+
+HTMT_METHODS = ("arithmetic", "geometric")
+
+
+# ---------------------------------------------------------------------------
+# input helpers
+# ---------------------------------------------------------------------------
+def _check_results(results: Any, what: str) -> Results:
+    if not isinstance(results, Results):
+        raise DataError(
+            f"{what} needs a fitted Results object, got {type(results).__name__}",
+            hint="pass the value returned by csm.fit_pls(...) or csm.fit_cbsem(...)",
+        )
+    return results
+
+
+def _results_data(results: Results, what: str) -> pd.DataFrame:
+    """The indicator data of a fit, checked: every indicator present and numeric."""
+    data = results._data
+    if data is None or len(data) == 0:
+        raise DataError(
+            f"{what} needs the indicator data, but these {results.method} results carry none",
+            hint="refit the model with csm.fit_pls / csm.fit_cbsem on the survey data "
+            "(results built by hand must pass _data=...)",
+        )
+    return _indicator_frame(data, results.spec)
+
+
+def _indicator_frame(data: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
+    spec.check_columns(data.columns)
+    items = list(spec.indicators)
+    frame = data[items]
+    bad = [c for c in items if not (pd.api.types.is_numeric_dtype(frame[c])
+                                    and not pd.api.types.is_bool_dtype(frame[c]))]
+    if bad:
+        raise DataError(
+            f"{len(bad)} indicator column(s) are not numeric",
+            column=bad,
+            hint="recode the answers as numbers (read the survey with csm.read_survey and its instrument)",
+        )
+    return frame.astype(float)
+
+
+def _complete(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows with no missing value (listwise deletion)."""
+    return frame.dropna(how="any")
+
+
+def _estimate_lookup(results: Results, op: str) -> dict[tuple[str, str], float]:
+    """``(lhs, rhs) -> standardized value`` for rows with ``op``; std_all
+    when reported, else est."""
+    e = results._estimates
+    rows = e[e["op"] == op]
+    out: dict[tuple[str, str], float] = {}
+    for lhs, rhs, est, std in zip(rows["lhs"], rows["rhs"], rows["est"], rows["std_all"]):
+        out[(str(lhs), str(rhs))] = float(std) if np.isfinite(std) else float(est)
+    return out
+
+
+def _std_loadings(results: Results, data: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Standardized loadings by construct, in indicator order.
+
+    Taken from the ``F =~ x`` rows (``std_all``, else ``est``).  For PLS, a
+    block without loading rows falls back to the correlation of each item
+    with the construct score (which is what a PLS loading is).
+    """
+    lk = _estimate_lookup(results, "=~")
+    scores = results._scores
+    out: dict[str, np.ndarray] = {}
+    for c in results.spec.constructs:
+        vals = [lk.get((c.name, i), np.nan) for i in c.indicators]
+        if np.any(~np.isfinite(vals)) and results.method == "pls" and c.name in getattr(scores, "columns", ()):
+            cl = _corr_items_scores(data[list(c.indicators)], scores[[c.name]])
+            vals = [v if np.isfinite(v) else cl.loc[i, c.name] for v, i in zip(vals, c.indicators)]
+        out[c.name] = np.asarray(vals, dtype=float)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# reliability
+# ---------------------------------------------------------------------------
+def _cronbach_alpha(block: np.ndarray) -> float:
+    """alpha = k/(k-1) * (1 - sum(var_i) / var(sum)), from the item covariance."""
+    k = block.shape[1]
+    if k < 2 or block.shape[0] < 2:
+        return np.nan
+    S = np.cov(block, rowvar=False, ddof=1)
+    total = S.sum()
+    if total <= 0:
+        return np.nan
+    return float(k / (k - 1) * (1.0 - np.trace(S) / total))
+
+
+def _rho_a(w: np.ndarray, R: np.ndarray) -> float:
+    """Dijkstra-Henseler rho_A from weights ``w`` and indicator correlations ``R``.
+
+    ``w`` is first scaled so that the composite has unit variance
+    (``w' R w = 1``); then
+    rho_A = (w'w)^2 * w'(R - diag R)w / w'(ww' - diag ww')w.
+    """
+    if w.size < 2 or not np.all(np.isfinite(w)):
+        return np.nan
+    v = float(w @ R @ w)
+    if v <= 0:
+        return np.nan
+    w = w / np.sqrt(v)
+    ww = np.outer(w, w)
+    den = float(w @ (ww - np.diag(np.diag(ww))) @ w)
+    if den == 0:
+        return np.nan
+    num = float(w @ (R - np.diag(np.diag(R))) @ w)
+    return float((w @ w) ** 2 * num / den)
+
+
+def _pair(lookup: dict[tuple[str, str], float], a: str, b: str) -> float:
+    v = lookup.get((a, b), lookup.get((b, a), 0.0))
+    return float(v) if np.isfinite(v) else 0.0
+
+
+def reliability(results: Results) -> pd.DataFrame:
+    """Internal consistency and convergent validity per construct.
+
+    Parameters
+    ----------
+    results : Results
+        A PLS (``method="pls"``) or CB-SEM (``method="cbsem"``) fit that
+        carries its indicator data.
+
+    Returns
+    -------
+    DataFrame
+        Index: construct name (model order).  Columns:
+
+        - ``alpha``: Cronbach's alpha from the item covariance matrix of the
+          data (listwise complete rows of the block).
+        - ``rho_a``: Dijkstra-Henseler rho_A from the PLS outer weights
+          (``F <~ x``; standardized, rescaled to unit composite variance) and
+          the indicator correlation matrix.  NaN for CB-SEM results, which
+          have no outer weights.
+        - ``rho_c``: composite reliability (sum l)^2 / ((sum l)^2 + sum(1 - l^2))
+          from the standardized loadings l.  For CB-SEM this is omega, with
+          the model's standardized residual variances (``x ~~ x`` std_all)
+          in place of 1 - l^2, plus twice the standardized residual
+          covariances among the block's items (``x ~~ y``), if any.
+        - ``ave``: average variance extracted, the mean squared standardized
+          loading.  (For a consistent PLS fit the loadings are the
+          PLSc-corrected ones, as cSEM reports.)
+        - ``n_items``: number of indicators.
+
+        Single-item constructs get NaN in every statistic (and ``n_items``
+        1).  Mode B (formative) constructs are reported like the others (as
+        SmartPLS and seminr do) although internal consistency is not a
+        criterion for them.
+
+    Raises
+    ------
+    DataError
+        If the results carry no data or an indicator is not numeric.
+    """
+    results = _check_results(results, "reliability")
+    data = _results_data(results, "reliability")
+    loadings = _std_loadings(results, data)
+    weights = _estimate_lookup(results, "<~") if results.method == "pls" else {}
+    resid = _estimate_lookup(results, "~~") if results.method == "cbsem" else {}
+    rows = []
+    for c in results.spec.constructs:
+        items = list(c.indicators)
+        k = len(items)
+        row = {"alpha": np.nan, "rho_a": np.nan, "rho_c": np.nan, "ave": np.nan, "n_items": k}
+        if k >= 2:
+            block = _complete(data[items]).to_numpy()
+            row["alpha"] = _cronbach_alpha(block)
+            lam = loadings[c.name]
+            if np.all(np.isfinite(lam)):
+                if results.method == "cbsem":
+                    theta = np.array([resid.get((i, i), np.nan) for i in items], dtype=float)
+                    theta = np.where(np.isfinite(theta), theta, 1.0 - lam**2)
+                    # residual covariances within the block count as error
+                    err = theta.sum() + 2.0 * sum(
+                        _pair(resid, a, b) for n, a in enumerate(items) for b in items[n + 1:]
+                    )
+                else:
+                    err = float(np.sum(1.0 - lam**2))
+                s2 = lam.sum() ** 2
+                row["rho_c"] = float(s2 / (s2 + err))
+                row["ave"] = float(np.mean(lam**2))
+            if results.method == "pls":
+                w = np.array([weights.get((c.name, i), np.nan) for i in items], dtype=float)
+                if block.shape[0] > 2:
+                    R = np.corrcoef(block, rowvar=False)
+                    row["rho_a"] = _rho_a(w, R)
+        rows.append(row)
+    out = pd.DataFrame(rows, index=pd.Index(results.spec.construct_names, name="construct"))
+    out["n_items"] = out["n_items"].astype(int)
+    return out
+
+
+def reliability_assessment(
+    results: Results, thresholds: Mapping[str, float] | None = None
+) -> pd.DataFrame:
+    """:func:`reliability` with pass/fail columns against thresholds.
+
+    Parameters
+    ----------
+    results : Results
+    thresholds : mapping, optional
+        Minimum acceptable value per statistic; defaults to
+        :data:`DEFAULT_THRESHOLDS` (alpha, rho_a, rho_c >= 0.7; ave >= 0.5).
+        Keys must be among ``alpha, rho_a, rho_c, ave``.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`reliability` plus, for every thresholded
+        statistic, ``<stat>_ok`` (nullable boolean: True when the value is at
+        least the threshold, NA when the statistic is NaN, e.g. single
+        items or rho_a of CB-SEM).
+    """
+    th = dict(DEFAULT_THRESHOLDS if thresholds is None else thresholds)
+    unknown = [k for k in th if k not in DEFAULT_THRESHOLDS]
+    if unknown:
+        raise DataError(
+            "unknown reliability statistic(s) in thresholds",
+            values=unknown,
+            hint=f"use keys among: {', '.join(DEFAULT_THRESHOLDS)}",
+        )
+    rel = reliability(results)
+    for stat, cut in th.items():
+        v = rel[stat]
+        ok = pd.array([pd.NA if not np.isfinite(x) else bool(x >= cut) for x in v], dtype="boolean")
+        rel[f"{stat}_ok"] = ok
+    return rel
+
+
+# ---------------------------------------------------------------------------
+# HTMT
+# ---------------------------------------------------------------------------
+def htmt_from_corr(
+    R: np.ndarray,
+    blocks: Sequence[Sequence[int]],
+    *,
+    method: str = "arithmetic",
+    absolute: bool = True,
+) -> np.ndarray:
+    """HTMT on one correlation matrix or a stack of them, vectorized.
+
+    Parameters
+    ----------
+    R : ndarray, shape (..., p, p)
+        Indicator correlation matrices (any leading batch dimensions).
+    blocks : sequence of sequences of int
+        Column positions in ``R`` of each construct's indicators.
+    method : {"arithmetic", "geometric"}
+        ``"arithmetic"``: the original HTMT (Henseler et al. 2015), mean
+        heterotrait-heteromethod correlation over the geometric mean of the
+        two mean monotrait-heteromethod correlations.  ``"geometric"``:
+        HTMT2 (Roemer et al. 2021), every mean a geometric mean.
+    absolute : bool
+        Use absolute correlations (default, as seminr and cSEM do).
+
+    Returns
+    -------
+    ndarray, shape (..., k, k)
+        Symmetric, NaN on the diagonal.  A single-item block's monotrait
+        term is 1.
+    """
+    if method not in HTMT_METHODS:
+        raise DataError(f"unknown HTMT method {method!r}", values=[method],
+                        hint=f"use one of: {', '.join(HTMT_METHODS)}")
+    R = np.asarray(R, dtype=float)
+    if R.ndim < 2 or R.shape[-1] != R.shape[-2]:
+        raise DataError(f"R must be a (stack of) square matrices, got shape {R.shape}",
+                        hint="pass correlation matrices of shape (..., p, p)")
+    p = R.shape[-1]
+    k = len(blocks)
+    M = np.zeros((k, p))
+    for b, idx in enumerate(blocks):
+        idx = list(idx)
+        if not idx or min(idx) < 0 or max(idx) >= p:
+            raise DataError(f"block {b} has indicator positions outside 0..{p - 1}",
+                            values=idx, hint="give each block's column positions in R")
+        M[b, idx] = 1.0
+    off = 1.0 - np.eye(p)
+    A = np.abs(R) if absolute else R.copy()
+    if method == "geometric":
+        if np.any(A[..., off.astype(bool)] < 0):
+            raise DataError(
+                "HTMT2 (geometric means) is defined for positive item correlations only",
+                hint="use absolute=True, or reverse-code the negatively worded items",
+            )
+        # log(0) = -inf would poison the matrix products; a tiny floor keeps a
+        # zero correlation's geometric contribution at (practically) zero
+        A = np.log(np.maximum(A, 1e-300))
+    bad = np.isnan(A) & off.astype(bool)
+    A = np.where(off.astype(bool) & ~bad, A, 0.0)
+    sums = M @ A @ M.T                          # (..., k, k)
+    counts = M @ off @ M.T                      # (k, k)
+    n_bad = M @ bad.astype(float) @ M.T         # NaN correlations touching a pair
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means = sums / counts
+        if method == "geometric":
+            means = np.exp(means)
+        means = np.where(n_bad > 0, np.nan, means)
+        mono = np.diagonal(means, axis1=-2, axis2=-1).copy()   # (..., k)
+        single = np.diag(counts) == 0
+        mono[..., single] = 1.0
+        out = means / np.sqrt(mono[..., :, None] * mono[..., None, :])
+    idx = np.arange(k)
+    out[..., idx, idx] = np.nan
+    return out
+
+
+def htmt(
+    obj: Results | ModelSpec,
+    data: pd.DataFrame | Any = None,
+    *,
+    method: str = "arithmetic",
+    tidy: bool = False,
+    absolute: bool = True,
+) -> pd.DataFrame:
+    """Heterotrait-monotrait ratio of correlations for every construct pair.
+
+    Parameters
+    ----------
+    obj : Results or ModelSpec
+        A fit (its spec and indicator data are used) or a specification,
+        then ``data`` is required.
+    data : DataFrame or Survey, optional
+        Indicator data when ``obj`` is a ModelSpec (a Survey's ``.data`` is
+        used).
+    method : {"arithmetic", "geometric"}
+        Original HTMT (default) or HTMT2, see :func:`htmt_from_corr`.
+    tidy : bool
+        Return a long frame instead of the square one.
+    absolute : bool
+        Use absolute item correlations (default).
+
+    Returns
+    -------
+    DataFrame
+        Square construct x construct frame (NaN diagonal), or with
+        ``tidy=True`` one row per pair (``lhs`` before ``rhs`` in model
+        order) with columns ``lhs, rhs, htmt``.
+
+    Notes
+    -----
+    Pearson correlations of the listwise complete rows of the model's
+    indicators.  Single-item constructs: see the module docstring.
+    """
+    if isinstance(obj, Results):
+        spec = obj.spec
+        frame = _results_data(obj, "htmt")
+    elif isinstance(obj, ModelSpec):
+        if data is None:
+            raise DataError("htmt(spec, data) needs the data when given a model specification",
+                            hint="pass the survey or DataFrame as the second argument")
+        spec = obj
+        frame = _indicator_frame(_as_frame(data), spec)
+    else:
+        raise DataError(f"htmt needs a Results object or a ModelSpec, got {type(obj).__name__}",
+                        hint="pass csm.fit_pls(...) results, or a spec and the data")
+    frame = _complete(frame)
+    if len(frame) < 3:
+        raise DataError(f"htmt needs at least 3 complete rows, the data have {len(frame)}",
+                        hint="check the missing values of the indicators")
+    _check_variance(frame)
+    items = list(frame.columns)
+    pos = {x: n for n, x in enumerate(items)}
+    blocks = [[pos[i] for i in c.indicators] for c in spec.constructs]
+    R = np.corrcoef(frame.to_numpy(), rowvar=False)
+    H = htmt_from_corr(R, blocks, method=method, absolute=absolute)
+    names = list(spec.construct_names)
+    square = pd.DataFrame(H, index=pd.Index(names), columns=pd.Index(names))
+    if not tidy:
+        return square
+    rows = [(names[a], names[b], H[a, b]) for a in range(len(names)) for b in range(a + 1, len(names))]
+    return pd.DataFrame(rows, columns=["lhs", "rhs", "htmt"])
+
+
+def _check_variance(frame: pd.DataFrame) -> None:
+    sd = frame.std(ddof=1)
+    const = [str(c) for c in sd.index[~(sd > 0)]]
+    if const:
+        raise DataError(
+            f"{len(const)} indicator(s) have no variance, so their correlations are undefined",
+            column=const,
+            hint="drop the constant items from the model",
+        )
+
+
+def _as_frame(data: Any) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    inner = getattr(data, "data", None)
+    if isinstance(inner, pd.DataFrame):
+        return inner
+    raise DataError(f"expected a DataFrame or a Survey, got {type(data).__name__}",
+                    hint="pass the survey returned by csm.read_survey or a pandas DataFrame")
+
+
+# ---------------------------------------------------------------------------
+# Fornell-Larcker, cross-loadings
+# ---------------------------------------------------------------------------
+def _corr_items_scores(items: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """Pearson correlation of every item with every score (pairwise complete)."""
+    if len(items) != len(scores):
+        raise DataError(
+            f"the fit's data have {len(items)} rows but its scores {len(scores)}",
+            hint="the results are inconsistent; refit the model",
+        )
+    X = items.reset_index(drop=True).astype(float)
+    S = scores.reset_index(drop=True).astype(float)
+    out = pd.DataFrame(index=X.columns, columns=S.columns, dtype=float)
+    for s in S.columns:
+        out[s] = X.corrwith(S[s])
+    return out
+
+
+def _construct_correlations(results: Results) -> pd.DataFrame:
+    """Construct correlations: PLS score correlations (PLSc: the fit's
+    consistent construct correlations); CB-SEM model-implied
+    latent correlations Phi = (I - B)^-1 Psi (I - B)^-T from the estimates
+    (falling back to score correlations if the estimates lack a variance)."""
+    names = list(results.spec.construct_names)
+    consistent = results.extra.get("construct_corr") if results.options.get("consistent") else None
+    if results.method == "pls" and isinstance(consistent, pd.DataFrame) and set(names) <= set(consistent.index):
+        # PLSc: the fit's consistent (disattenuated) construct correlations
+        return consistent.loc[names, names].astype(float)
+    if results.method == "cbsem":
+        phi = _implied_latent_cov(results, names)
+        if phi is not None:
+            d = np.sqrt(np.diag(phi))
+            return pd.DataFrame(phi / np.outer(d, d), index=names, columns=names)
+    scores = results._scores
+    if scores is None or not set(names) <= set(scores.columns):
+        raise EstimationError(
+            "construct correlations need the construct scores, which these results lack",
+            column=[n for n in names if scores is None or n not in scores.columns],
+            hint="refit the model; PLS and CB-SEM fits carry construct scores",
+        )
+    return scores[names].astype(float).corr()
+
+
+def _implied_latent_cov(results: Results, names: list[str]) -> np.ndarray | None:
+    e = results._estimates
+    k = len(names)
+    pos = {n: i for i, n in enumerate(names)}
+    B = np.zeros((k, k))
+    psi = np.full((k, k), np.nan)
+    for lhs, op, rhs, est in zip(e["lhs"], e["op"], e["rhs"], e["est"]):
+        if lhs in pos and rhs in pos:
+            if op == "~":
+                B[pos[lhs], pos[rhs]] = est
+            elif op == "~~":
+                psi[pos[lhs], pos[rhs]] = psi[pos[rhs], pos[lhs]] = est
+    if not np.all(np.isfinite(np.diag(psi))):
+        return None
+    psi = np.where(np.isfinite(psi), psi, 0.0)
+    try:
+        inv = np.linalg.inv(np.eye(k) - B)
+    except np.linalg.LinAlgError:
+        return None
+    phi = inv @ psi @ inv.T
+    if np.any(np.diag(phi) <= 0):
+        return None
+    return phi
+
+
+def fornell_larcker(results: Results) -> pd.DataFrame:
+    """Fornell-Larcker criterion table.
+
+    Parameters
+    ----------
+    results : Results
+        PLS or CB-SEM fit with its data.
+
+    Returns
+    -------
+    DataFrame
+        Square construct x construct frame: sqrt(AVE) on the diagonal
+        (NaN for single-item constructs), construct correlations off the
+        diagonal (PLS: correlations of the construct scores, or for a
+        consistent PLS fit its consistent construct correlations; CB-SEM:
+        the model-implied latent correlations).  Discriminant validity holds
+        for a construct when its diagonal value exceeds its correlations.
+    """
+    results = _check_results(results, "fornell_larcker")
+    rel = reliability(results)
+    corr = _construct_correlations(results)
+    names = list(results.spec.construct_names)
+    out = corr.loc[names, names].copy()
+    for n in names:
+        out.loc[n, n] = np.sqrt(rel.loc[n, "ave"])
+    return out
+
+
+def cross_loadings(results: Results) -> pd.DataFrame:
+    """Correlation of every item with every construct score.
+
+    Parameters
+    ----------
+    results : Results
+        A fit carrying its indicator data and construct scores.
+
+    Returns
+    -------
+    DataFrame
+        Index: item (model order); columns: construct names.  An item
+        should correlate more with its own construct than with any other.
+    """
+    results = _check_results(results, "cross_loadings")
+    data = _results_data(results, "cross_loadings")
+    scores = results._scores
+    names = list(results.spec.construct_names)
+    missing = [n for n in names if scores is None or n not in scores.columns]
+    if missing:
+        raise EstimationError(
+            "cross-loadings need the construct scores, which these results lack",
+            column=missing, hint="refit the model; PLS and CB-SEM fits carry construct scores",
+        )
+    out = _corr_items_scores(data, scores[names])
+    out.index.name = "item"
+    return out
+
+
+# ---------------------------------------------------------------------------
+# item descriptives
+# ---------------------------------------------------------------------------
+def _limits_frame(limits: Any, items: list[str]) -> pd.DataFrame | None:
+    """Normalize scale limits to a frame (index item, columns min, max)."""
+    if limits is None:
+        return None
+    if isinstance(limits, pd.DataFrame):
+        if not {"min", "max"} <= set(limits.columns):
+            raise DataError("scale_limits must have columns 'min' and 'max'",
+                            column=[str(c) for c in limits.columns],
+                            hint="pass a frame indexed by item with columns min and max, "
+                            "a dict {item: (min, max)}, or one (min, max) pair for every item")
+        lim = limits[["min", "max"]]
+    elif isinstance(limits, Mapping):
+        lim = pd.DataFrame({k: tuple(v) for k, v in limits.items()}, index=["min", "max"]).T
+    elif isinstance(limits, (tuple, list)) and len(limits) == 2 and np.isscalar(limits[0]):
+        lim = pd.DataFrame({"min": [limits[0]] * len(items), "max": [limits[1]] * len(items)}, index=items)
+    else:
+        raise DataError(f"cannot read scale_limits of type {type(limits).__name__}",
+                        hint="pass a frame indexed by item with columns min and max, "
+                        "a dict {item: (min, max)}, or one (min, max) pair for every item")
+    lim = lim.astype(float)
+    bad = [str(i) for i in lim.index if not lim.loc[i, "max"] > lim.loc[i, "min"]]
+    if bad:
+        raise DataError("scale maximum must exceed the scale minimum", column=bad,
+                        hint="correct the scale limits in the instrument")
+    return lim
+
+
+def item_descriptives(
+    data: pd.DataFrame | Results | Any,
+    *,
+    scale_limits: Any = None,
+    items: Sequence[str] | None = None,
+    top: int = 1,
+    bottom: int = 1,
+    step: float = 1.0,
+) -> pd.DataFrame:
+    """Descriptive statistics per item.
+
+    Parameters
+    ----------
+    data : DataFrame, Survey or Results
+        Item answers.  A Survey contributes its ``.data`` and
+        ``.scale_limits``; Results their indicator data and scale limits.
+    scale_limits : DataFrame, dict or (min, max), optional
+        Theoretical scale limits: a frame indexed by item with columns
+        ``min`` and ``max``, a dict ``{item: (min, max)}``, or one pair for
+        every item.  Overrides the limits carried by ``data``.  Never the
+        observed range: without limits the box shares are NaN (with a
+        DataWarning).
+    items : sequence of str, optional
+        Items to describe; default: the model's indicators (Results), the
+        instrument's items (Survey), else every numeric column.
+    top, bottom : int
+        Width of the top / bottom box in scale points: ``top=2`` counts the
+        two highest points (answers ``>= max - step``).
+    step : float
+        Distance between adjacent scale points (1 for the usual 1..5 or
+        1..10 scales; 20 for a 0-100 scale in steps of 20).
+
+    Returns
+    -------
+    DataFrame
+        Index: item.  Columns:
+
+        - ``n``: non-missing answers;
+        - ``mean``, ``sd`` (n - 1 denominator);
+        - ``skew``: adjusted Fisher-Pearson skewness G1 (as SPSS, Excel);
+        - ``kurtosis``: excess kurtosis G2 (as SPSS, Excel; 0 for a normal);
+        - ``share_missing``: missing answers / rows;
+        - ``scale_min``, ``scale_max``: theoretical limits (NaN if unknown);
+        - ``top_box``, ``bottom_box``: share of non-missing answers in the
+          top / bottom ``top`` / ``bottom`` scale points.
+
+    Raises
+    ------
+    DataError
+        A requested item is absent or not numeric, or an answer lies
+        outside its scale limits.
+    """
+    carried = None
+    if isinstance(data, Results):
+        frame = _results_data(data, "item_descriptives")
+        carried = data._scale_limits
+    elif isinstance(data, pd.DataFrame):
+        frame = data
+    else:
+        frame = _as_frame(data)
+        carried = getattr(data, "scale_limits", None)
+    for name, v in (("top", top), ("bottom", bottom)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise DataError(f"{name} must be a positive integer number of scale points",
+                            values=[v], hint=f"use {name}=1 for the single extreme point, 2 for two")
+    if items is None:
+        items = [str(c) for c in frame.columns
+                 if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+        if isinstance(carried, pd.DataFrame) and scale_limits is None and not isinstance(data, Results):
+            # a Survey: its instrument says which columns are items
+            known = set(map(str, carried.index))
+            items = [c for c in items if c in known]
+    else:
+        items = list(items)
+        absent = [i for i in items if i not in frame.columns]
+        if absent:
+            raise DataError(f"{len(absent)} item(s) are not columns of the data", column=absent,
+                            hint="check the item names")
+        bad = [i for i in items if not pd.api.types.is_numeric_dtype(frame[i])
+               or pd.api.types.is_bool_dtype(frame[i])]
+        if bad:
+            raise DataError(f"{len(bad)} item(s) are not numeric", column=bad,
+                            hint="recode the answers as numbers (read the survey with its instrument)")
+    if isinstance(step, bool) or not isinstance(step, (int, float, np.integer, np.floating)) or not step > 0:
+        raise DataError("step must be a positive number (the distance between scale points)",
+                        values=[step], hint="use step=1 for the usual integer scales")
+    X = frame[items].astype(float)
+    lim = _limits_frame(scale_limits if scale_limits is not None else carried, items)
+    if lim is None or not set(items) <= set(lim.index):
+        unknown = items if lim is None else [i for i in items if i not in lim.index]
+        warnings.warn(
+            f"no scale limits for {len(unknown)} item(s) ({', '.join(unknown[:5])}"
+            f"{', ...' if len(unknown) > 5 else ''}): top- and bottom-box shares are NaN; "
+            "pass scale_limits= or read the survey with its instrument",
+            DataWarning, stacklevel=2,
+        )
+    rows = []
+    for i in items:
+        x = X[i]
+        v = x.dropna()
+        lo = hi = np.nan
+        if lim is not None and i in lim.index:
+            lo, hi = float(lim.loc[i, "min"]), float(lim.loc[i, "max"])
+            outside = x[(x < lo) | (x > hi)]
+            if len(outside):
+                raise DataError(
+                    f"{len(outside)} answer(s) of item {i!r} lie outside its scale {lo:g}..{hi:g}",
+                    column=i,
+                    rows=[int(p) + 1 for p in np.flatnonzero(((x < lo) | (x > hi)).to_numpy())],
+                    values=outside.tolist(),
+                    hint="declare the codes as missing in the instrument or correct the scale limits",
+                )
+        n = int(v.size)
+        rows.append({
+            "n": n,
+            "mean": float(v.mean()) if n else np.nan,
+            "sd": float(v.std(ddof=1)) if n > 1 else np.nan,
+            "skew": float(v.skew()) if n > 2 else np.nan,
+            "kurtosis": float(v.kurt()) if n > 3 else np.nan,
+            "share_missing": float(x.isna().mean()) if len(x) else np.nan,
+            "scale_min": lo,
+            "scale_max": hi,
+            "top_box": float((v >= hi - (top - 1) * step).mean()) if n and np.isfinite(hi) else np.nan,
+            "bottom_box": float((v <= lo + (bottom - 1) * step).mean()) if n and np.isfinite(lo) else np.nan,
+        })
+    out = pd.DataFrame(rows, index=pd.Index(items, name="item"))
+    out["n"] = out["n"].astype(int)
+    return out

@@ -1,0 +1,243 @@
+"""Headline customer metrics: Net Promoter Score, CSAT top-box shares,
+complaint rates, and loyalty by complaint handling, each with an interval.
+
+Every function takes plain arrays or Series of answers on a declared scale
+(the instrument's theoretical limits, never the observed ones), ignores
+missing answers (and says how many there were), and returns a one-row or
+tidy DataFrame.  Optional survey weights use Kish's effective sample size
+for the intervals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import DataError
+
+__all__ = [
+    "proportion_ci",
+    "nps",
+    "top_box",
+    "complaint_rate",
+    "loyalty_by_complaint_handling",
+]
+
+
+def _answers(values, name: str, scale: tuple[float, float] | None, weights=None):
+    """Numeric answers without missing values, checked against the scale."""
+    s = pd.Series(values, copy=False)
+    x = pd.to_numeric(s, errors="coerce")
+    bad = s.notna() & x.isna()
+    if bad.any():
+        rows = list(np.flatnonzero(bad.to_numpy())[:10] + 1)
+        raise DataError(
+            f"{name}: answers must be numeric",
+            column=name, rows=rows, values=list(s[bad].iloc[:10]),
+            hint="recode text answers to the numeric codes of the scale",
+        )
+    if scale is not None:
+        lo, hi = scale
+        out = x.notna() & ((x < lo) | (x > hi))
+        if out.any():
+            rows = list(np.flatnonzero(out.to_numpy())[:10] + 1)
+            raise DataError(
+                f"{name}: answers outside the scale {lo:g}-{hi:g}",
+                column=name, rows=rows, values=list(x[out].iloc[:10]),
+                hint="check the scale limits in the instrument or declare the codes as missing",
+            )
+    if weights is None:
+        w = pd.Series(1.0, index=x.index)
+    else:
+        w = pd.to_numeric(pd.Series(weights, index=x.index), errors="coerce")
+        if w.isna().any() or (w < 0).any():
+            raise DataError(f"{name}: weights must be non-negative numbers",
+                            column="weight", hint="fix or drop the respondents with missing weights")
+    keep = x.notna()
+    n_missing = int((~keep).sum())
+    x, w = x[keep].to_numpy(float), w[keep].to_numpy(float)
+    if len(x) == 0 or w.sum() <= 0:
+        raise DataError(f"{name}: no valid answers", column=name,
+                        hint="the base is empty: check the segment, wave or missing codes")
+    return x, w, n_missing
+
+
+def _effective_n(w: np.ndarray) -> float:
+    """Kish's effective sample size (equals n for equal weights)."""
+    return float(w.sum() ** 2 / (w**2).sum())
+
+
+def proportion_ci(successes: float, n: float, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion (successes may be weighted).
+
+    Returns
+    -------
+    (lower, upper) : tuple of float
+    """
+    if n <= 0:
+        return (np.nan, np.nan)
+    z = stats.norm.ppf(0.5 + level / 2)
+    p = successes / n
+    denom = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def nps(recommend, *, scale: tuple[float, float] = (0, 10), weights=None,
+        level: float = 0.95, name: str = "recommend") -> pd.DataFrame:
+    """Net Promoter Score with a Wald interval.
+
+    Promoters answer 9-10 and detractors 0-6 on the 0-10 likelihood-to-
+    recommend question; NPS = 100 * (share promoters - share detractors).
+    The standard error treats the answer as multinomial:
+    ``var(P - D) = (p + d - (p - d)^2) / n_eff``.
+
+    Parameters
+    ----------
+    recommend : array-like
+        Answers on the 0-10 scale; NaN = missing.
+    scale : (min, max)
+        Must be (0, 10): NPS is defined on that scale only.
+    weights : array-like, optional
+        Survey weights.
+    level : float
+        Confidence level of the interval.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``n`` (valid answers), ``n_missing``, ``n_eff``,
+        ``promoters``, ``passives``, ``detractors`` (shares, 0-1), ``nps``
+        (-100 to 100), ``se``, ``ci_lower``, ``ci_upper`` (clipped to
+        [-100, 100]).
+    """
+    if tuple(scale) != (0, 10):
+        raise DataError(
+            f"NPS is defined on the 0-10 scale, but {name!r} has scale {scale[0]:g}-{scale[1]:g}",
+            column=name, hint="use the 0-10 likelihood-to-recommend question",
+        )
+    x, w, n_missing = _answers(recommend, name, scale, weights)
+    tw = w.sum()
+    p = w[x >= 9].sum() / tw
+    d = w[x <= 6].sum() / tw
+    n_eff = _effective_n(w)
+    score = 100 * (p - d)
+    se = 100 * np.sqrt(max(p + d - (p - d) ** 2, 0.0) / n_eff)
+    z = stats.norm.ppf(0.5 + level / 2)
+    return pd.DataFrame([{
+        "n": len(x), "n_missing": n_missing, "n_eff": n_eff,
+        "promoters": p, "passives": 1 - p - d, "detractors": d,
+        "nps": score, "se": se,
+        "ci_lower": max(-100.0, score - z * se), "ci_upper": min(100.0, score + z * se),
+    }])
+
+
+def top_box(answers, *, scale: tuple[float, float], boxes: int = 2, weights=None,
+            level: float = 0.95, name: str = "item") -> pd.DataFrame:
+    """CSAT-style top-box share: answers in the top ``boxes`` scale points.
+
+    Parameters
+    ----------
+    answers : array-like
+        Answers on an integer scale; NaN = missing.
+    scale : (min, max)
+        The item's theoretical scale limits (from the instrument).
+    boxes : int
+        How many of the highest scale points count (2 = top-2 box).
+
+    Returns
+    -------
+    DataFrame
+        One row: ``n``, ``n_missing``, ``n_eff``, ``top_box`` (share 0-1),
+        ``bottom_box`` (share in the lowest ``boxes`` points), ``ci_lower``,
+        ``ci_upper`` (Wilson interval of the top-box share).
+    """
+    lo, hi = scale
+    if boxes < 1 or boxes > hi - lo:
+        raise DataError(f"boxes must be between 1 and {hi - lo:g} for a {lo:g}-{hi:g} scale",
+                        values=[boxes], hint="use boxes=1 or 2")
+    x, w, n_missing = _answers(answers, name, scale, weights)
+    tw = w.sum()
+    share = w[x > hi - boxes].sum() / tw
+    bottom = w[x < lo + boxes].sum() / tw
+    n_eff = _effective_n(w)
+    lower, upper = proportion_ci(share * n_eff, n_eff, level)
+    return pd.DataFrame([{
+        "n": len(x), "n_missing": n_missing, "n_eff": n_eff, "top_box": share,
+        "bottom_box": bottom, "ci_lower": lower, "ci_upper": upper,
+    }])
+
+
+def complaint_rate(complained, *, weights=None, level: float = 0.95,
+                   name: str = "complained") -> pd.DataFrame:
+    """Share of customers who complained (answers 0 = no, 1 = yes).
+
+    Returns
+    -------
+    DataFrame
+        One row: ``n``, ``n_missing``, ``n_eff``, ``complaints`` (weighted
+        count), ``rate`` (0-1), ``ci_lower``, ``ci_upper`` (Wilson).
+    """
+    x, w, n_missing = _answers(complained, name, (0, 1), weights)
+    if not np.isin(x, (0.0, 1.0)).all():
+        bad = np.unique(x[~np.isin(x, (0.0, 1.0))])[:10]
+        raise DataError(f"{name}: answers must be 0 (no) or 1 (yes)", column=name,
+                        values=list(bad), hint="recode the complaint question to 0/1")
+    tw = w.sum()
+    rate = w[x == 1].sum() / tw
+    n_eff = _effective_n(w)
+    lower, upper = proportion_ci(rate * n_eff, n_eff, level)
+    return pd.DataFrame([{
+        "n": len(x), "n_missing": n_missing, "n_eff": n_eff, "complaints": w[x == 1].sum(),
+        "rate": rate, "ci_lower": lower, "ci_upper": upper,
+    }])
+
+
+def loyalty_by_complaint_handling(loyalty, group, *, order: Sequence[str] | None = None,
+                                  level: float = 0.95, name: str = "loyalty") -> pd.DataFrame:
+    """Mean loyalty by complaint-handling group, with t intervals, and a
+    Welch ANOVA-free comparison: each group against the others.
+
+    Parameters
+    ----------
+    loyalty : array-like
+        A loyalty score per respondent (an item, or a construct's 0-100 score).
+    group : array-like
+        Group per respondent (e.g. "did not complain", "complaint resolved",
+        "complaint not resolved"); NaN = not asked.
+    order : sequence of str, optional
+        Row order of the groups.
+
+    Returns
+    -------
+    DataFrame
+        One row per group: ``group``, ``n``, ``mean``, ``sd``, ``se``,
+        ``ci_lower``, ``ci_upper`` (t interval), ``diff_vs_rest`` (mean minus
+        the mean of everyone else), ``pvalue_vs_rest`` (Welch t-test).
+    """
+    y = pd.to_numeric(pd.Series(loyalty), errors="coerce").to_numpy(float)
+    g = pd.Series(group).to_numpy(object)
+    ok = ~np.isnan(y) & pd.notna(g)
+    y, g = y[ok], g[ok]
+    groups = list(order) if order is not None else sorted(set(g), key=str)
+    rows = []
+    for lab in groups:
+        yi, rest = y[g == lab], y[g != lab]
+        n = len(yi)
+        mean = yi.mean() if n else np.nan
+        sd = yi.std(ddof=1) if n > 1 else np.nan
+        se = sd / np.sqrt(n) if n > 1 else np.nan
+        t = stats.t.ppf(0.5 + level / 2, n - 1) if n > 1 else np.nan
+        if n > 1 and len(rest) > 1:
+            p = stats.ttest_ind(yi, rest, equal_var=False).pvalue
+            diff = mean - rest.mean()
+        else:
+            p, diff = np.nan, np.nan
+        rows.append({"group": lab, "n": n, "mean": mean, "sd": sd, "se": se,
+                     "ci_lower": mean - t * se, "ci_upper": mean + t * se,
+                     "diff_vs_rest": diff, "pvalue_vs_rest": p})
+    return pd.DataFrame(rows)

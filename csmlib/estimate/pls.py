@@ -1,0 +1,353 @@
+"""PLS path modelling (Wold / Lohmöller), as SmartPLS and R plspm compute it.
+
+:func:`fit_pls` checks the data, computes the item covariance matrix in one
+pass and hands it to the batched numerical core in :mod:`csmlib.estimate.pls_core`
+(``compile_spec`` / ``pls_core``, also used by the bootstrap), then assembles
+a :class:`~csmlib.estimate.results.Results`.
+
+Conventions
+-----------
+* ``standardize=True`` (default, SmartPLS): the algorithm runs on the item
+  correlation matrix; outer weights ``F <~ x`` apply to standardized items.
+* ``standardize=False`` (R plspm ``scaled = FALSE``): the algorithm runs on the
+  item covariance matrix (centred, unscaled items); outer weights ``F <~ x``
+  apply to the centred raw items.  In both cases construct scores have mean 0
+  and unit variance, and paths are OLS regressions on the scores.
+* Variances use the ``n - 1`` divisor (the results do not depend on it).
+* Signs: each construct's weights are reversed if its score correlates
+  negatively with its block (negative sum of item correlations).
+* SRMR is the "saturated model" SRMR of the composite model: the implied
+  correlation matrix keeps the observed correlations within each block and
+  sets ``corr(x_i, x_j) = l_i r_FG l_j`` for items of different constructs
+  ``F, G`` (``l``: standardized loadings, ``r_FG``: construct score
+  correlation; PLSc: corrected loadings and correlations), and SRMR is the
+  root mean square of the residual correlations over the ``p (p + 1) / 2``
+  non-redundant elements (Henseler et al. 2014).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import warnings as _warnings
+
+import numpy as np
+import pandas as pd
+
+from .effects import effects_table
+from .prepare import check_answered, check_pls_missing, mean_replace, unweighted_notice
+from ..errors import DataError, DataWarning, EstimationError, EstimationWarning, SpecError
+from .pls_core import SCHEMES, CompiledSpec, PlsCoreResult, compile_spec, pls_core
+from .results import FIT_INDEX_NAMES, Results, tidy_estimates
+from ..spec.modelspec import ModelSpec
+
+__all__ = ["fit_pls", "compile_spec", "pls_core", "covariance_one_pass", "CompiledSpec", "PlsCoreResult"]
+
+_CHUNK = 1 << 16
+
+
+def covariance_one_pass(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and sample covariance (``n - 1`` divisor) of ``X``.
+
+    Works in chunks of rows, so it needs no centred copy of a large ``X``.
+
+    Parameters
+    ----------
+    X : ndarray (n, p), float64
+
+    Returns
+    -------
+    mean : ndarray (p,)
+    cov : ndarray (p, p)
+    """
+    n = X.shape[0]
+    mean = X.mean(axis=0)
+    acc = np.zeros((X.shape[1], X.shape[1]))
+    for start in range(0, n, _CHUNK):
+        Xc = X[start:start + _CHUNK] - mean
+        acc += Xc.T @ Xc
+    return mean, acc / (n - 1)
+
+
+def _unpack(data: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, str | None]:
+    """DataFrame or Survey-like (``.data``, ``.scale_limits``) -> frame, limits, file."""
+    if isinstance(data, pd.DataFrame):
+        return data, None, None
+    if hasattr(data, "data") and isinstance(getattr(data, "data"), pd.DataFrame):
+        limits = getattr(data, "scale_limits", None)
+        file = None
+        for attr in ("file", "path", "source"):
+            v = getattr(data, attr, None)
+            if isinstance(v, (str, bytes)) or hasattr(v, "__fspath__"):
+                file = str(v)
+                break
+        return data.data, limits, file
+    raise DataError(f"fit_pls needs a pandas DataFrame or a Survey, got {type(data).__name__}",
+                    hint="pass csm.read_survey(...) or a DataFrame with one column per item")
+
+
+def _prepare(df: pd.DataFrame, items: tuple[str, ...], file: str | None) -> tuple[np.ndarray, pd.DataFrame, dict]:
+    missing = [i for i in items if i not in df.columns]
+    if missing:
+        raise SpecError(f"{len(missing)} indicator(s) of the model are not columns of the data",
+                        file=file, column=missing,
+                        hint="rename the columns in the data or the items in the model so that they agree")
+    sub = df[list(items)]
+    for c in items:
+        col = sub[c]
+        if not (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)):
+            conv = pd.to_numeric(col, errors="coerce")
+            badmask = conv.isna() & col.notna()
+            if badmask.any():
+                pos = np.flatnonzero(badmask.to_numpy())
+                raise DataError(f"column {c!r} holds non-numeric values", file=file, column=c,
+                                rows=(pos[:10] + 1).tolist(), values=col.iloc[pos[:10]].tolist(),
+                                hint="recode the answers as numbers (read the data with csm.read_survey and an instrument)")
+    X = sub.to_numpy(dtype=float, na_value=np.nan) if hasattr(sub, "to_numpy") else np.asarray(sub, float)
+    rows_read = X.shape[0]
+    finite = np.isfinite(X)
+    if np.isinf(X).any():
+        r, c = np.argwhere(np.isinf(X))[0]
+        raise DataError("infinite value in the data", file=file, column=items[c], rows=[int(r) + 1],
+                        values=[X[r, c]], hint="replace infinite values by valid answers or missing values")
+    keep = finite.all(axis=1)
+    n_drop = int(rows_read - keep.sum())
+    info = {"rows_read": int(rows_read), "rows_used": int(keep.sum()), "dropped": {}}
+    if n_drop:
+        info["dropped"]["missing values (listwise deletion)"] = n_drop
+        info["dropped_rows"] = (np.flatnonzero(~keep)[:1000] + 1).tolist()
+        X = X[keep]
+        sub = sub.loc[keep]
+    if X.shape[0] < 3:
+        raise DataError(
+            f"only {X.shape[0]} complete row(s) left after listwise deletion of {n_drop} row(s) with missing values",
+            file=file, column=[items[j] for j in np.flatnonzero((~finite).any(axis=0))] or None,
+            hint="impute or drop the items with many missing values, or supply more complete responses")
+    used = pd.DataFrame(X, index=sub.index, columns=list(items), copy=False)
+    return X, used, info
+
+
+def _raise_bad_blocks(S: np.ndarray, cs: CompiledSpec, spec: ModelSpec, file: str | None) -> None:
+    sd = np.sqrt(np.diag(S))
+    zero = [cs.items[i] for i in np.flatnonzero(~(sd > 1e-12 * max(1.0, sd.max())))]
+    if zero:
+        raise DataError(f"{len(zero)} item(s) have zero variance (every respondent gave the same answer)",
+                        file=file, column=zero,
+                        hint="drop the constant item(s) from the model")
+    R = S / sd[:, None] / sd[None, :]
+    for j, mode in enumerate(cs.modes):
+        if mode != "B":
+            continue
+        b = cs.blocks[j]
+        ev = np.linalg.eigvalsh(R[np.ix_(b, b)])
+        if ev[0] < 1e-10 * ev[-1]:
+            items = [cs.items[i] for i in b]
+            raise EstimationError(
+                f"the items of mode B construct {cs.names[j]!r} are collinear (smallest eigenvalue of "
+                f"their correlation matrix {ev[0]:.2e}); regression weights are undefined",
+                column=items, values=[cs.names[j]],
+                hint="drop redundant items (e.g. one that is the sum of others) or estimate the block in mode A")
+
+
+def _srmr(R: np.ndarray, cs: CompiledSpec, std_load: np.ndarray, C: np.ndarray) -> float:
+    l_ = std_load
+    implied = (l_[:, None] * l_[None, :]) * C[np.ix_(cs.block, cs.block)]
+    same = cs.block[:, None] == cs.block[None, :]
+    implied = np.where(same, R, implied)
+    iu = np.triu_indices(len(l_))
+    res = (R - implied)[iu]
+    return float(np.sqrt(np.mean(res ** 2)))
+
+
+def fit_pls(
+    spec: ModelSpec,
+    data: Any,
+    scheme: str = "path",
+    standardize: bool = True,
+    *,
+    consistent: bool = False,
+    max_iter: int = 300,
+    tol: float = 1e-7,
+    init: str = "ones",
+    missing: str = "listwise",
+) -> Results:
+    """Fit a PLS path model (Wold / Lohmöller algorithm).
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        Constructs (``reflective`` and ``"A"``: mode A correlation weights;
+        ``"B"``: regression weights; one item: weight 1) and paths.
+    data : DataFrame or Survey
+        One column per item.  A Survey (anything with ``.data`` and
+        ``.scale_limits``) also passes its scale limits on to the index.
+        Missing answers are handled as ``missing`` says.
+    scheme : {"path", "centroid", "factorial"}
+        Inner weighting scheme ("path" is SmartPLS' "path weighting").
+    standardize : bool
+        True: work on standardized items (SmartPLS, plspm ``scaled=TRUE``);
+        False: on centred raw items (plspm ``scaled=FALSE``).
+    consistent : bool
+        Consistent PLS (PLSc, Dijkstra & Henseler 2015) for ``reflective``
+        constructs: construct correlations corrected with rho_A, loadings
+        corrected, paths and R-squared re-estimated.
+    max_iter : int
+        Maximum iterations.
+    tol : float
+        Stop criterion: largest absolute change of an outer weight.
+    init : {"ones"}
+        Initial outer weights (all ones, as SmartPLS and plspm).
+    missing : {"listwise", "mean"}
+        Respondents with a missing answer are dropped (``"listwise"``), or a
+        missing answer is replaced by the item's mean over the data given
+        (``"mean"``, SmartPLS' and seminr's default); ``data_info`` records
+        the respondents dropped or ``mean_replaced``, the answers replaced.
+        A bootstrap resamples the data as fitted (mean-replaced).
+
+    Returns
+    -------
+    Results
+        ``method="pls"``.  ``estimates`` has loadings ``F =~ x`` (est: covariance
+        of item and unit-variance score, i.e. the loading on standardized items
+        when ``standardize``; std_all: standardized loading, PLSc-corrected
+        when ``consistent``), outer weights ``F <~ x`` (est: weight in the
+        working metric; std_all: weight on standardized items) and paths
+        ``Outcome ~ Predictor`` (est = std_all); se, z, pvalue and CI are NaN
+        (see :func:`csmlib.bootstrap`).  ``r2`` by endogenous construct;
+        ``effects`` columns ``lhs, rhs, direct, indirect, total``;
+        ``scores`` one unit-variance, mean-0 column per construct;
+        ``fit_indices`` with ``srmr`` (others NaN).  ``extra`` holds
+        ``raw_weights`` (dict construct -> Series of weights on raw items),
+        ``raw_scores`` (DataFrame: weighted means of raw items, weights
+        normalized to sum 1, in the item metric), ``r2_adj`` (Series),
+        ``construct_corr`` (DataFrame), ``rho_a`` (Series), ``ave`` (Series),
+        ``item_mean`` and ``item_sd`` (Series), ``S`` (working matrix) and
+        ``compiled`` (:class:`~csmlib.estimate.pls_core.CompiledSpec`).
+    """
+    if not isinstance(spec, ModelSpec):
+        raise SpecError(f"fit_pls needs a ModelSpec, got {type(spec).__name__}",
+                        hint="build one with csm.ModelSpec.from_lavaan(text) or csm.models")
+    if scheme not in SCHEMES:
+        raise SpecError(f"unknown inner weighting scheme {scheme!r}", values=[scheme],
+                        hint=f"use one of: {', '.join(SCHEMES)}")
+    if init != "ones":
+        raise SpecError(f"unknown initialisation {init!r}", values=[init], hint='use init="ones"')
+    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
+        raise SpecError(f"max_iter must be a positive integer, got {max_iter!r}", values=[max_iter])
+    if not (tol > 0):
+        raise SpecError(f"tol must be positive, got {tol!r}", values=[tol])
+    check_pls_missing(missing)
+    cs = compile_spec(spec)
+    frame, limits, file = _unpack(data)
+    check_answered(frame, spec, file)
+    n_replaced = 0
+    if missing == "mean":
+        frame, n_replaced = mean_replace(frame, cs.items)
+    X, used, info = _prepare(frame, cs.items, file)
+    if missing == "mean":
+        info["mean_replaced"] = n_replaced
+    n = X.shape[0]
+    mean, cov = covariance_one_pass(X)
+    _raise_bad_blocks(cov, cs, spec, file)
+    sd = np.sqrt(np.diag(cov))
+    R = cov / sd[:, None] / sd[None, :]
+    S = R if standardize else cov
+    out = pls_core(S, cs, scheme, max_iter=max_iter, tol=tol, consistent=consistent)
+    if out.failed[0]:
+        raise EstimationError(
+            "PLS estimation failed: construct scores are collinear or a block is degenerate",
+            hint="check for constructs measured by the same items or perfectly correlated scores")
+    return _assemble(spec, cs, out, S, R, mean, sd, X, used, info, limits, n,
+                     dict(scheme=scheme, standardize=standardize, consistent=consistent,
+                          max_iter=max_iter, tol=tol, init=init, missing=missing),
+                     notices=[m for m in [unweighted_notice(data, "PLS")] if m])
+
+
+def _assemble(spec, cs, out, S, R, mean, sd, X, used, info, limits, n, options,
+              notices: Sequence[str] = ()) -> Results:
+    w = out.weights[0]
+    w_std = w if options["standardize"] else w * sd
+    w_raw = w_std / sd
+    loadings = out.loadings[0]
+    std_load = out.std_loadings[0] if out.consistent_loadings is None else out.consistent_loadings[0]
+    C = out.construct_corr[0]
+    Bm = out.paths[0]
+    labels = {(r.lhs, r.op, r.rhs): r.label for r in spec.relations if r.label}
+
+    rows = []
+    for i, item in enumerate(cs.items):
+        F = cs.names[cs.block[i]]
+        rows.append((F, "=~", item, labels.get((F, "=~", item), ""), loadings[i], std_load[i]))
+    for i, item in enumerate(cs.items):
+        F = cs.names[cs.block[i]]
+        rows.append((F, "<~", item, labels.get((F, "<~", item), ""), w[i], w_std[i]))
+    for j in range(cs.k):
+        for i in cs.predecessors(j):
+            lhs, rhs = cs.names[j], cs.names[i]
+            rows.append((lhs, "~", rhs, labels.get((lhs, "~", rhs), ""), Bm[j, i], Bm[j, i]))
+    est = tidy_estimates(pd.DataFrame(rows, columns=["lhs", "op", "rhs", "label", "est", "std_all"]))
+
+    endo = list(cs.endogenous)
+    r2 = pd.Series(out.r2[0, endo], index=[cs.names[j] for j in endo], dtype=float, name="r2")
+    npred = np.array([len(cs.predecessors(j)) for j in endo])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2_adj = pd.Series(1 - (1 - r2.to_numpy()) * (n - 1) / (n - npred - 1), index=r2.index, name="r2_adj")
+    effects = effects_table(Bm, cs.names)
+
+    Wraw = w_raw[:, None] * cs.M
+    scores_arr = X @ Wraw - mean @ Wraw
+    index = used.index
+    scores = pd.DataFrame(scores_arr, index=index, columns=list(cs.names), copy=False)
+    colsum = Wraw.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw_scores = pd.DataFrame(X @ (Wraw / colsum), index=index, columns=list(cs.names), copy=False)
+    raw_weights = {cs.names[j]: pd.Series(w_raw[b], index=[cs.items[i] for i in b], name=cs.names[j])
+                   for j, b in enumerate(cs.blocks)}
+    ave = pd.Series({cs.names[j]: float(np.mean(std_load[b] ** 2)) for j, b in enumerate(cs.blocks)}, name="ave")
+
+    fit = pd.Series(np.nan, index=list(FIT_INDEX_NAMES), dtype=float)
+    fit["srmr"] = _srmr(R, cs, std_load, C)
+
+    conv = bool(out.converged[0])
+    it = int(out.n_iter[0])
+    warns: list[str] = list(notices)
+    for msg in notices:
+        _warnings.warn(msg, DataWarning, stacklevel=3)
+    if conv:
+        message = f"PLS ({options['scheme']} scheme) converged after {it} iterations (tol {options['tol']:g})."
+    else:
+        message = (f"PLS ({options['scheme']} scheme) did NOT converge in {options['max_iter']} iterations "
+                   f"(tol {options['tol']:g}); estimates are from the last iteration.")
+        warns.append(message)
+        _warnings.warn(message, EstimationWarning, stacklevel=3)
+    if options["consistent"] and (out.rho_a[0][cs.reflective] > 1).any():
+        bad = [cs.names[j] for j in np.flatnonzero(cs.reflective & (out.rho_a[0] > 1))]
+        warns.append(f"rho_A above 1 for {', '.join(bad)}: PLSc correction is unreliable")
+    if np.any(np.abs(C[~np.eye(cs.k, dtype=bool)]) > 1) and options["consistent"]:
+        warns.append("a corrected construct correlation exceeds 1 in absolute value")
+
+    limits_out = None
+    if limits is not None:
+        lim = pd.DataFrame(limits)
+        limits_out = lim.loc[[i for i in cs.items if i in lim.index]] if len(lim) else lim
+
+    extra = {
+        "raw_weights": raw_weights,
+        "raw_scores": raw_scores,
+        "r2_adj": r2_adj,
+        "construct_corr": pd.DataFrame(C, index=list(cs.names), columns=list(cs.names)),
+        "rho_a": pd.Series(out.rho_a[0], index=list(cs.names), name="rho_a"),
+        "ave": ave,
+        "item_mean": pd.Series(mean, index=list(cs.items), name="mean"),
+        "item_sd": pd.Series(sd, index=list(cs.items), name="sd"),
+        "S": S,
+        "compiled": cs,
+        "path_matrix": pd.DataFrame(Bm, index=list(cs.names), columns=list(cs.names)),
+    }
+    return Results(
+        spec=spec, method="pls", _estimates=est, _r2=r2, _effects=effects, _fit_indices=fit,
+        _scores=scores, converged=conv, n_iter=it, message=message, n_obs=int(n),
+        data_info=info, warnings=tuple(warns), options=options, _data=used,
+        _scale_limits=limits_out, extra=extra,
+    )

@@ -1,0 +1,112 @@
+"""Executed notebook -> consultant-ready HTML: no code, no parameters, no errors.
+
+``nbconvert --no-input`` hides code but keeps the cell papermill injects
+(``injected-parameters``: its outputs, if any, and its place), keeps stderr
+streams (warnings, progress bars) and error tracebacks.  :func:`notebook_to_html`
+runs :class:`CleanReportPreprocessor` first, which removes
+
+* cells tagged ``injected-parameters``, ``parameters`` or ``remove``;
+* ``stderr`` stream outputs and ``error`` outputs;
+* code cells left with no output;
+
+and then nbconvert's :class:`~nbconvert.HTMLExporter` with
+``exclude_input=True`` and no prompts.  Output text and HTML are escaped /
+sanitized by nbconvert as usual.  A notebook that failed is not exported:
+:func:`notebook_to_html` raises :class:`~csmlib.errors.StudyError` when it
+holds an error output, so a failed run leaves an error record, not a report.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import Preprocessor
+
+from ..errors import StudyError
+
+__all__ = ["CleanReportPreprocessor", "notebook_to_html", "notebook_error"]
+
+#: cells with any of these tags never reach the report
+REMOVE_TAGS = frozenset({"injected-parameters", "parameters", "remove", "remove-cell"})
+
+
+class CleanReportPreprocessor(Preprocessor):
+    """Strip everything a consultant should not see (see the module docstring)."""
+
+    def preprocess(self, nb: Any, resources: dict) -> tuple[Any, dict]:
+        cells = []
+        for cell in nb.cells:
+            tags = set(cell.get("metadata", {}).get("tags", []))
+            if tags & REMOVE_TAGS:
+                continue
+            if cell.cell_type == "code":
+                outputs = [
+                    o for o in cell.get("outputs", [])
+                    if o.get("output_type") != "error"
+                    and not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                ]
+                if not outputs:
+                    continue
+                cell.outputs = outputs
+                cell.execution_count = None
+                for o in outputs:
+                    if "execution_count" in o:
+                        o["execution_count"] = None
+            cells.append(cell)
+        nb.cells = cells
+        return nb, resources
+
+
+def notebook_error(nb: Any) -> str | None:
+    """The first error of an executed notebook as ``"Name: message"``, or ``None``."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "error":
+                return f"{o.get('ename', 'Error')}: {o.get('evalue', '')}".strip()
+    return None
+
+
+def notebook_to_html(nb: Any, *, title: str | None = None) -> str:
+    """Render an executed notebook as an HTML report without code.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode, str or bytes
+        The executed notebook (a node, or its JSON text).
+    title : str, optional
+        The HTML page title (default: the notebook's title metadata or "Report").
+
+    Returns
+    -------
+    str
+        The HTML document.
+
+    Raises
+    ------
+    StudyError
+        The notebook holds an error output (a failed run has no report).
+    """
+    if isinstance(nb, (str, bytes)):
+        nb = nbformat.reads(nb.decode("utf-8") if isinstance(nb, bytes) else nb, as_version=4)
+    else:
+        nb = copy.deepcopy(nb)
+    err = notebook_error(nb)
+    if err is not None:
+        raise StudyError(
+            f"the notebook failed ({err}); a failed notebook has no HTML report",
+            hint="fix the error shown and run again",
+        )
+    exporter = HTMLExporter(
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    exporter.register_preprocessor(CleanReportPreprocessor(), enabled=True)
+    resources = {"metadata": {"name": title or nb.metadata.get("title") or "Report"}}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    return body

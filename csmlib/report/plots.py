@@ -1,0 +1,412 @@
+"""Figures for reports: path diagram, importance-performance map, index
+trend, SERVQUAL gap chart and Likert distributions.
+
+Every function returns a matplotlib Figure and never writes a file: saving is
+the caller's choice.  Text in Chinese, Japanese or Korean renders with the
+bundled Noto Sans CJK font (package ``noto-cjk-sans-otc``), registered on
+first use; Latin text keeps the default font.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)  # no display needed; notebooks switch to inline themselves
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
+
+from ..errors import CsmError  # noqa: E402
+
+__all__ = [
+    "use_cjk_font",
+    "path_diagram",
+    "ipma_map",
+    "index_trend",
+    "gap_chart",
+    "likert_bars",
+]
+
+PALETTE = {"accent": "#1f5f8b", "muted": "#8a9ba8", "neg": "#b03a2e", "pos": "#1e8449"}
+
+
+@lru_cache(maxsize=1)
+def _register_cjk_font() -> str | None:
+    """Register the bundled Noto Sans CJK font once; its family name or None."""
+    try:
+        from noto_cjk_sans_otc import FONT_PATH
+    except ImportError:  # pragma: no cover - the dependency is declared
+        return None
+    font_manager.fontManager.addfont(str(FONT_PATH))
+    return "Noto Sans CJK SC"
+
+
+def use_cjk_font() -> str | None:
+    """Make CJK glyphs render: put the bundled CJK font behind the current
+    font family, so Latin text is unchanged and CJK characters fall back to it.
+    Called by every plot function (a theme reset, e.g. by seaborn, undoes it).
+
+    Returns
+    -------
+    str or None
+        The family name in use, or None if no CJK font is available.
+    """
+    family = _register_cjk_font()
+    if family is not None and family not in plt.rcParams["font.family"]:
+        # matplotlib falls back glyph by glyph only across the families listed
+        # in font.family (a generic name such as "sans-serif" is one font)
+        plt.rcParams["font.family"] = [*plt.rcParams["font.family"], family]
+    return family
+
+
+def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise CsmError(f"{what} needs the columns {', '.join(cols)}", column=missing,
+                       hint=f"pass the frame returned by the csmlib function that makes {what} data")
+
+
+def _layers(names: Sequence[str], edges: Sequence[tuple[str, str]]) -> dict[str, int]:
+    """Layer of each node: its longest distance from a node without predecessors."""
+    preds = {n: [a for a, b in edges if b == n] for n in names}
+    layer: dict[str, int] = {}
+
+    def depth(n: str, seen: frozenset[str]) -> int:
+        if n in layer:
+            return layer[n]
+        if n in seen:  # a feedback loop: stop climbing
+            return 0
+        d = 0 if not preds[n] else 1 + max(depth(p, seen | {n}) for p in preds[n])
+        layer[n] = d
+        return d
+
+    for n in names:
+        depth(n, frozenset())
+    return layer
+
+
+def _stars(p: float) -> str:
+    if p is None or not np.isfinite(p):
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def _positions(names: Sequence[str], edges: Sequence[tuple[str, str]]) -> dict[str, tuple[float, float]]:
+    """Box centres: one column per layer (longest path from an exogenous
+    construct).  Several constructs in a layer are stacked; a lone construct
+    sits on the row its neighbours pull it to, and in a chain whose arrows
+    skip layers (ACSI: expectations -> value, satisfaction -> loyalty) the
+    lone constructs alternate above and below the middle, so that no arrow
+    runs through a box it does not touch."""
+    layer = _layers(names, edges)
+    cols: dict[int, list[str]] = {}
+    for n in names:
+        cols.setdefault(layer[n], []).append(n)
+    height = max(len(v) for v in cols.values())
+    skips = any(layer[b] - layer[a] > 1 for a, b in edges)
+    pos: dict[str, tuple[float, float]] = {}
+    zig = 0
+    for lay in sorted(cols):
+        members = cols[lay]
+        if len(members) == 1 and skips:
+            pos[members[0]] = (1.2 * lay, 0.55 if zig % 2 == 0 else -0.55)
+            zig += 1
+            continue
+        zig = 0
+        span = max(height - 1, 1) if len(members) > 1 else 0
+        for i, n in enumerate(members):
+            y = span / 2 - i * (span / max(len(members) - 1, 1)) if len(members) > 1 else 0.0
+            pos[n] = (1.2 * lay, y * 0.8)
+    return pos
+
+
+def _border_point(c: tuple[float, float], towards: tuple[float, float], w: float, h: float
+                  ) -> tuple[float, float]:
+    """Where the segment from a box centre ``c`` towards a point leaves the box."""
+    dx, dy = towards[0] - c[0], towards[1] - c[1]
+    if dx == 0 and dy == 0:
+        return c
+    t = min((w / 2) / abs(dx) if dx else np.inf, (h / 2) / abs(dy) if dy else np.inf)
+    return c[0] + t * dx, c[1] + t * dy
+
+
+def _crosses_box(p0, p1, centre, w: float, h: float) -> bool:
+    """Does the segment p0-p1 pass through the box around ``centre``?"""
+    for t in np.linspace(0.05, 0.95, 73):
+        x, y = p0[0] + t * (p1[0] - p0[0]), p0[1] + t * (p1[1] - p0[1])
+        if abs(x - centre[0]) < w / 2 and abs(y - centre[1]) < h / 2:
+            return True
+    return False
+
+
+def path_diagram(results, *, labels: Mapping[str, str] | None = None,
+                 digits: int = 2, figsize: tuple[float, float] | None = None) -> Figure:
+    """Structural model with its estimates.
+
+    Constructs are placed in columns by their longest distance from an
+    exogenous construct (lone constructs of a chain alternate above and below
+    the middle, so arrows that skip a column stay visible); arrows carry the
+    path estimate (with significance stars when p-values are present, e.g.
+    after a bootstrap) and endogenous constructs show their R-squared.  An
+    arrow that would cross another box is drawn as an arc.
+
+    Parameters
+    ----------
+    results : Results or BootstrapResults
+        A fit (``.spec``, ``.paths``, ``.r2``), or bootstrap results of one
+        (their ``.paths`` carry p-values, shown as stars).
+    labels : mapping, optional
+        Display label per construct (any script).
+    digits : int
+        Decimals of the estimates.
+    figsize : (width, height), optional
+        Inches; by default 1.8 per column.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    use_cjk_font()
+    fit = getattr(results, "results", results)   # BootstrapResults wrap the fit
+    spec = fit.spec
+    names = list(spec.construct_names)
+    paths = results.paths
+    _need(paths, ["lhs", "rhs", "est"], "a path diagram")
+    edges = [(r, l) for l, r in zip(paths["lhs"], paths["rhs"])]
+    pos = _positions(names, edges)
+    w, h = 0.78, 0.42
+    geometry = []          # (row, p0, p1, rad, ctrl): every arrow, before drawing
+    for _, row in paths.iterrows():
+        c0, c1 = pos[row["rhs"]], pos[row["lhs"]]
+        others = [pos[m] for m in names if m not in (row["rhs"], row["lhs"])]
+        curved = any(_crosses_box(c0, c1, o, w, h) for o in others) or c0[0] >= c1[0]
+        rad = 0.0
+        p0, p1 = _border_point(c0, c1, w, h), _border_point(c1, c0, w, h)
+        if curved:
+            # an arc on the free side (away from the middle), leaving and
+            # entering through the top or bottom edge; longer arcs bulge more
+            up = (c0[1] + c1[1]) / 2 >= 0
+            step = np.sign(c1[0] - c0[0]) or 1.0
+            p0 = (c0[0] + 0.15 * step, c0[1] + (h / 2 if up else -h / 2))
+            p1 = (c1[0] - 0.15 * step, c1[1] + (h / 2 if up else -h / 2))
+            length = float(np.hypot(p1[0] - p0[0], p1[1] - p0[1]))
+            bulge = 0.22 + 0.07 * length
+            # arc3 puts the control point at mid + rad * (dy, -dx): sign it to the free side
+            rad = 2 * bulge / length * (-1 if (p1[0] - p0[0] > 0) == up else 1)
+        dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+        ctrl = ((p0[0] + p1[0]) / 2 + rad * dy, (p0[1] + p1[1]) / 2 - rad * dx)
+        geometry.append((row, p0, p1, rad, ctrl))
+
+    def on_curve(p0, ctrl, p1, t: float) -> tuple[float, float]:
+        return ((1 - t) ** 2 * p0[0] + 2 * (1 - t) * t * ctrl[0] + t ** 2 * p1[0],
+                (1 - t) ** 2 * p0[1] + 2 * (1 - t) * t * ctrl[1] + t ** 2 * p1[1])
+
+    xs = [x for x, _ in pos.values()]
+    ys = [y for _, y in pos.values()] + [on_curve(p0, c, p1, 0.5)[1] for _, p0, p1, _, c in geometry]
+    x_lo, x_hi = min(xs) - 0.55, max(xs) + 0.55
+    y_lo, y_hi = min(ys) - 0.6, max(ys) + 0.6
+    unit = 1.5                                        # inches per unit, both axes
+    fig = plt.figure(figsize=figsize or (unit * (x_hi - x_lo), unit * (y_hi - y_lo)))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_ylim(y_lo, y_hi)
+    ax.axis("off")
+    r2 = fit.r2
+    for n, (x, y) in pos.items():
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.03",
+                                    fc="#eef3f7", ec=PALETTE["accent"], lw=1.2, zorder=2))
+        text = (labels or {}).get(n, n)
+        has_r2 = n in r2.index and np.isfinite(r2[n])
+        ax.text(x, y + (0.07 if has_r2 else 0), text, ha="center", va="center", fontsize=10,
+                zorder=3)
+        if has_r2:
+            ax.text(x, y - 0.11, f"R² = {r2[n]:.{digits}f}", ha="center", va="center",
+                    fontsize=8, color="#444444", zorder=3)
+    has_p = "pvalue" in paths.columns
+    placed: list[tuple[float, float]] = []
+    for row, p0, p1, rad, ctrl in geometry:
+        color = PALETTE["neg"] if row["est"] < 0 else PALETTE["accent"]
+        ax.add_patch(FancyArrowPatch(p0, p1, arrowstyle="-|>", mutation_scale=12, color=color,
+                                     lw=1.1, connectionstyle=f"arc3,rad={rad}",
+                                     shrinkA=1, shrinkB=1, zorder=1))
+        # the label sits on the arrow (axes units are equal in inches, so
+        # matplotlib's display-space arc is this curve), at its middle unless
+        # another label is there (crossing arrows)
+        for t in (0.5, 0.33, 0.67, 0.25, 0.75):
+            lx, ly = on_curve(p0, ctrl, p1, t)
+            if all(abs(lx - qx) > 0.32 or abs(ly - qy) > 0.14 for qx, qy in placed):
+                break
+        placed.append((lx, ly))
+        lab = f"{row['est']:.{digits}f}" + (_stars(row["pvalue"]) if has_p else "")
+        ax.text(lx, ly, lab, ha="center", va="center", fontsize=9, color=color, zorder=4,
+                bbox=dict(fc="white", ec="none", pad=0.6, alpha=0.9))
+    return fig
+
+
+def ipma_map(ipma: pd.DataFrame, *, label: str = "construct", title: str | None = None,
+             figsize: tuple[float, float] = (6.5, 5)) -> Figure:
+    """Importance-performance map with quadrants split at the mean importance
+    and mean performance.
+
+    Parameters
+    ----------
+    ipma : DataFrame
+        Columns ``importance``, ``performance`` and the label column
+        (``csm.ipma`` output).
+    """
+    use_cjk_font()
+    _need(ipma, [label, "importance", "performance"], "an importance-performance map")
+    fig, ax = plt.subplots(figsize=figsize)
+    x, y = ipma["importance"].to_numpy(float), ipma["performance"].to_numpy(float)
+    ax.scatter(x, y, s=60, color=PALETTE["accent"], zorder=3)
+    for xi, yi, t in zip(x, y, ipma[label].astype(str)):
+        ax.annotate(t, (xi, yi), xytext=(5, 4), textcoords="offset points", fontsize=9)
+    ax.axvline(np.nanmean(x), color=PALETTE["muted"], ls="--", lw=0.8)
+    ax.axhline(np.nanmean(y), color=PALETTE["muted"], ls="--", lw=0.8)
+    ax.set_xlabel("Importance (unstandardized total effect)")
+    ax.set_ylabel("Performance (0-100)")
+    lo = max(0.0, np.nanmin(y) - 10)
+    ax.set_ylim(lo, min(100.0, np.nanmax(y) + 10))
+    ax.text(0.98, 0.02, "improve first: high importance, low performance", transform=ax.transAxes,
+            ha="right", va="bottom", fontsize=7, color="#555555")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def index_trend(trend: pd.DataFrame, *, x: str = "wave", y: str = "index",
+                group: str | None = None, title: str | None = None,
+                figsize: tuple[float, float] = (6.5, 3.8)) -> Figure:
+    """Index per wave with its confidence interval (one line per group).
+
+    Parameters
+    ----------
+    trend : DataFrame
+        Columns ``wave``, ``index``, ``ci_lower``, ``ci_upper`` (and the
+        ``group`` column when given), in wave order.  With one or two groups
+        every point shows its value; with more, the legend (outside, right)
+        names the lines and the values are left to the table beside.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    use_cjk_font()
+    _need(trend, [x, y, "ci_lower", "ci_upper"], "an index trend")
+    groups = [(None, trend)] if group is None else list(trend.groupby(group, sort=False))
+    many = len(groups) > 2   # values on the points would pile up: the legend and table tell
+    if many:
+        figsize = (figsize[0] + 1.8, figsize[1])
+    fig, ax = plt.subplots(figsize=figsize)
+    order = list(dict.fromkeys(trend[x].astype(str)))
+    for i, (g, d) in enumerate(groups):
+        xs = [order.index(v) for v in d[x].astype(str)]
+        color = plt.cm.tab10(i)
+        ax.plot(xs, d[y], marker="o", color=color, label=None if g is None else str(g))
+        ax.fill_between(xs, d["ci_lower"], d["ci_upper"], color=color,
+                        alpha=0.07 if many else 0.15, lw=0)
+        if not many:
+            for xi, yi in zip(xs, d[y]):
+                ax.annotate(f"{yi:.1f}", (xi, yi), xytext=(0, 6), textcoords="offset points",
+                            ha="center", fontsize=8)
+    ax.set_xticks(range(len(order)), order)
+    ax.set_ylabel("Index (0-100)")
+    if group is not None:
+        if many:
+            ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        else:
+            ax.legend(frameon=False, fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def gap_chart(gaps: pd.DataFrame, *, level: str = "dimension", title: str | None = None,
+              figsize: tuple[float, float] = (6.5, 3.8)) -> Figure:
+    """SERVQUAL gaps (perception minus expectation) with intervals, worst first.
+
+    Parameters
+    ----------
+    gaps : DataFrame
+        ``csm.servqual.gaps`` output (columns ``level, name, gap, ci_lower,
+        ci_upper``).
+    level : {"dimension", "item"}
+    """
+    use_cjk_font()
+    _need(gaps, ["level", "name", "gap", "ci_lower", "ci_upper"], "a gap chart")
+    d = gaps[gaps["level"] == level].sort_values("gap", ascending=False)
+    fig, ax = plt.subplots(figsize=figsize)
+    ys = np.arange(len(d))
+    colors = [PALETTE["neg"] if g < 0 else PALETTE["pos"] for g in d["gap"]]
+    ax.barh(ys, d["gap"], color=colors, alpha=0.85)
+    ax.errorbar(d["gap"], ys, xerr=[d["gap"] - d["ci_lower"], d["ci_upper"] - d["gap"]],
+                fmt="none", ecolor="#333333", capsize=3, lw=0.8)
+    ax.set_yticks(ys, d["name"].astype(str))
+    ax.axvline(0, color="#333333", lw=0.8)
+    ax.set_xlabel("Gap: perception - expectation")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def likert_bars(items: pd.DataFrame, *, scale_limits: pd.DataFrame,
+                labels: Mapping[str, str] | None = None, title: str | None = None,
+                figsize: tuple[float, float] | None = None) -> Figure:
+    """Diverging stacked bars of the answer distribution of each item.
+
+    Answers below the scale midpoint extend left, above it right; the
+    midpoint (odd scales) is split across zero.
+
+    Parameters
+    ----------
+    items : DataFrame
+        Answers, one column per item (the Survey's ``.items``).
+    scale_limits : DataFrame
+        Index = item, columns ``min``, ``max`` (the instrument's theoretical
+        limits; every item must share one scale).
+    labels : mapping, optional
+        Display label per item (any script).
+    """
+    use_cjk_font()
+    cols = list(items.columns)
+    missing = [c for c in cols if c not in scale_limits.index]
+    if missing:
+        raise CsmError("likert_bars needs scale limits for every item", column=missing,
+                       hint="pass survey.scale_limits")
+    lims = scale_limits.loc[cols, ["min", "max"]].drop_duplicates()
+    if len(lims) != 1:
+        raise CsmError("likert_bars draws items on one shared scale; these items have several",
+                       column=cols, hint="plot each scale's items separately")
+    lo, hi = (int(v) for v in lims.iloc[0])
+    points = np.arange(lo, hi + 1)
+    share = pd.DataFrame({p: (items == p).sum() / items.notna().sum() for p in points})
+    mid = (lo + hi) / 2
+    cmap = plt.get_cmap("RdBu", len(points))
+    fig, ax = plt.subplots(figsize=figsize or (7, 0.45 * len(cols) + 1.5))
+    ys = np.arange(len(cols))[::-1]
+    left = -share[[p for p in points if p < mid]].sum(axis=1).to_numpy()
+    if mid in points:
+        left = left - share[mid].to_numpy() / 2
+    for k, p in enumerate(points):
+        ax.barh(ys, share[p], left=left, color=cmap(k), edgecolor="white", lw=0.5, label=str(p))
+        left = left + share[p].to_numpy()
+    ax.axvline(0, color="#333333", lw=0.8)
+    ax.set_yticks(ys, [(labels or {}).get(c, c) for c in cols])
+    ax.set_xlabel("Share of answers (left: below midpoint, right: above)")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{abs(v):.0%}"))
+    # the answer key to the right of the bars, clear of the axis label
+    ax.legend(ncol=1 if len(points) <= 7 or len(cols) >= 5 else 2, fontsize=7, frameon=False,
+              title="answer", title_fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,1092 @@
+"""Run a study: every notebook x wave x segment with papermill, resumably.
+
+How a study expands into runs (:func:`plan_runs`)
+-------------------------------------------------
+* For every wave, for the whole sample (segment ``all``) and every segment
+  value, every notebook of the study except the report notebook: one run.
+* The report notebook (``report:`` in the study file, default
+  ``study_report``) runs **once per wave**, on segment ``all``, after the
+  wave's other runs: it receives ``wave_results``, a dict
+  ``{"<segment>/<notebook>": results file}`` of the wave's recorded results,
+  and ``previous_results_path``, the previous wave's report results, for the
+  change since the last wave.  The consultant's report is the last wave's.
+* Every run also depends on the same run of the previous wave and receives
+  its results file as ``previous_results_path`` (``""`` for the first wave),
+  so waves of one segment x notebook run in order and different segments and
+  notebooks run in parallel.
+* A wave x segment with fewer than ``min_base`` respondents (see
+  :meth:`csmlib.run.study.Study.segment_bases`) is *suppressed*: not estimated,
+  recorded with status ``suppressed``.
+
+Parameters every notebook receives: ``study, wave, previous_wave, segment``
+(``"all"`` or the segment label), ``segment_column`` (``""`` if none),
+``segment_value``, ``data_path, instrument_path, model`` (a ``csm.models``
+name or lavaan text), ``results_path, previous_results_path, min_base``, and
+the study's ``parameters`` (``seed``, ``n_boot``, ...).
+
+Outputs, in ``<output>/<study>/<wave>/<segment>/``: ``<notebook>.ipynb``
+(executed), ``<notebook>.html`` (report without code, see
+:mod:`csmlib.report.htmlexport`), ``<notebook>.results.json`` (recorded results, see
+:mod:`csmlib.report.record`) and ``<notebook>.run.json`` (the run record: inputs,
+parameters, seed, input hash, data sha256, package versions, times, status,
+error).  Every file is written atomically, the run record last.  After all
+runs, ``summary.csv`` and ``summary.json`` collect the recorded results.
+
+Resume: a run is skipped when its run record says ``success`` with the same
+input hash (notebook, data, instrument and upstream results file bytes, the
+parameters and the csmlib version) and its outputs exist.
+
+Executors: runs go to anything with ``submit(fn, *args) -> future`` whose
+futures have ``result()`` and ``add_done_callback()`` (a
+:class:`concurrent.futures.Executor`, a ``dask.distributed.Client``).  The
+worker receives the input files as bytes and returns the outputs as bytes;
+the parent writes them, so workers need no shared file system (the staged
+copies' paths are mapped back to the user's in the executed notebook).
+
+Faults: a notebook whose kernel dies is a failed run (the others go on).  A
+local worker process that dies (``kill -9``, out of memory) breaks a
+``ProcessPoolExecutor`` for good; :class:`LocalPool` is renewed and the runs
+that were in flight are tried once more (``MAX_ATTEMPTS``, recorded as
+``attempts`` in the run record) before they count as failed; on Dask the
+scheduler retries and reports ``KilledWorker``.  An output that cannot be
+written (disk full, read-only folder) stops the study with a
+:class:`~csmlib.errors.StudyError` naming the file.  ``KeyboardInterrupt``
+stops it at once.  In every case the files of finished runs are untouched
+(each file is replaced atomically and a run's old record is removed before it
+runs again), so running the same command again resumes.
+
+Bootstraps inside a notebook run where the notebook runs (on the Dask worker
+for a cluster run) with ``csm.bootstrap(..., n_jobs=...)``; sending a single
+bootstrap's resamples to a cluster is not supported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import functools
+import hashlib
+import json
+import logging
+import os
+import platform
+import queue
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import __version__ as CSMLIB_VERSION
+from ..atomic import write_bytes, write_json
+from ..errors import StudyError
+from .study import Study, load_study
+
+__all__ = [
+    "RunSpec",
+    "RunOutcome",
+    "StudyOutcome",
+    "plan_runs",
+    "input_hash",
+    "execute_run",
+    "run_study",
+    "make_executor",
+    "LocalPool",
+    "InlineExecutor",
+    "collect_summary",
+    "KERNEL_NAME",
+]
+
+#: papermill always runs notebooks on the project's kernel
+KERNEL_NAME = "csm"
+
+_PATH_PARAMS = ("data_path", "instrument_path", "previous_results_path")
+_VERSION_PACKAGES = (
+    "csm-workbench", "numpy", "pandas", "scipy", "statsmodels", "semopy", "matplotlib",
+    "seaborn", "papermill", "nbconvert", "nbformat", "ipykernel", "pydantic",
+)
+
+
+# --------------------------------------------------------------------------- plan
+@dataclass(frozen=True)
+class RunSpec:
+    """One notebook run of a study.
+
+    Attributes
+    ----------
+    run_id : str
+        ``"<wave>/<segment>/<notebook>"`` (what ``--only`` globs match).
+    study, wave, segment, notebook : str
+    kind : str
+        ``"notebook"`` or ``"report"``.
+    notebook_path, data_path, instrument_path : Path
+    segment_column : str or None
+    segment_value : object
+        The segment's value (``None`` for ``all``).
+    model : str
+    seed : object
+    parameters : dict
+        Every parameter passed to the notebook, with the parent's paths.
+    out_dir : Path
+        ``<output>/<study>/<wave>/<segment>``.
+    previous_results_path : Path or None
+    wave_results : dict
+        Report runs: ``{"<segment>/<notebook>": results file}``.
+    depends_on : tuple of str
+        Run ids that must finish first.
+    n : int
+        Respondents in the wave x segment.
+    suppressed : bool
+        ``n < min_base``: not run.
+    timeout : int
+        Seconds per cell.
+    """
+
+    run_id: str
+    study: str
+    wave: str
+    segment: str
+    notebook: str
+    kind: str
+    notebook_path: Path
+    data_path: Path
+    instrument_path: Path
+    segment_column: str | None
+    segment_value: Any
+    model: str
+    seed: Any
+    parameters: dict[str, Any]
+    out_dir: Path
+    previous_results_path: Path | None = None
+    wave_results: dict[str, Path] = field(default_factory=dict)
+    depends_on: tuple[str, ...] = ()
+    n: int = 0
+    suppressed: bool = False
+    timeout: int = 1800
+
+    def output(self, suffix: str) -> Path:
+        """``out_dir / (notebook + suffix)``; suffix ``.ipynb``, ``.html``,
+        ``.results.json`` or ``.run.json``."""
+        return self.out_dir / f"{self.notebook}{suffix}"
+
+    @property
+    def results_path(self) -> Path:
+        return self.output(".results.json")
+
+    @property
+    def record_path(self) -> Path:
+        return self.output(".run.json")
+
+
+def plan_runs(study: Study) -> list[RunSpec]:
+    """Expand a study into its runs (see the module docstring), in a valid order.
+
+    Returns
+    -------
+    list of RunSpec
+        Dependencies come before the runs that need them.
+    """
+    bases = study.segment_bases()
+    root = study.run_dir
+    regular = [nb for nb in study.notebooks if nb.name != study.report]
+    report = [nb for nb in study.notebooks if nb.name == study.report]
+    runs: list[RunSpec] = []
+    prev_wave: str | None = None
+    for wave in study.waves:
+        wb = bases[bases["wave"] == wave.name]
+        wave_runs: list[RunSpec] = []
+        for row in wb.itertuples(index=False):
+            for nb in regular:
+                wave_runs.append(_make_run(study, wave.name, prev_wave, wave.data, row.segment,
+                                           row.value, int(row.n), nb.name, nb.path, "notebook",
+                                           root, {}))
+        runs.extend(wave_runs)
+        all_n = int(wb.loc[wb["segment"] == "all", "n"].iloc[0])
+        for nb in report:
+            wave_results = {f"{r.segment}/{r.notebook}": r.results_path for r in wave_runs}
+            runs.append(_make_run(study, wave.name, prev_wave, wave.data, "all", None, all_n,
+                                  nb.name, nb.path, "report", root, wave_results,
+                                  extra_deps=tuple(r.run_id for r in wave_runs)))
+        prev_wave = wave.name
+    return runs
+
+
+def _make_run(study: Study, wave: str, prev_wave: str | None, data: Path, segment: str,
+              value: Any, n: int, notebook: str, nb_path: Path, kind: str, root: Path,
+              wave_results: dict[str, Path], extra_deps: tuple[str, ...] = ()) -> RunSpec:
+    out_dir = root / wave / segment
+    prev = root / prev_wave / segment / f"{notebook}.results.json" if prev_wave else None
+    deps = ((f"{prev_wave}/{segment}/{notebook}",) if prev_wave else ()) + extra_deps
+    params: dict[str, Any] = {
+        "study": study.name,
+        "wave": wave,
+        "previous_wave": prev_wave or "",
+        "segment": segment,
+        "segment_column": study.segment_column or "",
+        "segment_value": value,
+        "data_path": str(data),
+        "instrument_path": str(study.instrument),
+        "model": study.model,
+        "results_path": str(out_dir / f"{notebook}.results.json"),
+        "previous_results_path": str(prev) if prev else "",
+        "min_base": study.min_base,
+        **study.parameters,
+    }
+    if kind == "report":
+        params["wave_results"] = {k: str(v) for k, v in wave_results.items()}
+    return RunSpec(
+        run_id=f"{wave}/{segment}/{notebook}", study=study.name, wave=wave, segment=segment,
+        notebook=notebook, kind=kind, notebook_path=nb_path, data_path=data,
+        instrument_path=study.instrument, segment_column=study.segment_column,
+        segment_value=value, model=study.model, seed=study.seed, parameters=params,
+        out_dir=out_dir, previous_results_path=prev, wave_results=dict(wave_results),
+        depends_on=deps, n=n, suppressed=n < study.min_base, timeout=study.timeout,
+    )
+
+
+# --------------------------------------------------------------------------- hashing
+def _sha256(path: Path | None) -> str | None:
+    if path is None or not Path(path).is_file():
+        return None
+    st = Path(path).stat()
+    return _sha256_cached(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _sha256_cached(path: str, mtime_ns: int, size: int) -> str:
+    """SHA-256 of a file, cached while its modification time and size stay the same."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def input_hash(run: RunSpec) -> str:
+    """SHA-256 over everything a run's outputs depend on.
+
+    The bytes of the notebook, data, instrument, previous wave's results and
+    (reports) the wave's results files; the parameters other than file paths;
+    the run's base ``n`` and whether it is suppressed; the csmlib version.
+    Moving the study folder does not change it; editing any input does.
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
+    params = {k: v for k, v in run.parameters.items()
+              if k not in _PATH_PARAMS and k not in ("results_path", "wave_results")}
+    doc = {
+        "csmlib": CSMLIB_VERSION,
+        "kernel": KERNEL_NAME,
+        "notebook": _sha256(run.notebook_path),
+        "data": _sha256(run.data_path),
+        "instrument": _sha256(run.instrument_path),
+        "previous_results": _sha256(run.previous_results_path),
+        "wave_results": {k: _sha256(v) for k, v in sorted(run.wave_results.items())},
+        "parameters": params,
+        "n": run.n,
+        "suppressed": run.suppressed,
+        "timeout": run.timeout,
+    }
+    text = json.dumps(doc, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- worker
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in _VERSION_PACKAGES:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _build_payload(run: RunSpec) -> dict[str, Any]:
+    """Everything a worker needs, as plain data (input files as bytes)."""
+
+    def blob(p: Path | None) -> tuple[str, bytes] | None:
+        if p is None or not Path(p).is_file():
+            return None
+        return (Path(p).name, Path(p).read_bytes())
+
+    inputs: dict[str, Any] = {
+        "data_path": blob(run.data_path),
+        "instrument_path": blob(run.instrument_path),
+        "previous_results_path": blob(run.previous_results_path),
+    }
+    if run.kind == "report":
+        inputs["wave_results"] = {k: blob(v) for k, v in run.wave_results.items()}
+    return {
+        "run_id": run.run_id,
+        "title": f"{run.study} \u2013 {run.notebook} \u2013 {run.wave} \u2013 {run.segment}",
+        "notebook": (run.notebook_path.name, run.notebook_path.read_bytes()),
+        # the user's paths, put back where the worker's copies would appear
+        "paths": {"notebook": str(run.notebook_path), "output": str(run.output(".ipynb"))},
+        "inputs": inputs,
+        "parameters": dict(run.parameters),
+        "timeout": run.timeout,
+        "kernel_name": KERNEL_NAME,
+    }
+
+
+def _error_message(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if name == "PapermillExecutionError":
+        ename, evalue = getattr(exc, "ename", "Error"), getattr(exc, "evalue", "")
+        count = getattr(exc, "exec_count", None)
+        where = f" (in cell [{count}])" if count is not None else ""
+        return f"{ename}: {evalue}{where}"
+    if name == "DeadKernelError":
+        return "the notebook's kernel died (killed, out of memory or os._exit) before it finished"
+    if name == "CellTimeoutError":
+        return f"a cell ran longer than the time limit: {str(exc).splitlines()[0] if str(exc) else ''}"
+    if name == "NoSuchKernel":
+        return (f"no Jupyter kernel named {KERNEL_NAME!r}: register it with "
+                f"'python -m ipykernel install --sys-prefix --name {KERNEL_NAME}'")
+    text = str(exc).strip().splitlines()
+    return f"{name}: {text[0] if text else ''}".strip()
+
+
+def _current_folder() -> str | None:
+    try:
+        here = os.getcwd()
+    except FileNotFoundError:
+        return None
+    return here if os.path.isdir(here) else None
+
+
+class _InFolder:
+    """Stand in ``folder`` while a notebook runs, then go back -- or, if the
+    folder we came from has been deleted meanwhile (an earlier run's
+    temporary folder, a test folder cleaned up by another session), to the
+    temporary directory.  papermill's own ``cwd=`` switch changes back
+    unconditionally and fails in that case, failing the run."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __enter__(self) -> None:
+        self.back = _current_folder()
+        os.chdir(self.folder)
+
+    def __exit__(self, *exc: Any) -> None:
+        back = self.back if self.back and os.path.isdir(self.back) else None
+        os.chdir(back or tempfile.gettempdir())
+
+
+def execute_run(payload: dict[str, Any]) -> dict[str, Any]:
+    """Execute one run in a private temporary folder (the worker side).
+
+    Parameters
+    ----------
+    payload : dict
+        From the parent: notebook and input files as ``(name, bytes)``,
+        parameters, timeout, kernel name.
+
+    Returns
+    -------
+    dict
+        ``status`` (``"success"``/``"failed"``), ``error`` (the notebook's
+        error message or ``None``), ``ipynb``, ``html``, ``results`` (bytes or
+        ``None``), ``start``, ``end`` (ISO times), ``host``, ``versions``.
+        Never raises: every failure is reported in the returned record,
+        except ``KeyboardInterrupt`` (the user stopping the study), which is
+        raised after the temporary folder is removed.
+    """
+    start = _now()
+    out: dict[str, Any] = {"status": "failed", "error": None, "ipynb": None, "html": None,
+                           "results": None, "start": start, "end": None,
+                           "host": platform.node(), "versions": _versions()}
+    tmp = Path(tempfile.mkdtemp(prefix="csm-run-"))
+    replacements: dict[str, str] = {}
+    try:
+        params = dict(payload["parameters"])
+        for key, spec in payload["inputs"].items():
+            if isinstance(spec, dict):
+                staged = {}
+                for i, (label, item) in enumerate(sorted(spec.items())):
+                    if item is None:
+                        continue
+                    p = tmp / "inputs" / key / str(i) / item[0]
+                    p.parent.mkdir(parents=True, exist_ok=True)
+                    p.write_bytes(item[1])
+                    replacements[str(p)] = str(params[key][label])
+                    staged[label] = str(p)
+                params[key] = staged
+            elif spec is None:
+                params[key] = ""
+            else:
+                p = tmp / "inputs" / key / spec[0]
+                p.parent.mkdir(parents=True, exist_ok=True)
+                p.write_bytes(spec[1])
+                replacements[str(p)] = str(params[key])
+                params[key] = str(p)
+        results = tmp / "results.json"
+        replacements[str(results)] = str(params["results_path"])
+        params["results_path"] = str(results)
+        nb_in = tmp / payload["notebook"][0]
+        nb_in.write_bytes(payload["notebook"][1])
+        nb_out = tmp / "executed.ipynb"
+        shown = payload.get("paths", {})
+        replacements[str(nb_in)] = shown.get("notebook", payload["notebook"][0])
+        replacements[str(nb_out)] = shown.get("output", payload["notebook"][0])
+        replacements[str(tmp)] = "."   # papermill's working folder, last (shortest)
+
+        import papermill as pm
+
+
+        pm_log = logging.getLogger("papermill")
+        old_level = pm_log.level
+        pm_log.setLevel(logging.ERROR)  # "unknown parameter" notices are not errors
+        try:
+            with _InFolder(tmp):
+                pm.execute_notebook(
+                    str(nb_in), str(nb_out), parameters=params,
+                    kernel_name=payload["kernel_name"], cwd=None, progress_bar=False,
+                    log_output=False, execution_timeout=payload["timeout"], start_timeout=120,
+                    # the kernel's own log lines ("running over TCP without
+                    # encryption" -- it listens on 127.0.0.1 only; "KeyboardInterrupt
+                    # caught" when it is shut down) would garble the progress bar; a
+                    # failing cell or a dying kernel is reported by papermill instead
+                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                )
+        except KeyboardInterrupt:
+            raise   # the user stopped the study: nothing to record
+        except BaseException as exc:  # noqa: BLE001 - reported, never raised
+            out["error"] = _restore(_error_message(exc), replacements)
+        finally:
+            pm_log.setLevel(old_level)
+        if nb_out.is_file():
+            out["ipynb"] = _restore(nb_out.read_text(encoding="utf-8"), replacements).encode()
+        if out["error"] is None:
+            from ..report.htmlexport import notebook_to_html
+
+            out["html"] = notebook_to_html(out["ipynb"], title=payload.get("title")).encode("utf-8")
+            out["results"] = (
+                results.read_bytes() if results.is_file()
+                else json.dumps({"schema": 1, "values": {}, "frames": {}}).encode()
+            )
+            out["status"] = "success"
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001
+        out["error"] = _restore(_error_message(exc), replacements)
+        out["status"] = "failed"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        out["end"] = _now()
+    return out
+
+
+def _restore(text: str, replacements: dict[str, str]) -> str:
+    """Put the user's file paths back where the worker's staged copies appear."""
+    for staged, original in sorted(replacements.items(), key=lambda kv: -len(kv[0])):
+        if staged and original:
+            text = text.replace(staged, original)
+    return text
+
+
+# --------------------------------------------------------------------------- executors
+class InlineExecutor:
+    """Runs each job at once in the calling process (``jobs=1``)."""
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args))
+        except KeyboardInterrupt:
+            raise   # stop at once, do not start the next run
+        except BaseException as exc:  # noqa: BLE001
+            fut.set_exception(exc)
+        return fut
+
+    def shutdown(self, wait: bool = True) -> None:  # noqa: D401 - executor protocol
+        """Nothing to shut down."""
+
+
+class LocalPool:
+    """A local process pool that can be renewed after a worker process dies.
+
+    ``concurrent.futures.ProcessPoolExecutor`` becomes unusable for good when
+    one of its processes is killed (out of memory, ``kill -9``): every running
+    and later job fails with ``BrokenProcessPool``.  :func:`run_study` calls
+    :meth:`renew` and submits the runs that were in flight once more on a
+    fresh pool, so one killed worker does not fail the rest of the study.
+
+    Parameters
+    ----------
+    jobs : int
+        Worker processes.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.generation = 0
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=_mp_context(),
+                                   initializer=_worker_init)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """Submit ``fn(*args)`` to the current pool."""
+        return self._pool.submit(fn, *args)
+
+    def renew(self, generation: int) -> None:
+        """Replace the pool if it is still the (broken) one of ``generation``."""
+        if generation != self.generation:
+            return   # already renewed after the same breakage
+        old = self._pool
+        self._pool = self._new_pool()
+        self.generation += 1
+        _stop_pool(old)
+
+    @property
+    def _processes(self) -> dict[int, Any]:
+        """The current worker processes by pid (as ``ProcessPoolExecutor`` keeps them)."""
+        return dict(getattr(self._pool, "_processes", None) or {})
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        """Shut the pool down (see :meth:`ProcessPoolExecutor.shutdown`)."""
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def terminate(self) -> None:
+        """Stop at once: cancel queued runs and end the worker processes."""
+        _stop_pool(self._pool)
+
+
+def stop_executor(executor: Any) -> None:
+    """Stop at once: cancel queued runs and end the local worker processes
+    (and with them their kernels).  A :class:`LocalPool` terminates itself; a
+    ``ProcessPoolExecutor`` has its workers ended; a Dask client is closed
+    (its ``shutdown()`` would stop the whole cluster).  Finished runs are on
+    disk already; running the study again resumes."""
+    stop = getattr(executor, "terminate", None)   # LocalPool
+    if stop is not None:
+        stop()
+    else:
+        _stop_pool(executor)
+
+
+def _stop_pool(pool: Any) -> None:
+    # ProcessPoolExecutor keeps its workers and call queue in private attributes
+    # (Python < 3.14 has no public way to stop running work); shutdown() clears
+    # them, so take them first
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    call_queue = getattr(pool, "_call_queue", None)
+    try:
+        pool.shutdown(wait=False, cancel_futures=True)
+    except (AttributeError, TypeError):   # not a concurrent.futures executor (Dask)
+        close = getattr(pool, "close", None)
+        if close is not None:
+            close()
+    except Exception:  # noqa: BLE001 - a broken pool may complain
+        pass
+    for proc in procs:
+        try:
+            proc.terminate()
+        except (OSError, AttributeError, ValueError):
+            pass
+    if call_queue is not None:   # do not wait at exit to hand queued runs to dead workers
+        try:
+            call_queue.cancel_join_thread()
+        except (OSError, AttributeError, ValueError):
+            pass
+
+
+def make_executor(jobs: int = 2, scheduler: str | None = None) -> Any:
+    """The executor for ``jobs`` local workers, or a Dask cluster.
+
+    Parameters
+    ----------
+    jobs : int
+        Local worker processes (1: run in this process).
+    scheduler : str, optional
+        A Dask scheduler address (``tcp://host:8786``); default the
+        environment variable ``DASK_SCHEDULER_ADDRESS``, else local processes.
+
+    Returns
+    -------
+    executor
+        A ``distributed.Client`` connected to the scheduler (the runs go to
+        its workers; close it with ``close()``, since its ``shutdown()`` stops
+        the cluster), an :class:`InlineExecutor` for ``jobs=1``, else a
+        :class:`LocalPool` of ``jobs`` processes.
+    """
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise StudyError("the number of jobs must be a whole number >= 1", values=[jobs],
+                         hint="use --jobs 1, 2, ...")
+    scheduler = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    if scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise StudyError(
+                "a Dask scheduler was given but Dask is not installed",
+                values=[scheduler],
+                hint="pip install 'csm-workbench[dist]', or run without --scheduler",
+            ) from None
+        try:
+            return Client(scheduler, timeout=10)
+        except Exception as exc:  # noqa: BLE001
+            raise StudyError(
+                f"cannot connect to the Dask scheduler ({type(exc).__name__}: {exc})",
+                values=[scheduler],
+                hint="check the address and that the scheduler is running",
+            ) from None
+    if jobs == 1:
+        return InlineExecutor()
+    return LocalPool(jobs)
+
+
+def _worker_init() -> None:
+    """Workers ignore Ctrl-C: the parent handles it (cancels and ends the workers)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _mp_context() -> Any:
+    """Worker processes start from a fork server that has imported the runner
+    (papermill, nbconvert) once, rather than paying that import per worker;
+    spawn where there is no fork server (Windows)."""
+    import multiprocessing
+
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = get_context("forkserver")
+        ctx.set_forkserver_preload(["csmlib.run.batch", "csmlib.report.htmlexport", "papermill"])
+        return ctx
+    return get_context("spawn")
+
+
+# --------------------------------------------------------------------------- outcome
+@dataclass(frozen=True)
+class RunOutcome:
+    """What happened to one run: ``status`` is ``success``, ``failed``,
+    ``suppressed`` or ``skipped`` (unchanged since a successful run)."""
+
+    run: RunSpec
+    status: str
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class StudyOutcome:
+    """The result of :func:`run_study`.
+
+    Attributes
+    ----------
+    study : Study
+    outcomes : tuple of RunOutcome
+    summary_csv, summary_json : Path
+    report : Path or None
+        The report notebook's HTML of the latest wave that has one.
+    """
+
+    study: Study
+    outcomes: tuple[RunOutcome, ...]
+    summary_csv: Path
+    summary_json: Path
+    report: Path | None
+
+    @property
+    def ok(self) -> bool:
+        """True when no run failed."""
+        return all(o.status != "failed" for o in self.outcomes)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per run.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``run_id, wave, segment, notebook, status, error, seconds``.
+        """
+        return pd.DataFrame(
+            [{"run_id": o.run.run_id, "wave": o.run.wave, "segment": o.run.segment,
+              "notebook": o.run.notebook, "status": o.status, "error": o.error,
+              "seconds": o.seconds} for o in self.outcomes],
+            columns=["run_id", "wave", "segment", "notebook", "status", "error", "seconds"],
+        )
+
+
+# --------------------------------------------------------------------------- records
+def _read_record(run: RunSpec) -> dict[str, Any] | None:
+    try:
+        return json.loads(run.record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _is_current(run: RunSpec, digest: str) -> bool:
+    rec = _read_record(run)
+    if not rec or rec.get("input_hash") != digest:
+        return False
+    if rec.get("status") == "suppressed":
+        return run.suppressed
+    if rec.get("status") != "success":
+        return False
+    return all(run.output(s).is_file() for s in (".ipynb", ".html", ".results.json"))
+
+
+def _base_record(run: RunSpec, digest: str) -> dict[str, Any]:
+    return {
+        "study": run.study,
+        "run_id": run.run_id,
+        "wave": run.wave,
+        "segment": run.segment,
+        "segment_column": run.segment_column,
+        "segment_value": run.segment_value,
+        "notebook": run.notebook,
+        "kind": run.kind,
+        "n": run.n,
+        "seed": run.seed,
+        "input_hash": digest,
+        "data_sha256": _sha256(run.data_path),
+        "inputs": {
+            "notebook": {"path": str(run.notebook_path), "sha256": _sha256(run.notebook_path)},
+            "data": {"path": str(run.data_path), "sha256": _sha256(run.data_path)},
+            "instrument": {"path": str(run.instrument_path),
+                           "sha256": _sha256(run.instrument_path)},
+            "previous_results": (
+                {"path": str(run.previous_results_path),
+                 "sha256": _sha256(run.previous_results_path)}
+                if run.previous_results_path else None),
+        },
+        "parameters": _json_safe(run.parameters),
+        "csmlib_version": CSMLIB_VERSION,
+        "kernel": KERNEL_NAME,
+    }
+
+
+def _json_safe(obj: Any) -> Any:
+    """A JSON-compatible copy: NaN/inf become None, unknown types their text."""
+
+    def clean(o: Any) -> Any:
+        if isinstance(o, float):
+            return o if o == o and o not in (float("inf"), float("-inf")) else None
+        if isinstance(o, dict):
+            return {str(k): clean(v) for k, v in o.items()}
+        if isinstance(o, (list, tuple)):
+            return [clean(v) for v in o]
+        return o
+
+    return clean(json.loads(json.dumps(obj, default=str)))
+
+
+def _remove(paths: Iterable[Path]) -> None:
+    for p in paths:
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _write_outcome(run: RunSpec, digest: str, res: dict[str, Any]) -> RunOutcome:
+    """Write a worker's outputs (parent side), the run record last."""
+    rec = _base_record(run, digest)
+    if res.get("ipynb") is not None:
+        write_bytes(run.output(".ipynb"), res["ipynb"])
+    if res["status"] == "success":
+        write_bytes(run.output(".html"), res["html"])
+        write_bytes(run.output(".results.json"), res["results"])
+    else:
+        _remove([run.output(".html"), run.output(".results.json")])
+    start, end = res.get("start"), res.get("end")
+    seconds = _seconds(start, end)
+    rec.update({
+        "status": res["status"], "error": res.get("error"), "start": start, "end": end,
+        "duration_s": seconds, "host": res.get("host"), "versions": res.get("versions"),
+        "attempts": res.get("attempts", 1),
+        "outputs": {
+            s.lstrip("."): (str(run.output(s)) if run.output(s).is_file() else None)
+            for s in (".ipynb", ".html", ".results.json")
+        },
+    })
+    write_json(run.record_path, _json_safe(rec))
+    return RunOutcome(run, res["status"], res.get("error"), seconds)
+
+
+def _seconds(start: str | None, end: str | None) -> float:
+    try:
+        return round((datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds(), 3)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _write_suppressed(run: RunSpec, digest: str, min_base: int) -> RunOutcome:
+    _remove([run.output(s) for s in (".ipynb", ".html", ".results.json")])
+    rec = _base_record(run, digest)
+    msg = f"suppressed: base n={run.n} is below min_base={min_base}"
+    now = _now()
+    rec.update({"status": "suppressed", "error": msg, "start": now, "end": now,
+                "duration_s": 0.0, "host": platform.node(), "versions": _versions(),
+                "outputs": {}})
+    write_json(run.record_path, _json_safe(rec))
+    return RunOutcome(run, "suppressed", msg, 0.0)
+
+
+# --------------------------------------------------------------------------- run
+def run_study(
+    study: Study | str | os.PathLike[str],
+    *,
+    executor: Any = None,
+    jobs: int = 2,
+    force: bool = False,
+    only: str | Iterable[str] | None = None,
+    progress: Callable[[RunOutcome], None] | None = None,
+    on_plan: Callable[[list[RunSpec]], None] | None = None,
+) -> StudyOutcome:
+    """Run every notebook x wave x segment of a study.
+
+    Parameters
+    ----------
+    study : Study or path-like
+        A loaded study or the path of its YAML file.
+    executor : executor, optional
+        Anything with ``submit(fn, *args) -> future`` (futures with ``result()``
+        and ``add_done_callback()``); default :func:`make_executor` ``(jobs)``,
+        shut down at the end.  A given executor is left open.
+    jobs : int
+        Local worker processes when no executor is given.
+    force : bool
+        Run everything even when the outputs are up to date.
+    only : str or iterable of str, optional
+        Glob(s) on ``"<wave>/<segment>/<notebook>"``; other runs are left as
+        they are (runs they depend on are not re-run).
+    progress : callable, optional
+        Called with each :class:`RunOutcome` as it finishes (skipped ones too).
+    on_plan : callable, optional
+        Called once with the selected runs before anything runs.
+
+    Returns
+    -------
+    StudyOutcome
+        Per-run outcomes, the summary files and the report's path.
+    """
+    if not isinstance(study, Study):
+        study = load_study(study)
+    runs = plan_runs(study)
+    if only is not None:
+        globs = [only] if isinstance(only, str) else list(only)
+        selected = [r for r in runs if any(fnmatch.fnmatchcase(r.run_id, g) for g in globs)]
+        if not selected:
+            raise StudyError(
+                "--only matches no run of the study",
+                file=str(study.path), values=globs,
+                hint=f"run ids look like {runs[0].run_id!r}; use globs such as '*/all/*'"
+                if runs else "check the study file",
+            )
+    else:
+        selected = runs
+    if on_plan is not None:
+        on_plan(selected)
+    own_executor = executor is None
+    if own_executor:
+        executor = make_executor(jobs)
+    try:
+        outcomes = _schedule(study, selected, executor, force, progress)
+    except BaseException:
+        if own_executor:   # interrupted or cannot write: do not wait for running notebooks
+            stop = getattr(executor, "terminate", None)
+            if stop is not None:
+                stop()
+            else:
+                executor.shutdown(wait=False)
+        raise
+    if own_executor:
+        executor.shutdown(wait=True)
+    with _writing(study.run_dir):
+        summary_csv, summary_json = collect_summary(study, runs)
+    report = None   # the latest wave's report that exists
+    for r in reversed([r for r in runs if r.kind == "report"]):
+        if r.output(".html").is_file():
+            report = r.output(".html")
+            break
+    return StudyOutcome(study, tuple(outcomes), summary_csv, summary_json, report)
+
+
+#: a run whose worker process died is tried this often before it is failed
+MAX_ATTEMPTS = 2
+
+
+def _schedule(study: Study, runs: list[RunSpec], executor: Any, force: bool,
+              progress: Callable[[RunOutcome], None] | None) -> list[RunOutcome]:
+    ids = {r.run_id for r in runs}
+    waiting = {r.run_id: r for r in runs}
+    done: dict[str, RunOutcome] = {}
+    finished: queue.Queue = queue.Queue()
+    # run id -> (run, input hash, executor generation at submission)
+    inflight: dict[str, tuple[RunSpec, str, int]] = {}
+    attempts: dict[str, int] = {}
+
+    def finish(outcome: RunOutcome) -> None:
+        done[outcome.run.run_id] = outcome
+        if progress is not None:
+            progress(outcome)
+
+    def submit(run: RunSpec, digest: str) -> None:
+        attempts[run.run_id] = attempts.get(run.run_id, 0) + 1
+        generation = getattr(executor, "generation", 0)
+        inflight[run.run_id] = (run, digest, generation)
+        try:
+            fut = executor.submit(execute_run, _build_payload(run))
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. a broken pool
+            fut = Future()
+            fut.set_exception(exc)
+        fut.add_done_callback(lambda f, rid=run.run_id: finished.put((rid, f)))
+
+    def submit_ready() -> None:
+        # skipped / suppressed runs finish at once and may make others ready
+        while True:
+            ready = [r for r in waiting.values()
+                     if all(d not in ids or d in done for d in r.depends_on)]
+            if not ready:
+                return
+            for run in ready:
+                del waiting[run.run_id]
+                digest = input_hash(run)
+                if not force and _is_current(run, digest):
+                    finish(RunOutcome(run, "skipped"))
+                    continue
+                if run.suppressed:
+                    with _writing(run.record_path):
+                        finish(_write_suppressed(run, digest, study.min_base))
+                    continue
+                with _writing(run.out_dir):
+                    run.out_dir.mkdir(parents=True, exist_ok=True)
+                    # the old record no longer describes what will be on disk
+                    _remove([run.record_path])
+                submit(run, digest)
+
+    while waiting or inflight:
+        submit_ready()
+        if not inflight:
+            if waiting:  # cannot happen with a valid plan; never spin
+                raise StudyError("runs wait on each other in a cycle",
+                                 values=sorted(waiting), hint="report this as a bug")
+            break
+        while True:   # a timeout keeps Ctrl-C prompt in the parent
+            try:
+                rid, fut = finished.get(timeout=0.5)
+                break
+            except queue.Empty:
+                continue
+        run, digest, generation = inflight.pop(rid)
+        try:
+            res = fut.result()
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - the worker itself died
+            kind = type(exc).__name__
+            if kind == "BrokenProcessPool" and hasattr(executor, "renew"):
+                executor.renew(generation)
+                if attempts[rid] < MAX_ATTEMPTS:
+                    submit(run, digest)   # its worker died, maybe killed by another run
+                    continue
+            res = {"status": "failed", "error": _error_message(exc), "start": None, "end": None}
+            if kind == "BrokenProcessPool":
+                res["error"] = (f"the worker process died while running the notebook "
+                                f"({attempts[rid]} attempt(s); out of memory or killed?)")
+            elif kind == "KilledWorker":
+                res["error"] = ("the Dask workers running the notebook died every time it "
+                                "was tried (out of memory or killed?)")
+        res["attempts"] = attempts[rid]
+        with _writing(run.out_dir):
+            finish(_write_outcome(run, digest, res))
+    return [done[r.run_id] for r in runs if r.run_id in done]
+
+
+@contextlib.contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Turn a failed write of the study's outputs (disk full, read-only
+    folder, ...) into a :class:`StudyError` that says what to do."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise StudyError(
+            f"cannot write the study's outputs: {reason}",
+            file=str(exc.filename or path),
+            hint="free disk space or make the output folder writable (or choose another "
+                 "with --output), then run the same command again: finished runs are kept "
+                 "and not run again",
+        ) from None
+
+
+# --------------------------------------------------------------------------- summary
+def _flatten(key: str, value: Any) -> Iterable[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _flatten(f"{key}.{k}", v)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _flatten(f"{key}[{i}]", v)
+    else:
+        yield key, value
+
+
+def collect_summary(study: Study, runs: list[RunSpec] | None = None) -> tuple[Path, Path]:
+    """Collect every run's record and recorded results into the study summary.
+
+    Writes ``<output>/<study>/summary.csv`` (one row per run x recorded
+    scalar; lists and dicts are flattened to ``key[i]`` / ``key.sub``) and
+    ``summary.json`` (every run's status, error and recorded values and
+    tables).  Runs without a successful record contribute no rows to the CSV.
+
+    Returns
+    -------
+    (Path, Path)
+        ``summary.csv`` with columns ``study, wave, segment, notebook, key,
+        value``, and ``summary.json``.
+    """
+    runs = plan_runs(study) if runs is None else runs
+    rows: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
+    for run in runs:
+        rec = _read_record(run) or {}
+        status = rec.get("status", "not run")
+        entry = {"run_id": run.run_id, "wave": run.wave, "segment": run.segment,
+                 "notebook": run.notebook, "status": status, "error": rec.get("error"),
+                 "n": run.n, "input_hash": rec.get("input_hash"),
+                 "values": {}, "frames": {}}
+        if status == "success" and run.results_path.is_file():
+            try:
+                res = json.loads(run.results_path.read_text(encoding="utf-8"))
+            except ValueError:
+                res = {}
+            entry["values"] = res.get("values", {})
+            entry["frames"] = res.get("frames", {})
+            for key, value in entry["values"].items():
+                for k, v in _flatten(key, value):
+                    rows.append({"study": study.name, "wave": run.wave, "segment": run.segment,
+                                 "notebook": run.notebook, "key": k, "value": v})
+        entries.append(entry)
+    root = study.run_dir
+    frame = pd.DataFrame(rows, columns=["study", "wave", "segment", "notebook", "key", "value"],
+                         dtype=object)
+    csv_path = write_bytes(root / "summary.csv", frame.to_csv(index=False).encode("utf-8"))
+    json_path = write_json(root / "summary.json", {
+        "study": study.name, "study_file": str(study.path), "generated": _now(),
+        "csmlib_version": CSMLIB_VERSION, "runs": _json_safe(entries),
+    })
+    return csv_path, json_path

@@ -1,0 +1,157 @@
+"""What every report notebook does first: open its run.
+
+A notebook run by ``csm run`` receives the parameters documented in
+:mod:`csmlib.run.batch` (``data_path``, ``instrument_path``, ``segment``,
+``segment_column``, ``model``, ``results_path``, ``previous_results_path``,
+``min_base``, ...).  :func:`open_run` turns them into the objects the
+notebook works with -- the instrument, the survey restricted to the segment,
+the model specification, the previous wave's recorded results -- and points
+:mod:`csmlib.report.record` at the results file, so the notebooks themselves hold
+only parameters, calls, plots and prose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import DataError
+
+__all__ = ["Run", "open_run", "record_notes"]
+
+
+@dataclass(frozen=True)
+class Run:
+    """The context of one notebook run.
+
+    Attributes
+    ----------
+    instrument : Instrument
+    survey : Survey
+        The wave's survey, restricted to the segment (all respondents for
+        segment ``"all"``).
+    spec : ModelSpec or None
+        The study's model (None when no model was given).
+    wave, segment : str
+    n : int
+        Respondents in the segment.
+    min_base : int
+    suppressed : bool
+        ``n < min_base``: the notebook reports the base and estimates nothing.
+    previous : dict
+        The previous wave's recorded results (``{}`` for the first wave).
+    title : str
+        ``"<study> - <wave> - <segment>"``.
+    model : str
+        The ``model`` parameter as given (a library name or lavaan text).
+    """
+
+    instrument: Any
+    survey: Any
+    spec: Any
+    wave: str
+    segment: str
+    n: int
+    min_base: int
+    suppressed: bool
+    previous: dict = field(default_factory=dict)
+    title: str = ""
+    model: str = ""
+
+    def heading(self, *, show_model: bool = False) -> str:
+        """The run's heading as Markdown: title, base (and the model), and
+        the suppression notice when the base is below the minimum.  Text from
+        the study file and the data is escaped."""
+        from ..report.tables import md_escape, suppressed_finding
+
+        text = f"## {md_escape(self.title)}\n\n**{self.n} respondents**"
+        if show_model and self.spec is not None:
+            text += f", model *{md_escape(self.spec.name or self.model)}*"
+        text += "."
+        if self.suppressed:
+            text += "\n\n" + md_escape(suppressed_finding(self.title, self.n, self.min_base))
+        return text
+
+    def previous_value(self, key: str, default: float = float("nan")) -> Any:
+        """A scalar recorded by the same notebook for the previous wave."""
+        return self.previous.get("values", {}).get(key, default)
+
+    def previous_frame(self, key: str) -> pd.DataFrame | None:
+        """A table recorded by the same notebook for the previous wave, or None."""
+        frames = self.previous.get("frames", {})
+        if key not in frames:
+            return None
+        return pd.DataFrame(frames[key]["data"], columns=frames[key]["columns"])
+
+
+def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: str = "all",
+             segment_column: str = "", results_path: str = "", previous_results_path: str = "",
+             min_base: int = 30, study: str = "", wave: str = "", **_ignored: Any) -> Run:
+    """Load a notebook run's inputs from its papermill parameters.
+
+    Parameters
+    ----------
+    data_path, instrument_path : str
+        Survey file and its instrument YAML.
+    model : str
+        A ``csm.models`` name or lavaan text ("" for none).
+    segment, segment_column : str
+        ``"all"`` or a segment label, and the column holding segments.
+    results_path : str
+        Where :func:`csmlib.report.record.record` writes ("" keeps results in memory).
+    previous_results_path : str
+        The previous wave's results file ("" for none).
+    min_base : int
+        Bases below this are suppressed.
+    study, wave : str
+        For the title.
+
+    Returns
+    -------
+    Run
+    """
+    from ..data.instrument import Instrument
+    from ..report.record import read_results, set_results_path
+    from .study import resolve_model, segment_mask
+    from ..data.survey import read_survey
+
+    set_results_path(results_path or None)
+    instrument = Instrument.from_yaml(instrument_path)
+    survey = read_survey(data_path, instrument)
+    if segment != "all":
+        if not segment_column:
+            raise DataError(f"segment {segment!r} given without a segment column",
+                            hint="set segment_column, or segment='all'")
+        if segment_column not in survey.data.columns:
+            raise DataError("the segment column is not in the survey", file=str(data_path),
+                            column=segment_column,
+                            hint="declare it in the instrument's segment_columns")
+        survey = survey.subset(segment_mask(survey.data[segment_column], segment),
+                               note=f"segment {segment_column} = {segment}")
+    spec = resolve_model(model) if model else None
+    previous: dict = {}
+    if previous_results_path and Path(previous_results_path).exists():
+        previous = read_results(previous_results_path)
+    title = " \u2013 ".join(str(x) for x in (study or instrument.name, wave, segment) if x)
+    return Run(instrument=instrument, survey=survey, spec=spec, wave=wave, segment=segment,
+               n=int(survey.n), min_base=int(min_base), suppressed=int(survey.n) < int(min_base),
+               previous=previous, title=title, model=model)
+
+
+def record_notes(*fits: Any, key: str = "estimation_notes") -> Any:
+    """The estimation notes of ``fits`` (:func:`csmlib.report.estimation_notes`),
+    recorded under ``key`` (one of :data:`csmlib.report.NOTE_KEYS`, which
+    the study report gathers) and returned for display."""
+    from ..errors import CsmError
+    from ..report.record import record
+    from ..report.tables import NOTE_KEYS, estimation_notes
+
+    if key not in NOTE_KEYS:
+        raise CsmError(f"estimation notes cannot be recorded under {key!r}", values=[key],
+                       hint=f"use one of {', '.join(NOTE_KEYS)}: the study report reads those")
+    notes = estimation_notes(*fits)
+    record(key, notes.items)
+    return notes
