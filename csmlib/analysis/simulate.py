@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from ..atomic import write_csv
 from ..errors import SpecError
 
 __all__ = [
@@ -988,7 +989,7 @@ def write_demo(folder: str | Path) -> list[Path]:
     written = []
     for file, frame in _demo_frames(simulate_demo()).items():
         path = folder / file
-        frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+        write_csv(path, frame, lineterminator="\n")
         written.append(path)
     return written
 

@@ -85,7 +85,7 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__ as CSMLIB_VERSION
-from ..atomic import write_bytes, write_json
+from ..atomic import write_bytes, write_csv, write_json
 from ..errors import StudyError
 from .study import Study, load_study
 
@@ -1049,7 +1049,9 @@ def collect_summary(study: Study, runs: list[RunSpec] | None = None) -> tuple[Pa
     """Collect every run's record and recorded results into the study summary.
 
     Writes ``<output>/<study>/summary.csv`` (one row per run x recorded
-    scalar; lists and dicts are flattened to ``key[i]`` / ``key.sub``) and
+    scalar; lists and dicts are flattened to ``key[i]`` / ``key.sub``; text
+    that a spreadsheet would run as a formula is neutralised, see
+    :func:`csmlib.atomic.write_csv`) and
     ``summary.json`` (every run's status, error and recorded values and
     tables).  Runs without a successful record contribute no rows to the CSV.
 
@@ -1084,7 +1086,7 @@ def collect_summary(study: Study, runs: list[RunSpec] | None = None) -> tuple[Pa
     root = study.run_dir
     frame = pd.DataFrame(rows, columns=["study", "wave", "segment", "notebook", "key", "value"],
                          dtype=object)
-    csv_path = write_bytes(root / "summary.csv", frame.to_csv(index=False).encode("utf-8"))
+    csv_path = write_csv(root / "summary.csv", frame)
     json_path = write_json(root / "summary.json", {
         "study": study.name, "study_file": str(study.path), "generated": _now(),
         "csmlib_version": CSMLIB_VERSION, "runs": _json_safe(entries),

