@@ -69,6 +69,7 @@ import pandas as pd
 
 from ..estimate.prepare import check_pls_missing, mean_replace
 from ..errors import DataError, SpecError
+from ..estimate.pls import check_recursive
 from ..estimate.pls_core import SCHEMES, CompiledSpec, compile_spec, pls_core
 from ..spec.modelspec import ModelSpec
 from .tracking import DEFAULT_MIN_BASE, check_min_base
@@ -119,6 +120,7 @@ def _split(spec: ModelSpec, data: Any, group: Any, groups: Sequence[Any] | None,
     if scheme not in SCHEMES:
         raise SpecError(f"unknown inner weighting scheme {scheme!r}", values=[scheme],
                         hint=f"use one of: {', '.join(SCHEMES)}")
+    check_recursive(spec)
     cs = compile_spec(spec)
     frame, file = _frame_of(data)
     if isinstance(group, str):

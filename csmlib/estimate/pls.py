@@ -42,7 +42,7 @@ from .pls_core import SCHEMES, CompiledSpec, PlsCoreResult, compile_spec, pls_co
 from .results import FIT_INDEX_NAMES, Results, tidy_estimates
 from ..spec.modelspec import ModelSpec
 
-__all__ = ["fit_pls", "compile_spec", "pls_core", "covariance_one_pass", "CompiledSpec", "PlsCoreResult"]
+__all__ = ["fit_pls", "check_recursive", "compile_spec", "pls_core", "covariance_one_pass", "CompiledSpec", "PlsCoreResult"]
 
 _CHUNK = 1 << 16
 
@@ -126,6 +126,62 @@ def _prepare(df: pd.DataFrame, items: tuple[str, ...], file: str | None) -> tupl
             hint="impute or drop the items with many missing values, or supply more complete responses")
     used = pd.DataFrame(X, index=sub.index, columns=list(items), copy=False)
     return X, used, info
+
+
+def check_recursive(spec: ModelSpec) -> None:
+    """Refuse a non-recursive structural model (one with a loop of paths).
+
+    PLS path modelling estimates each path by an ordinary regression of a
+    construct's score on its predecessors' scores, which is only a
+    consistent estimator when no construct is its own predecessor: SmartPLS
+    refuses models with circular relationships and R plspm / semPLS require
+    the inner matrix to be lower triangular.  (CB-SEM estimates non-recursive
+    models, when they are identified.)
+
+    Raises
+    ------
+    SpecError
+        Naming one loop, e.g. ``Q -> S -> Q``, in the direction of its paths.
+    """
+    loop = _find_loop(spec.construct_names, spec.paths)
+    if loop:
+        text = " -> ".join(loop)
+        raise SpecError(
+            f"the structural model is not recursive: the paths {text} form a loop, and PLS path "
+            "modelling needs a recursive model (no construct may be its own predecessor)",
+            values=[text],
+            hint="remove one of the paths of the loop, or fit the non-recursive model with "
+                 "csm.fit_cbsem if it is identified",
+        )
+
+
+def _find_loop(names: Sequence[str], paths: Sequence[tuple[str, str]]) -> list[str]:
+    """One loop of ``(predictor, outcome)`` paths as ``[a, b, ..., a]``, or ``[]``."""
+    succ: dict[str, list[str]] = {n: [] for n in names}
+    for a, b in paths:
+        succ.setdefault(a, []).append(b)
+        succ.setdefault(b, [])
+    state: dict[str, int] = {}          # 1: on the current path, 2: finished
+    for root in succ:
+        if root in state:
+            continue
+        stack = [(root, iter(succ[root]))]
+        trail = [root]
+        state[root] = 1
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[node] = 2
+                stack.pop()
+                trail.pop()
+            elif state.get(nxt) == 1:
+                return trail[trail.index(nxt):] + [nxt]
+            elif nxt not in state:
+                state[nxt] = 1
+                stack.append((nxt, iter(succ[nxt])))
+                trail.append(nxt)
+    return []
 
 
 def _raise_bad_blocks(S: np.ndarray, cs: CompiledSpec, spec: ModelSpec, file: str | None) -> None:
@@ -238,6 +294,7 @@ def fit_pls(
     if not (tol > 0):
         raise SpecError(f"tol must be positive, got {tol!r}", values=[tol])
     check_pls_missing(missing)
+    check_recursive(spec)
     cs = compile_spec(spec)
     frame, limits, file = _unpack(data)
     check_answered(frame, spec, file)
