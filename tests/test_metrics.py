@@ -12,7 +12,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from csmlib.analysis import metrics
 from csmlib.analysis import servqual
-from csmlib.errors import DataError
+from csmlib.errors import DataError, DataWarning
 
 
 @pytest.fixture
@@ -30,10 +30,18 @@ def test_nps_matches_definition(answers):
     res = metrics.nps(answers).iloc[0]
     assert res["n"] == len(valid) and res["n_missing"] == 15
     assert res["nps"] == pytest.approx(100 * score.mean())
-    # SE of a mean of iid scores, with the population variance (ddof=0)
-    assert res["se"] == pytest.approx(100 * score.std(ddof=0) / np.sqrt(len(valid)))
+    # Rocks' (2016) adjusted Wald: the same scores plus 3/4 pseudo-promoters
+    # (+1), 3/4 pseudo-detractors (-1) and 3/2 pseudo-passives (0); the SE of
+    # the mean of those n + 3 scores, with the population variance (ddof=0)
+    n = len(valid)
+    adj_mean = (score.sum() + 0.75 - 0.75) / (n + 3)
+    adj_sq = (np.abs(score).sum() + 1.5) / (n + 3)
+    adj_se = np.sqrt((adj_sq - adj_mean**2) / (n + 3))
+    assert res["se"] == pytest.approx(100 * adj_se)
     assert res["promoters"] + res["passives"] + res["detractors"] == pytest.approx(1.0)
-    assert res["ci_lower"] == pytest.approx(res["nps"] - 1.959964 * res["se"], abs=1e-4)
+    assert res["ci_lower"] == pytest.approx(100 * (adj_mean - 1.959964 * adj_se), abs=1e-4)
+    assert res["ci_upper"] == pytest.approx(100 * (adj_mean + 1.959964 * adj_se), abs=1e-4)
+    assert res["note"] == ""
 
 
 def test_nps_rejects_other_scales_and_out_of_scale_answers():
@@ -117,3 +125,110 @@ def test_servqual_bad_input():
     with pytest.raises(DataError, match="not columns") as e:
         servqual.gaps(df, ["e1", "e9"], ["p1", "p9"])
     assert e.value.column == ["e9", "p9"]
+
+
+# --------------------------------------------------------------------------- edges
+def test_nps_all_promoters_has_an_honest_interval():
+    """40 promoters out of 40: the plain Wald interval is [100, 100] with SE
+    0; the adjusted Wald interval keeps a width: with 40.75 promoters and
+    0.75 detractors out of 43, 100 * (0.93023 - 1.96 * 0.04817)."""
+    res = metrics.nps(np.full(40, 10.0)).iloc[0]
+    assert res["nps"] == 100 and res["ci_upper"] == 100
+    assert res["se"] == pytest.approx(4.8172, abs=1e-3)
+    assert res["ci_lower"] == pytest.approx(83.58, abs=0.01)
+    low = metrics.nps(np.zeros(40)).iloc[0]
+    assert low["nps"] == -100 and low["ci_lower"] == -100
+    assert low["ci_upper"] == pytest.approx(-83.58, abs=0.01)
+    # the small sample of an all-promoter segment is wide, not [100, 100]
+    small = metrics.nps(np.full(5, 9.0)).iloc[0]
+    assert small["ci_lower"] < 50 and small["ci_upper"] == 100
+
+
+def test_share_intervals_at_the_boundary_match_statsmodels_wilson():
+    for k, n in ((40, 40), (0, 40), (1, 3)):
+        x = np.r_[np.ones(k), np.zeros(n - k)]
+        res = metrics.complaint_rate(x).iloc[0]
+        lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+        assert (res["ci_lower"], res["ci_upper"]) == pytest.approx((lo, hi), abs=1e-12)
+        assert res["ci_upper"] - res["ci_lower"] > 0.05
+
+
+@pytest.mark.parametrize("call", [
+    lambda x, w: metrics.nps(x, weights=w),
+    lambda x, w: metrics.top_box(x, scale=(0, 10), weights=w),
+    lambda x, w: metrics.complaint_rate((x > 8).astype(float), weights=w),
+])
+def test_no_interval_when_one_weight_dominates(call):
+    """One dominant weight (Kish n_eff about 1): no interval, a note and a
+    warning, rather than a narrow interval such as [94, 100]."""
+    x = np.full(40, 10.0)
+    x[:5] = 8
+    w = np.r_[1000.0, np.ones(39)]
+    with pytest.warns(DataWarning, match="no interval: the effective sample size is 1.0"):
+        res = call(x, w).iloc[0]
+    assert res["n_eff"] < 1.1 and res["n"] == 40
+    assert np.isnan(res["ci_lower"]) and np.isnan(res["ci_upper"])
+    assert "effective sample size" in res["note"]
+    # one answer, no weights: no interval either
+    with pytest.warns(DataWarning, match="no interval"):
+        one = call(x[:1], None).iloc[0]
+    assert np.isnan(one["ci_lower"])
+    # moderate weights keep their (wide) interval
+    w2 = np.r_[6.0, np.ones(39)]
+    res2 = call(x, w2).iloc[0]
+    assert res2["n_eff"] > metrics.MIN_N_EFF and res2["note"] == ""
+    assert res2["ci_lower"] < res2["ci_upper"]
+
+
+def _coverage(fn, truth, draw, reps, rng):
+    """Share of ``reps`` seeded samples whose interval covers ``truth``."""
+    hits = 0
+    for _ in range(reps):
+        x, w = draw(rng)
+        row = fn(x, w).iloc[0]
+        assert row["note"] == ""
+        hits += row["ci_lower"] <= truth <= row["ci_upper"]
+    print(f"coverage {hits / reps:.3f}")
+    return hits / reps
+
+
+def _lognormal(n):
+    return lambda rng: rng.lognormal(0.0, 0.8, n)   # design effect about 1.9
+
+
+@pytest.mark.parametrize("probs, n, weighted", [
+    ((0.98, 0.02, 0.00), 40, False),
+    ((0.95, 0.04, 0.01), 40, True),
+    ((0.90, 0.10, 0.00), 30, True),
+    ((0.30, 0.30, 0.40), 15, False),
+])
+def test_nps_interval_coverage_by_simulation(probs, n, weighted):
+    """Seeded trinomial samples (promoter, passive, detractor) near the
+    boundary and with unequal weights: the 95% interval covers the true NPS
+    in at least 90% of 600 samples (the plain Wald interval covers 55-87% in
+    the boundary cases)."""
+    rng = np.random.default_rng(20260601 + n)
+    truth = 100 * (probs[0] - probs[2])
+    weights = _lognormal(n) if weighted else (lambda rng: None)
+
+    def draw(rng):
+        cat = rng.choice(3, size=n, p=probs)
+        return np.choose(cat, [10.0, 7.0, 3.0]), weights(rng)
+
+    cov = _coverage(lambda x, w: metrics.nps(x, weights=w), truth, draw, 600, rng)
+    assert cov >= 0.90, cov
+
+
+@pytest.mark.parametrize("p, n, weighted", [(0.97, 40, False), (0.99, 30, True),
+                                            (0.02, 50, True)])
+def test_share_interval_coverage_by_simulation(p, n, weighted):
+    """The Wilson interval on Kish's n_eff covers the true complaint rate in
+    at least 90% of 600 seeded samples, near 0 and 1 and with unequal weights."""
+    rng = np.random.default_rng(20260602 + n)
+    weights = _lognormal(n) if weighted else (lambda rng: None)
+
+    def draw(rng):
+        return (rng.random(n) < p).astype(float), weights(rng)
+
+    cov = _coverage(lambda x, w: metrics.complaint_rate(x, weights=w), p, draw, 600, rng)
+    assert cov >= 0.90, cov

@@ -5,20 +5,40 @@ Every function takes plain arrays or Series of answers on a declared scale
 (the instrument's theoretical limits, never the observed ones), ignores
 missing answers (and says how many there were), and returns a one-row or
 tidy DataFrame.  Optional survey weights use Kish's effective sample size
-for the intervals.
+``n_eff = (sum w)^2 / sum w^2`` for the intervals.
+
+Intervals at the edges
+----------------------
+* Shares (top-box, complaint rate): the Wilson score interval on ``n_eff``
+  (with weights, the share times ``n_eff`` successes out of ``n_eff``), which
+  stays inside [0, 1] and keeps a width when every answer is a success.
+* NPS: the adjusted Wald interval of Rocks (2016, "Interval estimation for
+  the net promoter score", The American Statistician 70(4), 365-372): add 3/4
+  pseudo-promoters, 3/4 pseudo-detractors and 3/2 pseudo-passives (3 in all)
+  and use the multinomial variance of the difference of the adjusted shares.
+  Unlike the plain Wald interval it does not collapse to [100, 100] when
+  every respondent is a promoter; Rocks found it among the best of the
+  intervals he compared.
+* With ``n_eff < MIN_N_EFF`` (one or a few weights dominate, or fewer than
+  two answers) no interval is given: ``se``, ``ci_lower`` and ``ci_upper``
+  are NaN, ``note`` says why, and a :class:`~csmlib.errors.DataWarning` is
+  issued.  The tests check the coverage of both intervals by simulation,
+  near the boundary and with unequal weights.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import DataError
+from ..errors import DataError, DataWarning
 
 __all__ = [
+    "MIN_N_EFF",
     "proportion_ci",
     "nps",
     "top_box",
@@ -70,14 +90,44 @@ def _effective_n(w: np.ndarray) -> float:
     return float(w.sum() ** 2 / (w**2).sum())
 
 
+#: below this effective sample size a share or an NPS gets no interval
+MIN_N_EFF = 2.0
+
+#: Rocks' (2016) adjusted Wald: pseudo-promoters and pseudo-detractors added
+#: (3/4 each), and pseudo-respondents in all (3; the rest are passives)
+_NPS_PSEUDO_EACH = 0.75
+_NPS_PSEUDO_TOTAL = 3.0
+
+
+def _no_interval(n_eff: float, name: str, stacklevel: int = 3) -> str:
+    """``""`` when ``n_eff`` supports an interval, else the reason (also warned,
+    at the caller ``stacklevel`` frames up)."""
+    if n_eff >= MIN_N_EFF:
+        return ""
+    note = (f"{name}: no interval: the effective sample size is {n_eff:.2f}, below "
+            f"{MIN_N_EFF:g} (too few answers, or one or a few weights dominate)")
+    warnings.warn(note, DataWarning, stacklevel=stacklevel)
+    return note
+
+
 def proportion_ci(successes: float, n: float, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for a proportion (successes may be weighted).
+
+    Parameters
+    ----------
+    successes : float
+        Successes (with weights: the weighted share times ``n``).
+    n : float
+        Trials (with weights: Kish's effective sample size).
+    level : float
+        Confidence level.
 
     Returns
     -------
     (lower, upper) : tuple of float
+        NaN when ``n < MIN_N_EFF``.
     """
-    if n <= 0:
+    if not n >= MIN_N_EFF:
         return (np.nan, np.nan)
     z = stats.norm.ppf(0.5 + level / 2)
     p = successes / n
@@ -87,14 +137,27 @@ def proportion_ci(successes: float, n: float, level: float = 0.95) -> tuple[floa
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
+def _share_interval(share: float, w: np.ndarray, level: float,
+                    name: str) -> tuple[float, float, float, str]:
+    """``(n_eff, lower, upper, note)``: the Wilson interval of a (weighted) share."""
+    n_eff = _effective_n(w)
+    note = _no_interval(n_eff, name, stacklevel=4)
+    lower, upper = proportion_ci(share * n_eff, n_eff, level)
+    return n_eff, lower, upper, note
+
+
 def nps(recommend, *, scale: tuple[float, float] = (0, 10), weights=None,
         level: float = 0.95, name: str = "recommend") -> pd.DataFrame:
-    """Net Promoter Score with a Wald interval.
+    """Net Promoter Score with an adjusted Wald interval (Rocks 2016).
 
     Promoters answer 9-10 and detractors 0-6 on the 0-10 likelihood-to-
     recommend question; NPS = 100 * (share promoters - share detractors).
-    The standard error treats the answer as multinomial:
-    ``var(P - D) = (p + d - (p - d)^2) / n_eff``.
+    The interval adds 3/4 pseudo-promoters, 3/4 pseudo-detractors and 3/2
+    pseudo-passives to the ``n_eff`` answers, ``p~ = (p n_eff + 3/4) /
+    (n_eff + 3)``, ``d~`` likewise, and uses the multinomial variance
+    ``var(p~ - d~) = (p~ + d~ - (p~ - d~)^2) / (n_eff + 3)``:
+    ``100 * (p~ - d~ +- z se~)``, clipped to [-100, 100].  No interval below
+    ``MIN_N_EFF`` (see the module docstring).
 
     Parameters
     ----------
@@ -112,8 +175,9 @@ def nps(recommend, *, scale: tuple[float, float] = (0, 10), weights=None,
     DataFrame
         One row: ``n`` (valid answers), ``n_missing``, ``n_eff``,
         ``promoters``, ``passives``, ``detractors`` (shares, 0-1), ``nps``
-        (-100 to 100), ``se``, ``ci_lower``, ``ci_upper`` (clipped to
-        [-100, 100]).
+        (-100 to 100), ``se`` (the adjusted standard error ``100 se~`` of
+        the interval), ``ci_lower``, ``ci_upper``, ``note`` (``""``, or why
+        there is no interval).
     """
     if tuple(scale) != (0, 10):
         raise DataError(
@@ -125,14 +189,20 @@ def nps(recommend, *, scale: tuple[float, float] = (0, 10), weights=None,
     p = w[x >= 9].sum() / tw
     d = w[x <= 6].sum() / tw
     n_eff = _effective_n(w)
-    score = 100 * (p - d)
-    se = 100 * np.sqrt(max(p + d - (p - d) ** 2, 0.0) / n_eff)
-    z = stats.norm.ppf(0.5 + level / 2)
+    note = _no_interval(n_eff, name)
+    se = lower = upper = np.nan
+    if not note:
+        m = n_eff + _NPS_PSEUDO_TOTAL
+        pa = (p * n_eff + _NPS_PSEUDO_EACH) / m
+        da = (d * n_eff + _NPS_PSEUDO_EACH) / m
+        se = 100 * np.sqrt((pa + da - (pa - da) ** 2) / m)
+        z = stats.norm.ppf(0.5 + level / 2)
+        lower = max(-100.0, 100 * (pa - da) - z * se)
+        upper = min(100.0, 100 * (pa - da) + z * se)
     return pd.DataFrame([{
         "n": len(x), "n_missing": n_missing, "n_eff": n_eff,
         "promoters": p, "passives": 1 - p - d, "detractors": d,
-        "nps": score, "se": se,
-        "ci_lower": max(-100.0, score - z * se), "ci_upper": min(100.0, score + z * se),
+        "nps": 100 * (p - d), "se": se, "ci_lower": lower, "ci_upper": upper, "note": note,
     }])
 
 
@@ -154,7 +224,8 @@ def top_box(answers, *, scale: tuple[float, float], boxes: int = 2, weights=None
     DataFrame
         One row: ``n``, ``n_missing``, ``n_eff``, ``top_box`` (share 0-1),
         ``bottom_box`` (share in the lowest ``boxes`` points), ``ci_lower``,
-        ``ci_upper`` (Wilson interval of the top-box share).
+        ``ci_upper`` (Wilson interval of the top-box share; NaN below
+        ``MIN_N_EFF``), ``note`` (``""``, or why there is no interval).
     """
     lo, hi = scale
     if boxes < 1 or boxes > hi - lo:
@@ -164,11 +235,10 @@ def top_box(answers, *, scale: tuple[float, float], boxes: int = 2, weights=None
     tw = w.sum()
     share = w[x > hi - boxes].sum() / tw
     bottom = w[x < lo + boxes].sum() / tw
-    n_eff = _effective_n(w)
-    lower, upper = proportion_ci(share * n_eff, n_eff, level)
+    n_eff, lower, upper, note = _share_interval(share, w, level, name)
     return pd.DataFrame([{
         "n": len(x), "n_missing": n_missing, "n_eff": n_eff, "top_box": share,
-        "bottom_box": bottom, "ci_lower": lower, "ci_upper": upper,
+        "bottom_box": bottom, "ci_lower": lower, "ci_upper": upper, "note": note,
     }])
 
 
@@ -180,7 +250,8 @@ def complaint_rate(complained, *, weights=None, level: float = 0.95,
     -------
     DataFrame
         One row: ``n``, ``n_missing``, ``n_eff``, ``complaints`` (weighted
-        count), ``rate`` (0-1), ``ci_lower``, ``ci_upper`` (Wilson).
+        count), ``rate`` (0-1), ``ci_lower``, ``ci_upper`` (Wilson; NaN
+        below ``MIN_N_EFF``), ``note`` (``""``, or why there is no interval).
     """
     x, w, n_missing = _answers(complained, name, (0, 1), weights)
     if not np.isin(x, (0.0, 1.0)).all():
@@ -189,11 +260,10 @@ def complaint_rate(complained, *, weights=None, level: float = 0.95,
                         values=list(bad), hint="recode the complaint question to 0/1")
     tw = w.sum()
     rate = w[x == 1].sum() / tw
-    n_eff = _effective_n(w)
-    lower, upper = proportion_ci(rate * n_eff, n_eff, level)
+    n_eff, lower, upper, note = _share_interval(rate, w, level, name)
     return pd.DataFrame([{
         "n": len(x), "n_missing": n_missing, "n_eff": n_eff, "complaints": w[x == 1].sum(),
-        "rate": rate, "ci_lower": lower, "ci_upper": upper,
+        "rate": rate, "ci_lower": lower, "ci_upper": upper, "note": note,
     }])
 
 
