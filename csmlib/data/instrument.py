@@ -17,6 +17,9 @@ The YAML schema::
     weight_column: null              # optional, non-negative numbers
     pii_columns: [name, email]       # personal data: dropped at load, never kept
     missing_codes: [98, 99, -99]     # default "no answer" codes of every item
+    missing_texts: [unknown]         # texts meaning "no value" in id, wave and segment
+                                     # columns (default: only an empty cell; NA, None
+                                     # and null are values there unless listed)
     constructs:
       - name: Satisfaction
         label: {en: Overall satisfaction, zh: 总体满意度}   # str or {lang: text}
@@ -247,11 +250,12 @@ class Instrument(_Strict):
     weight_column: str | None = None
     pii_columns: tuple[str, ...] = ()
     missing_codes: tuple[int | float, ...] = ()
+    missing_texts: tuple[str, ...] = ()
     constructs: tuple[InstrumentConstruct, ...] = ()
     other_items: tuple[Item, ...] = ()
 
 
-    @field_validator("segment_columns", "pii_columns", mode="before")
+    @field_validator("segment_columns", "pii_columns", "missing_texts", mode="before")
     @classmethod
     def _str_list(cls, v: Any) -> Any:
         if v is None:
