@@ -357,7 +357,7 @@ class Instrument(_Strict):
             raise DataError(f"instrument file is not UTF-8 text (byte {exc.start})", file=str(path),
                             hint="save the YAML file as UTF-8") from None
         try:
-            data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (SafeLoader subclass)
+            data = load_yaml(text)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -507,7 +507,7 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that rejects a key given twice in one mapping."""
 
 
@@ -522,7 +522,14 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
 
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML text safely; a key given twice in one mapping is an error
+    (:class:`yaml.MarkedYAMLError` naming its line), never a silent last-wins.
+    Instrument and study files are read with it."""
+    return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 (SafeLoader subclass)
 
 
 
