@@ -152,6 +152,15 @@ def test_validate_reports_what_run_would_fail_on(tmp_path, capsys, monkeypatch, 
     assert fragment in validate_err, (case, validate_err)
 
 
+@pytest.mark.parametrize("study", ["absent.yml", "~nosuchuser9/study.yml"])
+def test_an_unreadable_study_path_is_the_same_error(tmp_path, capsys, monkeypatch, study):
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", study]) == 2
+    validate_err = capsys.readouterr().err
+    assert main(["run", study, "--no-progress"]) == 2
+    assert capsys.readouterr().err == validate_err and "Traceback" not in validate_err
+
+
 def test_every_case_is_valid_without_its_fault(tmp_path, capsys):
     assert main(["validate", str(_study(tmp_path))]) == 0
     out = capsys.readouterr().out

@@ -37,7 +37,10 @@ The YAML schema::
 
 Missing codes may not lie inside an item's scale (they would throw real
 answers away): an item whose scale holds a default code needs its own
-``missing_codes``.
+``missing_codes``.  The instrument is the authority over the data file: a
+code an SPSS file declares user-missing is missing only when it lies outside
+the item's scale; inside the scale it is an answer, kept, with a
+:class:`~csmlib.errors.DataWarning` (see :func:`csmlib.read_survey`).
 
 It is read from YAML and validated with pydantic; every problem becomes a
 :class:`~csmlib.errors.DataError` naming the file and the key path

@@ -319,8 +319,24 @@ def read_survey(path: str | Path, instrument: Instrument, *, sheet: str | int | 
     DataError
         For a missing, empty or unreadable file, missing columns, answers
         that are not numbers, not whole numbers on a Likert item or outside
-        the item's scale, missing or duplicate respondent ids, bad weights.
+        the item's scale, missing or duplicate respondent ids, bad weights,
+        Excel formula cells without a stored result (sheet and cell named).
         Each error lists every problem of its kind with column, rows and values.
+
+    Warns
+    -----
+    DataWarning
+        Undeclared personal-data columns dropped; items nobody answered; SPSS
+        user-missing codes that are answers on the item's scale (kept as
+        answers: the instrument is the authority); answers that stay in the
+        lower part of a declared scale (a shorter scale coded?).
+
+    Notes
+    -----
+    In id, wave and segment columns only an empty cell is missing, or a text
+    the instrument lists in ``missing_texts``; ``NA``, ``None``, ``null`` are
+    values.  ``provenance.sha256`` is the hash of the bytes read, which are
+    read once.
     """
     if not isinstance(instrument, Instrument):
         raise DataError(f"read_survey needs an Instrument, got {type(instrument).__name__}",

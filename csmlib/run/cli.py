@@ -138,19 +138,19 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 # --------------------------------------------------------------------------- validate
 def _validate(args: argparse.Namespace, out: TextIO) -> int:
     path = Path(args.path)
-    if not path.exists():
-        raise StudyError("file not found", file=str(path), hint="check the path")
     suffix = path.suffix.lower()
     if suffix in {".yml", ".yaml"} and args.instrument is None:
         import yaml
 
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError):
+        except (yaml.YAMLError, UnicodeDecodeError, OSError):
             raw = None
         if isinstance(raw, dict) and "constructs" in raw and "waves" not in raw:
             return _validate_instrument(path, out)
-        return _validate_study(path, out)
+        return _validate_study(path, out)   # load_study reports a missing file as csm run does
+    if not path.exists():
+        raise StudyError("file not found", file=str(path), hint="check the path")
     if args.instrument is None:
         raise StudyError(
             "validating a data file needs its instrument",
