@@ -38,6 +38,8 @@ segment: str = "all"  # "all" or a segment label
 segment_column: str = ""  # column holding the segments ("" for none)
 segment_value: object = None  # the segment's value in the data (None for "all")
 data_path: str = "../data/demo/wave1.csv"  # survey file of this wave
+data_encoding: str = ""  # text encoding of the survey file ("" for UTF-8)
+data_sheet: object = ""  # Excel sheet name or 0-based number ("" for the first sheet)
 instrument_path: str = "../data/demo/instrument.yml"  # instrument (codebook) YAML
 model: str = "acsi"  # a csm.models name or lavaan model text
 results_path: str = ""  # where recorded results go ("" keeps them in memory)
@@ -54,7 +56,7 @@ dimensions: dict = {}  # dimension name -> its perception items (e.g. the five S
 run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
-               study=study, wave=wave)
+               study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet)
 display(Markdown(run.heading()))
 record("n", run.n)
 configured = bool(expectation_items) and bool(perception_items)

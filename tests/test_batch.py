@@ -36,6 +36,15 @@ from csmlib.report.record import (
 from csmlib.run.study import load_study
 
 SMOKE = Path(__file__).resolve().parent.parent / "notebooks" / "_smoke.ipynb"
+SMOKE_INSTRUMENT = ("name: smoke\nid_column: id\nsegment_columns: [region]\n"
+                    "constructs: [{name: S, items: [{name: x, scale: [0, 10]}]}]\n")
+
+
+def _with_column(text: str, name: str) -> str:
+    """``text`` with one more (empty) column ``name``: the smoke notebook's switch."""
+    head, *rows = text.splitlines()
+    return "\n".join([f"{head},{name}"] + [f"{r}," for r in rows]) + "\n"
+
 
 W1 = "id,region,x,y\n1,North,1,a\n2,North,2,b\n3,South,3,a\n4,South,5,b\n5,North,4,a\n"
 W2 = "id,region,x,y\n1,North,2,a\n2,North,2,b\n3,South,7,a\n4,South,5,b\n"
@@ -46,7 +55,7 @@ W2_NEW = "id,region,x,y\n1,North,8,a\n2,North,3,b\n3,South,1,a\n4,South,1,b\n5,S
 def _study(tmp_path: Path, waves: dict[str, str], segments: bool = True, **extra) -> Path:
     for name, text in waves.items():
         (tmp_path / f"{name}.csv").write_text(text)
-    (tmp_path / "instrument.yml").write_text("name: smoke\n")
+    (tmp_path / "instrument.yml").write_text(SMOKE_INSTRUMENT)
     doc = {
         "name": "smoke",
         "instrument": "instrument.yml",
@@ -341,7 +350,7 @@ def test_study_lifecycle(tmp_path):
 @pytest.mark.notebooks
 def test_dead_kernel_then_resume(tmp_path):
     """A kernel killed mid-run is recorded as failed; the rerun redoes only that run."""
-    path = _study(tmp_path, {"w1": W1, "w2": W2.replace("y\n", "y,die\n", 1)}, segments=False)
+    path = _study(tmp_path, {"w1": W1, "w2": _with_column(W2, "die")}, segments=False)
     root = tmp_path / "runs" / "smoke"
     out = run_study(path, jobs=1)
     assert out.table.set_index("run_id")["status"].to_dict() == {

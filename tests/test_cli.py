@@ -18,6 +18,15 @@ import csmlib
 from csmlib.run.cli import main
 
 SMOKE = Path(__file__).resolve().parent.parent / "notebooks" / "_smoke.ipynb"
+SMOKE_INSTRUMENT = ("name: smoke\nid_column: id\nsegment_columns: [region]\n"
+                    "constructs: [{name: S, items: [{name: x, scale: [0, 10]}]}]\n")
+
+
+def _with_column(text: str, name: str) -> str:
+    """``text`` with one more (empty) column ``name``: the smoke notebook's switch."""
+    head, *rows = text.splitlines()
+    return "\n".join([f"{head},{name}"] + [f"{r}," for r in rows]) + "\n"
+
 W1 = "id,region,x,y\n1,North,1,a\n2,North,2,b\n3,South,3,a\n4,South,5,b\n5,North,4,a\n"
 W2 = "id,region,x,y\n1,North,2,a\n2,North,2,b\n3,South,7,a\n4,South,5,b\n"
 
@@ -25,7 +34,7 @@ W2 = "id,region,x,y\n1,North,2,a\n2,North,2,b\n3,South,7,a\n4,South,5,b\n"
 def _study(tmp_path: Path, waves: dict[str, str], notebooks=None, **extra) -> Path:
     for name, text in waves.items():
         (tmp_path / f"{name}.csv").write_text(text)
-    (tmp_path / "instrument.yml").write_text("name: smoke\n")
+    (tmp_path / "instrument.yml").write_text(SMOKE_INSTRUMENT)
     doc = {
         "name": "smoke",
         "instrument": "instrument.yml",
@@ -83,7 +92,7 @@ def test_scheduler_without_dask(tmp_path, capsys, monkeypatch):
 
 @pytest.mark.notebooks
 def test_failed_wave_exit_code_and_message(tmp_path, capsys):
-    path = _study(tmp_path, {"w1": W1, "w2": W2.replace("y\n", "y,fail\n", 1)})
+    path = _study(tmp_path, {"w1": W1, "w2": _with_column(W2, "fail")})
     code = main(["run", str(path), "--jobs", "1", "--no-progress"])
     captured = capsys.readouterr()
     assert code == 1

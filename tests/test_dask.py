@@ -45,6 +45,8 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT / "notebooks" / "_smoke.ipynb"
+SMOKE_INSTRUMENT = ("name: smoke\nid_column: id\nsegment_columns: [region]\n"
+                    "constructs: [{name: S, items: [{name: x, scale: [0, 10]}]}]\n")
 DEMO = ROOT / "data" / "demo"
 DASK = Path(sys.executable).with_name("dask")
 
@@ -140,7 +142,7 @@ def _smoke_study(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in {"w1": W1, "w2": W2}.items():
         (folder / f"{name}.csv").write_text(text)
-    (folder / "instrument.yml").write_text("name: smoke\n")
+    (folder / "instrument.yml").write_text(SMOKE_INSTRUMENT)
     _probe_notebook(folder / "probe.ipynb")
     doc = {
         "name": "smoke", "instrument": "instrument.yml", "model": "S =~ x",

@@ -35,6 +35,15 @@ from csmlib.errors import StudyError
 from csmlib.run.study import load_study
 
 SMOKE = Path(__file__).resolve().parent.parent / "notebooks" / "_smoke.ipynb"
+SMOKE_INSTRUMENT = ("name: smoke\nid_column: id\nsegment_columns: [region]\n"
+                    "constructs: [{name: S, items: [{name: x, scale: [0, 10]}]}]\n")
+
+
+def _with_column(text: str, name: str) -> str:
+    """``text`` with one more (empty) column ``name``: the smoke notebook's switch."""
+    head, *rows = text.splitlines()
+    return "\n".join([f"{head},{name}"] + [f"{r}," for r in rows]) + "\n"
+
 W1 = "id,region,x,y\n1,North,1,a\n2,North,2,b\n3,South,3,a\n4,South,5,b\n5,North,4,a\n"
 W2 = "id,region,x,y\n1,North,2,a\n2,North,2,b\n3,South,7,a\n4,South,5,b\n"
 W3 = "id,region,x,y\n1,North,9,a\n2,South,2,b\n3,South,4,a\n"
@@ -43,7 +52,7 @@ W3 = "id,region,x,y\n1,North,9,a\n2,South,2,b\n3,South,4,a\n"
 def _study(tmp_path: Path, waves: dict[str, str], segments: bool = False, **params) -> Path:
     for name, text in waves.items():
         (tmp_path / f"{name}.csv").write_text(text)
-    (tmp_path / "instrument.yml").write_text("name: smoke\n")
+    (tmp_path / "instrument.yml").write_text(SMOKE_INSTRUMENT)
     doc = {
         "name": "smoke", "instrument": "instrument.yml", "model": "S =~ x",
         "waves": [{"name": n, "data": f"{n}.csv"} for n in waves],
@@ -84,7 +93,7 @@ def _check_outputs_intact(root: Path) -> None:
 # --------------------------------------------------------------------------- kernel dies
 @pytest.mark.notebooks
 def test_kernel_dies_reported_and_resumed(tmp_path, capsys):
-    path = _study(tmp_path, {"w1": W1, "w2": W2.replace("y\n", "y,die\n", 1)})
+    path = _study(tmp_path, {"w1": W1, "w2": _with_column(W2, "die")})
     root = tmp_path / "runs" / "smoke"
     assert main(["run", str(path), "--jobs", "2", "--no-progress"]) == 1
     captured = capsys.readouterr()

@@ -12,6 +12,8 @@ from csmlib.errors import StudyError
 from csmlib.run.study import Study, load_study, segment_mask
 
 SMOKE = Path(__file__).resolve().parent.parent / "notebooks" / "_smoke.ipynb"
+SMOKE_INSTRUMENT = ("name: smoke\nid_column: id\nsegment_columns: [region]\n"
+                    "constructs: [{name: S, items: [{name: x, scale: [0, 10]}]}]\n")
 
 W1 = "id,region,x,y\n1,North,1,a\n2,North,2,b\n3,South,3,a\n4,South,5,b\n5,North,4,a\n6,,9,a\n"
 W2 = "id,region,x,y\n1,North,2,a\n2,East,2,b\n3,South,7,a\n"
@@ -20,7 +22,7 @@ W2 = "id,region,x,y\n1,North,2,a\n2,East,2,b\n3,South,7,a\n"
 def _write(tmp_path: Path, **overrides) -> Path:
     (tmp_path / "w1.csv").write_text(W1)
     (tmp_path / "w2.csv").write_text(W2)
-    (tmp_path / "instrument.yml").write_text("name: smoke\n")
+    (tmp_path / "instrument.yml").write_text(SMOKE_INSTRUMENT)
     doc = {
         "name": "smoke",
         "instrument": "instrument.yml",
@@ -132,9 +134,10 @@ def test_semantic_errors(tmp_path, overrides, fragments):
 
 
 def test_lavaan_file_and_model_name(tmp_path):
-    (tmp_path / "m.lavaan").write_text("S =~ x + y\n")
-    assert load_study(_write(tmp_path, model="m.lavaan")).model == "S =~ x + y\n"
-    assert load_study(_write(tmp_path, model="acsi")).model == "acsi"
+    (tmp_path / "m.lavaan").write_text("S =~ x\n")
+    assert load_study(_write(tmp_path, model="m.lavaan")).model == "S =~ x\n"
+    demo = str(Path(__file__).resolve().parent.parent / "data" / "demo" / "instrument.yml")
+    assert load_study(_write(tmp_path, model="acsi", instrument=demo)).model == "acsi"
 
 
 def test_bad_yaml_names_line(tmp_path):
@@ -155,18 +158,80 @@ def test_not_a_mapping_and_missing_file(tmp_path):
 
 
 def test_missing_segment_column(tmp_path):
-    study = load_study(_write(tmp_path, segments={"column": "regoin"}))
     with pytest.raises(StudyError) as err:
-        study.segment_bases()
-    assert "regoin" in str(err.value) and "'region'" in str(err.value)
-    assert "w1.csv" in str(err.value)
+        load_study(_write(tmp_path, segments={"column": "regoin"}))
+    assert "segments.column" in str(err.value) and "'regoin'" in str(err.value)
+    assert "it declares: region" in str(err.value) and "instrument.yml" in str(err.value)
 
 
 def test_segment_bases_of_a_semicolon_file(tmp_path):
     """Bases are counted from the file as read_survey reads it, whatever the delimiter."""
-    from csmlib.run.study import _read_columns
+    path = _write(tmp_path)
+    (tmp_path / "w1.csv").write_text("id;region;x\n1;North;3\n2;South;4\n3;North;5\n", encoding="utf-8")
+    bases = load_study(path).segment_bases()
+    got = bases[bases.wave == "w1"].set_index("segment")["n"].to_dict()
+    assert got == {"all": 3, "North": 2, "South": 1}
 
-    p = tmp_path / "w.csv"
-    p.write_text("respondent_id;region;x\n1;North;3\n2;South;4\n3;North;5\n", encoding="utf-8")
-    df = _read_columns(p, ["region"])
-    assert df["region"].value_counts().to_dict() == {"North": 2, "South": 1}
+
+# ------------------------------------------------------- segment folders
+HOSTILE = ["Nord/Ost", "Nord:Ost", "Nord_Ost", "NA", "None", "null", "all", "..", " .hidden",
+           "CON", "a~b", "x" * 300, "区" * 120, "North", "north", "Süd", "2", "2.5"]
+
+
+def test_segment_labels_are_injective_safe_and_short():
+    from csmlib.run.study import LABEL_MAX_BYTES, segment_label, segment_labels
+
+    labels = segment_labels(HOSTILE)
+    assert len(set(labels.values())) == len(HOSTILE)
+    assert len({v.casefold() for v in labels.values()}) == len(HOSTILE)   # case-insensitive disks
+    for value, label in labels.items():
+        assert not set(label) & set('/\\:*?"<>|\x00') and label not in {"", ".", "..", "all"}
+        assert not label.startswith((".", " ")) and not label.endswith((".", " "))
+        assert len(label.encode("utf-8")) <= LABEL_MAX_BYTES + 11
+    # safe values keep their own name; the others are a slug and a hash of the value
+    assert labels["Süd"] == "Süd" and labels["NA"] == "NA" and labels["2.5"] == "2.5"
+    assert labels["Nord/Ost"].startswith("Nord_Ost~") and labels["Nord_Ost"] == "Nord_Ost"
+    assert labels["North"] != "North" and labels["north"] != "north"   # they differ only in case
+    assert segment_label("Nord/Ost") == labels["Nord/Ost"]              # a function of the value
+    assert segment_label(2.0) == "2"
+
+
+def test_segment_mask_matches_every_label_form():
+    from csmlib.run.study import segment_labels
+
+    values = pd.Series(HOSTILE + [None, "Nord/Ost"])
+    labels = segment_labels(HOSTILE)
+    for value, label in labels.items():
+        hit = segment_mask(values, label)
+        assert hit.sum() == (2 if value == "Nord/Ost" else 1), value
+        assert values[hit].map(lambda v: str(v).strip()).eq(value).all()
+
+
+def test_hostile_segment_values_get_their_own_bases(tmp_path):
+    rows = [(i + 1, v, 1 + i % 9) for i, v in enumerate(HOSTILE)] + [(99, "Nord/Ost", 3)]
+    text = "id,region,x\n" + "".join(f'{i},"{v}",{x}\n' for i, v, x in rows)
+    path = _write(tmp_path)
+    (tmp_path / "w1.csv").write_text(text, encoding="utf-8")
+    bases = load_study(path).segment_bases()
+    w1 = bases[bases.wave == "w1"]
+    assert w1.set_index("segment").loc["all", "n"] == len(rows)
+    by_value = {v.strip(): n for v, n in zip(w1["value"], w1["n"]) if v is not None}
+    expected = {v.strip(): 1 for v in HOSTILE}
+    expected["Nord/Ost"] = 2
+    assert by_value == expected
+    assert w1["segment"].is_unique
+
+
+def test_bases_are_counted_by_the_notebooks_reader(tmp_path):
+    """A Qualtrics export: two header rows, a preview and an unfinished response."""
+    path = _write(tmp_path)
+    (tmp_path / "w1.csv").write_text(
+        "id,region,x,Status,Finished\n"
+        "Respondent id,Region,How satisfied?,Response type,Finished\n"
+        '{"ImportId":"id"},{"ImportId":"region"},{"ImportId":"QID1"},{"ImportId":"status"},'
+        '{"ImportId":"finished"}\n'
+        "1,North,3,IP Address,1\n2,North,4,Survey Preview,1\n3,South,5,IP Address,0\n"
+        "4,South,6,IP Address,1\n5,North,7,IP Address,1\n")
+    bases = load_study(path).segment_bases()
+    w1 = bases[bases.wave == "w1"].set_index("segment")["n"].to_dict()
+    assert w1 == {"all": 3, "North": 2, "South": 1}   # rows 1, 4, 5 by hand

@@ -35,6 +35,7 @@ import pandas as pd
 
 from ..errors import DataError, DataWarning, EstimationError
 from ..estimate.results import Results
+from ..estimate.prepare import input_frame, prepare_input
 from ..spec.modelspec import ModelSpec
 
 __all__ = [
@@ -75,22 +76,13 @@ def _results_data(results: Results, what: str) -> pd.DataFrame:
             hint="refit the model with csm.fit_pls / csm.fit_cbsem on the survey data "
             "(results built by hand must pass _data=...)",
         )
-    return _indicator_frame(data, results.spec)
+    return _indicator_frame(data, results.spec, what)
 
 
-def _indicator_frame(data: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
-    spec.check_columns(data.columns)
-    items = list(spec.indicators)
-    frame = data[items]
-    bad = [c for c in items if not (pd.api.types.is_numeric_dtype(frame[c])
-                                    and not pd.api.types.is_bool_dtype(frame[c]))]
-    if bad:
-        raise DataError(
-            f"{len(bad)} indicator column(s) are not numeric",
-            column=bad,
-            hint="recode the answers as numbers (read the survey with csm.read_survey and its instrument)",
-        )
-    return frame.astype(float)
+def _indicator_frame(data: Any, spec: ModelSpec, what: str) -> pd.DataFrame:
+    """The model's indicators of ``data`` (DataFrame or Survey), checked by
+    :func:`~csmlib.estimate.prepare.prepare_input`; incomplete rows kept."""
+    return prepare_input(spec, data, missing="available", what=what).frame
 
 
 def _complete(frame: pd.DataFrame) -> pd.DataFrame:
@@ -407,7 +399,7 @@ def htmt(
             raise DataError("htmt(spec, data) needs the data when given a model specification",
                             hint="pass the survey or DataFrame as the second argument")
         spec = obj
-        frame = _indicator_frame(_as_frame(data), spec)
+        frame = _indicator_frame(data, spec, "htmt")
     else:
         raise DataError(f"htmt needs a Results object or a ModelSpec, got {type(obj).__name__}",
                         hint="pass csm.fit_pls(...) results, or a spec and the data")
@@ -438,16 +430,6 @@ def _check_variance(frame: pd.DataFrame) -> None:
             column=const,
             hint="drop the constant items from the model",
         )
-
-
-def _as_frame(data: Any) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
-        return data
-    inner = getattr(data, "data", None)
-    if isinstance(inner, pd.DataFrame):
-        return inner
-    raise DataError(f"expected a DataFrame or a Survey, got {type(data).__name__}",
-                    hint="pass the survey returned by csm.read_survey or a pandas DataFrame")
 
 
 # ---------------------------------------------------------------------------
@@ -664,7 +646,7 @@ def item_descriptives(
     elif isinstance(data, pd.DataFrame):
         frame = data
     else:
-        frame = _as_frame(data)
+        frame = input_frame(data, "item_descriptives")[0]
         carried = getattr(data, "scale_limits", None)
     for name, v in (("top", top), ("bottom", bottom)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:

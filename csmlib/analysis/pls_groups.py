@@ -67,7 +67,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..estimate.prepare import check_pls_missing, mean_replace
+from ..estimate.prepare import check_pls_missing, input_frame, prepare_input
 from ..errors import DataError, SpecError
 from ..estimate.pls import check_recursive
 from ..estimate.pls_core import SCHEMES, CompiledSpec, compile_spec, pls_core
@@ -100,17 +100,6 @@ class _Groups:
     cs: CompiledSpec
 
 
-def _frame_of(data: Any) -> tuple[pd.DataFrame, str | None]:
-    if isinstance(data, pd.DataFrame):
-        return data, None
-    if hasattr(data, "data") and isinstance(getattr(data, "data"), pd.DataFrame):
-        prov = getattr(data, "provenance", None)
-        file = getattr(prov, "path", None) if prov is not None else None
-        return data.data, None if file is None else str(file)
-    raise DataError(f"expected a pandas DataFrame or a Survey, got {type(data).__name__}",
-                    hint="pass csm.read_survey(...) or a DataFrame with one column per item")
-
-
 def _split(spec: ModelSpec, data: Any, group: Any, groups: Sequence[Any] | None,
            min_base: int, scheme: str, what: str, missing: str = "listwise") -> _Groups:
     treatment = check_pls_missing(missing)
@@ -122,7 +111,7 @@ def _split(spec: ModelSpec, data: Any, group: Any, groups: Sequence[Any] | None,
                         hint=f"use one of: {', '.join(SCHEMES)}")
     check_recursive(spec)
     cs = compile_spec(spec)
-    frame, file = _frame_of(data)
+    frame, file, _ = input_frame(data, what)
     if isinstance(group, str):
         if group not in frame.columns:
             raise DataError(f"the group column {group!r} is not in the data", file=file, column=group,
@@ -135,11 +124,6 @@ def _split(spec: ModelSpec, data: Any, group: Any, groups: Sequence[Any] | None,
         if len(g) != len(frame):
             raise DataError(f"the group labels have {len(g)} entries for {len(frame)} rows",
                             file=file, hint="give one group label per row")
-    missing = [i for i in cs.items if i not in frame.columns]
-    if missing:
-        raise SpecError(f"{len(missing)} indicator(s) of the model are not columns of the data",
-                        file=file, column=missing,
-                        hint="rename the columns in the data or the items in the model so that they agree")
     present = list(pd.unique(g.dropna()))
     if groups is None:
         if len(present) != 2:
@@ -157,31 +141,13 @@ def _split(spec: ModelSpec, data: Any, group: Any, groups: Sequence[Any] | None,
             raise DataError("group(s) not found in the data", file=file, column=column, values=absent,
                             hint=f"use values of the column, e.g. {present[:5]}")
     keep = g.isin(labels).to_numpy()
-    sub = frame.loc[keep, list(cs.items)]
-    n_replaced = 0
-    if treatment == "mean":   # the two groups' pooled item means
-        sub, n_replaced = mean_replace(sub, cs.items)
-    X = np.empty(sub.shape)
-    for j, c in enumerate(cs.items):
-        col = sub[c]
-        conv = pd.to_numeric(col, errors="coerce")
-        bad = conv.isna() & col.notna()
-        if bad.any():
-            pos = np.flatnonzero(bad.to_numpy())
-            raise DataError(f"column {c!r} holds non-numeric values", file=file, column=c,
-                            rows=(pos[:10] + 1).tolist(), values=col.iloc[pos[:10]].tolist(),
-                            hint="recode the answers as numbers (read the data with csm.read_survey)")
-        X[:, j] = conv.to_numpy(dtype=float, na_value=np.nan)
-    if np.isinf(X).any():
-        r, c = np.argwhere(np.isinf(X))[0]
-        raise DataError("infinite value in the data", file=file, column=cs.items[c], rows=[int(r) + 1],
-                        values=[X[r, c]], hint="replace infinite values by valid answers or missing values")
-    complete = np.isfinite(X).all(axis=1)
-    in_a = (g[keep] == labels[0]).to_numpy()[complete]
-    X = X[complete]
+    # the two groups' rows only: "mean" replaces by the two groups' pooled item means
+    inp = prepare_input(spec, data, missing=treatment, rows=keep, what=what)
+    X = inp.X
+    in_a = (g.iloc[inp.positions] == labels[0]).to_numpy()
     info = {"rows_read": int(len(frame)), "rows_other_groups_or_no_group": int((~keep).sum()),
-            "rows_missing_items": int((~complete).sum()), "rows_used": int(len(X)),
-            "mean_replaced": n_replaced}
+            "rows_missing_items": int(inp.info["dropped"].get("missing values (listwise deletion)", 0)),
+            "rows_used": int(len(X)), "mean_replaced": int(inp.info.get("mean_replaced", 0))}
     sizes = {labels[0]: int(in_a.sum()), labels[1]: int((~in_a).sum())}
     check_min_base(sizes, min_base=min_base, column=column, file=file)
     for lab, mask in ((labels[0], in_a), (labels[1], ~in_a)):

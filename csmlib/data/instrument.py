@@ -17,6 +17,9 @@ The YAML schema::
     weight_column: null              # optional, non-negative numbers
     pii_columns: [name, email]       # personal data: dropped at load, never kept
     missing_codes: [98, 99, -99]     # default "no answer" codes of every item
+    missing_texts: [unknown]         # texts meaning "no value" in id, wave and segment
+                                     # columns (default: only an empty cell; NA, None
+                                     # and null are values there unless listed)
     constructs:
       - name: Satisfaction
         label: {en: Overall satisfaction, zh: 总体满意度}   # str or {lang: text}
@@ -34,7 +37,10 @@ The YAML schema::
 
 Missing codes may not lie inside an item's scale (they would throw real
 answers away): an item whose scale holds a default code needs its own
-``missing_codes``.
+``missing_codes``.  The instrument is the authority over the data file: a
+code an SPSS file declares user-missing is missing only when it lies outside
+the item's scale; inside the scale it is an answer, kept, with a
+:class:`~csmlib.errors.DataWarning` (see :func:`csmlib.read_survey`).
 
 It is read from YAML and validated with pydantic; every problem becomes a
 :class:`~csmlib.errors.DataError` naming the file and the key path
@@ -247,11 +253,12 @@ class Instrument(_Strict):
     weight_column: str | None = None
     pii_columns: tuple[str, ...] = ()
     missing_codes: tuple[int | float, ...] = ()
+    missing_texts: tuple[str, ...] = ()
     constructs: tuple[InstrumentConstruct, ...] = ()
     other_items: tuple[Item, ...] = ()
 
 
-    @field_validator("segment_columns", "pii_columns", mode="before")
+    @field_validator("segment_columns", "pii_columns", "missing_texts", mode="before")
     @classmethod
     def _str_list(cls, v: Any) -> Any:
         if v is None:
@@ -353,7 +360,7 @@ class Instrument(_Strict):
             raise DataError(f"instrument file is not UTF-8 text (byte {exc.start})", file=str(path),
                             hint="save the YAML file as UTF-8") from None
         try:
-            data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (SafeLoader subclass)
+            data = load_yaml(text)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -503,7 +510,7 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that rejects a key given twice in one mapping."""
 
 
@@ -518,7 +525,14 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
 
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML text safely; a key given twice in one mapping is an error
+    (:class:`yaml.MarkedYAMLError` naming its line), never a silent last-wins.
+    Instrument and study files are read with it."""
+    return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 (SafeLoader subclass)
 
 
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,8 +63,8 @@ class RawTable:
     dropped : list of (int, str)
         Rows the format's rules dropped, with the reason.
     user_missing : dict
-        ``{column: n}``: cells set missing because the file declares them
-        user-missing (SPSS missing values / ranges).
+        ``{column: [(lo, hi), ...]}``: the values or ranges the file declares
+        user-missing (SPSS); the cells keep their codes.
     rows_read : int
         Data rows in the file.
     """
@@ -73,7 +75,7 @@ class RawTable:
     variable_labels: dict[str, str] = field(default_factory=dict)
     value_labels: dict[str, dict] = field(default_factory=dict)
     dropped: list[tuple[int, str]] = field(default_factory=list)
-    user_missing: dict[str, int] = field(default_factory=dict)
+    user_missing: dict[str, list[tuple[Any, Any]]] = field(default_factory=dict)
     rows_read: int = 0
 
 
@@ -287,8 +289,10 @@ def _read_excel(path: Path, raw: bytes, sheet: str | int | None) -> RawTable:
                                 hint=f"its sheets are: {', '.join(map(repr, names))}")
             ws = wb[sheet]
         values = [list(r) for r in ws.iter_rows(values_only=True)]
+        title = ws.title
     finally:
         wb.close()
+    _check_formula_results(path, raw, title, values)
     if not values or all(v is None for v in values[0]):
         raise DataError("the sheet is empty (no header row)", file=str(path),
                         hint="put the column names in the first row of the sheet")
@@ -312,6 +316,41 @@ def _read_excel(path: Path, raw: bytes, sheet: str | int | None) -> RawTable:
     return RawTable(frame=frame.reset_index(drop=True), rows=rows, format="excel", rows_read=len(frame))
 
 
+def _check_formula_results(path: Path, raw: bytes, sheet: str, values: list[list[Any]]) -> None:
+    """A formula cell without a stored result is an error, never an empty answer.
+
+    A workbook written by a program that does not calculate (a script using
+    openpyxl, some exporters) stores formulas without their results; read
+    for values, those cells look empty.
+    """
+    with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+        has_formulas = any(re.search(rb"<f[ >/]", zf.read(n)) for n in zf.namelist()
+                           if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    if not has_formulas:
+        return
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
+    try:
+        cells = []
+        for r, row in enumerate(wb[sheet].iter_rows(values_only=True)):
+            for c, v in enumerate(row):
+                formula = (isinstance(v, str) and v.startswith("=")) or type(v).__name__ in (
+                    "ArrayFormula", "DataTableFormula")
+                cached = values[r][c] if r < len(values) and c < len(values[r]) else None
+                if formula and cached is None:
+                    cells.append(f"{_column_letter(c)}{r + 1}")
+    finally:
+        wb.close()
+    if cells:
+        shown = ", ".join(cells[:10]) + (f", ... ({len(cells) - 10} more)" if len(cells) > 10 else "")
+        raise DataError(f"{len(cells)} formula cell(s) on sheet {sheet!r} have no stored result, so their "
+                        f"values are unknown (cells {shown})", file=str(path),
+                        rows=sorted({int(re.sub(r"[A-Z]", "", x)) - 1 for x in cells})[:10],
+                        hint="open the workbook in Excel or LibreOffice, let it recalculate and save it "
+                             "(or replace the formulas by their values); rows are data rows below the header")
+
+
 # ------------------------------------------------------------ SPSS/Stata
 def _read_stat(path: Path, fmt: str, encoding: str | None) -> RawTable:
     import pyreadstat
@@ -330,22 +369,11 @@ def _read_stat(path: Path, fmt: str, encoding: str | None) -> RawTable:
         raise DataError(f"the file cannot be read as {kind} file: {exc}", file=str(path),
                         hint=hint) from None
     frame.columns = [str(c) for c in frame.columns]
-    user_missing: dict[str, int] = {}
-    for col, ranges in (getattr(meta, "missing_ranges", None) or {}).items():
-        if col not in frame:
-            continue
-        values = frame[col]
-        mask = pd.Series(False, index=frame.index)
-        for rng in ranges:
-            lo, hi = rng.get("lo"), rng.get("hi")
-            if pd.api.types.is_numeric_dtype(values):
-                mask |= (values >= lo) & (values <= hi)
-            else:
-                mask |= values == lo
-        n = int(mask.sum())
-        if n:
-            frame[col] = values.where(~mask)
-            user_missing[col] = n
+    # the file's user-missing declarations are kept, not applied: the instrument
+    # decides (csmlib.data.survey) whether a declared code is a valid answer
+    user_missing = {str(col): [(rng.get("lo"), rng.get("hi")) for rng in ranges]
+                    for col, ranges in (getattr(meta, "missing_ranges", None) or {}).items()
+                    if str(col) in frame and ranges}
     labels = {k: v for k, v in (meta.column_names_to_labels or {}).items() if v}
     value_labels = {k: dict(v) for k, v in (meta.variable_value_labels or {}).items()}
     rows = np.arange(1, len(frame) + 1)

@@ -319,8 +319,24 @@ def read_survey(path: str | Path, instrument: Instrument, *, sheet: str | int | 
     DataError
         For a missing, empty or unreadable file, missing columns, answers
         that are not numbers, not whole numbers on a Likert item or outside
-        the item's scale, missing or duplicate respondent ids, bad weights.
+        the item's scale, missing or duplicate respondent ids, bad weights,
+        Excel formula cells without a stored result (sheet and cell named).
         Each error lists every problem of its kind with column, rows and values.
+
+    Warns
+    -----
+    DataWarning
+        Undeclared personal-data columns dropped; items nobody answered; SPSS
+        user-missing codes that are answers on the item's scale (kept as
+        answers: the instrument is the authority); answers that stay in the
+        lower part of a declared scale (a shorter scale coded?).
+
+    Notes
+    -----
+    In id, wave and segment columns only an empty cell is missing, or a text
+    the instrument lists in ``missing_texts``; ``NA``, ``None``, ``null`` are
+    values.  ``provenance.sha256`` is the hash of the bytes read, which are
+    read once.
     """
     if not isinstance(instrument, Instrument):
         raise DataError(f"read_survey needs an Instrument, got {type(instrument).__name__}",
@@ -398,7 +414,8 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
     bad_rows: set[int] = set()
     bad_values: list[Any] = []
     hints: list[str] = []
-    n_missing_codes = sum(n for c, n in table.user_missing.items() if c in items)
+    n_missing_codes = 0
+    notes: list[str] = []   # warnings, given once the file has loaded
 
     def report(col: str, what: str, mask: np.ndarray, values: np.ndarray, hint: str) -> None:
         r = rows[mask]
@@ -418,12 +435,25 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
             report(name, "answer(s) that are not numbers", not_number, raw_col.to_numpy(dtype=object),
                    "answers must be numeric codes: export codes rather than answer texts, and mark "
                    "no answer with an empty cell or a missing code declared in the instrument")
+        lo, hi = item.scale
+        declared = _declared_missing(values, table.user_missing.get(name, ()))
+        if declared.any():
+            # the instrument is the authority: a code the file declares missing
+            # but that is an answer on the item's scale stays an answer
+            valid = declared & (values >= lo) & (values <= hi)
+            if valid.any():
+                codes_kept = sorted({_show(v) for v in values[valid]})
+                notes.append(
+                    f"{name}: the file declares {', '.join(map(str, codes_kept))} user-missing, but the "
+                    f"instrument's scale [{lo}, {hi}] makes it a valid answer; {int(valid.sum())} answer(s) "
+                    "kept (if these are really non-answers, the instrument's scale is wrong)")
+            n_missing_codes += int((declared & ~valid).sum())
+            values = np.where(declared & ~valid, np.nan, values)
         codes = inst.item_missing_codes(name)
         if codes:
             is_code = np.isin(values, np.asarray(codes, dtype=float))
             n_missing_codes += int(is_code.sum())
             values = np.where(is_code, np.nan, values)
-        lo, hi = item.scale
         finite = ~np.isnan(values)
         if not item.continuous:
             frac = finite & (values != np.round(values))
@@ -465,7 +495,11 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
     # 5. respondent ids: present and unique
     for role in ("id", "wave", "segment"):
         for col in roles[role]:
-            out[col] = _tidy_labels(frame[col])
+            raw_col = frame[col]
+            ranges = table.user_missing.get(col, ())
+            if ranges:
+                raw_col = raw_col.where(~_declared_missing(raw_col.to_numpy(dtype=object), ranges))
+            out[col] = _tidy_labels(raw_col, inst.missing_texts)
     if inst.id_column is not None:
         ids = out[inst.id_column]
         absent = ids.isna().to_numpy()
@@ -491,6 +525,9 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
             f"{len(empty_items)} item(s) have no answer at all in {path}: {', '.join(empty_items)}"
             + (f"; construct(s) {', '.join(blocks)} cannot be estimated from this file" if blocks else "")
             + "; check the export (or the missing codes), or leave them out of the model"), stacklevel=3)
+    notes += _narrow_ranges(data, inst)
+    for note in notes:
+        warnings.warn(DataWarning(f"{note} ({path})"), stacklevel=3)
     value_labels = {k: _reverse_labels(v, inst.item(k)) if k in items and inst.item(k).reverse else dict(v)
                     for k, v in value_labels.items()}
     prov = Provenance(
@@ -568,16 +605,80 @@ def _to_numbers(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return values, bad
 
 
-def _tidy_labels(col: pd.Series) -> pd.Series:
-    """id / wave / segment values: strings stripped, empty -> missing, whole floats -> Int64."""
+def _declared_missing(values: np.ndarray, ranges: Any) -> np.ndarray:
+    """Cells inside the file's user-missing values or ranges ``[(lo, hi), ...]``."""
+    values = np.asarray(values)
+    mask = np.zeros(len(values), dtype=bool)
+    if values.dtype.kind == "f":
+        for lo, hi in ranges:
+            if isinstance(lo, (int, float)) and isinstance(hi, (int, float)):
+                mask |= (values >= lo) & (values <= hi)
+        return mask
+    for lo, hi in ranges:
+        for i, v in enumerate(values):
+            if _is_missing_scalar(v) or mask[i]:
+                continue
+            try:
+                mask[i] = bool(lo <= v <= hi)
+            except TypeError:   # a text code against a number or the reverse
+                mask[i] = False
+    return mask
+
+
+#: an answer range narrower than this share of the declared scale, on every
+#: item of that scale, is reported (e.g. answers on 1-5 in a 1-10 instrument)
+NARROW_RANGE_SHARE = 0.75
+#: ... when the items of that scale hold at least this many answers
+NARROW_RANGE_MIN_ANSWERS = 30
+
+
+def _narrow_ranges(data: pd.DataFrame, inst: Instrument) -> list[str]:
+    """A note per declared scale whose answers, over all its items, stay in the
+    lower part of the scale: the data were probably coded on a shorter scale,
+    and an index on the declared scale would be misleading.
+
+    Only scales of at least five points are checked (a 0/1 item answered
+    only 0 is plausible), and only when their items hold
+    :data:`NARROW_RANGE_MIN_ANSWERS` answers.
+    """
+    by_scale: dict[tuple, list[str]] = {}
+    for item in inst.items:
+        if item.name in data.columns:
+            by_scale.setdefault(tuple(item.scale) + (item.continuous,), []).append(item.name)
+    notes = []
+    for (lo, hi, continuous), names in by_scale.items():
+        if not continuous and hi - lo + 1 < 5:
+            continue
+        values = data[names].to_numpy(dtype="float64")
+        values = values[~np.isnan(values)]
+        if len(values) < NARROW_RANGE_MIN_ANSWERS:
+            continue
+        top = float(values.max())
+        if top < lo + NARROW_RANGE_SHARE * (hi - lo):
+            shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+            notes.append(
+                f"the {len(values)} answers of the item(s) with scale [{lo}, {hi}] ({shown}) lie only in "
+                f"[{_show(values.min())}, {_show(top)}]: were they coded on a shorter scale? Indices "
+                f"on the declared scale [{lo}, {hi}] would be misleading; check the items' scale in the "
+                "instrument")
+    return notes
+
+
+def _tidy_labels(col: pd.Series, missing_texts: tuple[str, ...] = ()) -> pd.Series:
+    """id / wave / segment values: strings stripped, whole floats -> Int64.
+
+    Only an empty cell, or a text the instrument declares in
+    ``missing_texts``, is missing: ``NA``, ``None`` or ``null`` are kept as
+    values (a segment may be called that)."""
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
         values = col.to_numpy(dtype="float64", na_value=np.nan)
         finite = values[~np.isnan(values)]
         if np.all(finite == np.round(finite)):
             return pd.Series(pd.array([None if np.isnan(v) else int(v) for v in values], dtype="Int64"))
         return pd.Series(values)
+    absent = {""} | {str(t).strip() for t in missing_texts}
     vals = [None if (v is None or (isinstance(v, float) and math.isnan(v))
-                     or (isinstance(v, str) and v.strip() in NA_STRINGS))
+                     or (isinstance(v, str) and v.strip() in absent))
             else (v.strip() if isinstance(v, str) else v) for v in col.to_numpy(dtype=object)]
     if all(v is None or isinstance(v, str) for v in vals):
         return pd.Series(vals, dtype="str")

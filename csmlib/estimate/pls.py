@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .effects import effects_table
-from .prepare import check_answered, check_pls_missing, mean_replace, unweighted_notice
+from .prepare import check_pls_missing, prepare_input, unweighted_notice
 from ..errors import DataError, DataWarning, EstimationError, EstimationWarning, SpecError
 from .pls_core import SCHEMES, CompiledSpec, PlsCoreResult, compile_spec, pls_core
 from .results import FIT_INDEX_NAMES, Results, tidy_estimates
@@ -68,64 +68,6 @@ def covariance_one_pass(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         Xc = X[start:start + _CHUNK] - mean
         acc += Xc.T @ Xc
     return mean, acc / (n - 1)
-
-
-def _unpack(data: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, str | None]:
-    """DataFrame or Survey-like (``.data``, ``.scale_limits``) -> frame, limits, file."""
-    if isinstance(data, pd.DataFrame):
-        return data, None, None
-    if hasattr(data, "data") and isinstance(getattr(data, "data"), pd.DataFrame):
-        limits = getattr(data, "scale_limits", None)
-        file = None
-        for attr in ("file", "path", "source"):
-            v = getattr(data, attr, None)
-            if isinstance(v, (str, bytes)) or hasattr(v, "__fspath__"):
-                file = str(v)
-                break
-        return data.data, limits, file
-    raise DataError(f"fit_pls needs a pandas DataFrame or a Survey, got {type(data).__name__}",
-                    hint="pass csm.read_survey(...) or a DataFrame with one column per item")
-
-
-def _prepare(df: pd.DataFrame, items: tuple[str, ...], file: str | None) -> tuple[np.ndarray, pd.DataFrame, dict]:
-    missing = [i for i in items if i not in df.columns]
-    if missing:
-        raise SpecError(f"{len(missing)} indicator(s) of the model are not columns of the data",
-                        file=file, column=missing,
-                        hint="rename the columns in the data or the items in the model so that they agree")
-    sub = df[list(items)]
-    for c in items:
-        col = sub[c]
-        if not (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)):
-            conv = pd.to_numeric(col, errors="coerce")
-            badmask = conv.isna() & col.notna()
-            if badmask.any():
-                pos = np.flatnonzero(badmask.to_numpy())
-                raise DataError(f"column {c!r} holds non-numeric values", file=file, column=c,
-                                rows=(pos[:10] + 1).tolist(), values=col.iloc[pos[:10]].tolist(),
-                                hint="recode the answers as numbers (read the data with csm.read_survey and an instrument)")
-    X = sub.to_numpy(dtype=float, na_value=np.nan) if hasattr(sub, "to_numpy") else np.asarray(sub, float)
-    rows_read = X.shape[0]
-    finite = np.isfinite(X)
-    if np.isinf(X).any():
-        r, c = np.argwhere(np.isinf(X))[0]
-        raise DataError("infinite value in the data", file=file, column=items[c], rows=[int(r) + 1],
-                        values=[X[r, c]], hint="replace infinite values by valid answers or missing values")
-    keep = finite.all(axis=1)
-    n_drop = int(rows_read - keep.sum())
-    info = {"rows_read": int(rows_read), "rows_used": int(keep.sum()), "dropped": {}}
-    if n_drop:
-        info["dropped"]["missing values (listwise deletion)"] = n_drop
-        info["dropped_rows"] = (np.flatnonzero(~keep)[:1000] + 1).tolist()
-        X = X[keep]
-        sub = sub.loc[keep]
-    if X.shape[0] < 3:
-        raise DataError(
-            f"only {X.shape[0]} complete row(s) left after listwise deletion of {n_drop} row(s) with missing values",
-            file=file, column=[items[j] for j in np.flatnonzero((~finite).any(axis=0))] or None,
-            hint="impute or drop the items with many missing values, or supply more complete responses")
-    used = pd.DataFrame(X, index=sub.index, columns=list(items), copy=False)
-    return X, used, info
 
 
 def check_recursive(spec: ModelSpec) -> None:
@@ -296,14 +238,9 @@ def fit_pls(
     check_pls_missing(missing)
     check_recursive(spec)
     cs = compile_spec(spec)
-    frame, limits, file = _unpack(data)
-    check_answered(frame, spec, file)
-    n_replaced = 0
-    if missing == "mean":
-        frame, n_replaced = mean_replace(frame, cs.items)
-    X, used, info = _prepare(frame, cs.items, file)
-    if missing == "mean":
-        info["mean_replaced"] = n_replaced
+    inp = prepare_input(spec, data, missing=missing, min_rows=3, what="fit_pls")
+    file, limits, info, used = inp.file, inp.scale_limits, inp.info, inp.frame
+    X = inp.X
     n = X.shape[0]
     mean, cov = covariance_one_pass(X)
     _raise_bad_blocks(cov, cs, spec, file)

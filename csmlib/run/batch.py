@@ -87,7 +87,7 @@ import pandas as pd
 from .. import __version__ as CSMLIB_VERSION
 from ..atomic import write_bytes, write_csv, write_json
 from ..errors import StudyError
-from .study import Study, load_study
+from .study import Study, Wave, load_study
 
 __all__ = [
     "RunSpec",
@@ -204,23 +204,24 @@ def plan_runs(study: Study) -> list[RunSpec]:
         wave_runs: list[RunSpec] = []
         for row in wb.itertuples(index=False):
             for nb in regular:
-                wave_runs.append(_make_run(study, wave.name, prev_wave, wave.data, row.segment,
+                wave_runs.append(_make_run(study, wave, prev_wave, row.segment,
                                            row.value, int(row.n), nb.name, nb.path, "notebook",
                                            root, {}))
         runs.extend(wave_runs)
         all_n = int(wb.loc[wb["segment"] == "all", "n"].iloc[0])
         for nb in report:
             wave_results = {f"{r.segment}/{r.notebook}": r.results_path for r in wave_runs}
-            runs.append(_make_run(study, wave.name, prev_wave, wave.data, "all", None, all_n,
+            runs.append(_make_run(study, wave, prev_wave, "all", None, all_n,
                                   nb.name, nb.path, "report", root, wave_results,
                                   extra_deps=tuple(r.run_id for r in wave_runs)))
         prev_wave = wave.name
     return runs
 
 
-def _make_run(study: Study, wave: str, prev_wave: str | None, data: Path, segment: str,
+def _make_run(study: Study, wave_of: Wave, prev_wave: str | None, segment: str,
               value: Any, n: int, notebook: str, nb_path: Path, kind: str, root: Path,
               wave_results: dict[str, Path], extra_deps: tuple[str, ...] = ()) -> RunSpec:
+    wave, data = wave_of.name, wave_of.data
     out_dir = root / wave / segment
     prev = root / prev_wave / segment / f"{notebook}.results.json" if prev_wave else None
     deps = ((f"{prev_wave}/{segment}/{notebook}",) if prev_wave else ()) + extra_deps
@@ -232,6 +233,8 @@ def _make_run(study: Study, wave: str, prev_wave: str | None, data: Path, segmen
         "segment_column": study.segment_column or "",
         "segment_value": value,
         "data_path": str(data),
+        "data_encoding": wave_of.encoding or "",
+        "data_sheet": "" if wave_of.sheet is None else wave_of.sheet,
         "instrument_path": str(study.instrument),
         "model": study.model,
         "results_path": str(out_dir / f"{notebook}.results.json"),
@@ -403,7 +406,9 @@ def execute_run(payload: dict[str, Any]) -> dict[str, Any]:
     dict
         ``status`` (``"success"``/``"failed"``), ``error`` (the notebook's
         error message or ``None``), ``ipynb``, ``html``, ``results`` (bytes or
-        ``None``), ``start``, ``end`` (ISO times), ``host``, ``versions``.
+        ``None``), ``start``, ``end`` (ISO times), ``host``, ``versions``,
+        ``input_sha256`` (``{input: SHA-256}`` of the input bytes the notebook
+        was given: what it read, even if the file changed since).
         Never raises: every failure is reported in the returned record,
         except ``KeyboardInterrupt`` (the user stopping the study), which is
         raised after the temporary folder is removed.
@@ -411,7 +416,10 @@ def execute_run(payload: dict[str, Any]) -> dict[str, Any]:
     start = _now()
     out: dict[str, Any] = {"status": "failed", "error": None, "ipynb": None, "html": None,
                            "results": None, "start": start, "end": None,
-                           "host": platform.node(), "versions": _versions()}
+                           "host": platform.node(), "versions": _versions(),
+                           "input_sha256": {k: hashlib.sha256(v[1]).hexdigest()
+                                            for k, v in payload["inputs"].items()
+                                            if isinstance(v, (tuple, list))}}
     tmp = Path(tempfile.mkdtemp(prefix="csm-run-"))
     replacements: dict[str, str] = {}
     try:
@@ -800,8 +808,17 @@ def _remove(paths: Iterable[Path]) -> None:
 
 
 def _write_outcome(run: RunSpec, digest: str, res: dict[str, Any]) -> RunOutcome:
-    """Write a worker's outputs (parent side), the run record last."""
+    """Write a worker's outputs (parent side), the run record last.
+
+    The data and instrument hashes recorded are those of the bytes the
+    notebook was given (``input_sha256``), not of the files as they are now:
+    a file edited while the study runs is recorded as it was read."""
     rec = _base_record(run, digest)
+    read = res.get("input_sha256") or {}
+    for key, name in (("data_path", "data"), ("instrument_path", "instrument")):
+        if key in read:
+            rec["inputs"][name]["sha256"] = read[key]
+    rec["data_sha256"] = rec["inputs"]["data"]["sha256"]
     if res.get("ipynb") is not None:
         write_bytes(run.output(".ipynb"), res["ipynb"])
     if res["status"] == "success":

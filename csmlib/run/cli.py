@@ -138,19 +138,19 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 # --------------------------------------------------------------------------- validate
 def _validate(args: argparse.Namespace, out: TextIO) -> int:
     path = Path(args.path)
-    if not path.exists():
-        raise StudyError("file not found", file=str(path), hint="check the path")
     suffix = path.suffix.lower()
     if suffix in {".yml", ".yaml"} and args.instrument is None:
         import yaml
 
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError):
+        except (yaml.YAMLError, UnicodeDecodeError, OSError):
             raw = None
         if isinstance(raw, dict) and "constructs" in raw and "waves" not in raw:
             return _validate_instrument(path, out)
-        return _validate_study(path, out)
+        return _validate_study(path, out)   # load_study reports a missing file as csm run does
+    if not path.exists():
+        raise StudyError("file not found", file=str(path), hint="check the path")
     if args.instrument is None:
         raise StudyError(
             "validating a data file needs its instrument",
@@ -160,12 +160,19 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _validate_study(path: Path, out: TextIO) -> int:
+    """Every check ``csm run`` makes before it runs a notebook: the study file,
+    the instrument, the model against the instrument, the parameters, and every
+    wave read through the instrument by the notebooks' reader (the planner's
+    bases).  The same error as ``csm run``, exit code 2."""
+    import warnings
+
     from .batch import plan_runs
     from .study import load_study
 
-    study = load_study(path)
-    bases = study.segment_bases()
-    runs = plan_runs(study)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study = load_study(path)
+        runs = plan_runs(study)     # reads every wave, as csm run does
     print(f"study file OK: {study.path}", file=out)
     print(f"  name: {study.name}", file=out)
     print(f"  instrument: {study.instrument}", file=out)
@@ -174,11 +181,17 @@ def _validate_study(path: Path, out: TextIO) -> int:
     print(f"  notebooks: {', '.join(n.name for n in study.notebooks)}", file=out)
     print(f"  output: {study.run_dir}", file=out)
     print("  bases (respondents per wave x segment):", file=out)
-    for row in bases.itertuples(index=False):
-        flag = "  suppressed (below min_base)" if row.n < study.min_base else ""
-        print(f"    {row.wave:>12} {row.segment:<16} n={row.n}{flag}", file=out)
+    seen = set()
+    for r in runs:
+        if (r.wave, r.segment) in seen:
+            continue
+        seen.add((r.wave, r.segment))
+        flag = "  suppressed (below min_base)" if r.suppressed else ""
+        print(f"    {r.wave:>12} {r.segment:<16} n={r.n}{flag}", file=out)
     n_sup = sum(r.suppressed for r in runs)
     print(f"  runs: {len(runs)} ({n_sup} suppressed)", file=out)
+    for w in caught:
+        print(f"  warning: {w.message}", file=out)
     return 0
 
 

@@ -89,13 +89,18 @@ class Run:
 
 def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: str = "all",
              segment_column: str = "", results_path: str = "", previous_results_path: str = "",
-             min_base: int = 30, study: str = "", wave: str = "", **_ignored: Any) -> Run:
+             min_base: int = 30, study: str = "", wave: str = "", data_encoding: str = "",
+             data_sheet: str | int = "", **_ignored: Any) -> Run:
     """Load a notebook run's inputs from its papermill parameters.
 
     Parameters
     ----------
     data_path, instrument_path : str
         Survey file and its instrument YAML.
+    data_encoding, data_sheet : str
+        How to read the survey file: text encoding, Excel sheet (name or
+        0-based number); ``""`` for the default.  ``csm run`` passes the
+        wave's ``encoding`` and ``sheet`` from the study file.
     model : str
         A ``csm.models`` name or lavaan text ("" for none).
     segment, segment_column : str
@@ -120,7 +125,8 @@ def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: 
 
     set_results_path(results_path or None)
     instrument = Instrument.from_yaml(instrument_path)
-    survey = read_survey(data_path, instrument)
+    survey = read_survey(data_path, instrument, encoding=data_encoding or None,
+                         sheet=None if data_sheet == "" else data_sheet)
     if segment != "all":
         if not segment_column:
             raise DataError(f"segment {segment!r} given without a segment column",

@@ -5,9 +5,10 @@
     name: demo-acsi                  # study name (folder under the output folder)
     instrument: instrument.yml       # paths are relative to the study file
     model: acsi                      # a csm.models name, lavaan text, or a .lavaan file
-    waves:                           # in time order
+    waves:                           # in time order; one file per wave
       - {name: 2026Q1, data: wave1.csv}
-      - {name: 2026Q2, data: wave2.csv}
+      - {name: 2026Q2, data: wave2.xlsx, sheet: Antworten}   # Excel sheet (name or 0-based number)
+      - {name: 2026Q3, data: wave3.csv, encoding: cp1252}    # text encoding (default UTF-8)
     segments:                        # optional; the whole sample ("all") is always run too
       column: region
       values: [North, South]         # optional; default: every value found in the data
@@ -21,7 +22,19 @@
 :func:`load_study` validates the file with pydantic and turns every problem
 into a :class:`~csmlib.errors.StudyError` that names the file, the key path
 (``waves[1].data``) and what to do; an unknown key comes with the closest
-valid key.
+valid key, and a key given twice is an error.  It also reads the instrument,
+builds the model and checks it against the instrument's items, checks the
+notebook parameters it knows (``n_boot``, ``seed``, ``scheme``, ...) and that
+``report`` names one of the notebooks.  :meth:`Study.segment_bases` reads
+every wave through the instrument with :func:`csmlib.read_survey` -- the
+reader the notebooks use -- so ``csm validate`` and the planner of ``csm
+run`` fail on the same inputs, with the same error, before any notebook runs.
+
+Segment folders: a segment's folder name is its value when that is a safe,
+short folder name; otherwise a safe slug of it followed by ``~`` and a short
+hash of the value (:func:`segment_label`), so that different values never
+share a folder (``Nord/Ost`` and ``Nord:Ost``), also on file systems that
+ignore case, and a long value still makes a valid path.
 
 Notebook names resolve to ``<study folder>/notebooks/<name>.ipynb``, then the
 project's ``notebooks/<name>.ipynb``; an entry ending in ``.ipynb`` is a path
@@ -30,7 +43,9 @@ relative to the study file.
 
 from __future__ import annotations
 
+import codecs
 import difflib
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +56,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import CsmError, StudyError
-from ..data.instrument import field_path
+from ..data.instrument import field_path, load_yaml
 
 __all__ = [
     "Study",
@@ -52,6 +67,8 @@ __all__ = [
     "RESERVED_PARAMETERS",
     "PROJECT_NOTEBOOKS",
     "segment_mask",
+    "segment_label",
+    "segment_labels",
 ]
 
 #: the project's notebooks folder (``notebooks/`` next to ``csmlib/``)
@@ -61,7 +78,7 @@ PROJECT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 RESERVED_PARAMETERS = frozenset({
     "study", "wave", "previous_wave", "segment", "segment_column", "segment_value",
     "data_path", "instrument_path", "model", "results_path", "previous_results_path",
-    "wave_results", "min_base", "notebook",
+    "wave_results", "min_base", "notebook", "data_encoding", "data_sheet",
 })
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\- ]*$")
@@ -75,6 +92,19 @@ class _Strict(BaseModel):
 class _WaveModel(_Strict):
     name: str = Field(min_length=1)
     data: str = Field(min_length=1)
+    encoding: str | None = None
+    sheet: str | int | None = None
+
+    @field_validator("encoding")
+    @classmethod
+    def _codec(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                codecs.lookup(v)
+            except LookupError:
+                raise ValueError("unknown text encoding: use a Python codec name such as 'utf-8', "
+                                 "'cp1252', 'latin-1', 'gbk'") from None
+        return v
 
     @field_validator("name", mode="before")
     @classmethod
@@ -134,10 +164,13 @@ class _StudyModel(_Strict):
 # --------------------------------------------------------------------------- loaded study
 @dataclass(frozen=True)
 class Wave:
-    """One wave of a study: its label and its data file (absolute path)."""
+    """One wave of a study: its label, its data file (absolute path) and how
+    to read it (``encoding`` of a text file, Excel ``sheet``; None = default)."""
 
     name: str
     data: Path
+    encoding: str | None = None
+    sheet: str | int | None = None
 
 
 @dataclass(frozen=True)
@@ -207,40 +240,88 @@ class Study:
         """The ``seed`` parameter (``None`` when the study sets none)."""
         return self.parameters.get("seed")
 
+    def load_instrument(self) -> Any:
+        """The study's :class:`~csmlib.data.instrument.Instrument`."""
+        from ..data.instrument import Instrument
+
+        return Instrument.from_yaml(self.instrument)
+
+    def read_wave(self, wave: Wave, instrument: Any = None) -> Any:
+        """A wave's :class:`~csmlib.data.survey.Survey`, read as the notebooks read it.
+
+        Raises
+        ------
+        DataError
+            The file does not load through the instrument (named file, column,
+            rows and values).
+        StudyError
+            The file holds several waves (several values in the instrument's
+            ``wave_column``): one study wave is one file of one wave.
+        """
+        from ..data.survey import read_survey
+
+        inst = instrument if instrument is not None else self.load_instrument()
+        survey = read_survey(wave.data, inst, sheet=wave.sheet, encoding=wave.encoding)
+        col = inst.wave_column
+        if col is not None and col in survey.data.columns:
+            present = sorted(map(str, survey.data[col].dropna().unique()))
+            if len(present) > 1:
+                i = [w.name for w in self.waves].index(wave.name)
+                raise StudyError(
+                    f"waves[{i}].data: the file holds {len(present)} waves in its wave column {col!r}, "
+                    f"but the study reads it as the one wave {wave.name!r}",
+                    file=str(wave.data), column=col, values=present[:10],
+                    hint="split the file into one file per wave and list each under waves: "
+                         "(a study wave is one file of one wave, so that its base, its index and its "
+                         "change since the last wave are of that wave only)")
+        return survey
+
     def segment_bases(self) -> pd.DataFrame:
         """Respondents per wave x segment, as used for ``min_base``.
 
-        The base of a segment is the number of rows of the wave's data file
-        whose segment column equals the value (compared as text); ``all`` is
-        every row.  Rows are counted as exported: the notebooks may drop a few
-        more (e.g. entirely empty answers).
+        Every wave is read with :meth:`read_wave` (the reader the notebooks
+        use: Qualtrics header and preview rows, unfinished and empty
+        responses are not counted).  The base of a segment is the number of
+        respondents whose segment value equals the segment's (compared as
+        text, ``2.0`` as ``2``); ``all`` is every respondent.
 
         Returns
         -------
         pandas.DataFrame
             Columns ``wave, segment, value, n``; ``segment`` is the folder label
-            (``"all"`` or the value as text), ``value`` the value as in the data
-            (``None`` for ``all``).
+            (``"all"`` or :func:`segment_labels` of the value), ``value`` the
+            value as in the data or the study file (``None`` for ``all``).
+
+        Raises
+        ------
+        DataError, StudyError
+            See :meth:`read_wave`.
         """
-        rows: list[dict[str, Any]] = []
+        inst = self.load_instrument()
+        col = self.segment_column
+        columns = []   # per wave: the segment column (or one None per respondent)
         for wave in self.waves:
-            if self.segment_column is None:
-                n = len(_read_columns(wave.data, []))
-                rows.append({"wave": wave.name, "segment": "all", "value": None, "n": n})
-                continue
-            col = _read_columns(wave.data, [self.segment_column])[self.segment_column]
-            rows.append({"wave": wave.name, "segment": "all", "value": None, "n": int(len(col))})
-            as_text = col.dropna().map(_label)
-            if self.segment_values is None:
-                values = sorted(set(as_text), key=str)
-                lookup = {v: v for v in values}
-            else:
-                lookup = {_label(v): v for v in self.segment_values}
-                values = list(lookup)
-            counts = as_text.value_counts()
-            for label in values:
-                rows.append({"wave": wave.name, "segment": label, "value": lookup[label],
-                             "n": int(counts.get(label, 0))})
+            survey = self.read_wave(wave, inst)
+            columns.append(survey.data[col] if col is not None
+                           else pd.Series([None] * survey.n, dtype=object))
+        seen: dict[str, Any] = {}
+        if col is not None and self.segment_values is not None:
+            seen = {_text(v): v for v in self.segment_values}
+        elif col is not None:
+            for values in columns:
+                for v in values.dropna().unique():
+                    seen.setdefault(_text(v), v)
+        order = sorted(seen, key=str)
+        labels = segment_labels(order)
+        rows: list[dict[str, Any]] = []
+        for wave, values in zip(self.waves, columns):
+            rows.append({"wave": wave.name, "segment": "all", "value": None, "n": int(len(values))})
+            counts = values.dropna().map(_text).value_counts()
+            # the values given in the study file, else those found in this wave
+            # (labelled over all waves, so a value keeps its folder from wave to wave)
+            for key in (order if self.segment_values is not None else [k for k in order if k in counts]):
+                rows.append({"wave": wave.name, "segment": labels[key], "value": seen[key],
+                             "n": int(counts.get(key, 0))})
         frame = pd.DataFrame(rows, columns=["wave", "segment", "value", "n"])
         frame["value"] = pd.Series([r["value"] for r in rows], index=frame.index, dtype=object)
         frame["wave"] = frame["wave"].astype(object)
@@ -248,67 +329,75 @@ class Study:
         return frame
 
 
-def _label(value: Any) -> str:
-    """Folder label of a segment value: its text (``2.0`` -> ``"2"``), made path-safe."""
+#: characters never kept in a segment folder name (path separators, characters
+#: Windows forbids, control characters, and ``~``, which marks a hashed label)
+_UNSAFE = re.compile(r'[\\/:*?"<>|~\x00-\x1f\x7f]')
+#: longest segment folder name, in UTF-8 bytes, before its hash is added
+LABEL_MAX_BYTES = 80
+_WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                               *(f"LPT{i}" for i in range(1, 10))})
+
+
+def _text(value: Any) -> str:
+    """A segment value as text: ``2.0`` -> ``"2"``, surrounding spaces stripped."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value).strip()
-    text = re.sub(r"[\\/:*?\"<>|\x00-\x1f]+", "_", text)
-    return text if text not in {"", ".", "..", "all"} else f"_{text}_"
+    return str(value).strip()
 
 
-def _read_columns(path: Path, columns: list[str]) -> pd.DataFrame:
-    """Read the given columns of a data file (all rows) for counting."""
-    suffix = path.suffix.lower()
-    try:
-        if suffix in {".csv", ".txt", ".tsv"}:
-            from ..data.readers import _sniff_delimiter
+def segment_label(value: Any, *, hashed: bool = False) -> str:
+    """The folder name of a segment value.
 
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                sep = "\t" if suffix == ".tsv" else _sniff_delimiter(fh.read(1 << 16))
-            header = pd.read_csv(path, sep=sep, nrows=0)
-            _check_has(path, header.columns, columns)
-            return pd.read_csv(path, sep=sep, usecols=columns or [header.columns[0]], dtype=str,
-                               keep_default_na=True)
-        if suffix in {".sav", ".zsav", ".dta"}:
-            import pyreadstat
+    The value's text itself when it is a safe folder name (no path
+    separators, characters Windows forbids, control characters or ``~``; not
+    ``all``, empty, led or ended by a dot or space, or a Windows device
+    name; at most :data:`LABEL_MAX_BYTES` bytes); otherwise (or with
+    ``hashed=True``) a safe slug of it, cut to that length, then ``~`` and
+    the first 10 hex digits of the SHA-256 of the text.  Labels of different
+    values differ: unhashed labels are the values themselves and hold no ``~``.
 
-            reader = pyreadstat.read_sav if suffix != ".dta" else pyreadstat.read_dta
-            _, meta = reader(str(path), metadataonly=True)
-            _check_has(path, meta.column_names, columns)
-            df, _ = reader(str(path), usecols=columns or [meta.column_names[0]])
-            return df
-        if suffix in {".xlsx", ".xlsm", ".xls"}:
-            df = pd.read_excel(path)
-            _check_has(path, df.columns, columns)
-            return df[columns] if columns else df
-    except CsmError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - reported with the file named
-        raise StudyError(
-            f"cannot read the data file ({type(exc).__name__}: {exc})",
-            file=str(path),
-            hint="check that the file is a readable CSV, SPSS, Stata or Excel export",
-        ) from None
-    raise StudyError(
-        f"unsupported data file type {suffix!r}",
-        file=str(path),
-        hint="use a .csv, .sav, .dta or .xlsx export",
-    )
+    Parameters
+    ----------
+    value
+        The segment value.
+    hashed : bool
+        Always add the hash (used when labels would differ only in case).
+
+    Returns
+    -------
+    str
+    """
+    text = _text(value)
+    slug = _UNSAFE.sub("_", text).strip(" .")
+    safe = (slug == text and text not in {"", "all"} and len(text.encode("utf-8")) <= LABEL_MAX_BYTES
+            and text.split(".")[0].upper() not in _WINDOWS_RESERVED)
+    if safe and not hashed:
+        return text
+    while len(slug.encode("utf-8")) > LABEL_MAX_BYTES:
+        slug = slug[:-1]
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+    return f"{slug or '_'}~{digest}"
 
 
-def _check_has(path: Path, available: Any, columns: list[str]) -> None:
-    available = [str(c) for c in available]
-    missing = [c for c in columns if c not in available]
-    if missing:
-        close = difflib.get_close_matches(missing[0], available, n=1)
-        raise StudyError(
-            "the segment column is not in the data file",
-            file=str(path),
-            column=missing,
-            hint=(f"did you mean {close[0]!r}? " if close else "")
-            + "fix segments.column in the study file",
-        )
+def segment_labels(values: Any) -> dict[str, str]:
+    """``{value text: folder label}`` for the segment values of one study.
+
+    :func:`segment_label` of each value; values whose labels differ only in
+    case (``North``, ``north``) get hashed labels, so that they keep
+    different folders on file systems that ignore case (macOS, Windows).
+
+    Returns
+    -------
+    dict
+        Keyed by the value's text (``2.0`` -> ``"2"``).
+    """
+    texts = list(dict.fromkeys(_text(v) for v in values))
+    plain = {t: segment_label(t) for t in texts}
+    folded: dict[str, int] = {}
+    for label in plain.values():
+        folded[label.casefold()] = folded.get(label.casefold(), 0) + 1
+    return {t: (segment_label(t, hashed=True) if folded[lab.casefold()] > 1 else lab)
+            for t, lab in plain.items()}
 
 
 # --------------------------------------------------------------------------- loading
@@ -353,8 +442,18 @@ def _validation_error(exc: ValidationError, file: Path) -> StudyError:
     )
 
 
+def _expand(value: str | Path, key: str, file: Path | str) -> Path:
+    """``value`` with ``~`` / ``~user`` expanded; an unknown user is a StudyError."""
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:   # "Could not determine home directory" (~nosuchuser/...)
+        raise StudyError(f"{key}: cannot expand {str(value)!r}: no home folder is known for "
+                         f"{str(value).split('/')[0]!r}", file=str(file), values=[str(value)],
+                         hint="write the path without '~user' (relative to the study file, or absolute)") from None
+
+
 def _resolve_file(base: Path, value: str, key: str, file: Path, what: str) -> Path:
-    p = Path(value).expanduser()
+    p = _expand(value, key, file)
     p = p if p.is_absolute() else (base / p)
     p = p.resolve()
     if not p.is_file():
@@ -391,7 +490,11 @@ def _resolve_model_entry(base: Path, value: str, file: Path) -> str:
     text = value.strip()
     if text.endswith(".lavaan") and "\n" not in text:
         path = _resolve_file(base, text, "model", file, "model file")
-        return path.read_text(encoding="utf-8")
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise StudyError(f"model: the model file is not UTF-8 text (byte {exc.start})",
+                             file=str(path), hint="save the .lavaan file as UTF-8") from None
     if any(op in text for op in ("=~", "~", "<~")):
         return text
     if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", text):
@@ -465,12 +568,12 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         Unreadable YAML, unknown or missing keys, bad values, files that do not
         exist -- naming the file, the key path and what to do.
     """
-    file = Path(path).expanduser().resolve()
+    file = _expand(path, "study file", path).resolve()
     if not file.is_file():
         raise StudyError("study file not found", file=str(path),
                          hint="give the path to a study .yml file")
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw = load_yaml(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise StudyError(
@@ -497,7 +600,8 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         raise StudyError("waves: wave names are repeated", file=str(file), values=dup,
                          hint="give every wave a distinct name")
     waves = tuple(
-        Wave(w.name, _resolve_file(base, w.data, f"waves[{i}].data", file, "data file"))
+        Wave(w.name, _resolve_file(base, w.data, f"waves[{i}].data", file, "data file"),
+             encoding=w.encoding, sheet=w.sheet)
         for i, w in enumerate(m.waves)
     )
     instrument = _resolve_file(base, m.instrument, "instrument", file, "instrument file")
@@ -509,6 +613,13 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
     if dup:
         raise StudyError("notebooks: notebook names are repeated", file=str(file), values=dup,
                          hint="list every notebook once")
+    if "report" in m.model_fields_set and m.report not in nb_names:
+        close = difflib.get_close_matches(m.report, nb_names, n=1)
+        raise StudyError(
+            f"report: {m.report!r} is not one of the study's notebooks, so no report would be made",
+            file=str(file), values=[m.report],
+            hint=(f"did you mean {close[0]!r}? " if close else "")
+            + f"name one of: {', '.join(nb_names)} (or add it to notebooks:)")
     bad = sorted(set(m.parameters) & RESERVED_PARAMETERS)
     if bad:
         raise StudyError(
@@ -521,22 +632,87 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
             raise StudyError(f"parameters.{k}: not a valid parameter name", file=str(file),
                              hint="use Python identifiers (letters, digits, _)")
     model = _resolve_model_entry(base, m.model, file)
-    out = Path(output) if output is not None else Path(m.output)
+    segment_column = m.segments.column if m.segments else None
+    _check_against_instrument(instrument, model, segment_column, m.parameters, file)
+    out = _expand(output if output is not None else m.output, "output", file)
     return Study(
         name=m.name,
         path=file,
         instrument=instrument,
         model=model,
         waves=waves,
-        segment_column=m.segments.column if m.segments else None,
+        segment_column=segment_column,
         segment_values=tuple(m.segments.values) if m.segments and m.segments.values else None,
         notebooks=notebooks,
         parameters=dict(m.parameters),
         min_base=m.min_base,
-        output=out.expanduser().resolve(),
+        output=out.resolve(),
         report=m.report,
         timeout=m.timeout,
     )
+
+
+#: notebook parameters the study checks before anything runs:
+#: name -> (what a valid value is, test)
+_PARAMETER_RULES: dict[str, tuple[str, Any]] = {
+    "n_boot": ("a whole number above 0", lambda v: _whole(v) and v > 0),
+    "n_perm": ("a whole number above 0", lambda v: _whole(v) and v > 0),
+    "seed": ("a whole number, 0 or more", lambda v: _whole(v) and v >= 0),
+    "scheme": ("one of 'path', 'centroid', 'factorial'", lambda v: v in ("path", "centroid", "factorial")),
+    "pls_missing": ("'mean' or 'listwise'", lambda v: v in ("mean", "listwise")),
+    "cbsem_missing": ("'fiml' or 'listwise'", lambda v: v in ("fiml", "listwise")),
+}
+#: parameters naming a construct of the model, or an item of the instrument ("" = none)
+_CONSTRUCT_PARAMETERS = ("index_construct", "target", "loyalty_construct")
+_ITEM_PARAMETERS = ("recommend_item", "csat_item", "complained_item")
+
+
+def _whole(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_against_instrument(instrument: Path, model: str, segment_column: str | None,
+                              parameters: dict[str, Any], file: Path) -> None:
+    """What the notebooks would find wrong later: the instrument does not load,
+    the model does not parse or names items the instrument lacks, the
+    segment column is not one of the instrument's, or a parameter is invalid."""
+    from ..data.instrument import Instrument
+
+    inst = Instrument.from_yaml(instrument)
+    try:
+        spec = resolve_model(model)
+    except CsmError as exc:
+        raise StudyError(f"model: {exc.message}", file=str(file), column=exc.column, values=exc.values,
+                         hint=exc.hint) from None
+    absent = [i for i in spec.indicators if i not in inst.item_names]
+    if absent:
+        close = {i: difflib.get_close_matches(i, inst.item_names, n=1) for i in absent}
+        sugg = [f"{i!r} -> {c[0]!r}?" for i, c in close.items() if c]
+        raise StudyError(f"model: {len(absent)} indicator(s) of the model are not items of the instrument",
+                         file=str(file), column=absent,
+                         hint=("rename them in the model or declare them in the instrument "
+                               f"({instrument.name})" + (f"; similar items: {', '.join(sugg)}" if sugg else "")))
+    if segment_column is not None and segment_column not in inst.segment_columns:
+        raise StudyError(f"segments.column: {segment_column!r} is not a segment column of the instrument",
+                         file=str(file), column=segment_column,
+                         hint=f"declare it in segment_columns of {instrument.name}"
+                         + (f" (it declares: {', '.join(inst.segment_columns)})" if inst.segment_columns else ""))
+    problems = []
+    for key, (what, ok) in _PARAMETER_RULES.items():
+        if key in parameters and not ok(parameters[key]):
+            problems.append(f"parameters.{key}: must be {what} (got {parameters[key]!r})")
+    for key in _CONSTRUCT_PARAMETERS:
+        v = parameters.get(key)
+        if key in parameters and v not in spec.construct_names:
+            problems.append(f"parameters.{key}: {v!r} is not a construct of the model "
+                            f"(constructs: {', '.join(spec.construct_names)})")
+    for key in _ITEM_PARAMETERS:
+        v = parameters.get(key)
+        if key in parameters and v != "" and v not in inst.item_names:
+            problems.append(f"parameters.{key}: {v!r} is not an item of the instrument (use \"\" for none)")
+    if problems:
+        raise StudyError("invalid parameters:\n    " + "\n    ".join(problems), file=str(file),
+                         hint="fix the values under parameters: in the study file")
 
 
 def segment_mask(values: pd.Series, segment: str) -> pd.Series:
@@ -556,4 +732,7 @@ def segment_mask(values: pd.Series, segment: str) -> pd.Series:
     """
     if segment == "all":
         return pd.Series(True, index=values.index)
-    return values.map(lambda v: (not pd.isna(v)) and _label(v) == segment).astype(bool)
+    # a label is the value's plain or hashed label (segment_labels hashes values
+    # whose labels differ only in case), so match either
+    hit = {v: segment in (segment_label(v), segment_label(v, hashed=True)) for v in values.dropna().unique()}
+    return values.map(lambda v: (not pd.isna(v)) and hit[v]).astype(bool)
