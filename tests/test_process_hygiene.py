@@ -140,7 +140,8 @@ def test_summary_csv_neutralises_recorded_text(tmp_path):
     from csmlib.run.study import load_study
 
     (tmp_path / "w1.csv").write_text("id,x\n1,1\n2,2\n3,3\n")
-    (tmp_path / "instrument.yml").write_text("name: smoke\n")
+    (tmp_path / "instrument.yml").write_text(
+        "name: smoke\nid_column: id\nconstructs: [{name: S, items: [{name: x, scale: [0, 10]}]}]\n")
     nb = Path(__file__).resolve().parent.parent / "notebooks" / "_smoke.ipynb"
     doc = {"name": "smoke", "instrument": "instrument.yml", "model": "S =~ x",
            "waves": [{"name": "w1", "data": "w1.csv"}], "notebooks": [str(nb)],
