@@ -164,3 +164,28 @@ def test_the_hash_is_of_the_bytes_that_were_read(tmp_path, monkeypatch):
     assert s.provenance.sha256 == hashlib.sha256(old).hexdigest()
     assert s.data["q1"].tolist() == [3.0, 9.0]
     assert hashlib.sha256(p.read_bytes()).hexdigest() != s.provenance.sha256
+
+
+def test_spss_is_read_from_the_bytes_that_were_hashed(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    p = tmp_path / "w.sav"
+    pyreadstat.write_sav(pd.DataFrame({"id": [1.0, 2], "region": ["N", "S"], "q1": [3.0, 9],
+                                       "q2": [4.0, 9]}), str(p))
+    old = p.read_bytes()
+    pyreadstat.write_sav(pd.DataFrame({"id": [1.0], "region": ["N"], "q1": [1.0], "q2": [1.0]}),
+                         str(tmp_path / "new.sav"))
+    new = (tmp_path / "new.sav").read_bytes()
+    real = Path.read_bytes
+
+    def read_then_edit(self):
+        data = real(self)
+        if self == p:
+            real_write(self, new)   # the file changes right after it was read
+        return data
+
+    real_write = Path.write_bytes
+    monkeypatch.setattr(Path, "read_bytes", read_then_edit)
+    s = read_survey(p, _inst())
+    assert s.provenance.sha256 == hashlib.sha256(old).hexdigest()
+    assert s.n == 2 and s.data["q1"].tolist() == [3.0, 9.0]
