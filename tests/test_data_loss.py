@@ -129,6 +129,11 @@ def test_answers_on_a_shorter_scale_warn_with_observed_and_declared_range(tmp_pa
         read_survey(p, _inst())
     msg = next(str(w.message) for w in rec if "lie only in" in str(w.message))
     assert "80 answers" in msg and "scale [1, 10]" in msg and "q1, q2" in msg
+    # a reverse-coded item is judged on its answers, not on the reversed values (6-10)
+    rev = {**BASE, "constructs": [{"name": "S", "items": [{"name": "q1", "scale": [1, 10]},
+                                                          {"name": "q2", "scale": [1, 10], "reverse": True}]}]}
+    with pytest.warns(DataWarning, match=r"lie only in \[1, 5\]"):
+        read_survey(p, Instrument.model_validate(rev))
 
 
 def test_full_range_or_few_answers_do_not_warn(tmp_path):
