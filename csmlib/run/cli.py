@@ -7,6 +7,10 @@
     csm simulate --demo DIR
     csm --version
 
+``csm validate STUDY.yml`` makes every check ``csm run`` makes before it
+starts a notebook (it loads and plans the study the same way, reading every
+wave through the instrument) and reports the same error.
+
 Exit codes: 0 everything succeeded; 1 at least one run failed (the others
 finished); 2 the input was unusable (a :class:`~csmlib.errors.CsmError`,
 reported as one message without a traceback).
