@@ -257,7 +257,7 @@ def test_smoke_study_on_dask_equals_local(cluster, tmp_path, monkeypatch, capsys
         assert out.ok, out.table
     payload = next(p for p in sent if p["run_id"] == "w1/all/_smoke")
     assert payload["inputs"]["data_path"] == ("w1.csv", W1.encode())
-    assert payload["inputs"]["instrument_path"] == ("instrument.yml", b"name: smoke\n")
+    assert payload["inputs"]["instrument_path"] == ("instrument.yml", SMOKE_INSTRUMENT.encode())
     assert payload["notebook"] == ("_smoke.ipynb", SMOKE.read_bytes())
 
     # DASK_SCHEDULER_ADDRESS chooses the cluster when --scheduler is not given

@@ -129,6 +129,11 @@ def test_answers_on_a_shorter_scale_warn_with_observed_and_declared_range(tmp_pa
         read_survey(p, _inst())
     msg = next(str(w.message) for w in rec if "lie only in" in str(w.message))
     assert "80 answers" in msg and "scale [1, 10]" in msg and "q1, q2" in msg
+    # a reverse-coded item is judged on its answers, not on the reversed values (6-10)
+    rev = {**BASE, "constructs": [{"name": "S", "items": [{"name": "q1", "scale": [1, 10]},
+                                                          {"name": "q2", "scale": [1, 10], "reverse": True}]}]}
+    with pytest.warns(DataWarning, match=r"lie only in \[1, 5\]"):
+        read_survey(p, Instrument.model_validate(rev))
 
 
 def test_full_range_or_few_answers_do_not_warn(tmp_path):
@@ -164,3 +169,28 @@ def test_the_hash_is_of_the_bytes_that_were_read(tmp_path, monkeypatch):
     assert s.provenance.sha256 == hashlib.sha256(old).hexdigest()
     assert s.data["q1"].tolist() == [3.0, 9.0]
     assert hashlib.sha256(p.read_bytes()).hexdigest() != s.provenance.sha256
+
+
+def test_spss_is_read_from_the_bytes_that_were_hashed(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    p = tmp_path / "w.sav"
+    pyreadstat.write_sav(pd.DataFrame({"id": [1.0, 2], "region": ["N", "S"], "q1": [3.0, 9],
+                                       "q2": [4.0, 9]}), str(p))
+    old = p.read_bytes()
+    pyreadstat.write_sav(pd.DataFrame({"id": [1.0], "region": ["N"], "q1": [1.0], "q2": [1.0]}),
+                         str(tmp_path / "new.sav"))
+    new = (tmp_path / "new.sav").read_bytes()
+    real = Path.read_bytes
+
+    def read_then_edit(self):
+        data = real(self)
+        if self == p:
+            real_write(self, new)   # the file changes right after it was read
+        return data
+
+    real_write = Path.write_bytes
+    monkeypatch.setattr(Path, "read_bytes", read_then_edit)
+    s = read_survey(p, _inst())
+    assert s.provenance.sha256 == hashlib.sha256(old).hexdigest()
+    assert s.n == 2 and s.data["q1"].tolist() == [3.0, 9.0]

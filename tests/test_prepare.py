@@ -111,3 +111,8 @@ def test_policies_and_selection(survey):
         prepare_input(["a"], df, missing="pairwise")
     with pytest.raises(DataError, match="True/False"):
         prepare_input(["a"], df.assign(a=df["a"] > 2))
+    with pytest.raises(DataError, match="more than once") as err:
+        prepare_input(["a", "b"], pd.concat([df, df[["a"]]], axis=1))
+    assert err.value.column == ["a"]
+    nullable = df.astype({"a": "Float64"})
+    assert prepare_input(["a", "b"], nullable).frame["a"].tolist() == [1.0, 5.0]

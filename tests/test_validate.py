@@ -185,3 +185,16 @@ def test_encoding_and_sheet_per_wave_are_used(tmp_path, capsys):
     assert (p["data_sheet"], p["data_encoding"]) == ("Antworten", "")
     assert runs["w2/Nörd/_smoke"].parameters["data_encoding"] == "cp1252"
     assert runs["w2/Nörd/_smoke"].n == 2
+
+
+def test_load_warnings_are_shown_by_validate_and_run(tmp_path, capsys, monkeypatch):
+    path = _study(tmp_path)
+    rows = "".join(f"{i},w1,North,{1 + i % 5},{1 + i % 4}\n" for i in range(1, 21))
+    (tmp_path / "w1.csv").write_text("id,wave,region,x,x2\n" + rows)   # 40 answers, all in 1-5 of 0-10
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "warning: the 40 answers of the item(s) with scale [0, 10] (x, x2) lie only in [1, 5]" in out
+    monkeypatch.setattr(batch, "_schedule", lambda *a, **k: [])
+    main(["run", str(path), "--no-progress", "--jobs", "1"])
+    err = capsys.readouterr().err
+    assert "csm: warning: the 40 answers of the item(s) with scale [0, 10]" in err

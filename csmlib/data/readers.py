@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,7 +109,7 @@ def read_raw(path: Path, raw: bytes, fmt: str, *, sheet: str | int | None = None
         return _read_text(path, raw, fmt, encoding)
     if fmt == "excel":
         return _read_excel(path, raw, sheet)
-    return _read_stat(path, fmt, encoding)
+    return _read_stat(path, raw, fmt, encoding)
 
 
 # ------------------------------------------------------------------ text
@@ -352,22 +353,28 @@ def _check_formula_results(path: Path, raw: bytes, sheet: str, values: list[list
 
 
 # ------------------------------------------------------------ SPSS/Stata
-def _read_stat(path: Path, fmt: str, encoding: str | None) -> RawTable:
+def _read_stat(path: Path, raw: bytes, fmt: str, encoding: str | None) -> RawTable:
+    """Read SPSS / Stata from ``raw``, the bytes already read (and hashed):
+    pyreadstat needs a path, so it reads a private copy of those bytes, never
+    the file again (which may have changed since)."""
     import pyreadstat
 
     kind = "an SPSS .sav" if fmt == "spss" else "a Stata .dta"
-    try:
-        if fmt == "spss":
-            frame, meta = pyreadstat.read_sav(str(path), user_missing=True, encoding=encoding)
-        else:
-            frame, meta = pyreadstat.read_dta(str(path), encoding=encoding)
-    except (pyreadstat.PyreadstatError, pyreadstat.ReadstatError, UnicodeError, LookupError,
-            ValueError, OSError) as exc:
-        hint = "check that the file is " + kind + " file (not renamed from another format)"
-        if "encod" in str(exc).lower() or isinstance(exc, (UnicodeError, LookupError)):
-            hint = _ENCODING_HINT
-        raise DataError(f"the file cannot be read as {kind} file: {exc}", file=str(path),
-                        hint=hint) from None
+    with tempfile.TemporaryDirectory(prefix="csm-read-") as tmp:
+        copy = Path(tmp) / f"data{path.suffix}"
+        copy.write_bytes(raw)
+        try:
+            if fmt == "spss":
+                frame, meta = pyreadstat.read_sav(str(copy), user_missing=True, encoding=encoding)
+            else:
+                frame, meta = pyreadstat.read_dta(str(copy), encoding=encoding)
+        except (pyreadstat.PyreadstatError, pyreadstat.ReadstatError, UnicodeError, LookupError,
+                ValueError, OSError) as exc:
+            hint = "check that the file is " + kind + " file (not renamed from another format)"
+            if "encod" in str(exc).lower() or isinstance(exc, (UnicodeError, LookupError)):
+                hint = _ENCODING_HINT
+            raise DataError(f"the file cannot be read as {kind} file: {str(exc).replace(str(copy), str(path))}",
+                            file=str(path), hint=hint) from None
     frame.columns = [str(c) for c in frame.columns]
     # the file's user-missing declarations are kept, not applied: the instrument
     # decides (csmlib.data.survey) whether a declared code is a valid answer

@@ -416,6 +416,7 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
     hints: list[str] = []
     n_missing_codes = 0
     notes: list[str] = []   # warnings, given once the file has loaded
+    answered: dict[str, np.ndarray] = {}
 
     def report(col: str, what: str, mask: np.ndarray, values: np.ndarray, hint: str) -> None:
         r = rows[mask]
@@ -469,6 +470,7 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
                    "item's scale in the instrument")
         if bad_cols and bad_cols[-1] == name:
             continue
+        answered[name] = values   # as answered (before reverse coding), for the range check
         if item.reverse:
             values = lo + hi - values
         out[name] = pd.Series(values, dtype="float64")
@@ -525,7 +527,7 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
             f"{len(empty_items)} item(s) have no answer at all in {path}: {', '.join(empty_items)}"
             + (f"; construct(s) {', '.join(blocks)} cannot be estimated from this file" if blocks else "")
             + "; check the export (or the missing codes), or leave them out of the model"), stacklevel=3)
-    notes += _narrow_ranges(data, inst)
+    notes += _narrow_ranges(answered, inst)
     for note in notes:
         warnings.warn(DataWarning(f"{note} ({path})"), stacklevel=3)
     value_labels = {k: _reverse_labels(v, inst.item(k)) if k in items and inst.item(k).reverse else dict(v)
@@ -632,10 +634,11 @@ NARROW_RANGE_SHARE = 0.75
 NARROW_RANGE_MIN_ANSWERS = 30
 
 
-def _narrow_ranges(data: pd.DataFrame, inst: Instrument) -> list[str]:
+def _narrow_ranges(answered: dict[str, np.ndarray], inst: Instrument) -> list[str]:
     """A note per declared scale whose answers, over all its items, stay in the
     lower part of the scale: the data were probably coded on a shorter scale,
-    and an index on the declared scale would be misleading.
+    and an index on the declared scale would be misleading.  ``answered``
+    holds each item's answers as given (before reverse coding).
 
     Only scales of at least five points are checked (a 0/1 item answered
     only 0 is plausible), and only when their items hold
@@ -643,13 +646,13 @@ def _narrow_ranges(data: pd.DataFrame, inst: Instrument) -> list[str]:
     """
     by_scale: dict[tuple, list[str]] = {}
     for item in inst.items:
-        if item.name in data.columns:
+        if item.name in answered:
             by_scale.setdefault(tuple(item.scale) + (item.continuous,), []).append(item.name)
     notes = []
     for (lo, hi, continuous), names in by_scale.items():
         if not continuous and hi - lo + 1 < 5:
             continue
-        values = data[names].to_numpy(dtype="float64")
+        values = np.concatenate([answered[n] for n in names])
         values = values[~np.isnan(values)]
         if len(values) < NARROW_RANGE_MIN_ANSWERS:
             continue

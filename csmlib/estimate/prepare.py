@@ -164,6 +164,10 @@ def prepare_input(model: ModelSpec | Sequence[str], data: Any, *, missing: str =
         raise SpecError(f"{len(absent)} indicator(s) of the model are not columns of the data",
                         file=file, column=absent,
                         hint="rename the columns in the data or the items in the model so that they agree")
+    twice = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]} & (set(items) | set(extra)))
+    if twice:
+        raise DataError(f"{len(twice)} column name(s) appear more than once in the data", file=file,
+                        column=twice, hint="give every column a unique name")
     gone = [c for c in extra if c not in frame.columns]
     if gone:
         raise DataError(f"{len(gone)} column(s) the estimator needs are not in the data", file=file,

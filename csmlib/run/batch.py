@@ -15,13 +15,20 @@ How a study expands into runs (:func:`plan_runs`)
   so waves of one segment x notebook run in order and different segments and
   notebooks run in parallel.
 * A wave x segment with fewer than ``min_base`` respondents (see
-  :meth:`csmlib.run.study.Study.segment_bases`) is *suppressed*: not estimated,
-  recorded with status ``suppressed``.
+  :meth:`csmlib.run.study.Study.segment_bases`, which reads every wave with
+  :func:`csmlib.read_survey`, as the notebooks do) is *suppressed*: not
+  estimated, recorded with status ``suppressed``.  Planning therefore fails,
+  before any notebook runs, on a wave that does not load through the
+  instrument; ``csm validate`` plans the same way.
+* The segment folder is :func:`csmlib.run.study.segment_labels` of the value:
+  distinct values get distinct, safe, length-limited folder names.
 
 Parameters every notebook receives: ``study, wave, previous_wave, segment``
 (``"all"`` or the segment label), ``segment_column`` (``""`` if none),
-``segment_value``, ``data_path, instrument_path, model`` (a ``csm.models``
-name or lavaan text), ``results_path, previous_results_path, min_base``, and
+``segment_value``, ``data_path``, ``data_encoding`` and ``data_sheet`` (the
+wave's ``encoding`` and ``sheet``, ``""`` for the default), ``instrument_path,
+model`` (a ``csm.models`` name or lavaan text), ``results_path,
+previous_results_path, min_base``, and
 the study's ``parameters`` (``seed``, ``n_boot``, ...).
 
 Outputs, in ``<output>/<study>/<wave>/<segment>/``: ``<notebook>.ipynb``

@@ -7,6 +7,10 @@
     csm simulate --demo DIR
     csm --version
 
+``csm validate STUDY.yml`` makes every check ``csm run`` makes before it
+starts a notebook (it loads and plans the study the same way, reading every
+wave through the instrument) and reports the same error.
+
 Exit codes: 0 everything succeeded; 1 at least one run failed (the others
 finished); 2 the input was unusable (a :class:`~csmlib.errors.CsmError`,
 reported as one message without a traceback).
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -70,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command == "run":
-            return _run(args, sys.stdout, sys.stderr)
+            with warnings.catch_warnings():
+                warnings.showwarning = _print_warning   # one line each, no source lines
+                return _run(args, sys.stdout, sys.stderr)
         if args.command == "validate":
             return _validate(args, sys.stdout)
         if args.command == "simulate":
@@ -83,6 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     parser.error(f"unknown command {args.command!r}")
     return 2
+
+
+def _print_warning(message: Warning | str, category: type, filename: str, lineno: int,
+                   file: TextIO | None = None, line: str | None = None) -> None:
+    print(f"csm: warning: {message}", file=sys.stderr)
 
 
 # --------------------------------------------------------------------------- run
@@ -164,8 +176,6 @@ def _validate_study(path: Path, out: TextIO) -> int:
     the instrument, the model against the instrument, the parameters, and every
     wave read through the instrument by the notebooks' reader (the planner's
     bases).  The same error as ``csm run``, exit code 2."""
-    import warnings
-
     from .batch import plan_runs
     from .study import load_study
 
