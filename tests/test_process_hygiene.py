@@ -160,3 +160,190 @@ def test_summary_csv_neutralises_recorded_text(tmp_path):
     assert got["label"] == "'=cmd|' /C calc'!A0"
     assert got["note"] == "'@evil" and got["ok"] == "fine"
     assert float(got["change"]) == -3.25
+
+
+# --------------------------------------------------------------------------- processes
+SMOKE = Path(__file__).resolve().parent.parent / "notebooks" / "_smoke.ipynb"
+W1 = "id,region,x,y\n1,North,1,a\n2,North,2,b\n3,South,3,a\n4,South,5,b\n5,North,4,a\n"
+W2 = "id,region,x,y\n1,North,2,a\n2,North,2,b\n3,South,7,a\n4,South,5,b\n"
+
+
+def _study(tmp_path: Path, sleep: float) -> Path:
+    import yaml
+
+    for name, text in (("w1", W1), ("w2", W2)):
+        (tmp_path / f"{name}.csv").write_text(text)
+    (tmp_path / "instrument.yml").write_text("name: smoke\n")
+    doc = {"name": "smoke", "instrument": "instrument.yml", "model": "S =~ x",
+           "waves": [{"name": n, "data": f"{n}.csv"} for n in ("w1", "w2")],
+           "notebooks": [str(SMOKE)], "parameters": {"seed": 3, "sleep": sleep},
+           "segments": {"column": "region"}, "min_base": 1, "output": str(tmp_path / "runs")}
+    path = tmp_path / "study.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+#: the checkout under test: child processes import csmlib from it, whatever
+#: the caller's (possibly relative) PYTHONPATH says
+_CHECKOUT = str(Path(__file__).resolve().parent.parent)
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": _CHECKOUT}
+
+
+def _csm(*args: str, cwd: Path):
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-m", "csmlib.run.cli", *args], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, env=_env())
+
+
+def _wait_for(condition, timeout: float, what: str) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def _kernels(pid: int) -> list:
+    import psutil
+
+    try:
+        family = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    out = []
+    for p in family:
+        try:
+            if "ipykernel" in " ".join(p.cmdline()):
+                out.append(p)
+        except psutil.Error:
+            pass
+    return out
+
+
+def _lock_holder(path: Path) -> str:
+    try:
+        return path.read_text().split()[0]
+    except (OSError, IndexError):
+        return ""
+
+
+def _stop(proc) -> None:
+    import signal
+
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()
+
+
+def test_study_lock_refuses_a_second_holder_and_takes_over_a_dead_ones(tmp_path):
+    """Two processes: while one holds the lock, run_study in another fails at
+    once naming the holder's pid; once the holder is killed (-9), the lock
+    is taken over."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from csmlib.errors import StudyError
+    from csmlib.run.batch import LOCK_NAME, InlineExecutor, run_study, study_lock
+
+    path = _study(tmp_path, 0.0)
+    folder = tmp_path / "runs" / "smoke"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from csmlib.run.batch import study_lock\n"
+         f"with study_lock(Path({str(folder)!r})):\n"
+         "    print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, start_new_session=True, env=_env())
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        t0 = time.monotonic()
+        with pytest.raises(StudyError, match=f"another csm run of this study is running "
+                                             f"\\(process {holder.pid} on "):
+            run_study(path, executor=InlineExecutor())
+        assert time.monotonic() - t0 < 5
+        assert not list(folder.rglob("*.run.json"))      # nothing was run
+        assert _lock_holder(folder / LOCK_NAME) == str(holder.pid)
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait(10)
+        with study_lock(folder) as lock:                  # the dead holder's lock is free
+            assert _lock_holder(lock) == str(os.getpid())
+    finally:
+        _stop(holder)
+
+
+@pytest.mark.notebooks
+def test_two_csm_runs_of_one_study_do_the_work_once(tmp_path):
+    """Run A works; run B of the same study, started meanwhile, exits 2 at
+    once naming A's pid; A completes every run exactly once."""
+    import json
+    import time
+
+    from csmlib.run.batch import LOCK_NAME
+
+    path = _study(tmp_path, 2.0)
+    root = tmp_path / "runs" / "smoke"
+    a = _csm("run", str(path), "--jobs", "2", "--no-progress", cwd=tmp_path)
+    try:
+        _wait_for(lambda: _lock_holder(root / LOCK_NAME) == str(a.pid) and _kernels(a.pid),
+                  120, "run A to start its notebooks")
+        t0 = time.monotonic()
+        b = _csm("run", str(path), "--jobs", "2", "--no-progress", cwd=tmp_path)
+        out_b, err_b = b.communicate(timeout=60)
+        assert b.returncode == 2, err_b
+        assert time.monotonic() - t0 < 30
+        err_b = err_b.decode()
+        assert f"another csm run of this study is running (process {a.pid} on " in err_b
+        assert "Traceback" not in err_b
+        out_a, err_a = a.communicate(timeout=300)
+    finally:
+        _stop(a)
+    assert a.returncode == 0, err_a.decode()
+    records = [json.loads(p.read_text()) for p in root.rglob("*.run.json")]
+    assert len(records) == 6
+    assert all(r["status"] == "success" and r["attempts"] == 1 for r in records)
+
+
+@pytest.mark.notebooks
+def test_kill_9_of_csm_run_leaves_no_process_behind(tmp_path):
+    """SIGKILL the ``csm run`` process while its workers run notebooks: its
+    workers, their kernels, the fork server and the resource tracker all end
+    within seconds; the next run takes the study's lock over and completes."""
+    import json
+    import signal
+
+    import psutil
+
+    from csmlib.run.batch import LOCK_NAME
+
+    path = _study(tmp_path, 60.0)
+    root = tmp_path / "runs" / "smoke"
+    proc = _csm("run", str(path), "--jobs", "2", "--no-progress", cwd=tmp_path)
+    try:
+        _wait_for(lambda: len(_kernels(proc.pid)) == 2, 120, "two kernels")
+        family = psutil.Process(proc.pid).children(recursive=True)
+        names = " ".join(" ".join(p.cmdline()) for p in family)
+        assert "forkserver" in names and "ipykernel" in names, names
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=10)
+        gone, alive = psutil.wait_procs(family, timeout=10)
+        alive = [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
+        assert not alive, [(p.pid, " ".join(p.cmdline())[:80]) for p in alive]
+    finally:
+        _stop(proc)
+    # the killed run's lock is taken over; nothing of it counts as done
+    path.write_text(path.read_text().replace("sleep: 60.0", "sleep: 0.0"))
+    again = _csm("run", str(path), "--jobs", "2", "--no-progress", cwd=tmp_path)
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err.decode()
+    assert _lock_holder(root / LOCK_NAME) == str(again.pid)
+    records = [json.loads(p.read_text()) for p in root.rglob("*.run.json")]
+    assert len(records) == 6 and all(r["status"] == "success" for r in records)

@@ -39,6 +39,12 @@ parameters, seed, input hash, data sha256, package versions, times, status,
 error).  Every file is written atomically, the run record last.  After all
 runs, ``summary.csv`` and ``summary.json`` collect the recorded results.
 
+One run of a study at a time: :func:`run_study` holds a lock on
+``<output>/<study>/`` (:func:`study_lock`); a second run of the same study
+fails at once with a :class:`~csmlib.errors.StudyError` naming the process
+that holds it.  A worker process, its kernel and the fork server end when
+the ``csm`` process ends, even by ``kill -9`` (see :class:`LocalPool`).
+
 Resume: a run is skipped when its run record says ``success`` with the same
 input hash (notebook, data, instrument and upstream results file bytes, the
 parameters and the csmlib version) and its outputs exist.
@@ -107,6 +113,7 @@ __all__ = [
     "make_executor",
     "LocalPool",
     "InlineExecutor",
+    "study_lock",
     "collect_summary",
     "KERNEL_NAME",
 ]
@@ -543,6 +550,13 @@ class LocalPool:
     :meth:`renew` and submits the runs that were in flight once more on a
     fresh pool, so one killed worker does not fail the rest of the study.
 
+    A worker process ends itself when the process that made the pool ends,
+    however it ends (``kill -9`` too): every worker watches the read end of
+    a pipe whose only write end this process holds, and exits at its end of
+    file.  Its notebook kernel follows (an IPython kernel ends when its
+    parent process has gone), and so do the fork server and the resource
+    tracker of :mod:`multiprocessing` (each ends when its last client has).
+
     Parameters
     ----------
     jobs : int
@@ -552,11 +566,14 @@ class LocalPool:
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
         self.generation = 0
+        ctx = _mp_context()
+        # the write end stays here, unused, until this process ends
+        self._lifeline, self._lifeline_w = ctx.Pipe(duplex=False)
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.jobs, mp_context=_mp_context(),
-                                   initializer=_worker_init)
+                                   initializer=_worker_init, initargs=(self._lifeline,))
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         """Submit ``fn(*args)`` to the current pool."""
@@ -669,11 +686,28 @@ def make_executor(jobs: int = 2, scheduler: str | None = None) -> Any:
     return LocalPool(jobs)
 
 
-def _worker_init() -> None:
-    """Workers ignore Ctrl-C: the parent handles it (cancels and ends the workers)."""
+def _worker_init(lifeline: Any = None) -> None:
+    """Workers ignore Ctrl-C: the parent handles it (cancels and ends the
+    workers).  With a ``lifeline`` (the read end of a pipe whose write end
+    only the parent holds) a worker also ends when its parent has ended,
+    even by ``kill -9``, rather than wait for work forever."""
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if lifeline is not None:
+        threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True,
+                         name="csm-parent-watch").start()
+
+
+def _exit_with_parent(lifeline: Any) -> None:
+    """Block until the parent's end of the pipe closes, then end this process."""
+    try:
+        while True:
+            lifeline.recv_bytes()   # the parent never writes; only EOF arrives
+    except (EOFError, OSError):
+        pass
+    os._exit(1)
 
 
 def _mp_context() -> Any:
@@ -907,6 +941,15 @@ def run_study(
     """
     if not isinstance(study, Study):
         study = load_study(study)
+    with study_lock(study.run_dir):
+        return _run_locked(study, executor, jobs, force, only, progress, on_plan)
+
+
+def _run_locked(study: Study, executor: Any, jobs: int, force: bool,
+                only: str | Iterable[str] | None,
+                progress: Callable[[RunOutcome], None] | None,
+                on_plan: Callable[[list[RunSpec]], None] | None) -> StudyOutcome:
+    """:func:`run_study` once the study's output folder is locked."""
     runs = plan_runs(study)
     if only is not None:
         globs = [only] if isinstance(only, str) else list(only)
@@ -949,6 +992,59 @@ def run_study(
 
 #: a run whose worker process died is tried this often before it is failed
 MAX_ATTEMPTS = 2
+
+#: the lock file in ``<output>/<study>/`` held by the run of the study
+LOCK_NAME = ".csm-run.lock"
+
+
+@contextlib.contextmanager
+def study_lock(folder: Path) -> Iterator[Path]:
+    """Hold the study's output folder for one run at a time.
+
+    An exclusive ``flock`` on ``folder / LOCK_NAME``, which also records the
+    holder's process id, host and start time.  The operating system releases
+    the lock when its holder ends, however it ends, so a lock left by a
+    killed run is taken over at once.  Without ``fcntl`` (Windows) the folder
+    is not locked.
+
+    Yields
+    ------
+    pathlib.Path
+        The lock file.
+
+    Raises
+    ------
+    StudyError
+        Another process holds the lock: names it (process id, host, start).
+    """
+    lock = folder / LOCK_NAME
+    try:
+        import fcntl
+    except ImportError:   # pragma: no cover - Windows
+        yield lock
+        return
+    with _writing(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 512, 0).decode("utf-8", "replace").split()
+            pid, host, since = (holder + ["?", "?", "?"])[:3]
+            raise StudyError(
+                f"another csm run of this study is running (process {pid} on {host}, "
+                f"since {since}) and holds its output folder",
+                file=str(lock),
+                hint="wait until it has finished, or stop it; then run the same command again "
+                     "(finished runs are kept)",
+            ) from None
+        with _writing(lock):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()} {platform.node()} {_now()}\n".encode(), 0)
+        yield lock
+    finally:
+        os.close(fd)   # releases the lock
 
 
 def _schedule(study: Study, runs: list[RunSpec], executor: Any, force: bool,
