@@ -173,7 +173,8 @@ def _study(tmp_path: Path, sleep: float) -> Path:
 
     for name, text in (("w1", W1), ("w2", W2)):
         (tmp_path / f"{name}.csv").write_text(text)
-    (tmp_path / "instrument.yml").write_text("name: smoke\n")
+    (tmp_path / "instrument.yml").write_text(
+        "name: smoke\nid_column: id\nsegment_columns: [region]\nconstructs: [{name: S, items: [{name: x, scale: [0, 10]}]}]\n")
     doc = {"name": "smoke", "instrument": "instrument.yml", "model": "S =~ x",
            "waves": [{"name": n, "data": f"{n}.csv"} for n in ("w1", "w2")],
            "notebooks": [str(SMOKE)], "parameters": {"seed": 3, "sleep": sleep},
