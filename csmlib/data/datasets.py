@@ -25,6 +25,11 @@ from ..errors import DataError
 
 __all__ = ["data_dir", "names", "path", "instrument_path", "load", "load_frame", "demo_paths"]
 
+#: (file name, wave label) of the bundled demo study's waves (the simulator,
+#: csmlib.analysis.simulate.write_demo, writes them)
+DEMO_WAVES: tuple[tuple[str, str], ...] = (
+    ("wave1.csv", "2026Q1"), ("wave2.csv", "2026Q2"), ("wave3.csv", "2026Q3"))
+
 _HINT_DATA = "reinstall csm workbench (pip install csm-workbench, or pip install -e . in a clone)"
 
 
@@ -135,8 +140,6 @@ def demo_paths() -> dict[str, Path]:
     dict
         ``{"instrument": data/demo/instrument.yml, "2026Q1": .../wave1.csv, ...}``.
     """
-    from ..analysis.simulate import DEMO_WAVES
-
     folder = data_dir() / "demo"
     out = {"instrument": folder / "instrument.yml"}
     out.update({wave: folder / file for file, wave in DEMO_WAVES})
