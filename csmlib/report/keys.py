@@ -72,6 +72,9 @@ def _k(name: str, type_: str, meaning: str, **recorded_by: str) -> RecordedKey:
 
 _NOTES = "estimation notes: respondents left out, answers replaced, warnings, failed resamples"
 _PLS_NB = ("measurement", "structural", "index_drivers", "tracking")
+_WITH_INDEX = "when index_drivers recorded the index"
+#: the headline index and its interval: who records them
+_INDEX_BY = {"index_drivers": _ALWAYS, "tracking": _ALWAYS, "study_report": _WITH_INDEX}
 
 _BUILTIN = (
     _k("n", "integer", "respondents in the wave x segment",
@@ -103,18 +106,10 @@ _BUILTIN = (
     # index_drivers, tracking, study_report
     _k("indices", "table", "0-100 index of every construct with bootstrap SE and interval",
        index_drivers=_ALWAYS),
-    _k("index", "number", "the headline satisfaction index (0-100)",
-       index_drivers=_ALWAYS, tracking=_ALWAYS,
-       study_report="when index_drivers recorded the index"),
-    _k("index_se", "number", "bootstrap standard error of the index",
-       index_drivers=_ALWAYS, tracking=_ALWAYS,
-       study_report="when index_drivers recorded the index"),
-    _k("index_ci_lower", "number", "lower bound of the index's 95% bootstrap interval",
-       index_drivers=_ALWAYS, tracking=_ALWAYS,
-       study_report="when index_drivers recorded the index"),
-    _k("index_ci_upper", "number", "upper bound of the index's 95% bootstrap interval",
-       index_drivers=_ALWAYS, tracking=_ALWAYS,
-       study_report="when index_drivers recorded the index"),
+    _k("index", "number", "the headline satisfaction index (0-100)", **_INDEX_BY),
+    _k("index_se", "number", "bootstrap standard error of the index", **_INDEX_BY),
+    _k("index_ci_lower", "number", "lower bound of the index's 95% bootstrap interval", **_INDEX_BY),
+    _k("index_ci_upper", "number", "upper bound of the index's 95% bootstrap interval", **_INDEX_BY),
     _k("seed", "integer", "bootstrap seed", index_drivers=_ALWAYS, tracking=_ALWAYS),
     _k("n_boot", "integer", "bootstrap resamples", index_drivers=_ALWAYS, tracking=_ALWAYS),
     _k("n_failed", "integer", "bootstrap resamples that failed", index_drivers=_ALWAYS,
@@ -128,7 +123,7 @@ _BUILTIN = (
     _k("estimates", "table", "this wave's indices and paths with bootstrap intervals",
        tracking=_ALWAYS),
     _k("trend", "table", "the index (and paths) of every wave so far",
-       tracking=_ALWAYS, study_report="when index_drivers recorded the index"),
+       tracking=_ALWAYS, study_report=_WITH_INDEX),
     _k("changes", "table", "this wave's change of every index and path, with tests",
        tracking=_ALWAYS),
     _k("segments", "table", "each segment's index against the total (league table)",
