@@ -87,15 +87,15 @@ def test_record_refuses_undeclared_keys_and_wrong_types():
         record("indx", 74.0)
     with pytest.raises(StudyError, match="not declared"):
         record_frame("my_table", pd.DataFrame({"x": [1.0]}))
-    with pytest.raises(StudyError, match="not a number"):
+    with pytest.raises(StudyError, match="str value is not of type 'number'"):
         record("index", "high")
-    with pytest.raises(StudyError, match="not a integer"):
+    with pytest.raises(StudyError, match="float value is not of type 'integer'"):
         record("n", 12.5)
     with pytest.raises(StudyError, match="record_frame"):
         record("paths", [1.0, 2.0])
     with pytest.raises(StudyError, match=r"record\(\)"):
         record_frame("index", pd.DataFrame({"x": [1.0]}))
-    with pytest.raises(StudyError, match="not a strings"):
+    with pytest.raises(StudyError, match="list value is not of type 'strings'"):
         record("estimation_notes", [1, 2])
     assert recorded() == {"values": {}, "frames": {}}
     record("index", 74.5)

@@ -255,7 +255,8 @@ def check_recorded(name: str, payload: Any, *, table: bool) -> None:
                          values=[name], hint=f"record it with {how}()")
     if table or _fits(spec.type, payload):
         return
-    raise StudyError(f"cannot record {name!r}: a {type(payload).__name__} is not a {spec.type}",
+    raise StudyError(f"cannot record {name!r}: a {type(payload).__name__} value is not of type "
+                     f"{spec.type!r}",
                      values=[repr(payload)[:80]],
                      hint=f"{name!r} is declared as {spec.type} ({spec.meaning})")
 
