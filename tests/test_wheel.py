@@ -29,6 +29,11 @@ SKIP = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "_
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     """The wheel built from a copy of the source tree."""
+    from importlib.metadata import version
+
+    major = int(version("setuptools").split(".")[0])
+    assert major >= 77, (f"setuptools {version('setuptools')} cannot build the wheel offline: "
+                         "install the dev extra (make setup upgrades it to >=77)")
     work = tmp_path_factory.mktemp("wheel")
     src = work / "src"
     shutil.copytree(ROOT, src, ignore=SKIP)
