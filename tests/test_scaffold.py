@@ -71,12 +71,22 @@ def test_init_refuses_to_overwrite_and_bad_wave_counts(tmp_path):
         init_study(tmp_path / "f")
 
 
-def test_cli_init(tmp_path, capsys):
+def test_cli_init(tmp_path, capsys, monkeypatch):
     assert main(["init", str(tmp_path / "d"), "--demo", "--waves", "1"]) == 0
     out = capsys.readouterr().out
     assert "csm run" in out and (tmp_path / "d" / "data" / "wave1.csv").is_file()
+    assert "ipykernel install" not in out   # the csm kernel is registered here
     assert main(["init", str(tmp_path / "d")]) == 2
     assert "overwrite" in capsys.readouterr().err
+    # a fresh environment without the kernel is told how to register it
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    def no_kernel(self, name):
+        raise NoSuchKernel(name)
+
+    monkeypatch.setattr(KernelSpecManager, "get_kernel_spec", no_kernel)
+    assert main(["init", str(tmp_path / "e")]) == 0
+    assert "ipykernel install --sys-prefix --name csm" in capsys.readouterr().out
 
 
 def _study_with_own_notebooks(tmp_path, folder_key: str | None) -> Path:

@@ -113,9 +113,10 @@ def test_fresh_venv_installs_the_wheel_inits_and_runs_the_demo(wheel, tmp_path):
     assert lib.startswith(site_dir) and notebooks.startswith(site_dir), probe.stdout
     assert loaded.split()[0] == "250"   # mobi: 250 respondents (data/PROVENANCE.md)
 
-    run(python, "-m", "ipykernel", "install", "--sys-prefix", "--name", "csm")
     study = outside / "STUDY"
-    run(csm, "init", study, "--demo", "--waves", "1")
+    init = run(csm, "init", study, "--demo", "--waves", "1")
+    assert "ipykernel install --sys-prefix --name csm" in init.stdout   # not registered yet
+    run(python, "-m", "ipykernel", "install", "--sys-prefix", "--name", "csm")
     done = run(csm, "run", study / "study.yml", "--no-progress", timeout=1500)
     assert "19 success" in done.stdout, done.stdout + done.stderr
     out = outside / "runs" / "demo-acsi" / "2026Q1" / "all"

@@ -104,12 +104,30 @@ def _init(args: argparse.Namespace, out: TextIO) -> int:
     print(f"study folder written: {folder}", file=out)
     for p in written:
         print(f"  {p}", file=out)
+    if not _kernel_registered():
+        from .batch import KERNEL_NAME
+
+        print(f"first register the notebooks' kernel in this environment: {sys.executable} -m "
+              f"ipykernel install --sys-prefix --name {KERNEL_NAME}", file=out)
     if args.demo:
         print(f"run it with: csm run {folder / 'study.yml'}", file=out)
     else:
         print(f"next: edit {folder / 'instrument.yml'}, put the survey exports into "
               f"{folder / 'data'}, then: csm validate {folder / 'study.yml'}", file=out)
     return 0
+
+
+def _kernel_registered() -> bool:
+    """Whether Jupyter finds the kernel ``csm run`` executes notebooks on."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    from .batch import KERNEL_NAME
+
+    try:
+        KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+    except NoSuchKernel:
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- run
