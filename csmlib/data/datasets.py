@@ -30,7 +30,7 @@ __all__ = ["data_dir", "names", "path", "instrument_path", "load", "load_frame",
 DEMO_WAVES: tuple[tuple[str, str], ...] = (
     ("wave1.csv", "2026Q1"), ("wave2.csv", "2026Q2"), ("wave3.csv", "2026Q3"))
 
-_HINT_DATA = "reinstall csm workbench (pip install csm-workbench, or pip install -e . in a clone)"
+_HINT_DATA = "reinstall csm workbench (pip install . in a clone, or its wheel)"
 
 
 def data_dir() -> Path:
