@@ -47,10 +47,21 @@ import time
 import pandas as pd
 from IPython.display import HTML, display
 
+from csmlib.report.keys import declare
 from csmlib.report.record import record, record_frame, set_results_path
 from csmlib.run.study import segment_mask
 
 set_results_path(results_path)
+# a study's own notebook declares the keys it records (csmlib.report.keys)
+for key, kind, meaning, when in (
+        ("n", "integer", "rows in the segment", ""),
+        ("mean_x", "number", "mean of x", ""),
+        ("sum_x", "number", "sum of x", ""),
+        ("seed", "integer", "the seed parameter", ""),
+        ("change_mean_x", "number", "mean of x minus the previous wave's", "with a previous wave"),
+        ("by_y", "table", "mean of x by y", ""),
+        ("sources", "integer", "results files given to a report run", "in a report run")):
+    declare(key, kind, meaning, notebook="_smoke", when=when)
 
 # %%
 df = pd.read_csv(data_path)

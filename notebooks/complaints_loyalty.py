@@ -74,7 +74,7 @@ findings = report.Findings(title="Key figures")
 if not run.suppressed and recommend_item:
     n_p_s = csm.metrics.nps(data[recommend_item], scale=tuple(limits.loc[recommend_item]),
                             weights=weights)
-    record_frame("nps", n_p_s)
+    record_frame("nps_detail", n_p_s)
     row = n_p_s.iloc[0]
     record("nps", row["nps"])
     findings.add(f"Net Promoter Score {report.fmt_ci(row['nps'], row['ci_lower'], row['ci_upper'])}.")
@@ -94,7 +94,7 @@ if not run.suppressed and csat_item:
 # %%
 if not run.suppressed and complained_item:
     cr = csm.metrics.complaint_rate(data[complained_item], weights=weights, name=complained_item)
-    record_frame("complaint_rate", cr)
+    record_frame("complaint_rate_detail", cr)
     row = cr.iloc[0]
     record("complaint_rate", row["rate"])
     findings.add(f"Complaint rate {report.fmt_ci(100 * row['rate'], 100 * row['ci_lower'], 100 * row['ci_upper'])}%.")

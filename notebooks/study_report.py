@@ -18,7 +18,9 @@
 # The consultant's summary of this wave: the satisfaction index and its
 # change, what drives loyalty and what to improve first, how segments
 # compare, and how far the measurement and the model can be trusted.  Every
-# number comes from the wave's recorded results.
+# number comes from the wave's recorded results, read through the declared
+# keys (`csmlib.report.keys`): a result a run should have recorded and did
+# not is listed at the end and fails this report's run.
 
 # %%
 # %matplotlib inline
@@ -31,6 +33,7 @@ from IPython.display import Markdown, display
 import csmlib as csm
 from csmlib import report
 from csmlib.analysis import tracking
+from csmlib.report.keys import read_recorded
 from csmlib.report.record import read_results, record, record_frame, set_results_path
 
 # %% tags=["parameters"]
@@ -57,7 +60,7 @@ target: str = "Loyalty"  # the outcome the drivers are ranked for
 # %%
 set_results_path(results_path or None)
 res = report.WaveResults(wave_results)
-previous = read_results(previous_results_path) if previous_results_path else {}
+previous = read_results(previous_results_path) if previous_results_path else None
 display(Markdown(f"# {report.md_escape(study)}: {report.md_escape(wave)}"))
 findings = report.Findings(title="Key findings")
 
@@ -69,10 +72,12 @@ if not math.isnan(idx):
     findings.add(report.index_finding(index_construct, idx, lo, hi,
                                       diff=res.value("index_drivers", "change", default=None),
                                       pvalue=res.value("index_drivers", "change_pvalue", default=None)))
-    for key, val in (("index", idx), ("index_ci_lower", lo), ("index_ci_upper", hi), ("index_se", se)):
-        record(key, val)
-    trend = (pd.DataFrame(previous["frames"]["trend"]["data"], columns=previous["frames"]["trend"]["columns"])
-             if "trend" in previous.get("frames", {}) else pd.DataFrame())
+    record("index", idx)
+    record("index_ci_lower", lo)
+    record("index_ci_upper", hi)
+    record("index_se", se)
+    trend, _ = read_recorded(previous, "study_report", "trend")
+    trend = pd.DataFrame() if trend is None else trend
     trend = pd.concat([trend[trend.get("wave", pd.Series(dtype=str)) != wave] if len(trend) else trend,
                        pd.DataFrame([{"wave": wave, "index": idx, "se": se, "ci_lower": lo, "ci_upper": hi}])],
                       ignore_index=True)
@@ -98,6 +103,8 @@ if not math.isnan(nps):
 n_flags = res.value("data_quality", "n_flags")
 if not math.isnan(n_flags) and n_flags:
     findings.add(f"{int(n_flags)} data-quality problem(s) were flagged; see the data-quality report.")
+if res.missing:
+    findings.add("Some results are missing from the runs: see the end of this report.")
 findings
 
 # %% [markdown]
@@ -146,3 +153,15 @@ if drivers is not None:
 notes = res.estimation_notes()
 record("estimation_notes", notes.items)
 notes if notes else Markdown("Nothing to report: every model was estimated on complete answers without trouble.")
+
+# %% [markdown]
+# ## Results missing from the runs
+
+# %%
+# every result above was read through the declared keys; one that a run
+# should have recorded and did not is listed here, and fails this report's run
+if res.missing:
+    display(res.missing_note())
+else:
+    display(Markdown("None: every run recorded the results this report reads."))
+res.check()

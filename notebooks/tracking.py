@@ -76,8 +76,10 @@ if not run.suppressed:
     this_wave = tracking.wave_estimates(boot, wave=wave, n=run.n)
     record_frame("estimates", this_wave)
     head = this_wave[(this_wave["kind"] == "index") & (this_wave["construct"] == index_construct)].iloc[0]
-    for key in ("est", "se", "ci_lower", "ci_upper"):
-        record("index" if key == "est" else f"index_{key}", head[key])
+    record("index", head["est"])
+    record("index_se", head["se"])
+    record("index_ci_lower", head["ci_lower"])
+    record("index_ci_upper", head["ci_upper"])
     record("seed", boot.seed)
     record("n_boot", boot.n_boot)
     record("n_failed", boot.n_failed)

@@ -91,7 +91,20 @@ def _mtimes(root: Path) -> dict[str, int]:
 
 
 # --------------------------------------------------------------------------- record
-def test_record_merges_scalars_and_frames(tmp_path):
+@pytest.fixture
+def own_keys(monkeypatch):
+    """Keys a study's own notebook would declare (csmlib.report.keys.declare),
+    forgotten after the test."""
+    from csmlib.report import keys
+
+    monkeypatch.setattr(keys, "_declared", {})
+    keys.declare("nan", "number", "a number that is NaN", notebook="test")
+    keys.declare("by_segment", "mapping", "a value per segment", notebook="test")
+    keys.declare("a", "integer", "a count", notebook="test")
+    keys.declare("t", "table", "a table", notebook="test")
+
+
+def test_record_merges_scalars_and_frames(tmp_path, own_keys):
     path = tmp_path / "r.json"
     set_results_path(path)
     try:
@@ -111,7 +124,7 @@ def test_record_merges_scalars_and_frames(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(atomic.TEMP_PREFIX)]
 
 
-def test_record_memory_mode_without_results_path(monkeypatch):
+def test_record_memory_mode_without_results_path(monkeypatch, own_keys):
     monkeypatch.delenv("CSM_RESULTS_PATH", raising=False)
     set_results_path("")
     record("a", 1)

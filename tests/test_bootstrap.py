@@ -103,6 +103,7 @@ def test_frames_are_summaries_of_the_draws(ecsi_fit):
     assert "<h4>" in boot.summary()._repr_html_()
 
 
+@pytest.mark.slow   # Monte Carlo: replications of simulated data
 def test_percentile_coverage_on_simulated_chain():
     """60 datasets (n = 200) from Quality -> Value -> Satisfaction -> Loyalty,
     400 resamples each, consistent PLS: the 95% percentile intervals of the

@@ -271,6 +271,7 @@ def _acsi_truth(pop):
     return pd.Series(rows)
 
 
+@pytest.mark.slow   # Monte Carlo: replications of simulated data
 def test_monte_carlo_recovery_and_coverage():
     from csmlib.analysis.simulate import acsi_population, simulate_survey
 

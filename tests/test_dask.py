@@ -56,8 +56,13 @@ W2 = "id,region,x,y\n1,North,2,a\n2,North,2,b\n3,South,7,a\n4,South,5,b\n"
 #: a notebook that reports, as recorded results, where and how it ran
 PROBE_CODE = """\
 import hashlib, os
+from csmlib.report.keys import declare
 from csmlib.report.record import record, set_results_path
 set_results_path(results_path)
+for key in ("cwd", "data_path", "instrument_path", "previous_results_path", "results_path_seen",
+            "data_sha256"):
+    declare(key, "string", "where and how the probe ran", notebook="probe")
+declare("kernel_parent_pid", "integer", "the kernel's parent process", notebook="probe")
 record("cwd", os.getcwd())
 record("data_path", data_path)
 record("instrument_path", instrument_path)

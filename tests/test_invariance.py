@@ -67,6 +67,7 @@ def test_invariant_data_passes_and_noninvariant_item_is_found():
     assert items.loc[0, "item"] == "a2" and items.loc[0, "pvalue"] < 1e-6
 
 
+@pytest.mark.slow   # Monte Carlo: replications of simulated data
 def test_false_alarm_rate_is_near_nominal_for_the_chisq_difference_test():
     # 40 seeded replications of invariant data: the scalar step's chi-square
     # difference test rejects about 5% of the time (binomial: 0-6 of 40 is

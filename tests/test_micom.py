@@ -134,6 +134,7 @@ def test_permutation_test_detects_the_simulated_path_difference(different_path):
     assert p.seed == 4 and p.n_perm == 500 and p.n_failed == 0 and len(p.diff_perm) == 500
 
 
+@pytest.mark.slow   # Monte Carlo: replications of simulated data
 def test_false_positive_rates_are_near_nominal_over_replications():
     # 25 replications of two identical populations (400 per group), 200 permutations each.
     # Every flag below is a false positive.  Rates are pooled over constructs / paths

@@ -26,6 +26,7 @@ def test_compare_estimates_matches_statsmodels_unequal_variance_z_test():
     assert (got["ci_lower"], got["ci_upper"]) == pytest.approx((lo, hi), rel=1e-10)
 
 
+@pytest.mark.slow   # Monte Carlo: replications of simulated data
 def test_rejection_rate_is_nominal_without_change_and_high_with_one():
     rng = np.random.default_rng(11)
     reps, n = 2000, 200
@@ -168,6 +169,7 @@ def test_a_simulated_index_change_is_detected():
     assert sum(c["ci_lower"] <= true_diff <= c["ci_upper"] for c, _ in res) >= 8
 
 
+@pytest.mark.slow   # Monte Carlo: replications of simulated data
 def test_no_change_is_flagged_at_close_to_the_nominal_rate():
     # 40 replications without any change; at the nominal 5% the number of false alarms is
     # Binomial(40, 0.05): mean 2, P(>= 7) = 0.0035.  A test that over-rejects (e.g. an

@@ -55,6 +55,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..atomic import write_csv
+from ..data.datasets import DEMO_WAVES
 from ..errors import SpecError
 
 __all__ = [
@@ -907,9 +908,6 @@ def _pool(groups: list[tuple[tuple, PopulationModel, int]]) -> tuple[pd.DataFram
 
 
 # ------------------------------------------------------------ demo study
-#: (file name, wave label) of the bundled demo study
-DEMO_WAVES: tuple[tuple[str, str], ...] = (
-    ("wave1.csv", "2026Q1"), ("wave2.csv", "2026Q2"), ("wave3.csv", "2026Q3"))
 #: settings of the demo study (the truth behind data/demo)
 DEMO_SEED = 20260101
 DEMO_N = 600

@@ -1,7 +1,8 @@
 """Bundled datasets, by name.
 
 Real survey data published inside GPL-licensed R packages (see
-``data/PROVENANCE.md``) and the simulated demo study.  Each dataset lives in
+``data/PROVENANCE.md``) and the simulated demo study.  They ship with the package (:func:`csmlib.bundled.bundled_dir`; the
+sources are the repository's ``data/`` folder).  Each dataset lives in
 ``data/<name>/<name>.csv``; those with an instrument (codebook) also have
 ``data/<name>/instrument.yml`` and load as a :class:`~csmlib.data.survey.Survey`.
 
@@ -19,26 +20,28 @@ from typing import Any
 
 import pandas as pd
 
+from ..bundled import bundled_dir
 from ..errors import DataError
 
 __all__ = ["data_dir", "names", "path", "instrument_path", "load", "load_frame", "demo_paths"]
 
-_HINT_DATA = ("the bundled data/ folder sits next to csmlib/ in the source tree; "
-              "install the project from a full clone (pip install -e .)")
+#: (file name, wave label) of the bundled demo study's waves (the simulator,
+#: csmlib.analysis.simulate.write_demo, writes them)
+DEMO_WAVES: tuple[tuple[str, str], ...] = (
+    ("wave1.csv", "2026Q1"), ("wave2.csv", "2026Q2"), ("wave3.csv", "2026Q3"))
+
+_HINT_DATA = "reinstall csm workbench (pip install . in a clone, or its wheel)"
 
 
 def data_dir() -> Path:
-    """The bundled ``data/`` folder (``<repository>/data``).
+    """The bundled ``data/`` folder (a clone's ``data/``, or the installed copy).
 
     Raises
     ------
     DataError
-        If the folder is missing (e.g. a non-editable install without data).
+        If the folder is missing (a wheel built without its build step).
     """
-    folder = Path(__file__).resolve().parents[2] / "data"
-    if not folder.is_dir():
-        raise DataError("The bundled data folder is missing.", file=str(folder), hint=_HINT_DATA)
-    return folder
+    return bundled_dir("data")
 
 
 def names() -> list[str]:
@@ -137,8 +140,6 @@ def demo_paths() -> dict[str, Path]:
     dict
         ``{"instrument": data/demo/instrument.yml, "2026Q1": .../wave1.csv, ...}``.
     """
-    from ..analysis.simulate import DEMO_WAVES
-
     folder = data_dir() / "demo"
     out = {"instrument": folder / "instrument.yml"}
     out.update({wave: folder / file for file, wave in DEMO_WAVES})

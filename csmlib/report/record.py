@@ -17,6 +17,12 @@ When ``results_path`` is empty (a notebook opened interactively) the values
 are kept in memory only (see :func:`recorded`), so the same notebook works in
 JupyterLab and in batch.
 
+Every key is declared, with its type, meaning and the notebooks that record
+it, in :mod:`csmlib.report.keys`; :func:`record` and :func:`record_frame`
+refuse (:class:`~csmlib.errors.StudyError`) an undeclared key or a value of
+another type.  A study's own notebook declares its keys first with
+:func:`csmlib.report.keys.declare`.
+
 Only aggregates are recorded -- the rule
 -----------------------------------------
 Recorded results end up in summary tables that are shared widely, so they
@@ -52,6 +58,7 @@ import pandas as pd
 
 from ..atomic import write_json
 from ..errors import DataError, StudyError
+from .keys import check_recorded
 
 __all__ = [
     "record",
@@ -215,8 +222,13 @@ def record(key: str, value: Any, *, path: str | os.PathLike[str] | None = None) 
     ------
     DataError
         A value that is not JSON-like, or a list/dict too long to be an aggregate.
+    StudyError
+        ``key`` is not declared in :mod:`csmlib.report.keys`, or the value is
+        not of its declared type.
     """
-    _store("values", _check_key(key), _jsonable(value, key), path)
+    payload = _jsonable(value, _check_key(key))
+    check_recorded(key, payload, table=False)
+    _store("values", key, payload, path)
     return value
 
 
@@ -263,6 +275,8 @@ def record_frame(
     DataError
         The frame looks respondent-level, or holds values that are not
         numbers, strings, booleans or missing.
+    StudyError
+        ``key`` is not declared as a table in :mod:`csmlib.report.keys`.
     """
     _check_key(key)
     if isinstance(df, pd.Series):
@@ -292,6 +306,7 @@ def record_frame(
         raise DataError(f"cannot record {key!r}: duplicate column names",
                         column=[str(c) for c in flat.columns[flat.columns.duplicated()]],
                         hint="rename the columns")
+    check_recorded(key, None, table=True)
     payload = {
         "columns": [str(c) for c in flat.columns],
         "data": [[_jsonable_scalar(v, key) for v in row] for row in flat.itertuples(index=False)],

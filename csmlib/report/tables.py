@@ -15,9 +15,11 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
+
+from .keys import declared, read_recorded
 
 __all__ = [
     "FIT_THRESHOLDS",
@@ -417,6 +419,11 @@ class WaveResults:
         ``{"<segment>/<notebook>": results file}``, the ``wave_results``
         parameter :mod:`csmlib.run.batch` gives the report notebook.  Files that
         do not exist (suppressed or failed runs) are skipped.
+
+    Every read goes through the declared keys (:mod:`csmlib.report.keys`):
+    a key that a run's notebook records on every run but that is absent
+    from its results is gathered in :attr:`missing` (shown by
+    :meth:`missing_note`, raised by :meth:`check`), never read as NaN.
     """
 
     def __init__(self, wave_results: Mapping[str, str]):
@@ -425,6 +432,7 @@ class WaveResults:
         from .record import read_results
 
         self._results: dict[tuple[str, str], dict] = {}
+        self._missing: list[str] = []
         for key, path in wave_results.items():
             segment, _, notebook = str(key).rpartition("/")
             if Path(path).exists():
@@ -437,14 +445,60 @@ class WaveResults:
     def has(self, notebook: str, segment: str = "all") -> bool:
         return (segment, notebook) in self._results
 
+    def _read(self, notebook: str, key: str, segment: str) -> Any:
+        value, missing = read_recorded(self._results.get((segment, notebook)), notebook, key)
+        where = f"{segment}/{notebook}: {key}"
+        if missing and where not in self._missing:
+            self._missing.append(where)
+        return value
+
     def value(self, notebook: str, key: str, segment: str = "all", default: object = math.nan):
-        """A recorded scalar, or ``default``."""
-        return self._results.get((segment, notebook), {}).get("values", {}).get(key, default)
+        """A recorded scalar, or ``default`` when the run did not record it
+        (a key the run should have recorded is also noted in :attr:`missing`).
+
+        Raises
+        ------
+        StudyError
+            ``notebook`` is not declared to record ``key``.
+        """
+        value = self._read(notebook, key, segment)
+        return default if value is None else value
 
     def frame(self, notebook: str, key: str, segment: str = "all") -> pd.DataFrame | None:
-        """A recorded table, or None."""
-        fr = self._results.get((segment, notebook), {}).get("frames", {}).get(key)
-        return None if fr is None else pd.DataFrame(fr["data"], columns=fr["columns"])
+        """A recorded table, or None (noted in :attr:`missing` when the run
+        should have recorded it)."""
+        return self._read(notebook, key, segment)
+
+    @property
+    def missing(self) -> list[str]:
+        """``"<segment>/<notebook>: <key>"`` of every key read so far that a
+        run should have recorded and did not."""
+        return list(self._missing)
+
+    def missing_note(self) -> Findings:
+        """The keys in :attr:`missing` as a titled, escaped list (empty when none)."""
+        return Findings([f"{w} was not recorded" for w in self._missing],
+                        title="Results missing from the runs")
+
+    def check(self) -> None:
+        """Raise when a run did not record a key the report read.
+
+        Raises
+        ------
+        StudyError
+            Naming every missing ``segment/notebook: key``; the report's
+            run record then carries the error.
+        """
+        from ..errors import StudyError
+
+        if self._missing:
+            raise StudyError(
+                "the study report read results that the runs did not record: "
+                + "; ".join(self._missing),
+                values=self._missing,
+                hint="the notebooks named must record these keys (csmlib.report.keys); "
+                     "run them again with csm run --force",
+            )
 
     def estimation_notes(self, segment: str = "all") -> Findings:
         """Every section's recorded estimation notes (``estimation_notes``,
@@ -460,9 +514,10 @@ class WaveResults:
         for (seg, notebook), results in self._results.items():
             if seg != segment:
                 continue
-            values = results.get("values", {})
             for key in NOTE_KEYS:
-                for note in values.get(key) or []:
+                if not declared(notebook, key):
+                    continue   # a study's own notebook that records no notes
+                for note in self._read(notebook, key, seg) or []:
                     where = sections.setdefault(str(note), [])
                     if notebook.replace("_", " ") not in where:
                         where.append(notebook.replace("_", " "))

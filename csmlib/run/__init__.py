@@ -1,4 +1,5 @@
 """Layer 6, orchestration: the study file (:mod:`.study`), what a report
 notebook does first (:mod:`.notebook`), the batch runner on a process pool or
-a Dask cluster (:mod:`.batch`) and the ``csm`` command (:mod:`.cli`).  The top
+a Dask cluster (:mod:`.batch`), new study folders (:mod:`.scaffold`, ``csm init``)
+and the ``csm`` command (:mod:`.cli`).  The top
 layer: it may import every other, and nothing imports it."""

@@ -2,6 +2,7 @@
 
 ::
 
+    csm init DIR [--demo [--waves N]]
     csm run STUDY.yml [--jobs N] [--force] [--only GLOB] [--scheduler ADDR] [--output DIR]
     csm validate STUDY.yml | INSTRUMENT.yml | DATA --instrument INSTRUMENT.yml
     csm simulate --demo DIR
@@ -39,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"csm {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    init = sub.add_parser("init", help="start a study folder (study.yml, instrument.yml, data/)")
+    init.add_argument("folder", help="the new study folder")
+    init.add_argument("--demo", action="store_true",
+                      help="fill it with the bundled demo study (instrument and simulated waves)")
+    init.add_argument("--waves", type=int, metavar="N",
+                      help="with --demo: copy only the first N waves (a 1-wave demo runs fastest)")
+
     run = sub.add_parser("run", help="run every notebook x wave x segment of a study")
     run.add_argument("study", help="the study YAML file")
     run.add_argument("--jobs", "-j", type=int, default=2,
@@ -74,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
+        if args.command == "init":
+            return _init(args, sys.stdout)
         if args.command == "run":
             with warnings.catch_warnings():
                 warnings.showwarning = _print_warning   # one line each, no source lines
@@ -95,6 +105,41 @@ def main(argv: list[str] | None = None) -> int:
 def _print_warning(message: Warning | str, category: type, filename: str, lineno: int,
                    file: TextIO | None = None, line: str | None = None) -> None:
     print(f"csm: warning: {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- init
+def _init(args: argparse.Namespace, out: TextIO) -> int:
+    from .scaffold import init_study
+
+    written = init_study(args.folder, demo=args.demo, waves=args.waves)
+    folder = Path(args.folder)
+    print(f"study folder written: {folder}", file=out)
+    for p in written:
+        print(f"  {p}", file=out)
+    if not _kernel_registered():
+        from .batch import KERNEL_NAME
+
+        print(f"first register the notebooks' kernel in this environment: {sys.executable} -m "
+              f"ipykernel install --sys-prefix --name {KERNEL_NAME}", file=out)
+    if args.demo:
+        print(f"run it with: csm run {folder / 'study.yml'}", file=out)
+    else:
+        print(f"next: edit {folder / 'instrument.yml'}, put the survey exports into "
+              f"{folder / 'data'}, then: csm validate {folder / 'study.yml'}", file=out)
+    return 0
+
+
+def _kernel_registered() -> bool:
+    """Whether Jupyter finds the kernel ``csm run`` executes notebooks on."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    from .batch import KERNEL_NAME
+
+    try:
+        KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+    except NoSuchKernel:
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- run
@@ -269,7 +314,9 @@ def _simulate(args: argparse.Namespace, out: TextIO) -> int:
     written = [Path(p) for p in (writer(args.demo) or [])]
     # the simulator writes the waves; the hand-kept instrument and study file
     # complete the folder into a study that `csm run DIR/study.yml` runs
-    bundled = Path(__file__).resolve().parents[2] / "data" / "demo"
+    from ..data.datasets import data_dir
+
+    bundled = data_dir() / "demo"
     target = Path(args.demo)
     for name in ("instrument.yml", "study.yml"):
         src, dst = bundled / name, target / name

@@ -13,6 +13,7 @@
       column: region
       values: [North, South]         # optional; default: every value found in the data
     notebooks: [data_quality, measurement, structural, index_drivers, study_report]
+    notebook_folder: notebooks       # optional: the study's own notebooks (default: notebooks/)
     parameters: {n_boot: 2000, seed: 20260101, scheme: path}   # passed to every notebook
     min_base: 30                     # a wave x segment with fewer respondents is suppressed
     output: runs                     # relative to the current directory
@@ -36,8 +37,10 @@ hash of the value (:func:`segment_label`), so that different values never
 share a folder (``Nord/Ost`` and ``Nord:Ost``), also on file systems that
 ignore case, and a long value still makes a valid path.
 
-Notebook names resolve to ``<study folder>/notebooks/<name>.ipynb``, then the
-project's ``notebooks/<name>.ipynb``; an entry ending in ``.ipynb`` is a path
+Notebook names resolve to ``<notebook_folder>/<name>.ipynb`` (the study's
+own notebooks: ``notebook_folder`` relative to the study file, default
+``notebooks``), then to the report notebooks that ship with csm workbench
+(:func:`csmlib.bundled.bundled_dir`); an entry ending in ``.ipynb`` is a path
 relative to the study file.
 """
 
@@ -65,14 +68,20 @@ __all__ = [
     "load_study",
     "resolve_model",
     "RESERVED_PARAMETERS",
-    "PROJECT_NOTEBOOKS",
+    "project_notebooks",
     "segment_mask",
     "segment_label",
     "segment_labels",
 ]
 
-#: the project's notebooks folder (``notebooks/`` next to ``csmlib/``)
-PROJECT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+def project_notebooks() -> Path:
+    """The report notebooks that ship with csm workbench (the clone's
+    ``notebooks/``, or the installed package's copy)."""
+    from ..bundled import bundled_dir
+
+    return bundled_dir("notebooks")
+
 
 #: parameters the batch sets for every run; a study's ``parameters`` may not set them
 RESERVED_PARAMETERS = frozenset({
@@ -144,6 +153,7 @@ class _StudyModel(_Strict):
     waves: list[_WaveModel] = Field(min_length=1)
     segments: _SegmentsModel | None = None
     notebooks: list[str] = Field(min_length=1)
+    notebook_folder: str | None = Field(default=None, min_length=1)
     parameters: dict[str, Any] = Field(default_factory=dict)
     min_base: int = Field(default=30, ge=0)
     output: str = "runs"
@@ -466,15 +476,30 @@ def _resolve_file(base: Path, value: str, key: str, file: Path, what: str) -> Pa
     return p
 
 
-def _resolve_notebook(base: Path, entry: str, key: str, file: Path) -> NotebookRef:
+def _notebook_folder(base: Path, value: str | None, file: Path) -> Path:
+    """The study's own notebook folder: ``notebook_folder`` (which must
+    exist when given) or ``<study folder>/notebooks``."""
+    if value is None:
+        return base / "notebooks"
+    folder = Path(value).expanduser()
+    folder = (folder if folder.is_absolute() else base / folder).resolve()
+    if not folder.is_dir():
+        raise StudyError(f"notebook_folder: folder not found: {value}", file=str(file),
+                         values=[str(folder)],
+                         hint="paths in a study file are relative to the study file's folder")
+    return folder
+
+
+def _resolve_notebook(base: Path, entry: str, key: str, file: Path, own: Path) -> NotebookRef:
     if entry.endswith(".ipynb") or "/" in entry or "\\" in entry:
         path = _resolve_file(base, entry, key, file, "notebook")
         return NotebookRef(name=path.stem, path=path)
-    candidates = [base / "notebooks" / f"{entry}.ipynb", PROJECT_NOTEBOOKS / f"{entry}.ipynb"]
+    folders = (own, project_notebooks())
+    candidates = [d / f"{entry}.ipynb" for d in folders]
     for c in candidates:
         if c.is_file():
             return NotebookRef(name=entry, path=c.resolve())
-    known = sorted({p.stem for d in (base / "notebooks", PROJECT_NOTEBOOKS) if d.is_dir()
+    known = sorted({p.stem for d in folders if d.is_dir()
                     for p in d.glob("*.ipynb") if not p.stem.startswith("_")})
     close = difflib.get_close_matches(entry, known, n=1)
     raise StudyError(
@@ -605,8 +630,9 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         for i, w in enumerate(m.waves)
     )
     instrument = _resolve_file(base, m.instrument, "instrument", file, "instrument file")
+    own = _notebook_folder(base, m.notebook_folder, file)
     notebooks = tuple(
-        _resolve_notebook(base, e, f"notebooks[{i}]", file) for i, e in enumerate(m.notebooks)
+        _resolve_notebook(base, e, f"notebooks[{i}]", file, own) for i, e in enumerate(m.notebooks)
     )
     nb_names = [n.name for n in notebooks]
     dup = sorted({n for n in nb_names if nb_names.count(n) > 1})
