@@ -3,6 +3,12 @@
 Every error names what is wrong, where (file, column, row, value) and what to
 do about it, so that a user never has to read a traceback from pandas, numpy
 or semopy to find out what happened.
+
+Errors end up in executed notebooks, run records and study summaries, so
+what they quote from the data passes the one masking function
+(:func:`csmlib.data.privacy.quote` for columns and values,
+:func:`csmlib.data.privacy.mask_text` for the message): e-mail addresses,
+phone numbers, identity numbers and IP addresses never appear in an error.
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ __all__ = [
 
 
 def _fmt_list(values: Iterable[Any], limit: int = 10) -> str:
+    from .data.privacy import quote   # lazily: the data layer imports this module
+
     values = list(values)
-    shown = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values[:limit])
+    shown = ", ".join(quote(v) for v in values[:limit])
     if len(values) > limit:
         shown += f", ... ({len(values) - limit} more)"
     return shown
@@ -44,7 +52,8 @@ class CsmError(Exception):
     rows : sequence of int, optional
         The row(s) at fault, numbered as the user sees them (1 = first data row).
     values : sequence, optional
-        The offending value(s).
+        The offending value(s), shown masked, with control characters
+        escaped and cut to a readable length (:func:`csmlib.data.privacy.quote`).
     hint : str, optional
         What to do about it.
     """
@@ -59,12 +68,14 @@ class CsmError(Exception):
         values: Sequence[Any] | None = None,
         hint: str | None = None,
     ) -> None:
-        self.message = message
+        from .data.privacy import mask_text, mask_value   # lazily: the data layer imports errors
+
+        self.message = mask_text(message)
         self.file = None if file is None else str(file)
         self.column = column
         self.rows = None if rows is None else list(rows)
-        self.values = None if values is None else list(values)
-        self.hint = hint
+        self.values = None if values is None else [mask_value(v) for v in values]
+        self.hint = None if hint is None else mask_text(hint)
         super().__init__(self._render())
 
     def _render(self) -> str:

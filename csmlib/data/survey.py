@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..errors import DataError, DataWarning
 from .instrument import Instrument
-from .privacy import detect_personal_columns, mask_value
+from .privacy import detect_personal_columns, mask_value, quote
 from .readers import FORMATS, RawTable, detect_format, read_raw
 
 __all__ = ["Survey", "Provenance", "read_survey"]
@@ -246,8 +246,8 @@ class Survey:
         mask = (col == value).fillna(False).to_numpy(dtype=bool)
         if not mask.any():
             present = sorted(map(str, col.dropna().unique()))
-            raise DataError(f"no respondent has {column} == {value!r}", column=column, values=[value],
-                            hint=f"values present: {', '.join(present[:20])}")
+            raise DataError(f"no respondent has {column} == {quote(value, column=column)}", column=column,
+                            hint=f"values present: {', '.join(quote(v, column=column) for v in present[:20])}")
         return self.subset(mask, note=f"segment: {column} == {value!r}")
 
     def segments(self, column: str | None = None) -> dict[Any, Survey]:
@@ -404,7 +404,8 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
         r = rows[mask]
         v = list(dict.fromkeys(mask_value(_show(x)) for x in values[mask]))
         shown = ", ".join(map(str, r[:10])) + (f", ... ({len(r) - 10} more)" if len(r) > 10 else "")
-        problems.append(f"{col}: {len(r)} {what} in row(s) {shown}: {', '.join(map(repr, v[:10]))}")
+        problems.append(f"{col}: {len(r)} {what} in row(s) {shown}: "
+                        f"{', '.join(quote(x, column=col) for x in v[:10])}")
         bad_cols.append(col)
         bad_rows.update(int(x) for x in r)
         bad_values.extend(v)
