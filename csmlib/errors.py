@@ -111,7 +111,16 @@ class StudyError(CsmError):
 
 
 class CsmWarning(UserWarning):
-    """Base class of every warning csmlib issues."""
+    """Base class of every warning csmlib issues.
+
+    Warnings reach executed notebooks (stderr), so their text passes the
+    masking function (:func:`csmlib.data.privacy.mask_text`) like errors.
+    """
+
+    def __init__(self, message: object = "", *args: object) -> None:
+        from .data.privacy import mask_text   # lazily: the data layer imports this module
+
+        super().__init__(mask_text(str(message)), *args)
 
 
 class EstimationWarning(CsmWarning):

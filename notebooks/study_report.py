@@ -26,7 +26,7 @@ import math
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import csmlib as csm
 from csmlib import report
@@ -58,7 +58,7 @@ target: str = "Loyalty"  # the outcome the drivers are ranked for
 set_results_path(results_path or None)
 res = report.WaveResults(wave_results)
 previous = read_results(previous_results_path) if previous_results_path else {}
-display(Markdown(f"# {report.md_escape(study)}: {report.md_escape(wave)}"))
+display(report.md("# {study}: {wave}", study=study, wave=wave))
 findings = report.Findings(title="Key findings")
 
 # %%
@@ -125,7 +125,7 @@ if rows and not math.isnan(idx):
     record_frame("segments", league)
     display(report.table(league, 2))
 else:
-    display(Markdown("No segment results for this wave."))
+    display(report.md("No segment results for this wave."))
 
 # %% [markdown]
 # ## Drivers of loyalty
@@ -145,4 +145,4 @@ if drivers is not None:
 # %%
 notes = res.estimation_notes()
 record("estimation_notes", notes.items)
-notes if notes else Markdown("Nothing to report: every model was estimated on complete answers without trouble.")
+notes if notes else report.md("Nothing to report: every model was estimated on complete answers without trouble.")

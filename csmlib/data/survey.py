@@ -507,12 +507,13 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
 # --------------------------------------------------------------- helpers
 def _personal_columns(frame: pd.DataFrame, roles: list[str], items: list[str], path: str) -> dict[str, str]:
     """Undeclared personal-data columns to drop; a role column holding them is an error."""
-    role_hits = {c: k for c, k in detect_personal_columns(frame, [c for c in roles if c in frame]).items()
-                 if k.endswith("(by content)")}
+    role_hits = detect_personal_columns(frame, [c for c in roles if c in frame])
     if role_hits:
         col, kind = next(iter(role_hits.items()))
+        kind, _, how = kind.partition(" (")
+        said = "is named like a column of" if how.startswith("by column name") else "holds"
         raise DataError(f"the column {col!r}, which the instrument uses as respondent id, wave, segment or "
-                        f"weight, holds {kind.replace(' (by content)', '')}: personal data must not be kept",
+                        f"weight, {said} {kind}: personal data must not be kept",
                         file=path, column=list(role_hits),
                         hint="replace it with a pseudonymous code (e.g. a running number) in the export, "
                              "and declare the original column in pii_columns")

@@ -229,6 +229,7 @@ class Study:
                 rows.append({"wave": wave.name, "segment": "all", "value": None, "n": n})
                 continue
             col = _read_columns(wave.data, [self.segment_column])[self.segment_column]
+            self._refuse_personal_segments(col, wave.data)
             rows.append({"wave": wave.name, "segment": "all", "value": None, "n": int(len(col))})
             as_text = col.dropna().map(_label)
             if self.segment_values is None:
@@ -246,6 +247,35 @@ class Study:
         frame["wave"] = frame["wave"].astype(object)
         frame["segment"] = frame["segment"].astype(object)
         return frame
+
+    def _refuse_personal_segments(self, column: pd.Series, data: Path) -> None:
+        """A segment column's values become folder names, run parameters and
+        summary entries: refuse one that is declared personal data, is named
+        like personal data or holds it (:func:`csmlib.data.privacy.check_role_column`)."""
+        from ..data.privacy import check_role_column
+
+        why = check_role_column(str(self.segment_column), column.dropna(),
+                                declared=_declared_pii(self.instrument))
+        if why is not None:
+            raise StudyError(
+                f"{why}: segment values become folder names, run records and summary entries, "
+                "so personal data cannot segment a study",
+                file=str(data), column=str(self.segment_column),
+                hint="segment by a non-personal column (region, channel, ...), or replace the "
+                     "values with pseudonymous codes in the export")
+
+
+def _declared_pii(instrument: Path) -> tuple[str, ...]:
+    """The instrument's ``pii_columns`` as written (the instrument itself is
+    validated where it is loaded; an unreadable one declares nothing here)."""
+    try:
+        doc = yaml.safe_load(Path(instrument).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return ()
+    pii = doc.get("pii_columns") if isinstance(doc, dict) else None
+    if isinstance(pii, str):
+        return (pii,)
+    return tuple(str(c) for c in pii) if isinstance(pii, (list, tuple)) else ()
 
 
 def _label(value: Any) -> str:
