@@ -157,3 +157,251 @@ def test_csm_run_outputs_hold_no_personal_data_and_escape_labels(tmp_path):
     # so the check above could fail
     seg = [h for p, h in htmls.items() if "alert(1)" in p.parent.name]
     assert len(seg) == 2 and all("alert(1)" in h for h in seg)
+
+
+# --------------------------------------------------------------- the masking function (issue 13)
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from csmlib.data.privacy import check_role_column, column_kind, mask_text, quote  # noqa: E402
+from csmlib.errors import StudyError  # noqa: E402
+
+# GB 11643-1999 (citizen identification number), the check digit of its
+# ISO 7064 MOD 11-2 scheme written out here independently of csmlib
+_W = [2 ** (17 - i) % 11 for i in range(17)]          # 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2
+
+
+def _check_digit(body17: str) -> str:
+    r = (12 - sum(int(d) * w for d, w in zip(body17, _W)) % 11) % 11
+    return "X" if r == 10 else str(r)
+
+
+def test_check_digit_of_the_standards_own_examples():
+    # the worked examples of GB 11643-1999 (annex) and its usual textbook one
+    assert _W == [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    assert _check_digit("11010519491231002") == "X"
+    assert _check_digit("44052418800101001") == "4"
+    assert classify_value("11010519491231002X") == "identity numbers"
+    assert classify_value("440524188001010014") == "identity numbers"
+    assert classify_value("440524188001010015") is None          # wrong check digit
+    assert classify_value("110105491231002") == "identity numbers"  # old 15-digit form
+
+
+_DIGIT = st.sampled_from("0123456789")
+
+
+def _digits(n: int) -> st.SearchStrategy[str]:
+    return st.lists(_DIGIT, min_size=n, max_size=n).map("".join)
+
+
+EMAIL = st.builds(lambda a, b, c, tld: f"{a}.{b}{c}@{b}-mail.{tld}",
+                  st.text("abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=8),
+                  st.text("abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=8),
+                  st.integers(0, 999), st.sampled_from(["com", "cn", "example", "co.uk"]))
+INTL_PHONE = st.one_of(
+    st.builds(lambda cc, a, b, c: f"+{cc} {a} {b} {c}", st.sampled_from(["1", "33", "41", "44", "49", "61"]),
+              _digits(2), _digits(4), _digits(4)),
+    st.builds(lambda a, b, c: f"({a}) {b}-{c}", _digits(3), _digits(3), _digits(4)),
+    st.builds(lambda a, b, c: f"00{a} {b} {c}", st.sampled_from(["44", "49", "852"]), _digits(3), _digits(4)),
+)
+CN_MOBILE = st.builds(
+    lambda second, rest, fmt: fmt.format(f"1{second}{rest}"[:3], f"1{second}{rest}"[3:7], f"1{second}{rest}"[7:]),
+    st.sampled_from("3456789"), _digits(9),
+    st.sampled_from(["{}{}{}", "{} {} {}", "{}-{}-{}", "+86 {}{}{}", "+86-{}-{}-{}", "0086 {} {} {}",
+                     "+86{}{}{}"]))
+CN_LANDLINE = st.builds(lambda area, num: f"{area}-{num}",
+                        st.sampled_from(["010", "020", "021", "0755", "0571", "028"]), _digits(8))
+
+
+@st.composite
+def CN_ID(draw):  # noqa: N802 - a strategy
+    area = draw(st.sampled_from(["110105", "310104", "440524", "440305", "510107", "330106"]))
+    born = draw(st.dates(min_value=__import__("datetime").date(1930, 1, 1),
+                         max_value=__import__("datetime").date(2008, 12, 31)))
+    body = f"{area}{born:%Y%m%d}{draw(_digits(3))}"
+    return body + _check_digit(body)
+
+
+SECRET = st.one_of(EMAIL, INTL_PHONE, CN_MOBILE, CN_LANDLINE, CN_ID(),
+                   st.ip_addresses().map(str).filter(lambda s: len(s) > 4))
+FILLER = st.sampled_from(["call me at", "请联系", "my number:", "e-mail", "身份证", "ok", "", "tel."])
+
+
+def _forms(secret: str) -> list[str]:
+    digits = "".join(c for c in secret if c.isdigit())
+    return [secret] + ([digits] if len(digits) >= 7 else [])
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(secret=SECRET, before=FILLER, after=FILLER)
+def test_mask_text_removes_every_generated_identifier(secret, before, after):
+    text = f"{before} {secret} {after}".strip()
+    masked = mask_text(text)
+    for form in _forms(secret):
+        assert form not in masked, (text, masked)
+    assert "removed>" in masked
+    shown = quote(text)
+    for form in _forms(secret):
+        assert form not in shown
+    for kind in (classify_value(secret),):
+        assert kind is not None, secret
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(st.one_of(st.integers(0, 10 ** 6).map(str), st.floats(0, 1e4, allow_nan=False).map(lambda x: f"{x:.2f}"),
+                 st.dates().map(str), st.sampled_from(["2026Q1", "North", "12:30", "[1, 10]", "rows 3, 5, 7",
+                                                       "p = 0.034", "95% CI 72.9-75.5", "1.234.567"])))
+def test_mask_text_leaves_ordinary_values_alone(text):
+    assert mask_text(text) == text
+
+
+def test_quote_escapes_control_characters_and_cuts_long_values():
+    assert quote("North") == "'North'" and quote(3) == "3"
+    shown = quote("a\u202eb\nc\u200bd" + "x" * 500)
+    assert "\u202e" not in shown and "\n" not in shown and "\u200b" not in shown
+    assert "\\u202e" in shown and "more characters" in shown and len(shown) < 140
+    assert quote("Zhang Wei", column="姓名") == "<value removed: the column holds names>"
+    assert quote("Jane Doe", column="customer_name") == "<value removed: the column holds names>"
+    assert quote(13812345678) == "<phone number removed>"
+
+
+@pytest.mark.parametrize("name, kind", [
+    ("姓名", "names"), ("名字", "names"), ("手机", "phone numbers"), ("手机号", "phone numbers"),
+    ("电话", "phone numbers"), ("联系电话", "phone numbers"), ("身份证", "identity numbers"),
+    ("身份证号", "identity numbers"), ("邮箱", "e-mail addresses"), ("地址", "postal addresses"),
+    ("住址", "postal addresses"), ("微信", "messenger ids"), ("QQ", "messenger ids"),
+    ("Email Address", "e-mail addresses"), ("IPAddress", "IP addresses"), ("customer_name", "names"),
+    ("region", None), ("CUSA1", None), ("construct", None), ("满意度", None),
+])
+def test_one_list_of_personal_column_names(name, kind):
+    assert column_kind(name) == kind
+    if kind is not None:   # record_frame reads the same list
+        with pytest.raises(DataError, match="personal data"):
+            csm_record_frame("t", pd.DataFrame({name: [1.0]}))
+
+
+def csm_record_frame(key, frame):
+    from csmlib.report.record import record_frame, set_results_path
+
+    set_results_path(None)
+    return record_frame(key, frame)
+
+
+NAMES_CN = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄勇"]
+NAMES_WEST = ["Hannelore Quastenberg", "Jonathan Fairweather", "Marguerite Delacroix"]
+
+
+@__import__("functools").lru_cache(maxsize=None)
+def _drawn(n: int, seed: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((k, tuple(v)) for k, v in _draw_secrets(n, seed).items())
+
+
+def _secrets(n: int, seed: int) -> dict[str, list[str]]:
+    """Generated identifiers for one study (hypothesis draws them reproducibly)."""
+    return {k: list(v) for k, v in _drawn(n, seed)}
+
+
+def _draw_secrets(n: int, seed: int) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, strategy in (("email", EMAIL), ("intl", INTL_PHONE), ("mobile", CN_MOBILE),
+                          ("landline", CN_LANDLINE), ("id", CN_ID())):
+        seen: list[str] = []
+
+        @settings(max_examples=n * 4, derandomize=True, database=None, deadline=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(strategy, st.just(seed))
+        def draw(v, _s):
+            if v not in seen and len(seen) < n:
+                seen.append(v)
+
+        draw()
+        out[key] = seen
+    return out
+
+
+def test_role_columns_holding_personal_data_are_refused_before_planning(tmp_path):
+    from csmlib.run.batch import plan_runs
+    from csmlib.run.study import load_study
+
+    secrets = _secrets(40, 1)
+    frame = pd.read_csv(DEMO / "wave1.csv", nrows=40, dtype=str, keep_default_na=False)
+    frame["手机"] = secrets["mobile"]
+    frame["kanal"] = secrets["email"]           # name says nothing, content does
+    frame["区域"] = ["东", "西"] * 20
+    frame.to_csv(tmp_path / "w1.csv", index=False)
+    shutil.copy(DEMO / "instrument.yml", tmp_path / "instrument.yml")
+    for column, fragment in (("email", "declared personal data"), ("手机", "named like"),
+                             ("kanal", "holds e-mail addresses"), ("name", "declared personal data")):
+        study = {"name": "s", "instrument": "instrument.yml", "model": "acsi",
+                 "waves": [{"name": "W1", "data": "w1.csv"}], "segments": {"column": column},
+                 "notebooks": ["data_quality"], "output": str(tmp_path / "runs")}
+        (tmp_path / "study.yml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+        with pytest.raises(StudyError, match=fragment) as info:
+            plan_runs(load_study(tmp_path / "study.yml"))
+        text = str(info.value)
+        assert not any(s in text for v in secrets.values() for s in v)
+        assert not (tmp_path / "runs").exists()
+    study["segments"] = {"column": "区域"}     # Chinese text that is not personal is a fine segment
+    (tmp_path / "study.yml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    assert {r.segment for r in plan_runs(load_study(tmp_path / "study.yml"))} == {"all", "东", "西"}
+    assert check_role_column("region", ["North", "South"]) is None
+
+
+@pytest.mark.parametrize("role", ["respondent_id", "wave", "region"])
+@pytest.mark.parametrize("kind", ["mobile", "id", "intl", "email"])
+def test_survey_role_columns_holding_identifiers_are_refused(tmp_path, role, kind):
+    secrets = _secrets(30, 2)[kind]
+    inst = csm.Instrument.from_yaml(DEMO / "instrument.yml")
+    frame = pd.read_csv(DEMO / "wave1.csv", nrows=30, dtype=str, keep_default_na=False)
+    frame[role] = secrets
+    frame.to_csv(tmp_path / "w.csv", index=False)
+    with pytest.raises(DataError, match="personal data must not be kept") as info:
+        csm.read_survey(tmp_path / "w.csv", inst)
+    assert not any(f in str(info.value) for s in secrets for f in _forms(s))
+
+
+@pytest.mark.notebooks
+def test_generated_identifiers_never_reach_any_output(tmp_path):
+    """Every column role and error path of a study run, searched byte by byte."""
+    from csmlib.run.cli import main
+
+    n = 60
+    secrets = _secrets(n, 3)
+    names = [NAMES_CN[i % len(NAMES_CN)] + NAMES_CN[(i // 8) % 8][1] for i in range(n)]
+    western = [f"{NAMES_WEST[i % 3]}{i:02d}" for i in range(n)]
+    base = pd.read_csv(DEMO / "wave1.csv", nrows=n, dtype=str, keep_default_na=False)
+    w1 = base.copy()
+    w1["name"], w1["email"] = western, secrets["email"]                   # declared pii
+    w1["姓名"], w1["手机号"], w1["身份证号"] = names, secrets["mobile"], secrets["id"]   # named pii
+    w1["联系方式"] = secrets["landline"]
+    w1["kontakt"] = secrets["intl"]                                        # pii by content
+    w1["备注"] = [f"请联系 {m} 或 {e}" for m, e in zip(secrets["mobile"], secrets["email"])]  # free text
+    w1.to_csv(tmp_path / "w1.csv", index=False)
+    w2 = base.copy()                                                       # error path: item answers
+    for i, key in enumerate(("intl", "mobile", "id", "email", "landline")):
+        w2.loc[i, "CUSA1"] = f"call me at {secrets[key][i]}"
+        w2.loc[10 + i, "PERQ1"] = secrets[key][10 + i]
+    w2.to_csv(tmp_path / "w2.csv", index=False)
+    shutil.copy(DEMO / "instrument.yml", tmp_path / "instrument.yml")
+    study = {"name": "pii", "instrument": "instrument.yml", "model": "acsi",
+             "waves": [{"name": "W1", "data": "w1.csv"}, {"name": "W2", "data": "w2.csv"}],
+             "segments": {"column": "region"}, "notebooks": ["data_quality"],
+             "parameters": {"seed": 3, "n_boot": 20}, "min_base": 10, "output": str(tmp_path / "runs")}
+    (tmp_path / "study.yml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        code = main(["run", str(tmp_path / "study.yml"), "--jobs", "2", "--no-progress"])
+    root = tmp_path / "runs" / "pii"
+    records = {p: json.loads(p.read_text()) for p in root.rglob("*.run.json")}
+    status = {str(p.relative_to(root)): r["status"] for p, r in records.items()}
+    assert code != 0 and "success" in status.values() and "failed" in status.values(), status
+    failed = [r for r in records.values() if r["status"] == "failed"]
+    assert all("removed>" in r["error"] for r in failed), [r["error"] for r in failed]
+    outputs = [p for p in root.rglob("*") if p.is_file()]
+    assert {".ipynb", ".html", ".json", ".csv"} <= {p.suffix for p in outputs}
+    forms = {f for v in secrets.values() for s in v for f in _forms(s)} | set(names) | set(western)
+    for p in outputs:
+        blob = p.read_bytes()
+        for f in forms:
+            for enc in (f.encode(), json.dumps(f)[1:-1].encode()):
+                assert enc not in blob, f"{f!r} leaked into {p.relative_to(root)}"
