@@ -9,6 +9,9 @@ runs :class:`CleanReportPreprocessor` first, which removes
 * ``stderr`` stream outputs and ``error`` outputs;
 * code cells left with no output;
 
+turns Markdown outputs into HTML (so the sanitizer sees the links and
+images Markdown makes),
+
 then nbconvert's :class:`~nbconvert.preprocessors.SanitizeHTML` with the
 allow-list :data:`ALLOWED_TAGS` / :data:`ALLOWED_ATTRIBUTES` (nbconvert's own
 ``sanitize_html`` option is off by default, and its allow-list would
@@ -16,9 +19,9 @@ escape the headings and table headers of every report), and then
 nbconvert's :class:`~nbconvert.HTMLExporter` with ``exclude_input=True``
 and no prompts.  HTML and Markdown outputs therefore never carry
 ``<script>``, ``<img>``, ``<iframe>``, ``<style>``, event-handler attributes
-or ``javascript:`` links, whatever a notebook displays: a second line of
+or links that leave the page, whatever a notebook displays: a second line of
 defence behind the one rendering boundary
-(:func:`csmlib.report.tables.md`, :func:`csmlib.report.tables.html_text`,
+(:func:`csmlib.report.markup.md`, :func:`csmlib.report.markup.html`,
 :func:`csmlib.report.tables.table`), which escapes text from the data
 where it is rendered.  Figures are PNG outputs and kept; SVG outputs are
 dropped (SVG can hold scripts).  A notebook that failed is not exported:
@@ -33,6 +36,7 @@ from typing import Any
 
 import nbformat
 from nbconvert import HTMLExporter
+from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbconvert.preprocessors import Preprocessor
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 
@@ -52,7 +56,7 @@ ALLOWED_TAGS = (
     "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
     "u", "ul",
 )
-#: attributes a report's elements may carry (links: http, https and mailto only)
+#: attributes a report's elements may carry; links only to the report itself (``href="#..."``)
 ALLOWED_ATTRIBUTES = {
     "*": ["class", "id", "title"],
     "a": ["href", "title"],
@@ -61,6 +65,13 @@ ALLOWED_ATTRIBUTES = {
     "col": ["span"],
     "ol": ["start"],
 }
+
+
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    """bleach's attribute filter: the allow-list, and links only within the page."""
+    if name == "href":
+        return tag == "a" and value.startswith("#")
+    return name in ALLOWED_ATTRIBUTES["*"] or name in ALLOWED_ATTRIBUTES.get(tag, ())
 
 
 def mask_notebook_text(nb_json: str) -> str:
@@ -107,6 +118,10 @@ class CleanReportPreprocessor(Preprocessor):
                 ]
                 if not outputs:
                     continue
+                for o in outputs:
+                    data = o.get("data", {})
+                    if "text/markdown" in data:   # rendered here, so the sanitizer sees the HTML
+                        data["text/html"] = markdown2html_mistune(data.pop("text/markdown"))
                 cell.outputs = outputs
                 cell.execution_count = None
                 for o in outputs:
@@ -165,7 +180,7 @@ def notebook_to_html(nb: Any, *, title: str | None = None) -> str:
     )
     exporter.register_preprocessor(CleanReportPreprocessor(), enabled=True)
     exporter.register_preprocessor(
-        SanitizeHTML(tags=list(ALLOWED_TAGS), attributes=ALLOWED_ATTRIBUTES, strip=True,
+        SanitizeHTML(tags=list(ALLOWED_TAGS), attributes=_allowed_attribute, strip=True,
                      safe_output_keys={"metadata", "text/plain", "image/png", "image/jpeg"}),
         enabled=True)
     resources = {"metadata": {"name": title or nb.metadata.get("title") or "Report"}}
