@@ -16,10 +16,7 @@ never becomes markup in a report.
 from __future__ import annotations
 
 import ast
-import json
 import re
-import shutil
-import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -31,7 +28,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from csmlib import report
-from csmlib.errors import DataWarning
 from csmlib.report.htmlexport import notebook_to_html
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,7 +208,7 @@ def _elements(html: str):
 @settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(value=HOSTILE, x=st.floats(-1e6, 1e6, allow_nan=False))
 def test_html_renders_any_value_as_its_text(value, x):
-    html = report.html("<p class='r'>Mean in {segment}: {x:.3f}</p>", segment=value, x=x)
+    html = str(report.html("<p class='r'>Mean in {segment}: {x:.3f}</p>", segment=value, x=x))
     assert not injected(html), (value, html)
     assert set(_tags(html)) <= {"p", "span"}
     assert _plain(html) == f"Mean in {_visible(value)}: {x:.3f}"
@@ -286,9 +282,7 @@ def test_smoke_study_with_hostile_text_everywhere(tmp_path_factory, segments, na
 
 
 @pytest.mark.notebooks
-def test_real_report_notebook_with_hostile_instrument_and_data(tmp_path):
-    from csmlib.run.cli import main
-
+def test_real_report_notebook_with_hostile_instrument_and_data(tmp_path, csm_run):
     doc = yaml.safe_load((DEMO / "instrument.yml").read_text(encoding="utf-8"))
     doc["name"] = PAYLOADS[0] + PAYLOADS[12]
     for i, c in enumerate(doc["constructs"]):
@@ -305,12 +299,7 @@ def test_real_report_notebook_with_hostile_instrument_and_data(tmp_path):
              "waves": [{"name": "W1", "data": "w1.csv"}], "segments": {"column": "region"},
              "notebooks": ["data_quality", "index_drivers"], "parameters": {"seed": 1, "n_boot": 20},
              "min_base": 20, "output": str(tmp_path / "runs")}
-    (tmp_path / "study.yml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)
-        code = main(["run", str(tmp_path / "study.yml"), "--jobs", "2", "--no-progress"])
-    root = tmp_path / "runs" / "hostile real"
-    records = {p: json.loads(p.read_text()) for p in root.rglob("*.run.json")}
+    code, root, records = csm_run(tmp_path, study)
     assert code == 0, {str(p): r.get("error") for p, r in records.items()}
     htmls = _all_html(root)
     assert len(htmls) == 8   # (all + 3 segments) x 2 notebooks

@@ -361,10 +361,8 @@ def test_survey_role_columns_holding_identifiers_are_refused(tmp_path, role, kin
 
 
 @pytest.mark.notebooks
-def test_generated_identifiers_never_reach_any_output(tmp_path):
+def test_generated_identifiers_never_reach_any_output(tmp_path, csm_run):
     """Every column role and error path of a study run, searched byte by byte."""
-    from csmlib.run.cli import main
-
     n = 60
     secrets = _secrets(n, 3)
     names = [NAMES_CN[i % len(NAMES_CN)] + NAMES_CN[(i // 8) % 8][1] for i in range(n)]
@@ -387,12 +385,7 @@ def test_generated_identifiers_never_reach_any_output(tmp_path):
              "waves": [{"name": "W1", "data": "w1.csv"}, {"name": "W2", "data": "w2.csv"}],
              "segments": {"column": "region"}, "notebooks": ["data_quality"],
              "parameters": {"seed": 3, "n_boot": 20}, "min_base": 10, "output": str(tmp_path / "runs")}
-    (tmp_path / "study.yml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)
-        code = main(["run", str(tmp_path / "study.yml"), "--jobs", "2", "--no-progress"])
-    root = tmp_path / "runs" / "pii"
-    records = {p: json.loads(p.read_text()) for p in root.rglob("*.run.json")}
+    code, root, records = csm_run(tmp_path, study)
     status = {str(p.relative_to(root)): r["status"] for p, r in records.items()}
     assert code != 0 and "success" in status.values() and "failed" in status.values(), status
     failed = [r for r in records.values() if r["status"] == "failed"]
@@ -405,3 +398,61 @@ def test_generated_identifiers_never_reach_any_output(tmp_path):
         for f in forms:
             for enc in (f.encode(), json.dumps(f)[1:-1].encode()):
                 assert enc not in blob, f"{f!r} leaked into {p.relative_to(root)}"
+
+
+def test_errors_warnings_records_and_notebooks_mask_what_they_quote(tmp_path):
+    from csmlib.errors import CsmWarning
+    from csmlib.report.htmlexport import mask_notebook_text
+
+    import nbformat
+
+    phone, mobile, ident = "+44 20 7946 0958", "+86 139-1234-5678", "11010519491231002X"
+    err = DataError(f"bad answer 'call me at {phone}'", values=[mobile, f"id {ident}", 7],
+                    hint=f"values present: {ident}", column="CUSA1")
+    for text in (str(err), err.message, err.hint, repr(err.values)):
+        assert phone not in text and mobile not in text and ident not in text, text
+    assert "'<phone number removed>'" in str(err) and "7" in str(err)
+    assert phone not in str(CsmWarning(f"odd value {phone}"))
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue=f"no {mobile}",
+                                           traceback=[f"ValueError: no {mobile}"]),
+                    nbformat.v4.new_output("stream", name="stderr", text=f"warning: {ident}\n")]
+    nb.cells = [cell]
+    masked = mask_notebook_text(nbformat.writes(nb))
+    assert mobile not in masked and ident not in masked and "removed>" in masked
+
+
+@pytest.mark.notebooks
+def test_a_raw_exception_quoting_data_is_masked_in_every_record(tmp_path, csm_run):
+    """Defence in depth: a notebook that prints the data and fails with an
+    error csmlib did not raise, quoting the data: the batch's writers mask
+    the executed notebook, the run record and the summary."""
+    import nbformat
+
+    secrets = _secrets(6, 4)
+    cells = [secrets["intl"][0], secrets["mobile"][0], secrets["id"][0], secrets["email"][0],
+             secrets["landline"][0], "1"]
+    pd.DataFrame({"id": range(1, 7), "x": cells}).to_csv(tmp_path / "w1.csv", index=False)
+    (tmp_path / "instrument.yml").write_text("name: raw\n")
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "csm", "display_name": "csm",
+                                                           "language": "python"}})
+    params = nbformat.v4.new_code_cell('data_path: str = ""  # the data file')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(
+        "import sys\nimport pandas as pd\ndf = pd.read_csv(data_path, dtype=str)\n"
+        "print(df.to_string(), file=sys.stderr)\nprint(list(df['x']))\n"
+        "raise ValueError('cannot use ' + ', '.join(df['x']))")]
+    nbformat.write(nb, tmp_path / "leaky.ipynb")
+    study = {"name": "raw", "instrument": "instrument.yml", "model": "S =~ x",
+             "waves": [{"name": "W1", "data": "w1.csv"}], "notebooks": [str(tmp_path / "leaky.ipynb")],
+             "min_base": 1, "output": str(tmp_path / "runs")}
+    code, root, records = csm_run(tmp_path, study, jobs=1)
+    assert code == 1
+    (rec,) = records.values()
+    assert rec["status"] == "failed" and rec["error"].count("removed>") == 5, rec["error"]
+    assert (root / "W1" / "all" / "leaky.ipynb").is_file()
+    forms = {f for s in cells[:5] for f in _forms(s)}
+    for p in (p for p in root.rglob("*") if p.is_file()):
+        blob = p.read_bytes()
+        assert not [f for f in forms if f.encode() in blob or json.dumps(f)[1:-1].encode() in blob], p

@@ -79,17 +79,44 @@ def html_escape(text: object) -> str:
     return _html.escape(_visible(str(text)), quote=True)
 
 
-class _Rendered(str):
-    """Text already rendered by this module (a ``str``, so it composes)."""
+class _Rendered:
+    """Text already rendered by this module.  ``str()`` gives the markup;
+    ``plain`` the same text with the values unescaped, which is what a
+    notebook shows where markup is not rendered (``text/plain``)."""
 
     _mime = ""
 
+    def __init__(self, text: str, plain: str | None = None) -> None:
+        self.text = str(text)
+        self.plain = self.text if plain is None else plain
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (str, _Rendered)):
+            return self.text == str(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __contains__(self, part: str) -> bool:
+        return part in self.text
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return {self._mime: str(self), "text/plain": str(self)}
+        return {self._mime: self.text, "text/plain": self.plain}
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.plain)
 
 
 class Markdown(_Rendered):
-    """Markdown made by :func:`md`; displays as Markdown in a notebook."""
+    """Markdown made by :func:`md`; displays as Markdown in a notebook (not a
+    ``str`` subclass: IPython would show a ``str``'s repr as its text)."""
 
     _mime = "text/markdown"
 
@@ -106,9 +133,11 @@ class _EscapingFormatter(string.Formatter):
 
     def format_field(self, value: Any, format_spec: str) -> str:
         if isinstance(value, self.kind):
-            return str(value)
+            return str(value) if self.escape is not _visible else value.plain
         raw = super().format_field(value, format_spec)
         text = self.escape(raw)
+        if self.escape is _visible:
+            return text
         if "$" in raw or "\\" in raw:   # what MathJax would take for TeX
             return f'<span class="{NO_MATH_CLASS}">{text}</span>'
         return text
@@ -118,6 +147,11 @@ class _EscapingFormatter(string.Formatter):
             # "{x.attr}" / "{x[0]}" would reach into objects from the template
             raise ValueError(f"placeholder {{{field_name}}}: use plain names and pass the values")
         return super().get_field(field_name, args, kwargs)
+
+
+def _render(kind: type, escape: Any, template: str, values: dict[str, Any]) -> Any:
+    return kind(_EscapingFormatter(escape, kind).format(template, **values),
+                _EscapingFormatter(_visible, kind).format(template, **values))
 
 
 def md(template: str, /, **values: Any) -> Markdown:
@@ -133,9 +167,10 @@ def md(template: str, /, **values: Any) -> Markdown:
     Returns
     -------
     Markdown
-        A ``str`` that displays as Markdown.
+        A ``str`` that displays as Markdown; its ``plain`` attribute (shown
+        as ``text/plain``) holds the text with the values unescaped.
     """
-    return Markdown(_EscapingFormatter(md_escape, Markdown).format(template, **values))
+    return _render(Markdown, md_escape, template, values)
 
 
 def html(template: str, /, **values: Any) -> HTML:
@@ -151,6 +186,7 @@ def html(template: str, /, **values: Any) -> HTML:
     Returns
     -------
     HTML
-        A ``str`` that displays as HTML.
+        A ``str`` that displays as HTML; its ``plain`` attribute (shown as
+        ``text/plain``) holds the template with the values unescaped.
     """
-    return HTML(_EscapingFormatter(html_escape, HTML).format(template, **values))
+    return _render(HTML, html_escape, template, values)
