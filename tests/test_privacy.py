@@ -383,7 +383,7 @@ def test_generated_identifiers_never_reach_any_output(tmp_path, csm_run):
     shutil.copy(DEMO / "instrument.yml", tmp_path / "instrument.yml")
     study = {"name": "pii", "instrument": "instrument.yml", "model": "acsi",
              "waves": [{"name": "W1", "data": "w1.csv"}, {"name": "W2", "data": "w2.csv"}],
-             "segments": {"column": "region"}, "notebooks": ["data_quality"],
+             "notebooks": ["data_quality"],
              "parameters": {"seed": 3, "n_boot": 20}, "min_base": 10, "output": str(tmp_path / "runs")}
     code, root, records = csm_run(tmp_path, study)
     status = {str(p.relative_to(root)): r["status"] for p, r in records.items()}
