@@ -328,10 +328,12 @@ def test_role_columns_holding_personal_data_are_refused_before_planning(tmp_path
     frame["手机"] = secrets["mobile"]
     frame["kanal"] = secrets["email"]           # name says nothing, content does
     frame["区域"] = ["东", "西"] * 20
+    frame["channel"] = ["web"] * 39 + [secrets["id"][0]]      # one identity number is enough
     frame.to_csv(tmp_path / "w1.csv", index=False)
     shutil.copy(DEMO / "instrument.yml", tmp_path / "instrument.yml")
     for column, fragment in (("email", "declared personal data"), ("手机", "named like"),
-                             ("kanal", "holds e-mail addresses"), ("name", "declared personal data")):
+                             ("kanal", "holds e-mail addresses"), ("name", "declared personal data"),
+                             ("channel", "holds identity numbers")):
         study = {"name": "s", "instrument": "instrument.yml", "model": "acsi",
                  "waves": [{"name": "W1", "data": "w1.csv"}], "segments": {"column": column},
                  "notebooks": ["data_quality"], "output": str(tmp_path / "runs")}
@@ -341,6 +343,10 @@ def test_role_columns_holding_personal_data_are_refused_before_planning(tmp_path
         text = str(info.value)
         assert not any(s in text for v in secrets.values() for s in v)
         assert not (tmp_path / "runs").exists()
+    study["segments"] = {"column": "区域", "values": ["东", secrets["mobile"][0]]}   # named in the study
+    (tmp_path / "study.yml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(StudyError, match="holds phone numbers"):
+        plan_runs(load_study(tmp_path / "study.yml"))
     study["segments"] = {"column": "区域"}     # Chinese text that is not personal is a fine segment
     (tmp_path / "study.yml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
     assert {r.segment for r in plan_runs(load_study(tmp_path / "study.yml"))} == {"all", "东", "西"}
@@ -456,3 +462,16 @@ def test_a_raw_exception_quoting_data_is_masked_in_every_record(tmp_path, csm_ru
     for p in (p for p in root.rglob("*") if p.is_file()):
         blob = p.read_bytes()
         assert not [f for f in forms if f.encode() in blob or json.dumps(f)[1:-1].encode() in blob], p
+
+
+def test_recorded_text_is_masked(tmp_path):
+    from csmlib.report.record import read_results, record, record_frame
+
+    path = tmp_path / "r.json"
+    record("note", "reach me at +86 139 1234 5678", path=path)
+    record_frame("t", pd.DataFrame({"segment": ["a@b.example", "North"], "n": [3, 4]}), path=path)
+    text = path.read_text(encoding="utf-8")
+    assert "1234 5678" not in text and "a@b.example" not in text
+    res = read_results(path)
+    assert res["frames"]["t"]["data"][1] == ["North", 4] and "removed>" in res["values"]["note"]
+    assert mask_text("run at 2026-01-15 12:30:45, wave 2026Q1") == "run at 2026-01-15 12:30:45, wave 2026Q1"

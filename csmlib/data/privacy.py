@@ -157,8 +157,8 @@ def is_identifier_name(name: Any) -> bool:
 
 
 def _is_phone(t: str) -> bool:
-    if not _PHONE.fullmatch(t) or _DATE.fullmatch(t) or _IPV4.fullmatch(t):
-        return False
+    if not _PHONE.fullmatch(t) or _DATE.match(t) or _IPV4.fullmatch(t):
+        return False   # (a date, or a date and time: "2026-01-15 12:30")
     digits = sum(c.isdigit() for c in t)
     if not 7 <= digits <= 15:
         return False
@@ -318,14 +318,15 @@ def check_role_column(name: str, values: Iterable[Any], *, declared: Iterable[st
 
     A role column's values become folder names, run parameters and summary
     entries, so a column that is declared personal data, whose name says it
-    holds personal data, or whose content looks personal is refused.
+    holds personal data (:func:`column_kind`), or any of whose values looks
+    personal (:func:`classify_value`: one is enough here) is refused.
 
     Parameters
     ----------
     name : str
         The column name.
     values : iterable
-        Its cells.
+        Its cells (or the values a study file names).
     declared : iterable of str
         The instrument's ``pii_columns``.
     role : str
@@ -341,9 +342,9 @@ def check_role_column(name: str, values: Iterable[Any], *, declared: Iterable[st
     kind = column_kind(name)
     if kind is not None:
         return f"the {role} column {name!r} is named like a column of {kind}"
-    found = detect_personal_columns(pd.DataFrame({name: pd.Series(list(values), dtype=object)}))
-    if found:
-        return f"the {role} column {name!r} holds {found[name].replace(' (by content)', '')}"
+    kinds = {classify_value(v.strip() if isinstance(v, str) else str(v)) for v in set(values)} - {None}
+    if kinds:
+        return f"the {role} column {name!r} holds {' and '.join(sorted(kinds))}"
     return None
 
 

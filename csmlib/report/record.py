@@ -35,7 +35,10 @@ refuses (:class:`~csmlib.errors.DataError`) a frame that
 
 :func:`record` accepts JSON scalars (numbers, strings, booleans, ``None``)
 and short lists / flat dicts of scalars (at most :data:`MAX_FRAME_ROWS`
-entries).  NaN and infinities are stored as ``null``.
+entries).  NaN and infinities are stored as ``null``.  Every recorded string
+(values and table cells) passes the masking function
+:func:`csmlib.data.privacy.mask_text`: an e-mail address, phone number,
+identity number or IP address is stored as ``<... removed>``.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import write_json
-from ..data.privacy import column_kind, is_identifier_name
+from ..data.privacy import column_kind, is_identifier_name, mask_text
 from ..errors import DataError, StudyError
 
 __all__ = [
@@ -97,7 +100,9 @@ def _target(path: str | os.PathLike[str] | None) -> str | None:
 
 
 def _jsonable_scalar(value: Any, key: str) -> Any:
-    if value is None or isinstance(value, (bool, str)):
+    if isinstance(value, str):
+        return mask_text(value)   # defence in depth: recorded text passes the masking function
+    if value is None or isinstance(value, bool):
         return value
     if isinstance(value, np.bool_):
         return bool(value)

@@ -251,10 +251,12 @@ class Study:
     def _refuse_personal_segments(self, column: pd.Series, data: Path) -> None:
         """A segment column's values become folder names, run parameters and
         summary entries: refuse one that is declared personal data, is named
-        like personal data or holds it (:func:`csmlib.data.privacy.check_role_column`)."""
+        like personal data, or holds (or whose values in the study file are)
+        a single value that looks personal (:func:`csmlib.data.privacy.check_role_column`)."""
         from ..data.privacy import check_role_column
 
-        why = check_role_column(str(self.segment_column), column.dropna(),
+        why = check_role_column(str(self.segment_column),
+                                [*column.dropna(), *(self.segment_values or ())],
                                 declared=_declared_pii(self.instrument))
         if why is not None:
             raise StudyError(
