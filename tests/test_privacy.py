@@ -475,3 +475,12 @@ def test_recorded_text_is_masked(tmp_path):
     res = read_results(path)
     assert res["frames"]["t"]["data"][1] == ["North", 4] and "removed>" in res["values"]["note"]
     assert mask_text("run at 2026-01-15 12:30:45, wave 2026Q1") == "run at 2026-01-15 12:30:45, wave 2026Q1"
+
+
+def test_mobiles_and_ids_read_as_numbers_are_found_by_content():
+    secrets = _secrets(10, 5)
+    mobiles = [float("".join(c for c in m if c.isdigit())[-11:]) for m in secrets["mobile"]]
+    ids = [int(i) for i in secrets["id"] if i[-1] != "X"]
+    frame = pd.DataFrame({"kontakt": mobiles[:9] + [float("nan")], "score": [1.0, 2.5] * 5})
+    assert detect_personal_columns(frame) == {"kontakt": "phone numbers (by content)"}
+    assert detect_personal_columns(pd.DataFrame({"x": ids})) == {"x": "identity numbers (by content)"}

@@ -76,8 +76,9 @@ CONTENT_SHARE = 0.5
 #: Longest quoted value (characters, after masking) before it is cut.
 QUOTE_LIMIT = 80
 
-_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+# bounded repetitions (RFC 5321 lengths), so scanning long text stays linear
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?){1,8}")
 # digits with the separators phone numbers are written with; checked further in _is_phone
 _PHONE = re.compile(r"(?:\+|00)?[\d\s().\-/]{7,24}")
 _PHONE_IN_TEXT = re.compile(r"(?<![\w+])(?:\+|\()?\d[\d\s().\-/]{5,22}\d(?!\w)")
@@ -353,7 +354,7 @@ def detect_personal_columns(frame: pd.DataFrame, columns: Iterable[str] | None =
 
     A column is personal data when its name says so (:func:`column_kind`) or
     more than :data:`CONTENT_SHARE` of its non-empty cells look personal
-    (:func:`classify_value`; integer columns too, for mobile numbers read
+    (:func:`classify_value`; numeric columns too, for mobile numbers read
     as numbers).  Free text that merely contains an identifier does not
     make a column personal here (it is masked wherever it is quoted).
 
@@ -380,9 +381,12 @@ def detect_personal_columns(frame: pd.DataFrame, columns: Iterable[str] | None =
             continue
         series = frame[col]
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_object_dtype(series):
-            if series.dtype.kind in "iu" and len(series.dropna()) and \
-                    series.dropna().astype(str).map(classify_value).notna().mean() > CONTENT_SHARE:
-                out[col] = "phone numbers (by content)"   # mobiles read as integers
+            whole = series.dropna()
+            if series.dtype.kind == "f":
+                whole = whole[(whole % 1 == 0) & (whole.abs() < 1e17)]
+            kinds = whole.astype("int64").astype(str).map(classify_value).dropna() if len(whole) else whole
+            if len(kinds) > CONTENT_SHARE * len(series.dropna()):   # mobiles, ids read as numbers
+                out[col] = f"{kinds.mode().iloc[0]} (by content)"
             continue
         cells = [v.strip() for v in series.to_numpy(dtype=object) if isinstance(v, str) and v.strip()]
         if not cells:
