@@ -291,9 +291,17 @@ def test_real_report_notebook_with_hostile_instrument_and_data(tmp_path, csm_run
             item["text"] = {"en": PAYLOADS[(i + j) % len(PAYLOADS)]}
             item["labels"] = {item["scale"][0]: {"en": PAYLOADS[(i + j + 1) % len(PAYLOADS)]},
                               item["scale"][1]: {"en": PAYLOADS[(i + j + 2) % len(PAYLOADS)]}}
+    # a construct the model does not use, with hostile construct and item names
+    hostile_items = [f"{MARK}<i>1", f'{MARK}"><b>2']
+    doc["constructs"].append({"name": PAYLOADS[1] + PAYLOADS[12], "label": {"en": PAYLOADS[13]},
+                              "items": [{"name": n, "scale": [0, 10], "text": {"en": PAYLOADS[2]},
+                                         "labels": {0: {"en": PAYLOADS[5]}, 10: {"en": PAYLOADS[9]}}}
+                                        for n in hostile_items]})
     (tmp_path / "instrument.yml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     frame = pd.read_csv(DEMO / "wave1.csv", nrows=120, dtype=str, keep_default_na=False)
     frame["region"] = [PAYLOADS[0], PAYLOADS[3] + " 东区" + PAYLOADS[17]] * 60
+    for n in hostile_items:
+        frame[n] = frame["recommend"]
     frame.to_csv(tmp_path / "w1.csv", index=False)
     study = {"name": "hostile real", "instrument": "instrument.yml", "model": "acsi",
              "waves": [{"name": "W1", "data": "w1.csv"}], "segments": {"column": "region"},
@@ -306,4 +314,5 @@ def test_real_report_notebook_with_hostile_instrument_and_data(tmp_path, csm_run
     for p, html in htmls.items():
         assert not injected(html), (p, injected(html))
     # the hostile text did reach the reports, as text
-    assert any("alert(&#x27;csmx&#x27;)" in h or "alert('csmx')" in _plain(h) for h in htmls.values())
+    assert any("alert('csmx')" in _plain(h) for h in htmls.values())
+    assert any(f"{MARK}<i>1" in _plain(h) for p, h in htmls.items() if p.stem == "data_quality")

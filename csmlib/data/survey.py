@@ -248,7 +248,7 @@ class Survey:
             present = sorted(map(str, col.dropna().unique()))
             raise DataError(f"no respondent has {column} == {quote(value, column=column)}", column=column,
                             hint=f"values present: {', '.join(quote(v, column=column) for v in present[:20])}")
-        return self.subset(mask, note=f"segment: {column} == {value!r}")
+        return self.subset(mask, note=f"segment: {column} == {quote(value, column=column)}")
 
     def segments(self, column: str | None = None) -> dict[Any, Survey]:
         """``{value: Survey}`` for every value of a segment column."""
