@@ -90,7 +90,10 @@ def mask_notebook_text(nb_json: str) -> str:
     str
         The notebook as JSON text.
     """
-    nb = nbformat.reads(nb_json, as_version=4)
+    try:
+        nb = nbformat.reads(nb_json, as_version=4)
+    except Exception:  # noqa: BLE001 - a notebook papermill left unreadable: mask it all
+        return mask_text(nb_json)
     for cell in nb.cells:
         for o in cell.get("outputs", []) if cell.cell_type == "code" else []:
             if o.get("output_type") == "error":

@@ -71,7 +71,6 @@ __all__ = [
 #: a recorded frame with more rows than this is taken for respondent-level data
 MAX_FRAME_ROWS = 200
 
-
 _SCHEMA = 1
 
 _state: dict[str, Any] = {"path": None, "memory": {"values": {}, "frames": {}}}

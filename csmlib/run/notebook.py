@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import DataError
+from ..report.markup import Markdown, md
 
 __all__ = ["Run", "open_run", "record_notes"]
 
@@ -61,7 +62,7 @@ class Run:
     title: str = ""
     model: str = ""
 
-    def heading(self, *, show_model: bool = False) -> Any:
+    def heading(self, *, show_model: bool = False) -> Markdown:
         """The run's heading: title, base (and the model), and the
         suppression notice when the base is below the minimum.
 
@@ -72,7 +73,6 @@ class Run:
             (:func:`csmlib.report.md`): text from the study file and the
             data is escaped.
         """
-        from ..report.markup import md
         from ..report.tables import suppressed_finding
 
         template = "## {title}\n\n**{n} respondents**"
