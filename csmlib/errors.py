@@ -28,11 +28,11 @@ __all__ = [
 ]
 
 
-def _fmt_list(values: Iterable[Any], limit: int = 10) -> str:
+def _fmt_list(values: Iterable[Any], limit: int = 10, column: str | None = None) -> str:
     from .data.privacy import quote   # lazily: the data layer imports this module
 
     values = list(values)
-    shown = ", ".join(quote(v) for v in values[:limit])
+    shown = ", ".join(quote(v, column=column) for v in values[:limit])
     if len(values) > limit:
         shown += f", ... ({len(values) - limit} more)"
     return shown
@@ -88,7 +88,10 @@ class CsmError(Exception):
         if self.rows is not None:
             parts.append(("row: " if len(self.rows) == 1 else "rows: ") + _fmt_list(self.rows))
         if self.values is not None:
-            parts.append(("value: " if len(self.values) == 1 else "values: ") + _fmt_list(self.values))
+            # values of a column named like personal data (names, addresses, ...) are withheld
+            single = self.column if isinstance(self.column, str) else None
+            parts.append(("value: " if len(self.values) == 1 else "values: ")
+                         + _fmt_list(self.values, column=single))
         if self.hint:
             parts.append(f"what to do: {self.hint}")
         return "\n  ".join(parts)

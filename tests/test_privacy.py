@@ -419,6 +419,8 @@ def test_errors_warnings_records_and_notebooks_mask_what_they_quote(tmp_path):
         assert phone not in text and mobile not in text and ident not in text, text
     assert "'<phone number removed>'" in str(err) and "7" in str(err)
     assert phone not in str(CsmWarning(f"odd value {phone}"))
+    named = DataError("not a number", column="姓名", values=["张伟"], rows=[3])
+    assert "张伟" not in str(named) and "holds names" in str(named) and "row: 3" in str(named)
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("x")
     cell.outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue=f"no {mobile}",
