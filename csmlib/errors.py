@@ -3,6 +3,12 @@
 Every error names what is wrong, where (file, column, row, value) and what to
 do about it, so that a user never has to read a traceback from pandas, numpy
 or semopy to find out what happened.
+
+Errors end up in executed notebooks, run records and study summaries, so
+what they quote from the data passes the one masking function
+(:func:`csmlib.data.privacy.quote` for columns and values,
+:func:`csmlib.data.privacy.mask_text` for the message): e-mail addresses,
+phone numbers, identity numbers and IP addresses never appear in an error.
 """
 
 from __future__ import annotations
@@ -22,9 +28,11 @@ __all__ = [
 ]
 
 
-def _fmt_list(values: Iterable[Any], limit: int = 10) -> str:
+def _fmt_list(values: Iterable[Any], limit: int = 10, column: str | None = None) -> str:
+    from .data.privacy import quote   # lazily: the data layer imports this module
+
     values = list(values)
-    shown = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values[:limit])
+    shown = ", ".join(quote(v, column=column) for v in values[:limit])
     if len(values) > limit:
         shown += f", ... ({len(values) - limit} more)"
     return shown
@@ -44,7 +52,8 @@ class CsmError(Exception):
     rows : sequence of int, optional
         The row(s) at fault, numbered as the user sees them (1 = first data row).
     values : sequence, optional
-        The offending value(s).
+        The offending value(s), shown masked, with control characters
+        escaped and cut to a readable length (:func:`csmlib.data.privacy.quote`).
     hint : str, optional
         What to do about it.
     """
@@ -59,12 +68,14 @@ class CsmError(Exception):
         values: Sequence[Any] | None = None,
         hint: str | None = None,
     ) -> None:
-        self.message = message
+        from .data.privacy import mask_text, mask_value   # lazily: the data layer imports errors
+
+        self.message = mask_text(message)
         self.file = None if file is None else str(file)
         self.column = column
         self.rows = None if rows is None else list(rows)
-        self.values = None if values is None else list(values)
-        self.hint = hint
+        self.values = None if values is None else [mask_value(v) for v in values]
+        self.hint = None if hint is None else mask_text(hint)
         super().__init__(self._render())
 
     def _render(self) -> str:
@@ -77,7 +88,10 @@ class CsmError(Exception):
         if self.rows is not None:
             parts.append(("row: " if len(self.rows) == 1 else "rows: ") + _fmt_list(self.rows))
         if self.values is not None:
-            parts.append(("value: " if len(self.values) == 1 else "values: ") + _fmt_list(self.values))
+            # values of a column named like personal data (names, addresses, ...) are withheld
+            single = self.column if isinstance(self.column, str) else None
+            parts.append(("value: " if len(self.values) == 1 else "values: ")
+                         + _fmt_list(self.values, column=single))
         if self.hint:
             parts.append(f"what to do: {self.hint}")
         return "\n  ".join(parts)
@@ -100,7 +114,16 @@ class StudyError(CsmError):
 
 
 class CsmWarning(UserWarning):
-    """Base class of every warning csmlib issues."""
+    """Base class of every warning csmlib issues.
+
+    Warnings reach executed notebooks (stderr), so their text passes the
+    masking function (:func:`csmlib.data.privacy.mask_text`) like errors.
+    """
+
+    def __init__(self, message: object = "", *args: object) -> None:
+        from .data.privacy import mask_text   # lazily: the data layer imports this module
+
+        super().__init__(mask_text(str(message)), *args)
 
 
 class EstimationWarning(CsmWarning):

@@ -45,7 +45,9 @@ import sys
 import time
 
 import pandas as pd
-from IPython.display import HTML, display
+from IPython.display import display
+
+from csmlib import report
 
 from csmlib.report.keys import declare
 from csmlib.report.record import record, record_frame, set_results_path
@@ -89,4 +91,5 @@ if wave_results:
     record("sources", len(wave_results))
 
 # %%
-display(HTML(f"<p class='smoke-result'>Mean of x in {segment}: {mean_x:.6f} (n = {n})</p>"))
+display(report.html("<p class='smoke-result'>Mean of x in {segment}: {mean_x:.6f} (n = {n})</p>",
+                    segment=segment, mean_x=mean_x, n=n))

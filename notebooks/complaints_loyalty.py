@@ -22,7 +22,7 @@
 # %%
 # %matplotlib inline
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import csmlib as csm
 from csmlib import report
@@ -60,14 +60,14 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet)
-display(Markdown(run.heading()))
+display(run.heading())
 record("n", run.n)
 data = run.survey.data
 limits = run.survey.scale_limits
 weights = run.survey.weights  # survey weights when the instrument declares them, else None
 if weights is not None:
-    display(Markdown(f"Shares and scores below are weighted by *{report.md_escape(weights.name)}*; "
-                     "`n_eff` is Kish's effective sample size."))
+    display(report.md("Shares and scores below are weighted by *{weights}*; "
+                      "`n_eff` is Kish's effective sample size.", weights=weights.name))
 findings = report.Findings(title="Key figures")
 
 # %%

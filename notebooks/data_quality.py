@@ -21,7 +21,7 @@
 # %%
 # %matplotlib inline
 import matplotlib.pyplot as plt
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import csmlib as csm
 from csmlib import report
@@ -55,7 +55,7 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet)
 record("n", run.n)
-display(Markdown(f"## {report.md_escape(run.title)}\n\n**{run.n} respondents** in this base."))
+display(report.md("## {title}\n\n**{n} respondents** in this base.", title=run.title, n=run.n))
 
 # %% [markdown]
 # ## Responses read and kept
@@ -75,7 +75,7 @@ report.table(desc, 3)
 
 # %%
 if run.suppressed:
-    display(Markdown(report.md_escape(report.suppressed_finding(run.title, run.n, run.min_base))))
+    display(report.md("{text}", text=report.suppressed_finding(run.title, run.n, run.min_base)))
 else:
     for construct, items in run.instrument.construct_items.items():
         limits = run.survey.scale_limits.loc[items]
@@ -94,5 +94,6 @@ record_frame("straightlining", straight)
 flags = quality.flag_problems(desc, straight)
 record("n_flags", len(flags))
 display(report.table(straight, 3))
-display(Markdown("No problems flagged." if flags.empty else f"**{len(flags)} problem(s) flagged:**"))
+display(report.md("No problems flagged.") if flags.empty
+        else report.md("**{n} problem(s) flagged:**", n=len(flags)))
 report.table(flags, 3) if not flags.empty else None

@@ -22,7 +22,7 @@
 # %%
 # %matplotlib inline
 import matplotlib.pyplot as plt
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import csmlib as csm
 from csmlib import report
@@ -57,12 +57,12 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet)
-display(Markdown(run.heading()))
+display(run.heading())
 record("n", run.n)
 configured = bool(expectation_items) and bool(perception_items)
 if not run.suppressed and not configured:
-    display(Markdown("This study names no expectation and perception items "
-                     "(parameters `expectation_items`, `perception_items`): no gaps to show."))
+    display(report.md("This study names no expectation and perception items "
+                      "(parameters `expectation_items`, `perception_items`): no gaps to show."))
 
 # %%
 if configured and not run.suppressed:

@@ -23,7 +23,7 @@
 # %%
 # %matplotlib inline
 import matplotlib.pyplot as plt
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import csmlib as csm
 from csmlib import report
@@ -59,7 +59,7 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet)
-display(Markdown(run.heading(show_model=True)))
+display(run.heading(show_model=True))
 record("n", run.n)
 
 # %%
@@ -88,7 +88,7 @@ if not run.suppressed:
     if change is not None:
         record("change", change["diff"])
         record("change_pvalue", change["pvalue"])
-    display(Markdown(report.index_finding(
+    display(report.md("{text}", text=report.index_finding(
         index_construct, head["index"], head["ci_lower"], head["ci_upper"],
         diff=None if change is None else change["diff"],
         pvalue=None if change is None else change["pvalue"])))

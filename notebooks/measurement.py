@@ -22,7 +22,7 @@
 
 # %%
 # %matplotlib inline
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import csmlib as csm
 from csmlib import report
@@ -56,7 +56,7 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet)
-display(Markdown(run.heading(show_model=True)))
+display(run.heading(show_model=True))
 record("n", run.n)
 
 # %%
@@ -66,8 +66,10 @@ if not run.suppressed:
     notes = record_notes(pls, boot)
     if notes:
         display(notes)
-    display(Markdown(f"PLS ({scheme} scheme): {pls.message.rstrip('.')}. Bootstrap: {boot.n_boot} resamples, "
-                     f"seed {boot.seed}, {boot.n_failed} failed, {boot.n_sign_flipped} sign-flipped."))
+    display(report.md("PLS ({scheme} scheme): {message}. Bootstrap: {n_boot} resamples, seed {seed}, "
+                      "{n_failed} failed, {n_flipped} sign-flipped.", scheme=scheme,
+                      message=pls.message.rstrip("."), n_boot=boot.n_boot, seed=boot.seed,
+                      n_failed=boot.n_failed, n_flipped=boot.n_sign_flipped))
 
 # %% [markdown]
 # ## Loadings

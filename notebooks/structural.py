@@ -23,7 +23,7 @@
 # %%
 # %matplotlib inline
 import matplotlib.pyplot as plt
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import csmlib as csm
 from csmlib import report
@@ -57,7 +57,7 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet)
-display(Markdown(run.heading(show_model=True)))
+display(run.heading(show_model=True))
 record("n", run.n)
 
 # %%
@@ -99,7 +99,7 @@ if not run.suppressed:
     cb = csm.fit_cbsem(run.spec, run.survey, missing=cbsem_missing)
     fit = cb.fit_indices
     record_frame("fit", fit.rename_axis("index").reset_index(name="value"))
-    display(Markdown(report.fit_finding(fit)))
+    display(report.md("{text}", text=report.fit_finding(fit)))
     display(report.table(report.fit_assessment(fit), 3))
     display(report.table(cb.paths[["lhs", "rhs", "est", "se", "pvalue", "std_all"]], 3))
     notes = record_notes(cb, key="cbsem_estimation_notes")

@@ -28,7 +28,7 @@ import math
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import csmlib as csm
 from csmlib import report
@@ -61,7 +61,7 @@ target: str = "Loyalty"  # the outcome the drivers are ranked for
 set_results_path(results_path or None)
 res = report.WaveResults(wave_results)
 previous = read_results(previous_results_path) if previous_results_path else None
-display(Markdown(f"# {report.md_escape(study)}: {report.md_escape(wave)}"))
+display(report.md("# {study}: {wave}", study=study, wave=wave))
 findings = report.Findings(title="Key findings")
 
 # %%
@@ -132,7 +132,7 @@ if rows and not math.isnan(idx):
     record_frame("segments", league)
     display(report.table(league, 2))
 else:
-    display(Markdown("No segment results for this wave."))
+    display(report.md("No segment results for this wave."))
 
 # %% [markdown]
 # ## Drivers of loyalty
@@ -152,7 +152,7 @@ if drivers is not None:
 # %%
 notes = res.estimation_notes()
 record("estimation_notes", notes.items)
-notes if notes else Markdown("Nothing to report: every model was estimated on complete answers without trouble.")
+notes if notes else report.md("Nothing to report: every model was estimated on complete answers without trouble.")
 
 # %% [markdown]
 # ## Results missing from the runs
@@ -163,5 +163,5 @@ notes if notes else Markdown("Nothing to report: every model was estimated on co
 if res.missing:
     display(res.missing_note())
 else:
-    display(Markdown("None: every run recorded the results this report reads."))
+    display(report.md("None: every run recorded the results this report reads."))
 res.check()

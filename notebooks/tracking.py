@@ -24,7 +24,7 @@
 # %%
 # %matplotlib inline
 import matplotlib.pyplot as plt
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import csmlib as csm
 from csmlib import report
@@ -60,7 +60,7 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet)
-display(Markdown(run.heading(show_model=True)))
+display(run.heading(show_model=True))
 record("n", run.n)
 
 # %% [markdown]
@@ -99,7 +99,7 @@ if not run.suppressed:
     if row["diff"] == row["diff"]:
         record("change", row["diff"])
         record("change_pvalue", row["diff_pvalue"])
-    display(Markdown(report.index_finding(
+    display(report.md("{text}", text=report.index_finding(
         index_construct, head["est"], head["ci_lower"], head["ci_upper"],
         diff=None if row["diff"] != row["diff"] else row["diff"],
         pvalue=None if row["diff"] != row["diff"] else row["diff_pvalue"])))
@@ -133,7 +133,7 @@ if not run.suppressed and segment == "all" and segment_column:
     record_frame("segments", league)
     display(report.table(league, 2))
 else:
-    display(Markdown("No segment comparison for this run."))
+    display(report.md("No segment comparison for this run."))
 
 # %% [markdown]
 # ## Two segments: invariance of the composites (MICOM) and path differences
@@ -144,12 +144,12 @@ if segments is not None and len(segments) == 2 and not segments["suppressed"].an
                     min_base=min_base, missing=pls_missing)
     record_frame("micom", mic.summary.merge(mic.compositional[["construct", "c", "c_quantile"]]))
     record("micom_seed", mic.seed)
-    display(Markdown(f"Groups **{mic.groups[0]}** (a) and **{mic.groups[1]}** (b), "
-                     f"{mic.n_perm} permutations."))
+    display(report.md("Groups **{a}** (a) and **{b}** (b), {n_perm} permutations.",
+                      a=mic.groups[0], b=mic.groups[1], n_perm=mic.n_perm))
     display(report.table(mic.summary))
     perm = csm.permutation_test(run.spec, run.survey, segment_column, n_perm=n_perm, seed=seed,
                                 scheme=scheme, min_base=min_base, missing=pls_missing)
     record_frame("path_differences", perm.paths)
     display(report.table(perm.paths, 3))
 elif segments is not None:
-    display(Markdown("The composite invariance check compares exactly two estimated segments."))
+    display(report.md("The composite invariance check compares exactly two estimated segments."))

@@ -1,10 +1,14 @@
-"""Shared fixtures: a small instrument as plain data and as an Instrument."""
+"""Shared fixtures: a small instrument as plain data and as an Instrument,
+and ``csm run`` of a study written from a dict."""
 
 from __future__ import annotations
 
 import copy
+import json
+import warnings
 
 import pytest
+import yaml
 
 _INSTRUMENT = {
     "name": "Test tracker",
@@ -46,3 +50,24 @@ def instrument(instrument_dict):
     from csmlib.data.instrument import Instrument
 
     return Instrument.model_validate(instrument_dict)
+
+
+@pytest.fixture
+def csm_run():
+    """``csm_run(folder, study_dict, jobs=2)`` writes ``folder/study.yml``, runs
+    ``csm run`` on it (data warnings silenced) and returns ``(exit code, the
+    study's output folder, {run record path: record})``."""
+    def run(folder, study, jobs=2):
+        from csmlib.errors import DataWarning
+        from csmlib.run.cli import main
+
+        path = folder / "study.yml"
+        path.write_text(yaml.safe_dump(study, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)
+            code = main(["run", str(path), "--jobs", str(jobs), "--no-progress"])
+        root = folder / study.get("output", "runs") / study["name"]
+        records = {p: json.loads(p.read_text(encoding="utf-8")) for p in root.rglob("*.run.json")}
+        return code, root, records
+
+    return run

@@ -157,3 +157,332 @@ def test_csm_run_outputs_hold_no_personal_data_and_escape_labels(tmp_path):
     # so the check above could fail
     seg = [h for p, h in htmls.items() if "alert(1)" in p.parent.name]
     assert len(seg) == 2 and all("alert(1)" in h for h in seg)
+
+
+# --------------------------------------------------------------- the masking function (issue 13)
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from csmlib.data.privacy import check_role_column, column_kind, mask_text, quote  # noqa: E402
+from csmlib.errors import StudyError  # noqa: E402
+
+# GB 11643-1999 (citizen identification number), the check digit of its
+# ISO 7064 MOD 11-2 scheme written out here independently of csmlib
+_W = [2 ** (17 - i) % 11 for i in range(17)]          # 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2
+
+
+def _check_digit(body17: str) -> str:
+    r = (12 - sum(int(d) * w for d, w in zip(body17, _W)) % 11) % 11
+    return "X" if r == 10 else str(r)
+
+
+def test_check_digit_of_the_standards_own_examples():
+    # the worked examples of GB 11643-1999 (annex) and its usual textbook one
+    assert _W == [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    assert _check_digit("11010519491231002") == "X"
+    assert _check_digit("44052418800101001") == "4"
+    assert classify_value("11010519491231002X") == "identity numbers"
+    assert classify_value("440524188001010014") == "identity numbers"
+    assert classify_value("440524188001010015") is None          # wrong check digit
+    assert classify_value("110105491231002") == "identity numbers"  # old 15-digit form
+
+
+_DIGIT = st.sampled_from("0123456789")
+
+
+def _digits(n: int) -> st.SearchStrategy[str]:
+    return st.lists(_DIGIT, min_size=n, max_size=n).map("".join)
+
+
+EMAIL = st.builds(lambda a, b, c, tld: f"{a}.{b}{c}@{b}-mail.{tld}",
+                  st.text("abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=8),
+                  st.text("abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=8),
+                  st.integers(0, 999), st.sampled_from(["com", "cn", "example", "co.uk"]))
+INTL_PHONE = st.one_of(
+    st.builds(lambda cc, a, b, c: f"+{cc} {a} {b} {c}", st.sampled_from(["1", "33", "41", "44", "49", "61"]),
+              _digits(2), _digits(4), _digits(4)),
+    st.builds(lambda a, b, c: f"({a}) {b}-{c}", _digits(3), _digits(3), _digits(4)),
+    st.builds(lambda a, b, c: f"00{a} {b} {c}", st.sampled_from(["44", "49", "852"]), _digits(3), _digits(4)),
+)
+CN_MOBILE = st.builds(
+    lambda second, rest, fmt: fmt.format(f"1{second}{rest}"[:3], f"1{second}{rest}"[3:7], f"1{second}{rest}"[7:]),
+    st.sampled_from("3456789"), _digits(9),
+    st.sampled_from(["{}{}{}", "{} {} {}", "{}-{}-{}", "+86 {}{}{}", "+86-{}-{}-{}", "0086 {} {} {}",
+                     "+86{}{}{}"]))
+CN_LANDLINE = st.builds(lambda area, num: f"{area}-{num}",
+                        st.sampled_from(["010", "020", "021", "0755", "0571", "028"]), _digits(8))
+
+
+@st.composite
+def CN_ID(draw):  # noqa: N802 - a strategy
+    area = draw(st.sampled_from(["110105", "310104", "440524", "440305", "510107", "330106"]))
+    born = draw(st.dates(min_value=__import__("datetime").date(1930, 1, 1),
+                         max_value=__import__("datetime").date(2008, 12, 31)))
+    body = f"{area}{born:%Y%m%d}{draw(_digits(3))}"
+    return body + _check_digit(body)
+
+
+SECRET = st.one_of(EMAIL, INTL_PHONE, CN_MOBILE, CN_LANDLINE, CN_ID(),
+                   st.ip_addresses().map(str).filter(lambda s: len(s) > 4))
+FILLER = st.sampled_from(["call me at", "请联系", "my number:", "e-mail", "身份证", "ok", "", "tel."])
+
+
+def _forms(secret: str) -> list[str]:
+    digits = "".join(c for c in secret if c.isdigit())
+    return [secret] + ([digits] if len(digits) >= 7 else [])
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(secret=SECRET, before=FILLER, after=FILLER)
+def test_mask_text_removes_every_generated_identifier(secret, before, after):
+    text = f"{before} {secret} {after}".strip()
+    masked = mask_text(text)
+    for form in _forms(secret):
+        assert form not in masked, (text, masked)
+    assert "removed>" in masked
+    shown = quote(text)
+    for form in _forms(secret):
+        assert form not in shown
+    for kind in (classify_value(secret),):
+        assert kind is not None, secret
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(st.one_of(st.integers(0, 10 ** 6).map(str), st.floats(0, 1e4, allow_nan=False).map(lambda x: f"{x:.2f}"),
+                 st.dates().map(str), st.sampled_from(["2026Q1", "North", "12:30", "[1, 10]", "rows 3, 5, 7",
+                                                       "p = 0.034", "95% CI 72.9-75.5", "1.234.567"])))
+def test_mask_text_leaves_ordinary_values_alone(text):
+    assert mask_text(text) == text
+
+
+def test_quote_escapes_control_characters_and_cuts_long_values():
+    assert quote("North") == "'North'" and quote(3) == "3"
+    shown = quote("a\u202eb\nc\u200bd" + "x" * 500)
+    assert "\u202e" not in shown and "\n" not in shown and "\u200b" not in shown
+    assert "\\u202e" in shown and "more characters" in shown and len(shown) < 140
+    assert quote("Zhang Wei", column="姓名") == "<value removed: the column holds names>"
+    assert quote("Jane Doe", column="customer_name") == "<value removed: the column holds names>"
+    assert quote(13812345678) == "<phone number removed>"
+
+
+@pytest.mark.parametrize("name, kind", [
+    ("姓名", "names"), ("名字", "names"), ("手机", "phone numbers"), ("手机号", "phone numbers"),
+    ("电话", "phone numbers"), ("联系电话", "phone numbers"), ("身份证", "identity numbers"),
+    ("身份证号", "identity numbers"), ("邮箱", "e-mail addresses"), ("地址", "postal addresses"),
+    ("住址", "postal addresses"), ("微信", "messenger ids"), ("QQ", "messenger ids"),
+    ("Email Address", "e-mail addresses"), ("IPAddress", "IP addresses"), ("customer_name", "names"),
+    ("region", None), ("CUSA1", None), ("construct", None), ("满意度", None),
+])
+def test_one_list_of_personal_column_names(name, kind):
+    assert column_kind(name) == kind
+    if kind is not None:   # record_frame reads the same list
+        with pytest.raises(DataError, match="personal data"):
+            csm_record_frame("t", pd.DataFrame({name: [1.0]}))
+
+
+def csm_record_frame(key, frame):
+    from csmlib.report.record import record_frame, set_results_path
+
+    set_results_path(None)
+    return record_frame(key, frame)
+
+
+NAMES_CN = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄勇"]
+NAMES_WEST = ["Hannelore Quastenberg", "Jonathan Fairweather", "Marguerite Delacroix"]
+
+
+@__import__("functools").lru_cache(maxsize=None)
+def _drawn(n: int, seed: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((k, tuple(v)) for k, v in _draw_secrets(n, seed).items())
+
+
+def _secrets(n: int, seed: int) -> dict[str, list[str]]:
+    """Generated identifiers for one study (hypothesis draws them reproducibly)."""
+    return {k: list(v) for k, v in _drawn(n, seed)}
+
+
+def _draw_secrets(n: int, seed: int) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, strategy in (("email", EMAIL), ("intl", INTL_PHONE), ("mobile", CN_MOBILE),
+                          ("landline", CN_LANDLINE), ("id", CN_ID())):
+        seen: list[str] = []
+
+        @settings(max_examples=n * 4, derandomize=True, database=None, deadline=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(strategy, st.just(seed))
+        def draw(v, _s):
+            if v not in seen and len(seen) < n:
+                seen.append(v)
+
+        draw()
+        out[key] = seen
+    return out
+
+
+def test_role_columns_holding_personal_data_are_refused_before_planning(tmp_path):
+    from csmlib.run.batch import plan_runs
+    from csmlib.run.study import load_study
+
+    secrets = _secrets(40, 1)
+    frame = pd.read_csv(DEMO / "wave1.csv", nrows=40, dtype=str, keep_default_na=False)
+    frame["手机"] = secrets["mobile"]
+    frame["kanal"] = secrets["email"]           # name says nothing, content does
+    frame["区域"] = ["东", "西"] * 20
+    frame["channel"] = ["web"] * 39 + [secrets["id"][0]]      # one identity number is enough
+    frame.to_csv(tmp_path / "w1.csv", index=False)
+    shutil.copy(DEMO / "instrument.yml", tmp_path / "instrument.yml")
+    for column, fragment in (("email", "declared personal data"), ("手机", "named like"),
+                             ("kanal", "holds e-mail addresses"), ("name", "declared personal data"),
+                             ("channel", "holds identity numbers")):
+        study = {"name": "s", "instrument": "instrument.yml", "model": "acsi",
+                 "waves": [{"name": "W1", "data": "w1.csv"}], "segments": {"column": column},
+                 "notebooks": ["data_quality"], "output": str(tmp_path / "runs")}
+        (tmp_path / "study.yml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+        with pytest.raises(StudyError, match=fragment) as info:
+            plan_runs(load_study(tmp_path / "study.yml"))
+        text = str(info.value)
+        assert not any(s in text for v in secrets.values() for s in v)
+        assert not (tmp_path / "runs").exists()
+    study["segments"] = {"column": "区域", "values": ["东", secrets["mobile"][0]]}   # named in the study
+    (tmp_path / "study.yml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(StudyError, match="holds phone numbers"):
+        plan_runs(load_study(tmp_path / "study.yml"))
+    study["segments"] = {"column": "区域"}     # Chinese text that is not personal is a fine segment
+    (tmp_path / "study.yml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    assert {r.segment for r in plan_runs(load_study(tmp_path / "study.yml"))} == {"all", "东", "西"}
+    assert check_role_column("region", ["North", "South"]) is None
+
+
+@pytest.mark.parametrize("role", ["respondent_id", "wave", "region"])
+@pytest.mark.parametrize("kind", ["mobile", "id", "intl", "email"])
+def test_survey_role_columns_holding_identifiers_are_refused(tmp_path, role, kind):
+    secrets = _secrets(30, 2)[kind]
+    inst = csm.Instrument.from_yaml(DEMO / "instrument.yml")
+    frame = pd.read_csv(DEMO / "wave1.csv", nrows=30, dtype=str, keep_default_na=False)
+    frame[role] = secrets
+    frame.to_csv(tmp_path / "w.csv", index=False)
+    with pytest.raises(DataError, match="personal data must not be kept") as info:
+        csm.read_survey(tmp_path / "w.csv", inst)
+    assert not any(f in str(info.value) for s in secrets for f in _forms(s))
+
+
+@pytest.mark.notebooks
+def test_generated_identifiers_never_reach_any_output(tmp_path, csm_run):
+    """Every column role and error path of a study run, searched byte by byte."""
+    n = 60
+    secrets = _secrets(n, 3)
+    names = [NAMES_CN[i % len(NAMES_CN)] + NAMES_CN[(i // 8) % 8][1] for i in range(n)]
+    western = [f"{NAMES_WEST[i % 3]}{i:02d}" for i in range(n)]
+    base = pd.read_csv(DEMO / "wave1.csv", nrows=n, dtype=str, keep_default_na=False)
+    w1 = base.copy()
+    w1["name"], w1["email"] = western, secrets["email"]                   # declared pii
+    w1["姓名"], w1["手机号"], w1["身份证号"] = names, secrets["mobile"], secrets["id"]   # named pii
+    w1["联系方式"] = secrets["landline"]
+    w1["kontakt"] = secrets["intl"]                                        # pii by content
+    w1["备注"] = [f"请联系 {m} 或 {e}" for m, e in zip(secrets["mobile"], secrets["email"])]  # free text
+    w1.to_csv(tmp_path / "w1.csv", index=False)
+    w2 = base.copy()                                                       # error path: item answers
+    for i, key in enumerate(("intl", "mobile", "id", "email", "landline")):
+        w2.loc[i, "CUSA1"] = f"call me at {secrets[key][i]}"
+        w2.loc[10 + i, "PERQ1"] = secrets[key][10 + i]
+    w2.to_csv(tmp_path / "w2.csv", index=False)
+    shutil.copy(DEMO / "instrument.yml", tmp_path / "instrument.yml")
+    study = {"name": "pii", "instrument": "instrument.yml", "model": "acsi",
+             "waves": [{"name": "W1", "data": "w1.csv"}, {"name": "W2", "data": "w2.csv"}],
+             "notebooks": ["data_quality"],
+             "parameters": {"seed": 3, "n_boot": 20}, "min_base": 10, "output": str(tmp_path / "runs")}
+    code, root, records = csm_run(tmp_path, study)
+    status = {str(p.relative_to(root)): r["status"] for p, r in records.items()}
+    assert code != 0 and "success" in status.values() and "failed" in status.values(), status
+    failed = [r for r in records.values() if r["status"] == "failed"]
+    assert all("removed>" in r["error"] for r in failed), [r["error"] for r in failed]
+    outputs = [p for p in root.rglob("*") if p.is_file()]
+    assert {".ipynb", ".html", ".json", ".csv"} <= {p.suffix for p in outputs}
+    forms = {f for v in secrets.values() for s in v for f in _forms(s)} | set(names) | set(western)
+    for p in outputs:
+        blob = p.read_bytes()
+        for f in forms:
+            for enc in (f.encode(), json.dumps(f)[1:-1].encode()):
+                assert enc not in blob, f"{f!r} leaked into {p.relative_to(root)}"
+
+
+def test_errors_warnings_records_and_notebooks_mask_what_they_quote(tmp_path):
+    from csmlib.errors import CsmWarning
+    from csmlib.report.htmlexport import mask_notebook_text
+
+    import nbformat
+
+    phone, mobile, ident = "+44 20 7946 0958", "+86 139-1234-5678", "11010519491231002X"
+    err = DataError(f"bad answer 'call me at {phone}'", values=[mobile, f"id {ident}", 7],
+                    hint=f"values present: {ident}", column="CUSA1")
+    for text in (str(err), err.message, err.hint, repr(err.values)):
+        assert phone not in text and mobile not in text and ident not in text, text
+    assert "'<phone number removed>'" in str(err) and "7" in str(err)
+    assert phone not in str(CsmWarning(f"odd value {phone}"))
+    named = DataError("not a number", column="姓名", values=["张伟"], rows=[3])
+    assert "张伟" not in str(named) and "holds names" in str(named) and "row: 3" in str(named)
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue=f"no {mobile}",
+                                           traceback=[f"ValueError: no {mobile}"]),
+                    nbformat.v4.new_output("stream", name="stderr", text=f"warning: {ident}\n")]
+    nb.cells = [cell]
+    masked = mask_notebook_text(nbformat.writes(nb))
+    assert mobile not in masked and ident not in masked and "removed>" in masked
+
+
+@pytest.mark.notebooks
+def test_a_raw_exception_quoting_data_is_masked_in_every_record(tmp_path, csm_run):
+    """Defence in depth: a notebook that prints the data and fails with an
+    error csmlib did not raise, quoting the data: the batch's writers mask
+    the executed notebook, the run record and the summary."""
+    import nbformat
+
+    secrets = _secrets(6, 4)
+    cells = [secrets["intl"][0], secrets["mobile"][0], secrets["id"][0], secrets["email"][0],
+             secrets["landline"][0], "1"]
+    pd.DataFrame({"id": range(1, 7), "x": cells}).to_csv(tmp_path / "w1.csv", index=False)
+    (tmp_path / "instrument.yml").write_text("name: raw\n")
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "csm", "display_name": "csm",
+                                                           "language": "python"}})
+    params = nbformat.v4.new_code_cell('data_path: str = ""  # the data file')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(
+        "import sys\nimport pandas as pd\ndf = pd.read_csv(data_path, dtype=str)\n"
+        "print(df.to_string(), file=sys.stderr)\nprint(list(df['x']))\n"
+        "raise ValueError('cannot use ' + ', '.join(df['x']))")]
+    nbformat.write(nb, tmp_path / "leaky.ipynb")
+    study = {"name": "raw", "instrument": "instrument.yml", "model": "S =~ x",
+             "waves": [{"name": "W1", "data": "w1.csv"}], "notebooks": [str(tmp_path / "leaky.ipynb")],
+             "min_base": 1, "output": str(tmp_path / "runs")}
+    code, root, records = csm_run(tmp_path, study, jobs=1)
+    assert code == 1
+    (rec,) = records.values()
+    assert rec["status"] == "failed" and rec["error"].count("removed>") == 5, rec["error"]
+    assert (root / "W1" / "all" / "leaky.ipynb").is_file()
+    forms = {f for s in cells[:5] for f in _forms(s)}
+    for p in (p for p in root.rglob("*") if p.is_file()):
+        blob = p.read_bytes()
+        assert not [f for f in forms if f.encode() in blob or json.dumps(f)[1:-1].encode() in blob], p
+
+
+def test_recorded_text_is_masked(tmp_path):
+    from csmlib.report.record import read_results, record, record_frame
+
+    path = tmp_path / "r.json"
+    record("note", "reach me at +86 139 1234 5678", path=path)
+    record_frame("t", pd.DataFrame({"segment": ["a@b.example", "North"], "n": [3, 4]}), path=path)
+    text = path.read_text(encoding="utf-8")
+    assert "1234 5678" not in text and "a@b.example" not in text
+    res = read_results(path)
+    assert res["frames"]["t"]["data"][1] == ["North", 4] and "removed>" in res["values"]["note"]
+    assert mask_text("run at 2026-01-15 12:30:45, wave 2026Q1") == "run at 2026-01-15 12:30:45, wave 2026Q1"
+
+
+def test_mobiles_and_ids_read_as_numbers_are_found_by_content():
+    secrets = _secrets(10, 5)
+    mobiles = [float("".join(c for c in m if c.isdigit())[-11:]) for m in secrets["mobile"]]
+    ids = [int(i) for i in secrets["id"] if i[-1] != "X"]
+    frame = pd.DataFrame({"kontakt": mobiles[:9] + [float("nan")], "score": [1.0, 2.5] * 5})
+    assert detect_personal_columns(frame) == {"kontakt": "phone numbers (by content)"}
+    assert detect_personal_columns(pd.DataFrame({"x": ids})) == {"x": "identity numbers (by content)"}

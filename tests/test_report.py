@@ -171,7 +171,7 @@ def test_run_heading_escapes_and_carries_the_suppression_notice():
     spec = SimpleNamespace(name=None)
     run = Run(instrument=None, survey=None, spec=spec, wave="W1", segment="<b>N</b>", n=12,
               min_base=30, suppressed=True, title="s \u2013 W1 \u2013 <b>N</b>", model="acsi")
-    text = run.heading(show_model=True)
+    text = str(run.heading(show_model=True))
     assert text.startswith("## s \u2013 W1 \u2013 &lt;b&gt;N&lt;/b&gt;\n\n**12 respondents**, model *acsi*.")
     assert "below the minimum base of 30" in text and "<b>" not in text
     plain = Run(instrument=None, survey=None, spec=None, wave="W1", segment="all", n=600,

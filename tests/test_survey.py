@@ -125,7 +125,7 @@ def test_segment_subset_and_with_data(tmp_path, instrument):
     assert s.subset(np.array([True, False, False, True])).data.index.tolist() == [1, 4]
     with pytest.raises(DataError, match="True/False"):
         s.subset([1, 0, 1, 0])
-    with pytest.raises(DataError, match="values present: north, south"):
+    with pytest.raises(DataError, match="values present: 'north', 'south'"):
         s.segment("east")
     filled = s.with_data(s.data.fillna(0), note="imputed with 0")
     assert filled.items.isna().sum().sum() == 0 and filled.provenance.notes[-1] == "imputed with 0"

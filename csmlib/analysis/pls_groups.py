@@ -68,6 +68,7 @@ import numpy as np
 import pandas as pd
 
 from ..estimate.prepare import check_pls_missing, input_frame, prepare_input
+from ..data.privacy import quote
 from ..errors import DataError, SpecError
 from ..estimate.pls import check_recursive
 from ..estimate.pls_core import SCHEMES, CompiledSpec, compile_spec, pls_core
@@ -154,7 +155,7 @@ def _split(spec: ModelSpec, data: Any, group: Any, groups: Sequence[Any] | None,
         sd = X[mask].std(axis=0, ddof=1)
         zero = [cs.items[i] for i in np.flatnonzero(~(sd > 0))]
         if zero:
-            raise DataError(f"{len(zero)} item(s) have zero variance in group {lab!r} "
+            raise DataError(f"{len(zero)} item(s) have zero variance in group {quote(lab)} "
                             "(every respondent of the group gave the same answer)",
                             file=file, column=zero, values=[lab],
                             hint="drop the constant item(s) from the model or compare other groups")

@@ -1,20 +1,48 @@
-"""Personal data that a survey export holds without saying so.
+"""Personal data: which columns hold it, and the one masking function.
 
 Survey exports often carry columns the instrument does not declare as
 personal data (``pii_columns``): a respondent's e-mail in a "contact"
-column, a phone number, the IP address a web survey logged.  This module
-finds such columns by their name and by their content, so that
-:func:`csmlib.data.survey.read_survey` drops them at load like the declared
-ones, and masks values that look personal in error messages.
+column, a phone number, the IP address a web survey logged, a Chinese
+mobile number in a 手机 column.  This module
 
-A column is personal data when
+* finds such columns by their name and by their content
+  (:func:`detect_personal_columns`), so that
+  :func:`csmlib.data.survey.read_survey` drops them at load like the
+  declared ones, and role columns (id, wave, segment) holding them are
+  refused (:func:`check_role_column`);
+* holds the ONE list of column names that say "personal data"
+  (:func:`column_kind`), also used by :mod:`csmlib.report.record` to refuse
+  recorded tables with such columns;
+* masks every value quoted from data into anything recorded -- error
+  messages (which reach executed notebooks, run records and study
+  summaries), run records, summaries (:func:`mask_text`, :func:`quote`).
 
-* its name says so (``email``, ``e_mail``, ``phone``, ``mobile``,
-  ``telephone``, ``ip``, ``ip_address``, ``IPAddress``, ``name``,
-  ``first_name``, ``last_name``, ``full_name``, ``street``, ``address``,
-  ...), or
-* more than half of its non-empty cells look like e-mail addresses, phone
-  numbers, or IPv4 / IPv6 addresses (:data:`CONTENT_SHARE`).
+What is recognised (and masked)
+-------------------------------
+* e-mail addresses;
+* phone numbers written with a leading ``+``/``00``/``(`` or with
+  separators between digit groups (``+44 20 7946 0958``, ``(555) 123-4567``,
+  ``079 123 45 67``), 7 to 15 digits;
+* Chinese mobile numbers: ``1[3-9]`` and 9 more digits, with or without
+  ``+86``/``0086`` and spaces or dashes (``13812345678``, ``+86 138-1234-5678``);
+* Chinese landlines ``0xx-xxxxxxxx`` / ``0xxx-xxxxxxx`` (area code, separator);
+* Chinese resident identity numbers: 18 digits (the last may be ``X``)
+  whose ISO 7064 MOD 11-2 check digit is right, and the old 15-digit form
+  (digits 7-12 a date ``YYMMDD``);
+* IPv4 and IPv6 addresses;
+* any value quoted from a column whose *name* says it holds personal data
+  (names, addresses, birth dates, identity numbers, messenger ids ...; see
+  :data:`PII_NAME_PATTERNS`), whatever it looks like: :func:`quote` with
+  ``column=`` masks it whole.
+
+What is NOT recognised
+----------------------
+Personal names (Western or Chinese) and street addresses written in free
+text cannot be told from other words reliably and are *not* masked when
+they appear in a free-text answer; phone numbers written without any
+separator or prefix (``02079460958``, except Chinese mobiles) are not
+told from other numbers.  Keep such text out of item columns, and declare
+free-text columns in ``pii_columns``.
 
 Only column names and the kind of data are ever recorded, never a value.
 """
@@ -23,53 +51,115 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["CONTENT_SHARE", "classify_value", "detect_personal_columns", "mask_value"]
+__all__ = [
+    "CONTENT_SHARE",
+    "PII_NAME_PATTERNS",
+    "check_role_column",
+    "classify_value",
+    "column_kind",
+    "detect_personal_columns",
+    "is_identifier_name",
+    "mask_text",
+    "mask_value",
+    "quote",
+]
 
 #: Share of a column's non-empty cells that must look personal to flag it by content.
 CONTENT_SHARE = 0.5
 
-_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+#: Longest quoted value (characters, after masking) before it is cut.
+QUOTE_LIMIT = 80
+
+# bounded repetitions (RFC 5321 lengths), so scanning long text stays linear
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?){1,8}")
 # digits with the separators phone numbers are written with; checked further in _is_phone
 _PHONE = re.compile(r"(?:\+|00)?[\d\s().\-/]{7,24}")
+_PHONE_IN_TEXT = re.compile(r"(?<![\w+])(?:\+|\()?\d[\d\s().\-/]{5,22}\d(?!\w)")
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
 _IPV4 = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
-_SINGULAR = {"e-mail addresses": "e-mail address", "phone numbers": "phone number",
-             "IP addresses": "IP address"}
+_IPV4_IN_TEXT = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+_IPV6_IN_TEXT = re.compile(r"(?<![\w:])\[?[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?\]?(?![\w:])")
+_CN_MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
+_CN_LANDLINE = re.compile(r"(?<!\d)(?:\(0\d{2,3}\)\s?|0\d{2,3}[\s-])\d{7,8}(?!\d)")
+_CN_ID18 = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
+_CN_ID15 = re.compile(r"(?<!\d)\d{15}(?!\d)")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
 
-_NAME_KINDS = (
-    ("e-mail addresses", re.compile(r"^(e[-_ ]?mail|mail)(_?addr(ess)?)?\d*$|e[-_ ]?mail")),
-    ("phone numbers", re.compile(r"(^|_)(phone|telephone|tel|mobile|cell(phone)?|fax|handy)(_?(no|nr|num|number))?\d*($|_)"
-                                 r"|phone")),
-    ("IP addresses", re.compile(r"^(ip|ipv4|ipv6|ip_?addr(ess)?|remote_?addr(ess)?|client_?ip)\d*$|(^|_)ip_?addr")),
-    ("names", re.compile(r"(^|_)(first|last|full|given|family|sur|middle|respondent|customer|contact|recipient)_?name$"
-                          r"|^(name|surname)$")),
-    ("locations", re.compile(r"(^|_)(latitude|longitude|lat|lon|lng|geo_?location)$")),
-    ("postal addresses", re.compile(r"^(street|street_?address|home_?address|postal_?address|address\d*)$")),
+_SINGULAR = {"e-mail addresses": "e-mail address", "phone numbers": "phone number",
+             "IP addresses": "IP address", "identity numbers": "identity number"}
+
+#: The one list of column names that say a column holds personal data:
+#: ``(kind, pattern)``, matched against the name lower-cased with runs of
+#: other characters than letters and digits (CJK included) turned into ``_``
+#: and ``CamelCase`` split (``IPAddress`` -> ``ip_address``).
+PII_NAME_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("e-mail addresses", re.compile(r"e_?mail|(^|_)mail(_?addr(ess)?)?\d*($|_)|邮箱|电子邮件|电邮")),
+    ("IP addresses", re.compile(r"^(ip|ipv4|ipv6|remote_?addr(ess)?|client_?ip)\d*$|(^|_)ip_?addr|ip地址")),
+    ("phone numbers", re.compile(
+        r"(^|_)(phone|telephone|tel|mobile|cell(phone)?|fax|handy)(_?(no|nr|num|number))?\d*($|_)|phone"
+        r"|手机|电话|联系方式|座机|传真")),
+    ("identity numbers", re.compile(
+        r"(^|_)(ssn|passport(_?(no|nr|number))?|national_?id|id_?card(_?(no|number))?|tax_?id)\d*($|_)"
+        r"|身份证|证件号|护照")),
+    ("messenger ids", re.compile(r"(^|_)(qq|wechat|weixin|whatsapp|skype|telegram)(_?(id|no|number))?\d*($|_)|微信|qq号")),
+    ("names", re.compile(
+        r"(^|_)(first|last|full|given|family|sur|middle|respondent|customer|contact|recipient|person)_?name$"
+        r"|^(name|surname|vorname|nachname|nom|prenom)$|姓名|名字|姓氏|联系人|称呼")),
+    ("birth dates", re.compile(r"(^|_)(birth_?(date|day)?|date_?of_?birth|dob|geburtsdatum)($|_)|出生|生日")),
+    ("locations", re.compile(r"(^|_)(latitude|longitude|lat|lon|lng|geo_?location)$|经度|纬度")),
+    ("postal addresses", re.compile(
+        r"(^|_)(street|street_?address|home_?address|postal_?address|mailing_?address|address\d*)($|_)"
+        r"|地址|住址|街道")),
+    ("postal codes", re.compile(r"^(post_?code|postal_?code|zip|zip_?code|plz)$|邮编|邮政编码")),
 )
 
+_IDENTIFIER = re.compile(r"(^|_)(id|uuid|guid|respondent|respondent_?id|response_?id)($|_)|编号|用户id")
 
-def _norm_name(name: str) -> str:
+
+def _norm_name(name: Any) -> str:
     s = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(name).strip())  # IPAddress -> IP_Address
-    return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")
+    return re.sub(r"[\W_]+", "_", s.lower()).strip("_")
 
 
-def _kind_by_name(name: str) -> str | None:
+def column_kind(name: Any) -> str | None:
+    """The kind of personal data a column's *name* says it holds, or None.
+
+    Parameters
+    ----------
+    name
+        A column name (any language; see :data:`PII_NAME_PATTERNS`).
+
+    Returns
+    -------
+    str or None
+        ``"e-mail addresses"``, ``"phone numbers"``, ``"IP addresses"``,
+        ``"identity numbers"``, ``"messenger ids"``, ``"names"``, ``"birth
+        dates"``, ``"locations"``, ``"postal addresses"``, ``"postal codes"``.
+    """
     n = _norm_name(name)
-    for kind, pattern in _NAME_KINDS:
+    for kind, pattern in PII_NAME_PATTERNS:
         if pattern.search(n):
             return kind
     return None
 
 
+def is_identifier_name(name: Any) -> bool:
+    """True when a column name says it identifies respondents (``id``,
+    ``uuid``, ``respondent_id``, ``ResponseId``, 编号 ...)."""
+    return _IDENTIFIER.search(_norm_name(name)) is not None
+
+
 def _is_phone(t: str) -> bool:
-    if not _PHONE.fullmatch(t) or _DATE.fullmatch(t) or _IPV4.fullmatch(t):
-        return False
+    if not _PHONE.fullmatch(t) or _DATE.match(t) or _IPV4.fullmatch(t):
+        return False   # (a date, or a date and time: "2026-01-15 12:30")
     digits = sum(c.isdigit() for c in t)
     if not 7 <= digits <= 15:
         return False
@@ -78,18 +168,32 @@ def _is_phone(t: str) -> bool:
     separated = re.search(r"\d[\s().\-/]+\d", t) is not None
     if not (t.startswith(("+", "00", "(")) or separated):
         return False
-    # decimal numbers such as 1234.5678 are not phone numbers
-    return not re.fullmatch(r"\d+\.\d+", t)
+    # decimal numbers such as 1234.5678 (and 1.234.567) are not phone numbers
+    return not re.fullmatch(r"[\d,]+\.\d+|\d{1,3}(?:[.,]\d{3})+", t)
 
 
 def _is_ip(t: str) -> bool:
     if ":" not in t and not _IPV4.fullmatch(t):
         return False
+    if ":" in t and (t.count(":") < 2 or not re.search(r"[0-9A-Fa-f]", t)):
+        return False
     try:
-        ipaddress.ip_address(t.strip("[]"))
+        ipaddress.ip_address(t.strip("[]").split("%")[0])
     except ValueError:
         return False
     return True
+
+
+def _is_cn_id(t: str) -> bool:
+    """An 18-digit resident identity number with a right check digit, or the
+    old 15-digit form with a plausible birth date."""
+    if len(t) == 18 and t[:17].isdigit():
+        total = sum(int(d) * w for d, w in zip(t[:17], _ID_WEIGHTS))
+        return _ID_CHECK[total % 11] == t[17].upper()
+    if len(t) == 15 and t.isdigit():
+        month, day = int(t[8:10]), int(t[10:12])
+        return 1 <= month <= 12 and 1 <= day <= 31
+    return False
 
 
 def classify_value(value: Any) -> str | None:
@@ -103,7 +207,9 @@ def classify_value(value: Any) -> str | None:
     Returns
     -------
     str or None
-        ``"e-mail addresses"``, ``"phone numbers"``, ``"IP addresses"`` or None.
+        ``"e-mail addresses"``, ``"phone numbers"`` (Chinese mobiles and
+        landlines included), ``"identity numbers"`` (Chinese resident
+        identity numbers), ``"IP addresses"`` or None.
     """
     if not isinstance(value, str):
         return None
@@ -114,25 +220,143 @@ def classify_value(value: Any) -> str | None:
         return "e-mail addresses"
     if _is_ip(t):
         return "IP addresses"
-    if _is_phone(t):
+    if _is_cn_id(t):
+        return "identity numbers"
+    if _CN_MOBILE.fullmatch(t) or _CN_LANDLINE.fullmatch(t) or _is_phone(t):
         return "phone numbers"
     return None
 
 
-def mask_value(value: Any) -> Any:
-    """``value`` itself, or ``"<e-mail address>"`` (etc.) when it looks personal.
+def _removed(kind: str) -> str:
+    return f"<{_SINGULAR.get(kind, kind)} removed>"
 
-    Used for values quoted in error messages, which end up in executed
-    notebooks and run records.
+
+def mask_text(text: str) -> str:
+    """``text`` with every e-mail address, phone number (international,
+    Chinese mobile and landline), Chinese identity number and IP address
+    in it replaced by ``<e-mail address removed>`` (etc.).
+
+    The masking function: everything quoted from data into anything
+    recorded passes it (directly or through :func:`quote`).  See the
+    module docstring for what is and is not recognised.
+
+    Parameters
+    ----------
+    text : str
+        Any text (an error message, a free-text answer).
+
+    Returns
+    -------
+    str
+        The text with personal identifiers replaced.
     """
-    kind = classify_value(value) if isinstance(value, str) else None
-    if kind is None:
+    text = str(text)
+    text = _EMAIL.sub(_removed("e-mail addresses"), text)
+
+    def sub_if(pattern: re.Pattern[str], check: Any, kind: str, s: str) -> str:
+        return pattern.sub(lambda m: _removed(kind) if check(m.group(0)) else m.group(0), s)
+
+    text = sub_if(_IPV6_IN_TEXT, _is_ip, "IP addresses", text)
+    text = sub_if(_IPV4_IN_TEXT, _is_ip, "IP addresses", text)
+    text = sub_if(_CN_ID18, _is_cn_id, "identity numbers", text)
+    text = sub_if(_CN_ID15, _is_cn_id, "identity numbers", text)
+    text = _CN_MOBILE.sub(_removed("phone numbers"), text)
+    text = _CN_LANDLINE.sub(_removed("phone numbers"), text)
+    return sub_if(_PHONE_IN_TEXT, lambda s: _is_phone(s.strip()), "phone numbers", text)
+
+
+def mask_value(value: Any) -> Any:
+    """``value`` itself when nothing in it looks personal, else its text
+    passed through :func:`mask_text` (numbers are looked at as text too)."""
+    if value is None or isinstance(value, bool):
         return value
-    return f"<{_SINGULAR[kind]} removed>"
+    if not isinstance(value, str):
+        masked = mask_text(str(value))
+        return value if masked == str(value) else masked
+    return mask_text(value)
+
+
+_INVISIBLE = {"Cc", "Cf", "Zl", "Zp"}   # control, format (RTL marks, zero-width), line/paragraph sep
+
+
+def quote(value: Any, *, column: Any = None, limit: int = QUOTE_LIMIT) -> str:
+    """A value from the data, made fit to quote in an error message or record.
+
+    Masks it (:func:`mask_text`; the whole value when ``column``'s name says
+    it holds personal data, see :func:`column_kind`), shows control and
+    invisible format characters (line breaks, right-to-left marks,
+    zero-width spaces) as ``\\uXXXX`` escapes, and cuts it after ``limit``
+    characters.  Text comes back in single quotes, numbers as they print.
+
+    Parameters
+    ----------
+    value
+        The value as read.
+    column : str, optional
+        The column it was read from.
+    limit : int
+        Longest text shown.
+
+    Returns
+    -------
+    str
+    """
+    if column is not None:
+        kind = column_kind(column)
+        if kind is not None:
+            return f"<value removed: the column holds {kind}>"
+    is_text = isinstance(value, str)
+    text = mask_text(value if is_text else str(value))
+    shown = "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in _INVISIBLE else c for c in text)
+    if len(shown) > limit:
+        shown = shown[:limit] + f"... ({len(shown) - limit} more characters)"
+    return f"'{shown}'" if is_text else shown
+
+
+def check_role_column(name: str, values: Iterable[Any], *, declared: Iterable[str] = (),
+                      role: str = "segment") -> str | None:
+    """Why a column may not be used as a role column (segment, wave, id), or None.
+
+    A role column's values become folder names, run parameters and summary
+    entries, so a column that is declared personal data, whose name says it
+    holds personal data (:func:`column_kind`), or any of whose values looks
+    personal (:func:`classify_value`: one is enough here) is refused.
+
+    Parameters
+    ----------
+    name : str
+        The column name.
+    values : iterable
+        Its cells (or the values a study file names).
+    declared : iterable of str
+        The instrument's ``pii_columns``.
+    role : str
+        What the column is used as, for the message.
+
+    Returns
+    -------
+    str or None
+        A sentence naming the column and the kind of data (never a value).
+    """
+    if name in set(declared):
+        return f"the {role} column {name!r} is declared personal data (pii_columns)"
+    kind = column_kind(name)
+    if kind is not None:
+        return f"the {role} column {name!r} is named like a column of {kind}"
+    kinds = {classify_value(v.strip() if isinstance(v, str) else str(v)) for v in set(values)} - {None}
+    if kinds:
+        return f"the {role} column {name!r} holds {' and '.join(sorted(kinds))}"
+    return None
 
 
 def detect_personal_columns(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> dict[str, str]:
     """Columns of ``frame`` that hold personal data, found by name or content.
+
+    A column is personal data when its name says so (:func:`column_kind`) or
+    more than :data:`CONTENT_SHARE` of its non-empty cells look personal
+    (:func:`classify_value`; numeric columns too, for mobile numbers read
+    as numbers).  Free text that merely contains an identifier does not
+    make a column personal here (it is masked wherever it is quoted).
 
     Parameters
     ----------
@@ -144,21 +368,26 @@ def detect_personal_columns(frame: pd.DataFrame, columns: Iterable[str] | None =
     Returns
     -------
     dict
-        ``{column: kind}`` in frame order, where kind is ``"e-mail
-        addresses"``, ``"phone numbers"``, ``"IP addresses"``, ``"names"``,
-        ``"postal addresses"`` or ``"locations"`` (by name), followed by ``" (by column name)"``
-        or ``" (by content)"``.  Never holds a value of the data.
+        ``{column: kind}`` in frame order, where kind is one of the kinds of
+        :func:`column_kind` or :func:`classify_value`, followed by ``" (by
+        column name)"`` or ``" (by content)"``.  Never holds a value of the data.
     """
     wanted = list(frame.columns) if columns is None else [c for c in columns if c in frame.columns]
     out: dict[str, str] = {}
     for col in wanted:
-        kind = _kind_by_name(col)
+        kind = column_kind(col)
         if kind is not None:
             out[col] = f"{kind} (by column name)"
             continue
         series = frame[col]
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_object_dtype(series):
-            continue   # numbers read as numbers are not e-mails, phones or IPs
+            whole = series.dropna()
+            if series.dtype.kind == "f":
+                whole = whole[(whole % 1 == 0) & (whole.abs() < 1e17)]
+            kinds = whole.astype("int64").astype(str).map(classify_value).dropna() if len(whole) else whole
+            if len(kinds) > CONTENT_SHARE * len(series.dropna()):   # mobiles, ids read as numbers
+                out[col] = f"{kinds.mode().iloc[0]} (by content)"
+            continue
         cells = [v.strip() for v in series.to_numpy(dtype=object) if isinstance(v, str) and v.strip()]
         if not cells:
             continue

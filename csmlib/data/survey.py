@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..errors import DataError, DataWarning
 from .instrument import Instrument
-from .privacy import detect_personal_columns, mask_value
+from .privacy import detect_personal_columns, mask_value, quote
 from .readers import FORMATS, RawTable, detect_format, read_raw
 
 __all__ = ["Survey", "Provenance", "read_survey"]
@@ -246,9 +246,9 @@ class Survey:
         mask = (col == value).fillna(False).to_numpy(dtype=bool)
         if not mask.any():
             present = sorted(map(str, col.dropna().unique()))
-            raise DataError(f"no respondent has {column} == {value!r}", column=column, values=[value],
-                            hint=f"values present: {', '.join(present[:20])}")
-        return self.subset(mask, note=f"segment: {column} == {value!r}")
+            raise DataError(f"no respondent has {column} == {quote(value, column=column)}", column=column,
+                            hint=f"values present: {', '.join(quote(v, column=column) for v in present[:20])}")
+        return self.subset(mask, note=f"segment: {column} == {quote(value, column=column)}")
 
     def segments(self, column: str | None = None) -> dict[Any, Survey]:
         """``{value: Survey}`` for every value of a segment column."""
@@ -422,7 +422,8 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
         r = rows[mask]
         v = list(dict.fromkeys(mask_value(_show(x)) for x in values[mask]))
         shown = ", ".join(map(str, r[:10])) + (f", ... ({len(r) - 10} more)" if len(r) > 10 else "")
-        problems.append(f"{col}: {len(r)} {what} in row(s) {shown}: {', '.join(map(repr, v[:10]))}")
+        problems.append(f"{col}: {len(r)} {what} in row(s) {shown}: "
+                        f"{', '.join(quote(x, column=col) for x in v[:10])}")
         bad_cols.append(col)
         bad_rows.update(int(x) for x in r)
         bad_values.extend(v)
@@ -545,12 +546,13 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
 # --------------------------------------------------------------- helpers
 def _personal_columns(frame: pd.DataFrame, roles: list[str], items: list[str], path: str) -> dict[str, str]:
     """Undeclared personal-data columns to drop; a role column holding them is an error."""
-    role_hits = {c: k for c, k in detect_personal_columns(frame, [c for c in roles if c in frame]).items()
-                 if k.endswith("(by content)")}
+    role_hits = detect_personal_columns(frame, [c for c in roles if c in frame])
     if role_hits:
         col, kind = next(iter(role_hits.items()))
+        kind, _, how = kind.partition(" (")
+        said = "is named like a column of" if how.startswith("by column name") else "holds"
         raise DataError(f"the column {col!r}, which the instrument uses as respondent id, wave, segment or "
-                        f"weight, holds {kind.replace(' (by content)', '')}: personal data must not be kept",
+                        f"weight, {said} {kind}: personal data must not be kept",
                         file=path, column=list(role_hits),
                         hint="replace it with a pseudonymous code (e.g. a running number) in the export, "
                              "and declare the original column in pii_columns")

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from ..data.privacy import quote
 from ..errors import DataError, EstimationError, SpecError
 from ..spec.modelspec import ModelSpec
 
@@ -122,7 +123,7 @@ def group_moments(data: pd.DataFrame, items: Sequence[str], group: str):
         x = block[list(items)].to_numpy(dtype=float)
         n = len(x)
         if n <= len(items):
-            raise DataError(f"group {name!r} has {n} complete rows for {len(items)} items; "
+            raise DataError(f"group {quote(name)} has {n} complete rows for {len(items)} items; "
                             "a covariance matrix needs more rows than items",
                             column=group, values=[name],
                             hint="merge small groups or drop this group")
@@ -131,7 +132,7 @@ def group_moments(data: pd.DataFrame, items: Sequence[str], group: str):
         sd = np.sqrt(np.diag(c))
         zero = [items[k] for k in np.flatnonzero(sd < 1e-12)]
         if zero:
-            raise DataError(f"items without variance in group {name!r}", column=", ".join(zero),
+            raise DataError(f"items without variance in group {quote(name)}", column=", ".join(zero),
                             hint="an item every respondent answered alike carries no "
                                  "information: drop it from the model")
         out.append((str(name), n, m, c))

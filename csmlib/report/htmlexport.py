@@ -9,9 +9,22 @@ runs :class:`CleanReportPreprocessor` first, which removes
 * ``stderr`` stream outputs and ``error`` outputs;
 * code cells left with no output;
 
-and then nbconvert's :class:`~nbconvert.HTMLExporter` with
-``exclude_input=True`` and no prompts.  Output text and HTML are escaped /
-sanitized by nbconvert as usual.  A notebook that failed is not exported:
+turns Markdown outputs into HTML (so the sanitizer sees the links and
+images Markdown makes),
+
+then nbconvert's :class:`~nbconvert.preprocessors.SanitizeHTML` with the
+allow-list :data:`ALLOWED_TAGS` / :data:`ALLOWED_ATTRIBUTES` (nbconvert's own
+``sanitize_html`` option is off by default, and its allow-list would
+escape the headings and table headers of every report), and then
+nbconvert's :class:`~nbconvert.HTMLExporter` with ``exclude_input=True``
+and no prompts.  HTML and Markdown outputs therefore never carry
+``<script>``, ``<img>``, ``<iframe>``, ``<style>``, event-handler attributes
+or links that leave the page, whatever a notebook displays: a second line of
+defence behind the one rendering boundary
+(:func:`csmlib.report.markup.md`, :func:`csmlib.report.markup.html`,
+:func:`csmlib.report.tables.table`), which escapes text from the data
+where it is rendered.  Figures are PNG outputs and kept; SVG outputs are
+dropped (SVG can hold scripts).  A notebook that failed is not exported:
 :func:`notebook_to_html` raises :class:`~csmlib.errors.StudyError` when it
 holds an error output, so a failed run leaves an error record, not a report.
 """
@@ -23,14 +36,72 @@ from typing import Any
 
 import nbformat
 from nbconvert import HTMLExporter
+from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbconvert.preprocessors import Preprocessor
+from nbconvert.preprocessors.sanitize import SanitizeHTML
 
+from ..data.privacy import mask_text
 from ..errors import StudyError
 
-__all__ = ["CleanReportPreprocessor", "notebook_to_html", "notebook_error"]
+__all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_TAGS", "CleanReportPreprocessor", "mask_notebook_text",
+           "notebook_to_html", "notebook_error"]
 
 #: cells with any of these tags never reach the report
 REMOVE_TAGS = frozenset({"injected-parameters", "parameters", "remove", "remove-cell"})
+
+#: HTML elements a report may hold (everything else is removed, its text kept)
+ALLOWED_TAGS = (
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "div",
+    "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "s",
+    "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
+    "u", "ul",
+)
+#: attributes a report's elements may carry; links only to the report itself (``href="#..."``)
+ALLOWED_ATTRIBUTES = {
+    "*": ["class", "id", "title"],
+    "a": ["href", "title"],
+    "td": ["colspan", "rowspan", "class", "id"],
+    "th": ["colspan", "rowspan", "class", "id", "scope"],
+    "col": ["span"],
+    "ol": ["start"],
+}
+
+
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    """bleach's attribute filter: the allow-list, and links only within the page."""
+    if name == "href":
+        return tag == "a" and value.startswith("#")
+    return name in ALLOWED_ATTRIBUTES["*"] or name in ALLOWED_ATTRIBUTES.get(tag, ())
+
+
+def mask_notebook_text(nb_json: str) -> str:
+    """An executed notebook (JSON text) with its error and stream outputs
+    (tracebacks, warnings, printed text) passed through the masking function
+    :func:`csmlib.data.privacy.mask_text`: what a failing or warning cell
+    quotes from the data is recorded masked.
+
+    Parameters
+    ----------
+    nb_json : str
+        The notebook as written by papermill.
+
+    Returns
+    -------
+    str
+        The notebook as JSON text.
+    """
+    try:
+        nb = nbformat.reads(nb_json, as_version=4)
+    except Exception:  # noqa: BLE001 - a notebook papermill left unreadable: mask it all
+        return mask_text(nb_json)
+    for cell in nb.cells:
+        for o in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if o.get("output_type") == "error":
+                o["evalue"] = mask_text(o.get("evalue", ""))
+                o["traceback"] = [mask_text(t) for t in o.get("traceback", [])]
+            elif o.get("output_type") == "stream":
+                o["text"] = mask_text(o.get("text", ""))
+    return nbformat.writes(nb)
 
 
 class CleanReportPreprocessor(Preprocessor):
@@ -50,6 +121,10 @@ class CleanReportPreprocessor(Preprocessor):
                 ]
                 if not outputs:
                     continue
+                for o in outputs:
+                    data = o.get("data", {})
+                    if "text/markdown" in data:   # rendered here, so the sanitizer sees the HTML
+                        data["text/html"] = markdown2html_mistune(data.pop("text/markdown"))
                 cell.outputs = outputs
                 cell.execution_count = None
                 for o in outputs:
@@ -107,6 +182,10 @@ def notebook_to_html(nb: Any, *, title: str | None = None) -> str:
         exclude_output_prompt=True,
     )
     exporter.register_preprocessor(CleanReportPreprocessor(), enabled=True)
+    exporter.register_preprocessor(
+        SanitizeHTML(tags=list(ALLOWED_TAGS), attributes=_allowed_attribute, strip=True,
+                     safe_output_keys={"metadata", "text/plain", "image/png", "image/jpeg"}),
+        enabled=True)
     resources = {"metadata": {"name": title or nb.metadata.get("title") or "Report"}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body

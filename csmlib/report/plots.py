@@ -10,7 +10,9 @@ first use; Latin text keeps the default font.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+import functools
 from functools import lru_cache
+from typing import Any
 
 import matplotlib
 
@@ -63,6 +65,19 @@ def use_cjk_font() -> str | None:
         # in font.family (a generic name such as "sans-serif" is one font)
         plt.rcParams["font.family"] = [*plt.rcParams["font.family"], family]
     return family
+
+
+def _text_as_given(plot: Any) -> Any:
+    """Draw a plot with matplotlib's mathtext off: labels, titles and tick
+    texts come from data and the instrument, and a ``$`` in them must show
+    as a dollar sign, not start TeX (``"x$_$"`` would fail to draw)."""
+
+    @functools.wraps(plot)
+    def draw(*args: Any, **kwargs: Any) -> Any:
+        with plt.rc_context({"text.parse_math": False}):
+            return plot(*args, **kwargs)
+
+    return draw
 
 
 def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
@@ -145,6 +160,7 @@ def _crosses_box(p0, p1, centre, w: float, h: float) -> bool:
     return False
 
 
+@_text_as_given
 def path_diagram(results, *, labels: Mapping[str, str] | None = None,
                  digits: int = 2, figsize: tuple[float, float] | None = None) -> Figure:
     """Structural model with its estimates.
@@ -249,6 +265,7 @@ def path_diagram(results, *, labels: Mapping[str, str] | None = None,
     return fig
 
 
+@_text_as_given
 def ipma_map(ipma: pd.DataFrame, *, label: str = "construct", title: str | None = None,
              figsize: tuple[float, float] = (6.5, 5)) -> Figure:
     """Importance-performance map with quadrants split at the mean importance
@@ -281,6 +298,7 @@ def ipma_map(ipma: pd.DataFrame, *, label: str = "construct", title: str | None 
     return fig
 
 
+@_text_as_given
 def index_trend(trend: pd.DataFrame, *, x: str = "wave", y: str = "index",
                 group: str | None = None, title: str | None = None,
                 figsize: tuple[float, float] = (6.5, 3.8)) -> Figure:
@@ -329,6 +347,7 @@ def index_trend(trend: pd.DataFrame, *, x: str = "wave", y: str = "index",
     return fig
 
 
+@_text_as_given
 def gap_chart(gaps: pd.DataFrame, *, level: str = "dimension", title: str | None = None,
               figsize: tuple[float, float] = (6.5, 3.8)) -> Figure:
     """SERVQUAL gaps (perception minus expectation) with intervals, worst first.
@@ -358,6 +377,7 @@ def gap_chart(gaps: pd.DataFrame, *, level: str = "dimension", title: str | None
     return fig
 
 
+@_text_as_given
 def likert_bars(items: pd.DataFrame, *, scale_limits: pd.DataFrame,
                 labels: Mapping[str, str] | None = None, title: str | None = None,
                 figsize: tuple[float, float] | None = None) -> Figure:

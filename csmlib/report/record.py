@@ -31,16 +31,20 @@ refuses (:class:`~csmlib.errors.DataError`) a frame that
 
 * has more than :data:`MAX_FRAME_ROWS` (200) rows -- an aggregate table
   (paths, loadings, indices per segment) is small; a respondent table is not;
-* has a column or index name that looks like an identifier or personal data:
-  ``id``, ``uuid``, ``respondent``, ``name``, ``email``, ``phone``,
-  ``mobile``, ``ip``/``ip_address``, ``address``, ``postcode``/``zip``,
-  ``birth``/``dob``, alone or as a ``_``/``-``/space separated part
-  (``respondent_id``, ``Email Address``), or one of the extra names given in
-  ``pii_columns``.  Name constructs and items ``construct``/``item``/``lhs``.
+* has a column or index name that looks like an identifier (``id``,
+  ``uuid``, ``respondent_id``, ``ResponseId``: :func:`csmlib.data.privacy.is_identifier_name`)
+  or personal data (``name``, ``Email Address``, ``phone``, ``ip_address``,
+  ``address``, ``zip``, ``dob``, 姓名, 手机, 身份证, ...: the one list of
+  :data:`csmlib.data.privacy.PII_NAME_PATTERNS`), or one of the extra names
+  given in ``pii_columns``.  Name constructs and items
+  ``construct``/``item``/``lhs``.
 
 :func:`record` accepts JSON scalars (numbers, strings, booleans, ``None``)
 and short lists / flat dicts of scalars (at most :data:`MAX_FRAME_ROWS`
-entries).  NaN and infinities are stored as ``null``.
+entries).  NaN and infinities are stored as ``null``.  Every recorded string
+(values and table cells) passes the masking function
+:func:`csmlib.data.privacy.mask_text`: an e-mail address, phone number,
+identity number or IP address is stored as ``<... removed>``.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import write_json
+from ..data.privacy import column_kind, is_identifier_name, mask_text
 from ..errors import DataError, StudyError
 from .keys import check_recorded
 
@@ -72,12 +77,6 @@ __all__ = [
 
 #: a recorded frame with more rows than this is taken for respondent-level data
 MAX_FRAME_ROWS = 200
-
-_PII_PARTS = {
-    "id", "uuid", "guid", "respondent", "respondentid", "responseid", "name", "firstname",
-    "lastname", "fullname", "email", "mail", "phone", "mobile", "telephone", "ip",
-    "ipaddress", "address", "postcode", "zip", "zipcode", "birth", "dob", "birthdate",
-}
 
 _SCHEMA = 1
 
@@ -107,7 +106,9 @@ def _target(path: str | os.PathLike[str] | None) -> str | None:
 
 
 def _jsonable_scalar(value: Any, key: str) -> Any:
-    if value is None or isinstance(value, (bool, str)):
+    if isinstance(value, str):
+        return mask_text(value)   # defence in depth: recorded text passes the masking function
+    if value is None or isinstance(value, bool):
         return value
     if isinstance(value, np.bool_):
         return bool(value)
@@ -234,13 +235,9 @@ def record(key: str, value: Any, *, path: str | os.PathLike[str] | None = None) 
 
 def _looks_personal(name: Any, extra: set[str]) -> bool:
     text = str(name).strip().lower()
-    if text in extra:
+    if text in extra or re.sub(r"[\s_\-.]+", "", text) in extra:
         return True
-    compact = re.sub(r"[\s_\-.]+", "", text)
-    if compact in _PII_PARTS or compact in extra:
-        return True
-    parts = [p for p in re.split(r"[\s_\-.]+", text) if p]
-    return any(p in _PII_PARTS for p in parts)
+    return is_identifier_name(name) or column_kind(name) is not None
 
 
 def record_frame(

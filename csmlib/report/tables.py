@@ -7,12 +7,13 @@ change."``  Nothing here computes a statistic: every number comes in as an
 argument (from :mod:`csmlib.analysis.index`, :mod:`csmlib.estimate.bootstrapping`,
 :mod:`csmlib.analysis.tracking`, ...) and is only formatted and judged against
 stated thresholds.  Text that comes from data (construct labels, segment
-names) is HTML-escaped when rendered.
+names) is escaped where it is rendered, by the one rendering boundary
+(:mod:`csmlib.report.markup`: :func:`md`, :func:`html`, and the same
+escaping in :func:`table` and :class:`Findings`).
 """
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
@@ -20,6 +21,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 
 from .keys import declared, read_recorded
+from .markup import HTML, NO_MATH_CLASS, Markdown, html, html_escape, md, md_escape
 
 __all__ = [
     "FIT_THRESHOLDS",
@@ -34,6 +36,11 @@ __all__ = [
     "driver_findings",
     "suppressed_finding",
     "md_escape",
+    "md",
+    "html",
+    "html_escape",
+    "Markdown",
+    "HTML",
     "table",
     "estimation_notes",
     "NOTE_KEYS",
@@ -61,28 +68,6 @@ def _finite(x: object) -> bool:
         return math.isfinite(float(x))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return False
-
-
-_MD_SPECIAL = "\\`*_{}[]()#+-.!|<>&"
-
-
-def md_escape(text: object) -> str:
-    """Text from data (segment labels, study names) made safe for Markdown:
-    every Markdown or HTML special character is backslash-escaped or turned
-    into an entity, so ``<script>`` shows as text and ``_x_`` is not emphasis."""
-    out = []
-    for ch in str(text):
-        if ch == "<":
-            out.append("&lt;")
-        elif ch == ">":
-            out.append("&gt;")
-        elif ch == "&":
-            out.append("&amp;")
-        elif ch in _MD_SPECIAL:
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def fmt_number(x: object, digits: int = 1) -> str:
@@ -262,9 +247,9 @@ class Findings:
         return head + "\n".join(f"- {t}" for t in self.items)
 
     def _repr_html_(self) -> str:
-        head = f"<h3>{html.escape(self.title)}</h3>" if self.title else ""
-        body = "".join(f"<li>{html.escape(t)}</li>" for t in self.items)
-        return f"{head}<ul class='csm-findings'>{body}</ul>"
+        head = f"<h3>{html_escape(self.title)}</h3>" if self.title else ""
+        body = "".join(f"<li>{html_escape(t)}</li>" for t in self.items)
+        return f"<div class='{NO_MATH_CLASS}'>{head}<ul class='csm-findings'>{body}</ul></div>"
 
 
 def _data_notes(fit: object) -> list[str]:
@@ -344,7 +329,8 @@ def table(frame: pd.DataFrame, digits: int = 3, *, hide_index: bool | None = Non
     Numbers are rounded to ``digits`` decimals (whole numbers stay whole),
     p-value columns (``p``, ``pvalue``, ``*_pvalue``) read ``< 0.001`` or
     ``0.034``, booleans ``yes``/``no``, missing values a dash, and every
-    text cell and label is HTML-escaped.  The default row numbers
+    text cell and label is escaped (:func:`csmlib.report.markup.html_escape`;
+    the table is marked for MathJax to leave alone).  The default row numbers
     (0, 1, 2, ...) are hidden; a meaningful index (construct, item) is kept.
 
     Parameters
@@ -370,7 +356,7 @@ def table(frame: pd.DataFrame, digits: int = 3, *, hide_index: bool | None = Non
         if isinstance(x, bool):
             return "yes" if x else "no"
         if not _finite(x):
-            return "\u2013" if x is None or isinstance(x, float) else html.escape(str(x))
+            return "\u2013" if x is None or isinstance(x, float) else html_escape(x)
         v = float(x)  # type: ignore[arg-type]
         return f"{v:,.0f}" if v.is_integer() and abs(v) < 1e15 and not isinstance(x, float) \
             else f"{v:.{digits}f}"
@@ -385,7 +371,7 @@ def table(frame: pd.DataFrame, digits: int = 3, *, hide_index: bool | None = Non
             return "\u2013"
         if isinstance(x, (bool, int, float)) or (hasattr(x, "dtype")):
             return number(x.item() if hasattr(x, "item") else x)
-        return html.escape(str(x))
+        return html_escape(x)
 
     def whole(x: object) -> str:
         return f"{float(x):,.0f}" if _finite(x) else "\u2013"  # type: ignore[arg-type]
@@ -398,8 +384,8 @@ def table(frame: pd.DataFrame, digits: int = 3, *, hide_index: bool | None = Non
             and bool(((values.dropna() % 1) == 0).all())
 
     formats = {c: (pvalue if _is_p_column(c) else whole if counts(c) else cell) for c in frame.columns}
-    styler = frame.style.format(formats).format_index(lambda v: html.escape(str(v)), axis=0)
-    styler = styler.format_index(lambda v: html.escape(str(v)), axis=1)
+    styler = frame.style.format(formats).format_index(html_escape, axis=0)
+    styler = styler.format_index(html_escape, axis=1).set_table_attributes(f'class="{NO_MATH_CLASS}"')
     if hide_index:
         styler = styler.hide(axis="index")
     return styler

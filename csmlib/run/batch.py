@@ -99,6 +99,7 @@ import pandas as pd
 
 from .. import __version__ as CSMLIB_VERSION
 from ..atomic import write_bytes, write_csv, write_json
+from ..data.privacy import mask_text
 from ..errors import StudyError
 from .study import Study, Wave, load_study
 
@@ -494,7 +495,10 @@ def execute_run(payload: dict[str, Any]) -> dict[str, Any]:
         finally:
             pm_log.setLevel(old_level)
         if nb_out.is_file():
-            out["ipynb"] = _restore(nb_out.read_text(encoding="utf-8"), replacements).encode()
+            from ..report.htmlexport import mask_notebook_text
+
+            out["ipynb"] = mask_notebook_text(
+                _restore(nb_out.read_text(encoding="utf-8"), replacements)).encode()
         if out["error"] is None:
             from ..report.htmlexport import notebook_to_html
 
@@ -870,7 +874,7 @@ def _write_outcome(run: RunSpec, digest: str, res: dict[str, Any]) -> RunOutcome
     start, end = res.get("start"), res.get("end")
     seconds = _seconds(start, end)
     rec.update({
-        "status": res["status"], "error": res.get("error"), "start": start, "end": end,
+        "status": res["status"], "error": _masked(res.get("error")), "start": start, "end": end,
         "duration_s": seconds, "host": res.get("host"), "versions": res.get("versions"),
         "attempts": res.get("attempts", 1),
         "outputs": {
@@ -879,7 +883,13 @@ def _write_outcome(run: RunSpec, digest: str, res: dict[str, Any]) -> RunOutcome
         },
     })
     write_json(run.record_path, _json_safe(rec))
-    return RunOutcome(run, res["status"], res.get("error"), seconds)
+    return RunOutcome(run, res["status"], _masked(res.get("error")), seconds)
+
+
+def _masked(error: str | None) -> str | None:
+    """An error message as recorded: through the masking function, whatever
+    produced it (defence in depth behind :class:`~csmlib.errors.CsmError`'s own)."""
+    return None if error is None else mask_text(str(error))
 
 
 def _seconds(start: str | None, end: str | None) -> float:
@@ -1188,7 +1198,7 @@ def collect_summary(study: Study, runs: list[RunSpec] | None = None) -> tuple[Pa
         rec = _read_record(run) or {}
         status = rec.get("status", "not run")
         entry = {"run_id": run.run_id, "wave": run.wave, "segment": run.segment,
-                 "notebook": run.notebook, "status": status, "error": rec.get("error"),
+                 "notebook": run.notebook, "status": status, "error": _masked(rec.get("error")),
                  "n": run.n, "input_hash": rec.get("input_hash"),
                  "values": {}, "frames": {}}
         if status == "success" and run.results_path.is_file():

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import DataError
+from ..report.markup import Markdown, md
 
 __all__ = ["Run", "open_run", "record_notes"]
 
@@ -61,19 +62,28 @@ class Run:
     title: str = ""
     model: str = ""
 
-    def heading(self, *, show_model: bool = False) -> str:
-        """The run's heading as Markdown: title, base (and the model), and
-        the suppression notice when the base is below the minimum.  Text from
-        the study file and the data is escaped."""
-        from ..report.tables import md_escape, suppressed_finding
+    def heading(self, *, show_model: bool = False) -> Markdown:
+        """The run's heading: title, base (and the model), and the
+        suppression notice when the base is below the minimum.
 
-        text = f"## {md_escape(self.title)}\n\n**{self.n} respondents**"
+        Returns
+        -------
+        csmlib.report.Markdown
+            Rendered through the one rendering boundary
+            (:func:`csmlib.report.md`): text from the study file and the
+            data is escaped.
+        """
+        from ..report.tables import suppressed_finding
+
+        template = "## {title}\n\n**{n} respondents**"
         if show_model and self.spec is not None:
-            text += f", model *{md_escape(self.spec.name or self.model)}*"
-        text += "."
+            template += ", model *{model}*"
+        template += "."
         if self.suppressed:
-            text += "\n\n" + md_escape(suppressed_finding(self.title, self.n, self.min_base))
-        return text
+            template += "\n\n{notice}"
+        return md(template, title=self.title, n=self.n,
+                  model=self.spec.name or self.model if self.spec is not None else "",
+                  notice=suppressed_finding(self.title, self.n, self.min_base))
 
     def previous_value(self, key: str, default: float = float("nan")) -> Any:
         """A scalar recorded by the same notebook for the previous wave."""

@@ -312,6 +312,10 @@ class Study:
         columns = []   # per wave: the segment column (or one None per respondent)
         for wave in self.waves:
             survey = self.read_wave(wave, inst)
+            if col is not None:
+                # values become folder names, run parameters and summary entries
+                self._refuse_personal_segments(
+                    survey.data[col] if col in survey.data.columns else pd.Series(dtype=object), wave.data)
             columns.append(survey.data[col] if col is not None
                            else pd.Series([None] * survey.n, dtype=object))
         seen: dict[str, Any] = {}
@@ -337,6 +341,37 @@ class Study:
         frame["wave"] = frame["wave"].astype(object)
         frame["segment"] = frame["segment"].astype(object)
         return frame
+
+    def _refuse_personal_segments(self, column: pd.Series, data: Path) -> None:
+        """A segment column's values become folder names, run parameters and
+        summary entries: refuse one that is declared personal data, is named
+        like personal data, or holds (or whose values in the study file are)
+        a single value that looks personal (:func:`csmlib.data.privacy.check_role_column`)."""
+        from ..data.privacy import check_role_column
+
+        why = check_role_column(str(self.segment_column),
+                                [*column.dropna(), *(self.segment_values or ())],
+                                declared=_declared_pii(self.instrument))
+        if why is not None:
+            raise StudyError(
+                f"{why}: segment values become folder names, run records and summary entries, "
+                "so personal data cannot segment a study",
+                file=str(data), column=str(self.segment_column),
+                hint="segment by a non-personal column (region, channel, ...), or replace the "
+                     "values with pseudonymous codes in the export")
+
+
+def _declared_pii(instrument: Path) -> tuple[str, ...]:
+    """The instrument's ``pii_columns`` as written (the instrument itself is
+    validated where it is loaded; an unreadable one declares nothing here)."""
+    try:
+        doc = yaml.safe_load(Path(instrument).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return ()
+    pii = doc.get("pii_columns") if isinstance(doc, dict) else None
+    if isinstance(pii, str):
+        return (pii,)
+    return tuple(str(c) for c in pii) if isinstance(pii, (list, tuple)) else ()
 
 
 #: characters never kept in a segment folder name (path separators, characters
