@@ -75,7 +75,7 @@ _SUBMODULES = {
     "batch": "run.batch", "measurement": "analysis.measurement", "index": "analysis.index",
     "invariance": "analysis.invariance", "quality": "analysis.quality",
     "notebook": "run.notebook", "pls_groups": "analysis.pls_groups",
-    "privacy": "data.privacy", "record": "report.record",
+    "privacy": "privacy", "record": "report.record",
 }
 
 __all__ = sorted(

@@ -6,8 +6,8 @@ or semopy to find out what happened.
 
 Errors end up in executed notebooks, run records and study summaries, so
 what they quote from the data passes the one masking function
-(:func:`csmlib.data.privacy.quote` for columns and values,
-:func:`csmlib.data.privacy.mask_text` for the message): e-mail addresses,
+(:func:`csmlib.privacy.quote` for columns and values,
+:func:`csmlib.privacy.mask_text` for the message): e-mail addresses,
 phone numbers, identity numbers and IP addresses never appear in an error.
 """
 
@@ -29,7 +29,7 @@ __all__ = [
 
 
 def _fmt_list(values: Iterable[Any], limit: int = 10, column: str | None = None) -> str:
-    from .data.privacy import quote   # lazily: the data layer imports this module
+    from .privacy import quote   # lazily: importing csmlib needs no pandas
 
     values = list(values)
     shown = ", ".join(quote(v, column=column) for v in values[:limit])
@@ -53,7 +53,7 @@ class CsmError(Exception):
         The row(s) at fault, numbered as the user sees them (1 = first data row).
     values : sequence, optional
         The offending value(s), shown masked, with control characters
-        escaped and cut to a readable length (:func:`csmlib.data.privacy.quote`).
+        escaped and cut to a readable length (:func:`csmlib.privacy.quote`).
     hint : str, optional
         What to do about it.
     """
@@ -68,7 +68,7 @@ class CsmError(Exception):
         values: Sequence[Any] | None = None,
         hint: str | None = None,
     ) -> None:
-        from .data.privacy import mask_text, mask_value   # lazily: the data layer imports errors
+        from .privacy import mask_text, mask_value   # lazily: importing csmlib needs no pandas
 
         self.message = mask_text(message)
         self.file = None if file is None else str(file)
@@ -117,11 +117,11 @@ class CsmWarning(UserWarning):
     """Base class of every warning csmlib issues.
 
     Warnings reach executed notebooks (stderr), so their text passes the
-    masking function (:func:`csmlib.data.privacy.mask_text`) like errors.
+    masking function (:func:`csmlib.privacy.mask_text`) like errors.
     """
 
     def __init__(self, message: object = "", *args: object) -> None:
-        from .data.privacy import mask_text   # lazily: the data layer imports this module
+        from .privacy import mask_text   # lazily: importing csmlib needs no pandas
 
         super().__init__(mask_text(str(message)), *args)
 

@@ -18,7 +18,7 @@ PACKAGE = ROOT / "csmlib"
 
 #: layer of each top-level part of csmlib, lowest first (README.md, Architecture)
 LAYERS = {
-    "errors": 0, "atomic": 0, "bundled": 0,
+    "errors": 0, "atomic": 0, "bundled": 0, "privacy": 0,
     "data": 1, "spec": 2, "estimate": 3, "analysis": 4, "report": 5, "run": 6,
 }
 #: names of the package itself that any layer may import (no module behind them)

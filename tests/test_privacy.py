@@ -19,7 +19,7 @@ import yaml
 
 import csmlib as csm
 from csmlib.errors import DataError, DataWarning
-from csmlib.data.privacy import classify_value, detect_personal_columns, mask_value
+from csmlib.privacy import classify_value, detect_personal_columns, mask_value
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "demo"
@@ -163,7 +163,7 @@ def test_csm_run_outputs_hold_no_personal_data_and_escape_labels(tmp_path):
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from csmlib.data.privacy import check_role_column, column_kind, mask_text, quote  # noqa: E402
+from csmlib.privacy import check_role_column, column_kind, mask_text, quote  # noqa: E402
 from csmlib.errors import StudyError  # noqa: E402
 
 # GB 11643-1999 (citizen identification number), the check digit of its
@@ -334,11 +334,15 @@ def test_role_columns_holding_personal_data_are_refused_before_planning(tmp_path
     for column, fragment in (("email", "declared personal data"), ("手机", "named like"),
                              ("kanal", "holds e-mail addresses"), ("name", "declared personal data"),
                              ("channel", "holds identity numbers")):
+        # the instrument declares the column a segment column (else load_study refuses it as undeclared)
+        inst = yaml.safe_load((DEMO / "instrument.yml").read_text(encoding="utf-8"))
+        inst["segment_columns"] = [*inst.get("segment_columns", []), column, "区域"]
+        (tmp_path / "instrument.yml").write_text(yaml.safe_dump(inst, allow_unicode=True), encoding="utf-8")
         study = {"name": "s", "instrument": "instrument.yml", "model": "acsi",
                  "waves": [{"name": "W1", "data": "w1.csv"}], "segments": {"column": column},
                  "notebooks": ["data_quality"], "output": str(tmp_path / "runs")}
         (tmp_path / "study.yml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
-        with pytest.raises(StudyError, match=fragment) as info:
+        with pytest.raises((StudyError, DataError), match=fragment) as info:
             plan_runs(load_study(tmp_path / "study.yml"))
         text = str(info.value)
         assert not any(s in text for v in secrets.values() for s in v)
@@ -467,8 +471,11 @@ def test_a_raw_exception_quoting_data_is_masked_in_every_record(tmp_path, csm_ru
 
 
 def test_recorded_text_is_masked(tmp_path):
+    from csmlib.report import keys
     from csmlib.report.record import read_results, record, record_frame
 
+    keys.declare("note", "string", "a note", notebook="test")
+    keys.declare("t", "table", "a table", notebook="test")
     path = tmp_path / "r.json"
     record("note", "reach me at +86 139 1234 5678", path=path)
     record_frame("t", pd.DataFrame({"segment": ["a@b.example", "North"], "n": [3, 4]}), path=path)

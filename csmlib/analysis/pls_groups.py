@@ -68,7 +68,7 @@ import numpy as np
 import pandas as pd
 
 from ..estimate.prepare import check_pls_missing, input_frame, prepare_input
-from ..data.privacy import quote
+from ..privacy import quote
 from ..errors import DataError, SpecError
 from ..estimate.pls import check_recursive
 from ..estimate.pls_core import SCHEMES, CompiledSpec, compile_spec, pls_core

@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..errors import DataError, DataWarning
 from .instrument import Instrument
-from .privacy import detect_personal_columns, mask_value, quote
+from ..privacy import detect_personal_columns, mask_value, quote
 from .readers import FORMATS, RawTable, detect_format, read_raw
 
 __all__ = ["Survey", "Provenance", "read_survey"]
@@ -63,7 +63,7 @@ class Provenance:
     pii_dropped : tuple of str
         Personal-data columns found in the file and dropped: those the
         instrument declares (``pii_columns``), then those found by
-        :mod:`csmlib.data.privacy` from their name or content.
+        :mod:`csmlib.privacy` from their name or content.
     pii_detected : tuple of (str, str)
         The undeclared ones among them, with the kind of data
         (``("contact", "e-mail addresses (by content)")``); names only,

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from ..data.privacy import quote
+from ..privacy import quote
 from ..errors import DataError, EstimationError, SpecError
 from ..spec.modelspec import ModelSpec
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data.privacy import mask_value
+from ..privacy import mask_value
 from ..errors import DataError, SpecError
 from ..spec.modelspec import ModelSpec
 

@@ -40,7 +40,7 @@ from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbconvert.preprocessors import Preprocessor
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 
-from ..data.privacy import mask_text
+from ..privacy import mask_text
 from ..errors import StudyError
 
 __all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_TAGS", "CleanReportPreprocessor", "mask_notebook_text",
@@ -77,7 +77,7 @@ def _allowed_attribute(tag: str, name: str, value: str) -> bool:
 def mask_notebook_text(nb_json: str) -> str:
     """An executed notebook (JSON text) with its error and stream outputs
     (tracebacks, warnings, printed text) passed through the masking function
-    :func:`csmlib.data.privacy.mask_text`: what a failing or warning cell
+    :func:`csmlib.privacy.mask_text`: what a failing or warning cell
     quotes from the data is recorded masked.
 
     Parameters

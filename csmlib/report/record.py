@@ -32,10 +32,10 @@ refuses (:class:`~csmlib.errors.DataError`) a frame that
 * has more than :data:`MAX_FRAME_ROWS` (200) rows -- an aggregate table
   (paths, loadings, indices per segment) is small; a respondent table is not;
 * has a column or index name that looks like an identifier (``id``,
-  ``uuid``, ``respondent_id``, ``ResponseId``: :func:`csmlib.data.privacy.is_identifier_name`)
+  ``uuid``, ``respondent_id``, ``ResponseId``: :func:`csmlib.privacy.is_identifier_name`)
   or personal data (``name``, ``Email Address``, ``phone``, ``ip_address``,
   ``address``, ``zip``, ``dob``, 姓名, 手机, 身份证, ...: the one list of
-  :data:`csmlib.data.privacy.PII_NAME_PATTERNS`), or one of the extra names
+  :data:`csmlib.privacy.PII_NAME_PATTERNS`), or one of the extra names
   given in ``pii_columns``.  Name constructs and items
   ``construct``/``item``/``lhs``.
 
@@ -43,7 +43,7 @@ refuses (:class:`~csmlib.errors.DataError`) a frame that
 and short lists / flat dicts of scalars (at most :data:`MAX_FRAME_ROWS`
 entries).  NaN and infinities are stored as ``null``.  Every recorded string
 (values and table cells) passes the masking function
-:func:`csmlib.data.privacy.mask_text`: an e-mail address, phone number,
+:func:`csmlib.privacy.mask_text`: an e-mail address, phone number,
 identity number or IP address is stored as ``<... removed>``.
 """
 
@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import write_json
-from ..data.privacy import column_kind, is_identifier_name, mask_text
+from ..privacy import column_kind, is_identifier_name, mask_text
 from ..errors import DataError, StudyError
 from .keys import check_recorded
 

@@ -99,7 +99,7 @@ import pandas as pd
 
 from .. import __version__ as CSMLIB_VERSION
 from ..atomic import write_bytes, write_csv, write_json
-from ..data.privacy import mask_text
+from ..privacy import mask_text
 from ..errors import StudyError
 from .study import Study, Wave, load_study
 

@@ -346,8 +346,8 @@ class Study:
         """A segment column's values become folder names, run parameters and
         summary entries: refuse one that is declared personal data, is named
         like personal data, or holds (or whose values in the study file are)
-        a single value that looks personal (:func:`csmlib.data.privacy.check_role_column`)."""
-        from ..data.privacy import check_role_column
+        a single value that looks personal (:func:`csmlib.privacy.check_role_column`)."""
+        from ..privacy import check_role_column
 
         why = check_role_column(str(self.segment_column),
                                 [*column.dropna(), *(self.segment_values or ())],
