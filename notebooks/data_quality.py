@@ -53,7 +53,8 @@ scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
 run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
-               study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet)
+               study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet,
+               segment_value=segment_value)
 record("n", run.n)
 display(report.md("## {title}\n\n**{n} respondents** in this base.", title=run.title, n=run.n))
 
@@ -63,7 +64,10 @@ display(report.md("## {title}\n\n**{n} respondents** in this base.", title=run.t
 # %%
 responses = quality.response_summary(run.survey)
 record_frame("responses", responses)
-report.table(responses)
+display(report.table(responses))
+load_notes = run.survey.provenance.load_notes
+display(report.Findings(list(load_notes), title="Notes from reading the file") if load_notes
+        else report.md("Reading the file gave no warnings."))
 
 # %% [markdown]
 # ## Items

@@ -56,7 +56,8 @@ dimensions: dict = {}  # dimension name -> its perception items (e.g. the five S
 run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
-               study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet)
+               study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet,
+               segment_value=segment_value)
 display(run.heading())
 record("n", run.n)
 configured = bool(expectation_items) and bool(perception_items)

@@ -58,7 +58,8 @@ index_construct: str = "Satisfaction"  # the headline index
 run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
-               study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet)
+               study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet,
+               segment_value=segment_value)
 display(run.heading(show_model=True))
 record("n", run.n)
 

@@ -193,3 +193,22 @@ def test_record_notes_records_under_the_keys_the_study_report_reads():
     assert recorded()["values"]["cbsem_estimation_notes"] == ["Heywood case: x1"]
     with pytest.raises(CsmError, match="cannot be recorded under 'notes'"):
         record_notes(fit, key="notes")
+
+
+def test_run_title_names_the_segment_by_its_value_not_its_folder(tmp_path):
+    """A segment whose folder label is a slug with a hash (``Nord_Ost~...``)
+    is titled by its value, as ``csm run`` passes it in ``segment_value``."""
+    from csmlib.run.notebook import open_run
+    from csmlib.run.study import segment_label
+
+    data = tmp_path / "w.csv"
+    data.write_text("id,region,x\n1,Nord/Ost,3\n2,Nord/Ost,4\n3,Süd,5\n", encoding="utf-8")
+    inst = tmp_path / "i.yml"
+    inst.write_text("name: t\nid_column: id\nsegment_columns: [region]\n"
+                    "constructs: [{name: S, items: [{name: x, scale: [1, 5]}]}]\n", encoding="utf-8")
+    label = segment_label("Nord/Ost", hashed=True)
+    assert label != "Nord/Ost"
+    run = open_run(str(data), str(inst), segment=label, segment_column="region", study="S",
+                   wave="W1", segment_value="Nord/Ost")
+    assert run.n == 2 and run.title == "S \u2013 W1 \u2013 Nord/Ost"
+    assert open_run(str(data), str(inst), study="S", wave="W1").title == "S \u2013 W1 \u2013 all"

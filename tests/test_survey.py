@@ -395,3 +395,19 @@ def test_survey_without_optional_columns(tmp_path):
     s = read_survey(p, inst)
     assert s.items["nps"].tolist()[:2] == [10.0, 0.0] and np.isnan(s.items["nps"].iloc[2])
     assert list(s.data.columns) == ["nps"] and s.weights is None
+
+
+def test_load_warnings_are_kept_for_the_report(tmp_path, instrument):
+    """Every DataWarning reading the file gives is also kept in the provenance
+    (the data-quality report shows them; stderr is not in the HTML)."""
+    rows = [r.replace(",ok", ",x@y.example").replace(",fine", ",z@y.example") for r in ROWS]
+    rows = [",".join(c if i != 8 else "" for i, c in enumerate(r.split(","))) for r in rows]  # CUSL2 empty
+    with pytest.warns(csm.DataWarning) as rec:
+        survey = read_survey(_csv(tmp_path, rows), instrument)
+    notes = survey.provenance.load_notes
+    assert len(notes) == len(rec) >= 1
+    assert any("no answer at all: CUSL2" in n for n in notes)
+    assert "load_notes" in survey.provenance.as_dict()
+    text = json.dumps(survey.provenance.as_dict())
+    assert all(secret not in text for secret in NAMES + EMAILS + ["x@y.example", "z@y.example"])
+    assert str(tmp_path) not in " ".join(notes)   # the file is named once, by the report

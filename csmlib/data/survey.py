@@ -79,6 +79,11 @@ class Provenance:
         As passed to :func:`read_survey`.
     notes : tuple of str
         What happened since loading (subsets, replaced data).
+    load_notes : tuple of str
+        The warnings reading the file gave (``DataWarning`` texts: columns
+        dropped as personal data, items nobody answered, SPSS missing codes
+        kept as answers, answers using a small part of the scale), kept so
+        that a report can show them (names and counts only, never a value).
     """
 
     path: str
@@ -95,6 +100,7 @@ class Provenance:
     sheet: str | int | None = None
     encoding: str | None = None
     notes: tuple[str, ...] = ()
+    load_notes: tuple[str, ...] = ()
 
     @property
     def dropped(self) -> pd.DataFrame:
@@ -120,6 +126,7 @@ class Provenance:
             "reverse_coded": list(self.reverse_coded),
             "ignored_columns": list(self.ignored_columns),
             "sheet": self.sheet, "encoding": self.encoding, "notes": list(self.notes),
+            "load_notes": list(self.load_notes),
         }
 
 
@@ -371,13 +378,15 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
     items = inst.item_names
     wanted = keep_roles + items
     detected = _personal_columns(frame, keep_roles, items, path)
+    load_notes: list[str] = []   # the warnings given, kept in the provenance for reports
     if detected:
         frame = frame.drop(columns=list(detected))
         pii += list(detected)
-        warnings.warn(DataWarning(
+        load_notes.append(
             f"{len(detected)} column(s) not declared as personal data look like personal data and "
             f"were dropped at load: {', '.join(f'{c!r} ({k})' for c, k in detected.items())}; "
-            f"declare them in the instrument's pii_columns ({path})"), stacklevel=3)
+            f"declare them in the instrument's pii_columns")
+        warnings.warn(DataWarning(f"{load_notes[-1]} ({path})"), stacklevel=3)
     ignored = [c for c in frame.columns if c not in wanted]
     frame = frame[[c for c in wanted if c in frame.columns]]
     variable_labels = {k: v for k, v in table.variable_labels.items() if k in wanted}
@@ -524,12 +533,14 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
         where = {c: k for k, cols in inst.construct_items.items() for c in cols}
         blocks = sorted({where[c] for c in empty_items if c in where
                          and all(i in empty_items for i in inst.construct_items[where[c]])})
-        warnings.warn(DataWarning(
-            f"{len(empty_items)} item(s) have no answer at all in {path}: {', '.join(empty_items)}"
+        load_notes.append(
+            f"{len(empty_items)} item(s) have no answer at all: {', '.join(empty_items)}"
             + (f"; construct(s) {', '.join(blocks)} cannot be estimated from this file" if blocks else "")
-            + "; check the export (or the missing codes), or leave them out of the model"), stacklevel=3)
+            + "; check the export (or the missing codes), or leave them out of the model")
+        warnings.warn(DataWarning(f"{load_notes[-1]} ({path})"), stacklevel=3)
     notes += _narrow_ranges(answered, inst)
     for note in notes:
+        load_notes.append(note)
         warnings.warn(DataWarning(f"{note} ({path})"), stacklevel=3)
     value_labels = {k: _reverse_labels(v, inst.item(k)) if k in items and inst.item(k).reverse else dict(v)
                     for k, v in value_labels.items()}
@@ -538,7 +549,7 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
         dropped_rows=tuple(dropped), pii_dropped=tuple(pii),
         pii_detected=tuple(detected.items()), missing_codes_applied=n_missing_codes,
         reverse_coded=tuple(inst.reverse_items), ignored_columns=tuple(ignored), sheet=sheet,
-        encoding=encoding)
+        encoding=encoding, load_notes=tuple(load_notes))
     return Survey(_data=data, instrument=inst, provenance=prov, variable_labels=variable_labels,
                   value_labels=value_labels)
 

@@ -100,7 +100,7 @@ class Run:
 def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: str = "all",
              segment_column: str = "", results_path: str = "", previous_results_path: str = "",
              min_base: int = 30, study: str = "", wave: str = "", data_encoding: str = "",
-             data_sheet: str | int = "", **_ignored: Any) -> Run:
+             data_sheet: str | int = "", segment_value: Any = None, **_ignored: Any) -> Run:
     """Load a notebook run's inputs from its papermill parameters.
 
     Parameters
@@ -114,7 +114,11 @@ def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: 
     model : str
         A ``csm.models`` name or lavaan text ("" for none).
     segment, segment_column : str
-        ``"all"`` or a segment label, and the column holding segments.
+        ``"all"`` or a segment label (the segment's folder name), and the
+        column holding segments.
+    segment_value : object
+        The segment's value in the data, as ``csm run`` passes it: the title
+        shows it (a folder label may be a slug with a hash, ``Nord_Ost~0a6c...``).
     results_path : str
         Where :func:`csmlib.report.record.record` writes ("" keeps results in memory).
     previous_results_path : str
@@ -151,7 +155,8 @@ def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: 
     previous: dict = {}
     if previous_results_path and Path(previous_results_path).exists():
         previous = read_results(previous_results_path)
-    title = " \u2013 ".join(str(x) for x in (study or instrument.name, wave, segment) if x)
+    shown = segment if segment == "all" or segment_value is None else segment_value
+    title = " \u2013 ".join(str(x) for x in (study or instrument.name, wave, shown) if x)
     return Run(instrument=instrument, survey=survey, spec=spec, wave=wave, segment=segment,
                n=int(survey.n), min_base=int(min_base), suppressed=int(survey.n) < int(min_base),
                previous=previous, title=title, model=model)
