@@ -166,3 +166,100 @@ def test_specific_effects_cbsem_bootstrap():
     assert_allclose(sp["est"].item(), b[("M", "X")] * b[("Y", "M")], rtol=1e-12)
     bs = csm.bootstrap(cb, n_boot=50, seed=2, n_jobs=1).specific_effects
     assert np.isfinite(bs["se"]).all() and bs["ci_lower"].item() < sp["est"].item() < bs["ci_upper"].item()
+
+
+@pytest.mark.parametrize("technique", ["DA", "EA"])
+def test_predict_pls_loo_matches_seminr(corp_rep, technique):
+    spec, data = corp_rep
+    p = csm.predict_pls(spec, data, folds=None, technique=technique)
+    assert list(p.columns) == ["construct", "item", "pls_rmse", "pls_mae", "lm_rmse", "lm_mae", "q2_predict"]
+    r = ref("predict_loocv")
+    r = r[r["technique"] == technique].reset_index(drop=True)
+    assert list(p["item"]) == list(r["item"])
+    for c in ("pls_rmse", "pls_mae", "lm_rmse", "lm_mae", "q2_predict"):
+        assert_allclose(p[c], r[c], atol=1e-6, err_msg=c)
+
+
+def _loop_predictions(spec, data, fold, technique="DA"):
+    """Independent k-fold PLSpredict (DA): fit_pls on each training set, then
+    predict the held-out rows from its weights, paths and loadings."""
+    items = list(spec.indicators)
+    X = data[items].to_numpy(float)
+    endo = list(spec.endogenous)
+    targets = [i for c in spec.constructs if c.name in endo for i in c.indicators]
+    pred = np.full((len(X), len(targets)), np.nan)
+    for f in np.unique(fold):
+        tr, te = fold != f, fold == f
+        res = csm.fit_pls(spec, pd.DataFrame(X[tr], columns=items))
+        m, s = X[tr].mean(axis=0), X[tr].std(axis=0, ddof=1)
+        Z = pd.DataFrame((X[te] - m) / s, columns=items)
+        w = res.weights.set_index("rhs")["est"]
+        scores = pd.DataFrame({c.name: Z[list(c.indicators)] @ w[list(c.indicators)] for c in spec.constructs})
+        paths = res.paths
+        eta = {}
+        for y in endo:
+            pr = paths[paths["lhs"] == y]
+            eta[y] = sum(b * scores[x] for x, b in zip(pr["rhs"], pr["est"]))
+        load = res.loadings.set_index("rhs")["est"]
+        for t, item in enumerate(targets):
+            c = next(c.name for c in spec.constructs if item in c.indicators)
+            k = items.index(item)
+            pred[te, t] = eta[c] * load[item] * s[k] + m[k]
+    return targets, pred
+
+
+def test_predict_pls_kfold_equals_loop_of_fit_pls():
+    from csmlib.analysis.predict import _fold_ids
+
+    mobi = csm.datasets.load("mobi").data
+    spec = csm.models.ecsi()
+    p = csm.predict_pls(spec, mobi, folds=5, repeats=1, seed=11)
+    fold = _fold_ids(len(mobi), 5, 1, 11)[0]
+    assert np.bincount(fold).tolist() == [50] * 5
+    targets, pred = _loop_predictions(spec, mobi, fold)
+    y = mobi[targets].to_numpy(float)
+    assert list(p["item"]) == targets
+    assert_allclose(p["pls_rmse"], np.sqrt(((y - pred) ** 2).mean(axis=0)), atol=1e-6)
+    assert_allclose(p["pls_mae"], np.abs(y - pred).mean(axis=0), atol=1e-6)
+
+
+def test_predict_pls_repeats_seeded_and_errors(corp_rep):
+    spec, data = corp_rep
+    a = csm.predict_pls(spec, data, folds=10, repeats=3, seed=5)
+    b = csm.predict_pls(spec, data, folds=10, repeats=3, seed=5)
+    pd.testing.assert_frame_equal(a, b)
+    assert (a["q2_predict"] > 0).all()
+    with pytest.raises(SpecError, match="technique"):
+        csm.predict_pls(spec, data, technique="XX")
+    with pytest.raises(SpecError, match="folds"):
+        csm.predict_pls(spec, data, folds=1)
+    with pytest.raises(SpecError, match="endogenous"):
+        csm.predict_pls(csm.ModelSpec.from_lavaan("A =~ comp_1 + comp_2\nB =~ like_1 + like_2"), data)
+
+
+def test_cvpat_definition(corp_rep):
+    """CVPAT's t statistics are paired t-tests (scipy) of the per-respondent losses."""
+    from scipy import stats
+
+    from csmlib.analysis.predict import _cv_predictions
+
+    spec, data = corp_rep
+    cv = csm.cvpat(spec, data, folds=None)
+    assert list(cv.columns) == ["benchmark", "construct", "pls_loss", "benchmark_loss", "diff", "t", "df",
+                                "pvalue", "pvalue_pls_better"]
+    assert list(cv["construct"]) == ["COMP", "LIKE", "CUSA", "CUSL", "overall"] * 2
+    pr = _cv_predictions(spec, data, None, 1, None, "EA", "mean", "path", 300, 1e-7)
+    cons = np.array(pr.constructs)
+    loss = lambda pred: np.column_stack([((pr.y - pred[0]) ** 2)[:, cons == c].mean(axis=1)
+                                         for c in ["COMP", "LIKE", "CUSA", "CUSL"]])
+    lp, lm = loss(pr.pls), loss(pr.lm)
+    t = stats.ttest_rel(lm.mean(axis=1), lp.mean(axis=1))
+    row = cv[(cv["benchmark"] == "LM") & (cv["construct"] == "overall")].iloc[0]
+    assert_allclose([row["t"], row["pvalue"]], [t.statistic, t.pvalue], rtol=1e-10)
+    assert_allclose(row["diff"], lp.mean() - lm.mean(), rtol=1e-10)
+    # leave-one-out IA benchmark = the mean of the other n - 1 rows
+    y = pr.y
+    ia = (y.sum(axis=0) - y) / (len(y) - 1)
+    assert_allclose(pr.train_mean[0], ia, atol=1e-10)
+    # PLS beats the indicator average clearly on corp_rep (Hair et al.'s workbook)
+    assert (cv.loc[cv["benchmark"] == "IA", "t"] > 3).all()
