@@ -263,3 +263,24 @@ def test_cvpat_definition(corp_rep):
     assert_allclose(pr.train_mean[0], ia, atol=1e-10)
     # PLS beats the indicator average clearly on corp_rep (Hair et al.'s workbook)
     assert (cv.loc[cv["benchmark"] == "IA", "t"] > 3).all()
+
+
+def test_reliability_conventions_single_item_and_mode_b(fit):
+    """seminr 2.3.1 conventions: a single item gets 1 everywhere; a mode B block
+    rho_A = 1 and alpha / rho_C / AVE from its items and loadings; the
+    standardized alpha comes from the item correlation matrix."""
+    rel = csm.reliability(fit)
+    assert (rel.loc["CUSA", ["alpha", "alpha_std", "rho_a", "rho_c", "ave"]] == 1.0).all()
+    data = fit.data
+    for c, mode_b in (("QUAL", True), ("COMP", False)):
+        items = list(fit.spec.construct(c).indicators)
+        R = np.corrcoef(data[items].to_numpy(float), rowvar=False)
+        k = len(items)
+        assert rel.loc[c, "alpha_std"] == pytest.approx(k / (k - 1) * (1 - k / R.sum()), abs=1e-12)
+        lam = fit.loadings.set_index("rhs")["std_all"][items].to_numpy()
+        assert rel.loc[c, "rho_c"] == pytest.approx(lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam ** 2).sum()), abs=1e-12)
+        assert rel.loc[c, "ave"] == pytest.approx((lam ** 2).mean(), abs=1e-12)
+        if mode_b:
+            assert rel.loc[c, "rho_a"] == 1.0
+        else:
+            assert 0.7 < rel.loc[c, "rho_a"] < 1.0
