@@ -35,10 +35,19 @@ def _timed(fn):
     return out, time.perf_counter() - t, time.process_time() - c
 
 
-def _fold_loop(spec, data: pd.DataFrame, fold: np.ndarray) -> None:
-    """The straightforward PLSpredict (DA): fit_pls on every training set."""
+def fold_loop_predictions(spec, data: pd.DataFrame, fold: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The straightforward PLSpredict (DA): ``csm.fit_pls`` on every training
+    set, the held-out rows predicted from its weights, paths and loadings.
+
+    Returns the target items (indicators of endogenous constructs, model
+    order) and their predictions ``(n, targets)``.  tests/test_pls_effects.py
+    uses it as the independent reference for k-fold ``predict_pls``.
+    """
     items = list(spec.indicators)
     X = data[items].to_numpy(float)
+    endo = list(spec.endogenous)
+    targets = [i for c in spec.constructs if c.name in endo for i in c.indicators]
+    pred = np.full((len(X), len(targets)), np.nan)
     for f in np.unique(fold):
         tr, te = fold != f, fold == f
         res = csm.fit_pls(spec, pd.DataFrame(X[tr], columns=items))
@@ -47,12 +56,13 @@ def _fold_loop(spec, data: pd.DataFrame, fold: np.ndarray) -> None:
         w = res.weights.set_index("rhs")["est"]
         scores = pd.DataFrame({c.name: Z[list(c.indicators)] @ w[list(c.indicators)] for c in spec.constructs})
         paths, load = res.paths, res.loadings.set_index("rhs")["est"]
-        for y in spec.endogenous:
+        for y in endo:
             pr = paths[paths["lhs"] == y]
             eta = sum(b * scores[x] for x, b in zip(pr["rhs"], pr["est"]))
             for item in spec.construct(y).indicators:
                 k = items.index(item)
-                _ = eta * load[item] * s[k] + m[k]
+                pred[te, targets.index(item)] = eta * load[item] * s[k] + m[k]
+    return targets, pred
 
 
 def main() -> dict:
@@ -65,7 +75,7 @@ def main() -> dict:
     load0 = os.getloadavg()
     _, pred_wall, pred_cpu = _timed(lambda: csm.predict_pls(spec, data, folds=FOLDS, repeats=REPEATS, seed=1))
     fold = _fold_ids(len(data), FOLDS, REPEATS, 1)
-    _, loop_wall, _ = _timed(lambda: [_fold_loop(spec, data, fold[r]) for r in range(REPEATS)])
+    _, loop_wall, _ = _timed(lambda: [fold_loop_predictions(spec, data, fold[r]) for r in range(REPEATS)])
     boot, boot_wall, boot_cpu = _timed(lambda: csm.bootstrap(fit, n_boot=N_BOOT, seed=1))
     groups = ["estimates", "effects", "r2", "index", "htmt"]
     _, nosp_wall, _ = _timed(lambda: csm.bootstrap(fit, n_boot=N_BOOT, seed=1, statistics=groups))

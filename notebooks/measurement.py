@@ -25,6 +25,7 @@
 from IPython.display import Markdown, display
 
 import csmlib as csm
+from csmlib.analysis.collinearity import vif_assessment
 from csmlib import report
 from csmlib.analysis.measurement import reliability_assessment
 from csmlib.run.notebook import open_run, record_notes
@@ -104,9 +105,7 @@ if not run.suppressed:
 
 # %%
 if not run.suppressed:
-    outer_vif = csm.vif(pls).query("kind == 'outer'").drop(columns="kind")
-    outer_vif["below_5"] = outer_vif["vif"] < 5
-    outer_vif["below_3"] = outer_vif["vif"] < 3
+    outer_vif = vif_assessment(pls, "outer")
     record_frame("outer_vif", outer_vif)
     display(report.table(outer_vif, 3))
 

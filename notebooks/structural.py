@@ -27,6 +27,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 import csmlib as csm
+from csmlib.analysis.collinearity import vif_assessment
 from csmlib import CsmError, report
 from csmlib.run.notebook import open_run, record_notes
 from csmlib.report.record import record, record_frame
@@ -125,9 +126,7 @@ if not run.suppressed:
 
 # %%
 if not run.suppressed:
-    inner_vif = csm.vif(pls).query("kind == 'inner'").drop(columns="kind")
-    inner_vif["below_5"] = inner_vif["vif"] < 5
-    inner_vif["below_3"] = inner_vif["vif"] < 3
+    inner_vif = vif_assessment(pls, "inner")
     record_frame("inner_vif", inner_vif)
     display(report.table(inner_vif, 3))
     f2 = csm.f_squared(pls)

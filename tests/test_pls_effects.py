@@ -180,32 +180,16 @@ def test_predict_pls_loo_matches_seminr(corp_rep, technique):
         assert_allclose(p[c], r[c], atol=1e-6, err_msg=c)
 
 
-def _loop_predictions(spec, data, fold, technique="DA"):
-    """Independent k-fold PLSpredict (DA): fit_pls on each training set, then
-    predict the held-out rows from its weights, paths and loadings."""
-    items = list(spec.indicators)
-    X = data[items].to_numpy(float)
-    endo = list(spec.endogenous)
-    targets = [i for c in spec.constructs if c.name in endo for i in c.indicators]
-    pred = np.full((len(X), len(targets)), np.nan)
-    for f in np.unique(fold):
-        tr, te = fold != f, fold == f
-        res = csm.fit_pls(spec, pd.DataFrame(X[tr], columns=items))
-        m, s = X[tr].mean(axis=0), X[tr].std(axis=0, ddof=1)
-        Z = pd.DataFrame((X[te] - m) / s, columns=items)
-        w = res.weights.set_index("rhs")["est"]
-        scores = pd.DataFrame({c.name: Z[list(c.indicators)] @ w[list(c.indicators)] for c in spec.constructs})
-        paths = res.paths
-        eta = {}
-        for y in endo:
-            pr = paths[paths["lhs"] == y]
-            eta[y] = sum(b * scores[x] for x, b in zip(pr["rhs"], pr["est"]))
-        load = res.loadings.set_index("rhs")["est"]
-        for t, item in enumerate(targets):
-            c = next(c.name for c in spec.constructs if item in c.indicators)
-            k = items.index(item)
-            pred[te, t] = eta[c] * load[item] * s[k] + m[k]
-    return targets, pred
+def _loop_predictions(spec, data, fold):
+    """The independent reference: benchmarks/bench_pls_effects.py's per-fold
+    loop of csm.fit_pls with the held-out rows predicted from each fit."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_pls_effects.py"
+    mod_spec = importlib.util.spec_from_file_location("bench_pls_effects", path)
+    mod = importlib.util.module_from_spec(mod_spec)
+    mod_spec.loader.exec_module(mod)
+    return mod.fold_loop_predictions(spec, data, fold)
 
 
 def test_predict_pls_kfold_equals_loop_of_fit_pls():
@@ -346,3 +330,20 @@ def test_mediation_type_recovered(a, b, c, expected):
         med = csm.mediation(boot, x="X", y="Y")
         types.append(med.loc[med["effect"] == "total indirect", "type"].item())
     assert types.count(expected) >= 9, types
+
+
+def test_vif_assessment_and_mediation_finding(fit, boot):
+    from csmlib import report
+    from csmlib.analysis.collinearity import vif_assessment
+
+    inner = vif_assessment(fit, "inner")
+    assert list(inner.columns) == ["construct", "variable", "vif", "below_critical", "below_ideal"]
+    assert (inner["below_critical"] == (inner["vif"] < 5)).all() and (inner["below_ideal"] == (inner["vif"] < 3)).all()
+    with pytest.raises(SpecError, match="VIF kind"):
+        vif_assessment(fit, "both")
+    med = csm.mediation(boot, x="LIKE", y="CUSL")
+    text = report.mediation_finding(med)
+    assert text.startswith("LIKE \u2192 CUSL: direct 0.34") and "complementary (partial) mediation" in text
+    # construct names from data are escaped for Markdown
+    med2 = med.assign(x="<b>_Q_</b>")
+    assert "&lt;b&gt;\\_Q\\_&lt;/b&gt;" in report.mediation_finding(med2)

@@ -26,7 +26,7 @@ import pandas as pd
 from ..errors import EstimationError, SpecError
 from ..estimate.pls_core import pls_core
 
-__all__ = ["vif", "f_squared", "f2_size", "VIF_THRESHOLDS", "F2_THRESHOLDS"]
+__all__ = ["vif", "vif_assessment", "f_squared", "f2_size", "VIF_THRESHOLDS", "F2_THRESHOLDS"]
 
 #: VIF above ``critical`` is critical collinearity; Hair et al. prefer below ``ideal``.
 VIF_THRESHOLDS = {"ideal": 3.0, "critical": 5.0}
@@ -90,6 +90,30 @@ def vif(results: Any) -> pd.DataFrame:
         for i, v in zip(P, _inverse_diag(C[np.ix_(P, P)])):
             rows.append(("inner", cs.names[j], cs.names[i], float(v)))
     return pd.DataFrame(rows, columns=["kind", "construct", "variable", "vif"])
+
+
+def vif_assessment(results: Any, kind: str) -> pd.DataFrame:
+    """:func:`vif` of one kind with the usual thresholds.
+
+    Parameters
+    ----------
+    results : Results
+        A :func:`csmlib.fit_pls` fit.
+    kind : {"outer", "inner"}
+
+    Returns
+    -------
+    DataFrame
+        Columns ``construct, variable, vif``, ``below_critical`` (VIF below
+        ``VIF_THRESHOLDS["critical"]`` = 5) and ``below_ideal`` (below 3).
+    """
+    if kind not in ("outer", "inner"):
+        raise SpecError(f"unknown VIF kind {kind!r}", values=[kind], hint='use "outer" or "inner"')
+    v = vif(results)
+    v = v[v["kind"] == kind].drop(columns="kind").reset_index(drop=True)
+    v["below_critical"] = v["vif"] < VIF_THRESHOLDS["critical"]
+    v["below_ideal"] = v["vif"] < VIF_THRESHOLDS["ideal"]
+    return v
 
 
 def _r2(C: np.ndarray, j: int, P: np.ndarray) -> float:

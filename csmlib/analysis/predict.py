@@ -71,6 +71,8 @@ from ..spec.modelspec import ModelSpec
 __all__ = ["predict_pls", "cvpat", "TECHNIQUES"]
 
 TECHNIQUES = ("DA", "EA")
+#: Largest sample for leave-one-out (its n training sets are estimated in one batch).
+LOO_MAX_N = 5000
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,9 @@ def _cv_predictions(spec: ModelSpec, data: Any, folds: int | None, repeats: int,
     X = np.asarray(inp.X, dtype=float)
     n, p = X.shape
     _check_options(folds, repeats, technique, scheme, n)
+    if folds is None and n > LOO_MAX_N:
+        raise SpecError(f"leave-one-out on {n} respondents would estimate {n} models at once",
+                        values=[n], hint=f"use k-fold cross-validation (folds=10) above {LOO_MAX_N} respondents")
     fold = _fold_ids(n, folds, repeats, seed)
     n_rep, n_fold = fold.shape[0], int(fold.max()) + 1
     # problem b = (repeat r, fold f): training rows are those not in fold f
