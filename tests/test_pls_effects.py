@@ -347,3 +347,8 @@ def test_vif_assessment_and_mediation_finding(fit, boot):
     # construct names from data are escaped for Markdown
     med2 = med.assign(x="<b>_Q_</b>")
     assert "&lt;b&gt;\\_Q\\_&lt;/b&gt;" in report.mediation_finding(med2)
+
+
+def test_bootstrap_summary_lists_specific_effects(boot):
+    text = str(boot.summary())
+    assert "Specific indirect effects" in text and "COMP -> CUSA -> CUSL" in text

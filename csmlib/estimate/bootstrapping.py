@@ -958,6 +958,8 @@ class BootstrapSummary(SectionedSummary):
         eff = b.effects
         if len(eff):
             secs.append(("Total effects", eff[["lhs", "rhs", "total", "total_se", "total_ci_lower", "total_ci_upper"]]))
+        if (b.keys["group"] == "specific").any():
+            secs.append(("Specific indirect effects", b.specific_effects[["path", "est", "se", "ci_lower", "ci_upper"]]))
         for title, frame in (("R-squared", b.r2), ("Satisfaction index", b.index), ("HTMT", b.htmt),
                              ("Statistics", b.statistics)):
             if len(frame):
