@@ -86,10 +86,10 @@ if not run.suppressed:
 # ## Reliability and convergent validity
 # Thresholds: alpha, rho_A and rho_C at least 0.7, AVE at least 0.5.  ``alpha``
 # is the raw Cronbach's alpha (item covariances); ``alpha_std`` the
-# standardized alpha (item correlations) that seminr and SmartPLS report.  A
-# single-item construct is reported as perfectly reliable (1), and a formative
-# (mode B) construct with rho_A 1, as seminr and SmartPLS do; internal
-# consistency is no criterion for either.
+# standardized alpha (item correlations) that seminr reports.  A single-item
+# construct is reported as perfectly reliable (1), and a formative (mode B)
+# construct with rho_A 1, as seminr does; internal consistency is no
+# criterion for either.
 
 # %%
 if not run.suppressed:

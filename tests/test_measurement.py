@@ -167,7 +167,7 @@ def test_reliability_matches_textbook_definitions():
         assert rel.loc[c, "ave"] == pytest.approx(ave_longhand(lam), abs=1e-12)
         assert rel.loc[c, "rho_a"] == pytest.approx(rho_a_longhand([W[i] for i in items], cols), abs=1e-12)
         assert rel.loc[c, "n_items"] == len(items)
-    # single item: perfectly reliable by convention (seminr 2.3.1 / SmartPLS report 1)
+    # single item: perfectly reliable by convention (seminr 2.3.1 reports 1)
     assert rel.loc["Loyalty", "n_items"] == 1
     assert (rel.loc["Loyalty", ["alpha", "alpha_std", "rho_a", "rho_c", "ave"]] == 1.0).all()
 

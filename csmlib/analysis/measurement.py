@@ -17,23 +17,25 @@ and return tidy pandas frames whose columns their docstrings list.
 
 Conventions
 -----------
-Reliability values follow seminr 2.3.1 (``summary()$reliability``), which
-reports what SmartPLS reports for these cases:
+Reliability values follow seminr 2.3.1 (``summary()$reliability``; its
+``evaluate_reliability.R``).  SmartPLS 4's values for these cases could not
+be checked here (no SmartPLS output for single-item or mode B blocks among
+the references), so only seminr's conventions are claimed:
 
 * A single-item construct is treated as perfectly reliable: ``alpha``,
   ``alpha_std``, ``rho_c`` and ``ave`` are 1, and ``rho_a`` is 1 for PLS
-  (``n_items`` is 1).  Internal consistency is not a criterion for it.
+  (``n_items`` is 1; seminr: alpha 1, rhoC and AVE 1, rho_A 1).  Internal
+  consistency is not a criterion for it.
 * A mode B (formative, ``<~``) construct gets ``rho_a`` = 1 (seminr sets
   rho_A of formative constructs to 1); its ``alpha``, ``rho_c`` and ``ave``
   are computed from its items and loadings like any other block, as seminr
-  and SmartPLS print them, although they are no criterion for a formative
-  block.
+  prints them, although they are no criterion for a formative block.
 * Two alphas: ``alpha`` is the raw Cronbach's alpha from the item
   *covariance* matrix (psych's ``raw_alpha``, the textbook formula);
   ``alpha_std`` is the standardized alpha from the item *correlation* matrix
-  (psych's ``std.alpha``), which is what seminr and SmartPLS report (both
-  work on standardized items).  They differ when the items' variances
-  differ.
+  (psych's ``std.alpha``), which is what seminr reports (it computes alpha
+  from the item correlation matrix).  They differ when the items'
+  variances differ.
 
 In HTMT a single item's monotrait-heteromethod correlation is taken as 1 (as
 seminr does), so its HTMT is the heterotrait mean divided by the square root
@@ -153,7 +155,7 @@ def _cronbach_alpha(block: np.ndarray) -> float:
 
 def _standardized_alpha(R: np.ndarray) -> float:
     """alpha = k/(k-1) * (1 - k / sum(R)) from the item correlation matrix
-    (psych's ``std.alpha``; seminr's and SmartPLS' alpha)."""
+    (psych's ``std.alpha``; seminr's alpha)."""
     k = R.shape[0]
     total = R.sum()
     if k < 2 or not total > 0:
@@ -206,7 +208,7 @@ def reliability(results: Results) -> pd.DataFrame:
           ``raw_alpha``).
         - ``alpha_std``: standardized alpha from the item correlation
           matrix of the same rows (psych's ``std.alpha``; the alpha seminr
-          and SmartPLS report).
+          reports).
         - ``rho_a``: Dijkstra-Henseler rho_A from the PLS outer weights
           (``F <~ x``; standardized, rescaled to unit composite variance) and
           the indicator correlation matrix; 1 for a mode B construct (as
@@ -222,7 +224,7 @@ def reliability(results: Results) -> pd.DataFrame:
         - ``n_items``: number of indicators.
 
         Single-item constructs get 1 in every statistic (``rho_a``: PLS
-        only) and ``n_items`` 1, as seminr and SmartPLS report them.  Mode B
+        only) and ``n_items`` 1, as seminr reports them.  Mode B
         (formative) constructs get ``rho_a`` 1 and the other statistics as
         any block (as seminr); internal consistency is not a criterion for
         them.  See the module docstring.
@@ -243,7 +245,7 @@ def reliability(results: Results) -> pd.DataFrame:
         k = len(items)
         row = {"alpha": np.nan, "alpha_std": np.nan, "rho_a": np.nan, "rho_c": np.nan, "ave": np.nan,
                "n_items": k}
-        if k == 1:      # a single item: perfectly reliable by convention (seminr, SmartPLS)
+        if k == 1:      # a single item: perfectly reliable by convention (seminr)
             row.update(alpha=1.0, alpha_std=1.0, rho_c=1.0, ave=1.0,
                        rho_a=1.0 if results.method == "pls" else np.nan)
         if k >= 2:
