@@ -66,6 +66,11 @@ _LAZY: dict[str, str] = {
     "noninvariant_items": "analysis.invariance",
     "micom": "analysis.pls_groups",
     "permutation_test": "analysis.pls_groups",
+    "mediation": "analysis.mediation",
+    "vif": "analysis.collinearity",
+    "f_squared": "analysis.collinearity",
+    "predict_pls": "analysis.predict",
+    "cvpat": "analysis.predict",
 }
 # modules reachable as attributes (csm.models.acsi(), csm.datasets.load(...)) -> where they live
 _SUBMODULES = {

@@ -25,6 +25,7 @@
 from IPython.display import display
 
 import csmlib as csm
+from csmlib.analysis.collinearity import vif_assessment
 from csmlib import report
 from csmlib.analysis.measurement import reliability_assessment
 from csmlib.run.notebook import open_run, record_notes
@@ -86,12 +87,30 @@ if not run.suppressed:
 
 # %% [markdown]
 # ## Reliability and convergent validity
+# Thresholds: alpha, rho_A and rho_C at least 0.7, AVE at least 0.5.  ``alpha``
+# is the raw Cronbach's alpha (item covariances); ``alpha_std`` the
+# standardized alpha (item correlations) that seminr reports.  A single-item
+# construct is reported as perfectly reliable (1), and a formative (mode B)
+# construct with rho_A 1, as seminr does; internal consistency is no
+# criterion for either.
 
 # %%
 if not run.suppressed:
     rel = reliability_assessment(pls)
     record_frame("reliability", rel.reset_index(names="construct"))
     display(report.table(rel, 3))
+
+# %% [markdown]
+# ## Collinearity of the items
+# VIF of each item among the items of its construct: above 5 is critical
+# collinearity (Hair et al. prefer below 3); it matters most for formative
+# (mode B) blocks, whose weights are regression weights.
+
+# %%
+if not run.suppressed:
+    outer_vif = vif_assessment(pls, "outer")
+    record_frame("outer_vif", outer_vif)
+    display(report.table(outer_vif, 3))
 
 # %% [markdown]
 # ## Discriminant validity

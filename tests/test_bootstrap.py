@@ -71,6 +71,8 @@ def test_batched_equals_loop_of_fit_pls(mobi, scheme, standardize):
                 expected.append(float(csm.satisfaction_index(res, lhs, scale_limits=lim)))
             elif g == "htmt":
                 expected.append(ht[(lhs, rhs)])
+            elif g == "specific":
+                expected.append(res.specific_effects.set_index("path")["est"][lhs])
         np.testing.assert_allclose(boot.draws[b], np.array(expected, float), rtol=0, atol=1e-10)
     # the full-sample values are the fit's
     e = fit.estimates.set_index(["lhs", "op", "rhs"])["est"]
@@ -254,7 +256,7 @@ def test_cbsem_batched_equals_fresh_fits(acsi_cb):
         warnings.simplefilter("ignore")
         boot = csm.bootstrap(fit, 4, seed=3, n_jobs=1, scale_limits=lim)
     assert boot.engine == "cbsem-batched" and boot.n_failed == 0
-    assert set(boot.keys["group"]) == {"estimates", "effects", "r2", "index", "htmt"}
+    assert set(boot.keys["group"]) == {"estimates", "effects", "r2", "index", "htmt", "specific"}
     assert {":=", "~~", "=~", "~"} <= set(boot.keys["op"])
     idx = resample_indices(len(data), 4, 3)
     for b in (0, 3):
@@ -275,6 +277,8 @@ def test_cbsem_batched_equals_fresh_fits(acsi_cb):
                 expected.append(res.r2[lhs])
             elif g == "index":
                 expected.append(float(csm.satisfaction_index(res, lhs, scale_limits=lim)))
+            elif g == "specific":
+                expected.append(res.specific_effects.set_index("path")["est"][lhs])
             else:
                 expected.append(ht[(lhs, rhs)])
         np.testing.assert_allclose(boot.draws[b], np.array(expected, float), rtol=0, atol=2e-5)

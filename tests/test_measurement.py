@@ -157,7 +157,7 @@ def test_reliability_matches_textbook_definitions():
     data = res.data
     rel = csm.reliability(res)
     assert list(rel.index) == ["Quality", "Satisfaction", "Loyalty"]
-    assert list(rel.columns) == ["alpha", "rho_a", "rho_c", "ave", "n_items"]
+    assert list(rel.columns) == ["alpha", "alpha_std", "rho_a", "rho_c", "ave", "n_items"]
     for c in ("Quality", "Satisfaction"):
         items = BLOCKS[c]
         cols = [list(data[i]) for i in items]
@@ -167,9 +167,9 @@ def test_reliability_matches_textbook_definitions():
         assert rel.loc[c, "ave"] == pytest.approx(ave_longhand(lam), abs=1e-12)
         assert rel.loc[c, "rho_a"] == pytest.approx(rho_a_longhand([W[i] for i in items], cols), abs=1e-12)
         assert rel.loc[c, "n_items"] == len(items)
-    # single item: no internal consistency
+    # single item: perfectly reliable by convention (seminr 2.3.1 reports 1)
     assert rel.loc["Loyalty", "n_items"] == 1
-    assert rel.loc["Loyalty", ["alpha", "rho_a", "rho_c", "ave"]].isna().all()
+    assert (rel.loc["Loyalty", ["alpha", "alpha_std", "rho_a", "rho_c", "ave"]] == 1.0).all()
 
 
 def test_rho_a_does_not_depend_on_weight_scale():
@@ -213,7 +213,7 @@ def test_reliability_assessment_flags():
     rel = csm.reliability(res)
     assert bool(out.loc["Quality", "ave_ok"]) is bool(rel.loc["Quality", "ave"] >= 0.9)
     assert bool(out.loc["Satisfaction", "alpha_ok"]) is bool(rel.loc["Satisfaction", "alpha"] >= 0.7)
-    assert out.loc["Loyalty", "alpha_ok"] is pd.NA
+    assert bool(out.loc["Loyalty", "alpha_ok"]) is True      # single item: alpha 1 by convention (seminr)
     assert "rho_c_ok" not in out.columns
     default = ms.reliability_assessment(res)
     assert {"alpha_ok", "rho_a_ok", "rho_c_ok", "ave_ok"} <= set(default.columns)
@@ -364,8 +364,8 @@ def test_fornell_larcker_pls_longhand():
             if a == b:
                 if len(BLOCKS[a]) > 1:
                     assert fl.loc[a, a] == pytest.approx(math.sqrt(ave_longhand([L[i] for i in BLOCKS[a]])))
-                else:
-                    assert np.isnan(fl.loc[a, a])
+                else:      # single item: AVE 1 by convention (seminr's Fornell-Larcker table)
+                    assert fl.loc[a, a] == 1.0
             else:
                 assert fl.loc[a, b] == pytest.approx(corr_(list(sc[a]), list(sc[b])), abs=1e-12)
 
@@ -598,7 +598,7 @@ def test_real_pls_fit_on_mobi_against_smartpls():
     rel = csm.reliability(pls)
     for c, items in ECSI_BLOCKS.items():
         if len(items) == 1:
-            assert rel.loc[c, ["alpha", "rho_a", "rho_c", "ave"]].isna().all()
+            assert (rel.loc[c, ["alpha", "alpha_std", "rho_a", "rho_c", "ave"]] == 1.0).all()
             continue
         lam = [lo[(c, i)] for i in items]
         assert rel.loc[c, "rho_c"] == pytest.approx(rho_c_longhand(lam), abs=1e-4)

@@ -105,6 +105,32 @@ def test_measurement_and_structural_match_library(small):
         assert fit[k] == pytest.approx(cb.fit_indices[k], rel=1e-8)
 
 
+def test_structural_mediation_effect_sizes_prediction_match_library(small):
+    """The structural notebook's mediation, VIF, f² and prediction sections
+    record what the library computes; the measurement notebook the item VIFs."""
+    spec = csm.models.acsi()
+    pls = csm.fit_pls(spec, small["survey"], scheme="path", missing="mean")
+    boot = csm.bootstrap(pls, n_boot=N_BOOT, seed=SEED)
+    runs = small["runs"]
+    sp = _frame(runs, "structural", "specific_effects").set_index("path")
+    lib = boot.specific_effects.set_index("path")
+    assert set(sp.index) == set(lib.index) and len(sp) > 0
+    for c in ("est", "ci_lower", "ci_upper"):
+        np.testing.assert_allclose(sp[c].to_numpy(float), lib.loc[sp.index, c].to_numpy(float), rtol=1e-10)
+    med = _frame(runs, "structural", "mediation")
+    q = med[(med["x"] == "Quality") & (med["y"] == "Satisfaction")]
+    lib_med = csm.mediation(boot, x="Quality", y="Satisfaction")
+    assert list(q["effect"]) == list(lib_med["effect"]) and list(q["type"]) == list(lib_med["type"])
+    f2 = _frame(runs, "structural", "f_squared")
+    np.testing.assert_allclose(f2["f2"].to_numpy(float), csm.f_squared(pls)["f2"].to_numpy(float), rtol=1e-10)
+    pred = _frame(runs, "structural", "prediction")
+    lib_pred = csm.predict_pls(spec, small["survey"], folds=10, repeats=10, seed=SEED, missing="mean")
+    np.testing.assert_allclose(pred["pls_rmse"].to_numpy(float), lib_pred["pls_rmse"].to_numpy(float), rtol=1e-10)
+    vif = _frame(runs, "measurement", "outer_vif")
+    lib_vif = csm.vif(pls).query("kind == 'outer'")
+    np.testing.assert_allclose(vif["vif"].to_numpy(float), lib_vif["vif"].to_numpy(float), rtol=1e-10)
+
+
 def test_index_drivers_match_library_and_what_is_shown(small):
     values, path = small["runs"]["index_drivers"]
     pls = csm.fit_pls(csm.models.acsi(), small["survey"], scheme="path", missing="mean")

@@ -224,6 +224,9 @@ def test_cronbach_alpha_matches_psych(sat_fit):
     ref = pd.read_csv(REF / "satisfaction_alpha_psych.csv").set_index("construct")["alpha"]
     got = reliability(sat_fit)["alpha"]
     assert_allclose(got[ref.index], ref, atol=1e-10)
+    # standardized alpha (psych std.alpha; what seminr and SmartPLS report)
+    std = pd.read_csv(REF / "satisfaction_alpha_psych.csv").set_index("construct")["alpha_std"]
+    assert_allclose(reliability(sat_fit)["alpha_std"][std.index], std, atol=1e-10)
 
 
 # ---------------------------------------------------------------------------

@@ -17,11 +17,29 @@ and return tidy pandas frames whose columns their docstrings list.
 
 Conventions
 -----------
-Single-item constructs have no internal consistency: their ``alpha``,
-``rho_a``, ``rho_c`` and ``ave`` are NaN (``n_items`` is 1).  In HTMT their
-monotrait-heteromethod correlation is taken as 1 (the single item is treated
-as perfectly reliable, as seminr does), so their HTMT is the heterotrait mean
-divided by the square root of the other construct's monotrait mean.
+Reliability values follow seminr 2.3.1 (``summary()$reliability``; its
+``evaluate_reliability.R``).  SmartPLS 4's values for these cases could not
+be checked here (no SmartPLS output for single-item or mode B blocks among
+the references), so only seminr's conventions are claimed:
+
+* A single-item construct is treated as perfectly reliable: ``alpha``,
+  ``alpha_std``, ``rho_c`` and ``ave`` are 1, and ``rho_a`` is 1 for PLS
+  (``n_items`` is 1; seminr: alpha 1, rhoC and AVE 1, rho_A 1).  Internal
+  consistency is not a criterion for it.
+* A mode B (formative, ``<~``) construct gets ``rho_a`` = 1 (seminr sets
+  rho_A of formative constructs to 1); its ``alpha``, ``rho_c`` and ``ave``
+  are computed from its items and loadings like any other block, as seminr
+  prints them, although they are no criterion for a formative block.
+* Two alphas: ``alpha`` is the raw Cronbach's alpha from the item
+  *covariance* matrix (psych's ``raw_alpha``, the textbook formula);
+  ``alpha_std`` is the standardized alpha from the item *correlation* matrix
+  (psych's ``std.alpha``), which is what seminr reports (it computes alpha
+  from the item correlation matrix).  They differ when the items'
+  variances differ.
+
+In HTMT a single item's monotrait-heteromethod correlation is taken as 1 (as
+seminr does), so its HTMT is the heterotrait mean divided by the square root
+of the other construct's monotrait mean.
 """
 
 from __future__ import annotations
@@ -135,6 +153,16 @@ def _cronbach_alpha(block: np.ndarray) -> float:
     return float(k / (k - 1) * (1.0 - np.trace(S) / total))
 
 
+def _standardized_alpha(R: np.ndarray) -> float:
+    """alpha = k/(k-1) * (1 - k / sum(R)) from the item correlation matrix
+    (psych's ``std.alpha``; seminr's alpha)."""
+    k = R.shape[0]
+    total = R.sum()
+    if k < 2 or not total > 0:
+        return np.nan
+    return float(k / (k - 1) * (1.0 - k / total))
+
+
 def _rho_a(w: np.ndarray, R: np.ndarray) -> float:
     """Dijkstra-Henseler rho_A from weights ``w`` and indicator correlations ``R``.
 
@@ -175,12 +203,16 @@ def reliability(results: Results) -> pd.DataFrame:
     DataFrame
         Index: construct name (model order).  Columns:
 
-        - ``alpha``: Cronbach's alpha from the item covariance matrix of the
-          data (listwise complete rows of the block).
+        - ``alpha``: raw Cronbach's alpha from the item covariance matrix
+          of the data (listwise complete rows of the block; psych's
+          ``raw_alpha``).
+        - ``alpha_std``: standardized alpha from the item correlation
+          matrix of the same rows (psych's ``std.alpha``; the alpha seminr
+          reports).
         - ``rho_a``: Dijkstra-Henseler rho_A from the PLS outer weights
           (``F <~ x``; standardized, rescaled to unit composite variance) and
-          the indicator correlation matrix.  NaN for CB-SEM results, which
-          have no outer weights.
+          the indicator correlation matrix; 1 for a mode B construct (as
+          seminr).  NaN for CB-SEM results, which have no outer weights.
         - ``rho_c``: composite reliability (sum l)^2 / ((sum l)^2 + sum(1 - l^2))
           from the standardized loadings l.  For CB-SEM this is omega, with
           the model's standardized residual variances (``x ~~ x`` std_all)
@@ -191,10 +223,11 @@ def reliability(results: Results) -> pd.DataFrame:
           PLSc-corrected ones, as cSEM reports.)
         - ``n_items``: number of indicators.
 
-        Single-item constructs get NaN in every statistic (and ``n_items``
-        1).  Mode B (formative) constructs are reported like the others (as
-        SmartPLS and seminr do) although internal consistency is not a
-        criterion for them.
+        Single-item constructs get 1 in every statistic (``rho_a``: PLS
+        only) and ``n_items`` 1, as seminr reports them.  Mode B
+        (formative) constructs get ``rho_a`` 1 and the other statistics as
+        any block (as seminr); internal consistency is not a criterion for
+        them.  See the module docstring.
 
     Raises
     ------
@@ -210,10 +243,16 @@ def reliability(results: Results) -> pd.DataFrame:
     for c in results.spec.constructs:
         items = list(c.indicators)
         k = len(items)
-        row = {"alpha": np.nan, "rho_a": np.nan, "rho_c": np.nan, "ave": np.nan, "n_items": k}
+        row = {"alpha": np.nan, "alpha_std": np.nan, "rho_a": np.nan, "rho_c": np.nan, "ave": np.nan,
+               "n_items": k}
+        if k == 1:      # a single item: perfectly reliable by convention (seminr)
+            row.update(alpha=1.0, alpha_std=1.0, rho_c=1.0, ave=1.0,
+                       rho_a=1.0 if results.method == "pls" else np.nan)
         if k >= 2:
             block = _complete(data[items]).to_numpy()
             row["alpha"] = _cronbach_alpha(block)
+            if block.shape[0] > 2:
+                row["alpha_std"] = _standardized_alpha(np.corrcoef(block, rowvar=False))
             lam = loadings[c.name]
             if np.all(np.isfinite(lam)):
                 if results.method == "cbsem":
@@ -230,7 +269,9 @@ def reliability(results: Results) -> pd.DataFrame:
                 row["ave"] = float(np.mean(lam**2))
             if results.method == "pls":
                 w = np.array([weights.get((c.name, i), np.nan) for i in items], dtype=float)
-                if block.shape[0] > 2:
+                if c.mode == "B":
+                    row["rho_a"] = 1.0
+                elif block.shape[0] > 2:
                     R = np.corrcoef(block, rowvar=False)
                     row["rho_a"] = _rho_a(w, R)
         rows.append(row)
@@ -512,7 +553,7 @@ def fornell_larcker(results: Results) -> pd.DataFrame:
     -------
     DataFrame
         Square construct x construct frame: sqrt(AVE) on the diagonal
-        (NaN for single-item constructs), construct correlations off the
+        (1 for single-item constructs, whose AVE is 1 by convention), construct correlations off the
         diagonal (PLS: correlations of the construct scores, or for a
         consistent PLS fit its consistent construct correlations; CB-SEM:
         the model-implied latent correlations).  Discriminant validity holds

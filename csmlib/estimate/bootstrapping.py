@@ -82,7 +82,7 @@ __all__ = [
 #: Resamples per independently seeded block (fixed: part of reproducibility).
 BLOCK = 250
 CI_METHODS = ("percentile", "bca")
-GROUPS = ("estimates", "effects", "r2", "index", "htmt")
+GROUPS = ("estimates", "effects", "r2", "index", "htmt", "specific")
 
 
 # ---------------------------------------------------------------------------
@@ -187,6 +187,25 @@ def _effect_pairs(results: Any) -> list[tuple[str, str]]:
     return list(zip(eff["lhs"].astype(str), eff["rhs"].astype(str)))
 
 
+def _specific_keys(names: Sequence[str], B: np.ndarray) -> tuple[list[tuple[int, ...]], list[tuple[str, str, str, str]]]:
+    """Chains of the specific indirect effects and their keys
+    ``("specific", "X -> M -> Y", "chain", "")``."""
+    from .effects import chain_label, indirect_chains
+
+    chains = indirect_chains(B, names)
+    return chains, [("specific", chain_label(c, names), "chain", "") for c in chains]
+
+
+def _latent_adjacency(results: Any, names: Sequence[str]) -> np.ndarray:
+    """``D[i, j] = 1`` when the spec has the path ``names[j] -> names[i]``."""
+    pos = {nme: i for i, nme in enumerate(names)}
+    D = np.zeros((len(names), len(names)))
+    for frm, to in results.spec.paths:
+        if frm in pos and to in pos:
+            D[pos[to], pos[frm]] = 1.0
+    return D
+
+
 def _index_constructs(results: Any, scale_limits: Any) -> tuple[list[str], Any]:
     from ..analysis.index import resolve_scale_limits
 
@@ -247,6 +266,11 @@ class _PlsEngine:
             for nme in spec.endogenous:
                 keys.append(("r2", nme, "r2", ""))
                 getters.append(("r2", cpos[nme]))
+        self.chains = []
+        if "specific" in groups:
+            self.chains, sk = _specific_keys(list(cs.names), cs.D)
+            keys += sk
+            getters += [("sp", i) for i in range(len(sk))]
         self.index_names, lim = _index_constructs(results, scale_limits) if "index" in groups else ([], None)
         self.index_blocks = []
         for nme in self.index_names:
@@ -289,7 +313,13 @@ class _PlsEngine:
             load = out.consistent_loadings
         with np.errstate(invalid="ignore"):
             T = total_effects_matrix(np.nan_to_num(out.paths))
-        res = {"w": w, "l": load, "p": out.paths, "te": T, "ie": T - out.paths, "r2": out.r2,
+        if self.chains:
+            from .effects import chain_effects
+
+            sp = chain_effects(out.paths, self.chains)
+        else:
+            sp = None
+        res = {"w": w, "l": load, "p": out.paths, "te": T, "ie": T - out.paths, "r2": out.r2, "sp": sp,
                "raw": raw, "m": m, "R": R,
                "failed": out.failed | ~out.converged | zero}
         return res
@@ -306,7 +336,7 @@ class _PlsEngine:
 
             H = htmt_from_corr(f["R"], [np.asarray(bl) for bl in self.cs.blocks])
         for kind, arg in self.getters:
-            if kind in ("w", "l", "r2"):
+            if kind in ("w", "l", "r2", "sp"):
                 cols.append(f[kind][:, arg])
             elif kind in ("p", "te", "ie"):
                 cols.append(f[kind][:, arg[0], arg[1]])
@@ -371,6 +401,11 @@ class _CbEngine:
                 for kind in ("indirect", "total"):
                     keys.append(("effects", lhs, kind, rhs))
                     getters.append((kind[0] + "e", (lpos[lhs], lpos[rhs])))
+        self.chains = []
+        if "specific" in groups:
+            self.chains, sk = _specific_keys(list(ram.latent), _latent_adjacency(results, list(ram.latent)))
+            keys += sk
+            getters += [("sp", i) for i in range(len(sk))]
         if "r2" in groups:
             r2 = results._r2
             for nme in r2.index:
@@ -410,11 +445,11 @@ class _CbEngine:
         out: dict[str, np.ndarray] = {"theta": theta}
         if "defined" in kinds:
             out["defined"] = defined_many(self.results, theta)
-        if kinds & {"te", "ie", "r2", "ix"}:
+        if kinds & {"te", "ie", "sp", "r2", "ix"}:
             with np.errstate(all="ignore"):
                 A, Sm = ram.matrices(np.nan_to_num(theta))
                 li = self.lat_idx
-                if kinds & {"te", "ie"}:
+                if kinds & {"te", "ie", "sp"}:
                     from .effects import total_effects_matrix
 
                     Bm = A[:, li[:, None], li[None, :]]
@@ -423,6 +458,10 @@ class _CbEngine:
                     except CsmError:
                         T = np.full(Bm.shape, np.nan)
                     out["te"], out["ie"] = T, T - Bm
+                    if self.chains:
+                        from .effects import chain_effects
+
+                        out["sp"] = chain_effects(Bm, self.chains)
                 if "r2" in kinds:
                     try:
                         V = ram.total_covariance(np.nan_to_num(theta))
@@ -468,7 +507,7 @@ class _CbEngine:
             H = htmt_from_corr(S / (sdz[:, :, None] * sdz[:, None, :]), self.blocks)
         cols = []
         for kind, arg in self.getters:
-            if kind in ("theta", "defined", "r2", "ix"):
+            if kind in ("theta", "defined", "r2", "ix", "sp"):
                 cols.append(f[kind][:, arg])
             elif kind in ("te", "ie"):
                 cols.append(f[kind][:, arg[0], arg[1]])
@@ -555,6 +594,10 @@ class _LoopEngine:
         if "r2" in self.groups:
             for nme in res.spec.endogenous:
                 vals[("r2", nme, "r2", "")] = res._r2.get(nme, np.nan)
+        if "specific" in self.groups:
+            sp = res.specific_effects
+            for path, est in zip(sp["path"], sp["est"]):
+                vals[("specific", path, "chain", "")] = est
         if "index" in self.groups:
             from ..analysis.index import satisfaction_index
 
@@ -694,7 +737,7 @@ class BootstrapResults:
         The full-sample fit.
     keys : DataFrame
         One row per bootstrapped statistic: ``group`` (estimates, effects,
-        r2, index, htmt, statistics), ``lhs, op, rhs``.
+        r2, index, htmt, specific, statistics), ``lhs, op, rhs``.
     theta : ndarray (k,)
         Full-sample value of each statistic.
     draws : ndarray (n_boot, k)
@@ -862,6 +905,19 @@ class BootstrapResults:
         return eff
 
     @property
+    def specific_effects(self) -> pd.DataFrame:
+        """Specific indirect effects with bootstrap intervals from the same
+        draws as every other statistic: the columns of
+        :attr:`Results.specific_effects` (``path, from, to, n_mediators,
+        est``) and ``se, ci_lower, ci_upper, pvalue`` (NaN when the bootstrap
+        was run without the ``"specific"`` statistics)."""
+        sp = self.results.specific_effects
+        g = self._group("specific").set_index("lhs")
+        for c in ("se", "ci_lower", "ci_upper", "pvalue"):
+            sp[c] = g[c].reindex(sp["path"]).to_numpy(dtype=float) if len(g) else np.nan
+        return sp
+
+    @property
     def statistics(self) -> pd.DataFrame:
         """User statistics (``statistics=`` callable): ``name, est, se,
         ci_lower, ci_upper``."""
@@ -902,6 +958,8 @@ class BootstrapSummary(SectionedSummary):
         eff = b.effects
         if len(eff):
             secs.append(("Total effects", eff[["lhs", "rhs", "total", "total_se", "total_ci_lower", "total_ci_upper"]]))
+        if (b.keys["group"] == "specific").any():
+            secs.append(("Specific indirect effects", b.specific_effects[["path", "est", "se", "ci_lower", "ci_upper"]]))
         for title, frame in (("R-squared", b.r2), ("Satisfaction index", b.index), ("HTMT", b.htmt),
                              ("Statistics", b.statistics)):
             if len(frame):
@@ -967,7 +1025,9 @@ def bootstrap(
         Parallel workers (threads for batched PLS, processes otherwise).
     statistics : sequence of str or callable, optional
         Which groups to bootstrap, among ``"estimates"`` (paths, weights,
-        loadings, defined), ``"effects"`` (indirect and total), ``"r2"``,
+        loadings, defined), ``"effects"`` (indirect and total),
+        ``"specific"`` (every specific indirect effect, one per chain of
+        paths with a mediator), ``"r2"``,
         ``"index"`` (every construct whose items have scale limits),
         ``"htmt"`` (default: all); or a function ``Results -> dict/Series``
         of named numbers, refitted per resample (slow path).
@@ -987,7 +1047,8 @@ def bootstrap(
     Returns
     -------
     BootstrapResults
-        ``.estimates, .paths, .effects, .r2, .index, .htmt`` with ``se``,
+        ``.estimates, .paths, .effects, .specific_effects, .r2, .index,
+        .htmt`` with ``se``,
         ``ci_lower``, ``ci_upper``; ``.draws``, ``.n_failed``,
         ``.n_sign_flipped``, ``.seed``, ``.summary()``.
     """

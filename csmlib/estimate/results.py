@@ -158,6 +158,19 @@ class Results:
         return e[e["op"] == op].reset_index(drop=True)
 
     @property
+    def specific_effects(self) -> pd.DataFrame:
+        """Every specific indirect effect (one row per chain of paths with at
+        least one mediator): columns ``path`` (``"COMP -> CUSA -> CUSL"``),
+        ``from``, ``to``, ``n_mediators``, ``est`` (the product of the chain's
+        path estimates).  :attr:`csmlib.BootstrapResults.specific_effects`
+        adds bootstrap intervals.  Recursive models only (a loop is a
+        :class:`~csmlib.errors.SpecError`)."""
+        from .effects import path_matrix, specific_effects_table
+
+        names = list(self.spec.construct_names)
+        return specific_effects_table(path_matrix(self.paths, names), names)
+
+    @property
     def paths(self) -> pd.DataFrame:
         """Structural paths (``op == "~"``) among constructs."""
         e = self._view("~")

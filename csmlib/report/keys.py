@@ -103,6 +103,20 @@ _BUILTIN = (
     _k("r2", "table", "R-squared per endogenous construct", structural=_ALWAYS),
     _k("srmr", "number", "SRMR of the PLS model", structural=_ALWAYS),
     _k("fit", "table", "CB-SEM fit indices (index, value)", structural=_ALWAYS),
+    _k("specific_effects", "table", "every specific indirect effect (chain of paths) with bootstrap "
+       "SE, percentile interval and p-value", structural=_ALWAYS),
+    _k("mediation", "table", "direct, specific and total indirect effects with the Zhao et al. "
+       "(2010) mediation type, per pair with a direct path and a chain",
+       structural="when the model has a direct path beside a chain"),
+    _k("inner_vif", "table", "VIF of each antecedent among the antecedents of its construct",
+       structural=_ALWAYS),
+    _k("f_squared", "table", "Cohen's f-squared of every path", structural=_ALWAYS),
+    _k("prediction", "table", "PLSpredict per item: PLS and LM RMSE/MAE and Q2predict",
+       structural="when out-of-sample prediction could be assessed"),
+    _k("cvpat", "table", "CVPAT tests of PLS against the IA and LM benchmarks",
+       structural="when out-of-sample prediction could be assessed"),
+    _k("outer_vif", "table", "VIF of each item among the items of its construct",
+       measurement=_ALWAYS),
     # index_drivers, tracking, study_report
     _k("indices", "table", "0-100 index of every construct with bootstrap SE and interval",
        index_drivers=_ALWAYS),

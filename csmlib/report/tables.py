@@ -47,6 +47,7 @@ __all__ = [
     "as_table",
     "WaveResults",
     "reliability_finding",
+    "mediation_finding",
 ]
 
 #: The keys under which the notebooks record their estimation notes
@@ -532,3 +533,39 @@ def reliability_finding(reliability: pd.DataFrame) -> str:
     if not bad:
         return "Every construct is measured reliably (alpha, rho_A, rho_C and AVE meet their thresholds)."
     return "Reliability below the usual thresholds for " + "; ".join(bad) + "."
+
+
+_MEDIATION_WORDS = {
+    "complementary": "complementary (partial) mediation: the indirect and the direct effect are both "
+                     "significant and point the same way",
+    "competitive": "competitive (partial) mediation: the indirect and the direct effect are both "
+                   "significant and point in opposite directions",
+    "indirect-only": "indirect-only (full) mediation: only the indirect effect is significant",
+    "direct-only": "no mediation (direct-only): only the direct effect is significant",
+    "no effect": "no effect: neither the direct nor the indirect effect is significant",
+}
+
+
+def mediation_finding(mediation: pd.DataFrame, *, digits: int = 2) -> str:
+    """One plain-text sentence on a mediation analysis (render it through
+    :func:`md` or :class:`Findings`, which escape it).
+
+    Parameters
+    ----------
+    mediation : DataFrame
+        From :func:`csmlib.mediation` (one ``x``/``y`` pair): columns ``x,
+        y, effect, est, ci_lower, ci_upper, type``.
+
+    Returns
+    -------
+    str
+        E.g. "Quality → Satisfaction: direct 0.41 (95% CI 0.30–0.52),
+        indirect 0.12 (95% CI 0.07–0.18); complementary (partial) mediation
+        ...".  Plain text: construct names are not escaped here.
+    """
+    rows = mediation.set_index("effect")
+    d, t = rows.loc["direct"], rows.loc["total indirect"]
+    x, y = str(mediation["x"].iloc[0]), str(mediation["y"].iloc[0])
+    words = _MEDIATION_WORDS.get(str(t["type"]), str(t["type"]))
+    return (f"{x} \u2192 {y}: direct {fmt_ci(d['est'], d['ci_lower'], d['ci_upper'], digits=digits)}, "
+            f"indirect {fmt_ci(t['est'], t['ci_lower'], t['ci_upper'], digits=digits)}; {words}.")

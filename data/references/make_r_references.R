@@ -162,7 +162,8 @@ blocks <- list(IMAG = paste0("imag", 1:5), EXPE = paste0("expe", 1:5),
                QUAL = paste0("qual", 1:5), VAL = paste0("val", 1:4),
                SAT = paste0("sat", 1:4), LOY = paste0("loy", 1:4))
 alpha_tab <- data.frame(construct = names(blocks), alpha = sapply(blocks, function(b)
-  psych::alpha(sat[, b], warnings = FALSE)$total$raw_alpha))
+  psych::alpha(sat[, b], warnings = FALSE)$total$raw_alpha),
+  alpha_std = sapply(blocks, function(b) psych::alpha(sat[, b], warnings = FALSE)$total$std.alpha))
 wr(alpha_tab, "satisfaction_alpha_psych.csv")
 long <- function(h, method) {
   idx <- which(lower.tri(h), arr.ind = TRUE)
