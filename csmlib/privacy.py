@@ -184,6 +184,16 @@ def _is_ip(t: str) -> bool:
     return True
 
 
+def _is_personal_ip(t: str) -> bool:
+    """An IP address that can point at a person: not this machine's own
+    (loopback ``127.0.0.0/8``, ``::1``) nor the unspecified address, which
+    are what users type for local servers (``tcp://127.0.0.1:8786``)."""
+    if not _is_ip(t):
+        return False
+    addr = ipaddress.ip_address(t.strip("[]").split("%")[0])
+    return not (addr.is_loopback or addr.is_unspecified)
+
+
 def _is_cn_id(t: str) -> bool:
     """An 18-digit resident identity number with a right check digit, or the
     old 15-digit form with a plausible birth date."""
@@ -256,8 +266,8 @@ def mask_text(text: str) -> str:
     def sub_if(pattern: re.Pattern[str], check: Any, kind: str, s: str) -> str:
         return pattern.sub(lambda m: _removed(kind) if check(m.group(0)) else m.group(0), s)
 
-    text = sub_if(_IPV6_IN_TEXT, _is_ip, "IP addresses", text)
-    text = sub_if(_IPV4_IN_TEXT, _is_ip, "IP addresses", text)
+    text = sub_if(_IPV6_IN_TEXT, _is_personal_ip, "IP addresses", text)
+    text = sub_if(_IPV4_IN_TEXT, _is_personal_ip, "IP addresses", text)
     text = sub_if(_CN_ID18, _is_cn_id, "identity numbers", text)
     text = sub_if(_CN_ID15, _is_cn_id, "identity numbers", text)
     text = _CN_MOBILE.sub(_removed("phone numbers"), text)
