@@ -118,3 +118,111 @@ def test_hoc_matches_seminr(corp_rep, variant, op, method):
         _close(res.extra["stage1"].paths.set_index(["lhs", "rhs"]).loc[s1.index, "est"], s1["est"])
         w1 = r2[(r2["variant"] == variant) & (r2["stage"] == 1)].set_index("construct")
         _close(res.extra["stage1"].r2[w1.index], w1["r2"])
+
+
+def test_hoc_index_uses_combined_item_weights(corp_rep):
+    """The HOC's score is a weighted sum of its items with the combined raw
+    weights, and its index is the index formula over those items."""
+    for method in ("two_stage", "repeated_indicators"):
+        res = csm.fit_pls(csm.ModelSpec.from_lavaan(hoc_model("=~")), corp_rep, missing="mean", hoc=method)
+        w = csm.index.raw_weights(res, "REP")["REP"]
+        assert list(w.index) == ["comp_1", "comp_2", "comp_3", "like_1", "like_2", "like_3"]
+        X = res.data[list(w.index)].to_numpy(float)
+        score = X @ w.to_numpy()
+        _close(score - score.mean(), res.scores["REP"].to_numpy(), 1e-9)
+        lim = {i: (1, 7) for i in w.index}
+        idx = csm.satisfaction_index(res, "REP", scale_limits=lim)
+        m = X.mean(axis=0)
+        _close(float(idx), 100 * np.sum(w * (m - 1)) / np.sum(w * 6), 1e-9)
+        assert set(csm.ipma(res, target="CUSL", scale_limits={i: (1, 7) for i in res.spec.indicators})["construct"]) \
+            >= {"REP", "CUSA"}
+
+
+# -- weighted PLS ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def weighted(corp_rep):
+    spec = csm.ModelSpec.from_lavaan(MEDIATION)
+    d = corp_rep.dropna(subset=list(spec.indicators)).reset_index(drop=True)
+    d["w"] = np.random.default_rng(3).integers(0, 4, len(d))
+    rep = d.loc[np.repeat(d.index.to_numpy(), d["w"].to_numpy())].reset_index(drop=True)
+    return spec, d, rep
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+def test_weighted_pls_equals_repeated_rows(weighted, standardize):
+    spec, d, rep = weighted
+    a = csm.fit_pls(spec, d, weights="w", standardize=standardize)
+    b = csm.fit_pls(spec, rep, standardize=standardize)
+    np.testing.assert_allclose(a.estimates["est"], b.estimates["est"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(a.estimates["std_all"], b.estimates["std_all"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(a.r2, b.r2, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(a.effects[["direct", "indirect", "total"]], b.effects[["direct", "indirect", "total"]],
+                               rtol=0, atol=1e-10)
+    lim = {i: (1, 7) for i in spec.indicators}
+    for c in ("COMP", "LIKE", "CUSL"):
+        _close(float(csm.satisfaction_index(a, c, scale_limits=lim)),
+               float(csm.satisfaction_index(b, c, scale_limits=lim)), 1e-9)
+    ia = csm.ipma(a, target="CUSL", scale_limits=lim).set_index("construct")
+    ib = csm.ipma(b, target="CUSL", scale_limits=lim).set_index("construct")
+    _close(ia.loc[ib.index, ["importance", "performance"]], ib[["importance", "performance"]], 1e-9)
+    assert not any("unweighted" in m for m in a.warnings)
+
+
+def test_weighted_structures_equal_repeated_rows(weighted, corp_rep):
+    _, d, rep = weighted
+    for text, kw in ((INTERACTION, {"interaction": "product_indicator"}), (INTERACTION, {}),
+                     (hoc_model("<~"), {})):
+        spec = csm.ModelSpec.from_lavaan(text)
+        dd = corp_rep.dropna(subset=list(spec.indicators)).reset_index(drop=True)
+        dd["w"] = np.random.default_rng(5).integers(0, 4, len(dd))
+        rr = dd.loc[np.repeat(dd.index.to_numpy(), dd["w"].to_numpy())].reset_index(drop=True)
+        a = csm.fit_pls(spec, dd, weights="w", **kw)
+        b = csm.fit_pls(spec, rr, **kw)
+        np.testing.assert_allclose(a.estimates["est"], b.estimates["est"], rtol=0, atol=1e-9)
+
+
+def test_weighted_bootstrap_resamples_weights_with_rows(weighted):
+    spec, d, _ = weighted
+    res = csm.fit_pls(spec, d, weights="w")
+    boot = csm.bootstrap(res, n_boot=3, seed=11, statistics=["estimates"])
+    from csmlib.estimate.bootstrapping import resample_indices
+    idx = resample_indices(len(d), 3, 11)
+    for b in range(3):
+        refit = csm.fit_pls(spec, d.iloc[idx[b]].reset_index(drop=True), weights="w")
+        e = refit.estimates.set_index(["lhs", "op", "rhs"])["est"]
+        keys = boot.keys[boot.keys["group"] == "estimates"]
+        got = boot.draws[b, keys.index.to_numpy()]
+        want = e.loc[list(zip(keys["lhs"], keys["op"], keys["rhs"]))].to_numpy()
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-8)
+
+
+def test_bad_case_weights_are_clear_errors(weighted):
+    spec, d, _ = weighted
+    bad = d.assign(w=d["w"].astype(float))
+    bad.loc[4, "w"] = -1.0
+    with pytest.raises(csm.DataError, match="negative") as e:
+        csm.fit_pls(spec, bad, weights="w")
+    assert "w" in str(e.value) and "5" in str(e.value)
+    with pytest.raises(csm.DataError):
+        csm.fit_pls(spec, d, weights="nosuchcolumn")
+
+
+@pytest.mark.parametrize("text,kw", [(INTERACTION, {"interaction": "two_stage"}),
+                                     (hoc_model("=~"), {"hoc": "two_stage"})])
+def test_bootstrap_redoes_the_stages_in_every_resample(corp_rep, text, kw):
+    from csmlib.estimate.bootstrapping import resample_indices
+
+    spec = csm.ModelSpec.from_lavaan(text)
+    res = csm.fit_pls(spec, corp_rep, missing="mean", **kw)
+    with pytest.raises(SpecError, match="batched"):
+        csm.bootstrap(res, n_boot=2, seed=1, engine="batched")
+    boot = csm.bootstrap(res, n_boot=2, seed=7, statistics=["estimates", "r2"], n_jobs=1)
+    assert boot.n_failed == 0
+    idx = resample_indices(res.n_obs, 2, 7)
+    refit = csm.fit_pls(spec, res.data.iloc[idx[1]].reset_index(drop=True), missing="mean", **kw)
+    p = refit.paths.set_index(["lhs", "rhs"])["est"]
+    keys = boot.keys[(boot.keys["group"] == "estimates") & (boot.keys["op"] == "~")]
+    want = p.loc[list(zip(keys["lhs"], keys["rhs"]))].to_numpy()
+    np.testing.assert_allclose(boot.draws[1, keys.index.to_numpy()], want, rtol=0, atol=1e-10)
+    if spec.interactions:
+        assert ("CUSL", "CUSA:SC") in set(zip(boot.paths["lhs"], boot.paths["rhs"]))

@@ -410,10 +410,11 @@ def htmt(
     _check_variance(frame)
     items = list(frame.columns)
     pos = {x: n for n, x in enumerate(items)}
-    blocks = [[pos[i] for i in c.indicators] for c in spec.constructs]
+    first_order = [c for c in spec.constructs if c.name not in spec.higher_order]   # HTMT is item-level
+    blocks = [[pos[i] for i in c.indicators] for c in first_order]
     R = np.corrcoef(frame.to_numpy(), rowvar=False)
     H = htmt_from_corr(R, blocks, method=method, absolute=absolute)
-    names = list(spec.construct_names)
+    names = [c.name for c in first_order]
     square = pd.DataFrame(H, index=pd.Index(names), columns=pd.Index(names))
     if not tidy:
         return square

@@ -193,7 +193,8 @@ def _index_constructs(results: Any, scale_limits: Any) -> tuple[list[str], Any]:
     lim = resolve_scale_limits(results, scale_limits)
     if lim is None:
         return [], None
-    names = [c.name for c in results.spec.constructs if all(i in lim.index for i in c.indicators)]
+    spec = results.spec
+    names = [c.name for c in spec.constructs if all(i in lim.index for i in spec.items_of(c.name))]
     return names, lim
 
 
@@ -210,7 +211,8 @@ class _PlsEngine:
         if data is None:
             raise EstimationError("these PLS results carry no data to resample",
                                   hint="refit with csm.fit_pls")
-        self.cs = compile_spec(spec, list(data.columns))
+        wcol = (results.options or {}).get("weights")
+        self.cs = compile_spec(spec, [c for c in data.columns if c != wcol])
         self.X = data[list(self.cs.items)].to_numpy(dtype=float)
         self.n = self.X.shape[0]
         self.moments = _Moments(self.X)
@@ -220,6 +222,8 @@ class _PlsEngine:
         self.standardize = bool(opts.get("standardize", True))
         self.consistent = bool(opts.get("consistent", False))
         self.core_kw = {k: opts[k] for k in ("max_iter", "tol") if k in opts}
+        cw = (results.extra or {}).get("case_weights")
+        self.case_w = None if cw is None else np.asarray(cw, float)
         cs = self.cs
         ipos = {it: i for i, it in enumerate(cs.items)}
         cpos = cs.index if hasattr(cs, "index") else {n: i for i, n in enumerate(cs.names)}
@@ -272,6 +276,8 @@ class _PlsEngine:
         from .effects import total_effects_matrix
         from .pls_core import pls_core
 
+        if self.case_w is not None:   # weighted PLS: a resample carries its rows' weights
+            C = C * self.case_w
         m, S = self.moments(C)
         sd = np.sqrt(np.clip(np.diagonal(S, axis1=1, axis2=2), 0.0, None))
         zero = (sd <= 1e-7 * self.sd_full).any(axis=1)
@@ -522,7 +528,8 @@ class _LoopEngine:
         if r.method == "pls":
             from .pls import fit_pls
 
-            kw = {k: opts[k] for k in ("scheme", "standardize", "consistent", "missing") if k in opts}
+            kw = {k: opts[k] for k in ("scheme", "standardize", "consistent", "missing", "max_iter", "tol",
+                                       "weights", "interaction", "hoc") if k in opts}
             return fit_pls(r.spec, frame, **kw)
         from .cbsem import fit_cbsem
 
@@ -543,7 +550,7 @@ class _LoopEngine:
         vals: dict[tuple[str, str, str, str], float] = {}
         e = res._estimates
         if "estimates" in self.groups:
-            names = set(res.spec.construct_names)
+            names = set(res.spec.construct_names) | set(res.spec.interactions)
             for lhs, op, rhs, est in zip(e["lhs"], e["op"], e["rhs"], e["est"]):
                 if op in ("<~", "=~", ":=") or (op == "~" and lhs in names and rhs in names):
                     vals[("estimates", lhs, op, rhs)] = est
@@ -818,10 +825,12 @@ class BootstrapResults:
 
     @property
     def paths(self) -> pd.DataFrame:
-        """Structural paths of :attr:`estimates`."""
+        """Structural paths of :attr:`estimates` (interaction terms included)."""
         e = self.estimates
-        names = set(self.results.spec.construct_names)
-        return e[(e["op"] == "~") & e["lhs"].isin(names) & e["rhs"].isin(names)].reset_index(drop=True)
+        spec = self.results.spec
+        names = set(spec.construct_names)
+        rhs_ok = e["rhs"].isin(names | set(spec.interactions))
+        return e[(e["op"] == "~") & e["lhs"].isin(names) & rhs_ok].reset_index(drop=True)
 
     @property
     def index(self) -> pd.DataFrame:
@@ -1023,6 +1032,13 @@ def bootstrap(
         raise SpecError('engine="batched" works for the standard statistics only, not a function',
                         hint='use engine="loop"')
     use_batched = user_fn is None and engine in ("auto", "batched")
+    if method == "pls" and (results.spec.interactions or results.spec.higher_order):
+        # two-stage / product-indicator / higher-order estimation: every resample redoes every stage
+        if engine == "batched":
+            raise SpecError('engine="batched" cannot bootstrap a model with interaction terms or '
+                            "higher-order constructs (each resample must redo their stages)",
+                            hint='use engine="auto" or "loop"')
+        use_batched = False
     if use_batched and method == "cbsem":
         extra = results.extra or {}
         fiml = (results.options or {}).get("missing") == "fiml" and results._data is not None \
