@@ -66,6 +66,8 @@ _LAZY: dict[str, str] = {
     "noninvariant_items": "analysis.invariance",
     "micom": "analysis.pls_groups",
     "permutation_test": "analysis.pls_groups",
+    "mga": "analysis.mga",
+    "simple_slopes": "analysis.moderation",
 }
 # modules reachable as attributes (csm.models.acsi(), csm.datasets.load(...)) -> where they live
 _SUBMODULES = {

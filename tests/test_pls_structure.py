@@ -226,3 +226,74 @@ def test_bootstrap_redoes_the_stages_in_every_resample(corp_rep, text, kw):
     np.testing.assert_allclose(boot.draws[1, keys.index.to_numpy()], want, rtol=0, atol=1e-10)
     if spec.interactions:
         assert ("CUSL", "CUSA:SC") in set(zip(boot.paths["lhs"], boot.paths["rhs"]))
+
+
+# -- multi-group ------------------------------------------------------------------------
+def test_mga_matches_seminr(corp_rep):
+    ref = pd.read_csv(REF / "seminr_corp_rep_mga.csv").set_index(["lhs", "rhs"])
+    m = csm.mga(csm.ModelSpec.from_lavaan(MEDIATION), corp_rep, group="servicetype", n_boot=1000,
+                n_perm=0, seed=123, missing="mean")
+    assert m.groups == (1, 2) and m.n == {1: 125, 2: 219}
+    got = m.paths.set_index(["lhs", "rhs"]).loc[ref.index]
+    for c in ("est_1", "est_2", "diff"):
+        _close(got[c], ref[c])
+    # bootstrap-random: seminr's README tolerance
+    _close(got["pls_mga_p"], ref["pls_mga_p"], 0.08)
+    _close(got["p_two_sided"], ref["p_two_sided"], 0.16)
+    assert got["perm_pvalue"].isna().all()
+
+
+def test_henseler_p_counts_pairs():
+    from csmlib.analysis.mga import henseler_p
+
+    b1 = np.array([[1.0], [2.0], [3.0]])           # mean 2: 2m1 - b1 = 3, 2, 1
+    b2 = np.array([[0.0], [4.0]])                  # mean 2: 2m2 - b2 = 4, 0
+    # pairs with (2 m1 - b1_i) - (2 m2 - b2_j) > 0: (3,0) (2,0) (1,0) -> 3 of 6
+    _close(henseler_p(b1, b2), [1 - 3 / 6], 1e-15)
+
+
+def test_mga_three_groups_holm(corp_rep):
+    d = corp_rep.assign(seg=np.arange(len(corp_rep)) % 3)
+    spec = csm.ModelSpec.from_lavaan(MEDIATION)
+    m = csm.mga(spec, d, group="seg", n_boot=100, n_perm=99, seed=5, missing="mean", min_base=30)
+    assert len(m.paths) == 3 * len(spec.paths)
+    assert {(a, b) for a, b in zip(m.paths["group_1"], m.paths["group_2"])} == {(0, 1), (0, 2), (1, 2)}
+    assert (m.paths["perm_pvalue_holm"] >= m.paths["perm_pvalue"] - 1e-15).all()
+    # each group's paths are that group's own fit (group-wise mean replacement)
+    own = csm.fit_pls(spec, d[d["seg"] == 2], missing="mean").paths.set_index(["lhs", "rhs"])["est"]
+    row = m.paths[(m.paths["group_1"] == 1) & (m.paths["group_2"] == 2)].set_index(["lhs", "rhs"])
+    _close(row["est_2"], own.loc[row.index], 1e-12)
+    # the pair's permutation p-value is the two-group permutation test's
+    pt = csm.permutation_test(spec, d, "seg", groups=(0, 2), n_perm=99, seed=5, missing="mean", min_base=30)
+    row = m.paths[(m.paths["group_1"] == 0) & (m.paths["group_2"] == 2)].set_index(["lhs", "rhs"])
+    _close(row["perm_pvalue"], pt.paths.set_index(["lhs", "rhs"]).loc[row.index, "pvalue"], 1e-15)
+    with pytest.raises(csm.DataError):
+        csm.mga(spec, d, group="nosuch", n_boot=10)
+    with pytest.raises(SpecError):
+        csm.mga(csm.ModelSpec.from_lavaan(INTERACTION), d, group="seg", n_boot=10)
+
+
+# -- simple slopes ---------------------------------------------------------------------
+def test_simple_slopes_and_plot(corp_rep):
+    spec = csm.ModelSpec.from_lavaan(INTERACTION)
+    res = csm.fit_pls(spec, corp_rep, missing="mean")
+    ss = csm.simple_slopes(res, x="CUSA", moderator="SC")
+    ref = pd.read_csv(REF / "seminr_corp_rep_interaction_paths.csv")
+    ref = ref[ref["method"] == "two_stage"].set_index(["lhs", "rhs"])["est"]
+    # slope(m) = b_CUSA + b_CUSA:SC * m with seminr's coefficients
+    _close(ss["slope"], ref[("CUSL", "CUSA")] + ref[("CUSL", "CUSA:SC")] * np.array([-1, 0, 1]))
+    _close(ss["intercept"], ref[("CUSL", "SC")] * np.array([-1, 0, 1]))
+    # two-stage: est is the OLS coefficient of the product of the stage-1 (unit-variance)
+    # scores, so the outcome's slope in x at moderator level m is b_x + est m
+    sc, s1 = res.scores, res.extra["stage1"].scores
+    Z = np.column_stack([np.ones(len(sc)), sc["COMP"], sc["LIKE"], sc["CUSA"], sc["SC"], s1["CUSA"] * s1["SC"]])
+    coef, *_ = np.linalg.lstsq(Z, sc["CUSL"], rcond=None)
+    _close(coef[5], ref[("CUSL", "CUSA:SC")], 1e-6)
+    assert csm.simple_slopes(res, x="SC", moderator="CUSA")["slope"].iloc[1] == pytest.approx(ref[("CUSL", "SC")])
+    with pytest.raises(SpecError, match="no interaction"):
+        csm.simple_slopes(res, x="COMP", moderator="SC")
+    boot = csm.bootstrap(res, n_boot=20, seed=2, statistics=["estimates"], n_jobs=1)
+    sb = csm.simple_slopes(boot, x="CUSA", moderator="SC")
+    assert (sb["ci_lower"] < sb["slope"]).all() and (sb["slope"] < sb["ci_upper"]).all()
+    fig = csm.plots.simple_slopes_plot(ss)
+    assert len(fig.axes[0].lines) >= 3

@@ -31,6 +31,7 @@ __all__ = [
     "index_trend",
     "gap_chart",
     "likert_bars",
+    "simple_slopes_plot",
 ]
 
 PALETTE = {"accent": "#1f5f8b", "muted": "#8a9ba8", "neg": "#b03a2e", "pos": "#1e8449"}
@@ -275,6 +276,42 @@ def ipma_map(ipma: pd.DataFrame, *, label: str = "construct", title: str | None 
     ax.set_ylim(lo, min(100.0, np.nanmax(y) + 10))
     ax.text(0.98, 0.02, "improve first: high importance, low performance", transform=ax.transAxes,
             ha="right", va="bottom", fontsize=7, color="#555555")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def simple_slopes_plot(slopes: pd.DataFrame, *, x_range: tuple[float, float] = (-2.0, 2.0),
+                       title: str | None = None, figsize: tuple[float, float] = (6, 4.5)) -> Figure:
+    """Simple-slopes plot of a moderated path: the outcome's predicted
+    (standardized) level against ``x`` at each moderator level.
+
+    Parameters
+    ----------
+    slopes : DataFrame
+        ``csm.simple_slopes(...)`` output: columns ``lhs, x, moderator, at,
+        slope, intercept`` (one outcome; the first is drawn if several).
+    x_range : (float, float)
+        Range of ``x`` in standard deviations.
+    """
+    use_cjk_font()
+    _need(slopes, ["lhs", "x", "moderator", "at", "slope", "intercept"], "a simple-slopes plot")
+    if slopes.empty:
+        raise CsmError("the simple-slopes table is empty", hint="pass csm.simple_slopes(...) output")
+    y = slopes["lhs"].iloc[0]
+    sub = slopes[slopes["lhs"] == y]
+    fig, ax = plt.subplots(figsize=figsize)
+    xs = np.linspace(x_range[0], x_range[1], 50)
+    colors = plt.cm.viridis(np.linspace(0.1, 0.8, len(sub)))
+    for color, (_, r) in zip(colors, sub.iterrows()):
+        ax.plot(xs, r["intercept"] + r["slope"] * xs, color=color, lw=2,
+                label=f"{r['moderator']} at {r['at']:+g} SD (slope {r['slope']:.3f})")
+    ax.axhline(0, color=PALETTE["muted"], lw=0.6)
+    ax.axvline(0, color=PALETTE["muted"], lw=0.6)
+    ax.set_xlabel(f"{sub['x'].iloc[0]} (SD)")
+    ax.set_ylabel(f"{y} (SD, predicted)")
+    ax.legend(fontsize=8, frameon=False)
     if title:
         ax.set_title(title)
     fig.tight_layout()
