@@ -208,24 +208,53 @@ def test_bad_case_weights_are_clear_errors(weighted):
 
 
 @pytest.mark.parametrize("text,kw", [(INTERACTION, {"interaction": "two_stage"}),
-                                     (hoc_model("=~"), {"hoc": "two_stage"})])
+                                     (INTERACTION, {"interaction": "orthogonal"}),
+                                     (hoc_model("=~"), {"hoc": "two_stage"}),
+                                     (hoc_model("=~"), {"hoc": "repeated_indicators"})])
 def test_bootstrap_redoes_the_stages_in_every_resample(corp_rep, text, kw):
+    """A draw is the fit of the resampled data, stages and all (batched
+    two-stage engine, or one fit_pls per resample for the other methods)."""
     from csmlib.estimate.bootstrapping import resample_indices
 
     spec = csm.ModelSpec.from_lavaan(text)
     res = csm.fit_pls(spec, corp_rep, missing="mean", **kw)
-    with pytest.raises(SpecError, match="batched"):
-        csm.bootstrap(res, n_boot=2, seed=1, engine="batched")
     boot = csm.bootstrap(res, n_boot=2, seed=7, statistics=["estimates", "r2"], n_jobs=1)
+    two_stage = "two_stage" in kw.values()
+    assert boot.engine == ("pls-two-stage-batched" if two_stage else "loop")
+    if not two_stage:
+        with pytest.raises(SpecError, match="batched"):
+            csm.bootstrap(res, n_boot=2, seed=1, engine="batched")
     assert boot.n_failed == 0
     idx = resample_indices(res.n_obs, 2, 7)
     refit = csm.fit_pls(spec, res.data.iloc[idx[1]].reset_index(drop=True), missing="mean", **kw)
-    p = refit.paths.set_index(["lhs", "rhs"])["est"]
-    keys = boot.keys[(boot.keys["group"] == "estimates") & (boot.keys["op"] == "~")]
-    want = p.loc[list(zip(keys["lhs"], keys["rhs"]))].to_numpy()
-    np.testing.assert_allclose(boot.draws[1, keys.index.to_numpy()], want, rtol=0, atol=1e-10)
+    e = refit.estimates.set_index(["lhs", "op", "rhs"])["est"]
+    keys = boot.keys[boot.keys["group"] == "estimates"]
+    want = e.loc[list(zip(keys["lhs"], keys["op"], keys["rhs"]))].to_numpy()
+    np.testing.assert_allclose(boot.draws[1, keys.index.to_numpy()], want, rtol=0, atol=1e-9)
+    r2 = boot.keys[boot.keys["group"] == "r2"]
+    np.testing.assert_allclose(boot.draws[1, r2.index.to_numpy()], refit.r2[r2["lhs"]].to_numpy(), rtol=0, atol=1e-9)
     if spec.interactions:
         assert ("CUSL", "CUSA:SC") in set(zip(boot.paths["lhs"], boot.paths["rhs"]))
+
+
+@pytest.mark.parametrize("text", [INTERACTION, hoc_model("<~")])
+def test_batched_two_stage_bootstrap_equals_refits(corp_rep, text):
+    """Weighted, every statistic group: the batched engine's draws are the
+    loop engine's (one fit_pls per resample)."""
+    spec = csm.ModelSpec.from_lavaan(text)
+    d = corp_rep.assign(w=np.random.default_rng(1).uniform(0.3, 2.0, len(corp_rep)))
+    res = csm.fit_pls(spec, d, missing="mean", weights="w")
+    lim = {i: (1, 7) for i in spec.construct("CUSL").indicators + spec.construct("COMP").indicators
+           + spec.construct("LIKE").indicators}
+    a = csm.bootstrap(res, n_boot=4, seed=3, scale_limits=lim, n_jobs=1)
+    b = csm.bootstrap(res, n_boot=4, seed=3, scale_limits=lim, engine="loop", n_jobs=1)
+    assert a.engine == "pls-two-stage-batched" and a.n_failed == b.n_failed == 0
+    ka = [tuple(k) for k in a.keys.to_numpy()]
+    kb = {tuple(k): i for i, k in enumerate(b.keys.to_numpy())}
+    assert set(ka) == set(kb)
+    if spec.higher_order:
+        assert ("index", "REP", "index", "") in kb
+    np.testing.assert_allclose(a.draws, b.draws[:, [kb[k] for k in ka]], rtol=0, atol=1e-9)
 
 
 # -- multi-group ------------------------------------------------------------------------
@@ -297,3 +326,15 @@ def test_simple_slopes_and_plot(corp_rep):
     assert (sb["ci_lower"] < sb["slope"]).all() and (sb["slope"] < sb["ci_upper"]).all()
     fig = csm.plots.simple_slopes_plot(ss)
     assert len(fig.axes[0].lines) >= 3
+
+
+def test_hoc_reliability_from_stage_two_loadings(corp_rep):
+    """Two-stage: the HOC's reliability comes from its loadings on the
+    dimension scores (seminr's stage-2 loadings)."""
+    outer = pd.read_csv(REF / "seminr_corp_rep_hoc_outer.csv")
+    lam = outer[(outer["variant"] == "two_stage_A") & (outer["construct"] == "REP")]["loading"].to_numpy()
+    res = csm.fit_pls(csm.ModelSpec.from_lavaan(hoc_model("=~")), corp_rep, missing="mean")
+    rel = csm.reliability(res)
+    _close(rel.loc["REP", "ave"], np.mean(lam ** 2))
+    _close(rel.loc["REP", "rho_c"], lam.sum() ** 2 / (lam.sum() ** 2 + np.sum(1 - lam ** 2)))
+    assert rel.loc["REP", "n_items"] == 2

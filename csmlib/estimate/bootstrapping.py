@@ -1032,13 +1032,17 @@ def bootstrap(
         raise SpecError('engine="batched" works for the standard statistics only, not a function',
                         hint='use engine="loop"')
     use_batched = user_fn is None and engine in ("auto", "batched")
-    if method == "pls" and (results.spec.interactions or results.spec.higher_order):
-        # two-stage / product-indicator / higher-order estimation: every resample redoes every stage
-        if engine == "batched":
-            raise SpecError('engine="batched" cannot bootstrap a model with interaction terms or '
-                            "higher-order constructs (each resample must redo their stages)",
-                            hint='use engine="auto" or "loop"')
-        use_batched = False
+    staged = method == "pls" and bool(results.spec.interactions or results.spec.higher_order)
+    if staged and use_batched:
+        # interaction terms / higher-order constructs: every resample redoes every stage
+        from .bootstrap_stages import supports
+
+        if not supports(results):
+            if engine == "batched":
+                raise SpecError('engine="batched" bootstraps two-stage interaction and higher-order models '
+                                "only; this fit used product indicators, orthogonalizing, repeated "
+                                "indicators, PLSc or unstandardized items", hint='use engine="auto" or "loop"')
+            use_batched = False
     if use_batched and method == "cbsem":
         extra = results.extra or {}
         fiml = (results.options or {}).get("missing") == "fiml" and results._data is not None \
@@ -1048,8 +1052,12 @@ def bootstrap(
                 raise SpecError('engine="batched" needs a complete-data (or listwise) csm.fit_cbsem fit',
                                 hint='use engine="loop"')
             use_batched = False
-    if use_batched:
-        eng: Any = _CbEngine(results, groups, scale_limits) if method == "cbsem" else \
+    if use_batched and staged:
+        from .bootstrap_stages import StagedPlsEngine
+
+        eng: Any = StagedPlsEngine(results, groups, scale_limits)
+    elif use_batched:
+        eng = _CbEngine(results, groups, scale_limits) if method == "cbsem" else \
             _PlsEngine(results, groups, scale_limits)
     else:
         eng = _LoopEngine(results, groups, scale_limits, user_fn)
