@@ -338,3 +338,15 @@ def test_hoc_reliability_from_stage_two_loadings(corp_rep):
     _close(rel.loc["REP", "ave"], np.mean(lam ** 2))
     _close(rel.loc["REP", "rho_c"], lam.sum() ** 2 / (lam.sum() ** 2 + np.sum(1 - lam ** 2)))
     assert rel.loc["REP", "n_items"] == 2
+
+
+def test_cbsem_refuses_higher_order_constructs():
+    """CB-SEM's parameter table has no second-order rules yet (csm's fit of
+    lavaan's Holzinger-Swineford second-order model had 18 df, lavaan 24):
+    refused, not estimated wrongly."""
+    d = csm.datasets.load_frame("holzinger_swineford1939")
+    spec = csm.ModelSpec.from_lavaan("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n"
+                                     "speed =~ x7 + x8 + x9\ng =~ visual + textual + speed")
+    assert spec.higher_order == ("g",) and "visual" not in spec.indicators
+    with pytest.raises(SpecError, match="higher-order"):
+        csm.fit_cbsem(spec, d)
