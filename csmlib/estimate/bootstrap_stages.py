@@ -76,7 +76,7 @@ class StagedPlsEngine:
     name = "pls-two-stage-batched"
 
     def __init__(self, results: Any, groups: Sequence[str], scale_limits: Any) -> None:
-        from .bootstrapping import _effect_pairs, _index_constructs, _keys_frame, _Moments
+        from .bootstrapping import _index_constructs, _keys_frame, _Moments, effect_and_r2_getters
 
         spec = results.spec
         self.spec = spec
@@ -117,15 +117,7 @@ class StagedPlsEngine:
                 else:
                     continue
                 keys.append(("estimates", lhs, op, rhs))
-        if "effects" in groups:
-            for lhs, rhs in _effect_pairs(results):
-                for kind in ("indirect", "total"):
-                    keys.append(("effects", lhs, kind, rhs))
-                    getters.append((kind[0] + "e", (c2[lhs], c2[rhs])))
-        if "r2" in groups:
-            for nme in spec.endogenous:
-                keys.append(("r2", nme, "r2", ""))
-                getters.append(("r2", c2[nme]))
+        effect_and_r2_getters(results, groups, c2, keys, getters)
         names, lim = _index_constructs(results, scale_limits) if "index" in groups else ([], None)
         self.index_specs = []
         for nme in names:

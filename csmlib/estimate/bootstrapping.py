@@ -198,6 +198,22 @@ def _index_constructs(results: Any, scale_limits: Any) -> tuple[list[str], Any]:
     return names, lim
 
 
+def effect_and_r2_getters(results: Any, groups: Sequence[str], cpos: dict[str, int],
+                          keys: list, getters: list) -> None:
+    """Append the keys and getters of the indirect and total effects and the
+    R-squared (construct positions ``cpos`` in the core's path matrix) to
+    ``keys`` and ``getters``, for the batched PLS engines."""
+    if "effects" in groups:
+        for lhs, rhs in _effect_pairs(results):
+            for kind in ("indirect", "total"):
+                keys.append(("effects", lhs, kind, rhs))
+                getters.append((kind[0] + "e", (cpos[lhs], cpos[rhs])))
+    if "r2" in groups:
+        for nme in results.spec.endogenous:
+            keys.append(("r2", nme, "r2", ""))
+            getters.append(("r2", cpos[nme]))
+
+
 class _PlsEngine:
     """Batched PLS refits of a chunk of resamples."""
 
@@ -242,15 +258,7 @@ class _PlsEngine:
                 else:
                     continue
                 keys.append(("estimates", lhs, op, rhs))
-        if "effects" in groups:
-            for lhs, rhs in _effect_pairs(results):
-                for kind in ("indirect", "total"):
-                    keys.append(("effects", lhs, kind, rhs))
-                    getters.append((kind[0] + "e", (cpos[lhs], cpos[rhs])))
-        if "r2" in groups:
-            for nme in spec.endogenous:
-                keys.append(("r2", nme, "r2", ""))
-                getters.append(("r2", cpos[nme]))
+        effect_and_r2_getters(results, groups, cpos, keys, getters)
         self.index_names, lim = _index_constructs(results, scale_limits) if "index" in groups else ([], None)
         self.index_blocks = []
         for nme in self.index_names:

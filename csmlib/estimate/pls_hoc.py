@@ -46,7 +46,6 @@ import pandas as pd
 
 from ..errors import SpecError
 from ..spec.modelspec import Construct, ModelSpec, Relation
-from .effects import effects_table
 from .results import Results, tidy_estimates
 
 __all__ = ["HOC_METHODS", "fit_hoc", "stage1_spec"]
