@@ -127,7 +127,8 @@ segments = None
 if not run.suppressed and segment == "all" and segment_column:
     segments = tracking.segment_estimates(run.spec, run.survey, segment_column,
                                           construct=index_construct, n_boot=n_boot, seed=seed,
-                                          scheme=scheme, min_base=min_base, missing=pls_missing)
+                                          scheme=scheme, min_base=min_base, missing=pls_missing,
+                                          weights=run.survey.instrument.weight_column)
     league = tracking.league_table(segments, reference=head["est"], reference_se=head["se"],
                                    min_base=min_base)
     record_frame("segments", league)

@@ -350,3 +350,18 @@ def test_cbsem_refuses_higher_order_constructs():
     assert spec.higher_order == ("g",) and "visual" not in spec.indicators
     with pytest.raises(SpecError, match="higher-order"):
         csm.fit_cbsem(spec, d)
+
+
+def test_segment_estimates_are_weighted(weighted):
+    from csmlib.analysis import tracking
+
+    spec, d, rep = weighted
+    d = d.assign(seg=np.where(np.arange(len(d)) % 2 == 0, "a", "b"))
+    lim = {i: (1, 7) for i in spec.indicators}
+    got = tracking.segment_estimates(spec, d, "seg", construct="CUSL", n_boot=10, seed=1,
+                                     scale_limits=lim, weights="w", min_base=30).set_index("segment")
+    for seg in ("a", "b"):
+        part = d[d["seg"] == seg]
+        part = part.loc[np.repeat(part.index.to_numpy(), part["w"].to_numpy())]
+        want = float(csm.satisfaction_index(csm.fit_pls(spec, part), "CUSL", scale_limits=lim))
+        _close(got.loc[seg, "est"], want, 1e-9)
