@@ -107,6 +107,10 @@ def _check_terms(spec: ModelSpec, frame: pd.DataFrame) -> None:
         if bad:
             raise SpecError(f"the interaction term {term!r} names {', '.join(bad)}, not constructs of the model",
                             values=[term], hint="multiply constructs (or observed variables used in paths)")
+        own = [r.lhs for r in spec.relations if r.op == "~" and r.rhs == term and r.lhs in term.split(":")]
+        if own:
+            raise SpecError(f"the interaction term {term!r} predicts one of its own constructs ({own[0]})",
+                            values=[f"{own[0]} ~ {term}"], hint="moderate the paths into an outcome by other constructs")
         if term in frame.columns:
             raise SpecError(f"the data have a column named like the interaction term {term!r}",
                             column=term, hint="rename that column")
