@@ -326,6 +326,8 @@ def test_simple_slopes_and_plot(corp_rep):
     assert (sb["ci_lower"] < sb["slope"]).all() and (sb["slope"] < sb["ci_upper"]).all()
     fig = csm.plots.simple_slopes_plot(ss)
     assert len(fig.axes[0].lines) >= 3
+    texts = [t.get_text() for t in csm.plots.path_diagram(boot).axes[0].texts]
+    assert "CUSA:SC" in texts and any(t.startswith("-0.07") for t in texts)
 
 
 def test_hoc_reliability_from_stage_two_loadings(corp_rep):

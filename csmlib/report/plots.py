@@ -155,7 +155,8 @@ def path_diagram(results, *, labels: Mapping[str, str] | None = None,
     the middle, so arrows that skip a column stay visible); arrows carry the
     path estimate (with significance stars when p-values are present, e.g.
     after a bootstrap) and endogenous constructs show their R-squared.  An
-    arrow that would cross another box is drawn as an arc.
+    arrow that would cross another box is drawn as an arc.  An interaction
+    term (``x:m``) is drawn as a box of its own with its path.
 
     Parameters
     ----------
@@ -176,7 +177,7 @@ def path_diagram(results, *, labels: Mapping[str, str] | None = None,
     use_cjk_font()
     fit = getattr(results, "results", results)   # BootstrapResults wrap the fit
     spec = fit.spec
-    names = list(spec.construct_names)
+    names = list(spec.construct_names) + list(spec.interactions)   # an interaction term is its own box
     paths = results.paths
     _need(paths, ["lhs", "rhs", "est"], "a path diagram")
     edges = [(r, l) for l, r in zip(paths["lhs"], paths["rhs"])]
