@@ -367,3 +367,20 @@ def test_segment_estimates_are_weighted(weighted):
         part = part.loc[np.repeat(part.index.to_numpy(), part["w"].to_numpy())]
         want = float(csm.satisfaction_index(csm.fit_pls(spec, part), "CUSL", scale_limits=lim))
         _close(got.loc[seg, "est"], want, 1e-9)
+
+
+def test_ipma_of_a_moderated_model_uses_effects_at_the_moderator_mean(corp_rep):
+    spec = csm.ModelSpec.from_lavaan(INTERACTION.replace("QUAL <~", "QUAL =~").replace("PERF <~", "PERF =~")
+                                     .replace("CSOR <~", "CSOR =~").replace("ATTR <~", "ATTR =~"))
+    res = csm.fit_pls(spec, corp_rep, missing="mean")
+    lim = {i: (1, 7) for i in spec.indicators}
+    got = csm.ipma(res, target="CUSL", scale_limits=lim).set_index("construct")
+    # by hand: rescaled scores, CUSL on its predictors and the centred CUSA x SC product
+    from csmlib.analysis.index import ipma_scores
+
+    sc, _, _ = ipma_scores(res, lim)
+    c = sc - sc.mean()
+    X = np.column_stack([np.ones(len(sc)), sc["COMP"], sc["LIKE"], sc["CUSA"], sc["SC"], c["CUSA"] * c["SC"]])
+    coef, *_ = np.linalg.lstsq(X, sc["CUSL"], rcond=None)
+    _close(got.loc["SC", "importance"], coef[4], 1e-9)
+    assert got.loc["SC", "performance"] == pytest.approx(sc["SC"].mean())

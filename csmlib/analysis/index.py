@@ -525,17 +525,25 @@ def weighted_mean(frame: pd.DataFrame, w: np.ndarray | None) -> np.ndarray:
 
 def unstandardized_paths(spec: Any, scores: pd.DataFrame, w: np.ndarray | None = None) -> np.ndarray:
     """OLS (with intercept; weighted by case weights ``w`` when given) path
-    matrix ``B`` (outcome x predictor) on scores."""
+    matrix ``B`` (outcome x predictor) on scores.
+
+    An outcome with interaction terms (``y ~ x + m + x:m``) is regressed on
+    the products of its mean-centred predictors too, so its paths from ``x``
+    and ``m`` are their effects at the mean of the other (the interaction
+    coefficients are not part of ``B``)."""
     names = list(spec.construct_names)
     pos = {n: i for i, n in enumerate(names)}
     B = np.zeros((len(names), len(names)))
     Z = scores[names].to_numpy(float)
     sw = np.ones(len(Z)) if w is None else np.sqrt(w)
+    Zc = Z - weighted_mean(scores[names], w)
     for out in spec.endogenous:
         preds = list(spec.predecessors(out))
-        X = np.column_stack([np.ones(len(Z))] + [Z[:, pos[p]] for p in preds])
+        terms = [r.rhs for r in spec.relations if r.op == "~" and r.lhs == out and r.rhs in spec.interactions]
+        prods = [np.prod([Zc[:, pos[p]] for p in t.split(":")], axis=0) for t in terms]
+        X = np.column_stack([np.ones(len(Z))] + [Z[:, pos[p]] for p in preds] + prods)
         coef, *_ = np.linalg.lstsq(X * sw[:, None], Z[:, pos[out]] * sw, rcond=None)
-        for p, b in zip(preds, coef[1:]):
+        for p, b in zip(preds, coef[1:1 + len(preds)]):
             B[pos[out], pos[p]] = b
     return B
 
