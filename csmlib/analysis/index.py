@@ -331,7 +331,7 @@ def _one_index(results: Any, construct: str, w: pd.Series, lim: pd.DataFrame) ->
             column=items, hint="check the block's items for constant answers",
         )
     data = _data(results)[items].astype(float)
-    means = pd.Series(weighted_mean(data, case_weights(results)), index=items)
+    means = pd.Series(weighted_mean(data, fit_case_weights(results)), index=items)
     lo, hi = lim["min"].to_numpy(), lim["max"].to_numpy()
     below = data.lt(lo, axis=1) | data.gt(hi, axis=1)
     if below.to_numpy().any():
@@ -511,7 +511,7 @@ def ipma_scores(results: Any, scale_limits: Any = None) -> tuple[pd.DataFrame, d
     return pd.DataFrame(scores, index=data.index), weights, rescaled
 
 
-def case_weights(results: Any) -> np.ndarray | None:
+def fit_case_weights(results: Any) -> np.ndarray | None:
     """The case weights of a weighted fit (``fit_pls(..., weights=)``), or None."""
     w = (getattr(results, "extra", None) or {}).get("case_weights")
     return None if w is None else np.asarray(w, float)
@@ -590,7 +590,7 @@ def ipma(results: Any, target: str = "Loyalty", *, level: str = "constructs",
         )
     scores, weights, rescaled = ipma_scores(results, scale_limits)
     names = list(spec.construct_names)
-    cw = case_weights(results)
+    cw = fit_case_weights(results)
     T = total_effects_matrix(unstandardized_paths(spec, scores, cw))
     t = names.index(target)
     perf = pd.Series(weighted_mean(scores, cw), index=scores.columns)

@@ -433,11 +433,13 @@ def htmt(
     pos = {x: n for n, x in enumerate(items)}
     first_order = [c for c in spec.constructs if c.name not in spec.higher_order]   # HTMT is item-level
     blocks = [[pos[i] for i in c.indicators] for c in first_order]
-    cw = (getattr(obj, "extra", None) or {}).get("case_weights") if isinstance(obj, Results) else None
+    from .index import fit_case_weights
+
+    cw = fit_case_weights(obj) if isinstance(obj, Results) else None
     if cw is None:
         R = np.corrcoef(frame.to_numpy(), rowvar=False)
     else:   # a weighted PLS fit: weighted correlations
-        w = pd.Series(np.asarray(cw, float), index=obj._data.index).loc[frame.index].to_numpy()
+        w = pd.Series(cw, index=obj._data.index).loc[frame.index].to_numpy()
         C = np.cov(frame.to_numpy(), rowvar=False, aweights=w)
         sd = np.sqrt(np.diag(C))
         R = C / sd[:, None] / sd[None, :]
