@@ -384,3 +384,16 @@ def test_ipma_of_a_moderated_model_uses_effects_at_the_moderator_mean(corp_rep):
     coef, *_ = np.linalg.lstsq(X, sc["CUSL"], rcond=None)
     _close(got.loc["SC", "importance"], coef[4], 1e-9)
     assert got.loc["SC", "performance"] == pytest.approx(sc["SC"].mean())
+
+
+def test_weighted_mean_replacement_equals_repeated_rows(corp_rep):
+    """missing="mean" with weights: the weighted item mean, which is the
+    mean of the repeated rows."""
+    spec = csm.ModelSpec.from_lavaan(MEDIATION)
+    d = corp_rep.assign(w=np.random.default_rng(8).integers(0, 4, len(corp_rep)))
+    assert d[list(spec.indicators)].isna().to_numpy().sum() > 10
+    rep = d.loc[np.repeat(d.index.to_numpy(), d["w"].to_numpy())].reset_index(drop=True)
+    a = csm.fit_pls(spec, d, weights="w", missing="mean")
+    b = csm.fit_pls(spec, rep, missing="mean")
+    np.testing.assert_allclose(a.estimates["est"], b.estimates["est"], rtol=0, atol=1e-10)
+    assert a.data_info["mean_replaced"] == d[list(spec.indicators)].isna().to_numpy().sum()

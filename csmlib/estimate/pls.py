@@ -271,9 +271,13 @@ def fit_pls(
         raise SpecError(f"weights must be the name of a column, got {type(weights).__name__}",
                         values=[weights], hint='write e.g. weights="weight"')
     check_pls_missing(missing)
-    inp = prepare_input(spec, data, missing=missing, min_rows=3, what="fit_pls",
-                        extra=[weights] if weights is not None else ())
+    weighted_mean = weights is not None and missing == "mean"
+    inp = prepare_input(spec, data, missing="available" if weighted_mean else missing, min_rows=3,
+                        what="fit_pls", extra=[weights] if weights is not None else ())
     case_w = None if weights is None else case_weights(inp.frame[weights], inp.file)
+    frame = inp.frame
+    if weighted_mean:   # weighted PLS replaces a missing answer by the item's weighted mean
+        frame, inp.info["mean_replaced"] = weighted_mean_replace(frame, list(spec.indicators), case_w)
     options = dict(scheme=scheme, standardize=standardize, consistent=consistent,
                    max_iter=max_iter, tol=tol, init=init, missing=missing, weights=weights)
     notices = [] if weights is not None else [m for m in [unweighted_notice(data, "PLS")] if m]
@@ -286,12 +290,12 @@ def fit_pls(
     if spec.interactions:
         from .pls_interaction import fit_interaction
 
-        return fit_interaction(spec, inp.frame, fit, interaction)
+        return fit_interaction(spec, frame, fit, interaction)
     if spec.higher_order:
         from .pls_hoc import fit_hoc
 
-        return fit_hoc(spec, inp.frame, fit, hoc)
-    return fit(spec, inp.frame)
+        return fit_hoc(spec, frame, fit, hoc)
+    return fit(spec, frame)
 
 
 def case_weights(column: pd.Series, file: str | None = None) -> np.ndarray:
@@ -317,6 +321,29 @@ def case_weights(column: pd.Series, file: str | None = None) -> np.ndarray:
                         file=file, column=name,
                         hint="scale the weights, e.g. to mean 1 (w / w.mean())")
     return w
+
+
+def weighted_mean_replace(frame: pd.DataFrame, items: list[str], w: np.ndarray) -> tuple[pd.DataFrame, int]:
+    """Missing answers of ``items`` replaced by the item's mean weighted by
+    the case weights ``w`` (over the respondents who answered it), so that
+    integer weights act as repeated rows here too.
+
+    Returns
+    -------
+    (DataFrame, int)
+        A copy with the replacements, and how many answers were replaced.
+    """
+    X = frame[items].to_numpy(dtype=float)
+    holes = np.isnan(X)
+    n = int(holes.sum())
+    if n == 0:
+        return frame, 0
+    ww = np.where(holes, 0.0, w[:, None])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.nansum(X * ww, axis=0) / ww.sum(axis=0)
+    out = frame.copy()
+    out[items] = np.where(holes, means[None, :], X)
+    return out, n
 
 
 def weighted_moments(X: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
