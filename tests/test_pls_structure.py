@@ -212,18 +212,14 @@ def test_bad_case_weights_are_clear_errors(weighted):
                                      (hoc_model("=~"), {"hoc": "two_stage"}),
                                      (hoc_model("=~"), {"hoc": "repeated_indicators"})])
 def test_bootstrap_redoes_the_stages_in_every_resample(corp_rep, text, kw):
-    """A draw is the fit of the resampled data, stages and all (batched
-    two-stage engine, or one fit_pls per resample for the other methods)."""
+    """A draw of the batched engine is the fit of the resampled data, stages
+    and all."""
     from csmlib.estimate.bootstrapping import resample_indices
 
     spec = csm.ModelSpec.from_lavaan(text)
     res = csm.fit_pls(spec, corp_rep, missing="mean", **kw)
     boot = csm.bootstrap(res, n_boot=2, seed=7, statistics=["estimates", "r2"], n_jobs=1)
-    two_stage = "two_stage" in kw.values()
-    assert boot.engine == ("pls-two-stage-batched" if two_stage else "loop")
-    if not two_stage:
-        with pytest.raises(SpecError, match="batched"):
-            csm.bootstrap(res, n_boot=2, seed=1, engine="batched")
+    assert boot.engine == "pls-staged-batched"
     assert boot.n_failed == 0
     idx = resample_indices(res.n_obs, 2, 7)
     refit = csm.fit_pls(spec, res.data.iloc[idx[1]].reset_index(drop=True), missing="mean", **kw)
@@ -237,24 +233,29 @@ def test_bootstrap_redoes_the_stages_in_every_resample(corp_rep, text, kw):
         assert ("CUSL", "CUSA:SC") in set(zip(boot.paths["lhs"], boot.paths["rhs"]))
 
 
-@pytest.mark.parametrize("text", [INTERACTION, hoc_model("<~")])
-def test_batched_two_stage_bootstrap_equals_refits(corp_rep, text):
+@pytest.mark.parametrize("text,kw", [(INTERACTION, {}), (INTERACTION, {"interaction": "product_indicator"}),
+                                     (INTERACTION, {"interaction": "orthogonal"}), (hoc_model("<~"), {}),
+                                     (hoc_model("=~"), {"hoc": "repeated_indicators"})])
+def test_batched_staged_bootstrap_equals_refits(corp_rep, text, kw):
     """Weighted, every statistic group: the batched engine's draws are the
     loop engine's (one fit_pls per resample)."""
     spec = csm.ModelSpec.from_lavaan(text)
     d = corp_rep.assign(w=np.random.default_rng(1).uniform(0.3, 2.0, len(corp_rep)))
-    res = csm.fit_pls(spec, d, missing="mean", weights="w")
+    res = csm.fit_pls(spec, d, missing="mean", weights="w", **kw)
     lim = {i: (1, 7) for i in spec.construct("CUSL").indicators + spec.construct("COMP").indicators
            + spec.construct("LIKE").indicators}
     a = csm.bootstrap(res, n_boot=4, seed=3, scale_limits=lim, n_jobs=1)
     b = csm.bootstrap(res, n_boot=4, seed=3, scale_limits=lim, engine="loop", n_jobs=1)
-    assert a.engine == "pls-two-stage-batched" and a.n_failed == b.n_failed == 0
+    assert a.engine == "pls-staged-batched" and a.n_failed == b.n_failed == 0
     ka = [tuple(k) for k in a.keys.to_numpy()]
     kb = {tuple(k): i for i, k in enumerate(b.keys.to_numpy())}
     assert set(ka) == set(kb)
     if spec.higher_order:
         assert ("index", "REP", "index", "") in kb
     np.testing.assert_allclose(a.draws, b.draws[:, [kb[k] for k in ka]], rtol=0, atol=1e-9)
+    raw = csm.fit_pls(spec, d, missing="mean", standardize=False, **kw)
+    with pytest.raises(SpecError, match="batched"):
+        csm.bootstrap(raw, n_boot=2, seed=1, engine="batched")
 
 
 # -- multi-group ------------------------------------------------------------------------

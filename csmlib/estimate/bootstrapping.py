@@ -1047,9 +1047,8 @@ def bootstrap(
 
         if not supports(results):
             if engine == "batched":
-                raise SpecError('engine="batched" bootstraps two-stage interaction and higher-order models '
-                                "only; this fit used product indicators, orthogonalizing, repeated "
-                                "indicators, PLSc or unstandardized items", hint='use engine="auto" or "loop"')
+                raise SpecError('engine="batched" bootstraps interaction and higher-order models fitted on '
+                                "standardized items without PLSc only", hint='use engine="auto" or "loop"')
             use_batched = False
     if use_batched and method == "cbsem":
         extra = results.extra or {}

@@ -48,7 +48,7 @@ from ..errors import SpecError
 from ..spec.modelspec import Construct, ModelSpec, Relation
 from .results import Results, tidy_estimates
 
-__all__ = ["HOC_METHODS", "fit_hoc", "stage1_spec"]
+__all__ = ["HOC_METHODS", "fit_hoc", "stage1_spec", "stage2_spec", "repeated_spec"]
 
 HOC_METHODS = ("two_stage", "repeated_indicators")
 
@@ -142,14 +142,22 @@ def fit_hoc(spec: ModelSpec, frame: pd.DataFrame, fit: Callable[[ModelSpec, pd.D
     return _repeated(spec, frame, fit, dims)
 
 
+def stage2_spec(spec: ModelSpec) -> ModelSpec:
+    """The disjoint two-stage approach's stage-2 model: each higher-order
+    construct measured by its dimensions' (stage-1 score) columns, the
+    dimensions dropped."""
+    dims = [d for ds in _dims(spec).values() for d in ds]
+    cons2 = tuple(c for c in spec.constructs if c.name not in dims)
+    rels2 = tuple(r for r in spec.relations if not (r.op in ("=~", "<~") and r.lhs in dims))
+    return dataclasses.replace(spec, constructs=cons2, relations=rels2)
+
+
 def _two_stage(spec, frame, fit, dims) -> Results:
     s1 = stage1_spec(spec)
     r1 = fit(s1, frame)
     all_dims = [d for ds in dims.values() for d in ds]
     frame2 = pd.concat([frame, r1.scores[all_dims]], axis=1)
-    cons2 = tuple(c for c in spec.constructs if c.name not in all_dims)
-    rels2 = tuple(r for r in spec.relations if not (r.op in ("=~", "<~") and r.lhs in all_dims))
-    spec2 = dataclasses.replace(spec, constructs=cons2, relations=rels2)
+    spec2 = stage2_spec(spec)
     r2 = fit(spec2, frame2)
 
     e1 = r1._estimates
@@ -177,7 +185,17 @@ def _copy_name(h: str, item: str) -> str:
     return f"{h}::{item}"
 
 
-def _repeated(spec, frame, fit, dims) -> Results:
+def repeated_spec(spec: ModelSpec) -> tuple[ModelSpec, dict[str, str]]:
+    """The repeated-indicators model: each higher-order construct measured by
+    copies of its dimensions' items (named ``"HOC::item"``), with the paths
+    ``dimension ~ HOC``.
+
+    Returns
+    -------
+    (ModelSpec, dict)
+        The model, and copy name -> item.
+    """
+    dims = _dims(spec)
     cons = []
     copies: dict[str, str] = {}
     for c in spec.constructs:
@@ -190,7 +208,11 @@ def _repeated(spec, frame, fit, dims) -> Results:
             cons.append(c)
     rels = [r for r in spec.relations if not (r.op in ("=~", "<~") and r.lhs in dims)]
     rels += [Relation(d, "~", h) for h, ds in dims.items() for d in ds]
-    spec_ri = dataclasses.replace(spec, constructs=tuple(cons), relations=tuple(rels))
+    return dataclasses.replace(spec, constructs=tuple(cons), relations=tuple(rels)), copies
+
+
+def _repeated(spec, frame, fit, dims) -> Results:
+    spec_ri, copies = repeated_spec(spec)
     frame_ri = pd.concat([frame, pd.DataFrame({k: frame[v].to_numpy() for k, v in copies.items()},
                                               index=frame.index)], axis=1)
     res = fit(spec_ri, frame_ri)

@@ -54,7 +54,7 @@ from ..errors import SpecError
 from ..spec.modelspec import Construct, ModelSpec
 from .results import Results, tidy_estimates
 
-__all__ = ["INTERACTION_METHODS", "fit_interaction", "without_interactions"]
+__all__ = ["INTERACTION_METHODS", "fit_interaction", "without_interactions", "stage2_spec"]
 
 INTERACTION_METHODS = ("two_stage", "product_indicator", "orthogonal")
 
@@ -63,6 +63,24 @@ def without_interactions(spec: ModelSpec) -> ModelSpec:
     """The model without its interaction terms (the stage-1 model)."""
     rels = tuple(r for r in spec.relations if not (r.op == "~" and ":" in r.rhs))
     return dataclasses.replace(spec, relations=rels)
+
+
+def term_indicators(spec: ModelSpec, term: str, method: str) -> list[str]:
+    """The indicator names of interaction ``term``: the term itself
+    (two_stage), or one product ``"x1:m1"`` per combination of items of its
+    constructs (product_indicator, orthogonal)."""
+    if method == "two_stage":
+        return [term]
+    blocks = [list(spec.construct(p).indicators) for p in term.split(":")]
+    return [":".join(combo) for combo in itertools.product(*blocks)]
+
+
+def stage2_spec(spec: ModelSpec, method: str) -> ModelSpec:
+    """The model estimated with the interaction terms: each term a mode A
+    construct measured by :func:`term_indicators`."""
+    base = without_interactions(spec)
+    return dataclasses.replace(spec, constructs=base.constructs + tuple(
+        Construct(t, tuple(term_indicators(spec, t, method)), "reflective") for t in spec.interactions))
 
 
 def _weighted_std(X: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -87,8 +105,8 @@ def _product_items(spec: ModelSpec, term: str, frame: pd.DataFrame, w: np.ndarra
         mean, sd = _weighted_std(X, w)
         for j, it in enumerate(items):
             z[it] = (X[:, j] - mean[j]) / sd[j]
-    for combo in itertools.product(*blocks):
-        cols[":".join(combo)] = np.prod([z[it] for it in combo], axis=0)
+    for name, combo in zip(term_indicators(spec, term, "product_indicator"), itertools.product(*blocks)):
+        cols[name] = np.prod([z[it] for it in combo], axis=0)
     out = pd.DataFrame(cols, index=frame.index)
     if orthogonal:
         all_items = [it for items in blocks for it in items]
@@ -141,7 +159,7 @@ def fit_interaction(spec: ModelSpec, frame: pd.DataFrame, fit: Callable[[ModelSp
     base = without_interactions(spec)
     stage1 = fit(base, frame)
     add: dict[str, pd.DataFrame] = {}
-    constructs = list(base.constructs)
+    spec2 = stage2_spec(spec, method)
     for term in spec.interactions:
         if method == "two_stage":
             sc = stage1.scores
@@ -154,9 +172,7 @@ def fit_interaction(spec: ModelSpec, frame: pd.DataFrame, fit: Callable[[ModelSp
             raise SpecError("the data have columns named like product indicators", column=clash,
                             hint="rename those columns")
         add[term] = block
-        constructs.append(Construct(term, tuple(block.columns), "reflective"))
     frame2 = pd.concat([frame] + list(add.values()), axis=1)
-    spec2 = dataclasses.replace(spec, constructs=tuple(constructs))
     res = fit(spec2, frame2)
 
     est = res._estimates.copy()
