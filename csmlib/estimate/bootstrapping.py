@@ -16,6 +16,12 @@ How it is fast (PLS)
     chunk in lockstep.  Chunks run on ``n_jobs`` threads (numpy releases
     the GIL in its large array operations).
 
+    A model with interaction terms or higher-order constructs redoes every
+    stage of its estimation in every resample, batched the same way
+    (:mod:`csmlib.estimate.bootstrap_stages`).  A weighted PLS fit
+    (``fit_pls(..., weights=)``) multiplies each resample's counts by the
+    case weights: the weights travel with their rows.
+
 CB-SEM
     ML estimates also depend on the data only through the covariance
     matrix: the resample covariances of a chunk come from the same count
