@@ -398,3 +398,16 @@ def test_weighted_mean_replacement_equals_repeated_rows(corp_rep):
     b = csm.fit_pls(spec, rep, missing="mean")
     np.testing.assert_allclose(a.estimates["est"], b.estimates["est"], rtol=0, atol=1e-10)
     assert a.data_info["mean_replaced"] == d[list(spec.indicators)].isna().to_numpy().sum()
+
+
+def test_weighted_mga_fits_each_group_weighted(weighted):
+    spec, d, _ = weighted
+    d = d.assign(seg=np.arange(len(d)) % 2)
+    m = csm.mga(spec, d, group="seg", n_boot=20, n_perm=0, seed=1, weights="w", min_base=30)
+    part = d[d["seg"] == 1]
+    rep = part.loc[np.repeat(part.index.to_numpy(), part["w"].to_numpy())]
+    want = csm.fit_pls(spec, rep).paths.set_index(["lhs", "rhs"])["est"]
+    got = m.paths.set_index(["lhs", "rhs"])["est_2"]
+    _close(got, want.loc[got.index], 1e-10)
+    with pytest.raises(SpecError, match="unweighted"):
+        csm.mga(spec, d, group="seg", n_boot=20, n_perm=10, weights="w", min_base=30)

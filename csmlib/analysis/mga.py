@@ -135,7 +135,7 @@ def _holm(p: np.ndarray) -> np.ndarray:
 def mga(spec: ModelSpec, data: Any, group: str, *, n_boot: int = 2000, n_perm: int = 1000,
         seed: int | None = None, missing: str = "listwise", scheme: str = "path",
         groups: Sequence[Any] | None = None, min_base: int = DEFAULT_MIN_BASE,
-        n_jobs: int = 2) -> MgaResults:
+        n_jobs: int = 2, weights: str | None = None) -> MgaResults:
     """PLS multi-group analysis: every path compared between every pair of
     groups (Henseler's PLS-MGA and the permutation test, Holm-adjusted).
 
@@ -162,6 +162,10 @@ def mga(spec: ModelSpec, data: Any, group: str, *, n_boot: int = 2000, n_perm: i
         Smallest group size allowed.
     n_jobs : int
         Threads of each group's bootstrap.
+    weights : str, optional
+        A case-weight column: each group is fitted by weighted PLS and its
+        bootstrap resamples the weights with the rows.  The permutation test
+        is unweighted, so it needs ``n_perm=0`` here.
 
     Returns
     -------
@@ -190,6 +194,10 @@ def mga(spec: ModelSpec, data: Any, group: str, *, n_boot: int = 2000, n_perm: i
     check_pls_missing(missing)
     seed = _resolve_seed(seed)
     n_perm = 0 if n_perm == 0 else _check_n_perm(n_perm)
+    if weights is not None and n_perm:
+        raise SpecError("the permutation test of mga is unweighted; with weights= pass n_perm=0",
+                        values=[weights], hint="mga(..., weights=col, n_perm=0) compares weighted groups "
+                                                   "by Henseler's PLS-MGA")
     frame, file, _ = input_frame(data, "mga")
     if not isinstance(group, str) or group not in frame.columns:
         raise DataError(f"the group column {group!r} is not in the data", file=file, column=str(group),
@@ -207,7 +215,7 @@ def mga(spec: ModelSpec, data: Any, group: str, *, n_boot: int = 2000, n_perm: i
     seeds = np.random.SeedSequence(seed).spawn(len(labels))
     for lab, ss in zip(labels, seeds):
         sub = frame.loc[(g == lab).to_numpy()]
-        fits[lab] = fit_pls(spec, sub, scheme=scheme, missing=missing)
+        fits[lab] = fit_pls(spec, sub, scheme=scheme, missing=missing, weights=weights)
         if not fits[lab].converged:
             raise EstimationError(f"PLS did not converge in group {lab!r}", column=group, values=[lab],
                                   hint="check the group's data (constant items, a small group)")
