@@ -271,10 +271,15 @@ def fit_pls(
         raise SpecError(f"weights must be the name of a column, got {type(weights).__name__}",
                         values=[weights], hint='write e.g. weights="weight"')
     check_pls_missing(missing)
+    if spec.interactions and spec.higher_order:
+        raise SpecError("a model with both interaction terms and higher-order constructs is not supported",
+                        values=list(spec.interactions) + list(spec.higher_order),
+                        hint="estimate the higher-order construct's scores first, then the moderated model")
     weighted_mean = weights is not None and missing == "mean"
     inp = prepare_input(spec, data, missing="available" if weighted_mean else missing, min_rows=3,
                         what="fit_pls", extra=[weights] if weights is not None else ())
-    case_w = None if weights is None else case_weights(inp.frame[weights], inp.file)
+    rows = inp.positions + 1 if isinstance(data, pd.DataFrame) else np.asarray(inp.frame.index)
+    case_w = None if weights is None else case_weights(inp.frame[weights], inp.file, rows)
     frame = inp.frame
     if weighted_mean:   # weighted PLS replaces a missing answer by the item's weighted mean
         frame, inp.info["mean_replaced"] = weighted_mean_replace(frame, list(spec.indicators), case_w)
@@ -283,10 +288,6 @@ def fit_pls(
     notices = [] if weights is not None else [m for m in [unweighted_notice(data, "PLS")] if m]
     fit = _FrameFit(file=inp.file, limits=inp.scale_limits, info=inp.info, options=options,
                     case_w=case_w, notices=notices)
-    if spec.interactions and spec.higher_order:
-        raise SpecError("a model with both interaction terms and higher-order constructs is not supported",
-                        values=list(spec.interactions) + list(spec.higher_order),
-                        hint="estimate the higher-order construct's scores first, then the moderated model")
     if spec.interactions:
         from .pls_interaction import fit_interaction
 
@@ -298,8 +299,11 @@ def fit_pls(
     return fit(spec, frame)
 
 
-def case_weights(column: pd.Series, file: str | None = None) -> np.ndarray:
+def case_weights(column: pd.Series, file: str | None = None, rows: Sequence[Any] | None = None) -> np.ndarray:
     """Check a column of case weights and return it as floats.
+
+    ``rows`` are the rows' numbers in the file (for the error message;
+    default 1, 2, ...).
 
     Raises
     ------
@@ -311,10 +315,11 @@ def case_weights(column: pd.Series, file: str | None = None) -> np.ndarray:
     w = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
-        rows = [int(i) + 1 for i in np.flatnonzero(bad)[:10]]
+        at = np.flatnonzero(bad)[:10]
         raise DataError(f"{int(bad.sum())} case weight(s) are missing, not numbers, negative or infinite",
-                        file=file, column=name, rows=rows,
-                        values=[column.iloc[r - 1] for r in rows],
+                        file=file, column=name,
+                        rows=[int(i) + 1 for i in at] if rows is None else [rows[i] for i in at],
+                        values=[column.iloc[i] for i in at],
                         hint="give every respondent a finite, non-negative weight (0 leaves a row out)")
     if not w.sum() > 1:
         raise DataError(f"the case weights sum to {w.sum():g}; weighted PLS needs a total weight above 1",
