@@ -429,3 +429,11 @@ def test_interaction_recovers_a_simulated_moderation():
     for method in ("two_stage", "product_indicator", "orthogonal"):
         est = csm.fit_pls(spec, d, interaction=method).paths.set_index("rhs").loc["X:M", "est"]
         assert 0.85 * truth < est < 1.0 * truth, (method, est, truth)
+
+
+def test_path_diagram_of_a_two_stage_hoc_shows_its_dimensions(corp_rep):
+    res = csm.fit_pls(csm.ModelSpec.from_lavaan(hoc_model("=~")), corp_rep, missing="mean")
+    texts = [t.get_text() for t in csm.plots.path_diagram(res).axes[0].texts]
+    ref = pd.read_csv(REF / "seminr_corp_rep_hoc_outer.csv")
+    lam = ref[(ref["variant"] == "two_stage_A") & (ref["construct"] == "REP")]["loading"]
+    assert {f"{v:.2f}" for v in lam} <= set(texts)

@@ -156,7 +156,9 @@ def path_diagram(results, *, labels: Mapping[str, str] | None = None,
     path estimate (with significance stars when p-values are present, e.g.
     after a bootstrap) and endogenous constructs show their R-squared.  An
     arrow that would cross another box is drawn as an arc.  An interaction
-    term (``x:m``) is drawn as a box of its own with its path.
+    term (``x:m``) is drawn as a box of its own with its path; a
+    higher-order construct estimated in two stages gets dashed arrows from
+    its dimensions, labelled with its loadings (mode B: weights) on them.
 
     Parameters
     ----------
@@ -180,6 +182,12 @@ def path_diagram(results, *, labels: Mapping[str, str] | None = None,
     names = list(spec.construct_names) + list(spec.interactions)   # an interaction term is its own box
     paths = results.paths
     _need(paths, ["lhs", "rhs", "est"], "a path diagram")
+    paths = paths.assign(measure=False)
+    if spec.higher_order:        # two-stage HOC: its measurement by the dimensions, dashed
+        e = results.estimates
+        hoc = e[e["lhs"].isin(spec.higher_order) & e["rhs"].isin(names) & e["op"].isin(["=~", "<~"])]
+        hoc = hoc[[(op == "<~") == (spec.construct(h).mode == "B") for h, op in zip(hoc["lhs"], hoc["op"])]]
+        paths = pd.concat([paths, hoc.assign(measure=True)], ignore_index=True)
     edges = [(r, l) for l, r in zip(paths["lhs"], paths["rhs"])]
     pos = _positions(names, edges)
     w, h = 0.78, 0.42
@@ -235,7 +243,7 @@ def path_diagram(results, *, labels: Mapping[str, str] | None = None,
     for row, p0, p1, rad, ctrl in geometry:
         color = PALETTE["neg"] if row["est"] < 0 else PALETTE["accent"]
         ax.add_patch(FancyArrowPatch(p0, p1, arrowstyle="-|>", mutation_scale=12, color=color,
-                                     lw=1.1, connectionstyle=f"arc3,rad={rad}",
+                                     lw=1.1, connectionstyle=f"arc3,rad={rad}", ls="--" if row["measure"] else "-",
                                      shrinkA=1, shrinkB=1, zorder=1))
         # the label sits on the arrow (axes units are equal in inches, so
         # matplotlib's display-space arc is this curve), at its middle unless
