@@ -71,6 +71,8 @@ _LAZY: dict[str, str] = {
     "f_squared": "analysis.collinearity",
     "predict_pls": "analysis.predict",
     "cvpat": "analysis.predict",
+    "mga": "analysis.mga",
+    "simple_slopes": "analysis.moderation",
 }
 # modules reachable as attributes (csm.models.acsi(), csm.datasets.load(...)) -> where they live
 _SUBMODULES = {

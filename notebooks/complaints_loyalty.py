@@ -107,7 +107,9 @@ if not run.suppressed and complained_item:
 # %%
 if not run.suppressed and complained_item and run.spec is not None \
         and loyalty_construct in run.spec.construct_names:
-    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing)
+    # weighted PLS (paths, index, IPMA) when the instrument declares a weight column
+    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing,
+                      weights=run.survey.instrument.weight_column)
     notes = record_notes(pls)
     if notes:
         display(notes)

@@ -65,7 +65,9 @@ record("n", run.n)
 
 # %%
 if not run.suppressed:
-    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing)
+    # weighted PLS (paths, index, IPMA) when the instrument declares a weight column
+    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing,
+                      weights=run.survey.instrument.weight_column)
     boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed)
     notes = record_notes(pls, boot)
     if notes:

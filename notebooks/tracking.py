@@ -69,7 +69,9 @@ record("n", run.n)
 
 # %%
 if not run.suppressed:
-    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing)
+    # weighted PLS (paths, index, IPMA) when the instrument declares a weight column
+    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing,
+                      weights=run.survey.instrument.weight_column)
     boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed, statistics=["estimates", "index"])
     notes = record_notes(pls, boot)
     if notes:
@@ -128,7 +130,8 @@ segments = None
 if not run.suppressed and segment == "all" and segment_column:
     segments = tracking.segment_estimates(run.spec, run.survey, segment_column,
                                           construct=index_construct, n_boot=n_boot, seed=seed,
-                                          scheme=scheme, min_base=min_base, missing=pls_missing)
+                                          scheme=scheme, min_base=min_base, missing=pls_missing,
+                                          weights=run.survey.instrument.weight_column)
     league = tracking.league_table(segments, reference=head["est"], reference_se=head["se"],
                                    min_base=min_base)
     record_frame("segments", league)

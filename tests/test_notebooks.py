@@ -204,7 +204,7 @@ def test_html_reports_hold_no_code_no_parameters_no_personal_data(small):
         assert not [v for v in pii if v in recorded], name
 
 
-def test_weighted_survey_weights_the_metrics_and_says_the_model_is_unweighted(small, tmp_path):
+def test_weighted_survey_weights_the_metrics_and_the_model(small, tmp_path):
     raw = pd.read_csv(small["params"]["data_path"])
     raw["w"] = np.where(raw["region"] == "North", 2.0, 0.5)
     raw.to_csv(tmp_path / "wave.csv", index=False)
@@ -222,8 +222,17 @@ def test_weighted_survey_weights_the_metrics_and_says_the_model_is_unweighted(sm
     rate = csm.metrics.complaint_rate(survey.data["complained"], weights=survey.weights).iloc[0]["rate"]
     assert values["values"]["complaint_rate"] == pytest.approx(rate, abs=1e-12)
     html = notebook_to_html(path.read_text(encoding="utf-8"))
-    assert "Estimation notes" in html and "declares weights" in html
     assert "weighted by" in html
+    assert "declares weights" not in html         # PLS uses the weights: nothing to warn about
+    # the index of a weighted study is the weighted-PLS index
+    values, _ = _run("index_drivers", tmp_path, **params)
+    pls = csm.fit_pls(csm.models.acsi(), survey, scheme="path", missing="mean", weights="w")
+    idx = float(csm.satisfaction_index(pls, construct="Satisfaction"))
+    with pytest.warns(csm.DataWarning, match="declares weights"):
+        plain_fit = csm.fit_pls(csm.models.acsi(), survey, missing="mean")
+    plain = float(csm.satisfaction_index(plain_fit, "Satisfaction"))
+    assert abs(idx - plain) > 0.05
+    assert values["values"]["index"] == pytest.approx(idx, abs=1e-9)
 
 
 def test_suppressed_base_estimates_nothing(small, tmp_path):

@@ -2,5 +2,6 @@
 validity (:mod:`.measurement`), the 0-100 index and IPMA (:mod:`.index`),
 SERVQUAL gaps, headline metrics (NPS, top-box, complaint rates), data quality,
 tracking across waves and segments, measurement invariance, PLS group
-comparisons and simulation from known population models.  Imports the layers
+comparisons (:mod:`.pls_groups`, multi-group analysis :mod:`.mga`), simple
+slopes of moderated paths (:mod:`.moderation`) and simulation from known population models.  Imports the layers
 below, never report or run."""

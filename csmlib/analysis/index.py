@@ -247,7 +247,7 @@ def raw_weights(results: Any, construct: str | None = None) -> dict[str, pd.Seri
         rw = _raw_weights_from_extra(results.extra.get("raw_weights"), spec) if results.extra else None
         est = results._estimates
         for n in names:
-            items = list(spec.construct(n).indicators)
+            items = list(spec.items_of(n))
             if rw is not None and n in rw and rw[n].reindex(items).notna().all():
                 out[n] = rw[n].reindex(items).astype(float)
                 continue
@@ -331,7 +331,7 @@ def _one_index(results: Any, construct: str, w: pd.Series, lim: pd.DataFrame) ->
             column=items, hint="check the block's items for constant answers",
         )
     data = _data(results)[items].astype(float)
-    means = data.mean()
+    means = pd.Series(weighted_mean(data, fit_case_weights(results)), index=items)
     lo, hi = lim["min"].to_numpy(), lim["max"].to_numpy()
     below = data.lt(lo, axis=1) | data.gt(hi, axis=1)
     if below.to_numpy().any():
@@ -427,7 +427,7 @@ def satisfaction_indices(results: Any, *, scale_limits: Any = None) -> pd.DataFr
         _limits_for(results, list(spec.indicators), None, "the satisfaction indices")
     frames = []
     for c in spec.constructs:
-        if not all(i in lim.index for i in c.indicators):
+        if not all(i in lim.index for i in spec.items_of(c.name)):
             continue
         w = raw_weights(results, c.name)[c.name]
         idx = _one_index(results, c.name, w, lim.loc[list(w.index)])
@@ -511,17 +511,39 @@ def ipma_scores(results: Any, scale_limits: Any = None) -> tuple[pd.DataFrame, d
     return pd.DataFrame(scores, index=data.index), weights, rescaled
 
 
-def unstandardized_paths(spec: Any, scores: pd.DataFrame) -> np.ndarray:
-    """OLS (with intercept) path matrix ``B`` (outcome x predictor) on scores."""
+def fit_case_weights(results: Any) -> np.ndarray | None:
+    """The case weights of a weighted fit (``fit_pls(..., weights=)``), or None."""
+    w = (getattr(results, "extra", None) or {}).get("case_weights")
+    return None if w is None else np.asarray(w, float)
+
+
+def weighted_mean(frame: pd.DataFrame, w: np.ndarray | None) -> np.ndarray:
+    """Column means of ``frame``, weighted by case weights ``w`` when given."""
+    X = frame.to_numpy(float)
+    return X.mean(axis=0) if w is None else (w @ X) / w.sum()
+
+
+def unstandardized_paths(spec: Any, scores: pd.DataFrame, w: np.ndarray | None = None) -> np.ndarray:
+    """OLS (with intercept; weighted by case weights ``w`` when given) path
+    matrix ``B`` (outcome x predictor) on scores.
+
+    An outcome with interaction terms (``y ~ x + m + x:m``) is regressed on
+    the products of its mean-centred predictors too, so its paths from ``x``
+    and ``m`` are their effects at the mean of the other (the interaction
+    coefficients are not part of ``B``)."""
     names = list(spec.construct_names)
     pos = {n: i for i, n in enumerate(names)}
     B = np.zeros((len(names), len(names)))
     Z = scores[names].to_numpy(float)
+    sw = np.ones(len(Z)) if w is None else np.sqrt(w)
+    Zc = Z - weighted_mean(scores[names], w)
     for out in spec.endogenous:
         preds = list(spec.predecessors(out))
-        X = np.column_stack([np.ones(len(Z))] + [Z[:, pos[p]] for p in preds])
-        coef, *_ = np.linalg.lstsq(X, Z[:, pos[out]], rcond=None)
-        for p, b in zip(preds, coef[1:]):
+        terms = [r.rhs for r in spec.relations if r.op == "~" and r.lhs == out and r.rhs in spec.interactions]
+        prods = [np.prod([Zc[:, pos[p]] for p in t.split(":")], axis=0) for t in terms]
+        X = np.column_stack([np.ones(len(Z))] + [Z[:, pos[p]] for p in preds] + prods)
+        coef, *_ = np.linalg.lstsq(X * sw[:, None], Z[:, pos[out]] * sw, rcond=None)
+        for p, b in zip(preds, coef[1:1 + len(preds)]):
             B[pos[out], pos[p]] = b
     return B
 
@@ -568,19 +590,22 @@ def ipma(results: Any, target: str = "Loyalty", *, level: str = "constructs",
         )
     scores, weights, rescaled = ipma_scores(results, scale_limits)
     names = list(spec.construct_names)
-    T = total_effects_matrix(unstandardized_paths(spec, scores))
+    cw = fit_case_weights(results)
+    T = total_effects_matrix(unstandardized_paths(spec, scores, cw))
     t = names.index(target)
+    perf = pd.Series(weighted_mean(scores, cw), index=scores.columns)
+    item_perf = pd.Series(weighted_mean(rescaled, cw), index=rescaled.columns)
     if level == "constructs":
         df = pd.DataFrame({
             "construct": drivers,
             "importance": [float(T[t, names.index(d)]) for d in drivers],
-            "performance": [float(scores[d].mean()) for d in drivers],
+            "performance": [float(perf[d]) for d in drivers],
         })
         return _rank_and_quadrant(df)
     rows = []
     for d in drivers:
         te = float(T[t, names.index(d)])
         for item, v in weights[d].items():
-            rows.append((d, item, float(v), float(v) * te, float(rescaled[item].mean())))
+            rows.append((d, item, float(v), float(v) * te, float(item_perf[item])))
     df = pd.DataFrame(rows, columns=["construct", "item", "weight", "importance", "performance"])
     return _rank_and_quadrant(df)

@@ -119,6 +119,26 @@ def _estimate_lookup(results: Results, op: str) -> dict[tuple[str, str], float]:
     return out
 
 
+def _blocks(results: Results) -> dict[str, list[str]]:
+    """Each construct's indicators as estimated.  A higher-order construct's
+    are the right-hand sides of its loading rows: its dimensions (scores) in
+    the two-stage approach, the repeated items otherwise."""
+    spec = results.spec
+    out = {c.name: list(c.indicators) for c in spec.constructs}
+    e = results._estimates
+    for h in spec.higher_order:
+        out[h] = list(dict.fromkeys(e[(e["op"] == "=~") & (e["lhs"] == h)]["rhs"]))
+    return out
+
+
+def _with_dimension_scores(results: Results, data: pd.DataFrame) -> pd.DataFrame:
+    """``data`` with the scores of the dimensions that measure a
+    higher-order construct (two-stage approach), where they are indicators."""
+    blocks = _blocks(results)
+    dims = [d for h in results.spec.higher_order for d in blocks[h] if d not in data.columns]
+    return data.join(results._scores[dims]) if dims else data
+
+
 def _std_loadings(results: Results, data: pd.DataFrame) -> dict[str, np.ndarray]:
     """Standardized loadings by construct, in indicator order.
 
@@ -129,12 +149,12 @@ def _std_loadings(results: Results, data: pd.DataFrame) -> dict[str, np.ndarray]
     lk = _estimate_lookup(results, "=~")
     scores = results._scores
     out: dict[str, np.ndarray] = {}
-    for c in results.spec.constructs:
-        vals = [lk.get((c.name, i), np.nan) for i in c.indicators]
-        if np.any(~np.isfinite(vals)) and results.method == "pls" and c.name in getattr(scores, "columns", ()):
-            cl = _corr_items_scores(data[list(c.indicators)], scores[[c.name]])
-            vals = [v if np.isfinite(v) else cl.loc[i, c.name] for v, i in zip(vals, c.indicators)]
-        out[c.name] = np.asarray(vals, dtype=float)
+    for name, inds in _blocks(results).items():
+        vals = [lk.get((name, i), np.nan) for i in inds]
+        if np.any(~np.isfinite(vals)) and results.method == "pls" and name in getattr(scores, "columns", ()):
+            cl = _corr_items_scores(data[inds], scores[[name]])
+            vals = [v if np.isfinite(v) else cl.loc[i, name] for v, i in zip(vals, inds)]
+        out[name] = np.asarray(vals, dtype=float)
     return out
 
 
@@ -235,13 +255,14 @@ def reliability(results: Results) -> pd.DataFrame:
         If the results carry no data or an indicator is not numeric.
     """
     results = _check_results(results, "reliability")
-    data = _results_data(results, "reliability")
+    data = _with_dimension_scores(results, _results_data(results, "reliability"))
     loadings = _std_loadings(results, data)
+    blocks = _blocks(results)
     weights = _estimate_lookup(results, "<~") if results.method == "pls" else {}
     resid = _estimate_lookup(results, "~~") if results.method == "cbsem" else {}
     rows = []
     for c in results.spec.constructs:
-        items = list(c.indicators)
+        items = blocks[c.name]
         k = len(items)
         row = {"alpha": np.nan, "alpha_std": np.nan, "rho_a": np.nan, "rho_c": np.nan, "ave": np.nan,
                "n_items": k}
@@ -451,10 +472,20 @@ def htmt(
     _check_variance(frame)
     items = list(frame.columns)
     pos = {x: n for n, x in enumerate(items)}
-    blocks = [[pos[i] for i in c.indicators] for c in spec.constructs]
-    R = np.corrcoef(frame.to_numpy(), rowvar=False)
+    first_order = [c for c in spec.constructs if c.name not in spec.higher_order]   # HTMT is item-level
+    blocks = [[pos[i] for i in c.indicators] for c in first_order]
+    from .index import fit_case_weights
+
+    cw = fit_case_weights(obj) if isinstance(obj, Results) else None
+    if cw is None:
+        R = np.corrcoef(frame.to_numpy(), rowvar=False)
+    else:   # a weighted PLS fit: weighted correlations
+        w = pd.Series(cw, index=obj._data.index).loc[frame.index].to_numpy()
+        C = np.cov(frame.to_numpy(), rowvar=False, aweights=w)
+        sd = np.sqrt(np.diag(C))
+        R = C / sd[:, None] / sd[None, :]
     H = htmt_from_corr(R, blocks, method=method, absolute=absolute)
-    names = list(spec.construct_names)
+    names = [c.name for c in first_order]
     square = pd.DataFrame(H, index=pd.Index(names), columns=pd.Index(names))
     if not tidy:
         return square

@@ -363,7 +363,7 @@ def append_wave(previous: pd.DataFrame | None, current: pd.DataFrame, *,
 def segment_estimates(spec: Any, survey: Any, segment_column: str, *, construct: str = "Satisfaction",
                       n_boot: int = 1000, seed: int | None = None, scheme: str = "path",
                       min_base: int = DEFAULT_MIN_BASE, scale_limits: Any = None,
-                      missing: str = "listwise") -> pd.DataFrame:
+                      missing: str = "listwise", weights: str | None = None) -> pd.DataFrame:
     """The satisfaction index per segment, with bootstrap standard errors.
 
     Each segment is fitted on its own (PLS, ``scheme``) and bootstrapped
@@ -381,6 +381,9 @@ def segment_estimates(spec: Any, survey: Any, segment_column: str, *, construct:
         The index's construct.
     n_boot, seed, scheme, missing
         Passed to :func:`csmlib.fit_pls` / :func:`csmlib.bootstrap`.
+    weights : str, optional
+        A case-weight column: each segment's fit is weighted PLS (its index
+        a weighted index, its bootstrap resampling the weights with the rows).
     min_base : int
     scale_limits : optional
         Theoretical item limits (default: the survey's).
@@ -410,7 +413,7 @@ def segment_estimates(spec: Any, survey: Any, segment_column: str, *, construct:
         if n >= min_base:
             part = survey.subset(mask, note=f"segment {segment_column} = {seg}") \
                 if hasattr(survey, "subset") else frame.loc[mask]
-            fit = fit_pls(spec, part, scheme=scheme, missing=missing)
+            fit = fit_pls(spec, part, scheme=scheme, missing=missing, weights=weights)
             boot = bootstrap(fit, n_boot=n_boot, seed=seed, statistics=["index"],
                              scale_limits=scale_limits, n_jobs=1)
             idx = boot.index.set_index("construct")

@@ -16,6 +16,12 @@ How it is fast (PLS)
     chunk in lockstep.  Chunks run on ``n_jobs`` threads (numpy releases
     the GIL in its large array operations).
 
+    A model with interaction terms or higher-order constructs redoes every
+    stage of its estimation in every resample, batched the same way
+    (:mod:`csmlib.estimate.bootstrap_stages`).  A weighted PLS fit
+    (``fit_pls(..., weights=)``) multiplies each resample's counts by the
+    case weights: the weights travel with their rows.
+
 CB-SEM
     ML estimates also depend on the data only through the covariance
     matrix: the resample covariances of a chunk come from the same count
@@ -212,8 +218,25 @@ def _index_constructs(results: Any, scale_limits: Any) -> tuple[list[str], Any]:
     lim = resolve_scale_limits(results, scale_limits)
     if lim is None:
         return [], None
-    names = [c.name for c in results.spec.constructs if all(i in lim.index for i in c.indicators)]
+    spec = results.spec
+    names = [c.name for c in spec.constructs if all(i in lim.index for i in spec.items_of(c.name))]
     return names, lim
+
+
+def effect_and_r2_getters(results: Any, groups: Sequence[str], cpos: dict[str, int],
+                          keys: list, getters: list) -> None:
+    """Append the keys and getters of the indirect and total effects and the
+    R-squared (construct positions ``cpos`` in the core's path matrix) to
+    ``keys`` and ``getters``, for the batched PLS engines."""
+    if "effects" in groups:
+        for lhs, rhs in _effect_pairs(results):
+            for kind in ("indirect", "total"):
+                keys.append(("effects", lhs, kind, rhs))
+                getters.append((kind[0] + "e", (cpos[lhs], cpos[rhs])))
+    if "r2" in groups:
+        for nme in results.spec.endogenous:
+            keys.append(("r2", nme, "r2", ""))
+            getters.append(("r2", cpos[nme]))
 
 
 class _PlsEngine:
@@ -229,7 +252,8 @@ class _PlsEngine:
         if data is None:
             raise EstimationError("these PLS results carry no data to resample",
                                   hint="refit with csm.fit_pls")
-        self.cs = compile_spec(spec, list(data.columns))
+        wcol = (results.options or {}).get("weights")
+        self.cs = compile_spec(spec, [c for c in data.columns if c != wcol])
         self.X = data[list(self.cs.items)].to_numpy(dtype=float)
         self.n = self.X.shape[0]
         self.moments = _Moments(self.X)
@@ -239,6 +263,8 @@ class _PlsEngine:
         self.standardize = bool(opts.get("standardize", True))
         self.consistent = bool(opts.get("consistent", False))
         self.core_kw = {k: opts[k] for k in ("max_iter", "tol") if k in opts}
+        cw = (results.extra or {}).get("case_weights")
+        self.case_w = None if cw is None else np.asarray(cw, float)
         cs = self.cs
         ipos = {it: i for i, it in enumerate(cs.items)}
         cpos = cs.index if hasattr(cs, "index") else {n: i for i, n in enumerate(cs.names)}
@@ -257,15 +283,7 @@ class _PlsEngine:
                 else:
                     continue
                 keys.append(("estimates", lhs, op, rhs))
-        if "effects" in groups:
-            for lhs, rhs in _effect_pairs(results):
-                for kind in ("indirect", "total"):
-                    keys.append(("effects", lhs, kind, rhs))
-                    getters.append((kind[0] + "e", (cpos[lhs], cpos[rhs])))
-        if "r2" in groups:
-            for nme in spec.endogenous:
-                keys.append(("r2", nme, "r2", ""))
-                getters.append(("r2", cpos[nme]))
+        effect_and_r2_getters(results, groups, cpos, keys, getters)
         self.chains = []
         if "specific" in groups:
             self.chains, sk = _specific_keys(list(cs.names), cs.D)
@@ -296,6 +314,8 @@ class _PlsEngine:
         from .effects import total_effects_matrix
         from .pls_core import pls_core
 
+        if self.case_w is not None:   # weighted PLS: a resample carries its rows' weights
+            C = C * self.case_w
         m, S = self.moments(C)
         sd = np.sqrt(np.clip(np.diagonal(S, axis1=1, axis2=2), 0.0, None))
         zero = (sd <= 1e-7 * self.sd_full).any(axis=1)
@@ -561,7 +581,8 @@ class _LoopEngine:
         if r.method == "pls":
             from .pls import fit_pls
 
-            kw = {k: opts[k] for k in ("scheme", "standardize", "consistent", "missing") if k in opts}
+            kw = {k: opts[k] for k in ("scheme", "standardize", "consistent", "missing", "max_iter", "tol",
+                                       "weights", "interaction", "hoc") if k in opts}
             return fit_pls(r.spec, frame, **kw)
         from .cbsem import fit_cbsem
 
@@ -582,7 +603,7 @@ class _LoopEngine:
         vals: dict[tuple[str, str, str, str], float] = {}
         e = res._estimates
         if "estimates" in self.groups:
-            names = set(res.spec.construct_names)
+            names = set(res.spec.construct_names) | set(res.spec.interactions)
             for lhs, op, rhs, est in zip(e["lhs"], e["op"], e["rhs"], e["est"]):
                 if op in ("<~", "=~", ":=") or (op == "~" and lhs in names and rhs in names):
                     vals[("estimates", lhs, op, rhs)] = est
@@ -861,10 +882,12 @@ class BootstrapResults:
 
     @property
     def paths(self) -> pd.DataFrame:
-        """Structural paths of :attr:`estimates`."""
+        """Structural paths of :attr:`estimates` (interaction terms included)."""
         e = self.estimates
-        names = set(self.results.spec.construct_names)
-        return e[(e["op"] == "~") & e["lhs"].isin(names) & e["rhs"].isin(names)].reset_index(drop=True)
+        spec = self.results.spec
+        names = set(spec.construct_names)
+        rhs_ok = e["rhs"].isin(names | set(spec.interactions))
+        return e[(e["op"] == "~") & e["lhs"].isin(names) & rhs_ok].reset_index(drop=True)
 
     @property
     def index(self) -> pd.DataFrame:
@@ -1084,6 +1107,16 @@ def bootstrap(
         raise SpecError('engine="batched" works for the standard statistics only, not a function',
                         hint='use engine="loop"')
     use_batched = user_fn is None and engine in ("auto", "batched")
+    staged = method == "pls" and bool(results.spec.interactions or results.spec.higher_order)
+    if staged and use_batched:
+        # interaction terms / higher-order constructs: every resample redoes every stage
+        from .bootstrap_stages import supports
+
+        if not supports(results):
+            if engine == "batched":
+                raise SpecError('engine="batched" bootstraps interaction and higher-order models fitted on '
+                                "standardized items without PLSc only", hint='use engine="auto" or "loop"')
+            use_batched = False
     if use_batched and method == "cbsem":
         extra = results.extra or {}
         fiml = (results.options or {}).get("missing") == "fiml" and results._data is not None \
@@ -1093,8 +1126,12 @@ def bootstrap(
                 raise SpecError('engine="batched" needs a complete-data (or listwise) csm.fit_cbsem fit',
                                 hint='use engine="loop"')
             use_batched = False
-    if use_batched:
-        eng: Any = _CbEngine(results, groups, scale_limits) if method == "cbsem" else \
+    if use_batched and staged:
+        from .bootstrap_stages import StagedPlsEngine
+
+        eng: Any = StagedPlsEngine(results, groups, scale_limits)
+    elif use_batched:
+        eng = _CbEngine(results, groups, scale_limits) if method == "cbsem" else \
             _PlsEngine(results, groups, scale_limits)
     else:
         eng = _LoopEngine(results, groups, scale_limits, user_fn)

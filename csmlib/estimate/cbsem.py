@@ -88,6 +88,21 @@ def build_ram(spec: ModelSpec, variances: dict[str, float] | None = None) -> Ram
             f"fit_cbsem needs a ModelSpec, got {type(spec).__name__}",
             hint="build one with csm.ModelSpec.from_lavaan(text) or csm.models.acsi()",
         )
+    if spec.interactions:
+        raise SpecError(
+            "CB-SEM does not estimate interaction terms: " + ", ".join(spec.interactions),
+            values=list(spec.interactions),
+            hint="estimate the moderated model with csm.fit_pls(spec, data, interaction='two_stage'), "
+                 "or compare groups of the moderator with a multi-group CB-SEM (group=)",
+        )
+    if spec.higher_order:
+        raise SpecError(
+            "CB-SEM does not estimate higher-order constructs (constructs measured by constructs) yet: "
+            + ", ".join(spec.higher_order),
+            values=list(spec.higher_order),
+            hint="estimate them with csm.fit_pls(spec, data, hoc='two_stage'), or model the "
+                 "first-order constructs' correlations instead",
+        )
     composites = [c.name for c in spec.constructs if c.mode == "B" and not c.single_item]
     if composites or any(r.op == "<~" for r in spec.relations):
         names = composites or sorted({r.lhs for r in spec.relations if r.op == "<~"})

@@ -42,7 +42,7 @@ from .pls_core import SCHEMES, CompiledSpec, PlsCoreResult, compile_spec, pls_co
 from .results import FIT_INDEX_NAMES, Results, tidy_estimates
 from ..spec.modelspec import ModelSpec
 
-__all__ = ["fit_pls", "check_recursive", "compile_spec", "pls_core", "covariance_one_pass", "CompiledSpec", "PlsCoreResult"]
+__all__ = ["fit_pls", "case_weights", "weighted_moments", "check_recursive", "compile_spec", "pls_core", "covariance_one_pass", "CompiledSpec", "PlsCoreResult"]
 
 _CHUNK = 1 << 16
 
@@ -169,6 +169,9 @@ def fit_pls(
     tol: float = 1e-7,
     init: str = "ones",
     missing: str = "listwise",
+    weights: str | None = None,
+    interaction: str = "two_stage",
+    hoc: str = "two_stage",
 ) -> Results:
     """Fit a PLS path model (Wold / Lohmöller algorithm).
 
@@ -176,7 +179,9 @@ def fit_pls(
     ----------
     spec : ModelSpec
         Constructs (``reflective`` and ``"A"``: mode A correlation weights;
-        ``"B"``: regression weights; one item: weight 1) and paths.
+        ``"B"``: regression weights; one item: weight 1) and paths.  It may
+        hold interaction terms (``y ~ x + m + x:m``, see ``interaction``)
+        and higher-order constructs (``H =~ F1 + F2``, see ``hoc``).
     data : DataFrame or Survey
         One column per item.  A Survey (anything with ``.data`` and
         ``.scale_limits``) also passes its scale limits on to the index.
@@ -202,6 +207,22 @@ def fit_pls(
         (``"mean"``, SmartPLS' and seminr's default); ``data_info`` records
         the respondents dropped or ``mean_replaced``, the answers replaced.
         A bootstrap resamples the data as fitted (mean-replaced).
+    weights : str, optional
+        Weighted PLS (SmartPLS' WPLS): the name of a column of non-negative
+        case weights.  Every mean, covariance and regression is weighted
+        (frequency-weight convention: covariance divisor ``sum w - 1``), so
+        integer weights give exactly the fit of the data with each row
+        repeated that many times.  The bootstrap resamples the weights with
+        their rows; the index and IPMA use weighted means.  ``n_obs`` and
+        the adjusted R-squared count respondents (rows), not weights.
+    interaction : {"two_stage", "product_indicator", "orthogonal"}
+        How interaction terms ``x:m`` are estimated (seminr's three; see
+        :mod:`csmlib.estimate.pls_interaction`; ``two_stage`` is SmartPLS 4's
+        default).
+    hoc : {"two_stage", "repeated_indicators"}
+        How higher-order constructs are estimated (disjoint two-stage as
+        seminr's ``higher_composite``, or repeated indicators; see
+        :mod:`csmlib.estimate.pls_hoc`).
 
     Returns
     -------
@@ -211,7 +232,8 @@ def fit_pls(
         when ``standardize``; std_all: standardized loading, PLSc-corrected
         when ``consistent``), outer weights ``F <~ x`` (est: weight in the
         working metric; std_all: weight on standardized items) and paths
-        ``Outcome ~ Predictor`` (est = std_all); se, z, pvalue and CI are NaN
+        ``Outcome ~ Predictor`` (est = std_all, except interaction paths:
+        see :mod:`csmlib.estimate.pls_interaction`); se, z, pvalue and CI are NaN
         (see :func:`csmlib.bootstrap`).  ``r2`` by endogenous construct;
         ``effects`` columns ``lhs, rhs, direct, indirect, total``;
         ``scores`` one unit-variance, mean-0 column per construct;
@@ -220,8 +242,9 @@ def fit_pls(
         ``raw_scores`` (DataFrame: weighted means of raw items, weights
         normalized to sum 1, in the item metric), ``r2_adj`` (Series),
         ``construct_corr`` (DataFrame), ``rho_a`` (Series), ``ave`` (Series),
-        ``item_mean`` and ``item_sd`` (Series), ``S`` (working matrix) and
-        ``compiled`` (:class:`~csmlib.estimate.pls_core.CompiledSpec`).
+        ``item_mean`` and ``item_sd`` (Series), ``S`` (working matrix),
+        ``compiled`` (:class:`~csmlib.estimate.pls_core.CompiledSpec`) and
+        ``case_weights`` (ndarray of the case weights, or None).
     """
     if not isinstance(spec, ModelSpec):
         raise SpecError(f"fit_pls needs a ModelSpec, got {type(spec).__name__}",
@@ -235,27 +258,147 @@ def fit_pls(
         raise SpecError(f"max_iter must be a positive integer, got {max_iter!r}", values=[max_iter])
     if not (tol > 0):
         raise SpecError(f"tol must be positive, got {tol!r}", values=[tol])
+    from .pls_hoc import HOC_METHODS
+    from .pls_interaction import INTERACTION_METHODS
+
+    if interaction not in INTERACTION_METHODS:
+        raise SpecError(f"unknown interaction method {interaction!r}", values=[interaction],
+                        hint=f"use one of: {', '.join(INTERACTION_METHODS)}")
+    if hoc not in HOC_METHODS:
+        raise SpecError(f"unknown higher-order method {hoc!r}", values=[hoc],
+                        hint=f"use one of: {', '.join(HOC_METHODS)}")
+    if weights is not None and not isinstance(weights, str):
+        raise SpecError(f"weights must be the name of a column, got {type(weights).__name__}",
+                        values=[weights], hint='write e.g. weights="weight"')
     check_pls_missing(missing)
-    check_recursive(spec)
-    cs = compile_spec(spec)
-    inp = prepare_input(spec, data, missing=missing, min_rows=3, what="fit_pls")
-    file, limits, info, used = inp.file, inp.scale_limits, inp.info, inp.frame
-    X = inp.X
-    n = X.shape[0]
-    mean, cov = covariance_one_pass(X)
-    _raise_bad_blocks(cov, cs, spec, file)
-    sd = np.sqrt(np.diag(cov))
-    R = cov / sd[:, None] / sd[None, :]
-    S = R if standardize else cov
-    out = pls_core(S, cs, scheme, max_iter=max_iter, tol=tol, consistent=consistent)
-    if out.failed[0]:
-        raise EstimationError(
-            "PLS estimation failed: construct scores are collinear or a block is degenerate",
-            hint="check for constructs measured by the same items or perfectly correlated scores")
-    return _assemble(spec, cs, out, S, R, mean, sd, X, used, info, limits, n,
-                     dict(scheme=scheme, standardize=standardize, consistent=consistent,
-                          max_iter=max_iter, tol=tol, init=init, missing=missing),
-                     notices=[m for m in [unweighted_notice(data, "PLS")] if m])
+    if spec.interactions and spec.higher_order:
+        raise SpecError("a model with both interaction terms and higher-order constructs is not supported",
+                        values=list(spec.interactions) + list(spec.higher_order),
+                        hint="estimate the higher-order construct's scores first, then the moderated model")
+    weighted_mean = weights is not None and missing == "mean"
+    inp = prepare_input(spec, data, missing="available" if weighted_mean else missing, min_rows=3,
+                        what="fit_pls", extra=[weights] if weights is not None else ())
+    rows = inp.positions + 1 if isinstance(data, pd.DataFrame) else np.asarray(inp.frame.index)
+    case_w = None if weights is None else case_weights(inp.frame[weights], inp.file, rows)
+    frame = inp.frame
+    if weighted_mean:   # weighted PLS replaces a missing answer by the item's weighted mean
+        frame, inp.info["mean_replaced"] = weighted_mean_replace(frame, list(spec.indicators), case_w)
+    options = dict(scheme=scheme, standardize=standardize, consistent=consistent,
+                   max_iter=max_iter, tol=tol, init=init, missing=missing, weights=weights)
+    notices = [] if weights is not None else [m for m in [unweighted_notice(data, "PLS")] if m]
+    fit = _FrameFit(file=inp.file, limits=inp.scale_limits, info=inp.info, options=options,
+                    case_w=case_w, notices=notices)
+    if spec.interactions:
+        from .pls_interaction import fit_interaction
+
+        return fit_interaction(spec, frame, fit, interaction)
+    if spec.higher_order:
+        from .pls_hoc import fit_hoc
+
+        return fit_hoc(spec, frame, fit, hoc)
+    return fit(spec, frame)
+
+
+def case_weights(column: pd.Series, file: str | None = None, rows: Sequence[Any] | None = None) -> np.ndarray:
+    """Check a column of case weights and return it as floats.
+
+    ``rows`` are the rows' numbers in the file (for the error message;
+    default 1, 2, ...).
+
+    Raises
+    ------
+    DataError
+        Naming the column, the rows and the values, when a weight is missing,
+        not a number, negative or infinite, or the weights sum to 1 or less.
+    """
+    name = str(column.name)
+    w = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        at = np.flatnonzero(bad)[:10]
+        raise DataError(f"{int(bad.sum())} case weight(s) are missing, not numbers, negative or infinite",
+                        file=file, column=name,
+                        rows=[int(i) + 1 for i in at] if rows is None else [rows[i] for i in at],
+                        values=[column.iloc[i] for i in at],
+                        hint="give every respondent a finite, non-negative weight (0 leaves a row out)")
+    if not w.sum() > 1:
+        raise DataError(f"the case weights sum to {w.sum():g}; weighted PLS needs a total weight above 1",
+                        file=file, column=name,
+                        hint="scale the weights, e.g. to mean 1 (w / w.mean())")
+    return w
+
+
+def weighted_mean_replace(frame: pd.DataFrame, items: list[str], w: np.ndarray) -> tuple[pd.DataFrame, int]:
+    """Missing answers of ``items`` replaced by the item's mean weighted by
+    the case weights ``w`` (over the respondents who answered it), so that
+    integer weights act as repeated rows here too.
+
+    Returns
+    -------
+    (DataFrame, int)
+        A copy with the replacements, and how many answers were replaced.
+    """
+    X = frame[items].to_numpy(dtype=float)
+    holes = np.isnan(X)
+    n = int(holes.sum())
+    if n == 0:
+        return frame, 0
+    ww = np.where(holes, 0.0, w[:, None])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.nansum(X * ww, axis=0) / ww.sum(axis=0)
+    out = frame.copy()
+    out[items] = np.where(holes, means[None, :], X)
+    return out, n
+
+
+def weighted_moments(X: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and covariance of ``X``, weighted by case weights ``w``
+    (frequency weights: divisor ``sum w - 1``) or unweighted (``w=None``:
+    divisor ``n - 1``).
+
+    Returns
+    -------
+    mean : ndarray (p,)
+    cov : ndarray (p, p)
+    """
+    if w is None:
+        return covariance_one_pass(X)
+    tot = w.sum()
+    mean = (w @ X) / tot
+    Xc = X - mean
+    return mean, (Xc.T * w) @ Xc / (tot - 1.0)
+
+
+class _FrameFit:
+    """Fits a plain (item-level, recursive) PLS model on a prepared frame,
+    with the options, provenance and case weights of one :func:`fit_pls`
+    call; the interaction and higher-order estimators call it for each
+    stage."""
+
+    def __init__(self, *, file, limits, info, options, case_w, notices) -> None:
+        self.file, self.limits, self.info, self.options = file, limits, info, options
+        self.case_w, self.notices = case_w, notices
+
+    def __call__(self, spec: ModelSpec, frame: pd.DataFrame) -> Results:
+        check_recursive(spec)
+        cs = compile_spec(spec)
+        X = frame[list(cs.items)].to_numpy(dtype=float)
+        n = X.shape[0]
+        mean, cov = weighted_moments(X, self.case_w)
+        _raise_bad_blocks(cov, cs, spec, self.file)
+        sd = np.sqrt(np.diag(cov))
+        R = cov / sd[:, None] / sd[None, :]
+        S = R if self.options["standardize"] else cov
+        o = self.options
+        out = pls_core(S, cs, o["scheme"], max_iter=o["max_iter"], tol=o["tol"], consistent=o["consistent"])
+        if out.failed[0]:
+            raise EstimationError(
+                "PLS estimation failed: construct scores are collinear or a block is degenerate",
+                hint="check for constructs measured by the same items or perfectly correlated scores")
+        res = _assemble(spec, cs, out, S, R, mean, sd, X, frame, self.info, self.limits, n, dict(o),
+                        notices=self.notices)
+        res.extra["case_weights"] = self.case_w
+        return res
 
 
 def _assemble(spec, cs, out, S, R, mean, sd, X, used, info, limits, n, options,
@@ -307,14 +450,14 @@ def _assemble(spec, cs, out, S, R, mean, sd, X, used, info, limits, n, options,
     it = int(out.n_iter[0])
     warns: list[str] = list(notices)
     for msg in notices:
-        _warnings.warn(msg, DataWarning, stacklevel=3)
+        _warnings.warn(msg, DataWarning, stacklevel=4)
     if conv:
         message = f"PLS ({options['scheme']} scheme) converged after {it} iterations (tol {options['tol']:g})."
     else:
         message = (f"PLS ({options['scheme']} scheme) did NOT converge in {options['max_iter']} iterations "
                    f"(tol {options['tol']:g}); estimates are from the last iteration.")
         warns.append(message)
-        _warnings.warn(message, EstimationWarning, stacklevel=3)
+        _warnings.warn(message, EstimationWarning, stacklevel=4)
     if options["consistent"] and (out.rho_a[0][cs.reflective] > 1).any():
         bad = [cs.names[j] for j in np.flatnonzero(cs.reflective & (out.rho_a[0] > 1))]
         warns.append(f"rho_A above 1 for {', '.join(bad)}: PLSc correction is unreliable")

@@ -270,9 +270,10 @@ def unweighted_notice(data: object, estimator: str) -> str | None:
     does not use, or ``None``.
 
     ``data`` is a Survey (or anything with a ``weights`` Series); a plain
-    DataFrame declares no weights.  The model estimators (PLS, CB-SEM)
-    estimate from unweighted moments; saying so keeps a weighted study from
-    reading unweighted paths and indices as weighted ones.
+    DataFrame declares no weights.  CB-SEM, and PLS unless given
+    ``weights=``, estimate from unweighted moments; saying so keeps a
+    weighted study from reading unweighted paths and indices as weighted
+    ones.
     """
     weights = getattr(data, "weights", None)
     if not isinstance(weights, pd.Series):
@@ -280,9 +281,10 @@ def unweighted_notice(data: object, estimator: str) -> str | None:
     w = pd.to_numeric(weights, errors="coerce")
     if w.notna().any() and w.dropna().nunique() <= 1:
         return None  # equal weights: unweighted is the same
+    fix = (f"; fit_pls(..., weights={weights.name!r}) estimates weighted PLS" if estimator == "PLS" else "")
     return (f"the survey declares weights ({weights.name!r}), but {estimator} estimates from "
             "unweighted data: paths, loadings and indices describe the sample, not the weighted "
-            "population (the complaint, NPS and top-box metrics use the weights)")
+            f"population (the complaint, NPS and top-box metrics use the weights){fix}")
 
 
 def check_pls_missing(missing: object) -> str:

@@ -172,10 +172,11 @@ class Results:
 
     @property
     def paths(self) -> pd.DataFrame:
-        """Structural paths (``op == "~"``) among constructs."""
+        """Structural paths (``op == "~"``) among constructs, interaction
+        terms (rhs ``"x:m"``) included."""
         e = self._view("~")
         names = set(self.spec.construct_names)
-        return e[e["lhs"].isin(names) & e["rhs"].isin(names)].reset_index(drop=True)
+        return e[e["lhs"].isin(names) & e["rhs"].isin(names | set(self.spec.interactions))].reset_index(drop=True)
 
     @property
     def loadings(self) -> pd.DataFrame:

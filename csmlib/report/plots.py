@@ -33,6 +33,7 @@ __all__ = [
     "index_trend",
     "gap_chart",
     "likert_bars",
+    "simple_slopes_plot",
 ]
 
 PALETTE = {"accent": "#1f5f8b", "muted": "#8a9ba8", "neg": "#b03a2e", "pos": "#1e8449"}
@@ -170,7 +171,10 @@ def path_diagram(results, *, labels: Mapping[str, str] | None = None,
     the middle, so arrows that skip a column stay visible); arrows carry the
     path estimate (with significance stars when p-values are present, e.g.
     after a bootstrap) and endogenous constructs show their R-squared.  An
-    arrow that would cross another box is drawn as an arc.
+    arrow that would cross another box is drawn as an arc.  An interaction
+    term (``x:m``) is drawn as a box of its own with its path; a
+    higher-order construct estimated in two stages gets dashed arrows from
+    its dimensions, labelled with its loadings (mode B: weights) on them.
 
     Parameters
     ----------
@@ -191,9 +195,15 @@ def path_diagram(results, *, labels: Mapping[str, str] | None = None,
     use_cjk_font()
     fit = getattr(results, "results", results)   # BootstrapResults wrap the fit
     spec = fit.spec
-    names = list(spec.construct_names)
+    names = list(spec.construct_names) + list(spec.interactions)   # an interaction term is its own box
     paths = results.paths
     _need(paths, ["lhs", "rhs", "est"], "a path diagram")
+    paths = paths.assign(measure=False)
+    if spec.higher_order:        # two-stage HOC: its measurement by the dimensions, dashed
+        e = results.estimates
+        hoc = e[e["lhs"].isin(spec.higher_order) & e["rhs"].isin(names) & e["op"].isin(["=~", "<~"])]
+        hoc = hoc[[(op == "<~") == (spec.construct(h).mode == "B") for h, op in zip(hoc["lhs"], hoc["op"])]]
+        paths = pd.concat([paths, hoc.assign(measure=True)], ignore_index=True)
     edges = [(r, l) for l, r in zip(paths["lhs"], paths["rhs"])]
     pos = _positions(names, edges)
     w, h = 0.78, 0.42
@@ -249,7 +259,7 @@ def path_diagram(results, *, labels: Mapping[str, str] | None = None,
     for row, p0, p1, rad, ctrl in geometry:
         color = PALETTE["neg"] if row["est"] < 0 else PALETTE["accent"]
         ax.add_patch(FancyArrowPatch(p0, p1, arrowstyle="-|>", mutation_scale=12, color=color,
-                                     lw=1.1, connectionstyle=f"arc3,rad={rad}",
+                                     lw=1.1, connectionstyle=f"arc3,rad={rad}", ls="--" if row["measure"] else "-",
                                      shrinkA=1, shrinkB=1, zorder=1))
         # the label sits on the arrow (axes units are equal in inches, so
         # matplotlib's display-space arc is this curve), at its middle unless
@@ -292,6 +302,43 @@ def ipma_map(ipma: pd.DataFrame, *, label: str = "construct", title: str | None 
     ax.set_ylim(lo, min(100.0, np.nanmax(y) + 10))
     ax.text(0.98, 0.02, "improve first: high importance, low performance", transform=ax.transAxes,
             ha="right", va="bottom", fontsize=7, color="#555555")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+@_text_as_given
+def simple_slopes_plot(slopes: pd.DataFrame, *, x_range: tuple[float, float] = (-2.0, 2.0),
+                       title: str | None = None, figsize: tuple[float, float] = (6, 4.5)) -> Figure:
+    """Simple-slopes plot of a moderated path: the outcome's predicted
+    (standardized) level against ``x`` at each moderator level.
+
+    Parameters
+    ----------
+    slopes : DataFrame
+        ``csm.simple_slopes(...)`` output: columns ``lhs, x, moderator, at,
+        slope, intercept`` (one outcome; the first is drawn if several).
+    x_range : (float, float)
+        Range of ``x`` in standard deviations.
+    """
+    use_cjk_font()
+    _need(slopes, ["lhs", "x", "moderator", "at", "slope", "intercept"], "a simple-slopes plot")
+    if slopes.empty:
+        raise CsmError("the simple-slopes table is empty", hint="pass csm.simple_slopes(...) output")
+    y = slopes["lhs"].iloc[0]
+    sub = slopes[slopes["lhs"] == y]
+    fig, ax = plt.subplots(figsize=figsize)
+    xs = np.linspace(x_range[0], x_range[1], 50)
+    colors = plt.cm.viridis(np.linspace(0.1, 0.8, len(sub)))
+    for color, (_, r) in zip(colors, sub.iterrows()):
+        ax.plot(xs, r["intercept"] + r["slope"] * xs, color=color, lw=2,
+                label=f"{r['moderator']} at {r['at']:+g} SD (slope {r['slope']:.3f})")
+    ax.axhline(0, color=PALETTE["muted"], lw=0.6)
+    ax.axvline(0, color=PALETTE["muted"], lw=0.6)
+    ax.set_xlabel(f"{sub['x'].iloc[0]} (SD)")
+    ax.set_ylabel(f"{y} (SD, predicted)")
+    ax.legend(fontsize=8, frameon=False)
     if title:
         ax.set_title(title)
     fig.tight_layout()

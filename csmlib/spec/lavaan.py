@@ -7,6 +7,10 @@ Supported syntax (as lavaan reads it)
 * ``F <~ x1 + x2``    composite (formative, PLS mode B) construct;
 * ``y ~ x1 + x2``     structural paths (``lhs`` is the outcome); several
   outcomes at once: ``y1 + y2 ~ x``;
+* ``y ~ x + m + x:m`` an interaction (moderation) term ``x:m``: the product
+  of two (or more) constructs or observed variables, allowed only on the
+  right of a structural ``~`` (PLS estimates it, see
+  :func:`csmlib.fit_pls`'s ``interaction``);
 * ``x ~~ y``          (residual) covariance, ``x ~~ x`` a variance;
 * ``y ~ 1``           intercept (a relation with ``op="~1"`` and ``rhs=""``);
 * ``ind := a*b``      defined parameter, an arithmetic expression
@@ -33,7 +37,11 @@ Interpretation
   in the structural model.  Names that occur only in ``~~`` or ``~1`` do not
   become constructs.
 * Second-order constructs (``F =~ F1 + F2``) parse: their indicators are
-  construct names.  Estimators may reject them.
+  construct names (all of them, or none: a block mixing items and
+  constructs is an error).  :attr:`ModelSpec.higher_order` lists them; PLS
+  estimates them (``fit_pls(..., hoc=)``), other estimators reject them.
+* An interaction term ``x:m`` is not a construct: it appears in the
+  relations (``y ~ x:m``) and in :attr:`ModelSpec.interactions`.
 * An indicator may load on several constructs (cross-loadings, allowed in
   lavaan and CB-SEM); the constructs then share it.  :func:`shared_indicators`
   lists such items; PLS estimators should reject them.
@@ -74,7 +82,7 @@ _CONTINUE_BEFORE = {"+", "*"}
 _FUNCTIONS = {"sqrt", "exp", "log", "abs", "sin", "cos", "tan", "pnorm", "qnorm"}
 _MODIFIER_FUNCTIONS = {"start", "label", "equal", "fix", "fixed"}
 
-_NAME_RE = re.compile(r"(?:[^\W\d]|\.)[\w.]*")
+_NAME_RE = re.compile(r"(?:[^\W\d]|\.)[\w.]*(?::(?:[^\W\d]|\.)[\w.]*)*")
 _NUM_RE = re.compile(r"[0-9.]+(?:[eE][+-]?[0-9]+)?[\w.]*")
 _PRAGMA_RE = re.compile(r"^\s*#\s*csm\s*:\s*mode\s+(\S+)\s*:\s*(.*?)\s*$")
 _PLAIN_NAME_RE = re.compile(r"^(?:[^\W\d]|\.(?![0-9]))[\w.]*$")
@@ -448,14 +456,34 @@ def _assemble(relations, defined, pragmas, src: _Source, text: str | None, name:
         blocks[nm][0] = mode
     constructs = [Construct(n, tuple(ind), mode) for n, (mode, ind) in blocks.items()]
     items = {i for _, ind in blocks.values() for i in ind}
+    # interaction terms: only on the right of a structural path
+    for r in relations:
+        for side, v in (("left", r.lhs), ("right", r.rhs)):
+            if ":" in v and not (r.op == "~" and side == "right"):
+                raise src.error(r.line, f"the interaction term {v!r} may only appear on the right of a structural '~'",
+                                "write e.g. Loyalty ~ Satisfaction + Costs + Satisfaction:Costs")
     # observed variables in structural paths
     for r in relations:
         if r.op != "~":
             continue
-        for v in (r.lhs, r.rhs):
+        for v in (r.lhs, *r.rhs.split(":")):
             if v not in blocks and v not in items:
                 blocks[v] = ["reflective", [v]]
                 constructs.append(Construct(v, (v,), "reflective"))
+    for r in relations:
+        parts = r.rhs.split(":") if r.op == "~" else []
+        if len(parts) > 1 and len(set(parts)) != len(parts):
+            raise src.error(r.line, f"the interaction term {r.rhs!r} repeats a variable",
+                            "an interaction multiplies different constructs, e.g. x:m")
+    names_all = set(blocks)
+    for nm, (mode, ind) in blocks.items():
+        inner = [i for i in ind if i in names_all]
+        if inner and len(inner) != len(ind):
+            items_only = [i for i in ind if i not in names_all]
+            raise SpecError(f"construct {nm!r} is measured by both constructs ({', '.join(inner)}) and items "
+                            f"({', '.join(items_only)})", values=[nm],
+                            hint="a higher-order construct is measured by constructs only; "
+                                 "give the items their own lower-order construct")
     # defined parameters
     labels = {r.label for r in relations if r.label is not None}
     dnames: dict[str, Defined] = {}
@@ -489,6 +517,8 @@ def _num(v: float) -> str:
 
 
 def _name(v: str) -> str:
+    if isinstance(v, str) and ":" in v:
+        return ":".join(_name(part) for part in v.split(":"))
     if not isinstance(v, str) or not _PLAIN_NAME_RE.match(v) or v == "NA":
         raise SpecError(f"{v!r} cannot be written as a lavaan name", values=[v],
                         hint="use names made of letters, digits, '_' and '.', starting with a letter")

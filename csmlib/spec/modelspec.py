@@ -135,11 +135,46 @@ class ModelSpec:
 
     @property
     def indicators(self) -> tuple[str, ...]:
-        """All indicator (item) names, in block order, without duplicates."""
+        """All indicator (item) names, in block order, without duplicates.
+
+        The constructs that measure a higher-order construct are not items
+        and are left out."""
+        names = set(self.construct_names)
         seen: dict[str, None] = {}
         for c in self.constructs:
             for i in c.indicators:
-                seen.setdefault(i, None)
+                if i not in names or i == c.name:
+                    seen.setdefault(i, None)
+        return tuple(seen)
+
+    @property
+    def higher_order(self) -> tuple[str, ...]:
+        """Higher-order constructs: those measured by other constructs
+        (``Quality =~ Tangibles + Reliability``), in construct order."""
+        names = set(self.construct_names)
+        return tuple(c.name for c in self.constructs
+                     if c.indicators and all(i in names and i != c.name for i in c.indicators))
+
+    def items_of(self, name: str) -> tuple[str, ...]:
+        """The items under construct ``name``: its indicators, or for a
+        higher-order construct the items of its dimensions (recursively),
+        in order and without duplicates."""
+        names = set(self.construct_names)
+        out: dict[str, None] = {}
+        for i in self.construct(name).indicators:
+            for item in (self.items_of(i) if i in names and i != name else (i,)):
+                out.setdefault(item, None)
+        return tuple(out)
+
+    @property
+    def interactions(self) -> tuple[str, ...]:
+        """Interaction terms (``x:m``) used on the right of structural paths,
+        in order of first appearance; each is the product of the constructs
+        ``term.split(":")``."""
+        seen: dict[str, None] = {}
+        for r in self.relations:
+            if r.op == "~" and ":" in r.rhs:
+                seen.setdefault(r.rhs, None)
         return tuple(seen)
 
     def construct(self, name: str) -> Construct:
