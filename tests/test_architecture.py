@@ -32,6 +32,8 @@ KNOWN_UPWARD = {
     # moves up to the analysis layer
     ("csmlib/estimate/bootstrapping.py", "csmlib.analysis.index"),
     ("csmlib/estimate/bootstrapping.py", "csmlib.analysis.measurement"),
+    ("csmlib/estimate/bootstrap_stages.py", "csmlib.analysis.index"),
+    ("csmlib/estimate/bootstrap_stages.py", "csmlib.analysis.measurement"),
 }
 
 

@@ -57,7 +57,7 @@ class StagedPlsEngine:
 
     def __init__(self, results: Any, groups: Sequence[str], scale_limits: Any) -> None:
         from . import pls_hoc, pls_interaction
-        from .bootstrapping import _index_constructs, _keys_frame, _Moments, effect_and_r2_getters
+        from .bootstrapping import _index_constructs, _keys_frame, _Moments, _specific_keys, effect_and_r2_getters
 
         spec = results.spec
         opts = results.options or {}
@@ -110,6 +110,11 @@ class StagedPlsEngine:
                     continue
                 keys.append(("estimates", lhs, op, rhs))
         effect_and_r2_getters(results, groups, c2, keys, getters)
+        self.chains: list[tuple[int, ...]] = []
+        if "specific" in groups:
+            self.chains, sk = _specific_keys(list(self.cs2.names), self.cs2.D)
+            keys += sk
+            getters += [("sp", i) for i in range(len(sk))]
         names, lim = _index_constructs(results, scale_limits) if "index" in groups else ([], None)
         self.index_specs = []
         for nme in names:
@@ -203,7 +208,7 @@ class StagedPlsEngine:
         return Sx
 
     def _fit(self, C: np.ndarray) -> dict[str, Any]:
-        from .effects import total_effects_matrix
+        from .effects import chain_effects, total_effects_matrix
 
         if self.case_w is not None:
             C = C * self.case_w
@@ -241,7 +246,8 @@ class StagedPlsEngine:
                 lab = np.abs(o2.loadings[:, blk])
                 paths[:, :, j] /= ((sd2[:, blk] * lab).sum(axis=1) / lab.sum(axis=1))[:, None]
         out.update(w2=o2.weights, l2=o2.loadings, p=paths, te=T, ie=T - o2.paths, r2=o2.r2,
-                   raw2=o2.weights / sd2, failed=failed)
+                   raw2=o2.weights / sd2, failed=failed,
+                   sp=chain_effects(paths, self.chains) if self.chains else None)
         return out
 
     def _index_weights(self, f: dict[str, Any], nme: str) -> np.ndarray:
@@ -270,7 +276,7 @@ class StagedPlsEngine:
             H = htmt_from_corr(f["R"], self.htmt_blocks)
         cols = []
         for kind, arg in self.getters:
-            if kind in ("w1", "l1", "w2", "l2", "r2"):
+            if kind in ("w1", "l1", "w2", "l2", "r2", "sp"):
                 cols.append(f[kind][:, arg])
             elif kind in ("p", "te", "ie"):
                 cols.append(f[kind][:, arg[0], arg[1]])

@@ -168,6 +168,7 @@ class Results:
         from .effects import path_matrix, specific_effects_table
 
         names = list(self.spec.construct_names)
+        names += [t for t in self.spec.interactions if t not in names]   # "x:m" terms start chains only
         return specific_effects_table(path_matrix(self.paths, names), names)
 
     @property
