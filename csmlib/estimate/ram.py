@@ -22,6 +22,7 @@ free index (an equality constraint).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,7 +77,7 @@ class RamModel:
         The parameter table; ``free`` indices must be ``0..k-1``.
     """
 
-    def __init__(self, observed, latent, rows) -> None:
+    def __init__(self, observed, latent, rows, k: int | None = None) -> None:
         self.observed = tuple(observed)
         self.latent = tuple(latent)
         self.names = self.observed + self.latent
@@ -84,22 +85,29 @@ class RamModel:
         self.p = len(self.observed)
         self.n = len(self.names)
         frees = [r.free for r in self.rows if r.free >= 0]
-        self.k = (max(frees) + 1) if frees else 0
+        self.k = int(k) if k is not None else ((max(frees) + 1) if frees else 0)
         n = self.n
         self.A0 = np.zeros((n, n))
         self.S0 = np.zeros((n, n))
-        a_pos, s_pos = [], []
+        self.m0 = np.zeros(n)
+        a_pos, s_pos, m_pos = [], [], []
         for r in self.rows:
             if r.free < 0:
                 if r.matrix == "A":
                     self.A0[r.i, r.j] = r.value
+                elif r.matrix == "M":
+                    self.m0[r.i] = r.value
                 else:
                     self.S0[r.i, r.j] = r.value
                     self.S0[r.j, r.i] = r.value
             elif r.matrix == "A":
                 a_pos.append((r.i, r.j, r.free))
+            elif r.matrix == "M":
+                m_pos.append((r.i, r.free))
             else:
                 s_pos.append((r.i, r.j, r.free))
+        self._m = np.array(m_pos, dtype=int).reshape(-1, 2)
+        self.has_means = bool(any(r.matrix == "M" for r in self.rows))
         self._a = np.array(a_pos, dtype=int).reshape(-1, 3)
         self._s = np.array(s_pos, dtype=int).reshape(-1, 3)
         # indicator matrices: position -> free parameter
@@ -137,6 +145,33 @@ class RamModel:
             S[..., self._s[:, 0], self._s[:, 1]] = theta[..., self._s[:, 2]]
             S[..., self._s[:, 1], self._s[:, 0]] = theta[..., self._s[:, 2]]
         return A, S
+
+    def means(self, theta: np.ndarray) -> np.ndarray:
+        """Intercepts and means ``m`` of every variable for ``theta``."""
+        theta = np.asarray(theta, dtype=float)
+        m = np.broadcast_to(self.m0, theta.shape[:-1] + self.m0.shape).copy()
+        if len(self._m):
+            m[..., self._m[:, 0]] = theta[..., self._m[:, 1]]
+        return m
+
+    def implied_mean(self, theta: np.ndarray) -> np.ndarray:
+        """Implied mean of the observed variables, ``F (I - A)^-1 m``."""
+        _, _, _, G = self._parts(theta)
+        return np.einsum("...pn,...n->...p", G, self.means(theta))
+
+    def mean_jacobian(self, theta: np.ndarray) -> np.ndarray:
+        """``d mu / d theta`` of shape ``(k, p)``: ``G[:, i] (E m)_j`` for a
+        directed effect ``A_ij`` and ``G[:, i]`` for an intercept ``m_i``."""
+        theta = np.asarray(theta, dtype=float)
+        _, _, E, G = self._parts(theta)
+        Em = E @ self.means(theta)
+        d = np.zeros((self.k, self.p))
+        if len(self._a):
+            contrib = G[:, self._a[:, 0]] * Em[self._a[:, 1]][None, :]   # (p, nA)
+            np.add.at(d, self._a[:, 2], contrib.T)
+        if len(self._m):
+            np.add.at(d, self._m[:, 1], G[:, self._m[:, 0]].T)
+        return d
 
     def _parts(self, theta):
         A, S = self.matrices(theta)
@@ -445,3 +480,225 @@ def ml_discrepancy(Sigma: np.ndarray, S: np.ndarray) -> np.ndarray:
             tr = np.full(sign.shape, np.inf)
         f = logdet + tr - logdetS - p
     return np.where(sign > 0, f, np.inf)
+
+
+# ---------------------------------------------------------------------------
+# the likelihood of a whole model: groups x missing-data patterns
+# ---------------------------------------------------------------------------
+class Pattern:
+    """Rows of one group that share which variables are observed.
+
+    Attributes
+    ----------
+    observed : ndarray of bool (p,)
+    n : int
+    mean : ndarray (p_o,)
+        Mean of the observed variables over these rows.
+    cov : ndarray (p_o, p_o)
+        Their covariance about ``mean`` (divisor n).
+    rows : ndarray (n, p_o) or None
+        The data (for casewise scores), kept when available.
+    """
+
+    def __init__(self, observed: np.ndarray, X: np.ndarray | None = None, *, n: int | None = None,
+                 mean: np.ndarray | None = None, cov: np.ndarray | None = None) -> None:
+        self.observed = np.asarray(observed, dtype=bool)
+        self.rows = X
+        if X is not None:
+            self.n = len(X)
+            self.mean = X.mean(axis=0)
+            D = X - self.mean
+            self.cov = D.T @ D / self.n
+        else:
+            self.n, self.mean, self.cov = int(n), np.asarray(mean, float), np.asarray(cov, float)
+
+
+def patterns(X: np.ndarray) -> list[Pattern]:
+    """Missing-data patterns of a data matrix (NaN = missing); a complete
+    matrix is one pattern."""
+    obs = ~np.isnan(X)
+    keys, inv = np.unique(obs, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    return [Pattern(keys[g], X[inv == g][:, keys[g]]) for g in range(len(keys)) if keys[g].any()]
+
+
+class Likelihood:
+    """Normal-theory likelihood of a parameter table over groups and
+    missing-data patterns: one estimator for ML and FIML, one or many groups.
+
+    Each group ``g`` has its :class:`RamModel` (rows of that group, free
+    indices into one parameter vector for all groups) and its data as
+    :class:`Pattern` s (complete data: one pattern).  Without a mean
+    structure the means are saturated (each pattern's mean is its fitted
+    mean).  The loglikelihood of a pattern with ``n`` rows is
+    ``-n/2 [p log 2pi + log|Sigma| + tr(Sigma^-1 (C + d d'))]`` with ``C``
+    its covariance and ``d`` its mean minus the implied mean.
+
+    Parameters
+    ----------
+    models : sequence of RamModel
+        One per group, all with the same ``k``.
+    data : sequence of list of Pattern
+        One list per group.
+    meanstructure : bool
+    """
+
+    def __init__(self, models: Sequence[RamModel], data: Sequence[list[Pattern]], meanstructure: bool) -> None:
+        self.models = list(models)
+        self.data = [list(d) for d in data]
+        self.meanstructure = bool(meanstructure)
+        self.k = self.models[0].k
+        self.n_obs = [sum(pt.n for pt in d) for d in self.data]
+        self.N = sum(self.n_obs)
+
+    # -- per group pieces --------------------------------------------------------
+    def _group(self, g: int, theta: np.ndarray, derivatives: bool):
+        ram = self.models[g]
+        if derivatives:
+            Sigma, d = ram.jacobian(theta)
+            dmu = ram.mean_jacobian(theta) if self.meanstructure else None
+        else:
+            Sigma, d, dmu = ram.implied(theta), None, None
+        mu = ram.implied_mean(theta) if self.meanstructure else None
+        return Sigma, mu, d, dmu
+
+    def implied(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """Per group, the implied covariance and (with a mean structure) mean."""
+        return [self._group(g, theta, False)[:2] for g in range(len(self.models))]
+
+    def evaluate(self, theta: np.ndarray, *, gradient: bool = True, information: bool = True):
+        """Loglikelihood, its gradient and the expected information (sums
+        over all rows of all groups).
+
+        Returns
+        -------
+        loglik : float
+            ``-inf`` where an implied covariance is not positive definite.
+        grad : ndarray (k,) or None
+        info : ndarray (k, k) or None
+        """
+        k = self.k
+        ll = 0.0
+        grad = np.zeros(k) if gradient else None
+        info = np.zeros((k, k)) if information else None
+        deriv = gradient or information
+        for g, pats in enumerate(self.data):
+            try:
+                Sigma, mu, d, dmu = self._group(g, theta, deriv)
+            except np.linalg.LinAlgError:
+                return -np.inf, grad, info
+            if not np.all(np.isfinite(Sigma)):
+                return -np.inf, grad, info
+            for pt in pats:
+                o = pt.observed
+                So = Sigma[np.ix_(o, o)]
+                sign, logdet = np.linalg.slogdet(So)
+                if sign <= 0 or not np.isfinite(logdet):
+                    return -np.inf, grad, info
+                Si = np.linalg.inv(So)
+                C = pt.cov
+                if self.meanstructure:
+                    dev = pt.mean - mu[o]
+                    C = C + np.outer(dev, dev)
+                ll += -0.5 * pt.n * (o.sum() * np.log(2 * np.pi) + logdet + np.sum(Si * C))
+                if not deriv:
+                    continue
+                do = d[:, o][:, :, o]
+                X = do @ Si                                        # (k, po, po)
+                if gradient:
+                    W = Si @ (C - So) @ Si
+                    grad += 0.5 * pt.n * np.einsum("pq,kpq->k", W, do)
+                    if self.meanstructure:
+                        grad += pt.n * (dmu[:, o] @ (Si @ dev))
+                if information:
+                    info += 0.5 * pt.n * np.einsum("kab,lba->kl", X, X, optimize=True)
+                    if self.meanstructure:
+                        info += pt.n * (dmu[:, o] @ Si @ dmu[:, o].T)
+        return float(ll), grad, info
+
+    def loglik(self, theta: np.ndarray) -> float:
+        return self.evaluate(theta, gradient=False, information=False)[0]
+
+    def gradient(self, theta: np.ndarray) -> np.ndarray:
+        """Gradient of the loglikelihood (sum over rows)."""
+        return self.evaluate(theta, information=False)[1]
+
+    def expected_information(self, theta: np.ndarray) -> np.ndarray:
+        """Expected information, per observation (divided by the total N)."""
+        return self.evaluate(theta, gradient=False)[2] / self.N
+
+    def observed_information(self, theta: np.ndarray) -> np.ndarray:
+        """Observed information per observation: minus the Hessian of the
+        loglikelihood / N (central differences of the analytic gradient)."""
+        k = self.k
+        H = np.zeros((k, k))
+        for i in range(k):
+            h = 1e-5 * max(1.0, abs(theta[i]))
+            e = np.zeros(k)
+            e[i] = h
+            H[:, i] = (self.gradient(theta + e) - self.gradient(theta - e)) / (2 * h)
+        return -(H + H.T) / 2 / self.N
+
+    def scores(self, theta: np.ndarray) -> list[np.ndarray]:
+        """Casewise scores ``d loglik_i / d theta`` per group (rows in pattern
+        order), from the data kept in the patterns."""
+        out = []
+        for g, pats in enumerate(self.data):
+            Sigma, mu, d, dmu = self._group(g, theta, True)
+            blocks = []
+            for pt in pats:
+                o = pt.observed
+                Si = np.linalg.inv(Sigma[np.ix_(o, o)])
+                D = pt.rows - (mu[o] if self.meanstructure else pt.mean)
+                Z = D @ Si
+                do = d[:, o][:, :, o]
+                quad = np.einsum("ip,kpq,iq->ik", Z, do, Z, optimize=True)
+                tr = np.einsum("kpq,qp->k", do, Si)
+                sc = 0.5 * (quad - tr[None, :])
+                if self.meanstructure:
+                    sc += Z @ dmu[:, o].T
+                blocks.append(sc)
+            out.append(np.vstack(blocks) if blocks else np.empty((0, self.k)))
+        return out
+
+    # -- estimation -----------------------------------------------------------------
+    def fisher_scoring(self, theta: np.ndarray, *, max_iter: int = 500, tol: float = 1e-10,
+                       max_halving: int = 30) -> tuple[np.ndarray, bool, int, str]:
+        """Maximize the loglikelihood by Fisher scoring with step halving.
+
+        A step whose implied covariance is not positive definite (loglik
+        ``-inf``) or that lowers the loglikelihood is halved, never taken, so
+        there is no flat plateau to stop on.
+
+        Returns
+        -------
+        theta, reached (the iteration stopped on a small step), n_iter, message
+        """
+        th = np.asarray(theta, dtype=float).copy()
+        ll, grad, info = self.evaluate(th)
+        if not np.isfinite(ll):
+            return th, False, 0, "the start values give a non-positive-definite implied covariance"
+        scale = 1.0 / self.N
+        for it in range(1, max_iter + 1):
+            try:
+                step = np.linalg.solve(info, grad)
+            except np.linalg.LinAlgError:
+                step = np.linalg.pinv(info) @ grad
+            if not np.all(np.isfinite(step)):
+                return th, False, it, "the information matrix is singular"
+            alpha = 1.0
+            for _ in range(max_halving):
+                trial = th + alpha * step
+                ll1 = self.loglik(trial)
+                if np.isfinite(ll1) and ll1 >= ll - 1e-12 * abs(ll):
+                    break
+                alpha /= 2
+            else:
+                return th, False, it, "no step along the scoring direction increases the likelihood"
+            small = np.max(np.abs(alpha * step)) < tol * max(1.0, np.max(np.abs(th)))
+            flat = abs(ll1 - ll) * scale < 1e-15
+            th = trial
+            ll, grad, info = self.evaluate(th)
+            if small or (flat and np.max(np.abs(grad)) * scale < 1e-8):
+                return th, True, it, "Fisher scoring converged"
+        return th, False, max_iter, f"no convergence after {max_iter} Fisher-scoring iterations"
