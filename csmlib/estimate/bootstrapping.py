@@ -457,7 +457,7 @@ class _CbEngine:
             S[zero] = np.diag(self.sd_full ** 2)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            theta, conv = refit_many(self.results, S * ((tot - 1) / tot)[:, None, None], self.n)
+            theta, conv = refit_many(self.results, S * ((tot - 1) / tot)[:, None, None], self.n, means=m)
         kinds = {k for k, _ in self.getters}
         f = self._derived(theta, m, kinds)
         H = None

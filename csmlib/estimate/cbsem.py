@@ -616,11 +616,12 @@ def fit_cbsem(
         for (name, _), (_, S) in zip(blocks, moments):
             _check_pd(S, items, file)
     df = table.n_moments() - npar
-    if df < 0:
-        raise SpecError(f"the model has {npar} free parameters but only {table.n_moments()} sample "
-                        f"moments (df = {df}): it is not identified", values=[npar, df],
-                        hint="fix or constrain parameters, or add indicators (lavaan refuses such a model too)")
     warn: list[str] = []
+    if df < 0:   # lavaan fits it and reports no test; so do we, and say why
+        msg = (f"the model has {npar} free parameters but only {table.n_moments()} sample moments "
+               f"(df = {df}): it is not identified, and its chi-square and fit indices are not defined")
+        warn.append(msg)
+        warnings.warn(msg, EstimationWarning, stacklevel=2)
     notice = unweighted_notice(data, "CB-SEM")
     if notice:
         warn.append(notice)
@@ -798,6 +799,12 @@ def _fit(lik: Likelihood, table: ParTable, theta: np.ndarray, Xs: list[np.ndarra
         srmr_w += n / N * srmr_g
     p, nx = len(table.observed), len(x_idx)
     df0 = G * (p * (p - 1) // 2 - nx * (nx - 1) // 2)
+    if table.n_moments() < table.k:
+        out = fit_measures(chisq=0.0, df=0, chisq0=max(2 * (ll_h1 - ll0), 0.0), df0=df0, n=N, logl=ll,
+                           npar=table.k, srmr_value=srmr_w, groups=G)
+        out[["chisq", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper"]] = np.nan
+        out["df"] = float(table.n_moments() - table.k)
+        return out
     return fit_measures(chisq=max(2 * (ll_h1 - ll), 0.0), df=table.n_moments() - table.k,
                         chisq0=max(2 * (ll_h1 - ll0), 0.0), df0=df0, n=N, logl=ll, npar=table.k,
                         srmr_value=srmr_w, groups=G)

@@ -15,53 +15,26 @@ does Fisher scoring, all on stacks of parameter vectors so that a
 bootstrap can refit a thousand resamples at once.
 
 Free parameter ``k`` is ``theta[k]``; :attr:`RamModel.rows` lists the
-parameter-table rows (lavaan style) with ``free`` = the index into
-``theta`` (or -1 when the row is fixed).  Rows that share a label share one
-free index (an equality constraint).
+parameter-table rows (:class:`csmlib.estimate.partable.Param`, lavaan
+style) with ``free`` = the index into ``theta`` (or -1 when the row is
+fixed).  Rows that share a label share one free index (an equality
+constraint).  Rows with ``matrix == "M"`` are intercepts and means: the
+implied mean of the items is ``F (I - A)^-1 m``.
+
+:class:`Likelihood` is the one estimator of every CB-SEM fit: the normal
+loglikelihood of a parameter table over groups (one :class:`RamModel`
+each) and missing-data patterns (ML: one pattern; FIML: one per pattern),
+its gradient, expected and observed information and casewise scores, and
+Fisher scoring with step halving.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ParamRow", "RamModel", "ml_discrepancy"]
-
-
-@dataclass(frozen=True)
-class ParamRow:
-    """One row of the parameter table.
-
-    Attributes
-    ----------
-    lhs, op, rhs : str
-        lavaan notation: ``F =~ x`` (loading), ``y ~ x`` (path), ``x ~~ y``.
-    label : str
-        User label ("" when none).
-    free : int
-        Index into the free-parameter vector, or -1 when fixed.
-    value : float
-        The fixed value (for fixed rows) or the default start value.
-    matrix : str
-        ``"A"`` or ``"S"``.
-    i, j : int
-        Position in that matrix (row = affected / first variable).
-    user : bool
-        Whether the row came from the user's model (not added by default).
-    """
-
-    lhs: str
-    op: str
-    rhs: str
-    label: str
-    free: int
-    value: float
-    matrix: str
-    i: int
-    j: int
-    user: bool = True
+__all__ = ["RamModel", "Likelihood", "Pattern", "patterns"]
 
 
 class RamModel:
@@ -284,7 +257,7 @@ class RamModel:
             fin = ok & np.isfinite(Sigma).all(axis=(1, 2))
             Sigma = np.where(fin[:, None, None], Sigma, np.eye(self.p))
             sign, logdet = np.linalg.slogdet(Sigma)
-        pd_ = fin & (sign > 0) & np.isfinite(logdet)
+        pd_ = fin & (sign > 0) & np.isfinite(logdet) & _positive_definite(Sigma)
         Si = _inv_stack(Sigma, pd_)
         # ok: the discrepancy is defined (Sigma positive definite); Si is the inverse of
         # Sigma whenever it exists, so a step can be computed from an indefinite start
@@ -439,6 +412,22 @@ class RamModel:
         return th, converged, n_iter
 
 
+def _positive_definite(M: np.ndarray) -> np.ndarray:
+    """Which matrices of a stack (B, m, m) are positive definite (a positive
+    determinant is not enough: two negative eigenvalues have one)."""
+    try:
+        np.linalg.cholesky(M)
+        return np.ones(M.shape[0], dtype=bool)
+    except np.linalg.LinAlgError:
+        out = np.ones(M.shape[0], dtype=bool)
+        for b in range(M.shape[0]):
+            try:
+                np.linalg.cholesky(M[b])
+            except np.linalg.LinAlgError:
+                out[b] = False
+        return out
+
+
 def _inv_stack(M: np.ndarray, ok: np.ndarray) -> np.ndarray:
     """Inverses of a stack of square matrices ``M`` (B, m, m).  A singular one
     gets the identity in its place and ``ok[b] = False`` (in place); the
@@ -465,21 +454,6 @@ def _information(Si: np.ndarray, d: np.ndarray) -> np.ndarray:
     Xf = X.reshape(batch + (k, p * p))
     Xt = np.swapaxes(X, -1, -2).reshape(batch + (k, p * p))
     return 0.5 * (Xf @ np.swapaxes(Xt, -1, -2))
-
-
-def ml_discrepancy(Sigma: np.ndarray, S: np.ndarray) -> np.ndarray:
-    """ML discrepancy ``log|Sigma| + tr(S Sigma^-1) - log|S| - p`` (stacks
-    allowed); ``inf`` where Sigma is not positive definite."""
-    p = Sigma.shape[-1]
-    sign, logdet = np.linalg.slogdet(Sigma)
-    sS, logdetS = np.linalg.slogdet(S)
-    with np.errstate(all="ignore"):
-        try:
-            tr = np.einsum("...ii->...", np.linalg.solve(Sigma, S))
-        except np.linalg.LinAlgError:
-            tr = np.full(sign.shape, np.inf)
-        f = logdet + tr - logdetS - p
-    return np.where(sign > 0, f, np.inf)
 
 
 # ---------------------------------------------------------------------------
@@ -592,9 +566,11 @@ class Likelihood:
             for pt in pats:
                 o = pt.observed
                 So = Sigma[np.ix_(o, o)]
-                sign, logdet = np.linalg.slogdet(So)
-                if sign <= 0 or not np.isfinite(logdet):
+                try:   # positive definite, not only a positive determinant
+                    L = np.linalg.cholesky(So)
+                except np.linalg.LinAlgError:
                     return -np.inf, grad, info
+                logdet = 2.0 * np.sum(np.log(np.diag(L)))
                 Si = np.linalg.inv(So)
                 C = pt.cov
                 if self.meanstructure:

@@ -499,7 +499,7 @@ def _assemble(relations, defined, pragmas, src: _Source, text: str | None, name:
         for side in (c.lhs, c.rhs):
             if side not in labels:
                 known = ", ".join(sorted(labels)) or "none"
-                raise src.error(c.line, f"{side!r} in the constraint is not a label of the model",
+                raise src.error(c.line, f"constraints relate labels, and {side!r} is not a label of the model",
                                 f"label the parameter in its relation (e.g. {side}*x); labels defined: {known}")
     dnames: dict[str, Defined] = {}
     for d, _ in defined:
