@@ -523,7 +523,8 @@ def fit_cbsem(
         same as ``se="robust"``.  Complete data only.
     group : str, optional
         A grouping column: a multi-group fit (lavaan ``group=``); groups are
-        the column's sorted values, numbered 1, 2, ... in ``estimates``.
+        numbered 1, 2, ... in ``estimates`` in lavaan's order (the order of
+        first appearance in the data, or a categorical's categories).
     group_equal : sequence of str
         Parameter classes held equal across groups (lavaan ``group.equal``):
         any of ``loadings, intercepts, means, residuals,
@@ -592,7 +593,7 @@ def fit_cbsem(
     if group is None:
         blocks = [("1", frame)]
     else:
-        blocks = [(str(k), b) for k, b in frame.groupby(_GROUP, sort=True)]
+        blocks = _group_blocks(frame)
     G = len(blocks)
     Xs = [b[items].to_numpy(dtype=float) for _, b in blocks]
     n_g = [len(X) for X in Xs]
@@ -766,18 +767,31 @@ def fit_cbsem(
     )
 
 
+def _group_blocks(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """The groups in lavaan's order: a categorical column's categories, else
+    the order in which the values first appear in the data."""
+    col = frame[_GROUP]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        order = [c for c in col.cat.categories if (col == c).any()]
+    else:
+        order = list(pd.unique(col))
+    return [(str(k), frame[col == k]) for k in order]
+
+
 def _fit(lik: Likelihood, table: ParTable, theta: np.ndarray, Xs: list[np.ndarray],
          moments: list[tuple[np.ndarray, np.ndarray]], fiml: bool) -> pd.Series:
     """Fit indices as lavaan: chisq = 2 (logl_h1 - logl), the saturated and
     the baseline (independence) model estimated by FIML too under FIML; the
-    covariates of ``fixed.x`` stay saturated in the baseline; SRMR averaged
-    over groups with weights n_g / N; RMSEA times sqrt(G)."""
+    covariates of ``fixed.x`` stay saturated in the baseline and the
+    reported logl (so AIC and BIC) is conditional on them (the joint
+    loglikelihood minus that of the covariates); SRMR averaged over groups
+    with weights n_g / N; RMSEA times sqrt(G)."""
     G = table.n_groups
     N = lik.N
     x_idx = [table.observed.index(v) for v in table.exogenous_x]
     y_idx = [i for i in range(len(table.observed)) if i not in x_idx]
     ll = lik.loglik(theta)
-    ll_h1 = ll0 = 0.0
+    ll_h1 = ll0 = ll_x = 0.0
     srmr_w = 0.0
     implied = lik.implied(theta)
     for g, X in enumerate(Xs):
@@ -786,27 +800,31 @@ def _fit(lik: Likelihood, table: ParTable, theta: np.ndarray, Xs: list[np.ndarra
         p = S.shape[0]
         if fiml:
             ll_h1 += _fiml_saturated(X)[2]
-            ll0 += _independence_loglik(X[:, y_idx]) + (
-                _fiml_saturated(X[:, x_idx])[2] if x_idx else 0.0)
+            ll_xg = _fiml_saturated(X[:, x_idx])[2] if x_idx else 0.0
+            ll0 += _independence_loglik(X[:, y_idx]) + ll_xg
         else:
             ll_h1 += -0.5 * n * (p * np.log(2 * np.pi) + np.linalg.slogdet(S)[1] + p)
+            nx = len(x_idx)
+            ll_xg = -0.5 * n * (nx * np.log(2 * np.pi) + np.linalg.slogdet(S[np.ix_(x_idx, x_idx)])[1]
+                                + nx) if x_idx else 0.0
             S0 = np.diag(np.diag(S))
             if x_idx:
                 S0[np.ix_(x_idx, x_idx)] = S[np.ix_(x_idx, x_idx)]
             ll0 += -0.5 * n * (p * np.log(2 * np.pi) + np.linalg.slogdet(S0)[1] + p)
+        ll_x += ll_xg
         Sigma, mu = implied[g]
         srmr_g = srmr(S, Sigma, mean, mu) if table.meanstructure else srmr(S, Sigma)
         srmr_w += n / N * srmr_g
     p, nx = len(table.observed), len(x_idx)
     df0 = G * (p * (p - 1) // 2 - nx * (nx - 1) // 2)
     if table.n_moments() < table.k:
-        out = fit_measures(chisq=0.0, df=0, chisq0=max(2 * (ll_h1 - ll0), 0.0), df0=df0, n=N, logl=ll,
+        out = fit_measures(chisq=0.0, df=0, chisq0=max(2 * (ll_h1 - ll0), 0.0), df0=df0, n=N, logl=ll - ll_x,
                            npar=table.k, srmr_value=srmr_w, groups=G)
         out[["chisq", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper"]] = np.nan
         out["df"] = float(table.n_moments() - table.k)
         return out
     return fit_measures(chisq=max(2 * (ll_h1 - ll), 0.0), df=table.n_moments() - table.k,
-                        chisq0=max(2 * (ll_h1 - ll0), 0.0), df0=df0, n=N, logl=ll, npar=table.k,
+                        chisq0=max(2 * (ll_h1 - ll0), 0.0), df0=df0, n=N, logl=ll - ll_x, npar=table.k,
                         srmr_value=srmr_w, groups=G)
 
 

@@ -193,3 +193,115 @@ wr(data.frame(t0 = b$t0, level = ci$bca[, 1],
    "boot_sat1_variance_intervals.csv")
 
 cat(versions(), "\n")
+
+# ===========================================================================
+# 6. The CB-SEM engine (issue 12, part A): one parameter table read as
+#    lavaan reads it.  Self-contained: its own helpers (prefix eng_), its own
+#    data; writes engine_cases.csv (the cases: dataset, model, options; the
+#    tests read the cases from it), engine_cases_lavaan_params.csv,
+#    engine_cases_lavaan_fit.csv, engine_refused_lavaan.csv and
+#    holzinger_mcar15_data.csv.  Every fit uses lavaan's defaults (sem()).
+# ===========================================================================
+eng_out <- "data/references"
+eng_wr <- function(x, name) {
+  write.csv(x, file.path(eng_out, name), row.names = FALSE, na = "")
+  cat("wrote", name, "\n")
+}
+eng_hs <- read.csv("data/holzinger_swineford1939/holzinger_swineford1939.csv")
+eng_pd <- read.csv("data/political_democracy/political_democracy.csv")
+eng_sat <- read.csv("data/satisfaction/satisfaction.csv")
+# Holzinger-Swineford items with 15% of the answers deleted completely at
+# random (seeded), written out so that the tests read the same data
+set.seed(20261130)
+eng_hsm <- eng_hs[, c("id", "school", paste0("x", 1:9))]
+for (v in paste0("x", 1:9)) eng_hsm[[v]][runif(nrow(eng_hsm)) < 0.15] <- NA
+eng_wr(eng_hsm, "holzinger_mcar15_data.csv")
+eng_data <- list(holzinger = eng_hs, political_democracy = eng_pd, satisfaction = eng_sat,
+                 holzinger_mcar15 = eng_hsm)
+eng_hs3 <- "visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+speed =~ x7 + x8 + x9"
+eng_sat_cfa <- "Image =~ imag1 + imag2 + imag3 + imag4 + imag5
+Expectation =~ expe1 + expe2 + expe3 + expe4 + expe5
+Quality =~ qual1 + qual2 + qual3 + qual4 + qual5
+Value =~ val1 + val2 + val3 + val4
+Satisfaction =~ sat1 + sat2 + sat3 + sat4
+Loyalty =~ loy1 + loy2 + loy3 + loy4"
+# case, dataset, model, group, group_equal and group_partial (";"-separated), missing
+eng_cases <- data.frame(rbind(
+  c("fixed_second_loading", "holzinger",
+    "visual =~ x1 + 0.5*x2 + x3\ntextual =~ x4 + x5 + x6", "", "", "", "listwise"),
+  c("labels_and_zero_covariance", "holzinger",
+    "visual =~ x1 + x2 + x3\ntextual =~ x4 + a*x5 + a*x6\nspeed =~ x7 + x8 + x9\nvisual ~~ 0*speed",
+    "", "", "", "listwise"),
+  c("mimic_fixed_x", "holzinger",
+    "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~ ageyr + sex\ntextual ~ ageyr",
+    "", "", "", "listwise"),
+  c("observed_regressions", "political_democracy",
+    "ind60 =~ x1 + x2 + x3\ndem60 =~ y1 + y2 + y3 + y4\ndem60 ~ ind60\ny5 ~ y1 + x1\ny6 ~ dem60",
+    "", "", "", "listwise"),
+  c("second_order", "holzinger", paste0(eng_hs3, "\ng =~ visual + textual + speed"),
+    "", "", "", "listwise"),
+  c("chained_defined", "political_democracy",
+    "ind60 =~ x1 + x2 + x3\ndem60 =~ y1 + y2 + y3 + y4\ndem65 =~ y5 + y6 + y7 + y8\ndem60 ~ a*ind60\ndem65 ~ c*ind60 + b*dem60\nind := a*b\ntotal := c + ind\nshare := ind/total",
+    "", "", "", "listwise"),
+  c("equality_constraint", "holzinger",
+    "visual =~ x1 + l2*x2 + l3*x3\ntextual =~ x4 + x5 + x6\nl2 == l3", "", "", "", "listwise"),
+  c("group_labels", "holzinger",
+    "visual =~ x1 + c(v2a, v2b)*x2 + c(v3, v3)*x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + c(0.8, NA)*x8 + x9",
+    "school", "", "", "listwise"),
+  c("strict", "holzinger", eng_hs3, "school", "loadings;intercepts;residuals", "", "listwise"),
+  c("regressions_lv_variances", "holzinger", paste0(eng_hs3, "\nspeed ~ visual + textual"),
+    "school", "loadings;regressions;lv.variances", "", "listwise"),
+  c("partial_strict", "holzinger", eng_hs3, "school", "loadings;intercepts;residuals",
+    "x3 ~ 1;x3 ~~ x3;visual =~ x2", "listwise"),
+  c("satisfaction_strict", "satisfaction", eng_sat_cfa, "gender", "loadings;intercepts;residuals",
+    "", "listwise"),
+  c("fiml_zero_factor_covariances", "holzinger_mcar15",
+    paste0(eng_hs3, "\nvisual ~~ 0*textual\nvisual ~~ 0*speed\ntextual ~~ 0*speed"), "", "", "", "ml"),
+  c("fiml_multigroup_metric", "holzinger_mcar15", eng_hs3, "school", "loadings", "", "ml")
+), stringsAsFactors = FALSE)
+names(eng_cases) <- c("case", "dataset", "model", "group", "group_equal", "group_partial", "missing")
+eng_wr(eng_cases, "engine_cases.csv")
+eng_split <- function(x) if (is.na(x) || x == "") character(0) else strsplit(x, ";")[[1]]
+eng_fit_cols <- c("npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower",
+                  "rmsea.ci.upper", "srmr", "aic", "bic", "logl", "baseline.chisq", "baseline.df")
+eng_params <- list()
+eng_fits <- list()
+for (i in seq_len(nrow(eng_cases))) {
+  cs <- eng_cases[i, ]
+  args <- list(model = cs$model, data = eng_data[[cs$dataset]], missing = cs$missing)
+  if (cs$group != "") {
+    args$group <- cs$group
+    if (cs$group_equal != "") args$group.equal <- eng_split(cs$group_equal)
+    if (cs$group_partial != "") args$group.partial <- eng_split(cs$group_partial)
+  }
+  fit <- do.call("sem", args)
+  stopifnot(lavInspect(fit, "converged"))
+  p <- parameterEstimates(fit, standardized = TRUE)
+  if (!"group" %in% names(p)) p$group <- 1L
+  if (!"label" %in% names(p)) p$label <- ""
+  p <- p[, c("lhs", "op", "rhs", "group", "label", "est", "se", "std.all")]
+  p$group[p$op %in% c(":=", "==")] <- 0L
+  eng_params[[i]] <- data.frame(case = cs$case, p)
+  fm <- fitMeasures(fit, eng_fit_cols)
+  eng_fits[[i]] <- data.frame(case = cs$case, measure = names(fm), value = unclass(fm))
+}
+eng_wr(do.call(rbind, eng_params), "engine_cases_lavaan_params.csv")
+eng_wr(do.call(rbind, eng_fits), "engine_cases_lavaan_fit.csv")
+# models lavaan refuses: the error message, for the record
+eng_refused <- data.frame(rbind(
+  c("c_wrong_length", "holzinger", "visual =~ x1 + c(a, b, c)*x2 + x3", "school"),
+  c("unknown_variable", "holzinger", "visual =~ x1 + x2 + nosuchitem", "")
+), stringsAsFactors = FALSE)
+names(eng_refused) <- c("case", "dataset", "model", "group")
+eng_refused$lavaan_error <- sapply(seq_len(nrow(eng_refused)), function(i) {
+  cs <- eng_refused[i, ]
+  args <- list(model = cs$model, data = eng_data[[cs$dataset]])
+  if (cs$group != "") args$group <- cs$group
+  msg <- tryCatch({ do.call("sem", args); "" }, error = function(e) conditionMessage(e))
+  stopifnot(msg != "")
+  gsub("\\s+", " ", msg)
+})
+eng_wr(eng_refused, "engine_refused_lavaan.csv")
+cat(sprintf("engine section: R %s, lavaan %s\n", getRversion(), packageVersion("lavaan")))
