@@ -221,12 +221,12 @@ eng_data <- list(holzinger = eng_hs, political_democracy = eng_pd, satisfaction 
 eng_hs3 <- "visual =~ x1 + x2 + x3
 textual =~ x4 + x5 + x6
 speed =~ x7 + x8 + x9"
-eng_sat_cfa <- "Image =~ imag1 + imag2 + imag3 + imag4 + imag5
-Expectation =~ expe1 + expe2 + expe3 + expe4 + expe5
-Quality =~ qual1 + qual2 + qual3 + qual4 + qual5
-Value =~ val1 + val2 + val3 + val4
-Satisfaction =~ sat1 + sat2 + sat3 + sat4
-Loyalty =~ loy1 + loy2 + loy3 + loy4"
+eng_blocks <- list(Image = "imag", Expectation = "expe", Quality = "qual", Value = "val",
+                   Satisfaction = "sat", Loyalty = "loy")
+eng_sat_cfa <- paste(sapply(names(eng_blocks), function(f) {
+  items <- grep(paste0("^", eng_blocks[[f]], "[0-9]$"), names(eng_sat), value = TRUE)
+  paste(f, "=~", paste(items, collapse = " + "))
+}), collapse = "\n")
 # case, dataset, model, group, group_equal and group_partial (";"-separated), missing
 eng_cases <- data.frame(rbind(
   c("fixed_second_loading", "holzinger",
