@@ -1,43 +1,47 @@
 """Covariance-based SEM (maximum likelihood), matching lavaan.
 
 :func:`fit_cbsem` estimates a :class:`~csmlib.spec.ModelSpec` by normal-theory
-maximum likelihood the way lavaan's ``sem()`` does by default:
+maximum likelihood the way lavaan's ``sem()`` does by default.  The model is
+what :func:`csmlib.estimate.partable.build_partable` reads from the spec (one
+parameter table, lavaan's defaults, for one or several groups); the one
+estimator is :class:`csmlib.estimate.ram.Likelihood` (ML and FIML, one or
+many groups):
 
-- marker-variable identification (the first loading of every construct is
-  fixed to 1 unless the user fixed a loading of that construct);
-- free residual variances of the items and variances of the constructs;
-  covariances among exogenous constructs and among the residuals of pure
-  outcome constructs (constructs that predict nothing), as lavaan's
-  ``auto.cov.lv.x`` / ``auto.cov.y``; single-item constructs get their
-  item's residual variance fixed to 0 (the construct *is* the item);
 - likelihood "normal": the sample covariance has divisor N and
-  ``chisq = N * F_ML``;
+  ``chisq = 2 (logl_h1 - logl)`` (``N F_ML`` for complete data);
+- estimation by Fisher scoring with step halving from the table's simple
+  start values (semopy's estimates as the second start, or the first with
+  ``start="semopy"``: semopy only proposes numbers); a step that makes an
+  implied covariance non-positive-definite is halved, never taken;
+- convergence checked, not trusted: the iteration reached a stationary
+  point, every element of the gradient of the ML objective (minus logl / N)
+  is below lavaan's ``optim.dx.tol`` (1e-3) and every implied covariance is
+  positive definite; otherwise the next start is tried, and if none
+  converges the fit is returned with ``converged=False`` and an
+  :class:`~csmlib.errors.EstimationWarning`;
 - standard errors from the inverse of the *expected* information matrix
   divided by N (lavaan ``information = "expected"``, the default for
   complete-data ML); z, two-sided p and 95% Wald intervals;
 - ``robust=True``: Huber-White sandwich ``A^-1 B A^-1 / N`` with ``A`` the
   expected information and ``B`` the mean outer product of the casewise
   scores (lavaan ``se = "robust.huber.white"`` with ``information =
-  "expected"``, i.e. the MLR standard errors of complete data when
-  ``information = "expected"`` is requested);
+  "expected"``);
 - the completely standardized solution ``std_all`` as lavaan's ``std.all``.
 
-semopy computes the point estimates (a fresh ``semopy.Model`` per fit; only
-its parameter matrices are read, never ``inspect()``); csmlib then polishes
-them by Fisher scoring on its own numpy RAM model (:mod:`csmlib.estimate.ram`) so that
-the ML optimum is reached to 1e-9, and computes everything else itself.
+``missing="fiml"``: full-information ML with a mean structure (intercepts of
+the items free, construct means 0), over the missing-data patterns;
+standard errors from the observed information (numerical Hessian of the
+analytic gradient), as lavaan's default for ``missing = "ml"``.  The fit
+indices of a FIML fit are those of the model against the FIML (EM)
+saturated model, the baseline estimated by FIML too; its SRMR includes the
+mean residuals and its AIC/BIC count the means, as lavaan's with a mean
+structure.  This holds on complete data too, so that ``missing="fiml"``
+always reproduces lavaan's ``missing = "ml"``.
 
-``missing="fiml"``: full-information ML with a saturated mean structure
-(every item has a free mean), maximized by csmlib over the missing-data
-patterns (start: the listwise estimates); standard errors from the observed
-information (numerical Hessian of the analytic FIML gradient), as lavaan's
-default for ``missing = "ml"``.  The fit indices of a FIML fit are those of
-the model against the FIML (EM) saturated model; its SRMR includes the mean
-residuals and its AIC/BIC count the means, as lavaan's with a mean structure.
-This holds on complete data too (estimates then equal the listwise ML ones;
-the standard errors come from the observed instead of the expected
-information), so that ``missing="fiml"`` always reproduces lavaan's
-``missing = "ml"``.
+``group=``: a multi-group fit (mean structure, lavaan's group order),
+``group_equal`` / ``group_partial`` as lavaan's ``group.equal`` /
+``group.partial``; RMSEA times sqrt(G) and SRMR weighted by group size, as
+lavaan.
 """
 
 from __future__ import annotations
@@ -300,28 +304,35 @@ def _converged(lik: Likelihood, theta: np.ndarray, reached: bool) -> tuple[bool,
     return True, ""
 
 
-def _estimate(lik: Likelihood, starts: Sequence[np.ndarray]):
+def _estimate(lik: Likelihood, starts: Sequence):
     """Fisher scoring from each start in turn until one converges (as
     lavaan's optim.attempts); else the best of them, not converged.
 
+    Parameters
+    ----------
+    starts : sequence of callables
+        Each returns a start vector, or None when it has none; called only
+        when the starts before it failed.
+
     Returns
     -------
-    theta, converged, n_iter, message
+    theta, converged, n_iter, message, the start that was used
     """
     tried = []
-    for theta0 in starts:
+    for make in starts:
+        theta0 = make()
         if theta0 is None or not np.all(np.isfinite(theta0)):
             continue
         theta, reached, n_iter, msg = lik.fisher_scoring(theta0)
         ok, why = _converged(lik, theta, reached)
-        tried.append((theta, ok, n_iter, why or msg))
+        tried.append((theta, ok, n_iter, why or msg, make))
         if ok:
-            return theta, True, n_iter, msg
+            return theta, True, n_iter, msg, make
     if not tried:
         raise EstimationError("no usable start values for the model",
                               hint="check that every construct has indicators with variance")
-    theta, _, n_iter, why = max(tried, key=lambda t: lik.loglik(t[0]))
-    return theta, False, sum(t[2] for t in tried), why
+    theta, _, _, why, make = max(tried, key=lambda t: lik.loglik(t[0]))
+    return theta, False, sum(t[2] for t in tried), why, make
 
 
 def _moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -498,7 +509,7 @@ def fit_cbsem(
     group_partial: Sequence = (),
     se: str = "standard",
     level: float = 0.95,
-    start: str = "semopy",
+    start: str = "simple",
 ) -> Results:
     """Estimate a model by covariance-based SEM (maximum likelihood), as lavaan.
 
@@ -535,10 +546,11 @@ def fit_cbsem(
     se : {"standard", "robust", "none"}
     level : float
         Confidence level of the Wald intervals.
-    start : {"semopy", "simple"}
-        The first start of the Fisher scoring: semopy's estimates (default,
-        single-group fits) or the table's simple start values.  When the
-        first start does not converge, the other is tried.
+    start : {"simple", "semopy"}
+        The first start of the Fisher scoring: the table's simple start
+        values (default, as lavaan's) or semopy's estimates (single-group
+        fits).  When the first start does not converge, the other is tried
+        (semopy is then fitted only if needed).
 
     Returns
     -------
@@ -631,22 +643,23 @@ def fit_cbsem(
     lik = Likelihood(models, [patterns(X) for X in Xs], table.meanstructure)
     # starts: semopy (single group, complete rows) and the table's simple starts
     simple = _table_start(table)
-    smsg = "simple start values"
-    starts: list[np.ndarray | None] = [simple]
-    if G == 1:
+    notes = {"semopy": ""}
+
+    def semopy_start() -> np.ndarray | None:
         Xc = Xs[0][~np.isnan(Xs[0]).any(axis=1)]
-        semo, smsg_s = _semopy_start(table, pd.DataFrame(Xc, columns=items)) if len(Xc) > 1 else (None, "")
+        if G > 1 or len(Xc) < 2:
+            return None
+        semo, notes["semopy"] = _semopy_start(table, pd.DataFrame(Xc, columns=items))
         if semo is not None and table.meanstructure:
-            semo[[r.free for r in table.rows if r.op == "~1" and r.free >= 0]] = \
-                simple[[r.free for r in table.rows if r.op == "~1" and r.free >= 0]]
-        if start == "semopy":
-            starts = [semo, simple]
-            smsg = smsg_s
-        else:
-            starts = [simple, semo]
-    theta, conv, n_iter, why = _estimate(lik, starts)
-    message = ("FIML" if fiml else "ML") + (" by Fisher scoring" + (", started from semopy's estimates"
-                                                                    if start == "semopy" and G == 1 else ""))
+            means = [r.free for r in table.rows if r.op == "~1" and r.free >= 0]
+            semo[means] = simple[means]
+        return semo
+
+    starts = [semopy_start, lambda: simple] if start == "semopy" else [lambda: simple, semopy_start]
+    theta, conv, n_iter, why, used = _estimate(lik, starts)
+    smsg = notes["semopy"] or "simple start values"
+    message = (("FIML" if fiml else "ML") + " by Fisher scoring from "
+               + ("semopy's estimates" if used is semopy_start else "simple start values"))
     if not conv:
         msg = (f"estimation did not converge after {n_iter} iterations ({why}); "
                "the estimates are not trustworthy")

@@ -595,6 +595,24 @@ class Likelihood:
     def loglik(self, theta: np.ndarray) -> float:
         return self.evaluate(theta, gradient=False, information=False)[0]
 
+    def delta(self, theta: np.ndarray, g: int) -> np.ndarray:
+        """lavaan's Delta of group ``g`` (0-based): the Jacobian of the
+        model-implied moments ``(vech Sigma, mu)`` with respect to ``theta``,
+        ``vech`` the lower triangle by columns (lavaan's order) and ``mu``
+        only with a mean structure.
+
+        Returns
+        -------
+        ndarray (p (p + 1) / 2 [+ p], k)
+        """
+        ram = self.models[g]
+        _, d = ram.jacobian(theta)
+        rows, cols = np.triu_indices(ram.p)      # column-wise lower triangle = row-wise upper
+        out = d[:, cols, rows].T
+        if self.meanstructure:
+            out = np.vstack([out, ram.mean_jacobian(theta).T])
+        return out
+
     def gradient(self, theta: np.ndarray) -> np.ndarray:
         """Gradient of the loglikelihood (sum over rows)."""
         return self.evaluate(theta, information=False)[1]
