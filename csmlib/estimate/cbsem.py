@@ -64,7 +64,7 @@ from .prepare import check_answered, unweighted_notice
 from ..errors import DataError, DataWarning, EstimationError, EstimationWarning, SpecError
 from .fitindices import fit_measures, srmr
 from .partable import Param, ParTable, build_partable
-from .ram import Likelihood, RamModel, patterns
+from .ram import Likelihood, RamModel, one_blas_thread, patterns
 from .results import Results, tidy_estimates
 from ..spec.modelspec import ModelSpec
 
@@ -497,6 +497,7 @@ def _num_jacobian(fun, theta: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # the public estimator
 # ---------------------------------------------------------------------------
+@one_blas_thread
 def fit_cbsem(
     spec: ModelSpec,
     data: Any,

@@ -30,11 +30,29 @@ Fisher scoring with step halving.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-__all__ = ["RamModel", "Likelihood", "Pattern", "patterns"]
+__all__ = ["RamModel", "Likelihood", "Pattern", "patterns", "one_blas_thread"]
+
+
+def one_blas_thread(fun):
+    """Run ``fun`` with the BLAS library on one thread.
+
+    The engine's linear algebra is on small matrices (tens to a few hundred
+    rows), where a multithreaded BLAS only adds synchronisation: on a busy
+    2-core machine a 171 x 171 solve took 350 ms with OpenBLAS' threads and
+    about 1 ms without, which made a multi-group fit 10x slower.
+    """
+    @functools.wraps(fun)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=1, user_api="blas"):
+            return fun(*args, **kwargs)
+
+    return wrapper
 
 
 class RamModel:
@@ -491,9 +509,19 @@ def patterns(X: np.ndarray) -> list[Pattern]:
     """Missing-data patterns of a data matrix (NaN = missing); a complete
     matrix is one pattern."""
     obs = ~np.isnan(X)
-    keys, inv = np.unique(obs, axis=0, return_inverse=True)
-    inv = inv.ravel()
-    return [Pattern(keys[g], X[inv == g][:, keys[g]]) for g in range(len(keys)) if keys[g].any()]
+    if obs.all():
+        return [Pattern(np.ones(X.shape[1], dtype=bool), X)]
+    packed = np.ascontiguousarray(np.packbits(obs, axis=1))   # one short byte string per row
+    codes = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    inv = np.unique(codes, return_inverse=True)[1].ravel()
+    order = np.argsort(inv, kind="stable")
+    bounds = np.flatnonzero(np.diff(inv[order])) + 1
+    out = []
+    for rows in np.split(order, bounds):
+        o = obs[rows[0]]
+        if o.any():
+            out.append(Pattern(o, X[np.ix_(rows, np.flatnonzero(o))]))
+    return out
 
 
 class Likelihood:
