@@ -305,3 +305,18 @@ eng_refused$lavaan_error <- sapply(seq_len(nrow(eng_refused)), function(i) {
 })
 eng_wr(eng_refused, "engine_refused_lavaan.csv")
 cat(sprintf("engine section: R %s, lavaan %s\n", getRversion(), packageVersion("lavaan")))
+# a model lavaan fits with warnings: two factors sharing indicators on pure
+# noise (engine_unidentified_data.csv: 60 rows of numpy's
+# default_rng(1).normal, written by csmlib's test author); df = -1
+eng_noise <- read.csv(file.path(eng_out, "engine_unidentified_data.csv"))
+eng_warn <- character(0)
+eng_nfit <- withCallingHandlers(sem("F =~ a + b + c + d\nG =~ a + b", data = eng_noise),
+  warning = function(w) {
+    eng_warn <<- c(eng_warn, gsub("\\s+", " ", conditionMessage(w)))
+    invokeRestart("muffleWarning")
+  })
+eng_wr(data.frame(converged = lavInspect(eng_nfit, "converged"),
+                  logl = unclass(fitMeasures(eng_nfit, "logl")),
+                  df = unclass(fitMeasures(eng_nfit, "df")),
+                  warnings = paste(eng_warn, collapse = " | ")),
+       "engine_warned_lavaan.csv")
