@@ -549,9 +549,10 @@ def fit_cbsem(
         Confidence level of the Wald intervals.
     start : {"simple", "semopy"}
         The first start of the Fisher scoring: the table's simple start
-        values (default, as lavaan's) or semopy's estimates (single-group
-        fits).  When the first start does not converge, the other is tried
-        (semopy is then fitted only if needed).
+        values (loadings from the marker covariances) or semopy's estimates
+        (single-group fits).  When the first start does not converge, the
+        other is tried (semopy is then fitted only if needed), then unit
+        loadings.
 
     Returns
     -------
@@ -656,7 +657,13 @@ def fit_cbsem(
             semo[means] = simple[means]
         return semo
 
-    starts = [semopy_start, lambda: simple] if start == "semopy" else [lambda: simple, semopy_start]
+    def unit_start() -> np.ndarray:   # lavaan's "simple" start: every free loading 1
+        th = simple.copy()
+        th[[r.free for r in table.rows if r.op == "=~" and r.free >= 0]] = 1.0
+        return th
+
+    starts = ([semopy_start, lambda: simple] if start == "semopy" else [lambda: simple, semopy_start])
+    starts.append(unit_start)
     theta, conv, n_iter, why, used = _estimate(lik, starts)
     smsg = notes["semopy"] or "simple start values"
     message = (("FIML" if fiml else "ML") + " by Fisher scoring from "

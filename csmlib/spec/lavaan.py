@@ -33,7 +33,7 @@ Interpretation
   in the structural model.  Names that occur only in ``~~`` or ``~1`` do not
   become constructs.
 * Second-order constructs (``F =~ F1 + F2``) parse: their indicators are
-  construct names.  Estimators may reject them.
+  construct names (CB-SEM estimates them; PLS may reject them).
 * An indicator may load on several constructs (cross-loadings, allowed in
   lavaan and CB-SEM); the constructs then share it.  :func:`shared_indicators`
   lists such items; PLS estimators should reject them.
