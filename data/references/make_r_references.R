@@ -213,7 +213,7 @@ eng_sat <- read.csv("data/satisfaction/satisfaction.csv")
 # Holzinger-Swineford items with 15% of the answers deleted completely at
 # random (seeded), written out so that the tests read the same data
 set.seed(20261130)
-eng_hsm <- eng_hs[, c("id", "school", paste0("x", 1:9))]
+eng_hsm <- eng_hs[, c("id", "school", "ageyr", "sex", paste0("x", 1:9))]
 for (v in paste0("x", 1:9)) eng_hsm[[v]][runif(nrow(eng_hsm)) < 0.15] <- NA
 eng_wr(eng_hsm, "holzinger_mcar15_data.csv")
 eng_data <- list(holzinger = eng_hs, political_democracy = eng_pd, satisfaction = eng_sat,
@@ -259,7 +259,9 @@ eng_cases <- data.frame(rbind(
     "", "listwise"),
   c("fiml_zero_factor_covariances", "holzinger_mcar15",
     paste0(eng_hs3, "\nvisual ~~ 0*textual\nvisual ~~ 0*speed\ntextual ~~ 0*speed"), "", "", "", "ml"),
-  c("fiml_multigroup_metric", "holzinger_mcar15", eng_hs3, "school", "loadings", "", "ml")
+  c("fiml_multigroup_metric", "holzinger_mcar15", eng_hs3, "school", "loadings", "", "ml"),
+  c("fiml_mimic_fixed_x", "holzinger_mcar15",
+    "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~ ageyr + sex", "", "", "", "ml")
 ), stringsAsFactors = FALSE)
 names(eng_cases) <- c("case", "dataset", "model", "group", "group_equal", "group_partial", "missing")
 eng_wr(eng_cases, "engine_cases.csv")
