@@ -591,9 +591,15 @@ class Likelihood:
                 return -np.inf, grad, info
             if not np.all(np.isfinite(Sigma)):
                 return -np.inf, grad, info
+            p = Sigma.shape[0]
+            # the gradient through the group's d loglik / d Sigma and d loglik / d mu,
+            # summed over patterns, then one contraction with the Jacobian
+            g_sigma = np.zeros((p, p)) if gradient else None
+            g_mu = np.zeros(p) if gradient else None
             for pt in pats:
                 o = pt.observed
-                So = Sigma[np.ix_(o, o)]
+                io = np.ix_(o, o)
+                So = Sigma[io]
                 try:   # positive definite, not only a positive determinant
                     L = np.linalg.cholesky(So)
                 except np.linalg.LinAlgError:
@@ -605,19 +611,20 @@ class Likelihood:
                     dev = pt.mean - mu[o]
                     C = C + np.outer(dev, dev)
                 ll += -0.5 * pt.n * (o.sum() * np.log(2 * np.pi) + logdet + np.sum(Si * C))
-                if not deriv:
-                    continue
-                do = d[:, o][:, :, o]
-                X = do @ Si                                        # (k, po, po)
                 if gradient:
-                    W = Si @ (C - So) @ Si
-                    grad += 0.5 * pt.n * np.einsum("pq,kpq->k", W, do)
+                    g_sigma[io] += pt.n * (Si @ (C - So) @ Si)
                     if self.meanstructure:
-                        grad += pt.n * (dmu[:, o] @ (Si @ dev))
+                        g_mu[o] += pt.n * (Si @ dev)
                 if information:
+                    do = d[:, o][:, :, o] if not o.all() else d
+                    X = do @ Si                                        # (k, po, po)
                     info += 0.5 * pt.n * np.einsum("kab,lba->kl", X, X, optimize=True)
                     if self.meanstructure:
                         info += pt.n * (dmu[:, o] @ Si @ dmu[:, o].T)
+            if gradient:
+                grad += 0.5 * np.einsum("pq,kpq->k", g_sigma, d)
+                if self.meanstructure:
+                    grad += dmu @ g_mu
         return float(ll), grad, info
 
     def loglik(self, theta: np.ndarray) -> float:
