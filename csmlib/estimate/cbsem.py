@@ -998,8 +998,8 @@ def _covariance_part(results: Results):
         return cached
     table: ParTable = results.extra["table"]
     if table.n_groups > 1:
-        raise EstimationError("batched refits of multi-group fits are not available",
-                              hint='bootstrap a multi-group model with engine="loop"')
+        raise EstimationError("the bootstrap of a multi-group fit is not available",
+                              hint="bootstrap each group's own fit (fit_cbsem on that group's rows)")
     if any(r.exo for r in table.rows):
         raise EstimationError("batched refits of models with fixed covariates (fixed.x) are not available",
                               hint='bootstrap this model with engine="loop"')
