@@ -203,15 +203,15 @@ def _sample_cov(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return Xc.T @ Xc / len(X), mean
 
 
-def _check_pd(S: np.ndarray, items: Sequence[str], file: str | None) -> None:
+def _check_pd(S: np.ndarray, items: Sequence[str], file: str | None, where: str = "") -> None:
     w, v = np.linalg.eigh(S)
     if w[0] <= 1e-10 * max(w[-1], 1e-300):
         involved = [items[i] for i in np.flatnonzero(np.abs(v[:, 0]) > 0.2)]
         raise EstimationError(
-            "the sample covariance matrix of the items is not positive definite "
+            f"the sample covariance matrix of the items{where} is not positive definite "
             "(some items are linear combinations of others, or there are fewer rows than items)",
             file=file, column=involved,
-            hint="drop duplicated or summed items, or collect more responses",
+            hint="drop duplicated or summed items, merge small groups, or collect more responses",
         )
 
 
@@ -628,8 +628,8 @@ def fit_cbsem(
             values=[n, npar], hint="simplify the model or collect more responses",
         )
     if not fiml:
-        for (name, _), (_, S) in zip(blocks, moments):
-            _check_pd(S, items, file)
+        for (name, _), (_, S), X in zip(blocks, moments, Xs):
+            _check_pd(S, items, file, f" in group {name!r} ({len(X)} rows)" if group else "")
     df = table.n_moments() - npar
     warn: list[str] = []
     if df < 0:   # lavaan fits it and reports no test; so do we, and say why
