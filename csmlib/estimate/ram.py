@@ -699,15 +699,23 @@ class Likelihood:
         ``-inf``) or that lowers the loglikelihood is halved, never taken, so
         there is no flat plateau to stop on.
 
+        Stops on a small step, or when the loglikelihood has stopped
+        changing for five steps (relative change below 1e-11: a ridge of a
+        model that is not identified), at the point of that stretch with the
+        smallest gradient; :func:`csmlib.estimate.cbsem` then checks the
+        gradient.
+
         Returns
         -------
-        theta, reached (the iteration stopped on a small step), n_iter, message
+        theta, reached (the iteration stopped on a small step or a flat
+        loglikelihood), n_iter, message
         """
         th = np.asarray(theta, dtype=float).copy()
         ll, grad, info = self.evaluate(th)
         if not np.isfinite(ll):
             return th, False, 0, "the start values give a non-positive-definite implied covariance"
         scale = 1.0 / self.N
+        flat_run: list[tuple[float, np.ndarray]] = []   # iterates of a flat stretch
         for it in range(1, max_iter + 1):
             try:
                 step = np.linalg.solve(info, grad)
@@ -715,19 +723,38 @@ class Likelihood:
                 step = np.linalg.pinv(info) @ grad
             if not np.all(np.isfinite(step)):
                 return th, False, it, "the information matrix is singular"
-            alpha = 1.0
-            for _ in range(max_halving):
+            # a rejected step is shortened: halved, and damped towards the gradient
+            # (Levenberg-Marquardt) so that an ill-conditioned information still
+            # leads uphill
+            alpha, lam = 1.0, 0.0
+            damp = 1e-4 * max(np.trace(info) / max(len(th), 1), 1e-12)
+            for h in range(max_halving):
                 trial = th + alpha * step
                 ll1 = self.loglik(trial)
                 if np.isfinite(ll1) and ll1 >= ll - 1e-12 * abs(ll):
                     break
                 alpha /= 2
+                if h % 2 == 1:
+                    lam = damp if lam == 0 else lam * 10
+                    step = np.linalg.solve(info + lam * np.eye(len(th)), grad)
             else:
                 return th, False, it, "no step along the scoring direction increases the likelihood"
             small = np.max(np.abs(alpha * step)) < tol * max(1.0, np.max(np.abs(th)))
             flat = abs(ll1 - ll) * scale < 1e-15
             th = trial
+            ll_prev = ll
             ll, grad, info = self.evaluate(th)
-            if small or (flat and np.max(np.abs(grad)) * scale < 1e-8):
+            gmax = np.max(np.abs(grad)) * scale
+            if small or (flat and gmax < 1e-8):
                 return th, True, it, "Fisher scoring converged"
+            # a ridge (a model that is not identified): the loglikelihood no longer
+            # changes (relative 1e-11, nlminb's test is 1e-10) for 5 steps while the
+            # scoring direction wanders; stop there, at the flattest point seen
+            if abs(ll - ll_prev) <= 1e-11 * abs(ll):
+                flat_run.append((gmax, th.copy()))
+                if len(flat_run) >= 5:
+                    return min(flat_run, key=lambda t: t[0])[1], True, it, \
+                        "the loglikelihood stopped changing (relative change below 1e-11)"
+            else:
+                flat_run.clear()
         return th, False, max_iter, f"no convergence after {max_iter} Fisher-scoring iterations"
