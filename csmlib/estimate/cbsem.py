@@ -59,6 +59,7 @@ from .prepare import check_answered, unweighted_notice
 from ..errors import DataError, DataWarning, EstimationError, EstimationWarning, SpecError
 from .fitindices import fit_indices as _fit_indices
 from .ram import ParamRow, RamModel
+from .robust import check_estimator, complete_data_robust, fiml_robust, survey_weights, weighted_moments
 from .results import FIT_INDEX_NAMES, Results, tidy_estimates
 from ..spec.modelspec import ModelSpec
 
@@ -625,6 +626,7 @@ def fit_cbsem(
     missing: str = "listwise",
     robust: bool = False,
     *,
+    weights: str | None = None,
     se: str = "standard",
     level: float = 0.95,
     start: str = "semopy",
@@ -675,12 +677,10 @@ def fit_cbsem(
     ------
     SpecError, DataError, EstimationError
     """
-    if str(estimator).upper() != "ML":
-        raise SpecError(f"estimator {estimator!r} is not available", values=[estimator],
-                        hint="use estimator='ML' (robust standard errors: robust=True)")
     if missing not in ("listwise", "fiml"):
         raise SpecError(f"missing={missing!r} is not one of 'listwise', 'fiml'", values=[missing],
                         hint="use missing='listwise' or missing='fiml'")
+    estimator = check_estimator(estimator, missing, weights)
     if se not in ("standard", "robust", "none"):
         raise SpecError(f"se={se!r} is not one of 'standard', 'robust', 'none'", values=[se])
     robust = bool(robust) or se == "robust"
@@ -701,7 +701,8 @@ def fit_cbsem(
     if len(Xc) < 2:
         raise EstimationError(f"only {len(Xc)} complete row(s) to estimate from", file=file,
                               hint="collect more responses")
-    S_lw, mean_lw = _sample_cov(Xc)
+    w = None if weights is None else survey_weights(_unpack(data)[0], weights, frame.index, file)
+    S_lw, mean_lw = _sample_cov(Xc) if w is None else weighted_moments(Xc, w)
     ram = build_ram(spec, dict(zip(items, np.diag(S_lw))))
     npar = ram.k + (len(items) if missing == "fiml" else 0)
     if n < npar:
@@ -712,7 +713,7 @@ def fit_cbsem(
     if missing == "listwise":
         _check_pd(S_lw, items, file)
     warn: list[str] = []
-    notice = unweighted_notice(data, "CB-SEM")
+    notice = unweighted_notice(data, "CB-SEM") if weights is None else None
     if notice:
         warn.append(notice)
         warnings.warn(notice, DataWarning, stacklevel=2)
@@ -760,6 +761,16 @@ def fit_cbsem(
             warn.append(msg)
             warnings.warn(msg, EstimationWarning, stacklevel=2)
             vcov = None
+    fit = _fit_indices(S_fit, Sigma, n, npar if missing == "fiml" else ram.k)
+    if missing == "fiml":
+        fit = _fiml_fit(fit, ll, ll_h1, n, npar, len(items), S, Sigma, X, mu_h1, mu)
+    if estimator != "ML" and vcov is not None:
+        # robust SEs and scaled tests (csmlib.estimate.robust): MLM, MLR, survey weights
+        if missing == "fiml":
+            vcov, scaled = fiml_robust(ram, theta, mu, H, X, mu_h1, S, fit)
+        else:
+            vcov, scaled = complete_data_robust(ram, theta, Xc, w, estimator, fit)
+        fit = pd.concat([fit, scaled])
     # trouble: Heywood cases, non-PD implied covariance
     A_mat, S_mat = ram.matrices(theta)
     V = ram.total_covariance(theta)
@@ -810,13 +821,18 @@ def fit_cbsem(
                     for i, f in enumerate(ram.latent) if f in set(spec.endogenous)}, dtype=float)
     r2.index.name = "construct"
     effects = _effects(ram, theta, vcov)
-    fit = _fit_indices(S_fit, Sigma, n, npar if missing == "fiml" else ram.k)
-    if missing == "fiml":
-        fit = _fiml_fit(fit, ll, ll_h1, n, npar, len(items), S, Sigma, X, mu_h1, mu)
     scores = _scores(ram, theta, Sigma, frame, mu)
-    options = {"estimator": "ML", "missing": missing, "se": "robust.huber.white" if robust else (
-        "none" if se == "none" else ("observed" if missing == "fiml" else "standard (expected information)")),
-        "likelihood": "normal", "level": level, "start": start}
+    if estimator == "ML" or se == "none":
+        se_used = "robust.huber.white" if robust else (
+            "none" if se == "none" else ("observed" if missing == "fiml" else "standard (expected information)"))
+    else:
+        se_used = ("robust.sem (Satorra-Bentler)" if estimator == "MLM"
+                   else "robust.huber.white (observed information)")
+        message += (f"; {estimator}: {se_used} standard errors and the "
+                    + ("Satorra-Bentler" if estimator == "MLM" else "Yuan-Bentler (Mplus variant)")
+                    + " scaled test" + ("; survey weights (lavaan sampling.weights)" if w is not None else ""))
+    options = {"estimator": estimator, "weights": weights, "missing": missing, "se": se_used,
+               "likelihood": "normal", "level": level, "start": start}
     return Results(
         spec=spec, method="cbsem", _estimates=estimates, _r2=r2, _effects=effects,
         _fit_indices=fit, _scores=scores, converged=bool(conv), n_iter=int(n_iter),
@@ -824,6 +840,7 @@ def fit_cbsem(
         _data=frame.copy(), _scale_limits=limits,
         extra={"ram": ram, "theta": theta.copy(), "vcov": vcov, "sample_cov": S, "implied_cov": Sigma,
                "sample_mean": mu, "free_index": np.array(free_index), "npar": npar,
+               "h1_mean": mu_h1 if missing == "fiml" else mean_lw, "weights": w,
                "semopy_message": smsg},
     )
 

@@ -1,0 +1,279 @@
+"""Where a CB-SEM model misfits: modification indices and residuals, as lavaan.
+
+:func:`modification_indices` is lavaan's ``modindices()`` with its defaults:
+every parameter lavaan's ``lav_partable_full`` considers and the model does
+not already hold (loadings of every construct on every item, covariances of
+item residuals, of construct (residual) variances, and regressions among the
+variables that take part in regressions) is added with the value 0 to the
+fitted model; with ``I`` the expected information of that extended model
+per observation at the estimates and ``g`` the gradient of the
+loglikelihood per observation, the score test of one added parameter is
+
+    mi = N g^2 / v,   v = I_xx - I_xm I_mm^-1 I_mx,   epc = g / v
+
+(``m``: the model's free parameters, ``x``: the added one; ``v`` below
+``eps^(1/3)`` means the parameter is not identified, and it is left out).
+``sepc_lv`` standardizes the expected change by the constructs' variances,
+``sepc_all`` by every variable's, with covariances divided by the residual
+standard deviations (lavaan ``cov.std = TRUE``).
+
+:func:`residuals` is lavaan's ``residuals()`` / ``lavResiduals()``: the
+sample (or, with FIML, the EM) moments minus the implied ones, raw, as
+correlations (Bollen: each matrix by its own variances; Bentler: both by the
+sample variances) or divided by their standard errors ("standardized").
+
+Both read one fitted model through the quantities every CB-SEM engine
+evaluates (implied covariance, its Jacobian, expected information, ML
+gradient); they never refit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SpecError
+from .ram import ParamRow, RamModel
+from .results import Results
+from .robust import (_crossprod, _delta, casewise_scores, h1_expected_information,
+                     h1_observed_information, vech_index)
+
+__all__ = ["modification_indices", "residuals", "RESIDUAL_TYPES"]
+
+#: The ``type`` values of :func:`residuals`.
+RESIDUAL_TYPES = ("raw", "cor.bollen", "cor.bentler", "standardized")
+
+
+def _cb_results(results: object, what: str) -> Results:
+    if not isinstance(results, Results) or results.method != "cbsem" or "ram" not in results.extra:
+        raise SpecError(f"{what} needs the result of csm.fit_cbsem",
+                        values=[type(results).__name__],
+                        hint="fit the model with csm.fit_cbsem(spec, data) first")
+    return results
+
+
+# ---------------------------------------------------------------------------
+# modification indices
+# ---------------------------------------------------------------------------
+def _candidates(ram: RamModel) -> list[tuple[str, str, str]]:
+    """lavaan's candidate parameters (``lav_partable_full``) not in the model."""
+    ov, lv = list(ram.observed), list(ram.latent)
+    have = set()
+    for r in ram.rows:
+        have.add((r.lhs, r.op, r.rhs))
+        if r.op == "~~":
+            have.add((r.rhs, r.op, r.lhs))
+    regs = [r for r in ram.rows if r.op == "~"]
+    eqs = list(dict.fromkeys([r.lhs for r in regs] + [r.rhs for r in regs]))
+    out = [(f, "=~", x) for f in lv for x in ov if x not in eqs]
+    for names in (ov, lv):
+        out += [(names[c], "~~", names[r]) for c in range(len(names)) for r in range(c, len(names))]
+    out += [(y, "~", x) for y in eqs for x in eqs if y != x and not (y in ov and x in lv)]
+    return [c for c in out if c not in have]
+
+
+def _extended(ram: RamModel, cands: list[tuple[str, str, str]]) -> RamModel:
+    pos = {v: i for i, v in enumerate(ram.names)}
+    rows = list(ram.rows)
+    for i, (lhs, op, rhs) in enumerate(cands):
+        if op == "=~":
+            mat, a, b = "A", pos[rhs], pos[lhs]
+        elif op == "~":
+            mat, a, b = "A", pos[lhs], pos[rhs]
+        else:
+            mat, a, b = "S", pos[lhs], pos[rhs]
+        rows.append(ParamRow(lhs, op, rhs, "", ram.k + i, 0.0, mat, a, b, False))
+    return RamModel(ram.observed, ram.latent, rows)
+
+
+def modification_indices(results: Results, *, sort: bool = True) -> pd.DataFrame:
+    """Modification indices of a CB-SEM fit (lavaan ``modindices()``).
+
+    Parameters
+    ----------
+    results : Results
+        A :func:`csmlib.fit_cbsem` result on complete data (listwise; with
+        or without survey weights, any ML-based estimator: the indices use
+        the expected information, as lavaan's default).
+    sort : bool
+        Largest index first (default); ``False`` keeps lavaan's order of the
+        candidates (loadings, item covariances, construct covariances,
+        regressions).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``lhs, op, rhs, mi, epc, sepc_lv, sepc_all``: one row per
+        parameter the model could free, ``mi`` the expected drop of the
+        chi-square (1 df) if it were freed, ``epc`` its expected value,
+        ``sepc_lv`` / ``sepc_all`` that value standardized by the
+        constructs' / all variables' variances.  Parameters that would not
+        be identified are left out.  Never a respecification: read it with
+        theory.
+
+    Raises
+    ------
+    SpecError
+        Not a CB-SEM result, or a FIML fit (not implemented).
+    """
+    res = _cb_results(results, "modification_indices")
+    if res.options.get("missing") == "fiml":
+        raise SpecError("modification indices of a FIML fit are not implemented",
+                        hint='fit with missing="listwise" to read modification indices')
+    ram: RamModel = res.extra["ram"]
+    theta = res.extra["theta"]
+    S = res.extra["sample_cov"]
+    n = res.n_obs
+    cands = _candidates(ram)
+    cols = ["lhs", "op", "rhs", "mi", "epc", "sepc_lv", "sepc_all"]
+    if not cands:
+        return pd.DataFrame({c: pd.Series(dtype=object if c in cols[:3] else float) for c in cols})
+    ext = _extended(ram, cands)
+    k = ram.k
+    th = np.concatenate([theta, np.zeros(len(cands))])
+    info = ext.expected_information(th)
+    _, g = ext.gradient(th, S)
+    v = np.diag(info[k:, k:] - info[k:, :k] @ np.linalg.solve(info[:k, :k], info[:k, k:]))
+    v = np.where(v < np.finfo(float).eps ** (1 / 3), np.nan, v)
+    gx = g[k:]
+    mi = n * gx ** 2 / v
+    epc = gx / v
+    sd_lv, sd_all, resid_sd = _scales(ram, theta)
+    sepc_lv, sepc_all = [], []
+    for (lhs, op, rhs), e in zip(cands, epc):
+        if op == "~~":
+            den = resid_sd[lhs] * resid_sd[rhs]
+            both_lv = lhs in sd_lv and rhs in sd_lv
+            sepc_all.append(e / den if den > 0 else np.nan)
+            sepc_lv.append((e / den if den > 0 else np.nan) if both_lv else e)
+        elif op == "=~":
+            sepc_lv.append(e * sd_lv[lhs])
+            sepc_all.append(e * sd_lv[lhs] / sd_all[rhs])
+        else:
+            sepc_lv.append(e * sd_lv.get(rhs, 1.0) / sd_lv.get(lhs, 1.0))
+            sepc_all.append(e * sd_all[rhs] / sd_all[lhs])
+    out = pd.DataFrame({"lhs": [c[0] for c in cands], "op": [c[1] for c in cands],
+                        "rhs": [c[2] for c in cands], "mi": mi, "epc": epc,
+                        "sepc_lv": sepc_lv, "sepc_all": sepc_all})
+    out = out[out["mi"].notna()]
+    if sort:
+        out = out.sort_values("mi", ascending=False, kind="stable")
+    return out.reset_index(drop=True)
+
+
+def _scales(ram: RamModel, theta: np.ndarray) -> tuple[dict, dict, dict]:
+    """Construct SDs, every variable's implied SD, residual SDs (sqrt of the
+    ``~~`` variance parameters)."""
+    V = ram.total_covariance(theta)
+    _, Sm = ram.matrices(theta)
+    sd = np.sqrt(np.clip(np.diag(V), 0, None))
+    rsd = np.sqrt(np.clip(np.diag(Sm), 0, None))
+    names = ram.names
+    sd_all = dict(zip(names, sd))
+    return ({f: sd_all[f] for f in ram.latent}, sd_all, dict(zip(names, rsd)))
+
+
+# ---------------------------------------------------------------------------
+# residuals
+# ---------------------------------------------------------------------------
+def _rescale(M: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """lavaan's ``lav_residuals_rescale`` of a covariance: divide by
+    ``sqrt(var_i var_j)``, except entries below 1e-5 in absolute value."""
+    scale = 1 / np.sqrt(np.outer(var, var))
+    return np.where(np.abs(M) < 1e-5, M, M * scale)
+
+
+def _rescale_mean(m: np.ndarray, var: np.ndarray) -> np.ndarray:
+    return np.where(np.abs(m) < 1e-5, m, m / np.sqrt(var))
+
+
+def residuals(results: Results, type: str = "raw") -> pd.DataFrame:  # noqa: A002 (lavaan's name)
+    """Residuals of a CB-SEM fit (lavaan ``residuals(fit, type = ...)``).
+
+    Parameters
+    ----------
+    results : Results
+        A :func:`csmlib.fit_cbsem` result.
+    type : {"raw", "cor.bollen", "cor.bentler", "standardized"}
+        ``"raw"``: sample minus implied covariance (divisor N).
+        ``"cor.bollen"``: sample correlation minus implied correlation.
+        ``"cor.bentler"``: both covariances divided by the sample SDs.
+        ``"standardized"``: raw residuals divided by their standard errors
+        (lavaan's ``"standardized"``; residuals below 1e-5 are returned as
+        they are); complete data only.
+
+    Returns
+    -------
+    DataFrame
+        Long form, columns ``lhs, op, rhs, residual``: one ``~~`` row per
+        element of the lower triangle (diagonal included; ``lhs`` is the
+        item that comes first in the model), and, when the model has a mean
+        structure (a FIML fit), one ``~1`` row per item (``rhs`` empty) with
+        the residual of its mean (EM mean minus implied mean).
+
+    Raises
+    ------
+    SpecError
+        Unknown ``type``; ``"standardized"`` of a FIML fit (not implemented).
+    """
+    res = _cb_results(results, "residuals")
+    if type not in RESIDUAL_TYPES:
+        raise SpecError(f"type={type!r} is not one of {', '.join(RESIDUAL_TYPES)}", values=[type],
+                        hint='use "raw", "cor.bollen", "cor.bentler" or "standardized"')
+    fiml = res.options.get("missing") == "fiml"
+    ram: RamModel = res.extra["ram"]
+    S, Sigma = res.extra["sample_cov"], res.extra["implied_cov"]
+    mean_obs, mu = res.extra["h1_mean"], res.extra["sample_mean"]
+    var_obs, var_est = np.diag(S), np.diag(Sigma)
+    if type == "cor.bentler":
+        R, m = _rescale(S, var_obs) - _rescale(Sigma, var_obs), \
+            _rescale_mean(mean_obs, var_obs) - _rescale_mean(mu, var_obs)
+    elif type == "cor.bollen":
+        R, m = _rescale(S, var_obs) - _rescale(Sigma, var_est), \
+            _rescale_mean(mean_obs, var_obs) - _rescale_mean(mu, var_obs)
+    else:
+        R, m = S - Sigma, mean_obs - mu
+    if type == "standardized":
+        if fiml:
+            raise SpecError("standardized residuals of a FIML fit are not implemented",
+                            hint='use type="raw" or "cor.bollen", or fit with missing="listwise"')
+        se = _residual_se(res, ram, S, Sigma)
+        r, c = vech_index(len(S))
+        z = np.where(np.abs(R[r, c]) < 1e-5, R[r, c], R[r, c] / se)
+        R = np.zeros_like(R)
+        R[r, c] = z
+        R[c, r] = z
+    items = list(ram.observed)
+    r, c = vech_index(len(items))
+    out = pd.DataFrame({"lhs": [items[j] for j in c], "op": "~~", "rhs": [items[i] for i in r],
+                        "residual": R[r, c]})
+    if fiml:
+        out = pd.concat([out, pd.DataFrame({"lhs": items, "op": "~1", "rhs": "", "residual": m})],
+                        ignore_index=True)
+    return out
+
+
+def _residual_se(res: Results, ram: RamModel, S: np.ndarray, Sigma: np.ndarray) -> np.ndarray:
+    """Standard errors of the raw covariance residuals (lavaan
+    ``lav_residuals_acov`` with ``z.type = "standardized"``):
+    ``Q ACOV_h1 Q'`` with ``Q = I - Delta (Delta' A1 Delta)^-1 Delta' A1``."""
+    n = res.n_obs
+    theta = res.extra["theta"]
+    _, d = ram.jacobian(theta)
+    Delta = _delta(d)
+    W_S = h1_expected_information(S)
+    if res.options.get("estimator", "ML") == "ML":
+        acov_h1 = np.linalg.inv(W_S) / n
+        A1 = h1_expected_information(Sigma)
+    else:
+        X = res.data[list(ram.observed)].to_numpy(dtype=float)
+        w = res.extra.get("weights")
+        mean = res.extra["h1_mean"]
+        B1 = _crossprod(casewise_scores(X, mean, S, w), n)
+        Wi = np.linalg.inv(W_S)
+        acov_h1 = Wi @ B1 @ Wi / n
+        A1 = (h1_expected_information(Sigma) if res.options["estimator"] == "MLM"
+              else h1_observed_information(S, mean, Sigma, mean))
+    Q = np.eye(len(Delta)) - Delta @ np.linalg.pinv(Delta.T @ A1 @ Delta) @ Delta.T @ A1
+    v = np.diag(Q @ acov_h1 @ Q.T)
+    return np.sqrt(np.where(v >= 0, v, np.nan))
