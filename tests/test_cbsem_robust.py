@@ -36,6 +36,8 @@ def _csv(name: str) -> pd.DataFrame:
 
 
 def _data(name: str) -> pd.DataFrame:
+    if name == "hs_missing_weighted":  # as the R script: the weights on the incomplete rows (same order)
+        return _data("hs_missing").assign(w=_data("hs_weighted")["w"].to_numpy())
     paths = {"hs": ROOT / "data/holzinger_swineford1939/holzinger_swineford1939.csv",
              "hs_weighted": REF / "robust_holzinger_weighted_data.csv",
              "hs_missing": REF / "holzinger_missing_data.csv",
@@ -59,6 +61,7 @@ CASES = {
     "demo_mlr": ("acsi", "demo", {"estimator": "MLR"}),
     "demo_mlr_fiml": ("acsi", "demo", {"estimator": "MLR", "missing": "fiml"}),
     "hs_mlr_fiml": ("hs", "hs_missing", {"estimator": "MLR", "missing": "fiml"}),
+    "hs_weighted_fiml": ("hs", "hs_missing_weighted", {"weights": "w", "missing": "fiml"}),
 }
 ML_CASES = {"hs_ml": ("hs", "hs", {}), "pd_ml": ("pd", "pd", {}), "demo_ml": ("acsi", "demo", {}),
             "hs_mlr": ("hs", "hs", {"estimator": "MLR"})}

@@ -404,10 +404,12 @@ def _disc(ram, theta, S):
 
 
 # -- FIML --------------------------------------------------------------------
-def _patterns(X: np.ndarray):
+def _patterns(X: np.ndarray, w: np.ndarray | None = None):
+    """Missing-data patterns: (observed mask, rows' observed values, rows' weights)."""
     obs = ~np.isnan(X)
     keys, inv = np.unique(obs, axis=0, return_inverse=True)
-    return [(keys[g], X[inv.ravel() == g][:, keys[g]]) for g in range(len(keys))]
+    w = np.ones(len(X)) if w is None else w
+    return [(keys[g], X[inv.ravel() == g][:, keys[g]], w[inv.ravel() == g]) for g in range(len(keys))]
 
 
 def _fiml_loglik_grad(ram: RamModel, par: np.ndarray, pats) -> tuple[float, np.ndarray]:
@@ -417,26 +419,26 @@ def _fiml_loglik_grad(ram: RamModel, par: np.ndarray, pats) -> tuple[float, np.n
     ll = 0.0
     g_theta = np.zeros(k)
     g_mu = np.zeros(len(mu))
-    for o, Xg in pats:
+    for o, Xg, wg in pats:
         So = Sigma[np.ix_(o, o)]
         sign, logdet = np.linalg.slogdet(So)
         if sign <= 0:
             return -np.inf, np.zeros_like(par)
         Si = np.linalg.inv(So)
         D = Xg - mu[o]
-        C = D.T @ D
-        ng = len(Xg)
+        C = (D * wg[:, None]).T @ D
+        ng = wg.sum()
         ll += -0.5 * (ng * (o.sum() * np.log(2 * np.pi) + logdet) + np.sum(Si * C))
         W = 0.5 * (Si @ C @ Si - ng * Si)
         g_theta += np.einsum("pq,kpq->k", W, d[:, o][:, :, o])
-        g_mu[o] += Si @ D.sum(axis=0)
+        g_mu[o] += Si @ (wg @ D)
     return ll, np.concatenate([g_theta, g_mu])
 
 
-def _fit_fiml(ram: RamModel, X: np.ndarray, theta0: np.ndarray):
+def _fit_fiml(ram: RamModel, X: np.ndarray, theta0: np.ndarray, w: np.ndarray | None = None):
     from scipy import optimize
 
-    pats = _patterns(X)
+    pats = _patterns(X, w)
     mu0 = np.nanmean(X, axis=0)
     par0 = np.concatenate([theta0, mu0])
     n = len(X)
@@ -464,10 +466,12 @@ def _fit_fiml(ram: RamModel, X: np.ndarray, theta0: np.ndarray):
     return par, H, ll, bool(res.success or gnorm < 1e-5), int(res.nit), str(res.message), pats
 
 
-def _fiml_saturated(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """EM estimates of the unrestricted mean and covariance, and their loglikelihood."""
-    mu = np.nanmean(X, axis=0)
-    Sig = np.diag(np.nanvar(X, axis=0))
+def _fiml_saturated(X: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """EM estimates of the unrestricted mean and covariance, and their
+    loglikelihood (case weights ``w`` summing to N, or none)."""
+    w = np.ones(len(X)) if w is None else w
+    mu, v = _nan_moments(X, w)
+    Sig = np.diag(v)
     obs = ~np.isnan(X)
     for _ in range(1000):
         T1 = np.zeros_like(mu)
@@ -482,21 +486,32 @@ def _fiml_saturated(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
                 reg = np.linalg.solve(Soo, Smo.T).T
                 x[m] = mu[m] + reg @ (x[o] - mu[o])
                 Cm[np.ix_(m, m)] = Sig[np.ix_(m, m)] - reg @ Smo.T
-            T1 += x
-            T2 += np.outer(x, x) + Cm
-        mu_new = T1 / len(X)
-        Sig_new = T2 / len(X) - np.outer(mu_new, mu_new)
+            T1 += w[i] * x
+            T2 += w[i] * (np.outer(x, x) + Cm)
+        mu_new = T1 / w.sum()
+        Sig_new = T2 / w.sum() - np.outer(mu_new, mu_new)
         done = np.max(np.abs(Sig_new - Sig)) < 1e-10 and np.max(np.abs(mu_new - mu)) < 1e-10
         mu, Sig = mu_new, Sig_new
         if done:
             break
     ll = 0.0
-    for o, Xg in _patterns(X):
+    for o, Xg, wg in _patterns(X, w):
         So = Sig[np.ix_(o, o)]
         D = Xg - mu[o]
-        ll += -0.5 * (len(Xg) * (o.sum() * np.log(2 * np.pi) + np.linalg.slogdet(So)[1])
-                      + np.sum(np.linalg.inv(So) * (D.T @ D)))
+        ll += -0.5 * (wg.sum() * (o.sum() * np.log(2 * np.pi) + np.linalg.slogdet(So)[1])
+                      + np.sum(np.linalg.inv(So) * ((D * wg[:, None]).T @ D)))
     return mu, Sig, ll
+
+
+def _nan_moments(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's (weighted) mean and variance (divisor: the weight) over its
+    observed values: the FIML estimates of the independence model."""
+    obs = ~np.isnan(X)
+    W = np.where(obs, w[:, None], 0.0)
+    Xz = np.where(obs, X, 0.0)
+    mean = (W * Xz).sum(axis=0) / W.sum(axis=0)
+    var = (W * (Xz - mean) ** 2).sum(axis=0) / W.sum(axis=0)
+    return mean, var
 
 
 # ---------------------------------------------------------------------------
@@ -702,7 +717,7 @@ def fit_cbsem(
         raise EstimationError(f"only {len(Xc)} complete row(s) to estimate from", file=file,
                               hint="collect more responses")
     w = None if weights is None else survey_weights(_unpack(data)[0], weights, frame.index, file)
-    S_lw, mean_lw = _sample_cov(Xc) if w is None else weighted_moments(Xc, w)
+    S_lw, mean_lw = _sample_cov(Xc) if w is None else weighted_moments(Xc, w[complete])
     ram = build_ram(spec, dict(zip(items, np.diag(S_lw))))
     npar = ram.k + (len(items) if missing == "fiml" else 0)
     if n < npar:
@@ -722,7 +737,7 @@ def fit_cbsem(
                "ML by Fisher scoring from simple start values") if "failed" not in smsg else smsg
     vcov = None
     if missing == "fiml":
-        par, H, ll, conv, n_iter, fmsg, _ = _fit_fiml(ram, X, theta)
+        par, H, ll, conv, n_iter, fmsg, _ = _fit_fiml(ram, X, theta, w)
         theta, mu = par[: ram.k], par[ram.k:]
         message = f"FIML (L-BFGS-B): {fmsg}"
         try:
@@ -730,7 +745,7 @@ def fit_cbsem(
             vcov = vfull[: ram.k, : ram.k]
         except np.linalg.LinAlgError:
             vcov = None
-        mu_h1, S, ll_h1 = _fiml_saturated(X)
+        mu_h1, S, ll_h1 = _fiml_saturated(X, w)
         Sigma = ram.implied(theta)
         S_fit = S
     else:
@@ -763,11 +778,11 @@ def fit_cbsem(
             vcov = None
     fit = _fit_indices(S_fit, Sigma, n, npar if missing == "fiml" else ram.k)
     if missing == "fiml":
-        fit = _fiml_fit(fit, ll, ll_h1, n, npar, len(items), S, Sigma, X, mu_h1, mu)
+        fit = _fiml_fit(fit, ll, ll_h1, n, npar, len(items), S, Sigma, X, mu_h1, mu, w)
     if estimator != "ML" and vcov is not None:
         # robust SEs and scaled tests (csmlib.estimate.robust): MLM, MLR, survey weights
         if missing == "fiml":
-            vcov, scaled = fiml_robust(ram, theta, mu, H, X, mu_h1, S, fit)
+            vcov, scaled = fiml_robust(ram, theta, mu, H, X, mu_h1, S, fit, w)
         else:
             vcov, scaled = complete_data_robust(ram, theta, Xc, w, estimator, fit)
         fit = pd.concat([fit, scaled])
@@ -898,21 +913,19 @@ def _scores(ram, theta, Sigma, frame, mu) -> pd.DataFrame:
     return pd.DataFrame(sc, index=frame.index, columns=list(ram.latent))
 
 
-def _independence_loglik(X: np.ndarray) -> float:
+def _independence_loglik(X: np.ndarray, w: np.ndarray | None = None) -> float:
     """Loglikelihood of the independence (baseline) model under FIML.
 
     With a diagonal covariance the likelihood factorizes over variables, so
     the FIML estimates are each variable's mean and (divide-by-n) variance
-    over its observed values."""
-    ll = 0.0
-    for j in range(X.shape[1]):
-        x = X[~np.isnan(X[:, j]), j]
-        v = x.var()
-        ll += -0.5 * len(x) * (np.log(2 * np.pi * v) + 1.0)
-    return float(ll)
+    over its observed values (weighted by ``w`` when given)."""
+    w = np.ones(len(X)) if w is None else w
+    _, v = _nan_moments(X, w)
+    n_obs = np.where(~np.isnan(X), w[:, None], 0.0).sum(axis=0)
+    return float(np.sum(-0.5 * n_obs * (np.log(2 * np.pi * v) + 1.0)))
 
 
-def _fiml_fit(fit, ll, ll_h1, n, npar, p, S, Sigma, X, mu_h1, mu) -> pd.Series:
+def _fiml_fit(fit, ll, ll_h1, n, npar, p, S, Sigma, X, mu_h1, mu, w=None) -> pd.Series:
     """Fit indices of a FIML fit: chi-square = 2 (logl_h1 - logl_h0);
     baseline chi-square = 2 (logl_h1 - logl_independence), the independence
     model estimated by FIML too (as lavaan does with ``missing = "ml"``)."""
@@ -921,7 +934,7 @@ def _fiml_fit(fit, ll, ll_h1, n, npar, p, S, Sigma, X, mu_h1, mu) -> pd.Series:
     out = fit.copy()
     df = p * (p + 1) // 2 + p - npar
     chisq = max(2 * (ll_h1 - ll), 0.0)
-    chisq0 = max(2 * (ll_h1 - _independence_loglik(X)), 0.0)
+    chisq0 = max(2 * (ll_h1 - _independence_loglik(X, w)), 0.0)
     df0 = p * (p - 1) // 2
     lo, hi = rmsea_ci(chisq, df, n)
     out.update({"chisq": chisq, "df": float(df), "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,

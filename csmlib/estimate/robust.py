@@ -98,10 +98,6 @@ def check_estimator(estimator: object, missing: str, weights: object) -> str:
             raise SpecError('survey weights are estimated with MLR (robust SEs and the Yuan-Bentler '
                             'test); csmlib has no weighted Satorra-Bentler (MLM) test',
                             values=[estimator], hint='use estimator="MLR" (or "ML") with weights')
-        if missing == "fiml":
-            raise SpecError('survey weights with missing="fiml" are not implemented in csmlib',
-                            values=[weights],
-                            hint='use missing="listwise" with weights, or drop the weights')
         est = "MLR"
     return est
 
@@ -248,10 +244,12 @@ def casewise_scores(X: np.ndarray, mu: np.ndarray, Sigma: np.ndarray, weights: n
     return out
 
 
-def missing_h1_observed_information(X: np.ndarray, mu: np.ndarray, Sigma: np.ndarray) -> np.ndarray:
+def missing_h1_observed_information(X: np.ndarray, mu: np.ndarray, Sigma: np.ndarray,
+                                    weights: np.ndarray | None = None) -> np.ndarray:
     """Observed information per observation of the unrestricted normal model
     on incomplete data at ``(mu, Sigma)``, with a mean structure: the
-    Jacobian of the mean casewise score (analytic) by central differences."""
+    Jacobian of the mean (weighted) casewise score (analytic) by central
+    differences."""
     p = len(mu)
     r, c = vech_index(p)
     x0 = np.concatenate([mu, Sigma[r, c]])
@@ -261,7 +259,7 @@ def missing_h1_observed_information(X: np.ndarray, mu: np.ndarray, Sigma: np.nda
         Sg = np.zeros((p, p))
         Sg[r, c] = x[p:]
         Sg[c, r] = x[p:]
-        return casewise_scores(X, x[:p], Sg, meanstructure=True).mean(axis=0)
+        return casewise_scores(X, x[:p], Sg, weights, meanstructure=True).mean(axis=0)
 
     H = np.zeros((m, m))
     for i in range(m):
@@ -508,7 +506,8 @@ def complete_data_robust(ram, theta: np.ndarray, X: np.ndarray, weights: np.ndar
 
 
 def fiml_robust(ram, theta: np.ndarray, mu: np.ndarray, information: np.ndarray, X: np.ndarray,
-                mean_h1: np.ndarray, cov_h1: np.ndarray, fit: pd.Series) -> tuple[np.ndarray, pd.Series]:
+                mean_h1: np.ndarray, cov_h1: np.ndarray, fit: pd.Series,
+                weights: np.ndarray | None = None) -> tuple[np.ndarray, pd.Series]:
     """Huber-White covariance of the estimates and the scaled (Yuan-Bentler,
     Mplus variant) and FIML-corrected robust fit indices of a FIML fit
     (lavaan ``estimator = "MLR", missing = "ml"``).
@@ -526,6 +525,9 @@ def fiml_robust(ram, theta: np.ndarray, mu: np.ndarray, information: np.ndarray,
         EM estimates of the unrestricted means and covariance.
     fit : Series
         The FIML fit indices (``chisq, df, baseline_chisq, baseline_df``).
+    weights : ndarray (n,), optional
+        Survey weights rescaled to sum to n (the estimates, EM moments and
+        information are then the weighted ones).
 
     Returns
     -------
@@ -542,15 +544,18 @@ def fiml_robust(ram, theta: np.ndarray, mu: np.ndarray, information: np.ndarray,
     Delta[p:, :k] = _delta(d)
     Delta[:p, k:] = np.eye(p)
     Delta0 = _bdiag(np.eye(p), _diag_selector(p))
-    B0 = Delta.T @ _crossprod(casewise_scores(X, mu, Sigma, meanstructure=True), n) @ Delta
+    B0 = Delta.T @ _crossprod(casewise_scores(X, mu, Sigma, weights, meanstructure=True), n) @ Delta
     vcov, E_inv = _sandwich(information / n, B0, n)
-    A1 = missing_h1_observed_information(X, mean_h1, cov_h1)
-    B1 = _crossprod(casewise_scores(X, mean_h1, cov_h1, meanstructure=True), n)
+    A1 = missing_h1_observed_information(X, mean_h1, cov_h1, weights)
+    B1 = _crossprod(casewise_scores(X, mean_h1, cov_h1, weights, meanstructure=True), n)
     trace = yuan_bentler_trace(A1, B1, B0, E_inv)
-    mu0 = np.nanmean(X, axis=0)
-    S0 = np.diag(np.nanvar(X, axis=0))
-    B0_0 = Delta0.T @ _crossprod(casewise_scores(X, mu0, S0, meanstructure=True), n) @ Delta0
-    E0 = Delta0.T @ missing_h1_observed_information(X, mu0, S0) @ Delta0
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    obs = ~np.isnan(X)
+    Wt = np.where(obs, w[:, None], 0.0)
+    mu0 = (Wt * np.where(obs, X, 0.0)).sum(axis=0) / Wt.sum(axis=0)
+    S0 = np.diag((Wt * np.where(obs, X - mu0, 0.0) ** 2).sum(axis=0) / Wt.sum(axis=0))
+    B0_0 = Delta0.T @ _crossprod(casewise_scores(X, mu0, S0, weights, meanstructure=True), n) @ Delta0
+    E0 = Delta0.T @ missing_h1_observed_information(X, mu0, S0, weights) @ Delta0
     trace0 = yuan_bentler_trace(A1, B1, B0_0, np.linalg.inv(E0))
     corrected = fiml_corrected(n=n, df=float(fit["df"]), df0=float(fit["baseline_df"]), Delta=Delta,
                                Delta0=Delta0, Wm=A1, Jm=B1, mean_h1=mean_h1, cov_h1=cov_h1, mu=mu,

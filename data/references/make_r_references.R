@@ -260,7 +260,10 @@ rob_cases <- list(
   pd_mlr = function() sem(rob_pd_model, data = rob_pd, estimator = "MLR"),
   demo_mlr = function() sem(rob_acsi_model, data = rob_demo, estimator = "MLR"),
   demo_mlr_fiml = function() sem(rob_acsi_model, data = rob_demo, estimator = "MLR", missing = "ml"),
-  hs_mlr_fiml = function() cfa(rob_hs_model, data = rob_hsm, estimator = "MLR", missing = "ml")
+  hs_mlr_fiml = function() cfa(rob_hs_model, data = rob_hsm, estimator = "MLR", missing = "ml"),
+  # the weights of robust_holzinger_weighted_data.csv on the incomplete data (same rows, same order)
+  hs_weighted_fiml = function() cfa(rob_hs_model, data = cbind(rob_hsm, w = rob_hsw$w),
+                                    sampling.weights = "w", missing = "ml")
 )
 rob_params <- list()
 rob_fits <- list()
