@@ -230,3 +230,8 @@ def test_diagnostics_refuse_what_is_not_a_cb_fit():
         csm.modification_indices("not a fit")
     with pytest.raises(SpecError, match="not one of"):
         csm.residuals(_fit("hs_ml", ML_CASES), type="normalized")
+
+
+def test_a_weighted_fit_is_not_bootstrapped_without_its_weights():
+    with pytest.raises(SpecError, match="survey-weighted"):
+        csm.bootstrap(_fit("hs_weighted"), n_boot=10, seed=1)

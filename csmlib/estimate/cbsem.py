@@ -59,7 +59,8 @@ from .prepare import check_answered, unweighted_notice
 from ..errors import DataError, DataWarning, EstimationError, EstimationWarning, SpecError
 from .fitindices import fit_indices as _fit_indices
 from .ram import ParamRow, RamModel
-from .robust import check_estimator, complete_data_robust, fiml_robust, survey_weights, weighted_moments
+from .robust import (check_estimator, complete_data_robust, fiml_robust, observed_information, survey_weights,
+                     weighted_moments)
 from .results import FIT_INDEX_NAMES, Results, tidy_estimates
 from ..spec.modelspec import ModelSpec
 
@@ -453,14 +454,7 @@ def _fit_fiml(ram: RamModel, X: np.ndarray, theta0: np.ndarray, w: np.ndarray | 
                             options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9})
     par = res.x
     # observed information: numerical Jacobian of the analytic gradient
-    m = len(par)
-    H = np.zeros((m, m))
-    for i in range(m):
-        h = 1e-5 * max(1.0, abs(par[i]))
-        e = np.zeros(m)
-        e[i] = h
-        H[:, i] = (_fiml_loglik_grad(ram, par + e, pats)[1] - _fiml_loglik_grad(ram, par - e, pats)[1]) / (2 * h)
-    H = -(H + H.T) / 2
+    H = observed_information(lambda x: _fiml_loglik_grad(ram, x, pats)[1], par)
     ll = _fiml_loglik_grad(ram, par, pats)[0]
     gnorm = float(np.max(np.abs(f(par)[1])))
     return par, H, ll, bool(res.success or gnorm < 1e-5), int(res.nit), str(res.message), pats
@@ -657,14 +651,32 @@ def fit_cbsem(
     data : DataFrame or Survey
         One column per item (a Survey's ``.data`` is used, with its
         ``.scale_limits``).
-    estimator : {"ML"}
-        Normal-theory maximum likelihood (the only estimator).
+    estimator : {"ML", "MLR", "MLM"}
+        Normal-theory maximum likelihood; ``"MLR"``: the same estimates with
+        Huber-White SEs from the observed information and the Yuan-Bentler
+        (Mplus variant) scaled test, also with ``missing="fiml"``; ``"MLM"``:
+        Satorra-Bentler SEs and scaled test, complete data only (see
+        :mod:`csmlib.estimate.robust`).  Robust fits add lavaan's scaled and
+        robust indices to ``fit_indices`` (``chisq_scaled``, ``df_scaled``,
+        ``pvalue_scaled``, ``chisq_scaling_factor``,
+        ``baseline_chisq_scaled``, ``baseline_df_scaled``,
+        ``baseline_chisq_scaling_factor``, ``cfi_scaled``, ``tli_scaled``,
+        ``cfi_robust``, ``tli_robust``, ``rmsea_scaled``,
+        ``rmsea_ci_lower_scaled``, ``rmsea_ci_upper_scaled``,
+        ``rmsea_robust``, ``rmsea_ci_lower_robust``, ``rmsea_ci_upper_robust``).
     missing : {"listwise", "fiml"}
         Listwise deletion (rows dropped are recorded in ``data_info``) or
         full-information ML with saturated means.
     robust : bool
-        Huber-White sandwich standard errors (see the module docstring);
-        same as ``se="robust"``.  Complete data only.
+        Huber-White sandwich standard errors from the expected information
+        (see the module docstring); same as ``se="robust"``.  Complete data
+        only; ``estimator="MLR"`` is lavaan's robust choice.
+    weights : str, optional
+        A column of ``data`` holding survey weights (lavaan
+        ``sampling.weights``): rescaled to sum to N, they weight the
+        moments (listwise) or the likelihood (FIML); the fit is then MLR
+        (robust SEs and scaled test), as lavaan does, and ``options``
+        and ``message`` say so.  ``"MLM"`` with weights is refused.
     se : {"standard", "robust", "none"}
     level : float
         Confidence level of the Wald intervals.

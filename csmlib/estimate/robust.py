@@ -253,7 +253,6 @@ def missing_h1_observed_information(X: np.ndarray, mu: np.ndarray, Sigma: np.nda
     p = len(mu)
     r, c = vech_index(p)
     x0 = np.concatenate([mu, Sigma[r, c]])
-    m = len(x0)
 
     def mean_score(x):
         Sg = np.zeros((p, p))
@@ -261,13 +260,7 @@ def missing_h1_observed_information(X: np.ndarray, mu: np.ndarray, Sigma: np.nda
         Sg[c, r] = x[p:]
         return casewise_scores(X, x[:p], Sg, weights, meanstructure=True).mean(axis=0)
 
-    H = np.zeros((m, m))
-    for i in range(m):
-        h = 1e-5 * max(1.0, abs(x0[i]))
-        e = np.zeros(m)
-        e[i] = h
-        H[:, i] = (mean_score(x0 + e) - mean_score(x0 - e)) / (2 * h)
-    return -(H + H.T) / 2
+    return observed_information(mean_score, x0)
 
 
 # ---------------------------------------------------------------------------
@@ -429,8 +422,9 @@ def _crossprod(scores: np.ndarray, n: float) -> np.ndarray:
 
 
 def observed_information(gradient, theta: np.ndarray) -> np.ndarray:
-    """Observed information per observation: minus the Jacobian (central
-    differences) of ``gradient(theta)``, the analytic score per observation."""
+    """Observed information: minus the Jacobian (central differences, steps
+    ``1e-5 max(1, |theta_i|)``), symmetrized, of ``gradient(theta)``, an
+    analytic score (per observation or total: the result is in its units)."""
     k = len(theta)
     H = np.zeros((k, k))
     for i in range(k):
