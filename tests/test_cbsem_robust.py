@@ -235,3 +235,24 @@ def test_diagnostics_refuse_what_is_not_a_cb_fit():
 def test_a_weighted_fit_is_not_bootstrapped_without_its_weights():
     with pytest.raises(SpecError, match="survey-weighted"):
         csm.bootstrap(_fit("hs_weighted"), n_boot=10, seed=1)
+
+
+def test_misfit_findings_name_the_largest_leads_in_plain_escaped_sentences():
+    from csmlib import report
+
+    res = _fit("hs_ml", ML_CASES)
+    mi = csm.modification_indices(res)
+    z = csm.residuals(res, type="standardized")
+    found = report.misfit_findings(mi, z)
+    text = str(found)
+    top = mi.iloc[0]
+    assert f"Modification index {top['mi']:.1f} for {top['lhs']} {top['op']} {top['rhs']}" in text
+    assert "not changes" in text
+    pairs = z[(z["lhs"] != z["rhs"])]
+    big = pairs.loc[pairs["residual"].abs().idxmax()]
+    assert f"{big['residual']:.2f} for {big['lhs']} with {big['rhs']}" in text
+    # names from data are escaped when rendered
+    odd = mi.assign(lhs="<b>visual</b>")
+    assert "<b>visual</b>" not in report.misfit_findings(odd, z)._repr_html_()
+    quiet = report.misfit_findings(mi.assign(mi=0.0), z.assign(residual=0.0))
+    assert "nothing points at" in str(quiet)
