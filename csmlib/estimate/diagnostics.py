@@ -35,8 +35,8 @@ import pandas as pd
 from ..errors import SpecError
 from .ram import ParamRow, RamModel
 from .results import Results
-from .robust import (_crossprod, _delta, casewise_scores, h1_expected_information,
-                     h1_observed_information, vech_index)
+from .robust import (_crossprod, _delta, casewise_scores, h1_expected_information, h1_observed_information,
+                     missing_h1_expected_information, missing_h1_observed_information, vech_index)
 
 __all__ = ["modification_indices", "residuals", "RESIDUAL_TYPES"]
 
@@ -92,9 +92,11 @@ def modification_indices(results: Results, *, sort: bool = True) -> pd.DataFrame
     Parameters
     ----------
     results : Results
-        A :func:`csmlib.fit_cbsem` result on complete data (listwise; with
-        or without survey weights, any ML-based estimator: the indices use
-        the expected information, as lavaan's default).
+        A :func:`csmlib.fit_cbsem` result (any ML-based estimator, with or
+        without survey weights; with FIML the expected information and the
+        gradient are those of the incomplete data, the item intercepts
+        among the model's parameters, as lavaan).  The indices use the
+        expected information, lavaan's default.
     sort : bool
         Largest index first (default); ``False`` keeps lavaan's order of the
         candidates (loadings, item covariances, construct covariances,
@@ -114,25 +116,24 @@ def modification_indices(results: Results, *, sort: bool = True) -> pd.DataFrame
     Raises
     ------
     SpecError
-        Not a CB-SEM result, or a FIML fit (not implemented).
+        Not a CB-SEM result.
     """
     res = _cb_results(results, "modification_indices")
-    if res.options.get("missing") == "fiml":
-        raise SpecError("modification indices of a FIML fit are not implemented",
-                        hint='fit with missing="listwise" to read modification indices')
     ram: RamModel = res.extra["ram"]
     theta = res.extra["theta"]
-    S = res.extra["sample_cov"]
     n = res.n_obs
     cands = _candidates(ram)
     cols = ["lhs", "op", "rhs", "mi", "epc", "sepc_lv", "sepc_all"]
     if not cands:
         return pd.DataFrame({c: pd.Series(dtype=object if c in cols[:3] else float) for c in cols})
     ext = _extended(ram, cands)
-    k = ram.k
     th = np.concatenate([theta, np.zeros(len(cands))])
-    info = ext.expected_information(th)
-    _, g = ext.gradient(th, S)
+    if res.options.get("missing") == "fiml":
+        info, g, k = _fiml_information_gradient(res, ext, th, ram.k)
+    else:
+        info = ext.expected_information(th)
+        _, g = ext.gradient(th, res.extra["sample_cov"])
+        k = ram.k
     v = np.diag(info[k:, k:] - info[k:, :k] @ np.linalg.solve(info[:k, :k], info[:k, k:]))
     v = np.where(v < np.finfo(float).eps ** (1 / 3), np.nan, v)
     gx = g[k:]
@@ -159,6 +160,31 @@ def modification_indices(results: Results, *, sort: bool = True) -> pd.DataFrame
     if sort:
         out = out.sort_values("mi", ascending=False, kind="stable")
     return out.reset_index(drop=True)
+
+
+def _mean_delta(dSigma: np.ndarray, p: int, k: int) -> np.ndarray:
+    """Jacobian of ``(mu, vech Sigma)`` for parameters ``(theta_1..k, means,
+    theta_k+1..)``: the item means are free intercepts, placed after the
+    first ``k`` covariance parameters."""
+    D = _delta(dSigma)
+    out = np.zeros((p + D.shape[0], D.shape[1] + p))
+    out[p:, :k] = D[:, :k]
+    out[:p, k:k + p] = np.eye(p)
+    out[p:, k + p:] = D[:, k:]
+    return out
+
+
+def _fiml_information_gradient(res: Results, model: RamModel, theta: np.ndarray, k: int):
+    """Expected information and loglikelihood gradient per observation of a
+    FIML fit for the parameters ``(theta[:k], means, theta[k:])``; returns
+    them and the number of model parameters (``k`` plus the means)."""
+    X = res.data[list(model.observed)].to_numpy(dtype=float)
+    w, mu = res.extra.get("weights"), res.extra["sample_mean"]
+    Sigma, d = model.jacobian(theta)
+    Delta = _mean_delta(d, len(mu), k)
+    A = missing_h1_expected_information(X, mu, Sigma, w)
+    g = Delta.T @ casewise_scores(X, mu, Sigma, w, meanstructure=True).mean(axis=0)
+    return Delta.T @ A @ Delta, g, k + len(mu)
 
 
 def _scales(ram: RamModel, theta: np.ndarray) -> tuple[dict, dict, dict]:
@@ -200,7 +226,7 @@ def residuals(results: Results, type: str = "raw") -> pd.DataFrame:  # noqa: A00
         ``"cor.bentler"``: both covariances divided by the sample SDs.
         ``"standardized"``: raw residuals divided by their standard errors
         (lavaan's ``"standardized"``; residuals below 1e-5 are returned as
-        they are); complete data only.
+        they are).
 
     Returns
     -------
@@ -214,7 +240,7 @@ def residuals(results: Results, type: str = "raw") -> pd.DataFrame:  # noqa: A00
     Raises
     ------
     SpecError
-        Unknown ``type``; ``"standardized"`` of a FIML fit (not implemented).
+        Unknown ``type``.
     """
     res = _cb_results(results, "residuals")
     if type not in RESIDUAL_TYPES:
@@ -234,12 +260,12 @@ def residuals(results: Results, type: str = "raw") -> pd.DataFrame:  # noqa: A00
     else:
         R, m = S - Sigma, mean_obs - mu
     if type == "standardized":
-        if fiml:
-            raise SpecError("standardized residuals of a FIML fit are not implemented",
-                            hint='use type="raw" or "cor.bollen", or fit with missing="listwise"')
-        se = _residual_se(res, ram, S, Sigma)
         r, c = vech_index(len(S))
-        z = np.where(np.abs(R[r, c]) < 1e-5, R[r, c], R[r, c] / se)
+        se = _residual_se(res, ram, S, Sigma)
+        raw = np.concatenate([m, R[r, c]]) if fiml else R[r, c]
+        z = np.where(np.abs(raw) < 1e-5, raw, raw / se)
+        if fiml:
+            m, z = z[: len(m)], z[len(m):]
         R = np.zeros_like(R)
         R[r, c] = z
         R[c, r] = z
@@ -254,26 +280,36 @@ def residuals(results: Results, type: str = "raw") -> pd.DataFrame:  # noqa: A00
 
 
 def _residual_se(res: Results, ram: RamModel, S: np.ndarray, Sigma: np.ndarray) -> np.ndarray:
-    """Standard errors of the raw covariance residuals (lavaan
-    ``lav_residuals_acov`` with ``z.type = "standardized"``):
-    ``Q ACOV_h1 Q'`` with ``Q = I - Delta (Delta' A1 Delta)^-1 Delta' A1``."""
+    """Standard errors of the raw residuals (lavaan ``lav_residuals_acov``
+    with ``z.type = "standardized"``): ``Q ACOV_h1 Q'`` with ``Q = I - Delta
+    (Delta' A1 Delta)^-1 Delta' A1``, ``A1`` the information of the
+    unrestricted model at the implied moments (expected for ML and MLM,
+    observed for MLR and FIML) and ``ACOV_h1`` the covariance of the sample
+    (EM) moments (its sandwich for robust fits).  With FIML the means come
+    first."""
     n = res.n_obs
     theta = res.extra["theta"]
+    estimator = res.options.get("estimator", "ML")
+    fiml = res.options.get("missing") == "fiml"
+    X = res.data[list(ram.observed)].to_numpy(dtype=float)
+    w, mean = res.extra.get("weights"), res.extra["h1_mean"]
     _, d = ram.jacobian(theta)
-    Delta = _delta(d)
-    W_S = h1_expected_information(S)
-    if res.options.get("estimator", "ML") == "ML":
-        acov_h1 = np.linalg.inv(W_S) / n
-        A1 = h1_expected_information(Sigma)
+    if fiml:
+        mu = res.extra["sample_mean"]
+        Delta = _mean_delta(d, len(mu), ram.k)
+        W_h1 = missing_h1_observed_information(X, mean, S, w)
+        A1 = missing_h1_observed_information(X, mu, Sigma, w)
     else:
-        X = res.data[list(ram.observed)].to_numpy(dtype=float)
-        w = res.extra.get("weights")
-        mean = res.extra["h1_mean"]
-        B1 = _crossprod(casewise_scores(X, mean, S, w), n)
-        Wi = np.linalg.inv(W_S)
-        acov_h1 = Wi @ B1 @ Wi / n
-        A1 = (h1_expected_information(Sigma) if res.options["estimator"] == "MLM"
+        Delta = _delta(d)
+        W_h1 = h1_expected_information(S)
+        A1 = (h1_expected_information(Sigma) if estimator in ("ML", "MLM")
               else h1_observed_information(S, mean, Sigma, mean))
+    Wi = np.linalg.inv(W_h1)
+    if estimator == "ML":
+        acov_h1 = Wi / n
+    else:
+        B1 = _crossprod(casewise_scores(X, mean, S, w, meanstructure=fiml), n)
+        acov_h1 = Wi @ B1 @ Wi / n
     Q = np.eye(len(Delta)) - Delta @ np.linalg.pinv(Delta.T @ A1 @ Delta) @ Delta.T @ A1
     v = np.diag(Q @ acov_h1 @ Q.T)
     return np.sqrt(np.where(v >= 0, v, np.nan))

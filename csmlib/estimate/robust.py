@@ -54,6 +54,7 @@ __all__ = [
     "h1_observed_information",
     "casewise_scores",
     "missing_h1_observed_information",
+    "missing_h1_expected_information",
     "Moments",
     "satorra_bentler_trace",
     "yuan_bentler_trace",
@@ -241,6 +242,28 @@ def casewise_scores(X: np.ndarray, mu: np.ndarray, Sigma: np.ndarray, weights: n
     out = np.hstack([dmu, sc]) if meanstructure else sc
     if weights is not None:
         out = out * np.asarray(weights, dtype=float)[:, None]
+    return out
+
+
+def missing_h1_expected_information(X: np.ndarray, mu: np.ndarray, Sigma: np.ndarray,
+                                    weights: np.ndarray | None = None) -> np.ndarray:
+    """Expected information per observation of the unrestricted normal model
+    on incomplete data at ``(mu, Sigma)``, means first (lavaan
+    ``lav_mvnorm_missing_information_expected``): each missing-data pattern's
+    information of its observed items, weighted by its share of the cases."""
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    obs = ~np.isnan(X)
+    keys, inv = np.unique(obs, axis=0, return_inverse=True)
+    out = np.zeros((p + p * (p + 1) // 2,) * 2)
+    for g, o in enumerate(keys):
+        if not o.any():
+            continue
+        Si = np.zeros((p, p))
+        Si[np.ix_(o, o)] = np.linalg.inv(Sigma[np.ix_(o, o)])
+        share = w[inv.ravel() == g].sum() / w.sum()
+        out += share * _bdiag(Si, 0.5 * _dup_pre_post(np.kron(Si, Si), p))
     return out
 
 

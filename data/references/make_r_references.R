@@ -286,7 +286,9 @@ rob_ml <- list(
   hs_ml = cfa(rob_hs_model, data = rob_hs),
   pd_ml = sem(rob_pd_model, data = rob_pd),
   demo_ml = sem(rob_acsi_model, data = rob_demo),
-  hs_mlr = rob_fitted$hs_mlr
+  hs_mlr = rob_fitted$hs_mlr,
+  hs_fiml = cfa(rob_hs_model, data = rob_hsm, missing = "ml"),
+  hs_mlr_fiml = rob_fitted$hs_mlr_fiml
 )
 rob_mi <- list()
 rob_res <- list()
@@ -300,6 +302,10 @@ for (case in names(rob_ml)) {
     idx <- which(lower.tri(m, diag = TRUE), arr.ind = TRUE)
     rob_res[[paste(case, type)]] <- data.frame(case = case, type = type,
       lhs = colnames(m)[idx[, 2]], op = "~~", rhs = rownames(m)[idx[, 1]], residual = m[idx])
+    if (!is.null(r$mean)) {  # a mean structure (FIML): the mean residuals too
+      rob_res[[paste(case, type, "mean")]] <- data.frame(case = case, type = type,
+        lhs = names(r$mean), op = "~1", rhs = "", residual = unname(r$mean))
+    }
   }
 }
 rob_wr(do.call(rbind, rob_mi), "robust_lavaan_modindices.csv")
