@@ -65,6 +65,7 @@ CASES = {
 }
 ML_CASES = {"hs_ml": ("hs", "hs", {}), "pd_ml": ("pd", "pd", {}), "demo_ml": ("acsi", "demo", {}),
             "hs_mlr": ("hs", "hs", {"estimator": "MLR"}),
+            "hs_weighted": ("hs", "hs_weighted", {"weights": "w"}),
             "hs_fiml": ("hs", "hs_missing", {"missing": "fiml"}),
             "hs_mlr_fiml": ("hs", "hs_missing", {"estimator": "MLR", "missing": "fiml"})}
 

@@ -287,6 +287,7 @@ rob_ml <- list(
   pd_ml = sem(rob_pd_model, data = rob_pd),
   demo_ml = sem(rob_acsi_model, data = rob_demo),
   hs_mlr = rob_fitted$hs_mlr,
+  hs_weighted = rob_fitted$hs_weighted,
   hs_fiml = cfa(rob_hs_model, data = rob_hsm, missing = "ml"),
   hs_mlr_fiml = rob_fitted$hs_mlr_fiml
 )
