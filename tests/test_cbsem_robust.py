@@ -262,3 +262,15 @@ def test_misfit_findings_name_the_largest_leads_in_plain_escaped_sentences():
     assert "<b>visual</b>" not in report.misfit_findings(odd, z)._repr_html_()
     quiet = report.misfit_findings(mi.assign(mi=0.0), z.assign(residual=0.0))
     assert "nothing points at" in str(quiet)
+
+
+def test_a_robust_fit_is_judged_by_its_robust_indices():
+    from csmlib import report
+
+    fit = _fit("hs_mlr").fit_indices
+    table = report.fit_assessment(fit).set_index("index")
+    assert list(table.index) == ["cfi_robust", "tli_robust", "rmsea_robust", "srmr"]
+    assert table.loc["cfi_robust", "value"] == fit["cfi_robust"]
+    assert f"robust CFI {fit['cfi_robust']:.3f}" in report.fit_finding(fit)
+    assert list(report.fit_assessment(csm.fit_cbsem(_spec("hs"), _data("hs")).fit_indices)["index"]) == \
+        ["cfi", "tli", "rmsea", "srmr"]

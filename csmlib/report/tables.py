@@ -163,15 +163,22 @@ def fit_assessment(fit_indices: pd.Series | Mapping[str, float],
                    thresholds: Mapping[str, tuple[str, float]] = FIT_THRESHOLDS) -> pd.DataFrame:
     """Judge fit indices against conventional cut-offs.
 
+    A robust fit (``estimator="MLR"``/``"MLM"``, survey weights) is judged by
+    its robust index where it has one (``cfi_robust`` for ``cfi``, ...), as
+    lavaan's robust columns are read.
+
     Returns
     -------
     DataFrame
         One row per index present (and finite) in ``fit_indices``: columns
-        ``index``, ``value``, ``rule`` (e.g. ``">= 0.95"``), ``passed`` (bool).
+        ``index`` (e.g. ``"cfi"`` or ``"cfi_robust"``), ``value``, ``rule``
+        (e.g. ``">= 0.95"``), ``passed`` (bool).
     """
     fit = pd.Series(fit_indices, dtype=float)
     rows = []
     for name, (direction, cut) in thresholds.items():
+        if f"{name}_robust" in fit.index and _finite(fit[f"{name}_robust"]):
+            name = f"{name}_robust"
         if name not in fit.index or not _finite(fit[name]):
             continue
         value = float(fit[name])
@@ -186,8 +193,11 @@ def fit_finding(fit_indices: pd.Series | Mapping[str, float],
     table = fit_assessment(fit_indices, thresholds)
     if table.empty:
         return "No fit indices are available for this model."
-    shown = ", ".join(f"{r.index.upper()} {r.value:.3f}" for r in table.itertuples())
-    failed = [r.index.upper() for r in table.itertuples() if not r.passed]
+    def label(name: str) -> str:
+        return f"robust {name[:-7].upper()}" if name.endswith("_robust") else name.upper()
+
+    shown = ", ".join(f"{label(r.index)} {r.value:.3f}" for r in table.itertuples())
+    failed = [label(r.index) for r in table.itertuples() if not r.passed]
     if not failed:
         return f"The model fits the data well ({shown}; all within conventional cut-offs)."
     return (f"The model's fit is questionable: {', '.join(failed)} "
