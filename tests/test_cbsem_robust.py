@@ -157,6 +157,11 @@ def test_mlm_with_fiml_is_refused_as_lavaan_refuses_it():
         csm.fit_cbsem(_spec("hs"), _data("hs_missing"), estimator="MLM", missing="fiml")
 
 
+def test_mlm_with_weights_is_refused_with_the_reason():
+    with pytest.raises(SpecError, match="Gamma without the weights"):
+        csm.fit_cbsem(_spec("hs"), _data("hs_weighted"), estimator="MLM", weights="w")
+
+
 def test_unknown_estimator_is_refused():
     with pytest.raises(SpecError, match="not one of ML, MLR, MLM"):
         csm.fit_cbsem(_spec("hs"), _data("hs"), estimator="GLS")

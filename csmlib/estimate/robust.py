@@ -97,7 +97,8 @@ def check_estimator(estimator: object, missing: str, weights: object) -> str:
                             values=[weights], hint='pass the column name, e.g. weights="weight"')
         if est == "MLM":
             raise SpecError('survey weights are estimated with MLR (robust SEs and the Yuan-Bentler '
-                            'test); csmlib has no weighted Satorra-Bentler (MLM) test',
+                            'test); csmlib has no weighted Satorra-Bentler (MLM) test (lavaan 0.6.14 '
+                            'runs MLM with sampling.weights but computes its Gamma without the weights)',
                             values=[estimator], hint='use estimator="MLR" (or "ML") with weights')
         est = "MLR"
     return est
