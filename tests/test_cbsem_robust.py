@@ -279,3 +279,29 @@ def test_a_robust_fit_is_judged_by_its_robust_indices():
     assert f"robust CFI {fit['cfi_robust']:.3f}" in report.fit_finding(fit)
     assert list(report.fit_assessment(csm.fit_cbsem(_spec("hs"), _data("hs")).fit_indices)["index"]) == \
         ["cfi", "tli", "rmsea", "srmr"]
+
+
+def test_h1_information_is_the_hessian_of_the_normal_loglikelihood():
+    """The analytic observed information of the unrestricted model (means and
+    covariances) against a finite-difference Hessian of the loglikelihood."""
+    from csmlib.estimate.robust import h1_expected_information, h1_observed_information, vech_index
+
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(2, 4, 4))
+    S, Sigma = a @ a.T + 4 * np.eye(4), b @ b.T + 4 * np.eye(4)
+    mean, mu = rng.normal(size=(2, 4))
+    r, c = vech_index(4)
+
+    def loglik(x):
+        V = np.zeros((4, 4))
+        V[r, c] = V[c, r] = x[4:]
+        d = mean - x[:4]
+        return -0.5 * (np.linalg.slogdet(V)[1] + np.trace(np.linalg.solve(V, S + np.outer(d, d))))
+
+    x0, h = np.concatenate([mu, Sigma[r, c]]), 1e-4
+    eye = np.eye(len(x0)) * h
+    H = np.array([[(loglik(x0 + ei + ej) - loglik(x0 + ei - ej) - loglik(x0 - ei + ej)
+                    + loglik(x0 - ei - ej)) / (4 * h * h) for ej in eye] for ei in eye])
+    assert_allclose(h1_observed_information(S, mean, Sigma, mu, meanstructure=True), -H, atol=1e-6)
+    # at the sample moments the observed information is the expected one
+    assert_allclose(h1_observed_information(S, mean, S, mean), h1_expected_information(S), atol=1e-12)

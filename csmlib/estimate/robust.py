@@ -155,13 +155,17 @@ def _vech(M: np.ndarray) -> np.ndarray:
     return M[..., r, c]
 
 
-def _dup_pre_post(K: np.ndarray, p: int) -> np.ndarray:
-    """``D' K D`` for a (p*p, p*p) matrix ``K`` and the duplication matrix ``D``."""
+def _dup_pre(K: np.ndarray, p: int) -> np.ndarray:
+    """``D' K`` for a (p*p, m) matrix ``K`` and the duplication matrix ``D``
+    (lavaan ``lav_matrix_duplication_pre``): (p*, m)."""
     r, c = vech_index(p)
-    a = r * p + c
-    b = c * p + r
-    Kd = K[:, a] + np.where(r != c, 1.0, 0.0)[None, :] * K[:, b]
-    return Kd[a, :] + np.where(r != c, 1.0, 0.0)[:, None] * Kd[b, :]
+    off = np.where(r != c, 1.0, 0.0)[:, None]
+    return K[r * p + c, :] + off * K[c * p + r, :]
+
+
+def _dup_pre_post(K: np.ndarray, p: int) -> np.ndarray:
+    """``D' K D`` for a (p*p, p*p) matrix ``K``."""
+    return _dup_pre(_dup_pre(K, p).T, p).T
 
 
 def h1_expected_information(Sigma: np.ndarray, meanstructure: bool = False) -> np.ndarray:
@@ -186,21 +190,10 @@ def h1_observed_information(S: np.ndarray, mean: np.ndarray, Sigma: np.ndarray, 
     W = S + np.outer(d, d)
     AAA = Si @ (2 * W - Sigma) @ Si
     I22 = 0.5 * _dup_pre_post(np.kron(Si, AAA), p)
-    I22 = 0.5 * (I22 + I22.T)
     if not meanstructure:
         return I22
-    r, c = vech_index(p)
-    I21 = _mu_sigma_block(Si @ d, Si, r, c)
+    I21 = _dup_pre(np.kron((Si @ d)[:, None], Si), p)
     return np.block([[Si, I21.T], [I21, I22]])
-
-
-def _mu_sigma_block(v: np.ndarray, Si: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """``D' ((Si d) x Si)`` as lavaan's ``lav_matrix_duplication_pre``: (p*, p)."""
-    p = len(v)
-    K = np.kron(v[:, None], Si)  # (p*p, p)
-    a = r * p + c
-    b = c * p + r
-    return K[a, :] + np.where(r != c, 1.0, 0.0)[:, None] * K[b, :]
 
 
 def _bdiag(A: np.ndarray, B: np.ndarray) -> np.ndarray:
