@@ -264,20 +264,32 @@ def missing_h1_expected_information(X: np.ndarray, mu: np.ndarray, Sigma: np.nda
 def missing_h1_observed_information(X: np.ndarray, mu: np.ndarray, Sigma: np.ndarray,
                                     weights: np.ndarray | None = None) -> np.ndarray:
     """Observed information per observation of the unrestricted normal model
-    on incomplete data at ``(mu, Sigma)``, with a mean structure: the
-    Jacobian of the mean (weighted) casewise score (analytic) by central
-    differences."""
-    p = len(mu)
+    on incomplete data at ``(mu, Sigma)``, means first (lavaan
+    ``lav_mvnorm_missing_information_observed_samplestats``): each
+    missing-data pattern is a complete-data problem on its observed items,
+    with its (weighted) sample moments; its information, weighted by the
+    pattern's share of the cases, lands on the moments of those items."""
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     r, c = vech_index(p)
-    x0 = np.concatenate([mu, Sigma[r, c]])
-
-    def mean_score(x):
-        Sg = np.zeros((p, p))
-        Sg[r, c] = x[p:]
-        Sg[c, r] = x[p:]
-        return casewise_scores(X, x[:p], Sg, weights, meanstructure=True).mean(axis=0)
-
-    return observed_information(mean_score, x0)
+    pos = np.zeros((p, p), dtype=int)
+    pos[r, c] = pos[c, r] = np.arange(len(r))
+    obs = ~np.isnan(X)
+    keys, inv = np.unique(obs, axis=0, return_inverse=True)
+    out = np.zeros((p + len(r),) * 2)
+    for g, o in enumerate(keys):
+        if not o.any():
+            continue
+        rows = inv.ravel() == g
+        wg, Xg = w[rows], X[np.ix_(rows, o)]
+        S_g, mean_g = weighted_moments(Xg, wg)
+        info = h1_observed_information(S_g, mean_g, Sigma[np.ix_(o, o)], mu[o], meanstructure=True)
+        items = np.flatnonzero(o)
+        ro, co = vech_index(len(items))
+        at = np.concatenate([items, p + pos[items[ro], items[co]]])
+        out[np.ix_(at, at)] += wg.sum() / w.sum() * info
+    return out
 
 
 # ---------------------------------------------------------------------------
