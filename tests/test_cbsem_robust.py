@@ -62,6 +62,7 @@ CASES = {
     "demo_mlr_fiml": ("acsi", "demo", {"estimator": "MLR", "missing": "fiml"}),
     "hs_mlr_fiml": ("hs", "hs_missing", {"estimator": "MLR", "missing": "fiml"}),
     "hs_weighted_fiml": ("hs", "hs_missing_weighted", {"weights": "w", "missing": "fiml"}),
+    "hs_weighted_listwise": ("hs", "hs_missing_weighted", {"weights": "w"}),
 }
 ML_CASES = {"hs_ml": ("hs", "hs", {}), "pd_ml": ("pd", "pd", {}), "demo_ml": ("acsi", "demo", {}),
             "hs_mlr": ("hs", "hs", {"estimator": "MLR"}),

@@ -263,7 +263,10 @@ rob_cases <- list(
   hs_mlr_fiml = function() cfa(rob_hs_model, data = rob_hsm, estimator = "MLR", missing = "ml"),
   # the weights of robust_holzinger_weighted_data.csv on the incomplete data (same rows, same order)
   hs_weighted_fiml = function() cfa(rob_hs_model, data = cbind(rob_hsm, w = rob_hsw$w),
-                                    sampling.weights = "w", missing = "ml")
+                                    sampling.weights = "w", missing = "ml"),
+  # the same, listwise: the weights of the 143 complete rows rescaled to sum to 143
+  hs_weighted_listwise = function() cfa(rob_hs_model, data = cbind(rob_hsm, w = rob_hsw$w),
+                                        sampling.weights = "w", missing = "listwise")
 )
 rob_params <- list()
 rob_fits <- list()
