@@ -120,8 +120,11 @@ def test_every_fit_index_matches_lavaan(case):
     assert set(ROBUST_NAMES) <= set(names)
     ours = fit.reindex(names).to_numpy(dtype=float)
     # 1e-4, or 1e-6 relative for chi-square-sized values (lavaan optimizes its
-    # FIML baseline model to about 3e-7 relative)
-    assert_allclose(ours, ref["value"].to_numpy(dtype=float), atol=1e-4, rtol=1e-6)
+    # FIML baseline model to about 3e-7 relative); on the 143 weighted complete
+    # rows lavaan stops 4e-6 from csmlib's estimates (gradient 9e-7), and its
+    # scaled chi-square of 73.4 differs by 3e-6 relative (README)
+    rtol = 5e-6 if case == "hs_weighted_listwise" else 1e-6
+    assert_allclose(ours, ref["value"].to_numpy(dtype=float), atol=1e-4, rtol=rtol)
 
 
 def test_robust_statistics_differ_from_the_normal_theory_ones():
