@@ -94,7 +94,7 @@ if not run.suppressed:
 
 # %%
 if not run.suppressed:
-    cb = csm.fit_cbsem(run.spec, run.survey, missing=cbsem_missing)
+    cb = csm.fit_cbsem(run.spec, run.survey, missing=cbsem_missing, weights=run.survey.instrument.weight_column)
     fit = cb.fit_indices
     record_frame("fit", fit.rename_axis("index").reset_index(name="value"))
     display(Markdown(report.fit_finding(fit)))

@@ -151,5 +151,5 @@ def test_refusals_say_why():
     with pytest.raises(SpecError, match="unknown parameter classes"):
         fit_cbsem(csm.ModelSpec.from_lavaan("visual =~ x1 + x2 + x3"), data, group="school",
                   group_equal=("weights",))
-    with pytest.raises(SpecError, match="not available"):
+    with pytest.raises(SpecError, match="not one of ML, MLR, MLM"):   # the robust estimators are in
         fit_cbsem(csm.ModelSpec.from_lavaan("visual =~ x1 + x2 + x3"), data, estimator="WLSMV")

@@ -1022,6 +1022,12 @@ def bootstrap(
     if engine == "batched" and user_fn is not None:
         raise SpecError('engine="batched" works for the standard statistics only, not a function',
                         hint='use engine="loop"')
+    if method == "cbsem" and (results.options or {}).get("weights") is not None:
+        raise SpecError("bootstrapping a survey-weighted CB-SEM fit is not implemented: the resamples "
+                        "would be refitted without the weights",
+                        values=[results.options["weights"]],
+                        hint="read the robust (MLR) standard errors of the weighted fit, or bootstrap "
+                             "an unweighted fit")
     use_batched = user_fn is None and engine in ("auto", "batched")
     if use_batched and method == "cbsem":
         extra = results.extra or {}

@@ -65,6 +65,7 @@ from ..errors import DataError, DataWarning, EstimationError, EstimationWarning,
 from .fitindices import fit_measures, srmr
 from .partable import Param, ParTable, build_partable
 from .ram import Likelihood, RamModel, one_blas_thread, patterns
+from .robust import check_estimator, robust_fit, survey_weights
 from .results import Results, tidy_estimates
 from ..spec.modelspec import ModelSpec
 
@@ -335,21 +336,36 @@ def _estimate(lik: Likelihood, starts: Sequence):
     return theta, False, sum(t[2] for t in tried), why, make
 
 
-def _moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _moments(X: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mean and covariance (divisor N) of the complete rows of X, or the EM
-    (saturated FIML) estimates when values are missing."""
+    (saturated FIML) estimates when values are missing; weighted by the case
+    weights ``w`` (summing to N) when given."""
     if not np.isnan(X).any():
-        return _sample_cov(X)[::-1]
-    mu, Sig, _ = _fiml_saturated(X)
+        pt = patterns(X, w)[0]
+        return pt.mean, pt.cov
+    mu, Sig, _ = _fiml_saturated(X, w)
     return mu, Sig
 
 
-def _fiml_saturated(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """EM estimates of the unrestricted mean and covariance, and their loglikelihood."""
-    mu = np.nanmean(X, axis=0)
-    Sig = np.diag(np.nanvar(X, axis=0))
-    pats = patterns(X)
-    n = len(X)
+def _nan_moments(X: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each variable's (weighted) mean and variance (divisor: the weight) over
+    its observed values: the FIML estimates of the independence model."""
+    w = np.ones(len(X)) if w is None else w
+    obs = ~np.isnan(X)
+    W = np.where(obs, w[:, None], 0.0)
+    Xz = np.where(obs, X, 0.0)
+    mean = (W * Xz).sum(axis=0) / W.sum(axis=0)
+    var = (W * (Xz - mean) ** 2 * obs).sum(axis=0) / W.sum(axis=0)
+    return mean, var
+
+
+def _fiml_saturated(X: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """EM estimates of the unrestricted mean and covariance, and their
+    loglikelihood (case weights ``w`` summing to N, or none)."""
+    mu, var = _nan_moments(X, w)
+    Sig = np.diag(var)
+    pats = patterns(X, w)
+    n = sum(pt.n for pt in pats)
     for _ in range(1000):
         T1 = np.zeros_like(mu)
         T2 = np.zeros_like(Sig)
@@ -363,9 +379,10 @@ def _fiml_saturated(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
                 Smo = Sig[np.ix_(m, o)]
                 reg = np.linalg.solve(Soo, Smo.T).T
                 full[:, m] = mu[m] + (Xo - mu[o]) @ reg.T
-                T2[np.ix_(m, m)] += len(Xo) * (Sig[np.ix_(m, m)] - reg @ Smo.T)
-            T1 += full.sum(axis=0)
-            T2 += full.T @ full
+                T2[np.ix_(m, m)] += pt.n * (Sig[np.ix_(m, m)] - reg @ Smo.T)
+            wf = full if pt.weights is None else full * pt.weights[:, None]
+            T1 += wf.sum(axis=0)
+            T2 += wf.T @ full
         mu_new = T1 / n
         Sig_new = T2 / n - np.outer(mu_new, mu_new)
         done = np.max(np.abs(Sig_new - Sig)) < 1e-10 and np.max(np.abs(mu_new - mu)) < 1e-10
@@ -376,9 +393,9 @@ def _fiml_saturated(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     for pt in pats:
         o = pt.observed
         So = Sig[np.ix_(o, o)]
-        D = pt.rows - mu[o]
-        ll += -0.5 * (pt.n * (o.sum() * np.log(2 * np.pi) + np.linalg.slogdet(So)[1])
-                      + np.sum(np.linalg.inv(So) * (D.T @ D)))
+        d = pt.mean - mu[o]
+        ll += -0.5 * pt.n * (o.sum() * np.log(2 * np.pi) + np.linalg.slogdet(So)[1]
+                             + np.sum(np.linalg.inv(So) * (pt.cov + np.outer(d, d))))
     return mu, Sig, ll
 
 
@@ -505,6 +522,7 @@ def fit_cbsem(
     missing: str = "listwise",
     robust: bool = False,
     *,
+    weights: str | None = None,
     group: str | None = None,
     group_equal: Sequence[str] = (),
     group_partial: Sequence = (),
@@ -525,14 +543,34 @@ def fit_cbsem(
     data : DataFrame or Survey
         One column per observed variable (a Survey's ``.data`` is used, with
         its ``.scale_limits``).
-    estimator : {"ML"}
-        Normal-theory maximum likelihood.
+    estimator : {"ML", "MLR", "MLM"}
+        Normal-theory maximum likelihood; ``"MLR"``: the same estimates with
+        Huber-White SEs from the observed information and the Yuan-Bentler
+        (Mplus variant) scaled test, also with ``missing="fiml"``; ``"MLM"``:
+        Satorra-Bentler SEs and scaled test, complete data only (see
+        :mod:`csmlib.estimate.robust`; single-group fits without fixed
+        covariates).  Robust fits add lavaan's scaled and robust indices to
+        ``fit_indices`` (``chisq_scaled``, ``df_scaled``, ``pvalue_scaled``,
+        ``chisq_scaling_factor``, ``baseline_chisq_scaled``,
+        ``baseline_df_scaled``, ``baseline_chisq_scaling_factor``,
+        ``cfi_scaled``, ``tli_scaled``, ``cfi_robust``, ``tli_robust``,
+        ``rmsea_scaled``, ``rmsea_ci_lower_scaled``,
+        ``rmsea_ci_upper_scaled``, ``rmsea_robust``,
+        ``rmsea_ci_lower_robust``, ``rmsea_ci_upper_robust``).
     missing : {"listwise", "fiml"}
         Listwise deletion (rows dropped are recorded in ``data_info``) or
         full-information ML (with a mean structure).
     robust : bool
-        Huber-White sandwich standard errors (see the module docstring);
-        same as ``se="robust"``.  Complete data only.
+        Huber-White sandwich standard errors from the expected information
+        (see the module docstring); same as ``se="robust"``.  Complete data
+        only; ``estimator="MLR"`` is lavaan's robust choice.
+    weights : str, optional
+        A column of ``data`` holding survey weights (lavaan
+        ``sampling.weights``): rescaled to sum to N over the rows used, they
+        weight the moments (listwise) or the likelihood (FIML); the fit is
+        then MLR (robust SEs and scaled test), as lavaan does, and
+        ``options`` and ``message`` say so.  ``"MLM"`` with weights is
+        refused; single-group fits only.
     group : str, optional
         A grouping column: a multi-group fit (lavaan ``group=``); groups are
         numbered 1, 2, ... in ``estimates`` in lavaan's order (the order of
@@ -578,12 +616,10 @@ def fit_cbsem(
     ------
     SpecError, DataError, EstimationError
     """
-    if str(estimator).upper() != "ML":
-        raise SpecError(f"estimator {estimator!r} is not available", values=[estimator],
-                        hint="use estimator='ML' (robust standard errors: robust=True)")
     if missing not in ("listwise", "fiml"):
         raise SpecError(f"missing={missing!r} is not one of 'listwise', 'fiml'", values=[missing],
                         hint="use missing='listwise' or missing='fiml'")
+    estimator = check_estimator(estimator, missing, weights)
     if se not in ("standard", "robust", "none"):
         raise SpecError(f"se={se!r} is not one of 'standard', 'robust', 'none'", values=[se])
     robust = bool(robust) or se == "robust"
@@ -602,14 +638,28 @@ def fit_cbsem(
     n_mod = {len(r.groups) for r in spec.relations if getattr(r, "groups", None) is not None}
     check = build_partable(spec, max(n_mod) if n_mod else (2 if group else 1),
                            group_equal=group_equal, group_partial=group_partial)  # spec errors first
+    if estimator != "ML" and group is not None:
+        raise SpecError(f'estimator "{estimator}"' + (" (survey weights)" if weights is not None else "")
+                        + " is available for single-group fits only: csmlib has no per-group scaled "
+                        "test and robust standard errors yet", values=[estimator, group],
+                        hint='fit each group on its own, or use estimator="ML" (unweighted) for the '
+                             "multi-group fit")
+    if estimator != "ML" and check.exogenous_x:
+        raise SpecError(f'estimator "{estimator}"' + (" (survey weights)" if weights is not None else "")
+                        + " is not available for models with fixed observed covariates (fixed.x: "
+                        + ", ".join(check.exogenous_x) + "): their robust correction is not implemented",
+                        values=list(check.exogenous_x),
+                        hint='use estimator="ML", or measure the covariates by single-item constructs')
     frame, limits, info, file = _prepare(spec, data, missing, check.observed, group)
     items = list(check.observed)
+    w = None if weights is None else survey_weights(_unpack(data)[0], weights, frame.index, file)
     if group is None:
         blocks = [("1", frame)]
     else:
         blocks = _group_blocks(frame)
     G = len(blocks)
     Xs = [b[items].to_numpy(dtype=float) for _, b in blocks]
+    ws = [w] if G == 1 else [None] * G
     n_g = [len(X) for X in Xs]
     n = sum(n_g)
     for (name, _), X in zip(blocks, Xs):
@@ -617,7 +667,7 @@ def fit_cbsem(
             raise EstimationError(f"only {len(X)} complete row(s) to estimate from"
                                   + (f" in group {name!r}" if group else ""), file=file,
                                   hint="collect more responses")
-    moments = [_moments(X) for X in Xs]
+    moments = [_moments(X, wg) for X, wg in zip(Xs, ws)]
     fiml = missing == "fiml"
     table = build_partable(spec, G, meanstructure=fiml, group_equal=group_equal,
                            group_partial=group_partial, moments=moments)
@@ -637,12 +687,12 @@ def fit_cbsem(
                f"(df = {df}): it is not identified, and its chi-square and fit indices are not defined")
         warn.append(msg)
         warnings.warn(msg, EstimationWarning, stacklevel=2)
-    notice = unweighted_notice(data, "CB-SEM")
+    notice = unweighted_notice(data, "CB-SEM") if weights is None else None
     if notice:
         warn.append(notice)
         warnings.warn(notice, DataWarning, stacklevel=2)
     models = [RamModel(table.observed, table.latent, table.group_rows(g), k=npar) for g in range(1, G + 1)]
-    lik = Likelihood(models, [patterns(X) for X in Xs], table.meanstructure)
+    lik = Likelihood(models, [patterns(X, wg) for X, wg in zip(Xs, ws)], table.meanstructure)
     # starts: semopy (single group, complete rows) and the table's simple starts
     simple = _table_start(table)
     notes = {"semopy": ""}
@@ -674,9 +724,19 @@ def fit_cbsem(
         message = msg
         warn.append(msg)
         warnings.warn(msg, EstimationWarning, stacklevel=2)
+    fit = _fit(lik, table, theta, Xs, ws, moments, fiml)
     # standard errors
     vcov = None
-    if se != "none":
+    if se != "none" and estimator != "ML":
+        # robust SEs and scaled tests from the engine's moments, Delta, informations and scores
+        try:
+            vcov, scaled = robust_fit(lik, theta, Xs[0], ws[0], estimator, fit, h1=moments[0], fiml=fiml)
+            fit = pd.concat([fit, scaled])
+        except np.linalg.LinAlgError:
+            msg = "the information matrix is singular: the model is not identified; standard errors are not available"
+            warn.append(msg)
+            warnings.warn(msg, EstimationWarning, stacklevel=2)
+    elif se != "none":
         try:
             info_m = lik.observed_information(theta) if fiml else lik.expected_information(theta)
             A_inv = np.linalg.inv(info_m)
@@ -765,13 +825,21 @@ def fit_cbsem(
     if G == 1:
         r2.index.name = "construct"
     effects = pd.concat(eff_parts, ignore_index=True) if G > 1 else eff_parts[0]
-    fit = _fit(lik, table, theta, Xs, moments, fiml)
     scores = pd.concat([_scores(ram, theta, implied[g][0], b[items],
                                 implied[g][1] if table.meanstructure else moments[g][0])
                         for g, (ram, (_, b)) in enumerate(zip(models, blocks))]).reindex(frame.index)
-    options = {"estimator": "ML", "missing": missing, "se": "robust.huber.white" if robust else (
-        "none" if se == "none" else ("observed" if fiml else "standard (expected information)")),
-        "likelihood": "normal", "level": level, "start": start, "group": group,
+    if estimator == "ML" or se == "none":
+        se_used = "robust.huber.white" if robust else (
+            "none" if se == "none" else ("observed" if fiml else "standard (expected information)"))
+    else:
+        se_used = ("robust.sem (Satorra-Bentler)" if estimator == "MLM"
+                   else "robust.huber.white (observed information)")
+        if conv:
+            message += (f"; {estimator}: {se_used} standard errors and the "
+                        + ("Satorra-Bentler" if estimator == "MLM" else "Yuan-Bentler (Mplus variant)")
+                        + " scaled test" + ("; survey weights (lavaan sampling.weights)" if w is not None else ""))
+    options = {"estimator": estimator, "weights": weights, "missing": missing, "se": se_used,
+               "likelihood": "normal", "level": level, "start": start, "group": group,
         "group_equal": tuple(group_equal), "group_partial": tuple(group_partial)}
     if G > 1:
         info["groups"] = {name: int(k) for (name, _), k in zip(blocks, n_g)}
@@ -784,7 +852,7 @@ def fit_cbsem(
                "sample_cov": moments[0][1], "implied_cov": implied[0][0], "sample_mean": moments[0][0],
                "sample_cov_groups": [m[1] for m in moments], "implied_groups": implied,
                "free_index": np.array(free_index), "npar": npar, "groups": tuple(b[0] for b in blocks),
-               "group_n": tuple(n_g), "semopy_message": smsg},
+               "group_n": tuple(n_g), "semopy_message": smsg, "weights": w},
     )
 
 
@@ -799,7 +867,7 @@ def _group_blocks(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     return [(str(k), frame[col == k]) for k in order]
 
 
-def _fit(lik: Likelihood, table: ParTable, theta: np.ndarray, Xs: list[np.ndarray],
+def _fit(lik: Likelihood, table: ParTable, theta: np.ndarray, Xs: list[np.ndarray], ws: list,
          moments: list[tuple[np.ndarray, np.ndarray]], fiml: bool) -> pd.Series:
     """Fit indices as lavaan: chisq = 2 (logl_h1 - logl), the saturated and
     the baseline (independence) model estimated by FIML too under FIML; the
@@ -820,9 +888,9 @@ def _fit(lik: Likelihood, table: ParTable, theta: np.ndarray, Xs: list[np.ndarra
         n = len(X)
         p = S.shape[0]
         if fiml:
-            ll_h1 += _fiml_saturated(X)[2]
-            ll_xg = _fiml_saturated(X[:, x_idx])[2] if x_idx else 0.0
-            ll0 += _independence_loglik(X[:, y_idx]) + ll_xg
+            ll_h1 += _fiml_saturated(X, ws[g])[2]
+            ll_xg = _fiml_saturated(X[:, x_idx], ws[g])[2] if x_idx else 0.0
+            ll0 += _independence_loglik(X[:, y_idx], ws[g]) + ll_xg
         else:
             ll_h1 += -0.5 * n * (p * np.log(2 * np.pi) + np.linalg.slogdet(S)[1] + p)
             nx = len(x_idx)
@@ -902,18 +970,16 @@ def _scores(ram, theta, Sigma, frame, mu) -> pd.DataFrame:
     return pd.DataFrame(sc, index=frame.index, columns=list(ram.latent))
 
 
-def _independence_loglik(X: np.ndarray) -> float:
+def _independence_loglik(X: np.ndarray, w: np.ndarray | None = None) -> float:
     """Loglikelihood of the independence (baseline) model under FIML.
 
     With a diagonal covariance the likelihood factorizes over variables, so
     the FIML estimates are each variable's mean and (divide-by-n) variance
-    over its observed values."""
-    ll = 0.0
-    for j in range(X.shape[1]):
-        x = X[~np.isnan(X[:, j]), j]
-        v = x.var()
-        ll += -0.5 * len(x) * (np.log(2 * np.pi * v) + 1.0)
-    return float(ll)
+    over its observed values (weighted by ``w`` when given)."""
+    w = np.ones(len(X)) if w is None else w
+    _, v = _nan_moments(X, w)
+    n_obs = np.where(~np.isnan(X), w[:, None], 0.0).sum(axis=0)
+    return float(np.sum(-0.5 * n_obs * (np.log(2 * np.pi * v) + 1.0)))
 
 
 # ---------------------------------------------------------------------------

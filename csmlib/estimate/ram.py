@@ -64,7 +64,7 @@ class RamModel:
         Observed variables, in the order of the sample covariance matrix.
     latent : sequence of str
         Latent variables.
-    rows : sequence of ParamRow
+    rows : sequence of Param
         The parameter table; ``free`` indices must be ``0..k-1``.
     """
 
@@ -490,27 +490,41 @@ class Pattern:
         Their covariance about ``mean`` (divisor n).
     rows : ndarray (n, p_o) or None
         The data (for casewise scores), kept when available.
+    weights : ndarray (n,) or None
+        Case weights of the rows (survey weights, lavaan
+        ``sampling.weights``): ``n`` is then their sum, ``mean`` and
+        ``cov`` are weighted, and every casewise score is multiplied by its
+        row's weight.
     """
 
-    def __init__(self, observed: np.ndarray, X: np.ndarray | None = None, *, n: int | None = None,
-                 mean: np.ndarray | None = None, cov: np.ndarray | None = None) -> None:
+    def __init__(self, observed: np.ndarray, X: np.ndarray | None = None, *, weights: np.ndarray | None = None,
+                 n: int | None = None, mean: np.ndarray | None = None, cov: np.ndarray | None = None) -> None:
         self.observed = np.asarray(observed, dtype=bool)
         self.rows = X
+        self.weights = None if weights is None else np.asarray(weights, dtype=float)
         if X is not None:
-            self.n = len(X)
-            self.mean = X.mean(axis=0)
-            D = X - self.mean
-            self.cov = D.T @ D / self.n
+            if self.weights is None:
+                self.n = len(X)
+                self.mean = X.mean(axis=0)
+                D = X - self.mean
+                self.cov = D.T @ D / self.n
+            else:
+                w = self.weights
+                self.n = float(w.sum())
+                self.mean = w @ X / self.n
+                D = X - self.mean
+                self.cov = (D * w[:, None]).T @ D / self.n
         else:
             self.n, self.mean, self.cov = int(n), np.asarray(mean, float), np.asarray(cov, float)
 
 
-def patterns(X: np.ndarray) -> list[Pattern]:
+def patterns(X: np.ndarray, weights: np.ndarray | None = None) -> list[Pattern]:
     """Missing-data patterns of a data matrix (NaN = missing); a complete
-    matrix is one pattern."""
+    matrix is one pattern.  ``weights``: case weights of the rows (see
+    :class:`Pattern`)."""
     obs = ~np.isnan(X)
     if obs.all():
-        return [Pattern(np.ones(X.shape[1], dtype=bool), X)]
+        return [Pattern(np.ones(X.shape[1], dtype=bool), X, weights=weights)]
     packed = np.ascontiguousarray(np.packbits(obs, axis=1))   # one short byte string per row
     codes = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
     inv = np.unique(codes, return_inverse=True)[1].ravel()
@@ -520,7 +534,8 @@ def patterns(X: np.ndarray) -> list[Pattern]:
     for rows in np.split(order, bounds):
         o = obs[rows[0]]
         if o.any():
-            out.append(Pattern(o, X[np.ix_(rows, np.flatnonzero(o))]))
+            out.append(Pattern(o, X[np.ix_(rows, np.flatnonzero(o))],
+                               weights=None if weights is None else weights[rows]))
     return out
 
 
@@ -632,20 +647,20 @@ class Likelihood:
 
     def delta(self, theta: np.ndarray, g: int) -> np.ndarray:
         """lavaan's Delta of group ``g`` (0-based): the Jacobian of the
-        model-implied moments ``(vech Sigma, mu)`` with respect to ``theta``,
-        ``vech`` the lower triangle by columns (lavaan's order) and ``mu``
-        only with a mean structure.
+        model-implied moments ``(mu, vech Sigma)`` with respect to ``theta``
+        in lavaan's order: ``mu`` first, only with a mean structure, then
+        ``vech`` the lower triangle by columns.
 
         Returns
         -------
-        ndarray (p (p + 1) / 2 [+ p], k)
+        ndarray ([p +] p (p + 1) / 2, k)
         """
         ram = self.models[g]
         _, d = ram.jacobian(theta)
         rows, cols = np.triu_indices(ram.p)      # column-wise lower triangle = row-wise upper
         out = d[:, cols, rows].T
         if self.meanstructure:
-            out = np.vstack([out, ram.mean_jacobian(theta).T])
+            out = np.vstack([ram.mean_jacobian(theta).T, out])
         return out
 
     def gradient(self, theta: np.ndarray) -> np.ndarray:
@@ -686,6 +701,8 @@ class Likelihood:
                 sc = 0.5 * (quad - tr[None, :])
                 if self.meanstructure:
                     sc += Z @ dmu[:, o].T
+                if pt.weights is not None:
+                    sc *= pt.weights[:, None]
                 blocks.append(sc)
             out.append(np.vstack(blocks) if blocks else np.empty((0, self.k)))
         return out
@@ -752,7 +769,11 @@ class Likelihood:
             # scoring direction wanders; stop there, at the flattest point seen
             if abs(ll - ll_prev) <= 1e-11 * abs(ll):
                 flat_run.append((gmax, th.copy()))
-                if len(flat_run) >= 5:
+                # a gradient still shrinking steadily (by half over the stretch) is the slow,
+                # linear convergence of scoring on a misfitting model, not a ridge: go on
+                if len(flat_run) >= 5 and flat_run[-1][0] < 0.5 * flat_run[-5][0]:
+                    flat_run.pop(0)
+                elif len(flat_run) >= 5:
                     return min(flat_run, key=lambda t: t[0])[1], True, it, \
                         "the loglikelihood stopped changing (relative change below 1e-11)"
             else:

@@ -322,3 +322,125 @@ eng_wr(data.frame(converged = lavInspect(eng_nfit, "converged"),
                   df = unclass(fitMeasures(eng_nfit, "df")),
                   warnings = paste(eng_warn, collapse = " | ")),
        "engine_warned_lavaan.csv")
+
+# ===========================================================================
+# 7. Robust estimators, survey weights and diagnostics (issue 12, part B).
+#    Self-contained: reads its own data and writes files named robust_*.
+#    MLM: Satorra-Bentler (expected information, robust.sem SEs);
+#    MLR: Huber-White SEs from the observed information and the
+#    Yuan-Bentler (Mplus variant) scaled test, complete data and
+#    missing = "ml"; sampling.weights: lavaan's weighted ML, which lavaan
+#    runs with MLR's robust SEs and scaled test.
+# ===========================================================================
+suppressPackageStartupMessages(library(lavaan))
+rob_out <- "data/references"
+rob_wr <- function(x, name) {
+  write.csv(x, file.path(rob_out, name), row.names = FALSE, na = "")
+  cat("wrote", name, "\n")
+}
+rob_fit_names <- c("chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.scaled",
+                   "chisq.scaling.factor", "baseline.chisq", "baseline.df",
+                   "baseline.chisq.scaled", "baseline.df.scaled",
+                   "baseline.chisq.scaling.factor", "cfi", "tli", "cfi.scaled",
+                   "tli.scaled", "cfi.robust", "tli.robust", "rmsea", "rmsea.ci.lower",
+                   "rmsea.ci.upper", "rmsea.scaled", "rmsea.ci.lower.scaled",
+                   "rmsea.ci.upper.scaled", "rmsea.robust", "rmsea.ci.lower.robust",
+                   "rmsea.ci.upper.robust", "srmr", "logl", "aic", "bic")
+rob_hs <- read.csv("data/holzinger_swineford1939/holzinger_swineford1939.csv")
+rob_hs_model <- "visual =~ x1 + x2 + x3
+                 textual =~ x4 + x5 + x6
+                 speed =~ x7 + x8 + x9"
+rob_pd <- read.csv("data/political_democracy/political_democracy.csv")
+rob_pd_model <- "ind60 =~ x1 + x2 + x3
+                 dem60 =~ y1 + y2 + y3 + y4
+                 dem65 =~ y5 + y6 + y7 + y8
+                 dem60 ~ ind60
+                 dem65 ~ ind60 + dem60
+                 y1 ~~ y5
+                 y2 ~~ y4 + y6
+                 y3 ~~ y7
+                 y4 ~~ y8
+                 y6 ~~ y8"
+rob_demo <- read.csv("data/references/demo_wave1_acsi_items.csv")
+rob_acsi_model <- "Expectation =~ CUEX1 + CUEX2 + CUEX3
+                   Quality =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5 + PERQ6 + PERQ7
+                   Value =~ PERV1 + PERV2
+                   Satisfaction =~ CUSA1 + CUSA2 + CUSA3
+                   Complaints =~ CUSCO
+                   Loyalty =~ CUSL1 + CUSL2 + CUSL3
+                   CUSCO ~~ 0*CUSCO
+                   Quality ~ Expectation
+                   Value ~ Expectation + Quality
+                   Satisfaction ~ Expectation + Quality + Value
+                   Complaints ~ Satisfaction
+                   Loyalty ~ Satisfaction + Complaints"
+rob_hsm <- read.csv("data/references/holzinger_missing_data.csv")
+# survey weights made by a fixed rule (Pasteur pupils weigh twice as much,
+# times 1, 1.25, ..., 2 by id modulo 5), written out so the tests read them
+rob_hsw <- rob_hs[, c("id", "school", paste0("x", 1:9))]
+rob_hsw$w <- ifelse(rob_hsw$school == "Pasteur", 1.5, 0.75) * (1 + (rob_hsw$id %% 5) / 4)
+rob_wr(rob_hsw, "robust_holzinger_weighted_data.csv")
+
+rob_cases <- list(
+  hs_mlm = function() cfa(rob_hs_model, data = rob_hs, estimator = "MLM"),
+  hs_mlr = function() cfa(rob_hs_model, data = rob_hs, estimator = "MLR"),
+  hs_weighted = function() cfa(rob_hs_model, data = rob_hsw, sampling.weights = "w"),
+  pd_mlm = function() sem(rob_pd_model, data = rob_pd, estimator = "MLM"),
+  pd_mlr = function() sem(rob_pd_model, data = rob_pd, estimator = "MLR"),
+  demo_mlr = function() sem(rob_acsi_model, data = rob_demo, estimator = "MLR"),
+  demo_mlr_fiml = function() sem(rob_acsi_model, data = rob_demo, estimator = "MLR", missing = "ml"),
+  hs_mlr_fiml = function() cfa(rob_hs_model, data = rob_hsm, estimator = "MLR", missing = "ml"),
+  # the weights of robust_holzinger_weighted_data.csv on the incomplete data (same rows, same order)
+  hs_weighted_fiml = function() cfa(rob_hs_model, data = cbind(rob_hsm, w = rob_hsw$w),
+                                    sampling.weights = "w", missing = "ml"),
+  # the same, listwise: the weights of the 143 complete rows rescaled to sum to 143
+  hs_weighted_listwise = function() cfa(rob_hs_model, data = cbind(rob_hsm, w = rob_hsw$w),
+                                        sampling.weights = "w", missing = "listwise")
+)
+rob_params <- list()
+rob_fits <- list()
+rob_fitted <- list()
+for (case in names(rob_cases)) {
+  f <- rob_cases[[case]]()
+  rob_fitted[[case]] <- f
+  p <- parameterEstimates(f)
+  p <- p[p$op != "~1", c("lhs", "op", "rhs", "est", "se")]
+  rob_params[[case]] <- data.frame(case = case, p)
+  fm <- fitMeasures(f, rob_fit_names)
+  rob_fits[[case]] <- data.frame(case = case, measure = names(fm), value = unclass(fm))
+}
+rob_wr(do.call(rbind, rob_params), "robust_lavaan_params.csv")
+rob_wr(do.call(rbind, rob_fits), "robust_lavaan_fit.csv")
+
+# modification indices (modindices() defaults: expected information, every
+# candidate lavaan considers) and residuals of ML fits and of one MLR fit
+rob_ml <- list(
+  hs_ml = cfa(rob_hs_model, data = rob_hs),
+  pd_ml = sem(rob_pd_model, data = rob_pd),
+  demo_ml = sem(rob_acsi_model, data = rob_demo),
+  hs_mlr = rob_fitted$hs_mlr,
+  hs_weighted = rob_fitted$hs_weighted,
+  hs_fiml = cfa(rob_hs_model, data = rob_hsm, missing = "ml"),
+  hs_mlr_fiml = rob_fitted$hs_mlr_fiml
+)
+rob_mi <- list()
+rob_res <- list()
+for (case in names(rob_ml)) {
+  f <- rob_ml[[case]]
+  mi <- modindices(f)
+  rob_mi[[case]] <- data.frame(case = case, mi[, c("lhs", "op", "rhs", "mi", "epc", "sepc.lv", "sepc.all")])
+  for (type in c("raw", "cor.bollen", "cor.bentler", "standardized")) {
+    r <- residuals(f, type = type)
+    m <- r$cov
+    idx <- which(lower.tri(m, diag = TRUE), arr.ind = TRUE)
+    rob_res[[paste(case, type)]] <- data.frame(case = case, type = type,
+      lhs = colnames(m)[idx[, 2]], op = "~~", rhs = rownames(m)[idx[, 1]], residual = m[idx])
+    if (!is.null(r$mean)) {  # a mean structure (FIML): the mean residuals too
+      rob_res[[paste(case, type, "mean")]] <- data.frame(case = case, type = type,
+        lhs = names(r$mean), op = "~1", rhs = "", residual = unname(r$mean))
+    }
+  }
+}
+rob_wr(do.call(rbind, rob_mi), "robust_lavaan_modindices.csv")
+rob_wr(do.call(rbind, rob_res), "robust_lavaan_residuals.csv")
+cat("robust section:", sprintf("R %s, lavaan %s", getRversion(), packageVersion("lavaan")), "\n")
