@@ -617,7 +617,8 @@ def fit_cbsem(
             raise EstimationError(f"only {len(X)} complete row(s) to estimate from"
                                   + (f" in group {name!r}" if group else ""), file=file,
                                   hint="collect more responses")
-    moments = [_moments(X) for X in Xs]
+    saturated = [_fiml_saturated(X) if np.isnan(X).any() else None for X in Xs]
+    moments = [(sat[0], sat[1]) if sat is not None else _moments(X) for X, sat in zip(Xs, saturated)]
     fiml = missing == "fiml"
     table = build_partable(spec, G, meanstructure=fiml, group_equal=group_equal,
                            group_partial=group_partial, moments=moments)
@@ -765,7 +766,7 @@ def fit_cbsem(
     if G == 1:
         r2.index.name = "construct"
     effects = pd.concat(eff_parts, ignore_index=True) if G > 1 else eff_parts[0]
-    fit = _fit(lik, table, theta, Xs, moments, fiml)
+    fit = _fit(lik, table, theta, Xs, moments, fiml, saturated)
     scores = pd.concat([_scores(ram, theta, implied[g][0], b[items],
                                 implied[g][1] if table.meanstructure else moments[g][0])
                         for g, (ram, (_, b)) in enumerate(zip(models, blocks))]).reindex(frame.index)
@@ -800,7 +801,7 @@ def _group_blocks(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
 
 
 def _fit(lik: Likelihood, table: ParTable, theta: np.ndarray, Xs: list[np.ndarray],
-         moments: list[tuple[np.ndarray, np.ndarray]], fiml: bool) -> pd.Series:
+         moments: list[tuple[np.ndarray, np.ndarray]], fiml: bool, saturated: list) -> pd.Series:
     """Fit indices as lavaan: chisq = 2 (logl_h1 - logl), the saturated and
     the baseline (independence) model estimated by FIML too under FIML; the
     covariates of ``fixed.x`` stay saturated in the baseline and the
@@ -820,7 +821,7 @@ def _fit(lik: Likelihood, table: ParTable, theta: np.ndarray, Xs: list[np.ndarra
         n = len(X)
         p = S.shape[0]
         if fiml:
-            ll_h1 += _fiml_saturated(X)[2]
+            ll_h1 += (saturated[g] or _fiml_saturated(X))[2]
             ll_xg = _fiml_saturated(X[:, x_idx])[2] if x_idx else 0.0
             ll0 += _independence_loglik(X[:, y_idx]) + ll_xg
         else:
