@@ -667,7 +667,8 @@ def fit_cbsem(
             raise EstimationError(f"only {len(X)} complete row(s) to estimate from"
                                   + (f" in group {name!r}" if group else ""), file=file,
                                   hint="collect more responses")
-    moments = [_moments(X, wg) for X, wg in zip(Xs, ws)]
+    saturated = [_fiml_saturated(X, wg) if np.isnan(X).any() else None for X, wg in zip(Xs, ws)]
+    moments = [(sat[0], sat[1]) if sat is not None else _moments(X, wg) for X, wg, sat in zip(Xs, ws, saturated)]
     fiml = missing == "fiml"
     table = build_partable(spec, G, meanstructure=fiml, group_equal=group_equal,
                            group_partial=group_partial, moments=moments)
@@ -724,7 +725,7 @@ def fit_cbsem(
         message = msg
         warn.append(msg)
         warnings.warn(msg, EstimationWarning, stacklevel=2)
-    fit = _fit(lik, table, theta, Xs, ws, moments, fiml)
+    fit = _fit(lik, table, theta, Xs, ws, moments, fiml, saturated)
     # standard errors
     vcov = None
     if se != "none" and estimator != "ML":
@@ -868,7 +869,7 @@ def _group_blocks(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
 
 
 def _fit(lik: Likelihood, table: ParTable, theta: np.ndarray, Xs: list[np.ndarray], ws: list,
-         moments: list[tuple[np.ndarray, np.ndarray]], fiml: bool) -> pd.Series:
+         moments: list[tuple[np.ndarray, np.ndarray]], fiml: bool, saturated: list) -> pd.Series:
     """Fit indices as lavaan: chisq = 2 (logl_h1 - logl), the saturated and
     the baseline (independence) model estimated by FIML too under FIML; the
     covariates of ``fixed.x`` stay saturated in the baseline and the
@@ -888,7 +889,7 @@ def _fit(lik: Likelihood, table: ParTable, theta: np.ndarray, Xs: list[np.ndarra
         n = len(X)
         p = S.shape[0]
         if fiml:
-            ll_h1 += _fiml_saturated(X, ws[g])[2]
+            ll_h1 += (saturated[g] or _fiml_saturated(X, ws[g]))[2]
             ll_xg = _fiml_saturated(X[:, x_idx], ws[g])[2] if x_idx else 0.0
             ll0 += _independence_loglik(X[:, y_idx], ws[g]) + ll_xg
         else:

@@ -509,7 +509,7 @@ def robust_fit(lik, theta: np.ndarray, X: np.ndarray, weights: np.ndarray | None
         trace0 = satorra_bentler_trace(D0, h1_expected_information(S0, meanstructure=ms), Gamma)
         corrected = None
     else:
-        E_inv = np.linalg.inv(lik.observed_information(theta))
+        E_inv = np.linalg.inv(lik.observed_information(theta, central=True))
         vcov = E_inv @ B0 @ E_inv / n
         B1 = crossprod(casewise_scores(X, mean_h1, cov_h1, weights, meanstructure=ms), n)
         B0_0 = D0.T @ crossprod(casewise_scores(X, mu0, S0, weights, meanstructure=ms), n) @ D0
