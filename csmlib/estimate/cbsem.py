@@ -59,8 +59,8 @@ from .prepare import check_answered, unweighted_notice
 from ..errors import DataError, DataWarning, EstimationError, EstimationWarning, SpecError
 from .fitindices import fit_indices as _fit_indices
 from .ram import ParamRow, RamModel
-from .robust import (check_estimator, complete_data_robust, fiml_robust, observed_information, survey_weights,
-                     weighted_moments)
+from .robust import (check_estimator, complete_data_robust, fiml_robust, item_moments, observed_information,
+                     survey_weights, weighted_moments)
 from .results import FIT_INDEX_NAMES, Results, tidy_estimates
 from ..spec.modelspec import ModelSpec
 
@@ -464,7 +464,7 @@ def _fiml_saturated(X: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndar
     """EM estimates of the unrestricted mean and covariance, and their
     loglikelihood (case weights ``w`` summing to N, or none)."""
     w = np.ones(len(X)) if w is None else w
-    mu, v = _nan_moments(X, w)
+    mu, v = item_moments(X, w)
     Sig = np.diag(v)
     obs = ~np.isnan(X)
     for _ in range(1000):
@@ -495,17 +495,6 @@ def _fiml_saturated(X: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndar
         ll += -0.5 * (wg.sum() * (o.sum() * np.log(2 * np.pi) + np.linalg.slogdet(So)[1])
                       + np.sum(np.linalg.inv(So) * ((D * wg[:, None]).T @ D)))
     return mu, Sig, ll
-
-
-def _nan_moments(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each item's (weighted) mean and variance (divisor: the weight) over its
-    observed values: the FIML estimates of the independence model."""
-    obs = ~np.isnan(X)
-    W = np.where(obs, w[:, None], 0.0)
-    Xz = np.where(obs, X, 0.0)
-    mean = (W * Xz).sum(axis=0) / W.sum(axis=0)
-    var = (W * (Xz - mean) ** 2).sum(axis=0) / W.sum(axis=0)
-    return mean, var
 
 
 # ---------------------------------------------------------------------------
@@ -932,7 +921,7 @@ def _independence_loglik(X: np.ndarray, w: np.ndarray | None = None) -> float:
     the FIML estimates are each variable's mean and (divide-by-n) variance
     over its observed values (weighted by ``w`` when given)."""
     w = np.ones(len(X)) if w is None else w
-    _, v = _nan_moments(X, w)
+    _, v = item_moments(X, w)
     n_obs = np.where(~np.isnan(X), w[:, None], 0.0).sum(axis=0)
     return float(np.sum(-0.5 * n_obs * (np.log(2 * np.pi * v) + 1.0)))
 

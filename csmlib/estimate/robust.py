@@ -46,6 +46,7 @@ __all__ = [
     "check_estimator",
     "survey_weights",
     "weighted_moments",
+    "item_moments",
     "complete_data_robust",
     "fiml_robust",
     "observed_information",
@@ -131,6 +132,18 @@ def survey_weights(frame: pd.DataFrame, column: str, rows: pd.Index, file: str |
         raise DataError(f"the weights in column {column!r} sum to zero", file=file, column=column,
                         hint="check the weight column")
     return w * len(w) / w.sum()
+
+
+def item_moments(X: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's (weighted) mean and variance (divisor: the weight) over its
+    observed values: the FIML estimates of the independence model."""
+    w = np.ones(len(X)) if w is None else np.asarray(w, dtype=float)
+    obs = ~np.isnan(X)
+    W = np.where(obs, w[:, None], 0.0)
+    Xz = np.where(obs, X, 0.0)
+    mean = (W * Xz).sum(axis=0) / W.sum(axis=0)
+    var = (W * np.where(obs, Xz - mean, 0.0) ** 2).sum(axis=0) / W.sum(axis=0)
+    return mean, var
 
 
 def weighted_moments(X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -572,11 +585,8 @@ def fiml_robust(ram, theta: np.ndarray, mu: np.ndarray, information: np.ndarray,
     A1 = missing_h1_observed_information(X, mean_h1, cov_h1, weights)
     B1 = _crossprod(casewise_scores(X, mean_h1, cov_h1, weights, meanstructure=True), n)
     trace = yuan_bentler_trace(A1, B1, B0, E_inv)
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    obs = ~np.isnan(X)
-    Wt = np.where(obs, w[:, None], 0.0)
-    mu0 = (Wt * np.where(obs, X, 0.0)).sum(axis=0) / Wt.sum(axis=0)
-    S0 = np.diag((Wt * np.where(obs, X - mu0, 0.0) ** 2).sum(axis=0) / Wt.sum(axis=0))
+    mu0, v0 = item_moments(X, weights)
+    S0 = np.diag(v0)
     B0_0 = Delta0.T @ _crossprod(casewise_scores(X, mu0, S0, weights, meanstructure=True), n) @ Delta0
     E0 = Delta0.T @ missing_h1_observed_information(X, mu0, S0, weights) @ Delta0
     trace0 = yuan_bentler_trace(A1, B1, B0_0, np.linalg.inv(E0))
