@@ -91,6 +91,9 @@ if not run.suppressed:
 
 # %% [markdown]
 # ## Covariance-based model and its fit
+# Maximum likelihood as lavaan; when the instrument declares survey weights,
+# weighted ML with robust (MLR) standard errors, and the fit judged by the
+# robust CFI, TLI and RMSEA (lavaan's `sampling.weights`).
 
 # %%
 if not run.suppressed:

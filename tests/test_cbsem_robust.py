@@ -347,3 +347,20 @@ def test_h1_information_is_the_hessian_of_the_normal_loglikelihood():
     assert_allclose(h1_observed_information(S, mean, Sigma, mu, meanstructure=True), -H, atol=1e-6)
     # at the sample moments the observed information is the expected one
     assert_allclose(h1_observed_information(S, mean, S, mean), h1_expected_information(S), atol=1e-12)
+
+
+def test_weighted_fiml_drops_empty_rows_before_rescaling_the_weights():
+    """Rows without any answer carry no information: the weighted FIML fit
+    with them equals the fit without them (lavaan 0.6.14 keeps their weights
+    in the normalization and reports chi-square 47.2 instead of the 77.5 it
+    gives without those rows)."""
+    data = _data("hs_missing_weighted")
+    items = [f"x{i}" for i in range(1, 10)]
+    holes = data.copy()
+    holes.loc[:2, items] = np.nan
+    a = csm.fit_cbsem(_spec("hs"), holes, weights="w", missing="fiml")
+    b = csm.fit_cbsem(_spec("hs"), data.iloc[3:], weights="w", missing="fiml")
+    assert a.data_info["dropped"] == {"all items missing": 3}
+    assert_allclose(a.estimates["se"], b.estimates["se"], atol=1e-8)
+    names = ["chisq", "chisq_scaled", "cfi_robust", "rmsea_robust", "logl"]
+    assert_allclose(a.fit_indices[names], b.fit_indices[names], rtol=1e-8)

@@ -65,7 +65,7 @@ from ..errors import DataError, DataWarning, EstimationError, EstimationWarning,
 from .fitindices import fit_measures, srmr
 from .partable import Param, ParTable, build_partable
 from .ram import Likelihood, RamModel, one_blas_thread, patterns
-from .robust import check_estimator, robust_fit, survey_weights
+from .robust import check_estimator, item_moments, robust_fit, survey_weights
 from .results import Results, tidy_estimates
 from ..spec.modelspec import ModelSpec
 
@@ -347,22 +347,10 @@ def _moments(X: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, np
     return mu, Sig
 
 
-def _nan_moments(X: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Each variable's (weighted) mean and variance (divisor: the weight) over
-    its observed values: the FIML estimates of the independence model."""
-    w = np.ones(len(X)) if w is None else w
-    obs = ~np.isnan(X)
-    W = np.where(obs, w[:, None], 0.0)
-    Xz = np.where(obs, X, 0.0)
-    mean = (W * Xz).sum(axis=0) / W.sum(axis=0)
-    var = (W * (Xz - mean) ** 2 * obs).sum(axis=0) / W.sum(axis=0)
-    return mean, var
-
-
 def _fiml_saturated(X: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
     """EM estimates of the unrestricted mean and covariance, and their
     loglikelihood (case weights ``w`` summing to N, or none)."""
-    mu, var = _nan_moments(X, w)
+    mu, var = item_moments(X, w)
     Sig = np.diag(var)
     pats = patterns(X, w)
     n = sum(pt.n for pt in pats)
@@ -978,7 +966,7 @@ def _independence_loglik(X: np.ndarray, w: np.ndarray | None = None) -> float:
     the FIML estimates are each variable's mean and (divide-by-n) variance
     over its observed values (weighted by ``w`` when given)."""
     w = np.ones(len(X)) if w is None else w
-    _, v = _nan_moments(X, w)
+    _, v = item_moments(X, w)
     n_obs = np.where(~np.isnan(X), w[:, None], 0.0).sum(axis=0)
     return float(np.sum(-0.5 * n_obs * (np.log(2 * np.pi * v) + 1.0)))
 

@@ -47,6 +47,7 @@ __all__ = [
     "check_estimator",
     "survey_weights",
     "robust_fit",
+    "item_moments",
     "vech_index",
     "h1_expected_information",
     "h1_observed_information",
@@ -131,6 +132,18 @@ def survey_weights(frame: pd.DataFrame, column: str, rows: pd.Index, file: str |
         raise DataError(f"the weights in column {column!r} sum to zero", file=file, column=column,
                         hint="check the weight column")
     return w * len(w) / w.sum()
+
+
+def item_moments(X: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's (weighted) mean and variance (divisor: the weight) over its
+    observed values: the FIML estimates of the independence model."""
+    w = np.ones(len(X)) if w is None else np.asarray(w, dtype=float)
+    obs = ~np.isnan(X)
+    W = np.where(obs, w[:, None], 0.0)
+    Xz = np.where(obs, X, 0.0)
+    mean = (W * Xz).sum(axis=0) / W.sum(axis=0)
+    var = (W * np.where(obs, Xz - mean, 0.0) ** 2).sum(axis=0) / W.sum(axis=0)
+    return mean, var
 
 
 # ---------------------------------------------------------------------------
@@ -492,11 +505,8 @@ def robust_fit(lik, theta: np.ndarray, X: np.ndarray, weights: np.ndarray | None
     B0 = crossprod(sc, n)
     D0 = diag_selector(p, ms)
     if fiml:
-        w = np.ones(len(X)) if weights is None else np.asarray(weights, dtype=float)
-        obs = ~np.isnan(X)
-        Wt = np.where(obs, w[:, None], 0.0)
-        mu0 = (Wt * np.where(obs, X, 0.0)).sum(axis=0) / Wt.sum(axis=0)
-        S0 = np.diag((Wt * np.where(obs, X - mu0, 0.0) ** 2).sum(axis=0) / Wt.sum(axis=0))
+        mu0, v0 = item_moments(X, weights)
+        S0 = np.diag(v0)
     else:
         mu0, S0 = mean_h1, np.diag(np.diag(cov_h1))
     if estimator == "MLM":
