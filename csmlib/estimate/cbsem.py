@@ -38,6 +38,12 @@ mean residuals and its AIC/BIC count the means, as lavaan's with a mean
 structure.  This holds on complete data too, so that ``missing="fiml"``
 always reproduces lavaan's ``missing = "ml"``.
 
+``estimator="MLR"`` / ``"MLM"`` and ``weights=`` (lavaan ``sampling.weights``):
+the same likelihood (weighted patterns with survey weights), robust
+standard errors and scaled tests from its Delta, informations and casewise
+scores (:mod:`csmlib.estimate.robust`); single-group fits without fixed
+covariates, others are refused with a :class:`~csmlib.errors.SpecError`.
+
 ``group=``: a multi-group fit (mean structure, lavaan's group order),
 ``group_equal`` / ``group_partial`` as lavaan's ``group.equal`` /
 ``group.partial``; RMSEA times sqrt(G) and SRMR weighted by group size, as

@@ -1,9 +1,11 @@
 """Robust standard errors and scaled test statistics of a CB-SEM fit, as lavaan.
 
-Everything here is a function of what a covariance-based model can evaluate
-(the implied covariance ``Sigma(theta)``, its Jacobian ``Delta``, the
-expected and observed information) and of the data's casewise scores, in the
-space of the unrestricted ("h1") moments: the item means (when the model has
+Everything about the model comes from the one CB-SEM engine
+(:class:`csmlib.estimate.ram.Likelihood` on the parameter table): the
+implied moments, their Jacobian ``Delta`` (:meth:`Likelihood.delta`), the
+expected and observed information and the (survey-weighted) casewise
+scores.  This module adds only the unrestricted ("h1") and the baseline
+(independence) models, in the space of the unrestricted moments: the item means (when the model has
 a mean structure) followed by ``vech(Sigma)``, the lower triangle taken
 column by column as lavaan's ``lav_matrix_vech``.  Definitions follow lavaan
 0.6.14 (``lav_test_satorra_bentler.R``, ``lav_test_yuan_bentler.R``,

@@ -325,7 +325,8 @@ eng_wr(data.frame(converged = lavInspect(eng_nfit, "converged"),
 
 # ===========================================================================
 # 7. Robust estimators, survey weights and diagnostics (issue 12, part B).
-#    Self-contained: reads its own data and writes files named robust_*.
+#    Uses the data and model texts of sections 1-3 (hs, pd, demo and their
+#    models) and writes files named robust_*.
 #    MLM: Satorra-Bentler (expected information, robust.sem SEs);
 #    MLR: Huber-White SEs from the observed information and the
 #    Yuan-Bentler (Mplus variant) scaled test, complete data and
@@ -346,34 +347,13 @@ rob_fit_names <- c("chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue
                    "rmsea.ci.upper", "rmsea.scaled", "rmsea.ci.lower.scaled",
                    "rmsea.ci.upper.scaled", "rmsea.robust", "rmsea.ci.lower.robust",
                    "rmsea.ci.upper.robust", "srmr", "logl", "aic", "bic")
-rob_hs <- read.csv("data/holzinger_swineford1939/holzinger_swineford1939.csv")
-rob_hs_model <- "visual =~ x1 + x2 + x3
-                 textual =~ x4 + x5 + x6
-                 speed =~ x7 + x8 + x9"
-rob_pd <- read.csv("data/political_democracy/political_democracy.csv")
-rob_pd_model <- "ind60 =~ x1 + x2 + x3
-                 dem60 =~ y1 + y2 + y3 + y4
-                 dem65 =~ y5 + y6 + y7 + y8
-                 dem60 ~ ind60
-                 dem65 ~ ind60 + dem60
-                 y1 ~~ y5
-                 y2 ~~ y4 + y6
-                 y3 ~~ y7
-                 y4 ~~ y8
-                 y6 ~~ y8"
-rob_demo <- read.csv("data/references/demo_wave1_acsi_items.csv")
-rob_acsi_model <- "Expectation =~ CUEX1 + CUEX2 + CUEX3
-                   Quality =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5 + PERQ6 + PERQ7
-                   Value =~ PERV1 + PERV2
-                   Satisfaction =~ CUSA1 + CUSA2 + CUSA3
-                   Complaints =~ CUSCO
-                   Loyalty =~ CUSL1 + CUSL2 + CUSL3
-                   CUSCO ~~ 0*CUSCO
-                   Quality ~ Expectation
-                   Value ~ Expectation + Quality
-                   Satisfaction ~ Expectation + Quality + Value
-                   Complaints ~ Satisfaction
-                   Loyalty ~ Satisfaction + Complaints"
+# the data and models of sections 1-3 (one copy of each model text)
+rob_hs <- hs
+rob_hs_model <- hs_model
+rob_pd <- pd
+rob_pd_model <- pd_model
+rob_demo <- demo
+rob_acsi_model <- acsi_model
 rob_hsm <- read.csv("data/references/holzinger_missing_data.csv")
 # survey weights made by a fixed rule (Pasteur pupils weigh twice as much,
 # times 1, 1.25, ..., 2 by id modulo 5), written out so the tests read them
