@@ -320,6 +320,8 @@ class Moments:
         The same for the baseline (independence) model.
     n : int
         Number of observations.
+    groups : int
+        Number of groups (the RMSEAs are multiplied by sqrt(groups), as lavaan).
     """
 
     chisq: float
@@ -329,6 +331,7 @@ class Moments:
     df0: float
     trace0: float
     n: int
+    groups: int = 1
 
 
 def _factor(trace: float, df: float) -> float:
@@ -383,10 +386,12 @@ def scaled_fit_indices(m: Moments, corrected: dict[str, float] | None = None) ->
     out["tli_robust"] = tli(xx3, m.df, xx3_0, m.df0, c_hat=c3, c_hat_null=c3_0)
     # scaled RMSEA: the unscaled statistic on trace(U Gamma) degrees of freedom
     df2 = m.trace if np.isfinite(m.trace) and m.trace != 0 else float("nan")
-    out["rmsea_scaled"] = rmsea(m.chisq, df2, m.n)
-    out["rmsea_ci_lower_scaled"], out["rmsea_ci_upper_scaled"] = rmsea_ci(m.chisq, df2, m.n)
-    out["rmsea_robust"] = rmsea(xx3, m.df, m.n, c_hat=c3)
-    out["rmsea_ci_lower_robust"], out["rmsea_ci_upper_robust"] = rmsea_ci(xx3 / c3, m.df, m.n, c_hat=c3)
+    G = m.groups
+    out["rmsea_scaled"] = rmsea(m.chisq, df2, m.n, G)
+    out["rmsea_ci_lower_scaled"], out["rmsea_ci_upper_scaled"] = rmsea_ci(m.chisq, df2, m.n, groups=G)
+    out["rmsea_robust"] = rmsea(xx3, m.df, m.n, G, c_hat=c3)
+    out["rmsea_ci_lower_robust"], out["rmsea_ci_upper_robust"] = rmsea_ci(xx3 / c3, m.df, m.n, groups=G,
+                                                                          c_hat=c3)
     return pd.Series({k: float(v) for k, v in out.items()})
 
 
@@ -459,8 +464,8 @@ def _adf_gamma(X: np.ndarray, meanstructure: bool) -> np.ndarray:
     return dev.T @ dev / n
 
 
-def robust_fit(lik, theta: np.ndarray, X: np.ndarray, weights: np.ndarray | None, estimator: str,
-               fit: pd.Series, *, h1: tuple[np.ndarray, np.ndarray], fiml: bool) -> tuple[np.ndarray, pd.Series]:
+def robust_fit(lik, theta: np.ndarray, Xs: list[np.ndarray], ws: list, estimator: str, fit: pd.Series, *,
+               h1: list[tuple[np.ndarray, np.ndarray]], fiml: bool) -> tuple[np.ndarray, pd.Series]:
     """Robust covariance of the estimates and the scaled fit indices of an ML
     (or FIML) fit, from the engine's evaluation of the model.
 
@@ -468,25 +473,29 @@ def robust_fit(lik, theta: np.ndarray, X: np.ndarray, weights: np.ndarray | None
     (:class:`csmlib.estimate.ram.Likelihood`): its implied moments, its
     Delta (Jacobian of the moments), its expected and observed information
     and its casewise scores (weighted by the survey weights); this module
-    adds only the unrestricted (h1) and baseline models.
+    adds only the unrestricted (h1) and baseline models, group by group.
+    With several groups the pieces are lavaan's: the information and the
+    scores' cross-product over all cases, ``Gamma`` and the h1 informations
+    per group, each group weighted by its share ``n_g / N``.
 
     Parameters
     ----------
     lik : Likelihood
-        The fitted model's likelihood (one group; :func:`csmlib.fit_cbsem`
-        refuses several groups and fixed covariates before it gets here).
+        The fitted model's likelihood (:func:`csmlib.fit_cbsem` refuses
+        fixed covariates, and several groups with weights or FIML, before it
+        gets here).
     theta : ndarray (k,)
         Estimates.
-    X : ndarray (n, p)
-        The rows used (NaN where missing under FIML).
-    weights : ndarray (n,) or None
-        Survey weights rescaled to sum to n.
+    Xs : list of ndarray (n_g, p)
+        Per group, the rows used (NaN where missing under FIML).
+    ws : list of ndarray (n_g,) or None
+        Per group, survey weights rescaled to sum to n_g.
     estimator : {"MLM", "MLR"}
     fit : Series
         The ML fit indices (``chisq, df, baseline_chisq, baseline_df``).
-    h1 : (mean, cov)
-        The unrestricted moments: (weighted) sample moments, or the EM
-        estimates under FIML.
+    h1 : list of (mean, cov)
+        Per group, the unrestricted moments: (weighted) sample moments, or
+        the EM estimates under FIML.
     fiml : bool
         Full-information ML (MLR only): the robust CFI, TLI and RMSEA use
         Savalei's FIML-corrected statistic.
@@ -499,45 +508,55 @@ def robust_fit(lik, theta: np.ndarray, X: np.ndarray, weights: np.ndarray | None
     """
     n = float(lik.N)
     ms = bool(lik.meanstructure)
-    p = X.shape[1]
-    mean_h1, cov_h1 = h1
-    Sigma, mu = lik.implied(theta)[0]
-    Delta = lik.delta(theta, 0)
+    G = len(Xs)
     sc = np.vstack(lik.scores(theta))
     B0 = crossprod(sc, n)
-    D0 = diag_selector(p, ms)
-    if fiml:
-        mu0, v0 = item_moments(X, weights)
-        S0 = np.diag(v0)
-    else:
-        mu0, S0 = mean_h1, np.diag(np.diag(cov_h1))
+    trace_h1 = trace0 = 0.0
+    middle = np.zeros((lik.k, lik.k))
     if estimator == "MLM":
-        Gamma = _adf_gamma(X, ms)
-        V = h1_expected_information(Sigma, meanstructure=ms)
-        VD = V @ Delta
         E_inv = np.linalg.inv(lik.expected_information(theta))
-        vcov = E_inv @ (VD.T @ Gamma @ VD) @ E_inv / n
-        trace = satorra_bentler_trace(Delta, V, Gamma)
-        trace0 = satorra_bentler_trace(D0, h1_expected_information(S0, meanstructure=ms), Gamma)
-        corrected = None
     else:
         E_inv = np.linalg.inv(lik.observed_information(theta, central=True))
+    for g, (X, w, (mean_h1, cov_h1)) in enumerate(zip(Xs, ws, h1)):
+        p = X.shape[1]
+        n_g = float(lik.n_obs[g])
+        Sigma, mu = lik.implied(theta)[g]
+        Delta = lik.delta(theta, g)
+        D0 = diag_selector(p, ms)
+        if fiml:
+            mu0, v0 = item_moments(X, w)
+            S0 = np.diag(v0)
+        else:
+            mu0, S0 = mean_h1, np.diag(np.diag(cov_h1))
+        if estimator == "MLM":
+            Gamma = _adf_gamma(X, ms)
+            V = h1_expected_information(Sigma, meanstructure=ms)
+            VD = V @ Delta
+            middle += n_g / n * (VD.T @ Gamma @ VD)
+            trace_h1 += float(np.sum(V * Gamma))
+            trace0 += satorra_bentler_trace(D0, h1_expected_information(S0, meanstructure=ms), Gamma)
+        else:
+            B1 = crossprod(casewise_scores(X, mean_h1, cov_h1, w, meanstructure=ms), n_g)
+            B0_0 = D0.T @ crossprod(casewise_scores(X, mu0, S0, w, meanstructure=ms), n_g) @ D0
+            if fiml:
+                A1 = missing_h1_observed_information(X, mean_h1, cov_h1, w)
+                E0 = D0.T @ missing_h1_observed_information(X, mu0, S0, w) @ D0
+            else:   # at the sample moments the observed information is the expected one
+                A1 = h1_expected_information(cov_h1, meanstructure=ms)
+                E0 = D0.T @ h1_expected_information(S0, meanstructure=ms) @ D0
+            trace_h1 += float(np.sum(B1 * np.linalg.inv(A1).T))
+            trace0 += yuan_bentler_trace(A1, B1, B0_0, np.linalg.inv(E0))
+    if estimator == "MLM":
+        vcov = E_inv @ middle @ E_inv / n
+        trace = trace_h1 - float(np.sum(middle * E_inv.T))
+    else:
         vcov = E_inv @ B0 @ E_inv / n
-        B1 = crossprod(casewise_scores(X, mean_h1, cov_h1, weights, meanstructure=ms), n)
-        B0_0 = D0.T @ crossprod(casewise_scores(X, mu0, S0, weights, meanstructure=ms), n) @ D0
-        if fiml:
-            A1 = missing_h1_observed_information(X, mean_h1, cov_h1, weights)
-            E0 = D0.T @ missing_h1_observed_information(X, mu0, S0, weights) @ D0
-        else:   # at the sample moments the observed information is the expected one
-            A1 = h1_expected_information(cov_h1, meanstructure=ms)
-            E0 = D0.T @ h1_expected_information(S0, meanstructure=ms) @ D0
-        trace = yuan_bentler_trace(A1, B1, B0, E_inv)
-        trace0 = yuan_bentler_trace(A1, B1, B0_0, np.linalg.inv(E0))
-        corrected = None
-        if fiml:
-            corrected = fiml_corrected(n=n, df=float(fit["df"]), df0=float(fit["baseline_df"]), Delta=Delta,
-                                       Delta0=D0, Wm=A1, Jm=B1, mean_h1=mean_h1, cov_h1=cov_h1, mu=mu,
-                                       Sigma=Sigma, mu0=mu0, Sigma0=S0)
+        trace = trace_h1 - float(np.sum(B0 * E_inv.T))
+    corrected = None
+    if fiml:   # one group (fit_cbsem refuses a multi-group FIML robust fit)
+        corrected = fiml_corrected(n=n, df=float(fit["df"]), df0=float(fit["baseline_df"]), Delta=Delta,
+                                   Delta0=D0, Wm=A1, Jm=B1, mean_h1=mean_h1, cov_h1=cov_h1, mu=mu,
+                                   Sigma=Sigma, mu0=mu0, Sigma0=S0)
     m = Moments(float(fit["chisq"]), float(fit["df"]), trace, float(fit["baseline_chisq"]),
-                float(fit["baseline_df"]), trace0, n)
+                float(fit["baseline_df"]), trace0, n, G)
     return vcov, scaled_fit_indices(m, corrected)
