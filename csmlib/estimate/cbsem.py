@@ -847,7 +847,8 @@ def fit_cbsem(
         _data=frame[items].copy(), _scale_limits=limits,
         extra={"table": table, "likelihood": lik, "ram": models[0], "theta": theta.copy(), "vcov": vcov,
                "sample_cov": moments[0][1], "implied_cov": implied[0][0], "sample_mean": moments[0][0],
-               "sample_cov_groups": [m[1] for m in moments], "implied_groups": implied,
+               "sample_cov_groups": [m[1] for m in moments],
+               "sample_mean_groups": [m[0] for m in moments], "implied_groups": implied,
                "free_index": np.array(free_index), "npar": npar, "groups": tuple(b[0] for b in blocks),
                "group_n": tuple(n_g), "semopy_message": smsg, "weights": w},
     )

@@ -434,8 +434,10 @@ rob_group_cases <- list(
 )
 rob_gparams <- list()
 rob_gfits <- list()
+rob_gfitted <- list()
 for (case in names(rob_group_cases)) {
   f <- rob_group_cases[[case]]()
+  rob_gfitted[[case]] <- f
   stopifnot(lavInspect(f, "converged"))
   p <- parameterEstimates(f)
   rob_gparams[[case]] <- data.frame(case = case, p[p$op != "==", c("lhs", "op", "rhs", "group", "est", "se")])
@@ -444,4 +446,29 @@ for (case in names(rob_group_cases)) {
 }
 rob_wr(do.call(rbind, rob_gparams), "robust_group_lavaan_params.csv")
 rob_wr(do.call(rbind, rob_gfits), "robust_group_lavaan_fit.csv")
+# modification indices and residuals of multi-group fits (per group, as lavaan)
+rob_gdiag <- list(hs_ml_school_metric = cfa(rob_hs_model, data = rob_hs, group = "school",
+                                            group.equal = "loadings"),
+                  hs_mlr_school_metric = rob_gfitted$hs_mlr_school_metric)
+rob_gmi <- list()
+rob_gres <- list()
+for (case in names(rob_gdiag)) {
+  f <- rob_gdiag[[case]]
+  mi <- modindices(f)
+  rob_gmi[[case]] <- data.frame(case = case,
+                                mi[, c("lhs", "op", "rhs", "group", "mi", "epc", "sepc.lv", "sepc.all")])
+  for (type in c("raw", "cor.bollen", "cor.bentler", "standardized")) {
+    r <- residuals(f, type = type)
+    for (g in seq_along(r)) {   # one element per group, in lavaan's group order
+      m <- r[[g]]$cov
+      idx <- which(lower.tri(m, diag = TRUE), arr.ind = TRUE)
+      rob_gres[[paste(case, type, g)]] <- data.frame(case = case, type = type, group = g,
+        lhs = colnames(m)[idx[, 2]], op = "~~", rhs = rownames(m)[idx[, 1]], residual = m[idx])
+      rob_gres[[paste(case, type, g, "mean")]] <- data.frame(case = case, type = type, group = g,
+        lhs = names(r[[g]]$mean), op = "~1", rhs = "", residual = unname(r[[g]]$mean))
+    }
+  }
+}
+rob_wr(do.call(rbind, rob_gmi), "robust_group_lavaan_modindices.csv")
+rob_wr(do.call(rbind, rob_gres), "robust_group_lavaan_residuals.csv")
 cat("robust section:", sprintf("R %s, lavaan %s", getRversion(), packageVersion("lavaan")), "\n")
