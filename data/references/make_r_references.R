@@ -377,20 +377,25 @@ rob_cases <- list(
   hs_weighted_listwise = function() cfa(rob_hs_model, data = cbind(rob_hsm, w = rob_hsw$w),
                                         sampling.weights = "w", missing = "listwise")
 )
-rob_params <- list()
-rob_fits <- list()
-rob_fitted <- list()
-for (case in names(rob_cases)) {
-  f <- rob_cases[[case]]()
-  rob_fitted[[case]] <- f
-  p <- parameterEstimates(f)
-  p <- p[p$op != "~1", c("lhs", "op", "rhs", "est", "se")]
-  rob_params[[case]] <- data.frame(case = case, p)
-  fm <- fitMeasures(f, rob_fit_names)
-  rob_fits[[case]] <- data.frame(case = case, measure = names(fm), value = unclass(fm))
+# fit every case; its estimates (the columns select() keeps) and fit measures
+rob_run <- function(cases, select, params_file, fit_file) {
+  fitted <- list()
+  params <- list()
+  fits <- list()
+  for (case in names(cases)) {
+    f <- cases[[case]]()
+    stopifnot(lavInspect(f, "converged"))
+    fitted[[case]] <- f
+    params[[case]] <- data.frame(case = case, select(parameterEstimates(f)))
+    fm <- fitMeasures(f, rob_fit_names)
+    fits[[case]] <- data.frame(case = case, measure = names(fm), value = unclass(fm))
+  }
+  rob_wr(do.call(rbind, params), params_file)
+  rob_wr(do.call(rbind, fits), fit_file)
+  fitted
 }
-rob_wr(do.call(rbind, rob_params), "robust_lavaan_params.csv")
-rob_wr(do.call(rbind, rob_fits), "robust_lavaan_fit.csv")
+rob_fitted <- rob_run(rob_cases, function(p) p[p$op != "~1", c("lhs", "op", "rhs", "est", "se")],
+                      "robust_lavaan_params.csv", "robust_lavaan_fit.csv")
 
 # modification indices (modindices() defaults: expected information, every
 # candidate lavaan considers) and residuals of ML fits and of one MLR fit
@@ -432,20 +437,9 @@ rob_group_cases <- list(
   hs_mlr_school_metric = function() cfa(rob_hs_model, data = rob_hs, group = "school",
                                         group.equal = "loadings", estimator = "MLR")
 )
-rob_gparams <- list()
-rob_gfits <- list()
-rob_gfitted <- list()
-for (case in names(rob_group_cases)) {
-  f <- rob_group_cases[[case]]()
-  rob_gfitted[[case]] <- f
-  stopifnot(lavInspect(f, "converged"))
-  p <- parameterEstimates(f)
-  rob_gparams[[case]] <- data.frame(case = case, p[p$op != "==", c("lhs", "op", "rhs", "group", "est", "se")])
-  fm <- fitMeasures(f, rob_fit_names)
-  rob_gfits[[case]] <- data.frame(case = case, measure = names(fm), value = unclass(fm))
-}
-rob_wr(do.call(rbind, rob_gparams), "robust_group_lavaan_params.csv")
-rob_wr(do.call(rbind, rob_gfits), "robust_group_lavaan_fit.csv")
+rob_gfitted <- rob_run(rob_group_cases,
+                       function(p) p[p$op != "==", c("lhs", "op", "rhs", "group", "est", "se")],
+                       "robust_group_lavaan_params.csv", "robust_group_lavaan_fit.csv")
 # modification indices and residuals of multi-group fits (per group, as lavaan)
 rob_gdiag <- list(hs_ml_school_metric = cfa(rob_hs_model, data = rob_hs, group = "school",
                                             group.equal = "loadings"),
