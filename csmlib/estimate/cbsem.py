@@ -42,8 +42,8 @@ always reproduces lavaan's ``missing = "ml"``.
 the same likelihood (weighted patterns with survey weights), robust
 standard errors and scaled tests from its Delta, informations and casewise
 scores (:mod:`csmlib.estimate.robust`), group by group in a multi-group
-fit as lavaan; fixed covariates, and several groups with weights or with
-FIML, are refused with a :class:`~csmlib.errors.SpecError`.
+fit as lavaan (also with FIML); fixed covariates, and several groups with
+survey weights, are refused with a :class:`~csmlib.errors.SpecError`.
 
 ``group=``: a multi-group fit (mean structure, lavaan's group order),
 ``group_equal`` / ``group_partial`` as lavaan's ``group.equal`` /
@@ -543,8 +543,8 @@ def fit_cbsem(
         Huber-White SEs from the observed information and the Yuan-Bentler
         (Mplus variant) scaled test, also with ``missing="fiml"``; ``"MLM"``:
         Satorra-Bentler SEs and scaled test, complete data only (see
-        :mod:`csmlib.estimate.robust`; multi-group fits on complete data;
-        no fixed covariates).  Robust fits add lavaan's scaled and robust indices to
+        :mod:`csmlib.estimate.robust`; one or several groups; no fixed
+        covariates).  Robust fits add lavaan's scaled and robust indices to
         ``fit_indices`` (``chisq_scaled``, ``df_scaled``, ``pvalue_scaled``,
         ``chisq_scaling_factor``, ``baseline_chisq_scaled``,
         ``baseline_df_scaled``, ``baseline_chisq_scaling_factor``,
@@ -633,13 +633,10 @@ def fit_cbsem(
     n_mod = {len(r.groups) for r in spec.relations if getattr(r, "groups", None) is not None}
     check = build_partable(spec, max(n_mod) if n_mod else (2 if group else 1),
                            group_equal=group_equal, group_partial=group_partial)  # spec errors first
-    if group is not None and (weights is not None or (estimator != "ML" and missing == "fiml")):
-        what = "survey weights" if weights is not None else f'estimator "{estimator}" with missing="fiml"'
-        raise SpecError(f"{what} in a multi-group fit: not available yet (csmlib's multi-group robust "
-                        "fits are MLM and MLR on complete data, without weights)",
-                        values=[weights or estimator, group],
-                        hint='fit each group on its own, or use missing="listwise" without weights for '
-                             "the multi-group fit")
+    if group is not None and weights is not None:
+        raise SpecError("survey weights in a multi-group fit: not available yet (csmlib's multi-group "
+                        "robust fits are MLM and MLR without weights)", values=[weights, group],
+                        hint="fit each group on its own with its weights, or the multi-group fit without weights")
     if estimator != "ML" and check.exogenous_x:
         raise SpecError(f'estimator "{estimator}"' + (" (survey weights)" if weights is not None else "")
                         + " is not available for models with fixed observed covariates (fixed.x: "
@@ -727,7 +724,7 @@ def fit_cbsem(
     if se != "none" and estimator != "ML":
         # robust SEs and scaled tests from the engine's moments, Delta, informations and scores
         try:
-            vcov, scaled = robust_fit(lik, theta, Xs, ws, estimator, fit, h1=moments, fiml=fiml)
+            vcov, scaled = robust_fit(lik, theta, estimator, fit, h1=moments, fiml=fiml)
             fit = pd.concat([fit, scaled])
         except np.linalg.LinAlgError:
             msg = "the information matrix is singular: the model is not identified; standard errors are not available"

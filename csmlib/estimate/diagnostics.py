@@ -295,19 +295,6 @@ def residuals(results: Results, type: str = "raw") -> pd.DataFrame:  # noqa: A00
     return pd.concat(frames, ignore_index=True)
 
 
-def _group_data(lik: Likelihood, g: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """The rows of group ``g`` (0-based) the likelihood holds, NaN where
-    missing, pattern by pattern, and their weights (None when unweighted)."""
-    pats = lik.data[g]
-    X = np.vstack([np.where(pt.observed, 0.0, np.nan)[None, :].repeat(len(pt.rows), axis=0) for pt in pats])
-    at = 0
-    for pt in pats:
-        X[at:at + len(pt.rows), pt.observed] = pt.rows
-        at += len(pt.rows)
-    w = None if pats[0].weights is None else np.concatenate([pt.weights for pt in pats])
-    return X, w
-
-
 def _residual_se(res: Results, h1: list, implied: list) -> list[np.ndarray]:
     """Standard errors of the raw residuals of each group (lavaan
     ``lav_residuals_acov`` with ``z.type = "standardized"``): ``Q_g ACOV_g
@@ -326,7 +313,7 @@ def _residual_se(res: Results, h1: list, implied: list) -> list[np.ndarray]:
     parts = []
     A0 = np.zeros((lik.k, lik.k))
     for g, ((mean, S), (Sigma, mu)) in enumerate(zip(h1, implied)):
-        X, w = _group_data(lik, g)
+        X, w = lik.group_data(g)
         n_g = lik.n_obs[g]
         Delta = lik.delta(theta, g)
         if fiml:

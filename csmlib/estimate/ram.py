@@ -691,6 +691,19 @@ class Likelihood:
                 H[:, i] = (self.gradient(theta + e) - g0) / h
         return -(H + H.T) / 2 / self.N
 
+    def group_data(self, g: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """The rows of group ``g`` (0-based) the likelihood holds, NaN where
+        missing, pattern by pattern (the order of :meth:`scores`), and their
+        case weights (None when unweighted)."""
+        pats = self.data[g]
+        X = np.full((sum(len(pt.rows) for pt in pats), len(pats[0].observed)), np.nan)
+        at = 0
+        for pt in pats:
+            X[at:at + len(pt.rows), pt.observed] = pt.rows
+            at += len(pt.rows)
+        w = None if pats[0].weights is None else np.concatenate([pt.weights for pt in pats])
+        return X, w
+
     def scores(self, theta: np.ndarray) -> list[np.ndarray]:
         """Casewise scores ``d loglik_i / d theta`` per group (rows in pattern
         order), from the data kept in the patterns."""

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.linalg import block_diag
 
 from ..errors import DataError, SpecError
 from .fitindices import cfi, rmsea, rmsea_ci, tli
@@ -63,6 +64,7 @@ __all__ = [
     "yuan_bentler_trace",
     "scaled_fit_indices",
     "fiml_corrected",
+    "FimlGroup",
 ]
 
 
@@ -395,17 +397,44 @@ def scaled_fit_indices(m: Moments, corrected: dict[str, float] | None = None) ->
     return pd.Series({k: float(v) for k, v in out.items()})
 
 
-def fiml_corrected(*, n: int, df: float, df0: float, Delta: np.ndarray, Delta0: np.ndarray,
-                   Wm: np.ndarray, Jm: np.ndarray, mean_h1: np.ndarray, cov_h1: np.ndarray,
-                   mu: np.ndarray, Sigma: np.ndarray, mu0: np.ndarray, Sigma0: np.ndarray) -> dict[str, float]:
+@dataclass(frozen=True)
+class FimlGroup:
+    """One group's pieces of the FIML-corrected statistics.
+
+    Attributes
+    ----------
+    n : float
+        Cases of the group.
+    Delta, Delta0 : ndarray
+        Jacobians of ``(mu, vech Sigma)`` of the model (all its parameters)
+        and of the group's baseline (independence) model.
+    Wm, Jm : ndarray
+        Observed and first-order information of the unrestricted model at
+        the EM moments.
+    mean_h1, cov_h1 : ndarray
+        The EM moments.
+    mu, Sigma, mu0, Sigma0 : ndarray
+        Implied moments of the model and of the baseline model.
+    """
+
+    n: float
+    Delta: np.ndarray
+    Delta0: np.ndarray
+    Wm: np.ndarray
+    Jm: np.ndarray
+    mean_h1: np.ndarray
+    cov_h1: np.ndarray
+    mu: np.ndarray
+    Sigma: np.ndarray
+    mu0: np.ndarray
+    Sigma0: np.ndarray
+
+
+def fiml_corrected(groups: list[FimlGroup], *, df: float, df0: float) -> dict[str, float]:
     """Savalei's (2018) FIML-corrected statistics (lavaan
     ``lav_fit_fiml_corrected``, version "V3") for the robust CFI, TLI and
-    RMSEA of a FIML fit.
-
-    ``Wm`` / ``Jm`` are the observed / first-order information of the
-    unrestricted model at the EM moments ``(mean_h1, cov_h1)``; ``Delta``,
-    ``(mu, Sigma)`` and ``Delta0``, ``(mu0, Sigma0)`` the Jacobian and the
-    implied moments of the model and of the baseline model, means first.
+    RMSEA of a FIML fit, over one or several groups (lavaan's block-diagonal
+    matrices, each group weighted by its share ``f_g = n_g / N``).
 
     Returns
     -------
@@ -413,25 +442,33 @@ def fiml_corrected(*, n: int, df: float, df0: float, Delta: np.ndarray, Delta0: 
         ``xx3`` (the complete-data statistic of the model against the EM
         moments), ``c3`` (its scaling factor), ``xx3_null``, ``c3_null``.
     """
-    p = len(mean_h1)
-    Wc = h1_expected_information(cov_h1, meanstructure=True)
-    Wmi = np.linalg.inv(Wm)
-    Gamma = Wmi @ Jm @ Wmi
-    M = Wmi @ Wc @ Wmi
+    N = sum(gr.n for gr in groups)
+    f = [gr.n / N for gr in groups]
+    Wmi = [np.linalg.inv(gr.Wm) for gr in groups]
+    Wm_all = block_diag(*[fg * gr.Wm for fg, gr in zip(f, groups)])
+    Wmi_all = block_diag(*[Wi / fg for fg, Wi in zip(f, Wmi)])
+    Wc_all = block_diag(*[fg * h1_expected_information(gr.cov_h1, meanstructure=True) for fg, gr in zip(f, groups)])
+    Gamma_all = block_diag(*[Wi @ gr.Jm @ Wi / fg for fg, Wi, gr in zip(f, Wmi, groups)])
+    M = Wmi_all @ Wc_all @ Wmi_all
 
-    def stat(mu_, Sigma_):
-        Si = np.linalg.inv(Sigma_)
-        d = mean_h1 - mu_
-        f = (np.linalg.slogdet(Sigma_)[1] + np.sum(Si * cov_h1) - np.linalg.slogdet(cov_h1)[1] - p
-             + d @ Si @ d)
-        return n * f
+    def stat(moments):
+        total = 0.0
+        for gr, (mu_, Sigma_) in zip(groups, moments):
+            Si = np.linalg.inv(Sigma_)
+            d = gr.mean_h1 - mu_
+            total += gr.n * (np.linalg.slogdet(Sigma_)[1] + np.sum(Si * gr.cov_h1)
+                             - np.linalg.slogdet(gr.cov_h1)[1] - len(d) + d @ Si @ d)
+        return total
 
     def k(D):
-        U = Wm - Wm @ D @ np.linalg.inv(D.T @ Wm @ D) @ D.T @ Wm
-        return float(np.trace(U @ M @ U @ Gamma))
+        U = Wm_all - Wm_all @ D @ np.linalg.inv(D.T @ Wm_all @ D) @ D.T @ Wm_all
+        return float(np.trace(U @ M @ U @ Gamma_all))
 
-    return {"xx3": stat(mu, Sigma), "c3": k(Delta) / df if df > 0 else float("nan"),
-            "xx3_null": stat(mu0, Sigma0), "c3_null": k(Delta0) / df0 if df0 > 0 else float("nan")}
+    D = np.vstack([gr.Delta for gr in groups])
+    D0 = block_diag(*[gr.Delta0 for gr in groups])
+    return {"xx3": stat([(gr.mu, gr.Sigma) for gr in groups]), "c3": k(D) / df if df > 0 else float("nan"),
+            "xx3_null": stat([(gr.mu0, gr.Sigma0) for gr in groups]),
+            "c3_null": k(D0) / df0 if df0 > 0 else float("nan")}
 
 
 # ---------------------------------------------------------------------------
@@ -464,7 +501,7 @@ def _adf_gamma(X: np.ndarray, meanstructure: bool) -> np.ndarray:
     return dev.T @ dev / n
 
 
-def robust_fit(lik, theta: np.ndarray, Xs: list[np.ndarray], ws: list, estimator: str, fit: pd.Series, *,
+def robust_fit(lik, theta: np.ndarray, estimator: str, fit: pd.Series, *,
                h1: list[tuple[np.ndarray, np.ndarray]], fiml: bool) -> tuple[np.ndarray, pd.Series]:
     """Robust covariance of the estimates and the scaled fit indices of an ML
     (or FIML) fit, from the engine's evaluation of the model.
@@ -481,15 +518,12 @@ def robust_fit(lik, theta: np.ndarray, Xs: list[np.ndarray], ws: list, estimator
     Parameters
     ----------
     lik : Likelihood
-        The fitted model's likelihood (:func:`csmlib.fit_cbsem` refuses
-        fixed covariates, and several groups with weights or FIML, before it
-        gets here).
+        The fitted model's likelihood, with its data (rows and survey
+        weights, :meth:`~csmlib.estimate.ram.Likelihood.group_data`);
+        :func:`csmlib.fit_cbsem` refuses fixed covariates, and several
+        groups with weights, before it gets here.
     theta : ndarray (k,)
         Estimates.
-    Xs : list of ndarray (n_g, p)
-        Per group, the rows used (NaN where missing under FIML).
-    ws : list of ndarray (n_g,) or None
-        Per group, survey weights rescaled to sum to n_g.
     estimator : {"MLM", "MLR"}
     fit : Series
         The ML fit indices (``chisq, df, baseline_chisq, baseline_df``).
@@ -508,16 +542,18 @@ def robust_fit(lik, theta: np.ndarray, Xs: list[np.ndarray], ws: list, estimator
     """
     n = float(lik.N)
     ms = bool(lik.meanstructure)
-    G = len(Xs)
+    G = len(lik.models)
     sc = np.vstack(lik.scores(theta))
     B0 = crossprod(sc, n)
     trace_h1 = trace0 = 0.0
     middle = np.zeros((lik.k, lik.k))
+    fiml_groups = []
     if estimator == "MLM":
         E_inv = np.linalg.inv(lik.expected_information(theta))
     else:
         E_inv = np.linalg.inv(lik.observed_information(theta, central=True))
-    for g, (X, w, (mean_h1, cov_h1)) in enumerate(zip(Xs, ws, h1)):
+    for g, (mean_h1, cov_h1) in enumerate(h1):
+        X, w = lik.group_data(g)
         p = X.shape[1]
         n_g = float(lik.n_obs[g])
         Sigma, mu = lik.implied(theta)[g]
@@ -546,6 +582,8 @@ def robust_fit(lik, theta: np.ndarray, Xs: list[np.ndarray], ws: list, estimator
                 E0 = D0.T @ h1_expected_information(S0, meanstructure=ms) @ D0
             trace_h1 += float(np.sum(B1 * np.linalg.inv(A1).T))
             trace0 += yuan_bentler_trace(A1, B1, B0_0, np.linalg.inv(E0))
+            if fiml:
+                fiml_groups.append(FimlGroup(n_g, Delta, D0, A1, B1, mean_h1, cov_h1, mu, Sigma, mu0, S0))
     if estimator == "MLM":
         vcov = E_inv @ middle @ E_inv / n
         trace = trace_h1 - float(np.sum(middle * E_inv.T))
@@ -553,10 +591,8 @@ def robust_fit(lik, theta: np.ndarray, Xs: list[np.ndarray], ws: list, estimator
         vcov = E_inv @ B0 @ E_inv / n
         trace = trace_h1 - float(np.sum(B0 * E_inv.T))
     corrected = None
-    if fiml:   # one group (fit_cbsem refuses a multi-group FIML robust fit)
-        corrected = fiml_corrected(n=n, df=float(fit["df"]), df0=float(fit["baseline_df"]), Delta=Delta,
-                                   Delta0=D0, Wm=A1, Jm=B1, mean_h1=mean_h1, cov_h1=cov_h1, mu=mu,
-                                   Sigma=Sigma, mu0=mu0, Sigma0=S0)
+    if fiml:
+        corrected = fiml_corrected(fiml_groups, df=float(fit["df"]), df0=float(fit["baseline_df"]))
     m = Moments(float(fit["chisq"]), float(fit["df"]), trace, float(fit["baseline_chisq"]),
                 float(fit["baseline_df"]), trace0, n, G)
     return vcov, scaled_fit_indices(m, corrected)

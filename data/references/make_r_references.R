@@ -428,18 +428,33 @@ for (case in names(rob_ml)) {
 }
 rob_wr(do.call(rbind, rob_mi), "robust_lavaan_modindices.csv")
 rob_wr(do.call(rbind, rob_res), "robust_lavaan_residuals.csv")
-# multi-group robust fits (complete data): the three-factor CFA by school,
-# MLM and MLR, free and with equal loadings (lavaan sums the per-group
-# pieces: Gamma, Delta and the h1 informations of each group, weighted by
-# its share n_g / N of the cases)
+# multi-group robust fits: the three-factor CFA by school, MLM and MLR,
+# free and with equal loadings, and MLR with FIML (lavaan sums the
+# per-group pieces: Gamma, Delta and the h1 informations of each group,
+# weighted by its share n_g / N of the cases)
+rob_hsm15 <- read.csv(file.path(rob_out, "holzinger_mcar15_data.csv"))
 rob_group_cases <- list(
   hs_mlm_school = function() cfa(rob_hs_model, data = rob_hs, group = "school", estimator = "MLM"),
   hs_mlr_school_metric = function() cfa(rob_hs_model, data = rob_hs, group = "school",
-                                        group.equal = "loadings", estimator = "MLR")
+                                        group.equal = "loadings", estimator = "MLR"),
+  # FIML on section 6's Holzinger-Swineford with 15% of the answers missing
+  hs_mlr_fiml_school = function() cfa(rob_hs_model, data = rob_hsm15, group = "school",
+                                      missing = "ml", estimator = "MLR")
 )
 rob_gfitted <- rob_run(rob_group_cases,
                        function(p) p[p$op != "==", c("lhs", "op", "rhs", "group", "est", "se")],
                        "robust_group_lavaan_params.csv", "robust_group_lavaan_fit.csv")
+# lavaan's EM estimates of the unrestricted moments of the multi-group FIML
+# fit (its stopping point, for the test that evaluates csmlib there)
+rob_h1 <- lavTech(rob_gfitted$hs_mlr_fiml_school, "h1", add.labels = TRUE)
+rob_wr(do.call(rbind, lapply(seq_along(rob_h1), function(g) {
+  S <- rob_h1[[g]]$cov
+  idx <- which(lower.tri(S, diag = TRUE), arr.ind = TRUE)
+  rbind(data.frame(group = g, op = "~1", lhs = names(rob_h1[[g]]$mean), rhs = "",
+                   value = unname(rob_h1[[g]]$mean)),
+        data.frame(group = g, op = "~~", lhs = colnames(S)[idx[, 2]], rhs = rownames(S)[idx[, 1]],
+                   value = S[idx]))
+})), "robust_group_lavaan_h1.csv")
 # modification indices and residuals of multi-group fits (per group, as lavaan)
 rob_gdiag <- list(hs_ml_school_metric = cfa(rob_hs_model, data = rob_hs, group = "school",
                                             group.equal = "loadings"),
