@@ -634,8 +634,9 @@ def fit_cbsem(
     check = build_partable(spec, max(n_mod) if n_mod else (2 if group else 1),
                            group_equal=group_equal, group_partial=group_partial)  # spec errors first
     if group is not None and weights is not None:
-        raise SpecError("survey weights in a multi-group fit: not available yet (csmlib's multi-group "
-                        "robust fits are MLM and MLR without weights)", values=[weights, group],
+        raise SpecError("survey weights in a multi-group fit: not available yet (lavaan normalizes the "
+                        "weights over all groups and then tests with each group's row count, not its "
+                        "weight; csmlib does not reproduce that)", values=[weights, group],
                         hint="fit each group on its own with its weights, or the multi-group fit without weights")
     if estimator != "ML" and check.exogenous_x:
         raise SpecError(f'estimator "{estimator}"' + (" (survey weights)" if weights is not None else "")
