@@ -43,6 +43,8 @@ _LAZY: dict[str, str] = {
     "Results": "estimate.results",
     "fit_cbsem": "estimate.cbsem",
     "fit_pls": "estimate.pls",
+    "modification_indices": "estimate.diagnostics",
+    "residuals": "estimate.diagnostics",
     "bootstrap": "estimate.bootstrapping",
     "BootstrapResults": "estimate.bootstrapping",
     "satisfaction_index": "analysis.index",

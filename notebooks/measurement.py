@@ -18,7 +18,8 @@
 # Do the items measure their constructs reliably and distinctly?  Loadings,
 # reliability (Cronbach's alpha, rho_A, rho_C), convergent validity (AVE) and
 # discriminant validity (HTMT with bootstrap intervals, Fornell-Larcker),
-# each judged against the usual thresholds.
+# each judged against the usual thresholds; then where the covariance-based
+# model misfits (modification indices, standardized residuals).
 
 # %%
 # %matplotlib inline
@@ -133,3 +134,30 @@ if not run.suppressed:
 # %%
 if not run.suppressed:
     display(report.table(csm.cross_loadings(pls), 3))
+
+# %% [markdown]
+# ## Where the covariance-based model misfits
+# The same model estimated by covariance-based ML (respondents with every
+# answer; with the instrument's survey weights when it declares them, as
+# lavaan's `sampling.weights`).  A modification index is the drop in
+# chi-square to expect if a parameter the model leaves out (a cross-loading,
+# a residual covariance, a path) were freed; a standardized residual is the
+# gap between the sample and the model covariance of two items over its
+# standard error.  Both are leads to review against theory: the model is
+# never changed by them.
+
+# %%
+if not run.suppressed:
+    cb = csm.fit_cbsem(run.spec, run.survey, missing="listwise", weights=run.survey.instrument.weight_column)
+    notes = record_notes(cb, key="cbsem_estimation_notes")
+    if notes:
+        display(notes)
+    mi = csm.modification_indices(cb)
+    zres = csm.residuals(cb, type="standardized")
+    record_frame("modification_indices", mi.head(10))
+    display(report.misfit_findings(mi, zres))
+    display(report.table(mi.head(10), 3))
+    pairs = zres[(zres["op"] == "~~") & (zres["lhs"] != zres["rhs"])]
+    largest = pairs.loc[pairs["residual"].abs().sort_values(ascending=False).index].head(10)
+    record_frame("standardized_residuals", largest)
+    display(report.table(largest.drop(columns="op"), 2))

@@ -161,10 +161,13 @@ if not run.suppressed:
 
 # %% [markdown]
 # ## Covariance-based model and its fit
+# Maximum likelihood as lavaan; when the instrument declares survey weights,
+# weighted ML with robust (MLR) standard errors, and the fit judged by the
+# robust CFI, TLI and RMSEA (lavaan's `sampling.weights`).
 
 # %%
 if not run.suppressed:
-    cb = csm.fit_cbsem(run.spec, run.survey, missing=cbsem_missing)
+    cb = csm.fit_cbsem(run.spec, run.survey, missing=cbsem_missing, weights=run.survey.instrument.weight_column)
     fit = cb.fit_indices
     record_frame("fit", fit.rename_axis("index").reset_index(name="value"))
     display(report.md("{text}", text=report.fit_finding(fit)))

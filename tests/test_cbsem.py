@@ -131,7 +131,11 @@ def test_listwise_deletion_is_recorded(pdem):
 
 def test_fiml_on_complete_data_equals_ml_and_handles_missing(pdem, pd_fit):
     res = fit_cbsem(csm.models.political_democracy(), pdem, missing="fiml")
-    assert_allclose(res.estimates["est"], pd_fit.estimates["est"], atol=1e-6)
+    # FIML has a mean structure: lavaan reports its intercepts and means ("~1") too
+    est = res.estimates[res.estimates["op"] != "~1"].reset_index(drop=True)
+    assert_allclose(est["est"], pd_fit.estimates["est"], atol=1e-6)
+    means = res.estimates[res.estimates["op"] == "~1"].set_index("lhs")["est"]
+    assert_allclose(means[list(pdem.columns)], pdem.mean(), atol=1e-6)
     d = pdem.copy()
     rng = np.random.default_rng(7)
     mask = rng.random(d.shape) < 0.05

@@ -10,7 +10,7 @@ import pytest
 import csmlib as csm
 from csmlib.errors import DataError, SpecError
 from csmlib.analysis.invariance import measurement_invariance, noninvariant_items
-from csmlib.estimate.multigroup import fit_multigroup
+from csmlib.estimate.cbsem import fit_cbsem
 from csmlib.spec import Construct, ModelSpec, Relation
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -86,11 +86,11 @@ def test_bad_input_is_reported():
     with pytest.raises(DataError, match="without variance"):
         measurement_invariance(SIM, data.assign(a3=1.0), "grp")
     with pytest.raises(DataError, match="unknown invariance steps"):
-        measurement_invariance(SIM, data, "grp", steps=("strict",))
+        measurement_invariance(SIM, data, "grp", steps=("weak",))
     comp = ModelSpec(constructs=(Construct("A", ("a1", "a2"), "B"), Construct("B", ("b1", "b2"))),
                      relations=())
     with pytest.raises(SpecError, match="composites"):
-        fit_multigroup(comp, data, "grp")
+        fit_cbsem(comp, data, group="grp")
 
 
 def test_public_name():

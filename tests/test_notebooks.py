@@ -103,6 +103,12 @@ def test_measurement_and_structural_match_library(small):
     fit = _frame(small["runs"], "structural", "fit").set_index("index")["value"]
     for k in ("chisq", "cfi", "rmsea", "srmr"):
         assert fit[k] == pytest.approx(cb.fit_indices[k], rel=1e-8)
+    # the measurement notebook's misfit section: the library's largest modification indices
+    mi = _frame(small["runs"], "measurement", "modification_indices")
+    lib = csm.modification_indices(csm.fit_cbsem(spec, small["survey"], missing="listwise")).head(10)
+    assert mi[["lhs", "op", "rhs"]].values.tolist() == lib[["lhs", "op", "rhs"]].values.tolist()
+    np.testing.assert_allclose(mi["mi"].to_numpy(float), lib["mi"].to_numpy(float), rtol=1e-8)
+    assert "Where the model misfits" in _nb_text(small["runs"]["measurement"][1])
 
 
 def test_structural_mediation_effect_sizes_prediction_match_library(small):
@@ -204,15 +210,20 @@ def test_html_reports_hold_no_code_no_parameters_no_personal_data(small):
         assert not [v for v in pii if v in recorded], name
 
 
-def test_weighted_survey_weights_the_metrics_and_the_model(small, tmp_path):
+def _weighted_wave(small, tmp_path) -> dict:
+    """The small wave with a weight column ``w`` its instrument declares: the run parameters."""
     raw = pd.read_csv(small["params"]["data_path"])
     raw["w"] = np.where(raw["region"] == "North", 2.0, 0.5)
     raw.to_csv(tmp_path / "wave.csv", index=False)
     inst = yaml.safe_load((DEMO / "instrument.yml").read_text(encoding="utf-8"))
     inst["weight_column"] = "w"
     (tmp_path / "instrument.yml").write_text(yaml.safe_dump(inst, allow_unicode=True), encoding="utf-8")
-    params = {**small["params"], "data_path": str(tmp_path / "wave.csv"),
-              "instrument_path": str(tmp_path / "instrument.yml")}
+    return {**small["params"], "data_path": str(tmp_path / "wave.csv"),
+            "instrument_path": str(tmp_path / "instrument.yml")}
+
+
+def test_weighted_survey_weights_the_metrics_and_the_model(small, tmp_path):
+    params = _weighted_wave(small, tmp_path)
     values, path = _run("complaints_loyalty", tmp_path, **params)
     survey = csm.read_survey(tmp_path / "wave.csv", csm.Instrument.from_yaml(tmp_path / "instrument.yml"))
     weighted = csm.metrics.nps(survey.data["recommend"], weights=survey.weights).iloc[0]["nps"]
@@ -233,6 +244,21 @@ def test_weighted_survey_weights_the_metrics_and_the_model(small, tmp_path):
     plain = float(csm.satisfaction_index(plain_fit, "Satisfaction"))
     assert abs(idx - plain) > 0.05
     assert values["values"]["index"] == pytest.approx(idx, abs=1e-9)
+
+
+def test_structural_notebook_estimates_the_cb_model_with_the_instruments_weights(small, tmp_path):
+    params = {**_weighted_wave(small, tmp_path), "n_boot": 50}
+    values, path = _run("structural", tmp_path, **params)
+    survey = csm.read_survey(tmp_path / "wave.csv", csm.Instrument.from_yaml(tmp_path / "instrument.yml"))
+    weighted = csm.fit_cbsem(csm.models.acsi(), survey, missing="fiml", weights="w").fit_indices
+    with pytest.warns(csm.errors.DataWarning, match="declares weights"):
+        unweighted = csm.fit_cbsem(csm.models.acsi(), survey, missing="fiml").fit_indices
+    fit = results_frame(values, "fit").set_index("index")["value"]
+    assert abs(weighted["chisq"] - unweighted["chisq"]) > 1   # the weights matter on these data
+    for k in ("chisq", "chisq_scaled", "cfi_robust", "rmsea_robust"):
+        assert fit[k] == pytest.approx(weighted[k], rel=1e-8)
+    notes = values["values"].get("cbsem_estimation_notes") or []
+    assert not any("declares weights" in n for n in notes)
 
 
 def test_suppressed_base_estimates_nothing(small, tmp_path):

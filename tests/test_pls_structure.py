@@ -343,16 +343,18 @@ def test_hoc_reliability_from_stage_two_loadings(corp_rep):
     assert rel.loc["REP", "n_items"] == 2
 
 
-def test_cbsem_refuses_higher_order_constructs():
-    """CB-SEM's parameter table has no second-order rules yet (csm's fit of
-    lavaan's Holzinger-Swineford second-order model had 18 df, lavaan 24):
-    refused, not estimated wrongly."""
+def test_cbsem_fits_higher_order_constructs_as_second_order_factors():
+    """The one CB-SEM engine reads constructs measured by constructs as
+    lavaan does: the second-order Holzinger-Swineford model with three
+    first-order factors is just identified at the top, so its fit is the
+    first-order CFA's (lavaan tutorial: chisq 85.306, df 24)."""
     d = csm.datasets.load_frame("holzinger_swineford1939")
     spec = csm.ModelSpec.from_lavaan("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n"
                                      "speed =~ x7 + x8 + x9\ng =~ visual + textual + speed")
     assert spec.higher_order == ("g",) and "visual" not in spec.indicators
-    with pytest.raises(SpecError, match="higher-order"):
-        csm.fit_cbsem(spec, d)
+    fit = csm.fit_cbsem(spec, d)
+    assert fit.converged
+    assert fit.fit_indices["df"] == 24 and fit.fit_indices["chisq"] == pytest.approx(85.306, abs=1e-3)
 
 
 def test_segment_estimates_are_weighted(weighted):

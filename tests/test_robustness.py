@@ -330,16 +330,40 @@ def test_index_of_a_non_converged_fit_is_flagged(good):
         csm.satisfaction_index(res)
 
 
-def test_cb_non_convergence_and_heywood_surface():
-    # two factors sharing indicators, on pure noise: not identified, ML wanders off
-    rng = np.random.default_rng(1)
-    X = pd.DataFrame(rng.normal(size=(60, 4)), columns=list("abcd"))
+def test_cb_unidentified_model_is_fitted_with_lavaans_warnings():
+    # two factors sharing indicators, on pure noise: df = -1, not identified.
+    # lavaan 0.6.14 fits it (converged, chisq NA) and warns that the information
+    # matrix cannot be inverted and that an lv variance is negative
+    # (data/references/engine_warned_lavaan.csv, make_r_references.R section 6).
+    ref_dir = ROOT / "data" / "references"
+    X = pd.read_csv(ref_dir / "engine_unidentified_data.csv")
+    ref = pd.read_csv(ref_dir / "engine_warned_lavaan.csv").iloc[0]
+    assert ref["converged"] and "could not be inverted" in ref["warnings"]
+    assert "lv variances are negative" in ref["warnings"]
     spec = csm.ModelSpec.from_lavaan("F =~ a + b + c + d\nG =~ a + b")
     with pytest.warns(EstimationWarning) as rec:
         res = csm.fit_cbsem(spec, X)
     msgs = " | ".join(str(w.message) for w in rec)
+    assert res.converged
+    assert "not identified" in msgs and "standard errors are not available" in msgs
+    assert "Heywood" in msgs and "F ~~ F" in msgs
+    assert res.fit_indices["logl"] == pytest.approx(ref["logl"], abs=1e-4)
+    assert res.fit_indices["df"] == ref["df"] and np.isnan(res.fit_indices["chisq"])
+    assert res.estimates["se"].isna().all()
+
+
+def test_cb_non_convergence_surfaces(monkeypatch):
+    # an optimizer that stops early: converged=False, a warning, and the summary says so
+    from csmlib.estimate import ram
+
+    real = ram.Likelihood.fisher_scoring
+    monkeypatch.setattr(ram.Likelihood, "fisher_scoring",
+                        lambda self, theta, **kw: real(self, theta, max_iter=1))
+    data = pd.read_csv(ROOT / "data" / "political_democracy" / "political_democracy.csv")
+    with pytest.warns(EstimationWarning) as rec:
+        res = csm.fit_cbsem(csm.models.political_democracy(), data, start="simple")
     assert res.converged is False
-    assert "did not converge" in msgs and "Heywood" in msgs
+    assert any("did not converge" in str(w.message) for w in rec)
     assert any("did not converge" in w for w in res.warnings)
     assert "not converge" in str(res.summary()).lower()
 

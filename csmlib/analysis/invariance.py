@@ -3,7 +3,7 @@
 Before comparing an index, a path or a construct mean between waves or
 segments, the constructs must mean the same thing in every group.  The
 invariance ladder tests that in three nested steps (Meredith 1993; Vandenberg
-& Lance 2000), each a multi-group fit of :mod:`csmlib.estimate.multigroup`:
+& Lance 2000), each a multi-group fit of :func:`csmlib.estimate.cbsem.fit_cbsem` (``group=``):
 
 ``configural``
     the same model in every group, all parameters free;
@@ -13,7 +13,10 @@ invariance ladder tests that in three nested steps (Meredith 1993; Vandenberg
 ``scalar``
     loadings and item intercepts equal (``c("loadings", "intercepts")``),
     construct means free in all groups but the first: construct means, and
-    so indices, become comparable.
+    so indices, become comparable;
+``strict``
+    residual variances equal too (``c("loadings", "intercepts",
+    "residuals")``): observed scores, not only constructs, compare.
 
 A step *holds* when its chi-square difference test against the previous
 step is not significant (p >= ``alpha``) or, since that test rejects trivial
@@ -24,14 +27,16 @@ more than 0.010 (Cheung & Rensvold 2002) and RMSEA rises by no more than
 
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import DataError
-from ..estimate.multigroup import fit_multigroup
+from ..errors import DataError, EstimationWarning
+from ..estimate.cbsem import fit_cbsem
+from ..estimate.results import Results
 from ..spec.modelspec import ModelSpec
 
 __all__ = ["STEPS", "measurement_invariance", "noninvariant_items"]
@@ -41,6 +46,7 @@ STEPS: dict[str, tuple[str, ...]] = {
     "configural": (),
     "metric": ("loadings",),
     "scalar": ("loadings", "intercepts"),
+    "strict": ("loadings", "intercepts", "residuals"),
 }
 
 _COLUMNS = ["step", "chisq", "df", "chisq_pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower",
@@ -51,12 +57,24 @@ _MEANING = {
     "metric": "loadings are equal, so paths and correlations can be compared across groups",
     "scalar": "item intercepts are equal too, so construct means and indices can be compared "
               "across groups",
+    "strict": "residual variances are equal too, so observed item scores can be compared across groups",
 }
 _FAILING = {
     "metric": "loadings differ between groups: compare neither paths nor means across groups",
     "scalar": "item intercepts differ between groups: do not compare construct means or indices "
               "across groups (see noninvariant_items for the items at fault)",
+    "strict": "residual variances differ between groups: compare constructs, not raw item scores",
 }
+
+
+def _fit(spec: ModelSpec, frame: pd.DataFrame, group: str, equal: Sequence[str],
+         partial: Sequence = ()) -> Results:
+    """One multi-group ML fit of the ladder (no standard errors; a warning
+    about the fit is reported in the step's verdict, not raised)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstimationWarning)
+        return fit_cbsem(spec, frame, group=group, group_equal=tuple(equal), group_partial=tuple(partial),
+                         se="none")
 
 
 def _frame(data) -> pd.DataFrame:
@@ -71,7 +89,7 @@ def measurement_invariance(spec: ModelSpec, data, group: str, *,
                            steps: Sequence[str] = ("configural", "metric", "scalar"),
                            alpha: float = 0.05, max_delta_cfi: float = 0.010,
                            max_delta_rmsea: float = 0.015) -> pd.DataFrame:
-    """Test configural, metric and scalar invariance of ``spec`` across groups.
+    """Test configural, metric, scalar (and strict) invariance of ``spec`` across groups.
 
     Parameters
     ----------
@@ -104,22 +122,23 @@ def measurement_invariance(spec: ModelSpec, data, group: str, *,
     prev = None
     failed = False
     for step in steps:
-        fit = fit_multigroup(spec, frame, group, group_equal=STEPS[step])
-        row = {"step": step, "chisq": fit.chisq, "df": fit.df, "chisq_pvalue": fit.pvalue,
-               "cfi": fit.cfi, "tli": fit.tli, "rmsea": fit.rmsea,
-               "rmsea_ci_lower": fit.rmsea_ci_lower, "rmsea_ci_upper": fit.rmsea_ci_upper,
+        res = _fit(spec, frame, group, STEPS[step])
+        fit = res.fit_indices
+        row = {"step": step, "chisq": fit["chisq"], "df": int(fit["df"]), "chisq_pvalue": fit["pvalue"],
+               "cfi": fit["cfi"], "tli": fit["tli"], "rmsea": fit["rmsea"],
+               "rmsea_ci_lower": fit["rmsea_ci_lower"], "rmsea_ci_upper": fit["rmsea_ci_upper"],
                "delta_chisq": np.nan, "delta_df": np.nan, "pvalue": np.nan,
-               "delta_cfi": np.nan, "delta_rmsea": np.nan, "converged": fit.converged}
+               "delta_cfi": np.nan, "delta_rmsea": np.nan, "converged": res.converged}
         if prev is None:
             row["holds"] = True
-            row["verdict"] = (f"baseline: the same model in every group ({', '.join(fit.groups)}), "
-                              f"CFI {fit.cfi:.3f}, RMSEA {fit.rmsea:.3f}")
+            row["verdict"] = (f"baseline: the same model in every group ({', '.join(res.extra['groups'])}), "
+                              f"CFI {fit['cfi']:.3f}, RMSEA {fit['rmsea']:.3f}")
         else:
-            dchi = fit.chisq - prev.chisq
-            ddf = fit.df - prev.df
+            dchi = fit["chisq"] - prev["chisq"]
+            ddf = int(fit["df"] - prev["df"])
             p = float(stats.chi2.sf(max(dchi, 0.0), ddf)) if ddf > 0 else np.nan
-            dcfi = fit.cfi - prev.cfi
-            drmsea = fit.rmsea - prev.rmsea
+            dcfi = fit["cfi"] - prev["cfi"]
+            drmsea = fit["rmsea"] - prev["rmsea"]
             small = dcfi >= -max_delta_cfi and drmsea <= max_delta_rmsea
             holds = (not failed) and ((p >= alpha) or small)
             row.update(delta_chisq=dchi, delta_df=ddf, pvalue=p, delta_cfi=dcfi,
@@ -132,8 +151,8 @@ def measurement_invariance(spec: ModelSpec, data, group: str, *,
             else:
                 row["verdict"] = f"{step} invariance fails: {_FAILING.get(step, '')}"
             failed = failed or not holds
-        if not fit.converged:
-            row["verdict"] += f" (warning: the fit {fit.message})"
+        if not res.converged:
+            row["verdict"] += f" (warning: {res.message})"
         rows.append(row)
         prev = fit
     return pd.DataFrame(rows, columns=_COLUMNS)
@@ -156,18 +175,17 @@ def noninvariant_items(spec: ModelSpec, data, group: str, *, step: str = "scalar
     if step not in ("metric", "scalar"):
         raise DataError(f"noninvariant_items works for 'metric' or 'scalar', not {step!r}")
     frame = _frame(data)
-    full = fit_multigroup(spec, frame, group, group_equal=STEPS[step])
+    full = _fit(spec, frame, group, STEPS[step]).fit_indices
     cls = "intercepts" if step == "scalar" else "loadings"
     items = ([x for c in spec.constructs for x in c.indicators] if cls == "intercepts" else
              [x for c in spec.constructs for x in c.indicators[1:]])
     rows = []
     for item in items:
-        part = fit_multigroup(spec, frame, group, group_equal=STEPS[step],
-                              group_partial=[(cls, item)])
-        d = full.chisq - part.chisq
-        ddf = full.df - part.df
+        part = _fit(spec, frame, group, STEPS[step], [(cls, item)]).fit_indices
+        d = full["chisq"] - part["chisq"]
+        ddf = int(full["df"] - part["df"])
         rows.append({"item": item, "delta_chisq": d, "delta_df": ddf,
                      "pvalue": float(stats.chi2.sf(max(d, 0.0), ddf)) if ddf > 0 else np.nan,
-                     "cfi": part.cfi})
+                     "cfi": part["cfi"]})
     out = pd.DataFrame(rows, columns=["item", "delta_chisq", "delta_df", "pvalue", "cfi"])
     return out.sort_values("delta_chisq", ascending=False, kind="stable").reset_index(drop=True)

@@ -516,7 +516,7 @@ class _CbEngine:
             S[zero] = np.diag(self.sd_full ** 2)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            theta, conv = refit_many(self.results, S * ((tot - 1) / tot)[:, None, None], self.n)
+            theta, conv = refit_many(self.results, S * ((tot - 1) / tot)[:, None, None], self.n, means=m)
         kinds = {k for k, _ in self.getters}
         f = self._derived(theta, m, kinds)
         H = None
@@ -1106,6 +1106,12 @@ def bootstrap(
     if engine == "batched" and user_fn is not None:
         raise SpecError('engine="batched" works for the standard statistics only, not a function',
                         hint='use engine="loop"')
+    if method == "cbsem" and (results.options or {}).get("weights") is not None:
+        raise SpecError("bootstrapping a survey-weighted CB-SEM fit is not implemented: the resamples "
+                        "would be refitted without the weights",
+                        values=[results.options["weights"]],
+                        hint="read the robust (MLR) standard errors of the weighted fit, or bootstrap "
+                             "an unweighted fit")
     use_batched = user_fn is None and engine in ("auto", "batched")
     staged = method == "pls" and bool(results.spec.interactions or results.spec.higher_order)
     if staged and use_batched:

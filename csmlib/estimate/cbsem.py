@@ -1,43 +1,54 @@
 """Covariance-based SEM (maximum likelihood), matching lavaan.
 
 :func:`fit_cbsem` estimates a :class:`~csmlib.spec.ModelSpec` by normal-theory
-maximum likelihood the way lavaan's ``sem()`` does by default:
+maximum likelihood the way lavaan's ``sem()`` does by default.  The model is
+what :func:`csmlib.estimate.partable.build_partable` reads from the spec (one
+parameter table, lavaan's defaults, for one or several groups); the one
+estimator is :class:`csmlib.estimate.ram.Likelihood` (ML and FIML, one or
+many groups):
 
-- marker-variable identification (the first loading of every construct is
-  fixed to 1 unless the user fixed a loading of that construct);
-- free residual variances of the items and variances of the constructs;
-  covariances among exogenous constructs and among the residuals of pure
-  outcome constructs (constructs that predict nothing), as lavaan's
-  ``auto.cov.lv.x`` / ``auto.cov.y``; single-item constructs get their
-  item's residual variance fixed to 0 (the construct *is* the item);
 - likelihood "normal": the sample covariance has divisor N and
-  ``chisq = N * F_ML``;
+  ``chisq = 2 (logl_h1 - logl)`` (``N F_ML`` for complete data);
+- estimation by Fisher scoring with step halving from the table's simple
+  start values (semopy's estimates as the second start, or the first with
+  ``start="semopy"``: semopy only proposes numbers); a step that makes an
+  implied covariance non-positive-definite is halved, never taken;
+- convergence checked, not trusted: the iteration reached a stationary
+  point, every element of the gradient of the ML objective (minus logl / N)
+  is below lavaan's ``optim.dx.tol`` (1e-3) and every implied covariance is
+  positive definite; otherwise the next start is tried, and if none
+  converges the fit is returned with ``converged=False`` and an
+  :class:`~csmlib.errors.EstimationWarning`;
 - standard errors from the inverse of the *expected* information matrix
   divided by N (lavaan ``information = "expected"``, the default for
   complete-data ML); z, two-sided p and 95% Wald intervals;
 - ``robust=True``: Huber-White sandwich ``A^-1 B A^-1 / N`` with ``A`` the
   expected information and ``B`` the mean outer product of the casewise
   scores (lavaan ``se = "robust.huber.white"`` with ``information =
-  "expected"``, i.e. the MLR standard errors of complete data when
-  ``information = "expected"`` is requested);
+  "expected"``);
 - the completely standardized solution ``std_all`` as lavaan's ``std.all``.
 
-semopy computes the point estimates (a fresh ``semopy.Model`` per fit; only
-its parameter matrices are read, never ``inspect()``); csmlib then polishes
-them by Fisher scoring on its own numpy RAM model (:mod:`csmlib.estimate.ram`) so that
-the ML optimum is reached to 1e-9, and computes everything else itself.
+``missing="fiml"``: full-information ML with a mean structure (intercepts of
+the items free, construct means 0), over the missing-data patterns;
+standard errors from the observed information (numerical Hessian of the
+analytic gradient), as lavaan's default for ``missing = "ml"``.  The fit
+indices of a FIML fit are those of the model against the FIML (EM)
+saturated model, the baseline estimated by FIML too; its SRMR includes the
+mean residuals and its AIC/BIC count the means, as lavaan's with a mean
+structure.  This holds on complete data too, so that ``missing="fiml"``
+always reproduces lavaan's ``missing = "ml"``.
 
-``missing="fiml"``: full-information ML with a saturated mean structure
-(every item has a free mean), maximized by csmlib over the missing-data
-patterns (start: the listwise estimates); standard errors from the observed
-information (numerical Hessian of the analytic FIML gradient), as lavaan's
-default for ``missing = "ml"``.  The fit indices of a FIML fit are those of
-the model against the FIML (EM) saturated model; its SRMR includes the mean
-residuals and its AIC/BIC count the means, as lavaan's with a mean structure.
-This holds on complete data too (estimates then equal the listwise ML ones;
-the standard errors come from the observed instead of the expected
-information), so that ``missing="fiml"`` always reproduces lavaan's
-``missing = "ml"``.
+``estimator="MLR"`` / ``"MLM"`` and ``weights=`` (lavaan ``sampling.weights``):
+the same likelihood (weighted patterns with survey weights), robust
+standard errors and scaled tests from its Delta, informations and casewise
+scores (:mod:`csmlib.estimate.robust`), group by group in a multi-group
+fit as lavaan (also with FIML); fixed covariates, and several groups with
+survey weights, are refused with a :class:`~csmlib.errors.SpecError`.
+
+``group=``: a multi-group fit (mean structure, lavaan's group order),
+``group_equal`` / ``group_partial`` as lavaan's ``group.equal`` /
+``group.partial``; RMSEA times sqrt(G) and SRMR weighted by group size, as
+lavaan.
 """
 
 from __future__ import annotations
@@ -48,6 +59,7 @@ import operator
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -57,172 +69,21 @@ from scipy import stats
 from .effects import effects_table
 from .prepare import check_answered, unweighted_notice
 from ..errors import DataError, DataWarning, EstimationError, EstimationWarning, SpecError
-from .fitindices import fit_indices as _fit_indices
-from .ram import ParamRow, RamModel
-from .results import FIT_INDEX_NAMES, Results, tidy_estimates
+from .fitindices import fit_measures, srmr
+from .partable import Param, ParTable, build_partable
+from .ram import Likelihood, RamModel, one_blas_thread, patterns
+from .robust import check_estimator, item_moments, robust_fit, survey_weights
+from .results import Results, tidy_estimates
 from ..spec.modelspec import ModelSpec
 
-__all__ = ["fit_cbsem", "build_ram", "refit_many", "refit_cbsem", "free_parameters", "defined_many"]
+_GROUP = "__csm_group__"
+
+__all__ = ["fit_cbsem", "refit_many", "refit_cbsem", "free_parameters", "defined_many"]
 
 
 # ---------------------------------------------------------------------------
-# specification -> RAM parameter table
+# the parameter table
 # ---------------------------------------------------------------------------
-def build_ram(spec: ModelSpec, variances: dict[str, float] | None = None) -> RamModel:
-    """The lavaan-style parameter table of a CB-SEM model as a :class:`RamModel`.
-
-    Parameters
-    ----------
-    spec : ModelSpec
-    variances : dict, optional
-        Observed item variances, used for start values only.
-
-    Returns
-    -------
-    RamModel
-        Rows in lavaan order: loadings, regressions, user covariances, then
-        the default residual variances, construct variances and covariances.
-    """
-    if not isinstance(spec, ModelSpec):
-        raise SpecError(
-            f"fit_cbsem needs a ModelSpec, got {type(spec).__name__}",
-            hint="build one with csm.ModelSpec.from_lavaan(text) or csm.models.acsi()",
-        )
-    if spec.interactions:
-        raise SpecError(
-            "CB-SEM does not estimate interaction terms: " + ", ".join(spec.interactions),
-            values=list(spec.interactions),
-            hint="estimate the moderated model with csm.fit_pls(spec, data, interaction='two_stage'), "
-                 "or compare groups of the moderator with a multi-group CB-SEM (group=)",
-        )
-    if spec.higher_order:
-        raise SpecError(
-            "CB-SEM does not estimate higher-order constructs (constructs measured by constructs) yet: "
-            + ", ".join(spec.higher_order),
-            values=list(spec.higher_order),
-            hint="estimate them with csm.fit_pls(spec, data, hoc='two_stage'), or model the "
-                 "first-order constructs' correlations instead",
-        )
-    composites = [c.name for c in spec.constructs if c.mode == "B" and not c.single_item]
-    if composites or any(r.op == "<~" for r in spec.relations):
-        names = composites or sorted({r.lhs for r in spec.relations if r.op == "<~"})
-        raise SpecError(
-            "CB-SEM cannot estimate composites (mode B, '<~'): " + ", ".join(names),
-            values=names,
-            hint="use csm.fit_pls for composite constructs, or declare them reflective ('=~')",
-        )
-    if any(r.op == "~1" for r in spec.relations):
-        bad = [r for r in spec.relations if r.op == "~1"]
-        raise SpecError(
-            "fit_cbsem does not estimate models with intercepts ('~1')",
-            values=[f"{r.lhs} ~1" for r in bad],
-            hint="remove the intercept lines (means are saturated); line " + str(bad[0].line),
-        )
-    variances = variances or {}
-    observed = list(spec.indicators)
-    latent = list(spec.construct_names)
-    clash = sorted(set(observed) & set(latent))
-    if clash:
-        raise SpecError(
-            "names used both as a construct and as an item: " + ", ".join(clash),
-            values=clash,
-            hint="give the construct a name that is not a column of the data",
-        )
-    names = observed + latent
-    pos = {v: i for i, v in enumerate(names)}
-    rows: list[dict[str, Any]] = []
-
-    def add(lhs, op, rhs, label, fixed, start, matrix, i, j, user=True):
-        rows.append(dict(lhs=lhs, op=op, rhs=rhs, label=label or "", fixed=fixed,
-                         start=start, matrix=matrix, i=i, j=j, user=user))
-
-    def where(name: str, rel) -> int:
-        if name not in pos:
-            raise SpecError(
-                f"{name!r} is neither a construct nor an item of the model",
-                values=[name],
-                hint=f"check the spelling on line {rel.line}" if rel.line else "check the spelling",
-            )
-        return pos[name]
-
-    # loadings, construct by construct (from the relations when present)
-    loading_rel = {(r.lhs, r.rhs): r for r in spec.relations if r.op == "=~"}
-    for c in spec.constructs:
-        rels = [loading_rel.get((c.name, x)) for x in c.indicators]
-        user_fixed = any(r is not None and r.fixed is not None for r in rels)
-        user_freed = rels[0] is not None and bool(getattr(rels[0], "free", False))
-        var_fixed = any(r.op == "~~" and r.lhs == r.rhs == c.name and r.fixed is not None
-                        for r in spec.relations)
-        if user_freed and not user_fixed and not var_fixed:
-            raise SpecError(
-                f"the first loading of {c.name!r} is freed (NA*) but nothing fixes the scale of {c.name!r}",
-                values=[c.name],
-                hint=f"fix one loading (1*item) or the variance ({c.name} ~~ 1*{c.name})",
-            )
-        for n_ind, (x, r) in enumerate(zip(c.indicators, rels)):
-            fixed = r.fixed if r is not None else None
-            if fixed is None and n_ind == 0 and not user_fixed and not user_freed:
-                fixed = 1.0
-            start = r.start if (r is not None and r.start is not None) else 1.0
-            add(c.name, "=~", x, r.label if r else "", fixed, start, "A", pos[x], pos[c.name])
-    # regressions and user covariances
-    user_var: set[tuple[str, str]] = set()
-    for r in spec.relations:
-        if r.op == "~":
-            i, j = where(r.lhs, r), where(r.rhs, r)
-            add(r.lhs, "~", r.rhs, r.label, r.fixed, r.start if r.start is not None else 0.0, "A", i, j)
-    for r in spec.relations:
-        if r.op == "~~":
-            i, j = where(r.lhs, r), where(r.rhs, r)
-            if r.lhs == r.rhs:
-                start = r.start if r.start is not None else (
-                    0.5 * variances.get(r.lhs, 1.0) if r.lhs in observed else 0.05)
-            else:
-                start = r.start if r.start is not None else 0.0
-            add(r.lhs, "~~", r.rhs, r.label, r.fixed, start, "S", i, j)
-            user_var.add((r.lhs, r.rhs))
-            user_var.add((r.rhs, r.lhs))
-    # default residual variances of items
-    single = {c.indicators[0] for c in spec.constructs if c.single_item}
-    for x in observed:
-        if (x, x) not in user_var:
-            fixed = 0.0 if x in single else None
-            add(x, "~~", x, "", fixed, 0.5 * variances.get(x, 1.0), "S", pos[x], pos[x], user=False)
-    for c in spec.constructs:
-        f = c.name
-        if (f, f) not in user_var:
-            start = 0.5 * variances[c.indicators[0]] if c.indicators[0] in variances else 0.05
-            add(f, "~~", f, "", None, start, "S", pos[f], pos[f], user=False)
-    # default covariances: exogenous constructs; pure-outcome construct residuals
-    predictors = {r.rhs for r in spec.relations if r.op == "~"}
-    outcomes = {r.lhs for r in spec.relations if r.op == "~"}
-    exo = [f for f in latent if f not in outcomes]
-    pure_y = [f for f in latent if f in outcomes and f not in predictors]
-    for group in (exo, pure_y):
-        for a in range(len(group)):
-            for b in range(a + 1, len(group)):
-                f, g = group[a], group[b]
-                if (f, g) not in user_var:
-                    add(f, "~~", g, "", None, 0.0, "S", pos[g], pos[f], user=False)
-    # free indices: labels shared
-    label_index: dict[str, int] = {}
-    out: list[ParamRow] = []
-    k = 0
-    for r in rows:
-        if r["fixed"] is not None:
-            free, value = -1, float(r["fixed"])
-        elif r["label"] and r["label"] in label_index:
-            free, value = label_index[r["label"]], float(r["start"])
-        else:
-            free, value = k, float(r["start"])
-            if r["label"]:
-                label_index[r["label"]] = k
-            k += 1
-        out.append(ParamRow(r["lhs"], r["op"], r["rhs"], r["label"], free, value, r["matrix"],
-                            r["i"], r["j"], r["user"]))
-    return RamModel(observed, latent, out)
-
-
 def free_parameters(results: Results) -> pd.DataFrame:
     """The free parameters of a CB-SEM fit, in the order of the vectors
     :func:`refit_many` returns.
@@ -230,19 +91,20 @@ def free_parameters(results: Results) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Columns ``lhs, op, rhs, label, est``; row ``k`` describes element
-        ``k`` of the free-parameter vector (for a label shared by several
-        rows, the first of them).
+        Columns ``lhs, op, rhs, label, est`` (and ``group`` for a multi-group
+        fit); row ``k`` describes element ``k`` of the free-parameter vector
+        (for a label shared by several rows, the first of them).
     """
-    ram: RamModel = results.extra["ram"]
+    table: ParTable = results.extra["table"]
     theta = results.extra["theta"]
     seen, rows = set(), []
-    for r in ram.rows:
+    for r in table.rows:
         if r.free >= 0 and r.free not in seen:
             seen.add(r.free)
-            rows.append((r.free, r.lhs, r.op, r.rhs, r.label, theta[r.free]))
+            rows.append((r.free, r.lhs, r.op, r.rhs, r.label, theta[r.free], r.group))
     rows.sort()
-    return pd.DataFrame([r[1:] for r in rows], columns=["lhs", "op", "rhs", "label", "est"])
+    out = pd.DataFrame([r[1:] for r in rows], columns=["lhs", "op", "rhs", "label", "est", "group"])
+    return out if table.n_groups > 1 else out.drop(columns="group")
 
 
 # ---------------------------------------------------------------------------
@@ -264,11 +126,26 @@ def _unpack(data: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, str | None]:
     )
 
 
-def _prepare(spec: ModelSpec, data: Any, missing: str):
+def _prepare(spec: ModelSpec, data: Any, missing: str, observed: Sequence[str], group: str | None):
+    """The rows and columns a CB-SEM fit uses, checked: numeric finite
+    items, no empty or constant item, the group column present.
+
+    Returns
+    -------
+    frame (observed columns, plus the group column), scale limits,
+    data_info, file name
+    """
     df, limits, file = _unpack(data)
-    spec.check_columns(df.columns, file=file)
+    items = list(observed)
+    missing_cols = [i for i in items if i not in set(map(str, df.columns))]
+    if missing_cols:
+        raise SpecError(f"{len(missing_cols)} variable(s) of the model are not columns of the data",
+                        file=file, column=missing_cols,
+                        hint="rename the columns in the data or the items in the model so that they agree")
+    if group is not None and group not in df.columns:
+        raise DataError(f"the grouping column {group!r} is missing from the data", file=file, column=[group],
+                        hint="check the group argument against the column names")
     check_answered(df, spec, file)
-    items = list(spec.indicators)
     X = df[items]
     for c in items:
         col = X[c]
@@ -288,27 +165,43 @@ def _prepare(spec: ModelSpec, data: Any, missing: str):
         r, c = np.argwhere(np.isinf(X.to_numpy()))[0]
         raise DataError("an item has an infinite value", file=file, column=items[c], rows=[int(r) + 1],
                         values=[X.iat[r, c]], hint="replace it by a valid answer or a missing value")
+    if group is not None:
+        X = X.assign(**{_GROUP: df[group].to_numpy()})
     n_read = len(X)
-    complete = X.notna().all(axis=1)
+    complete = X[items].notna().all(axis=1)
     info: dict[str, Any] = {"rows_read": n_read}
-    all_missing = X.isna().all(axis=1)
-    if missing == "listwise":
-        used = X[complete]
-        info["dropped"] = {"missing values (listwise deletion)": int((~complete).sum())} if (~complete).any() else {}
-    else:
-        used = X[~all_missing]
-        info["dropped"] = {"all items missing": int(all_missing.sum())} if all_missing.any() else {}
-        info["incomplete_rows_kept"] = int((~complete & ~all_missing).sum())
+    all_missing = X[items].isna().all(axis=1)
+    dropped: dict[str, int] = {}
+    keep = complete if missing == "listwise" else ~all_missing
+    if (~keep).any():
+        dropped["missing values (listwise deletion)" if missing == "listwise" else "all items missing"] = \
+            int((~keep).sum())
+    if group is not None:
+        no_group = X[_GROUP].isna() & keep
+        if no_group.any():
+            dropped["group missing"] = int(no_group.sum())
+        keep &= ~X[_GROUP].isna()
+    info["dropped"] = dropped
+    if missing != "listwise":
+        info["incomplete_rows_kept"] = int((~complete & keep).sum())
+    used = X[keep]
     info["rows_used"] = len(used)
-    sd = used.std(ddof=0)
-    const = [c for c in items if not (sd[c] > 0)]
-    if const:
-        vals = [used[c].dropna().iloc[0] if used[c].notna().any() else float("nan") for c in const]
-        raise DataError(
-            f"{len(const)} item(s) have zero variance in the {len(used)} rows used, so a covariance model cannot use them",
-            file=file, column=const, values=vals,
-            hint="drop these items from the model (every respondent gave the same answer)",
-        )
+    blocks = [("", used)] if group is None else list(used.groupby(_GROUP, sort=True))
+    if group is not None and len(blocks) < 2:
+        raise DataError("the grouping column has fewer than two groups", file=file, column=[group],
+                        hint="a multi-group comparison needs at least two groups")
+    for name, block in blocks:
+        sd = block[items].std(ddof=0)
+        const = [c for c in items if not (sd[c] > 0)]
+        if const:
+            vals = [block[c].dropna().iloc[0] if block[c].notna().any() else float("nan") for c in const]
+            where = f" of group {name!r}" if group is not None else ""
+            raise DataError(
+                f"{len(const)} item(s) have zero variance in the {len(block)} rows used{where}: "
+                "items without variance cannot enter a covariance model",
+                file=file, column=const, values=vals,
+                hint="drop these items from the model (every respondent gave the same answer)",
+            )
     return used, limits, info, file
 
 
@@ -318,24 +211,26 @@ def _sample_cov(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return Xc.T @ Xc / len(X), mean
 
 
-def _check_pd(S: np.ndarray, items: Sequence[str], file: str | None) -> None:
+def _check_pd(S: np.ndarray, items: Sequence[str], file: str | None, where: str = "") -> None:
     w, v = np.linalg.eigh(S)
     if w[0] <= 1e-10 * max(w[-1], 1e-300):
         involved = [items[i] for i in np.flatnonzero(np.abs(v[:, 0]) > 0.2)]
         raise EstimationError(
-            "the sample covariance matrix of the items is not positive definite "
+            f"the sample covariance matrix of the items{where} is not positive definite "
             "(some items are linear combinations of others, or there are fewer rows than items)",
             file=file, column=involved,
-            hint="drop duplicated or summed items, or collect more responses",
+            hint="drop duplicated or summed items, merge small groups, or collect more responses",
         )
 
 
 # ---------------------------------------------------------------------------
 # estimation
 # ---------------------------------------------------------------------------
-def _semopy_desc(ram: RamModel) -> str:
+def _semopy_desc(rows: Sequence[Param]) -> str:
     lines = []
-    for r in ram.rows:
+    for r in rows:
+        if r.op == "~1":
+            continue
         if r.free < 0:
             term = f"{r.value!r}*{r.rhs}"
         elif r.label:
@@ -346,12 +241,14 @@ def _semopy_desc(ram: RamModel) -> str:
     return "\n".join(lines)
 
 
-def _semopy_start(ram: RamModel, frame: pd.DataFrame) -> tuple[np.ndarray | None, str]:
-    """Point estimates from a fresh semopy model (None when semopy fails)."""
+def _semopy_start(table: ParTable, frame: pd.DataFrame) -> tuple[np.ndarray | None, str]:
+    """Start values from a fresh semopy model of a single-group table (None
+    when semopy fails); semopy only proposes numbers, the table is the model."""
+    rows = table.group_rows(1)
     try:
         import semopy
 
-        model = semopy.Model(_semopy_desc(ram))
+        model = semopy.Model(_semopy_desc(rows))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = model.fit(frame, obj="MLW")
@@ -371,9 +268,9 @@ def _semopy_start(ram: RamModel, frame: pd.DataFrame) -> tuple[np.ndarray | None
                 return float(M[rn.index(a), cn.index(b)])
         return None
 
-    theta = ram.start()
-    for r in ram.rows:
-        if r.free < 0:
+    theta = _table_start(table)
+    for r in rows:
+        if r.free < 0 or r.op == "~1":
             continue
         if r.op == "=~":
             v = lookup(("lambda", "beta"), r.rhs, r.lhs)
@@ -386,130 +283,114 @@ def _semopy_start(ram: RamModel, frame: pd.DataFrame) -> tuple[np.ndarray | None
     return theta, str(getattr(res, "message", "")).strip()
 
 
-def _fit_ml(ram: RamModel, S: np.ndarray, frame: pd.DataFrame, start: str = "semopy"):
-    if start == "semopy":
-        theta0, smsg = _semopy_start(ram, frame)
-    else:
-        theta0, smsg = None, "simple start values"
+def _table_start(table: ParTable) -> np.ndarray:
+    """The start values of the table (the first row of each free parameter)."""
+    theta = np.full(table.k, np.nan)
+    for r in table.rows:
+        if r.free >= 0 and np.isnan(theta[r.free]):
+            theta[r.free] = r.value
+    return theta
+
+
+#: lavaan's optim.dx.tol: at a solution every element of the gradient of the
+#: ML objective (minus the loglikelihood / N) is below this
+GRADIENT_TOL = 1e-3
+
+
+def _converged(lik: Likelihood, theta: np.ndarray, reached: bool) -> tuple[bool, str]:
+    """Convergence checked, not trusted: the optimizer reached a stationary
+    point, the gradient is small there and every implied covariance is
+    positive definite."""
+    ll, grad, _ = lik.evaluate(theta, information=False)
+    if not np.isfinite(ll):
+        return False, "the implied covariance matrix is not positive definite at the solution"
+    gmax = float(np.max(np.abs(grad))) / lik.N if len(grad) else 0.0
+    if gmax > GRADIENT_TOL:
+        return False, f"the gradient is not zero at the solution (largest element {gmax:.2g})"
+    if not reached:
+        return False, "the optimizer stopped before reaching a solution"
+    return True, ""
+
+
+def _estimate(lik: Likelihood, starts: Sequence):
+    """Fisher scoring from each start in turn until one converges (as
+    lavaan's optim.attempts); else the best of them, not converged.
+
+    Parameters
+    ----------
+    starts : sequence of callables
+        Each returns a start vector, or None when it has none; called only
+        when the starts before it failed.
+
+    Returns
+    -------
+    theta, converged, n_iter, message, the start that was used
+    """
     tried = []
-    starts = [theta0] if theta0 is not None else [ram.start()]
-    if start == "simple":
-        starts.append("semopy")
-    else:
-        starts.append(ram.start())
-    for start in starts:
-        if isinstance(start, str):  # the simple start failed: try semopy's estimates
-            start, smsg = _semopy_start(ram, frame)
-            if start is None:
-                continue
-        theta, conv, it = ram.fisher_scoring(start, S, max_iter=500, tol=1e-9)
-        tried.append((theta, bool(conv), int(it)))
-        if conv:
-            break
-    theta, conv, it = tried[-1] if tried[-1][1] else min(
-        tried, key=lambda t: float(_disc(ram, t[0], S)))
-    return theta, conv, it, smsg
+    for make in starts:
+        theta0 = make()
+        if theta0 is None or not np.all(np.isfinite(theta0)):
+            continue
+        theta, reached, n_iter, msg = lik.fisher_scoring(theta0)
+        ok, why = _converged(lik, theta, reached)
+        tried.append((theta, ok, n_iter, why or msg, make))
+        if ok:
+            return theta, True, n_iter, msg, make
+    if not tried:
+        raise EstimationError("no usable start values for the model",
+                              hint="check that every construct has indicators with variance")
+    theta, _, _, why, make = max(tried, key=lambda t: lik.loglik(t[0]))
+    return theta, False, sum(t[2] for t in tried), why, make
 
 
-def _disc(ram, theta, S):
-    from .ram import ml_discrepancy
-
-    return ml_discrepancy(ram.implied(theta), S)
-
-
-# -- FIML --------------------------------------------------------------------
-def _patterns(X: np.ndarray):
-    obs = ~np.isnan(X)
-    keys, inv = np.unique(obs, axis=0, return_inverse=True)
-    return [(keys[g], X[inv.ravel() == g][:, keys[g]]) for g in range(len(keys))]
+def _moments(X: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance (divisor N) of the complete rows of X, or the EM
+    (saturated FIML) estimates when values are missing; weighted by the case
+    weights ``w`` (summing to N) when given."""
+    if not np.isnan(X).any():
+        pt = patterns(X, w)[0]
+        return pt.mean, pt.cov
+    mu, Sig, _ = _fiml_saturated(X, w)
+    return mu, Sig
 
 
-def _fiml_loglik_grad(ram: RamModel, par: np.ndarray, pats) -> tuple[float, np.ndarray]:
-    k = ram.k
-    theta, mu = par[:k], par[k:]
-    Sigma, d = ram.jacobian(theta)
-    ll = 0.0
-    g_theta = np.zeros(k)
-    g_mu = np.zeros(len(mu))
-    for o, Xg in pats:
-        So = Sigma[np.ix_(o, o)]
-        sign, logdet = np.linalg.slogdet(So)
-        if sign <= 0:
-            return -np.inf, np.zeros_like(par)
-        Si = np.linalg.inv(So)
-        D = Xg - mu[o]
-        C = D.T @ D
-        ng = len(Xg)
-        ll += -0.5 * (ng * (o.sum() * np.log(2 * np.pi) + logdet) + np.sum(Si * C))
-        W = 0.5 * (Si @ C @ Si - ng * Si)
-        g_theta += np.einsum("pq,kpq->k", W, d[:, o][:, :, o])
-        g_mu[o] += Si @ D.sum(axis=0)
-    return ll, np.concatenate([g_theta, g_mu])
-
-
-def _fit_fiml(ram: RamModel, X: np.ndarray, theta0: np.ndarray):
-    from scipy import optimize
-
-    pats = _patterns(X)
-    mu0 = np.nanmean(X, axis=0)
-    par0 = np.concatenate([theta0, mu0])
-    n = len(X)
-
-    def f(par):
-        ll, g = _fiml_loglik_grad(ram, par, pats)
-        if not np.isfinite(ll):
-            return 1e300, np.zeros_like(par)
-        return -ll / n, -g / n
-
-    res = optimize.minimize(f, par0, jac=True, method="L-BFGS-B",
-                            options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9})
-    par = res.x
-    # observed information: numerical Jacobian of the analytic gradient
-    m = len(par)
-    H = np.zeros((m, m))
-    for i in range(m):
-        h = 1e-5 * max(1.0, abs(par[i]))
-        e = np.zeros(m)
-        e[i] = h
-        H[:, i] = (_fiml_loglik_grad(ram, par + e, pats)[1] - _fiml_loglik_grad(ram, par - e, pats)[1]) / (2 * h)
-    H = -(H + H.T) / 2
-    ll = _fiml_loglik_grad(ram, par, pats)[0]
-    gnorm = float(np.max(np.abs(f(par)[1])))
-    return par, H, ll, bool(res.success or gnorm < 1e-5), int(res.nit), str(res.message), pats
-
-
-def _fiml_saturated(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """EM estimates of the unrestricted mean and covariance, and their loglikelihood."""
-    mu = np.nanmean(X, axis=0)
-    Sig = np.diag(np.nanvar(X, axis=0))
-    obs = ~np.isnan(X)
+def _fiml_saturated(X: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """EM estimates of the unrestricted mean and covariance, and their
+    loglikelihood (case weights ``w`` summing to N, or none)."""
+    mu, var = item_moments(X, w)
+    Sig = np.diag(var)
+    pats = patterns(X, w)
+    n = sum(pt.n for pt in pats)
     for _ in range(1000):
         T1 = np.zeros_like(mu)
         T2 = np.zeros_like(Sig)
-        for i in range(len(X)):
-            o, m = obs[i], ~obs[i]
-            x = X[i].copy()
-            Cm = np.zeros_like(Sig)
+        for pt in pats:
+            o, m = pt.observed, ~pt.observed
+            Xo = pt.rows
+            full = np.empty((len(Xo), len(mu)))
+            full[:, o] = Xo
             if m.any():
                 Soo = Sig[np.ix_(o, o)]
                 Smo = Sig[np.ix_(m, o)]
                 reg = np.linalg.solve(Soo, Smo.T).T
-                x[m] = mu[m] + reg @ (x[o] - mu[o])
-                Cm[np.ix_(m, m)] = Sig[np.ix_(m, m)] - reg @ Smo.T
-            T1 += x
-            T2 += np.outer(x, x) + Cm
-        mu_new = T1 / len(X)
-        Sig_new = T2 / len(X) - np.outer(mu_new, mu_new)
+                full[:, m] = mu[m] + (Xo - mu[o]) @ reg.T
+                T2[np.ix_(m, m)] += pt.n * (Sig[np.ix_(m, m)] - reg @ Smo.T)
+            wf = full if pt.weights is None else full * pt.weights[:, None]
+            T1 += wf.sum(axis=0)
+            T2 += wf.T @ full
+        mu_new = T1 / n
+        Sig_new = T2 / n - np.outer(mu_new, mu_new)
         done = np.max(np.abs(Sig_new - Sig)) < 1e-10 and np.max(np.abs(mu_new - mu)) < 1e-10
         mu, Sig = mu_new, Sig_new
         if done:
             break
     ll = 0.0
-    for o, Xg in _patterns(X):
+    for pt in pats:
+        o = pt.observed
         So = Sig[np.ix_(o, o)]
-        D = Xg - mu[o]
-        ll += -0.5 * (len(Xg) * (o.sum() * np.log(2 * np.pi) + np.linalg.slogdet(So)[1])
-                      + np.sum(np.linalg.inv(So) * (D.T @ D)))
+        d = pt.mean - mu[o]
+        ll += -0.5 * pt.n * (o.sum() * np.log(2 * np.pi) + np.linalg.slogdet(So)[1]
+                             + np.sum(np.linalg.inv(So) * (pt.cov + np.outer(d, d))))
     return mu, Sig, ll
 
 
@@ -571,13 +452,6 @@ def _eval_tree(expression: str, values: dict[str, Any], name: str, funcs: dict[s
     return ev(tree)
 
 
-def _evaluate(expression: str, values: dict[str, float], name: str) -> float:
-    try:
-        return float(_eval_tree(expression, values, name, _FUNCS))
-    except (ZeroDivisionError, ValueError, OverflowError):
-        return float("nan")
-
-
 def defined_many(results: Results, theta: np.ndarray) -> np.ndarray:
     """Defined parameters (``name := expression``) of a CB-SEM model for
     many free-parameter vectors at once (e.g. bootstrap refits).
@@ -596,27 +470,29 @@ def defined_many(results: Results, theta: np.ndarray) -> np.ndarray:
         ``results.spec.defined``; NaN where the expression is undefined
         (division by zero, log of a negative number, ...).
     """
-    ram: RamModel = results.extra["ram"]
     theta = np.atleast_2d(np.asarray(theta, dtype=float))
-    values: dict[str, Any] = {}
-    for r in ram.rows:
-        if r.label and r.label not in values:
-            values[r.label] = theta[:, r.free] if r.free >= 0 else np.full(len(theta), r.value)
-    cols = []
     with np.errstate(all="ignore"):
-        for dfn in results.spec.defined:
-            v = np.broadcast_to(np.asarray(_eval_tree(dfn.expression, values, dfn.name, _NP_FUNCS),
-                                           dtype=float), (len(theta),))
-            cols.append(np.where(np.isfinite(v), v, np.nan))
+        values = _defined_values(results.extra["table"], theta, _NP_FUNCS)
+    cols = [np.where(np.isfinite(v), v, np.nan) for v in
+            (np.broadcast_to(np.asarray(values[d.name], dtype=float), (len(theta),))
+             for d in results.spec.defined)]
     return np.column_stack(cols) if cols else np.empty((len(theta), 0))
 
 
-def _label_values(ram: RamModel, theta: np.ndarray) -> dict[str, float]:
-    out = {}
-    for r in ram.rows:
-        if r.label and r.label not in out:
-            out[r.label] = float(theta[r.free]) if r.free >= 0 else r.value
-    return out
+def _defined_values(table: ParTable, theta: np.ndarray, funcs: dict[str, Any]) -> dict[str, Any]:
+    """Values of every label and defined parameter (a ``:=`` may use earlier
+    ones) for ``theta`` of shape ``(k,)`` or ``(B, k)``."""
+    values: dict[str, Any] = {}
+    for r in table.rows:
+        if r.label and r.label not in values:
+            values[r.label] = theta[..., r.free] if r.free >= 0 else (
+                np.full(theta.shape[:-1], r.value) if theta.ndim > 1 else r.value)
+    for dfn in table.defined:
+        try:
+            values[dfn.name] = _eval_tree(dfn.expression, values, dfn.name, funcs)
+        except (ZeroDivisionError, ValueError, OverflowError):
+            values[dfn.name] = float("nan")
+    return values
 
 
 def _num_jacobian(fun, theta: np.ndarray) -> np.ndarray:
@@ -633,6 +509,7 @@ def _num_jacobian(fun, theta: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # the public estimator
 # ---------------------------------------------------------------------------
+@one_blas_thread
 def fit_cbsem(
     spec: ModelSpec,
     data: Any,
@@ -640,62 +517,104 @@ def fit_cbsem(
     missing: str = "listwise",
     robust: bool = False,
     *,
+    weights: str | None = None,
+    group: str | None = None,
+    group_equal: Sequence[str] = (),
+    group_partial: Sequence = (),
     se: str = "standard",
     level: float = 0.95,
-    start: str = "semopy",
+    start: str = "simple",
 ) -> Results:
     """Estimate a model by covariance-based SEM (maximum likelihood), as lavaan.
 
     Parameters
     ----------
     spec : ModelSpec
-        Reflective and single-item constructs, paths, covariances, labels,
-        fixed values and defined parameters.  Composites (mode B, ``<~``)
+        Reflective and single-item constructs, second-order constructs,
+        observed variables in regressions, paths, covariances, intercepts,
+        labels, fixed values, ``c(a, b)*`` group modifiers, ``a == b``
+        constraints and defined parameters.  Composites (mode B, ``<~``)
         raise :class:`~csmlib.errors.SpecError` (use :func:`csmlib.fit_pls`).
     data : DataFrame or Survey
-        One column per item (a Survey's ``.data`` is used, with its
-        ``.scale_limits``).
-    estimator : {"ML"}
-        Normal-theory maximum likelihood (the only estimator).
+        One column per observed variable (a Survey's ``.data`` is used, with
+        its ``.scale_limits``).
+    estimator : {"ML", "MLR", "MLM"}
+        Normal-theory maximum likelihood; ``"MLR"``: the same estimates with
+        Huber-White SEs from the observed information and the Yuan-Bentler
+        (Mplus variant) scaled test, also with ``missing="fiml"``; ``"MLM"``:
+        Satorra-Bentler SEs and scaled test, complete data only (see
+        :mod:`csmlib.estimate.robust`; one or several groups; no fixed
+        covariates).  Robust fits add lavaan's scaled and robust indices to
+        ``fit_indices`` (``chisq_scaled``, ``df_scaled``, ``pvalue_scaled``,
+        ``chisq_scaling_factor``, ``baseline_chisq_scaled``,
+        ``baseline_df_scaled``, ``baseline_chisq_scaling_factor``,
+        ``cfi_scaled``, ``tli_scaled``, ``cfi_robust``, ``tli_robust``,
+        ``rmsea_scaled``, ``rmsea_ci_lower_scaled``,
+        ``rmsea_ci_upper_scaled``, ``rmsea_robust``,
+        ``rmsea_ci_lower_robust``, ``rmsea_ci_upper_robust``).
     missing : {"listwise", "fiml"}
         Listwise deletion (rows dropped are recorded in ``data_info``) or
-        full-information ML with saturated means.
+        full-information ML (with a mean structure).
     robust : bool
-        Huber-White sandwich standard errors (see the module docstring);
-        same as ``se="robust"``.  Complete data only.
+        Huber-White sandwich standard errors from the expected information
+        (see the module docstring); same as ``se="robust"``.  Complete data
+        only; ``estimator="MLR"`` is lavaan's robust choice.
+    weights : str, optional
+        A column of ``data`` holding survey weights (lavaan
+        ``sampling.weights``): rescaled to sum to N over the rows used, they
+        weight the moments (listwise) or the likelihood (FIML); the fit is
+        then MLR (robust SEs and scaled test), as lavaan does, and
+        ``options`` and ``message`` say so.  ``"MLM"`` with weights is
+        refused; single-group fits only.
+    group : str, optional
+        A grouping column: a multi-group fit (lavaan ``group=``); groups are
+        numbered 1, 2, ... in ``estimates`` in lavaan's order (the order of
+        first appearance in the data, or a categorical's categories).
+    group_equal : sequence of str
+        Parameter classes held equal across groups (lavaan ``group.equal``):
+        any of ``loadings, intercepts, means, residuals,
+        residual.covariances, lv.variances, lv.covariances, regressions``.
+    group_partial : sequence
+        Exceptions to ``group_equal`` (lavaan ``group.partial``): lavaan
+        syntax (``"x3 ~ 1"``, ``"visual =~ x2"``) or ``(class, name)`` pairs.
     se : {"standard", "robust", "none"}
     level : float
         Confidence level of the Wald intervals.
-    start : {"semopy", "simple"}
-        Where the Fisher scoring starts: semopy's estimates (default) or
-        csmlib's simple start values (loadings 1, residual variances half
-        the item variance, construct variances 0.05, paths 0), which skips
-        semopy (faster; used by simulation studies).  Both end at the same
-        ML optimum when estimation converges.
+    start : {"simple", "semopy"}
+        The first start of the Fisher scoring: the table's simple start
+        values (loadings from the marker covariances) or semopy's estimates
+        (single-group fits).  When the first start does not converge, the
+        other is tried (semopy is then fitted only if needed), then unit
+        loadings.
 
     Returns
     -------
     Results
         ``method="cbsem"``.  ``estimates`` has columns ``lhs, op, rhs,
-        label, est, se, z, pvalue, ci_lower, ci_upper, std_all``;
-        ``effects`` has ``lhs, rhs, direct, indirect, total, direct_se,
-        indirect_se, total_se``; ``fit_indices`` has ``chisq, df, pvalue,
-        cfi, tli, rmsea, rmsea_ci_lower, rmsea_ci_upper, srmr, aic, bic``;
-        ``r2`` by endogenous construct; ``scores`` are regression-method
-        factor scores.  ``extra`` holds ``ram``, ``theta``, ``vcov``,
-        ``sample_cov``, ``implied_cov``, ``free_index`` (free-parameter
-        index of each estimates row, -1 when fixed or defined).
+        label, est, se, z, pvalue, ci_lower, ci_upper, std_all`` (and
+        ``group``, 1-based, for a multi-group fit); ``effects`` has ``lhs,
+        rhs, direct, indirect, total, direct_se, indirect_se, total_se``
+        (and ``group``); ``fit_indices`` has ``chisq, df, pvalue, cfi, tli,
+        rmsea, rmsea_ci_lower, rmsea_ci_upper, srmr, aic, bic`` (then
+        ``baseline_chisq, baseline_df, logl, npar``); ``r2`` by endogenous
+        construct (by group and construct for several groups); ``scores``
+        are regression-method factor scores.  ``extra`` holds ``table``
+        (:class:`~csmlib.estimate.partable.ParTable`), ``likelihood``
+        (:class:`~csmlib.estimate.ram.Likelihood`, the evaluation interface),
+        ``ram`` (group 1's :class:`~csmlib.estimate.ram.RamModel`),
+        ``theta``, ``vcov``, ``sample_cov``, ``implied_cov``, ``sample_mean``
+        (group 1; per group under ``*_groups``), ``free_index``
+        (free-parameter index of each estimates row, -1 when fixed or
+        defined), ``groups`` and ``group_n``.
 
     Raises
     ------
     SpecError, DataError, EstimationError
     """
-    if str(estimator).upper() != "ML":
-        raise SpecError(f"estimator {estimator!r} is not available", values=[estimator],
-                        hint="use estimator='ML' (robust standard errors: robust=True)")
     if missing not in ("listwise", "fiml"):
         raise SpecError(f"missing={missing!r} is not one of 'listwise', 'fiml'", values=[missing],
                         hint="use missing='listwise' or missing='fiml'")
+    estimator = check_estimator(estimator, missing, weights)
     if se not in ("standard", "robust", "none"):
         raise SpecError(f"se={se!r} is not one of 'standard', 'robust', 'none'", values=[se])
     robust = bool(robust) or se == "robust"
@@ -706,68 +625,121 @@ def fit_cbsem(
         raise SpecError(f"start={start!r} is not one of 'semopy', 'simple'", values=[start])
     if not (0 < level < 1):
         raise SpecError(f"level must be between 0 and 1, got {level}", values=[level])
-    build_ram(spec)  # spec errors before data errors
-    frame, limits, info, file = _prepare(spec, data, missing)
-    items = list(spec.indicators)
-    X = frame.to_numpy()
-    complete = ~np.isnan(X).any(axis=1)
-    Xc = X[complete]
-    n = len(frame)
-    if len(Xc) < 2:
-        raise EstimationError(f"only {len(Xc)} complete row(s) to estimate from", file=file,
-                              hint="collect more responses")
-    S_lw, mean_lw = _sample_cov(Xc)
-    ram = build_ram(spec, dict(zip(items, np.diag(S_lw))))
-    npar = ram.k + (len(items) if missing == "fiml" else 0)
+    if isinstance(group_equal, str):
+        group_equal = (group_equal,)
+    if group is None and (group_equal or group_partial):
+        raise SpecError("group_equal and group_partial need a multi-group fit", values=list(group_equal),
+                        hint="give the grouping column: fit_cbsem(spec, data, group='column', ...)")
+    n_mod = {len(r.groups) for r in spec.relations if getattr(r, "groups", None) is not None}
+    check = build_partable(spec, max(n_mod) if n_mod else (2 if group else 1),
+                           group_equal=group_equal, group_partial=group_partial)  # spec errors first
+    if group is not None and weights is not None:
+        raise SpecError("survey weights in a multi-group fit: not available yet (lavaan normalizes the "
+                        "weights over all groups and then tests with each group's row count, not its "
+                        "weight; csmlib does not reproduce that)", values=[weights, group],
+                        hint="fit each group on its own with its weights, or the multi-group fit without weights")
+    if estimator != "ML" and check.exogenous_x:
+        raise SpecError(f'estimator "{estimator}"' + (" (survey weights)" if weights is not None else "")
+                        + " is not available for models with fixed observed covariates (fixed.x: "
+                        + ", ".join(check.exogenous_x) + "): their robust correction is not implemented",
+                        values=list(check.exogenous_x),
+                        hint='use estimator="ML", or measure the covariates by single-item constructs')
+    frame, limits, info, file = _prepare(spec, data, missing, check.observed, group)
+    items = list(check.observed)
+    w = None if weights is None else survey_weights(_unpack(data)[0], weights, frame.index, file)
+    if group is None:
+        blocks = [("1", frame)]
+    else:
+        blocks = _group_blocks(frame)
+    G = len(blocks)
+    Xs = [b[items].to_numpy(dtype=float) for _, b in blocks]
+    ws = [w] if G == 1 else [None] * G
+    n_g = [len(X) for X in Xs]
+    n = sum(n_g)
+    for (name, _), X in zip(blocks, Xs):
+        if len(X) < 2 or (~np.isnan(X).any(axis=1)).sum() < 1 and missing == "listwise":
+            raise EstimationError(f"only {len(X)} complete row(s) to estimate from"
+                                  + (f" in group {name!r}" if group else ""), file=file,
+                                  hint="collect more responses")
+    saturated = [_fiml_saturated(X, wg) if np.isnan(X).any() else None for X, wg in zip(Xs, ws)]
+    moments = [(sat[0], sat[1]) if sat is not None else _moments(X, wg) for X, wg, sat in zip(Xs, ws, saturated)]
+    fiml = missing == "fiml"
+    table = build_partable(spec, G, meanstructure=fiml, group_equal=group_equal,
+                           group_partial=group_partial, moments=moments)
+    npar = table.k
     if n < npar:
         raise EstimationError(
             f"fewer observations ({n}) than free parameters ({npar})", file=file,
             values=[n, npar], hint="simplify the model or collect more responses",
         )
-    if missing == "listwise":
-        _check_pd(S_lw, items, file)
+    if not fiml:
+        for (name, _), (_, S), X in zip(blocks, moments, Xs):
+            _check_pd(S, items, file, f" in group {name!r} ({len(X)} rows)" if group else "")
+    df = table.n_moments() - npar
     warn: list[str] = []
-    notice = unweighted_notice(data, "CB-SEM")
+    if df < 0:   # lavaan fits it and reports no test; so do we, and say why
+        msg = (f"the model has {npar} free parameters but only {table.n_moments()} sample moments "
+               f"(df = {df}): it is not identified, and its chi-square and fit indices are not defined")
+        warn.append(msg)
+        warnings.warn(msg, EstimationWarning, stacklevel=2)
+    notice = unweighted_notice(data, "CB-SEM") if weights is None else None
     if notice:
         warn.append(notice)
         warnings.warn(notice, DataWarning, stacklevel=2)
-    theta, conv, n_iter, smsg = _fit_ml(ram, S_lw, pd.DataFrame(Xc, columns=items), start)
-    message = ("ML by semopy, refined by Fisher scoring" if start == "semopy" else
-               "ML by Fisher scoring from simple start values") if "failed" not in smsg else smsg
-    vcov = None
-    if missing == "fiml":
-        par, H, ll, conv, n_iter, fmsg, _ = _fit_fiml(ram, X, theta)
-        theta, mu = par[: ram.k], par[ram.k:]
-        message = f"FIML (L-BFGS-B): {fmsg}"
-        try:
-            vfull = np.linalg.inv(H)
-            vcov = vfull[: ram.k, : ram.k]
-        except np.linalg.LinAlgError:
-            vcov = None
-        mu_h1, S, ll_h1 = _fiml_saturated(X)
-        Sigma = ram.implied(theta)
-        S_fit = S
-    else:
-        S = S_lw
-        mu = mean_lw
-        Sigma = ram.implied(theta)
-        S_fit = S
+    models = [RamModel(table.observed, table.latent, table.group_rows(g), k=npar) for g in range(1, G + 1)]
+    lik = Likelihood(models, [patterns(X, wg) for X, wg in zip(Xs, ws)], table.meanstructure)
+    # starts: semopy (single group, complete rows) and the table's simple starts
+    simple = _table_start(table)
+    notes = {"semopy": ""}
+
+    def semopy_start() -> np.ndarray | None:
+        Xc = Xs[0][~np.isnan(Xs[0]).any(axis=1)]
+        if G > 1 or len(Xc) < 2:
+            return None
+        semo, notes["semopy"] = _semopy_start(table, pd.DataFrame(Xc, columns=items))
+        if semo is not None and table.meanstructure:
+            means = [r.free for r in table.rows if r.op == "~1" and r.free >= 0]
+            semo[means] = simple[means]
+        return semo
+
+    def unit_start() -> np.ndarray:   # lavaan's "simple" start: every free loading 1
+        th = simple.copy()
+        th[[r.free for r in table.rows if r.op == "=~" and r.free >= 0]] = 1.0
+        return th
+
+    starts = ([semopy_start, lambda: simple] if start == "semopy" else [lambda: simple, semopy_start])
+    starts.append(unit_start)
+    theta, conv, n_iter, why, used = _estimate(lik, starts)
+    smsg = notes["semopy"] or "simple start values"
+    message = (("FIML" if fiml else "ML") + " by Fisher scoring from "
+               + ("semopy's estimates" if used is semopy_start else "simple start values"))
     if not conv:
-        msg = f"estimation did not converge after {n_iter} iterations; the estimates are not trustworthy"
+        msg = (f"estimation did not converge after {n_iter} iterations ({why}); "
+               "the estimates are not trustworthy")
+        message = msg
         warn.append(msg)
         warnings.warn(msg, EstimationWarning, stacklevel=2)
+    fit = _fit(lik, table, theta, Xs, ws, moments, fiml, saturated)
     # standard errors
-    info_exp = None
-    if vcov is None and se != "none":
-        info_exp = ram.expected_information(theta)
+    vcov = None
+    if se != "none" and estimator != "ML":
+        # robust SEs and scaled tests from the engine's moments, Delta, informations and scores
         try:
-            A_inv = np.linalg.inv(info_exp)
-            if not np.all(np.isfinite(A_inv)) or np.linalg.cond(info_exp) > 1e12:
+            vcov, scaled = robust_fit(lik, theta, estimator, fit, h1=moments, fiml=fiml)
+            fit = pd.concat([fit, scaled])
+        except np.linalg.LinAlgError:
+            msg = "the information matrix is singular: the model is not identified; standard errors are not available"
+            warn.append(msg)
+            warnings.warn(msg, EstimationWarning, stacklevel=2)
+    elif se != "none":
+        try:
+            info_m = lik.observed_information(theta) if fiml else lik.expected_information(theta)
+            A_inv = np.linalg.inv(info_m)
+            if not np.all(np.isfinite(A_inv)) or np.linalg.cond(info_m) > 1e12:
                 raise np.linalg.LinAlgError
             if robust:
-                scores = ram.scores(theta, Xc - mean_lw)
-                Bm = scores.T @ scores / n
-                vcov = A_inv @ Bm @ A_inv / n
+                scores = np.vstack(lik.scores(theta))
+                vcov = A_inv @ (scores.T @ scores / n) @ A_inv / n
             else:
                 vcov = A_inv / n
         except np.linalg.LinAlgError:
@@ -776,71 +748,169 @@ def fit_cbsem(
             warnings.warn(msg, EstimationWarning, stacklevel=2)
             vcov = None
     # trouble: Heywood cases, non-PD implied covariance
-    A_mat, S_mat = ram.matrices(theta)
-    V = ram.total_covariance(theta)
-    for r in ram.rows:
+    for r in table.rows:
         if r.op == "~~" and r.lhs == r.rhs and r.free >= 0 and theta[r.free] < 0:
-            msg = (f"Heywood case: the variance {r.lhs} ~~ {r.rhs} is negative ({theta[r.free]:.4g}); "
-                   "the model is probably misspecified or the sample too small")
+            msg = (f"Heywood case: the variance {r.lhs} ~~ {r.rhs} is negative ({theta[r.free]:.4g})"
+                   + (f" in group {r.group}" if G > 1 else "")
+                   + "; the model is probably misspecified or the sample too small")
             warn.append(msg)
             warnings.warn(msg, EstimationWarning, stacklevel=2)
-    if np.linalg.eigvalsh(Sigma)[0] <= 0:
-        msg = "the model-implied covariance matrix of the items is not positive definite"
-        warn.append(msg)
-        warnings.warn(msg, EstimationWarning, stacklevel=2)
-    lat = np.arange(ram.p, ram.n)
-    if len(lat) and np.linalg.eigvalsh(V[np.ix_(lat, lat)])[0] < 0:
-        msg = "the covariance matrix of the constructs is not positive definite"
-        warn.append(msg)
-        warnings.warn(msg, EstimationWarning, stacklevel=2)
+    implied = lik.implied(theta)
+    for g, ram in enumerate(models):
+        where = f" (group {g + 1})" if G > 1 else ""
+        if np.linalg.eigvalsh(implied[g][0])[0] <= 0:
+            msg = "the model-implied covariance matrix of the items is not positive definite" + where
+            warn.append(msg)
+            warnings.warn(msg, EstimationWarning, stacklevel=2)
+        V = ram.total_covariance(theta)
+        lat = np.arange(ram.p, ram.n)
+        if len(lat) and np.linalg.eigvalsh(V[np.ix_(lat, lat)])[0] < 0:
+            msg = "the covariance matrix of the constructs is not positive definite" + where
+            warn.append(msg)
+            warnings.warn(msg, EstimationWarning, stacklevel=2)
     # estimates table
     z_crit = stats.norm.ppf(0.5 + level / 2)
-    sd_all = np.sqrt(np.clip(np.diag(V), 0, None))
     recs, free_index = [], []
-    for r in ram.rows:
-        est = float(theta[r.free]) if r.free >= 0 else r.value
-        s = float(np.sqrt(vcov[r.free, r.free])) if (vcov is not None and r.free >= 0 and vcov[r.free, r.free] >= 0) else np.nan
-        if r.matrix == "A":
-            std = est * sd_all[r.j] / sd_all[r.i] if sd_all[r.i] > 0 else np.nan
-        elif r.i == r.j:
-            std = est / V[r.i, r.i] if V[r.i, r.i] > 0 else np.nan
-        else:
-            den = S_mat[r.i, r.i] * S_mat[r.j, r.j]
-            std = est / np.sqrt(den) if den > 0 else np.nan
-        recs.append(_row(r.lhs, r.op, r.rhs, r.label, est, s, z_crit, std))
-        free_index.append(r.free)
-    # defined parameters
+    for g, ram in enumerate(models):
+        A_mat, S_mat = ram.matrices(theta)
+        V = ram.total_covariance(theta)
+        sd_all = np.sqrt(np.clip(np.diag(V), 0, None))
+        for r in table.group_rows(g + 1):
+            est = float(theta[r.free]) if r.free >= 0 else r.value
+            s = float(np.sqrt(vcov[r.free, r.free])) if (vcov is not None and r.free >= 0 and vcov[r.free, r.free] >= 0) else np.nan
+            if r.matrix == "A":
+                std = est * sd_all[r.j] / sd_all[r.i] if sd_all[r.i] > 0 else np.nan
+            elif r.matrix == "M":
+                std = est / sd_all[r.i] if sd_all[r.i] > 0 else np.nan
+            elif r.i == r.j:
+                std = est / V[r.i, r.i] if V[r.i, r.i] > 0 else np.nan
+            else:
+                den = S_mat[r.i, r.i] * S_mat[r.j, r.j]
+                std = est / np.sqrt(den) if den > 0 else np.nan
+            recs.append(_row(r.lhs, r.op, r.rhs, r.label, est, s, z_crit, std) | {"group": g + 1})
+            free_index.append(r.free)
+    # defined parameters (a := may use earlier ones)
+    values = _defined_values(table, theta, _FUNCS)
     for dfn in spec.defined:
-        fun = lambda th, e=dfn.expression, nm=dfn.name: _evaluate(e, _label_values(ram, th), nm)
-        est = fun(theta)
+        est = float(values[dfn.name])
         s = np.nan
         if vcov is not None:
-            J = _num_jacobian(fun, theta)
+            J = _num_jacobian(lambda th, nm=dfn.name: float(_defined_values(table, th, _FUNCS)[nm]), theta)
             s = float(np.sqrt(max((J @ vcov @ J.T)[0, 0], 0.0)))
-        recs.append(_row(dfn.name, ":=", dfn.expression, dfn.name, est, s, z_crit, np.nan))
+        recs.append(_row(dfn.name, ":=", dfn.expression, dfn.name, est, s, z_crit, np.nan) | {"group": 0})
         free_index.append(-1)
     estimates = tidy_estimates(pd.DataFrame(recs))
+    if G > 1:
+        estimates.insert(3, "group", np.array([r["group"] for r in recs], dtype=int))
     # R-squared, effects, fit, scores
-    r2 = pd.Series({f: 1 - S_mat[ram.p + i, ram.p + i] / V[ram.p + i, ram.p + i]
-                    for i, f in enumerate(ram.latent) if f in set(spec.endogenous)}, dtype=float)
-    r2.index.name = "construct"
-    effects = _effects(ram, theta, vcov)
-    fit = _fit_indices(S_fit, Sigma, n, npar if missing == "fiml" else ram.k)
-    if missing == "fiml":
-        fit = _fiml_fit(fit, ll, ll_h1, n, npar, len(items), S, Sigma, X, mu_h1, mu)
-    scores = _scores(ram, theta, Sigma, frame, mu)
-    options = {"estimator": "ML", "missing": missing, "se": "robust.huber.white" if robust else (
-        "none" if se == "none" else ("observed" if missing == "fiml" else "standard (expected information)")),
-        "likelihood": "normal", "level": level, "start": start}
+    endo = set(spec.endogenous)
+    r2_parts, eff_parts = [], []
+    for g, ram in enumerate(models):
+        A_mat, S_mat = ram.matrices(theta)
+        V = ram.total_covariance(theta)
+        r2g = pd.Series({f: 1 - S_mat[ram.p + i, ram.p + i] / V[ram.p + i, ram.p + i]
+                         for i, f in enumerate(ram.latent) if f in endo}, dtype=float)
+        eff = _effects(ram, theta, vcov)
+        if G > 1:
+            r2g.index = pd.MultiIndex.from_product([[g + 1], r2g.index], names=["group", "construct"])
+            eff.insert(0, "group", g + 1)
+        r2_parts.append(r2g)
+        eff_parts.append(eff)
+    r2 = pd.concat(r2_parts) if G > 1 else r2_parts[0]
+    if G == 1:
+        r2.index.name = "construct"
+    effects = pd.concat(eff_parts, ignore_index=True) if G > 1 else eff_parts[0]
+    scores = pd.concat([_scores(ram, theta, implied[g][0], b[items],
+                                implied[g][1] if table.meanstructure else moments[g][0])
+                        for g, (ram, (_, b)) in enumerate(zip(models, blocks))]).reindex(frame.index)
+    if estimator == "ML" or se == "none":
+        se_used = "robust.huber.white" if robust else (
+            "none" if se == "none" else ("observed" if fiml else "standard (expected information)"))
+    else:
+        se_used = ("robust.sem (Satorra-Bentler)" if estimator == "MLM"
+                   else "robust.huber.white (observed information)")
+        if conv:
+            message += (f"; {estimator}: {se_used} standard errors and the "
+                        + ("Satorra-Bentler" if estimator == "MLM" else "Yuan-Bentler (Mplus variant)")
+                        + " scaled test" + ("; survey weights (lavaan sampling.weights)" if w is not None else ""))
+    options = {"estimator": estimator, "weights": weights, "missing": missing, "se": se_used,
+               "likelihood": "normal", "level": level, "start": start, "group": group,
+        "group_equal": tuple(group_equal), "group_partial": tuple(group_partial)}
+    if G > 1:
+        info["groups"] = {name: int(k) for (name, _), k in zip(blocks, n_g)}
     return Results(
         spec=spec, method="cbsem", _estimates=estimates, _r2=r2, _effects=effects,
         _fit_indices=fit, _scores=scores, converged=bool(conv), n_iter=int(n_iter),
         message=message, n_obs=n, data_info=info, warnings=tuple(warn), options=options,
-        _data=frame.copy(), _scale_limits=limits,
-        extra={"ram": ram, "theta": theta.copy(), "vcov": vcov, "sample_cov": S, "implied_cov": Sigma,
-               "sample_mean": mu, "free_index": np.array(free_index), "npar": npar,
-               "semopy_message": smsg},
+        _data=frame[items].copy(), _scale_limits=limits,
+        extra={"table": table, "likelihood": lik, "ram": models[0], "theta": theta.copy(), "vcov": vcov,
+               "sample_cov": moments[0][1], "implied_cov": implied[0][0], "sample_mean": moments[0][0],
+               "sample_cov_groups": [m[1] for m in moments],
+               "sample_mean_groups": [m[0] for m in moments], "implied_groups": implied,
+               "free_index": np.array(free_index), "npar": npar, "groups": tuple(b[0] for b in blocks),
+               "group_n": tuple(n_g), "semopy_message": smsg, "weights": w},
     )
+
+
+def _group_blocks(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """The groups in lavaan's order: a categorical column's categories, else
+    the order in which the values first appear in the data."""
+    col = frame[_GROUP]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        order = [c for c in col.cat.categories if (col == c).any()]
+    else:
+        order = list(pd.unique(col))
+    return [(str(k), frame[col == k]) for k in order]
+
+
+def _fit(lik: Likelihood, table: ParTable, theta: np.ndarray, Xs: list[np.ndarray], ws: list,
+         moments: list[tuple[np.ndarray, np.ndarray]], fiml: bool, saturated: list) -> pd.Series:
+    """Fit indices as lavaan: chisq = 2 (logl_h1 - logl), the saturated and
+    the baseline (independence) model estimated by FIML too under FIML; the
+    covariates of ``fixed.x`` stay saturated in the baseline and the
+    reported logl (so AIC and BIC) is conditional on them (the joint
+    loglikelihood minus that of the covariates); SRMR averaged over groups
+    with weights n_g / N; RMSEA times sqrt(G)."""
+    G = table.n_groups
+    N = lik.N
+    x_idx = [table.observed.index(v) for v in table.exogenous_x]
+    y_idx = [i for i in range(len(table.observed)) if i not in x_idx]
+    ll = lik.loglik(theta)
+    ll_h1 = ll0 = ll_x = 0.0
+    srmr_w = 0.0
+    implied = lik.implied(theta)
+    for g, X in enumerate(Xs):
+        mean, S = moments[g]
+        n = len(X)
+        p = S.shape[0]
+        if fiml:
+            ll_h1 += (saturated[g] or _fiml_saturated(X, ws[g]))[2]
+            ll_xg = _fiml_saturated(X[:, x_idx], ws[g])[2] if x_idx else 0.0
+            ll0 += _independence_loglik(X[:, y_idx], ws[g]) + ll_xg
+        else:
+            ll_h1 += -0.5 * n * (p * np.log(2 * np.pi) + np.linalg.slogdet(S)[1] + p)
+            nx = len(x_idx)
+            ll_xg = -0.5 * n * (nx * np.log(2 * np.pi) + np.linalg.slogdet(S[np.ix_(x_idx, x_idx)])[1]
+                                + nx) if x_idx else 0.0
+            S0 = np.diag(np.diag(S))
+            if x_idx:
+                S0[np.ix_(x_idx, x_idx)] = S[np.ix_(x_idx, x_idx)]
+            ll0 += -0.5 * n * (p * np.log(2 * np.pi) + np.linalg.slogdet(S0)[1] + p)
+        ll_x += ll_xg
+        Sigma, mu = implied[g]
+        srmr_g = srmr(S, Sigma, mean, mu) if table.meanstructure else srmr(S, Sigma)
+        srmr_w += n / N * srmr_g
+    p, nx = len(table.observed), len(x_idx)
+    df0 = G * (p * (p - 1) // 2 - nx * (nx - 1) // 2)
+    if table.n_moments() < table.k:
+        out = fit_measures(chisq=0.0, df=0, chisq0=max(2 * (ll_h1 - ll0), 0.0), df0=df0, n=N, logl=ll - ll_x,
+                           npar=table.k, srmr_value=srmr_w, groups=G)
+        out[["chisq", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper"]] = np.nan
+        out["df"] = float(table.n_moments() - table.k)
+        return out
+    return fit_measures(chisq=max(2 * (ll_h1 - ll), 0.0), df=table.n_moments() - table.k,
+                        chisq0=max(2 * (ll_h1 - ll0), 0.0), df0=df0, n=N, logl=ll - ll_x, npar=table.k,
+                        srmr_value=srmr_w, groups=G)
 
 
 def _row(lhs, op, rhs, label, est, se, z_crit, std):
@@ -896,38 +966,16 @@ def _scores(ram, theta, Sigma, frame, mu) -> pd.DataFrame:
     return pd.DataFrame(sc, index=frame.index, columns=list(ram.latent))
 
 
-def _independence_loglik(X: np.ndarray) -> float:
+def _independence_loglik(X: np.ndarray, w: np.ndarray | None = None) -> float:
     """Loglikelihood of the independence (baseline) model under FIML.
 
     With a diagonal covariance the likelihood factorizes over variables, so
     the FIML estimates are each variable's mean and (divide-by-n) variance
-    over its observed values."""
-    ll = 0.0
-    for j in range(X.shape[1]):
-        x = X[~np.isnan(X[:, j]), j]
-        v = x.var()
-        ll += -0.5 * len(x) * (np.log(2 * np.pi * v) + 1.0)
-    return float(ll)
-
-
-def _fiml_fit(fit, ll, ll_h1, n, npar, p, S, Sigma, X, mu_h1, mu) -> pd.Series:
-    """Fit indices of a FIML fit: chi-square = 2 (logl_h1 - logl_h0);
-    baseline chi-square = 2 (logl_h1 - logl_independence), the independence
-    model estimated by FIML too (as lavaan does with ``missing = "ml"``)."""
-    from .fitindices import cfi, rmsea, rmsea_ci, srmr, tli
-
-    out = fit.copy()
-    df = p * (p + 1) // 2 + p - npar
-    chisq = max(2 * (ll_h1 - ll), 0.0)
-    chisq0 = max(2 * (ll_h1 - _independence_loglik(X)), 0.0)
-    df0 = p * (p - 1) // 2
-    lo, hi = rmsea_ci(chisq, df, n)
-    out.update({"chisq": chisq, "df": float(df), "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
-                "cfi": cfi(chisq, df, chisq0, df0), "tli": tli(chisq, df, chisq0, df0),
-                "rmsea": rmsea(chisq, df, n), "rmsea_ci_lower": lo, "rmsea_ci_upper": hi,
-                "srmr": srmr(S, Sigma, mu_h1, mu), "aic": -2 * ll + 2 * npar, "bic": -2 * ll + npar * np.log(n),
-                "logl": ll, "baseline_chisq": chisq0, "baseline_df": float(df0)})
-    return out
+    over its observed values (weighted by ``w`` when given)."""
+    w = np.ones(len(X)) if w is None else w
+    _, v = item_moments(X, w)
+    n_obs = np.where(~np.isnan(X), w[:, None], 0.0).sum(axis=0)
+    return float(np.sum(-0.5 * n_obs * (np.log(2 * np.pi * v) + 1.0)))
 
 
 # ---------------------------------------------------------------------------
@@ -938,25 +986,30 @@ def refit_many(
     covariances: np.ndarray,
     n: int | None = None,
     *,
+    means: np.ndarray | None = None,
     max_iter: int = 100,
     tol: float = 1e-7,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """ML refits of a CB-SEM model on many covariance matrices at once.
+    """ML refits of a single-group CB-SEM model on many covariance matrices at once.
 
-    Fisher scoring on csmlib's numpy RAM model, warm-started from the
-    full-sample estimates (no semopy).  The ML estimates depend on the data
-    only through the covariance matrix, so ``n`` is not needed for the
-    estimates; it is accepted for symmetry with callers that compute SEs.
+    Fisher scoring on the covariance structure of the parameter table,
+    warm-started from the full-sample estimates (no semopy).  The ML
+    estimates of the covariance structure depend on the data only through
+    the covariance matrix; with a mean structure whose intercepts are all
+    free (FIML fits), the intercepts follow from ``means`` (without them
+    they keep their full-sample values).
 
     Parameters
     ----------
     results : Results
-        A :func:`fit_cbsem` result.
+        A single-group :func:`fit_cbsem` result.
     covariances : ndarray (B, p, p)
-        Sample covariances (divisor N) of the items, in the order of
-        ``results.spec.indicators``.
+        Sample covariances (divisor N) of the observed variables, in the
+        order of ``results.extra["table"].observed``.
     n : int, optional
         Observations per resample (unused by the estimates).
+    means : ndarray (B, p), optional
+        Sample means of the resamples.
     max_iter, tol :
         Fisher-scoring limits.
 
@@ -968,20 +1021,66 @@ def refit_many(
         row of ``results.estimates`` to its column, -1 when fixed/defined).
     converged : ndarray of bool (B,)
     """
-    if results.method != "cbsem" or "ram" not in results.extra:
+    if results.method != "cbsem" or "table" not in results.extra:
         raise EstimationError("refit_many needs the result of csm.fit_cbsem",
                               hint="fit the model with csm.fit_cbsem first")
-    ram: RamModel = results.extra["ram"]
+    ram, cov_free, intercepts = _covariance_part(results)
     C = np.asarray(covariances, dtype=float)
     if C.ndim == 2:
         C = C[None]
     if C.shape[1:] != (ram.p, ram.p):
         raise EstimationError(f"covariances must have shape (B, {ram.p}, {ram.p}), got {C.shape}")
-    theta0 = results.extra["theta"]
-    start = np.broadcast_to(theta0, (len(C), ram.k))
-    theta, conv, _ = ram.fisher_scoring(start, C, max_iter=max_iter, tol=tol)
-    conv = conv & np.all(np.isfinite(theta), axis=1)
-    return theta, conv
+    theta_full = np.broadcast_to(results.extra["theta"], (len(C), len(results.extra["theta"]))).copy()
+    th, conv, _ = ram.fisher_scoring(theta_full[:, cov_free], C, max_iter=max_iter, tol=tol)
+    theta_full[:, cov_free] = th
+    if means is not None and intercepts is not None:
+        full = results.extra["ram"]
+        m = np.asarray(means, dtype=float).reshape(len(C), ram.p)
+        with np.errstate(all="ignore"):
+            _, _, _, Gm = full._parts(theta_full)
+            lat_means = full.means(theta_full)[:, ram.p:]
+            rhs = m - np.einsum("bpl,bl->bp", Gm[:, :, ram.p:], lat_means)
+            try:
+                nu = np.linalg.solve(Gm[:, :, : ram.p], rhs[..., None])[..., 0]
+            except np.linalg.LinAlgError:
+                nu = np.full(rhs.shape, np.nan)
+        theta_full[:, intercepts] = nu
+    conv = conv & np.all(np.isfinite(theta_full), axis=1)
+    return theta_full, conv
+
+
+def _covariance_part(results: Results):
+    """The covariance structure of a single-group table as its own
+    :class:`RamModel` (free indices renumbered), the global index of each of
+    its parameters, and the global indices of the intercepts of the
+    observed variables (in their order) when they are all free and
+    distinct, else None."""
+    cached = results.extra.get("_covariance_part")
+    if cached is not None:
+        return cached
+    table: ParTable = results.extra["table"]
+    if table.n_groups > 1:
+        raise EstimationError("the bootstrap of a multi-group fit is not available",
+                              hint="bootstrap each group's own fit (fit_cbsem on that group's rows)")
+    if any(r.exo for r in table.rows):
+        raise EstimationError("batched refits of models with fixed covariates (fixed.x) are not available",
+                              hint='bootstrap this model with engine="loop"')
+    rows = table.group_rows(1)
+    cov_free = sorted({r.free for r in rows if r.free >= 0 and r.matrix != "M"})
+    mean_rows = [r for r in rows if r.matrix == "M" and r.free >= 0]
+    if {r.free for r in mean_rows} & set(cov_free):
+        raise EstimationError("a label ties a mean to a covariance parameter: batched refits are not available",
+                              hint='bootstrap this model with engine="loop"')
+    remap = {f: i for i, f in enumerate(cov_free)}
+    ram = RamModel(table.observed, table.latent,
+                   [replace(r, free=remap[r.free]) if r.free >= 0 else r for r in rows if r.matrix != "M"])
+    by_var = {r.lhs: r.free for r in mean_rows if r.lhs in table.observed}
+    intercepts = None
+    if table.meanstructure and len(by_var) == len(table.observed) and len(set(by_var.values())) == len(by_var):
+        intercepts = np.array([by_var[v] for v in table.observed])
+    out = (ram, np.array(cov_free, dtype=int), intercepts)
+    results.extra["_covariance_part"] = out
+    return out
 
 
 def refit_cbsem(results: Results, data: pd.DataFrame) -> np.ndarray:
@@ -993,10 +1092,10 @@ def refit_cbsem(results: Results, data: pd.DataFrame) -> np.ndarray:
         Free-parameter vector (see :func:`refit_many`); NaN when the refit
         did not converge.
     """
-    items = list(results.spec.indicators)
+    items = list(results.extra["table"].observed)
     frame, _, _ = _unpack(data)
     X = frame[items].to_numpy(dtype=float)
     X = X[~np.isnan(X).any(axis=1)]
-    S, _ = _sample_cov(X)
-    theta, conv = refit_many(results, S[None], len(X))
+    S, mean = _sample_cov(X)
+    theta, conv = refit_many(results, S[None], len(X), means=mean[None])
     return theta[0] if conv[0] else np.full(theta.shape[1], np.nan)

@@ -41,6 +41,7 @@ __all__ = [
     "srmr",
     "loglik",
     "fit_indices",
+    "fit_measures",
 ]
 
 
@@ -81,28 +82,56 @@ def baseline_chisq(S: np.ndarray, n: int) -> tuple[float, int]:
     return float(chisq0), p * (p - 1) // 2
 
 
-def cfi(chisq: float, df: float, chisq0: float, df0: float) -> float:
-    """Comparative fit index, bounded to [0, 1] as lavaan."""
-    t1 = max(chisq - df, 0.0)
-    t2 = max(chisq - df, chisq0 - df0, 0.0)
-    if t2 == 0:
+def _robust_c(df: float, c_hat: float, c_hat_null: float) -> tuple[float, float]:
+    """The scaling factors the robust CFI/TLI use: lavaan applies them only
+    when the model has df and neither factor is 1."""
+    if df > 0 and c_hat != 1 and c_hat_null != 1:
+        return c_hat, c_hat_null
+    return 1.0, 1.0
+
+
+def cfi(chisq: float, df: float, chisq0: float, df0: float, *, c_hat: float = 1.0,
+        c_hat_null: float = 1.0) -> float:
+    """Comparative fit index, bounded to [0, 1] as lavaan.
+
+    With the scaling factors ``c_hat`` (model) and ``c_hat_null`` (baseline)
+    of a robust test, the robust CFI of Brosseau-Liard & Savalei (2014):
+    ``chisq - c_hat df`` in place of ``chisq - df``.
+    """
+    if np.isnan([chisq, df, chisq0, df0, c_hat, c_hat_null]).any():
+        return float("nan")
+    c, c0 = _robust_c(df, c_hat, c_hat_null)
+    t1 = max(chisq - c * df, 0.0)
+    t2 = max(chisq - c * df, chisq0 - c0 * df0, 0.0)
+    if abs(t1) < 1.5e-8 and abs(t2) < 1.5e-8:
         return 1.0
     return float(min(max(1.0 - t1 / t2, 0.0), 1.0))
 
 
-def tli(chisq: float, df: float, chisq0: float, df0: float) -> float:
-    """Tucker-Lewis index (non-normed fit index), unbounded as lavaan."""
+def tli(chisq: float, df: float, chisq0: float, df0: float, *, c_hat: float = 1.0,
+        c_hat_null: float = 1.0) -> float:
+    """Tucker-Lewis index (non-normed fit index), unbounded as lavaan; with
+    ``c_hat`` / ``c_hat_null`` the robust TLI (see :func:`cfi`)."""
+    if np.isnan([chisq, df, chisq0, df0, c_hat, c_hat_null]).any():
+        return float("nan")
     if df <= 0:
         return 1.0
-    t0 = chisq0 / df0
-    return float((t0 - chisq / df) / (t0 - 1.0))
+    c, c0 = _robust_c(df, c_hat, c_hat_null)
+    t1 = (chisq - c * df) * df0
+    t2 = (chisq0 - c0 * df0) * df
+    return float(1.0 - t1 / t2) if t2 != 0 else 1.0
 
 
-def rmsea(chisq: float, df: float, n: int) -> float:
-    """Root mean square error of approximation (lavaan: N, not N - 1)."""
+def rmsea(chisq: float, df: float, n: int, groups: int = 1, *, c_hat: float = 1.0) -> float:
+    """Root mean square error of approximation (lavaan: N, not N - 1; with
+    several groups multiplied by sqrt(G), as lavaan 0.6); with the scaling
+    factor ``c_hat`` of a robust test, the robust RMSEA
+    ``sqrt(max(chisq / (N df) - c_hat / N, 0))``."""
+    if np.isnan([chisq, df, c_hat]).any():
+        return float("nan")
     if df <= 0:
         return 0.0
-    return float(np.sqrt(max((chisq / n) / df - 1.0 / n, 0.0)))
+    return float(np.sqrt(max((chisq / n) / df - c_hat / n, 0.0)) * np.sqrt(groups))
 
 
 def _ncp(chisq: float, df: float, prob: float) -> float:
@@ -118,14 +147,22 @@ def _ncp(chisq: float, df: float, prob: float) -> float:
     return float(optimize.brentq(f, 0.0, hi, xtol=1e-10))
 
 
-def rmsea_ci(chisq: float, df: float, n: int, level: float = 0.90) -> tuple[float, float]:
-    """Confidence interval of the RMSEA by inverting the noncentral chi-square."""
-    if df <= 0:
+def rmsea_ci(chisq: float, df: float, n: int, level: float = 0.90, groups: int = 1, *,
+             c_hat: float = 1.0) -> tuple[float, float]:
+    """Confidence interval of the RMSEA by inverting the noncentral
+    chi-square (times sqrt(G) with G groups, as lavaan; ``df`` need not be
+    an integer: the scaled RMSEA uses ``trace(U Gamma)``); with ``c_hat``,
+    the robust interval ``sqrt(c_hat lambda / (N df))`` of a scaled
+    statistic ``chisq``."""
+    if np.isnan([chisq, df, c_hat]).any():
+        return float("nan"), float("nan")
+    if df < 1:
         return 0.0, 0.0
     a = (1 - level) / 2
     lo = _ncp(chisq, df, 1 - a)
     hi = _ncp(chisq, df, a)
-    return float(np.sqrt(lo / (n * df))), float(np.sqrt(hi / (n * df)))
+    g = np.sqrt(groups)
+    return float(np.sqrt(c_hat * lo / (n * df)) * g), float(np.sqrt(c_hat * hi / (n * df)) * g)
 
 
 def srmr(S: np.ndarray, Sigma: np.ndarray, mean: np.ndarray | None = None,
@@ -158,6 +195,46 @@ def loglik(S: np.ndarray, Sigma: np.ndarray, n: int) -> float:
     )
 
 
+def fit_measures(*, chisq: float, df: float, chisq0: float, df0: float, n: int, logl: float,
+                 npar: int, srmr_value: float, groups: int = 1) -> pd.Series:
+    """Fit indices from the test statistics of a model and its baseline.
+
+    Parameters
+    ----------
+    chisq, df : float
+        Likelihood-ratio test of the model against the saturated model.
+    chisq0, df0 : float
+        The same for the baseline (independence) model.
+    n : int
+        Total number of observations (all groups).
+    logl : float
+        Loglikelihood of the model.
+    npar : int
+        Free parameters.
+    srmr_value : float
+    groups : int
+
+    Returns
+    -------
+    Series
+        ``chisq, df, pvalue, cfi, tli, rmsea, rmsea_ci_lower,
+        rmsea_ci_upper, srmr, aic, bic`` then ``baseline_chisq,
+        baseline_df, logl, npar``.
+    """
+    lo, hi = rmsea_ci(chisq, df, n, groups=groups)
+    values = {
+        "chisq": chisq, "df": float(df),
+        "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan"),
+        "cfi": cfi(chisq, df, chisq0, df0), "tli": tli(chisq, df, chisq0, df0),
+        "rmsea": rmsea(chisq, df, n, groups), "rmsea_ci_lower": lo, "rmsea_ci_upper": hi,
+        "srmr": srmr_value, "aic": -2 * logl + 2 * npar, "bic": -2 * logl + npar * np.log(n),
+    }
+    out = pd.Series({k: float(values[k]) for k in FIT_INDEX_NAMES})
+    extra = pd.Series({"baseline_chisq": float(chisq0), "baseline_df": float(df0), "logl": float(logl),
+                       "npar": float(npar)})
+    return pd.concat([out, extra])
+
+
 def fit_indices(S: np.ndarray, Sigma: np.ndarray, n: int, npar: int) -> pd.Series:
     """All fit indices of one model.
 
@@ -186,22 +263,5 @@ def fit_indices(S: np.ndarray, Sigma: np.ndarray, n: int, npar: int) -> pd.Serie
     df = p * (p + 1) // 2 - int(npar)
     chisq = ml_chisq(S, Sigma, n)
     chisq0, df0 = baseline_chisq(S, n)
-    pval = float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan")
-    lo, hi = rmsea_ci(chisq, df, n)
-    ll = loglik(S, Sigma, n)
-    values = {
-        "chisq": chisq,
-        "df": float(df),
-        "pvalue": pval,
-        "cfi": cfi(chisq, df, chisq0, df0),
-        "tli": tli(chisq, df, chisq0, df0),
-        "rmsea": rmsea(chisq, df, n),
-        "rmsea_ci_lower": lo,
-        "rmsea_ci_upper": hi,
-        "srmr": srmr(S, Sigma),
-        "aic": -2 * ll + 2 * npar,
-        "bic": -2 * ll + npar * np.log(n),
-    }
-    out = pd.Series({k: float(values[k]) for k in FIT_INDEX_NAMES})
-    extra = pd.Series({"baseline_chisq": chisq0, "baseline_df": float(df0), "logl": ll, "npar": float(npar)})
-    return pd.concat([out, extra])
+    return fit_measures(chisq=chisq, df=df, chisq0=chisq0, df0=df0, n=n, logl=loglik(S, Sigma, n),
+                        npar=int(npar), srmr_value=srmr(S, Sigma))

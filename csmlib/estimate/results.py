@@ -280,6 +280,8 @@ class Summary(SectionedSummary):
         if len(fi):
             secs.append(("Fit", fi))
         cols = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "ci_lower", "ci_upper", "std_all"]
+        if "group" in r._estimates.columns:   # a multi-group fit: which group each row is
+            cols.insert(3, "group")
         for title, frame in (("Structural paths", r.paths), ("Loadings", r.loadings),
                              ("Weights", r.weights), ("Defined parameters", r.defined)):
             if len(frame):

@@ -83,7 +83,12 @@ _BUILTIN = (
        **{nb: _ALWAYS for nb in _PLS_NB},
        complaints_loyalty="when the model has the loyalty construct and a complained item is set",
        study_report=_ALWAYS),
-    _k("cbsem_estimation_notes", "strings", "CB-SEM " + _NOTES, structural=_ALWAYS),
+    _k("cbsem_estimation_notes", "strings", "CB-SEM " + _NOTES, structural=_ALWAYS,
+       measurement=_ALWAYS),
+    _k("modification_indices", "table", "the ten largest CB-SEM modification indices (lhs, op, rhs, "
+       "mi, epc, sepc_lv, sepc_all)", measurement=_ALWAYS),
+    _k("standardized_residuals", "table", "the ten largest standardized residual covariances of "
+       "two items", measurement=_ALWAYS),
     # data_quality
     _k("responses", "table", "rows read, dropped (and why) and kept", data_quality=_ALWAYS),
     _k("items", "table", "per item: n, mean, sd, share missing, top and bottom box",

@@ -48,6 +48,9 @@ __all__ = [
     "WaveResults",
     "reliability_finding",
     "mediation_finding",
+    "misfit_findings",
+    "MI_CUTOFF",
+    "RESIDUAL_CUTOFF",
 ]
 
 #: The keys under which the notebooks record their estimation notes
@@ -148,15 +151,22 @@ def fit_assessment(fit_indices: pd.Series | Mapping[str, float],
                    thresholds: Mapping[str, tuple[str, float]] = FIT_THRESHOLDS) -> pd.DataFrame:
     """Judge fit indices against conventional cut-offs.
 
+    A robust fit (``estimator="MLR"``/``"MLM"``, survey weights) is judged by
+    its robust index where it has one (``cfi_robust`` for ``cfi``, ...), as
+    lavaan's robust columns are read.
+
     Returns
     -------
     DataFrame
         One row per index present (and finite) in ``fit_indices``: columns
-        ``index``, ``value``, ``rule`` (e.g. ``">= 0.95"``), ``passed`` (bool).
+        ``index`` (e.g. ``"cfi"`` or ``"cfi_robust"``), ``value``, ``rule``
+        (e.g. ``">= 0.95"``), ``passed`` (bool).
     """
     fit = pd.Series(fit_indices, dtype=float)
     rows = []
     for name, (direction, cut) in thresholds.items():
+        if f"{name}_robust" in fit.index and _finite(fit[f"{name}_robust"]):
+            name = f"{name}_robust"
         if name not in fit.index or not _finite(fit[name]):
             continue
         value = float(fit[name])
@@ -171,8 +181,11 @@ def fit_finding(fit_indices: pd.Series | Mapping[str, float],
     table = fit_assessment(fit_indices, thresholds)
     if table.empty:
         return "No fit indices are available for this model."
-    shown = ", ".join(f"{r.index.upper()} {r.value:.3f}" for r in table.itertuples())
-    failed = [r.index.upper() for r in table.itertuples() if not r.passed]
+    def label(name: str) -> str:
+        return f"robust {name[:-7].upper()}" if name.endswith("_robust") else name.upper()
+
+    shown = ", ".join(f"{label(r.index)} {r.value:.3f}" for r in table.itertuples())
+    failed = [label(r.index) for r in table.itertuples() if not r.passed]
     if not failed:
         return f"The model fits the data well ({shown}; all within conventional cut-offs)."
     return (f"The model's fit is questionable: {', '.join(failed)} "
@@ -569,3 +582,59 @@ def mediation_finding(mediation: pd.DataFrame, *, digits: int = 2) -> str:
     words = _MEDIATION_WORDS.get(str(t["type"]), str(t["type"]))
     return (f"{x} \u2192 {y}: direct {fmt_ci(d['est'], d['ci_lower'], d['ci_upper'], digits=digits)}, "
             f"indirect {fmt_ci(t['est'], t['ci_lower'], t['ci_upper'], digits=digits)}; {words}.")
+#: Standardized residuals beyond this (in absolute value) are pointed out
+#: (about the two-sided 1% point of the normal distribution, rounded up).
+RESIDUAL_CUTOFF = 3.0
+#: Modification indices beyond this are pointed out (chi-square, 1 df, p < .005).
+MI_CUTOFF = 7.88
+
+
+def misfit_findings(modification_indices: pd.DataFrame, standardized_residuals: pd.DataFrame, *,
+                    top: int = 3) -> Findings:
+    """Plain sentences on where a covariance-based model misfits.
+
+    Parameters
+    ----------
+    modification_indices : DataFrame
+        From :func:`csmlib.modification_indices` (``lhs, op, rhs, mi,
+        sepc_all``).
+    standardized_residuals : DataFrame
+        From :func:`csmlib.residuals` with ``type="standardized"`` (``lhs,
+        op, rhs, residual``); only covariances between two different items
+        are named.
+    top : int
+        How many of each to name at most.
+
+    Returns
+    -------
+    Findings
+        Titled "Where the model misfits": the largest modification indices
+        above :data:`MI_CUTOFF` and the largest standardized residuals
+        beyond :data:`RESIDUAL_CUTOFF`, each with what it would mean, and a
+        reminder that the model is not changed by them.  Names are plain
+        text (escaped when rendered).
+    """
+    out = Findings(title="Where the model misfits")
+    words = {"=~": "{rhs} also measuring {lhs}", "~~": "{lhs} and {rhs} sharing variance the model "
+             "leaves out", "~": "a path from {rhs} to {lhs}"}
+    mi = modification_indices.sort_values("mi", ascending=False)
+    big = mi[mi["mi"] > MI_CUTOFF].head(top)
+    for r in big.itertuples(index=False):
+        what = words.get(r.op, "{lhs} {op} {rhs}").format(lhs=r.lhs, rhs=r.rhs, op=r.op)
+        out.add(f"Modification index {r.mi:.1f} for {r.lhs} {r.op} {r.rhs}: {what} would lower the "
+                f"chi-square by about {r.mi:.1f} (expected standardized value {r.sepc_all:.2f}).")
+    res = standardized_residuals
+    res = res[(res["op"] == "~~") & (res["lhs"] != res["rhs"])]
+    res = res.assign(_abs=res["residual"].abs()).sort_values("_abs", ascending=False)
+    beyond = res[res["_abs"] > RESIDUAL_CUTOFF].head(top)
+    for r in beyond.itertuples(index=False):
+        direction = "more" if r.residual > 0 else "less"
+        out.add(f"Standardized residual {r.residual:.2f} for {r.lhs} with {r.rhs}: the two items "
+                f"covary {direction} than the model implies.")
+    if not len(out):
+        out.add(f"No modification index above {MI_CUTOFF} and no standardized residual beyond "
+                f"{RESIDUAL_CUTOFF:g}: nothing points at a missing loading, path or covariance.")
+    else:
+        out.add("These are leads to review against theory and the questionnaire, not changes: the "
+                "model is estimated as specified.")
+    return out

@@ -2,6 +2,6 @@
 the lavaan syntax parser (:mod:`.lavaan`), seminr-style builders
 (:mod:`.builders`) and the model library (:mod:`.models`).  Imports only
 :mod:`csmlib.errors`."""
-from .modelspec import MODES, Construct, Defined, ModelSpec, Relation  # noqa: F401
+from .modelspec import MODES, Constraint, Construct, Defined, ModelSpec, Relation  # noqa: F401
 
-__all__ = ["Construct", "Relation", "Defined", "ModelSpec", "MODES"]
+__all__ = ["Construct", "Relation", "Constraint", "Defined", "ModelSpec", "MODES"]

@@ -39,7 +39,7 @@ Interpretation
 * Second-order constructs (``F =~ F1 + F2``) parse: their indicators are
   construct names (all of them, or none: a block mixing items and
   constructs is an error).  :attr:`ModelSpec.higher_order` lists them; PLS
-  estimates them (``fit_pls(..., hoc=)``), other estimators reject them.
+  estimates them (``fit_pls(..., hoc=)``), CB-SEM as second-order factors.
 * An interaction term ``x:m`` is not a construct: it appears in the
   relations (``y ~ x:m``) and in :attr:`ModelSpec.interactions`.
 * An indicator may load on several constructs (cross-loadings, allowed in
@@ -49,9 +49,10 @@ Interpretation
   line ``# csm: mode A: Image, Value`` (ignored by lavaan) marks ``=~``
   constructs as mode-A composites; :func:`render_lavaan` writes it, so that
   every spec round-trips.
-* Equality / inequality constraints (``a == b``, ``a > 0``) and multi-group
-  modifiers (``c(a, b)*x``) are not supported: give parameters the same label
-  to make them equal.
+* ``a == b`` holds two labelled parameters equal (a :class:`Constraint`);
+  other constraints (``a > 0``, ``a == 2*b``, ``a == 0.5``) are refused.
+* ``c(a, b)*x`` / ``c(1, NA)*x`` give one label or fixed value per group of
+  a multi-group model (``Relation.groups``).
 
 Errors
 ------
@@ -67,7 +68,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import SpecError
-from .modelspec import Construct, Defined, ModelSpec, Relation
+from .modelspec import Constraint, Construct, Defined, ModelSpec, Relation
 
 __all__ = ["parse_lavaan", "render_lavaan", "shared_indicators"]
 
@@ -262,7 +263,8 @@ def _parse_modifier(part: list[_Tok], src: _Source, mods: dict) -> None:
     ):
         fn, args = part[0].text, part[2:-1]
         if fn == "c":
-            raise src.error(line, "multi-group modifiers c(...) are not supported", "fit each group separately")
+            put("groups", _group_modifiers(args, src, line, number))
+            return
         if fn not in _MODIFIER_FUNCTIONS:
             raise src.error(line, f"unknown modifier {fn}(...)", "use start(), label(), equal() or fix()")
         if fn == "start" or fn in ("fix", "fixed"):
@@ -281,6 +283,24 @@ def _parse_modifier(part: list[_Tok], src: _Source, mods: dict) -> None:
         raise src.error(line, "a parameter cannot be both free (NA) and fixed", "remove NA or the fixed value")
 
 
+def _group_modifiers(args: list[_Tok], src: _Source, line: int, number) -> tuple:
+    """``c(a, b)`` / ``c(1, NA)``: one ``(label, fixed)`` pair per group."""
+    out = []
+    for arg in _split(args, ","):
+        value = number(arg)
+        if value is not None:
+            out.append((None, value))
+        elif len(arg) == 1 and arg[0].kind == "NAME" and arg[0].text == "NA":
+            out.append((None, None))
+        elif len(arg) == 1 and arg[0].kind in ("NAME", "STR") and arg[0].text:
+            out.append((arg[0].text, None))
+        else:
+            text = " ".join(t.text for t in arg) or "nothing"
+            raise src.error(line, f"cannot read {text!r} inside c(...)",
+                            "write one label, number or NA per group: c(a, b)*x or c(1, NA)*x")
+    return tuple(out)
+
+
 def _parse_term(term: list[_Tok], lhs: str, op: str, src: _Source, line: int) -> Relation:
     if not term:
         raise src.error(line, "empty term (two '+' in a row, or a '+' at an end)", "remove the extra '+'")
@@ -292,12 +312,18 @@ def _parse_term(term: list[_Tok], lhs: str, op: str, src: _Source, line: int) ->
         _parse_modifier(part, src, mods)
     var = parts[-1]
     tline = term[0].line
+    groups = mods.get("groups")
+    if groups is not None and ({"label", "fixed", "free"} & set(mods)):
+        raise src.error(tline, "c(...) and a plain label or value on one term",
+                        "give the group-specific labels and values inside c(...) only")
     if len(var) == 1 and var[0].kind == "NUM" and op == "~" and float(var[0].text) == 1.0:
-        return Relation(lhs, "~1", "", mods.get("label"), mods.get("fixed"), mods.get("start"), tline, mods.get("free", False))
+        return Relation(lhs, "~1", "", mods.get("label"), mods.get("fixed"), mods.get("start"), tline,
+                        mods.get("free", False), groups)
     if len(var) != 1 or var[0].kind != "NAME" or var[0].text == "NA":
         text = " ".join(t.text for t in var) or "nothing"
         raise src.error(tline, f"expected a variable name, found {text!r}", "each term is a name, optionally with modifiers: a*x, 0*x, start(1)*x")
-    return Relation(lhs, op, var[0].text, mods.get("label"), mods.get("fixed"), mods.get("start"), tline, mods.get("free", False))
+    return Relation(lhs, op, var[0].text, mods.get("label"), mods.get("fixed"), mods.get("start"), tline,
+                    mods.get("free", False), groups)
 
 
 def _parse_statement(toks: list[_Tok], src: _Source) -> list[Relation] | tuple[Defined, tuple[str, ...]]:
@@ -318,9 +344,15 @@ def _parse_statement(toks: list[_Tok], src: _Source) -> list[Relation] | tuple[D
                         "put each relation on its own line or separate statements with ';'")
     k = found[0]
     op = toks[k].text
-    if op in ("==", "<", ">", "<=", ">="):
-        raise src.error(line, f"constraints with {op!r} are not supported",
-                        "to make parameters equal, give them the same label (a*x1 + a*x2)")
+    if op in ("<", ">", "<=", ">="):
+        raise src.error(line, f"inequality constraints ({op!r}) are not supported",
+                        "remove the constraint; equality between two labels (a == b) is supported")
+    if op == "==":
+        sides = (toks[:k], toks[k + 1:])
+        if not all(len(t) == 1 and t[0].kind == "NAME" and t[0].text != "NA" for t in sides):
+            raise src.error(line, "only equalities between two labels (a == b) are supported",
+                            "write the constraint as label == label; fix values with 0.5*x in the relation")
+        return Constraint(sides[0][0].text, "==", sides[1][0].text, line)
     if op == "=":
         raise src.error(line, "unknown operator '='", "did you mean =~ (measured by) or := (defined parameter)?")
     lhs, rhs = toks[:k], toks[k + 1 :]
@@ -412,19 +444,23 @@ def parse_lavaan(text: str, name: str | None = None) -> ModelSpec:
     stmts, pragmas = _statements(text, src)
     relations: list[Relation] = []
     defined: list[tuple[Defined, tuple[str, ...]]] = []
+    constraints: list[Constraint] = []
     for st in stmts:
         out = _parse_statement(st, src)
         if isinstance(out, tuple):
             defined.append(out)
+        elif isinstance(out, Constraint):
+            constraints.append(out)
         else:
             relations.extend(out)
     if not relations:
         raise SpecError("the model has no relations", values=[text.strip()[:80]],
                         hint="write at least one statement such as 'F =~ x1 + x2'")
-    return _assemble(relations, defined, pragmas, src, text, name)
+    return _assemble(relations, defined, pragmas, src, text, name, constraints)
 
 
-def _assemble(relations, defined, pragmas, src: _Source, text: str | None, name: str | None) -> ModelSpec:
+def _assemble(relations, defined, pragmas, src: _Source, text: str | None, name: str | None,
+              constraints=()) -> ModelSpec:
     # duplicates
     seen: dict[tuple, Relation] = {}
     for r in relations:
@@ -486,6 +522,13 @@ def _assemble(relations, defined, pragmas, src: _Source, text: str | None, name:
                                  "give the items their own lower-order construct")
     # defined parameters
     labels = {r.label for r in relations if r.label is not None}
+    labels |= {lab for r in relations for lab, _ in (r.groups or ()) if lab is not None}
+    for c in constraints:
+        for side in (c.lhs, c.rhs):
+            if side not in labels:
+                known = ", ".join(sorted(labels)) or "none"
+                raise src.error(c.line, f"constraints relate labels, and {side!r} is not a label of the model",
+                                f"label the parameter in its relation (e.g. {side}*x); labels defined: {known}")
     dnames: dict[str, Defined] = {}
     for d, _ in defined:
         if d.name in dnames:
@@ -502,7 +545,7 @@ def _assemble(relations, defined, pragmas, src: _Source, text: str | None, name:
                                 f"label the parameter in its relation (e.g. {used}*x); labels defined: {known}")
     defined = [d for d, _ in defined]
     return ModelSpec(constructs=tuple(constructs), relations=tuple(relations), defined=tuple(defined),
-                     source=text, name=name)
+                     constraints=tuple(constraints), source=text, name=name)
 
 
 # -- rendering ------------------------------------------------------------------------
@@ -527,6 +570,9 @@ def _name(v: str) -> str:
 
 def _term(r: Relation) -> str:
     mods = []
+    if r.groups is not None:
+        parts = [_name(lab) if lab is not None else (_num(v) if v is not None else "NA") for lab, v in r.groups]
+        mods.append("c(" + ", ".join(parts) + ")")
     if r.label is not None:
         plain = _PLAIN_NAME_RE.match(r.label) and r.label != "NA"
         if plain:
@@ -599,6 +645,8 @@ def render_lavaan(spec: ModelSpec) -> str:
     flush()
     for d in spec.defined:
         lines.append(f"{_name(d.name)} := {d.expression}")
+    for c in spec.constraints:
+        lines.append(f"{_name(c.lhs)} == {_name(c.rhs)}")
     return "\n".join(lines) + "\n"
 
 

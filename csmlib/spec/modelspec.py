@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Construct", "Relation", "Defined", "ModelSpec", "MODES"]
+__all__ = ["Construct", "Relation", "Constraint", "Defined", "ModelSpec", "MODES"]
 
 #: Measurement modes: ``reflective`` (lavaan ``=~``; PLS mode A),
 #: ``A`` (composite estimated with correlation weights) and ``B`` (composite
@@ -80,6 +80,10 @@ class Relation:
         True when the syntax frees the parameter explicitly (``NA*x``), e.g.
         a first loading that CB-SEM would otherwise fix to 1 as the scale
         marker.
+    groups : tuple of (label, fixed) or None
+        Group-specific modifiers of a multi-group model (lavaan
+        ``c(a, b)*x``): one ``(label, fixed value)`` pair per group, each
+        ``None`` when absent (``NA`` frees the parameter in that group).
     """
 
     lhs: str
@@ -90,6 +94,17 @@ class Relation:
     start: float | None = None
     line: int | None = field(default=None, compare=False)
     free: bool = False
+    groups: tuple[tuple[str | None, float | None], ...] | None = None
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """An equality constraint ``lhs == rhs`` between two parameter labels."""
+
+    lhs: str
+    op: str
+    rhs: str
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -116,6 +131,8 @@ class ModelSpec:
         structural path (``~``), covariance (``~~``) and intercept (``~1``).
     defined : tuple of Defined
         Defined parameters (``:=``).
+    constraints : tuple of Constraint
+        Equality constraints between labels (``a == b``).
     source : str or None
         The lavaan text this was parsed from, if any (not compared).
     name : str or None
@@ -125,6 +142,7 @@ class ModelSpec:
     constructs: tuple[Construct, ...]
     relations: tuple[Relation, ...] = ()
     defined: tuple[Defined, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
     source: str | None = field(default=None, compare=False)
     name: str | None = field(default=None, compare=False)
 
