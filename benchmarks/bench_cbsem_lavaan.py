@@ -49,6 +49,10 @@ for (r in seq_len(reps)) {
     fit <- sem(model, data = data)
     fm <- fitMeasures(fit)
     pe <- parameterEstimates(fit, standardized = TRUE)
+  } else if (what == "boot") {
+    fit <- sem(model, data = data)
+    t0 <- proc.time()[["elapsed"]]   # the resamples only, as csmlib's figure
+    draws <- bootstrapLavaan(fit, R = 1000L, type = "ordinary", FUN = "coef")
   } else {
     for (eq in list(character(0), "loadings", c("loadings", "intercepts"))) {
       fit <- if (length(eq)) cfa(model, data = data, group = "gender", group.equal = eq) else

@@ -1031,7 +1031,12 @@ def refit_many(
     if C.shape[1:] != (ram.p, ram.p):
         raise EstimationError(f"covariances must have shape (B, {ram.p}, {ram.p}), got {C.shape}")
     theta_full = np.broadcast_to(results.extra["theta"], (len(C), len(results.extra["theta"]))).copy()
-    th, conv, _ = ram.fisher_scoring(theta_full[:, cov_free], C, max_iter=max_iter, tol=tol)
+    # chord steps (the information of the second iteration kept) are cheap; the few
+    # resamples they do not bring to the optimum continue with plain Fisher scoring
+    th, conv, _ = ram.fisher_scoring(theta_full[:, cov_free], C, max_iter=max_iter, tol=tol, refresh=2)
+    slow = ~conv & np.isfinite(th).all(axis=1)
+    if slow.any():
+        th[slow], conv[slow], _ = ram.fisher_scoring(th[slow], C[slow], max_iter=max_iter, tol=tol)
     theta_full[:, cov_free] = th
     if means is not None and intercepts is not None:
         full = results.extra["ram"]

@@ -303,14 +303,24 @@ class RamModel:
         info = self._to_parameters(Puu * Pvv + Puv * np.swapaxes(Puv, -1, -2))
         if S is None:
             return info
-        # gradient: g_a = u' R v with R = Si (S - Sigma) Si, i.e. (Si u)' (S - Sigma) (Si v)
+        return info, self._gradient_from_W(st, S, W)
+
+    def _W(self, st: dict[str, np.ndarray]) -> np.ndarray:
+        """``Si Z`` with ``Z = [G, K']`` (B, p, 2n): the factor both the
+        information and the gradient are built from."""
+        G = st["G"]
+        K = st["E"] @ st["Sm"] @ np.swapaxes(G, -1, -2)               # (B, n, p)
+        return st["Si"] @ np.concatenate([G, np.swapaxes(K, -1, -2)], axis=-1)
+
+    def _gradient_from_W(self, st: dict[str, np.ndarray], S: np.ndarray, W: np.ndarray) -> np.ndarray:
+        """The ML score direction per parameter: ``g_a = u' R v`` with
+        ``R = Si (S - Sigma) Si``, i.e. ``(Si u)' (S - Sigma) (Si v)``."""
+        ui, vi, h = self._positions()
         T = (S - st["Sigma"]) @ W                                     # (B, p, 2n)
         g = np.einsum("bpa,bpa->ba", W[:, :, ui], T[:, :, vi]) * h
         if self._perm is not None:
-            g = g[:, self._perm]
-        else:
-            g = g @ np.concatenate([self._a_to_k, self._s_to_k], axis=0)
-        return info, g
+            return g[:, self._perm]
+        return g @ np.concatenate([self._a_to_k, self._s_to_k], axis=0)
 
     def gradient(self, theta: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Implied covariance and the ML score direction per observation,
@@ -341,6 +351,7 @@ class RamModel:
         max_iter: int = 200,
         tol: float = 1e-9,
         information: np.ndarray | None = None,
+        refresh: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """ML estimates by Fisher scoring with step halving.
 
@@ -358,6 +369,13 @@ class RamModel:
             information at the full-sample estimates) used for every step
             instead of recomputing it: a quasi-Newton iteration that is
             much cheaper per step, for warm-started bootstrap refits.
+        refresh : int, optional
+            Recompute each problem's information in the first ``refresh``
+            iterations only, then keep the last one (a chord iteration:
+            each later step needs the gradient alone).  The fixed point is
+            the same (the gradient is zero there); near it the information
+            hardly changes, so the iteration stays fast.  None: every
+            iteration (plain Fisher scoring).
 
         Returns
         -------
@@ -384,20 +402,27 @@ class RamModel:
         idx = np.arange(B)
         t, Sa, lda, f0 = th[idx], Sb[idx], logdet_S[idx], fcur[idx]
         sta = {key: v[idx] for key, v in st.items()}
-        for _ in range(max_iter):
+        held = None                      # per problem: the inverse information kept (chord steps)
+        for it in range(max_iter):
             if not len(idx):
                 break
-            if info_inv is None:
+            if info_inv is None and held is None:
                 info, grad = self._information_from_state(sta, Sa)
                 with np.errstate(all="ignore"):
                     try:
                         step = np.linalg.solve(info, grad[..., None])[..., 0]
                     except np.linalg.LinAlgError:
                         step = np.einsum("bkl,bl->bk", np.linalg.pinv(info), grad)
+                if refresh is not None and it + 1 >= refresh:
+                    with np.errstate(all="ignore"):
+                        try:
+                            held = np.linalg.inv(info)
+                        except np.linalg.LinAlgError:
+                            held = np.linalg.pinv(info)
             else:
                 with np.errstate(all="ignore"):
-                    _, grad = self._information_from_state(sta, Sa)
-                step = grad @ info_inv.T
+                    grad = self._gradient_from_W(sta, Sa, self._W(sta))
+                    step = grad @ info_inv.T if held is None else np.einsum("bkl,bl->bk", held, grad)
             n_iter[idx] += 1
             # step halving until the discrepancy does not increase
             alpha = np.ones(len(idx))
@@ -425,6 +450,8 @@ class RamModel:
             else:
                 idx, t, Sa, lda, f0 = idx[keep], trial[keep], Sa[keep], lda[keep], f1[keep]
                 sta = {key: v[keep] for key, v in st1.items()}
+                if held is not None:
+                    held = held[keep]
         if single:
             return th[0], converged[0], n_iter[0]
         return th, converged, n_iter
