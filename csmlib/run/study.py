@@ -50,6 +50,7 @@ import codecs
 import difflib
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -377,6 +378,9 @@ def _declared_pii(instrument: Path) -> tuple[str, ...]:
 #: characters never kept in a segment folder name (path separators, characters
 #: Windows forbids, control characters, and ``~``, which marks a hashed label)
 _UNSAFE = re.compile(r'[\\/:*?"<>|~\x00-\x1f\x7f]')
+#: Unicode categories never kept in a folder name: control, format (right-to-left
+#: overrides, zero-width characters, soft hyphen), line and paragraph separators
+_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
 #: longest segment folder name, in UTF-8 bytes, before its hash is added
 LABEL_MAX_BYTES = 80
 _WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
@@ -394,7 +398,8 @@ def segment_label(value: Any, *, hashed: bool = False) -> str:
     """The folder name of a segment value.
 
     The value's text itself when it is a safe folder name (no path
-    separators, characters Windows forbids, control characters or ``~``; not
+    separators, characters Windows forbids, control or invisible format
+    characters (right-to-left overrides, zero-width spaces) or ``~``; not
     ``all``, empty, led or ended by a dot or space, or a Windows device
     name; at most :data:`LABEL_MAX_BYTES` bytes); otherwise (or with
     ``hashed=True``) a safe slug of it, cut to that length, then ``~`` and
@@ -413,7 +418,8 @@ def segment_label(value: Any, *, hashed: bool = False) -> str:
     str
     """
     text = _text(value)
-    slug = _UNSAFE.sub("_", text).strip(" .")
+    slug = "".join("_" if unicodedata.category(c) in _INVISIBLE else c
+                   for c in _UNSAFE.sub("_", text)).strip(" .")
     safe = (slug == text and text not in {"", "all"} and len(text.encode("utf-8")) <= LABEL_MAX_BYTES
             and text.split(".")[0].upper() not in _WINDOWS_RESERVED)
     if safe and not hashed:
