@@ -24,7 +24,11 @@ What is recognised (and masked)
   separators between digit groups (``+44 20 7946 0958``, ``(555) 123-4567``,
   ``079 123 45 67``), 7 to 15 digits;
 * Chinese mobile numbers: ``1[3-9]`` and 9 more digits, with or without
-  ``+86``/``0086`` and spaces or dashes (``13812345678``, ``+86 138-1234-5678``);
+  ``+86``/``0086``/``86`` and spaces or dashes (``13812345678``, ``+86 138-1234-5678``,
+  ``8613812345678``);
+* all of these also when written in full-width characters (``１３８１２３４５６７８``,
+  ``ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｎ``), as Chinese input methods type them; e-mail
+  addresses also with letters of any script (``张伟@qq.com``);
 * Chinese landlines ``0xx-xxxxxxxx`` / ``0xxx-xxxxxxx`` (area code, separator);
 * Chinese resident identity numbers: 18 digits (the last may be ``X``)
   whose ISO 7064 MOD 11-2 check digit is right, and the old 15-digit form
@@ -77,8 +81,9 @@ CONTENT_SHARE = 0.5
 QUOTE_LIMIT = 80
 
 # bounded repetitions (RFC 5321 lengths), so scanning long text stays linear
-_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?){1,8}")
+# (local parts and domains may hold letters of any script: 张伟@qq.com, user@例子.中国)
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[^\W_](?:[\w-]{0,61}[^\W_])?"
+                    r"(?:\.[^\W_](?:[\w-]{0,61}[^\W_])?){1,8}")
 # digits with the separators phone numbers are written with; checked further in _is_phone
 _PHONE = re.compile(r"(?:\+|00)?[\d\s().\-/]{7,24}")
 _PHONE_IN_TEXT = re.compile(r"(?<![\w+])(?:\+|\()?\d[\d\s().\-/]{5,22}\d(?!\w)")
@@ -86,7 +91,10 @@ _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,
 _IPV4 = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
 _IPV4_IN_TEXT = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _IPV6_IN_TEXT = re.compile(r"(?<![\w:])\[?[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?\]?(?![\w:])")
-_CN_MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
+_CN_MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
+# full-width forms (U+FF01-FF5E, typed by Chinese and Japanese input methods) and the
+# ideographic space, one for one as ASCII: "１３８－００１３－８０００" is a mobile number
+_HALF_WIDTH = str.maketrans({**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}, "\u3000": " "})
 _CN_LANDLINE = re.compile(r"(?<!\d)(?:\(0\d{2,3}\)\s?|0\d{2,3}[\s-])\d{7,8}(?!\d)")
 _CN_ID18 = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
 _CN_ID15 = re.compile(r"(?<!\d)\d{15}(?!\d)")
@@ -213,7 +221,7 @@ def classify_value(value: Any) -> str | None:
     """
     if not isinstance(value, str):
         return None
-    t = value.strip()
+    t = value.strip().translate(_HALF_WIDTH)
     if not t or len(t) > 254:
         return None
     if "@" in t and _EMAIL.fullmatch(t):
@@ -250,7 +258,8 @@ def mask_text(text: str) -> str:
     str
         The text with personal identifiers replaced.
     """
-    text = str(text)
+    original = str(text)
+    text = original.translate(_HALF_WIDTH)
     text = _EMAIL.sub(_removed("e-mail addresses"), text)
 
     def sub_if(pattern: re.Pattern[str], check: Any, kind: str, s: str) -> str:
@@ -262,7 +271,9 @@ def mask_text(text: str) -> str:
     text = sub_if(_CN_ID15, _is_cn_id, "identity numbers", text)
     text = _CN_MOBILE.sub(_removed("phone numbers"), text)
     text = _CN_LANDLINE.sub(_removed("phone numbers"), text)
-    return sub_if(_PHONE_IN_TEXT, lambda s: _is_phone(s.strip()), "phone numbers", text)
+    text = sub_if(_PHONE_IN_TEXT, lambda s: _is_phone(s.strip()), "phone numbers", text)
+    half = original.translate(_HALF_WIDTH)
+    return original if text == half else text   # nothing found: the text as it was written
 
 
 def mask_value(value: Any) -> Any:

@@ -493,3 +493,30 @@ def test_mobiles_and_ids_read_as_numbers_are_found_by_content():
     frame = pd.DataFrame({"kontakt": mobiles[:9] + [float("nan")], "score": [1.0, 2.5] * 5})
     assert detect_personal_columns(frame) == {"kontakt": "phone numbers (by content)"}
     assert detect_personal_columns(pd.DataFrame({"x": ids})) == {"x": "identity numbers (by content)"}
+
+
+@pytest.mark.parametrize("text, secret", [
+    ("call me １３８００１３８０００", "１３８００１３８０００"),             # full-width digits (Chinese IME)
+    ("手机：１３８－００１３－８０００", "１３８－００１３－８０００"),
+    ("＋８６ １３８ ００１３ ８０００", "８０００"),
+    ("8613800138000", "8613800138000"),                                       # 86 without + or 00
+    ("86-138-0013-8000", "0013-8000"),
+    ("身份证１１０１０５１９４９１２３１００２Ｘ", "１１０１０５１９４９１２３１００２"),
+    ("请联系张伟@qq.com", "张伟@qq.com"),                                      # non-ASCII local part
+    ("Ｍａｉｌ ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｎ", "ｚｈａｎｇ＠ｅｘａｍｐｌｅ"),
+])
+def test_mask_text_finds_identifiers_written_with_full_width_characters_or_bare_86(text, secret):
+    masked = mask_text(text)
+    assert secret not in masked and "removed>" in masked, masked
+
+
+def test_full_width_identifiers_are_classified():
+    assert classify_value("１３８００１３８０００") == "phone numbers"
+    assert classify_value("１１０１０５１９４９１２３１００２Ｘ") == "identity numbers"
+    assert classify_value("ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｎ") == "e-mail addresses"
+    assert classify_value("8613800138000") == "phone numbers"
+
+
+def test_mask_text_leaves_full_width_text_without_identifiers_as_written():
+    for text in ["满意度：８分（满分１０分）", "２０２６年第１季度", "ｏｋ"]:
+        assert mask_text(text) == text
