@@ -55,7 +55,7 @@ import pandas as pd
 from scipy import stats
 
 from .effects import effects_table
-from .prepare import check_answered, unweighted_notice
+from .prepare import check_answered, input_frame, unweighted_notice
 from ..errors import DataError, DataWarning, EstimationError, EstimationWarning, SpecError
 from .fitindices import fit_indices as _fit_indices
 from .ram import ParamRow, RamModel
@@ -233,24 +233,8 @@ def free_parameters(results: Results) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 # data
 # ---------------------------------------------------------------------------
-def _unpack(data: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, str | None]:
-    if isinstance(data, pd.DataFrame):
-        return data, None, None
-    inner = getattr(data, "data", None)
-    if isinstance(inner, pd.DataFrame):
-        limits = getattr(data, "scale_limits", None)
-        if callable(limits):
-            limits = limits()
-        file = getattr(data, "file", None) or getattr(data, "path", None)
-        return inner, limits if isinstance(limits, pd.DataFrame) else None, (str(file) if file else None)
-    raise DataError(
-        f"fit_cbsem needs a pandas DataFrame or a Survey, got {type(data).__name__}",
-        hint="pass csm.read_survey(...) or a DataFrame with one column per item",
-    )
-
-
 def _prepare(spec: ModelSpec, data: Any, missing: str):
-    df, limits, file = _unpack(data)
+    df, file, limits = input_frame(data, "fit_cbsem")
     spec.check_columns(df.columns, file=file)
     check_answered(df, spec, file)
     items = list(spec.indicators)
@@ -979,7 +963,7 @@ def refit_cbsem(results: Results, data: pd.DataFrame) -> np.ndarray:
         did not converge.
     """
     items = list(results.spec.indicators)
-    frame, _, _ = _unpack(data)
+    frame, _, _ = input_frame(data, "fit_cbsem")
     X = frame[items].to_numpy(dtype=float)
     X = X[~np.isnan(X).any(axis=1)]
     S, _ = _sample_cov(X)
