@@ -128,6 +128,9 @@ CASES = {
                           "parameters.index_construct"),
     "misspelt report notebook": (lambda d: _study(d, report="_smok"), "did you mean '_smoke'"),
     "misspelt notebook": (lambda d: _study(d, notebooks=["data_qualty"]), "did you mean 'data_quality'"),
+    # output: csm run failed with "Not a directory" and a hint to free disk space
+    "output folder is a file": (lambda d: (d / "runs").write_text("x") and None, "is a file, not a folder"),
+    "output inside a file": (lambda d: _study(d, output=str(d / "w1.csv" / "runs")), "is a file, not a folder"),
 }
 
 

@@ -49,6 +49,7 @@ from __future__ import annotations
 import codecs
 import difflib
 import hashlib
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -503,6 +504,24 @@ def _expand(value: str | Path, key: str, file: Path | str) -> Path:
                          hint="write the path without '~user' (relative to the study file, or absolute)") from None
 
 
+def _check_output(run_dir: Path, file: Path) -> None:
+    """The study's output folder can be made: the nearest part of
+    ``run_dir`` that exists is a folder, and a writable one."""
+    existing = run_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise StudyError(f"output: {existing} is a file, not a folder, so the outputs cannot go to {run_dir}",
+                         file=str(file), values=[str(existing)],
+                         hint="move or rename that file, or choose another output folder "
+                              "(output: in the study file, or --output)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise StudyError(f"output: the folder {existing} is not writable, so the outputs cannot go to {run_dir}",
+                         file=str(file), values=[str(existing)],
+                         hint="make it writable, or choose another output folder "
+                              "(output: in the study file, or --output)")
+
+
 def _resolve_file(base: Path, value: str, key: str, file: Path, what: str) -> Path:
     p = _expand(value, key, file)
     p = p if p.is_absolute() else (base / p)
@@ -702,6 +721,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
     segment_column = m.segments.column if m.segments else None
     _check_against_instrument(instrument, model, segment_column, m.parameters, file)
     out = _expand(output if output is not None else m.output, "output", file)
+    _check_output(out.resolve() / m.name, file)
     return Study(
         name=m.name,
         path=file,
