@@ -52,6 +52,7 @@ import hashlib
 import os
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import CsmError, StudyError
+from ..errors import CsmError, DataWarning, StudyError
 from ..data.instrument import field_path, load_yaml
 
 __all__ = [
@@ -286,6 +287,14 @@ class Study:
                     hint="split the file into one file per wave and list each under waves: "
                          "(a study wave is one file of one wave, so that its base, its index and its "
                          "change since the last wave are of that wave only)")
+            if len(present) == 1 and present[0] != wave.name:
+                from ..privacy import quote
+
+                i = [w.name for w in self.waves].index(wave.name)
+                warnings.warn(
+                    f"waves[{i}].data: every respondent's wave column {col!r} says "
+                    f"{quote(present[0], column=col)}, but the study reads the file as wave {wave.name!r}: "
+                    "check that the file is listed under the right wave", DataWarning, stacklevel=2)
         return survey
 
     def segment_bases(self) -> pd.DataFrame:
@@ -312,8 +321,13 @@ class Study:
         inst = self.load_instrument()
         col = self.segment_column
         columns = []   # per wave: the segment column (or one None per respondent)
-        for wave in self.waves:
+        read: dict[str, int] = {}   # data sha256 -> index of the first wave that read it
+        for i, wave in enumerate(self.waves):
             survey = self.read_wave(wave, inst)
+            first = read.setdefault(survey.provenance.sha256, i)
+            if first != i:
+                warnings.warn(f"waves[{i}].data: the same data as waves[{first}] ({self.waves[first].name!r}): "
+                              "two waves of the study read the same answers", DataWarning, stacklevel=2)
             if col is not None:
                 # values become folder names, run parameters and summary entries
                 self._refuse_personal_segments(
