@@ -225,4 +225,4 @@ def test_run_heading_names_a_lavaan_model_without_quoting_its_text():
     run = Run(instrument=None, survey=None, spec=SimpleNamespace(name=None), wave="W1", segment="all",
               n=50, min_base=30, suppressed=False, title="s", model=text)
     shown = str(run.heading(show_model=True))
-    assert shown == "## s\n\n**50 respondents**, model *the study's lavaan model*."
+    assert shown == "## s\n\n**50 respondents**, model *lavaan model of the study*."

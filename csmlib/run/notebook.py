@@ -92,7 +92,7 @@ class Run:
         anything) a description of it: the text itself is never shown."""
         if self.spec.name:
             return self.spec.name
-        return self.model if re.fullmatch(r"[\w.-]+", self.model or "") else "the study's lavaan model"
+        return self.model if re.fullmatch(r"[\w.-]+", self.model or "") else "lavaan model of the study"
 
     def previous_value(self, key: str, default: float = float("nan")) -> Any:
         """A scalar recorded by the same notebook for the previous wave."""
