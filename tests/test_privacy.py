@@ -371,7 +371,7 @@ def test_survey_role_columns_holding_identifiers_are_refused(tmp_path, role, kin
 
 
 @pytest.mark.notebooks
-def test_generated_identifiers_never_reach_any_output(tmp_path, csm_run):
+def test_generated_identifiers_never_reach_any_output(tmp_path, csm_run, capsys):
     """Every column role and error path of a study run, searched byte by byte."""
     n = 60
     secrets = _secrets(n, 3)
@@ -391,18 +391,27 @@ def test_generated_identifiers_never_reach_any_output(tmp_path, csm_run):
         w2.loc[10 + i, "PERQ1"] = secrets[key][10 + i]
     w2.to_csv(tmp_path / "w2.csv", index=False)
     shutil.copy(DEMO / "instrument.yml", tmp_path / "instrument.yml")
+    forms = {f for v in secrets.values() for s in v for f in _forms(s)} | set(names) | set(western)
+    # the error path: a study whose wave W2 holds identifiers in item answers is
+    # refused before any notebook runs (csm run loads every wave first), its message masked
     study = {"name": "pii", "instrument": "instrument.yml", "model": "acsi",
              "waves": [{"name": "W1", "data": "w1.csv"}, {"name": "W2", "data": "w2.csv"}],
              "notebooks": ["data_quality"],
              "parameters": {"seed": 3, "n_boot": 20}, "min_base": 10, "output": str(tmp_path / "runs")}
+    capsys.readouterr()
+    code, root, records = csm_run(tmp_path, study)
+    err = capsys.readouterr().err
+    assert code == 2 and not records and "removed>" in err, err
+    assert not [f for f in forms if f in err]
+    # an identity number read as a number comes back with its last digits rounded
+    assert not [i[:12] for i in secrets["id"] if i[:12] in err], err
+    # every column role of a study that runs, its outputs searched byte by byte
+    study["waves"] = study["waves"][:1]
     code, root, records = csm_run(tmp_path, study)
     status = {str(p.relative_to(root)): r["status"] for p, r in records.items()}
-    assert code != 0 and "success" in status.values() and "failed" in status.values(), status
-    failed = [r for r in records.values() if r["status"] == "failed"]
-    assert all("removed>" in r["error"] for r in failed), [r["error"] for r in failed]
+    assert code == 0 and set(status.values()) == {"success"}, status
     outputs = [p for p in root.rglob("*") if p.is_file()]
     assert {".ipynb", ".html", ".json", ".csv"} <= {p.suffix for p in outputs}
-    forms = {f for v in secrets.values() for s in v for f in _forms(s)} | set(names) | set(western)
     for p in outputs:
         blob = p.read_bytes()
         for f in forms:
@@ -520,3 +529,15 @@ def test_full_width_identifiers_are_classified():
 def test_mask_text_leaves_full_width_text_without_identifiers_as_written():
     for text in ["满意度：８分（满分１０分）", "２０２６年第１季度", "ｏｋ"]:
         assert mask_text(text) == text
+
+
+def test_identity_numbers_read_as_floats_are_still_masked():
+    """An 18-digit identity number in a numeric column is read as a float,
+    whose last digits are rounded: the quoted value (440524196801109984 for
+    44052419680110997X, say) failed the check digit and was quoted unmasked."""
+    for body in ("44052419680110997", "44052419680101000"):   # the second rounds to ...009984
+        ident = body + _check_digit(body)
+        as_float = float(ident)
+        for shown in (f"{as_float:.0f}", str(int(as_float)), quote(as_float), quote(int(as_float))):
+            assert body[:12] not in mask_text(shown) and "removed>" in mask_text(shown), shown
+    assert mask_text("order 123456789012345678") == "order 123456789012345678"   # no date inside
