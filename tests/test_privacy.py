@@ -454,16 +454,19 @@ def test_a_raw_exception_quoting_data_is_masked_in_every_record(tmp_path, csm_ru
     secrets = _secrets(6, 4)
     cells = [secrets["intl"][0], secrets["mobile"][0], secrets["id"][0], secrets["email"][0],
              secrets["landline"][0], "1"]
-    pd.DataFrame({"id": range(1, 7), "x": cells}).to_csv(tmp_path / "w1.csv", index=False)
-    (tmp_path / "instrument.yml").write_text("name: raw\n")
+    # the identifiers sit in a column the instrument does not declare (so the
+    # study loads, and plans), which the notebook reads from the raw file
+    pd.DataFrame({"id": range(1, 7), "x": range(1, 7), "note": cells}).to_csv(tmp_path / "w1.csv", index=False)
+    (tmp_path / "instrument.yml").write_text(
+        "name: raw\nid_column: id\nconstructs: [{name: S, items: [{name: x, scale: [1, 6]}]}]\n")
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "csm", "display_name": "csm",
                                                            "language": "python"}})
     params = nbformat.v4.new_code_cell('data_path: str = ""  # the data file')
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell(
         "import sys\nimport pandas as pd\ndf = pd.read_csv(data_path, dtype=str)\n"
-        "print(df.to_string(), file=sys.stderr)\nprint(list(df['x']))\n"
-        "raise ValueError('cannot use ' + ', '.join(df['x']))")]
+        "print(df.to_string(), file=sys.stderr)\nprint(list(df['note']))\n"
+        "raise ValueError('cannot use ' + ', '.join(df['note']))")]
     nbformat.write(nb, tmp_path / "leaky.ipynb")
     study = {"name": "raw", "instrument": "instrument.yml", "model": "S =~ x",
              "waves": [{"name": "W1", "data": "w1.csv"}], "notebooks": [str(tmp_path / "leaky.ipynb")],
