@@ -24,7 +24,11 @@ What is recognised (and masked)
   separators between digit groups (``+44 20 7946 0958``, ``(555) 123-4567``,
   ``079 123 45 67``), 7 to 15 digits;
 * Chinese mobile numbers: ``1[3-9]`` and 9 more digits, with or without
-  ``+86``/``0086`` and spaces or dashes (``13812345678``, ``+86 138-1234-5678``);
+  ``+86``/``0086``/``86`` and spaces or dashes (``13812345678``, ``+86 138-1234-5678``,
+  ``8613812345678``);
+* all of these also when written in full-width characters (``１３８１２３４５６７８``,
+  ``ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｎ``), as Chinese input methods type them; e-mail
+  addresses also with letters of any script (``张伟@qq.com``);
 * Chinese landlines ``0xx-xxxxxxxx`` / ``0xxx-xxxxxxx`` (area code, separator);
 * Chinese resident identity numbers: 18 digits (the last may be ``X``)
   whose ISO 7064 MOD 11-2 check digit is right, and the old 15-digit form
@@ -77,8 +81,9 @@ CONTENT_SHARE = 0.5
 QUOTE_LIMIT = 80
 
 # bounded repetitions (RFC 5321 lengths), so scanning long text stays linear
-_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?){1,8}")
+# (local parts and domains may hold letters of any script: 张伟@qq.com, user@例子.中国)
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[^\W_](?:[\w-]{0,61}[^\W_])?"
+                    r"(?:\.[^\W_](?:[\w-]{0,61}[^\W_])?){1,8}")
 # digits with the separators phone numbers are written with; checked further in _is_phone
 _PHONE = re.compile(r"(?:\+|00)?[\d\s().\-/]{7,24}")
 _PHONE_IN_TEXT = re.compile(r"(?<![\w+])(?:\+|\()?\d[\d\s().\-/]{5,22}\d(?!\w)")
@@ -86,7 +91,10 @@ _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,
 _IPV4 = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
 _IPV4_IN_TEXT = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _IPV6_IN_TEXT = re.compile(r"(?<![\w:])\[?[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?\]?(?![\w:])")
-_CN_MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
+_CN_MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
+# full-width forms (U+FF01-FF5E, typed by Chinese and Japanese input methods) and the
+# ideographic space, one for one as ASCII: "１３８－００１３－８０００" is a mobile number
+_HALF_WIDTH = str.maketrans({**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}, "\u3000": " "})
 _CN_LANDLINE = re.compile(r"(?<!\d)(?:\(0\d{2,3}\)\s?|0\d{2,3}[\s-])\d{7,8}(?!\d)")
 _CN_ID18 = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
 _CN_ID15 = re.compile(r"(?<!\d)\d{15}(?!\d)")
@@ -199,7 +207,12 @@ def _is_cn_id(t: str) -> bool:
     old 15-digit form with a plausible birth date."""
     if len(t) == 18 and t[:17].isdigit():
         total = sum(int(d) * w for d, w in zip(t[:17], _ID_WEIGHTS))
-        return _ID_CHECK[total % 11] == t[17].upper()
+        if _ID_CHECK[total % 11] == t[17].upper():
+            return True
+        # a number read as a float has its last digits rounded, and a borrow or
+        # carry can reach the birth day (440524196801010004 -> ...196801009984):
+        # a province code (1-8) and a birth year 1900-2099 still say identity number
+        return t[0] in "12345678" and t[6:8] in ("19", "20")
     if len(t) == 15 and t.isdigit():
         month, day = int(t[8:10]), int(t[10:12])
         return 1 <= month <= 12 and 1 <= day <= 31
@@ -223,7 +236,7 @@ def classify_value(value: Any) -> str | None:
     """
     if not isinstance(value, str):
         return None
-    t = value.strip()
+    t = value.strip().translate(_HALF_WIDTH)
     if not t or len(t) > 254:
         return None
     if "@" in t and _EMAIL.fullmatch(t):
@@ -260,7 +273,8 @@ def mask_text(text: str) -> str:
     str
         The text with personal identifiers replaced.
     """
-    text = str(text)
+    original = str(text)
+    text = original.translate(_HALF_WIDTH)
     text = _EMAIL.sub(_removed("e-mail addresses"), text)
 
     def sub_if(pattern: re.Pattern[str], check: Any, kind: str, s: str) -> str:
@@ -272,7 +286,9 @@ def mask_text(text: str) -> str:
     text = sub_if(_CN_ID15, _is_cn_id, "identity numbers", text)
     text = _CN_MOBILE.sub(_removed("phone numbers"), text)
     text = _CN_LANDLINE.sub(_removed("phone numbers"), text)
-    return sub_if(_PHONE_IN_TEXT, lambda s: _is_phone(s.strip()), "phone numbers", text)
+    text = sub_if(_PHONE_IN_TEXT, lambda s: _is_phone(s.strip()), "phone numbers", text)
+    half = original.translate(_HALF_WIDTH)
+    return original if text == half else text   # nothing found: the text as it was written
 
 
 def mask_value(value: Any) -> Any:
@@ -281,9 +297,19 @@ def mask_value(value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if not isinstance(value, str):
-        masked = mask_text(str(value))
-        return value if masked == str(value) else masked
+        text = _number_text(value)
+        masked = mask_text(text)
+        return value if masked == text else masked
     return mask_text(value)
+
+
+def _number_text(value: Any) -> str:
+    """A value as text, a large whole float with all its digits
+    (``4.405241968010099e+17`` -> ``440524196801009984``): a mobile or
+    identity number read as a number is then recognised."""
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1e6:
+        return f"{value:.0f}"
+    return str(value)
 
 
 _INVISIBLE = {"Cc", "Cf", "Zl", "Zp"}   # control, format (RTL marks, zero-width), line/paragraph sep
@@ -316,7 +342,7 @@ def quote(value: Any, *, column: Any = None, limit: int = QUOTE_LIMIT) -> str:
         if kind is not None:
             return f"<value removed: the column holds {kind}>"
     is_text = isinstance(value, str)
-    text = mask_text(value if is_text else str(value))
+    text = mask_text(value if is_text else _number_text(value))
     shown = "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in _INVISIBLE else c for c in text)
     if len(shown) > limit:
         shown = shown[:limit] + f"... ({len(shown) - limit} more characters)"

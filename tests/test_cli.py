@@ -180,3 +180,18 @@ def test_simulate_demo_completes_the_study_folder(tmp_path, capsys, monkeypatch)
     out = capsys.readouterr().out
     assert (target / "study.yml").is_file() and (target / "instrument.yml").is_file()
     assert f"csm run {target / 'study.yml'}" in out
+
+
+def test_validate_prints_no_terminal_control_characters_from_the_instrument(tmp_path, capsys):
+    """An instrument name with an escape sequence, a bell or a right-to-left
+    override reached the terminal as it was (it can recolour or retitle the
+    terminal, or reverse what follows)."""
+    from csmlib.run.cli import main
+
+    (tmp_path / "i.yml").write_text(yaml.safe_dump({
+        "name": "Acme \x1b]0;pwned\x07\x1b[31mred \u202eRTL",
+        "constructs": [{"name": "S", "items": [{"name": "x", "scale": [1, 5]}]}]}), encoding="utf-8")
+    assert main(["validate", str(tmp_path / "i.yml")]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "Acme \\u001b]0;pwned" in out

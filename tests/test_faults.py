@@ -287,3 +287,21 @@ def test_interrupted_run_then_resumed(tmp_path, capsys):
         for seg in ("all", "North", "South"):
             res = json.loads((root / wave / seg / "_smoke.results.json").read_text())["values"]
             assert res["mean_x"] == _mean_x(text, seg)
+
+
+@pytest.mark.parametrize("code, fragment", [(__import__("errno").ENOSPC, "free disk space"),
+                                            (__import__("errno").ENOTDIR, "move the file"),
+                                            (__import__("errno").EACCES, "make the output folder writable")])
+def test_write_errors_say_what_to_do_for_their_cause(tmp_path, code, fragment):
+    """A file standing where an output folder must go was reported with the
+    hint to free disk space."""
+    import os
+
+    from csmlib.errors import StudyError
+    from csmlib.run.batch import _writing
+
+    with pytest.raises(StudyError) as info:
+        with _writing(tmp_path):
+            raise OSError(code, os.strerror(code), str(tmp_path / "x"))
+    assert fragment in str(info.value)
+    assert ("free disk space" in str(info.value)) == (code == __import__("errno").ENOSPC)

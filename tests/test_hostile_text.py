@@ -260,12 +260,15 @@ def test_smoke_study_with_hostile_text_everywhere(tmp_path_factory, segments, na
     from csmlib.run.cli import main
 
     tmp = tmp_path_factory.mktemp("hostile")
+    # a NUL byte makes the reader refuse the file as binary (rightly): the rest of the text stays
+    segments = [v.replace("\x00", "") for v in segments]
     frame = pd.DataFrame({"id": range(1, 7), "region": segments * 3, "x": [1, 2, 3, 4, 5, 6],
                           "y": ["a", "b"] * 3})
     frame.to_csv(tmp / "w1.csv", index=False)
-    instrument = {"name": name, "id_column": "id", "segment_columns": ["region"],
-                  "constructs": [{"name": "S", "items": [{"name": "x", "scale": [0, 10]}]}]}
-    (tmp / "instrument.yml").write_text(yaml.safe_dump(instrument, allow_unicode=True), encoding="utf-8")
+    # an instrument must declare its items and segment columns (the study checks both before it runs)
+    inst = {"name": name, "id_column": "id", "segment_columns": ["region"],
+            "constructs": [{"name": "S", "label": name, "items": [{"name": "x", "scale": [1, 6], "text": wave}]}]}
+    (tmp / "instrument.yml").write_text(yaml.safe_dump(inst, allow_unicode=True), encoding="utf-8")
     study = {"name": "hostile", "instrument": "instrument.yml", "model": "S =~ x",
              "waves": [{"name": "W1", "data": "w1.csv"}], "segments": {"column": "region"},
              "notebooks": [str(SMOKE)], "parameters": {"seed": 1}, "min_base": 1,

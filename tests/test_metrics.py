@@ -232,3 +232,26 @@ def test_share_interval_coverage_by_simulation(p, n, weighted):
 
     cov = _coverage(lambda x, w: metrics.complaint_rate(x, weights=w), p, draw, 600, rng)
     assert cov >= 0.90, cov
+
+
+@pytest.mark.parametrize("call", [
+    lambda w: metrics.nps([10, 9, 0, 5], weights=w),
+    lambda w: metrics.top_box([5, 4, 3, 1], scale=(1, 5), weights=w),
+    lambda w: metrics.complaint_rate([0, 1, 0, 1], weights=w),
+])
+@pytest.mark.parametrize("weights, fragment", [
+    ([1.0, np.inf, 1.0, 1.0], "finite"),              # gave NaN shares and numpy warnings
+    ([1.0, 1.0], "2 weights for 4 answers"),          # gave pandas' ValueError
+])
+def test_bad_weights_are_a_data_error(call, weights, fragment):
+    with pytest.raises(DataError, match=fragment):
+        call(weights)
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, 1.5, -0.5, 95])
+def test_confidence_level_outside_0_1_is_a_data_error(level):
+    for call in (lambda: metrics.nps([10, 9, 0, 5] * 10, level=level),
+                 lambda: metrics.top_box([5, 4, 3, 1] * 10, scale=(1, 5), level=level),
+                 lambda: metrics.complaint_rate([0, 1] * 10, level=level)):
+        with pytest.raises(DataError, match="level"):
+            call()

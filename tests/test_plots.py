@@ -124,3 +124,25 @@ def test_cjk_font_survives_a_theme_reset(caplog):
     sns.set_theme()
     ipma = pd.DataFrame({"construct": ["感知质量"], "importance": [0.4], "performance": [70.0]})
     _render(plots.ipma_map(ipma), caplog)
+
+
+def test_plot_texts_show_invisible_and_reordering_characters_as_escapes(caplog):
+    """A right-to-left override in an instrument label reversed the rest of a
+    chart title ("**bold**" drew as "**dlob**"); zero-width characters hid
+    text.  Every text of every chart shows them as \\uXXXX, as the HTML does."""
+    import unicodedata
+
+    from matplotlib.text import Text
+
+    hostile = "Quality \u202eRTL\u200b\u2066x\u2069 $5\x07"
+    items = pd.DataFrame({"q1": [1, 2, 3, 4, 5], "q2": [5, 5, 4, 4, 1]})
+    limits = pd.DataFrame({"min": [1, 1], "max": [5, 5]}, index=["q1", "q2"])
+    figs = [plots.likert_bars(items, scale_limits=limits, labels={"q1": hostile}, title=hostile),
+            plots.gap_chart(pd.DataFrame({"level": ["dimension"], "name": [hostile], "gap": [-0.5],
+                                          "ci_lower": [-0.7], "ci_upper": [-0.3]}), title=hostile)]
+    for fig in figs:
+        texts = [t.get_text() for t in fig.findobj(Text)]
+        assert any("\\u202e" in t for t in texts)
+        bad = [t for t in texts if any(unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"} for c in t)]
+        assert not bad, bad
+        _render(fig, caplog)

@@ -116,3 +116,17 @@ def test_policies_and_selection(survey):
     assert err.value.column == ["a"]
     nullable = df.astype({"a": "Float64"})
     assert prepare_input(["a", "b"], nullable).frame["a"].tolist() == [1.0, 5.0]
+
+
+def test_fit_cbsem_errors_on_a_survey_name_the_file(survey):
+    """fit_cbsem read the file from ``survey.file`` / ``survey.path``, which a
+    Survey does not have (it keeps it in its provenance): its errors named no file."""
+    spec = csm.ModelSpec.from_lavaan("Q =~ PERQ1 + PERQ2 + NOPE1\nS =~ CUSA1 + CUSA2\nS ~ Q")
+    with pytest.raises(SpecError) as err:
+        csm.fit_cbsem(spec, survey)
+    assert err.value.file == str(DEMO / "wave1.csv") and err.value.column == ["NOPE1"]
+    data = survey.data
+    data["CUSA2"] = np.inf
+    with pytest.raises(DataError) as err:
+        csm.fit_cbsem(SPEC, survey.with_data(data, note="CUSA2 infinite"))
+    assert err.value.file == str(DEMO / "wave1.csv") and "CUSA2" in str(err.value.column)

@@ -392,24 +392,28 @@ def test_generated_identifiers_never_reach_any_output(tmp_path, csm_run, capsys)
         w2.loc[10 + i, "PERQ1"] = secrets[key][10 + i]
     w2.to_csv(tmp_path / "w2.csv", index=False)
     shutil.copy(DEMO / "instrument.yml", tmp_path / "instrument.yml")
+    forms = {f for v in secrets.values() for s in v for f in _forms(s)} | set(names) | set(western)
+    # the error path: a study whose wave W2 holds identifiers in item answers is
+    # refused before any notebook runs (csm run loads every wave first), its message masked
     study = {"name": "pii", "instrument": "instrument.yml", "model": "acsi",
-             "waves": [{"name": "W1", "data": "w1.csv"}],
+             "waves": [{"name": "W1", "data": "w1.csv"}, {"name": "W2", "data": "w2.csv"}],
              "notebooks": ["data_quality"],
              "parameters": {"seed": 3, "n_boot": 20}, "min_base": 10, "output": str(tmp_path / "runs")}
+    capsys.readouterr()
+    code, root, records = csm_run(tmp_path, study)
+    err = capsys.readouterr().err
+    assert code == 2 and not records and "removed>" in err, err
+    assert not [f for f in forms if f in err]
+    # an identity number read as a number comes back with its last digits rounded
+    assert not [i[:12] for i in secrets["id"] if i[:12] in err], err
+    # every column role of a study that runs, its outputs searched byte by byte
+    study["waves"] = study["waves"][:1]
     code, root, records = csm_run(tmp_path, study)
     status = {str(p.relative_to(root)): r["status"] for p, r in records.items()}
     assert code == 0 and set(status.values()) == {"success"}, status
-    capsys.readouterr()
-    # the error path: answers that are not numbers stop the study at planning
-    # (every wave is read through the instrument before a notebook runs),
-    # with an error that quotes them masked
-    study["waves"].append({"name": "W2", "data": "w2.csv"})
-    code, root, records = csm_run(tmp_path, study)
     printed = capsys.readouterr()
-    assert code == 2 and "removed>" in printed.err, printed.err
     outputs = [p for p in root.rglob("*") if p.is_file()]
     assert {".ipynb", ".html", ".json", ".csv"} <= {p.suffix for p in outputs}
-    forms = {f for v in secrets.values() for s in v for f in _forms(s)} | set(names) | set(western)
     for p in outputs:
         blob = p.read_bytes()
         for f in forms:
@@ -454,19 +458,19 @@ def test_a_raw_exception_quoting_data_is_masked_in_every_record(tmp_path, csm_ru
     secrets = _secrets(6, 4)
     cells = [secrets["intl"][0], secrets["mobile"][0], secrets["id"][0], secrets["email"][0],
              secrets["landline"][0], "1"]
-    # the secrets sit in an undeclared column (dropped at load as personal data by content);
-    # the notebook reads the raw file itself
-    pd.DataFrame({"id": range(1, 7), "x": range(1, 7), "notes": cells}).to_csv(tmp_path / "w1.csv", index=False)
+    # the identifiers sit in a column the instrument does not declare (so the
+    # study loads, and plans), which the notebook reads from the raw file
+    pd.DataFrame({"id": range(1, 7), "x": range(1, 7), "note": cells}).to_csv(tmp_path / "w1.csv", index=False)
     (tmp_path / "instrument.yml").write_text(
-        "name: raw\nid_column: id\nconstructs: [{name: S, items: [{name: x, scale: [0, 10]}]}]\n")
+        "name: raw\nid_column: id\nconstructs: [{name: S, items: [{name: x, scale: [1, 6]}]}]\n")
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "csm", "display_name": "csm",
                                                            "language": "python"}})
     params = nbformat.v4.new_code_cell('data_path: str = ""  # the data file')
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell(
         "import sys\nimport pandas as pd\ndf = pd.read_csv(data_path, dtype=str)\n"
-        "print(df.to_string(), file=sys.stderr)\nprint(list(df['notes']))\n"
-        "raise ValueError('cannot use ' + ', '.join(df['notes']))")]
+        "print(df.to_string(), file=sys.stderr)\nprint(list(df['note']))\n"
+        "raise ValueError('cannot use ' + ', '.join(df['note']))")]
     nbformat.write(nb, tmp_path / "leaky.ipynb")
     study = {"name": "raw", "instrument": "instrument.yml", "model": "S =~ x",
              "waves": [{"name": "W1", "data": "w1.csv"}], "notebooks": [str(tmp_path / "leaky.ipynb")],
@@ -513,3 +517,42 @@ def test_loopback_addresses_are_not_masked_but_others_are():
     assert mask_text("listen on [::1]:9 or 0.0.0.0") == "listen on [::1]:9 or 0.0.0.0"
     assert "203.0.113.7" not in mask_text("from 203.0.113.7") and "removed>" in mask_text("from 203.0.113.7")
     assert "2001:db8::1" not in mask_text("from 2001:db8::1")
+
+
+@pytest.mark.parametrize("text, secret", [
+    ("call me １３８００１３８０００", "１３８００１３８０００"),             # full-width digits (Chinese IME)
+    ("手机：１３８－００１３－８０００", "１３８－００１３－８０００"),
+    ("＋８６ １３８ ００１３ ８０００", "８０００"),
+    ("8613800138000", "8613800138000"),                                       # 86 without + or 00
+    ("86-138-0013-8000", "0013-8000"),
+    ("身份证１１０１０５１９４９１２３１００２Ｘ", "１１０１０５１９４９１２３１００２"),
+    ("请联系张伟@qq.com", "张伟@qq.com"),                                      # non-ASCII local part
+    ("Ｍａｉｌ ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｎ", "ｚｈａｎｇ＠ｅｘａｍｐｌｅ"),
+])
+def test_mask_text_finds_identifiers_written_with_full_width_characters_or_bare_86(text, secret):
+    masked = mask_text(text)
+    assert secret not in masked and "removed>" in masked, masked
+
+
+def test_full_width_identifiers_are_classified():
+    assert classify_value("１３８００１３８０００") == "phone numbers"
+    assert classify_value("１１０１０５１９４９１２３１００２Ｘ") == "identity numbers"
+    assert classify_value("ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｎ") == "e-mail addresses"
+    assert classify_value("8613800138000") == "phone numbers"
+
+
+def test_mask_text_leaves_full_width_text_without_identifiers_as_written():
+    for text in ["满意度：８分（满分１０分）", "２０２６年第１季度", "ｏｋ"]:
+        assert mask_text(text) == text
+
+
+def test_identity_numbers_read_as_floats_are_still_masked():
+    """An 18-digit identity number in a numeric column is read as a float,
+    whose last digits are rounded: the quoted value (440524196801109984 for
+    44052419680110997X, say) failed the check digit and was quoted unmasked."""
+    for body in ("44052419680110997", "44052419680101000"):   # the second rounds to ...009984
+        ident = body + _check_digit(body)
+        as_float = float(ident)
+        for shown in (f"{as_float:.0f}", str(int(as_float)), quote(as_float), quote(int(as_float))):
+            assert body[:12] not in mask_text(shown) and "removed>" in mask_text(shown), shown
+    assert mask_text("order 123456789012345678") == "order 123456789012345678"   # no date inside

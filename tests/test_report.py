@@ -212,3 +212,17 @@ def test_run_title_names_the_segment_by_its_value_not_its_folder(tmp_path):
                    wave="W1", segment_value="Nord/Ost")
     assert run.n == 2 and run.title == "S \u2013 W1 \u2013 Nord/Ost"
     assert open_run(str(data), str(inst), study="S", wave="W1").title == "S \u2013 W1 \u2013 all"
+
+
+def test_run_heading_names_a_lavaan_model_without_quoting_its_text():
+    """The heading quoted a study's whole lavaan text, comments included
+    (an analyst's e-mail address, line breaks shown as \\u000a)."""
+    from types import SimpleNamespace
+
+    from csmlib.run.notebook import Run
+
+    text = "# by zhang.wei@example.cn\nS =~ x1 + x2\nL =~ y1 + y2\nL ~ S"
+    run = Run(instrument=None, survey=None, spec=SimpleNamespace(name=None), wave="W1", segment="all",
+              n=50, min_base=30, suppressed=False, title="s", model=text)
+    shown = str(run.heading(show_model=True))
+    assert shown == "## s\n\n**50 respondents**, model *lavaan model of the study*."

@@ -196,6 +196,21 @@ def test_segment_labels_are_injective_safe_and_short():
     assert segment_label(2.0) == "2"
 
 
+def test_segment_labels_hold_no_invisible_or_reordering_characters():
+    """A folder name (and the run id, HTML title, summary rows made from it)
+    never carries a right-to-left override, a zero-width or other format or
+    line-separator character: they reorder or hide what a reader sees."""
+    import unicodedata
+
+    from csmlib.run.study import segment_label
+
+    for value in ["Nord\u202eTSO", "a\u200bb", "\u2066x\u2069", "x\u2028y", "\ufeffNorth", "a\u00adb",
+                  "\u202e中文"]:
+        label = segment_label(value)
+        assert not [c for c in label if unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"}], (value, label)
+        assert "~" in label                       # a slug and a hash: not the value itself
+
+
 def test_segment_mask_matches_every_label_form():
     from csmlib.run.study import segment_labels
 

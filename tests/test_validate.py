@@ -128,6 +128,9 @@ CASES = {
                           "parameters.index_construct"),
     "misspelt report notebook": (lambda d: _study(d, report="_smok"), "did you mean '_smoke'"),
     "misspelt notebook": (lambda d: _study(d, notebooks=["data_qualty"]), "did you mean 'data_quality'"),
+    # output: csm run failed with "Not a directory" and a hint to free disk space
+    "output folder is a file": (lambda d: (d / "runs").write_text("x") and None, "is a file, not a folder"),
+    "output inside a file": (lambda d: _study(d, output=str(d / "w1.csv" / "runs")), "is a file, not a folder"),
 }
 
 
@@ -198,3 +201,21 @@ def test_load_warnings_are_shown_by_validate_and_run(tmp_path, capsys, monkeypat
     main(["run", str(path), "--no-progress", "--jobs", "1"])
     err = capsys.readouterr().err
     assert "csm: warning: the 40 answers of the item(s) with scale [0, 10]" in err
+
+
+def test_a_wave_file_of_another_wave_or_read_twice_is_warned(tmp_path, capsys, monkeypatch):
+    """A study wave reading a file whose wave column names one other wave (a
+    file listed under the wrong wave), or two waves reading the same bytes,
+    gave numbers of the wrong wave (and a change of 0) without a word."""
+    path = _study(tmp_path)
+    (tmp_path / "w2.csv").write_text(W2.replace(",w2,", ",w9,"))
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "warning: waves[1].data: every respondent's wave column 'wave' says 'w9'" in out
+    monkeypatch.setattr(batch, "_schedule", lambda *a, **k: [])
+    main(["run", str(path), "--no-progress", "--jobs", "1"])
+    assert "csm: warning: waves[1].data: every respondent's wave column 'wave' says 'w9'" in capsys.readouterr().err
+    (tmp_path / "w2.csv").write_text(W1)
+    path = _study(tmp_path, waves=[{"name": "w1", "data": "w1.csv"}, {"name": "w2", "data": "w1.csv"}])
+    assert main(["validate", str(path)]) == 0
+    assert "warning: waves[1].data: the same data as waves[0] ('w1')" in capsys.readouterr().out

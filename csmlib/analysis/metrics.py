@@ -72,10 +72,14 @@ def _answers(values, name: str, scale: tuple[float, float] | None, weights=None)
     if weights is None:
         w = pd.Series(1.0, index=x.index)
     else:
+        if not isinstance(weights, pd.Series) and len(weights) != len(x):
+            raise DataError(f"{name}: {len(weights)} weights for {len(x)} answers",
+                            column="weight", hint="pass one weight per answer (the survey's weight column)")
         w = pd.to_numeric(pd.Series(weights, index=x.index), errors="coerce")
-        if w.isna().any() or (w < 0).any():
-            raise DataError(f"{name}: weights must be non-negative numbers",
-                            column="weight", hint="fix or drop the respondents with missing weights")
+        if w.isna().any() or (w < 0).any() or np.isinf(w).any():
+            raise DataError(f"{name}: weights must be finite non-negative numbers",
+                            column="weight", hint="fix or drop the respondents with missing, "
+                                                  "negative or infinite weights")
     keep = x.notna()
     n_missing = int((~keep).sum())
     x, w = x[keep].to_numpy(float), w[keep].to_numpy(float)
@@ -110,6 +114,14 @@ def _no_interval(n_eff: float, name: str, stacklevel: int = 3) -> str:
     return note
 
 
+def _z(level: float) -> float:
+    """The two-sided normal quantile of a confidence ``level`` (0 < level < 1)."""
+    if not 0 < level < 1:
+        raise DataError(f"confidence level must be between 0 and 1 (exclusive), got {level!r}",
+                        values=[level], hint="use level=0.95 for a 95% interval")
+    return float(stats.norm.ppf(0.5 + level / 2))
+
+
 def proportion_ci(successes: float, n: float, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for a proportion (successes may be weighted).
 
@@ -127,9 +139,9 @@ def proportion_ci(successes: float, n: float, level: float = 0.95) -> tuple[floa
     (lower, upper) : tuple of float
         NaN when ``n < MIN_N_EFF``.
     """
+    z = _z(level)
     if not n >= MIN_N_EFF:
         return (np.nan, np.nan)
-    z = stats.norm.ppf(0.5 + level / 2)
     p = successes / n
     denom = 1 + z**2 / n
     centre = (p + z**2 / (2 * n)) / denom
@@ -184,6 +196,7 @@ def nps(recommend, *, scale: tuple[float, float] = (0, 10), weights=None,
             f"NPS is defined on the 0-10 scale, but {name!r} has scale {scale[0]:g}-{scale[1]:g}",
             column=name, hint="use the 0-10 likelihood-to-recommend question",
         )
+    z = _z(level)
     x, w, n_missing = _answers(recommend, name, scale, weights)
     tw = w.sum()
     p = w[x >= 9].sum() / tw
@@ -196,7 +209,6 @@ def nps(recommend, *, scale: tuple[float, float] = (0, 10), weights=None,
         pa = (p * n_eff + _NPS_PSEUDO_EACH) / m
         da = (d * n_eff + _NPS_PSEUDO_EACH) / m
         se = 100 * np.sqrt((pa + da - (pa - da) ** 2) / m)
-        z = stats.norm.ppf(0.5 + level / 2)
         lower = max(-100.0, 100 * (pa - da) - z * se)
         upper = min(100.0, 100 * (pa - da) + z * se)
     return pd.DataFrame([{

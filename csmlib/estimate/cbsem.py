@@ -67,7 +67,7 @@ import pandas as pd
 from scipy import stats
 
 from .effects import effects_table
-from .prepare import check_answered, unweighted_notice
+from .prepare import check_answered, input_frame, unweighted_notice
 from ..errors import DataError, DataWarning, EstimationError, EstimationWarning, SpecError
 from .fitindices import fit_measures, srmr
 from .partable import Param, ParTable, build_partable
@@ -110,22 +110,6 @@ def free_parameters(results: Results) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 # data
 # ---------------------------------------------------------------------------
-def _unpack(data: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, str | None]:
-    if isinstance(data, pd.DataFrame):
-        return data, None, None
-    inner = getattr(data, "data", None)
-    if isinstance(inner, pd.DataFrame):
-        limits = getattr(data, "scale_limits", None)
-        if callable(limits):
-            limits = limits()
-        file = getattr(data, "file", None) or getattr(data, "path", None)
-        return inner, limits if isinstance(limits, pd.DataFrame) else None, (str(file) if file else None)
-    raise DataError(
-        f"fit_cbsem needs a pandas DataFrame or a Survey, got {type(data).__name__}",
-        hint="pass csm.read_survey(...) or a DataFrame with one column per item",
-    )
-
-
 def _prepare(spec: ModelSpec, data: Any, missing: str, observed: Sequence[str], group: str | None):
     """The rows and columns a CB-SEM fit uses, checked: numeric finite
     items, no empty or constant item, the group column present.
@@ -135,7 +119,7 @@ def _prepare(spec: ModelSpec, data: Any, missing: str, observed: Sequence[str], 
     frame (observed columns, plus the group column), scale limits,
     data_info, file name
     """
-    df, limits, file = _unpack(data)
+    df, file, limits = input_frame(data, "fit_cbsem")
     items = list(observed)
     missing_cols = [i for i in items if i not in set(map(str, df.columns))]
     if missing_cols:
@@ -646,7 +630,7 @@ def fit_cbsem(
                         hint='use estimator="ML", or measure the covariates by single-item constructs')
     frame, limits, info, file = _prepare(spec, data, missing, check.observed, group)
     items = list(check.observed)
-    w = None if weights is None else survey_weights(_unpack(data)[0], weights, frame.index, file)
+    w = None if weights is None else survey_weights(input_frame(data, "fit_cbsem")[0], weights, frame.index, file)
     if group is None:
         blocks = [("1", frame)]
     else:
@@ -1098,7 +1082,7 @@ def refit_cbsem(results: Results, data: pd.DataFrame) -> np.ndarray:
         did not converge.
     """
     items = list(results.extra["table"].observed)
-    frame, _, _ = _unpack(data)
+    frame, _, _ = input_frame(data, "fit_cbsem")
     X = frame[items].to_numpy(dtype=float)
     X = X[~np.isnan(X).any(axis=1)]
     S, mean = _sample_cov(X)

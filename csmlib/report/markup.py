@@ -43,7 +43,7 @@ import string
 import unicodedata
 from typing import Any
 
-__all__ = ["HTML", "Markdown", "html", "html_escape", "md", "md_escape"]
+__all__ = ["HTML", "Markdown", "html", "html_escape", "md", "md_escape", "visible"]
 
 #: class of the span around every value: MathJax 2 and 3 do not typeset inside it
 NO_MATH_CLASS = "tex2jax_ignore mathjax_ignore"
@@ -56,6 +56,13 @@ _MD_ENTITY = {"<": "&lt;", ">": "&gt;", "&": "&amp;", ":": "&#58;", "@": "&#64;"
 def _visible(text: str) -> str:
     """Control and invisible format characters as ``\\uXXXX``."""
     return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in _INVISIBLE else c for c in text)
+
+
+def visible(text: object) -> str:
+    """``text`` with control and invisible format characters (line breaks,
+    right-to-left overrides, zero-width spaces) shown as ``\\uXXXX``: for
+    text drawn where markup does not apply (chart titles and labels)."""
+    return _visible(str(text))
 
 
 def md_escape(text: object) -> str:

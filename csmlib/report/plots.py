@@ -23,8 +23,10 @@ import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 from ..errors import CsmError  # noqa: E402
+from .markup import visible  # noqa: E402
 
 __all__ = [
     "use_cjk_font",
@@ -71,12 +73,23 @@ def use_cjk_font() -> str | None:
 def _text_as_given(plot: Any) -> Any:
     """Draw a plot with matplotlib's mathtext off: labels, titles and tick
     texts come from data and the instrument, and a ``$`` in them must show
-    as a dollar sign, not start TeX (``"x$_$"`` would fail to draw)."""
+    as a dollar sign, not start TeX (``"x$_$"`` would fail to draw).  Control
+    and invisible format characters in any text of the figure (a
+    right-to-left override would reverse the rest of a title) are shown as
+    ``\\uXXXX`` (:func:`csmlib.report.markup.visible`)."""
 
     @functools.wraps(plot)
     def draw(*args: Any, **kwargs: Any) -> Any:
         with plt.rc_context({"text.parse_math": False}):
-            return plot(*args, **kwargs)
+            out = plot(*args, **kwargs)
+        fig = out if isinstance(out, Figure) else getattr(out, "figure", None)
+        if fig is not None:
+            for t in fig.findobj(Text):
+                text = t.get_text()
+                shown = visible(text)
+                if shown != text:
+                    t.set_text(shown)
+        return out
 
     return draw
 

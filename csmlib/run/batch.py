@@ -76,6 +76,7 @@ bootstrap's resamples to a cluster is not supported.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fnmatch
 import functools
 import hashlib
@@ -1154,12 +1155,19 @@ def _writing(path: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
+        if exc.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
+            what = "move the file that stands where an output folder or file must go"
+        elif exc.errno == errno.ENAMETOOLONG:
+            what = "choose a shorter output folder"
+        elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            what = "make the output folder writable"
+        else:
+            what = "free disk space or make the output folder writable"
         raise StudyError(
             f"cannot write the study's outputs: {reason}",
             file=str(exc.filename or path),
-            hint="free disk space or make the output folder writable (or choose another "
-                 "with --output), then run the same command again: finished runs are kept "
-                 "and not run again",
+            hint=f"{what} (or choose another with --output), then run the same command again: "
+                 "finished runs are kept and not run again",
         ) from None
 
 

@@ -258,7 +258,9 @@ def _validate_instrument(path: Path, out: TextIO) -> int:
                          file=str(path), hint="update csm workbench") from None
     inst = Instrument.from_yaml(path)
     print(f"instrument OK: {path}", file=out)
-    print(f"  name: {getattr(inst, 'name', '?')}", file=out)
+    from ..report.markup import visible
+
+    print(f"  name: {visible(getattr(inst, 'name', '?'))}", file=out)
     constructs = getattr(inst, "constructs", None)
     if constructs is not None:
         print(f"  constructs: {len(constructs)}", file=out)

@@ -12,6 +12,8 @@ only parameters, calls, plots and prose.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,8 +84,15 @@ class Run:
         if self.suppressed:
             template += "\n\n{notice}"
         return md(template, title=self.title, n=self.n,
-                  model=self.spec.name or self.model if self.spec is not None else "",
+                  model=self._model_label() if self.spec is not None else "",
                   notice=suppressed_finding(self.title, self.n, self.min_base))
+
+    def _model_label(self) -> str:
+        """The model's name, or (for lavaan text, whose comments may hold
+        anything) a description of it: the text itself is never shown."""
+        if self.spec.name:
+            return self.spec.name
+        return self.model if re.fullmatch(r"[\w.-]+", self.model or "") else "lavaan model of the study"
 
     def previous_value(self, key: str, default: float = float("nan")) -> Any:
         """A scalar recorded by the same notebook for the previous wave."""

@@ -49,7 +49,10 @@ from __future__ import annotations
 import codecs
 import difflib
 import hashlib
+import os
 import re
+import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,7 +61,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import CsmError, StudyError
+from ..errors import CsmError, DataWarning, StudyError
 from ..data.instrument import field_path, load_yaml
 
 __all__ = [
@@ -284,6 +287,14 @@ class Study:
                     hint="split the file into one file per wave and list each under waves: "
                          "(a study wave is one file of one wave, so that its base, its index and its "
                          "change since the last wave are of that wave only)")
+            if len(present) == 1 and present[0] != wave.name:
+                from ..privacy import quote
+
+                i = [w.name for w in self.waves].index(wave.name)
+                warnings.warn(
+                    f"waves[{i}].data: every respondent's wave column {col!r} says "
+                    f"{quote(present[0], column=col)}, but the study reads the file as wave {wave.name!r}: "
+                    "check that the file is listed under the right wave", DataWarning, stacklevel=2)
         return survey
 
     def segment_bases(self) -> pd.DataFrame:
@@ -310,8 +321,13 @@ class Study:
         inst = self.load_instrument()
         col = self.segment_column
         columns = []   # per wave: the segment column (or one None per respondent)
-        for wave in self.waves:
+        read: dict[str, int] = {}   # data sha256 -> index of the first wave that read it
+        for i, wave in enumerate(self.waves):
             survey = self.read_wave(wave, inst)
+            first = read.setdefault(survey.provenance.sha256, i)
+            if first != i:
+                warnings.warn(f"waves[{i}].data: the same data as waves[{first}] ({self.waves[first].name!r}): "
+                              "two waves of the study read the same answers", DataWarning, stacklevel=2)
             if col is not None:
                 # values become folder names, run parameters and summary entries
                 self._refuse_personal_segments(
@@ -377,6 +393,9 @@ def _declared_pii(instrument: Path) -> tuple[str, ...]:
 #: characters never kept in a segment folder name (path separators, characters
 #: Windows forbids, control characters, and ``~``, which marks a hashed label)
 _UNSAFE = re.compile(r'[\\/:*?"<>|~\x00-\x1f\x7f]')
+#: Unicode categories never kept in a folder name: control, format (right-to-left
+#: overrides, zero-width characters, soft hyphen), line and paragraph separators
+_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
 #: longest segment folder name, in UTF-8 bytes, before its hash is added
 LABEL_MAX_BYTES = 80
 _WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
@@ -394,7 +413,8 @@ def segment_label(value: Any, *, hashed: bool = False) -> str:
     """The folder name of a segment value.
 
     The value's text itself when it is a safe folder name (no path
-    separators, characters Windows forbids, control characters or ``~``; not
+    separators, characters Windows forbids, control or invisible format
+    characters (right-to-left overrides, zero-width spaces) or ``~``; not
     ``all``, empty, led or ended by a dot or space, or a Windows device
     name; at most :data:`LABEL_MAX_BYTES` bytes); otherwise (or with
     ``hashed=True``) a safe slug of it, cut to that length, then ``~`` and
@@ -413,7 +433,8 @@ def segment_label(value: Any, *, hashed: bool = False) -> str:
     str
     """
     text = _text(value)
-    slug = _UNSAFE.sub("_", text).strip(" .")
+    slug = "".join("_" if unicodedata.category(c) in _INVISIBLE else c
+                   for c in _UNSAFE.sub("_", text)).strip(" .")
     safe = (slug == text and text not in {"", "all"} and len(text.encode("utf-8")) <= LABEL_MAX_BYTES
             and text.split(".")[0].upper() not in _WINDOWS_RESERVED)
     if safe and not hashed:
@@ -495,6 +516,24 @@ def _expand(value: str | Path, key: str, file: Path | str) -> Path:
         raise StudyError(f"{key}: cannot expand {str(value)!r}: no home folder is known for "
                          f"{str(value).split('/')[0]!r}", file=str(file), values=[str(value)],
                          hint="write the path without '~user' (relative to the study file, or absolute)") from None
+
+
+def _check_output(run_dir: Path, file: Path) -> None:
+    """The study's output folder can be made: the nearest part of
+    ``run_dir`` that exists is a folder, and a writable one."""
+    existing = run_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise StudyError(f"output: {existing} is a file, not a folder, so the outputs cannot go to {run_dir}",
+                         file=str(file), values=[str(existing)],
+                         hint="move or rename that file, or choose another output folder "
+                              "(output: in the study file, or --output)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise StudyError(f"output: the folder {existing} is not writable, so the outputs cannot go to {run_dir}",
+                         file=str(file), values=[str(existing)],
+                         hint="make it writable, or choose another output folder "
+                              "(output: in the study file, or --output)")
 
 
 def _resolve_file(base: Path, value: str, key: str, file: Path, what: str) -> Path:
@@ -696,6 +735,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
     segment_column = m.segments.column if m.segments else None
     _check_against_instrument(instrument, model, segment_column, m.parameters, file)
     out = _expand(output if output is not None else m.output, "output", file)
+    _check_output(out.resolve() / m.name, file)
     return Study(
         name=m.name,
         path=file,
