@@ -153,3 +153,17 @@ def test_refusals_say_why():
                   group_equal=("weights",))
     with pytest.raises(SpecError, match="not one of ML, MLR, MLM"):   # the robust estimators are in
         fit_cbsem(csm.ModelSpec.from_lavaan("visual =~ x1 + x2 + x3"), data, estimator="WLSMV")
+
+
+def test_scoring_on_a_misfitting_model_runs_to_a_small_gradient():
+    """Fisher scoring converges only linearly on a misfitting model (the
+    three-factor Holzinger-Swineford CFA: the gradient shrinks by a third a
+    step while the loglikelihood no longer changes at 1e-11): that is not
+    the ridge of an unidentified model, and the iteration goes on to the
+    optimum (modification indices need it, tests/test_cbsem_robust.py)."""
+    data = pd.read_csv(DATASETS["holzinger"])
+    res = fit_cbsem(csm.ModelSpec.from_lavaan("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\n"
+                                              "speed =~ x7 + x8 + x9"), data)
+    lik = res.extra["likelihood"]
+    assert res.converged
+    assert np.abs(lik.gradient(res.extra["theta"])).max() / lik.N < 1e-8

@@ -36,8 +36,9 @@ def _csv(name: str) -> pd.DataFrame:
 
 
 def _data(name: str) -> pd.DataFrame:
-    if name == "hs_missing_weighted":  # as the R script: the weights on the incomplete rows (same order)
-        return _data("hs_missing").assign(w=_data("hs_weighted")["w"].to_numpy())
+    if name in ("hs_missing_weighted", "hs_mcar15_weighted"):  # as the R script: the weights on the
+        base = name.replace("_weighted", "")                     # incomplete rows (same rows, same order)
+        return _data(base).assign(w=_data("hs_weighted")["w"].to_numpy())
     paths = {"hs": ROOT / "data/holzinger_swineford1939/holzinger_swineford1939.csv",
              "hs_weighted": REF / "robust_holzinger_weighted_data.csv",
              "hs_missing": REF / "holzinger_missing_data.csv",
@@ -172,7 +173,8 @@ def test_mlm_with_weights_is_refused_with_the_reason():
 #: multi-group robust fits of the R script (robust_group_*.csv)
 GROUP_CASES = {"hs_mlm_school": ("hs", {"estimator": "MLM"}),
                "hs_mlr_school_metric": ("hs", {"estimator": "MLR", "group_equal": ("loadings",)}),
-               "hs_mlr_fiml_school": ("hs_mcar15", {"estimator": "MLR", "missing": "fiml"})}
+               "hs_mlr_fiml_school": ("hs_mcar15", {"estimator": "MLR", "missing": "fiml"}),
+               "hs_weighted_school": ("hs_weighted", {"weights": "w"})}
 
 
 @pytest.mark.parametrize("case", list(GROUP_CASES))
@@ -231,9 +233,19 @@ def test_the_multigroup_fiml_scaled_test_at_lavaans_point_is_lavaans():
         assert_allclose(scaled[name], fit[name.replace("_", ".")], rtol=1e-7, err_msg=name)
 
 
-def test_a_multigroup_fit_with_survey_weights_is_refused_naming_the_limitation():
-    with pytest.raises(SpecError, match="multi-group fit: not available yet"):
-        csm.fit_cbsem(_spec("hs"), _data("hs_weighted"), group="school", weights="w")
+def test_multigroup_survey_weights_with_fiml_are_refused_with_the_reason():
+    with pytest.raises(SpecError, match="truncates the weighted group sizes"):
+        csm.fit_cbsem(_spec("hs"), _data("hs_mcar15_weighted"), group="school", weights="w", missing="fiml")
+
+
+def test_multigroup_survey_weights_are_rescaled_over_all_groups():
+    """lavaan's sampling.weights.normalization = "total": the weights sum to
+    N over all groups, so a group's weight need not be its row count."""
+    res = csm.fit_cbsem(_spec("hs"), _data("hs_weighted"), group="school", weights="w")
+    n_rows = res.data_info["groups"]
+    lik = res.extra["likelihood"]
+    assert sum(lik.n_obs) == pytest.approx(sum(n_rows.values()))
+    assert abs(lik.n_obs[0] - list(n_rows.values())[0]) > 10
 
 
 def test_robust_fits_with_fixed_covariates_are_refused_naming_them():

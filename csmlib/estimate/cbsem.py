@@ -42,8 +42,10 @@ always reproduces lavaan's ``missing = "ml"``.
 the same likelihood (weighted patterns with survey weights), robust
 standard errors and scaled tests from its Delta, informations and casewise
 scores (:mod:`csmlib.estimate.robust`), group by group in a multi-group
-fit as lavaan (also with FIML); fixed covariates, and several groups with
-survey weights, are refused with a :class:`~csmlib.errors.SpecError`.
+fit as lavaan (also with FIML, and survey weights rescaled over all groups
+as lavaan's ``sampling.weights.normalization = "total"``); fixed covariates,
+and several groups with both survey weights and FIML, are refused with a
+:class:`~csmlib.errors.SpecError`.
 
 ``group=``: a multi-group fit (mean structure, lavaan's group order),
 ``group_equal`` / ``group_partial`` as lavaan's ``group.equal`` /
@@ -549,7 +551,8 @@ def fit_cbsem(
         weight the moments (listwise) or the likelihood (FIML); the fit is
         then MLR (robust SEs and scaled test), as lavaan does, and
         ``options`` and ``message`` say so.  ``"MLM"`` with weights is
-        refused; single-group fits only.
+        refused; with ``group=`` the weights are rescaled to sum to N over
+        all groups (lavaan's default), listwise only.
     group : str, optional
         A grouping column: a multi-group fit (lavaan ``group=``); groups are
         numbered 1, 2, ... in ``estimates`` in lavaan's order (the order of
@@ -617,11 +620,13 @@ def fit_cbsem(
     n_mod = {len(r.groups) for r in spec.relations if getattr(r, "groups", None) is not None}
     check = build_partable(spec, max(n_mod) if n_mod else (2 if group else 1),
                            group_equal=group_equal, group_partial=group_partial)  # spec errors first
-    if group is not None and weights is not None:
-        raise SpecError("survey weights in a multi-group fit: not available yet (lavaan normalizes the "
-                        "weights over all groups and then tests with each group's row count, not its "
-                        "weight; csmlib does not reproduce that)", values=[weights, group],
-                        hint="fit each group on its own with its weights, or the multi-group fit without weights")
+    if group is not None and weights is not None and missing == "fiml":
+        raise SpecError("survey weights with missing=\"fiml\" in a multi-group fit: not available (lavaan "
+                        "0.6.14 truncates the weighted group sizes to integers in its FIML-corrected "
+                        "robust CFI, TLI and RMSEA, so there is no reference to agree with)",
+                        values=[weights, group],
+                        hint='use missing="listwise" for the weighted multi-group fit, or fit each group '
+                             "on its own with FIML")
     if estimator != "ML" and check.exogenous_x:
         raise SpecError(f'estimator "{estimator}"' + (" (survey weights)" if weights is not None else "")
                         + " is not available for models with fixed observed covariates (fixed.x: "
@@ -637,7 +642,9 @@ def fit_cbsem(
         blocks = _group_blocks(frame)
     G = len(blocks)
     Xs = [b[items].to_numpy(dtype=float) for _, b in blocks]
-    ws = [w] if G == 1 else [None] * G
+    # survey weights rescaled to sum to N over all groups (lavaan's sampling.weights.normalization
+    # = "total"), each group's rows with their own
+    ws = [None] * G if w is None else [w[frame.index.get_indexer(b.index)] for _, b in blocks]
     n_g = [len(X) for X in Xs]
     n = sum(n_g)
     for (name, _), X in zip(blocks, Xs):
@@ -865,7 +872,7 @@ def _fit(lik: Likelihood, table: ParTable, theta: np.ndarray, Xs: list[np.ndarra
     implied = lik.implied(theta)
     for g, X in enumerate(Xs):
         mean, S = moments[g]
-        n = len(X)
+        n = lik.n_obs[g]        # the group's rows, or the sum of their survey weights
         p = S.shape[0]
         if fiml:
             ll_h1 += (saturated[g] or _fiml_saturated(X, ws[g]))[2]

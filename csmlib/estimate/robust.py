@@ -28,8 +28,12 @@ column by column as lavaan's ``lav_matrix_vech``.  Definitions follow lavaan
   missing data they use Savalei's (2018) FIML-corrected statistic (lavaan's
   version "V3").
 
-Survey weights are lavaan's ``sampling.weights``: rescaled to sum to N, they
-weight the sample moments and every casewise score.
+Survey weights are lavaan's ``sampling.weights``: rescaled to sum to N (over
+all groups), they weight the sample moments and every casewise score.
+
+Several groups (lavaan's way): one information matrix and one cross-product
+of the casewise scores over all cases; ``Gamma``, the h1 informations and
+the baseline model per group, each weighted by its share ``n_g / N``.
 """
 
 from __future__ import annotations

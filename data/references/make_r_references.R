@@ -440,7 +440,11 @@ rob_group_cases <- list(
                                         group.equal = "loadings", estimator = "MLR"),
   # FIML on section 6's Holzinger-Swineford with 15% of the answers missing
   hs_mlr_fiml_school = function() cfa(rob_hs_model, data = rob_hsm15, group = "school",
-                                      missing = "ml", estimator = "MLR")
+                                      missing = "ml", estimator = "MLR"),
+  # survey weights (robust_holzinger_weighted_data.csv), rescaled over all
+  # groups (lavaan's default sampling.weights.normalization = "total")
+  hs_weighted_school = function() cfa(rob_hs_model, data = rob_hsw, group = "school",
+                                      sampling.weights = "w")
 )
 rob_gfitted <- rob_run(rob_group_cases,
                        function(p) p[p$op != "==", c("lhs", "op", "rhs", "group", "est", "se")],
