@@ -110,7 +110,7 @@ def resolve_scale_limits(results: Any, scale_limits: Any = None) -> pd.DataFrame
     results (``results.scale_limits``, from the survey instrument).  Returns
     None if neither is available.
     """
-    lim = scale_limits if scale_limits is not None else getattr(results, "_scale_limits", None)
+    lim = scale_limits if scale_limits is not None else getattr(results, "scale_limits", None)
     if lim is None:
         return None
     if isinstance(lim, Mapping):
@@ -245,7 +245,7 @@ def raw_weights(results: Any, construct: str | None = None) -> dict[str, pd.Seri
     out: dict[str, pd.Series] = {}
     if results.method == "pls":
         rw = _raw_weights_from_extra(results.extra.get("raw_weights"), spec) if results.extra else None
-        est = results._estimates
+        est = results.estimates
         for n in names:
             items = list(spec.items_of(n))
             if rw is not None and n in rw and rw[n].reindex(items).notna().all():
@@ -264,7 +264,7 @@ def raw_weights(results: Any, construct: str | None = None) -> dict[str, pd.Seri
             out[n] = w.astype(float)
         return out
     # CB-SEM: factor-score regression weights lambda / theta of each block
-    est = results._estimates
+    est = results.estimates
     for n in names:
         c = spec.construct(n)
         items = list(c.indicators)

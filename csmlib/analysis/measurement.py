@@ -87,7 +87,7 @@ def _check_results(results: Any, what: str) -> Results:
 
 def _results_data(results: Results, what: str) -> pd.DataFrame:
     """The indicator data of a fit, checked: every indicator present and numeric."""
-    data = results._data
+    data = results.data
     if data is None or len(data) == 0:
         raise DataError(
             f"{what} needs the indicator data, but these {results.method} results carry none",
@@ -111,7 +111,7 @@ def _complete(frame: pd.DataFrame) -> pd.DataFrame:
 def _estimate_lookup(results: Results, op: str) -> dict[tuple[str, str], float]:
     """``(lhs, rhs) -> standardized value`` for rows with ``op``; std_all
     when reported, else est."""
-    e = results._estimates
+    e = results.estimates
     rows = e[e["op"] == op]
     out: dict[tuple[str, str], float] = {}
     for lhs, rhs, est, std in zip(rows["lhs"], rows["rhs"], rows["est"], rows["std_all"]):
@@ -125,7 +125,7 @@ def _blocks(results: Results) -> dict[str, list[str]]:
     the two-stage approach, the repeated items otherwise."""
     spec = results.spec
     out = {c.name: list(c.indicators) for c in spec.constructs}
-    e = results._estimates
+    e = results.estimates
     for h in spec.higher_order:
         out[h] = list(dict.fromkeys(e[(e["op"] == "=~") & (e["lhs"] == h)]["rhs"]))
     return out
@@ -136,7 +136,7 @@ def _with_dimension_scores(results: Results, data: pd.DataFrame) -> pd.DataFrame
     higher-order construct (two-stage approach), where they are indicators."""
     blocks = _blocks(results)
     dims = [d for h in results.spec.higher_order for d in blocks[h] if d not in data.columns]
-    return data.join(results._scores[dims]) if dims else data
+    return data.join(results.scores[dims]) if dims else data
 
 
 def _std_loadings(results: Results, data: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -147,7 +147,7 @@ def _std_loadings(results: Results, data: pd.DataFrame) -> dict[str, np.ndarray]
     with the construct score (which is what a PLS loading is).
     """
     lk = _estimate_lookup(results, "=~")
-    scores = results._scores
+    scores = results.scores
     out: dict[str, np.ndarray] = {}
     for name, inds in _blocks(results).items():
         vals = [lk.get((name, i), np.nan) for i in inds]
@@ -480,7 +480,7 @@ def htmt(
     if cw is None:
         R = np.corrcoef(frame.to_numpy(), rowvar=False)
     else:   # a weighted PLS fit: weighted correlations
-        w = pd.Series(cw, index=obj._data.index).loc[frame.index].to_numpy()
+        w = pd.Series(cw, index=obj.data.index).loc[frame.index].to_numpy()
         C = np.cov(frame.to_numpy(), rowvar=False, aweights=w)
         sd = np.sqrt(np.diag(C))
         R = C / sd[:, None] / sd[None, :]
@@ -537,7 +537,7 @@ def _construct_correlations(results: Results) -> pd.DataFrame:
         if phi is not None:
             d = np.sqrt(np.diag(phi))
             return pd.DataFrame(phi / np.outer(d, d), index=names, columns=names)
-    scores = results._scores
+    scores = results.scores
     if scores is None or not set(names) <= set(scores.columns):
         raise EstimationError(
             "construct correlations need the construct scores, which these results lack",
@@ -548,7 +548,7 @@ def _construct_correlations(results: Results) -> pd.DataFrame:
 
 
 def _implied_latent_cov(results: Results, names: list[str]) -> np.ndarray | None:
-    e = results._estimates
+    e = results.estimates
     k = len(names)
     pos = {n: i for i, n in enumerate(names)}
     B = np.zeros((k, k))
@@ -616,7 +616,7 @@ def cross_loadings(results: Results) -> pd.DataFrame:
     """
     results = _check_results(results, "cross_loadings")
     data = _results_data(results, "cross_loadings")
-    scores = results._scores
+    scores = results.scores
     names = list(results.spec.construct_names)
     missing = [n for n in names if scores is None or n not in scores.columns]
     if missing:
@@ -714,7 +714,7 @@ def item_descriptives(
     carried = None
     if isinstance(data, Results):
         frame = _results_data(data, "item_descriptives")
-        carried = data._scale_limits
+        carried = data.scale_limits
     elif isinstance(data, pd.DataFrame):
         frame = data
     else:

@@ -43,7 +43,7 @@ def supports(results: Any) -> bool:
     standardized PLS fit (not PLSc) with interaction terms or higher-order
     constructs (not both)."""
     spec, opts = results.spec, results.options or {}
-    if not opts.get("standardize", True) or opts.get("consistent", False) or results._data is None:
+    if not opts.get("standardize", True) or opts.get("consistent", False) or results.data is None:
         return False
     return bool(spec.interactions) != bool(spec.higher_order)
 
@@ -77,7 +77,7 @@ class StagedPlsEngine:
             spec2 = pls_interaction.stage2_spec(spec, self.method)
         self.cs1 = None if spec1 is None else compile_spec(spec1, items)
         self.cs2 = compile_spec(spec2)
-        self.X = results._data[items].to_numpy(dtype=float)
+        self.X = results.data[items].to_numpy(dtype=float)
         self.n = self.X.shape[0]
         self.moments = _Moments(self.X)
         self.sd_full = self.X.std(axis=0, ddof=1)
@@ -95,7 +95,7 @@ class StagedPlsEngine:
         c1 = {} if self.cs1 is None else self.cs1.index
         keys: list[tuple[str, str, str, str]] = []
         getters: list[tuple[str, Any]] = []
-        est = results._estimates
+        est = results.estimates
         if "estimates" in groups:
             for lhs, op, rhs in zip(est["lhs"], est["op"], est["rhs"]):
                 rhs2 = self.copies.get((lhs, rhs), rhs)

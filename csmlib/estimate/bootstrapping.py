@@ -75,7 +75,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from ..errors import CsmError, EstimationError, EstimationWarning, SpecError
-from .results import SectionedSummary
+from .results import CbsemResults, SectionedSummary
 
 __all__ = [
     "bootstrap",
@@ -189,7 +189,7 @@ def _keys_frame(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
 
 
 def _effect_pairs(results: Any) -> list[tuple[str, str]]:
-    eff = results._effects
+    eff = results.effects
     return list(zip(eff["lhs"].astype(str), eff["rhs"].astype(str)))
 
 
@@ -239,7 +239,7 @@ def effect_and_r2_getters(results: Any, groups: Sequence[str], cpos: dict[str, i
             getters.append(("r2", cpos[nme]))
 
 
-class _PlsEngine:
+class PlsEngine:
     """Batched PLS refits of a chunk of resamples."""
 
     name = "pls-batched"
@@ -248,7 +248,7 @@ class _PlsEngine:
         from .pls_core import compile_spec
 
         spec = results.spec
-        data = results._data
+        data = results.data
         if data is None:
             raise EstimationError("these PLS results carry no data to resample",
                                   hint="refit with csm.fit_pls")
@@ -271,7 +271,7 @@ class _PlsEngine:
         self.cpos = cpos
         keys: list[tuple[str, str, str, str]] = []
         getters: list[tuple[str, Any]] = []
-        est = results._estimates
+        est = results.estimates
         if "estimates" in groups:
             for lhs, op, rhs in zip(est["lhs"], est["op"], est["rhs"]):
                 if op == "<~" and rhs in ipos:
@@ -374,7 +374,7 @@ class _PlsEngine:
         return draws, failed, flipped
 
 
-class _CbEngine:
+class CbEngine:
     """Batched warm-started ML refits (``csmlib.estimate.cbsem.refit_many``) of a
     CB-SEM fit, and every standard statistic computed from the refitted
     parameter vectors: estimates (free and defined parameters), indirect
@@ -387,18 +387,18 @@ class _CbEngine:
 
     def __init__(self, results: Any, groups: Sequence[str], scale_limits: Any = None) -> None:
         spec = results.spec
-        if results._data is None or "free_index" not in results.extra or "ram" not in results.extra:
+        if results.data is None or "free_index" not in results.extra or "ram" not in results.extra:
             raise EstimationError("these CB-SEM results cannot be refitted in batch",
                                   hint='use engine="loop"')
         self.results = results
         self.ram = ram = results.extra["ram"]
         self.items = list(spec.indicators)
-        X = results._data[self.items].to_numpy(dtype=float)
+        X = results.data[self.items].to_numpy(dtype=float)
         self.X = X[~np.isnan(X).any(axis=1)]            # listwise, as the fit
         self.n = self.X.shape[0]
         self.moments = _Moments(self.X)
         self.sd_full = self.X.std(axis=0, ddof=1)
-        est = results._estimates
+        est = results.estimates
         free = np.asarray(results.extra["free_index"])
         lat = {nme: ram.p + i for i, nme in enumerate(ram.latent)}
         self.lat = lat
@@ -427,7 +427,7 @@ class _CbEngine:
             keys += sk
             getters += [("sp", i) for i in range(len(sk))]
         if "r2" in groups:
-            r2 = results._r2
+            r2 = results.r2
             for nme in r2.index:
                 keys.append(("r2", str(nme), "r2", ""))
                 getters.append(("r2", lat[nme]))
@@ -559,7 +559,7 @@ class _LoopEngine:
     def __init__(self, results: Any, groups: Sequence[str], scale_limits: Any,
                  statistics: Callable[[Any], Any] | None = None) -> None:
         self.results = results
-        self.data = results._data
+        self.data = results.data
         if self.data is None:
             raise EstimationError("these results carry no data to resample",
                                   hint="refit the model with csm.fit_pls / csm.fit_cbsem")
@@ -573,48 +573,27 @@ class _LoopEngine:
         else:
             self.keys = _keys_frame([("statistics", str(k), "", "") for k in theta.index])
         self.theta_index = theta.index
-        self.ref_sign = self._signs(results)
-
-    def _refit(self, frame: pd.DataFrame) -> Any:
-        r = self.results
-        opts = dict(r.options or {})
-        if r.method == "pls":
-            from .pls import fit_pls
-
-            kw = {k: opts[k] for k in ("scheme", "standardize", "consistent", "missing", "max_iter", "tol",
-                                       "weights", "interaction", "hoc") if k in opts}
-            return fit_pls(r.spec, frame, **kw)
-        from .cbsem import fit_cbsem
-
-        return fit_cbsem(r.spec, frame, missing=opts.get("missing", "listwise"))
-
-    def _signs(self, res: Any) -> dict[str, np.ndarray]:
-        e = res._estimates
-        op = "<~" if res.method == "pls" else "=~"
-        out = {}
-        for c in res.spec.constructs:
-            v = e[(e["op"] == op) & (e["lhs"] == c.name)].set_index("rhs")["est"].reindex(list(c.indicators))
-            out[c.name] = v.to_numpy(float)
-        return out
+        self.ref_sign = results.indicator_signs()
 
     def _extract(self, res: Any) -> pd.Series:
         if self.statistics is not None:
             return pd.Series(self.statistics(res), dtype=float)
         vals: dict[tuple[str, str, str, str], float] = {}
-        e = res._estimates
+        e = res.estimates
         if "estimates" in self.groups:
             names = set(res.spec.construct_names) | set(res.spec.interactions)
             for lhs, op, rhs, est in zip(e["lhs"], e["op"], e["rhs"], e["est"]):
                 if op in ("<~", "=~", ":=") or (op == "~" and lhs in names and rhs in names):
                     vals[("estimates", lhs, op, rhs)] = est
         if "effects" in self.groups:
-            for lhs, rhs, ind, tot in zip(res._effects["lhs"], res._effects["rhs"],
-                                          res._effects["indirect"], res._effects["total"]):
+            eff = res.effects
+            for lhs, rhs, ind, tot in zip(eff["lhs"], eff["rhs"], eff["indirect"], eff["total"]):
                 vals[("effects", lhs, "indirect", rhs)] = ind
                 vals[("effects", lhs, "total", rhs)] = tot
         if "r2" in self.groups:
+            r2 = res.r2
             for nme in res.spec.endogenous:
-                vals[("r2", nme, "r2", "")] = res._r2.get(nme, np.nan)
+                vals[("r2", nme, "r2", "")] = r2.get(nme, np.nan)
         if "specific" in self.groups:
             sp = res.specific_effects
             for path, est in zip(sp["path"], sp["est"]):
@@ -651,7 +630,7 @@ class _LoopEngine:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    res = self._refit(frame)
+                    res = self.results.refit(frame)
                     s = self._extract(res).reindex(self.theta_index)
             except (CsmError, np.linalg.LinAlgError, ValueError, FloatingPointError):
                 failed[i] = True
@@ -660,7 +639,7 @@ class _LoopEngine:
                 failed[i] = True
                 continue
             draws[i] = s.to_numpy()
-            sg = self._signs(res)
+            sg = res.indicator_signs()
             flipped[i] = any(np.nansum(sg[c] * self.ref_sign[c]) < 0 for c in sg)
         return draws, failed, flipped
 
@@ -1106,40 +1085,17 @@ def bootstrap(
     if engine == "batched" and user_fn is not None:
         raise SpecError('engine="batched" works for the standard statistics only, not a function',
                         hint='use engine="loop"')
-    if method == "cbsem" and (results.options or {}).get("weights") is not None:
+    if isinstance(results, CbsemResults) and (results.options or {}).get("weights") is not None:
         raise SpecError("bootstrapping a survey-weighted CB-SEM fit is not implemented: the resamples "
                         "would be refitted without the weights",
                         values=[results.options["weights"]],
                         hint="read the robust (MLR) standard errors of the weighted fit, or bootstrap "
                              "an unweighted fit")
-    use_batched = user_fn is None and engine in ("auto", "batched")
-    staged = method == "pls" and bool(results.spec.interactions or results.spec.higher_order)
-    if staged and use_batched:
-        # interaction terms / higher-order constructs: every resample redoes every stage
-        from .bootstrap_stages import supports
-
-        if not supports(results):
-            if engine == "batched":
-                raise SpecError('engine="batched" bootstraps interaction and higher-order models fitted on '
-                                "standardized items without PLSc only", hint='use engine="auto" or "loop"')
-            use_batched = False
-    if use_batched and method == "cbsem":
-        extra = results.extra or {}
-        fiml = (results.options or {}).get("missing") == "fiml" and results._data is not None \
-            and bool(results._data[list(results.spec.indicators)].isna().to_numpy().any())
-        if "free_index" not in extra or "ram" not in extra or fiml:
-            if engine == "batched":
-                raise SpecError('engine="batched" needs a complete-data (or listwise) csm.fit_cbsem fit',
-                                hint='use engine="loop"')
-            use_batched = False
-    if use_batched and staged:
-        from .bootstrap_stages import StagedPlsEngine
-
-        eng: Any = StagedPlsEngine(results, groups, scale_limits)
-    elif use_batched:
-        eng = _CbEngine(results, groups, scale_limits) if method == "cbsem" else \
-            _PlsEngine(results, groups, scale_limits)
-    else:
+    eng: Any = None
+    if user_fn is None and engine in ("auto", "batched"):
+        eng = results.bootstrap_engine(groups, scale_limits, engine)
+    use_batched = eng is not None
+    if eng is None:
         eng = _LoopEngine(results, groups, scale_limits, user_fn)
     theta = eng.stats(np.ones((1, eng.n)))[0][0]
     n = eng.n
