@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, DataWarning, EstimationError
+from ..estimate.statistics import HTMT_METHODS, htmt_from_corr
 from ..estimate.results import Results
 from ..estimate.prepare import input_frame, prepare_input
 from ..spec.modelspec import ModelSpec
@@ -70,7 +71,6 @@ __all__ = [
 #: Usual cut-offs (Hair et al.): alpha, rho_A, rho_C >= 0.7, AVE >= 0.5.
 DEFAULT_THRESHOLDS: dict[str, float] = {"alpha": 0.7, "rho_a": 0.7, "rho_c": 0.7, "ave": 0.5}
 
-HTMT_METHODS = ("arithmetic", "geometric")
 
 
 # ---------------------------------------------------------------------------
@@ -341,81 +341,6 @@ def reliability_assessment(
 # ---------------------------------------------------------------------------
 # HTMT
 # ---------------------------------------------------------------------------
-def htmt_from_corr(
-    R: np.ndarray,
-    blocks: Sequence[Sequence[int]],
-    *,
-    method: str = "arithmetic",
-    absolute: bool = True,
-) -> np.ndarray:
-    """HTMT on one correlation matrix or a stack of them, vectorized.
-
-    Parameters
-    ----------
-    R : ndarray, shape (..., p, p)
-        Indicator correlation matrices (any leading batch dimensions).
-    blocks : sequence of sequences of int
-        Column positions in ``R`` of each construct's indicators.
-    method : {"arithmetic", "geometric"}
-        ``"arithmetic"``: the original HTMT (Henseler et al. 2015), mean
-        heterotrait-heteromethod correlation over the geometric mean of the
-        two mean monotrait-heteromethod correlations.  ``"geometric"``:
-        HTMT2 (Roemer et al. 2021), every mean a geometric mean.
-    absolute : bool
-        Use absolute correlations (default, as seminr and cSEM do).
-
-    Returns
-    -------
-    ndarray, shape (..., k, k)
-        Symmetric, NaN on the diagonal.  A single-item block's monotrait
-        term is 1.
-    """
-    if method not in HTMT_METHODS:
-        raise DataError(f"unknown HTMT method {method!r}", values=[method],
-                        hint=f"use one of: {', '.join(HTMT_METHODS)}")
-    R = np.asarray(R, dtype=float)
-    if R.ndim < 2 or R.shape[-1] != R.shape[-2]:
-        raise DataError(f"R must be a (stack of) square matrices, got shape {R.shape}",
-                        hint="pass correlation matrices of shape (..., p, p)")
-    p = R.shape[-1]
-    k = len(blocks)
-    M = np.zeros((k, p))
-    for b, idx in enumerate(blocks):
-        idx = list(idx)
-        if not idx or min(idx) < 0 or max(idx) >= p:
-            raise DataError(f"block {b} has indicator positions outside 0..{p - 1}",
-                            values=idx, hint="give each block's column positions in R")
-        M[b, idx] = 1.0
-    off = 1.0 - np.eye(p)
-    A = np.abs(R) if absolute else R.copy()
-    if method == "geometric":
-        if np.any(A[..., off.astype(bool)] < 0):
-            raise DataError(
-                "HTMT2 (geometric means) is defined for positive item correlations only",
-                hint="use absolute=True, or reverse-code the negatively worded items",
-            )
-        # log(0) = -inf would poison the matrix products; a tiny floor keeps a
-        # zero correlation's geometric contribution at (practically) zero
-        A = np.log(np.maximum(A, 1e-300))
-    bad = np.isnan(A) & off.astype(bool)
-    A = np.where(off.astype(bool) & ~bad, A, 0.0)
-    sums = M @ A @ M.T                          # (..., k, k)
-    counts = M @ off @ M.T                      # (k, k)
-    n_bad = M @ bad.astype(float) @ M.T         # NaN correlations touching a pair
-    with np.errstate(divide="ignore", invalid="ignore"):
-        means = sums / counts
-        if method == "geometric":
-            means = np.exp(means)
-        means = np.where(n_bad > 0, np.nan, means)
-        mono = np.diagonal(means, axis1=-2, axis2=-1).copy()   # (..., k)
-        single = np.diag(counts) == 0
-        mono[..., single] = 1.0
-        out = means / np.sqrt(mono[..., :, None] * mono[..., None, :])
-    idx = np.arange(k)
-    out[..., idx, idx] = np.nan
-    return out
-
-
 def htmt(
     obj: Results | ModelSpec,
     data: pd.DataFrame | Any = None,

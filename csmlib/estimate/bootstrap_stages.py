@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from .pls_core import compile_spec, pls_core
+from .statistics import htmt_from_corr, index_from_moments
 
 __all__ = ["StagedPlsEngine", "supports"]
 
@@ -264,15 +265,12 @@ class StagedPlsEngine:
         return f["raw1"][:, self.cs1.blocks[self.cs1.index[nme]]]
 
     def stats(self, C: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        from ..analysis.index import index_from_moments
         from .bootstrapping import _nonfinite_is_failure
 
         f = self._fit(C)
         b = C.shape[0]
         H = None
         if self.htmt_blocks:
-            from ..analysis.measurement import htmt_from_corr
-
             H = htmt_from_corr(f["R"], self.htmt_blocks)
         cols = []
         for kind, arg in self.getters:

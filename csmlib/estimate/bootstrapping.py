@@ -76,6 +76,7 @@ from scipy import stats as sps
 
 from ..errors import CsmError, EstimationError, EstimationWarning, SpecError
 from .results import CbsemResults, SectionedSummary
+from .statistics import htmt_from_corr, index_from_moments, resolve_scale_limits
 
 __all__ = [
     "bootstrap",
@@ -213,8 +214,6 @@ def _latent_adjacency(results: Any, names: Sequence[str]) -> np.ndarray:
 
 
 def _index_constructs(results: Any, scale_limits: Any) -> tuple[list[str], Any]:
-    from ..analysis.index import resolve_scale_limits
-
     lim = resolve_scale_limits(results, scale_limits)
     if lim is None:
         return [], None
@@ -345,15 +344,11 @@ class PlsEngine:
         return res
 
     def stats(self, C: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        from ..analysis.index import index_from_moments
-
         f = self._fit(C)
         b = C.shape[0]
         cols = []
         H = None
         if self.htmt_pairs:
-            from ..analysis.measurement import htmt_from_corr
-
             H = htmt_from_corr(f["R"], [np.asarray(bl) for bl in self.cs.blocks])
         for kind, arg in self.getters:
             if kind in ("w", "l", "r2", "sp"):
@@ -490,8 +485,6 @@ class CbEngine:
                     d = np.arange(ram.n)
                     out["r2"] = 1.0 - Sm[:, d, d] / V[:, d, d]
                 if "ix" in kinds:
-                    from ..analysis.index import index_from_moments
-
                     cols = []
                     for it, c, lo, hi in self.index_blocks:
                         if len(it) == 1:
@@ -521,8 +514,6 @@ class CbEngine:
         f = self._derived(theta, m, kinds)
         H = None
         if self.pairs:
-            from ..analysis.measurement import htmt_from_corr
-
             sdz = np.where(zero[:, None], 1.0, sd)
             H = htmt_from_corr(S / (sdz[:, :, None] * sdz[:, None, :]), self.blocks)
         cols = []
