@@ -58,7 +58,8 @@ class StagedPlsEngine:
 
     def __init__(self, results: Any, groups: Sequence[str], scale_limits: Any) -> None:
         from . import pls_hoc, pls_interaction
-        from .bootstrapping import _index_constructs, _keys_frame, _Moments, _specific_keys, effect_and_r2_getters
+        from .bootstrapping import (_keys_frame, _Moments, _specific_keys, effect_and_r2_getters, htmt_getters,
+                                    index_getters)
 
         spec = results.spec
         opts = results.options or {}
@@ -116,22 +117,13 @@ class StagedPlsEngine:
             self.chains, sk = _specific_keys(list(self.cs2.names), self.cs2.D)
             keys += sk
             getters += [("sp", i) for i in range(len(sk))]
-        names, lim = _index_constructs(results, scale_limits) if "index" in groups else ([], None)
-        self.index_specs = []
-        for nme in names:
-            its = list(spec.items_of(nme))
-            self.index_specs.append((nme, np.array([ipos[i] for i in its]),
-                                     lim.loc[its, "min"].to_numpy(float), lim.loc[its, "max"].to_numpy(float)))
-            keys.append(("index", nme, "index", ""))
-            getters.append(("ix", len(self.index_specs) - 1))
+        self.index_specs = [(nme, np.array([ipos[i] for i in lim.index]), lim["min"].to_numpy(float),
+                             lim["max"].to_numpy(float))
+                            for nme, lim in index_getters(results, groups, scale_limits, keys, getters)]
+        first = [c.name for c in spec.constructs if c.name not in spec.higher_order]
         self.htmt_blocks: list[np.ndarray] = []
-        if "htmt" in groups:
-            first = [c.name for c in spec.constructs if c.name not in spec.higher_order]
+        if htmt_getters(first, groups, keys, getters):
             self.htmt_blocks = [np.array([ipos[i] for i in spec.construct(nm).indicators]) for nm in first]
-            for a in range(len(first)):
-                for b in range(a + 1, len(first)):
-                    keys.append(("htmt", first[a], "htmt", first[b]))
-                    getters.append(("h", (a, b)))
         self.keys = _keys_frame(keys)
         self.getters = getters
         self.w_full = self._fit(np.ones((1, self.n)))["w2"][0]

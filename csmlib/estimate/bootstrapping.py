@@ -213,13 +213,37 @@ def _latent_adjacency(results: Any, names: Sequence[str]) -> np.ndarray:
     return D
 
 
-def _index_constructs(results: Any, scale_limits: Any) -> tuple[list[str], Any]:
-    lim = resolve_scale_limits(results, scale_limits)
+def index_getters(results: Any, groups: Sequence[str], scale_limits: Any, keys: list,
+                  getters: list) -> list[tuple[str, pd.DataFrame]]:
+    """The constructs whose index is a statistic (``"index"`` in ``groups``
+    and scale limits for all their items), each with its items' limits
+    (columns ``min, max``, in the spec's item order); appends their keys and
+    ``("ix", position)`` getters to ``keys`` and ``getters``."""
+    lim = resolve_scale_limits(results, scale_limits) if "index" in groups else None
     if lim is None:
-        return [], None
+        return []
     spec = results.spec
-    names = [c.name for c in spec.constructs if all(i in lim.index for i in spec.items_of(c.name))]
-    return names, lim
+    out = []
+    for c in spec.constructs:
+        items = list(spec.items_of(c.name))
+        if all(i in lim.index for i in items):
+            keys.append(("index", c.name, "index", ""))
+            getters.append(("ix", len(out)))
+            out.append((c.name, lim.loc[items]))
+    return out
+
+
+def htmt_getters(names: Sequence[str], groups: Sequence[str], keys: list, getters: list) -> list[tuple[int, int]]:
+    """The construct pairs ``(i, j)``, ``i < j``, whose HTMT is a statistic
+    (``"htmt"`` in ``groups``); appends their keys and ``("h", (i, j))``
+    getters to ``keys`` and ``getters``."""
+    if "htmt" not in groups:
+        return []
+    pairs = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names))]
+    for i, j in pairs:
+        keys.append(("htmt", names[i], "htmt", names[j]))
+        getters.append(("h", (i, j)))
+    return pairs
 
 
 def effect_and_r2_getters(results: Any, groups: Sequence[str], cpos: dict[str, int],
@@ -288,22 +312,12 @@ class PlsEngine:
             self.chains, sk = _specific_keys(list(cs.names), cs.D)
             keys += sk
             getters += [("sp", i) for i in range(len(sk))]
-        self.index_names, lim = _index_constructs(results, scale_limits) if "index" in groups else ([], None)
         self.index_blocks = []
-        for nme in self.index_names:
+        for nme, lim in index_getters(results, groups, scale_limits, keys, getters):
             blk = np.asarray(cs.blocks[cpos[nme]])
             items = [cs.items[i] for i in blk]
             self.index_blocks.append((blk, lim.loc[items, "min"].to_numpy(float), lim.loc[items, "max"].to_numpy(float)))
-            keys.append(("index", nme, "index", ""))
-            getters.append(("ix", len(self.index_blocks) - 1))
-        self.htmt_pairs = []
-        if "htmt" in groups:
-            names = list(cs.names)
-            for i in range(len(names)):
-                for j in range(i + 1, len(names)):
-                    self.htmt_pairs.append((i, j))
-                    keys.append(("htmt", names[i], "htmt", names[j]))
-                    getters.append(("h", (i, j)))
+        self.htmt_pairs = htmt_getters(list(cs.names), groups, keys, getters)
         self.keys = _keys_frame(keys)
         self.getters = getters
         full = self._fit(np.ones((1, self.n)))
@@ -427,24 +441,11 @@ class CbEngine:
                 keys.append(("r2", str(nme), "r2", ""))
                 getters.append(("r2", lat[nme]))
         self.index_blocks = []
-        if "index" in groups:
-            names, lim = _index_constructs(results, scale_limits)
-            for nme in names:
-                c = spec.construct(nme)
-                it = np.array([self.items.index(i) for i in c.indicators])
-                self.index_blocks.append((it, lat[nme], lim.loc[list(c.indicators), "min"].to_numpy(float),
-                                          lim.loc[list(c.indicators), "max"].to_numpy(float)))
-                keys.append(("index", nme, "index", ""))
-                getters.append(("ix", len(self.index_blocks) - 1))
+        for nme, lim in index_getters(results, groups, scale_limits, keys, getters):
+            it = np.array([self.items.index(i) for i in lim.index])
+            self.index_blocks.append((it, lat[nme], lim["min"].to_numpy(float), lim["max"].to_numpy(float)))
         self.blocks = [np.array([self.items.index(i) for i in c.indicators]) for c in spec.constructs]
-        self.pairs = []
-        if "htmt" in groups:
-            names = list(spec.construct_names)
-            for i in range(len(names)):
-                for j in range(i + 1, len(names)):
-                    self.pairs.append((i, j))
-                    keys.append(("htmt", names[i], "htmt", names[j]))
-                    getters.append(("h", (i, j)))
+        self.pairs = htmt_getters(list(spec.construct_names), groups, keys, getters)
         self.keys = _keys_frame(keys)
         self.getters = getters
         lam = [(k, int(f)) for k, (op, f) in enumerate(zip(est["op"], free)) if op == "=~" and f >= 0]
@@ -592,8 +593,7 @@ class _LoopEngine:
         if "index" in self.groups:
             from ..analysis.index import satisfaction_index
 
-            names, lim = _index_constructs(res, self.scale_limits)
-            for nme in names:
+            for nme, lim in index_getters(res, self.groups, self.scale_limits, [], []):
                 try:
                     vals[("index", nme, "index", "")] = float(satisfaction_index(res, nme, scale_limits=lim))
                 except CsmError:
