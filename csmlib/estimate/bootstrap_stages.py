@@ -58,7 +58,7 @@ class StagedPlsEngine:
 
     def __init__(self, results: Any, groups: Sequence[str], scale_limits: Any) -> None:
         from . import pls_hoc, pls_interaction
-        from .bootstrapping import (_keys_frame, _Moments, _specific_keys, effect_and_r2_getters, htmt_getters,
+        from .bootstrapping import (keys_frame, Moments, specific_keys, effect_and_r2_getters, htmt_getters,
                                     index_getters)
 
         spec = results.spec
@@ -81,7 +81,7 @@ class StagedPlsEngine:
         self.cs2 = compile_spec(spec2)
         self.X = results.data[items].to_numpy(dtype=float)
         self.n = self.X.shape[0]
-        self.moments = _Moments(self.X)
+        self.moments = Moments(self.X)
         self.sd_full = self.X.std(axis=0, ddof=1)
         cw = (results.extra or {}).get("case_weights")
         self.case_w = None if cw is None else np.asarray(cw, float)
@@ -114,7 +114,7 @@ class StagedPlsEngine:
         effect_and_r2_getters(results, groups, c2, keys, getters)
         self.chains: list[tuple[int, ...]] = []
         if "specific" in groups:
-            self.chains, sk = _specific_keys(list(self.cs2.names), self.cs2.D)
+            self.chains, sk = specific_keys(list(self.cs2.names), self.cs2.D)
             keys += sk
             getters += [("sp", i) for i in range(len(sk))]
         self.index_specs = [(nme, np.array([ipos[i] for i in lim.index]), lim["min"].to_numpy(float),
@@ -124,7 +124,7 @@ class StagedPlsEngine:
         self.htmt_blocks: list[np.ndarray] = []
         if htmt_getters(first, groups, keys, getters):
             self.htmt_blocks = [np.array([ipos[i] for i in spec.construct(nm).indicators]) for nm in first]
-        self.keys = _keys_frame(keys)
+        self.keys = keys_frame(keys)
         self.getters = getters
         self.w_full = self._fit(np.ones((1, self.n)))["w2"][0]
 
@@ -257,7 +257,7 @@ class StagedPlsEngine:
         return f["raw1"][:, self.cs1.blocks[self.cs1.index[nme]]]
 
     def stats(self, C: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        from .bootstrapping import _nonfinite_is_failure
+        from .bootstrapping import nonfinite_is_failure
 
         f = self._fit(C)
         b = C.shape[0]
@@ -276,7 +276,7 @@ class StagedPlsEngine:
             elif kind == "h":
                 cols.append(H[:, arg[0], arg[1]])
         draws = np.column_stack(cols) if cols else np.empty((b, 0))
-        failed = f["failed"] | _nonfinite_is_failure(draws, self.keys)
+        failed = f["failed"] | nonfinite_is_failure(draws, self.keys)
         draws[failed] = np.nan
         dots = np.zeros((b, self.cs2.k))
         np.add.at(dots.T, np.asarray(self.cs2.block), (np.nan_to_num(f["w2"]) * self.w_full).T)

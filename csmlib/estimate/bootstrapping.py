@@ -144,7 +144,7 @@ def _jackknife_counts(n: int, start: int, stop: int, groups: np.ndarray | None) 
     return (groups[None, :] != np.arange(start, stop)[:, None]).astype(float)
 
 
-class _Moments:
+class Moments:
     """Means and covariance matrices of count-weighted resamples, batched.
 
     A resample is a row ``c`` of counts (how often each respondent was
@@ -185,7 +185,8 @@ class _Moments:
 # ---------------------------------------------------------------------------
 # statistics: what is bootstrapped
 # ---------------------------------------------------------------------------
-def _keys_frame(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
+def keys_frame(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
+    """The statistic key table of an engine: columns ``group, lhs, op, rhs``."""
     return pd.DataFrame(rows, columns=["group", "lhs", "op", "rhs"])
 
 
@@ -194,7 +195,7 @@ def _effect_pairs(results: Any) -> list[tuple[str, str]]:
     return list(zip(eff["lhs"].astype(str), eff["rhs"].astype(str)))
 
 
-def _specific_keys(names: Sequence[str], B: np.ndarray) -> tuple[list[tuple[int, ...]], list[tuple[str, str, str, str]]]:
+def specific_keys(names: Sequence[str], B: np.ndarray) -> tuple[list[tuple[int, ...]], list[tuple[str, str, str, str]]]:
     """Chains of the specific indirect effects and their keys
     ``("specific", "X -> M -> Y", "chain", "")``."""
     from .effects import chain_label, indirect_chains
@@ -279,7 +280,7 @@ class PlsEngine:
         self.cs = compile_spec(spec, [c for c in data.columns if c != wcol])
         self.X = data[list(self.cs.items)].to_numpy(dtype=float)
         self.n = self.X.shape[0]
-        self.moments = _Moments(self.X)
+        self.moments = Moments(self.X)
         self.sd_full = self.X.std(axis=0, ddof=1)
         opts = results.options or {}
         self.scheme = opts.get("scheme", "path")
@@ -309,7 +310,7 @@ class PlsEngine:
         effect_and_r2_getters(results, groups, cpos, keys, getters)
         self.chains = []
         if "specific" in groups:
-            self.chains, sk = _specific_keys(list(cs.names), cs.D)
+            self.chains, sk = specific_keys(list(cs.names), cs.D)
             keys += sk
             getters += [("sp", i) for i in range(len(sk))]
         self.index_blocks = []
@@ -318,7 +319,7 @@ class PlsEngine:
             items = [cs.items[i] for i in blk]
             self.index_blocks.append((blk, lim.loc[items, "min"].to_numpy(float), lim.loc[items, "max"].to_numpy(float)))
         self.htmt_pairs = htmt_getters(list(cs.names), groups, keys, getters)
-        self.keys = _keys_frame(keys)
+        self.keys = keys_frame(keys)
         self.getters = getters
         full = self._fit(np.ones((1, self.n)))
         self.w_full = full["w"][0]
@@ -375,7 +376,7 @@ class PlsEngine:
             elif kind == "h":
                 cols.append(H[:, arg[0], arg[1]])
         draws = np.column_stack(cols) if cols else np.empty((b, 0))
-        failed = f["failed"] | _nonfinite_is_failure(draws, self.keys)
+        failed = f["failed"] | nonfinite_is_failure(draws, self.keys)
         draws[failed] = np.nan
         dots = np.zeros((b, len(self.cs.names)))
         np.add.at(dots.T, np.asarray(self.cs.block), (f["w"] * self.w_full).T)
@@ -405,7 +406,7 @@ class CbEngine:
         X = results.data[self.items].to_numpy(dtype=float)
         self.X = X[~np.isnan(X).any(axis=1)]            # listwise, as the fit
         self.n = self.X.shape[0]
-        self.moments = _Moments(self.X)
+        self.moments = Moments(self.X)
         self.sd_full = self.X.std(axis=0, ddof=1)
         est = results.estimates
         free = np.asarray(results.extra["free_index"])
@@ -432,7 +433,7 @@ class CbEngine:
                     getters.append((kind[0] + "e", (lpos[lhs], lpos[rhs])))
         self.chains = []
         if "specific" in groups:
-            self.chains, sk = _specific_keys(list(ram.latent), _latent_adjacency(results, list(ram.latent)))
+            self.chains, sk = specific_keys(list(ram.latent), _latent_adjacency(results, list(ram.latent)))
             keys += sk
             getters += [("sp", i) for i in range(len(sk))]
         if "r2" in groups:
@@ -446,7 +447,7 @@ class CbEngine:
             self.index_blocks.append((it, lat[nme], lim["min"].to_numpy(float), lim["max"].to_numpy(float)))
         self.blocks = [np.array([self.items.index(i) for i in c.indicators]) for c in spec.constructs]
         self.pairs = htmt_getters(list(spec.construct_names), groups, keys, getters)
-        self.keys = _keys_frame(keys)
+        self.keys = keys_frame(keys)
         self.getters = getters
         lam = [(k, int(f)) for k, (op, f) in enumerate(zip(est["op"], free)) if op == "=~" and f >= 0]
         self.load_cols = {}
@@ -526,7 +527,7 @@ class CbEngine:
             elif kind == "h":
                 cols.append(H[:, arg[0], arg[1]])
         draws = np.column_stack(cols) if cols else np.empty((len(C), 0))
-        failed = ~conv | zero | _nonfinite_is_failure(draws, self.keys)
+        failed = ~conv | zero | nonfinite_is_failure(draws, self.keys)
         draws[failed] = np.nan
         flipped = np.zeros(len(C), dtype=bool)
         for c, fc in self.load_cols.items():
@@ -534,7 +535,7 @@ class CbEngine:
         return draws, failed, flipped & ~failed
 
 
-def _nonfinite_is_failure(draws: np.ndarray, keys: pd.DataFrame) -> np.ndarray:
+def nonfinite_is_failure(draws: np.ndarray, keys: pd.DataFrame) -> np.ndarray:
     """Non-finite values fail a resample, except HTMT (NaN by construction
     for some pairs, e.g. zero correlations in a block)."""
     mask = (keys["group"] != "htmt").to_numpy()
@@ -563,7 +564,7 @@ class _LoopEngine:
         if statistics is None:
             self.keys = theta.index.to_frame(index=False)
         else:
-            self.keys = _keys_frame([("statistics", str(k), "", "") for k in theta.index])
+            self.keys = keys_frame([("statistics", str(k), "", "") for k in theta.index])
         self.theta_index = theta.index
         self.ref_sign = results.indicator_signs()
 
