@@ -41,6 +41,8 @@ _LAZY: dict[str, str] = {
     "Survey": "data.survey",
     "read_survey": "data.survey",
     "Results": "estimate.results",
+    "PlsResults": "estimate.results",
+    "CbsemResults": "estimate.results",
     "fit_cbsem": "estimate.cbsem",
     "fit_pls": "estimate.pls",
     "modification_indices": "estimate.diagnostics",

@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from ..estimate.effects import total_effects_matrix
+from ..estimate.statistics import index_from_moments, resolve_scale_limits
 from ..errors import DataError, EstimationError, SpecError
 
 __all__ = [
@@ -102,57 +103,6 @@ class SatisfactionIndex(float):
 # ---------------------------------------------------------------------------
 # inputs
 # ---------------------------------------------------------------------------
-def resolve_scale_limits(results: Any, scale_limits: Any = None) -> pd.DataFrame | None:
-    """Theoretical item limits as a frame (index = item, columns ``min, max``).
-
-    ``scale_limits`` (a frame with columns ``min, max`` indexed by item, or a
-    mapping ``item -> (min, max)``) overrides the limits stored with the
-    results (``results.scale_limits``, from the survey instrument).  Returns
-    None if neither is available.
-    """
-    lim = scale_limits if scale_limits is not None else getattr(results, "_scale_limits", None)
-    if lim is None:
-        return None
-    if isinstance(lim, Mapping):
-        rows = {}
-        for item, pair in lim.items():
-            try:
-                lo, hi = pair
-            except (TypeError, ValueError):
-                raise DataError(
-                    "scale_limits must map each item to a (min, max) pair",
-                    column=str(item), values=[pair],
-                    hint="e.g. scale_limits={'CUSA1': (1, 10), 'CUSA2': (1, 10)}",
-                ) from None
-            rows[str(item)] = (lo, hi)
-        lim = pd.DataFrame.from_dict(rows, orient="index", columns=["min", "max"])
-    if not isinstance(lim, pd.DataFrame) or not {"min", "max"} <= set(lim.columns):
-        raise DataError(
-            "scale_limits must be a DataFrame with columns 'min' and 'max' indexed by item, "
-            "or a mapping item -> (min, max)",
-            hint="e.g. pd.DataFrame({'min': 1, 'max': 10}, index=['CUSA1', 'CUSA2'])",
-        )
-    out = pd.DataFrame(index=lim.index.astype(str))
-    for c in ("min", "max"):
-        vals = pd.to_numeric(pd.Series(lim[c].to_numpy(), index=out.index), errors="coerce")
-        bad = vals.index[~np.isfinite(vals.to_numpy(dtype=float))]
-        if len(bad):
-            raise DataError(
-                f"scale limit '{c}' is missing or not a number",
-                column=list(bad), values=list(lim.loc[lim.index.astype(str).isin(bad), c]),
-                hint="give every item the numeric minimum and maximum of its answer scale",
-            )
-        out[c] = vals.astype(float)
-    bad = out.index[out["max"] <= out["min"]]
-    if len(bad):
-        raise DataError(
-            "scale limit 'max' must be greater than 'min'",
-            column=list(bad), values=[tuple(v) for v in out.loc[bad, ["min", "max"]].to_numpy()],
-            hint="check the instrument's scale definition for these items",
-        )
-    return out
-
-
 def _limits_for(results: Any, items: list[str], scale_limits: Any, what: str) -> pd.DataFrame:
     lim = resolve_scale_limits(results, scale_limits)
     if lim is None:
@@ -175,7 +125,7 @@ def _limits_for(results: Any, items: list[str], scale_limits: Any, what: str) ->
 
 
 def _data(results: Any) -> pd.DataFrame:
-    data = getattr(results, "_data", None)
+    data = getattr(results, "data", None)
     if data is None:
         raise EstimationError(
             "these results carry no indicator data, so item means cannot be computed",
@@ -245,7 +195,7 @@ def raw_weights(results: Any, construct: str | None = None) -> dict[str, pd.Seri
     out: dict[str, pd.Series] = {}
     if results.method == "pls":
         rw = _raw_weights_from_extra(results.extra.get("raw_weights"), spec) if results.extra else None
-        est = results._estimates
+        est = results.estimates
         for n in names:
             items = list(spec.items_of(n))
             if rw is not None and n in rw and rw[n].reindex(items).notna().all():
@@ -264,7 +214,7 @@ def raw_weights(results: Any, construct: str | None = None) -> dict[str, pd.Seri
             out[n] = w.astype(float)
         return out
     # CB-SEM: factor-score regression weights lambda / theta of each block
-    est = results._estimates
+    est = results.estimates
     for n in names:
         c = spec.construct(n)
         items = list(c.indicators)
@@ -306,17 +256,6 @@ def _check_nonnegative(construct: str, w: pd.Series) -> None:
             hint="check for reverse-coded items not recoded in the instrument, or drop the "
             "item from the block; csmlib does not hide negative weights",
         )
-
-
-def index_from_moments(weights: np.ndarray, means: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """The index formula on arrays, vectorized over leading axes.
-
-    ``100 * sum w (mean - lo) / sum w (hi - lo)`` over the last axis.
-    """
-    num = np.sum(weights * (means - lo), axis=-1)
-    den = np.sum(weights * (hi - lo), axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return 100.0 * num / den
 
 
 # ---------------------------------------------------------------------------

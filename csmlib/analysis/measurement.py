@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, DataWarning, EstimationError
+from ..estimate.statistics import HTMT_METHODS, htmt_from_corr
 from ..estimate.results import Results
 from ..estimate.prepare import input_frame, prepare_input
 from ..spec.modelspec import ModelSpec
@@ -70,7 +71,6 @@ __all__ = [
 #: Usual cut-offs (Hair et al.): alpha, rho_A, rho_C >= 0.7, AVE >= 0.5.
 DEFAULT_THRESHOLDS: dict[str, float] = {"alpha": 0.7, "rho_a": 0.7, "rho_c": 0.7, "ave": 0.5}
 
-HTMT_METHODS = ("arithmetic", "geometric")
 
 
 # ---------------------------------------------------------------------------
@@ -87,7 +87,7 @@ def _check_results(results: Any, what: str) -> Results:
 
 def _results_data(results: Results, what: str) -> pd.DataFrame:
     """The indicator data of a fit, checked: every indicator present and numeric."""
-    data = results._data
+    data = results.data
     if data is None or len(data) == 0:
         raise DataError(
             f"{what} needs the indicator data, but these {results.method} results carry none",
@@ -111,7 +111,7 @@ def _complete(frame: pd.DataFrame) -> pd.DataFrame:
 def _estimate_lookup(results: Results, op: str) -> dict[tuple[str, str], float]:
     """``(lhs, rhs) -> standardized value`` for rows with ``op``; std_all
     when reported, else est."""
-    e = results._estimates
+    e = results.estimates
     rows = e[e["op"] == op]
     out: dict[tuple[str, str], float] = {}
     for lhs, rhs, est, std in zip(rows["lhs"], rows["rhs"], rows["est"], rows["std_all"]):
@@ -125,7 +125,7 @@ def _blocks(results: Results) -> dict[str, list[str]]:
     the two-stage approach, the repeated items otherwise."""
     spec = results.spec
     out = {c.name: list(c.indicators) for c in spec.constructs}
-    e = results._estimates
+    e = results.estimates
     for h in spec.higher_order:
         out[h] = list(dict.fromkeys(e[(e["op"] == "=~") & (e["lhs"] == h)]["rhs"]))
     return out
@@ -136,7 +136,7 @@ def _with_dimension_scores(results: Results, data: pd.DataFrame) -> pd.DataFrame
     higher-order construct (two-stage approach), where they are indicators."""
     blocks = _blocks(results)
     dims = [d for h in results.spec.higher_order for d in blocks[h] if d not in data.columns]
-    return data.join(results._scores[dims]) if dims else data
+    return data.join(results.scores[dims]) if dims else data
 
 
 def _std_loadings(results: Results, data: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -147,7 +147,7 @@ def _std_loadings(results: Results, data: pd.DataFrame) -> dict[str, np.ndarray]
     with the construct score (which is what a PLS loading is).
     """
     lk = _estimate_lookup(results, "=~")
-    scores = results._scores
+    scores = results.scores
     out: dict[str, np.ndarray] = {}
     for name, inds in _blocks(results).items():
         vals = [lk.get((name, i), np.nan) for i in inds]
@@ -341,81 +341,6 @@ def reliability_assessment(
 # ---------------------------------------------------------------------------
 # HTMT
 # ---------------------------------------------------------------------------
-def htmt_from_corr(
-    R: np.ndarray,
-    blocks: Sequence[Sequence[int]],
-    *,
-    method: str = "arithmetic",
-    absolute: bool = True,
-) -> np.ndarray:
-    """HTMT on one correlation matrix or a stack of them, vectorized.
-
-    Parameters
-    ----------
-    R : ndarray, shape (..., p, p)
-        Indicator correlation matrices (any leading batch dimensions).
-    blocks : sequence of sequences of int
-        Column positions in ``R`` of each construct's indicators.
-    method : {"arithmetic", "geometric"}
-        ``"arithmetic"``: the original HTMT (Henseler et al. 2015), mean
-        heterotrait-heteromethod correlation over the geometric mean of the
-        two mean monotrait-heteromethod correlations.  ``"geometric"``:
-        HTMT2 (Roemer et al. 2021), every mean a geometric mean.
-    absolute : bool
-        Use absolute correlations (default, as seminr and cSEM do).
-
-    Returns
-    -------
-    ndarray, shape (..., k, k)
-        Symmetric, NaN on the diagonal.  A single-item block's monotrait
-        term is 1.
-    """
-    if method not in HTMT_METHODS:
-        raise DataError(f"unknown HTMT method {method!r}", values=[method],
-                        hint=f"use one of: {', '.join(HTMT_METHODS)}")
-    R = np.asarray(R, dtype=float)
-    if R.ndim < 2 or R.shape[-1] != R.shape[-2]:
-        raise DataError(f"R must be a (stack of) square matrices, got shape {R.shape}",
-                        hint="pass correlation matrices of shape (..., p, p)")
-    p = R.shape[-1]
-    k = len(blocks)
-    M = np.zeros((k, p))
-    for b, idx in enumerate(blocks):
-        idx = list(idx)
-        if not idx or min(idx) < 0 or max(idx) >= p:
-            raise DataError(f"block {b} has indicator positions outside 0..{p - 1}",
-                            values=idx, hint="give each block's column positions in R")
-        M[b, idx] = 1.0
-    off = 1.0 - np.eye(p)
-    A = np.abs(R) if absolute else R.copy()
-    if method == "geometric":
-        if np.any(A[..., off.astype(bool)] < 0):
-            raise DataError(
-                "HTMT2 (geometric means) is defined for positive item correlations only",
-                hint="use absolute=True, or reverse-code the negatively worded items",
-            )
-        # log(0) = -inf would poison the matrix products; a tiny floor keeps a
-        # zero correlation's geometric contribution at (practically) zero
-        A = np.log(np.maximum(A, 1e-300))
-    bad = np.isnan(A) & off.astype(bool)
-    A = np.where(off.astype(bool) & ~bad, A, 0.0)
-    sums = M @ A @ M.T                          # (..., k, k)
-    counts = M @ off @ M.T                      # (k, k)
-    n_bad = M @ bad.astype(float) @ M.T         # NaN correlations touching a pair
-    with np.errstate(divide="ignore", invalid="ignore"):
-        means = sums / counts
-        if method == "geometric":
-            means = np.exp(means)
-        means = np.where(n_bad > 0, np.nan, means)
-        mono = np.diagonal(means, axis1=-2, axis2=-1).copy()   # (..., k)
-        single = np.diag(counts) == 0
-        mono[..., single] = 1.0
-        out = means / np.sqrt(mono[..., :, None] * mono[..., None, :])
-    idx = np.arange(k)
-    out[..., idx, idx] = np.nan
-    return out
-
-
 def htmt(
     obj: Results | ModelSpec,
     data: pd.DataFrame | Any = None,
@@ -480,7 +405,7 @@ def htmt(
     if cw is None:
         R = np.corrcoef(frame.to_numpy(), rowvar=False)
     else:   # a weighted PLS fit: weighted correlations
-        w = pd.Series(cw, index=obj._data.index).loc[frame.index].to_numpy()
+        w = pd.Series(cw, index=obj.data.index).loc[frame.index].to_numpy()
         C = np.cov(frame.to_numpy(), rowvar=False, aweights=w)
         sd = np.sqrt(np.diag(C))
         R = C / sd[:, None] / sd[None, :]
@@ -537,7 +462,7 @@ def _construct_correlations(results: Results) -> pd.DataFrame:
         if phi is not None:
             d = np.sqrt(np.diag(phi))
             return pd.DataFrame(phi / np.outer(d, d), index=names, columns=names)
-    scores = results._scores
+    scores = results.scores
     if scores is None or not set(names) <= set(scores.columns):
         raise EstimationError(
             "construct correlations need the construct scores, which these results lack",
@@ -548,7 +473,7 @@ def _construct_correlations(results: Results) -> pd.DataFrame:
 
 
 def _implied_latent_cov(results: Results, names: list[str]) -> np.ndarray | None:
-    e = results._estimates
+    e = results.estimates
     k = len(names)
     pos = {n: i for i, n in enumerate(names)}
     B = np.zeros((k, k))
@@ -616,7 +541,7 @@ def cross_loadings(results: Results) -> pd.DataFrame:
     """
     results = _check_results(results, "cross_loadings")
     data = _results_data(results, "cross_loadings")
-    scores = results._scores
+    scores = results.scores
     names = list(results.spec.construct_names)
     missing = [n for n in names if scores is None or n not in scores.columns]
     if missing:
@@ -714,7 +639,7 @@ def item_descriptives(
     carried = None
     if isinstance(data, Results):
         frame = _results_data(data, "item_descriptives")
-        carried = data._scale_limits
+        carried = data.scale_limits
     elif isinstance(data, pd.DataFrame):
         frame = data
     else:

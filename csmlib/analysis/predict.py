@@ -62,7 +62,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from ..errors import EstimationError, SpecError
-from ..estimate.bootstrapping import _Moments
+from ..estimate.bootstrapping import Moments
 from ..estimate.pls import check_recursive
 from ..estimate.pls_core import SCHEMES, CompiledSpec, compile_spec, pls_core
 from ..estimate.prepare import check_pls_missing, prepare_input
@@ -149,7 +149,7 @@ def _cv_predictions(spec: ModelSpec, data: Any, folds: int | None, repeats: int,
     prob = fold + (np.arange(n_rep) * n_fold)[:, None]             # (repeats, n)
     held = np.zeros((n_rep * n_fold, n))
     held[prob.ravel(), np.tile(np.arange(n), n_rep)] = 1.0
-    mean, S = _Moments(X)(1.0 - held)                              # training means and covariances
+    mean, S = Moments(X)(1.0 - held)                              # training means and covariances
     sd = np.sqrt(np.diagonal(S, axis1=1, axis2=2))
     if not (sd > 1e-12).all():
         b, i = np.argwhere(~(sd > 1e-12))[0]

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from .pls_core import compile_spec, pls_core
+from .statistics import htmt_from_corr, index_from_moments
 
 __all__ = ["StagedPlsEngine", "supports"]
 
@@ -43,7 +44,7 @@ def supports(results: Any) -> bool:
     standardized PLS fit (not PLSc) with interaction terms or higher-order
     constructs (not both)."""
     spec, opts = results.spec, results.options or {}
-    if not opts.get("standardize", True) or opts.get("consistent", False) or results._data is None:
+    if not opts.get("standardize", True) or opts.get("consistent", False) or results.data is None:
         return False
     return bool(spec.interactions) != bool(spec.higher_order)
 
@@ -57,7 +58,8 @@ class StagedPlsEngine:
 
     def __init__(self, results: Any, groups: Sequence[str], scale_limits: Any) -> None:
         from . import pls_hoc, pls_interaction
-        from .bootstrapping import _index_constructs, _keys_frame, _Moments, _specific_keys, effect_and_r2_getters
+        from .bootstrapping import (keys_frame, Moments, specific_keys, effect_and_r2_getters, htmt_getters,
+                                    index_getters)
 
         spec = results.spec
         opts = results.options or {}
@@ -77,9 +79,9 @@ class StagedPlsEngine:
             spec2 = pls_interaction.stage2_spec(spec, self.method)
         self.cs1 = None if spec1 is None else compile_spec(spec1, items)
         self.cs2 = compile_spec(spec2)
-        self.X = results._data[items].to_numpy(dtype=float)
+        self.X = results.data[items].to_numpy(dtype=float)
         self.n = self.X.shape[0]
-        self.moments = _Moments(self.X)
+        self.moments = Moments(self.X)
         self.sd_full = self.X.std(axis=0, ddof=1)
         cw = (results.extra or {}).get("case_weights")
         self.case_w = None if cw is None else np.asarray(cw, float)
@@ -95,7 +97,7 @@ class StagedPlsEngine:
         c1 = {} if self.cs1 is None else self.cs1.index
         keys: list[tuple[str, str, str, str]] = []
         getters: list[tuple[str, Any]] = []
-        est = results._estimates
+        est = results.estimates
         if "estimates" in groups:
             for lhs, op, rhs in zip(est["lhs"], est["op"], est["rhs"]):
                 rhs2 = self.copies.get((lhs, rhs), rhs)
@@ -112,26 +114,17 @@ class StagedPlsEngine:
         effect_and_r2_getters(results, groups, c2, keys, getters)
         self.chains: list[tuple[int, ...]] = []
         if "specific" in groups:
-            self.chains, sk = _specific_keys(list(self.cs2.names), self.cs2.D)
+            self.chains, sk = specific_keys(list(self.cs2.names), self.cs2.D)
             keys += sk
             getters += [("sp", i) for i in range(len(sk))]
-        names, lim = _index_constructs(results, scale_limits) if "index" in groups else ([], None)
-        self.index_specs = []
-        for nme in names:
-            its = list(spec.items_of(nme))
-            self.index_specs.append((nme, np.array([ipos[i] for i in its]),
-                                     lim.loc[its, "min"].to_numpy(float), lim.loc[its, "max"].to_numpy(float)))
-            keys.append(("index", nme, "index", ""))
-            getters.append(("ix", len(self.index_specs) - 1))
+        self.index_specs = [(nme, np.array([ipos[i] for i in lim.index]), lim["min"].to_numpy(float),
+                             lim["max"].to_numpy(float))
+                            for nme, lim in index_getters(results, groups, scale_limits, keys, getters)]
+        first = [c.name for c in spec.constructs if c.name not in spec.higher_order]
         self.htmt_blocks: list[np.ndarray] = []
-        if "htmt" in groups:
-            first = [c.name for c in spec.constructs if c.name not in spec.higher_order]
+        if htmt_getters(first, groups, keys, getters):
             self.htmt_blocks = [np.array([ipos[i] for i in spec.construct(nm).indicators]) for nm in first]
-            for a in range(len(first)):
-                for b in range(a + 1, len(first)):
-                    keys.append(("htmt", first[a], "htmt", first[b]))
-                    getters.append(("h", (a, b)))
-        self.keys = _keys_frame(keys)
+        self.keys = keys_frame(keys)
         self.getters = getters
         self.w_full = self._fit(np.ones((1, self.n)))["w2"][0]
 
@@ -264,15 +257,12 @@ class StagedPlsEngine:
         return f["raw1"][:, self.cs1.blocks[self.cs1.index[nme]]]
 
     def stats(self, C: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        from ..analysis.index import index_from_moments
-        from .bootstrapping import _nonfinite_is_failure
+        from .bootstrapping import nonfinite_is_failure
 
         f = self._fit(C)
         b = C.shape[0]
         H = None
         if self.htmt_blocks:
-            from ..analysis.measurement import htmt_from_corr
-
             H = htmt_from_corr(f["R"], self.htmt_blocks)
         cols = []
         for kind, arg in self.getters:
@@ -286,7 +276,7 @@ class StagedPlsEngine:
             elif kind == "h":
                 cols.append(H[:, arg[0], arg[1]])
         draws = np.column_stack(cols) if cols else np.empty((b, 0))
-        failed = f["failed"] | _nonfinite_is_failure(draws, self.keys)
+        failed = f["failed"] | nonfinite_is_failure(draws, self.keys)
         draws[failed] = np.nan
         dots = np.zeros((b, self.cs2.k))
         np.add.at(dots.T, np.asarray(self.cs2.block), (np.nan_to_num(f["w2"]) * self.w_full).T)

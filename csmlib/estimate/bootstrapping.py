@@ -75,7 +75,8 @@ import pandas as pd
 from scipy import stats as sps
 
 from ..errors import CsmError, EstimationError, EstimationWarning, SpecError
-from .results import SectionedSummary
+from .results import CbsemResults, SectionedSummary
+from .statistics import htmt_from_corr, index_from_moments, resolve_scale_limits
 
 __all__ = [
     "bootstrap",
@@ -143,7 +144,7 @@ def _jackknife_counts(n: int, start: int, stop: int, groups: np.ndarray | None) 
     return (groups[None, :] != np.arange(start, stop)[:, None]).astype(float)
 
 
-class _Moments:
+class Moments:
     """Means and covariance matrices of count-weighted resamples, batched.
 
     A resample is a row ``c`` of counts (how often each respondent was
@@ -184,16 +185,17 @@ class _Moments:
 # ---------------------------------------------------------------------------
 # statistics: what is bootstrapped
 # ---------------------------------------------------------------------------
-def _keys_frame(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
+def keys_frame(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
+    """The statistic key table of an engine: columns ``group, lhs, op, rhs``."""
     return pd.DataFrame(rows, columns=["group", "lhs", "op", "rhs"])
 
 
 def _effect_pairs(results: Any) -> list[tuple[str, str]]:
-    eff = results._effects
+    eff = results.effects
     return list(zip(eff["lhs"].astype(str), eff["rhs"].astype(str)))
 
 
-def _specific_keys(names: Sequence[str], B: np.ndarray) -> tuple[list[tuple[int, ...]], list[tuple[str, str, str, str]]]:
+def specific_keys(names: Sequence[str], B: np.ndarray) -> tuple[list[tuple[int, ...]], list[tuple[str, str, str, str]]]:
     """Chains of the specific indirect effects and their keys
     ``("specific", "X -> M -> Y", "chain", "")``."""
     from .effects import chain_label, indirect_chains
@@ -212,15 +214,37 @@ def _latent_adjacency(results: Any, names: Sequence[str]) -> np.ndarray:
     return D
 
 
-def _index_constructs(results: Any, scale_limits: Any) -> tuple[list[str], Any]:
-    from ..analysis.index import resolve_scale_limits
-
-    lim = resolve_scale_limits(results, scale_limits)
+def index_getters(results: Any, groups: Sequence[str], scale_limits: Any, keys: list,
+                  getters: list) -> list[tuple[str, pd.DataFrame]]:
+    """The constructs whose index is a statistic (``"index"`` in ``groups``
+    and scale limits for all their items), each with its items' limits
+    (columns ``min, max``, in the spec's item order); appends their keys and
+    ``("ix", position)`` getters to ``keys`` and ``getters``."""
+    lim = resolve_scale_limits(results, scale_limits) if "index" in groups else None
     if lim is None:
-        return [], None
+        return []
     spec = results.spec
-    names = [c.name for c in spec.constructs if all(i in lim.index for i in spec.items_of(c.name))]
-    return names, lim
+    out = []
+    for c in spec.constructs:
+        items = list(spec.items_of(c.name))
+        if all(i in lim.index for i in items):
+            keys.append(("index", c.name, "index", ""))
+            getters.append(("ix", len(out)))
+            out.append((c.name, lim.loc[items]))
+    return out
+
+
+def htmt_getters(names: Sequence[str], groups: Sequence[str], keys: list, getters: list) -> list[tuple[int, int]]:
+    """The construct pairs ``(i, j)``, ``i < j``, whose HTMT is a statistic
+    (``"htmt"`` in ``groups``); appends their keys and ``("h", (i, j))``
+    getters to ``keys`` and ``getters``."""
+    if "htmt" not in groups:
+        return []
+    pairs = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names))]
+    for i, j in pairs:
+        keys.append(("htmt", names[i], "htmt", names[j]))
+        getters.append(("h", (i, j)))
+    return pairs
 
 
 def effect_and_r2_getters(results: Any, groups: Sequence[str], cpos: dict[str, int],
@@ -239,7 +263,7 @@ def effect_and_r2_getters(results: Any, groups: Sequence[str], cpos: dict[str, i
             getters.append(("r2", cpos[nme]))
 
 
-class _PlsEngine:
+class PlsEngine:
     """Batched PLS refits of a chunk of resamples."""
 
     name = "pls-batched"
@@ -248,7 +272,7 @@ class _PlsEngine:
         from .pls_core import compile_spec
 
         spec = results.spec
-        data = results._data
+        data = results.data
         if data is None:
             raise EstimationError("these PLS results carry no data to resample",
                                   hint="refit with csm.fit_pls")
@@ -256,7 +280,7 @@ class _PlsEngine:
         self.cs = compile_spec(spec, [c for c in data.columns if c != wcol])
         self.X = data[list(self.cs.items)].to_numpy(dtype=float)
         self.n = self.X.shape[0]
-        self.moments = _Moments(self.X)
+        self.moments = Moments(self.X)
         self.sd_full = self.X.std(axis=0, ddof=1)
         opts = results.options or {}
         self.scheme = opts.get("scheme", "path")
@@ -271,7 +295,7 @@ class _PlsEngine:
         self.cpos = cpos
         keys: list[tuple[str, str, str, str]] = []
         getters: list[tuple[str, Any]] = []
-        est = results._estimates
+        est = results.estimates
         if "estimates" in groups:
             for lhs, op, rhs in zip(est["lhs"], est["op"], est["rhs"]):
                 if op == "<~" and rhs in ipos:
@@ -286,26 +310,16 @@ class _PlsEngine:
         effect_and_r2_getters(results, groups, cpos, keys, getters)
         self.chains = []
         if "specific" in groups:
-            self.chains, sk = _specific_keys(list(cs.names), cs.D)
+            self.chains, sk = specific_keys(list(cs.names), cs.D)
             keys += sk
             getters += [("sp", i) for i in range(len(sk))]
-        self.index_names, lim = _index_constructs(results, scale_limits) if "index" in groups else ([], None)
         self.index_blocks = []
-        for nme in self.index_names:
+        for nme, lim in index_getters(results, groups, scale_limits, keys, getters):
             blk = np.asarray(cs.blocks[cpos[nme]])
             items = [cs.items[i] for i in blk]
             self.index_blocks.append((blk, lim.loc[items, "min"].to_numpy(float), lim.loc[items, "max"].to_numpy(float)))
-            keys.append(("index", nme, "index", ""))
-            getters.append(("ix", len(self.index_blocks) - 1))
-        self.htmt_pairs = []
-        if "htmt" in groups:
-            names = list(cs.names)
-            for i in range(len(names)):
-                for j in range(i + 1, len(names)):
-                    self.htmt_pairs.append((i, j))
-                    keys.append(("htmt", names[i], "htmt", names[j]))
-                    getters.append(("h", (i, j)))
-        self.keys = _keys_frame(keys)
+        self.htmt_pairs = htmt_getters(list(cs.names), groups, keys, getters)
+        self.keys = keys_frame(keys)
         self.getters = getters
         full = self._fit(np.ones((1, self.n)))
         self.w_full = full["w"][0]
@@ -345,15 +359,11 @@ class _PlsEngine:
         return res
 
     def stats(self, C: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        from ..analysis.index import index_from_moments
-
         f = self._fit(C)
         b = C.shape[0]
         cols = []
         H = None
         if self.htmt_pairs:
-            from ..analysis.measurement import htmt_from_corr
-
             H = htmt_from_corr(f["R"], [np.asarray(bl) for bl in self.cs.blocks])
         for kind, arg in self.getters:
             if kind in ("w", "l", "r2", "sp"):
@@ -366,7 +376,7 @@ class _PlsEngine:
             elif kind == "h":
                 cols.append(H[:, arg[0], arg[1]])
         draws = np.column_stack(cols) if cols else np.empty((b, 0))
-        failed = f["failed"] | _nonfinite_is_failure(draws, self.keys)
+        failed = f["failed"] | nonfinite_is_failure(draws, self.keys)
         draws[failed] = np.nan
         dots = np.zeros((b, len(self.cs.names)))
         np.add.at(dots.T, np.asarray(self.cs.block), (f["w"] * self.w_full).T)
@@ -374,7 +384,7 @@ class _PlsEngine:
         return draws, failed, flipped
 
 
-class _CbEngine:
+class CbEngine:
     """Batched warm-started ML refits (``csmlib.estimate.cbsem.refit_many``) of a
     CB-SEM fit, and every standard statistic computed from the refitted
     parameter vectors: estimates (free and defined parameters), indirect
@@ -387,18 +397,18 @@ class _CbEngine:
 
     def __init__(self, results: Any, groups: Sequence[str], scale_limits: Any = None) -> None:
         spec = results.spec
-        if results._data is None or "free_index" not in results.extra or "ram" not in results.extra:
+        if results.data is None or "free_index" not in results.extra or "ram" not in results.extra:
             raise EstimationError("these CB-SEM results cannot be refitted in batch",
                                   hint='use engine="loop"')
         self.results = results
         self.ram = ram = results.extra["ram"]
         self.items = list(spec.indicators)
-        X = results._data[self.items].to_numpy(dtype=float)
+        X = results.data[self.items].to_numpy(dtype=float)
         self.X = X[~np.isnan(X).any(axis=1)]            # listwise, as the fit
         self.n = self.X.shape[0]
-        self.moments = _Moments(self.X)
+        self.moments = Moments(self.X)
         self.sd_full = self.X.std(axis=0, ddof=1)
-        est = results._estimates
+        est = results.estimates
         free = np.asarray(results.extra["free_index"])
         lat = {nme: ram.p + i for i, nme in enumerate(ram.latent)}
         self.lat = lat
@@ -423,34 +433,21 @@ class _CbEngine:
                     getters.append((kind[0] + "e", (lpos[lhs], lpos[rhs])))
         self.chains = []
         if "specific" in groups:
-            self.chains, sk = _specific_keys(list(ram.latent), _latent_adjacency(results, list(ram.latent)))
+            self.chains, sk = specific_keys(list(ram.latent), _latent_adjacency(results, list(ram.latent)))
             keys += sk
             getters += [("sp", i) for i in range(len(sk))]
         if "r2" in groups:
-            r2 = results._r2
+            r2 = results.r2
             for nme in r2.index:
                 keys.append(("r2", str(nme), "r2", ""))
                 getters.append(("r2", lat[nme]))
         self.index_blocks = []
-        if "index" in groups:
-            names, lim = _index_constructs(results, scale_limits)
-            for nme in names:
-                c = spec.construct(nme)
-                it = np.array([self.items.index(i) for i in c.indicators])
-                self.index_blocks.append((it, lat[nme], lim.loc[list(c.indicators), "min"].to_numpy(float),
-                                          lim.loc[list(c.indicators), "max"].to_numpy(float)))
-                keys.append(("index", nme, "index", ""))
-                getters.append(("ix", len(self.index_blocks) - 1))
+        for nme, lim in index_getters(results, groups, scale_limits, keys, getters):
+            it = np.array([self.items.index(i) for i in lim.index])
+            self.index_blocks.append((it, lat[nme], lim["min"].to_numpy(float), lim["max"].to_numpy(float)))
         self.blocks = [np.array([self.items.index(i) for i in c.indicators]) for c in spec.constructs]
-        self.pairs = []
-        if "htmt" in groups:
-            names = list(spec.construct_names)
-            for i in range(len(names)):
-                for j in range(i + 1, len(names)):
-                    self.pairs.append((i, j))
-                    keys.append(("htmt", names[i], "htmt", names[j]))
-                    getters.append(("h", (i, j)))
-        self.keys = _keys_frame(keys)
+        self.pairs = htmt_getters(list(spec.construct_names), groups, keys, getters)
+        self.keys = keys_frame(keys)
         self.getters = getters
         lam = [(k, int(f)) for k, (op, f) in enumerate(zip(est["op"], free)) if op == "=~" and f >= 0]
         self.load_cols = {}
@@ -490,8 +487,6 @@ class _CbEngine:
                     d = np.arange(ram.n)
                     out["r2"] = 1.0 - Sm[:, d, d] / V[:, d, d]
                 if "ix" in kinds:
-                    from ..analysis.index import index_from_moments
-
                     cols = []
                     for it, c, lo, hi in self.index_blocks:
                         if len(it) == 1:
@@ -521,8 +516,6 @@ class _CbEngine:
         f = self._derived(theta, m, kinds)
         H = None
         if self.pairs:
-            from ..analysis.measurement import htmt_from_corr
-
             sdz = np.where(zero[:, None], 1.0, sd)
             H = htmt_from_corr(S / (sdz[:, :, None] * sdz[:, None, :]), self.blocks)
         cols = []
@@ -534,7 +527,7 @@ class _CbEngine:
             elif kind == "h":
                 cols.append(H[:, arg[0], arg[1]])
         draws = np.column_stack(cols) if cols else np.empty((len(C), 0))
-        failed = ~conv | zero | _nonfinite_is_failure(draws, self.keys)
+        failed = ~conv | zero | nonfinite_is_failure(draws, self.keys)
         draws[failed] = np.nan
         flipped = np.zeros(len(C), dtype=bool)
         for c, fc in self.load_cols.items():
@@ -542,7 +535,7 @@ class _CbEngine:
         return draws, failed, flipped & ~failed
 
 
-def _nonfinite_is_failure(draws: np.ndarray, keys: pd.DataFrame) -> np.ndarray:
+def nonfinite_is_failure(draws: np.ndarray, keys: pd.DataFrame) -> np.ndarray:
     """Non-finite values fail a resample, except HTMT (NaN by construction
     for some pairs, e.g. zero correlations in a block)."""
     mask = (keys["group"] != "htmt").to_numpy()
@@ -559,7 +552,7 @@ class _LoopEngine:
     def __init__(self, results: Any, groups: Sequence[str], scale_limits: Any,
                  statistics: Callable[[Any], Any] | None = None) -> None:
         self.results = results
-        self.data = results._data
+        self.data = results.data
         if self.data is None:
             raise EstimationError("these results carry no data to resample",
                                   hint="refit the model with csm.fit_pls / csm.fit_cbsem")
@@ -571,50 +564,29 @@ class _LoopEngine:
         if statistics is None:
             self.keys = theta.index.to_frame(index=False)
         else:
-            self.keys = _keys_frame([("statistics", str(k), "", "") for k in theta.index])
+            self.keys = keys_frame([("statistics", str(k), "", "") for k in theta.index])
         self.theta_index = theta.index
-        self.ref_sign = self._signs(results)
-
-    def _refit(self, frame: pd.DataFrame) -> Any:
-        r = self.results
-        opts = dict(r.options or {})
-        if r.method == "pls":
-            from .pls import fit_pls
-
-            kw = {k: opts[k] for k in ("scheme", "standardize", "consistent", "missing", "max_iter", "tol",
-                                       "weights", "interaction", "hoc") if k in opts}
-            return fit_pls(r.spec, frame, **kw)
-        from .cbsem import fit_cbsem
-
-        return fit_cbsem(r.spec, frame, missing=opts.get("missing", "listwise"))
-
-    def _signs(self, res: Any) -> dict[str, np.ndarray]:
-        e = res._estimates
-        op = "<~" if res.method == "pls" else "=~"
-        out = {}
-        for c in res.spec.constructs:
-            v = e[(e["op"] == op) & (e["lhs"] == c.name)].set_index("rhs")["est"].reindex(list(c.indicators))
-            out[c.name] = v.to_numpy(float)
-        return out
+        self.ref_sign = results.indicator_signs()
 
     def _extract(self, res: Any) -> pd.Series:
         if self.statistics is not None:
             return pd.Series(self.statistics(res), dtype=float)
         vals: dict[tuple[str, str, str, str], float] = {}
-        e = res._estimates
+        e = res.estimates
         if "estimates" in self.groups:
             names = set(res.spec.construct_names) | set(res.spec.interactions)
             for lhs, op, rhs, est in zip(e["lhs"], e["op"], e["rhs"], e["est"]):
                 if op in ("<~", "=~", ":=") or (op == "~" and lhs in names and rhs in names):
                     vals[("estimates", lhs, op, rhs)] = est
         if "effects" in self.groups:
-            for lhs, rhs, ind, tot in zip(res._effects["lhs"], res._effects["rhs"],
-                                          res._effects["indirect"], res._effects["total"]):
+            eff = res.effects
+            for lhs, rhs, ind, tot in zip(eff["lhs"], eff["rhs"], eff["indirect"], eff["total"]):
                 vals[("effects", lhs, "indirect", rhs)] = ind
                 vals[("effects", lhs, "total", rhs)] = tot
         if "r2" in self.groups:
+            r2 = res.r2
             for nme in res.spec.endogenous:
-                vals[("r2", nme, "r2", "")] = res._r2.get(nme, np.nan)
+                vals[("r2", nme, "r2", "")] = r2.get(nme, np.nan)
         if "specific" in self.groups:
             sp = res.specific_effects
             for path, est in zip(sp["path"], sp["est"]):
@@ -622,8 +594,7 @@ class _LoopEngine:
         if "index" in self.groups:
             from ..analysis.index import satisfaction_index
 
-            names, lim = _index_constructs(res, self.scale_limits)
-            for nme in names:
+            for nme, lim in index_getters(res, self.groups, self.scale_limits, [], []):
                 try:
                     vals[("index", nme, "index", "")] = float(satisfaction_index(res, nme, scale_limits=lim))
                 except CsmError:
@@ -651,7 +622,7 @@ class _LoopEngine:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    res = self._refit(frame)
+                    res = self.results.refit(frame)
                     s = self._extract(res).reindex(self.theta_index)
             except (CsmError, np.linalg.LinAlgError, ValueError, FloatingPointError):
                 failed[i] = True
@@ -660,7 +631,7 @@ class _LoopEngine:
                 failed[i] = True
                 continue
             draws[i] = s.to_numpy()
-            sg = self._signs(res)
+            sg = res.indicator_signs()
             flipped[i] = any(np.nansum(sg[c] * self.ref_sign[c]) < 0 for c in sg)
         return draws, failed, flipped
 
@@ -1106,40 +1077,17 @@ def bootstrap(
     if engine == "batched" and user_fn is not None:
         raise SpecError('engine="batched" works for the standard statistics only, not a function',
                         hint='use engine="loop"')
-    if method == "cbsem" and (results.options or {}).get("weights") is not None:
+    if isinstance(results, CbsemResults) and (results.options or {}).get("weights") is not None:
         raise SpecError("bootstrapping a survey-weighted CB-SEM fit is not implemented: the resamples "
                         "would be refitted without the weights",
                         values=[results.options["weights"]],
                         hint="read the robust (MLR) standard errors of the weighted fit, or bootstrap "
                              "an unweighted fit")
-    use_batched = user_fn is None and engine in ("auto", "batched")
-    staged = method == "pls" and bool(results.spec.interactions or results.spec.higher_order)
-    if staged and use_batched:
-        # interaction terms / higher-order constructs: every resample redoes every stage
-        from .bootstrap_stages import supports
-
-        if not supports(results):
-            if engine == "batched":
-                raise SpecError('engine="batched" bootstraps interaction and higher-order models fitted on '
-                                "standardized items without PLSc only", hint='use engine="auto" or "loop"')
-            use_batched = False
-    if use_batched and method == "cbsem":
-        extra = results.extra or {}
-        fiml = (results.options or {}).get("missing") == "fiml" and results._data is not None \
-            and bool(results._data[list(results.spec.indicators)].isna().to_numpy().any())
-        if "free_index" not in extra or "ram" not in extra or fiml:
-            if engine == "batched":
-                raise SpecError('engine="batched" needs a complete-data (or listwise) csm.fit_cbsem fit',
-                                hint='use engine="loop"')
-            use_batched = False
-    if use_batched and staged:
-        from .bootstrap_stages import StagedPlsEngine
-
-        eng: Any = StagedPlsEngine(results, groups, scale_limits)
-    elif use_batched:
-        eng = _CbEngine(results, groups, scale_limits) if method == "cbsem" else \
-            _PlsEngine(results, groups, scale_limits)
-    else:
+    eng: Any = None
+    if user_fn is None and engine in ("auto", "batched"):
+        eng = results.bootstrap_engine(groups, scale_limits, engine)
+    use_batched = eng is not None
+    if eng is None:
         eng = _LoopEngine(results, groups, scale_limits, user_fn)
     theta = eng.stats(np.ones((1, eng.n)))[0][0]
     n = eng.n

@@ -75,7 +75,7 @@ from .fitindices import fit_measures, srmr
 from .partable import Param, ParTable, build_partable
 from .ram import Likelihood, RamModel, one_blas_thread, patterns
 from .robust import check_estimator, item_moments, robust_fit, survey_weights
-from .results import Results, tidy_estimates
+from .results import CbsemResults, Results, tidy_estimates
 from ..spec.modelspec import ModelSpec
 
 _GROUP = "__csm_group__"
@@ -829,7 +829,7 @@ def fit_cbsem(
         "group_equal": tuple(group_equal), "group_partial": tuple(group_partial)}
     if G > 1:
         info["groups"] = {name: int(k) for (name, _), k in zip(blocks, n_g)}
-    return Results(
+    return CbsemResults(
         spec=spec, method="cbsem", _estimates=estimates, _r2=r2, _effects=effects,
         _fit_indices=fit, _scores=scores, converged=bool(conv), n_iter=int(n_iter),
         message=message, n_obs=n, data_info=info, warnings=tuple(warn), options=options,
@@ -1012,7 +1012,7 @@ def refit_many(
         row of ``results.estimates`` to its column, -1 when fixed/defined).
     converged : ndarray of bool (B,)
     """
-    if results.method != "cbsem" or "table" not in results.extra:
+    if not isinstance(results, CbsemResults) or "table" not in results.extra:
         raise EstimationError("refit_many needs the result of csm.fit_cbsem",
                               hint="fit the model with csm.fit_cbsem first")
     ram, cov_free, intercepts = _covariance_part(results)

@@ -40,7 +40,7 @@ import pandas as pd
 from ..errors import SpecError
 from .partable import Param, ParTable
 from .ram import Likelihood, RamModel
-from .results import Results
+from .results import CbsemResults, Results
 from .robust import (casewise_scores, crossprod, h1_expected_information, h1_observed_information,
                      missing_h1_observed_information, vech_index)
 
@@ -50,8 +50,8 @@ __all__ = ["modification_indices", "residuals", "RESIDUAL_TYPES"]
 RESIDUAL_TYPES = ("raw", "cor.bollen", "cor.bentler", "standardized")
 
 
-def _cb_results(results: object, what: str) -> Results:
-    if not isinstance(results, Results) or results.method != "cbsem" or "likelihood" not in results.extra:
+def _cb_results(results: object, what: str) -> CbsemResults:
+    if not isinstance(results, CbsemResults) or "likelihood" not in results.extra:
         raise SpecError(f"{what} needs the result of csm.fit_cbsem",
                         values=[type(results).__name__],
                         hint="fit the model with csm.fit_cbsem(spec, data) first")

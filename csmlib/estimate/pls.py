@@ -39,7 +39,7 @@ from .effects import effects_table
 from .prepare import check_pls_missing, prepare_input, unweighted_notice
 from ..errors import DataError, DataWarning, EstimationError, EstimationWarning, SpecError
 from .pls_core import SCHEMES, CompiledSpec, PlsCoreResult, compile_spec, pls_core
-from .results import FIT_INDEX_NAMES, Results, tidy_estimates
+from .results import FIT_INDEX_NAMES, PlsResults, Results, tidy_estimates
 from ..spec.modelspec import ModelSpec
 
 __all__ = ["fit_pls", "case_weights", "weighted_moments", "check_recursive", "compile_spec", "pls_core", "covariance_one_pass", "CompiledSpec", "PlsCoreResult"]
@@ -482,7 +482,7 @@ def _assemble(spec, cs, out, S, R, mean, sd, X, used, info, limits, n, options,
         "compiled": cs,
         "path_matrix": pd.DataFrame(Bm, index=list(cs.names), columns=list(cs.names)),
     }
-    return Results(
+    return PlsResults(
         spec=spec, method="pls", _estimates=est, _r2=r2, _effects=effects, _fit_indices=fit,
         _scores=scores, converged=conv, n_iter=it, message=message, n_obs=int(n),
         data_info=info, warnings=tuple(warns), options=options, _data=used,

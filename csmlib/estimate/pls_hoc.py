@@ -160,9 +160,9 @@ def _two_stage(spec, frame, fit, dims) -> Results:
     spec2 = stage2_spec(spec)
     r2 = fit(spec2, frame2)
 
-    e1 = r1._estimates
+    e1 = r1.estimates
     dim_rows = e1[e1["op"].isin(["=~", "<~"]) & e1["lhs"].isin(all_dims)]
-    est = tidy_estimates(pd.concat([r2._estimates, dim_rows], ignore_index=True))
+    est = tidy_estimates(pd.concat([r2.estimates, dim_rows], ignore_index=True))
     scores = pd.concat([r2.scores, r1.scores[all_dims]], axis=1)
     extra = dict(r2.extra)
     rw1 = r1.extra["raw_weights"]
@@ -216,7 +216,7 @@ def _repeated(spec, frame, fit, dims) -> Results:
     frame_ri = pd.concat([frame, pd.DataFrame({k: frame[v].to_numpy() for k, v in copies.items()},
                                               index=frame.index)], axis=1)
     res = fit(spec_ri, frame_ri)
-    est = res._estimates.copy()
+    est = res.estimates
     est["rhs"] = est["rhs"].map(lambda x: copies.get(x, x))
     extra = dict(res.extra)
     rw = {n: (s.rename(index=lambda x: copies.get(x, x))) for n, s in res.extra["raw_weights"].items()}

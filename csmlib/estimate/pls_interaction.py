@@ -175,7 +175,7 @@ def fit_interaction(spec: ModelSpec, frame: pd.DataFrame, fit: Callable[[ModelSp
     frame2 = pd.concat([frame] + list(add.values()), axis=1)
     res = fit(spec2, frame2)
 
-    est = res._estimates.copy()
+    est = res.estimates
     scale = {}
     for term, block in add.items():
         X = block.to_numpy(float)

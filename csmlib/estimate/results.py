@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..spec.modelspec import ModelSpec
 
-__all__ = ["Results", "Summary", "ESTIMATE_COLUMNS", "EFFECT_COLUMNS", "FIT_INDEX_NAMES"]
+__all__ = ["Results", "PlsResults", "CbsemResults", "Summary", "ESTIMATE_COLUMNS", "EFFECT_COLUMNS", "FIT_INDEX_NAMES"]
 
 #: Columns of :attr:`Results.estimates`, in order.
 ESTIMATE_COLUMNS = (
@@ -203,10 +203,121 @@ class Results:
         """A summary that renders as HTML in a notebook and as text with ``str()``."""
         return Summary(self)
 
+    @property
+    def outer_op(self) -> str:
+        """The operator of the rows that tie items to their construct:
+        ``"<~"`` (PLS outer weights) or ``"=~"`` (CB-SEM loadings)."""
+        return "<~" if self.method == "pls" else "=~"
+
+    def indicator_signs(self) -> dict[str, np.ndarray]:
+        """The :attr:`outer_op` estimates of each construct, in the order of
+        its indicators (NaN where absent): what a resample's signs are
+        compared with.
+
+        Returns
+        -------
+        dict
+            Construct name -> float array, one value per indicator.
+        """
+        e = self._estimates
+        sel = e[e["op"] == self.outer_op]
+        return {c.name: sel[sel["lhs"] == c.name].set_index("rhs")["est"]
+                .reindex(list(c.indicators)).to_numpy(float) for c in self.spec.constructs}
+
+    def refit(self, data: pd.DataFrame) -> "Results":
+        """Fit the same model with the same options to other rows (a
+        resample); only the results of ``csm.fit_pls`` / ``csm.fit_cbsem``
+        can do this.
+
+        Returns
+        -------
+        Results
+            Of the same class as ``self``.
+        """
+        from ..errors import EstimationError
+
+        raise EstimationError("refitting needs the results of csm.fit_pls or csm.fit_cbsem",
+                              values=[type(self).__name__])
+
+    def bootstrap_engine(self, groups: tuple[str, ...], scale_limits: Any, engine: str) -> Any:
+        """The batched bootstrap engine for these results and statistic
+        groups, or None where only refitting every resample
+        (``engine="loop"``) can do it (``engine="batched"`` then raises a
+        :class:`~csmlib.errors.SpecError` saying why).
+
+        Returns
+        -------
+        object or None
+            An engine with ``keys`` (the statistic key table), ``n``, ``X``
+            and ``stats(counts) -> (draws, failed, sign_flipped)``.
+        """
+        return None
+
     def __repr__(self) -> str:
         name = self.spec.name or "model"
         state = "converged" if self.converged else "NOT converged"
-        return f"<Results {self.method} {name}: n={self.n_obs}, {state} after {self.n_iter} iterations>"
+        return f"<{type(self).__name__} {self.method} {name}: n={self.n_obs}, {state} after {self.n_iter} iterations>"
+
+
+#: Options of a PLS fit that a refit passes on to :func:`csmlib.fit_pls`.
+PLS_REFIT_OPTIONS = ("scheme", "standardize", "consistent", "missing", "max_iter", "tol",
+                     "weights", "interaction", "hoc")
+
+
+@dataclass(frozen=True, eq=False, repr=False)   # the base repr: no data in it
+class PlsResults(Results):
+    """Results of :func:`csmlib.fit_pls` (``method == "pls"``)."""
+
+
+    def refit(self, data: pd.DataFrame) -> "PlsResults":
+        from .pls import fit_pls
+
+        opts = dict(self.options or {})
+        return fit_pls(self.spec, data, **{k: opts[k] for k in PLS_REFIT_OPTIONS if k in opts})
+
+    def bootstrap_engine(self, groups: tuple[str, ...], scale_limits: Any, engine: str) -> Any:
+        from ..errors import SpecError
+
+        if self.spec.interactions or self.spec.higher_order:
+            # interaction terms / higher-order constructs: every resample redoes every stage
+            from .bootstrap_stages import StagedPlsEngine, supports
+
+            if supports(self):
+                return StagedPlsEngine(self, groups, scale_limits)
+            if engine == "batched":
+                raise SpecError('engine="batched" bootstraps interaction and higher-order models fitted on '
+                                "standardized items without PLSc only", hint='use engine="auto" or "loop"')
+            return None
+        from .bootstrapping import PlsEngine
+
+        return PlsEngine(self, groups, scale_limits)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class CbsemResults(Results):
+    """Results of :func:`csmlib.fit_cbsem` (``method == "cbsem"``)."""
+
+
+    def refit(self, data: pd.DataFrame) -> "CbsemResults":
+        from .cbsem import fit_cbsem
+
+        return fit_cbsem(self.spec, data, missing=(self.options or {}).get("missing", "listwise"))
+
+    def bootstrap_engine(self, groups: tuple[str, ...], scale_limits: Any, engine: str) -> Any:
+        from ..errors import SpecError
+
+        extra = self.extra or {}
+        data = self._data
+        fiml = (self.options or {}).get("missing") == "fiml" and data is not None \
+            and bool(data[list(self.spec.indicators)].isna().to_numpy().any())
+        if "free_index" not in extra or "ram" not in extra or fiml:
+            if engine == "batched":
+                raise SpecError('engine="batched" needs a complete-data (or listwise) csm.fit_cbsem fit',
+                                hint='use engine="loop"')
+            return None
+        from .bootstrapping import CbEngine
+
+        return CbEngine(self, groups, scale_limits)
 
 
 def _fmt(x: Any, digits: int = 3) -> str:
