@@ -305,3 +305,15 @@ def test_write_errors_say_what_to_do_for_their_cause(tmp_path, code, fragment):
             raise OSError(code, os.strerror(code), str(tmp_path / "x"))
     assert fragment in str(info.value)
     assert ("free disk space" in str(info.value)) == (code == __import__("errno").ENOSPC)
+
+
+def test_a_kernel_that_never_started_is_tried_again_but_a_dying_notebook_is_not():
+    """jupyter_client's start-up failures (no cell ran) are retried once; a
+    kernel that dies while the notebook runs is the notebook's failure."""
+    from csmlib.run.batch import _error_message, _kernel_did_not_start
+
+    assert _kernel_did_not_start("RuntimeError: Kernel died before replying to kernel_info")
+    assert _kernel_did_not_start("RuntimeError: Kernel didn't respond in 60 seconds")
+    dead = type("DeadKernelError", (RuntimeError,), {})("Kernel died")
+    assert not _kernel_did_not_start(_error_message(dead))
+    assert not _kernel_did_not_start("ValueError: cannot use x (in cell [3])")

@@ -56,7 +56,9 @@ worker receives the input files as bytes and returns the outputs as bytes;
 the parent writes them, so workers need no shared file system (the staged
 copies' paths are mapped back to the user's in the executed notebook).
 
-Faults: a notebook whose kernel dies is a failed run (the others go on).  A
+Faults: a notebook whose kernel dies is a failed run (the others go on); a
+kernel that dies or hangs before it answers its first request (no cell ran:
+a start-up failure on a busy machine) is tried once more.  A
 local worker process that dies (``kill -9``, out of memory) breaks a
 ``ProcessPoolExecutor`` for good; :class:`LocalPool` is renewed and the runs
 that were in flight are tried once more (``MAX_ATTEMPTS``, recorded as
@@ -361,6 +363,16 @@ def _build_payload(run: RunSpec) -> dict[str, Any]:
         "timeout": run.timeout,
         "kernel_name": KERNEL_NAME,
     }
+
+
+#: what jupyter_client says when a kernel dies or hangs before it answers its
+#: first request: no cell of the notebook has run, so the run is tried again
+_KERNEL_START_FAILURES = ("Kernel died before replying to kernel_info", "Kernel didn't respond in")
+
+
+def _kernel_did_not_start(error: str) -> bool:
+    """Whether a failed run's error says its kernel never started."""
+    return any(text in error for text in _KERNEL_START_FAILURES)
 
 
 def _error_message(exc: BaseException) -> str:
@@ -1141,6 +1153,10 @@ def _schedule(study: Study, runs: list[RunSpec], executor: Any, force: bool,
             elif kind == "KilledWorker":
                 res["error"] = ("the Dask workers running the notebook died every time it "
                                 "was tried (out of memory or killed?)")
+        if res.get("status") == "failed" and _kernel_did_not_start(res.get("error") or "") \
+                and attempts[rid] < MAX_ATTEMPTS:
+            submit(run, digest)   # no cell ran: the kernel failed to start (a busy machine)
+            continue
         res["attempts"] = attempts[rid]
         with _writing(run.out_dir):
             finish(_write_outcome(run, digest, res))
