@@ -46,7 +46,7 @@ import pandas as pd
 
 from ..errors import DataError, EstimationError, SpecError
 from ..estimate.bootstrapping import bootstrap
-from ..estimate.pls import fit_pls
+from ..estimate.pls import check_pls_model, fit_pls
 from ..estimate.prepare import check_pls_missing, input_frame
 from ..estimate.results import Results
 from ..spec.modelspec import ModelSpec
@@ -184,9 +184,7 @@ def mga(spec: ModelSpec, data: Any, group: str, *, n_boot: int = 2000, n_perm: i
         The group column is absent, fewer than two groups, a group below
         ``min_base`` respondents.
     """
-    if not isinstance(spec, ModelSpec):
-        raise SpecError(f"mga needs a ModelSpec, got {type(spec).__name__}",
-                        hint="build one with csm.ModelSpec.from_lavaan(text) or csm.models")
+    check_pls_model(spec, "mga")
     if spec.interactions or spec.higher_order:
         raise SpecError("mga compares first-order models; this one has interaction terms or "
                         "higher-order constructs", values=list(spec.interactions + spec.higher_order),

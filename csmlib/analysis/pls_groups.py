@@ -70,8 +70,8 @@ import pandas as pd
 from ..estimate.prepare import check_pls_missing, input_frame, prepare_input
 from ..privacy import quote
 from ..errors import DataError, SpecError
-from ..estimate.pls import check_recursive
-from ..estimate.pls_core import SCHEMES, CompiledSpec, compile_spec, pls_core
+from ..estimate.pls import check_pls_model, check_recursive
+from ..estimate.pls_core import CompiledSpec, compile_spec, pls_core
 from ..spec.modelspec import ModelSpec
 from .tracking import DEFAULT_MIN_BASE, check_min_base
 
@@ -104,12 +104,7 @@ class _Groups:
 def _split(spec: ModelSpec, data: Any, group: Any, groups: Sequence[Any] | None,
            min_base: int, scheme: str, what: str, missing: str = "listwise") -> _Groups:
     treatment = check_pls_missing(missing)
-    if not isinstance(spec, ModelSpec):
-        raise SpecError(f"{what} needs a ModelSpec, got {type(spec).__name__}",
-                        hint="build one with csm.ModelSpec.from_lavaan(text) or csm.models")
-    if scheme not in SCHEMES:
-        raise SpecError(f"unknown inner weighting scheme {scheme!r}", values=[scheme],
-                        hint=f"use one of: {', '.join(SCHEMES)}")
+    check_pls_model(spec, what, scheme)
     check_recursive(spec)
     cs = compile_spec(spec)
     frame, file, _ = input_frame(data, what)

@@ -53,7 +53,6 @@ does).  A held-out row is standardized with the training means and SDs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,8 +62,8 @@ from scipy import stats as sps
 
 from ..errors import EstimationError, SpecError
 from ..estimate.bootstrapping import Moments
-from ..estimate.pls import check_recursive
-from ..estimate.pls_core import SCHEMES, CompiledSpec, compile_spec, pls_core
+from ..estimate.pls import check_pls_model, check_recursive
+from ..estimate.pls_core import CompiledSpec, compile_spec, pls_core
 from ..estimate.prepare import check_pls_missing, prepare_input
 from ..spec.modelspec import ModelSpec
 
@@ -88,13 +87,10 @@ class _CvPredictions:
     train_mean: np.ndarray
 
 
-def _check_options(folds: int | None, repeats: int, technique: str, scheme: str, n: int | None = None) -> None:
+def _check_options(folds: int | None, repeats: int, technique: str, n: int | None = None) -> None:
     if technique not in TECHNIQUES:
         raise SpecError(f"unknown prediction technique {technique!r}", values=[technique],
                         hint='use technique="DA" (direct antecedents) or "EA" (earliest antecedents)')
-    if scheme not in SCHEMES:
-        raise SpecError(f"unknown inner weighting scheme {scheme!r}", values=[scheme],
-                        hint=f"use one of: {', '.join(SCHEMES)}")
     if folds is not None and not (isinstance(folds, (int, np.integer)) and folds >= 2):
         raise SpecError(f"folds must be an integer of at least 2 or None (leave-one-out), got {folds!r}",
                         values=[folds], hint="use e.g. folds=10")
@@ -126,10 +122,8 @@ def _targets(cs: CompiledSpec) -> list[int]:
 
 def _cv_predictions(spec: ModelSpec, data: Any, folds: int | None, repeats: int, seed: int | None,
                     technique: str, missing: str, scheme: str, max_iter: int, tol: float) -> _CvPredictions:
-    if not isinstance(spec, ModelSpec):
-        raise SpecError(f"predict_pls needs a ModelSpec, got {type(spec).__name__}",
-                        hint="build one with csm.ModelSpec.from_lavaan(text) or csm.models")
-    _check_options(folds, repeats, technique, scheme)
+    check_pls_model(spec, "predict_pls", scheme)
+    _check_options(folds, repeats, technique)
     check_pls_missing(missing)
     check_recursive(spec)
     cs = compile_spec(spec)
@@ -139,7 +133,7 @@ def _cv_predictions(spec: ModelSpec, data: Any, folds: int | None, repeats: int,
     inp = prepare_input(spec, data, missing=missing, min_rows=4, what="predict_pls")
     X = np.asarray(inp.X, dtype=float)
     n, p = X.shape
-    _check_options(folds, repeats, technique, scheme, n)
+    _check_options(folds, repeats, technique, n)
     if folds is None and n > LOO_MAX_N:
         raise SpecError(f"leave-one-out on {n} respondents would estimate {n} models at once",
                         values=[n], hint=f"use k-fold cross-validation (folds=10) above {LOO_MAX_N} respondents")

@@ -42,7 +42,7 @@ from .pls_core import SCHEMES, CompiledSpec, PlsCoreResult, compile_spec, pls_co
 from .results import FIT_INDEX_NAMES, PlsResults, Results, tidy_estimates
 from ..spec.modelspec import ModelSpec
 
-__all__ = ["fit_pls", "case_weights", "weighted_moments", "check_recursive", "compile_spec", "pls_core", "covariance_one_pass", "CompiledSpec", "PlsCoreResult"]
+__all__ = ["fit_pls", "case_weights", "weighted_moments", "check_pls_model", "check_recursive", "compile_spec", "pls_core", "covariance_one_pass", "CompiledSpec", "PlsCoreResult"]
 
 _CHUNK = 1 << 16
 
@@ -68,6 +68,23 @@ def covariance_one_pass(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         Xc = X[start:start + _CHUNK] - mean
         acc += Xc.T @ Xc
     return mean, acc / (n - 1)
+
+
+def check_pls_model(spec: Any, what: str, scheme: str | None = None) -> None:
+    """The checks of its arguments every PLS estimate starts with: ``spec``
+    is a :class:`ModelSpec` and ``scheme`` (when given) a known inner
+    weighting scheme.  ``what`` names the caller in the message.
+
+    Raises
+    ------
+    SpecError
+    """
+    if not isinstance(spec, ModelSpec):
+        raise SpecError(f"{what} needs a ModelSpec, got {type(spec).__name__}",
+                        hint="build one with csm.ModelSpec.from_lavaan(text) or csm.models")
+    if scheme is not None and scheme not in SCHEMES:
+        raise SpecError(f"unknown inner weighting scheme {scheme!r}", values=[scheme],
+                        hint=f"use one of: {', '.join(SCHEMES)}")
 
 
 def check_recursive(spec: ModelSpec) -> None:
@@ -246,12 +263,7 @@ def fit_pls(
         ``compiled`` (:class:`~csmlib.estimate.pls_core.CompiledSpec`) and
         ``case_weights`` (ndarray of the case weights, or None).
     """
-    if not isinstance(spec, ModelSpec):
-        raise SpecError(f"fit_pls needs a ModelSpec, got {type(spec).__name__}",
-                        hint="build one with csm.ModelSpec.from_lavaan(text) or csm.models")
-    if scheme not in SCHEMES:
-        raise SpecError(f"unknown inner weighting scheme {scheme!r}", values=[scheme],
-                        hint=f"use one of: {', '.join(SCHEMES)}")
+    check_pls_model(spec, "fit_pls", scheme)
     if init != "ones":
         raise SpecError(f"unknown initialisation {init!r}", values=[init], hint='use init="ones"')
     if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
