@@ -328,12 +328,12 @@ class Study:
             if first != i:
                 warnings.warn(f"waves[{i}].data: the same data as waves[{first}] ({self.waves[first].name!r}): "
                               "two waves of the study read the same answers", DataWarning, stacklevel=2)
-            if col is not None:
-                # values become folder names, run parameters and summary entries
-                self._refuse_personal_segments(
-                    survey.data[col] if col in survey.data.columns else pd.Series(dtype=object), wave.data)
-            columns.append(survey.data[col] if col is not None
-                           else pd.Series([None] * survey.n, dtype=object))
+            if col is None:
+                columns.append(pd.Series([None] * survey.n, dtype=object))
+                continue
+            # values become folder names, run parameters and summary entries
+            self._refuse_personal_segments(survey.data[col], wave.data)
+            columns.append(survey.data[col])
         seen: dict[str, Any] = {}
         if col is not None and self.segment_values is not None:
             seen = {_text(v): v for v in self.segment_values}
