@@ -78,6 +78,7 @@ _LAZY: dict[str, str] = {
     "mga": "analysis.mga",
     "simple_slopes": "analysis.moderation",
     "compare_models": "analysis.compare",
+    "information_criteria": "analysis.compare",
 }
 # modules reachable as attributes (csm.models.acsi(), csm.datasets.load(...)) -> where they live
 _SUBMODULES = {

@@ -180,5 +180,89 @@ def test_bad_calls():
         compare_models(a, pls)
 
 
-def test_public_name():
-    assert csm.compare_models is compare_models
+def test_public_names():
+    from csmlib.analysis.compare import information_criteria
+
+    assert csm.compare_models is compare_models and csm.information_criteria is information_criteria
+
+
+# ------------------------------------------------------------------ PLS: information criteria (seminr)
+IT_REF = pd.read_csv(DATA / "references" / "seminr_it_criteria.csv")
+CORP_MED = """QUAL <~ qual_1 + qual_2 + qual_3 + qual_4 + qual_5 + qual_6 + qual_7 + qual_8
+PERF <~ perf_1 + perf_2 + perf_3 + perf_4 + perf_5
+CSOR <~ csor_1 + csor_2 + csor_3 + csor_4 + csor_5
+ATTR <~ attr_1 + attr_2 + attr_3
+COMP =~ comp_1 + comp_2 + comp_3
+LIKE =~ like_1 + like_2 + like_3
+CUSA =~ cusa
+CUSL =~ cusl_1 + cusl_2 + cusl_3
+COMP ~ QUAL + PERF + CSOR + ATTR
+LIKE ~ QUAL + PERF + CSOR + ATTR
+"""
+PLS_MODELS = {
+    "mediation": CORP_MED + "CUSA ~ COMP + LIKE\nCUSL ~ COMP + LIKE + CUSA\n",
+    "no_direct": CORP_MED + "CUSA ~ COMP + LIKE\nCUSL ~ CUSA\n",
+    "simple": """COMP =~ comp_1 + comp_2 + comp_3
+LIKE =~ like_1 + like_2 + like_3
+CUSA =~ cusa
+CUSL =~ cusl_1 + cusl_2 + cusl_3
+CUSA ~ COMP + LIKE
+CUSL ~ COMP + LIKE + CUSA
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def pls_fits():
+    corp = csm.datasets.load_frame("corp_rep_data").replace(-99, np.nan)
+    return {name: csm.fit_pls(spec(text), corp, missing="mean") for name, text in PLS_MODELS.items()}
+
+
+@pytest.mark.parametrize("model", list(PLS_MODELS))
+def test_information_criteria_equal_seminr(pls_fits, model):
+    from csmlib.analysis.compare import information_criteria
+
+    got = information_criteria(pls_fits[model])
+    ref = IT_REF[IT_REF.model == model].set_index("construct")
+    assert list(got.index) == list(ref.index)
+    # aic, bic: seminr's it_criteria; aicc, hq, gm: Sharma et al.'s formulas applied in R to
+    # seminr's scores and to seminr's estimate of the saturated model (make_seminr_it_criteria.R)
+    for col in ["n", "k", "r2", "aic", "bic", "aicc", "hq", "gm"]:
+        np.testing.assert_allclose(got[col].to_numpy(float), ref[col].to_numpy(float), rtol=0, atol=1e-6,
+                                   err_msg=col)
+
+
+def test_pls_comparison_ranks_by_bic_with_akaike_weights(pls_fits):
+    got = compare_models(pls_fits["mediation"], pls_fits["no_direct"], pls_fits["simple"],
+                         names=["mediation", "no_direct", "simple"], construct="CUSL")
+    ref = IT_REF[IT_REF.construct == "CUSL"].set_index("model")
+    bic = ref.loc[["mediation", "no_direct", "simple"], "bic"].to_numpy()
+    w = np.exp(-(bic - bic.min()) / 2)
+    w /= w.sum()
+    want = pd.DataFrame({"model": ["mediation", "no_direct", "simple"], "bic": bic, "w": w}).sort_values("bic")
+    assert got["model"].tolist() == want["model"].tolist()
+    assert got["rank"].tolist() == [1, 2, 3]
+    np.testing.assert_allclose(got["bic"], want["bic"], atol=1e-6)
+    np.testing.assert_allclose(got["bic_weight"], want["w"], atol=1e-9)
+    assert got["bic_weight"].sum() == pytest.approx(1.0)
+    assert got["delta_bic"].iloc[0] == 0.0
+    # without a construct: every outcome the models share (CUSA and CUSL), each ranked on its own
+    both = compare_models(pls_fits["mediation"], pls_fits["simple"])
+    assert both["construct"].tolist() == ["CUSA", "CUSA", "CUSL", "CUSL"]
+    assert both.groupby("construct")["bic_weight"].sum().to_numpy() == pytest.approx([1.0, 1.0])
+
+
+def test_pls_comparison_refusals(pls_fits):
+    with pytest.raises(SpecError, match="not an endogenous construct of every model"):
+        compare_models(pls_fits["mediation"], pls_fits["simple"], construct="COMP")
+    corp = csm.datasets.load_frame("corp_rep_data").replace(-99, np.nan)
+    fewer = csm.fit_pls(spec(PLS_MODELS["simple"]), corp.iloc[:300], missing="mean")
+    with pytest.raises(SpecError, match="different numbers of respondents"):
+        compare_models(pls_fits["simple"], fewer)
+    shifted = csm.fit_pls(spec(PLS_MODELS["simple"]), corp.assign(cusa=corp["cusa"] * 2), missing="mean")
+    with pytest.raises(SpecError, match="different data"):
+        compare_models(pls_fits["mediation"], shifted)
+    cb = csm.fit_cbsem(spec(HS_FREE), HS)
+    with pytest.raises(SpecError, match="information_criteria needs"):
+        from csmlib.analysis.compare import information_criteria
+        information_criteria(cb)

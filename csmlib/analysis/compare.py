@@ -26,8 +26,30 @@ observed variables or groups, under different estimators, or with equal
 degrees of freedom.  Refused pairs keep their row in the table (every
 model's fit is still reported) with the reason in ``note``.
 
+For PLS fits, :func:`information_criteria` gives per endogenous construct
+the criteria of Sharma et al. (2019) from the construct scores: with ``n``
+respondents, ``k`` = the construct's antecedents + 1 and ``SSE = (1 - R²)
+s² (n - 1)`` (``s²`` the variance of its scores, 1 when standardized):
+
+* ``AIC = n log(SSE / n) + 2k`` and ``BIC = n log(SSE / n) + k log(n)``
+  (seminr 2.3.1, ``summary(model)$it_criteria``),
+* ``AICc = n log(SSE / n) + n (n + k) / (n - k - 2)``,
+* ``HQ = n log(SSE / n) + 2k log(log(n))``,
+* ``GM = SSE / MSE + k log(n)`` (Geweke & Meese 1981) with ``MSE = 1 -
+  R²`` of the construct in the *saturated* structural model (every construct
+  earlier in the model's causal order predicts it), re-estimated by PLS
+  with the same settings, as cSEM's ``calculateModelSelectionCriteria``.
+
+:func:`compare_models` on PLS fits ranks the models by BIC of a target
+construct with Akaike weights ``w_i = exp(-ΔBIC_i / 2) / Σ exp(-ΔBIC_j /
+2)`` (Danks, Sharma & Sarstedt 2020).
+
 References: Satorra, A. & Bentler, P. M. (2001), Psychometrika 66, 507-514;
-Bentler, P. M. & Satorra, A. (2010), Psychological Methods 15, 111-123.
+Bentler, P. M. & Satorra, A. (2010), Psychological Methods 15, 111-123;
+Sharma, P. N., Sarstedt, M., Shmueli, G., Kim, K. H. & Thiele, K. O. (2019),
+Journal of the Association for Information Systems 20(4), 346-397;
+Danks, N. P., Sharma, P. N. & Sarstedt, M. (2020), Journal of Business
+Research 113, 13-24.
 """
 
 from __future__ import annotations
@@ -43,10 +65,15 @@ from scipy import stats
 from ..errors import SpecError
 from ..estimate.results import Results
 
-__all__ = ["compare_models", "nesting_check", "scaled_difference", "NET_CRITERION", "CB_COLUMNS"]
+__all__ = ["compare_models", "information_criteria", "nesting_check", "scaled_difference", "NET_CRITERION",
+           "CB_COLUMNS", "PLS_COLUMNS", "CRITERIA"]
 
 #: Chi-square below which a model reproduces another's implied moments (semTools ``net``).
 NET_CRITERION = 1e-4
+#: The criteria of :func:`information_criteria`, in order.
+CRITERIA = ("aic", "aicc", "bic", "hq", "gm")
+#: Columns of :func:`compare_models` for PLS fits.
+PLS_COLUMNS = ("model", "construct", "n", "k", "r2", *CRITERIA, "delta_bic", "bic_weight", "rank")
 #: Columns of :func:`compare_models` for CB-SEM fits.
 CB_COLUMNS = ("model", "estimator", "n", "npar", "chisq", "df", "chisq_pvalue", "aic", "bic", "cfi",
               "tli", "rmsea", "srmr", "chisq_scaled", "scaling_factor", "chisq_diff", "df_diff",
@@ -65,13 +92,15 @@ def _names(fits: Sequence[Results], names: Sequence[str] | None) -> list[str]:
     return names
 
 
-def compare_models(*fits: Results, names: Sequence[str] | None = None, nested: str = "check") -> pd.DataFrame:
+def compare_models(*fits: Results, names: Sequence[str] | None = None, nested: str = "check",
+                   construct: str | None = None) -> pd.DataFrame:
     """Compare models fitted to the same data: one table, and tests of nested pairs.
 
     Parameters
     ----------
     *fits : Results
-        Two or more :func:`csmlib.fit_cbsem` fits (or one list of them).
+        Two or more fits (or one list of them), all :func:`csmlib.fit_cbsem`
+        or all :func:`csmlib.fit_pls`.
     names : sequence of str, optional
         A name per fit (default ``"model 1"``, ``"model 2"``, ...).
     nested : {"check", "assume"}
@@ -80,11 +109,14 @@ def compare_models(*fits: Results, names: Sequence[str] | None = None, nested: s
         is not nested; ``"assume"`` trusts the order of the degrees of
         freedom, as ``lavTestLRT`` does (the clear non-nested cases are
         refused all the same).
+    construct : str, optional
+        PLS: the target construct whose BIC ranks the models (default: every
+        endogenous construct the models share, each ranked on its own).
 
     Returns
     -------
     DataFrame
-        One row per model, in ``lavTestLRT``'s order (ascending
+        CB-SEM: one row per model, in ``lavTestLRT``'s order (ascending
         ``df``), columns ``model, estimator, n, npar, chisq, df,
         chisq_pvalue, aic, bic, cfi, tli, rmsea, srmr, chisq_scaled,
         scaling_factor`` (the last two NaN under ML); against the model in
@@ -93,11 +125,17 @@ def compare_models(*fits: Results, names: Sequence[str] | None = None, nested: s
         lavaan), ``test`` (the test used), ``nested`` (``"checked"``,
         ``"assumed"``, ``"no"``; empty in the first row) and ``note``
         (why a test was refused, or what to watch).
+        PLS: one row per model and construct, columns ``model, construct,
+        n, k, r2, aic, aicc, bic, hq, gm, delta_bic, bic_weight, rank``
+        (:func:`information_criteria`; ``delta_bic`` against the model with
+        the lowest BIC for that construct, ``bic_weight`` the Akaike weight
+        of the BIC, ``rank`` 1 = lowest BIC), by construct and rank.
 
     Raises
     ------
     SpecError
-        Fewer than two fits, or fits that are not all CB-SEM.
+        Fewer than two fits, a mix of CB-SEM and PLS fits, PLS fits of
+        different data, or a PLS ``construct`` not endogenous in every model.
     """
     if nested not in ("check", "assume"):
         raise SpecError(f"nested={nested!r} is not one of 'check', 'assume'", values=[nested])
@@ -109,7 +147,9 @@ def compare_models(*fits: Results, names: Sequence[str] | None = None, nested: s
     methods = {getattr(f, "method", None) for f in fits}
     if methods == {"cbsem"}:
         return _compare_cb(list(fits), _names(fits, names), nested)
-    raise SpecError("compare_models compares CB-SEM fits with CB-SEM fits",
+    if methods == {"pls"}:
+        return _compare_pls(list(fits), _names(fits, names), construct)
+    raise SpecError("compare_models compares CB-SEM fits with CB-SEM fits, or PLS fits with PLS fits",
                     values=sorted(str(m) for m in methods),
                     hint="their fit statistics are not on one scale: compare the paths, not the fits")
 
@@ -324,3 +364,154 @@ def _compare_cb(fits: list[Results], names: list[str], nested: str) -> pd.DataFr
     out = pd.DataFrame(rows, columns=list(CB_COLUMNS))
     out["df_diff"] = out["df_diff"].astype(float)
     return out
+
+
+# ------------------------------------------------------------------ PLS
+
+def _check_pls(results: Any) -> Results:
+    if getattr(results, "method", None) != "pls" or "compiled" not in (results.extra or {}):
+        raise SpecError("information_criteria needs the results of csm.fit_pls",
+                        values=[type(results).__name__], hint="fit the model with csm.fit_pls")
+    return results
+
+
+def _r2(R: np.ndarray, j: int, pred: np.ndarray) -> float:
+    """R-squared of variable ``j`` on ``pred`` from a correlation matrix."""
+    if not len(pred):
+        return 0.0
+    rxy = R[pred, j]
+    return float(rxy @ np.linalg.solve(R[np.ix_(pred, pred)], rxy))
+
+
+def information_criteria(results: Results, *, gm: bool = True) -> pd.DataFrame:
+    """Information criteria of a PLS path model per endogenous construct.
+
+    The criteria of Sharma et al. (2019) as in the module docstring; AIC
+    and BIC equal seminr's ``summary(model)$it_criteria``.  Lower is better;
+    compare models on the same data and the same target construct.
+
+    Parameters
+    ----------
+    results : PlsResults
+        A :func:`csmlib.fit_pls` fit.
+    gm : bool
+        Compute the Geweke-Meese criterion (one more PLS estimation, of the
+        saturated structural model).  Not available (NaN) for models with
+        interaction terms or higher-order constructs.
+
+    Returns
+    -------
+    DataFrame
+        One row per endogenous construct (index ``construct``), columns
+        ``n`` (respondents), ``k`` (antecedents + 1), ``r2`` (from the
+        construct scores, as seminr), ``sse``, ``aic``, ``aicc``, ``bic``,
+        ``hq``, ``gm``.
+
+    Raises
+    ------
+    SpecError
+        ``results`` is not a PLS fit.
+    EstimationError
+        The saturated model could not be estimated.
+    """
+    res = _check_pls(results)
+    cs = res.extra["compiled"]
+    scores = res.scores[list(cs.names)].to_numpy(dtype=float)
+    n = len(scores)
+    R = np.corrcoef(scores, rowvar=False)
+    var = np.var(scores, axis=0, ddof=1)
+    endo = [j for j in range(len(cs.names)) if len(cs.predecessors(j))]
+    mse = _saturated_mse(res) if gm else {}
+    rows = []
+    for j in endo:
+        pred = cs.predecessors(j)
+        r2 = _r2(R, j, pred)
+        k = len(pred) + 1
+        sse = (1.0 - r2) * var[j] * (n - 1)
+        base = n * np.log(sse / n)
+        rows.append({"construct": cs.names[j], "n": n, "k": k, "r2": r2, "sse": sse,
+                     "aic": base + 2 * k, "aicc": base + n * (n + k) / (n - k - 2),
+                     "bic": base + k * np.log(n), "hq": base + 2 * k * np.log(np.log(n)),
+                     "gm": sse / mse[j] + k * np.log(n) if j in mse else np.nan})
+    return pd.DataFrame(rows, columns=["construct", "n", "k", "r2", "sse", *CRITERIA]).set_index("construct")
+
+
+def _causal_order(D: np.ndarray) -> list[int]:
+    """Construct positions in a causal order: each after all its
+    antecedents, ties in the spec's order."""
+    k = D.shape[0]
+    done: list[int] = []
+    while len(done) < k:
+        ready = [j for j in range(k) if j not in done and all(i in done for i in np.flatnonzero(D[j]))]
+        if not ready:
+            raise SpecError("the structural model has a loop: it has no saturated model to compare with")
+        done.append(ready[0])
+    return done
+
+
+def _saturated_mse(res: Results) -> dict[int, float]:
+    """``1 - R²`` of every construct in the saturated structural model (each
+    construct predicted by all constructs before it in the causal order),
+    re-estimated by PLS with the fit's scheme, on the fit's item moments."""
+    import dataclasses
+
+    from ..errors import EstimationError
+    from ..estimate.pls_core import pls_core
+
+    if res.spec.interactions or res.spec.higher_order:
+        return {}
+    cs = res.extra["compiled"]
+    order = _causal_order(np.asarray(cs.D))
+    D = np.zeros_like(np.asarray(cs.D, dtype=float))
+    for pos, j in enumerate(order):
+        D[j, order[:pos]] = 1.0
+    opts = res.options or {}
+    kw = {key: opts[key] for key in ("max_iter", "tol") if key in opts}
+    out = pls_core(np.asarray(res.extra["S"], dtype=float), dataclasses.replace(cs, D=D),
+                   opts.get("scheme", "path"), **kw)
+    if out.failed[0]:
+        raise EstimationError("information_criteria: the saturated structural model could not be estimated",
+                              hint="use gm=False, or check the model for collinear constructs")
+    return {j: 1.0 - float(out.r2[0, j]) for j in range(len(cs.names)) if np.isfinite(out.r2[0, j])}
+
+
+def _compare_pls(fits: list[Results], names: list[str], construct: str | None) -> pd.DataFrame:
+    n = {int(f.n_obs) for f in fits}
+    if len(n) > 1:
+        raise SpecError("the PLS fits use different numbers of respondents: information criteria compare "
+                        "models of the same data only", values=sorted(n),
+                        hint="fit every model to the same rows (the same missing-value handling)")
+    first = fits[0].data
+    for f in fits[1:]:
+        other = f.data
+        common = [c for c in first.columns if c in other.columns] if first is not None and other is not None else []
+        if first is None or other is None or not first.index.equals(other.index) or not np.array_equal(
+                first[common].to_numpy(dtype=float), other[common].to_numpy(dtype=float), equal_nan=True):
+            raise SpecError("the PLS fits were estimated on different data (other rows, or other values of "
+                            "the items they share): information criteria compare models of the same data only",
+                            hint="fit every model to the same rows, with the same missing-value handling")
+    crit = [information_criteria(f) for f in fits]
+    shared = [c for c in crit[0].index if all(c in t.index for t in crit[1:])]
+    if construct is not None:
+        if construct not in shared:
+            raise SpecError(f"{construct!r} is not an endogenous construct of every model", values=[construct],
+                            hint="choose one of " + (", ".join(shared) or "(none: the models share no outcome)"))
+        shared = [construct]
+    if not shared:
+        raise SpecError("the models share no endogenous construct to compare them on",
+                        hint="compare models that explain the same target construct")
+    rows = []
+    for c in shared:
+        bic = np.array([t.loc[c, "bic"] for t in crit])
+        delta = bic - bic.min()
+        w = np.exp(-delta / 2)
+        w /= w.sum()
+        rank = stats.rankdata(bic, method="min").astype(int)
+        for name, t, d, wi, rk in zip(names, crit, delta, w, rank):
+            r = t.loc[c]
+            rows.append({"model": name, "construct": c, "n": int(r["n"]), "k": int(r["k"]), "r2": r["r2"],
+                         **{key: r[key] for key in CRITERIA}, "delta_bic": d, "bic_weight": wi, "rank": int(rk)})
+    out = pd.DataFrame(rows, columns=list(PLS_COLUMNS))
+    order = {c: i for i, c in enumerate(shared)}
+    return (out.assign(_o=out["construct"].map(order)).sort_values(["_o", "rank"], kind="stable")
+            .drop(columns="_o").reset_index(drop=True))
