@@ -15,23 +15,14 @@ from csmlib.errors import SpecError
 DATA = Path(__file__).resolve().parent.parent / "data"
 REF = pd.read_csv(DATA / "references" / "compare_lavaan_lrt.csv")
 
-HS_FREE = """visual =~ x1 + x2 + x3
-textual =~ x4 + x5 + x6
-speed =~ x7 + x8 + x9"""
-HS_EQUAL = HS_FREE.replace("x4 + x5 + x6", "a*x4 + a*x5 + a*x6")
-HS_EQUAL_ORTH = HS_EQUAL + "\nvisual ~~ 0*speed"
-PD = """ind60 =~ x1 + x2 + x3
-dem60 =~ y1 + y2 + y3 + y4
-dem65 =~ y5 + y6 + y7 + y8
-dem60 ~ ind60
-dem65 ~ ind60 + dem60
-y1 ~~ y5
-y2 ~~ y4 + y6
-y3 ~~ y7
-y4 ~~ y8
-y6 ~~ y8"""
-PD_FIXED = PD.replace("dem65 ~ ind60 + dem60", "dem65 ~ 0*ind60 + dem60")
 
+
+def _lav(name):
+    return (DATA / "references" / f"compare_{name}.lav").read_text(encoding="utf-8")
+
+
+HS_FREE, HS_EQUAL, HS_EQUAL_ORTH = _lav("hs_free"), _lav("hs_equal"), _lav("hs_equal_orth")
+PD, PD_FIXED = _lav("pd_full"), _lav("pd_fixed")
 
 def _read(name):
     return pd.read_csv(DATA / name)
@@ -188,29 +179,7 @@ def test_public_names():
 
 # ------------------------------------------------------------------ PLS: information criteria (seminr)
 IT_REF = pd.read_csv(DATA / "references" / "seminr_it_criteria.csv")
-CORP_MED = """QUAL <~ qual_1 + qual_2 + qual_3 + qual_4 + qual_5 + qual_6 + qual_7 + qual_8
-PERF <~ perf_1 + perf_2 + perf_3 + perf_4 + perf_5
-CSOR <~ csor_1 + csor_2 + csor_3 + csor_4 + csor_5
-ATTR <~ attr_1 + attr_2 + attr_3
-COMP =~ comp_1 + comp_2 + comp_3
-LIKE =~ like_1 + like_2 + like_3
-CUSA =~ cusa
-CUSL =~ cusl_1 + cusl_2 + cusl_3
-COMP ~ QUAL + PERF + CSOR + ATTR
-LIKE ~ QUAL + PERF + CSOR + ATTR
-"""
-PLS_MODELS = {
-    "mediation": CORP_MED + "CUSA ~ COMP + LIKE\nCUSL ~ COMP + LIKE + CUSA\n",
-    "no_direct": CORP_MED + "CUSA ~ COMP + LIKE\nCUSL ~ CUSA\n",
-    "simple": """COMP =~ comp_1 + comp_2 + comp_3
-LIKE =~ like_1 + like_2 + like_3
-CUSA =~ cusa
-CUSL =~ cusl_1 + cusl_2 + cusl_3
-CUSA ~ COMP + LIKE
-CUSL ~ COMP + LIKE + CUSA
-""",
-}
-
+PLS_MODELS = {name: _lav(f"pls_{name}") for name in ("mediation", "no_direct", "simple")}
 
 @pytest.fixture(scope="module")
 def pls_fits():

@@ -15,30 +15,13 @@ hs <- read.csv("data/holzinger_swineford1939/holzinger_swineford1939.csv")
 pd <- read.csv("data/political_democracy/political_democracy.csv")
 hsm <- read.csv("data/references/holzinger_missing_data.csv")
 
-hs_free <- "visual =~ x1 + x2 + x3
-            textual =~ x4 + x5 + x6
-            speed =~ x7 + x8 + x9"
-# textual's three loadings equal (labels)
-hs_equal <- "visual =~ x1 + x2 + x3
-             textual =~ a*x4 + a*x5 + a*x6
-             speed =~ x7 + x8 + x9"
-# and visual and speed uncorrelated (a fixed covariance)
-hs_equal_orth <- "visual =~ x1 + x2 + x3
-                  textual =~ a*x4 + a*x5 + a*x6
-                  speed =~ x7 + x8 + x9
-                  visual ~~ 0*speed"
-pd_model <- "ind60 =~ x1 + x2 + x3
-             dem60 =~ y1 + y2 + y3 + y4
-             dem65 =~ y5 + y6 + y7 + y8
-             dem60 ~ ind60
-             dem65 ~ ind60 + dem60
-             y1 ~~ y5
-             y2 ~~ y4 + y6
-             y3 ~~ y7
-             y4 ~~ y8
-             y6 ~~ y8"
-# the direct path ind60 -> dem65 fixed at zero
-pd_fixed <- sub("dem65 ~ ind60 + dem60", "dem65 ~ 0*ind60 + dem60", pd_model, fixed = TRUE)
+# the models: data/references/compare_*.lav (the tests read the same files)
+lav <- function(name) paste(readLines(file.path(out, paste0("compare_", name, ".lav"))), collapse = "\n")
+hs_free <- lav("hs_free")          # three-factor CFA
+hs_equal <- lav("hs_equal")        # textual's three loadings equal (a label)
+hs_equal_orth <- lav("hs_equal_orth")   # and visual ~~ 0*speed
+pd_model <- lav("pd_full")         # Bollen's political democracy model
+pd_fixed <- lav("pd_fixed")        # the same with dem65 ~ 0*ind60
 
 cases <- list(
   # three nested CFAs: free, equal loadings, equal loadings and one covariance fixed

@@ -28,35 +28,22 @@ fit <- function(mm, sm) suppressMessages(
   estimate_pls(data = corp, measurement_model = mm, structural_model = sm,
                missing = mean_replacement, missing_value = "-99"))
 
-mm_ext <- constructs(
-  composite("QUAL", multi_items("qual_", 1:8), weights = mode_B),
-  composite("PERF", multi_items("perf_", 1:5), weights = mode_B),
-  composite("CSOR", multi_items("csor_", 1:5), weights = mode_B),
-  composite("ATTR", multi_items("attr_", 1:3), weights = mode_B),
-  composite("COMP", multi_items("comp_", 1:3)),
-  composite("LIKE", multi_items("like_", 1:3)),
-  composite("CUSA", single_item("cusa")),
-  composite("CUSL", multi_items("cusl_", 1:3)))
-mm_simple <- constructs(
-  composite("COMP", multi_items("comp_", 1:3)),
-  composite("LIKE", multi_items("like_", 1:3)),
-  composite("CUSA", single_item("cusa")),
-  composite("CUSL", multi_items("cusl_", 1:3)))
-ext_order <- c("QUAL", "PERF", "CSOR", "ATTR", "COMP", "LIKE", "CUSA", "CUSL")
-simple_order <- c("COMP", "LIKE", "CUSA", "CUSL")
-models <- list(
-  mediation = list(mm = mm_ext, order = ext_order, sm = relationships(
-    paths(from = c("QUAL", "PERF", "CSOR", "ATTR"), to = c("COMP", "LIKE")),
-    paths(from = c("COMP", "LIKE"), to = c("CUSA", "CUSL")),
-    paths(from = "CUSA", to = "CUSL"))),
-  no_direct = list(mm = mm_ext, order = ext_order, sm = relationships(
-    paths(from = c("QUAL", "PERF", "CSOR", "ATTR"), to = c("COMP", "LIKE")),
-    paths(from = c("COMP", "LIKE"), to = "CUSA"),
-    paths(from = "CUSA", to = "CUSL"))),
-  simple = list(mm = mm_simple, order = simple_order, sm = relationships(
-    paths(from = c("COMP", "LIKE"), to = c("CUSA", "CUSL")),
-    paths(from = "CUSA", to = "CUSL")))
-)
+# The models are the lavaan-syntax files the tests read (data/references/compare_pls_*.lav),
+# turned into seminr's syntax here: "X <~ a + b" a mode B composite, "X =~ a + b" a mode A
+# composite (seminr's default; PLS estimates a composite either way), "Y ~ a + b" paths into Y.
+read_lav <- function(name) {
+  lines <- trimws(readLines(file.path("data/references", paste0("compare_pls_", name, ".lav"))))
+  lines <- lines[nchar(lines) > 0 & !startsWith(lines, "#")]
+  parts <- regmatches(lines, regexec("^(\\S+)\\s*(<~|=~|~)\\s*(.+)$", lines))
+  rhs <- function(p) trimws(strsplit(p[4], "+", fixed = TRUE)[[1]])
+  blocks <- Filter(function(p) p[3] != "~", parts)
+  mm <- do.call(constructs, lapply(blocks, function(p)
+    if (p[3] == "<~") composite(p[2], rhs(p), weights = mode_B) else composite(p[2], rhs(p))))
+  sm <- do.call(relationships, lapply(Filter(function(p) p[3] == "~", parts), function(p)
+    paths(from = rhs(p), to = p[2])))
+  list(mm = mm, sm = sm, order = vapply(blocks, `[`, "", 2))   # the files list constructs in causal order
+}
+models <- lapply(c(mediation = "mediation", no_direct = "no_direct", simple = "simple"), read_lav)
 saturated <- function(order) do.call(relationships, lapply(seq_along(order)[-1], function(j)
   paths(from = order[seq_len(j - 1)], to = order[j])))
 rows <- list()
