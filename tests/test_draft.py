@@ -68,7 +68,7 @@ def _qualtrics(path):
     texts = ["Start Date", "End Date", "Response Type", "IP Address", "Progress", "Duration (in seconds)",
              "Finished", "Recorded Date", "Response ID", "Recipient Last Name", "Recipient Email",
              "Location Latitude", "Distribution Channel", "User Language",
-             HOSTILE[0], HOSTILE[1], HOSTILE[4], HOSTILE[2], HOSTILE[8], "Anything else?"]
+             HOSTILE[0], HOSTILE[1], HOSTILE[4] * 300, HOSTILE[2], HOSTILE[8], "Anything else?"]
     qids = ["startDate", "endDate", "status", "ipAddress", "progress", "duration", "finished", "recordedDate",
             "_recordId", "recipientLastName", "recipientEmail", "locationLatitude", "distributionChannel",
             "userLanguage", "QID1_1", "QID1_2", "QID1_3", "QID7_1", "QID7_2", "QID9_TEXT"]
@@ -158,7 +158,8 @@ def test_a_hostile_file_name_and_source_stay_in_comments(tmp_path):
 
 
 def test_stata_draft(tmp_path):
-    df = pd.DataFrame({"id": [1.0, 2, 3, 4, 5, 6], "sat1": [1.0, 2, 3, 4, 5, 3], "sat2": [2.0, 2, 4, 5, 1, 3]})
+    df = pd.DataFrame({"id": [1.0, 2, 3, 4, 5, 6], "sat1": [1.0, 2, 3, 4, 5, 3], "sat2": [2.0, 2, 4, 5, 1, 3],
+                       "household_id": [1.0, 1, 2, 2, 3, 3]})
     path = tmp_path / "export.dta"
     pyreadstat.write_dta(df, str(path), column_labels={"sat1": "Satisfied overall", "sat2": HOSTILE[4]},
                          variable_value_labels={"sat1": {1: "low", 5: "high"}})
@@ -169,6 +170,7 @@ def test_stata_draft(tmp_path):
                              "labels": {1: {"en": "low"}, 5: {"en": "high"}}}
     assert items["sat2"]["text"] == {"en": HOSTILE[4]}
     assert draft.suggestions == {"sat": ["sat1", "sat2"]}
+    assert "household_id" not in items and any("household_id" in n for n in draft.notes)
 
 
 def test_qualtrics_draft_reads_question_texts_and_import_ids(tmp_path):
@@ -180,7 +182,7 @@ def test_qualtrics_draft_reads_question_texts_and_import_ids(tmp_path):
     items = {it["name"]: it for it in inst["other_items"]}
     assert list(items) == ["Q1_1", "Q1_2", "Q1_3", "likely", "happy"]     # bookkeeping and text left out
     assert items["Q1_1"]["text"] == {"en": HOSTILE[0]} and items["Q1_2"]["text"] == {"en": HOSTILE[1]}
-    assert items["Q1_3"]["text"] == {"en": HOSTILE[4]} and items["happy"]["text"] == {"en": HOSTILE[8]}
+    assert items["Q1_3"]["text"] == {"en": HOSTILE[4] * 300} and items["happy"]["text"] == {"en": HOSTILE[8]}
     assert items["Q1_1"]["scale"] == [1, 7] and items["Q1_1"]["missing_codes"] == [-99]
     # Q1_* by name; likely and happy share no name prefix but one question (QID7)
     assert draft.suggestions == {"Q1": ["Q1_1", "Q1_2", "Q1_3"], "QID7": ["likely", "happy"]}

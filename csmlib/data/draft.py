@@ -259,8 +259,11 @@ def draft_instrument(path: str | Path, *, name: str | None = None, encoding: str
             continue
         series = frame[col]
         present = series[series.notna() & (series.astype(str).str.strip() != "")]
-        if roles["id_column"] is None and is_identifier_name(col) and present.is_unique and len(present):
-            roles["id_column"] = col
+        if is_identifier_name(col):      # an identifier is never an item, unique or not
+            if roles["id_column"] is None and present.is_unique and len(present):
+                roles["id_column"] = col
+            else:
+                skipped.append(col)
             continue
         if roles["wave_column"] is None and str(col).strip().lower() == "wave":
             roles["wave_column"] = col
@@ -287,7 +290,7 @@ def draft_instrument(path: str | Path, *, name: str | None = None, encoding: str
                         hint="export the answers as numeric codes (SPSS/Stata: values, not labels; "
                              "Qualtrics: 'Use choice text' off)")
     if skipped:
-        notes.append(f"{len(skipped)} column(s) left out (free text, constant or empty): "
+        notes.append(f"{len(skipped)} column(s) left out (free text, constant, empty or a second identifier): "
                      + ", ".join(map(str, skipped[:12])) + (", ..." if len(skipped) > 12 else ""))
     if segments:
         notes.append("text columns with a few distinct values, drafted as segment columns: "
