@@ -249,10 +249,16 @@ def test_a_study_runs_on_the_draft(tmp_path, make, capsys):
 
 def test_items_without_a_shared_prefix_still_give_a_study_that_validates(tmp_path, capsys):
     rng = np.random.default_rng(2)
-    df = pd.DataFrame({"id": range(1, 41), "happy": rng.integers(1, 6, 40), "likely": rng.integers(0, 11, 40)})
+    df = pd.DataFrame({"id": range(1, 41), "wave": "2026Q3", "happy": rng.integers(1, 6, 40),
+                       "likely": rng.integers(0, 11, 40)})
     export = tmp_path / "plain.csv"
     df.to_csv(export, index=False)
     folder = _init_and_validate(tmp_path, export, capsys)
     study = yaml.safe_load((folder / "study.yml").read_text(encoding="utf-8"))
     assert study["model"].strip() == "Draft =~ happy + likely"
+    # the file's one wave label names the wave, so the study does not warn that they differ
+    assert study["waves"] == [{"name": "2026Q3", "data": "data/plain.csv"}]
+    assert yaml.safe_load((folder / "instrument.yml").read_text(encoding="utf-8"))["wave_column"] == "wave"
+    main(["validate", str(folder / "study.yml")])
+    assert "warning" not in capsys.readouterr().out
     assert "no two items share a name prefix" in (folder / "instrument.yml").read_text(encoding="utf-8")

@@ -43,7 +43,7 @@ import pandas as pd
 import yaml
 
 from ..errors import DataError
-from ..privacy import detect_personal_columns, is_identifier_name
+from ..privacy import check_role_column, detect_personal_columns, is_identifier_name
 from .instrument import Instrument
 from .readers import detect_format, read_raw
 
@@ -78,12 +78,15 @@ class Draft:
         never a value of the data).
     source : str
         The file's name and format.
+    wave : str or None
+        The one value of the wave column, when the file holds a single wave.
     """
 
     instrument: dict
     suggestions: dict
     notes: tuple[str, ...] = ()
     source: str = ""
+    wave: str | None = None
     _meta: dict = field(default_factory=dict, repr=False)
 
     def to_yaml(self) -> str:
@@ -254,6 +257,7 @@ def draft_instrument(path: str | Path, *, name: str | None = None, encoding: str
     items: list[dict] = []
     meta: dict[str, tuple] = {}
     skipped: list[str] = []
+    wave = None
     for col in frame.columns:
         if col in personal or (table.format == "qualtrics" and col in QUALTRICS_COLUMNS):
             continue
@@ -267,6 +271,9 @@ def draft_instrument(path: str | Path, *, name: str | None = None, encoding: str
             continue
         if roles["wave_column"] is None and str(col).strip().lower() == "wave":
             roles["wave_column"] = col
+            labels = present.astype(str).str.strip().unique()
+            wave = str(labels[0]) if len(labels) == 1 and check_role_column(col, labels, role="wave") is None \
+                else None
             continue
         num = _numeric(series)
         if num is None:
@@ -309,7 +316,7 @@ def draft_instrument(path: str | Path, *, name: str | None = None, encoding: str
     suggestions = _group([it["name"] for it in items], table.import_ids)
     fmt = {"spss": "SPSS", "stata": "Stata", "qualtrics": "Qualtrics CSV", "csv": "CSV", "excel": "Excel"}
     return Draft(instrument=inst, suggestions=suggestions, notes=tuple(notes),
-                 source=f"{path.name} ({fmt.get(table.format, table.format)})", _meta=meta)
+                 source=f"{path.name} ({fmt.get(table.format, table.format)})", wave=wave, _meta=meta)
 
 
 def _draft_item(col: str, values: np.ndarray, table: Any, notes: list[str]) -> dict | None:
