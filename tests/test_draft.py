@@ -262,3 +262,22 @@ def test_items_without_a_shared_prefix_still_give_a_study_that_validates(tmp_pat
     main(["validate", str(folder / "study.yml")])
     assert "warning" not in capsys.readouterr().out
     assert "no two items share a name prefix" in (folder / "instrument.yml").read_text(encoding="utf-8")
+
+
+def test_hostile_column_names_round_trip_and_stay_out_of_the_model(tmp_path):
+    rng = np.random.default_rng(4)
+    names = ["Q5 #1: *x*", "Q5 #2: &y", "- [z]\u2028k 3", "- [z]\u2028k 4", "<b>q</b>_1", "ok_1", "ok_2"]
+    df = pd.DataFrame({"id": range(1, 41), **{n: rng.integers(1, 6, 40) for n in names}})
+    export = tmp_path / "hostile.csv"
+    df.to_csv(export, index=False)
+    draft = draft_instrument(export)
+    text = draft.to_yaml()
+    raw = yaml.safe_load(text)
+    assert raw == draft.instrument and [i["name"] for i in raw["other_items"]] == names
+    inst = Instrument.model_validate(raw)
+    assert list(csm.read_survey(export, inst).data.columns) == ["id", *names]
+    assert draft.model_text() == "ok =~ ok_1 + ok_2"         # only plain names go into lavaan text
+    assert draft.suggestions == {"- [z]\u2028k": ["- [z]\u2028k 3", "- [z]\u2028k 4"], "ok": ["ok_1", "ok_2"]}
+    block = text[text.index("# Suggested constructs"):]
+    assert all(line.startswith("#") for line in block.splitlines() if line)   # (splitlines splits at U+2028 too)
+    assert yaml.safe_load(block) is None                                      # nothing but comments

@@ -198,7 +198,8 @@ def _group(names: list[str], import_ids: dict[str, str]) -> dict[str, list[str]]
     groups: dict[str, list[str]] = {}
     def prefix(name: str) -> str | None:
         m = _PREFIX.match(name)
-        return m.group(1) if m and re.search(r"[^\W\d_]", m.group(1)) else None
+        key = m.group(1).rstrip(" _.-") if m else ""
+        return key if re.search(r"[^\W\d_]", key) else None
 
     for n in names:
         key = prefix(n)
