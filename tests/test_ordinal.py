@@ -110,3 +110,93 @@ def test_bad_ordered_items_are_refused():
         polychoric(d, columns=["CUEX1", "nope"])
     with pytest.raises(csm.SpecError, match="pairwise"):
         polychoric(d, missing="fiml")
+
+
+# ---------------------------------------------------------------------------
+# WLSMV / DWLS / ULS fits against lavaan's sem(..., ordered = TRUE)
+# ---------------------------------------------------------------------------
+MOBI_ITEMS = ["CUEX1", "CUEX2", "CUEX3"] + [f"PERQ{i}" for i in range(1, 8)] + [
+    "PERV1", "PERV2", "CUSA1", "CUSA2", "CUSA3", "CUSL1", "CUSL3"]
+FITS = [
+    ("acsi5_wlsmv", "acsi5", "acsi5", "WLSMV", "listwise"),
+    ("acsi5_dwls", "acsi5", "acsi5", "DWLS", "listwise"),
+    ("acsi5_uls", "acsi5", "acsi5", "ULS", "listwise"),
+    ("acsi5_pairwise_wlsmv", "acsi5", "acsi5_missing", "WLSMV", "pairwise"),
+    ("mobi_wlsmv", "mobi", "mobi", "WLSMV", "listwise"),
+]
+_FIT_CACHE: dict = {}
+
+
+def _ordered_fit(tag, model, data, estimator, missing):
+    if tag not in _FIT_CACHE:
+        spec = csm.ModelSpec.from_lavaan((REF / f"ordinal_{model}.lav").read_text())
+        d = _data(data)
+        if model == "mobi":
+            d = d[MOBI_ITEMS]
+        _FIT_CACHE[tag] = csm.fit_cbsem(spec, d, estimator=estimator, missing=missing, ordered=True)
+    return _FIT_CACHE[tag]
+
+
+@pytest.mark.parametrize("tag, model, data, estimator, missing", FITS)
+def test_ordered_estimates_match_lavaan(tag, model, data, estimator, missing):
+    res = _ordered_fit(tag, model, data, estimator, missing)
+    assert res.converged
+    ref = pd.read_csv(REF / f"ordinal_{tag}_params.csv").fillna({"label": "", "rhs": ""})
+    ours = res.estimates
+    m = ref.merge(ours, on=["lhs", "op", "rhs"], suffixes=("_lavaan", ""), how="outer", indicator=True)
+    assert (m["_merge"] == "both").all(), m.loc[m["_merge"] != "both", ["lhs", "op", "rhs", "_merge"]]
+    assert_allclose(m["est"], m["est_lavaan"], atol=1e-3)
+    assert_allclose(m["se"], m["se_lavaan"], atol=1e-3)
+    assert_allclose(m["std_all"], m["std.all"], atol=1e-3)
+    th = ours[ours["op"] == "|"]
+    assert len(th) and th["rhs"].str.fullmatch(r"t\d+").all()
+    r2 = pd.read_csv(REF / f"ordinal_{tag}_r2.csv").set_index("variable")["r2"]
+    assert_allclose(res.r2.to_numpy(), r2[res.r2.index].to_numpy(), atol=1e-3)
+
+
+@pytest.mark.parametrize("tag, model, data, estimator, missing", FITS)
+def test_ordered_fit_indices_match_lavaan(tag, model, data, estimator, missing):
+    res = _ordered_fit(tag, model, data, estimator, missing)
+    ref = pd.read_csv(REF / f"ordinal_{tag}_fit.csv").set_index("measure")["value"]
+    fi = res.fit_indices
+    names = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr",
+             "baseline_chisq", "baseline_df", "npar"]
+    if estimator == "WLSMV":
+        names += ["chisq_scaled", "df_scaled", "pvalue_scaled", "chisq_scaling_factor", "baseline_chisq_scaled",
+                  "baseline_df_scaled", "baseline_chisq_scaling_factor", "cfi_scaled", "tli_scaled",
+                  "rmsea_scaled", "rmsea_ci_lower_scaled", "rmsea_ci_upper_scaled"]
+    else:
+        assert "chisq_scaled" not in fi.index
+    for name in names:
+        want = ref[name.replace("_", ".") if name != "rmsea_ci_lower_scaled" else "rmsea.ci.lower.scaled"]
+        if np.isnan(want):
+            assert np.isnan(fi[name]), name
+        else:
+            assert fi[name] == pytest.approx(want, abs=1e-3, rel=1e-6), name
+    assert np.isnan(fi["aic"]) and np.isnan(fi["logl"])
+
+
+def test_mobi_misfit_is_seen_by_the_scaled_test():
+    # the real data misfit: the scaled RMSEA is far from 0 (a test that cannot pass by chisq < df)
+    res = _ordered_fit(*FITS[-1])
+    assert res.fit_indices["rmsea_scaled"] > 0.08 and res.fit_indices["pvalue_scaled"] < 1e-6
+
+
+def test_ordered_fits_refuse_what_they_do_not_match():
+    spec = csm.ModelSpec.from_lavaan((REF / "ordinal_acsi5.lav").read_text())
+    d = _data("acsi5")
+    with pytest.raises(csm.SpecError, match="continuous variables next to ordered"):
+        csm.fit_cbsem(spec, d, estimator="WLSMV", ordered=["CUEX1", "CUEX2"])
+    with pytest.raises(csm.SpecError, match="WLSMV, DWLS or ULS"):
+        csm.fit_cbsem(spec, d, ordered=True)
+    with pytest.raises(csm.SpecError, match="several groups"):
+        csm.fit_cbsem(spec, d.assign(g=np.arange(len(d)) % 2), estimator="WLSMV", group="g", ordered=True)
+    with pytest.raises(csm.SpecError, match="not available for ordered"):
+        csm.fit_cbsem(spec, d, estimator="WLSMV", missing="fiml", ordered=True)
+    with pytest.raises(csm.SpecError, match="ordered items only"):
+        csm.fit_cbsem(spec, d, estimator="WLSMV")
+    reg = csm.ModelSpec.from_lavaan("F =~ CUEX1 + CUEX2 + CUEX3\nF ~ PERQ1")
+    with pytest.raises(csm.SpecError, match="only be indicators"):
+        csm.fit_cbsem(reg, d, estimator="WLSMV", ordered=True)
+    with pytest.raises(csm.DataError, match="at most 10"):
+        csm.fit_cbsem(spec, d.assign(CUEX1=np.arange(len(d)) % 11), estimator="WLSMV", ordered=True)

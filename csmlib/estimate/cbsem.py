@@ -510,6 +510,7 @@ def fit_cbsem(
     se: str = "standard",
     level: float = 0.95,
     start: str = "simple",
+    ordered: bool | Sequence[str] | None = None,
 ) -> Results:
     """Estimate a model by covariance-based SEM (maximum likelihood), as lavaan.
 
@@ -524,8 +525,11 @@ def fit_cbsem(
     data : DataFrame or Survey
         One column per observed variable (a Survey's ``.data`` is used, with
         its ``.scale_limits``).
-    estimator : {"ML", "MLR", "MLM"}
-        Normal-theory maximum likelihood; ``"MLR"``: the same estimates with
+    estimator : {"ML", "MLR", "MLM", "WLSMV", "DWLS", "ULS"}
+        ``"WLSMV"`` / ``"DWLS"`` / ``"ULS"``: ordered items by weighted
+        least squares on their polychoric correlations, as lavaan's
+        ``ordered =`` (see :mod:`csmlib.estimate.wls`; they need
+        ``ordered``).  Normal-theory maximum likelihood; ``"MLR"``: the same estimates with
         Huber-White SEs from the observed information and the Yuan-Bentler
         (Mplus variant) scaled test, also with ``missing="fiml"``; ``"MLM"``:
         Satorra-Bentler SEs and scaled test, complete data only (see
@@ -538,9 +542,10 @@ def fit_cbsem(
         ``rmsea_scaled``, ``rmsea_ci_lower_scaled``,
         ``rmsea_ci_upper_scaled``, ``rmsea_robust``,
         ``rmsea_ci_lower_robust``, ``rmsea_ci_upper_robust``).
-    missing : {"listwise", "fiml"}
+    missing : {"listwise", "fiml", "pairwise"}
         Listwise deletion (rows dropped are recorded in ``data_info``) or
-        full-information ML (with a mean structure).
+        full-information ML (with a mean structure); ``"pairwise"`` for
+        ordered items only (lavaan ``missing = "pairwise"``).
     robust : bool
         Huber-White sandwich standard errors from the expected information
         (see the module docstring); same as ``se="robust"``.  Complete data
@@ -573,6 +578,12 @@ def fit_cbsem(
         (single-group fits).  When the first start does not converge, the
         other is tried (semopy is then fitted only if needed), then unit
         loadings.
+    ordered : True or sequence of str, optional
+        Items to treat as ordered categories (lavaan ``ordered =``): True
+        for every observed variable of the model.  The fit is then WLSMV
+        (or the ``estimator`` given among WLSMV, DWLS, ULS), with
+        thresholds in ``estimates`` (op ``"|"``, rhs ``"t1"``, ...) and
+        lavaan's scaled fit indices; ML with ordered items is refused.
 
     Returns
     -------
@@ -598,6 +609,27 @@ def fit_cbsem(
     ------
     SpecError, DataError, EstimationError
     """
+    from .wls import WLS_ESTIMATORS, fit_ordered
+
+    wls = str(estimator).upper() in WLS_ESTIMATORS
+    if ordered is not None and ordered is not False and not wls:
+        raise SpecError(f'ordered items are estimated by WLSMV, DWLS or ULS, not {estimator!r}',
+                        values=[estimator], hint='use estimator="WLSMV" (lavaan\'s default for ordered items)')
+    if wls:
+        if group is not None or weights is not None or group_equal or group_partial:
+            raise SpecError(f"estimator {str(estimator).upper()!r} with several groups or survey weights is not "
+                            "available", values=[group or weights],
+                            hint="fit each group on its own, or use ML/MLR")
+        if ordered is None or ordered is False:
+            raise SpecError(f"estimator {str(estimator).upper()!r} is available for ordered items only "
+                            "(lavaan would fit continuous items by DWLS, which csmlib does not)",
+                            values=[estimator],
+                            hint="name the ordered items: ordered=True (every item) or ordered=[...]; "
+                                 'for continuous items use estimator="MLR"')
+        if robust:
+            se = "robust"
+        return fit_ordered(spec, data, estimator=estimator, ordered=ordered,
+                           missing=missing, level=level, se="default" if se == "standard" and not robust else se)
     if missing not in ("listwise", "fiml"):
         raise SpecError(f"missing={missing!r} is not one of 'listwise', 'fiml'", values=[missing],
                         hint="use missing='listwise' or missing='fiml'")
