@@ -1,0 +1,132 @@
+"""Benchmark (issue 18): ordered items against lavaan, in the same run.
+
+- the polychoric correlation matrix of 30 five-point items at n = 10,000
+  (``csm.polychoric(..., gamma=False)`` against ``lavCor(d, ordered =
+  names(d))``), and the same with the asymptotic covariance matrix
+  (``gamma=True`` against ``lavCor(..., output = "fit", estimator = "DWLS",
+  se = "robust.sem")``, which computes lavaan's NACOV);
+- a WLSMV fit of the ACSI model of ``data/ordinal/make_acsi5.py`` at
+  n = 2,000 (``csm.fit_cbsem(..., estimator="WLSMV", ordered=True)``
+  against ``sem(..., ordered = TRUE, estimator = "WLSMV")``).
+
+Data: 30 items of six correlated factors (loadings 0.55-0.85, seed 11) cut
+at the thresholds of make_acsi5.py; the ACSI data from make_acsi5's
+population (seed 12).  lavaan is timed inside R (``Rscript`` via
+subprocess) on data already read; medians of a few repetitions.  Prints
+the machine load, both times and the ratio (target: no slower than lavaan).
+
+    python benchmarks/bench_ordinal.py
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import csmlib as csm
+
+ROOT = Path(__file__).resolve().parents[1]
+REPEAT = 3
+
+R_SCRIPT = r"""
+suppressPackageStartupMessages(library(lavaan))
+args <- commandArgs(trailingOnly = TRUE)
+what <- args[1]; model <- paste(readLines(args[2]), collapse = "\n"); d <- read.csv(args[3])
+reps <- as.integer(args[4])
+run <- switch(what,
+  cor = function() lavCor(d, ordered = names(d)),
+  nacov = function() lavCor(d, ordered = names(d), output = "fit", estimator = "DWLS", se = "robust.sem"),
+  fit = function() sem(model, data = d, ordered = TRUE, estimator = "WLSMV"))
+run()
+times <- sapply(seq_len(reps), function(i) system.time(run())[["elapsed"]])
+cat(median(times), "\n")
+"""
+
+
+def _lavaan(what: str, model: str, data: pd.DataFrame, reps: int) -> float | None:
+    if shutil.which("Rscript") is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        script, mfile, dfile = Path(tmp, "b.R"), Path(tmp, "m.lav"), Path(tmp, "d.csv")
+        script.write_text(R_SCRIPT)
+        mfile.write_text(model)
+        data.to_csv(dfile, index=False)
+        out = subprocess.run(["Rscript", str(script), what, str(mfile), str(dfile), str(reps)],
+                             capture_output=True, text=True, check=False)
+    try:
+        return float(out.stdout.split()[-1])
+    except (IndexError, ValueError):
+        return None
+
+
+def _median_time(fun, reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fun()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def _generator():
+    sp = importlib.util.spec_from_file_location("make_acsi5", ROOT / "data" / "ordinal" / "make_acsi5.py")
+    mod = importlib.util.module_from_spec(sp)
+    sp.loader.exec_module(mod)
+    return mod
+
+
+def thirty_items(n: int, seed: int = 11) -> pd.DataFrame:
+    """30 five-point items, five on each of six factors correlated 0.4."""
+    mod = _generator()
+    rng = np.random.default_rng(seed)
+    phi = np.full((6, 6), 0.4) + 0.6 * np.eye(6)
+    eta = rng.normal(size=(n, 6)) @ np.linalg.cholesky(phi).T
+    lam = rng.uniform(0.55, 0.85, size=30)
+    ystar = lam * eta[:, np.repeat(np.arange(6), 5)] + rng.normal(size=(n, 30)) * np.sqrt(1 - lam ** 2)
+    return mod.discretise(pd.DataFrame(ystar, columns=[f"q{i + 1}" for i in range(30)]))
+
+
+def main() -> list[dict]:
+    mod = _generator()
+    big = thirty_items(10_000)
+    acsi = mod.discretise(mod.latent_responses(2_000, np.random.default_rng(12)))
+    spec = csm.ModelSpec.from_lavaan(mod.MODEL)
+    load0 = os.getloadavg()
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cases = [
+            ("polychoric 30 items, n=10,000", lambda: csm.polychoric(big, gamma=False), "cor", "", big),
+            ("polychoric + NACOV 30 items, n=10,000", lambda: csm.polychoric(big), "nacov", "", big),
+            ("WLSMV ACSI fit, n=2,000", lambda: csm.fit_cbsem(spec, acsi, estimator="WLSMV", ordered=True),
+             "fit", mod.MODEL, acsi),
+        ]
+        for label, ours_fun, what, model, data in cases:
+            ours_fun()                                            # warm-up
+            ours = _median_time(ours_fun, REPEAT)
+            theirs = _lavaan(what, model, data, REPEAT)
+            if theirs is None:
+                print(f"{label}: csmlib {ours:.2f} s (lavaan not available)")
+                rows.append({"label": label, "ours": ours})
+            else:
+                print(f"{label}: csmlib {ours:.2f} s, lavaan {theirs:.2f} s, csmlib/lavaan {ours / theirs:.2f} "
+                      f"({'ok' if ours <= theirs else 'SLOWER THAN LAVAAN'})")
+                rows.append({"label": label, "ours": ours, "lavaan": theirs, "ratio": ours / theirs})
+    load1 = os.getloadavg()
+    print(f"load average (1, 5, 15 min) before: {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}; "
+          f"after: {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f} on {os.cpu_count()} cores")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
