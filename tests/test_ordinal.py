@@ -189,8 +189,8 @@ def test_ordered_fits_refuse_what_they_do_not_match():
         csm.fit_cbsem(spec, d, estimator="WLSMV", ordered=["CUEX1", "CUEX2"])
     with pytest.raises(csm.SpecError, match="WLSMV, DWLS or ULS"):
         csm.fit_cbsem(spec, d, ordered=True)
-    with pytest.raises(csm.SpecError, match="several groups"):
-        csm.fit_cbsem(spec, d.assign(g=np.arange(len(d)) % 2), estimator="WLSMV", group="g", ordered=True)
+    with pytest.raises(csm.SpecError, match="survey weights"):
+        csm.fit_cbsem(spec, d.assign(w=1.0), estimator="WLSMV", weights="w", ordered=True)
     with pytest.raises(csm.SpecError, match="not available for ordered"):
         csm.fit_cbsem(spec, d, estimator="WLSMV", missing="fiml", ordered=True)
     with pytest.raises(csm.SpecError, match="ordered items only"):
@@ -247,3 +247,34 @@ def test_an_ordered_fit_refits_as_itself_and_refuses_ml_only_tools():
         csm.modification_indices(res)
     with pytest.raises(csm.SpecError, match="ordered-item fit"):
         csm.residuals(res)
+
+
+# ---------------------------------------------------------------------------
+# several groups: lavaan's group.equal with thresholds (delta parameterization)
+# ---------------------------------------------------------------------------
+INVARIANCE_STEPS = {"configural": (), "thresholds": ("thresholds",), "metric": ("thresholds", "loadings"),
+                    "scalar": ("thresholds", "loadings", "intercepts")}
+
+
+def _halves() -> pd.DataFrame:
+    d = _data("acsi5")[["CUSA1", "CUSA2", "CUSA3", "CUSL1", "CUSL2", "CUSL3"]]
+    return d.assign(half=np.where(np.arange(len(d)) % 2 == 0, "a", "b"))   # R: rep(c("a", "b"), 400)
+
+
+@pytest.mark.parametrize("step", list(INVARIANCE_STEPS))
+def test_multigroup_ordered_fits_match_lavaan(step):
+    spec = csm.ModelSpec.from_lavaan((REF / "ordinal_invariance.lav").read_text())
+    res = csm.fit_cbsem(spec, _halves(), estimator="WLSMV", ordered=True, group="half",
+                        group_equal=INVARIANCE_STEPS[step])
+    assert res.converged
+    ref = pd.read_csv(REF / f"ordinal_invariance_{step}_params.csv").fillna({"label": "", "rhs": ""})
+    m = ref.merge(res.estimates, on=["lhs", "op", "rhs", "group"], suffixes=("_lavaan", ""), how="outer",
+                  indicator=True)
+    assert (m["_merge"] == "both").all()
+    for col, ref_col in (("est", "est_lavaan"), ("se", "se_lavaan"), ("std_all", "std.all")):
+        assert_allclose(m[col], m[ref_col], atol=1e-3, err_msg=col)
+    fit = pd.read_csv(REF / f"ordinal_invariance_{step}_fit.csv").set_index("measure")["value"]
+    for name in ("chisq", "df", "npar", "chisq_scaled", "chisq_scaling_factor", "baseline_chisq",
+                 "baseline_chisq_scaled", "cfi_scaled", "tli_scaled", "rmsea", "rmsea_scaled",
+                 "rmsea_ci_lower_scaled", "rmsea_ci_upper_scaled", "srmr"):
+        assert res.fit_indices[name] == pytest.approx(fit[name.replace("_", ".")], abs=1e-3), name

@@ -616,10 +616,13 @@ def fit_cbsem(
         raise SpecError(f'ordered items are estimated by WLSMV, DWLS or ULS, not {estimator!r}',
                         values=[estimator], hint='use estimator="WLSMV" (lavaan\'s default for ordered items)')
     if wls:
-        if group is not None or weights is not None or group_equal or group_partial:
-            raise SpecError(f"estimator {str(estimator).upper()!r} with several groups or survey weights is not "
-                            "available", values=[group or weights],
-                            hint="fit each group on its own, or use ML/MLR")
+        if weights is not None or group_partial:
+            raise SpecError(f"estimator {str(estimator).upper()!r} with survey weights or group_partial is not "
+                            "available", values=[weights or str(group_partial)],
+                            hint="use ML/MLR for weighted fits; hold whole classes equal with group_equal")
+        if group is None and group_equal:
+            raise SpecError("group_equal needs a multi-group fit", values=list(group_equal),
+                            hint="give the grouping column: fit_cbsem(spec, data, group='column', ...)")
         if ordered is None or ordered is False:
             raise SpecError(f"estimator {str(estimator).upper()!r} is available for ordered items only "
                             "(lavaan would fit continuous items by DWLS, which csmlib does not)",
@@ -628,8 +631,9 @@ def fit_cbsem(
                                  'for continuous items use estimator="MLR"')
         if robust:
             se = "robust"
-        return fit_ordered(spec, data, estimator=estimator, ordered=ordered,
-                           missing=missing, level=level, se="default" if se == "standard" and not robust else se)
+        return fit_ordered(spec, data, estimator=estimator, ordered=ordered, missing=missing, level=level,
+                           se="default" if se == "standard" and not robust else se, group=group,
+                           group_equal=(group_equal,) if isinstance(group_equal, str) else tuple(group_equal))
     if missing not in ("listwise", "fiml"):
         raise SpecError(f"missing={missing!r} is not one of 'listwise', 'fiml'", values=[missing],
                         hint="use missing='listwise' or missing='fiml'")

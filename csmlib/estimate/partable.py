@@ -277,8 +277,9 @@ def build_partable(
         Ordered items and the start values of their thresholds (one per
         cut: K - 1 for K categories).  As lavaan's delta parameterization:
         a mean structure; threshold rows ``x | t1``, ``x | t2``, ... (free);
-        a scaling row ``x ~*~ x`` fixed to 1; the intercept ``x ~ 1`` fixed
-        to 0; the residual variance ``x ~~ x`` is no parameter (it is 1
+        a scaling row ``x ~*~ x`` fixed to 1 (free in groups 2, 3, ... when
+        ``"thresholds"`` is in ``group_equal``, with the construct means, as
+        lavaan 0.6.14); the intercept ``x ~ 1`` fixed to 0; the residual variance ``x ~~ x`` is no parameter (it is 1
         minus the variance the model explains; fixed here at 0 so that the
         covariance structure gives the explained part).
 
@@ -411,10 +412,11 @@ def build_partable(
                     fixed = float(cov[pos[lhs], pos[rhs]])
             if lhs in ordered and rel is None and (op == "~1" or (op == "~~" and lhs == rhs)):
                 fixed = 0.0          # delta parameterization: see the docstring
-            if op == "~*~":
-                fixed = 1.0
+            if op == "~*~":       # free in groups 2.. once thresholds are equal (lavaan 0.6.14)
+                fixed = None if (g > 1 and "thresholds" in group_equal) else 1.0
             if op == "~1" and lhs in lat and rel is None:
-                free_mean = g > 1 and "intercepts" in group_equal and "means" not in group_equal
+                anchor = "thresholds" if ordered else "intercepts"
+                free_mean = g > 1 and anchor in group_equal and "means" not in group_equal
                 fixed = None if free_mean else 0.0
             if op == "=~":
                 mat, i, j = "A", pos[rhs], pos[lhs]
@@ -431,6 +433,8 @@ def build_partable(
             start = rel.start if (rel is not None and rel.start is not None) else None
             if op == "|":
                 start = float(ordered[lhs][j])
+            elif op == "~*~":
+                start = 1.0
             rows.append(dict(lhs=lhs, op=op, rhs=rhs, group=g, label=label, fixed=fixed, start=start,
                              matrix=mat, i=i, j=j, user=is_user, exo=exo,
                              cls=_cls(op, lhs, rhs, lat)))

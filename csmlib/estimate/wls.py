@@ -27,16 +27,26 @@
   ``chisq_scaled = a chisq + df - a tr(U Gamma)``, ``df_scaled = df``,
   ``chisq_scaling_factor = 1 / a``; the baseline (thresholds only, no
   correlation) likewise; ``cfi_scaled``, ``tli_scaled`` from the scaled
-  statistics, ``rmsea`` and ``rmsea_scaled`` with N - 1 as lavaan for these
-  estimators; ``srmr`` the root mean square of the correlation residuals
+  statistics, ``rmsea`` and ``rmsea_scaled`` with N - G (the sum of
+  N_g - 1) as lavaan for these estimators, times sqrt(G); ``srmr`` the root mean square of the correlation residuals
   over the p (p + 1) / 2 elements with the diagonal (lavaan's ``srmr`` of
   an ordered model, ``srmr_bentler_nomean``).
 
-Supported: one group, every observed variable of the model ordered (2 to 10
-categories), ``missing="listwise"`` or ``"pairwise"``.  Continuous indicators
-next to ordered ones (polyserial correlations), several groups, survey
-weights and fixed covariates are refused with a
-:class:`~csmlib.errors.SpecError`: csmlib has not matched them to lavaan.
+Several groups (``group=``, ``group_equal=`` with ``"thresholds"``): each
+group has its own sample statistics; the discrepancy is ``sum_g (N_g - 1)
+r_g' W_g r_g`` and the covariance of the estimates and the scaled test come
+from the groups' blocks stacked (lavaan's "N - 1" scaling per group).  The
+model's thresholds and correlations in group g are ``delta_i (tau - mu_i)``
+and ``delta_i delta_j Sigma_ij`` with ``mu`` the implied means (construct
+means, free in groups 2.. once thresholds are equal) and ``delta`` the
+scaling factors (likewise free).
+
+Supported: every observed variable of the model ordered (2 to 10
+categories, the same number in every group), ``missing="listwise"`` or
+``"pairwise"``.  Continuous indicators next to ordered ones (polyserial
+correlations), survey weights, ``group_partial`` and fixed covariates are
+refused with a :class:`~csmlib.errors.SpecError`: csmlib has not matched
+them to lavaan.
 """
 
 from __future__ import annotations
@@ -76,29 +86,96 @@ def ordered_items(spec_observed: Sequence[str], ordered: Any) -> list[str]:
     return [str(x) for x in ordered]
 
 
-def _model_vector(ram: RamModel, theta: np.ndarray, table: ParTable, pairs) -> tuple[np.ndarray, np.ndarray]:
-    """Implied correlations (lavaan's order) and their Jacobian (pairs x k)."""
-    Sigma, d = ram.jacobian(theta)
-    ii = np.array([i for _, i in pairs], dtype=int)
-    jj = np.array([j for j, _ in pairs], dtype=int)
-    return Sigma[ii, jj], d[:, ii, jj].T
+class _Group:
+    """One group's sample statistics and model: thresholds and correlations
+    ``s`` (lavaan's order), ``Gamma``, the weights ``w`` (diagonal of W),
+    and the covariance structure of the group's rows of the table."""
+
+    def __init__(self, table: ParTable, g: int, pc: Polychoric, estimator: str) -> None:
+        self.pc = pc
+        self.n = pc.n_obs
+        self.s = pc.sample_statistics.to_numpy()
+        self.gamma = pc.gamma.to_numpy()
+        self.w = 1 / np.diag(self.gamma) if estimator != "ULS" else np.ones(len(self.s))
+        rows = table.group_rows(g)
+        self.rows = rows
+        self.ram = RamModel(table.observed, table.latent, [r for r in rows if r.matrix in ("A", "S", "M")],
+                            k=table.k)
+        self.p = len(table.observed)
+        self.pairs = _pairs(self.p)
+        self.th_rows = [r for r in rows if r.op == "|"]
+        self.T = len(self.th_rows)
+        self.delta_rows = {r.i: r for r in rows if r.op == "~*~"}
+        self.k = table.k
+
+    def deltas(self, theta: np.ndarray) -> np.ndarray:
+        return np.array([theta[self.delta_rows[i].free] if self.delta_rows[i].free >= 0
+                         else self.delta_rows[i].value for i in range(self.p)])
+
+    def model(self, theta: np.ndarray, jacobian: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """Implied thresholds ``delta_i (tau - mu_i)`` and correlations
+        ``delta_i delta_j Sigma_ij`` (lavaan's order), and their Jacobian
+        (statistics x k)."""
+        ram, p = self.ram, self.p
+        if jacobian:
+            Sigma, dS = ram.jacobian(theta)
+        else:
+            Sigma, dS = ram.implied(theta), None
+        mu = ram.implied_mean(theta)
+        dl = self.deltas(theta)
+        ii = np.array([i for _, i in self.pairs], dtype=int)
+        jj = np.array([j for j, _ in self.pairs], dtype=int)
+        tau = np.array([theta[r.free] if r.free >= 0 else r.value for r in self.th_rows])
+        ti = np.array([r.i for r in self.th_rows], dtype=int)
+        sig = np.concatenate([dl[ti] * (tau - mu[ti]), dl[ii] * dl[jj] * Sigma[ii, jj]])
+        if not jacobian:
+            return sig, None
+        D = np.zeros((len(sig), self.k))
+        dmu = ram.mean_jacobian(theta)                                # (k, p)
+        D[: self.T] = -(dl[ti][:, None] * dmu[:, ti].T)
+        for q, r in enumerate(self.th_rows):
+            if r.free >= 0:
+                D[q, r.free] += dl[r.i]
+        D[self.T:] = (dl[ii] * dl[jj])[:, None] * dS[:, ii, jj].T
+        for i, r in self.delta_rows.items():
+            if r.free < 0:
+                continue
+            on = ti == i
+            D[np.flatnonzero(on), r.free] += tau[on] - mu[i]
+            for q, (j, i2) in enumerate(self.pairs):
+                if i2 == i:
+                    D[self.T + q, r.free] += dl[j] * Sigma[i2, j]
+                elif j == i:
+                    D[self.T + q, r.free] += dl[i2] * Sigma[i2, j]
+        return sig, D
 
 
-def _estimate(ram: RamModel, theta0: np.ndarray, s: np.ndarray, w: np.ndarray, cov_free: np.ndarray,
-              pairs, table, max_iter: int = 500) -> tuple[np.ndarray, bool, int, float]:
-    """Gauss-Newton with step halving on the covariance parameters."""
+def _estimate(groups: list[_Group], theta0: np.ndarray, free: np.ndarray,
+              max_iter: int = 500) -> tuple[np.ndarray, bool, int]:
+    """Gauss-Newton with step halving on ``sum_g (N_g - 1) r_g' W_g r_g``."""
     theta = theta0.copy()
 
     def objective(th):
-        sig, J = _model_vector(ram, th, table, pairs)
-        r = s - sig
-        return float(r @ (w * r)), r, J
+        f, parts = 0.0, []
+        for gr in groups:
+            sig, D = gr.model(th)
+            r = gr.s - sig
+            f += (gr.n - 1) * float(r @ (gr.w * r))
+            parts.append((r, D))
+        return f, parts
 
-    f, r, J = objective(theta)
+    def normal_equations(parts):
+        A = np.zeros((len(free), len(free)))
+        g = np.zeros(len(free))
+        for gr, (r, D) in zip(groups, parts):
+            Dc = D[:, free]
+            A += (gr.n - 1) * Dc.T @ (gr.w[:, None] * Dc)
+            g += (gr.n - 1) * Dc.T @ (gr.w * r)
+        return A, g
+
+    f, parts = objective(theta)
     for it in range(1, max_iter + 1):
-        Jc = J[:, cov_free]
-        A = Jc.T @ (w[:, None] * Jc)
-        g = Jc.T @ (w * r)
+        A, g = normal_equations(parts)
         try:
             step = np.linalg.solve(A, g)
         except np.linalg.LinAlgError:
@@ -106,19 +183,19 @@ def _estimate(ram: RamModel, theta0: np.ndarray, s: np.ndarray, w: np.ndarray, c
         t = 1.0
         for _ in range(40):
             cand = theta.copy()
-            cand[cov_free] += t * step
-            f_new, r_new, J_new = objective(cand)
+            cand[free] += t * step
+            f_new, parts_new = objective(cand)
             if np.isfinite(f_new) and f_new <= f + 1e-14 * max(1.0, f):
                 break
             t /= 2
         else:
-            return theta, False, it, f
-        theta, f, r, J = cand, f_new, r_new, J_new
+            return theta, False, it
+        theta, f, parts = cand, f_new, parts_new
         if np.max(np.abs(t * step)) < 1e-9:
-            Jc = J[:, cov_free]
-            grad = Jc.T @ (w * r)
-            return theta, bool(np.max(np.abs(grad)) < 1e-6), it, f
-    return theta, False, max_iter, f
+            _, g = normal_equations(parts)
+            n_total = sum(gr.n for gr in groups)
+            return theta, bool(np.max(np.abs(g)) / n_total < 1e-8), it
+    return theta, False, max_iter
 
 
 def fit_ordered(
@@ -130,6 +207,8 @@ def fit_ordered(
     missing: str = "listwise",
     level: float = 0.95,
     se: str = "default",
+    group: str | None = None,
+    group_equal: Sequence[str] = (),
 ) -> CbsemResults:
     """Estimate a model of ordered items by WLSMV, DWLS or ULS (see the module docstring).
 
@@ -146,6 +225,12 @@ def fit_ordered(
     se : {"default", "robust", "standard", "none"}
         ``"default"``: robust for WLSMV, standard for DWLS and ULS (lavaan's
         defaults).
+    group : str, optional
+        A grouping column: a multi-group fit (groups in lavaan's order).
+    group_equal : sequence of str
+        lavaan's ``group.equal`` classes; ``"thresholds"`` frees the
+        scaling factors and construct means of groups 2, 3, ... (lavaan
+        0.6.14's delta parameterization).
 
     Returns
     -------
@@ -153,19 +238,21 @@ def fit_ordered(
         As :func:`csmlib.fit_cbsem`: ``estimates`` (with thresholds ``x |
         t1``, the ordered items' residual variances ``x ~~ x`` (fixed, 1
         minus their R-squared), scaling factors ``x ~*~ x`` and intercepts
-        ``x ~1`` as lavaan lists them), ``fit_indices`` (``chisq, df,
-        pvalue, cfi, tli, rmsea, rmsea_ci_lower, rmsea_ci_upper, srmr, aic,
-        bic, baseline_chisq, baseline_df, logl, npar``; WLSMV adds
-        ``chisq_scaled, df_scaled, pvalue_scaled, chisq_scaling_factor,
-        chisq_shift, baseline_chisq_scaled, baseline_df_scaled,
-        baseline_pvalue_scaled, baseline_chisq_scaling_factor, cfi_scaled,
-        tli_scaled, rmsea_scaled, rmsea_ci_lower_scaled,
-        rmsea_ci_upper_scaled``; aic, bic and logl are NaN: there is no
-        likelihood), ``r2`` by endogenous construct, ``effects``;
-        ``scores`` are not computed (empty columns of NaN).  ``extra``
-        holds ``table``, ``ram``, ``theta``, ``vcov``, ``polychoric``
-        (:class:`~csmlib.estimate.polychoric.Polychoric`), ``implied_cor``,
-        ``delta``, ``weights`` (the diagonal of W).
+        ``x ~1`` as lavaan lists them; a ``group`` column with several
+        groups), ``fit_indices`` (``chisq, df, pvalue, cfi, tli, rmsea,
+        rmsea_ci_lower, rmsea_ci_upper, srmr, aic, bic, baseline_chisq,
+        baseline_df, logl, npar``; WLSMV adds ``chisq_scaled, df_scaled,
+        pvalue_scaled, chisq_scaling_factor, chisq_shift,
+        baseline_chisq_scaled, baseline_df_scaled, baseline_pvalue_scaled,
+        baseline_chisq_scaling_factor, cfi_scaled, tli_scaled,
+        rmsea_scaled, rmsea_ci_lower_scaled, rmsea_ci_upper_scaled``; aic,
+        bic and logl are NaN: there is no likelihood), ``r2`` by endogenous
+        construct (by group and construct with groups), ``effects``;
+        ``scores`` are not computed (NaN).  ``extra`` holds ``table``,
+        ``ram`` (group 1), ``theta``, ``vcov``, ``polychoric`` (group 1's
+        :class:`~csmlib.estimate.polychoric.Polychoric`; every group's
+        under ``polychoric_groups``), ``implied_cor``, ``delta``,
+        ``weights``.
     """
     from .cbsem import _FUNCS, _defined_values, _effects, _num_jacobian, _row
 
@@ -197,122 +284,149 @@ def fit_ordered(
     if absent:
         raise SpecError(f"{len(absent)} variable(s) of the model are not columns of the data", file=file,
                         column=absent, hint="rename the columns in the data or the items in the model")
+    if group is not None and group not in df_in.columns:
+        raise DataError(f"the grouping column {group!r} is missing from the data", file=file, column=[group],
+                        hint="check the group argument against the column names")
     check_answered(df_in, spec, file)
     rows_read = len(df_in)
-    pc: Polychoric = polychoric(df_in, observed, missing=missing)
-    N = pc.n_obs
-    info = {"rows_read": rows_read, "rows_used": N,
-            "dropped": ({"missing values (listwise deletion)" if missing == "listwise" else "all items missing":
-                         rows_read - N} if rows_read > N else {})}
-    th_start = {x: pc.thresholds.loc[pc.thresholds["item"] == x, "est"].to_numpy() for x in observed}
-    R = pc.correlation.to_numpy()
-    table = build_partable(spec, ordered=th_start, moments=[(np.zeros(len(observed)), R)])
+    if group is None:
+        blocks = [("1", df_in)]
+    else:
+        from .cbsem import _GROUP, _group_blocks
+
+        keep = df_in[group].notna()
+        blocks = _group_blocks(df_in[keep].assign(**{_GROUP: df_in.loc[keep, group]}))
+        if len(blocks) < 2:
+            raise DataError("the grouping column has fewer than two groups", file=file, column=[group],
+                            hint="a multi-group comparison needs at least two groups")
+    pcs = [polychoric(b, observed, missing=missing) for _, b in blocks]
+    for (name, _), pc in zip(blocks[1:], pcs[1:]):
+        differ = [x for x in observed if len(pc.levels[x]) != len(pcs[0].levels[x])]
+        if differ:
+            raise DataError(f"item(s) have a different number of answered categories in group {name!r} "
+                            f"than in group {blocks[0][0]!r}: thresholds cannot be compared",
+                            file=file, column=differ,
+                            hint="merge rare categories (recode) so that every group uses every category")
+    N = sum(pc.n_obs for pc in pcs)
+    G = len(blocks)
+    info: dict[str, Any] = {"rows_read": rows_read, "rows_used": N,
+                            "dropped": ({"missing values (listwise deletion)" if missing == "listwise"
+                                         else "all items missing": rows_read - N} if rows_read > N else {})}
+    if G > 1:
+        info["groups"] = {name: pc.n_obs for (name, _), pc in zip(blocks, pcs)}
+    th_start = {x: pcs[0].thresholds.loc[pcs[0].thresholds["item"] == x, "est"].to_numpy() for x in observed}
+    table = build_partable(spec, G, ordered=th_start, group_equal=group_equal,
+                           moments=[(np.zeros(len(observed)), pc.correlation.to_numpy()) for pc in pcs])
     k = table.k
-    p = len(observed)
-    pairs = _pairs(p)
-    T = len(pc.thresholds)
-    m = T + len(pairs)
+    groups = [_Group(table, g + 1, pc, est) for g, pc in enumerate(pcs)]
+    m = sum(len(gr.s) for gr in groups)
     if m - k < 0:
         raise EstimationError(f"the model has {k} free parameters but only {m} sample statistics: "
                               "it is not identified", values=[k, m], hint="simplify the model")
-    ram = RamModel(table.observed, table.latent, [r for r in table.rows if r.matrix in ("A", "S", "M")], k=k)
-    # threshold parameters, in the order of the sample thresholds
-    th_free = np.array([r.free for r in table.rows if r.op == "|"], dtype=int)
-    cov_free = np.array(sorted({r.free for r in table.rows if r.free >= 0 and r.matrix in ("A", "S")}), dtype=int)
-    if set(th_free) & set(cov_free) or len(set(th_free)) != T:
-        raise SpecError("labels that tie thresholds to each other or to other parameters are not available",
-                        hint="remove the labels of the thresholds")
-    s_all = pc.sample_statistics.to_numpy()
-    Gamma = pc.gamma.to_numpy()
-    w_all = 1 / np.diag(Gamma) if est != "ULS" else np.ones(m)
-    s_cor, w_cor = s_all[T:], w_all[T:]
-    theta0 = np.array([r.value for r in sorted({r.free: r for r in table.rows if r.free >= 0}.values(),
-                                               key=lambda r: r.free)])
-    theta0[th_free] = s_all[:T]
-    theta, conv, n_iter, f = _estimate(ram, theta0, s_cor, w_cor, cov_free, pairs, table)
+    theta0 = np.full(k, np.nan)
+    for r in table.rows:
+        if r.free >= 0 and np.isnan(theta0[r.free]):
+            theta0[r.free] = r.value
+    for gr in groups:        # thresholds start at the group's sample thresholds
+        for q, r in enumerate(gr.th_rows):
+            if r.free >= 0:
+                theta0[r.free] = gr.s[q]
+    free = np.arange(k)
+    theta, conv, n_iter = _estimate(groups, theta0, free)
     warn: list[str] = []
     message = f"{est} by Gauss-Newton on the polychoric correlations ({n_iter} iterations)"
     if not conv:
         message = f"estimation did not converge after {n_iter} iterations; the estimates are not trustworthy"
         warn.append(message)
         warnings.warn(message, EstimationWarning, stacklevel=3)
-    sig, J = _model_vector(ram, theta, table, pairs)
-    Delta = np.zeros((m, k))
-    Delta[np.arange(T), th_free] = 1.0
-    Delta[T:, :] = J
-    Delta[T:, th_free] = 0.0
-    A = Delta.T @ (w_all[:, None] * Delta)
+    models = [gr.model(theta) for gr in groups]
+    # everything per group with N_g - 1 (lavaan 0.6.14's scaling of these estimators)
+    Wj = np.concatenate([(gr.n - 1) * gr.w for gr in groups])
+    Gj = _block_diag([gr.gamma / (gr.n - 1) for gr in groups])
+    Delta = np.vstack([D for _, D in models])
+    A = Delta.T @ (Wj[:, None] * Delta)
     vcov = None
     U_Gamma = None
     try:
         A_inv = np.linalg.inv(A)
         if not np.all(np.isfinite(A_inv)) or np.linalg.cond(A) > 1e12:
             raise np.linalg.LinAlgError
-        WD = w_all[:, None] * Delta
+        WD = Wj[:, None] * Delta
         if se == "robust":
-            vcov = A_inv @ (WD.T @ Gamma @ WD) @ A_inv / (N - 1)
+            vcov = A_inv @ (WD.T @ Gj @ WD) @ A_inv
         elif se == "standard":
-            vcov = A_inv / (N - 1)
-        U = np.diag(w_all) - WD @ A_inv @ WD.T
-        U_Gamma = U @ Gamma
+            vcov = A_inv
+        U_Gamma = (np.diag(Wj) - WD @ A_inv @ WD.T) @ Gj
     except np.linalg.LinAlgError:
         msg = "the information matrix is singular: the model is not identified; standard errors are not available"
         warn.append(msg)
         warnings.warn(msg, EstimationWarning, stacklevel=3)
-    # fit
+    # fit: the model, and the baseline (thresholds free, no correlation) in every group
     df = m - k
-    resid = s_cor - sig
-    chisq = (N - 1) * float(resid @ (w_cor * resid))
-    chisq0 = (N - 1) * float(s_cor @ (w_cor * s_cor))
-    df0 = len(pairs)
-    fit = _fit_indices(chisq, df, chisq0, df0, N, k, resid, p)
+    chisq = sum((gr.n - 1) * float((gr.s - sig) @ (gr.w * (gr.s - sig))) for gr, (sig, _) in zip(groups, models))
+    chisq0 = sum((gr.n - 1) * float(gr.s[gr.T:] @ (gr.w[gr.T:] * gr.s[gr.T:])) for gr in groups)
+    df0 = sum(len(gr.pairs) for gr in groups)
+    srmr_value = sum(gr.n / N * _srmr(gr.s[gr.T:] - sig[gr.T:], gr.p) for gr, (sig, _) in zip(groups, models))
+    fit = _fit_indices(chisq, df, chisq0, df0, N, k, srmr_value, G)
     if est == "ULS":
         fit["pvalue"] = np.nan   # lavaan: the ULS statistic has no chi-square distribution
     if est == "WLSMV" and U_Gamma is not None:
-        G0 = Gamma[T:, T:] * w_cor[:, None]
-        fit = pd.concat([fit, _scaled(chisq, df, U_Gamma, chisq0, df0, G0, N)])
-    # residual variances of the ordered items (delta parameterization) and the total covariance
-    A_mat, S_mat = ram.matrices(theta)
-    explained = np.diag(ram.implied(theta))
-    delta_resid = {observed[i]: 1.0 - explained[i] for i in range(p)}
-    for i in range(p):
-        S_mat[i, i] = delta_resid[observed[i]]
-    E = np.linalg.inv(np.eye(ram.n) - A_mat)
-    V = E @ S_mat @ E.T
-    sd_all = np.sqrt(np.clip(np.diag(V), 0, None))
-    for x, v in delta_resid.items():
-        if v < 0:
-            msg = f"Heywood case: the residual variance of the ordered item {x!r} is negative ({v:.4g})"
-            warn.append(msg)
-            warnings.warn(msg, EstimationWarning, stacklevel=3)
-    for r in table.rows:
-        if r.op == "~~" and r.lhs == r.rhs and r.free >= 0 and theta[r.free] < 0:
-            msg = f"Heywood case: the variance {r.lhs} ~~ {r.rhs} is negative ({theta[r.free]:.4g})"
-            warn.append(msg)
-            warnings.warn(msg, EstimationWarning, stacklevel=3)
+        UG0 = _block_diag([gr.gamma[gr.T:, gr.T:] * gr.w[gr.T:, None] for gr in groups])
+        fit = pd.concat([fit, _scaled(chisq, df, U_Gamma, chisq0, df0, UG0, N, G)])
+    # the estimates, per group: residual variances of ordered items 1 / delta^2 - explained
     z_crit = stats.norm.ppf(0.5 + level / 2)
-    recs, free_index = [], []
-    for r in table.rows:
-        value = float(theta[r.free]) if r.free >= 0 else r.value
-        s_e = float(np.sqrt(vcov[r.free, r.free])) if (vcov is not None and r.free >= 0
-                                                       and vcov[r.free, r.free] >= 0) else np.nan
-        if r.free < 0 and vcov is not None:
-            s_e = 0.0            # lavaan: fixed parameters have se 0
-        if r.matrix == "S" and r.i == r.j and r.lhs in delta_resid and r.free < 0:
-            value = delta_resid[r.lhs]
-        if r.matrix == "A":
-            std = value * sd_all[r.j] / sd_all[r.i] if sd_all[r.i] > 0 else np.nan
-        elif r.matrix == "M" or r.matrix == "T":
-            std = value / sd_all[r.i] if sd_all[r.i] > 0 else np.nan
-        elif r.matrix == "D":
-            std = value
-        elif r.i == r.j:
-            std = value / V[r.i, r.i] if V[r.i, r.i] > 0 else np.nan
-        else:
-            den = S_mat[r.i, r.i] * S_mat[r.j, r.j]
-            std = value / np.sqrt(den) if den > 0 else np.nan
-        recs.append(_row(r.lhs, r.op, r.rhs, r.label, value, s_e, z_crit, std))
-        free_index.append(r.free)
+    recs, free_index, r2_parts, eff_parts = [], [], [], []
+    endo = set(spec.endogenous)
+    for g, gr in enumerate(groups):
+        ram = gr.ram
+        A_mat, S_mat = ram.matrices(theta)
+        explained = np.diag(ram.implied(theta))
+        dl = gr.deltas(theta)
+        resid = 1.0 / dl ** 2 - explained
+        S_mat[np.arange(gr.p), np.arange(gr.p)] = resid
+        E = np.linalg.inv(np.eye(ram.n) - A_mat)
+        V = E @ S_mat @ E.T
+        sd_all = np.sqrt(np.clip(np.diag(V), 0, None))
+        where = f" in group {g + 1}" if G > 1 else ""
+        for i, v in enumerate(resid):
+            if v < 0:
+                msg = (f"Heywood case: the residual variance of the ordered item {observed[i]!r} is "
+                       f"negative ({v:.4g}){where}")
+                warn.append(msg)
+                warnings.warn(msg, EstimationWarning, stacklevel=3)
+        for r in gr.rows:
+            value = float(theta[r.free]) if r.free >= 0 else r.value
+            s_e = float(np.sqrt(vcov[r.free, r.free])) if (vcov is not None and r.free >= 0
+                                                           and vcov[r.free, r.free] >= 0) else np.nan
+            if r.free < 0 and vcov is not None:
+                s_e = 0.0            # lavaan: fixed parameters have se 0
+            if r.matrix == "S" and r.i == r.j and r.i < gr.p and r.free < 0:
+                value = float(resid[r.i])
+            if r.matrix == "S" and r.i == r.j and r.free >= 0 and value < 0:
+                msg = f"Heywood case: the variance {r.lhs} ~~ {r.rhs} is negative ({value:.4g}){where}"
+                warn.append(msg)
+                warnings.warn(msg, EstimationWarning, stacklevel=3)
+            if r.matrix == "A":
+                std = value * sd_all[r.j] / sd_all[r.i] if sd_all[r.i] > 0 else np.nan
+            elif r.matrix in ("M", "T"):
+                std = value / sd_all[r.i] if sd_all[r.i] > 0 else np.nan
+            elif r.matrix == "D":
+                std = 1.0            # lavaan's std.all of a scaling factor
+            elif r.i == r.j:
+                std = value / V[r.i, r.i] if V[r.i, r.i] > 0 else np.nan
+            else:
+                den = S_mat[r.i, r.i] * S_mat[r.j, r.j]
+                std = value / np.sqrt(den) if den > 0 else np.nan
+            recs.append(_row(r.lhs, r.op, r.rhs, r.label, value, s_e, z_crit, std) | {"group": g + 1})
+            free_index.append(r.free)
+        r2g = pd.Series({f: 1 - S_mat[ram.p + i, ram.p + i] / V[ram.p + i, ram.p + i]
+                         for i, f in enumerate(ram.latent) if f in endo}, dtype=float)
+        eff = _effects(ram, theta, vcov)
+        if G > 1:
+            r2g.index = pd.MultiIndex.from_product([[g + 1], r2g.index], names=["group", "construct"])
+            eff.insert(0, "group", g + 1)
+        r2_parts.append(r2g)
+        eff_parts.append(eff)
     values = _defined_values(table, theta, _FUNCS)
     for dfn in spec.defined:
         d_est = float(values[dfn.name])
@@ -320,29 +434,49 @@ def fit_ordered(
         if vcov is not None:
             Jd = _num_jacobian(lambda th, nm=dfn.name: float(_defined_values(table, th, _FUNCS)[nm]), theta)
             s_e = float(np.sqrt(max((Jd @ vcov @ Jd.T)[0, 0], 0.0)))
-        recs.append(_row(dfn.name, ":=", dfn.expression, dfn.name, d_est, s_e, z_crit, np.nan))
+        recs.append(_row(dfn.name, ":=", dfn.expression, dfn.name, d_est, s_e, z_crit, np.nan) | {"group": 0})
         free_index.append(-1)
     estimates = tidy_estimates(pd.DataFrame(recs))
-    endo = set(spec.endogenous)
-    r2 = pd.Series({f: 1 - S_mat[ram.p + i, ram.p + i] / V[ram.p + i, ram.p + i]
-                    for i, f in enumerate(ram.latent) if f in endo}, dtype=float)
-    r2.index.name = "construct"
-    effects = _effects(ram, theta, vcov)
-    used = df_in[observed].apply(pd.to_numeric, errors="coerce")
+    if G > 1:
+        estimates.insert(3, "group", np.array([r["group"] for r in recs], dtype=int))
+    r2 = pd.concat(r2_parts) if G > 1 else r2_parts[0]
+    if G == 1:
+        r2.index.name = "construct"
+    effects = pd.concat(eff_parts, ignore_index=True) if G > 1 else eff_parts[0]
+    used = pd.concat([b[observed] for _, b in blocks]).apply(pd.to_numeric, errors="coerce")
     used = used[used.notna().all(axis=1)] if missing == "listwise" else used[used.notna().any(axis=1)]
-    scores = pd.DataFrame(np.nan, index=used.index, columns=list(ram.latent))
+    scores = pd.DataFrame(np.nan, index=used.index, columns=list(groups[0].ram.latent))
     options = {"estimator": est, "ordered": tuple(observed), "missing": missing,
                "se": {"robust": "robust.sem", "standard": "standard", "none": "none"}[se],
                "test": "scaled.shifted" if est == "WLSMV" else "standard", "parameterization": "delta",
-               "level": level, "group": None, "group_equal": (), "group_partial": (), "weights": None}
+               "level": level, "group": group, "group_equal": tuple(group_equal), "group_partial": (),
+               "weights": None}
     return CbsemResults(
         spec=spec, method="cbsem", _estimates=estimates, _r2=r2, _effects=effects, _fit_indices=fit,
         _scores=scores, converged=bool(conv), n_iter=int(n_iter), message=message, n_obs=int(N),
         data_info=info, warnings=tuple(warn), options=options, _data=used.copy(), _scale_limits=limits,
-        extra={"table": table, "ram": ram, "theta": theta.copy(), "vcov": vcov, "polychoric": pc,
-               "implied_cor": _implied_matrix(sig, p, observed), "delta": Delta, "weights": w_all,
-               "free_index": np.array(free_index), "npar": k, "groups": ("1",), "group_n": (int(N),)},
+        extra={"table": table, "ram": groups[0].ram, "theta": theta.copy(), "vcov": vcov,
+               "polychoric": pcs[0], "polychoric_groups": tuple(pcs),
+               "implied_cor": _implied_matrix(models[0][0][groups[0].T:], groups[0].p, observed),
+               "delta": Delta, "weights": Wj, "free_index": np.array(free_index), "npar": k,
+               "groups": tuple(b[0] for b in blocks), "group_n": tuple(pc.n_obs for pc in pcs)},
     )
+
+
+def _block_diag(blocks: list[np.ndarray]) -> np.ndarray:
+    n = sum(b.shape[0] for b in blocks)
+    out = np.zeros((n, n))
+    at = 0
+    for b in blocks:
+        out[at:at + b.shape[0], at:at + b.shape[0]] = b
+        at += b.shape[0]
+    return out
+
+
+def _srmr(resid: np.ndarray, p: int) -> float:
+    """Root mean square of the correlation residuals over the p (p + 1) / 2
+    elements with the (zero) diagonal."""
+    return float(np.sqrt(np.sum(resid ** 2) / (p * (p + 1) / 2)))
 
 
 def _implied_matrix(sig: np.ndarray, p: int, names: list[str]) -> pd.DataFrame:
@@ -352,15 +486,16 @@ def _implied_matrix(sig: np.ndarray, p: int, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(M, index=names, columns=names)
 
 
-def _fit_indices(chisq: float, df: int, chisq0: float, df0: int, N: int, npar: int, resid: np.ndarray,
-                 p: int) -> pd.Series:
-    """The standard test and indices (lavaan's RMSEA of these estimators uses N - 1)."""
-    lo, hi = rmsea_ci(chisq, df, N - 1)
+def _fit_indices(chisq: float, df: int, chisq0: float, df0: int, N: int, npar: int, srmr_value: float,
+                 G: int) -> pd.Series:
+    """The standard test and indices (lavaan's RMSEA of these estimators
+    uses the sum of N_g - 1, times sqrt(G))."""
+    lo, hi = rmsea_ci(chisq, df, N - G, groups=G)
     values = {
         "chisq": chisq, "df": float(df), "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
         "cfi": cfi(chisq, df, chisq0, df0), "tli": tli(chisq, df, chisq0, df0),
-        "rmsea": rmsea(chisq, df, N - 1), "rmsea_ci_lower": lo, "rmsea_ci_upper": hi,
-        "srmr": float(np.sqrt(np.sum(resid ** 2) / (p * (p + 1) / 2))), "aic": np.nan, "bic": np.nan,
+        "rmsea": rmsea(chisq, df, N - G, G), "rmsea_ci_lower": lo, "rmsea_ci_upper": hi,
+        "srmr": srmr_value, "aic": np.nan, "bic": np.nan,
     }
     out = pd.Series({key: float(values[key]) for key in FIT_INDEX_NAMES})
     extra = pd.Series({"baseline_chisq": chisq0, "baseline_df": float(df0), "logl": np.nan, "npar": float(npar)})
@@ -368,7 +503,7 @@ def _fit_indices(chisq: float, df: int, chisq0: float, df0: int, N: int, npar: i
 
 
 def _scaled(chisq: float, df: int, UG: np.ndarray, chisq0: float, df0: int, UG0: np.ndarray,
-            N: int) -> pd.Series:
+            N: int, G: int) -> pd.Series:
     """lavaan's scaled-shifted (mean-and-variance adjusted) test of the
     model and the baseline, and the indices from them."""
     def shift(x2, d, M):
@@ -379,12 +514,12 @@ def _scaled(chisq: float, df: int, UG: np.ndarray, chisq0: float, df0: int, UG0:
 
     x2s, c, b = shift(chisq, df, UG)
     x20s, c0, _ = shift(chisq0, df0, UG0)
-    lo, hi = rmsea_ci(x2s, df, N - 1)
+    lo, hi = rmsea_ci(x2s, df, N - G, groups=G)
     return pd.Series({
         "chisq_scaled": x2s, "df_scaled": float(df), "pvalue_scaled": float(stats.chi2.sf(x2s, df)),
         "chisq_scaling_factor": c, "chisq_shift": b,
         "baseline_chisq_scaled": x20s, "baseline_df_scaled": float(df0),
         "baseline_pvalue_scaled": float(stats.chi2.sf(x20s, df0)), "baseline_chisq_scaling_factor": c0,
         "cfi_scaled": cfi(x2s, df, x20s, df0), "tli_scaled": tli(x2s, df, x20s, df0),
-        "rmsea_scaled": rmsea(x2s, df, N - 1), "rmsea_ci_lower_scaled": lo, "rmsea_ci_upper_scaled": hi,
+        "rmsea_scaled": rmsea(x2s, df, N - G, G), "rmsea_ci_lower_scaled": lo, "rmsea_ci_upper_scaled": hi,
     }, dtype=float)
