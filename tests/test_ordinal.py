@@ -278,3 +278,21 @@ def test_multigroup_ordered_fits_match_lavaan(step):
                  "baseline_chisq_scaled", "cfi_scaled", "tli_scaled", "rmsea", "rmsea_scaled",
                  "rmsea_ci_lower_scaled", "rmsea_ci_upper_scaled", "srmr"):
         assert res.fit_indices[name] == pytest.approx(fit[name.replace("_", ".")], abs=1e-3), name
+
+
+def test_ordered_invariance_ladder_matches_lavaan():
+    spec = csm.ModelSpec.from_lavaan((REF / "ordinal_invariance.lav").read_text())
+    tab = csm.measurement_invariance(spec, _halves(), "half", ordered=True).set_index("step")
+    assert list(tab.index) == ["configural", "thresholds", "metric", "scalar"]
+    for step in tab.index:
+        fit = pd.read_csv(REF / f"ordinal_invariance_{step}_fit.csv").set_index("measure")["value"]
+        for ours, theirs in (("chisq", "chisq.scaled"), ("df", "df"), ("cfi", "cfi.scaled"),
+                             ("rmsea", "rmsea.scaled"), ("chisq_pvalue", "pvalue.scaled")):
+            assert tab.loc[step, ours] == pytest.approx(fit[theirs], abs=1e-3), (step, ours)
+    lrt = pd.read_csv(REF / "ordinal_invariance_lrt.csv").set_index("step")
+    for step in ("thresholds", "metric"):
+        assert tab.loc[step, "delta_chisq"] == pytest.approx(lrt.loc[step, "delta_chisq"], abs=1e-3)
+        assert tab.loc[step, "delta_df"] == lrt.loc[step, "delta_df"]
+        assert tab.loc[step, "pvalue"] == pytest.approx(lrt.loc[step, "pvalue"], abs=1e-4)
+    assert tab["holds"].all()                   # random halves of one population
+    assert tab.loc["scalar", "delta_df"] == 0 and "fixed at 0" in tab.loc["scalar", "verdict"]

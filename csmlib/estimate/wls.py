@@ -68,7 +68,7 @@ from .prepare import check_answered, input_frame
 from .ram import RamModel
 from .results import FIT_INDEX_NAMES, CbsemResults, tidy_estimates
 
-__all__ = ["WLS_ESTIMATORS", "fit_ordered", "ordered_items"]
+__all__ = ["WLS_ESTIMATORS", "fit_ordered", "ordered_items", "scaled_difference"]
 
 #: estimators of ordered items, lavaan's names
 WLS_ESTIMATORS = ("WLSMV", "DWLS", "ULS")
@@ -458,7 +458,8 @@ def fit_ordered(
         extra={"table": table, "ram": groups[0].ram, "theta": theta.copy(), "vcov": vcov,
                "polychoric": pcs[0], "polychoric_groups": tuple(pcs),
                "implied_cor": _implied_matrix(models[0][0][groups[0].T:], groups[0].p, observed),
-               "delta": Delta, "weights": Wj, "free_index": np.array(free_index), "npar": k,
+               "delta": Delta, "weights": Wj, "wls_weights_groups": tuple(gr.w for gr in groups),
+               "free_index": np.array(free_index), "npar": k,
                "groups": tuple(b[0] for b in blocks), "group_n": tuple(pc.n_obs for pc in pcs)},
     )
 
@@ -523,3 +524,65 @@ def _scaled(chisq: float, df: int, UG: np.ndarray, chisq0: float, df0: int, UG0:
         "cfi_scaled": cfi(x2s, df, x20s, df0), "tli_scaled": tli(x2s, df, x20s, df0),
         "rmsea_scaled": rmsea(x2s, df, N - G, G), "rmsea_ci_lower_scaled": lo, "rmsea_ci_upper_scaled": hi,
     }, dtype=float)
+
+
+def scaled_difference(m1: CbsemResults, m0: CbsemResults) -> dict[str, float]:
+    """The scaled-shifted chi-square difference test of two nested ordered
+    fits, as lavaan's ``lavTestLRT`` for WLSMV (``method = "satorra.2000"``,
+    ``scaled.shifted = TRUE``, ``A.method = "delta"``).
+
+    ``m1`` is the less restricted fit, ``m0`` the more restricted one, on
+    the same data and groups.  With ``Delta1``, ``Delta0`` the fits'
+    Jacobians of the sample statistics (groups stacked), ``A`` spans the
+    orthogonal complement of ``pinv(Delta1) Delta0`` (the directions the
+    restriction removes); with ``P = sum_g f_g Delta1_g' W_g Delta1_g``
+    (``f_g = N_g / N``), ``U = W Delta1 P^-1 A' (A P^-1 A')^+ A P^-1 Delta1' W``
+    and ``Gamma`` the groups' NACOV times ``f_g``:
+    ``a = sqrt(m / tr((U Gamma)^2))``, ``b = m - a tr(U Gamma)`` and the
+    statistic ``a (T0 - T1) + b`` on ``m = df0 - df1`` degrees of freedom
+    (``T`` the unscaled statistics).
+
+    Returns
+    -------
+    dict
+        ``delta_chisq`` (the scaled-shifted difference), ``delta_df``,
+        ``pvalue``.
+    """
+    for res in (m1, m0):
+        if not isinstance(res, CbsemResults) or not (res.options or {}).get("ordered"):
+            raise SpecError("scaled_difference needs two ordered-item fits (csm.fit_cbsem with ordered=)",
+                            hint="fit both models with estimator='WLSMV' and ordered=True")
+    f1, f0 = m1.fit_indices, m0.fit_indices
+    if f1["df"] > f0["df"]:
+        m1, m0, f1, f0 = m0, m1, f0, f1
+    m = int(round(f0["df"] - f1["df"]))
+    if m == 0:
+        return {"delta_chisq": float(f0["chisq"] - f1["chisq"]), "delta_df": 0.0, "pvalue": float("nan")}
+    D1, D0 = m1.extra["delta"], m0.extra["delta"]
+    if D1.shape[0] != D0.shape[0]:
+        raise SpecError("the two fits do not have the same sample statistics (items, groups)",
+                        hint="compare fits of the same data and items")
+    H = np.linalg.pinv(D1) @ D0
+    Q, R = np.linalg.qr(H, mode="complete")
+    rank = int(np.sum(np.abs(np.diag(R)) > 1e-8 * max(1.0, np.abs(R).max()))) if R.size else 0
+    A = Q[:, rank:].T
+    ns = np.array(m1.extra["group_n"], dtype=float)
+    fg = ns / ns.sum()
+    ws = m1.extra["wls_weights_groups"]
+    gammas = [pc.gamma.to_numpy() for pc in m1.extra["polychoric_groups"]]
+    sizes = [len(w) for w in ws]
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    P = sum(f * D1[a:b].T @ (w[:, None] * D1[a:b]) for f, w, a, b in zip(fg, ws, starts[:-1], starts[1:]))
+    P_inv = np.linalg.inv(P)
+    APA = A @ P_inv @ A.T
+    keep = ~((np.abs(APA.sum(axis=0)) < np.sqrt(np.finfo(float).eps))
+             & (np.abs(APA.sum(axis=1)) < np.sqrt(np.finfo(float).eps)))
+    A = A[keep]
+    PAAPAAP = P_inv @ A.T @ np.linalg.pinv(A @ P_inv @ A.T) @ A @ P_inv
+    V = np.concatenate(ws)
+    U = (V[:, None] * D1) @ PAAPAAP @ (D1.T * V[None, :])
+    UG = U @ _block_diag([f * g for f, g in zip(fg, gammas)])
+    a = np.sqrt(m / float(np.sum(UG * UG.T)))
+    b = m - a * float(np.trace(UG))
+    T = (f0["chisq"] - f1["chisq"]) * a + b
+    return {"delta_chisq": float(T), "delta_df": float(m), "pvalue": float(stats.chi2.sf(T, m))}
