@@ -296,3 +296,56 @@ def test_ordered_invariance_ladder_matches_lavaan():
         assert tab.loc[step, "pvalue"] == pytest.approx(lrt.loc[step, "pvalue"], abs=1e-4)
     assert tab["holds"].all()                   # random halves of one population
     assert tab.loc["scalar", "delta_df"] == 0 and "fixed at 0" in tab.loc["scalar", "verdict"]
+
+
+# ---------------------------------------------------------------------------
+# the workbench: study parameter, the measurement notebook's advice
+# ---------------------------------------------------------------------------
+def test_single_ordered_item_constructs_are_refused_as_lavaan_cannot_estimate_them():
+    spec = csm.ModelSpec.from_lavaan("S =~ CUSA1 + CUSA2 + CUSA3\nC =~ CUEX1\nC ~ S")
+    with pytest.raises(csm.SpecError, match="single ordered item: C"):
+        csm.fit_cbsem(spec, _data("acsi5"), estimator="WLSMV", ordered=True)
+
+
+def test_ordinal_candidates_need_few_categories_and_a_ceiling():
+    from csmlib.analysis.quality import ordinal_candidates
+
+    desc = pd.DataFrame({"top_box": [0.62, 0.62, 0.20, 0.70], "scale_min": [1, 1, 1, 0],
+                         "scale_max": [5, 10, 5, 1]}, index=["a", "b", "c", "yesno"])
+    out = ordinal_candidates(desc).set_index("item")
+    assert out["candidate"].to_dict() == {"a": True, "b": False, "c": False, "yesno": False}
+    assert out.loc["b", "categories"] == 10 and out.loc["b", "ceiling"]
+
+
+def test_scaled_indices_judge_a_wlsmv_fit():
+    res = _ordered_fit(*FITS[-1])
+    table = csm.report.fit_assessment(res.fit_indices).set_index("index")
+    assert {"cfi_scaled", "tli_scaled", "rmsea_scaled"} <= set(table.index)
+    assert "scaled RMSEA" in csm.report.fit_finding(res.fit_indices)
+    both = csm.report.side_by_side({"WLSMV": res, "again": res})
+    assert list(both.columns) == ["lhs", "op", "rhs", "WLSMV", "again"]
+    assert set(both["op"]) == {"=~", "~"} and (both["WLSMV"] == both["again"]).all()
+
+
+def test_run_fits_cbsem_with_the_study_estimator():
+    from csmlib.run.notebook import open_run
+
+    model = "Satisfaction =~ CUSA1 + CUSA2 + CUSA3\nLoyalty =~ CUSL1 + CUSL2 + CUSL3\nLoyalty ~ Satisfaction"
+    run = open_run(str(ROOT / "data/demo/wave1.csv"), str(ROOT / "data/demo/instrument.yml"), model=model,
+                   study="s", wave="w")
+    wl = run.fit_cbsem("WLSMV", "fiml")
+    assert wl.options["estimator"] == "WLSMV" and wl.options["missing"] == "pairwise" and wl.converged
+    assert run.fit_cbsem("ML", "listwise").options["estimator"] == "ML"
+    with pytest.raises(csm.StudyError, match="ML', 'MLR' or 'WLSMV'"):
+        run.fit_cbsem("GLS")
+
+
+def test_study_checks_the_cbsem_estimator_early(tmp_path):
+    from csmlib.run.study import _check_against_instrument
+
+    inst = ROOT / "data/demo/instrument.yml"
+    with pytest.raises(csm.StudyError, match="cbsem_estimator"):
+        _check_against_instrument(inst, "acsi", None, {"cbsem_estimator": "WLS"}, tmp_path / "s.yml")
+    with pytest.raises(csm.StudyError, match="measured by one item: Complaints"):
+        _check_against_instrument(inst, "acsi", None, {"cbsem_estimator": "WLSMV"}, tmp_path / "s.yml")
+    _check_against_instrument(inst, "acsi", None, {"cbsem_estimator": "MLR"}, tmp_path / "s.yml")

@@ -513,6 +513,13 @@ def _check_ordered(spec: ModelSpec, ordered: Mapping, observed: list[str], ov_x:
     bad = sorted({v for r in spec.relations for v in (r.lhs, r.rhs) if v in ordered and (
         r.op == "~" or r.op == "~1" or (r.op == "~~" and r.lhs == r.rhs))} | (set(ordered) - indicators)
         | (set(ordered) & set(ov_x)))
+    single = [c.name for c in spec.constructs if len(c.indicators) == 1 and c.indicators[0] in ordered
+              and c.indicators[0] != c.name]
+    if single:
+        raise SpecError("constructs measured by a single ordered item: " + ", ".join(single) + "; with ordered "
+                        "items their variance is not identified (lavaan cannot invert the information "
+                        "matrix either)", values=single,
+                        hint="measure each construct by two or more items, or estimate the model by ML/MLR")
     if bad:
         raise SpecError("ordered items can only be indicators of constructs (with residual covariances "
                         "among them): " + ", ".join(bad), values=bad,
