@@ -66,15 +66,17 @@ cat(median(times), "\n")
 """
 
 
-def _lavaan(what: str, model: str, data: pd.DataFrame, reps: int) -> float | None:
+def _lavaan(what: str, model: str, data: pd.DataFrame, reps: int, script: str | None = None) -> float | None:
+    """Seconds lavaan takes for ``what`` (median of ``reps``), timed inside R
+    by ``script`` (default this benchmark's ``R_SCRIPT``); None without R."""
     if shutil.which("Rscript") is None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
-        script, mfile, dfile = Path(tmp, "b.R"), Path(tmp, "m.lav"), Path(tmp, "d.csv")
-        script.write_text(R_SCRIPT)
+        script_file, mfile, dfile = Path(tmp, "b.R"), Path(tmp, "m.lav"), Path(tmp, "d.csv")
+        script_file.write_text(R_SCRIPT if script is None else script)
         mfile.write_text(model)
         data.to_csv(dfile, index=False)
-        out = subprocess.run(["Rscript", str(script), what, str(mfile), str(dfile), str(reps)],
+        out = subprocess.run(["Rscript", str(script_file), what, str(mfile), str(dfile), str(reps)],
                              capture_output=True, text=True, check=False)
     try:
         return float(out.stdout.split()[-1])

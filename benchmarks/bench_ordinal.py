@@ -22,11 +22,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
-import statistics
-import subprocess
-import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -34,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 import csmlib as csm
+from bench_cbsem_lavaan import _lavaan, _median_time   # the same lavaan runner and timer
 
 ROOT = Path(__file__).resolve().parents[1]
 REPEAT = 3
@@ -51,31 +47,6 @@ run()
 times <- sapply(seq_len(reps), function(i) system.time(run())[["elapsed"]])
 cat(median(times), "\n")
 """
-
-
-def _lavaan(what: str, model: str, data: pd.DataFrame, reps: int) -> float | None:
-    if shutil.which("Rscript") is None:
-        return None
-    with tempfile.TemporaryDirectory() as tmp:
-        script, mfile, dfile = Path(tmp, "b.R"), Path(tmp, "m.lav"), Path(tmp, "d.csv")
-        script.write_text(R_SCRIPT)
-        mfile.write_text(model)
-        data.to_csv(dfile, index=False)
-        out = subprocess.run(["Rscript", str(script), what, str(mfile), str(dfile), str(reps)],
-                             capture_output=True, text=True, check=False)
-    try:
-        return float(out.stdout.split()[-1])
-    except (IndexError, ValueError):
-        return None
-
-
-def _median_time(fun, reps: int) -> float:
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fun()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def _generator():
@@ -114,7 +85,7 @@ def main() -> list[dict]:
         for label, ours_fun, what, model, data in cases:
             ours_fun()                                            # warm-up
             ours = _median_time(ours_fun, REPEAT)
-            theirs = _lavaan(what, model, data, REPEAT)
+            theirs = _lavaan(what, model, data, REPEAT, script=R_SCRIPT)
             if theirs is None:
                 print(f"{label}: csmlib {ours:.2f} s (lavaan not available)")
                 rows.append({"label": label, "ours": ours})

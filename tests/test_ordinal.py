@@ -219,6 +219,9 @@ def test_bundled_acsi5_is_the_generators_output():
     complete, incomplete = mod.make()
     pd.testing.assert_frame_equal(_data("acsi5"), complete, check_dtype=False)
     pd.testing.assert_frame_equal(_data("acsi5_missing"), incomplete.astype(float), check_dtype=False)
+    assert (ROOT / "data" / "ordinal" / "acsi5.lav").read_text() == mod.MODEL
+    assert csm.ModelSpec.from_lavaan((REF / "ordinal_acsi5.lav").read_text()).to_lavaan() == \
+        csm.ModelSpec.from_lavaan(mod.MODEL).to_lavaan()
 
 
 def test_wlsmv_recovers_latent_loadings_that_ml_attenuates():

@@ -795,58 +795,7 @@ def fit_cbsem(
             msg = "the covariance matrix of the constructs is not positive definite" + where
             warn.append(msg)
             warnings.warn(msg, EstimationWarning, stacklevel=2)
-    # estimates table
-    z_crit = stats.norm.ppf(0.5 + level / 2)
-    recs, free_index = [], []
-    for g, ram in enumerate(models):
-        A_mat, S_mat = ram.matrices(theta)
-        V = ram.total_covariance(theta)
-        sd_all = np.sqrt(np.clip(np.diag(V), 0, None))
-        for r in table.group_rows(g + 1):
-            est = float(theta[r.free]) if r.free >= 0 else r.value
-            s = float(np.sqrt(vcov[r.free, r.free])) if (vcov is not None and r.free >= 0 and vcov[r.free, r.free] >= 0) else np.nan
-            if r.matrix == "A":
-                std = est * sd_all[r.j] / sd_all[r.i] if sd_all[r.i] > 0 else np.nan
-            elif r.matrix == "M":
-                std = est / sd_all[r.i] if sd_all[r.i] > 0 else np.nan
-            elif r.i == r.j:
-                std = est / V[r.i, r.i] if V[r.i, r.i] > 0 else np.nan
-            else:
-                den = S_mat[r.i, r.i] * S_mat[r.j, r.j]
-                std = est / np.sqrt(den) if den > 0 else np.nan
-            recs.append(_row(r.lhs, r.op, r.rhs, r.label, est, s, z_crit, std) | {"group": g + 1})
-            free_index.append(r.free)
-    # defined parameters (a := may use earlier ones)
-    values = _defined_values(table, theta, _FUNCS)
-    for dfn in spec.defined:
-        est = float(values[dfn.name])
-        s = np.nan
-        if vcov is not None:
-            J = _num_jacobian(lambda th, nm=dfn.name: float(_defined_values(table, th, _FUNCS)[nm]), theta)
-            s = float(np.sqrt(max((J @ vcov @ J.T)[0, 0], 0.0)))
-        recs.append(_row(dfn.name, ":=", dfn.expression, dfn.name, est, s, z_crit, np.nan) | {"group": 0})
-        free_index.append(-1)
-    estimates = tidy_estimates(pd.DataFrame(recs))
-    if G > 1:
-        estimates.insert(3, "group", np.array([r["group"] for r in recs], dtype=int))
-    # R-squared, effects, fit, scores
-    endo = set(spec.endogenous)
-    r2_parts, eff_parts = [], []
-    for g, ram in enumerate(models):
-        A_mat, S_mat = ram.matrices(theta)
-        V = ram.total_covariance(theta)
-        r2g = pd.Series({f: 1 - S_mat[ram.p + i, ram.p + i] / V[ram.p + i, ram.p + i]
-                         for i, f in enumerate(ram.latent) if f in endo}, dtype=float)
-        eff = _effects(ram, theta, vcov)
-        if G > 1:
-            r2g.index = pd.MultiIndex.from_product([[g + 1], r2g.index], names=["group", "construct"])
-            eff.insert(0, "group", g + 1)
-        r2_parts.append(r2g)
-        eff_parts.append(eff)
-    r2 = pd.concat(r2_parts) if G > 1 else r2_parts[0]
-    if G == 1:
-        r2.index.name = "construct"
-    effects = pd.concat(eff_parts, ignore_index=True) if G > 1 else eff_parts[0]
+    estimates, r2, effects, free_index = solution_tables(spec, table, models, theta, vcov, level)
     scores = pd.concat([_scores(ram, theta, implied[g][0], b[items],
                                 implied[g][1] if table.meanstructure else moments[g][0])
                         for g, (ram, (_, b)) in enumerate(zip(models, blocks))]).reindex(frame.index)
@@ -877,6 +826,95 @@ def fit_cbsem(
                "free_index": np.array(free_index), "npar": npar, "groups": tuple(b[0] for b in blocks),
                "group_n": tuple(n_g), "semopy_message": smsg, "weights": w},
     )
+
+
+def solution_tables(spec: ModelSpec, table: ParTable, models: Sequence[RamModel], theta: np.ndarray,
+                    vcov: np.ndarray | None, level: float, *, observed_variances: Sequence | None = None,
+                    fixed_se: float = float("nan")) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, list[int]]:
+    """The estimates (with Wald intervals and ``std_all``), R-squared and
+    effects of a fitted parameter table, group by group, then the defined
+    parameters.
+
+    Parameters
+    ----------
+    spec, table, models, theta, vcov, level :
+        The fit (one :class:`RamModel` per group).
+    observed_variances : sequence of arrays, optional
+        Per group, the (residual) variances of the observed variables that
+        are no parameters (ordered items in the delta parameterization):
+        reported as their ``~~`` estimates and used for the standardized
+        solution and R-squared.
+    fixed_se : float
+        The standard error shown for a fixed row when the fit has standard
+        errors (lavaan shows 0 for its categorical fits).
+
+    Returns
+    -------
+    estimates, r2, effects, free_index
+        As :func:`fit_cbsem` reports them; ``free_index`` maps each row to
+        its free parameter (-1 fixed or defined).
+    """
+    G = len(models)
+    z_crit = stats.norm.ppf(0.5 + level / 2)
+    endo = set(spec.endogenous)
+    recs, free_index, r2_parts, eff_parts = [], [], [], []
+    for g, ram in enumerate(models):
+        A_mat, S_mat = ram.matrices(theta)
+        if observed_variances is None:
+            V = ram.total_covariance(theta)
+        else:
+            S_mat[np.arange(ram.p), np.arange(ram.p)] = observed_variances[g]
+            E = np.linalg.inv(np.eye(ram.n) - A_mat)
+            V = E @ S_mat @ E.T
+        sd_all = np.sqrt(np.clip(np.diag(V), 0, None))
+        for r in table.group_rows(g + 1):
+            est = float(theta[r.free]) if r.free >= 0 else r.value
+            if observed_variances is not None and r.matrix == "S" and r.i == r.j < ram.p and r.free < 0:
+                est = float(S_mat[r.i, r.i])
+            if r.free >= 0:
+                s = float(np.sqrt(vcov[r.free, r.free])) if (vcov is not None and vcov[r.free, r.free] >= 0) \
+                    else np.nan
+            else:
+                s = fixed_se if vcov is not None else np.nan
+            if r.matrix == "A":
+                std = est * sd_all[r.j] / sd_all[r.i] if sd_all[r.i] > 0 else np.nan
+            elif r.matrix in ("M", "T"):
+                std = est / sd_all[r.i] if sd_all[r.i] > 0 else np.nan
+            elif r.matrix == "D":
+                std = 1.0            # lavaan's std.all of a scaling factor
+            elif r.i == r.j:
+                std = est / V[r.i, r.i] if V[r.i, r.i] > 0 else np.nan
+            else:
+                den = S_mat[r.i, r.i] * S_mat[r.j, r.j]
+                std = est / np.sqrt(den) if den > 0 else np.nan
+            recs.append(_row(r.lhs, r.op, r.rhs, r.label, est, s, z_crit, std) | {"group": g + 1})
+            free_index.append(r.free)
+        r2g = pd.Series({f: 1 - S_mat[ram.p + i, ram.p + i] / V[ram.p + i, ram.p + i]
+                         for i, f in enumerate(ram.latent) if f in endo}, dtype=float)
+        eff = _effects(ram, theta, vcov)
+        if G > 1:
+            r2g.index = pd.MultiIndex.from_product([[g + 1], r2g.index], names=["group", "construct"])
+            eff.insert(0, "group", g + 1)
+        r2_parts.append(r2g)
+        eff_parts.append(eff)
+    # defined parameters (a := may use earlier ones)
+    values = _defined_values(table, theta, _FUNCS)
+    for dfn in spec.defined:
+        est = float(values[dfn.name])
+        s = np.nan
+        if vcov is not None:
+            J = _num_jacobian(lambda th, nm=dfn.name: float(_defined_values(table, th, _FUNCS)[nm]), theta)
+            s = float(np.sqrt(max((J @ vcov @ J.T)[0, 0], 0.0)))
+        recs.append(_row(dfn.name, ":=", dfn.expression, dfn.name, est, s, z_crit, np.nan) | {"group": 0})
+        free_index.append(-1)
+    estimates = tidy_estimates(pd.DataFrame(recs))
+    if G > 1:
+        estimates.insert(3, "group", np.array([r["group"] for r in recs], dtype=int))
+    r2 = pd.concat(r2_parts) if G > 1 else r2_parts[0]
+    if G == 1:
+        r2.index.name = "construct"
+    effects = pd.concat(eff_parts, ignore_index=True) if G > 1 else eff_parts[0]
+    return estimates, r2, effects, free_index
 
 
 def _group_blocks(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:

@@ -254,7 +254,7 @@ def fit_ordered(
         under ``polychoric_groups``), ``implied_cor``, ``delta``,
         ``weights``.
     """
-    from .cbsem import _FUNCS, _defined_values, _effects, _num_jacobian, _row
+    from .cbsem import solution_tables
 
     est = str(estimator).upper()
     if est not in WLS_ESTIMATORS:
@@ -373,76 +373,24 @@ def fit_ordered(
     if est == "WLSMV" and U_Gamma is not None:
         UG0 = _block_diag([gr.gamma[gr.T:, gr.T:] * gr.w[gr.T:, None] for gr in groups])
         fit = pd.concat([fit, _scaled(chisq, df, U_Gamma, chisq0, df0, UG0, N, G)])
-    # the estimates, per group: residual variances of ordered items 1 / delta^2 - explained
-    z_crit = stats.norm.ppf(0.5 + level / 2)
-    recs, free_index, r2_parts, eff_parts = [], [], [], []
-    endo = set(spec.endogenous)
+    # residual variances of the ordered items: 1 / delta^2 - explained (delta parameterization)
+    resid = []
     for g, gr in enumerate(groups):
-        ram = gr.ram
-        A_mat, S_mat = ram.matrices(theta)
-        explained = np.diag(ram.implied(theta))
-        dl = gr.deltas(theta)
-        resid = 1.0 / dl ** 2 - explained
-        S_mat[np.arange(gr.p), np.arange(gr.p)] = resid
-        E = np.linalg.inv(np.eye(ram.n) - A_mat)
-        V = E @ S_mat @ E.T
-        sd_all = np.sqrt(np.clip(np.diag(V), 0, None))
+        resid.append(1.0 / gr.deltas(theta) ** 2 - np.diag(gr.ram.implied(theta)))
         where = f" in group {g + 1}" if G > 1 else ""
-        for i, v in enumerate(resid):
-            if v < 0:
-                msg = (f"Heywood case: the residual variance of the ordered item {observed[i]!r} is "
-                       f"negative ({v:.4g}){where}")
-                warn.append(msg)
-                warnings.warn(msg, EstimationWarning, stacklevel=3)
-        for r in gr.rows:
-            value = float(theta[r.free]) if r.free >= 0 else r.value
-            s_e = float(np.sqrt(vcov[r.free, r.free])) if (vcov is not None and r.free >= 0
-                                                           and vcov[r.free, r.free] >= 0) else np.nan
-            if r.free < 0 and vcov is not None:
-                s_e = 0.0            # lavaan: fixed parameters have se 0
-            if r.matrix == "S" and r.i == r.j and r.i < gr.p and r.free < 0:
-                value = float(resid[r.i])
-            if r.matrix == "S" and r.i == r.j and r.free >= 0 and value < 0:
-                msg = f"Heywood case: the variance {r.lhs} ~~ {r.rhs} is negative ({value:.4g}){where}"
-                warn.append(msg)
-                warnings.warn(msg, EstimationWarning, stacklevel=3)
-            if r.matrix == "A":
-                std = value * sd_all[r.j] / sd_all[r.i] if sd_all[r.i] > 0 else np.nan
-            elif r.matrix in ("M", "T"):
-                std = value / sd_all[r.i] if sd_all[r.i] > 0 else np.nan
-            elif r.matrix == "D":
-                std = 1.0            # lavaan's std.all of a scaling factor
-            elif r.i == r.j:
-                std = value / V[r.i, r.i] if V[r.i, r.i] > 0 else np.nan
-            else:
-                den = S_mat[r.i, r.i] * S_mat[r.j, r.j]
-                std = value / np.sqrt(den) if den > 0 else np.nan
-            recs.append(_row(r.lhs, r.op, r.rhs, r.label, value, s_e, z_crit, std) | {"group": g + 1})
-            free_index.append(r.free)
-        r2g = pd.Series({f: 1 - S_mat[ram.p + i, ram.p + i] / V[ram.p + i, ram.p + i]
-                         for i, f in enumerate(ram.latent) if f in endo}, dtype=float)
-        eff = _effects(ram, theta, vcov)
-        if G > 1:
-            r2g.index = pd.MultiIndex.from_product([[g + 1], r2g.index], names=["group", "construct"])
-            eff.insert(0, "group", g + 1)
-        r2_parts.append(r2g)
-        eff_parts.append(eff)
-    values = _defined_values(table, theta, _FUNCS)
-    for dfn in spec.defined:
-        d_est = float(values[dfn.name])
-        s_e = np.nan
-        if vcov is not None:
-            Jd = _num_jacobian(lambda th, nm=dfn.name: float(_defined_values(table, th, _FUNCS)[nm]), theta)
-            s_e = float(np.sqrt(max((Jd @ vcov @ Jd.T)[0, 0], 0.0)))
-        recs.append(_row(dfn.name, ":=", dfn.expression, dfn.name, d_est, s_e, z_crit, np.nan) | {"group": 0})
-        free_index.append(-1)
-    estimates = tidy_estimates(pd.DataFrame(recs))
-    if G > 1:
-        estimates.insert(3, "group", np.array([r["group"] for r in recs], dtype=int))
-    r2 = pd.concat(r2_parts) if G > 1 else r2_parts[0]
-    if G == 1:
-        r2.index.name = "construct"
-    effects = pd.concat(eff_parts, ignore_index=True) if G > 1 else eff_parts[0]
+        for i in np.flatnonzero(resid[-1] < 0):
+            msg = (f"Heywood case: the residual variance of the ordered item {observed[i]!r} is "
+                   f"negative ({resid[-1][i]:.4g}){where}")
+            warn.append(msg)
+            warnings.warn(msg, EstimationWarning, stacklevel=3)
+    for r in table.rows:
+        if r.matrix == "S" and r.i == r.j and r.free >= 0 and theta[r.free] < 0:
+            where = f" in group {r.group}" if G > 1 else ""
+            msg = f"Heywood case: the variance {r.lhs} ~~ {r.rhs} is negative ({theta[r.free]:.4g}){where}"
+            warn.append(msg)
+            warnings.warn(msg, EstimationWarning, stacklevel=3)
+    estimates, r2, effects, free_index = solution_tables(spec, table, [gr.ram for gr in groups], theta, vcov,
+                                                         level, observed_variances=resid, fixed_se=0.0)
     used = pd.concat([b[observed] for _, b in blocks]).apply(pd.to_numeric, errors="coerce")
     used = used[used.notna().all(axis=1)] if missing == "listwise" else used[used.notna().any(axis=1)]
     scores = pd.DataFrame(np.nan, index=used.index, columns=list(groups[0].ram.latent))

@@ -1,4 +1,5 @@
-"""Write acsi5.csv and acsi5_missing.csv: 5-point answers discretised from a known ACSI model.
+"""Write acsi5.csv and acsi5_missing.csv: 5-point answers discretised from a known ACSI model
+(and acsi5.lav, the model, read by data/references/make_r_references_ordinal.R).
 
 Run from the repository root: ``python data/ordinal/make_acsi5.py``.  The
 population (the truth the simulation test in tests/test_ordinal.py checks)
@@ -108,4 +109,5 @@ if __name__ == "__main__":
     here = Path(__file__).parent
     complete, incomplete = make()
     complete.to_csv(here / "acsi5.csv", index=False)
+    (here / "acsi5.lav").write_text(MODEL)
     incomplete.to_csv(here / "acsi5_missing.csv", index=False, na_rep="")

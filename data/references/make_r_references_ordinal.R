@@ -54,17 +54,7 @@ poly(mobi, "listwise", "mobi", gamma = FALSE)
 # ---------------------------------------------------------------------------
 # 2. ordered-item SEM: sem(..., ordered = items, estimator = ...)
 # ---------------------------------------------------------------------------
-acsi5_model <- "
-Expectation =~ CUEX1 + CUEX2 + CUEX3
-Quality =~ PERQ1 + PERQ2 + PERQ3
-Value =~ PERV1 + PERV2 + PERV3
-Satisfaction =~ CUSA1 + CUSA2 + CUSA3
-Loyalty =~ CUSL1 + CUSL2 + CUSL3
-Quality ~ Expectation
-Value ~ Expectation + Quality
-Satisfaction ~ Expectation + Quality + Value
-Loyalty ~ Satisfaction
-"
+acsi5_model <- paste(readLines("data/ordinal/acsi5.lav"), collapse = "\n")   # make_acsi5.py's MODEL
 mobi_model <- "
 Expectation =~ CUEX1 + CUEX2 + CUEX3
 Quality =~ PERQ1 + PERQ2 + PERQ3 + PERQ4 + PERQ5 + PERQ6 + PERQ7
