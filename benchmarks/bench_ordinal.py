@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 import csmlib as csm
-from bench_cbsem_lavaan import _lavaan, _median_time   # the same lavaan runner and timer
+from bench_cbsem_lavaan import _lavaan, _median_time, _report   # the same lavaan runner, timer, report
 
 ROOT = Path(__file__).resolve().parents[1]
 REPEAT = 3
@@ -86,13 +86,7 @@ def main() -> list[dict]:
             ours_fun()                                            # warm-up
             ours = _median_time(ours_fun, REPEAT)
             theirs = _lavaan(what, model, data, REPEAT, script=R_SCRIPT)
-            if theirs is None:
-                print(f"{label}: csmlib {ours:.2f} s (lavaan not available)")
-                rows.append({"label": label, "ours": ours})
-            else:
-                print(f"{label}: csmlib {ours:.2f} s, lavaan {theirs:.2f} s, csmlib/lavaan {ours / theirs:.2f} "
-                      f"({'ok' if ours <= theirs else 'SLOWER THAN LAVAAN'})")
-                rows.append({"label": label, "ours": ours, "lavaan": theirs, "ratio": ours / theirs})
+            rows.append(_report(label, ours, theirs, 1.0))
     load1 = os.getloadavg()
     print(f"load average (1, 5, 15 min) before: {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}; "
           f"after: {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f} on {os.cpu_count()} cores")
