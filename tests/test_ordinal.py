@@ -20,6 +20,8 @@ REF = ROOT / "data" / "references"
 def _data(name: str) -> pd.DataFrame:
     if name == "mobi":
         return pd.read_csv(ROOT / "data" / "mobi" / "mobi.csv")
+    if name == "acsi5_recoded":      # written by make_r_references_ordinal.R from acsi5.csv
+        return pd.read_csv(ROOT / "data" / "ordinal" / "acsi5_recoded.csv")
     return pd.read_csv(ROOT / "data" / "ordinal" / f"{name}.csv")
 
 
@@ -85,6 +87,26 @@ def test_pairwise_uses_every_answer():
     lw = polychoric(d, missing="listwise", gamma=False)
     assert pw.n_obs == len(d) and lw.n_obs == int(d.notna().all(axis=1).sum())
     assert pw.pair_n.loc["CUEX1", "CUEX2"] == int(d[["CUEX1", "CUEX2"]].notna().all(axis=1).sum())
+
+
+def test_binary_and_three_category_items_match_lavcor():
+    d = _data("acsi5_recoded")
+    with pytest.warns(csm.EstimationWarning, match="one empty cell"):
+        pc = polychoric(d)
+    ref = _matrix("recoded", "polychoric").loc[d.columns, d.columns]
+    ours = pc.correlation
+    sparse = {("b1", "b_sparse"), ("b2", "b_sparse")}   # one empty cell: lavaan ends at its bound 0.999
+    for a in d.columns:
+        for b in d.columns:
+            if (a, b) in sparse or (b, a) in sparse:
+                assert ref.loc[a, b] == 0.999 and 0.9 < ours.loc[a, b] < 0.999
+            else:
+                assert ours.loc[a, b] == pytest.approx(ref.loc[a, b], abs=1e-4), (a, b)
+    th = pd.read_csv(REF / "ordinal_recoded_thresholds.csv")
+    assert_allclose(pc.thresholds["est"], th["est"], atol=1e-4)
+    keep = [k for k in pc.gamma.index if "b_sparse" not in k]
+    G = _matrix("recoded", "gamma").loc[keep, keep].to_numpy()
+    assert_allclose(pc.gamma.loc[keep, keep].to_numpy(), G, atol=1e-4 * np.abs(G).max())
 
 
 def test_two_by_two_tables_as_lavaan():

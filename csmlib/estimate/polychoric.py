@@ -12,7 +12,11 @@ of ``estimator = "WLSMV"``), reproduced here:
    thresholds held at their step-1 values (bounded to [-0.999, 0.999];
    lavaan's handling of a 2 x 2 table with empty cells: a single empty cell
    gets 0.5 moved in with the margins kept, two empty cells give +-1, a table
-   with ``n11 n22 = n12 n21`` gives 0);
+   with ``n11 n22 = n12 n21`` gives 0).  Where the two part: with one empty
+   cell in a 2 x 2 table lavaan 0.6.14 ends at its bound 0.999 (the empty
+   cell's probability, computed negative near the bound, drops out of its
+   likelihood); csmlib maximises the corrected likelihood (an interior
+   value) and says so in an :class:`~csmlib.errors.EstimationWarning`;
 3. the asymptotic covariance of (thresholds, correlations) from the casewise
    scores of both steps (Muthen 1984; lavaan's ``muthen1984``): with ``B``
    the sum of the scores' outer products and ``A`` its block-triangular
@@ -433,7 +437,14 @@ def _polychoric(X: np.ndarray, items: list[str], file: str | None, missing: str,
                 empty.append((items[j], items[i]))
             fixed = None
             if K1 == 2 and K2 == 2:
+                one_empty = int((freq == 0).sum()) == 1
                 freq, fixed = _two_by_two(freq, ext[j], ext[i])
+                if one_empty and fixed is None:
+                    warnings.warn(EstimationWarning(
+                        f"the 2 x 2 table of items {j + 1} and {i + 1} has one empty cell: 0.5 answers were "
+                        "moved into it keeping the margins (lavaan's zero.add), which keeps the correlation "
+                        "below 1; lavaan 0.6.14 reports its bound 0.999 for such a table (its bivariate "
+                        "probabilities of the empty cell turn negative and drop out of its likelihood)"))
             if fixed is not None:
                 rho = fixed
             else:

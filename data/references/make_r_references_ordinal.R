@@ -117,3 +117,17 @@ lrt <- lavTestLRT(inv_fits$configural, inv_fits$thresholds, inv_fits$metric)
 wr(data.frame(step = c("configural", "thresholds", "metric"), df = lrt$Df, chisq = lrt$Chisq,
               delta_chisq = lrt[["Chisq diff"]], delta_df = lrt[["Df diff"]], pvalue = lrt[["Pr(>Chisq)"]]),
    "ordinal_invariance_lrt.csv")
+
+# ---------------------------------------------------------------------------
+# 4. binary and three-category items (lavaan's 2 x 2 special cases): the
+#    acsi5 answers recoded, binary = (answer >= 4), three = 1-2 / 3-4 / 5;
+#    `b_sparse` (the binary CUEX1 with every "0" that answered 5 on CUEX2
+#    turned to "1") has one empty cell against binary CUEX2
+# ---------------------------------------------------------------------------
+recoded <- data.frame(
+  b1 = as.integer(acsi5$CUEX1 >= 4), b2 = as.integer(acsi5$CUEX2 >= 4), b3 = as.integer(acsi5$CUSA1 >= 4),
+  t1 = cut(acsi5$PERQ1, c(0, 2, 4, 5), labels = FALSE), t2 = cut(acsi5$PERQ2, c(0, 2, 4, 5), labels = FALSE),
+  t3 = cut(acsi5$CUSL1, c(0, 2, 4, 5), labels = FALSE))
+recoded$b_sparse <- ifelse(recoded$b1 == 0 & acsi5$CUEX2 >= 4, 1L, recoded$b1)
+write.csv(recoded, "data/ordinal/acsi5_recoded.csv", row.names = FALSE)
+poly(recoded, "listwise", "recoded")
