@@ -374,3 +374,14 @@ def test_study_checks_the_cbsem_estimator_early(tmp_path):
     with pytest.raises(csm.StudyError, match="measured by one item: Complaints"):
         _check_against_instrument(inst, "acsi", None, {"cbsem_estimator": "WLSMV"}, tmp_path / "s.yml")
     _check_against_instrument(inst, "acsi", None, {"cbsem_estimator": "MLR"}, tmp_path / "s.yml")
+
+
+def test_multigroup_ordered_fit_records_dropped_rows_and_refits_by_group():
+    spec = csm.ModelSpec.from_lavaan((REF / "ordinal_invariance.lav").read_text())
+    d = _halves()
+    d.loc[:9, "half"] = None
+    res = csm.fit_cbsem(spec, d, estimator="WLSMV", ordered=True, group="half", group_equal="thresholds")
+    assert res.data_info["dropped"] == {"group missing": 10} and res.n_obs == len(d) - 10
+    again = res.refit(d.iloc[::2].reset_index(drop=True).assign(half=np.where(np.arange(400) % 4 < 2, "a", "b")))
+    assert again.options["group"] == "half" and again.options["group_equal"] == ("thresholds",)
+    assert "group" in again.estimates.columns

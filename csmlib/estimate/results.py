@@ -304,7 +304,8 @@ class CbsemResults(Results):
         opts = self.options or {}
         if opts.get("ordered"):      # an ordered-item fit refits with its estimator and items
             return fit_cbsem(self.spec, data, estimator=opts["estimator"], ordered=list(opts["ordered"]),
-                             missing=opts.get("missing", "listwise"))
+                             missing=opts.get("missing", "listwise"), group=opts.get("group"),
+                             group_equal=tuple(opts.get("group_equal", ())))
         return fit_cbsem(self.spec, data, missing=opts.get("missing", "listwise"))
 
     def bootstrap_engine(self, groups: tuple[str, ...], scale_limits: Any, engine: str) -> Any:

@@ -309,9 +309,12 @@ def fit_ordered(
                             hint="merge rare categories (recode) so that every group uses every category")
     N = sum(pc.n_obs for pc in pcs)
     G = len(blocks)
-    info: dict[str, Any] = {"rows_read": rows_read, "rows_used": N,
-                            "dropped": ({"missing values (listwise deletion)" if missing == "listwise"
-                                         else "all items missing": rows_read - N} if rows_read > N else {})}
+    no_group = 0 if group is None else int(df_in[group].isna().sum())
+    dropped = {"group missing": no_group} if no_group else {}
+    lost = rows_read - no_group - N
+    if lost:
+        dropped["missing values (listwise deletion)" if missing == "listwise" else "all items missing"] = lost
+    info: dict[str, Any] = {"rows_read": rows_read, "rows_used": N, "dropped": dropped}
     if G > 1:
         info["groups"] = {name: pc.n_obs for (name, _), pc in zip(blocks, pcs)}
     th_start = {x: pcs[0].thresholds.loc[pcs[0].thresholds["item"] == x, "est"].to_numpy() for x in observed}
