@@ -81,6 +81,16 @@ def test_nacov_and_dwls_weights_match_lavaan(tag, data, missing):
     assert_allclose(1 / np.diag(pc.gamma.to_numpy()), wlsv["wls_v"], rtol=1e-4)
 
 
+def test_polyserial_and_pearson_nacov_match_lavaan():
+    d = _data("acsi5")[["CUEX1", "CUSA1", "CUEX2", "CUSA2", "CUEX3", "CUSA3"]]
+    pc = polychoric(d, continuous=["CUSA1", "CUSA2", "CUSA3"])
+    obs = pd.read_csv(REF / "ordinal_mixed_wls_obs.csv")
+    assert list(pc.sample_statistics.index) == list(obs["name"])
+    assert_allclose(pc.sample_statistics.to_numpy(), obs["value"], atol=1e-4)
+    ref = _matrix("mixed", "gamma").loc[pc.gamma.index, pc.gamma.columns].to_numpy()
+    assert_allclose(pc.gamma.to_numpy(), ref, atol=1e-4 * np.abs(ref).max())
+
+
 def test_pairwise_uses_every_answer():
     d = _data("acsi5_missing")
     pw = polychoric(d, missing="pairwise", gamma=False)
@@ -145,6 +155,7 @@ FITS = [
     ("acsi5_uls", "acsi5", "acsi5", "ULS", "listwise"),
     ("acsi5_pairwise_wlsmv", "acsi5", "acsi5_missing", "WLSMV", "pairwise"),
     ("mobi_wlsmv", "mobi", "mobi", "WLSMV", "listwise"),
+    ("acsi5_mixed_wlsmv", "acsi5", "acsi5", "WLSMV", "listwise"),   # CUSA1-3 continuous
 ]
 _FIT_CACHE: dict = {}
 
@@ -155,7 +166,8 @@ def _ordered_fit(tag, model, data, estimator, missing):
         d = _data(data)
         if model == "mobi":
             d = d[MOBI_ITEMS]
-        _FIT_CACHE[tag] = csm.fit_cbsem(spec, d, estimator=estimator, missing=missing, ordered=True)
+        ordered = [c for c in d.columns if not c.startswith("CUSA")] if "mixed" in tag else True
+        _FIT_CACHE[tag] = csm.fit_cbsem(spec, d, estimator=estimator, missing=missing, ordered=ordered)
     return _FIT_CACHE[tag]
 
 
@@ -200,15 +212,17 @@ def test_ordered_fit_indices_match_lavaan(tag, model, data, estimator, missing):
 
 def test_mobi_misfit_is_seen_by_the_scaled_test():
     # the real data misfit: the scaled RMSEA is far from 0 (a test that cannot pass by chisq < df)
-    res = _ordered_fit(*FITS[-1])
+    res = _ordered_fit(*FITS[4])
     assert res.fit_indices["rmsea_scaled"] > 0.08 and res.fit_indices["pvalue_scaled"] < 1e-6
 
 
 def test_ordered_fits_refuse_what_they_do_not_match():
     spec = csm.ModelSpec.from_lavaan((REF / "ordinal_acsi5.lav").read_text())
     d = _data("acsi5")
-    with pytest.raises(csm.SpecError, match="continuous variables next to ordered"):
-        csm.fit_cbsem(spec, d, estimator="WLSMV", ordered=["CUEX1", "CUEX2"])
+    with pytest.raises(csm.SpecError, match="pairwise.*continuous"):
+        csm.fit_cbsem(spec, d, estimator="WLSMV", ordered=["CUEX1", "CUEX2"], missing="pairwise")
+    with pytest.raises(csm.SpecError, match="not variables of the model"):
+        csm.fit_cbsem(spec, d, estimator="WLSMV", ordered=["CUEX1", "nope"])
     with pytest.raises(csm.SpecError, match="WLSMV, DWLS or ULS"):
         csm.fit_cbsem(spec, d, ordered=True)
     with pytest.raises(csm.SpecError, match="survey weights"):
@@ -218,8 +232,11 @@ def test_ordered_fits_refuse_what_they_do_not_match():
     with pytest.raises(csm.SpecError, match="ordered items only"):
         csm.fit_cbsem(spec, d, estimator="WLSMV")
     reg = csm.ModelSpec.from_lavaan("F =~ CUEX1 + CUEX2 + CUEX3\nF ~ PERQ1")
-    with pytest.raises(csm.SpecError, match="only be indicators"):
+    with pytest.raises(csm.SpecError, match="observed covariates"):
         csm.fit_cbsem(reg, d, estimator="WLSMV", ordered=True)
+    outcome = csm.ModelSpec.from_lavaan("F =~ CUEX1 + CUEX2 + CUEX3\nCUSA1 ~ F")
+    with pytest.raises(csm.SpecError, match="only be indicators"):
+        csm.fit_cbsem(outcome, d, estimator="WLSMV", ordered=True)
     with pytest.raises(csm.DataError, match="at most 10"):
         csm.fit_cbsem(spec, d.assign(CUEX1=np.arange(len(d)) % 11), estimator="WLSMV", ordered=True)
 
@@ -343,7 +360,7 @@ def test_ordinal_candidates_need_few_categories_and_a_ceiling():
 
 
 def test_scaled_indices_judge_a_wlsmv_fit():
-    res = _ordered_fit(*FITS[-1])
+    res = _ordered_fit(*FITS[4])
     table = csm.report.fit_assessment(res.fit_indices).set_index("index")
     assert {"cfi_scaled", "tli_scaled", "rmsea_scaled"} <= set(table.index)
     assert "scaled RMSEA" in csm.report.fit_finding(res.fit_indices)

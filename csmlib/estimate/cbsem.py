@@ -580,7 +580,8 @@ def fit_cbsem(
         loadings.
     ordered : True or sequence of str, optional
         Items to treat as ordered categories (lavaan ``ordered =``): True
-        for every observed variable of the model.  The fit is then WLSMV
+        for every observed variable of the model; with a list, the other
+        items of the model are continuous indicators (listwise).  The fit is then WLSMV
         (or the ``estimator`` given among WLSMV, DWLS, ULS), with
         thresholds in ``estimates`` (op ``"|"``, rhs ``"t1"``, ...) and
         lavaan's scaled fit indices; ML with ordered items is refused.

@@ -34,16 +34,20 @@ The bivariate normal probabilities are Genz's (2004) algorithm (Gauss-Legendre
 quadrature of Drezner and Wesolowsky's formula, double precision),
 vectorised over the cells of a table.
 
-Only ordered variables (2 to 10 observed categories) are handled; numeric
-columns (polyserial and Pearson correlations) are refused with a
-:class:`~csmlib.errors.SpecError` naming them.
+Ordered variables have 2 to 10 observed categories.  Items named in
+``continuous=`` are lavaan's numeric variables: mean and variance (divisor
+N), Pearson correlations among them, two-step polyserial correlations with
+the ordered items (bounded to [-0.995, 0.995]), and their scores in the
+NACOV (``H A^-1 B A^-T H'`` with ``H`` the change to their covariance
+scale, and lavaan's sign: its statistic is minus the mean); complete data
+only.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -245,20 +249,38 @@ class Polychoric:
     pair_n: pd.DataFrame
     empty_cells: tuple = ()
     missing: str = "listwise"
+    numeric: tuple = ()
+    means: dict = field(default_factory=dict)
+    variances: dict = field(default_factory=dict)
     _codes: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def sample_statistics(self) -> pd.Series:
-        """The vector WLS estimation fits: thresholds, then the correlations
-        in lavaan's order (labelled as the rows of :attr:`gamma`)."""
+        """The vector WLS estimation fits, in lavaan's order (labelled as the
+        rows of :attr:`gamma`): per item its thresholds (``"x|t1"``, ...)
+        or, for a continuous item, minus its mean (``"x~1"``, lavaan's
+        sign); the variances of the continuous items (``"x~~x"``); then the
+        correlations of the pairs, on the covariance scale of the
+        continuous items (``"x~~y"``)."""
         items = list(self.correlation.columns)
         R = self.correlation.to_numpy()
-        th = self.thresholds
-        labels = [f"{i}|{t}" for i, t in zip(th["item"], th["threshold"])]
-        vals = list(th["est"])
+        labels, vals = [], []
+        for x in items:
+            if x in self.numeric:
+                labels.append(f"{x}~1")
+                vals.append(-self.means[x])
+            else:
+                th = self.thresholds[self.thresholds["item"] == x]
+                labels += [f"{x}|{t}" for t in th["threshold"]]
+                vals += list(th["est"])
+        for x in items:
+            if x in self.numeric:
+                labels.append(f"{x}~~{x}")
+                vals.append(self.variances[x])
+        sd = np.array([np.sqrt(self.variances[x]) if x in self.numeric else 1.0 for x in items])
         for j, i in _pairs(len(items)):
             labels.append(f"{items[j]}~~{items[i]}")
-            vals.append(R[i, j])
+            vals.append(R[i, j] * sd[i] * sd[j])
         return pd.Series(vals, index=labels, dtype=float)
 
 
@@ -343,6 +365,7 @@ def polychoric(
     *,
     missing: str = "listwise",
     gamma: bool = True,
+    continuous: Sequence[str] = (),
 ) -> Polychoric:
     """Polychoric correlations and thresholds of ordered items (two-step, as lavaan).
 
@@ -357,6 +380,11 @@ def polychoric(
         lavaan's ``missing = "listwise"`` (the default) or ``"pairwise"``.
     gamma : bool
         Also compute the asymptotic covariance matrix (lavaan's NACOV).
+    continuous : sequence of str
+        Items to treat as continuous (lavaan's numeric variables): their
+        mean and variance (divisor N), Pearson correlations among them and
+        polyserial correlations with the ordered items (two-step ML, as
+        lavaan).  Complete data only (``missing="listwise"``).
 
     Returns
     -------
@@ -383,6 +411,14 @@ def polychoric(
     if len(items) < 2:
         raise SpecError("polychoric correlations need at least two items", column=items,
                         hint="give two or more ordered items")
+    continuous = [str(c) for c in continuous]
+    stray = [c for c in continuous if c not in items]
+    if stray:
+        raise SpecError("continuous items that are not among the items: " + ", ".join(stray), values=stray,
+                        hint="name items of columns= in continuous=")
+    if continuous and missing == "pairwise":
+        raise SpecError('missing="pairwise" with continuous items is not available', column=continuous,
+                        hint='use missing="listwise" (or treat every item as ordered)')
     X = _numeric(df[items], file)
     if missing == "listwise":
         X = X[~np.isnan(X).any(axis=1)]
@@ -391,7 +427,7 @@ def polychoric(
     if len(X) == 0:
         raise DataError("no row has answers on the items", file=file, column=items,
                         hint="check the data or use missing='pairwise'")
-    return _polychoric(X, items, file, missing, gamma)
+    return _polychoric(X, items, file, missing, gamma, frozenset(continuous))
 
 
 def _numeric(frame: pd.DataFrame, file: str | None) -> np.ndarray:
@@ -408,11 +444,42 @@ def _numeric(frame: pd.DataFrame, file: str | None) -> np.ndarray:
     return frame.apply(pd.to_numeric).to_numpy(dtype=float)
 
 
+def _polyserial_rho(z: np.ndarray, t: np.ndarray, code: np.ndarray, start: float) -> float:
+    """Two-step ML polyserial correlation: ``z`` the standardised
+    continuous item, ``t`` the ordered item's thresholds (with -inf, inf),
+    ``code`` its categories (lavaan's bounds -0.995, 0.995)."""
+    from scipy import optimize
+
+    up, lo = t[code + 1], t[code]
+
+    def nll(r):
+        R = np.sqrt(1 - r * r)
+        pr = _Phi((up - r * z) / R) - _Phi((lo - r * z) / R)
+        return -float(np.sum(np.log(np.maximum(pr, np.finfo(float).eps))))
+
+    res = optimize.minimize_scalar(nll, bounds=(-0.995, 0.995), method="bounded",
+                                   options={"xatol": 1e-12, "maxiter": 500})
+    return float(res.x)
+
+
 def _polychoric(X: np.ndarray, items: list[str], file: str | None, missing: str,
-                want_gamma: bool) -> Polychoric:
+                want_gamma: bool, continuous: frozenset = frozenset()) -> Polychoric:
     N, p = X.shape
+    num = np.array([x in continuous for x in items])
     levels, codes, taus, nth = {}, [], [], []
+    means, variances = {}, {}
     for c, name in enumerate(items):
+        if num[c]:
+            x = X[:, c]
+            means[name] = float(x.mean())
+            variances[name] = float(np.mean((x - x.mean()) ** 2))
+            if not variances[name] > 0:
+                raise DataError(f"item {name!r} has no variance", file=file, column=name,
+                                hint="drop the item from the model")
+            codes.append(np.zeros(N, dtype=int))
+            taus.append(np.zeros(0))
+            nth.append(0)
+            continue
         lev, code = ordinal_levels(X[:, c], name, file)
         levels[name] = tuple(float(v) for v in lev)
         counts = np.bincount(code[code >= 0], minlength=len(lev))
@@ -422,12 +489,23 @@ def _polychoric(X: np.ndarray, items: list[str], file: str | None, missing: str,
         nth.append(len(lev) - 1)
     codes = np.column_stack(codes)
     ext = [np.concatenate([[-np.inf], t, [np.inf]]) for t in taus]
+    zs = [(X[:, c] - means[x]) / np.sqrt(variances[x]) if num[c] else None for c, x in enumerate(items)]
     R = np.eye(p)
     pair_n = np.zeros((p, p), dtype=int)
     empty = []
     pairs = _pairs(p)
     with np.errstate(invalid="ignore"):
         for j, i in pairs:
+            if num[i] and num[j]:
+                R[i, j] = R[j, i] = float(np.mean(zs[i] * zs[j]))
+                pair_n[i, j] = pair_n[j, i] = N
+                continue
+            if num[i] or num[j]:
+                c_num, c_ord = (i, j) if num[i] else (j, i)
+                start = float(np.corrcoef(X[:, c_num], X[:, c_ord])[0, 1])
+                R[i, j] = R[j, i] = _polyserial_rho(zs[c_num], ext[c_ord], codes[:, c_ord], start)
+                pair_n[i, j] = pair_n[j, i] = N
+                continue
             both = (codes[:, i] >= 0) & (codes[:, j] >= 0)
             a, b = codes[both, j], codes[both, i]       # lavaan: y1 = item j, y2 = item i
             K1, K2 = nth[j] + 1, nth[i] + 1
@@ -465,28 +543,41 @@ def _polychoric(X: np.ndarray, items: list[str], file: str | None, missing: str,
             R[i, j] = R[j, i] = rho
     th_rows = [(name, f"t{t + 1}", float(v)) for name, tt in zip(items, taus) for t, v in enumerate(tt)]
     thresholds = pd.DataFrame(th_rows, columns=["item", "threshold", "est"])
-    gam = None
-    if want_gamma:
-        G = _nacov(codes, taus, ext, R, pairs, N)
-        labels = [f"{a}|{b}" for a, b, _ in th_rows] + [f"{items[j]}~~{items[i]}" for j, i in pairs]
-        gam = pd.DataFrame(G, index=labels, columns=labels)
-    return Polychoric(
-        correlation=pd.DataFrame(R, index=items, columns=items), thresholds=thresholds, gamma=gam,
+    out = Polychoric(
+        correlation=pd.DataFrame(R, index=items, columns=items), thresholds=thresholds, gamma=None,
         n_obs=int(N), levels=levels, pair_n=pd.DataFrame(pair_n, index=items, columns=items),
-        empty_cells=tuple(empty), missing=missing, _codes=codes)
+        empty_cells=tuple(empty), missing=missing, numeric=tuple(x for x, n in zip(items, num) if n),
+        means=means, variances=variances, _codes=codes)
+    if not want_gamma:
+        return out
+    G = _nacov(codes, taus, ext, R, pairs, N, num, zs, [variances.get(x, 1.0) for x in items])
+    labels = list(out.sample_statistics.index)
+    return replace(out, gamma=pd.DataFrame(G, index=labels, columns=labels))
 
 
-def _nacov(codes: np.ndarray, taus: list, ext: list, R: np.ndarray, pairs: list, N: int) -> np.ndarray:
-    """lavaan's NACOV of (thresholds, correlations) from the casewise scores
-    (muthen1984): ``N A^-1 B A^-T``."""
+def _nacov(codes: np.ndarray, taus: list, ext: list, R: np.ndarray, pairs: list, N: int,
+           num: np.ndarray, zs: list, var: list) -> np.ndarray:
+    """lavaan's NACOV of (thresholds and means, variances, correlations)
+    from the casewise scores (muthen1984): ``N H A^-1 B A^-T H'`` with ``H``
+    the change to the covariance scale of continuous items, and lavaan's
+    sign of the means (its statistic is minus the mean)."""
     p = codes.shape[1]
-    nth = [len(t) for t in taus]
+    nth = [1 if num[v] else len(t) for v, t in enumerate(taus)]    # a continuous item: its mean slot
     start = np.concatenate([[0], np.cumsum(nth)])
     T = int(start[-1])
+    num_idx = list(np.flatnonzero(num))
+    var_col = {v: T + k for k, v in enumerate(num_idx)}                # the variance slots
+    T1 = T + len(num_idx)                                              # A11 size
     P = len(pairs)
-    SC = np.zeros((N, T + P))
-    # step 1: threshold scores, case in category c: +phi(tau_c)/P_c on t_c, -phi(tau_{c-1})/P_c on t_{c-1}
+    SC = np.zeros((N, T1 + P))
+    sd = np.sqrt(np.asarray(var, dtype=float))
+    # step 1: threshold scores (ordered) and mean / variance scores (continuous)
     for v in range(p):
+        if num[v]:
+            res = zs[v] * sd[v]
+            SC[:, start[v]] = res / var[v]
+            SC[:, var_col[v]] = -1 / (2 * var[v]) + res * res / (2 * var[v] ** 2)
+            continue
         e = ext[v]
         cat_p = _Phi(e[1:]) - _Phi(e[:-1])
         dens = _phi(e)
@@ -497,20 +588,42 @@ def _nacov(codes: np.ndarray, taus: list, ext: list, R: np.ndarray, pairs: list,
         SC[rows[up], start[v] + c[up]] += dens[c[up] + 1] / cat_p[c[up]]
         lo = c > 0
         SC[rows[lo], start[v] + c[lo] - 1] -= dens[c[lo]] / cat_p[c[lo]]
-    A21 = np.zeros((P, T))
+    A21 = np.zeros((P, T1))
+    H21 = np.zeros((P, T1))
+    H22 = np.ones(P)
     # step 2: correlation scores (y1 = item i, y2 = item j, as muthen1984 calls them)
     for q, (j, i) in enumerate(pairs):
+        rho = R[i, j]
+        if num[i] and num[j]:
+            sc_rho, derivs = _bvreg_scores(zs[i] * sd[i], zs[j] * sd[j], var[i], var[j], rho)
+            SC[:, T1 + q] = sc_rho
+            for col, dv in zip((start[i], start[j], var_col[i], var_col[j]), derivs):
+                A21[q, col] = sc_rho @ dv
+            H21[q, var_col[i]] = sd[j] * rho / (2 * sd[i])
+            H21[q, var_col[j]] = sd[i] * rho / (2 * sd[j])
+            H22[q] = sd[i] * sd[j]
+            continue
+        if num[i] or num[j]:
+            c_num, c_ord = (i, j) if num[i] else (j, i)
+            sc_rho, d_mu, d_var, d_th = _bvmix_scores(zs[c_num], sd[c_num], ext[c_ord], codes[:, c_ord], rho)
+            SC[:, T1 + q] = sc_rho
+            A21[q, start[c_num]] = sc_rho @ d_mu
+            A21[q, var_col[c_num]] = sc_rho @ d_var
+            A21[q, start[c_ord]:start[c_ord + 1]] = sc_rho @ d_th
+            H21[q, var_col[c_num]] = rho / (2 * sd[c_num])
+            H22[q] = sd[c_num]
+            continue
         both = (codes[:, i] >= 0) & (codes[:, j] >= 0)
         rows = np.flatnonzero(both)
         a, b = codes[both, i], codes[both, j]
-        t1, t2, rho = ext[i], ext[j], R[i, j]
+        t1, t2 = ext[i], ext[j]
         Pc, dPc = _cell_probabilities(t1, t2, rho)
         Rr = np.sqrt(1 - rho * rho)
         with np.errstate(divide="ignore", invalid="ignore"):
             lik = Pc[a, b]
             bad = lik <= np.sqrt(np.finfo(float).eps)
             sc_rho = np.where(bad, 0.0, dPc[a, b] / lik)
-            SC[rows, T + q] = sc_rho
+            SC[rows, T1 + q] = sc_rho
             # d log P / d tau of y1 at its upper (a) and lower (a - 1) thresholds
             d1 = _phi(t1)                                               # (K1 + 1,)
             Z1 = d1[:, None] * (_Phi((t2[None, 1:] - rho * t1[:, None]) / Rr)
@@ -531,17 +644,67 @@ def _nacov(codes: np.ndarray, taus: list, ext: list, R: np.ndarray, pairs: list,
             sc[bad] = 0.0
             A21[q, start[yv]:start[yv + 1]] = sc_rho @ sc
     B = SC.T @ SC
-    A11_inv = np.zeros((T, T))
+    A11_inv = np.zeros((T1, T1))
     for v in range(p):
-        s = slice(start[v], start[v + 1])
-        A11_inv[s, s] = np.linalg.inv(B[s, s])
-    a22 = np.diag(B)[T:]
+        idx = list(range(start[v], start[v + 1])) + ([var_col[v]] if num[v] else [])
+        A11_inv[np.ix_(idx, idx)] = np.linalg.inv(B[np.ix_(idx, idx)])
+    a22 = np.diag(B)[T1:]
     if np.any(a22 == 0):
         raise DataError("a pair of items has no information on its correlation (no rows answered both)",
                         hint="use fewer items or missing='listwise'")
     A22_inv = np.diag(1 / a22)
-    Binv = np.zeros((T + P, T + P))
-    Binv[:T, :T] = A11_inv
-    Binv[T:, T:] = A22_inv
-    Binv[T:, :T] = -A22_inv @ A21 @ A11_inv
-    return N * (Binv @ B @ Binv.T)
+    Binv = np.zeros((T1 + P, T1 + P))
+    Binv[:T1, :T1] = A11_inv
+    Binv[T1:, T1:] = A22_inv
+    Binv[T1:, :T1] = -A22_inv @ A21 @ A11_inv
+    W = Binv @ B @ Binv.T
+    if num.any():
+        H = np.eye(T1 + P)
+        H[T1:, :T1] = H21
+        H[T1:, T1:] = np.diag(H22)
+        W = H @ W @ H.T
+        means = [start[v] for v in num_idx]
+        W[means, :] *= -1
+        W[:, means] *= -1
+    return N * W
+
+
+def _bvreg_scores(y1c: np.ndarray, y2c: np.ndarray, v1: float, v2: float, rho: float):
+    """lavaan's casewise scores of a Pearson correlation (lav_bvreg_cor_scores):
+    the correlation's, and the derivatives for the means and variances."""
+    R = 1 - rho * rho
+    s1, s2 = np.sqrt(v1), np.sqrt(v2)
+    d_mu1 = (2 * y1c / v1 - 2 * rho * y2c / (s1 * s2)) / (2 * R)
+    d_mu2 = -(2 * rho * y1c / (s1 * s2) - 2 * y2c / v2) / (2 * R)
+    d_v1 = -(0.5 / v1 - ((y1c * y1c) / (v1 * v1) - rho * y1c * y2c / (v1 * s1 * s2)) / (2 * R))
+    d_v2 = -(0.5 / v2 + (rho * y1c * y2c / (v2 * s1 * s2) - (y2c * y2c) / (v2 * v2)) / (2 * R))
+    z = y1c * y1c / v1 - 2 * rho * y1c * y2c / (s1 * s2) + y2c * y2c / v2
+    d_rho = rho / R + (y1c * y2c / (s1 * s2 * R) - z * rho / (R * R))
+    return d_rho, (d_mu1, d_mu2, d_v1, d_v2)
+
+
+def _bvmix_scores(z: np.ndarray, sd: float, t: np.ndarray, code: np.ndarray, rho: float):
+    """lavaan's casewise scores of a polyserial correlation
+    (lav_bvmix_cor_scores): the correlation's, and the derivatives for the
+    continuous item's mean and variance and the ordered item's thresholds."""
+    R = np.sqrt(1 - rho * rho)
+    up, lo = t[code + 1], t[code]
+    with np.errstate(invalid="ignore"):
+        tj, tj1 = (up - rho * z) / R, (lo - rho * z) / R
+        yz1 = np.where(np.isfinite(up), _phi(tj), 0.0)
+        yz2 = np.where(np.isfinite(lo), _phi(tj1), 0.0)
+        pr = np.maximum(_Phi(tj) - _Phi(tj1), np.finfo(float).eps)
+        inv = 1 / pr
+        d_mu = 1 / sd * (z + inv * (rho / R) * (yz1 - yz2))
+        d_var = 1 / (2 * sd * sd) * ((z * z - 1) + (inv * rho * z / R) * (yz1 - yz2))
+        TAUj = np.where(np.isfinite(up), yz1 * (up * rho - z), 0.0)
+        TAUj1 = np.where(np.isfinite(lo), yz2 * (lo * rho - z), 0.0)
+        d_rho = inv / (R ** 3) * (TAUj - TAUj1)
+    K = len(t) - 1
+    d_th = np.zeros((len(z), K - 1))
+    rows = np.arange(len(z))
+    has_up = code < K - 1
+    d_th[rows[has_up], code[has_up]] += yz1[has_up] / R * inv[has_up]
+    has_lo = code > 0
+    d_th[rows[has_lo], code[has_lo] - 1] -= yz2[has_lo] / R * inv[has_lo]
+    return d_rho, d_mu, d_var, d_th

@@ -41,12 +41,17 @@ and ``delta_i delta_j Sigma_ij`` with ``mu`` the implied means (construct
 means, free in groups 2.. once thresholds are equal) and ``delta`` the
 scaling factors (likewise free).
 
-Supported: every observed variable of the model ordered (2 to 10
-categories, the same number in every group), ``missing="listwise"`` or
-``"pairwise"``.  Continuous indicators next to ordered ones (polyserial
-correlations), survey weights, ``group_partial`` and fixed covariates are
-refused with a :class:`~csmlib.errors.SpecError`: csmlib has not matched
-them to lavaan.
+Continuous indicators next to ordered ones (``ordered=[...]`` naming only
+some items): their means (lavaan's statistic is minus the mean) and
+variances join the thresholds, their covariances with other items the
+correlations (Pearson and polyserial, on the covariance scale), as lavaan;
+their intercepts and residual variances are parameters.
+
+Supported: ordered items with 2 to 10 categories (the same number in every
+group) and continuous indicators, ``missing="listwise"`` or ``"pairwise"``
+(ordered items only).  Continuous variables that are no indicators, survey
+weights, ``group_partial`` and fixed covariates are refused with a
+:class:`~csmlib.errors.SpecError`: csmlib has not matched them to lavaan.
 """
 
 from __future__ import annotations
@@ -87,9 +92,11 @@ def ordered_items(spec_observed: Sequence[str], ordered: Any) -> list[str]:
 
 
 class _Group:
-    """One group's sample statistics and model: thresholds and correlations
-    ``s`` (lavaan's order), ``Gamma``, the weights ``w`` (diagonal of W),
-    and the covariance structure of the group's rows of the table."""
+    """One group's sample statistics and model: thresholds (and minus the
+    means of continuous items), variances of continuous items and
+    correlations ``s`` (lavaan's order), ``Gamma``, the weights ``w``
+    (diagonal of W), and the covariance structure of the group's rows of
+    the table.  ``T`` is where the pairs start in ``s``."""
 
     def __init__(self, table: ParTable, g: int, pc: Polychoric, estimator: str) -> None:
         self.pc = pc
@@ -103,20 +110,44 @@ class _Group:
                             k=table.k)
         self.p = len(table.observed)
         self.pairs = _pairs(self.p)
-        self.th_rows = [r for r in rows if r.op == "|"]
-        self.T = len(self.th_rows)
+        numeric = set(pc.numeric)
+        by_item = {}
+        for r in rows:
+            if r.op == "|":
+                by_item.setdefault(r.i, []).append(r)
+        self.th_rows, th_pos, mean_i, mean_pos = [], [], [], []
+        at = 0
+        for i, x in enumerate(table.observed):
+            if x in numeric:
+                mean_i.append(i)
+                mean_pos.append(at)
+                at += 1
+            else:
+                for r in by_item.get(i, []):
+                    self.th_rows.append(r)
+                    th_pos.append(at)
+                    at += 1
+        self.th_pos = np.array(th_pos, dtype=int)
+        self.mean_i = np.array(mean_i, dtype=int)
+        self.mean_pos = np.array(mean_pos, dtype=int)
+        self.var_pos = at + np.arange(len(mean_i))
+        self.T = at + len(mean_i)
         self.delta_rows = {r.i: r for r in rows if r.op == "~*~"}
         self.k = table.k
 
     def deltas(self, theta: np.ndarray) -> np.ndarray:
-        return np.array([theta[self.delta_rows[i].free] if self.delta_rows[i].free >= 0
-                         else self.delta_rows[i].value for i in range(self.p)])
+        """The scaling factors (1 for continuous items)."""
+        dl = np.ones(self.p)
+        for i, r in self.delta_rows.items():
+            dl[i] = theta[r.free] if r.free >= 0 else r.value
+        return dl
 
     def model(self, theta: np.ndarray, jacobian: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-        """Implied thresholds ``delta_i (tau - mu_i)`` and correlations
-        ``delta_i delta_j Sigma_ij`` (lavaan's order), and their Jacobian
+        """Implied statistics in the order of ``s``: thresholds ``delta_i
+        (tau - mu_i)``, minus the means and the variances of continuous
+        items, and ``delta_i delta_j Sigma_ij``; and their Jacobian
         (statistics x k)."""
-        ram, p = self.ram, self.p
+        ram = self.ram
         if jacobian:
             Sigma, dS = ram.jacobian(theta)
         else:
@@ -127,21 +158,27 @@ class _Group:
         jj = np.array([j for j, _ in self.pairs], dtype=int)
         tau = np.array([theta[r.free] if r.free >= 0 else r.value for r in self.th_rows])
         ti = np.array([r.i for r in self.th_rows], dtype=int)
-        sig = np.concatenate([dl[ti] * (tau - mu[ti]), dl[ii] * dl[jj] * Sigma[ii, jj]])
+        sig = np.empty(self.T + len(self.pairs))
+        sig[self.th_pos] = dl[ti] * (tau - mu[ti])
+        sig[self.mean_pos] = -mu[self.mean_i]
+        sig[self.var_pos] = Sigma[self.mean_i, self.mean_i]
+        sig[self.T:] = dl[ii] * dl[jj] * Sigma[ii, jj]
         if not jacobian:
             return sig, None
         D = np.zeros((len(sig), self.k))
         dmu = ram.mean_jacobian(theta)                                # (k, p)
-        D[: self.T] = -(dl[ti][:, None] * dmu[:, ti].T)
-        for q, r in enumerate(self.th_rows):
+        D[self.th_pos] = -(dl[ti][:, None] * dmu[:, ti].T)
+        for q, r in zip(self.th_pos, self.th_rows):
             if r.free >= 0:
                 D[q, r.free] += dl[r.i]
+        D[self.mean_pos] = -dmu[:, self.mean_i].T
+        D[self.var_pos] = dS[:, self.mean_i, self.mean_i].T
         D[self.T:] = (dl[ii] * dl[jj])[:, None] * dS[:, ii, jj].T
         for i, r in self.delta_rows.items():
             if r.free < 0:
                 continue
             on = ti == i
-            D[np.flatnonzero(on), r.free] += tau[on] - mu[i]
+            D[self.th_pos[on], r.free] += tau[on] - mu[i]
             for q, (j, i2) in enumerate(self.pairs):
                 if i2 == i:
                     D[self.T + q, r.free] += dl[j] * Sigma[i2, j]
@@ -273,12 +310,21 @@ def fit_ordered(
     if not items:
         raise SpecError(f'estimator "{est}" needs ordered items', values=[est],
                         hint="name them: ordered=True (every item) or ordered=[...]")
+    unknown = [x for x in items if x not in observed]
+    if unknown:
+        raise SpecError("ordered items that are not variables of the model: " + ", ".join(unknown),
+                        values=unknown, hint="name observed items of the model in ordered=")
     continuous = [x for x in observed if x not in items]
-    if continuous:
-        raise SpecError("continuous variables next to ordered items (polyserial correlations) are not "
-                        "available: " + ", ".join(continuous), values=continuous,
-                        hint="treat every item of the model as ordered (ordered=True), or fit the model "
-                             'by ML (estimator="ML" or "MLR")')
+    indicators = {x for c in spec.constructs for x in c.indicators if x != c.name}
+    loose = [x for x in continuous if x not in indicators]
+    if loose:
+        raise SpecError("continuous variables that are no indicators of a construct, in a model of ordered "
+                        "items, are not available: " + ", ".join(loose), values=loose,
+                        hint="measure them by single-item constructs ('F =~ x'), or fit the model by ML/MLR")
+    if check.exogenous_x:
+        raise SpecError("observed covariates (fixed.x) in a model of ordered items are not available: "
+                        + ", ".join(check.exogenous_x), values=list(check.exogenous_x),
+                        hint="measure the covariates by single-item constructs, or fit the model by ML/MLR")
     df_in, file, limits = input_frame(data, "fit_cbsem")
     absent = [x for x in observed if x not in set(map(str, df_in.columns))]
     if absent:
@@ -299,7 +345,7 @@ def fit_ordered(
         if len(blocks) < 2:
             raise DataError("the grouping column has fewer than two groups", file=file, column=[group],
                             hint="a multi-group comparison needs at least two groups")
-    pcs = [polychoric(b, observed, missing=missing) for _, b in blocks]
+    pcs = [polychoric(b, observed, missing=missing, continuous=continuous) for _, b in blocks]
     for (name, _), pc in zip(blocks[1:], pcs[1:]):
         differ = [x for x in observed if len(pc.levels[x]) != len(pcs[0].levels[x])]
         if differ:
@@ -317,9 +363,9 @@ def fit_ordered(
     info: dict[str, Any] = {"rows_read": rows_read, "rows_used": N, "dropped": dropped}
     if G > 1:
         info["groups"] = {name: pc.n_obs for (name, _), pc in zip(blocks, pcs)}
-    th_start = {x: pcs[0].thresholds.loc[pcs[0].thresholds["item"] == x, "est"].to_numpy() for x in observed}
+    th_start = {x: pcs[0].thresholds.loc[pcs[0].thresholds["item"] == x, "est"].to_numpy() for x in items}
     table = build_partable(spec, G, ordered=th_start, group_equal=group_equal,
-                           moments=[(np.zeros(len(observed)), pc.correlation.to_numpy()) for pc in pcs])
+                           moments=[_start_moments(pc, observed) for pc in pcs])
     k = table.k
     groups = [_Group(table, g + 1, pc, est) for g, pc in enumerate(pcs)]
     m = sum(len(gr.s) for gr in groups)
@@ -331,7 +377,7 @@ def fit_ordered(
         if r.free >= 0 and np.isnan(theta0[r.free]):
             theta0[r.free] = r.value
     for gr in groups:        # thresholds start at the group's sample thresholds
-        for q, r in enumerate(gr.th_rows):
+        for q, r in zip(gr.th_pos, gr.th_rows):
             if r.free >= 0:
                 theta0[r.free] = gr.s[q]
     free = np.arange(k)
@@ -369,7 +415,7 @@ def fit_ordered(
     chisq = sum((gr.n - 1) * float((gr.s - sig) @ (gr.w * (gr.s - sig))) for gr, (sig, _) in zip(groups, models))
     chisq0 = sum((gr.n - 1) * float(gr.s[gr.T:] @ (gr.w[gr.T:] * gr.s[gr.T:])) for gr in groups)
     df0 = sum(len(gr.pairs) for gr in groups)
-    srmr_value = sum(gr.n / N * _srmr(gr.s[gr.T:] - sig[gr.T:], gr.p) for gr, (sig, _) in zip(groups, models))
+    srmr_value = sum(gr.n / N * _srmr(gr, sig) for gr, (sig, _) in zip(groups, models))
     fit = _fit_indices(chisq, df, chisq0, df0, N, k, srmr_value, G)
     if est == "ULS":
         fit["pvalue"] = np.nan   # lavaan: the ULS statistic has no chi-square distribution
@@ -379,7 +425,9 @@ def fit_ordered(
     # residual variances of the ordered items: 1 / delta^2 - explained (delta parameterization)
     resid = []
     for g, gr in enumerate(groups):
-        resid.append(1.0 / gr.deltas(theta) ** 2 - np.diag(gr.ram.implied(theta)))
+        # continuous items: their residual variance parameter
+        resid.append(np.where([x in gr.pc.numeric for x in observed], np.diag(gr.ram.matrices(theta)[1])[:gr.p],
+                              1.0 / gr.deltas(theta) ** 2 - np.diag(gr.ram.implied(theta))))
         where = f" in group {g + 1}" if G > 1 else ""
         for i in np.flatnonzero(resid[-1] < 0):
             msg = (f"Heywood case: the residual variance of the ordered item {observed[i]!r} is "
@@ -415,6 +463,14 @@ def fit_ordered(
     )
 
 
+def _start_moments(pc: Polychoric, observed: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Means and covariances for the table's start values: 0 and the
+    correlations for ordered items, the sample moments of continuous ones."""
+    sd = np.array([np.sqrt(pc.variances[x]) if x in pc.numeric else 1.0 for x in observed])
+    mean = np.array([pc.means[x] if x in pc.numeric else 0.0 for x in observed])
+    return mean, pc.correlation.to_numpy() * np.outer(sd, sd)
+
+
 def _block_diag(blocks: list[np.ndarray]) -> np.ndarray:
     n = sum(b.shape[0] for b in blocks)
     out = np.zeros((n, n))
@@ -425,10 +481,18 @@ def _block_diag(blocks: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def _srmr(resid: np.ndarray, p: int) -> float:
-    """Root mean square of the correlation residuals over the p (p + 1) / 2
-    elements with the (zero) diagonal."""
-    return float(np.sqrt(np.sum(resid ** 2) / (p * (p + 1) / 2)))
+def _srmr(gr: "_Group", sig: np.ndarray) -> float:
+    """Root mean square of the standardized residuals over the p (p + 1) / 2
+    elements with the diagonal (zero for ordered items): covariances divided
+    by the sample standard deviations of continuous items (1 for ordered)."""
+    pc, p = gr.pc, gr.p
+    items = list(pc.correlation.columns)
+    sd = np.array([np.sqrt(pc.variances[x]) if x in pc.numeric else 1.0 for x in items])
+    ii = np.array([i for _, i in gr.pairs], dtype=int)
+    jj = np.array([j for j, _ in gr.pairs], dtype=int)
+    off = (gr.s[gr.T:] - sig[gr.T:]) / (sd[ii] * sd[jj])
+    diag = (gr.s[gr.var_pos] - sig[gr.var_pos]) / sd[gr.mean_i] ** 2
+    return float(np.sqrt((np.sum(off ** 2) + np.sum(diag ** 2)) / (p * (p + 1) / 2)))
 
 
 def _implied_matrix(sig: np.ndarray, p: int, names: list[str]) -> pd.DataFrame:

@@ -46,6 +46,13 @@ poly <- function(data, missing, tag, gamma = TRUE) {
   }
 }
 poly(acsi5[, 1:6], "listwise", "acsi5_six")
+# mixed: three ordered items and three continuous (numeric) ones
+mixed <- acsi5[, c("CUEX1", "CUSA1", "CUEX2", "CUSA2", "CUEX3", "CUSA3")]
+fit <- lavCor(mixed, ordered = c("CUEX1", "CUEX2", "CUEX3"), output = "fit", estimator = "DWLS",
+              se = "robust.sem")
+wr(long_matrix(lavInspect(fit, "gamma")), "ordinal_mixed_gamma.csv")
+wr(data.frame(name = names(lavInspect(fit, "wls.obs")), value = as.vector(lavInspect(fit, "wls.obs"))),
+   "ordinal_mixed_wls_obs.csv")
 poly(acsi5_missing[, 1:6], "pairwise", "acsi5_six_pairwise")
 poly(acsi5, "listwise", "acsi5", gamma = FALSE)
 poly(acsi5_missing, "pairwise", "acsi5_pairwise", gamma = FALSE)
@@ -68,8 +75,8 @@ Loyalty ~ Satisfaction
 "
 writeLines(acsi5_model, file.path(out, "ordinal_acsi5.lav"))
 writeLines(mobi_model, file.path(out, "ordinal_mobi.lav"))
-ordered_fit <- function(model, data, tag, ...) {
-  fit <- sem(model, data = data, ordered = TRUE, ...)
+ordered_fit <- function(model, data, tag, ordered = TRUE, ...) {
+  fit <- sem(model, data = data, ordered = ordered, ...)
   p <- parameterEstimates(fit, standardized = TRUE)
   if (!"label" %in% names(p)) p$label <- ""
   wr(p[, c("lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci.lower", "ci.upper", "std.all")],
@@ -83,6 +90,9 @@ ordered_fit(acsi5_model, acsi5, "acsi5_wlsmv", estimator = "WLSMV")
 ordered_fit(acsi5_model, acsi5, "acsi5_dwls", estimator = "DWLS")
 ordered_fit(acsi5_model, acsi5, "acsi5_uls", estimator = "ULS")
 ordered_fit(acsi5_model, acsi5_missing, "acsi5_pairwise_wlsmv", estimator = "WLSMV", missing = "pairwise")
+# mixed: the Satisfaction items continuous (numeric), every other item ordered
+ordered_fit(acsi5_model, acsi5, "acsi5_mixed_wlsmv", estimator = "WLSMV",
+            ordered = setdiff(names(acsi5), c("CUSA1", "CUSA2", "CUSA3")))
 ordered_fit(mobi_model, mobi[, c("CUEX1", "CUEX2", "CUEX3", paste0("PERQ", 1:7), "PERV1", "PERV2",
                                  "CUSA1", "CUSA2", "CUSA3", "CUSL1", "CUSL3")],
             "mobi_wlsmv", estimator = "WLSMV")
