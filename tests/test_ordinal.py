@@ -221,6 +221,8 @@ def test_ordered_fits_refuse_what_they_do_not_match():
     d = _data("acsi5")
     with pytest.raises(csm.SpecError, match="pairwise.*continuous"):
         csm.fit_cbsem(spec, d, estimator="WLSMV", ordered=["CUEX1", "CUEX2"], missing="pairwise")
+    with pytest.raises(csm.SpecError, match="multi-group"):
+        csm.fit_cbsem(spec, d.assign(g=np.arange(len(d)) % 2), estimator="WLSMV", ordered=["CUEX1"], group="g")
     with pytest.raises(csm.SpecError, match="not variables of the model"):
         csm.fit_cbsem(spec, d, estimator="WLSMV", ordered=["CUEX1", "nope"])
     with pytest.raises(csm.SpecError, match="WLSMV, DWLS or ULS"):

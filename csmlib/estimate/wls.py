@@ -321,6 +321,10 @@ def fit_ordered(
         raise SpecError("continuous variables that are no indicators of a construct, in a model of ordered "
                         "items, are not available: " + ", ".join(loose), values=loose,
                         hint="measure them by single-item constructs ('F =~ x'), or fit the model by ML/MLR")
+    if continuous and group is not None:
+        raise SpecError("continuous items next to ordered ones in a multi-group fit are not available: "
+                        + ", ".join(continuous), values=continuous,
+                        hint="treat every item as ordered (ordered=True) for the multi-group fit")
     if check.exogenous_x:
         raise SpecError("observed covariates (fixed.x) in a model of ordered items are not available: "
                         + ", ".join(check.exogenous_x), values=list(check.exogenous_x),
