@@ -125,10 +125,15 @@ def main() -> list[dict]:
         ours = _median_time(lambda: csm.measurement_invariance(cfa, sat, "gender"), LADDER_REPEAT)
         theirs = _lavaan("ladder", cfa.to_lavaan(), sat, LADDER_REPEAT)
         out.append(_report("invariance ladder satisfaction by gender (3 steps)", ours, theirs, 1.7))
+    _print_load(load0)
+    return out
+
+
+def _print_load(load0: tuple[float, float, float]) -> None:
+    """The machine load before (``load0``) and now."""
     load1 = os.getloadavg()
     print(f"load average (1, 5, 15 min) before: {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}; "
           f"after: {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f} on {os.cpu_count()} cores")
-    return out
 
 
 if __name__ == "__main__":

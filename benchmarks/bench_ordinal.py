@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 import csmlib as csm
-from bench_cbsem_lavaan import _lavaan, _median_time, _report   # the same lavaan runner, timer, report
+from bench_cbsem_lavaan import _lavaan, _median_time, _print_load, _report   # shared with the CB-SEM benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 REPEAT = 3
@@ -87,9 +87,7 @@ def main() -> list[dict]:
             ours = _median_time(ours_fun, REPEAT)
             theirs = _lavaan(what, model, data, REPEAT, script=R_SCRIPT)
             rows.append(_report(label, ours, theirs, 1.0))
-    load1 = os.getloadavg()
-    print(f"load average (1, 5, 15 min) before: {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}; "
-          f"after: {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f} on {os.cpu_count()} cores")
+    _print_load(load0)
     return rows
 
 
