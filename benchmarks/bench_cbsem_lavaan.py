@@ -66,15 +66,17 @@ cat(median(times), "\n")
 """
 
 
-def _lavaan(what: str, model: str, data: pd.DataFrame, reps: int) -> float | None:
+def _lavaan(what: str, model: str, data: pd.DataFrame, reps: int, script: str | None = None) -> float | None:
+    """Seconds lavaan takes for ``what`` (median of ``reps``), timed inside R
+    by ``script`` (default this benchmark's ``R_SCRIPT``); None without R."""
     if shutil.which("Rscript") is None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
-        script, mfile, dfile = Path(tmp, "b.R"), Path(tmp, "m.lav"), Path(tmp, "d.csv")
-        script.write_text(R_SCRIPT)
+        script_file, mfile, dfile = Path(tmp, "b.R"), Path(tmp, "m.lav"), Path(tmp, "d.csv")
+        script_file.write_text(R_SCRIPT if script is None else script)
         mfile.write_text(model)
         data.to_csv(dfile, index=False)
-        out = subprocess.run(["Rscript", str(script), what, str(mfile), str(dfile), str(reps)],
+        out = subprocess.run(["Rscript", str(script_file), what, str(mfile), str(dfile), str(reps)],
                              capture_output=True, text=True, check=False)
     try:
         return float(out.stdout.split()[-1])
@@ -123,10 +125,15 @@ def main() -> list[dict]:
         ours = _median_time(lambda: csm.measurement_invariance(cfa, sat, "gender"), LADDER_REPEAT)
         theirs = _lavaan("ladder", cfa.to_lavaan(), sat, LADDER_REPEAT)
         out.append(_report("invariance ladder satisfaction by gender (3 steps)", ours, theirs, 1.7))
+    _print_load(load0)
+    return out
+
+
+def _print_load(load0: tuple[float, float, float]) -> None:
+    """The machine load before (``load0``) and now."""
     load1 = os.getloadavg()
     print(f"load average (1, 5, 15 min) before: {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}; "
           f"after: {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f} on {os.cpu_count()} cores")
-    return out
 
 
 if __name__ == "__main__":

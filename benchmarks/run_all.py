@@ -1,7 +1,7 @@
 """Run every benchmarks/bench_*.py in turn; each prints its figures.
 
 Registered (found by the glob below): bench_bootstrap_cbsem, bench_bootstrap_pls,
-bench_dask, bench_pls_effects (PLSpredict, specific-effect bootstrap),
+bench_dask, bench_ordinal (polychoric and WLSMV against lavaan), bench_pls_effects (PLSpredict, specific-effect bootstrap),
 bench_pls_large_n, bench_study.
 """
 

@@ -45,6 +45,8 @@ _LAZY: dict[str, str] = {
     "CbsemResults": "estimate.results",
     "fit_cbsem": "estimate.cbsem",
     "fit_pls": "estimate.pls",
+    "polychoric": "estimate.polychoric",
+    "Polychoric": "estimate.polychoric",
     "modification_indices": "estimate.diagnostics",
     "residuals": "estimate.diagnostics",
     "bootstrap": "estimate.bootstrapping",

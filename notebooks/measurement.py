@@ -27,8 +27,9 @@ from IPython.display import display
 
 import csmlib as csm
 from csmlib.analysis.collinearity import vif_assessment
-from csmlib import report
+from csmlib import CsmError, report
 from csmlib.analysis.measurement import reliability_assessment
+from csmlib.analysis.quality import ordinal_candidates
 from csmlib.run.notebook import open_run, record_notes
 from csmlib.report.record import record, record_frame
 
@@ -52,6 +53,8 @@ seed: int = 20260101  # bootstrap seed
 n_boot: int = 2000  # bootstrap resamples
 scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
 pls_missing: str = "mean"  # PLS with missing answers: "mean" (item mean, as SmartPLS/seminr) or "listwise"
+cbsem_estimator: str = "ML"  # CB-SEM estimator: "ML", "MLR" or "WLSMV" (items as ordered categories)
+compare_estimators: bool = False  # show the ML and the WLSMV solution side by side
 
 # %%
 run = open_run(data_path, instrument_path, model=model, segment=segment,
@@ -161,3 +164,40 @@ if not run.suppressed:
     largest = pairs.loc[pairs["residual"].abs().sort_values(ascending=False).index].head(10)
     record_frame("standardized_residuals", largest)
     display(report.table(largest.drop(columns="op"), 2))
+
+
+# %% [markdown]
+# ## Ordered answers: maximum likelihood or WLSMV
+# An item with few answer categories (7 or fewer) piled against the top of
+# the scale is a coarse view of what respondents think: maximum likelihood on
+# its codes understates the loadings.  WLSMV, lavaan's estimator for ordered
+# items, fits their polychoric correlations instead.  The study chooses with
+# `cbsem_estimator`; with `compare_estimators` (or `cbsem_estimator: WLSMV`)
+# both solutions are shown side by side (standardized loadings and paths).
+
+# %%
+if not run.suppressed:
+    candidates = ordinal_candidates(csm.item_descriptives(run.survey, items=list(run.spec.indicators)))
+    flagged = candidates[candidates["candidate"]]
+    record("wlsmv_recommended", bool(len(flagged)))
+    if len(flagged):
+        display(report.md("{n} item(s) have 7 or fewer answer categories with most answers at the top of "
+                          "the scale ({items}): estimate the covariance-based model with WLSMV "
+                          "(`cbsem_estimator: WLSMV` in the study file).",
+                          n=len(flagged), items=", ".join(flagged["item"])))
+        display(report.table(flagged, 3))
+    else:
+        display(report.md("No item combines 7 or fewer answer categories with a ceiling: maximum "
+                          "likelihood on the answer codes is adequate."))
+
+# %%
+if not run.suppressed and (compare_estimators or cbsem_estimator == "WLSMV"):
+    try:
+        solutions = {"ML": run.fit_cbsem("ML", "listwise"), "WLSMV": run.fit_cbsem("WLSMV", "listwise")}
+        both = report.side_by_side(solutions)
+        record_frame("estimator_comparison", both)
+        display(report.table(both, 3))
+        display(report.md("ML: {ml} WLSMV: {wlsmv}", ml=report.fit_finding(solutions["ML"].fit_indices),
+                          wlsmv=report.fit_finding(solutions["WLSMV"].fit_indices)))
+    except CsmError as exc:
+        display(report.md("The WLSMV solution is not available: {error}", error=str(exc)))

@@ -53,6 +53,7 @@ n_boot: int = 2000  # bootstrap resamples
 scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
 pls_missing: str = "mean"  # PLS with missing answers: "mean" (item mean, as SmartPLS/seminr) or "listwise"
 cbsem_missing: str = "fiml"  # CB-SEM with missing answers: "fiml" (every respondent) or "listwise"
+cbsem_estimator: str = "ML"  # CB-SEM estimator: "ML", "MLR" (robust) or "WLSMV" (items as ordered categories)
 
 # %%
 run = open_run(data_path, instrument_path, model=model, segment=segment,
@@ -167,7 +168,7 @@ if not run.suppressed:
 
 # %%
 if not run.suppressed:
-    cb = csm.fit_cbsem(run.spec, run.survey, missing=cbsem_missing, weights=run.survey.instrument.weight_column)
+    cb = run.fit_cbsem(cbsem_estimator, cbsem_missing)
     fit = cb.fit_indices
     record_frame("fit", fit.rename_axis("index").reset_index(name="value"))
     display(report.md("{text}", text=report.fit_finding(fit)))

@@ -152,6 +152,8 @@ def test_refusals_say_why():
         fit_cbsem(csm.ModelSpec.from_lavaan("visual =~ x1 + x2 + x3"), data, group="school",
                   group_equal=("weights",))
     with pytest.raises(SpecError, match="not one of ML, MLR, MLM"):   # the robust estimators are in
+        fit_cbsem(csm.ModelSpec.from_lavaan("visual =~ x1 + x2 + x3"), data, estimator="GLS")
+    with pytest.raises(SpecError, match="ordered items only"):        # WLSMV: ordered items (issue 18)
         fit_cbsem(csm.ModelSpec.from_lavaan("visual =~ x1 + x2 + x3"), data, estimator="WLSMV")
 
 

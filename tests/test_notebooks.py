@@ -326,3 +326,26 @@ def test_tracking_notebook_accumulates_waves_and_matches_library(tmp_path):
     assert f"Satisfaction index {v2['index']:.1f} (95% CI" in _nb_text(runs[2][1])
     html = notebook_to_html(runs[2][1].read_text(encoding="utf-8"))
     assert "import csmlib" not in html and "injected-parameters" not in html
+
+
+def test_wlsmv_reaches_the_measurement_and_structural_notebooks(small, tmp_path):
+    """Issue 18: ``cbsem_estimator: WLSMV`` fits the CB-SEM model on ordered
+    items in the structural notebook, and the measurement notebook shows the
+    ML and WLSMV solutions side by side (a model without single-item
+    constructs: WLSMV cannot identify those, as lavaan)."""
+    model = ("Expectation =~ CUEX1 + CUEX2 + CUEX3\nQuality =~ PERQ1 + PERQ2 + PERQ3\n"
+             "Satisfaction =~ CUSA1 + CUSA2 + CUSA3\nLoyalty =~ CUSL1 + CUSL2 + CUSL3\n"
+             "Quality ~ Expectation\nSatisfaction ~ Quality + Expectation\nLoyalty ~ Satisfaction")
+    params = {**small["params"], "model": model, "n_boot": 50, "cbsem_estimator": "WLSMV"}
+    spec = csm.ModelSpec.from_lavaan(model)
+    values, _ = _run("measurement", tmp_path, **params)
+    assert values["values"]["wlsmv_recommended"] is False        # 10-point demo items
+    both = results_frame(values, "estimator_comparison").set_index(["lhs", "op", "rhs"])
+    lib = csm.fit_cbsem(spec, small["survey"], estimator="WLSMV", ordered=True).estimates
+    lib = lib.set_index(["lhs", "op", "rhs"]).loc[both.index, "std_all"]
+    np.testing.assert_allclose(both["WLSMV"].to_numpy(float), lib.to_numpy(float), rtol=1e-8)
+    values, _ = _run("structural", tmp_path, **params)
+    fit = results_frame(values, "fit").set_index("index")["value"]
+    cb = csm.fit_cbsem(spec, small["survey"], estimator="WLSMV", ordered=True, missing="pairwise")
+    for k in ("chisq_scaled", "cfi_scaled", "rmsea_scaled", "srmr"):
+        assert fit[k] == pytest.approx(cb.fit_indices[k], rel=1e-8)

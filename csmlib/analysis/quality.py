@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..errors import DataError
 
-__all__ = ["DEFAULT_LIMITS", "response_summary", "straightlining", "flag_problems"]
+__all__ = ["DEFAULT_LIMITS", "response_summary", "straightlining", "flag_problems", "ordinal_candidates"]
 
 #: Thresholds of :func:`flag_problems`.
 DEFAULT_LIMITS: Mapping[str, float] = {
@@ -142,3 +142,43 @@ def flag_problems(descriptives: pd.DataFrame, straight: pd.DataFrame | None = No
                 rows.append(("straight-lining", r.block, r.share, lim["straightlining"],
                              "inspect these interviews; consider excluding inattentive responses"))
     return pd.DataFrame(rows, columns=["problem", "where", "value", "limit", "advice"])
+
+
+def ordinal_candidates(descriptives: pd.DataFrame, *, max_categories: int = 7,
+                       limits: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Items better treated as ordered categories (WLSMV) than as numbers (ML).
+
+    An item with few answer categories (at most ``max_categories``) whose
+    answers pile against the top (a ceiling: the top-box share above the
+    ``top_box`` limit of :data:`DEFAULT_LIMITS`) is a coarse, skewed view of
+    the latent response: normal-theory ML on its codes understates the
+    loadings, and WLSMV on the polychoric correlations (``csm.fit_cbsem(...,
+    estimator="WLSMV", ordered=True)``) is the field's practice.
+
+    Parameters
+    ----------
+    descriptives : DataFrame
+        From :func:`csmlib.item_descriptives` (index item; columns
+        ``top_box, scale_min, scale_max``: the instrument's limits, so the
+        categories are its scale points, 1 apart).
+    max_categories : int
+        The most categories an ordered treatment is recommended for.
+    limits : mapping, optional
+        Overrides of :data:`DEFAULT_LIMITS` (``top_box``).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``item, categories, top_box, ceiling, candidate`` (bool);
+        yes/no items and items without scale limits are not candidates.
+    """
+    lim = {**DEFAULT_LIMITS, **(limits or {})}
+    rows = []
+    for item, r in descriptives.iterrows():
+        k = r.get("scale_max", np.nan) - r.get("scale_min", np.nan) + 1
+        top = float(r.get("top_box", np.nan))
+        ceiling = bool(np.isfinite(top) and top > lim["top_box"])
+        few = bool(np.isfinite(k) and 3 <= k <= max_categories)
+        rows.append({"item": item, "categories": float(k), "top_box": top, "ceiling": ceiling,
+                     "candidate": few and ceiling})
+    return pd.DataFrame(rows, columns=["item", "categories", "top_box", "ceiling", "candidate"])

@@ -510,6 +510,7 @@ def fit_cbsem(
     se: str = "standard",
     level: float = 0.95,
     start: str = "simple",
+    ordered: bool | Sequence[str] | None = None,
 ) -> Results:
     """Estimate a model by covariance-based SEM (maximum likelihood), as lavaan.
 
@@ -524,8 +525,11 @@ def fit_cbsem(
     data : DataFrame or Survey
         One column per observed variable (a Survey's ``.data`` is used, with
         its ``.scale_limits``).
-    estimator : {"ML", "MLR", "MLM"}
-        Normal-theory maximum likelihood; ``"MLR"``: the same estimates with
+    estimator : {"ML", "MLR", "MLM", "WLSMV", "DWLS", "ULS"}
+        ``"WLSMV"`` / ``"DWLS"`` / ``"ULS"``: ordered items by weighted
+        least squares on their polychoric correlations, as lavaan's
+        ``ordered =`` (see :mod:`csmlib.estimate.wls`; they need
+        ``ordered``).  Normal-theory maximum likelihood; ``"MLR"``: the same estimates with
         Huber-White SEs from the observed information and the Yuan-Bentler
         (Mplus variant) scaled test, also with ``missing="fiml"``; ``"MLM"``:
         Satorra-Bentler SEs and scaled test, complete data only (see
@@ -538,9 +542,10 @@ def fit_cbsem(
         ``rmsea_scaled``, ``rmsea_ci_lower_scaled``,
         ``rmsea_ci_upper_scaled``, ``rmsea_robust``,
         ``rmsea_ci_lower_robust``, ``rmsea_ci_upper_robust``).
-    missing : {"listwise", "fiml"}
+    missing : {"listwise", "fiml", "pairwise"}
         Listwise deletion (rows dropped are recorded in ``data_info``) or
-        full-information ML (with a mean structure).
+        full-information ML (with a mean structure); ``"pairwise"`` for
+        ordered items only (lavaan ``missing = "pairwise"``).
     robust : bool
         Huber-White sandwich standard errors from the expected information
         (see the module docstring); same as ``se="robust"``.  Complete data
@@ -573,6 +578,13 @@ def fit_cbsem(
         (single-group fits).  When the first start does not converge, the
         other is tried (semopy is then fitted only if needed), then unit
         loadings.
+    ordered : True or sequence of str, optional
+        Items to treat as ordered categories (lavaan ``ordered =``): True
+        for every observed variable of the model; with a list, the other
+        items of the model are continuous indicators (listwise).  The fit is then WLSMV
+        (or the ``estimator`` given among WLSMV, DWLS, ULS), with
+        thresholds in ``estimates`` (op ``"|"``, rhs ``"t1"``, ...) and
+        lavaan's scaled fit indices; ML with ordered items is refused.
 
     Returns
     -------
@@ -598,6 +610,31 @@ def fit_cbsem(
     ------
     SpecError, DataError, EstimationError
     """
+    from .wls import WLS_ESTIMATORS, fit_ordered
+
+    wls = str(estimator).upper() in WLS_ESTIMATORS
+    if ordered is not None and ordered is not False and not wls:
+        raise SpecError(f'ordered items are estimated by WLSMV, DWLS or ULS, not {estimator!r}',
+                        values=[estimator], hint='use estimator="WLSMV" (lavaan\'s default for ordered items)')
+    if wls:
+        if weights is not None or group_partial:
+            raise SpecError(f"estimator {str(estimator).upper()!r} with survey weights or group_partial is not "
+                            "available", values=[weights or str(group_partial)],
+                            hint="use ML/MLR for weighted fits; hold whole classes equal with group_equal")
+        if group is None and group_equal:
+            raise SpecError("group_equal needs a multi-group fit", values=list(group_equal),
+                            hint="give the grouping column: fit_cbsem(spec, data, group='column', ...)")
+        if ordered is None or ordered is False:
+            raise SpecError(f"estimator {str(estimator).upper()!r} is available for ordered items only "
+                            "(lavaan would fit continuous items by DWLS, which csmlib does not)",
+                            values=[estimator],
+                            hint="name the ordered items: ordered=True (every item) or ordered=[...]; "
+                                 'for continuous items use estimator="MLR"')
+        if robust:
+            se = "robust"
+        return fit_ordered(spec, data, estimator=estimator, ordered=ordered, missing=missing, level=level,
+                           se="default" if se == "standard" and not robust else se, group=group,
+                           group_equal=(group_equal,) if isinstance(group_equal, str) else tuple(group_equal))
     if missing not in ("listwise", "fiml"):
         raise SpecError(f"missing={missing!r} is not one of 'listwise', 'fiml'", values=[missing],
                         hint="use missing='listwise' or missing='fiml'")
@@ -759,58 +796,7 @@ def fit_cbsem(
             msg = "the covariance matrix of the constructs is not positive definite" + where
             warn.append(msg)
             warnings.warn(msg, EstimationWarning, stacklevel=2)
-    # estimates table
-    z_crit = stats.norm.ppf(0.5 + level / 2)
-    recs, free_index = [], []
-    for g, ram in enumerate(models):
-        A_mat, S_mat = ram.matrices(theta)
-        V = ram.total_covariance(theta)
-        sd_all = np.sqrt(np.clip(np.diag(V), 0, None))
-        for r in table.group_rows(g + 1):
-            est = float(theta[r.free]) if r.free >= 0 else r.value
-            s = float(np.sqrt(vcov[r.free, r.free])) if (vcov is not None and r.free >= 0 and vcov[r.free, r.free] >= 0) else np.nan
-            if r.matrix == "A":
-                std = est * sd_all[r.j] / sd_all[r.i] if sd_all[r.i] > 0 else np.nan
-            elif r.matrix == "M":
-                std = est / sd_all[r.i] if sd_all[r.i] > 0 else np.nan
-            elif r.i == r.j:
-                std = est / V[r.i, r.i] if V[r.i, r.i] > 0 else np.nan
-            else:
-                den = S_mat[r.i, r.i] * S_mat[r.j, r.j]
-                std = est / np.sqrt(den) if den > 0 else np.nan
-            recs.append(_row(r.lhs, r.op, r.rhs, r.label, est, s, z_crit, std) | {"group": g + 1})
-            free_index.append(r.free)
-    # defined parameters (a := may use earlier ones)
-    values = _defined_values(table, theta, _FUNCS)
-    for dfn in spec.defined:
-        est = float(values[dfn.name])
-        s = np.nan
-        if vcov is not None:
-            J = _num_jacobian(lambda th, nm=dfn.name: float(_defined_values(table, th, _FUNCS)[nm]), theta)
-            s = float(np.sqrt(max((J @ vcov @ J.T)[0, 0], 0.0)))
-        recs.append(_row(dfn.name, ":=", dfn.expression, dfn.name, est, s, z_crit, np.nan) | {"group": 0})
-        free_index.append(-1)
-    estimates = tidy_estimates(pd.DataFrame(recs))
-    if G > 1:
-        estimates.insert(3, "group", np.array([r["group"] for r in recs], dtype=int))
-    # R-squared, effects, fit, scores
-    endo = set(spec.endogenous)
-    r2_parts, eff_parts = [], []
-    for g, ram in enumerate(models):
-        A_mat, S_mat = ram.matrices(theta)
-        V = ram.total_covariance(theta)
-        r2g = pd.Series({f: 1 - S_mat[ram.p + i, ram.p + i] / V[ram.p + i, ram.p + i]
-                         for i, f in enumerate(ram.latent) if f in endo}, dtype=float)
-        eff = _effects(ram, theta, vcov)
-        if G > 1:
-            r2g.index = pd.MultiIndex.from_product([[g + 1], r2g.index], names=["group", "construct"])
-            eff.insert(0, "group", g + 1)
-        r2_parts.append(r2g)
-        eff_parts.append(eff)
-    r2 = pd.concat(r2_parts) if G > 1 else r2_parts[0]
-    if G == 1:
-        r2.index.name = "construct"
-    effects = pd.concat(eff_parts, ignore_index=True) if G > 1 else eff_parts[0]
+    estimates, r2, effects, free_index = solution_tables(spec, table, models, theta, vcov, level)
     scores = pd.concat([_scores(ram, theta, implied[g][0], b[items],
                                 implied[g][1] if table.meanstructure else moments[g][0])
                         for g, (ram, (_, b)) in enumerate(zip(models, blocks))]).reindex(frame.index)
@@ -841,6 +827,95 @@ def fit_cbsem(
                "free_index": np.array(free_index), "npar": npar, "groups": tuple(b[0] for b in blocks),
                "group_n": tuple(n_g), "semopy_message": smsg, "weights": w},
     )
+
+
+def solution_tables(spec: ModelSpec, table: ParTable, models: Sequence[RamModel], theta: np.ndarray,
+                    vcov: np.ndarray | None, level: float, *, observed_variances: Sequence | None = None,
+                    fixed_se: float = float("nan")) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, list[int]]:
+    """The estimates (with Wald intervals and ``std_all``), R-squared and
+    effects of a fitted parameter table, group by group, then the defined
+    parameters.
+
+    Parameters
+    ----------
+    spec, table, models, theta, vcov, level :
+        The fit (one :class:`RamModel` per group).
+    observed_variances : sequence of arrays, optional
+        Per group, the (residual) variances of the observed variables that
+        are no parameters (ordered items in the delta parameterization):
+        reported as their ``~~`` estimates and used for the standardized
+        solution and R-squared.
+    fixed_se : float
+        The standard error shown for a fixed row when the fit has standard
+        errors (lavaan shows 0 for its categorical fits).
+
+    Returns
+    -------
+    estimates, r2, effects, free_index
+        As :func:`fit_cbsem` reports them; ``free_index`` maps each row to
+        its free parameter (-1 fixed or defined).
+    """
+    G = len(models)
+    z_crit = stats.norm.ppf(0.5 + level / 2)
+    endo = set(spec.endogenous)
+    recs, free_index, r2_parts, eff_parts = [], [], [], []
+    for g, ram in enumerate(models):
+        A_mat, S_mat = ram.matrices(theta)
+        if observed_variances is None:
+            V = ram.total_covariance(theta)
+        else:
+            S_mat[np.arange(ram.p), np.arange(ram.p)] = observed_variances[g]
+            E = np.linalg.inv(np.eye(ram.n) - A_mat)
+            V = E @ S_mat @ E.T
+        sd_all = np.sqrt(np.clip(np.diag(V), 0, None))
+        for r in table.group_rows(g + 1):
+            est = float(theta[r.free]) if r.free >= 0 else r.value
+            if observed_variances is not None and r.matrix == "S" and r.i == r.j < ram.p and r.free < 0:
+                est = float(S_mat[r.i, r.i])
+            if r.free >= 0:
+                s = float(np.sqrt(vcov[r.free, r.free])) if (vcov is not None and vcov[r.free, r.free] >= 0) \
+                    else np.nan
+            else:
+                s = fixed_se if vcov is not None else np.nan
+            if r.matrix == "A":
+                std = est * sd_all[r.j] / sd_all[r.i] if sd_all[r.i] > 0 else np.nan
+            elif r.matrix in ("M", "T"):
+                std = est / sd_all[r.i] if sd_all[r.i] > 0 else np.nan
+            elif r.matrix == "D":
+                std = 1.0            # lavaan's std.all of a scaling factor
+            elif r.i == r.j:
+                std = est / V[r.i, r.i] if V[r.i, r.i] > 0 else np.nan
+            else:
+                den = S_mat[r.i, r.i] * S_mat[r.j, r.j]
+                std = est / np.sqrt(den) if den > 0 else np.nan
+            recs.append(_row(r.lhs, r.op, r.rhs, r.label, est, s, z_crit, std) | {"group": g + 1})
+            free_index.append(r.free)
+        r2g = pd.Series({f: 1 - S_mat[ram.p + i, ram.p + i] / V[ram.p + i, ram.p + i]
+                         for i, f in enumerate(ram.latent) if f in endo}, dtype=float)
+        eff = _effects(ram, theta, vcov)
+        if G > 1:
+            r2g.index = pd.MultiIndex.from_product([[g + 1], r2g.index], names=["group", "construct"])
+            eff.insert(0, "group", g + 1)
+        r2_parts.append(r2g)
+        eff_parts.append(eff)
+    # defined parameters (a := may use earlier ones)
+    values = _defined_values(table, theta, _FUNCS)
+    for dfn in spec.defined:
+        est = float(values[dfn.name])
+        s = np.nan
+        if vcov is not None:
+            J = _num_jacobian(lambda th, nm=dfn.name: float(_defined_values(table, th, _FUNCS)[nm]), theta)
+            s = float(np.sqrt(max((J @ vcov @ J.T)[0, 0], 0.0)))
+        recs.append(_row(dfn.name, ":=", dfn.expression, dfn.name, est, s, z_crit, np.nan) | {"group": 0})
+        free_index.append(-1)
+    estimates = tidy_estimates(pd.DataFrame(recs))
+    if G > 1:
+        estimates.insert(3, "group", np.array([r["group"] for r in recs], dtype=int))
+    r2 = pd.concat(r2_parts) if G > 1 else r2_parts[0]
+    if G == 1:
+        r2.index.name = "construct"
+    effects = pd.concat(eff_parts, ignore_index=True) if G > 1 else eff_parts[0]
+    return estimates, r2, effects, free_index
 
 
 def _group_blocks(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:

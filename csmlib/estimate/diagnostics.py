@@ -51,6 +51,11 @@ RESIDUAL_TYPES = ("raw", "cor.bollen", "cor.bentler", "standardized")
 
 
 def _cb_results(results: object, what: str) -> CbsemResults:
+    if isinstance(results, CbsemResults) and (results.options or {}).get("ordered"):
+        raise SpecError(f"{what} of an ordered-item fit ({results.options.get('estimator')}) is not available",
+                        values=[results.options.get("estimator")],
+                        hint="inspect the residual correlations: results.extra['polychoric'].correlation "
+                             "minus results.extra['implied_cor']")
     if not isinstance(results, CbsemResults) or "likelihood" not in results.extra:
         raise SpecError(f"{what} needs the result of csm.fit_cbsem",
                         values=[type(results).__name__],

@@ -34,7 +34,7 @@ across groups except the ``group_partial`` exceptions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -47,7 +47,7 @@ __all__ = ["GROUP_EQUAL", "Param", "ParTable", "build_partable"]
 
 #: Parameter classes ``group_equal`` can hold equal across groups (lavaan's names).
 GROUP_EQUAL = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
-               "lv.variances", "lv.covariances", "regressions")
+               "lv.variances", "lv.covariances", "regressions", "thresholds")
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,13 @@ class Param:
     ``free`` is the index into the free-parameter vector (-1 when fixed);
     ``value`` the fixed value of a fixed row or the start value of a free
     one; ``matrix`` is ``"A"`` (directed effect of variable ``j`` on ``i``),
-    ``"S"`` ((residual) covariance of ``i`` and ``j``) or ``"M"`` (intercept
-    or mean of variable ``i``); positions index ``observed + latent``.
+    ``"S"`` ((residual) covariance of ``i`` and ``j``), ``"M"`` (intercept
+    or mean of variable ``i``), ``"T"`` (threshold ``j`` (0-based) of the
+    ordered item ``i``, op ``"|"``) or ``"D"`` (the scaling factor
+    ``~*~`` of an ordered item, fixed to 1: lavaan's delta
+    parameterization); positions index ``observed + latent``.  The
+    covariance structure (:class:`~csmlib.estimate.ram.RamModel`) reads the
+    ``A``, ``S`` and ``M`` rows.
     """
 
     id: int
@@ -182,6 +187,10 @@ def _variables(spec: ModelSpec):
 def _cls(op: str, lhs: str, rhs: str, latent: set[str]) -> str:
     if op == "=~":
         return "loadings"
+    if op == "|":
+        return "thresholds"
+    if op == "~*~":
+        return "scaling"
     if op == "~":
         return "regressions"
     if op == "~1":
@@ -242,6 +251,7 @@ def build_partable(
     group_partial: Sequence = (),
     moments: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
     fixed_x: bool = True,
+    ordered: Mapping[str, Sequence[float]] | None = None,
 ) -> ParTable:
     """Build the parameter table of ``spec`` for ``n_groups`` groups.
 
@@ -263,6 +273,15 @@ def build_partable(
         NaN and start values are generic (the table is then for checking).
     fixed_x : bool
         lavaan's ``fixed.x``.
+    ordered : mapping of str to sequence of float, optional
+        Ordered items and the start values of their thresholds (one per
+        cut: K - 1 for K categories).  As lavaan's delta parameterization:
+        a mean structure; threshold rows ``x | t1``, ``x | t2``, ... (free);
+        a scaling row ``x ~*~ x`` fixed to 1 (free in groups 2, 3, ... when
+        ``"thresholds"`` is in ``group_equal``, with the construct means, as
+        lavaan 0.6.14); the intercept ``x ~ 1`` fixed to 0; the residual variance ``x ~~ x`` is no parameter (it is 1
+        minus the variance the model explains; fixed here at 0 so that the
+        covariance structure gives the explained part).
 
     Returns
     -------
@@ -275,6 +294,10 @@ def build_partable(
     """
     observed, latent, ov_x, ov_y, lv_x, lv_y = _variables(spec)
     lat = set(latent)
+    ordered = dict(ordered or {})
+    if ordered:
+        _check_ordered(spec, ordered, observed, ov_x)
+        meanstructure = True
     G = int(n_groups)
     if G > 1 or any(r.op == "~1" for r in spec.relations):
         meanstructure = True
@@ -311,6 +334,8 @@ def build_partable(
         for x in c.indicators:
             rel_rows.append(loading.get((c.name, x), Relation(c.name, "=~", x)))
     rel_rows += [r for r in user if r.op != "=~"]
+    threshold_rows = [(x, "|", f"t{k + 1}", None, False) for x in observed if x in ordered
+                      for k in range(len(ordered[x]))]
     # first loadings: markers
     first = {}
     for c in spec.constructs:
@@ -337,6 +362,7 @@ def build_partable(
             covered |= {(r.lhs, r.rhs), (r.rhs, r.lhs)}
         if r.op == "~1":
             means_given.add(r.lhs)
+    template += threshold_rows
     x_set = set(ov_x)
     for x in observed:
         if (x, x) not in covered and x not in x_set:
@@ -353,6 +379,7 @@ def build_partable(
         for b in range(a, len(ov_x)):
             if (ov_x[a], ov_x[b]) not in covered:
                 template.append((ov_x[a], "~~", ov_x[b], None, False))
+    template += [(x, "~*~", x, None, False) for x in observed if x in ordered]
     if meanstructure:
         for v in observed + latent:
             if v not in means_given:
@@ -383,8 +410,13 @@ def build_partable(
                     fixed = float(mean[pos[lhs]])
                 else:
                     fixed = float(cov[pos[lhs], pos[rhs]])
+            if lhs in ordered and rel is None and (op == "~1" or (op == "~~" and lhs == rhs)):
+                fixed = 0.0          # delta parameterization: see the docstring
+            if op == "~*~":       # free in groups 2.. once thresholds are equal (lavaan 0.6.14)
+                fixed = None if (g > 1 and "thresholds" in group_equal) else 1.0
             if op == "~1" and lhs in lat and rel is None:
-                free_mean = g > 1 and "intercepts" in group_equal and "means" not in group_equal
+                anchor = "thresholds" if ordered else "intercepts"
+                free_mean = g > 1 and anchor in group_equal and "means" not in group_equal
                 fixed = None if free_mean else 0.0
             if op == "=~":
                 mat, i, j = "A", pos[rhs], pos[lhs]
@@ -392,9 +424,17 @@ def build_partable(
                 mat, i, j = "A", pos[lhs], pos[rhs]
             elif op == "~~":
                 mat, i, j = "S", pos[lhs], pos[rhs]
+            elif op == "|":
+                mat, i, j = "T", pos[lhs], int(rhs[1:]) - 1
+            elif op == "~*~":
+                mat, i, j = "D", pos[lhs], pos[lhs]
             else:
                 mat, i, j = "M", pos[lhs], 0
             start = rel.start if (rel is not None and rel.start is not None) else None
+            if op == "|":
+                start = float(ordered[lhs][j])
+            elif op == "~*~":
+                start = 1.0
             rows.append(dict(lhs=lhs, op=op, rhs=rhs, group=g, label=label, fixed=fixed, start=start,
                              matrix=mat, i=i, j=j, user=is_user, exo=exo,
                              cls=_cls(op, lhs, rhs, lat)))
@@ -459,6 +499,32 @@ def build_partable(
     return ParTable(rows=tuple(out), observed=tuple(observed), latent=tuple(latent),
                     exogenous_x=tuple(ov_x), n_groups=G, meanstructure=bool(meanstructure),
                     k=len(used), defined=tuple(spec.defined))
+
+
+def _check_ordered(spec: ModelSpec, ordered: Mapping, observed: list[str], ov_x: list[str]) -> None:
+    """Ordered items must be indicators of constructs (as csmlib estimates
+    them): no observed predictor or outcome, no variance or intercept of
+    their own in the model."""
+    unknown = sorted(set(ordered) - set(observed))
+    if unknown:
+        raise SpecError("ordered items that are not variables of the model: " + ", ".join(unknown),
+                        values=unknown, hint="name observed items of the model in ordered=")
+    indicators = {x for c in spec.constructs for x in c.indicators if x != c.name}
+    bad = sorted({v for r in spec.relations for v in (r.lhs, r.rhs) if v in ordered and (
+        r.op == "~" or r.op == "~1" or (r.op == "~~" and r.lhs == r.rhs))} | (set(ordered) - indicators)
+        | (set(ordered) & set(ov_x)))
+    single = [c.name for c in spec.constructs if len(c.indicators) == 1 and c.indicators[0] in ordered
+              and c.indicators[0] != c.name]
+    if single:
+        raise SpecError("constructs measured by a single ordered item: " + ", ".join(single) + "; with ordered "
+                        "items their variance is not identified (lavaan cannot invert the information "
+                        "matrix either)", values=single,
+                        hint="measure each construct by two or more items, or estimate the model by ML/MLR")
+    if bad:
+        raise SpecError("ordered items can only be indicators of constructs (with residual covariances "
+                        "among them): " + ", ".join(bad), values=bad,
+                        hint="measure the variable by a single-item construct ('F =~ x') or leave it "
+                             "out of ordered=")
 
 
 def _start(r: dict, moments, pos: dict[str, int], first: dict, observed: list[str]) -> float:

@@ -301,7 +301,12 @@ class CbsemResults(Results):
     def refit(self, data: pd.DataFrame) -> "CbsemResults":
         from .cbsem import fit_cbsem
 
-        return fit_cbsem(self.spec, data, missing=(self.options or {}).get("missing", "listwise"))
+        opts = self.options or {}
+        if opts.get("ordered"):      # an ordered-item fit refits with its estimator and items
+            return fit_cbsem(self.spec, data, estimator=opts["estimator"], ordered=list(opts["ordered"]),
+                             missing=opts.get("missing", "listwise"), group=opts.get("group"),
+                             group_equal=tuple(opts.get("group_equal", ())))
+        return fit_cbsem(self.spec, data, missing=opts.get("missing", "listwise"))
 
     def bootstrap_engine(self, groups: tuple[str, ...], scale_limits: Any, engine: str) -> Any:
         from ..errors import SpecError
@@ -310,7 +315,7 @@ class CbsemResults(Results):
         data = self._data
         fiml = (self.options or {}).get("missing") == "fiml" and data is not None \
             and bool(data[list(self.spec.indicators)].isna().to_numpy().any())
-        if "free_index" not in extra or "ram" not in extra or fiml:
+        if "free_index" not in extra or "ram" not in extra or fiml or (self.options or {}).get("ordered"):
             if engine == "batched":
                 raise SpecError('engine="batched" needs a complete-data (or listwise) csm.fit_cbsem fit',
                                 hint='use engine="loop"')

@@ -91,7 +91,8 @@ def check_estimator(estimator: object, missing: str, weights: object) -> str:
     """
     est = str(estimator).upper()
     if est not in ESTIMATORS:
-        raise SpecError(f"estimator {estimator!r} is not one of {', '.join(ESTIMATORS)}",
+        raise SpecError(f"estimator {estimator!r} is not one of {', '.join(ESTIMATORS)} "
+                        "(nor, for ordered items, WLSMV, DWLS, ULS)",
                         values=[estimator],
                         hint='use "ML" (normal theory), "MLR" (robust SEs and Yuan-Bentler test, '
                              'also with missing="fiml") or "MLM" (Satorra-Bentler, complete data)')

@@ -99,6 +99,11 @@ _BUILTIN = (
     # measurement
     _k("loadings", "table", "standardized PLS loadings (construct, item, loading, passed >= 0.708)",
        measurement=_ALWAYS),
+    _k("wlsmv_recommended", "boolean", "an item of the model has 7 or fewer answer categories with a "
+       "ceiling: WLSMV (ordered items) is recommended over ML", measurement=_ALWAYS),
+    _k("estimator_comparison", "table", "standardized loadings and paths of the CB-SEM model by ML and by "
+       "WLSMV (ordered items) side by side (lhs, op, rhs, one column per estimator)",
+       measurement="when compare_estimators is true or cbsem_estimator is WLSMV"),
     _k("reliability", "table", "alpha, rho_A, rho_C and AVE per construct with their *_ok flags",
        measurement=_ALWAYS),
     _k("htmt", "table", "HTMT ratios with bootstrap intervals", measurement=_ALWAYS),

@@ -33,6 +33,7 @@ __all__ = [
     "change_phrase",
     "fit_assessment",
     "fit_finding",
+    "side_by_side",
     "driver_findings",
     "suppressed_finding",
     "md_escape",
@@ -153,7 +154,8 @@ def fit_assessment(fit_indices: pd.Series | Mapping[str, float],
 
     A robust fit (``estimator="MLR"``/``"MLM"``, survey weights) is judged by
     its robust index where it has one (``cfi_robust`` for ``cfi``, ...), as
-    lavaan's robust columns are read.
+    lavaan's robust columns are read; a WLSMV fit of ordered items by its
+    scaled index (``cfi_scaled``, ...).
 
     Returns
     -------
@@ -165,14 +167,38 @@ def fit_assessment(fit_indices: pd.Series | Mapping[str, float],
     fit = pd.Series(fit_indices, dtype=float)
     rows = []
     for name, (direction, cut) in thresholds.items():
-        if f"{name}_robust" in fit.index and _finite(fit[f"{name}_robust"]):
-            name = f"{name}_robust"
+        for suffix in ("_robust", "_scaled"):
+            if f"{name}{suffix}" in fit.index and _finite(fit[f"{name}{suffix}"]):
+                name = f"{name}{suffix}"
+                break
         if name not in fit.index or not _finite(fit[name]):
             continue
         value = float(fit[name])
         passed = value >= cut if direction == ">=" else value <= cut
         rows.append({"index": name, "value": value, "rule": f"{direction} {cut:g}", "passed": bool(passed)})
     return pd.DataFrame(rows, columns=["index", "value", "rule", "passed"])
+
+
+def side_by_side(fits: Mapping[str, Any]) -> pd.DataFrame:
+    """Standardized loadings and paths of several fits of one model, side by side.
+
+    Parameters
+    ----------
+    fits : mapping of label to Results
+        E.g. ``{"ML": ml_fit, "WLSMV": wlsmv_fit}``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``lhs, op, rhs`` (loadings ``=~`` then paths ``~``, in the
+        first fit's order) and one column per label holding ``std_all``.
+    """
+    out = None
+    for label, res in fits.items():
+        est = res.estimates
+        est = est[est["op"].isin(["=~", "~"])][["lhs", "op", "rhs", "std_all"]].rename(columns={"std_all": label})
+        out = est if out is None else out.merge(est, on=["lhs", "op", "rhs"], how="left")
+    return pd.DataFrame(columns=["lhs", "op", "rhs"]) if out is None else out.reset_index(drop=True)
 
 
 def fit_finding(fit_indices: pd.Series | Mapping[str, float],
@@ -182,7 +208,10 @@ def fit_finding(fit_indices: pd.Series | Mapping[str, float],
     if table.empty:
         return "No fit indices are available for this model."
     def label(name: str) -> str:
-        return f"robust {name[:-7].upper()}" if name.endswith("_robust") else name.upper()
+        for suffix in ("_robust", "_scaled"):
+            if name.endswith(suffix):
+                return f"{suffix[1:]} {name[:-len(suffix)].upper()}"
+        return name.upper()
 
     shown = ", ".join(f"{label(r.index)} {r.value:.3f}" for r in table.itertuples())
     failed = [label(r.index) for r in table.itertuples() if not r.passed]

@@ -94,6 +94,37 @@ class Run:
             return self.spec.name
         return self.model if re.fullmatch(r"[\w.-]+", self.model or "") else "lavaan model of the study"
 
+    def fit_cbsem(self, estimator: str = "ML", missing: str = "fiml") -> Any:
+        """The CB-SEM fit of the study's model with the study's
+        ``cbsem_estimator`` and ``cbsem_missing``.
+
+        ``"ML"`` / ``"MLR"``: :func:`csmlib.fit_cbsem` with ``missing``
+        and the instrument's survey weights.  ``"WLSMV"``: every item of
+        the model as ordered (lavaan's ``ordered = TRUE``); missing answers
+        pairwise (``missing="fiml"``: every respondent's answers are used,
+        lavaan's ``missing = "pairwise"``) or listwise; survey weights are
+        refused (csmlib has no weighted WLSMV).
+
+        Returns
+        -------
+        CbsemResults
+        """
+        from ..errors import StudyError
+        from ..estimate.cbsem import fit_cbsem
+
+        est = str(estimator).upper()
+        weights = self.survey.instrument.weight_column
+        if est in ("ML", "MLR"):
+            return fit_cbsem(self.spec, self.survey, estimator=est, missing=missing, weights=weights)
+        if est != "WLSMV":
+            raise StudyError(f"cbsem_estimator must be 'ML', 'MLR' or 'WLSMV', got {estimator!r}",
+                             values=[estimator], hint="set parameters.cbsem_estimator in the study file")
+        if weights is not None:
+            raise StudyError("cbsem_estimator WLSMV cannot use the instrument's survey weights",
+                             column=weights, hint="use cbsem_estimator: MLR for weighted data")
+        return fit_cbsem(self.spec, self.survey, estimator="WLSMV", ordered=True,
+                         missing="pairwise" if missing == "fiml" else "listwise")
+
     def previous_value(self, key: str, default: float = float("nan")) -> Any:
         """A scalar recorded by the same notebook for the previous wave."""
         return self.previous.get("values", {}).get(key, default)

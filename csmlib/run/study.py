@@ -762,6 +762,8 @@ _PARAMETER_RULES: dict[str, tuple[str, Any]] = {
     "scheme": ("one of 'path', 'centroid', 'factorial'", lambda v: v in ("path", "centroid", "factorial")),
     "pls_missing": ("'mean' or 'listwise'", lambda v: v in ("mean", "listwise")),
     "cbsem_missing": ("'fiml' or 'listwise'", lambda v: v in ("fiml", "listwise")),
+    "cbsem_estimator": ("'ML', 'MLR' or 'WLSMV'", lambda v: v in ("ML", "MLR", "WLSMV")),
+    "compare_estimators": ("true or false", lambda v: isinstance(v, bool)),
 }
 #: parameters naming a construct of the model, or an item of the instrument ("" = none)
 _CONSTRUCT_PARAMETERS = ("index_construct", "target", "loyalty_construct")
@@ -811,6 +813,14 @@ def _check_against_instrument(instrument: Path, model: str, segment_column: str 
         v = parameters.get(key)
         if key in parameters and v != "" and v not in inst.item_names:
             problems.append(f"parameters.{key}: {v!r} is not an item of the instrument (use \"\" for none)")
+    if parameters.get("cbsem_estimator") == "WLSMV":
+        if inst.weight_column is not None:
+            problems.append("parameters.cbsem_estimator: WLSMV cannot use the instrument's survey weights "
+                            "(use MLR)")
+        single = [c.name for c in spec.constructs if len(c.indicators) == 1 and c.indicators[0] != c.name]
+        if single:
+            problems.append("parameters.cbsem_estimator: WLSMV needs two or more items per construct; "
+                            f"measured by one item: {', '.join(single)} (use ML or MLR)")
     if problems:
         raise StudyError("invalid parameters:\n    " + "\n    ".join(problems), file=str(file),
                          hint="fix the values under parameters: in the study file")
