@@ -24,12 +24,12 @@ def _fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-@pytest.mark.parametrize("catalogue", ["MESSAGES", "COLUMN_LABELS"])
+@pytest.mark.parametrize("catalogue", ["MESSAGES", "COLUMN_LABELS", "SUFFIX_LABELS"])
 def test_every_text_is_written_in_every_language_with_the_same_placeholders(catalogue):
     for key, texts in getattr(i18n, catalogue).items():
         assert set(texts) == set(i18n.LANGUAGES), key
         assert len({frozenset(_fields(t)) for t in texts.values()}) == 1, key
-        if catalogue == "COLUMN_LABELS" and key not in ("z", "r2", "p"):
+        if catalogue != "MESSAGES" and key not in ("z", "t", "r2", "f2", "rho_a", "htmt"):
             assert texts["en"] != texts["zh"], key   # written, not copied
 
 
@@ -70,10 +70,15 @@ def test_text_formats_numbers_and_shows_invisible_characters():
 
 
 def test_labels_are_plain_language_and_unknown_columns_keep_their_name():
-    assert i18n.labels(["lhs", "rhs", "est", "ci_lower", "pvalue", "mystery"], "en") == {
-        "lhs": "To", "rhs": "From", "est": "Estimate", "ci_lower": "95% interval: lower",
+    assert i18n.labels(["from", "to", "est", "ci", "pvalue", "mystery"], "en") == {
+        "from": "From", "to": "To", "est": "Estimate", "ci": "95% interval",
         "pvalue": "p", "mystery": "mystery"}
     assert i18n.label("est", "zh") == "估计值"
+    # derived columns read as their statistic's label with the suffix's words
+    assert i18n.label("direct_se", "en") == "Direct effect: std. error"
+    assert i18n.label("diff_ci", "zh") == "变化 95% 置信区间"
+    assert i18n.label("rho_c_ok", "en") == "Composite reliability: met"
+    assert i18n.label("mystery_se", "en") == "mystery_se"
 
 
 def test_suppressed_notice_and_heading_in_chinese():

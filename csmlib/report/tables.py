@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from . import i18n
@@ -43,6 +44,9 @@ __all__ = [
     "Markdown",
     "HTML",
     "table",
+    "Tables",
+    "plain_frame",
+    "display_names",
     "estimation_notes",
     "NOTE_KEYS",
     "as_table",
@@ -338,15 +342,179 @@ def _is_p_column(name: object) -> bool:
     return n in ("p", "p_value") or n.endswith("pvalue")
 
 
-def table(frame: pd.DataFrame, digits: int = 3, *, hide_index: bool | None = None):
-    """A results frame formatted for a report.
+#: A table with more columns than this is split into parts (see :func:`table`).
+MAX_COLUMNS = 8
 
-    Numbers are rounded to ``digits`` decimals (whole numbers stay whole),
-    p-value columns (``p``, ``pvalue``, ``*_pvalue``) read ``< 0.001`` or
-    ``0.034``, booleans ``yes``/``no``, missing values a dash, and every
+#: What a lavaan operator means, in words, by language.
+_OP_WORDS = {
+    "=~": {"en": "loading", "zh": "载荷"},
+    "~": {"en": "path", "zh": "路径"},
+    "~~": {"en": "covariance", "zh": "协方差"},
+    ":=": {"en": "defined", "zh": "定义参数"},
+    "|": {"en": "threshold", "zh": "阈值"},
+}
+_YES_NO = {"en": ("yes", "no"), "zh": ("是", "否")}
+
+
+def display_names(instrument: Any, language: str = "en") -> dict[str, str]:
+    """What tables and charts show for the instrument's items and constructs.
+
+    Items show their short text (:meth:`~csmlib.data.instrument.Instrument.item_label`)
+    in ``language``; constructs their label in ``language`` -- except in
+    English, where they keep the model's names, the words English findings use.
+
+    Returns
+    -------
+    dict
+        ``{item or construct name: text shown}``; empty without an instrument.
+    """
+    if instrument is None:
+        return {}
+    names = {i: instrument.item_label(i, language) for i in instrument.item_names}
+    if language != i18n.DEFAULT_LANGUAGE:
+        names.update({c: instrument.construct_label(c, language) for c in instrument.construct_names})
+    return names
+
+
+def plain_frame(frame: pd.DataFrame, *, language: str = "en", instrument: Any = None) -> pd.DataFrame:
+    """A results frame reworded for a reader, before it is formatted.
+
+    * lavaan's ``lhs, op, rhs`` become ``from, to`` (a path's cause first,
+      a loading's construct first), or ``construct, item`` when every row is
+      a loading; ``op`` becomes words (``path``, ``loading`` ...) and is left
+      out when it is the same in every row; a frame with ``lhs, rhs`` and no
+      ``op`` (effects, effect sizes) reads as paths (``lhs`` is the outcome);
+    * an empty ``label`` column is left out;
+    * item and construct names in text cells, the index and column names
+      become their :func:`display_names`.
+
+    Column names stay the frame's own (labelled by :func:`table`).
+
+    Returns
+    -------
+    DataFrame
+    """
+    out = pd.DataFrame(frame).copy()
+    if "label" in out.columns and out["label"].map(lambda v: v is None or str(v).strip() in ("", "nan")).all():
+        out = out.drop(columns="label")
+    if {"lhs", "rhs"} <= set(out.columns):
+        ops = set(out["op"].astype(str)) if "op" in out.columns else {"~"}
+        cause_left = out["op"].astype(str).ne("~").to_numpy() if "op" in out.columns \
+            else pd.Series(False, index=out.index).to_numpy()
+        lhs, rhs = out["lhs"].to_numpy(object), out["rhs"].to_numpy(object)
+        names = ("construct", "item") if ops == {"=~"} else ("from", "to")
+        first = pd.Series(np.where(cause_left, lhs, rhs), index=out.index, dtype=object)
+        second = pd.Series(np.where(cause_left, rhs, lhs), index=out.index, dtype=object)
+        rest = [c for c in out.columns if c not in ("lhs", "rhs", "op")]
+        kept = out[rest]
+        out = pd.concat([first.rename(names[0]).to_frame(), second.rename(names[1]).to_frame()], axis=1)
+        if len(ops) > 1:
+            out["op"] = frame["op"].astype(str).map(
+                lambda o: i18n.template(_OP_WORDS[o], language) if o in _OP_WORDS else o).to_numpy()
+        out = pd.concat([out, kept], axis=1)
+    shown = display_names(instrument, language)
+    if shown:
+        def name(v: object) -> object:
+            return shown.get(v, v) if isinstance(v, str) else v
+
+        for c in out.columns:
+            if out[c].dtype == object or pd.api.types.is_string_dtype(out[c].dtype):
+                out[c] = out[c].map(name)
+        out.index = out.index.map(name) if out.index.nlevels == 1 else out.index
+        out.columns = [name(c) for c in out.columns]
+    return out
+
+
+def _merge_intervals(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
+    """Each ``ci_lower``/``ci_upper`` (or ``X_ci_lower``/``X_ci_upper``) pair
+    as one text column ``ci`` (``X_ci``): ``"0.12 to 0.34"`` reads as one interval."""
+    out = frame
+    for lower in [c for c in frame.columns if str(c).endswith("ci_lower")]:
+        upper = str(lower)[:-5] + "upper"
+        if upper not in frame.columns:
+            continue
+        merged = [f"{fmt_number(a, digits)} \u2013 {fmt_number(b, digits)}"
+                  if _finite(a) and _finite(b) else None for a, b in zip(frame[lower], frame[upper])]
+        at = list(out.columns).index(lower)
+        out = out.drop(columns=[lower, upper])
+        out.insert(at, str(lower)[:-6], pd.Series(merged, index=out.index, dtype=object))
+    return out
+
+
+def _parts(frame: pd.DataFrame, max_columns: int, language: str) -> list[tuple[str | None, pd.DataFrame]]:
+    """A wide frame as narrower parts, each with the leading text columns
+    that name its rows.  Columns of one statistic (``direct``,
+    ``direct_se``, ``direct_ci``, ``direct_pvalue``) make one part, titled
+    by the statistic; otherwise the other columns are cut into parts of at
+    most ``max_columns``."""
+    cols = list(frame.columns)
+    if len(cols) <= max_columns:
+        return [(None, frame)]
+    keys = []
+    for c in cols:
+        if pd.api.types.is_numeric_dtype(frame[c].dtype) or pd.api.types.is_bool_dtype(frame[c].dtype):
+            break
+        keys.append(c)
+    values = [c for c in cols if c not in keys]
+    stats = [c for c in values if f"{c}_ci" in cols or f"{c}_se" in cols]
+    parts: list[tuple[str | None, pd.DataFrame]] = []
+    if len(stats) > 1:
+        used = []
+        for stat in stats:
+            own = {stat: "est", f"{stat}_se": "se", f"{stat}_ci": "ci", f"{stat}_pvalue": "pvalue"}
+            own = {k: v for k, v in own.items() if k in cols}
+            used += list(own)
+            parts.append((i18n.label(stat, language), frame[keys + list(own)].rename(columns=own)))
+        values = [c for c in values if c not in used]
+        if values:
+            parts.append((None, frame[keys + values]))
+        return parts
+    width = max(1, max_columns - len(keys))
+    n_parts = -(-len(values) // width)
+    width = -(-len(values) // n_parts)   # parts of about equal width
+    return [(None, frame[keys + values[i:i + width]]) for i in range(0, len(values), width)]
+
+
+class Tables:
+    """Several report tables shown one after the other (a wide table split
+    by :func:`table`): renders as HTML in a notebook.
+
+    Attributes
+    ----------
+    parts : list of pandas.io.formats.style.Styler
+    """
+
+    def __init__(self, parts: Sequence[Any]) -> None:
+        self.parts = list(parts)
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+    def to_html(self) -> str:
+        """The parts' HTML, in order."""
+        return "\n".join(p.to_html() for p in self.parts)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def table(frame: pd.DataFrame, digits: int = 3, *, hide_index: bool | None = None,
+          language: str = "en", instrument: Any = None, max_columns: int = MAX_COLUMNS):
+    """A results frame formatted for a report, in plain language.
+
+    The frame is reworded (:func:`plain_frame`: lavaan's ``lhs, op, rhs``
+    as From / To, item codes as their short question texts, construct names
+    in the report's language), each interval pair shown as one "95%
+    interval" column, and every column labelled in plain words in
+    ``language`` (:func:`csmlib.report.i18n.label`: Estimate, Std. error, p
+    ...).  Numbers are rounded to ``digits`` decimals (whole numbers stay
+    whole), p-value columns (``p``, ``pvalue``, ``*_pvalue``) read ``<
+    0.001`` or ``0.034``, booleans yes/no, missing values a dash, and every
     text cell and label is escaped (:func:`csmlib.report.markup.html_escape`;
-    the table is marked for MathJax to leave alone).  The default row numbers
-    (0, 1, 2, ...) are hidden; a meaningful index (construct, item) is kept.
+    the table is marked for MathJax to leave alone).  The default row
+    numbers (0, 1, 2, ...) are hidden; a meaningful index (construct, item)
+    is kept.  A table with more than ``max_columns`` columns is split into
+    parts that fit the page, each repeating the columns that name the rows.
 
     Parameters
     ----------
@@ -356,20 +524,38 @@ def table(frame: pd.DataFrame, digits: int = 3, *, hide_index: bool | None = Non
         Decimals of non-integer numbers.
     hide_index : bool, optional
         Force the index shown (False) or hidden (True).
+    language : str
+        The report's language (:data:`csmlib.report.i18n.LANGUAGES`).
+    instrument : Instrument, optional
+        Gives the items' short texts and the constructs' labels.
+    max_columns : int
+        Widest table shown in one part.
 
     Returns
     -------
-    pandas.io.formats.style.Styler
-        Renders as an HTML table in a notebook (and its HTML report).
+    pandas.io.formats.style.Styler or Tables
+        Renders as an HTML table (a wide one as several) in a notebook and
+        its HTML report; both have ``to_html()``.
     """
     frame = pd.DataFrame(frame)
     if hide_index is None:
         hide_index = frame.index.name is None and frame.index.nlevels == 1 \
             and pd.api.types.is_integer_dtype(frame.index.dtype)
+    index_name = frame.index.name
+    frame = _merge_intervals(plain_frame(frame, language=language, instrument=instrument), digits)
+    if frame.index.nlevels == 1 and index_name is not None:
+        frame.index.name = i18n.label(index_name, language)
+    styled = [_styled(part, digits, hide_index, language, caption)
+              for caption, part in _parts(frame, max_columns, language)]
+    return styled[0] if len(styled) == 1 else Tables(styled)
+
+
+def _styled(frame: pd.DataFrame, digits: int, hide_index: bool, language: str, caption: str | None):
+    yes, no = _YES_NO.get(language, _YES_NO["en"])
 
     def number(x: object) -> str:
         if isinstance(x, bool):
-            return "yes" if x else "no"
+            return yes if x else no
         if not _finite(x):
             return "\u2013" if x is None or isinstance(x, float) else html_escape(x)
         v = float(x)  # type: ignore[arg-type]
@@ -398,9 +584,15 @@ def table(frame: pd.DataFrame, digits: int = 3, *, hide_index: bool | None = Non
         return values is not None and (name in ("n", "rank", "df", "delta_df") or name.startswith("n_")) \
             and bool(((values.dropna() % 1) == 0).all())
 
-    formats = {c: (pvalue if _is_p_column(c) else whole if counts(c) else cell) for c in frame.columns}
-    styler = frame.style.format(formats).format_index(html_escape, axis=0)
+    labels: dict[object, str] = {}
+    for c in frame.columns:
+        text = i18n.label(c, language)
+        labels[c] = text if text not in labels.values() else str(c)
+    formats = {labels[c]: (pvalue if _is_p_column(c) else whole if counts(c) else cell) for c in frame.columns}
+    styler = frame.rename(columns=labels).style.format(formats).format_index(html_escape, axis=0)
     styler = styler.format_index(html_escape, axis=1).set_table_attributes(f'class="{NO_MATH_CLASS}"')
+    if caption:
+        styler = styler.set_caption(html_escape(caption))
     if hide_index:
         styler = styler.hide(axis="index")
     return styler
