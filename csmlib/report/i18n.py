@@ -70,6 +70,102 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{what}: {n} respondents, below the minimum base of {min_base}; results are "
               "suppressed, not estimated.",
         "zh": "{what}：样本量 {n}，低于最低样本量 {min_base}；结果不予估计和报告。"},
+    # numbers with intervals and changes (csmlib.report.tables)
+    "ci": {"en": "{est} ({level}% CI {lower}\u2013{upper})", "zh": "{est}（{level}% 置信区间 {lower}\u2013{upper}）"},
+    "last_wave": {"en": "the last wave", "zh": "上一期"},
+    "points": {"en": "points", "zh": "分"},
+    "no_comparison": {"en": "no comparison with {since} is available", "zh": "无法与{since}比较"},
+    "unchanged": {"en": "unchanged from {since}", "zh": "与{since}持平"},
+    "up": {"en": "up {d} {unit} from {since}", "zh": "较{since}上升 {d} {unit}"},
+    "down": {"en": "down {d} {unit} from {since}", "zh": "较{since}下降 {d} {unit}"},
+    "not_tested": {"en": "{direction} (change not tested)", "zh": "{direction}（变化未经检验）"},
+    "significant": {"en": "{direction}, a significant change ({p})", "zh": "{direction}，变化显著（{p}）"},
+    "not_significant": {"en": "{direction}, not a significant change ({p})",
+                        "zh": "{direction}，变化不显著（{p}）"},
+    "index_finding": {"en": "{construct} index {value}.", "zh": "{construct}指数 {value}。"},
+    "index_change": {"en": "{construct} index {value}, {change}.", "zh": "{construct}指数 {value}，{change}。"},
+    # model fit
+    "no_fit": {"en": "No fit indices are available for this model.", "zh": "该模型没有可用的拟合指标。"},
+    "robust_index": {"en": "robust {name}", "zh": "稳健 {name}"},
+    "fit_good": {"en": "The model fits the data well ({shown}; all within conventional cut-offs).",
+                 "zh": "模型与数据拟合良好（{shown}；均符合常用标准）。"},
+    "fit_poor_one": {"en": "The model's fit is questionable: {failed} misses its conventional cut-off ({shown}).",
+                     "zh": "模型拟合存疑：{failed}未达到常用标准（{shown}）。"},
+    "fit_poor_many": {"en": "The model's fit is questionable: {failed} miss their conventional cut-off "
+                            "({shown}).",
+                      "zh": "模型拟合存疑：{failed}未达到常用标准（{shown}）。"},
+    # drivers
+    "driver": {"en": "{construct}: importance {importance} (a one-point gain in {construct} performance "
+                     "moves {target} by {importance} points), performance {performance} of 100.",
+               "zh": "{construct}：重要性 {importance}（{construct}绩效每提高 1 分，{target}提高 {importance} "
+                     "分），绩效 {performance}（满分 100）。"},
+    # reliability
+    "reliability_none": {"en": "Reliability was not assessed.", "zh": "未评估信度。"},
+    "reliability_good": {"en": "Every construct is measured reliably (alpha, rho_A, rho_C and AVE meet their "
+                               "thresholds).",
+                         "zh": "所有潜变量的测量均可靠（α、rho_A、rho_C 与 AVE 均达到标准）。"},
+    "reliability_bad": {"en": "Reliability below the usual thresholds for {constructs}.",
+                        "zh": "以下潜变量的信度低于常用标准：{constructs}。"},
+    "reliability_which": {"en": "{construct} ({failed})", "zh": "{construct}（{failed}）"},
+    # mediation
+    "mediation": {"en": "{x} \u2192 {y}: direct {direct}, indirect {indirect}; {words}.",
+                  "zh": "{x} \u2192 {y}：直接效应 {direct}，间接效应 {indirect}；{words}。"},
+    "mediation_complementary": {
+        "en": "complementary (partial) mediation: the indirect and the direct effect are both significant "
+              "and point the same way",
+        "zh": "互补型（部分）中介：间接效应与直接效应均显著且方向相同"},
+    "mediation_competitive": {
+        "en": "competitive (partial) mediation: the indirect and the direct effect are both significant "
+              "and point in opposite directions",
+        "zh": "竞争型（部分）中介：间接效应与直接效应均显著但方向相反"},
+    "mediation_indirect-only": {"en": "indirect-only (full) mediation: only the indirect effect is significant",
+                                "zh": "仅间接效应（完全中介）：只有间接效应显著"},
+    "mediation_direct-only": {"en": "no mediation (direct-only): only the direct effect is significant",
+                              "zh": "无中介（仅直接效应）：只有直接效应显著"},
+    "mediation_no effect": {"en": "no effect: neither the direct nor the indirect effect is significant",
+                            "zh": "无效应：直接效应与间接效应均不显著"},
+    # misfit
+    "misfit_title": {"en": "Where the model misfits", "zh": "模型拟合欠佳之处"},
+    "misfit_=~": {"en": "{rhs} also measuring {lhs}", "zh": "{rhs}在{lhs}上的载荷"},
+    "misfit_~~": {"en": "{lhs} and {rhs} sharing variance the model leaves out",
+                  "zh": "{lhs}与{rhs}之间的残差协方差"},
+    "misfit_~": {"en": "a path from {rhs} to {lhs}", "zh": "从{rhs}到{lhs}的路径"},
+    "misfit_mi": {"en": "Modification index {mi} for {lhs} {op} {rhs}: {what} would lower the chi-square by "
+                        "about {mi} (expected standardized value {sepc}).",
+                  "zh": "{lhs} {op} {rhs} 的修正指数为 {mi}：若加入{what}，卡方约可降低 {mi}（预期标准化值 "
+                        "{sepc}）。"},
+    "misfit_more": {"en": "Standardized residual {r} for {lhs} with {rhs}: the two items covary more than the "
+                          "model implies.",
+                    "zh": "{lhs}与{rhs}的标准化残差为 {r}：两题项的协变高于模型的隐含值。"},
+    "misfit_less": {"en": "Standardized residual {r} for {lhs} with {rhs}: the two items covary less than the "
+                          "model implies.",
+                    "zh": "{lhs}与{rhs}的标准化残差为 {r}：两题项的协变低于模型的隐含值。"},
+    "misfit_none": {"en": "No modification index above {mi} and no standardized residual beyond {r}: nothing "
+                          "points at a missing loading, path or covariance.",
+                    "zh": "没有修正指数超过 {mi}，也没有标准化残差超过 {r}：没有迹象表明模型遗漏了载荷、路径或协方差。"},
+    "misfit_leads": {"en": "These are leads to review against theory and the questionnaire, not changes: the "
+                           "model is estimated as specified.",
+                     "zh": "以上仅为需对照理论和问卷加以审视的线索，而非修改：模型按设定估计。"},
+    # estimation notes
+    "notes_title": {"en": "Estimation notes", "zh": "估计说明"},
+    "the_model": {"en": "The model", "zh": "模型"},
+    "left_out": {"en": "{method}: {count} respondent(s) left out ({reason}); the estimates rest on {used}.",
+                 "zh": "{method}：{count} 位受访者被排除（{reason}）；估计基于 {used} 位受访者。"},
+    "mean_replaced": {"en": "{method}: {replaced} missing answer(s){share} replaced by the item mean.",
+                      "zh": "{method}：{replaced} 个缺失回答{share}以题项均值替代。"},
+    "share_of_answers": {"en": " ({share} of the answers)", "zh": "（占全部回答的 {share}）"},
+    "fiml_kept": {"en": "{method}: {kept} respondent(s) with missing answers kept, their answers used by "
+                        "full-information ML.",
+                  "zh": "{method}：保留了 {kept} 位有缺失回答的受访者，其回答通过完全信息最大似然法使用。"},
+    "boot_failed": {"en": "{failed} of {n_boot} bootstrap resamples failed; the intervals rest on the other {ok}.",
+                    "zh": "{n_boot} 次自助抽样中有 {failed} 次失败；区间基于其余 {ok} 次。"},
+    "boot_flipped": {"en": "{flipped} of {n_boot} bootstrap resamples had an outer weight change sign.",
+                     "zh": "{n_boot} 次自助抽样中有 {flipped} 次出现外部权重符号翻转。"},
+    "note_sections": {"en": "{note} ({sections})", "zh": "{note}（{sections}）"},
+    "missing_title": {"en": "Results missing from the runs", "zh": "运行结果缺失"},
+    "not_recorded": {"en": "{where} was not recorded", "zh": "{where} 未被记录"},
+    "list_sep": {"en": ", ", "zh": "、"},
+    "clause_sep": {"en": "; ", "zh": "；"},
 }
 
 #: Plain-language labels of the columns csmlib's frames carry, by language.
