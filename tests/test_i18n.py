@@ -24,7 +24,7 @@ def _fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-@pytest.mark.parametrize("catalogue", ["MESSAGES", "COLUMN_LABELS", "SUFFIX_LABELS"])
+@pytest.mark.parametrize("catalogue", ["MESSAGES", "COLUMN_LABELS", "SUFFIX_LABELS", "VALUE_LABELS"])
 def test_every_text_is_written_in_every_language_with_the_same_placeholders(catalogue):
     for key, texts in getattr(i18n, catalogue).items():
         assert set(texts) == set(i18n.LANGUAGES), key
@@ -161,3 +161,15 @@ def test_findings_are_written_in_chinese_with_the_same_numbers():
     assert out.items[0] == ("总体满意 ~~ 达到预期 的修正指数为 12.3：若加入总体满意与达到预期之间的残差协方差，"
                             "卡方约可降低 12.3（预期标准化值 0.21）。")
     assert out.items[1] == "总体满意与达到预期的标准化残差为 -3.50：两题项的协变低于模型的隐含值。"
+
+
+def test_fixed_words_in_table_cells_are_shown_in_the_language():
+    import pandas as pd
+
+    from csmlib import report
+
+    assert all(texts["en"] == key for key, texts in i18n.VALUE_LABELS.items())
+    ipma = pd.DataFrame({"construct": ["Quality"], "quadrant": ["concentrate here"], "importance": [0.4]})
+    html_text = report.table(ipma, 2, language="zh").to_html()
+    assert "重点改进" in html_text and "concentrate here" not in html_text
+    assert "concentrate here" in report.table(ipma, 2).to_html()

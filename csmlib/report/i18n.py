@@ -50,8 +50,8 @@ from typing import Any
 from ..errors import CsmError
 from .markup import Markdown, md as _md, visible
 
-__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "MESSAGES", "COLUMN_LABELS", "SUFFIX_LABELS", "check_language",
-           "report_language", "template", "md", "text", "label", "labels"]
+__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "MESSAGES", "COLUMN_LABELS", "SUFFIX_LABELS", "VALUE_LABELS", "check_language",
+           "report_language", "template", "md", "text", "label", "labels", "value_label"]
 
 #: languages every report template is written in; the first is the default
 LANGUAGES: tuple[str, ...] = ("en", "zh")
@@ -71,7 +71,8 @@ MESSAGES: dict[str, dict[str, str]] = {
               "suppressed, not estimated.",
         "zh": "{what}：样本量 {n}，低于最低样本量 {min_base}；结果不予估计和报告。"},
     # numbers with intervals and changes (csmlib.report.tables)
-    "ci": {"en": "{est} ({level}% CI {lower}\u2013{upper})", "zh": "{est}（{level}% 置信区间 {lower}\u2013{upper}）"},
+    "ci": {"en": "{est} ({interval})", "zh": "{est}（{interval}）"},
+    "interval": {"en": "{level}% CI {lower}\u2013{upper}", "zh": "{level}% 置信区间 {lower}\u2013{upper}"},
     "last_wave": {"en": "the last wave", "zh": "上一期"},
     "points": {"en": "points", "zh": "分"},
     "no_comparison": {"en": "no comparison with {since} is available", "zh": "无法与{since}比较"},
@@ -189,6 +190,7 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
     # lavaan's parameter table, as :func:`csmlib.report.plain_frame` rewords it
     "from": {"en": "From", "zh": "从"},
     "to": {"en": "To", "zh": "到"},
+    "with": {"en": "With", "zh": "与"},
     "lhs": {"en": "Left", "zh": "左侧"},
     "rhs": {"en": "Right", "zh": "右侧"},
     "op": {"en": "Kind", "zh": "类型"},
@@ -317,6 +319,61 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
     "perception": {"en": "Perception", "zh": "感知"},
 }
 
+#: The fixed words csmlib's frames carry in text cells (IPMA quadrants,
+#: effect sizes, verdicts, data-quality problems ...), by language: a cell
+#: holding exactly one of these shows it in the report's language.
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "concentrate here": {"en": "concentrate here", "zh": "重点改进"},
+    "keep up the good work": {"en": "keep up the good work", "zh": "继续保持"},
+    "low priority": {"en": "low priority", "zh": "低优先级"},
+    "possible overkill": {"en": "possible overkill", "zh": "可能过度投入"},
+    "large": {"en": "large", "zh": "大"},
+    "medium": {"en": "medium", "zh": "中"},
+    "small": {"en": "small", "zh": "小"},
+    "negligible": {"en": "negligible", "zh": "可忽略"},
+    "outer": {"en": "outer", "zh": "测量模型"},
+    "inner": {"en": "inner", "zh": "结构模型"},
+    "above": {"en": "above", "zh": "高于"},
+    "below": {"en": "below", "zh": "低于"},
+    "not different": {"en": "not different", "zh": "无显著差异"},
+    "index": {"en": "index", "zh": "指数"},
+    "path": {"en": "path", "zh": "路径"},
+    "full": {"en": "full", "zh": "完全"},
+    "partial": {"en": "partial", "zh": "部分"},
+    "none": {"en": "none", "zh": "无"},
+    "direct": {"en": "direct", "zh": "直接效应"},
+    "total indirect": {"en": "total indirect", "zh": "总间接效应"},
+    "total": {"en": "total", "zh": "总效应"},
+    "complementary": {"en": "complementary", "zh": "互补型中介"},
+    "competitive": {"en": "competitive", "zh": "竞争型中介"},
+    "indirect-only": {"en": "indirect-only", "zh": "仅间接效应"},
+    "direct-only": {"en": "direct-only", "zh": "仅直接效应"},
+    "no effect": {"en": "no effect", "zh": "无效应"},
+    "did not complain": {"en": "did not complain", "zh": "未投诉"},
+    "complained": {"en": "complained", "zh": "投诉过"},
+    "rows read": {"en": "rows read", "zh": "读取行数"},
+    "rows kept": {"en": "rows kept", "zh": "保留行数"},
+    "all items": {"en": "all items", "zh": "全部题项"},
+    "many missing answers": {"en": "many missing answers", "zh": "缺失回答较多"},
+    "no variance": {"en": "no variance", "zh": "无变异"},
+    "ceiling effect": {"en": "ceiling effect", "zh": "天花板效应"},
+    "floor effect": {"en": "floor effect", "zh": "地板效应"},
+    "straight-lining": {"en": "straight-lining", "zh": "直线作答"},
+    "check routing and the missing codes; consider FIML": {
+        "en": "check routing and the missing codes; consider FIML",
+        "zh": "检查跳题逻辑与缺失值编码；可考虑完全信息最大似然法（FIML）"},
+    "drop the item: it carries no information": {"en": "drop the item: it carries no information",
+                                                 "zh": "删除该题项：它不提供任何信息"},
+    "the scale cannot show improvement; interpret the index with care": {
+        "en": "the scale cannot show improvement; interpret the index with care",
+        "zh": "量表无法体现改进空间；解读指数时需谨慎"},
+    "check the item's wording and reverse coding": {"en": "check the item's wording and reverse coding",
+                                                    "zh": "检查题项措辞与反向计分"},
+    "inspect these interviews; consider excluding inattentive responses": {
+        "en": "inspect these interviews; consider excluding inattentive responses",
+        "zh": "检查这些访问；可考虑剔除不认真作答的回答"},
+}
+
 #: Labels of derived columns: ``<column><suffix>`` reads as the column's
 #: label with these words (``direct_se``: "Direct effect: std. error").
 SUFFIX_LABELS: dict[str, dict[str, str]] = {
@@ -436,6 +493,12 @@ def label(column: object, language: str) -> str:
         if name.endswith(suffix) and base in COLUMN_LABELS:
             return template(SUFFIX_LABELS[suffix], language).format(x=label(base, language))
     return name
+
+
+def value_label(value: object, language: str) -> object:
+    """A text cell in ``language`` when it is one of :data:`VALUE_LABELS`; anything else as it is."""
+    texts = VALUE_LABELS.get(value) if isinstance(value, str) else None
+    return value if texts is None else template(texts, language)
 
 
 def labels(columns: Iterable[object], language: str) -> dict[object, str]:

@@ -29,6 +29,7 @@ __all__ = [
     "FIT_THRESHOLDS",
     "Findings",
     "fmt_ci",
+    "fmt_interval",
     "fmt_number",
     "fmt_p",
     "index_finding",
@@ -45,6 +46,9 @@ __all__ = [
     "HTML",
     "table",
     "Tables",
+    "key_figures",
+    "section",
+    "contents",
     "plain_frame",
     "display_names",
     "estimation_notes",
@@ -97,10 +101,18 @@ def fmt_p(p: object) -> str:
 def fmt_ci(est: object, lower: object, upper: object, *, digits: int = 1,
            level: float = 0.95, language: str = "en") -> str:
     """``"74.2 (95% CI 72.9-75.5)"`` (in ``language``); the interval is left out when unknown."""
+    interval = fmt_interval(lower, upper, digits=digits, level=level, language=language)
+    return i18n.text(language, "ci", est=fmt_number(est, digits), interval=interval) if interval \
+        else fmt_number(est, digits)
+
+
+def fmt_interval(lower: object, upper: object, *, digits: int = 1, level: float = 0.95,
+                 language: str = "en") -> str:
+    """``"95% CI 72.9-75.5"`` (in ``language``); ``""`` when a bound is unknown."""
     if not (_finite(lower) and _finite(upper)):
-        return fmt_number(est, digits)
-    return i18n.text(language, "ci", est=fmt_number(est, digits), level=f"{level * 100:g}",
-                     lower=fmt_number(lower, digits), upper=fmt_number(upper, digits))
+        return ""
+    return i18n.text(language, "interval", level=f"{level * 100:g}", lower=fmt_number(lower, digits),
+                     upper=fmt_number(upper, digits))
 
 
 def change_phrase(diff: object, pvalue: object = None, *, alpha: float = 0.05,
@@ -396,13 +408,16 @@ def plain_frame(frame: pd.DataFrame, *, language: str = "en", instrument: Any = 
     """A results frame reworded for a reader, before it is formatted.
 
     * lavaan's ``lhs, op, rhs`` become ``from, to`` (a path's cause first,
-      a loading's construct first), or ``construct, item`` when every row is
-      a loading; ``op`` becomes words (``path``, ``loading`` ...) and is left
+      a loading's construct first), ``construct, item`` when every row is
+      a loading, ``variable, with`` when every row is a covariance (or an
+      HTMT ratio); ``op`` becomes words (``path``, ``loading`` ...) and is left
       out when it is the same in every row; a frame with ``lhs, rhs`` and no
       ``op`` (effects, effect sizes) reads as paths (``lhs`` is the outcome);
     * an empty ``label`` column is left out;
     * item and construct names in text cells, the index and column names
-      become their :func:`display_names`.
+      become their :func:`display_names`, and the fixed words of csmlib's
+      frames (IPMA quadrants, effect sizes, verdicts, data-quality problems:
+      :data:`csmlib.report.i18n.VALUE_LABELS`) are in ``language``.
 
     Column names stay the frame's own (labelled by :func:`table`).
 
@@ -418,7 +433,8 @@ def plain_frame(frame: pd.DataFrame, *, language: str = "en", instrument: Any = 
         cause_left = out["op"].astype(str).ne("~").to_numpy() if "op" in out.columns \
             else pd.Series(False, index=out.index).to_numpy()
         lhs, rhs = out["lhs"].to_numpy(object), out["rhs"].to_numpy(object)
-        names = ("construct", "item") if ops == {"=~"} else ("from", "to")
+        pairs = ops == {"~~"} or ("op" not in out.columns and "htmt" in out.columns)   # no direction
+        names = ("construct", "item") if ops == {"=~"} else ("variable", "with") if pairs else ("from", "to")
         first = pd.Series(np.where(cause_left, lhs, rhs), index=out.index, dtype=object)
         second = pd.Series(np.where(cause_left, rhs, lhs), index=out.index, dtype=object)
         rest = [c for c in out.columns if c not in ("lhs", "rhs", "op")]
@@ -429,15 +445,16 @@ def plain_frame(frame: pd.DataFrame, *, language: str = "en", instrument: Any = 
                 lambda o: i18n.template(_OP_WORDS[o], language) if o in _OP_WORDS else o).to_numpy()
         out = pd.concat([out, kept], axis=1)
     shown = display_names(instrument, language)
-    if shown:
-        def name(v: object) -> object:
-            return shown.get(v, v) if isinstance(v, str) else v
 
-        for c in out.columns:
-            if out[c].dtype == object or pd.api.types.is_string_dtype(out[c].dtype):
-                out[c] = out[c].map(name)
-        out.index = out.index.map(name) if out.index.nlevels == 1 else out.index
-        out.columns = [name(c) for c in out.columns]
+    def name(v: object) -> object:
+        return i18n.value_label(shown.get(v, v), language) if isinstance(v, str) else v
+
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c].dtype):
+            out[c] = out[c].map(name)
+    if out.index.nlevels == 1 and (out.index.dtype == object or pd.api.types.is_string_dtype(out.index.dtype)):
+        out.index = out.index.map(name)
+    out.columns = [shown.get(c, c) if isinstance(c, str) else c for c in out.columns]
     return out
 
 
@@ -612,6 +629,81 @@ def _styled(frame: pd.DataFrame, digits: int, hide_index: bool, language: str, c
     if hide_index:
         styler = styler.hide(axis="index")
     return styler
+
+
+def key_figures(figures: Sequence[Mapping[str, object]]) -> HTML:
+    """Key-figure cards for the top of a report: one card per figure, its
+    label small, its value large, a note (interval, change, base) beneath.
+
+    Parameters
+    ----------
+    figures : sequence of mappings
+        Each with ``label`` and ``value`` (text, already formatted in the
+        report's language) and optionally ``note``; every text is escaped.
+
+    Returns
+    -------
+    csmlib.report.HTML
+        ``<div class="csm-cards">`` of ``<div class="csm-card">``, styled by
+        the report's style sheet (:data:`csmlib.report.htmlexport.REPORT_CSS`);
+        its plain text is one ``label: value (note)`` line per card.
+    """
+    cards, lines = [], []
+    for f in figures:
+        label, value, note = (str(f.get(k, "") or "") for k in ("label", "value", "note"))
+        cards.append(f'<div class="csm-card"><div class="csm-card-label">{html_escape(label)}</div>'
+                     f'<div class="csm-card-value">{html_escape(value)}</div>'
+                     f'<div class="csm-card-note">{html_escape(note)}</div></div>')
+        lines.append(f"{label}: {value}" + (f" ({note})" if note else ""))
+    return HTML(f'<div class="csm-cards {NO_MATH_CLASS}">{"".join(cards)}</div>', "\n".join(lines))
+
+
+def _anchor(key: str) -> str:
+    from ..errors import CsmError
+
+    if not key.replace("_", "").replace("-", "").isalnum() or not key.isascii():
+        raise CsmError(f"section key {key!r}: use ASCII letters, digits, '-' and '_'", values=[key])
+    return f"csm-{key}"
+
+
+def section(key: str, title: str, *, level: int = 2) -> HTML:
+    """A report heading that :func:`contents` links to (``id="csm-<key>"``).
+
+    Parameters
+    ----------
+    key : str
+        The section's fixed key (the notebook's own, ASCII).
+    title : str
+        The heading text in the report's language (escaped).
+    level : int
+        Heading level, 1-4.
+
+    Returns
+    -------
+    csmlib.report.HTML
+    """
+    tag = f"h{min(max(int(level), 1), 4)}"
+    return HTML(f'<{tag} id="{_anchor(key)}">{html_escape(title)}</{tag}>', str(title))
+
+
+def contents(sections: Sequence[tuple[str, str]], *, title: str = "Contents") -> HTML:
+    """A table of contents linking to the report's :func:`section` headings.
+
+    Parameters
+    ----------
+    sections : sequence of (key, title)
+        In report order; titles in the report's language (escaped).
+    title : str
+        The list's heading.
+
+    Returns
+    -------
+    csmlib.report.HTML
+        ``<div class="csm-toc">`` with an ordered list of in-page links.
+    """
+    items = "".join(f'<li><a href="#{_anchor(k)}">{html_escape(t)}</a></li>' for k, t in sections)
+    plain = "\n".join([str(title), *(f"{i}. {t}" for i, (_, t) in enumerate(sections, 1))])
+    return HTML(f'<div class="csm-toc"><strong>{html_escape(title)}</strong><ol>{items}</ol></div>', plain)
 
 
 def as_table(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> pd.DataFrame:

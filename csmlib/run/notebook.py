@@ -93,6 +93,39 @@ class Run:
                   model=self._model_label() if self.spec is not None else "",
                   notice=suppressed_finding(self.title, self.n, self.min_base, language=lang))
 
+    def md(self, texts: Any, /, **values: Any) -> Markdown:
+        """Markdown in the run's language: :func:`csmlib.report.i18n.md`
+        (``texts`` a literal ``{"en": ..., "zh": ...}`` or a message key)."""
+        from ..report import i18n
+
+        return i18n.md(self.language, texts, **values)
+
+    def text(self, texts: Any, /, **values: Any) -> str:
+        """Plain text in the run's language (findings, chart titles):
+        :func:`csmlib.report.i18n.text`."""
+        from ..report import i18n
+
+        return i18n.text(self.language, texts, **values)
+
+    @property
+    def names(self) -> dict[str, str]:
+        """What the report shows for the instrument's items and constructs in
+        the run's language (:func:`csmlib.report.display_names`)."""
+        from ..report.tables import display_names
+
+        return display_names(self.instrument, self.language)
+
+    def name(self, code: str) -> str:
+        """What the report shows for one item or construct (its code when unknown)."""
+        return self.names.get(code, code)
+
+    def table(self, frame: pd.DataFrame, digits: int = 3, **options: Any) -> Any:
+        """:func:`csmlib.report.table` in the run's language, items and
+        constructs named by the run's instrument."""
+        from ..report.tables import table
+
+        return table(frame, digits, language=self.language, instrument=self.instrument, **options)
+
     def _model_label(self) -> str:
         """The model's name, or (for lavaan text, whose comments may hold
         anything) a description of it: the text itself is never shown."""
@@ -185,10 +218,10 @@ def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: 
                language=report_language(language, instrument))
 
 
-def record_notes(*fits: Any, key: str = "estimation_notes") -> Any:
-    """The estimation notes of ``fits`` (:func:`csmlib.report.estimation_notes`),
-    recorded under ``key`` (one of :data:`csmlib.report.NOTE_KEYS`, which
-    the study report gathers) and returned for display."""
+def record_notes(*fits: Any, key: str = "estimation_notes", language: str = "en") -> Any:
+    """The estimation notes of ``fits`` (:func:`csmlib.report.estimation_notes`,
+    in ``language``), recorded under ``key`` (one of :data:`csmlib.report.NOTE_KEYS`,
+    which the study report gathers) and returned for display."""
     from ..errors import CsmError
     from ..report.record import record
     from ..report.tables import NOTE_KEYS, estimation_notes
@@ -196,6 +229,6 @@ def record_notes(*fits: Any, key: str = "estimation_notes") -> Any:
     if key not in NOTE_KEYS:
         raise CsmError(f"estimation notes cannot be recorded under {key!r}", values=[key],
                        hint=f"use one of {', '.join(NOTE_KEYS)}: the study report reads those")
-    notes = estimation_notes(*fits)
+    notes = estimation_notes(*fits, language=language)
     record(key, notes.items)
     return notes
