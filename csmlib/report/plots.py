@@ -123,6 +123,17 @@ def _finish(fig: Figure, base: int | str | None, wave: str | None, language: str
     return fig
 
 
+def _wrap(label: str, width: int = 30) -> str:
+    """A long tick label on two lines at most (CJK text, without spaces, is cut by characters)."""
+    import textwrap
+
+    if len(label) <= width:
+        return label
+    lines = textwrap.wrap(label, width) if " " in label else [label[i:i + width // 2] for i in
+                                                              range(0, len(label), width // 2)]
+    return "\n".join(lines[:2]) + ("\u2026" if len(lines) > 2 else "")
+
+
 def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
@@ -551,7 +562,9 @@ def likert_bars(items: pd.DataFrame, *, scale_limits: pd.DataFrame,
     share = pd.DataFrame({p: (items == p).sum() / items.notna().sum() for p in points})
     mid = (lo + hi) / 2
     cmap = plt.get_cmap("RdBu", len(points))
-    fig, ax = plt.subplots(figsize=figsize or (7, 0.45 * len(cols) + 1.5))
+    shown = [_wrap(str((labels or {}).get(c, c))) for c in cols]
+    widest = max(len(line) for text in shown for line in text.split("\n"))
+    fig, ax = plt.subplots(figsize=figsize or (min(6 + 0.09 * widest, 11), 0.5 * len(cols) + 1.6))
     ys = np.arange(len(cols))[::-1]
     left = -share[[p for p in points if p < mid]].sum(axis=1).to_numpy()
     if mid in points:
@@ -560,7 +573,7 @@ def likert_bars(items: pd.DataFrame, *, scale_limits: pd.DataFrame,
         ax.barh(ys, share[p], left=left, color=cmap(k), edgecolor="white", lw=0.5, label=str(p))
         left = left + share[p].to_numpy()
     ax.axvline(0, color="#333333", lw=0.8)
-    ax.set_yticks(ys, [(labels or {}).get(c, c) for c in cols])
+    ax.set_yticks(ys, shown)
     ax.set_xlabel(i18n.text(language, "axis_share"))
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{abs(v):.0%}"))
     # the answer key to the right of the bars, clear of the axis label
