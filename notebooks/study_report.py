@@ -73,7 +73,7 @@ sections = [("summary", i18n.text(lang, {"en": "Key findings", "zh": "主要发�
             ("method", i18n.text(lang, {"en": "How the numbers were estimated", "zh": "数据是如何估计的"})),
             ("missing", i18n.text(lang, {"en": "Results missing from the runs", "zh": "运行结果缺失"}))]
 title = dict(sections)
-findings = report.Findings(title=title["summary"])
+findings = report.Findings()   # under the section heading "Key findings"
 
 # %%
 idx = res.value("index_drivers", "index")

@@ -371,7 +371,7 @@ def _is_p_column(name: object) -> bool:
 
 
 #: A table with more columns than this is split into parts (see :func:`table`).
-MAX_COLUMNS = 8
+MAX_COLUMNS = 9
 
 #: What a lavaan operator means, in words, by language.
 _OP_WORDS = {
@@ -477,9 +477,9 @@ def _merge_intervals(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
 def _parts(frame: pd.DataFrame, max_columns: int, language: str) -> list[tuple[str | None, pd.DataFrame]]:
     """A wide frame as narrower parts, each with the leading text columns
     that name its rows.  Columns of one statistic (``direct``,
-    ``direct_se``, ``direct_ci``, ``direct_pvalue``) make one part, titled
-    by the statistic; otherwise the other columns are cut into parts of at
-    most ``max_columns``."""
+    ``direct_se``, ``direct_ci``, ``direct_pvalue``; ``est`` with ``se``,
+    ``ci``, ``pvalue``) make one part, titled by the statistic; otherwise
+    the other columns are cut into parts of at most ``max_columns``."""
     cols = list(frame.columns)
     if len(cols) <= max_columns:
         return [(None, frame)]
@@ -489,12 +489,15 @@ def _parts(frame: pd.DataFrame, max_columns: int, language: str) -> list[tuple[s
             break
         keys.append(c)
     values = [c for c in cols if c not in keys]
-    stats = [c for c in values if f"{c}_ci" in cols or f"{c}_se" in cols]
+    # a statistic and its companions: "direct" with "direct_se", "direct_ci", ...; "est" with "se", "ci", ...
+    groups = {c: {c: "est", **{f"{c}_{k}": k for k in ("se", "z", "pvalue", "ci")}}
+              for c in values if c != "est" and (f"{c}_ci" in cols or f"{c}_se" in cols)}
+    if groups and "est" in values and ("se" in cols or "ci" in cols):
+        groups = {"est": {"est": "est", "se": "se", "z": "z", "pvalue": "pvalue", "ci": "ci"}, **groups}
     parts: list[tuple[str | None, pd.DataFrame]] = []
-    if len(stats) > 1:
+    if len(groups) > 1:
         used = []
-        for stat in stats:
-            own = {stat: "est", f"{stat}_se": "se", f"{stat}_ci": "ci", f"{stat}_pvalue": "pvalue"}
+        for stat, own in groups.items():
             own = {k: v for k, v in own.items() if k in cols}
             used += list(own)
             parts.append((i18n.label(stat, language), frame[keys + list(own)].rename(columns=own)))
