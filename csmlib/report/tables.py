@@ -415,7 +415,8 @@ def plain_frame(frame: pd.DataFrame, *, language: str = "en", instrument: Any = 
       ``op`` (effects, effect sizes) reads as paths (``lhs`` is the outcome);
     * an empty ``label`` column is left out;
     * item and construct names in text cells, the index and column names
-      become their :func:`display_names`, and the fixed words of csmlib's
+      become their :func:`display_names` (a path ``"Loyalty ~ Satisfaction"``
+      reads ``"Satisfaction → Loyalty"``), and the fixed words of csmlib's
       frames (IPMA quadrants, effect sizes, verdicts, data-quality problems:
       :data:`csmlib.report.i18n.VALUE_LABELS`) are in ``language``.
 
@@ -445,9 +446,15 @@ def plain_frame(frame: pd.DataFrame, *, language: str = "en", instrument: Any = 
                 lambda o: i18n.template(_OP_WORDS[o], language) if o in _OP_WORDS else o).to_numpy()
         out = pd.concat([out, kept], axis=1)
     shown = display_names(instrument, language)
+    constructs = set(instrument.construct_names) if instrument is not None else set()
 
     def name(v: object) -> object:
-        return i18n.value_label(shown.get(v, v), language) if isinstance(v, str) else v
+        if not isinstance(v, str):
+            return v
+        outcome, tilde, cause = v.partition(" ~ ")
+        if tilde and outcome in constructs and cause in constructs:   # a path as tracking writes it
+            return f"{shown.get(cause, cause)} \u2192 {shown.get(outcome, outcome)}"
+        return i18n.value_label(shown.get(v, v), language)
 
     for c in out.columns:
         if out[c].dtype == object or pd.api.types.is_string_dtype(out[c].dtype):
