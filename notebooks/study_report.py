@@ -77,6 +77,7 @@ findings = report.Findings()   # under the section heading "Key findings"
 
 # %%
 idx = res.value("index_drivers", "index")
+n_base = res.value("data_quality", "n")
 change = res.value("index_drivers", "change", default=None)
 change_p = res.value("index_drivers", "change_pvalue", default=None)
 if not math.isnan(idx):
@@ -91,7 +92,8 @@ if not math.isnan(idx):
     trend, _ = read_recorded(previous, "study_report", "trend")
     trend = pd.DataFrame() if trend is None else trend
     trend = pd.concat([trend[trend.get("wave", pd.Series(dtype=str)) != wave] if len(trend) else trend,
-                       pd.DataFrame([{"wave": wave, "index": idx, "se": se, "ci_lower": lo, "ci_upper": hi}])],
+                       pd.DataFrame([{"wave": wave, "index": idx, "se": se, "ci_lower": lo, "ci_upper": hi,
+                                      "n": n_base}])],
                       ignore_index=True)
     record_frame("trend", trend)
 else:
@@ -126,7 +128,6 @@ if res.missing:
 
 # %%
 # key figures at the top: the index with its change, NPS, complaint rate, base
-n_base = res.value("data_quality", "n")
 cards = []
 if not math.isnan(idx):
     note = report.fmt_interval(lo, hi, language=lang)
@@ -160,7 +161,7 @@ display(report.section("trend", title["trend"]))
 if len(trend) > 0:
     fig = csm.plots.index_trend(trend, title=i18n.text(lang, {"en": "{construct} index", "zh": "{construct}指数"},
                                                        construct=names.get(index_construct, index_construct)),
-                                base=None if math.isnan(n_base) else int(n_base), wave=wave, language=lang)
+                                language=lang)
     display(fig)
     plt.close(fig)
     display(report.table(tracking.trend_table(trend.rename(columns={"index": "est"})), 2,

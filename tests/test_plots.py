@@ -186,6 +186,5 @@ def test_every_chart_says_its_base_and_wave_in_the_report_language(chain_results
     zh = _all_text(plots.ipma_map(ipma, names={"Quality": "感知质量"}, language="zh"))
     assert "重要性（非标准化总效应）" in zh and "感知质量" in zh and "Quality" not in zh
     # a trend's base is the range of its waves' bases
-    assert "Base: n = 580\u2013612 \u00b7 Wave: 2026Q1\u20132026Q2" in _all_text(
-        plots.index_trend(trend, wave="2026Q1\u20132026Q2"))
+    assert "Base: n = 580\u2013612 \u00b7 Wave: 2026Q1\u20132026Q2" in _all_text(plots.index_trend(trend))
     assert "指数（0-100）" in _all_text(plots.index_trend(trend, language="zh"))

@@ -440,7 +440,8 @@ def index_trend(trend: pd.DataFrame, *, x: str = "wave", y: str = "index",
         every point shows its value; with more, the legend (outside, right)
         names the lines and the values are left to the table beside.
         With an ``n`` column and no ``base``, the base written under the
-        chart is the range of the waves' bases.
+        chart is the range of the waves' bases; without ``wave``, the waves
+        written under it are the first and the last shown.
     base : int or str, optional
         The respondents the chart rests on, written under it ("Base: n = 600").
     wave : str, optional
@@ -482,6 +483,8 @@ def index_trend(trend: pd.DataFrame, *, x: str = "wave", y: str = "index",
     if base is None and "n" in trend.columns and trend["n"].notna().any():
         lo, hi = int(trend["n"].min()), int(trend["n"].max())
         base = lo if lo == hi else f"{lo:,}\u2013{hi:,}"
+    if wave is None and order:
+        wave = order[0] if len(order) == 1 else f"{order[0]}\u2013{order[-1]}"
     return _finish(fig, base, wave, language)
 
 
