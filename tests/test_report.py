@@ -298,6 +298,15 @@ def test_wide_tables_are_split_to_fit_the_page():
         assert f"{caption}</caption>" in html_text
     assert _heads(out.parts[2].to_html()) == ["From", "To", "Estimate", "Std. error", "95% interval"]
     assert _cells(out.parts[2].to_html()) == ["Quality", "Loyalty", "0.30", "0.03", "0.24 \u2013 0.36"]
+    # an estimate and its change: two parts; the other columns (the base) join the first
+    trend = pd.DataFrame({"wave": ["W1"], "est": [70.0], "se": [1.0], "ci_lower": [68.0], "ci_upper": [72.0],
+                          "n": [600], "diff": [1.0], "diff_se": [0.5], "diff_z": [2.0], "diff_pvalue": [0.04],
+                          "diff_ci_lower": [0.1], "diff_ci_upper": [1.9]})
+    parts = report.table(trend, 1).parts
+    assert [_heads(p.to_html()) for p in parts] == [
+        ["Wave", "Estimate", "Std. error", "95% interval", "Base (n)"],
+        ["Wave", "Estimate", "Std. error", "z", "p", "95% interval"]]
+    assert "Change</caption>" in parts[1].to_html()
     # no statistic groups: columns cut into parts of about equal width, each naming its rows
     wide = pd.DataFrame({"segment": ["North"], **{f"v{i}": [float(i)] for i in range(10)}})
     parts = report.table(wide, 1, max_columns=6).parts

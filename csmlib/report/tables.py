@@ -508,9 +508,9 @@ def _parts(frame: pd.DataFrame, max_columns: int, language: str) -> list[tuple[s
             own = {k: v for k, v in own.items() if k in cols}
             used += list(own)
             parts.append((i18n.label(stat, language), frame[keys + list(own)].rename(columns=own)))
-        values = [c for c in values if c not in used]
-        if values:
-            parts.append((None, frame[keys + values]))
+        rest = [c for c in values if c not in used]   # the base, a rank ...: with the first part
+        first_caption, first = parts[0]
+        parts[0] = (first_caption, pd.concat([first, frame[rest]], axis=1))
         return parts
     width = max(1, max_columns - len(keys))
     n_parts = -(-len(values) // width)
@@ -830,8 +830,9 @@ class WaveResults:
                     continue   # a study's own notebook that records no notes
                 for note in self._read(notebook, key, seg) or []:
                     where = sections.setdefault(str(note), [])
-                    if notebook.replace("_", " ") not in where:
-                        where.append(notebook.replace("_", " "))
+                    shown = i18n.value_label(notebook.replace("_", " "), language)
+                    if shown not in where:
+                        where.append(shown)
         sep = i18n.text(language, "list_sep")
         return Findings([i18n.text(language, "note_sections", note=note, sections=sep.join(where))
                          for note, where in sections.items()],
