@@ -34,6 +34,17 @@ placeholders, exactly as with :func:`csmlib.report.md`::
     # a table: plain-language column labels in the report's language
     display(report.table(frame.rename(columns=i18n.labels(frame.columns, lang))))
 
+A notebook that opened its run (:func:`csmlib.run.notebook.open_run`) has the
+same in the run's language: ``run.md(texts, **values)``, ``run.text(texts,
+**values)``, ``run.table(frame, digits)`` (labels, items and constructs of the
+run's instrument), ``run.name(code)`` / ``run.names`` (what an item or
+construct is called); library sentences take ``language=`` (and ``names=``):
+``report.index_finding(..., language=lang)``, ``report.driver_findings(...,
+language=lang, names=run.names)``, charts ``base=run.n, wave=run.wave,
+language=lang``.  ``tests/test_hostile_text.py`` checks that every
+``i18n.md`` / ``i18n.text`` / ``run.md`` / ``run.text`` template in a
+notebook is a literal.
+
 A language missing from a template falls back to English (so a study in a
 language the template lacks still reads), and a template must always give
 English.  Construct labels and question texts come from the instrument in
