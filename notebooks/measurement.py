@@ -78,10 +78,12 @@ if not run.suppressed:
         display(notes)
     display(run.md({"en": "PLS ({scheme} scheme): {message}. Bootstrap: {n_boot} resamples, seed {seed}, "
                           "{n_failed} failed, {n_flipped} sign-flipped.",
-                    "zh": "PLS（{scheme} 加权方案）：{message}。自助法：{n_boot} 次重抽样，随机种子 {seed}，"
-                          "{n_failed} 次失败，{n_flipped} 次符号翻转。"}, scheme=scheme,
-                   message=pls.message.rstrip("."), n_boot=boot.n_boot, seed=boot.seed,
-                   n_failed=boot.n_failed, n_flipped=boot.n_sign_flipped))
+                    "zh": "PLS（{scheme} 加权方案）：迭代 {n_iter} 次，{status}。自助法：{n_boot} 次重抽样，"
+                          "随机种子 {seed}，{n_failed} 次失败，{n_flipped} 次符号翻转。"}, scheme=scheme,
+                   message=pls.message.rstrip("."), n_iter=pls.n_iter,
+                   status=run.text({"en": "converged", "zh": "已收敛"}) if pls.converged
+                   else run.text({"en": "did not converge", "zh": "未收敛"}),
+                   n_boot=boot.n_boot, seed=boot.seed, n_failed=boot.n_failed, n_flipped=boot.n_sign_flipped))
 
 # %%
 display(run.md({"en": "## Loadings\n\nStandardized loadings of 0.708 or more mean the construct explains at "

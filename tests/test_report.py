@@ -278,6 +278,9 @@ def test_table_shows_items_by_their_short_texts_and_constructs_in_the_language()
     assert _cells(report.table(paths, 1, instrument=inst).to_html())[::2] == \
         ["Satisfaction \u2192 Loyalty", "Loyalty ~ nothing"]
     assert _cells(report.table(paths, 1, instrument=inst, language="zh").to_html())[0] == "总体满意度 \u2192 顾客忠诚度"
+    chain = pd.DataFrame({"path": ["Quality -> Value -> Satisfaction"], "est": [0.1]})
+    assert _cells(report.table(chain, 1, instrument=inst, language="zh").to_html())[0] == \
+        "感知质量 \u2192 感知价值 \u2192 总体满意度"
     # constructs as columns and items as the index (cross-loadings)
     cross = pd.DataFrame({"Satisfaction": [0.9], "Loyalty": [0.4]}, index=pd.Index(["CUSA1"], name="item"))
     html_text = report.table(cross, 2, instrument=inst, language="zh").to_html()

@@ -360,6 +360,7 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "indirect-only": {"en": "indirect-only", "zh": "仅间接效应"},
     "direct-only": {"en": "direct-only", "zh": "仅直接效应"},
     "no effect": {"en": "no effect", "zh": "无效应"},
+    "overall": {"en": "overall", "zh": "总体"},
     "data quality": {"en": "data quality", "zh": "数据质量"},
     "measurement": {"en": "measurement", "zh": "测量模型"},
     "structural": {"en": "structural", "zh": "结构模型"},

@@ -416,7 +416,7 @@ def plain_frame(frame: pd.DataFrame, *, language: str = "en", instrument: Any = 
     * an empty ``label`` column is left out;
     * item and construct names in text cells, the index and column names
       become their :func:`display_names` (a path ``"Loyalty ~ Satisfaction"``
-      reads ``"Satisfaction → Loyalty"``), and the fixed words of csmlib's
+      reads ``"Satisfaction → Loyalty"``, a chain ``"A -> B -> C"`` ``"A → B → C"``), and the fixed words of csmlib's
       frames (IPMA quadrants, effect sizes, verdicts, data-quality problems:
       :data:`csmlib.report.i18n.VALUE_LABELS`) are in ``language``.
 
@@ -454,6 +454,9 @@ def plain_frame(frame: pd.DataFrame, *, language: str = "en", instrument: Any = 
         outcome, tilde, cause = v.partition(" ~ ")
         if tilde and outcome in constructs and cause in constructs:   # a path as tracking writes it
             return f"{shown.get(cause, cause)} \u2192 {shown.get(outcome, outcome)}"
+        chain = v.split(" -> ")
+        if len(chain) > 1 and set(chain) <= constructs:   # a chain of paths (specific indirect effects)
+            return " \u2192 ".join(shown.get(c, c) for c in chain)
         return i18n.value_label(shown.get(v, v), language)
 
     for c in out.columns:
