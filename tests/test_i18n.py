@@ -173,3 +173,9 @@ def test_fixed_words_in_table_cells_are_shown_in_the_language():
     html_text = report.table(ipma, 2, language="zh").to_html()
     assert "重点改进" in html_text and "concentrate here" not in html_text
     assert "concentrate here" in report.table(ipma, 2).to_html()
+
+
+def test_fixed_words_with_a_value_and_the_estimators_reasons():
+    assert i18n.value_label("dropped: empty row (no value in any column)", "zh") == "剔除：空行（所有列均无值）"
+    assert i18n.value_label("dropped: something new", "zh") == "剔除：something new"
+    assert i18n.value_label("dropped: x", "en") == "dropped: x"

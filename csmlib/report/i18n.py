@@ -61,7 +61,8 @@ from typing import Any
 from ..errors import CsmError
 from .markup import Markdown, md as _md, visible
 
-__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "MESSAGES", "COLUMN_LABELS", "SUFFIX_LABELS", "VALUE_LABELS", "check_language",
+__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "MESSAGES", "COLUMN_LABELS", "SUFFIX_LABELS", "VALUE_LABELS",
+           "VALUE_PREFIXES", "check_language",
            "report_language", "template", "md", "text", "label", "labels", "value_label"]
 
 #: languages every report template is written in; the first is the default
@@ -361,6 +362,11 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "direct-only": {"en": "direct-only", "zh": "仅直接效应"},
     "no effect": {"en": "no effect", "zh": "无效应"},
     "overall": {"en": "overall", "zh": "总体"},
+    "missing values (listwise deletion)": {"en": "missing values (listwise deletion)", "zh": "缺失值（列表删除）"},
+    "no item answered": {"en": "no item answered", "zh": "未回答任何题项"},
+    "all items missing": {"en": "all items missing", "zh": "所有题项缺失"},
+    "not selected": {"en": "not selected", "zh": "未入选"},
+    "empty row (no value in any column)": {"en": "empty row (no value in any column)", "zh": "空行（所有列均无值）"},
     "data quality": {"en": "data quality", "zh": "数据质量"},
     "measurement": {"en": "measurement", "zh": "测量模型"},
     "structural": {"en": "structural", "zh": "结构模型"},
@@ -514,9 +520,21 @@ def label(column: object, language: str) -> str:
     return name
 
 
+#: prefixes of text cells made of a fixed word and a value (``"dropped: <reason>"``)
+VALUE_PREFIXES: dict[str, dict[str, str]] = {
+    "dropped: ": {"en": "dropped: {x}", "zh": "剔除：{x}"},
+}
+
+
 def value_label(value: object, language: str) -> object:
-    """A text cell in ``language`` when it is one of :data:`VALUE_LABELS`; anything else as it is."""
-    texts = VALUE_LABELS.get(value) if isinstance(value, str) else None
+    """A text cell in ``language`` when it is one of :data:`VALUE_LABELS` (or
+    starts with one of :data:`VALUE_PREFIXES`); anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    for prefix, texts in VALUE_PREFIXES.items():
+        if value.startswith(prefix):
+            return template(texts, language).format(x=value_label(value[len(prefix):], language))
+    texts = VALUE_LABELS.get(value)
     return value if texts is None else template(texts, language)
 
 

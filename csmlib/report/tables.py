@@ -309,7 +309,8 @@ def _data_notes(fit: object, language: str) -> list[str]:
     used = info.get("rows_used")
     for reason, count in (info.get("dropped") or {}).items():
         if count:
-            out.append(i18n.text(language, "left_out", method=method, count=count, reason=reason, used=used))
+            out.append(i18n.text(language, "left_out", method=method, count=count,
+                                 reason=i18n.value_label(reason, language), used=used))
     replaced = info.get("mean_replaced", 0)
     if replaced:
         spec = getattr(fit, "spec", None)
