@@ -77,6 +77,9 @@ Texts = Mapping[str, str] | str
 MESSAGES: dict[str, dict[str, str]] = {
     "respondents": {"en": "{n} respondents", "zh": "样本量 {n}"},
     "model": {"en": "model *{model}*", "zh": "模型 *{model}*"},
+    "run_heading": {"en": "## {title}\n\n**{n} respondents**.", "zh": "## {title}\n\n**样本量 {n}**。"},
+    "run_heading_model": {"en": "## {title}\n\n**{n} respondents**, model *{model}*.",
+                          "zh": "## {title}\n\n**样本量 {n}**，模型 *{model}*。"},
     "lavaan_model": {"en": "lavaan model of the study", "zh": "本研究的 lavaan 模型"},
     "suppressed": {
         "en": "{what}: {n} respondents, below the minimum base of {min_base}; results are "

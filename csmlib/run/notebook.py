@@ -83,10 +83,7 @@ class Run:
         from ..report.tables import suppressed_finding
 
         lang = self.language
-        template = "## {title}\n\n**" + tr("respondents", lang) + "**"
-        if show_model and self.spec is not None:
-            template += (", " if lang == "en" else "，") + tr("model", lang)
-        template += "." if lang == "en" else "。"
+        template = tr("run_heading_model" if show_model and self.spec is not None else "run_heading", lang)
         if self.suppressed:
             template += "\n\n{notice}"
         return md(template, title=self.title, n=self.n,
