@@ -13,13 +13,10 @@
 #     name: csm
 # ---
 
-# %% [markdown]
-# # Complaints and loyalty
-# How many customers complained, how likely customers are to recommend us
-# (NPS), the satisfied share (top-2 box), and how loyalty differs between
-# those who complained and those who did not -- each with its interval.
-
 # %%
+# Complaints and loyalty: complaint rate, NPS, top-2 box and the loyalty of
+# complainers vs the rest, each with its interval.  Every text shown is
+# written in English and Chinese (run.md / run.text, csmlib.report.i18n).
 # %matplotlib inline
 import pandas as pd
 from IPython.display import display
@@ -46,6 +43,7 @@ model: str = "acsi"  # a csm.models name or lavaan model text
 results_path: str = ""  # where recorded results go ("" keeps them in memory)
 previous_results_path: str = ""  # the previous wave's recorded results ("" for none)
 min_base: int = 30  # bases below this are suppressed, not estimated
+language: str = ""  # report language: "en" or "zh" ("" for the instrument's language)
 seed: int = 20260101  # bootstrap seed
 n_boot: int = 2000  # bootstrap resamples
 scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
@@ -60,16 +58,24 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet,
-               segment_value=segment_value)
+               segment_value=segment_value, language=language)
+lang = run.language
+display(run.md({"en": "# Complaints and loyalty\n\nHow many customers complained, how likely customers "
+                      "are to recommend us (NPS), the satisfied share (top-2 box), and how loyalty differs "
+                      "between those who complained and those who did not -- each with its interval.",
+                "zh": "# 投诉与忠诚度\n\n有多少顾客投诉过、顾客向他人推荐我们的可能性（净推荐值 NPS）、"
+                      "满意者占比（前两项占比），以及投诉者与未投诉者的忠诚度差异——均附置信区间。"}))
 display(run.heading())
 record("n", run.n)
 data = run.survey.data
 limits = run.survey.scale_limits
 weights = run.survey.weights  # survey weights when the instrument declares them, else None
 if weights is not None:
-    display(report.md("Shares and scores below are weighted by *{weights}*; "
-                      "`n_eff` is Kish's effective sample size.", weights=weights.name))
-findings = report.Findings(title="Key figures")
+    display(run.md({"en": "Shares and scores below are weighted by *{weights}*; the effective base is "
+                          "Kish's effective sample size.",
+                    "zh": "以下占比与得分按 *{weights}* 加权；有效样本量为 Kish 有效样本量。"},
+                   weights=weights.name))
+findings = report.Findings(title=run.text({"en": "Key figures", "zh": "关键指标"}))
 
 # %%
 if not run.suppressed and recommend_item:
@@ -78,8 +84,9 @@ if not run.suppressed and recommend_item:
     record_frame("nps_detail", n_p_s)
     row = n_p_s.iloc[0]
     record("nps", row["nps"])
-    findings.add(f"Net Promoter Score {report.fmt_ci(row['nps'], row['ci_lower'], row['ci_upper'])}.")
-    display(report.table(n_p_s, 3))
+    findings.add(run.text({"en": "Net Promoter Score {value}.", "zh": "净推荐值（NPS）{value}。"},
+                          value=report.fmt_ci(row["nps"], row["ci_lower"], row["ci_upper"], language=lang)))
+    display(run.table(n_p_s, 3))
 
 # %%
 if not run.suppressed and csat_item:
@@ -88,9 +95,11 @@ if not run.suppressed and csat_item:
     record_frame("top_box", tb)
     row = tb.iloc[0]
     record("top2_box", row["top_box"])
-    findings.add(f"Top-2 box on {csat_item}: "
-                 f"{report.fmt_ci(100 * row['top_box'], 100 * row['ci_lower'], 100 * row['ci_upper'])}%.")
-    display(report.table(tb, 3))
+    findings.add(run.text({"en": "Top-2 box on {item}: {value}%.", "zh": "“{item}”前两项占比：{value}%。"},
+                          item=run.name(csat_item),
+                          value=report.fmt_ci(100 * row["top_box"], 100 * row["ci_lower"], 100 * row["ci_upper"],
+                                              language=lang)))
+    display(run.table(tb, 3))
 
 # %%
 if not run.suppressed and complained_item:
@@ -98,19 +107,19 @@ if not run.suppressed and complained_item:
     record_frame("complaint_rate_detail", cr)
     row = cr.iloc[0]
     record("complaint_rate", row["rate"])
-    findings.add(f"Complaint rate {report.fmt_ci(100 * row['rate'], 100 * row['ci_lower'], 100 * row['ci_upper'])}%.")
-    display(report.table(cr, 3))
-
-# %% [markdown]
-# ## Loyalty (0-100) of complainers and the rest
+    findings.add(run.text({"en": "Complaint rate {value}%.", "zh": "投诉率 {value}%。"},
+                          value=report.fmt_ci(100 * row["rate"], 100 * row["ci_lower"], 100 * row["ci_upper"],
+                                              language=lang)))
+    display(run.table(cr, 3))
 
 # %%
+display(run.md({"en": "## Loyalty (0-100) of complainers and the rest", "zh": "## 投诉者与其他顾客的忠诚度（0-100）"}))
 if not run.suppressed and complained_item and run.spec is not None \
         and loyalty_construct in run.spec.construct_names:
     # weighted PLS (paths, index, IPMA) when the instrument declares a weight column
     pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing,
                       weights=run.survey.instrument.weight_column)
-    notes = record_notes(pls)
+    notes = record_notes(pls, language=lang)
     if notes:
         display(notes)
     scores, _, _ = ipma_scores(pls)
@@ -118,7 +127,7 @@ if not run.suppressed and complained_item and run.spec is not None \
     by = csm.metrics.loyalty_by_complaint_handling(scores[loyalty_construct], groups,
                                                    order=["did not complain", "complained"])
     record_frame("loyalty_by_complaint", by)
-    display(report.table(by, 3))
+    display(run.table(by, 3))
 
 # %%
-findings
+display(findings)

@@ -13,13 +13,10 @@
 #     name: csm
 # ---
 
-# %% [markdown]
-# # Service-quality gaps (SERVQUAL)
-# Perception minus expectation, per item and per dimension, with paired
-# t-tests: negative gaps are where service falls short of what customers
-# expected.
-
 # %%
+# Service-quality gaps (SERVQUAL): perception minus expectation with paired
+# t-tests.  Every text shown is written in English and Chinese (run.md /
+# run.text, csmlib.report.i18n).
 # %matplotlib inline
 import matplotlib.pyplot as plt
 from IPython.display import display
@@ -45,6 +42,7 @@ model: str = "acsi"  # a csm.models name or lavaan model text
 results_path: str = ""  # where recorded results go ("" keeps them in memory)
 previous_results_path: str = ""  # the previous wave's recorded results ("" for none)
 min_base: int = 30  # bases below this are suppressed, not estimated
+language: str = ""  # report language: "en" or "zh" ("" for the instrument's language)
 seed: int = 20260101  # bootstrap seed
 n_boot: int = 2000  # bootstrap resamples
 scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
@@ -57,13 +55,21 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet,
-               segment_value=segment_value)
-display(run.heading())
+               segment_value=segment_value, language=language)
+lang = run.language
 record("n", run.n)
+display(run.md({"en": "# Service-quality gaps (SERVQUAL)\n\nPerception minus expectation, per item and per "
+                      "dimension, with paired t-tests: negative gaps are where service falls short of what "
+                      "customers expected.",
+                "zh": "# 服务质量差距（SERVQUAL）\n\n按题项与维度计算感知减期望，并做配对 t 检验："
+                      "负差距表示服务未达到顾客的期望。"}))
+display(run.heading())
 configured = bool(expectation_items) and bool(perception_items)
 if not run.suppressed and not configured:
-    display(report.md("This study names no expectation and perception items "
-                      "(parameters `expectation_items`, `perception_items`): no gaps to show."))
+    display(run.md({"en": "This study names no expectation and perception items (parameters `expectation_items`, "
+                          "`perception_items`): no gaps to show.",
+                    "zh": "本研究未指定期望与感知题项（参数 `expectation_items`、`perception_items`）："
+                          "没有可显示的差距。"}))
 
 # %%
 if configured and not run.suppressed:
@@ -71,12 +77,15 @@ if configured and not run.suppressed:
                              dimensions or None)
     record_frame("gaps", gaps.rename(columns={"name": "item"}))
     level = "dimension" if dimensions else "item"
-    fig = csm.plots.gap_chart(gaps, level=level, title="Perception minus expectation")
+    fig = csm.plots.gap_chart(gaps.assign(name=gaps["name"].map(run.name)), level=level,
+                              title=run.text({"en": "Perception minus expectation", "zh": "感知减期望"}),
+                              base=run.n, wave=run.wave, language=lang)
     display(fig)
     plt.close(fig)
     short = gaps[(gaps["level"] == level) & (gaps["pvalue"] < 0.05) & (gaps["gap"] < 0)]
     display(report.Findings(
-        [f"{r.name}: gap {r.gap:.2f} ({report.fmt_p(r.pvalue)})" for r in short.itertuples()]
-        or ["No significant shortfall against expectations."],
-        title="Significant shortfalls"))
-    display(report.table(gaps, 3))
+        [run.text({"en": "{name}: gap {gap} ({p})", "zh": "{name}：差距 {gap}（{p}）"}, name=run.name(r.name),
+                  gap=f"{r.gap:.2f}", p=report.fmt_p(r.pvalue)) for r in short.itertuples()]
+        or [run.text({"en": "No significant shortfall against expectations.", "zh": "没有显著低于期望的方面。"})],
+        title=run.text({"en": "Significant shortfalls", "zh": "显著不足"})))
+    display(run.table(gaps, 3))

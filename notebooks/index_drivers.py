@@ -13,14 +13,11 @@
 #     name: csm
 # ---
 
-# %% [markdown]
-# # Satisfaction index and drivers
-# The 0-100 indices (ACSI method: unstandardized outer weights and the
-# instrument's scale limits) with bootstrap intervals, the change since the
-# last wave with a test of the difference, and the importance-performance
-# map of what to improve first.
-
 # %%
+# Satisfaction index and drivers: the 0-100 indices with bootstrap intervals,
+# the change since the last wave with its test, and the importance-performance
+# map.  Every text shown is written in English and Chinese (run.md / run.text,
+# csmlib.report.i18n).
 # %matplotlib inline
 import matplotlib.pyplot as plt
 from IPython.display import display
@@ -47,6 +44,7 @@ model: str = "acsi"  # a csm.models name or lavaan model text
 results_path: str = ""  # where recorded results go ("" keeps them in memory)
 previous_results_path: str = ""  # the previous wave's recorded results ("" for none)
 min_base: int = 30  # bases below this are suppressed, not estimated
+language: str = ""  # report language: "en" or "zh" ("" for the instrument's language)
 seed: int = 20260101  # bootstrap seed
 n_boot: int = 2000  # bootstrap resamples
 scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
@@ -59,9 +57,16 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet,
-               segment_value=segment_value)
-display(run.heading(show_model=True))
+               segment_value=segment_value, language=language)
+lang = run.language
 record("n", run.n)
+display(run.md({"en": "# Satisfaction index and drivers\n\nThe 0-100 indices (ACSI method: unstandardized "
+                      "outer weights and the instrument's scale limits) with bootstrap intervals, the change "
+                      "since the last wave with a test of the difference, and the importance-performance map "
+                      "of what to improve first.",
+                "zh": "# 满意度指数与驱动因素\n\n0-100 指数（ACSI 方法：非标准化外部权重与问卷量表的理论上下限）"
+                      "及其自助法置信区间、与上一期相比的变化及其差异检验，以及指出优先改进方向的重要性-绩效矩阵。"}))
+display(run.heading(show_model=True))
 
 # %%
 if not run.suppressed:
@@ -69,7 +74,7 @@ if not run.suppressed:
     pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing,
                       weights=run.survey.instrument.weight_column)
     boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed)
-    notes = record_notes(pls, boot)
+    notes = record_notes(pls, boot, language=lang)
     if notes:
         display(notes)
     indices = boot.index
@@ -92,27 +97,26 @@ if not run.suppressed:
         record("change", change["diff"])
         record("change_pvalue", change["pvalue"])
     display(report.md("{text}", text=report.index_finding(
-        index_construct, head["index"], head["ci_lower"], head["ci_upper"],
+        run.name(index_construct), head["index"], head["ci_lower"], head["ci_upper"],
         diff=None if change is None else change["diff"],
-        pvalue=None if change is None else change["pvalue"])))
-    display(report.table(indices, 2))
-
-# %% [markdown]
-# ## Importance-performance map
+        pvalue=None if change is None else change["pvalue"], language=lang)))
+    display(run.table(indices, 2))
 
 # %%
+display(run.md({"en": "## Importance-performance map", "zh": "## 重要性-绩效矩阵"}))
 if not run.suppressed:
     drivers = csm.ipma(pls, target=target)
     record_frame("ipma", drivers)
-    fig = csm.plots.ipma_map(drivers, title=f"Drivers of {target}")
+    fig = csm.plots.ipma_map(drivers, title=run.text({"en": "Drivers of {target}", "zh": "{target}的驱动因素"},
+                                                     target=run.name(target)),
+                             names=run.names, base=run.n, wave=run.wave, language=lang)
     display(fig)
     plt.close(fig)
-    display(report.Findings(report.driver_findings(drivers, target), title="Improve first"))
-    display(report.table(drivers, 3))
-
-# %% [markdown]
-# ## Items behind the drivers
+    display(report.Findings(report.driver_findings(drivers, target, language=lang, names=run.names),
+                            title=run.text({"en": "Improve first", "zh": "优先改进"})))
+    display(run.table(drivers, 3))
 
 # %%
+display(run.md({"en": "## Items behind the drivers", "zh": "## 驱动因素背后的题项"}))
 if not run.suppressed:
-    display(report.table(csm.ipma(pls, target=target, level="items"), 3))
+    display(run.table(csm.ipma(pls, target=target, level="items"), 3))

@@ -13,16 +13,14 @@
 #     name: csm
 # ---
 
-# %% [markdown]
-# # Customer satisfaction report
-# The consultant's summary of this wave: the satisfaction index and its
-# change, what drives loyalty and what to improve first, how segments
-# compare, and how far the measurement and the model can be trusted.  Every
-# number comes from the wave's recorded results, read through the declared
-# keys (`csmlib.report.keys`): a result a run should have recorded and did
-# not is listed at the end and fails this report's run.
-
 # %%
+# The consultant's summary of this wave: key figures, findings, the index and
+# its change, what drives loyalty, how segments compare, and how far the
+# measurement and the model can be trusted.  Every number comes from the
+# wave's recorded results, read through the declared keys
+# (csmlib.report.keys): a result a run should have recorded and did not is
+# listed at the end and fails this report's run.  Every text shown is written
+# in English and Chinese (csmlib.report.i18n).
 # %matplotlib inline
 import math
 
@@ -33,6 +31,7 @@ from IPython.display import display
 import csmlib as csm
 from csmlib import report
 from csmlib.analysis import tracking
+from csmlib.report import i18n
 from csmlib.report.keys import read_recorded
 from csmlib.report.record import read_results, record, record_frame, set_results_path
 
@@ -50,6 +49,7 @@ model: str = "acsi"  # a csm.models name or lavaan model text
 results_path: str = ""  # where recorded results go ("" keeps them in memory)
 previous_results_path: str = ""  # the previous wave's recorded results ("" for none)
 min_base: int = 30  # bases below this are suppressed, not estimated
+language: str = ""  # report language: "en" or "zh" ("" for the instrument's language)
 seed: int = 20260101  # bootstrap seed
 n_boot: int = 2000  # bootstrap resamples
 scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
@@ -59,19 +59,32 @@ target: str = "Loyalty"  # the outcome the drivers are ranked for
 
 # %%
 set_results_path(results_path or None)
+inst = csm.Instrument.from_yaml(instrument_path)
+lang = i18n.report_language(language, inst)
+names = report.display_names(inst, lang)
 res = report.WaveResults(wave_results)
 previous = read_results(previous_results_path) if previous_results_path else None
-display(report.md("# {study}: {wave}", study=study, wave=wave))
-findings = report.Findings(title="Key findings")
+display(i18n.md(lang, {"en": "# {study}: {wave}", "zh": "# {study}：{wave}"}, study=study, wave=wave))
+sections = [("summary", i18n.text(lang, {"en": "Key findings", "zh": "主要发现"})),
+            ("trend", i18n.text(lang, {"en": "Index over time", "zh": "指数趋势"})),
+            ("segments", i18n.text(lang, {"en": "Segments", "zh": "细分群体"})),
+            ("drivers", i18n.text(lang, {"en": "Drivers of {target}", "zh": "{target}的驱动因素"},
+                                  target=names.get(target, target))),
+            ("method", i18n.text(lang, {"en": "How the numbers were estimated", "zh": "数据是如何估计的"})),
+            ("missing", i18n.text(lang, {"en": "Results missing from the runs", "zh": "运行结果缺失"}))]
+title = dict(sections)
+findings = report.Findings()   # under the section heading "Key findings"
 
 # %%
 idx = res.value("index_drivers", "index")
+n_base = res.value("data_quality", "n")
+change = res.value("index_drivers", "change", default=None)
+change_p = res.value("index_drivers", "change_pvalue", default=None)
 if not math.isnan(idx):
     lo, hi = res.value("index_drivers", "index_ci_lower"), res.value("index_drivers", "index_ci_upper")
     se = res.value("index_drivers", "index_se")
-    findings.add(report.index_finding(index_construct, idx, lo, hi,
-                                      diff=res.value("index_drivers", "change", default=None),
-                                      pvalue=res.value("index_drivers", "change_pvalue", default=None)))
+    findings.add(report.index_finding(names.get(index_construct, index_construct), idx, lo, hi,
+                                      diff=change, pvalue=change_p, language=lang))
     record("index", idx)
     record("index_ci_lower", lo)
     record("index_ci_upper", hi)
@@ -79,48 +92,83 @@ if not math.isnan(idx):
     trend, _ = read_recorded(previous, "study_report", "trend")
     trend = pd.DataFrame() if trend is None else trend
     trend = pd.concat([trend[trend.get("wave", pd.Series(dtype=str)) != wave] if len(trend) else trend,
-                       pd.DataFrame([{"wave": wave, "index": idx, "se": se, "ci_lower": lo, "ci_upper": hi}])],
+                       pd.DataFrame([{"wave": wave, "index": idx, "se": se, "ci_lower": lo, "ci_upper": hi,
+                                      "n": n_base}])],
                       ignore_index=True)
     record_frame("trend", trend)
 else:
-    findings.add("The satisfaction index was not estimated for this wave (see the run records).")
+    findings.add(i18n.text(lang, {"en": "The satisfaction index was not estimated for this wave (see the run "
+                                        "records).",
+                                  "zh": "本期未估计满意度指数（见运行记录）。"}))
     trend = pd.DataFrame()
 
 # %%
 drivers = res.frame("index_drivers", "ipma")
 if drivers is not None:
-    findings.add(report.driver_findings(drivers, target, top=2))
+    findings.add(report.driver_findings(drivers, target, top=2, language=lang, names=names))
 fit = res.frame("structural", "fit")
 if fit is not None:
-    findings.add(report.fit_finding(fit.set_index("index")["value"]))
+    findings.add(report.fit_finding(fit.set_index("index")["value"], language=lang))
 rel = res.frame("measurement", "reliability")
 if rel is not None:
-    findings.add(report.reliability_finding(rel))
+    findings.add(report.reliability_finding(rel, language=lang, names=names))
 nps = res.value("complaints_loyalty", "nps")
+rate = res.value("complaints_loyalty", "complaint_rate")
 if not math.isnan(nps):
-    findings.add(f"Net Promoter Score {report.fmt_number(nps)}; complaint rate "
-                 f"{report.fmt_number(100 * res.value('complaints_loyalty', 'complaint_rate'))}%.")
+    findings.add(i18n.text(lang, {"en": "Net Promoter Score {nps}; complaint rate {rate}%.",
+                                  "zh": "净推荐值（NPS）{nps}；投诉率 {rate}%。"},
+                           nps=report.fmt_number(nps), rate=report.fmt_number(100 * rate)))
 n_flags = res.value("data_quality", "n_flags")
 if not math.isnan(n_flags) and n_flags:
-    findings.add(f"{int(n_flags)} data-quality problem(s) were flagged; see the data-quality report.")
+    findings.add(i18n.text(lang, {"en": "{n} data-quality problem(s) were flagged; see the data-quality report.",
+                                  "zh": "共标记了 {n} 个数据质量问题；详见数据质量报告。"}, n=int(n_flags)))
 if res.missing:
-    findings.add("Some results are missing from the runs: see the end of this report.")
-findings
-
-# %% [markdown]
-# ## Index over time
+    findings.add(i18n.text(lang, {"en": "Some results are missing from the runs: see the end of this report.",
+                                  "zh": "部分运行结果缺失：见本报告末尾。"}))
 
 # %%
+# key figures at the top: the index with its change, NPS, complaint rate, base
+cards = []
+if not math.isnan(idx):
+    note = report.fmt_interval(lo, hi, language=lang)
+    if change is not None and not math.isnan(change):
+        note += i18n.text(lang, "clause_sep") + report.change_phrase(change, change_p, language=lang)
+    cards.append({"label": i18n.text(lang, {"en": "{construct} index", "zh": "{construct}指数"},
+                                     construct=names.get(index_construct, index_construct)),
+                  "value": report.fmt_number(idx), "note": note})
+for key, frame_key, scale, label in (
+        ("nps", "nps_detail", 1, i18n.text(lang, {"en": "Net Promoter Score", "zh": "净推荐值（NPS）"})),
+        ("complaint_rate", "complaint_rate_detail", 100, i18n.text(lang, {"en": "Complaint rate", "zh": "投诉率"}))):
+    value = res.value("complaints_loyalty", key)
+    if math.isnan(value):
+        continue
+    detail = res.frame("complaints_loyalty", frame_key)
+    note = "" if detail is None else report.fmt_interval(scale * detail["ci_lower"].iloc[0],
+                                                         scale * detail["ci_upper"].iloc[0], language=lang)
+    cards.append({"label": label,
+                  "value": report.fmt_number(scale * value) + ("%" if scale == 100 else ""), "note": note})
+if not math.isnan(n_base):
+    cards.append({"label": i18n.text(lang, {"en": "Base", "zh": "样本量"}), "value": f"{int(n_base):,}",
+                  "note": i18n.text(lang, {"en": "respondents, wave {wave}", "zh": "位受访者，调查期 {wave}"},
+                                    wave=wave)})
+display(report.key_figures(cards))
+display(report.contents(sections, title=i18n.text(lang, {"en": "Contents", "zh": "目录"})))
+display(report.section("summary", title["summary"]))
+display(findings)
+
+# %%
+display(report.section("trend", title["trend"]))
 if len(trend) > 0:
-    fig = csm.plots.index_trend(trend, title=f"{index_construct} index")
+    fig = csm.plots.index_trend(trend, title=i18n.text(lang, {"en": "{construct} index", "zh": "{construct}指数"},
+                                                       construct=names.get(index_construct, index_construct)),
+                                language=lang)
     display(fig)
     plt.close(fig)
-    display(report.table(tracking.trend_table(trend.rename(columns={"index": "est"})), 2))
-
-# %% [markdown]
-# ## Segments
+    display(report.table(tracking.trend_table(trend.rename(columns={"index": "est"})), 2,
+                         language=lang, instrument=inst))
 
 # %%
+display(report.section("segments", title["segments"]))
 rows = []
 for seg in res.segments("index_drivers"):
     rows.append({"segment": seg, "est": res.value("index_drivers", "index", segment=seg),
@@ -130,38 +178,37 @@ if rows and not math.isnan(idx):
     league = tracking.league_table(pd.DataFrame(rows), reference=idx, reference_se=se)
     league = tracking.apply_min_base(league, min_base=min_base)
     record_frame("segments", league)
-    display(report.table(league, 2))
+    display(report.table(league, 2, language=lang, instrument=inst))
 else:
-    display(report.md("No segment results for this wave."))
-
-# %% [markdown]
-# ## Drivers of loyalty
+    display(i18n.md(lang, {"en": "No segment results for this wave.", "zh": "本期没有细分群体结果。"}))
 
 # %%
+display(report.section("drivers", title["drivers"]))
 if drivers is not None:
-    fig = csm.plots.ipma_map(drivers, title=f"Drivers of {target}")
+    fig = csm.plots.ipma_map(drivers, title=title["drivers"], names=names,
+                             base=None if math.isnan(n_base) else int(n_base), wave=wave, language=lang)
     display(fig)
     plt.close(fig)
 
-# %% [markdown]
-# ## How the numbers were estimated
-#
-# Who the estimates of the whole-sample sections rest on (missing answers
-# replaced, respondents left out) and anything the estimation reported.
-
 # %%
-notes = res.estimation_notes()
+display(report.section("method", title["method"]))
+display(i18n.md(lang, {"en": "Who the estimates of the whole-sample sections rest on (missing answers replaced, "
+                             "respondents left out) and anything the estimation reported.",
+                       "zh": "全样本各部分的估计所依据的受访者（缺失回答的替代、被排除的受访者），"
+                             "以及估计过程中报告的任何情况。"}))
+notes = res.estimation_notes(language=lang)
 record("estimation_notes", notes.items)
-notes if notes else report.md("Nothing to report: every model was estimated on complete answers without trouble.")
-
-# %% [markdown]
-# ## Results missing from the runs
+display(notes if notes else i18n.md(lang, {"en": "Nothing to report: every model was estimated on complete "
+                                                 "answers without trouble.",
+                                           "zh": "没有需要说明的情况：所有模型均基于完整回答顺利估计。"}))
 
 # %%
+display(report.section("missing", title["missing"]))
 # every result above was read through the declared keys; one that a run
 # should have recorded and did not is listed here, and fails this report's run
 if res.missing:
-    display(res.missing_note())
+    display(res.missing_note(language=lang))
 else:
-    display(report.md("None: every run recorded the results this report reads."))
+    display(i18n.md(lang, {"en": "None: every run recorded the results this report reads.",
+                           "zh": "无：每次运行都记录了本报告读取的结果。"}))
 res.check()

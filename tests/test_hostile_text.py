@@ -160,14 +160,29 @@ def test_notebooks_never_format_text_into_markup(path):
             if not (isinstance(template, ast.Constant) and isinstance(template.value, str)):
                 problems.append(f"line {node.lineno}: report.{node.func.attr} template is not a plain "
                                 "string literal (an f-string, .format or + puts data into markup)")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in ("md", "text") and isinstance(node.func.value, ast.Name) \
+                and node.func.value.id in ("i18n", "run"):
+            # i18n.md(language, {"en": "...", "zh": "..."}, **values) or i18n.md(language, "key");
+            # run.md({"en": "...", "zh": "..."}, **values)
+            at = 1 if node.func.value.id == "i18n" else 0
+            texts = node.args[at] if len(node.args) > at else None
+            literal = isinstance(texts, ast.Constant) and isinstance(texts.value, str) or (
+                isinstance(texts, ast.Dict) and all(
+                    isinstance(v, ast.Constant) and isinstance(v.value, str) for v in texts.values))
+            if not literal:
+                problems.append(f"line {node.lineno}: {node.func.value.id}.{node.func.attr} templates are not a literal "
+                                "{language: string} dict or message key")
     assert not problems, f"{path.name}: {problems}"
 
 
 def test_the_scan_finds_what_it_forbids(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from IPython.display import Markdown\nfrom csmlib import report\n"
-                   "display(report.md(f'## {title}'))\nMarkdown('x')\n")
-    with pytest.raises(AssertionError, match="imports Markdown.*template is not a plain"):
+                   "display(report.md(f'## {title}'))\nMarkdown('x')\n"
+                   "i18n.md(lang, {'en': f'## {title}', 'zh': '## x'})\nrun.text({'en': 'a' + b})\n")
+    with pytest.raises(AssertionError, match="(?=.*imports Markdown)(?=.*report.md template is not a plain)"
+                                             "(?=.*i18n.md templates)(?=.*run.text templates)"):
         test_notebooks_never_format_text_into_markup(bad)
 
 
@@ -296,10 +311,12 @@ def test_real_report_notebook_with_hostile_instrument_and_data(tmp_path, csm_run
             item["text"] = {"en": PAYLOADS[(i + j) % len(PAYLOADS)]}
             item["labels"] = {item["scale"][0]: {"en": PAYLOADS[(i + j + 1) % len(PAYLOADS)]},
                               item["scale"][1]: {"en": PAYLOADS[(i + j + 2) % len(PAYLOADS)]}}
-    # a construct the model does not use, with hostile construct and item names
+    # a construct the model does not use, with hostile construct and item names (tables show
+    # an item by its short text: here the hostile name again)
     hostile_items = [f"{MARK}<i>1", f'{MARK}"><b>2']
     doc["constructs"].append({"name": PAYLOADS[1] + PAYLOADS[12], "label": {"en": PAYLOADS[13]},
                               "items": [{"name": n, "scale": [0, 10], "text": {"en": PAYLOADS[2]},
+                                         "short": {"en": n},
                                          "labels": {0: {"en": PAYLOADS[5]}, 10: {"en": PAYLOADS[9]}}}
                                         for n in hostile_items]})
     (tmp_path / "instrument.yml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")

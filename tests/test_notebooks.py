@@ -349,3 +349,67 @@ def test_wlsmv_reaches_the_measurement_and_structural_notebooks(small, tmp_path)
     cb = csm.fit_cbsem(spec, small["survey"], estimator="WLSMV", ordered=True, missing="pairwise")
     for k in ("chisq_scaled", "cfi_scaled", "rmsea_scaled", "srmr"):
         assert fit[k] == pytest.approx(cb.fit_indices[k], rel=1e-8)
+
+
+def _stray_outputs(path: Path) -> list:
+    """Values a cell showed only because it was the cell's last expression
+    (``execute_result``): the notebooks display everything they mean to show."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return [(i, "".join(o.get("data", {}).get("text/plain", ""))[:60])
+            for i, cell in enumerate(nb["cells"]) for o in cell.get("outputs", [])
+            if o["output_type"] == "execute_result"]
+
+
+def test_no_notebook_shows_an_output_it_did_not_mean_to(small, tmp_path):
+    for name, (_, path) in small["runs"].items():
+        assert not _stray_outputs(path), (name, _stray_outputs(path))
+    # the check finds what it forbids: the stray base a cell ending in record() used to print
+    nb = json.loads(small["runs"]["data_quality"][1].read_text(encoding="utf-8"))
+    nb["cells"][-1].setdefault("outputs", []).append(
+        {"output_type": "execute_result", "data": {"text/plain": "240"}, "metadata": {}, "execution_count": 9})
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text(json.dumps(nb), encoding="utf-8")
+    assert _stray_outputs(bad) and _stray_outputs(bad)[0][1] == "240"
+
+
+def _cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def test_a_chinese_study_writes_every_report_in_chinese(tmp_path, csm_run):
+    import re
+
+    pd.read_csv(DEMO / "wave1.csv").head(200).to_csv(tmp_path / "w1.csv", index=False)
+    shutil.copy(DEMO / "instrument.yml", tmp_path / "instrument.yml")
+    notebooks = ["data_quality", "measurement", "structural", "index_drivers", "complaints_loyalty",
+                 "tracking", "study_report"]
+    study = {"name": "zh", "instrument": "instrument.yml", "model": "acsi",
+             "waves": [{"name": "W1", "data": "w1.csv"}], "notebooks": notebooks,
+             "parameters": {"seed": SEED, "n_boot": 50}, "min_base": 30, "language": "zh",
+             "output": str(tmp_path / "runs")}
+    code, root, records = csm_run(tmp_path, study)
+    assert code == 0, {str(p): r.get("error") for p, r in records.items()}
+    assert {r["parameters"]["language"] for r in records.values()} == {"zh"}
+    htmls = {p.stem: p.read_text(encoding="utf-8") for p in (root / "W1" / "all").glob("*.html")}
+    assert set(htmls) == set(notebooks)
+    for name, html_text in htmls.items():
+        body = html_text.split("<body", 1)[1]
+        headings = [re.sub(r"<[^>]+>", "", h).replace("\u00b6", "").strip()
+                    for h in re.findall(r"<h[1-4][^>]*>(.*?)</h[1-4]>", body, flags=re.S)]
+        own = [h for h in headings if h and not h.startswith("zh")]   # the run's title is data (study, wave)
+        assert own and all(_cjk(h) for h in own), (name, [h for h in own if not _cjk(h)])
+        for english in ("respondents", "Estimate", "Std. error", "Key findings", "Base: n", "Improve first",
+                        "not a significant", "Importance-performance", "95% CI"):
+            assert english not in body, (name, english)
+    # the headline sentence and the findings, with the instrument's Chinese construct label
+    values = read_results(root / "W1" / "all" / "index_drivers.results.json")["values"]
+    assert f"总体满意度指数 {values['index']:.1f}（95% 置信区间" in htmls["index_drivers"]
+    report_html = htmls["study_report"]
+    for shown in ("主要发现", "目录", "csm-card", "净推荐值（NPS）", "投诉率", "样本量", "顾客忠诚度的驱动因素",
+                  "：重要性", "绩效每提高 1 分"):
+        assert shown in report_html, shown
+    assert "优先改进" in htmls["index_drivers"]
+    assert "估计值" in htmls["structural"] and "题项" in htmls["measurement"]
+    # and no notebook of the study showed a value it did not display on purpose
+    for path in (root / "W1" / "all").glob("*.ipynb"):
+        assert not _stray_outputs(path), (path.stem, _stray_outputs(path))

@@ -43,7 +43,7 @@ from nbconvert.preprocessors.sanitize import SanitizeHTML
 from ..privacy import mask_text
 from ..errors import StudyError
 
-__all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_TAGS", "CleanReportPreprocessor", "mask_notebook_text",
+__all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_TAGS", "REPORT_CSS", "CleanReportPreprocessor", "mask_notebook_text",
            "notebook_to_html", "notebook_error"]
 
 #: cells with any of these tags never reach the report
@@ -65,6 +65,22 @@ ALLOWED_ATTRIBUTES = {
     "col": ["span"],
     "ol": ["start"],
 }
+
+
+#: The report's own style sheet (trusted, constant): key-figure cards and the
+#: table of contents (:func:`csmlib.report.key_figures`, :func:`csmlib.report.contents`),
+#: captions of split tables.  Outputs themselves can carry no ``<style>``.
+REPORT_CSS = """
+.csm-cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 8px 0 16px; }
+.csm-card { border: 1px solid #c9d3dc; border-radius: 6px; padding: 10px 16px; min-width: 150px;
+            background: #f7f9fb; }
+.csm-card-label { font-size: 0.85em; color: #4a5a68; }
+.csm-card-value { font-size: 1.9em; font-weight: 600; color: #1f5f8b; line-height: 1.3; }
+.csm-card-note { font-size: 0.8em; color: #4a5a68; }
+.csm-toc { border-left: 3px solid #1f5f8b; padding: 4px 12px; margin: 8px 0 16px; }
+.csm-toc ol { margin: 4px 0 0 0; }
+table caption { caption-side: top; font-weight: 600; text-align: left; }
+"""
 
 
 def _allowed_attribute(tag: str, name: str, value: str) -> bool:
@@ -188,4 +204,4 @@ def notebook_to_html(nb: Any, *, title: str | None = None) -> str:
         enabled=True)
     resources = {"metadata": {"name": title or nb.metadata.get("title") or "Report"}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
-    return body
+    return body.replace("</head>", f"<style>{REPORT_CSS}</style>\n</head>", 1)

@@ -50,6 +50,9 @@ class Run:
         ``"<study> - <wave> - <segment>"``.
     model : str
         The ``model`` parameter as given (a library name or lavaan text).
+    language : str
+        The report's language, one of :data:`csmlib.report.i18n.LANGUAGES`
+        (the ``language`` parameter, else the instrument's).
     """
 
     instrument: Any
@@ -63,6 +66,7 @@ class Run:
     previous: dict = field(default_factory=dict)
     title: str = ""
     model: str = ""
+    language: str = "en"
 
     def heading(self, *, show_model: bool = False) -> Markdown:
         """The run's heading: title, base (and the model), and the
@@ -75,24 +79,58 @@ class Run:
             (:func:`csmlib.report.md`): text from the study file and the
             data is escaped.
         """
+        from ..report.i18n import template as tr
         from ..report.tables import suppressed_finding
 
-        template = "## {title}\n\n**{n} respondents**"
-        if show_model and self.spec is not None:
-            template += ", model *{model}*"
-        template += "."
+        lang = self.language
+        template = tr("run_heading_model" if show_model and self.spec is not None else "run_heading", lang)
         if self.suppressed:
             template += "\n\n{notice}"
         return md(template, title=self.title, n=self.n,
                   model=self._model_label() if self.spec is not None else "",
-                  notice=suppressed_finding(self.title, self.n, self.min_base))
+                  notice=suppressed_finding(self.title, self.n, self.min_base, language=lang))
+
+    def md(self, texts: Any, /, **values: Any) -> Markdown:
+        """Markdown in the run's language: :func:`csmlib.report.i18n.md`
+        (``texts`` a literal ``{"en": ..., "zh": ...}`` or a message key)."""
+        from ..report import i18n
+
+        return i18n.md(self.language, texts, **values)
+
+    def text(self, texts: Any, /, **values: Any) -> str:
+        """Plain text in the run's language (findings, chart titles):
+        :func:`csmlib.report.i18n.text`."""
+        from ..report import i18n
+
+        return i18n.text(self.language, texts, **values)
+
+    @property
+    def names(self) -> dict[str, str]:
+        """What the report shows for the instrument's items and constructs in
+        the run's language (:func:`csmlib.report.display_names`)."""
+        from ..report.tables import display_names
+
+        return display_names(self.instrument, self.language)
+
+    def name(self, code: str) -> str:
+        """What the report shows for one item or construct (its code when unknown)."""
+        return self.names.get(code, code)
+
+    def table(self, frame: pd.DataFrame, digits: int = 3, **options: Any) -> Any:
+        """:func:`csmlib.report.table` in the run's language, items and
+        constructs named by the run's instrument."""
+        from ..report.tables import table
+
+        return table(frame, digits, language=self.language, instrument=self.instrument, **options)
 
     def _model_label(self) -> str:
         """The model's name, or (for lavaan text, whose comments may hold
         anything) a description of it: the text itself is never shown."""
         if self.spec.name:
             return self.spec.name
-        return self.model if re.fullmatch(r"[\w.-]+", self.model or "") else "lavaan model of the study"
+        from ..report.i18n import template as tr
+
+        return self.model if re.fullmatch(r"[\w.-]+", self.model or "") else tr("lavaan_model", self.language)
 
     def fit_cbsem(self, estimator: str = "ML", missing: str = "fiml") -> Any:
         """The CB-SEM fit of the study's model with the study's
@@ -140,7 +178,8 @@ class Run:
 def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: str = "all",
              segment_column: str = "", results_path: str = "", previous_results_path: str = "",
              min_base: int = 30, study: str = "", wave: str = "", data_encoding: str = "",
-             data_sheet: str | int = "", segment_value: Any = None, **_ignored: Any) -> Run:
+             data_sheet: str | int = "", segment_value: Any = None, language: str = "",
+             **_ignored: Any) -> Run:
     """Load a notebook run's inputs from its papermill parameters.
 
     Parameters
@@ -167,12 +206,16 @@ def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: 
         Bases below this are suppressed.
     study, wave : str
         For the title.
+    language : str
+        The report's language (``"en"``, ``"zh"``; ``""``: the instrument's,
+        see :func:`csmlib.report.i18n.report_language`).
 
     Returns
     -------
     Run
     """
     from ..data.instrument import Instrument
+    from ..report.i18n import report_language
     from ..report.record import read_results, set_results_path
     from .study import resolve_model, segment_mask
     from ..data.survey import read_survey
@@ -199,13 +242,14 @@ def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: 
     title = " \u2013 ".join(str(x) for x in (study or instrument.name, wave, shown) if x)
     return Run(instrument=instrument, survey=survey, spec=spec, wave=wave, segment=segment,
                n=int(survey.n), min_base=int(min_base), suppressed=int(survey.n) < int(min_base),
-               previous=previous, title=title, model=model)
+               previous=previous, title=title, model=model,
+               language=report_language(language, instrument))
 
 
-def record_notes(*fits: Any, key: str = "estimation_notes") -> Any:
-    """The estimation notes of ``fits`` (:func:`csmlib.report.estimation_notes`),
-    recorded under ``key`` (one of :data:`csmlib.report.NOTE_KEYS`, which
-    the study report gathers) and returned for display."""
+def record_notes(*fits: Any, key: str = "estimation_notes", language: str = "en") -> Any:
+    """The estimation notes of ``fits`` (:func:`csmlib.report.estimation_notes`,
+    in ``language``), recorded under ``key`` (one of :data:`csmlib.report.NOTE_KEYS`,
+    which the study report gathers) and returned for display."""
     from ..errors import CsmError
     from ..report.record import record
     from ..report.tables import NOTE_KEYS, estimation_notes
@@ -213,6 +257,6 @@ def record_notes(*fits: Any, key: str = "estimation_notes") -> Any:
     if key not in NOTE_KEYS:
         raise CsmError(f"estimation notes cannot be recorded under {key!r}", values=[key],
                        hint=f"use one of {', '.join(NOTE_KEYS)}: the study report reads those")
-    notes = estimation_notes(*fits)
+    notes = estimation_notes(*fits, language=language)
     record(key, notes.items)
     return notes
