@@ -51,7 +51,8 @@ Personal data in quotes
 * an ``@`` or a number of five digits or more (with or without separators):
   an identifier the masking may have missed;
 * one of the ``names`` given (e.g. the respondents' own name-column values,
-  :func:`names_in_file`), in any letter case;
+  :func:`names_in_file`), in any letter case, as a word (names in Chinese
+  characters anywhere);
 * an English word with a capital letter inside a sentence (other than "I"
   and a few common words; see :data:`_CAPITALISED_OK`), or a title and name
   ("Mr Smith", "Dr. Lee"), or "my name is", "I am"/"I'm" followed by a
@@ -85,11 +86,11 @@ from scipy import stats
 
 from ..bundled import bundled_dir
 from ..errors import DataError
-from ..privacy import mask_text
+from ..privacy import column_kind, mask_text
 
 __all__ = [
     "COHERENCE_TERMS", "MAX_THEMES", "MIN_SHARE", "TOP_TERMS", "ThemeTable", "detect_language",
-    "example_quotes", "quotable", "stopwords", "theme_scores", "theme_shares", "themes", "tokenize",
+    "example_quotes", "names_in_file", "quotable", "stopwords", "theme_scores", "theme_shares", "themes", "tokenize",
 ]
 
 #: Share of the answers a theme must hold to be reported.
@@ -609,6 +610,18 @@ def _capitalised_inside(text: str) -> bool:
     return False
 
 
+def _mentions(text: str, name: Any) -> bool:
+    """``text`` holds ``name`` (any letter case): as a word, or anywhere for
+    a name in Chinese characters (Chinese is written without spaces)."""
+    name = unicodedata.normalize("NFKC", str(name)).strip().casefold()
+    if not name:
+        return False
+    folded = text.casefold()
+    if _CJK.search(name):
+        return name in folded
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", folded) is not None
+
+
 def quotable(text: str, names: Iterable[str] = (), *, limit: int = QUOTE_LIMIT) -> str | None:
     """An answer made fit to quote in a report, or None when it may not be quoted.
 
@@ -636,8 +649,7 @@ def quotable(text: str, names: Iterable[str] = (), *, limit: int = QUOTE_LIMIT) 
     plain = unicodedata.normalize("NFKC", masked).translate(_HALF_WIDTH)
     if _LEFTOVER.search(_MASKED.sub(" ", plain)):
         return None
-    folded = plain.casefold()
-    if any(str(n).strip() and str(n).strip().casefold() in folded for n in names):
+    if any(_mentions(plain, n) for n in names):
         return None
     if _EN_NAME_CUE.search(plain) or _ZH_NAME_CUE.search(plain) or _capitalised_inside(plain):
         return None
@@ -691,3 +703,54 @@ def example_quotes(result: ThemeTable, texts: Sequence[str] | pd.Series, *, n: i
                 rows.append({"theme": int(t["theme"]), "label": t["label"], "quote": q})
                 got += 1
     return pd.DataFrame(rows, columns=["theme", "label", "quote"])
+
+
+def names_in_file(path: str | Any, instrument: Any, *, sheet: str | int | None = None,
+                  encoding: str | None = None) -> set[str]:
+    """The respondents' own names (and other declared personal data) in a
+    survey file, to keep out of quotes and terms (``names=`` of
+    :func:`themes` and :func:`example_quotes`).
+
+    :func:`csmlib.read_survey` drops personal-data columns at load, so they
+    are read here from the raw file, held only in memory and never returned
+    into anything recorded: every value of the instrument's ``pii_columns``
+    and of the columns whose name says they hold names
+    (:func:`csmlib.privacy.column_kind`), and each word (two letters or
+    more) of the values of name columns.
+
+    Parameters
+    ----------
+    path : path-like
+        The survey file (as given to ``read_survey``).
+    instrument : Instrument
+        Its instrument.
+    sheet, encoding
+        As for ``read_survey``.
+
+    Returns
+    -------
+    set of str
+    """
+    from pathlib import Path
+
+    from ..data.readers import detect_format, read_raw
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("survey file not found", file=str(path), hint="check the path")
+    raw = path.read_bytes()
+    table = read_raw(path, raw, detect_format(path, raw), sheet=sheet, encoding=encoding)
+    frame = table.frame
+    declared = [c for c in instrument.pii_columns if c in frame.columns]
+    named = [c for c in frame.columns if column_kind(c) == "names"]
+    out: set[str] = set()
+    for col in dict.fromkeys(declared + named):
+        for v in frame[col].dropna().to_numpy(dtype=object):
+            text = str(v).strip()
+            if not text:
+                continue
+            out.add(text)
+            if col in named or column_kind(col) == "names":
+                out.update(w for w in re.split(r"[\s,;]+", text) if len(w) >= 2)
+    table.frame = frame.iloc[:0]
+    return out
