@@ -26,6 +26,8 @@
         baseline_wave: 2026Q1        # waves of the study; the due wave after the baseline
         target_value: 75
         due_wave: 2026Q3
+    language: zh                     # optional: the reports' language, en or zh
+                                     # (default: the instrument's language, else en)
 
 :func:`load_study` validates the file with pydantic and turns every problem
 into a :class:`~csmlib.errors.StudyError` that names the file, the key path
@@ -71,6 +73,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..errors import CsmError, DataWarning, StudyError
 from ..data.instrument import field_path, load_yaml
+from ..report.i18n import LANGUAGES, report_language
 
 __all__ = [
     "Action",
@@ -99,7 +102,7 @@ def project_notebooks() -> Path:
 RESERVED_PARAMETERS = frozenset({
     "study", "wave", "previous_wave", "segment", "segment_column", "segment_value",
     "data_path", "instrument_path", "model", "results_path", "previous_results_path",
-    "wave_results", "min_base", "notebook", "data_encoding", "data_sheet", "actions",
+    "wave_results", "min_base", "notebook", "data_encoding", "data_sheet", "actions", "language",
 })
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\- ]*$")
@@ -194,6 +197,15 @@ class _StudyModel(_Strict):
     report: str = "study_report"
     timeout: int = Field(default=1800, gt=0)
     actions: list[_ActionModel] = Field(default_factory=list)
+    language: str | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str | None) -> str | None:
+        if v is not None and v not in LANGUAGES:
+            raise ValueError(f"reports are written in {', '.join(LANGUAGES)}: use one of them, or leave "
+                             "the key out for the instrument's language")
+        return v
 
     @field_validator("name")
     @classmethod
@@ -277,6 +289,9 @@ class Study:
         Seconds a single notebook cell may run.
     actions : tuple of Action
         Improvement actions, given to the report notebook (``actions``).
+    language : str
+        The reports' language (:data:`csmlib.report.i18n.LANGUAGES`): the
+        study's ``language``, else the instrument's, else English.
     """
 
     name: str
@@ -293,6 +308,7 @@ class Study:
     report: str = "study_report"
     timeout: int = 1800
     actions: tuple[Action, ...] = ()
+    language: str = "en"
 
     @classmethod
     def from_yaml(cls, path: str | Path, *, output: str | Path | None = None) -> "Study":
@@ -789,8 +805,8 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
                              hint="use Python identifiers (letters, digits, _)")
     model = _resolve_model_entry(base, m.model, file)
     segment_column = m.segments.column if m.segments else None
-    _check_against_instrument(instrument, model, segment_column, m.parameters, file)
-    actions = _check_actions(m.actions, names, instrument, model, file)
+    inst = _check_against_instrument(instrument, model, segment_column, m.parameters, file)
+    actions = _check_actions(m.actions, names, inst, model, file)
     out = _expand(output if output is not None else m.output, "output", file)
     _check_output(out.resolve() / m.name, file)
     return Study(
@@ -808,6 +824,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         report=m.report,
         timeout=m.timeout,
         actions=actions,
+        language=report_language(m.language, inst),
     )
 
 
@@ -831,10 +848,11 @@ def _whole(v: Any) -> bool:
 
 
 def _check_against_instrument(instrument: Path, model: str, segment_column: str | None,
-                              parameters: dict[str, Any], file: Path) -> None:
+                              parameters: dict[str, Any], file: Path) -> Any:
     """What the notebooks would find wrong later: the instrument does not load,
     the model does not parse or names items the instrument lacks, the
-    segment column is not one of the instrument's, or a parameter is invalid."""
+    segment column is not one of the instrument's, or a parameter is invalid.
+    Returns the instrument."""
     from ..data.instrument import Instrument
 
     inst = Instrument.from_yaml(instrument)
@@ -872,18 +890,17 @@ def _check_against_instrument(instrument: Path, model: str, segment_column: str 
     if problems:
         raise StudyError("invalid parameters:\n    " + "\n    ".join(problems), file=str(file),
                          hint="fix the values under parameters: in the study file")
+    return inst
 
 
-def _check_actions(models: list[_ActionModel], waves: list[str], instrument: Path, model: str,
+def _check_actions(models: list[_ActionModel], waves: list[str], inst: Any, model: str,
                    file: Path) -> tuple[Action, ...]:
     """The study's actions, each checked: a distinct name, a target that is a
-    construct of the model or an item of the instrument, a target value on
-    its scale, baseline and due waves of the study with the due wave later."""
-    from ..data.instrument import Instrument
-
+    construct of the model or an item of the instrument (``inst``), a target
+    value on its scale, baseline and due waves of the study with the due wave
+    later."""
     if not models:
         return ()
-    inst = Instrument.from_yaml(instrument)
     constructs = list(resolve_model(model).construct_names)
     problems = []
     seen: set[str] = set()
