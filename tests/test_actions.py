@@ -93,8 +93,10 @@ def test_measures_of_constructs_and_errors():
     m = construct_measures(idx, wave="w1")
     assert list(m.columns) == ["wave", "target", "est", "se", "kind"]
     assert m.set_index("target").loc["Satisfaction", "est"] == 72.5
-    with pytest.raises(DataError, match="no measures"):
-        action_status([_action()], m, wave="w9")
+    # a wave without measures: nothing is measurable in it
+    s = action_status([_action(target="Quality", baseline_wave="w1", due_wave="w9", target_value=75)], m,
+                      wave="w9").iloc[0]
+    assert s["status"] == "not measurable" and s["baseline"] == 70.0 and math.isnan(s["value"])
     with pytest.raises(DataError, match="lack"):
         action_status([{"name": "x"}], m, wave="w1")
     with pytest.raises(DataError, match="twice"):
@@ -113,6 +115,9 @@ def test_candidate_actions_from_the_improve_first_list():
     assert list(c["target_value"]) == [75.0, 65.0]
     c = candidate_actions(ipma, wave="w1", due_wave="w2", n=3)
     assert c["target_value"].max() <= 100
+    # without rank: importance * (100 - performance), largest first (15, 4, 0.9)
+    c = candidate_actions(ipma.drop(columns="rank"), wave="w1", due_wave="w2")
+    assert list(c["target"]) == ["Quality", "Expectation", "Value"]
 
 
 # ------------------------------------------------------------- study file

@@ -43,7 +43,7 @@ ACTION_FIELDS = ("name", "owner", "target", "baseline_wave", "target_value", "du
 #: The statuses, in the order a report lists them.
 STATUSES = ("not met", "met", "not yet due", "not measurable")
 _MEASURE_COLUMNS = ("wave", "target", "est", "se")
-_STATUS_COLUMNS = ["name", "owner", "target", "baseline_wave", "due_wave", "target_value", "baseline",
+_STATUS_COLUMNS = ["action", "owner", "target", "baseline_wave", "due_wave", "target_value", "baseline",
                    "measured_wave", "value", "diff", "se", "pvalue", "ci_lower", "ci_upper", "status",
                    "reason"]
 
@@ -89,7 +89,8 @@ def action_status(actions: Iterable[Mapping[str, Any]] | pd.DataFrame, measures:
         The targets' estimates so far, one row per wave and target, waves in
         time order: ``wave, target, est, se`` (NaN ``est``: not measured).
         Waves after ``wave`` are ignored; a wave not in the table has not
-        been measured yet.
+        been measured yet (``wave`` itself, when absent, comes after the
+        table's waves and measured nothing).
     wave : str
         The wave the report is for.
     level : float
@@ -98,7 +99,7 @@ def action_status(actions: Iterable[Mapping[str, Any]] | pd.DataFrame, measures:
     Returns
     -------
     DataFrame
-        One row per action, in the given order: ``name, owner, target,
+        One row per action, in the given order: ``action`` (its name), ``owner, target,
         baseline_wave, due_wave, target_value``; ``baseline`` (estimate in
         the baseline wave), ``measured_wave`` (the due wave once it is
         measured, else ``wave``), ``value`` (estimate there), ``diff, se,
@@ -110,10 +111,7 @@ def action_status(actions: Iterable[Mapping[str, Any]] | pd.DataFrame, measures:
     m = _check_measures(measures)
     order = list(dict.fromkeys(m["wave"]))
     wave = str(wave)
-    if wave not in order:
-        raise DataError(f"the wave {wave!r} has no measures", values=[wave],
-                        hint="add this wave's estimates to the measures")
-    order = order[:order.index(wave) + 1]
+    order = order[:order.index(wave) + 1] if wave in order else order + [wave]
     known = m[m["wave"].isin(order)].set_index(["wave", "target"])
 
     def measure(w: str, target: str) -> tuple[float, float]:
@@ -125,7 +123,8 @@ def action_status(actions: Iterable[Mapping[str, Any]] | pd.DataFrame, measures:
     rows = []
     for a in acts.to_dict("records"):
         base_w, due_w, target = str(a["baseline_wave"]), str(a["due_wave"]), str(a["target"])
-        row = {k: a[k] for k in ("name", "owner", "target", "baseline_wave", "due_wave", "target_value")}
+        row = {"action": a["name"], **{k: a[k] for k in ("owner", "target", "baseline_wave", "due_wave",
+                                                          "target_value")}}
         due_reached = due_w in order
         at = due_w if due_reached else wave
         base, base_se = measure(base_w, target) if base_w in order else (math.nan, math.nan)
@@ -166,7 +165,8 @@ def candidate_actions(ipma: pd.DataFrame, *, wave: str, due_wave: str, n: int = 
     ----------
     ipma : DataFrame
         ``csm.ipma(...)`` at construct level (columns ``construct,
-        performance, rank``).
+        importance, performance`` and ``rank``; without ``rank`` the order
+        is ``importance * (100 - performance)``, largest first).
     wave : str
         The baseline wave (this one).
     due_wave : str
@@ -179,17 +179,21 @@ def candidate_actions(ipma: pd.DataFrame, *, wave: str, due_wave: str, n: int = 
     Returns
     -------
     DataFrame
-        ``name, owner (""), target, baseline_wave, target_value, due_wave,
+        ``action, owner (""), target, baseline_wave, target_value, due_wave,
         performance, importance``: the fields of a study file's ``actions:``
-        and the figures they come from.
+        (``action`` is its ``name``) and the figures they come from.
     """
-    need = [c for c in ("construct", "performance", "importance", "rank") if c not in ipma.columns]
+    need = [c for c in ("construct", "performance", "importance") if c not in ipma.columns]
     if need:
         raise DataError(f"the importance-performance table lacks {', '.join(need)}", column=need,
                         hint="pass csm.ipma(results, target=...) at construct level")
-    top = ipma.sort_values("rank", kind="stable").head(n)
+    if "rank" in ipma.columns:
+        top = ipma.sort_values("rank", kind="stable").head(n)
+    else:   # csm.ipma's priority: importance * (100 - performance), largest first
+        priority = ipma["importance"].astype(float) * (100 - ipma["performance"].astype(float))
+        top = ipma.assign(_p=priority).sort_values("_p", ascending=False, kind="stable").head(n)
     return pd.DataFrame({
-        "name": [f"Raise {c}" for c in top["construct"]], "owner": "",
+        "action": [f"Raise {c}" for c in top["construct"]], "owner": "",
         "target": top["construct"].astype(str).to_numpy(), "baseline_wave": str(wave),
         "target_value": np.minimum(100.0, np.round(top["performance"].to_numpy(float) + step, 1)),
         "due_wave": str(due_wave), "performance": top["performance"].to_numpy(float),

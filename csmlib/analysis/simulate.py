@@ -967,7 +967,37 @@ def _demo_frames(sim: Simulated) -> dict[str, pd.DataFrame]:
     ids = data["respondent_id"]
     data.insert(3, "name", [f"Respondent {i:05d}" for i in ids])
     data.insert(4, "email", [f"respondent{i:05d}@example.com" for i in ids])
+    data["improve"] = _demo_verbatims(sat, data["name"].tolist(), data["email"].tolist())
     return {file: data[data["wave"] == wave].reset_index(drop=True) for file, wave in DEMO_WAVES}
+
+
+#: Seed of the demo's open-ended answers: a generator of their own, so that
+#: every other column of the demo files stays as it was before they were added.
+DEMO_VERBATIM_SEED = DEMO_SEED + 17
+
+
+def _demo_verbatims(sat: np.ndarray, names: list[str], emails: list[str]) -> list[str]:
+    """The demo's answers to "What should we improve?" (``improve``): 60%
+    answer, half in Chinese; waiting time, price, staff attitude or noise
+    (20%), staff and waiting mentioned more by the less satisfied
+    (:func:`simulate_verbatims`' phrases); 4% add a contact (the fake e-mail,
+    a test mobile number, or the respondent's fake name) that masking and
+    the quote checks must keep out of every report."""
+    rng = np.random.default_rng(DEMO_VERBATIM_SEED)
+    themes = ["waiting", "price", "staff", "noise"]
+    out = []
+    for z, name, email in zip(sat, names, emails):
+        if rng.random() >= 0.6:
+            out.append("")
+            continue
+        lang = "zh" if rng.random() < 0.5 else "en"
+        w = np.array([0.3 * math.exp(-0.4 * z), 0.3, 0.2 * math.exp(-0.8 * z), 0.2])
+        text = _verbatim(themes[rng.choice(4, p=w / w.sum())], lang, rng)
+        if rng.random() < 0.04:
+            contact = [f"Mail me: {email}", "请拨打138 0013 8000联系我。", f"Regards, {name}"][rng.integers(3)]
+            text = f"{text} {contact}"
+        out.append(text)
+    return out
 
 
 def write_demo(folder: str | Path) -> list[Path]:
@@ -977,7 +1007,8 @@ def write_demo(folder: str | Path) -> list[Path]:
     Columns: ``respondent_id, wave, region, name, email``, the ACSI items
     (CUEX1-3, PERQ1-7 with PERQ7 reverse-worded, PERV1-2, CUSA1-3, CUSCO,
     CUSL1-3; 1-10), ``recommend`` (0-10) and ``complained`` (0/1); missing
-    answers are coded 99.  Deterministic: the same files every time.
+    answers are coded 99; ``improve``, the open-ended answers in English and
+    Chinese (:func:`_demo_verbatims`).  Deterministic: the same files every time.
 
     Returns
     -------
@@ -1044,6 +1075,22 @@ _CLOSING = {"en": ("Thank you.", "Otherwise everything is fine.", "That is all."
             "zh": ("谢谢。", "其他都还可以。", "就这些。")}
 
 
+def _verbatim(theme: str, lang: str, rng: np.random.Generator) -> str:
+    """One simulated answer on ``theme`` (or ``"noise"``) in ``lang``."""
+    if theme == "noise":
+        a, b = rng.choice(len(_NOISE_WORDS[lang]), size=2, replace=False)
+        frame = _NOISE_FRAMES[lang][rng.integers(len(_NOISE_FRAMES[lang]))]
+        text = frame.format(_NOISE_WORDS[lang][a], _NOISE_WORDS[lang][b])
+    else:
+        bank = VERBATIM_THEMES[theme][lang]
+        picks = rng.choice(len(bank), size=1 + int(rng.random() < 0.4), replace=False)
+        text = (" " if lang == "en" else "").join(bank[i] for i in picks)
+    if rng.random() < 0.3:
+        closing = _CLOSING[lang][rng.integers(len(_CLOSING[lang]))]
+        text = f"{text} {closing}" if lang == "en" else text + closing
+    return text
+
+
 def simulate_verbatims(n: int, *, seed: int, lang: str = "en", shares: Mapping[str, float] | None = None,
                        noise_share: float = 0.2) -> pd.DataFrame:
     """Simulated open-ended answers with known themes (waiting time, price,
@@ -1084,20 +1131,7 @@ def simulate_verbatims(n: int, *, seed: int, lang: str = "en", shares: Mapping[s
     p = np.append((1 - noise_share) * p / p.sum(), noise_share)
     rng = np.random.default_rng(seed)
     theme = rng.choice(len(names), size=n, p=p)
-    texts = []
-    for t in theme:
-        if names[t] == "noise":
-            a, b = rng.choice(len(_NOISE_WORDS[lang]), size=2, replace=False)
-            frame = _NOISE_FRAMES[lang][rng.integers(len(_NOISE_FRAMES[lang]))]
-            text = frame.format(_NOISE_WORDS[lang][a], _NOISE_WORDS[lang][b])
-        else:
-            bank = VERBATIM_THEMES[names[t]][lang]
-            picks = rng.choice(len(bank), size=1 + int(rng.random() < 0.4), replace=False)
-            text = " ".join(bank[i] for i in picks) if lang == "en" else "".join(bank[i] for i in picks)
-        if rng.random() < 0.3:
-            closing = _CLOSING[lang][rng.integers(len(_CLOSING[lang]))]
-            text = f"{text} {closing}" if lang == "en" else text + closing
-        texts.append(text)
+    texts = [_verbatim(names[t], lang, rng) for t in theme]
     return pd.DataFrame({"text": texts, "theme": [names[t] for t in theme]})
 
 

@@ -240,6 +240,10 @@ class TextItem(_Strict):
     def _text(cls, v: Any) -> Any:
         return _check_text(v)
 
+    def text_in(self, lang: str | None = None, default_lang: str = "en") -> str | None:
+        """The question text in ``lang`` (falling back to ``default_lang``, then any)."""
+        return _resolve_text(self.text, lang, default_lang)
+
     @field_validator("language")
     @classmethod
     def _language(cls, v: str) -> str:
