@@ -111,7 +111,6 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z']*[A-Za-z]|[A-Za-z]")
 _MASKED = re.compile(r"<(?:e-mail address|phone number|identity number|IP address) removed>")
-_HALF_WIDTH = str.maketrans({**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}, "\u3000": " "})
 # identifiers the masking may have missed: an @, five digits or more with or without separators
 _LEFTOVER = re.compile(r"@|\d(?:[\s().\-/]*\d){4,}")
 _SENTENCE_START = re.compile(r"(?:^|[.!?。！？;:\n]\s*|[\"'(]\s*)$")
@@ -646,7 +645,7 @@ def quotable(text: str, names: Iterable[str] = (), *, limit: int = QUOTE_LIMIT) 
     if not isinstance(text, str) or not text.strip():
         return None
     masked = " ".join(mask_text(text).split())
-    plain = unicodedata.normalize("NFKC", masked).translate(_HALF_WIDTH)
+    plain = unicodedata.normalize("NFKC", masked)     # full-width letters and digits as ASCII
     if _LEFTOVER.search(_MASKED.sub(" ", plain)):
         return None
     if any(_mentions(plain, n) for n in names):

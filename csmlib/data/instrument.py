@@ -464,13 +464,7 @@ class Instrument(_Strict):
         DataError
             If there is no such item (the message suggests close names).
         """
-        for i in self.items:
-            if i.name == name:
-                return i
-        close = difflib.get_close_matches(str(name), self.item_names, n=3)
-        raise DataError(f"instrument {self.name!r} has no item {name!r}", column=str(name),
-                        hint=(f"did you mean {', '.join(map(repr, close))}?" if close
-                              else "check the item name against the instrument"))
+        return self._named(self.items, name, "item")
 
     @property
     def text_names(self) -> list[str]:
@@ -483,14 +477,18 @@ class Instrument(_Strict):
         Raises
         ------
         DataError
-            If there is no such text item.
+            If there is no such text item (the message suggests close names).
         """
-        for t in self.text_items:
-            if t.name == name:
-                return t
-        raise DataError(f"instrument {self.name!r} has no text item {name!r}", column=str(name),
-                        hint=(f"text items are: {', '.join(self.text_names)}" if self.text_items
-                              else "declare the open-ended question under text_items:"))
+        return self._named(self.text_items, name, "text item")
+
+    def _named(self, entries: tuple[Any, ...], name: str, what: str) -> Any:
+        for entry in entries:
+            if entry.name == name:
+                return entry
+        close = difflib.get_close_matches(str(name), [e.name for e in entries], n=3)
+        raise DataError(f"instrument {self.name!r} has no {what} {name!r}", column=str(name),
+                        hint=(f"did you mean {', '.join(map(repr, close))}?" if close
+                              else f"check the {what} name against the instrument"))
 
     @property
     def construct_items(self) -> dict[str, list[str]]:
