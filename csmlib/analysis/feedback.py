@@ -40,8 +40,8 @@ three seeded themes and 20% noise (tests/test_feedback.py) the coverage
 rises by 16-25 points from 2 to 3 themes and by 1-6 points from 3 to 4.
 
 Words only used with a capital letter (never written in lower case in the
-answers: names, places, brands) and words jieba tags as person names and
-that begin with a common surname are left out of the vocabulary, so a name cannot become a theme's term.
+answers: names, places, brands) and Chinese words taken for names
+(:func:`_zh_words`) are left out of the vocabulary, so a name cannot become a theme's term.
 
 Personal data in quotes
 -----------------------
@@ -57,9 +57,9 @@ Personal data in quotes
   and a few common words; see :data:`_CAPITALISED_OK`), or a title and name
   ("Mr Smith", "Dr. Lee"), or "my name is", "I am"/"I'm" followed by a
   capitalised word;
-* a word jieba tags as a person name (``nr``) that begins with one of the
-  100 commonest surnames (jieba also tags ordinary words such as 太贵 as
-  names), a surname followed by a title
+* a word that begins with one of the 100 commonest surnames and that
+  jieba's dictionary tags as a person name (``nr``) or does not know
+  (:func:`_zh_words`), a surname followed by a title
   (王先生, 李女士, 张经理), or 我叫 / 我的名字 / 名叫 / 姓 followed by a character.
 
 What is NOT caught: names written in lower case ("ask for john"), Chinese
@@ -75,6 +75,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -150,8 +151,8 @@ def stopwords(lang: str) -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _segmenter() -> Any:
-    """jieba's part-of-speech segmenter on its default dictionary, built in
-    memory: no cache file is read or written (jieba's own start writes one
+    """jieba's part-of-speech segmenter (its word tags) on its default
+    dictionary, built in memory: no cache file is read or written (jieba's own start writes one
     into the temporary folder and logs to stderr), so segmenting is quiet
     and the same on every machine."""
     import jieba
@@ -164,11 +165,23 @@ def _segmenter() -> Any:
     return jieba.posseg.POSTokenizer(tokenizer)
 
 
-def _is_zh_name(word: str, flag: str) -> bool:
-    """A word jieba tags as a person name (``nr``...) of two to four
-    characters that begins with one of the common surnames
-    (:data:`_ZH_SURNAMES`): jieba also tags ordinary words as names (太贵)."""
-    return flag.startswith("nr") and 2 <= len(word) <= 4 and word[0] in _ZH_SURNAMES
+def _zh_words(text: str) -> list[tuple[str, bool]]:
+    """jieba's words of ``text`` (its default dictionary and HMM for unknown
+    words), each with whether it is taken for a person's name: two to four
+    characters beginning with one of the 100 commonest surnames
+    (:data:`_ZH_SURNAMES`) that the dictionary tags as a name (``nr``) or
+    does not know (jieba's HMM finds names as unknown words).  Cheaper than
+    jieba's part-of-speech tagger, and stricter: that one also tags ordinary
+    words such as 太贵 as names."""
+    seg = _segmenter()
+    tags = seg.word_tag_tab
+    out = []
+    for word in seg.tokenizer.cut(text):
+        tag = tags.get(word)
+        name = 2 <= len(word) <= 4 and word[0] in _ZH_SURNAMES and _CJK.fullmatch(word[1]) is not None \
+            and (tag is None or tag.startswith("nr"))
+        out.append((word, name))
+    return out
 
 
 def detect_language(text: str) -> str:
@@ -222,9 +235,9 @@ def _tokens(text: str, lang: str) -> tuple[list[str], set[str], set[str]]:
     capitalised: set[str] = set()
     lower: set[str] = set()
     if lang == "zh":
-        for word, flag in _segmenter().cut(clean):
+        for word, is_name in _zh_words(clean):
             word = word.strip()
-            if not word or _is_zh_name(word, flag):
+            if not word or is_name:
                 continue
             if _CJK.search(word):
                 if word not in zh_stop:
@@ -315,9 +328,14 @@ def _coherence(top: np.ndarray, present: Any, n_docs: int) -> float:
 
 def _factorise(matrix: Any, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.decomposition import NMF
+    from sklearn.exceptions import ConvergenceWarning
 
     model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=1000, tol=1e-5)
-    w = model.fit_transform(matrix)
+    with warnings.catch_warnings():
+        # after 1000 iterations the factors are settled enough to name themes by their top
+        # terms; sklearn's warning that the tolerance was not reached says nothing to a reader
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        w = model.fit_transform(matrix)
     return w, model.components_
 
 
@@ -652,7 +670,7 @@ def quotable(text: str, names: Iterable[str] = (), *, limit: int = QUOTE_LIMIT) 
         return None
     if _EN_NAME_CUE.search(plain) or _ZH_NAME_CUE.search(plain) or _capitalised_inside(plain):
         return None
-    if _CJK.search(plain) and any(_is_zh_name(word, flag) for word, flag in _segmenter().cut(plain)):
+    if _CJK.search(plain) and any(is_name for _, is_name in _zh_words(plain)):
         return None
     return masked if len(masked) <= limit else masked[:limit].rstrip() + "..."
 

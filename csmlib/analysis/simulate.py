@@ -1043,8 +1043,8 @@ VERBATIM_THEMES: dict[str, dict[str, tuple[str, ...]]] = {
                "The price increase this year was not explained.", "Too expensive for what we get.",
                "Monthly fees keep going up, prices should come down.", "Cheaper prices please.",
                "The bill is expensive and the fees are unclear."),
-        "zh": ("价格太贵了。", "收费比其他公司高。", "今年涨价了也没有解释。", "套餐价格偏高，不划算。",
-               "月费越来越贵，希望降价。", "费用太高，性价比低。", "资费不透明，价格贵。"),
+        "zh": ("价格太贵了。", "价格比其他公司高。", "今年价格上涨也没有解释。", "套餐价格偏高，不划算。",
+               "月费越来越贵，希望降价。", "费用太贵，性价比低。", "资费不透明，价格贵。"),
     },
     "staff": {
         "en": ("The staff were rude to me.", "Unfriendly staff at the branch.",
