@@ -35,13 +35,16 @@ answers whose theme is reported.  Adding stops at the first theme that
 raises the coverage by less than twice ``min_share`` (10% by default; at
 least 2%), and the number before it is kept: a theme that was missing
 brings its whole share of the answers, a theme that only splits another
-(two wordings of one complaint) brings little.  On simulated answers with
-three seeded themes and 20% noise (tests/test_feedback.py) the coverage
-rises by 16-25 points from 2 to 3 themes and by 1-6 points from 3 to 4.
+(two wordings of one complaint) brings little.  On simulated answers
+(:func:`csmlib.analysis.simulate.simulate_verbatims`: three seeded themes,
+20% noise, 500 answers) the rule gives exactly the three seeded themes, each
+its own, in 39 of 40 sets (seeds 10-29, English and Chinese; the one miss,
+in Chinese, found waiting time and staff attitude but not price).
 
 Words only used with a capital letter (never written in lower case in the
 answers: names, places, brands) and Chinese words taken for names
-(:func:`_zh_words`) are left out of the vocabulary, so a name cannot become a theme's term.
+(:func:`_zh_words`) are left out of the vocabulary, so a name cannot become
+a theme's term.
 
 Personal data in quotes
 -----------------------
@@ -62,12 +65,13 @@ Personal data in quotes
   (:func:`_zh_words`), a surname followed by a title
   (王先生, 李女士, 张经理), or 我叫 / 我的名字 / 名叫 / 姓 followed by a character.
 
-What is NOT caught: names written in lower case ("ask for john"), Chinese
-names jieba does not tag as names or with a surname outside the 100
-commonest, when they come without a title, names in
-Pinyin written in lower case, postal addresses, licence plates and account
+What is NOT caught: names written in lower case ("ask for john"); Chinese
+names that jieba's dictionary knows as ordinary words or whose surname is
+not among the 100 commonest, when they come without a title; names in
+Pinyin written in lower case; postal addresses, licence plates and account
 numbers shorter than five digits.  Quotes are examples for a report; when a
-study's answers are likely to hold such details, set ``n_quotes=0``.
+study's answers are likely to hold such details, quote none (the feedback
+notebook's ``n_quotes=0``).
 """
 
 from __future__ import annotations
