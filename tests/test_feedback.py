@@ -287,3 +287,22 @@ def test_recovery_rate_over_many_simulated_sets():
             match = _match(sim, result)
             hits += len(result) == 3 and sorted(match.values()) == [1, 2, 3]
     assert hits >= 38
+
+
+def test_theme_shares_by_wave_recover_a_change():
+    # pooled answers of two waves; price is raised by 20% of the answers in wave 1, 45% in wave 2
+    w1 = simulate_verbatims(600, seed=31, lang="en", shares={"waiting": 0.4, "price": 0.2, "staff": 0.4},
+                            noise_share=0)
+    w2 = simulate_verbatims(600, seed=32, lang="en", shares={"waiting": 0.3, "price": 0.45, "staff": 0.25},
+                            noise_share=0)
+    sim = pd.concat([w1, w2], ignore_index=True)
+    waves = pd.Series(["W1"] * 600 + ["W2"] * 600)
+    result = fb.themes(sim["text"], seed=0)
+    price = _match(sim, result)["price"]
+    table = fb.theme_shares(result, waves).set_index(["group", "theme"])
+    recall = (result.assignments["theme"][(sim["theme"] == "price").to_numpy()] == price).mean()
+    for wave, truth in (("W1", 0.2), ("W2", 0.45)):
+        got = table.loc[(wave, price), "share"]
+        se = np.sqrt(truth * (1 - truth) / 600)
+        assert abs(got - recall * truth) < 4 * se, (wave, got, truth, recall)
+    assert table.loc[("W2", price), "share"] > table.loc[("W1", price), "share"] + 0.15
