@@ -31,6 +31,7 @@ from IPython.display import display
 import csmlib as csm
 from csmlib import report
 from csmlib.analysis import tracking
+from csmlib.analysis.actions import action_status, candidate_actions, construct_measures, item_measures
 from csmlib.report import i18n
 from csmlib.report.keys import read_recorded
 from csmlib.report.record import read_results, record, record_frame, set_results_path
@@ -56,6 +57,9 @@ scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
 wave_results: dict = {}  # "<segment>/<notebook>" -> results file of this wave (given by csm run)
 index_construct: str = "Satisfaction"  # the headline index
 target: str = "Loyalty"  # the outcome the drivers are ranked for
+actions: list = []  # the study file's improvement actions (given by csm run)
+data_encoding: str = ""  # text encoding of the survey file ("" for UTF-8)
+data_sheet: object = ""  # Excel sheet name or 0-based number ("" for the first sheet)
 
 # %%
 set_results_path(results_path or None)
@@ -70,6 +74,7 @@ sections = [("summary", i18n.text(lang, {"en": "Key findings", "zh": "主要发�
             ("segments", i18n.text(lang, {"en": "Segments", "zh": "细分群体"})),
             ("drivers", i18n.text(lang, {"en": "Drivers of {target}", "zh": "{target}的驱动因素"},
                                   target=names.get(target, target))),
+            ("actions", i18n.text(lang, {"en": "Improvement actions", "zh": "改进行动"})),
             ("method", i18n.text(lang, {"en": "How the numbers were estimated", "zh": "数据是如何估计的"})),
             ("missing", i18n.text(lang, {"en": "Results missing from the runs", "zh": "运行结果缺失"}))]
 title = dict(sections)
@@ -125,6 +130,40 @@ if not math.isnan(n_flags) and n_flags:
 if res.missing:
     findings.add(i18n.text(lang, {"en": "Some results are missing from the runs: see the end of this report.",
                                   "zh": "部分运行结果缺失：见本报告末尾。"}))
+
+# %%
+# improvement actions (the study file's actions:): each one's status this wave, with the
+# change test; and actions proposed from the improve-first list (owner blank)
+STATUS_WORDS = {"met": {"en": "met", "zh": "已达成"}, "not met": {"en": "not met", "zh": "未达成"},
+                "not yet due": {"en": "not yet due", "zh": "未到期"},
+                "not measurable": {"en": "not measurable", "zh": "无法衡量"}}
+status = proposed = None
+if actions and segment == "all":
+    indices = res.frame("index_drivers", "indices")
+    this_wave = [] if indices is None else [construct_measures(indices, wave=wave)]
+    item_targets = sorted({a["target"] for a in actions if a["target"] in inst.item_names})
+    if item_targets:
+        survey = csm.read_survey(data_path, inst, encoding=data_encoding or None,
+                                 sheet=data_sheet if data_sheet != "" else None)
+        this_wave.append(item_measures(survey.data, item_targets, wave=wave, min_base=min_base))
+    earlier, _ = read_recorded(previous, "study_report", "action_measures")
+    earlier = pd.DataFrame() if earlier is None else earlier[earlier["wave"].astype(str) != wave]
+    measures = pd.concat([earlier, *this_wave], ignore_index=True)
+    if len(measures) == 0:
+        measures = pd.DataFrame(columns=["wave", "target", "est", "se", "kind"])
+    record_frame("action_measures", measures)
+    status = action_status(actions, measures, wave=wave)
+    record_frame("action_status", status)
+    for word in ("met", "not met"):
+        hits = status[status["status"] == word]
+        if len(hits):
+            findings.add(i18n.text(lang, {"en": "{n} improvement action(s) {word} their target: {names}.",
+                                          "zh": "{n} 项改进行动{word}目标：{names}。"},
+                                   n=len(hits), word=i18n.template(STATUS_WORDS[word], lang),
+                                   names=", ".join(map(str, hits["action"]))))
+if drivers is not None and segment == "all":
+    proposed = candidate_actions(drivers, wave=wave, due_wave="")
+    record_frame("candidate_actions", proposed)
 
 # %%
 # key figures at the top: the index with its change, NPS, complaint rate, base
@@ -189,6 +228,49 @@ if drivers is not None:
                              base=None if math.isnan(n_base) else int(n_base), wave=wave, language=lang)
     display(fig)
     plt.close(fig)
+
+# %%
+display(report.section("actions", title["actions"]))
+ACTION_LABELS = {"action": {"en": "Action", "zh": "行动"}, "owner": {"en": "Owner", "zh": "负责部门"},
+                 "target": {"en": "Target", "zh": "目标指标"}, "baseline_wave": {"en": "Baseline wave", "zh": "基线期"},
+                 "due_wave": {"en": "Due", "zh": "截止期"}, "target_value": {"en": "Target value", "zh": "目标值"},
+                 "baseline": {"en": "Baseline", "zh": "基线值"}, "measured_wave": {"en": "Measured in", "zh": "测量期"},
+                 "value": {"en": "Value", "zh": "当前值"}, "diff": {"en": "Change", "zh": "变化"},
+                 "pvalue": {"en": "p", "zh": "p值"}, "status": {"en": "Status", "zh": "状态"},
+                 "performance": {"en": "Performance (0-100)", "zh": "绩效（0-100）"},
+                 "importance": {"en": "Importance", "zh": "重要性"}}
+
+
+def action_table(frame):
+    shown = frame.drop(columns=[c for c in ("se", "ci_lower", "ci_upper", "reason") if c in frame.columns])
+    if "status" in shown.columns:
+        shown = shown.assign(status=[i18n.template(STATUS_WORDS[v], lang) for v in shown["status"]])
+    return shown.rename(columns={c: i18n.template(ACTION_LABELS[c], lang) for c in shown.columns if c in ACTION_LABELS})
+
+
+if status is not None:
+    display(report.table(action_table(status), 2))
+    for owner, rows in status.groupby("owner", sort=False):
+        display(i18n.md(lang, {"en": "### {owner}", "zh": "### {owner}"}, owner=owner))
+        for row in rows.to_dict("records"):
+            display(i18n.md(lang, {
+                "en": "*{name}*: {target} from {baseline} ({baseline_wave}) to {value} ({measured_wave}), "
+                      "target {target_value} by {due_wave}: **{status}**.",
+                "zh": "*{name}*：{target} 由 {baseline}（{baseline_wave}）变为 {value}（{measured_wave}），"
+                      "目标为 {due_wave} 前达到 {target_value}：**{status}**。"},
+                name=row["action"], target=row["target"], baseline_wave=row["baseline_wave"],
+                measured_wave=row["measured_wave"], due_wave=row["due_wave"],
+                baseline=report.fmt_number(row["baseline"], 2), value=report.fmt_number(row["value"], 2),
+                target_value=report.fmt_number(row["target_value"], 2),
+                status=i18n.template(STATUS_WORDS[row["status"]], lang)))
+        display(report.table(action_table(rows.drop(columns=["owner"])), 2))
+else:
+    display(i18n.md(lang, {"en": "The study file lists no improvement actions (actions:), or this is a segment's report.",
+                           "zh": "研究文件中没有列出改进行动（actions:），或本报告为分群报告。"}))
+if proposed is not None:
+    display(i18n.md(lang, {"en": "### Proposed actions (improve first; owner and due wave to decide)",
+                           "zh": "### 建议的改进行动（优先改进；负责部门和截止期待定）"}))
+    display(report.table(action_table(proposed), 1))
 
 # %%
 display(report.section("method", title["method"]))

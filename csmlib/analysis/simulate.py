@@ -59,6 +59,8 @@ from ..data.datasets import DEMO_WAVES
 from ..errors import SpecError
 
 __all__ = [
+    "VERBATIM_THEMES",
+    "simulate_verbatims",
     "PopulationModel",
     "Simulated",
     "chain_population",
@@ -965,7 +967,37 @@ def _demo_frames(sim: Simulated) -> dict[str, pd.DataFrame]:
     ids = data["respondent_id"]
     data.insert(3, "name", [f"Respondent {i:05d}" for i in ids])
     data.insert(4, "email", [f"respondent{i:05d}@example.com" for i in ids])
+    data["improve"] = _demo_verbatims(sat, data["name"].tolist(), data["email"].tolist())
     return {file: data[data["wave"] == wave].reset_index(drop=True) for file, wave in DEMO_WAVES}
+
+
+#: Seed of the demo's open-ended answers: a generator of their own, so that
+#: every other column of the demo files stays as it was before they were added.
+DEMO_VERBATIM_SEED = DEMO_SEED + 17
+
+
+def _demo_verbatims(sat: np.ndarray, names: list[str], emails: list[str]) -> list[str]:
+    """The demo's answers to "What should we improve?" (``improve``): 60%
+    answer, half in Chinese; waiting time, price, staff attitude or noise
+    (20%), staff and waiting mentioned more by the less satisfied
+    (:func:`simulate_verbatims`' phrases); 4% add a contact (the fake e-mail,
+    a test mobile number, or the respondent's fake name) that masking and
+    the quote checks must keep out of every report."""
+    rng = np.random.default_rng(DEMO_VERBATIM_SEED)
+    themes = ["waiting", "price", "staff", "noise"]
+    out = []
+    for z, name, email in zip(sat, names, emails):
+        if rng.random() >= 0.6:
+            out.append("")
+            continue
+        lang = "zh" if rng.random() < 0.5 else "en"
+        w = np.array([0.3 * math.exp(-0.4 * z), 0.3, 0.2 * math.exp(-0.8 * z), 0.2])
+        text = _verbatim(themes[rng.choice(4, p=w / w.sum())], lang, rng)
+        if rng.random() < 0.04:
+            contact = [f"Mail me: {email}", "请拨打138 0013 8000联系我。", f"Regards, {name}"][rng.integers(3)]
+            text = f"{text} {contact}"
+        out.append(text)
+    return out
 
 
 def write_demo(folder: str | Path) -> list[Path]:
@@ -975,7 +1007,8 @@ def write_demo(folder: str | Path) -> list[Path]:
     Columns: ``respondent_id, wave, region, name, email``, the ACSI items
     (CUEX1-3, PERQ1-7 with PERQ7 reverse-worded, PERV1-2, CUSA1-3, CUSCO,
     CUSL1-3; 1-10), ``recommend`` (0-10) and ``complained`` (0/1); missing
-    answers are coded 99.  Deterministic: the same files every time.
+    answers are coded 99; ``improve``, the open-ended answers in English and
+    Chinese (:func:`_demo_verbatims`).  Deterministic: the same files every time.
 
     Returns
     -------
@@ -990,6 +1023,116 @@ def write_demo(folder: str | Path) -> list[Path]:
         write_csv(path, frame, lineterminator="\n")
         written.append(path)
     return written
+
+
+# ------------------------------------------------------------- verbatims
+#: Phrases of the themes :func:`simulate_verbatims` seeds, per language
+#: (English, Chinese): waiting time, price, staff attitude.
+VERBATIM_THEMES: dict[str, dict[str, tuple[str, ...]]] = {
+    "waiting": {
+        "en": ("The waiting time is far too long.", "I had to wait forty minutes in the queue.",
+               "Long queues and slow service at the counter.", "Waiting on the hotline takes ages.",
+               "Please cut the waiting time, the queue never moves.",
+               "Too long a wait before anyone served me.", "The queue at the branch was very long."),
+        "zh": ("排队等待时间太长了。", "等了四十分钟才办理。", "柜台排队的人太多，等待太久。",
+               "客服热线等待时间很长。", "希望缩短排队等待的时间。", "每次去都要排队等很久。",
+               "营业厅排队太慢了。"),
+    },
+    "price": {
+        "en": ("The prices are too high.", "Your fees are expensive compared with other providers.",
+               "The price increase this year was not explained.", "Too expensive for what we get.",
+               "Monthly fees keep going up, prices should come down.", "Cheaper prices please.",
+               "The bill is expensive and the fees are unclear."),
+        "zh": ("价格太贵了。", "价格比其他公司高。", "今年价格上涨也没有解释。", "套餐价格偏高，不划算。",
+               "月费越来越贵，希望降价。", "费用太贵，性价比低。", "资费不透明，价格贵。"),
+    },
+    "staff": {
+        "en": ("The staff were rude to me.", "Unfriendly staff at the branch.",
+               "The attitude of the staff was impolite and unhelpful.",
+               "Staff should be trained to be more polite.", "The employee was rude and impatient.",
+               "Nobody on the staff showed a friendly attitude.", "Rude and unhelpful staff."),
+        "zh": ("工作人员态度很差。", "服务人员不耐烦，态度冷淡。", "店员态度恶劣，不礼貌。",
+               "希望员工服务态度好一点。", "客服人员态度不好，很不耐烦。", "员工对顾客没有礼貌。",
+               "工作人员服务态度需要改进。"),
+    },
+}
+# words of answers on no common subject: two of them, at random, per noise answer
+_NOISE_WORDS = {
+    "en": ("parking", "website", "colour", "weather", "garden", "music", "lighting", "coffee", "magazine",
+           "holiday", "bicycle", "umbrella", "football", "newsletter", "elevator", "painting", "keyboard",
+           "blanket", "tickets", "recipes", "balcony", "printer", "festival", "uniforms", "calendar",
+           "stickers", "podcast", "furniture", "airport", "library", "battery", "carpet", "lottery",
+           "museum", "packaging", "radio", "sofa", "stadium", "tablet", "window"),
+    "zh": ("停车场", "网站", "颜色", "天气", "花园", "音乐", "灯光", "咖啡", "杂志", "假期", "自行车", "雨伞",
+           "足球", "电梯", "绘画", "键盘", "毯子", "门票", "菜谱", "阳台", "打印机", "节日", "制服", "日历",
+           "贴纸", "播客", "家具", "机场", "图书馆", "电池", "地毯", "彩票", "博物馆", "包装", "收音机",
+           "沙发", "体育场", "平板", "窗户", "海报"),
+}
+_NOISE_FRAMES = {"en": ("Something about the {0} and the {1}.", "Maybe the {0}, or the {1}.",
+                        "The {0} reminded me of the {1}."),
+                 "zh": ("关于{0}和{1}。", "{0}还有{1}吧。", "想到了{0}和{1}。")}
+_CLOSING = {"en": ("Thank you.", "Otherwise everything is fine.", "That is all."),
+            "zh": ("谢谢。", "其他都还可以。", "就这些。")}
+
+
+def _verbatim(theme: str, lang: str, rng: np.random.Generator) -> str:
+    """One simulated answer on ``theme`` (or ``"noise"``) in ``lang``."""
+    if theme == "noise":
+        a, b = rng.choice(len(_NOISE_WORDS[lang]), size=2, replace=False)
+        frame = _NOISE_FRAMES[lang][rng.integers(len(_NOISE_FRAMES[lang]))]
+        text = frame.format(_NOISE_WORDS[lang][a], _NOISE_WORDS[lang][b])
+    else:
+        bank = VERBATIM_THEMES[theme][lang]
+        picks = rng.choice(len(bank), size=1 + int(rng.random() < 0.4), replace=False)
+        text = (" " if lang == "en" else "").join(bank[i] for i in picks)
+    if rng.random() < 0.3:
+        closing = _CLOSING[lang][rng.integers(len(_CLOSING[lang]))]
+        text = f"{text} {closing}" if lang == "en" else text + closing
+    return text
+
+
+def simulate_verbatims(n: int, *, seed: int, lang: str = "en", shares: Mapping[str, float] | None = None,
+                       noise_share: float = 0.2) -> pd.DataFrame:
+    """Simulated open-ended answers with known themes (waiting time, price,
+    staff attitude) and noise (answers on no common subject).
+
+    Each themed answer is one or two phrases of its theme
+    (:data:`VERBATIM_THEMES`), sometimes followed by a closing phrase; a
+    noise answer names two words drawn at random from 40 unrelated words.
+
+    Parameters
+    ----------
+    n : int
+        Number of answers.
+    seed : int
+        Seed of the generator.
+    lang : {"en", "zh"}
+        Language of the answers.
+    shares : mapping, optional
+        ``{theme: share}`` of the themed answers (default equal shares).
+    noise_share : float
+        Share of noise answers.
+
+    Returns
+    -------
+    DataFrame
+        ``text``, ``theme`` (``"waiting"``, ``"price"``, ``"staff"`` or
+        ``"noise"``).
+    """
+    n = _check_n(n)
+    if lang not in ("en", "zh"):
+        raise SpecError(f"verbatims are simulated in 'en' or 'zh', not {lang!r}")
+    shares = dict(shares or {t: 1.0 for t in VERBATIM_THEMES})
+    unknown = set(shares) - set(VERBATIM_THEMES)
+    if unknown or not 0 <= noise_share <= 1:
+        raise SpecError(f"unknown theme(s) {sorted(unknown)} or noise_share {noise_share!r} outside [0, 1]")
+    names = list(shares) + ["noise"]
+    p = np.array([shares[t] for t in shares], dtype=float)
+    p = np.append((1 - noise_share) * p / p.sum(), noise_share)
+    rng = np.random.default_rng(seed)
+    theme = rng.choice(len(names), size=n, p=p)
+    texts = [_verbatim(names[t], lang, rng) for t in theme]
+    return pd.DataFrame({"text": texts, "theme": [names[t] for t in theme]})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -35,6 +35,10 @@ The YAML schema::
     other_items:                     # items in no construct (NPS, complaint, ...)
       - name: recommend
         scale: [0, 10]
+    text_items:                      # open-ended questions (free text, any language)
+      - name: improve
+        text: {en: "What should we improve?", zh: 我们应该改进什么？}
+        language: auto               # auto (per answer), en or zh
 
 Missing codes may not lie inside an item's scale (they would throw real
 answers away): an item whose scale holds a default code needs its own
@@ -76,7 +80,7 @@ from pydantic_core import PydanticCustomError
 
 from ..errors import DataError
 
-__all__ = ["Instrument", "InstrumentConstruct", "Item", "Text"]
+__all__ = ["Instrument", "InstrumentConstruct", "Item", "Text", "TextItem"]
 
 #: A text in one language (``str``) or in several (``{lang: text}``).
 Text = Union[str, dict[str, str]]
@@ -217,6 +221,43 @@ class Item(_Strict):
         return _resolve_text(self.text, lang, default_lang)
 
 
+class TextItem(_Strict):
+    """An open-ended question: its answers are free text, kept as strings
+    (``Survey.texts``), never as numbers, and analysed by
+    :func:`csmlib.analysis.feedback.themes`.
+
+    Attributes
+    ----------
+    name : str
+        Column name in the data file.
+    text : str or dict, optional
+        Question text, or ``{language: text}``.
+    language : {"auto", "en", "zh"}
+        Language of the answers (``auto``: decided per answer).
+    """
+
+    name: str = Field(min_length=1)
+    text: Text | None = None
+    language: str = "auto"
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        return _check_text(v)
+
+    def text_in(self, lang: str | None = None, default_lang: str = "en") -> str | None:
+        """The question text in ``lang`` (falling back to ``default_lang``, then any)."""
+        return _resolve_text(self.text, lang, default_lang)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str) -> str:
+        if v not in ("auto", "en", "zh"):
+            raise PydanticCustomError("language", "the language of a text item must be auto, en or zh, "
+                                      "got '{v}'", {"v": v})
+        return v
+
+
 def _check_codes(v: Any) -> Any:
     if v is None:
         return v
@@ -261,6 +302,7 @@ class Instrument(_Strict):
     missing_texts: tuple[str, ...] = ()
     constructs: tuple[InstrumentConstruct, ...] = ()
     other_items: tuple[Item, ...] = ()
+    text_items: tuple[TextItem, ...] = ()
 
 
     @field_validator("segment_columns", "pii_columns", "missing_texts", mode="before")
@@ -284,7 +326,8 @@ class Instrument(_Strict):
         if not items:
             problems.append("the instrument declares no items: add constructs with items or other_items")
         seen: dict[str, str] = {}
-        for where, item in _item_locations(self):
+        texts = [(f"text_items[{i}]", t) for i, t in enumerate(self.text_items)]
+        for where, item in _item_locations(self) + texts:
             if item.name in seen:
                 problems.append(f"{where}.name: item {item.name!r} is declared twice "
                                 f"(also at {seen[item.name]}); item names must be unique")
@@ -310,6 +353,11 @@ class Instrument(_Strict):
             if col is not None and col in pii:
                 problems.append(f"{key}: column {col!r} is also declared personal data (pii_columns) "
                                 "and would be dropped at load; use a pseudonymous column instead")
+        for where, t in texts:
+            if t.name in pii:
+                problems.append(f"{where}.name: the text item {t.name!r} is also declared personal data "
+                                "(pii_columns) and would be dropped at load; a text item's answers are "
+                                "masked wherever they are quoted")
         codes_default = self.missing_codes
         for where, item in _item_locations(self):
             if item.missing_codes is None:
@@ -421,13 +469,31 @@ class Instrument(_Strict):
         DataError
             If there is no such item (the message suggests close names).
         """
-        for i in self.items:
-            if i.name == name:
-                return i
-        close = difflib.get_close_matches(str(name), self.item_names, n=3)
-        raise DataError(f"instrument {self.name!r} has no item {name!r}", column=str(name),
+        return self._named(self.items, name, "item")
+
+    @property
+    def text_names(self) -> list[str]:
+        """Names of the text (open-ended) items."""
+        return [t.name for t in self.text_items]
+
+    def text_item(self, name: str) -> TextItem:
+        """The text item called ``name``.
+
+        Raises
+        ------
+        DataError
+            If there is no such text item (the message suggests close names).
+        """
+        return self._named(self.text_items, name, "text item")
+
+    def _named(self, entries: tuple[Any, ...], name: str, what: str) -> Any:
+        for entry in entries:
+            if entry.name == name:
+                return entry
+        close = difflib.get_close_matches(str(name), [e.name for e in entries], n=3)
+        raise DataError(f"instrument {self.name!r} has no {what} {name!r}", column=str(name),
                         hint=(f"did you mean {', '.join(map(repr, close))}?" if close
-                              else "check the item name against the instrument"))
+                              else f"check the {what} name against the instrument"))
 
     @property
     def construct_items(self) -> dict[str, list[str]]:
@@ -558,6 +624,8 @@ def _model_at(loc: tuple) -> type[BaseModel]:
             model, i = InstrumentConstruct, i + 2
         elif model is Instrument and key == "other_items":
             model, i = Item, i + 2
+        elif model is Instrument and key == "text_items":
+            model, i = TextItem, i + 2
         elif model is InstrumentConstruct and key == "items":
             model, i = Item, i + 2
         else:
@@ -612,7 +680,7 @@ def _validate(cls: type[Instrument], obj: Any, *, file: str | None, args: tuple,
                 lines.extend(err["msg"].split("\n"))
             else:
                 msg = err["msg"]
-                if kind not in ("scale", "labels", "missing_codes", "text", "missing_code_in_scale"):
+                if kind not in ("scale", "labels", "missing_codes", "text", "missing_code_in_scale", "language"):
                     msg += f" (got {err.get('input')!r})"
                 lines.append(f"{path}: {msg}" if path else msg)
         hint = "; ".join(dict.fromkeys(hints)) or "fix the instrument as described"

@@ -155,6 +155,17 @@ class Survey:
     provenance: Provenance
     variable_labels: dict[str, str] = field(default_factory=dict, repr=False)
     value_labels: dict[str, dict] = field(default_factory=dict, repr=False)
+    _texts: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def texts(self) -> pd.DataFrame:
+        """The answers to the instrument's text items (open-ended questions),
+        a copy: one column per text item (str; NaN = no answer), indexed like
+        :attr:`data`.  Free text may hold personal data: quote it only
+        through :func:`csmlib.analysis.feedback.quotable`."""
+        if self._texts is None:
+            return pd.DataFrame(index=self._data.index)
+        return self._texts.copy()
 
     @property
     def data(self) -> pd.DataFrame:
@@ -223,7 +234,8 @@ class Survey:
         data = self._data.loc[values]
         note = note or f"subset: {int(values.sum())} of {self.n} rows"
         prov = replace(self.provenance, rows_kept=len(data), notes=self.provenance.notes + (note,))
-        return replace(self, _data=data.copy(), provenance=prov)
+        texts = None if self._texts is None else self._texts.loc[values].copy()
+        return replace(self, _data=data.copy(), provenance=prov, _texts=texts)
 
     def segment(self, value: Any, *, column: str | None = None) -> Survey:
         """The respondents of one segment.
@@ -290,7 +302,8 @@ class Survey:
             raise DataError("item columns must be numeric", column=bad,
                             hint="convert the answers to numbers (NaN for no answer)")
         prov = replace(self.provenance, rows_kept=len(data), notes=self.provenance.notes + (note,))
-        return replace(self, _data=data.copy(), provenance=prov)
+        texts = None if self._texts is None else self._texts.reindex(data.index)
+        return replace(self, _data=data.copy(), provenance=prov, _texts=texts)
 
 
 # ------------------------------------------------------------------ read
@@ -376,8 +389,9 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
     roles = inst.role_columns
     keep_roles = roles["id"] + roles["wave"] + roles["segment"] + roles["weight"]
     items = inst.item_names
+    text_names = inst.text_names
     wanted = keep_roles + items
-    detected = _personal_columns(frame, keep_roles, items, path)
+    detected = _personal_columns(frame, keep_roles, items + text_names, path)
     load_notes: list[str] = []   # the warnings given, kept in the provenance for reports
     if detected:
         frame = frame.drop(columns=list(detected))
@@ -387,14 +401,15 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
             f"were dropped at load: {', '.join(f'{c!r} ({k})' for c, k in detected.items())}; "
             f"declare them in the instrument's pii_columns")
         warnings.warn(DataWarning(f"{load_notes[-1]} ({path})"), stacklevel=3)
-    ignored = [c for c in frame.columns if c not in wanted]
+    ignored = [c for c in frame.columns if c not in wanted + text_names]
+    texts = frame[[c for c in text_names if c in frame.columns]]
     frame = frame[[c for c in wanted if c in frame.columns]]
     variable_labels = {k: v for k, v in table.variable_labels.items() if k in wanted}
     value_labels = {k: v for k, v in table.value_labels.items() if k in wanted}
     table.frame = frame.iloc[:0]  # the raw table (with personal data) is not kept anywhere
 
     # 2. every declared column present
-    missing = [c for c in wanted if c not in frame.columns]
+    missing = [c for c in wanted if c not in frame.columns] + [c for c in text_names if c not in texts.columns]
     if missing:
         close = {c: difflib.get_close_matches(c, ignored, n=1) for c in missing}
         sugg = [f"{c!r} -> {m[0]!r}?" for c, m in close.items() if m]
@@ -407,9 +422,10 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
     dropped = list(table.dropped)
     if empty.any():
         dropped += [(int(r), "empty row (no value in any column)") for r in rows[empty]]
-        frame, rows = frame.loc[~empty], rows[~empty]
+        frame, rows, texts = frame.loc[~empty], rows[~empty], texts.loc[~empty]
     dropped.sort()
     frame = frame.reset_index(drop=True)
+    texts = pd.DataFrame({c: _text_answers(texts[c]) for c in text_names}, index=pd.Index(rows, name="row"))
     if len(frame) == 0:
         why = ("the file has a header but no data rows" if table.rows_read == 0
                else f"no respondent is left: all {table.rows_read} data rows were dropped")
@@ -551,7 +567,7 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
         reverse_coded=tuple(inst.reverse_items), ignored_columns=tuple(ignored), sheet=sheet,
         encoding=encoding, load_notes=tuple(load_notes))
     return Survey(_data=data, instrument=inst, provenance=prov, variable_labels=variable_labels,
-                  value_labels=value_labels)
+                  value_labels=value_labels, _texts=texts if text_names else None)
 
 
 # --------------------------------------------------------------- helpers
@@ -569,6 +585,19 @@ def _personal_columns(frame: pd.DataFrame, roles: list[str], items: list[str], p
                              "and declare the original column in pii_columns")
     others = [c for c in frame.columns if c not in roles and c not in items]
     return detect_personal_columns(frame, others)
+
+
+def _text_answers(col: pd.Series) -> np.ndarray:
+    """A text item's cells as str (numbers as written), blank cells as NaN."""
+    out = []
+    for v in col.to_numpy(dtype=object):
+        if _is_missing_scalar(v):
+            out.append(np.nan)
+            continue
+        t = _show(v) if isinstance(v, float) else v
+        t = str(t)
+        out.append(t if t.strip() else np.nan)
+    return np.asarray(out, dtype=object)
 
 
 def _is_missing_scalar(v: Any) -> bool:

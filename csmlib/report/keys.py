@@ -82,6 +82,7 @@ _BUILTIN = (
     _k("estimation_notes", "strings", "PLS " + _NOTES,
        **{nb: _ALWAYS for nb in _PLS_NB},
        complaints_loyalty="when the model has the loyalty construct and a complained item is set",
+       feedback="when themes were found and the model has the satisfaction construct",
        study_report=_ALWAYS),
     _k("cbsem_estimation_notes", "strings", "CB-SEM " + _NOTES, structural=_ALWAYS,
        measurement=_ALWAYS),
@@ -177,6 +178,24 @@ _BUILTIN = (
     # gaps
     _k("gaps", "table", "SERVQUAL gaps (perception minus expectation) by item and dimension",
        gaps="when expectation and perception items are given"),
+    # feedback (open-ended answers)
+    _k("n_answers", "integer", "respondents who answered the open-ended question",
+       feedback="when the instrument declares the text item"),
+    _k("themes", "table", "themes of the open-ended answers: label, language, answers, share, coherence",
+       feedback="when enough answers were given to find themes"),
+    _k("theme_terms", "table", "each theme's most characteristic terms, in rank order",
+       feedback="when enough answers were given to find themes"),
+    _k("theme_scores", "table", "mean satisfaction (0-100) of respondents per theme, with a test",
+       feedback="when themes were found and the model has the satisfaction construct"),
+    _k("theme_shares", "table", "share of each segment's answers per theme",
+       feedback="for the whole sample of a study with segments, when themes were found"),
+    # study_report: improvement actions
+    _k("action_measures", "table", "the action targets' estimates of every wave so far",
+       study_report="when the study file lists actions"),
+    _k("action_status", "table", "each improvement action's status with the change test",
+       study_report="when the study file lists actions"),
+    _k("candidate_actions", "table", "actions proposed from the improve-first list (owner blank)",
+       study_report="when index_drivers recorded the importance-performance table"),
 )
 
 #: the keys of the notebooks that ship with csm workbench, by name

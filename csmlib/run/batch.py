@@ -263,6 +263,8 @@ def _make_run(study: Study, wave_of: Wave, prev_wave: str | None, segment: str,
     }
     if kind == "report":
         params["wave_results"] = {k: str(v) for k, v in wave_results.items()}
+        if study.actions:   # the study's improvement actions, tracked by the report
+            params["actions"] = [a.as_dict() for a in study.actions]
     return RunSpec(
         run_id=f"{wave}/{segment}/{notebook}", study=study.name, wave=wave, segment=segment,
         notebook=notebook, kind=kind, notebook_path=nb_path, data_path=data,

@@ -19,6 +19,13 @@
     output: runs                     # relative to the current directory
     report: study_report             # optional: the notebook run once per wave (see csmlib.run.batch)
     timeout: 1800                    # optional: seconds a single notebook cell may take
+    actions:                         # optional: improvement actions, tracked by the report
+      - name: Shorter queues         # distinct
+        owner: Branch operations     # the department responsible
+        target: Quality              # a construct of the model (0-100 index) or an item (mean)
+        baseline_wave: 2026Q1        # waves of the study; the due wave after the baseline
+        target_value: 75
+        due_wave: 2026Q3
     language: zh                     # optional: the reports' language, en or zh
                                      # (default: the instrument's language, else en)
 
@@ -51,6 +58,7 @@ from __future__ import annotations
 import codecs
 import difflib
 import hashlib
+import math
 import os
 import re
 import unicodedata
@@ -68,6 +76,7 @@ from ..data.instrument import field_path, load_yaml
 from ..report.i18n import LANGUAGES, report_language
 
 __all__ = [
+    "Action",
     "Study",
     "Wave",
     "NotebookRef",
@@ -93,7 +102,7 @@ def project_notebooks() -> Path:
 RESERVED_PARAMETERS = frozenset({
     "study", "wave", "previous_wave", "segment", "segment_column", "segment_value",
     "data_path", "instrument_path", "model", "results_path", "previous_results_path",
-    "wave_results", "min_base", "notebook", "data_encoding", "data_sheet", "language",
+    "wave_results", "min_base", "notebook", "data_encoding", "data_sheet", "actions", "language",
 })
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\- ]*$")
@@ -152,6 +161,28 @@ class _SegmentsModel(_Strict):
         return v
 
 
+class _ActionModel(_Strict):
+    name: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    target: str = Field(min_length=1)
+    baseline_wave: str = Field(min_length=1)
+    target_value: float
+    due_wave: str = Field(min_length=1)
+
+    @field_validator("baseline_wave", "due_wave", mode="before")
+    @classmethod
+    def _wave_str(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+    @field_validator("target_value", mode="before")
+    @classmethod
+    def _number(cls, v: Any) -> Any:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ValueError("target_value must be a finite number (the level to reach on the target's "
+                             "scale: 0-100 for a construct, the answer scale for an item)")
+        return v
+
+
 class _StudyModel(_Strict):
     name: str = Field(min_length=1)
     instrument: str = Field(min_length=1)
@@ -165,6 +196,7 @@ class _StudyModel(_Strict):
     output: str = "runs"
     report: str = "study_report"
     timeout: int = Field(default=1800, gt=0)
+    actions: list[_ActionModel] = Field(default_factory=list)
     language: str | None = None
 
     @field_validator("language")
@@ -196,6 +228,27 @@ class Wave:
     data: Path
     encoding: str | None = None
     sheet: str | int | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """An improvement action of a study (``actions:``): its ``name``, the
+    ``owner`` department, the ``target`` construct (0-100 index) or item
+    (mean on its scale), the ``baseline_wave``, the ``target_value`` to
+    reach and the ``due_wave`` by which to reach it."""
+
+    name: str
+    owner: str
+    target: str
+    baseline_wave: str
+    target_value: float
+    due_wave: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The action as plain data (a notebook parameter)."""
+        return {"name": self.name, "owner": self.owner, "target": self.target,
+                "baseline_wave": self.baseline_wave, "target_value": self.target_value,
+                "due_wave": self.due_wave}
 
 
 @dataclass(frozen=True)
@@ -234,6 +287,8 @@ class Study:
         wave's other notebooks.
     timeout : int
         Seconds a single notebook cell may run.
+    actions : tuple of Action
+        Improvement actions, given to the report notebook (``actions``).
     language : str
         The reports' language (:data:`csmlib.report.i18n.LANGUAGES`): the
         study's ``language``, else the instrument's, else English.
@@ -252,6 +307,7 @@ class Study:
     output: Path = Path("runs")
     report: str = "study_report"
     timeout: int = 1800
+    actions: tuple[Action, ...] = ()
     language: str = "en"
 
     @classmethod
@@ -750,6 +806,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
     model = _resolve_model_entry(base, m.model, file)
     segment_column = m.segments.column if m.segments else None
     inst = _check_against_instrument(instrument, model, segment_column, m.parameters, file)
+    actions = _check_actions(m.actions, names, inst, model, file)
     out = _expand(output if output is not None else m.output, "output", file)
     _check_output(out.resolve() / m.name, file)
     return Study(
@@ -766,6 +823,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         output=out.resolve(),
         report=m.report,
         timeout=m.timeout,
+        actions=actions,
         language=report_language(m.language, inst),
     )
 
@@ -843,6 +901,50 @@ def _check_against_instrument(instrument: Path, model: str, segment_column: str 
         raise StudyError("invalid parameters:\n    " + "\n    ".join(problems), file=str(file),
                          hint="fix the values under parameters: in the study file")
     return inst
+
+
+def _check_actions(models: list[_ActionModel], waves: list[str], inst: Any, model: str,
+                   file: Path) -> tuple[Action, ...]:
+    """The study's actions, each checked: a distinct name, a target that is a
+    construct of the model or an item of the instrument (``inst``), a target
+    value on its scale, baseline and due waves of the study with the due wave
+    later."""
+    if not models:
+        return ()
+    constructs = list(resolve_model(model).construct_names)
+    problems = []
+    seen: set[str] = set()
+    for i, a in enumerate(models):
+        key = f"actions[{i}]"
+        if a.name in seen:
+            problems.append(f"{key}.name: the action {a.name!r} is named twice")
+        seen.add(a.name)
+        for which in ("baseline_wave", "due_wave"):
+            w = getattr(a, which)
+            if w not in waves:
+                problems.append(f"{key}.{which}: {w!r} is not a wave of the study (waves: {', '.join(waves)})")
+        if a.baseline_wave in waves and a.due_wave in waves and \
+                waves.index(a.due_wave) <= waves.index(a.baseline_wave):
+            problems.append(f"{key}.due_wave: {a.due_wave!r} is not after the baseline wave {a.baseline_wave!r}")
+        if a.target in constructs:
+            if not 0 <= a.target_value <= 100:
+                problems.append(f"{key}.target_value: {a.target_value} is outside the 0-100 index of "
+                                f"construct {a.target!r}")
+        elif a.target in inst.item_names:
+            lo, hi = inst.item(a.target).scale
+            if not lo <= a.target_value <= hi:
+                problems.append(f"{key}.target_value: {a.target_value} is outside the scale [{lo}, {hi}] "
+                                f"of item {a.target!r}")
+        else:
+            close = difflib.get_close_matches(a.target, constructs + inst.item_names, n=1)
+            problems.append(f"{key}.target: {a.target!r} is neither a construct of the model nor an item "
+                            "of the instrument" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    if problems:
+        raise StudyError("invalid actions:\n    " + "\n    ".join(problems), file=str(file),
+                         hint="fix the actions: in the study file (target: a construct or item; waves: "
+                              "names under waves:, the due wave after the baseline)")
+    return tuple(Action(a.name, a.owner, a.target, a.baseline_wave, float(a.target_value), a.due_wave)
+                 for a in models)
 
 
 def segment_mask(values: pd.Series, segment: str) -> pd.Series:
