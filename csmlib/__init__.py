@@ -86,7 +86,7 @@ _SUBMODULES = {
     "batch": "run.batch", "measurement": "analysis.measurement", "index": "analysis.index",
     "invariance": "analysis.invariance", "quality": "analysis.quality",
     "notebook": "run.notebook", "pls_groups": "analysis.pls_groups",
-    "privacy": "privacy", "record": "report.record",
+    "privacy": "privacy", "record": "report.record", "complaints": "analysis.complaints",
 }
 
 __all__ = sorted(
