@@ -368,3 +368,48 @@ def test_personal_data_never_reaches_any_output(tmp_path):
     text = out.getvalue()
     leaked = sorted(s for s in seeded if s in text)
     assert not leaked, leaked[:5]
+
+
+# --------------------------------------------------------------------------- fast paths
+FAST_CSV = ['a,b,c\n1,2,3\n', 'a,b,c\r\n1,"x, y",3\r\n\r\n4,5,6\r\n', 'a;b\n1;2\n', 'a,b\n"line\nbreak",2\n',
+            'a,b\n1,\n,2\n', 'a,b\n"q ""x""",2\n', 'a,b\n1,2,3\n', 'a,b\n1\n', 'a,b\n   \n1,2\n', 'a,b\n1,2,\n',
+            'a,b\n"abc"def,2\n', 'a,b\n 1 , 2 \n', 'a,b\nNA,null\n', 'a,b\n1,"unclosed\n', 'x\n1\n2\n',
+            'a,b\n,\n', 'a,b\n"x",y\n"1","2"\n', 'a,b\nab"c",2\n', 'a,b\n1,2\n3\n', 'a,b\r\n1,2\r\n',
+            'a,b\n"1,2",3\n"\n",4\n', 'a\tb\n"x\ty"\t2\n']
+
+
+@pytest.mark.parametrize("text", FAST_CSV)
+def test_fast_csv_split_is_the_exact_split_or_steps_aside(text):
+    """read_log splits a CSV with pandas' C parser; on every text it gives the
+    csv module's table, or None (then the exact reader runs, errors included)."""
+    from pathlib import Path
+
+    from csmlib.data.readers import _sniff_delimiter, _split_csv, _split_csv_fast
+
+    sep = _sniff_delimiter(text)
+    fast = _split_csv_fast(text, sep)
+    try:
+        exact = _split_csv(Path("x.csv"), text, sep).to_numpy().tolist()
+    except DataError:
+        exact = None
+    if fast is not None:
+        assert exact is not None and fast.to_numpy().tolist() == exact
+
+
+def test_personal_value_prefilter_misses_nothing_classify_value_finds():
+    from csmlib import privacy
+
+    rng = np.random.default_rng(0)
+    alphabet = list("0123456789 -+().@:/XxT")
+    values = ["zhang@example.com", "张伟@qq.com", "ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｎ", "+86 138-1234-5678",
+              "8613812345678", "008613812345678", "１３８１２３４５６７８", "(010)12345678", "0755-1234567",
+              "440524196801010004", "11010519491231002X", "110105491231002", "192.168.1.20", "fe80::1%eth0",
+              " 13812345678 "]
+    values += ["".join(rng.choice(alphabet, rng.integers(5, 20))) for _ in range(30_000)]
+    values += ["".join(rng.choice(list("0123456789"), n)) for n in rng.integers(6, 20, 10_000)]
+    values = list(dict.fromkeys(values))
+    found = [v for v in values if privacy.classify_value(v.strip()) is not None]
+    assert len(found) > 300
+    kept = set(privacy._candidates(values))
+    assert set(found) <= kept
+    assert len(kept) < len(values)   # it does pass values over

@@ -406,11 +406,12 @@ def recovery_groups(log: ComplaintLog, survey: Any, customer_id: str, *,
                         hint="give sla_hours in the codebook (a number, or one per category) or pass sla_hours=")
     # 1 within SLA, 2 late, 3 unresolved; the worst ticket of a customer counts
     severity = np.where(~closed, 3, np.where(t["hours"].to_numpy(float) > sla, 2, 1))
-    worst = pd.Series(severity, index=t.index).groupby(t["customer"].to_numpy()).max()
+    worst = pd.Series(severity, index=t.index).groupby(t["customer"]).max()   # (no id: left out)
     keys = log.hash_ids(data[customer_id])
-    code = keys.map(worst).fillna(0).where(keys.notna())
-    labels = pd.Series(np.asarray(GROUPS, dtype=object)[code.fillna(0).astype(int).to_numpy()],
-                       index=data.index).where(code.notna().to_numpy())
+    code = pd.Series(worst.reindex(keys.to_numpy(dtype=object, na_value=None)).to_numpy(), index=data.index)
+    code = code.fillna(0).to_numpy(dtype=int)   # 0: no ticket
+    labels = np.asarray(GROUPS, dtype=object)[code]
+    labels[keys.isna().to_numpy()] = None       # no customer id: cannot be told
     return pd.Series(pd.Categorical(labels, categories=list(GROUPS)), index=data.index, name="group")
 
 

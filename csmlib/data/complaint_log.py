@@ -230,8 +230,8 @@ class ComplaintLog:
         One row per ticket, columns :data:`TICKET_COLUMNS`: ``ticket`` (id,
         str), ``opened``, ``closed`` (datetime64; NaT = open as of ``as_of``),
         ``category``, ``subcategory``, ``channel``, ``status`` (str or None),
-        ``reopened`` (float 1/0, NaN unknown), ``customer`` (salted hash or
-        None), ``is_closed`` (bool), ``hours`` (opened to closed, or to
+        ``reopened`` (float 1/0, NaN unknown), ``customer`` (salted 64-bit
+        hash, UInt64, ``<NA>`` without an id), ``is_closed`` (bool), ``hours`` (opened to closed, or to
         ``as_of`` for open tickets), ``sla_hours`` (the ticket's SLA, NaN
         when none applies).
     codebook : ComplaintCodebook
@@ -250,11 +250,11 @@ class ComplaintLog:
     file: str | None = None
     sha256: str | None = None
     rows_read: int = 0
-    _salt: bytes = field(default=b"", repr=False)
+    _salt: str = field(default="0" * 16, repr=False)
 
     def hash_ids(self, ids: Any) -> pd.Series:
         """Customer ids (e.g. a survey's id column) hashed as this log hashes its
-        own, so that the two can be linked; missing stays None."""
+        own, so that the two can be linked; missing stays ``<NA>``."""
         return _hash_ids(pd.Series(ids, dtype=object), self._salt)
 
     @property
@@ -267,20 +267,14 @@ class ComplaintLog:
                 f"{int(self.tickets['is_closed'].sum())} closed, as_of={self.as_of})")
 
 
-def _hash_ids(ids: pd.Series, salt: bytes) -> pd.Series:
-    text = ids.map(_id_text)
-    uniq = pd.unique(text[text.notna()])
-    table = {u: hashlib.blake2b(u.encode("utf-8"), digest_size=12, key=salt).hexdigest() for u in uniq}
-    return text.map(table).astype(object).where(text.notna(), None)
-
-
-def _id_text(v: Any) -> str | None:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return None
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)   # 1001.0 read from a numeric column is the id 1001
-    s = str(v).strip()
-    return s or None
+def _hash_ids(ids: pd.Series, salt: str) -> pd.Series:
+    """Salted 64-bit hashes (SipHash-2-4 keyed with the log's salt) of ids as
+    text; a missing id stays missing (``<NA>``)."""
+    codes, uniq = pd.factorize(_text(ids))
+    hashed = pd.util.hash_array(np.asarray(uniq, dtype=object), hash_key=salt, categorize=False)
+    out = pd.array(hashed[codes], dtype="UInt64")
+    out[codes < 0] = pd.NA
+    return pd.Series(out, index=ids.index, name="customer")
 
 
 # --------------------------------------------------------------------------- read
@@ -335,7 +329,8 @@ def read_log(path: str | Path | pd.DataFrame, codebook: ComplaintCodebook | dict
     raw = path.read_bytes()
     if format is not None and format not in FORMATS:
         raise DataError(f"unknown format {format!r}", file=str(path), hint=f"use one of {FORMATS}")
-    table = read_raw(path, raw, format or detect_format(path, raw), sheet=sheet, encoding=encoding)
+    table = read_raw(path, raw, format or detect_format(path, raw), sheet=sheet, encoding=encoding,
+                     fast=True)
     tickets, log_as_of = _build(table.frame, table.rows, cb, str(path), as_of)
     return ComplaintLog(tickets=tickets, codebook=cb, as_of=log_as_of, file=str(path),
                         sha256=hashlib.sha256(raw).hexdigest(), rows_read=table.rows_read,
@@ -353,19 +348,32 @@ def _codebook(codebook: Any) -> ComplaintCodebook:
                     hint="pass the path of the codebook YAML or a dict with id_column, opened_column, ...")
 
 
+def _cell_text(v: Any) -> str | None:
+    """One cell as stripped text; empty and missing -> None; a whole float
+    (an id read as a number, 1001.0) as the whole number it is."""
+    if isinstance(v, str):
+        return v.strip() or None
+    if v is None or (np.ndim(v) == 0 and pd.isna(v)):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip() or None
+
+
+_EDGE_SPACE = re.compile(r"^[^\S\n]|[^\S\n]$", re.MULTILINE)
+
+
 def _text(col: pd.Series) -> pd.Series:
-    """Cells as stripped text, empty -> None (numbers from Excel as they print)."""
-    def one(v: Any) -> Any:
-        if v is None or (not isinstance(v, str) and np.ndim(v) == 0 and pd.isna(v)):
-            return None
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        s = str(v).strip()
-        return s or None
-    if col.map(type).eq(str).all():   # the common (CSV) case, vectorised
-        s = col.str.strip()
-        return s.where(s != "", None)
-    return col.map(one).astype(object)
+    """Cells as stripped text, empty -> None (each distinct cell looked at once)."""
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    uniq = np.asarray(uniq, dtype=object)
+    joined = "\n".join(uniq) if pd.api.types.infer_dtype(uniq, skipna=False) == "string" else None
+    if joined is not None and joined.count("\n") == len(uniq) - 1 and not _EDGE_SPACE.search(joined):
+        clean = np.append(uniq, None)   # text with nothing to strip (one scan of all of it)
+        clean[:-1][uniq == ""] = None
+    else:
+        clean = np.array([_cell_text(u) for u in uniq] + [None], dtype=object)
+    return pd.Series(clean[codes], index=col.index)
 
 
 def _rows_error(message: str, file: str, column: str, rows: np.ndarray, values: list, hint: str,
@@ -380,7 +388,10 @@ def _timestamps(cells: pd.Series, raw: pd.Series, rows: np.ndarray, cb: Complain
                 column: str) -> pd.Series:
     """Parse a timestamp column (text, or Excel date cells); a cell that is not
     a timestamp is an error.  Time zones are converted to UTC and dropped."""
-    is_dt = raw.map(lambda v: isinstance(v, (datetime, date))).to_numpy(dtype=bool)
+    if pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty"):
+        is_dt = np.zeros(len(raw), dtype=bool)   # text cells (CSV): no date objects to look for
+    else:
+        is_dt = raw.map(lambda v: isinstance(v, (datetime, date))).to_numpy(dtype=bool)
     out = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
     if is_dt.any():
         out[is_dt] = pd.to_datetime(list(raw[is_dt]))
@@ -441,7 +452,7 @@ def _build(frame: pd.DataFrame, rows: np.ndarray, cb: ComplaintCodebook, file: s
     if empty.any():
         raise _rows_error("empty ticket ids", file, idc, rows[empty], [], "give every ticket its id",
                           show_values=False)
-    why = check_role_column(idc, pd.unique(ids), declared=cb.pii_columns, role="ticket id")
+    why = check_role_column(idc, ids, declared=cb.pii_columns, role="ticket id")
     if why:
         raise DataError(f"{why}: ticket ids end up in error messages and must not be personal data",
                         file=file, column=idc, hint="export the system's ticket number as the id")
@@ -505,9 +516,9 @@ def _build(frame: pd.DataFrame, rows: np.ndarray, cb: ComplaintCodebook, file: s
     end = closed.where(is_closed, when)
     hours = (end - opened).dt.total_seconds().to_numpy() / 3600.0
 
-    salt = secrets.token_bytes(16)
+    salt = secrets.token_hex(8)   # 16 characters: the SipHash key
     customer = (_hash_ids(cells["customer_id_column"], salt) if "customer_id_column" in cells
-                else pd.Series(None, index=ids.index, dtype=object))
+                else pd.Series(pd.NA, index=ids.index, dtype="UInt64", name="customer"))
     if "customer_id_column" in cells:
         frame = frame.drop(columns=[cb.customer_id_column])   # the raw ids go no further
     sla = _sla_per_ticket(cb, category)
