@@ -18,6 +18,11 @@
     min_base: 30                     # a wave x segment with fewer respondents is suppressed
     output: runs                     # relative to the current directory
     report: study_report             # optional: the notebook run once per wave (see csmlib.run.batch)
+    complaints:                      # optional: the company's complaint log (notebook complaints_log)
+      log: complaints.csv            # ticket export (CSV or Excel), see csmlib.data.complaint_log
+      codebook: complaints.yml       # what its columns mean
+      encoding: utf-8                # optional, as for waves
+      sheet: 0                       # optional, as for waves
     timeout: 1800                    # optional: seconds a single notebook cell may take
 
 :func:`load_study` validates the file with pydantic and turns every problem
@@ -68,6 +73,7 @@ __all__ = [
     "Study",
     "Wave",
     "NotebookRef",
+    "ComplaintSource",
     "load_study",
     "resolve_model",
     "RESERVED_PARAMETERS",
@@ -91,7 +97,11 @@ RESERVED_PARAMETERS = frozenset({
     "study", "wave", "previous_wave", "segment", "segment_column", "segment_value",
     "data_path", "instrument_path", "model", "results_path", "previous_results_path",
     "wave_results", "min_base", "notebook", "data_encoding", "data_sheet",
+    "complaints_log_path", "complaints_codebook_path", "complaints_encoding", "complaints_sheet",
 })
+
+#: notebooks that read the study's complaint log (``complaints:`` in the study file)
+COMPLAINT_NOTEBOOKS = frozenset({"complaints_log"})
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\- ]*$")
 
@@ -99,6 +109,16 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\- ]*$")
 # --------------------------------------------------------------------------- schema
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_codec(v: str | None) -> str | None:
+    if v is not None:
+        try:
+            codecs.lookup(v)
+        except LookupError:
+            raise ValueError("unknown text encoding: use a Python codec name such as 'utf-8', "
+                             "'cp1252', 'latin-1', 'gbk'") from None
+    return v
 
 
 class _WaveModel(_Strict):
@@ -110,13 +130,7 @@ class _WaveModel(_Strict):
     @field_validator("encoding")
     @classmethod
     def _codec(cls, v: str | None) -> str | None:
-        if v is not None:
-            try:
-                codecs.lookup(v)
-            except LookupError:
-                raise ValueError("unknown text encoding: use a Python codec name such as 'utf-8', "
-                                 "'cp1252', 'latin-1', 'gbk'") from None
-        return v
+        return _check_codec(v)
 
     @field_validator("name", mode="before")
     @classmethod
@@ -149,6 +163,18 @@ class _SegmentsModel(_Strict):
         return v
 
 
+class _ComplaintsModel(_Strict):
+    log: str = Field(min_length=1)
+    codebook: str = Field(min_length=1)
+    encoding: str | None = None
+    sheet: str | int | None = None
+
+    @field_validator("encoding")
+    @classmethod
+    def _codec(cls, v: str | None) -> str | None:
+        return _check_codec(v)
+
+
 class _StudyModel(_Strict):
     name: str = Field(min_length=1)
     instrument: str = Field(min_length=1)
@@ -162,6 +188,7 @@ class _StudyModel(_Strict):
     output: str = "runs"
     report: str = "study_report"
     timeout: int = Field(default=1800, gt=0)
+    complaints: _ComplaintsModel | None = None
 
     @field_validator("name")
     @classmethod
@@ -182,6 +209,17 @@ class Wave:
 
     name: str
     data: Path
+    encoding: str | None = None
+    sheet: str | int | None = None
+
+
+@dataclass(frozen=True)
+class ComplaintSource:
+    """The study's complaint log: the export and its codebook (absolute
+    paths) and how to read the export (``encoding``, ``sheet``; None = default)."""
+
+    log: Path
+    codebook: Path
     encoding: str | None = None
     sheet: str | int | None = None
 
@@ -222,6 +260,8 @@ class Study:
         wave's other notebooks.
     timeout : int
         Seconds a single notebook cell may run.
+    complaints : ComplaintSource or None
+        The complaint log (``complaints:`` in the study file).
     """
 
     name: str
@@ -237,6 +277,7 @@ class Study:
     output: Path = Path("runs")
     report: str = "study_report"
     timeout: int = 1800
+    complaints: ComplaintSource | None = None
 
     @classmethod
     def from_yaml(cls, path: str | Path, *, output: str | Path | None = None) -> "Study":
@@ -468,7 +509,7 @@ def segment_labels(values: Any) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- loading
 _FIELDS: dict[str, type[BaseModel]] = {
-    "": _StudyModel, "waves": _WaveModel, "segments": _SegmentsModel,
+    "": _StudyModel, "waves": _WaveModel, "segments": _SegmentsModel, "complaints": _ComplaintsModel,
 }
 
 
@@ -731,6 +772,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(k)):
             raise StudyError(f"parameters.{k}: not a valid parameter name", file=str(file),
                              hint="use Python identifiers (letters, digits, _)")
+    complaints = _complaint_source(base, m.complaints, file, nb_names)
     model = _resolve_model_entry(base, m.model, file)
     segment_column = m.segments.column if m.segments else None
     _check_against_instrument(instrument, model, segment_column, m.parameters, file)
@@ -750,7 +792,31 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         output=out.resolve(),
         report=m.report,
         timeout=m.timeout,
+        complaints=complaints,
     )
+
+
+def _complaint_source(base: Path, block: Any, file: Path, notebooks: list[str]) -> ComplaintSource | None:
+    """The ``complaints:`` block with its files found and the codebook valid;
+    a notebook that reads the log without the block is an error."""
+    if block is None:
+        needs = sorted(set(notebooks) & COMPLAINT_NOTEBOOKS)
+        if needs:
+            raise StudyError(f"notebooks: {', '.join(needs)} reads the study's complaint log, "
+                             "but the study file has no complaints: block", file=str(file),
+                             hint="add complaints: {log: tickets.csv, codebook: complaints.yml}, "
+                                  "or remove the notebook")
+        return None
+    from ..data.complaint_log import ComplaintCodebook
+
+    log = _resolve_file(base, block.log, "complaints.log", file, "complaint log")
+    codebook = _resolve_file(base, block.codebook, "complaints.codebook", file, "complaint codebook")
+    try:
+        ComplaintCodebook.from_yaml(codebook)
+    except CsmError as exc:
+        raise StudyError(f"complaints.codebook: {exc.message}", file=str(file),
+                         hint=exc.hint or "fix the complaint codebook") from None
+    return ComplaintSource(log=log, codebook=codebook, encoding=block.encoding, sheet=block.sheet)
 
 
 #: notebook parameters the study checks before anything runs:
