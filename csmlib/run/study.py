@@ -24,6 +24,8 @@
       encoding: utf-8                # optional, as for waves
       sheet: 0                       # optional, as for waves
     timeout: 1800                    # optional: seconds a single notebook cell may take
+    language: zh                     # optional: the reports' language, en or zh
+                                     # (default: the instrument's language, else en)
 
 :func:`load_study` validates the file with pydantic and turns every problem
 into a :class:`~csmlib.errors.StudyError` that names the file, the key path
@@ -68,6 +70,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..errors import CsmError, DataWarning, StudyError
 from ..data.instrument import field_path, load_yaml
+from ..report.i18n import LANGUAGES, report_language
 
 __all__ = [
     "Study",
@@ -96,7 +99,7 @@ def project_notebooks() -> Path:
 RESERVED_PARAMETERS = frozenset({
     "study", "wave", "previous_wave", "segment", "segment_column", "segment_value",
     "data_path", "instrument_path", "model", "results_path", "previous_results_path",
-    "wave_results", "min_base", "notebook", "data_encoding", "data_sheet",
+    "wave_results", "min_base", "notebook", "data_encoding", "data_sheet", "language",
     "complaints_log_path", "complaints_codebook_path", "complaints_encoding", "complaints_sheet",
 })
 
@@ -189,6 +192,15 @@ class _StudyModel(_Strict):
     report: str = "study_report"
     timeout: int = Field(default=1800, gt=0)
     complaints: _ComplaintsModel | None = None
+    language: str | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str | None) -> str | None:
+        if v is not None and v not in LANGUAGES:
+            raise ValueError(f"reports are written in {', '.join(LANGUAGES)}: use one of them, or leave "
+                             "the key out for the instrument's language")
+        return v
 
     @field_validator("name")
     @classmethod
@@ -262,6 +274,9 @@ class Study:
         Seconds a single notebook cell may run.
     complaints : ComplaintSource or None
         The complaint log (``complaints:`` in the study file).
+    language : str
+        The reports' language (:data:`csmlib.report.i18n.LANGUAGES`): the
+        study's ``language``, else the instrument's, else English.
     """
 
     name: str
@@ -278,6 +293,7 @@ class Study:
     report: str = "study_report"
     timeout: int = 1800
     complaints: ComplaintSource | None = None
+    language: str = "en"
 
     @classmethod
     def from_yaml(cls, path: str | Path, *, output: str | Path | None = None) -> "Study":
@@ -775,7 +791,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
     complaints = _complaint_source(base, m.complaints, file, nb_names)
     model = _resolve_model_entry(base, m.model, file)
     segment_column = m.segments.column if m.segments else None
-    _check_against_instrument(instrument, model, segment_column, m.parameters, file)
+    inst = _check_against_instrument(instrument, model, segment_column, m.parameters, file)
     out = _expand(output if output is not None else m.output, "output", file)
     _check_output(out.resolve() / m.name, file)
     return Study(
@@ -793,6 +809,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         report=m.report,
         timeout=m.timeout,
         complaints=complaints,
+        language=report_language(m.language, inst),
     )
 
 
@@ -839,10 +856,11 @@ def _whole(v: Any) -> bool:
 
 
 def _check_against_instrument(instrument: Path, model: str, segment_column: str | None,
-                              parameters: dict[str, Any], file: Path) -> None:
+                              parameters: dict[str, Any], file: Path) -> Any:
     """What the notebooks would find wrong later: the instrument does not load,
     the model does not parse or names items the instrument lacks, the
-    segment column is not one of the instrument's, or a parameter is invalid."""
+    segment column is not one of the instrument's, or a parameter is invalid.
+    Returns the instrument."""
     from ..data.instrument import Instrument
 
     inst = Instrument.from_yaml(instrument)
@@ -880,6 +898,7 @@ def _check_against_instrument(instrument: Path, model: str, segment_column: str 
     if problems:
         raise StudyError("invalid parameters:\n    " + "\n    ".join(problems), file=str(file),
                          hint="fix the values under parameters: in the study file")
+    return inst
 
 
 def segment_mask(values: pd.Series, segment: str) -> pd.Series:
