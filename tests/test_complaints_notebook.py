@@ -93,3 +93,18 @@ def test_csm_run_passes_the_complaint_log(tmp_path):
     (tmp_path / "study.yml").write_text(yaml.safe_dump(study), encoding="utf-8")
     with pytest.raises(csm.StudyError, match="no complaints: block"):
         load_study(tmp_path / "study.yml")
+
+
+def test_the_report_reads_in_chinese(tmp_path):
+    out = tmp_path / "zh.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / "complaints_log.ipynb"), str(out), kernel_name="csm",
+                        cwd=str(ROOT / "notebooks"), progress_bar=False,
+                        parameters={"results_path": str(tmp_path / "zh.results.json"), "language": "zh",
+                                    "data_path": str(DEMO / "wave1.csv"),
+                                    "instrument_path": str(DEMO / "instrument.yml"),
+                                    "complaints_log_path": str(DEMO / "complaints.csv"),
+                                    "complaints_codebook_path": str(DEMO / "complaints.yml")})
+    html = notebook_to_html(out.read_text(encoding="utf-8"))
+    for text in ("投诉记录", "帕累托", "处理时长", "服务补救", "账单", "主要结果", "中位处理时长"):
+        assert text in html, text
+    assert "Time to resolution" not in html and "Key figures" not in html
