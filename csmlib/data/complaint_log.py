@@ -361,6 +361,17 @@ def _cell_text(v: Any) -> str | None:
 
 
 _EDGE_SPACE = re.compile(r"^[^\S\n]|[^\S\n]$", re.MULTILINE)
+_ASCII_SPACE = " \t\r\x0b\x0c"
+
+
+def _edge_space(joined: str) -> bool:
+    """Whether a value of ``joined`` (values joined by line feeds) starts or
+    ends with white space; ASCII text by substring search, else by regex."""
+    if not joined.isascii():
+        return _EDGE_SPACE.search(joined) is not None
+    if joined[:1] in tuple(_ASCII_SPACE) or joined[-1:] in tuple(_ASCII_SPACE):
+        return True
+    return any(f"{c}\n" in joined or f"\n{c}" in joined for c in _ASCII_SPACE)
 
 
 def _text(col: pd.Series) -> pd.Series:
@@ -368,7 +379,7 @@ def _text(col: pd.Series) -> pd.Series:
     codes, uniq = pd.factorize(col, use_na_sentinel=True)
     uniq = np.asarray(uniq, dtype=object)
     joined = "\n".join(uniq) if pd.api.types.infer_dtype(uniq, skipna=False) == "string" else None
-    if joined is not None and joined.count("\n") == len(uniq) - 1 and not _EDGE_SPACE.search(joined):
+    if joined is not None and joined.count("\n") == len(uniq) - 1 and not _edge_space(joined):
         clean = np.append(uniq, None)   # text with nothing to strip (one scan of all of it)
         clean[:-1][uniq == ""] = None
     else:
