@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -413,3 +414,51 @@ def test_personal_value_prefilter_misses_nothing_classify_value_finds():
     kept = set(privacy._candidates(values))
     assert set(found) <= kept
     assert len(kept) < len(values)   # it does pass values over
+
+
+# --------------------------------------------------------------------------- study file
+def _study(tmp_path, **complaints):
+    import shutil
+
+    import yaml
+
+    demo = Path(__file__).resolve().parent.parent / "data" / "demo"
+    for f in ("instrument.yml", "wave1.csv", "complaints.csv", "complaints.yml"):
+        shutil.copy(demo / f, tmp_path / f)
+    study = {"name": "cl", "instrument": "instrument.yml", "model": "acsi",
+             "waves": [{"name": "2026Q1", "data": "wave1.csv"}], "notebooks": ["complaints_log"],
+             "report": "complaints_log", "output": str(tmp_path / "runs")}
+    if complaints:
+        study["complaints"] = complaints
+    (tmp_path / "study.yml").write_text(yaml.safe_dump(study), encoding="utf-8")
+    return tmp_path / "study.yml"
+
+
+def test_study_file_passes_the_complaint_log_to_its_notebook(tmp_path):
+    from csmlib.run.batch import _build_payload, input_hash, plan_runs
+    from csmlib.run.study import load_study
+
+    s = load_study(_study(tmp_path, log="complaints.csv", codebook="complaints.yml"))
+    assert s.complaints.log == (tmp_path / "complaints.csv").resolve()
+    run = plan_runs(s)[0]
+    assert run.parameters["complaints_log_path"] == str(s.complaints.log)
+    assert run.parameters["complaints_codebook_path"] == str(s.complaints.codebook)
+    payload = _build_payload(run)
+    assert payload["inputs"]["complaints_log_path"][1] == (tmp_path / "complaints.csv").read_bytes()
+    before = input_hash(run)
+    with open(tmp_path / "complaints.csv", "a", encoding="utf-8") as fh:
+        fh.write("D99999,2026-09-01 10:00,,billing,phone,open,,1,x,y\n")
+    assert input_hash(run) != before   # editing the log re-runs the notebook
+
+
+@pytest.mark.parametrize("block, message", [
+    ({}, "no complaints: block"),
+    ({"log": "complaints.csv", "codebook": "missing.yml"}, "complaint codebook not found"),
+    ({"log": "complaints.csv", "codebook": "complaints.yml", "sheets": 1}, "unknown key"),
+    ({"log": "complaints.csv", "codebook": "wave1.csv"}, "complaints.codebook"),
+])
+def test_study_file_complaint_errors(tmp_path, block, message):
+    from csmlib.run.study import load_study
+
+    with pytest.raises(csm.StudyError, match=message):
+        load_study(_study(tmp_path, **block))

@@ -69,32 +69,6 @@ def test_no_personal_data_from_the_log_in_the_report_or_results(executed):
     assert "open_run(" not in html
 
 
-def test_csm_run_passes_the_complaint_log(tmp_path):
-    """The study file's complaints: block reaches the notebook through csm run."""
-    import shutil
-
-    import yaml
-
-    from csmlib.run.batch import plan_runs
-    from csmlib.run.study import load_study
-
-    for f in ("instrument.yml", "wave1.csv", "complaints.csv", "complaints.yml"):
-        shutil.copy(DEMO / f, tmp_path / f)
-    study = {"name": "cl", "instrument": "instrument.yml", "model": "acsi",
-             "waves": [{"name": "2026Q1", "data": "wave1.csv"}], "notebooks": ["complaints_log"],
-             "report": "complaints_log", "complaints": {"log": "complaints.csv", "codebook": "complaints.yml"},
-             "output": str(tmp_path / "runs")}
-    (tmp_path / "study.yml").write_text(yaml.safe_dump(study), encoding="utf-8")
-    s = load_study(tmp_path / "study.yml")
-    assert s.complaints.log == (tmp_path / "complaints.csv").resolve()
-    runs = plan_runs(s)
-    assert runs[0].parameters["complaints_log_path"] == str(s.complaints.log)
-    del study["complaints"]
-    (tmp_path / "study.yml").write_text(yaml.safe_dump(study), encoding="utf-8")
-    with pytest.raises(csm.StudyError, match="no complaints: block"):
-        load_study(tmp_path / "study.yml")
-
-
 def test_the_report_reads_in_chinese(tmp_path):
     out = tmp_path / "zh.ipynb"
     pm.execute_notebook(str(ROOT / "notebooks" / "complaints_log.ipynb"), str(out), kernel_name="csm",

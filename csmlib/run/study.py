@@ -114,26 +114,27 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _check_codec(v: str | None) -> str | None:
-    if v is not None:
-        try:
-            codecs.lookup(v)
-        except LookupError:
-            raise ValueError("unknown text encoding: use a Python codec name such as 'utf-8', "
-                             "'cp1252', 'latin-1', 'gbk'") from None
-    return v
+class _ReadOptions(_Strict):
+    """How to read a data file: text ``encoding`` and Excel ``sheet`` (waves, the complaint log)."""
 
-
-class _WaveModel(_Strict):
-    name: str = Field(min_length=1)
-    data: str = Field(min_length=1)
     encoding: str | None = None
     sheet: str | int | None = None
 
     @field_validator("encoding")
     @classmethod
     def _codec(cls, v: str | None) -> str | None:
-        return _check_codec(v)
+        if v is not None:
+            try:
+                codecs.lookup(v)
+            except LookupError:
+                raise ValueError("unknown text encoding: use a Python codec name such as 'utf-8', "
+                                 "'cp1252', 'latin-1', 'gbk'") from None
+        return v
+
+
+class _WaveModel(_ReadOptions):
+    name: str = Field(min_length=1)
+    data: str = Field(min_length=1)
 
     @field_validator("name", mode="before")
     @classmethod
@@ -166,16 +167,9 @@ class _SegmentsModel(_Strict):
         return v
 
 
-class _ComplaintsModel(_Strict):
+class _ComplaintsModel(_ReadOptions):
     log: str = Field(min_length=1)
     codebook: str = Field(min_length=1)
-    encoding: str | None = None
-    sheet: str | int | None = None
-
-    @field_validator("encoding")
-    @classmethod
-    def _codec(cls, v: str | None) -> str | None:
-        return _check_codec(v)
 
 
 class _StudyModel(_Strict):
