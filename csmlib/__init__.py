@@ -91,6 +91,7 @@ _SUBMODULES = {
     "invariance": "analysis.invariance", "quality": "analysis.quality",
     "notebook": "run.notebook", "pls_groups": "analysis.pls_groups",
     "privacy": "privacy", "record": "report.record", "feedback": "analysis.feedback",
+    "complaints": "analysis.complaints",
 }
 
 __all__ = sorted(

@@ -247,7 +247,8 @@ def test_population_is_immutable():
 
 def test_demo_files_are_exactly_what_the_generator_writes(tmp_path):
     written = sim.write_demo(tmp_path)
-    assert [p.name for p in written] == ["wave1.csv", "wave2.csv", "wave3.csv"]
+    assert [p.name for p in written] == ["wave1.csv", "wave2.csv", "wave3.csv",
+                                         "complaints.csv", "complaints.yml"]
     for p in written:
         assert p.read_bytes() == (DATA / "demo" / p.name).read_bytes(), p.name
 

@@ -57,6 +57,7 @@ from scipy.stats import norm
 from ..atomic import write_csv
 from ..data.datasets import DEMO_WAVES
 from ..errors import SpecError
+from .simulate_complaints import write_demo_complaints
 
 __all__ = [
     "VERBATIM_THEMES",
@@ -1001,7 +1002,9 @@ def _demo_verbatims(sat: np.ndarray, names: list[str], emails: list[str]) -> lis
 
 
 def write_demo(folder: str | Path) -> list[Path]:
-    """Write the demo study's wave CSVs (``wave1.csv`` ... ``wave3.csv``).
+    """Write the demo study's wave CSVs (``wave1.csv`` ... ``wave3.csv``) and its
+    complaint log (``complaints.csv``, ``complaints.yml``; see
+    :func:`csmlib.analysis.simulate_complaints.write_demo_complaints`).
 
     The instrument ``instrument.yml`` is maintained by hand beside them.
     Columns: ``respondent_id, wave, region, name, email``, the ACSI items
@@ -1018,10 +1021,12 @@ def write_demo(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for file, frame in _demo_frames(simulate_demo()).items():
+    frames = _demo_frames(simulate_demo())
+    for file, frame in frames.items():
         path = folder / file
         write_csv(path, frame, lineterminator="\n")
         written.append(path)
+    written += write_demo_complaints(folder, {wave: frames[file] for file, wave in DEMO_WAVES})
     return written
 
 

@@ -76,6 +76,9 @@ _WITH_INDEX = "when index_drivers recorded the index"
 #: the headline index and its interval: who records them
 _INDEX_BY = {"index_drivers": _ALWAYS, "tracking": _ALWAYS, "study_report": _WITH_INDEX}
 
+_LOG_TABLES = "on the whole sample (segment all)"
+_RECOVERY = "when the log has customer ids and the segment's base is not suppressed"
+
 _BUILTIN = (
     _k("n", "integer", "respondents in the wave x segment",
        **{nb: _ALWAYS for nb in ("data_quality", "gaps", "complaints_loyalty", *_PLS_NB)}),
@@ -175,6 +178,33 @@ _BUILTIN = (
        complaints_loyalty="when complained_item is set"),
     _k("loyalty_by_complaint", "table", "loyalty (0-100) of complainers and the rest",
        complaints_loyalty="when the model has the loyalty construct and a complained item is set"),
+    # complaints_log (the company's complaint log; the log's own tables on the whole sample only)
+    _k("complaint_tickets", "integer", "tickets in the complaint log as of its date",
+       complaints_log=_LOG_TABLES),
+    _k("complaint_open", "integer", "tickets still open as of the log's date (the backlog)",
+       complaints_log=_LOG_TABLES),
+    _k("complaint_median_hours", "number", "median hours to resolution (Kaplan-Meier)",
+       complaints_log=_LOG_TABLES),
+    _k("complaint_p90_hours", "number", "90th percentile of hours to resolution (Kaplan-Meier)",
+       complaints_log=_LOG_TABLES),
+    _k("complaint_within_sla", "number", "share of tickets resolved within their SLA (Kaplan-Meier)",
+       complaints_log=_LOG_TABLES),
+    _k("complaint_reopen_rate", "number", "share of tickets reopened",
+       complaints_log=_LOG_TABLES),
+    _k("complaint_trend", "number", "change of the ticket volume per period (0.05 = +5%)",
+       complaints_log=_LOG_TABLES),
+    _k("complaint_volume", "table", "tickets per period", complaints_log=_LOG_TABLES),
+    _k("complaint_pareto", "table", "tickets by category, most first, with the vital few",
+       complaints_log=_LOG_TABLES),
+    _k("complaint_channels", "table", "tickets by channel, most first", complaints_log=_LOG_TABLES),
+    _k("complaint_resolution", "table", "time to resolution, SLA, reopening and backlog by category",
+       complaints_log=_LOG_TABLES),
+    _k("complaint_change", "table", "chi-square test of change in the category mix between periods",
+       complaints_log=_LOG_TABLES),
+    _k("recovery", "table", "satisfaction and loyalty by complaint handling (within SLA, late, "
+       "unresolved, no complaint)", complaints_log=_RECOVERY),
+    _k("recovery_test", "table", "Welch ANOVA across complaint-handling groups and late minus within SLA",
+       complaints_log=_RECOVERY),
     # gaps
     _k("gaps", "table", "SERVQUAL gaps (perception minus expectation) by item and dimension",
        gaps="when expectation and perception items are given"),

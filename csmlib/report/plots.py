@@ -489,6 +489,45 @@ def index_trend(trend: pd.DataFrame, *, x: str = "wave", y: str = "index",
 
 
 @_text_as_given
+def pareto_chart(pareto: pd.DataFrame, *, label: str = "label", vital_share: float = 0.8,
+                 title: str | None = None, figsize: tuple[float, float] = (6.5, 3.8)) -> Figure:
+    """A Pareto chart: tickets per category (most first) with the cumulative share.
+
+    Parameters
+    ----------
+    pareto : DataFrame
+        ``csm.complaints.pareto`` output (columns ``count, cumulative_share,
+        vital_few`` and ``label``).
+    label : str
+        The column naming the bars.
+    vital_share : float
+        Where the reference line of the cumulative share is drawn.
+
+    Returns
+    -------
+    Figure
+        Bars of the vital few in the accent colour, the rest muted.
+    """
+    use_cjk_font()
+    _need(pareto, [label, "count", "cumulative_share", "vital_few"], "a Pareto chart")
+    fig, ax = plt.subplots(figsize=figsize)
+    xs = np.arange(len(pareto))
+    colors = [PALETTE["accent"] if v else PALETTE["muted"] for v in pareto["vital_few"]]
+    ax.bar(xs, pareto["count"], color=colors)
+    ax.set_xticks(xs, pareto[label].astype(str), rotation=30, ha="right")
+    ax.set_ylabel("Tickets")
+    ax2 = ax.twinx()
+    ax2.plot(xs, 100 * pareto["cumulative_share"], color="#333333", marker="o", lw=1)
+    ax2.axhline(100 * vital_share, color="#333333", lw=0.8, ls=":")
+    ax2.set_ylim(0, 105)
+    ax2.set_ylabel("Cumulative share (%)")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+@_text_as_given
 def gap_chart(gaps: pd.DataFrame, *, level: str = "dimension", title: str | None = None,
               figsize: tuple[float, float] = (6.5, 3.8), base: int | str | None = None,
               wave: str | None = None, language: str = "en") -> Figure:

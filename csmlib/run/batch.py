@@ -104,7 +104,7 @@ from .. import __version__ as CSMLIB_VERSION
 from ..atomic import write_bytes, write_csv, write_json
 from ..privacy import mask_text
 from ..errors import StudyError
-from .study import Study, Wave, load_study
+from .study import COMPLAINT_NOTEBOOKS, Study, Wave, load_study
 
 __all__ = [
     "RunSpec",
@@ -125,7 +125,10 @@ __all__ = [
 #: papermill always runs notebooks on the project's kernel
 KERNEL_NAME = "csm"
 
-_PATH_PARAMS = ("data_path", "instrument_path", "previous_results_path")
+_PATH_PARAMS = ("data_path", "instrument_path", "previous_results_path", "complaints_log_path",
+                "complaints_codebook_path")
+#: the complaint log's files, staged for the notebooks that read them (see csmlib.run.study)
+_COMPLAINT_FILES = ("complaints_log_path", "complaints_codebook_path")
 _VERSION_PACKAGES = (
     "csm-workbench", "numpy", "pandas", "scipy", "statsmodels", "semopy", "matplotlib",
     "seaborn", "papermill", "nbconvert", "nbformat", "ipykernel", "pydantic",
@@ -261,6 +264,11 @@ def _make_run(study: Study, wave_of: Wave, prev_wave: str | None, segment: str,
         "language": study.language,
         **study.parameters,
     }
+    if study.complaints is not None and notebook in COMPLAINT_NOTEBOOKS:
+        c = study.complaints
+        params.update(complaints_log_path=str(c.log), complaints_codebook_path=str(c.codebook),
+                      complaints_encoding=c.encoding or "",
+                      complaints_sheet="" if c.sheet is None else c.sheet)
     if kind == "report":
         params["wave_results"] = {k: str(v) for k, v in wave_results.items()}
         if study.actions:   # the study's improvement actions, tracked by the report
@@ -316,6 +324,7 @@ def input_hash(run: RunSpec) -> str:
         "instrument": _sha256(run.instrument_path),
         "previous_results": _sha256(run.previous_results_path),
         "wave_results": {k: _sha256(v) for k, v in sorted(run.wave_results.items())},
+        **{key: _sha256(Path(run.parameters[key])) for key in _COMPLAINT_FILES if run.parameters.get(key)},
         "parameters": params,
         "n": run.n,
         "suppressed": run.suppressed,
@@ -353,6 +362,9 @@ def _build_payload(run: RunSpec) -> dict[str, Any]:
         "instrument_path": blob(run.instrument_path),
         "previous_results_path": blob(run.previous_results_path),
     }
+    for key in _COMPLAINT_FILES:
+        if run.parameters.get(key):
+            inputs[key] = blob(Path(run.parameters[key]))
     if run.kind == "report":
         inputs["wave_results"] = {k: blob(v) for k, v in run.wave_results.items()}
     return {

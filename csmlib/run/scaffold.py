@@ -107,7 +107,8 @@ def init_study(folder: str | Path, *, demo: bool = False, waves: int | None = No
     -------
     list of pathlib.Path
         The files written: ``study.yml``, ``instrument.yml``, ``README.md``
-        and, with ``demo``, ``data/<wave file>`` for each wave (with
+        and, with ``demo``, ``data/<wave file>`` for each wave and the complaint log
+        ``data/complaints.csv`` with its codebook ``data/complaints.yml`` (with
         ``from_file``, the copied export).
 
     Raises
@@ -140,6 +141,11 @@ def init_study(folder: str | Path, *, demo: bool = False, waves: int | None = No
         for w in chosen:
             files[f"data/{w['data']}"] = (source / w["data"]).read_bytes()
         wave_lines = [f"  - {{name: {w['name']}, data: data/{w['data']}}}" for w in chosen]
+        for f in ("complaints.csv", "complaints.yml"):   # the demo's complaint log
+            files[f"data/{f}"] = (source / f).read_bytes()
+        complaints = ("complaints_log, ", "complaints:                       # the complaint log "
+                      "(notebook complaints_log)\n  log: data/complaints.csv\n"
+                      "  codebook: data/complaints.yml\n")
     else:
         if waves is not None:
             raise StudyError("--waves chooses how many demo waves to copy", values=[waves],
@@ -147,9 +153,12 @@ def init_study(folder: str | Path, *, demo: bool = False, waves: int | None = No
         name, n_boot = _study_name(target), 2000
         files["instrument.yml"] = _template("instrument.yml").encode("utf-8")
         wave_lines = ["  - {name: 2026Q1, data: data/wave1.csv}   # put the export of the first wave here"]
+        complaints = ("", "# complaints: {log: data/tickets.csv, codebook: complaints.yml}   # a complaint "
+                          "log: add complaints_log to notebooks\n")
     if from_file is None:
         files["study.yml"] = _template("study.yml").format(
-            name=name, waves="\n".join(wave_lines), n_boot=n_boot).encode("utf-8")
+            name=name, waves="\n".join(wave_lines), n_boot=n_boot, complaints_notebook=complaints[0],
+            complaints=complaints[1]).encode("utf-8")
     files["README.md"] = _template("README.md").format(name=name).encode("utf-8")
 
     existing = sorted(rel for rel in files if (target / rel).exists())

@@ -18,6 +18,11 @@
     min_base: 30                     # a wave x segment with fewer respondents is suppressed
     output: runs                     # relative to the current directory
     report: study_report             # optional: the notebook run once per wave (see csmlib.run.batch)
+    complaints:                      # optional: the company's complaint log (notebook complaints_log)
+      log: complaints.csv            # ticket export (CSV or Excel), see csmlib.data.complaint_log
+      codebook: complaints.yml       # what its columns mean
+      encoding: utf-8                # optional, as for waves
+      sheet: 0                       # optional, as for waves
     timeout: 1800                    # optional: seconds a single notebook cell may take
     actions:                         # optional: improvement actions, tracked by the report
       - name: Shorter queues         # distinct
@@ -80,6 +85,7 @@ __all__ = [
     "Study",
     "Wave",
     "NotebookRef",
+    "ComplaintSource",
     "load_study",
     "resolve_model",
     "RESERVED_PARAMETERS",
@@ -103,7 +109,11 @@ RESERVED_PARAMETERS = frozenset({
     "study", "wave", "previous_wave", "segment", "segment_column", "segment_value",
     "data_path", "instrument_path", "model", "results_path", "previous_results_path",
     "wave_results", "min_base", "notebook", "data_encoding", "data_sheet", "actions", "language",
+    "complaints_log_path", "complaints_codebook_path", "complaints_encoding", "complaints_sheet",
 })
+
+#: notebooks that read the study's complaint log (``complaints:`` in the study file)
+COMPLAINT_NOTEBOOKS = frozenset({"complaints_log"})
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\- ]*$")
 
@@ -113,9 +123,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class _WaveModel(_Strict):
-    name: str = Field(min_length=1)
-    data: str = Field(min_length=1)
+class _ReadOptions(_Strict):
+    """How to read a data file: text ``encoding`` and Excel ``sheet`` (waves, the complaint log)."""
+
     encoding: str | None = None
     sheet: str | int | None = None
 
@@ -129,6 +139,11 @@ class _WaveModel(_Strict):
                 raise ValueError("unknown text encoding: use a Python codec name such as 'utf-8', "
                                  "'cp1252', 'latin-1', 'gbk'") from None
         return v
+
+
+class _WaveModel(_ReadOptions):
+    name: str = Field(min_length=1)
+    data: str = Field(min_length=1)
 
     @field_validator("name", mode="before")
     @classmethod
@@ -183,6 +198,11 @@ class _ActionModel(_Strict):
         return v
 
 
+class _ComplaintsModel(_ReadOptions):
+    log: str = Field(min_length=1)
+    codebook: str = Field(min_length=1)
+
+
 class _StudyModel(_Strict):
     name: str = Field(min_length=1)
     instrument: str = Field(min_length=1)
@@ -197,6 +217,7 @@ class _StudyModel(_Strict):
     report: str = "study_report"
     timeout: int = Field(default=1800, gt=0)
     actions: list[_ActionModel] = Field(default_factory=list)
+    complaints: _ComplaintsModel | None = None
     language: str | None = None
 
     @field_validator("language")
@@ -252,6 +273,17 @@ class Action:
 
 
 @dataclass(frozen=True)
+class ComplaintSource:
+    """The study's complaint log: the export and its codebook (absolute
+    paths) and how to read the export (``encoding``, ``sheet``; None = default)."""
+
+    log: Path
+    codebook: Path
+    encoding: str | None = None
+    sheet: str | int | None = None
+
+
+@dataclass(frozen=True)
 class NotebookRef:
     """A notebook of a study: its short name and its file (absolute path)."""
 
@@ -289,6 +321,8 @@ class Study:
         Seconds a single notebook cell may run.
     actions : tuple of Action
         Improvement actions, given to the report notebook (``actions``).
+    complaints : ComplaintSource or None
+        The complaint log (``complaints:`` in the study file).
     language : str
         The reports' language (:data:`csmlib.report.i18n.LANGUAGES`): the
         study's ``language``, else the instrument's, else English.
@@ -308,6 +342,7 @@ class Study:
     report: str = "study_report"
     timeout: int = 1800
     actions: tuple[Action, ...] = ()
+    complaints: ComplaintSource | None = None
     language: str = "en"
 
     @classmethod
@@ -540,7 +575,7 @@ def segment_labels(values: Any) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- loading
 _FIELDS: dict[str, type[BaseModel]] = {
-    "": _StudyModel, "waves": _WaveModel, "segments": _SegmentsModel,
+    "": _StudyModel, "waves": _WaveModel, "segments": _SegmentsModel, "complaints": _ComplaintsModel,
 }
 
 
@@ -803,6 +838,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(k)):
             raise StudyError(f"parameters.{k}: not a valid parameter name", file=str(file),
                              hint="use Python identifiers (letters, digits, _)")
+    complaints = _complaint_source(base, m.complaints, file, nb_names)
     model = _resolve_model_entry(base, m.model, file)
     segment_column = m.segments.column if m.segments else None
     inst = _check_against_instrument(instrument, model, segment_column, m.parameters, file)
@@ -824,8 +860,32 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         report=m.report,
         timeout=m.timeout,
         actions=actions,
+        complaints=complaints,
         language=report_language(m.language, inst),
     )
+
+
+def _complaint_source(base: Path, block: Any, file: Path, notebooks: list[str]) -> ComplaintSource | None:
+    """The ``complaints:`` block with its files found and the codebook valid;
+    a notebook that reads the log without the block is an error."""
+    if block is None:
+        needs = sorted(set(notebooks) & COMPLAINT_NOTEBOOKS)
+        if needs:
+            raise StudyError(f"notebooks: {', '.join(needs)} reads the study's complaint log, "
+                             "but the study file has no complaints: block", file=str(file),
+                             hint="add complaints: {log: tickets.csv, codebook: complaints.yml}, "
+                                  "or remove the notebook")
+        return None
+    from ..data.complaint_log import ComplaintCodebook
+
+    log = _resolve_file(base, block.log, "complaints.log", file, "complaint log")
+    codebook = _resolve_file(base, block.codebook, "complaints.codebook", file, "complaint codebook")
+    try:
+        ComplaintCodebook.from_yaml(codebook)
+    except CsmError as exc:
+        raise StudyError(f"complaints.codebook: {exc.message}", file=str(file),
+                         hint=exc.hint or "fix the complaint codebook") from None
+    return ComplaintSource(log=log, codebook=codebook, encoding=block.encoding, sheet=block.sheet)
 
 
 #: notebook parameters the study checks before anything runs:

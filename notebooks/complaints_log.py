@@ -1,0 +1,246 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: csm
+#     language: python
+#     name: csm
+# ---
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+from IPython.display import display
+
+import csmlib as csm
+from csmlib import report
+from csmlib.report import i18n
+from csmlib.report.plots import pareto_chart
+from csmlib.report.record import record, record_frame
+from csmlib.run.notebook import open_run
+
+# %% tags=["parameters"]
+# Parameters (csm run injects these; the defaults run the bundled demo study's first wave)
+study: str = "demo-acsi"  # study name, shown in titles
+wave: str = "2026Q1"  # wave label
+previous_wave: str = ""  # label of the previous wave ("" for the first)
+segment: str = "all"  # "all" or a segment label
+segment_column: str = ""  # column holding the segments ("" for none)
+segment_value: object = None  # the segment's value in the data (None for "all")
+data_path: str = "../data/demo/wave1.csv"  # survey file of this wave
+data_encoding: str = ""  # text encoding of the survey file ("" for UTF-8)
+data_sheet: object = ""  # Excel sheet name or 0-based number ("" for the first sheet)
+instrument_path: str = "../data/demo/instrument.yml"  # instrument (codebook) YAML
+model: str = "acsi"  # a csm.models name or lavaan model text
+results_path: str = ""  # where recorded results go ("" keeps them in memory)
+previous_results_path: str = ""  # the previous wave's recorded results ("" for none)
+min_base: int = 30  # bases below this are suppressed, not estimated (also each recovery group)
+language: str = ""  # report language: "en" or "zh" ("" for the instrument's language)
+complaints_log_path: str = "../data/demo/complaints.csv"  # complaint (ticket) export, CSV or Excel
+complaints_codebook_path: str = "../data/demo/complaints.yml"  # the log's codebook YAML
+complaints_encoding: str = ""  # text encoding of the log ("" for UTF-8)
+complaints_sheet: object = ""  # Excel sheet of the log ("" for the first sheet)
+period: str = "M"  # period of the volume table: D, W, M, Q or Y
+change_period: str = "Q"  # period of the test of change in the category mix
+customer_id_column: str = ""  # survey column holding the customer ids of the log ("" for the id column of the instrument)
+recovery_items: list = ["CUSA1", "CUSL1"]  # survey items compared by complaint handling
+
+# %%
+run = open_run(data_path, instrument_path, model=model, segment=segment,
+               segment_column=segment_column, results_path=results_path,
+               previous_results_path=previous_results_path, min_base=min_base,
+               study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet,
+               segment_value=segment_value, language=language)
+lang = run.language
+display(i18n.md(lang, {
+    "en": "# Complaint log\n\nThe company's own complaint records: how many complaints arrive and "
+          "whether that is rising, which categories make up most of them (the \"vital few\"), how fast "
+          "they are resolved (tickets still open taken into account), how often they are reopened, "
+          "whether the mix of complaints is changing -- and, for customers who also answered the "
+          "survey, how satisfaction and loyalty differ by how their complaint was handled.",
+    "zh": "# 投诉记录\n\n公司自己的投诉记录：收到多少投诉、是否在增加，哪些类别占了大多数（“关键少数”），"
+          "处理得有多快（仍未关闭的工单也计算在内），多少投诉被重新打开，投诉的构成是否在变化；"
+          "对同时参加了调查的客户，比较投诉处理方式不同的客户在满意度和忠诚度上的差别。"}))
+display(run.heading())
+log = csm.complaints.read_log(complaints_log_path, complaints_codebook_path,
+                              encoding=complaints_encoding or None,
+                              sheet=None if complaints_sheet == "" else complaints_sheet)
+whole = segment == "all"
+findings = report.Findings(title=i18n.text(lang, {"en": "Key figures", "zh": "主要结果"}))
+# column labels of this notebook's tables, in the report's language
+COLUMNS = {
+    "en": {"period": "Period", "count": "Complaints", "complete": "Complete period", "label": "Label",
+           "category": "Category", "channel": "Channel", "share": "Share", "cumulative_share": "Cumulative share",
+           "vital_few": "Vital few", "n": "Complaints", "closed": "Closed", "open": "Open",
+           "median_hours": "Median hours", "p90_hours": "90% within hours", "within_sla_share": "Within SLA",
+           "open_over_sla": "Open past SLA", "reopen_rate": "Reopened", "chi2": "Chi-square", "df": "df",
+           "pvalue": "p", "periods": "Periods", "groups": "Categories", "cramers_v": "Cramer's V",
+           "min_expected": "Smallest expected count", "outcome": "Item", "group": "Complaint handling",
+           "mean": "Mean", "sd": "SD", "se": "SE", "ci_lower": "95% CI lower", "ci_upper": "95% CI upper",
+           "diff_vs_rest": "Difference from the rest", "pvalue_vs_rest": "p (vs the rest)",
+           "suppressed": "Suppressed", "welch_f": "Welch F", "df1": "df1", "df2": "df2",
+           "late_minus_within": "Late minus within SLA", "late_ci_lower": "95% CI lower",
+           "late_ci_upper": "95% CI upper", "late_pvalue": "p (late vs within SLA)"},
+    "zh": {"period": "期间", "count": "投诉数", "complete": "完整期间", "label": "名称",
+           "category": "类别", "channel": "渠道", "share": "占比", "cumulative_share": "累计占比",
+           "vital_few": "关键少数", "n": "投诉数", "closed": "已关闭", "open": "未关闭",
+           "median_hours": "中位处理时长（小时）", "p90_hours": "90%处理时长（小时）", "within_sla_share": "SLA内解决占比",
+           "open_over_sla": "超过SLA仍未关闭", "reopen_rate": "重开率", "chi2": "卡方", "df": "自由度",
+           "pvalue": "p值", "periods": "期间数", "groups": "类别数", "cramers_v": "克莱姆V",
+           "min_expected": "最小期望频数", "outcome": "题目", "group": "投诉处理",
+           "mean": "均值", "sd": "标准差", "se": "标准误", "ci_lower": "95%置信区间下限", "ci_upper": "95%置信区间上限",
+           "diff_vs_rest": "与其他人的差", "pvalue_vs_rest": "p值（与其他人比较）",
+           "suppressed": "不予报告", "welch_f": "Welch F", "df1": "自由度1", "df2": "自由度2",
+           "late_minus_within": "超时减SLA内", "late_ci_lower": "95%置信区间下限",
+           "late_ci_upper": "95%置信区间上限", "late_pvalue": "p值（超时与SLA内比较）"},
+}[lang if lang in ("en", "zh") else "en"]
+GROUP_NAMES = {"en": {}, "zh": {"no complaint": "未投诉", "resolved within SLA": "SLA内解决",
+                                "resolved late": "超时解决", "unresolved": "未解决"}}.get(lang, {})
+
+
+def show(frame, digits):
+    """A table with this notebook's column labels (values escaped by report.table)."""
+    display(report.table(frame.rename(columns=COLUMNS), digits))
+
+
+if not whole:
+    display(i18n.md(lang, {
+        "en": "The complaint log's own tables are in the whole-sample report; this report compares the "
+              "respondents of *{segment}* by how their complaint was handled.",
+        "zh": "投诉记录本身的表格见全样本报告；本报告比较 *{segment}* 的受访者在投诉处理方式上的差别。"},
+        segment=run.title))
+
+# %%
+if whole:
+    display(i18n.md(lang, {"en": "## Volume", "zh": "## 投诉量"}))
+    vol = csm.complaints.volume(log, period)
+    trend = csm.complaints.volume_trend(log, period).iloc[0]
+    record("complaint_tickets", log.n)
+    record_frame("complaint_volume", vol[["period", "count", "complete"]])
+    record("complaint_trend", trend["change_per_period"])
+    findings.add(i18n.text(lang, {"en": "{n} complaints in the log up to {date}.",
+                                  "zh": "截至{date}，记录中共有投诉{n}条。"},
+                           n=log.n, date=f"{log.as_of:%Y-%m-%d}"))
+    if trend["periods"] >= 3:
+        findings.add(i18n.text(lang, {
+            "en": "Complaint volume changes by {change}% per period over {k} complete periods ({p}).",
+            "zh": "在{k}个完整期间内，投诉量每期变化{change}%（{p}）。"},
+            change=report.fmt_ci(100 * trend["change_per_period"], 100 * trend["ci_lower"],
+                                 100 * trend["ci_upper"]),
+            k=int(trend["periods"]), p=report.fmt_p(trend["pvalue"])))
+    show(vol[["period", "count", "complete"]], 0)
+
+# %%
+if whole:
+    display(i18n.md(lang, {
+        "en": "## What customers complain about (Pareto)\n\nCategories from the most frequent down; the "
+              "highlighted bars are the \"vital few\" that together make up 80% of complaints.",
+        "zh": "## 客户投诉什么（帕累托分析）\n\n类别按投诉数从多到少排列；突出显示的是合计占投诉80%的“关键少数”。"}))
+    par = csm.complaints.pareto(log, "category", lang=lang)
+    record_frame("complaint_pareto", par)
+    vital = par.loc[par["vital_few"], "label"].tolist()
+    findings.add(i18n.text(lang, {
+        "en": "{k} of {m} categories make up 80% of complaints: {names}.",
+        "zh": "{m}个类别中有{k}个合计占投诉的80%：{names}。"},
+        k=len(vital), m=len(par), names=(", " if lang == "en" else "、").join(vital)))
+    show(par, 3)
+    fig = pareto_chart(par)
+    fig.axes[0].set_ylabel(i18n.text(lang, {"en": "Complaints", "zh": "投诉数"}))
+    fig.axes[1].set_ylabel(i18n.text(lang, {"en": "Cumulative share (%)", "zh": "累计占比（%）"}))
+    display(fig)
+    plt.close(fig)
+    if log.tickets["channel"].notna().any():
+        ch = csm.complaints.pareto(log, "channel", lang=lang)
+        record_frame("complaint_channels", ch)
+        show(ch, 3)
+
+# %%
+if whole:
+    display(i18n.md(lang, {
+        "en": "## Time to resolution\n\nHours from opening to closing. Tickets still open count as "
+              "\"at least this long so far\" (Kaplan-Meier), so the median and the 90th percentile are "
+              "not flattered by leaving them out.",
+        "zh": "## 处理时长\n\n从受理到关闭的小时数。仍未关闭的工单按“至少已经这么久”计入（Kaplan-Meier 估计），"
+              "因此中位数和第90百分位数不会因为略去这些工单而显得更好。"}))
+    overall = csm.complaints.resolution(log).iloc[0]
+    by_cat = csm.complaints.resolution(log, by="category")
+    record("complaint_open", int(overall["open"]))
+    record("complaint_median_hours", overall["median_hours"])
+    record("complaint_p90_hours", overall["p90_hours"])
+    record("complaint_within_sla", overall["within_sla_share"])
+    record("complaint_reopen_rate", overall["reopen_rate"])
+    record_frame("complaint_resolution", by_cat)
+    findings.add(i18n.text(lang, {
+        "en": "Half of complaints are resolved within {median} hours, 90% within {p90} hours; "
+              "{sla}% within their SLA.",
+        "zh": "一半的投诉在{median}小时内解决，90%在{p90}小时内解决；{sla}%在SLA时限内解决。"},
+        median=report.fmt_number(overall["median_hours"]), p90=report.fmt_number(overall["p90_hours"]),
+        sla=report.fmt_number(100 * overall["within_sla_share"])))
+    findings.add(i18n.text(lang, {
+        "en": "{open} complaints are still open ({late} past their SLA); {reopen}% were reopened.",
+        "zh": "仍有{open}条投诉未关闭（其中{late}条已超过SLA）；{reopen}%的投诉被重新打开。"},
+        open=int(overall["open"]), late=int(overall["open_over_sla"]),
+        reopen=report.fmt_number(100 * overall["reopen_rate"])))
+    show(by_cat, 2)
+
+# %%
+if whole:
+    display(i18n.md(lang, {"en": "## Is the mix of complaints changing?", "zh": "## 投诉构成是否在变化？"}))
+    cells = csm.complaints.category_by_period(log, change_period)
+    change = csm.complaints.change_test(log, change_period)
+    record_frame("complaint_change", change)
+    show(cells.pivot(index="category", columns="period", values="count"), 0)
+    show(change, 3)
+    row = change.iloc[0]
+    if row["df"] == row["df"]:
+        if row["pvalue"] < 0.05:
+            sentence = i18n.text(lang, {
+                "en": "The mix of complaint categories changed significantly across {k} periods (chi-square {p}).",
+                "zh": "在{k}个期间内，投诉类别的构成发生了显著变化（卡方检验 {p}）。"},
+                k=int(row["periods"]), p=report.fmt_p(row["pvalue"]))
+        else:
+            sentence = i18n.text(lang, {
+                "en": "The mix of complaint categories did not change significantly across {k} periods "
+                      "(chi-square {p}).",
+                "zh": "在{k}个期间内，投诉类别的构成没有显著变化（卡方检验 {p}）。"},
+                k=int(row["periods"]), p=report.fmt_p(row["pvalue"]))
+        findings.add(sentence)
+
+# %%
+display(i18n.md(lang, {
+    "en": "## Service recovery: satisfaction by complaint handling\n\nRespondents of this wave whose "
+          "customer id appears in the log, by how their (worst) complaint was handled, beside "
+          "respondents without a complaint.",
+    "zh": "## 服务补救：不同投诉处理方式下的满意度\n\n本期受访者中客户编号出现在投诉记录里的人，按其（最差的）"
+          "投诉处理结果分组，并与未投诉的受访者比较。"}))
+linkable = log.tickets["customer"].notna().any()
+items = [i for i in recovery_items if i in run.survey.data.columns]
+if not run.suppressed and linkable and items:
+    cid = customer_id_column or run.instrument.id_column
+    rec = csm.complaints.recovery(log, run.survey, customer_id=cid, outcomes=items, min_base=min_base)
+    test = csm.complaints.recovery_test(log, run.survey, customer_id=cid, outcomes=items, min_base=min_base)
+    record_frame("recovery", rec)
+    record_frame("recovery_test", test)
+    show(rec.assign(group=rec["group"].map(lambda g: GROUP_NAMES.get(g, g))), 2)
+    show(test, 3)
+    for r in test.itertuples():
+        if r.late_minus_within == r.late_minus_within:
+            findings.add(i18n.text(lang, {
+                "en": "{item}: complainers whose complaint was resolved late score {diff} points "
+                      "against those resolved within SLA ({p}).",
+                "zh": "{item}：投诉超时解决的客户比在SLA内解决的客户相差{diff}分（{p}）。"},
+                item=r.outcome,
+                diff=report.fmt_ci(r.late_minus_within, r.late_ci_lower, r.late_ci_upper, digits=2),
+                p=report.fmt_p(r.late_pvalue)))
+elif not linkable:
+    display(i18n.md(lang, {"en": "The complaint log has no customer ids, so it cannot be linked to the survey.",
+                           "zh": "投诉记录中没有客户编号，无法与调查数据关联。"}))
+
+# %%
+findings

@@ -1,0 +1,464 @@
+"""Complaint logs (csm.complaints): reading and validation, and every table
+against known truth or an independent reference.
+
+References: lifelines' KaplanMeierFitter and statsmodels' SurvfuncRight for
+the Kaplan-Meier estimates (ours is written out in numpy), pandas' own
+counting for volumes and Pareto counts, statsmodels' GLM for nothing (the
+trend is checked by the coverage of its interval on simulated counts), and
+the truth of simulated logs (category shares, log-normal resolution times
+with censoring, reopen rate, an effect of late resolution on loyalty).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import csmlib as csm
+from csmlib.analysis.simulate_complaints import simulate_log
+from csmlib.errors import DataError
+
+cx = csm.complaints
+
+CODEBOOK = {
+    "id_column": "ticket_id", "opened_column": "opened", "closed_column": "closed",
+    "category_column": "category", "channel_column": "channel", "reopened_column": "reopened",
+    "customer_id_column": "customer_id", "sla_hours": 48,
+}
+
+
+def small_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "ticket_id": ["T1", "T2", "T3", "T4"],
+        "opened": ["2026-01-01 10:00", "2026-01-05 12:00", "2026-02-01 08:00", "2026-03-01 00:00"],
+        "closed": ["2026-01-02 10:00", "", "2026-02-04 08:00", "2026-03-02 00:00"],
+        "category": ["billing", "delivery", "billing", "staff"],
+        "channel": ["phone", "email", "phone", "store"],
+        "reopened": ["0", "1", "", "no"],
+        "customer_id": ["C1", "C2", "C3", "C1"],
+    })
+
+
+def write(tmp_path, frame, name="log.csv"):
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+# --------------------------------------------------------------------------- reading
+def test_read_small_log_from_csv_yaml_and_excel(tmp_path):
+    path = write(tmp_path, small_frame())
+    yml = tmp_path / "cb.yml"
+    yml.write_text("id_column: ticket_id\nopened_column: opened\nclosed_column: closed\n"
+                   "category_column: category\nchannel_column: channel\nreopened_column: reopened\n"
+                   "customer_id_column: customer_id\nsla_hours: 48\n"
+                   "categories:\n  billing: {en: Billing, zh: 账单}\n  delivery: Delivery\n  staff: Staff\n",
+                   encoding="utf-8")
+    log = cx.read_log(path, yml)
+    t = log.tickets
+    assert list(t.columns) == list(csm.complaints.read_log.__globals__["TICKET_COLUMNS"])
+    assert log.n == 4 and log.as_of == pd.Timestamp("2026-03-02 00:00")
+    assert t["is_closed"].tolist() == [True, False, True, True]
+    # hours: 24, open T2 censored at as_of, 72, 24
+    open_hours = (pd.Timestamp("2026-03-02") - pd.Timestamp("2026-01-05 12:00")).total_seconds() / 3600
+    np.testing.assert_allclose(t["hours"], [24, open_hours, 72, 24])
+    assert t["reopened"].tolist()[:2] == [0.0, 1.0] and np.isnan(t["reopened"][2]) and t["reopened"][3] == 0
+    assert t["customer"][0] == t["customer"][3] != t["customer"][1]
+    assert "C1" not in t["customer"].tolist()
+    assert cx.pareto(log, lang="zh")["label"].tolist() == ["账单", "Delivery", "Staff"]
+    xlsx = tmp_path / "log.xlsx"
+    small_frame().to_excel(xlsx, index=False)
+    log_x = cx.read_log(xlsx, yml)
+    pd.testing.assert_frame_equal(log_x.tickets.drop(columns="customer"), t.drop(columns="customer"))
+
+
+def test_as_of_censors_and_leaves_out_later_tickets():
+    log = cx.read_log(small_frame(), CODEBOOK, as_of="2026-02-02 08:00")
+    t = log.tickets
+    assert log.n == 3   # T4 opened later
+    assert t["is_closed"].tolist() == [True, False, False]   # T3 closes after as_of
+    assert t["hours"].iloc[2] == 24.0
+
+
+@pytest.mark.parametrize("change, message, shown", [
+    (lambda f: f.assign(closed=["2025-12-31 10:00", "", "", ""]), "closed before they were opened", "row: 1"),
+    (lambda f: f.assign(opened=["2026-01-01 10:00", "31.01.2026", "2026-02-01 08:00", "2026-03-01"]),
+     "cannot be read", "'31.01.2026'"),
+    (lambda f: f.assign(closed=["2026-01-02 10:00", "", "Zhang Wei", ""]), "cannot be read",
+     "<text of 9 characters, not a date>"),
+    (lambda f: f.assign(ticket_id=["T1", "T2", "T1", "T4"]), "ticket ids are repeated", "rows: 1, 3"),
+    (lambda f: f.assign(reopened=["0", "maybe", "", ""]), "not yes/no", "'maybe'"),
+    (lambda f: f.drop(columns="channel"), "lacks columns", "channel"),
+    (lambda f: f.assign(opened=["2026-01-01 10:00", "", "2026-02-01 08:00", "2026-03-01"]),
+     "without an opened timestamp", "row: 2"),
+])
+def test_bad_logs_are_errors_naming_file_column_row_value(tmp_path, change, message, shown):
+    path = write(tmp_path, change(small_frame()))
+    with pytest.raises(DataError) as err:
+        cx.read_log(path, CODEBOOK)
+    text = str(err.value)
+    assert message in text and shown in text and str(path) in text
+
+
+def test_unknown_category_codes_are_named():
+    cb = {**CODEBOOK, "categories": {"billing": "Billing", "delivery": "Delivery"}}
+    with pytest.raises(DataError, match="category codes the codebook does not list") as err:
+        cx.read_log(small_frame(), cb)
+    assert "'staff'" in str(err.value) and "row: 4" in str(err.value)
+
+
+def test_codebook_problems_name_the_key():
+    with pytest.raises(DataError, match="category_column: required key is missing"):
+        cx.read_log(small_frame(), {k: v for k, v in CODEBOOK.items() if k != "category_column"})
+    with pytest.raises(DataError, match="did you mean 'sla_hours'"):
+        cx.read_log(small_frame(), {**CODEBOOK, "sla_hour": 3})
+    with pytest.raises(DataError, match="sla_hours must be a number"):
+        cx.read_log(small_frame(), {**CODEBOOK, "sla_hours": -1})
+    with pytest.raises(DataError, match="also the"):
+        cx.read_log(small_frame(), {**CODEBOOK, "channel_column": "category"})
+
+
+def test_personal_values_in_role_columns_are_refused_without_showing_them():
+    f = small_frame()
+    f["ticket_id"] = ["13812345678", "T2", "T3", "T4"]
+    with pytest.raises(DataError, match="ticket id") as err:
+        cx.read_log(f, CODEBOOK)
+    assert "13812345678" not in str(err.value)
+    g = small_frame()
+    g["category"] = ["zhang.wei@example.com", "delivery", "billing", "staff"]
+    with pytest.raises(DataError, match="e-mail") as err:
+        cx.read_log(g, CODEBOOK)
+    assert "zhang.wei@example.com" not in str(err.value)
+
+
+# --------------------------------------------------------------------------- Kaplan-Meier
+def test_kaplan_meier_matches_lifelines_and_statsmodels():
+    from lifelines import KaplanMeierFitter
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    rng = np.random.default_rng(3)
+    t = np.round(rng.exponential(40, 2000), 0)   # ties on purpose
+    e = rng.random(2000) < 0.7
+    ours = cx.kaplan_meier(t, e)
+    kmf = KaplanMeierFitter().fit(t, e)
+    ref = kmf.survival_function_.iloc[:, 0]
+    np.testing.assert_allclose(ours["survival"], ref.loc[ours["time"]].to_numpy(), rtol=1e-10)
+    sm = SurvfuncRight(t, e.astype(int))
+    np.testing.assert_allclose(np.interp(sm.surv_times, ours["time"], ours["survival"]), sm.surv_prob,
+                               rtol=1e-10)
+
+
+def test_resolution_medians_equal_lifelines_per_category():
+    from lifelines import KaplanMeierFitter
+
+    sim = simulate_log(3000, seed=11, days=60, sigma=1.2)
+    log = cx.read_log(sim.frame, sim.codebook)
+    res = cx.resolution(log, by="category").set_index("category")
+    for cat, grp in log.tickets.groupby("category"):
+        kmf = KaplanMeierFitter().fit(grp["hours"], grp["is_closed"])
+        assert res.loc[cat, "median_hours"] == pytest.approx(kmf.median_survival_time_, rel=1e-12)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # lifelines reads it off its step function, as we do
+            p90 = kmf.percentile(0.1)
+        assert res.loc[cat, "p90_hours"] == pytest.approx(p90, rel=1e-12) or (
+            np.isinf(p90) and np.isnan(res.loc[cat, "p90_hours"]))
+        assert res.loc[cat, "within_sla_share"] == pytest.approx(1 - kmf.predict(48.0), abs=1e-12)
+        assert res.loc[cat, "open"] == (~grp["is_closed"]).sum()
+
+
+def test_resolution_without_open_tickets_is_the_empirical_quantile():
+    f = small_frame().assign(closed=["2026-01-02 10:00", "2026-01-06 12:00", "2026-02-04 08:00",
+                                     "2026-03-02 00:00"])
+    row = cx.resolution(cx.read_log(f, CODEBOOK)).iloc[0]
+    hours = np.array([24, 24, 72, 24.0])
+    assert row["median_hours"] == np.quantile(hours, 0.5, method="inverted_cdf")
+    assert row["within_sla_share"] == 0.75 and row["open"] == 0
+
+
+# --------------------------------------------------------------------------- known truth
+@pytest.fixture(scope="module")
+def big():
+    sim = simulate_log(20_000, seed=5, days=120, mu=np.log(30), sigma=1.0, sla_hours=48,
+                       reopen_rate=0.12)
+    return sim, cx.read_log(sim.frame, sim.codebook)
+
+
+def test_counts_are_exact(big):
+    sim, log = big
+    p = cx.pareto(log)
+    expected = sim.frame["category"].value_counts()
+    assert dict(zip(p["category"], p["count"])) == expected.to_dict()
+    assert p["count"].is_monotonic_decreasing and p["cumulative_share"].iloc[-1] == pytest.approx(1)
+    ch = cx.pareto(log, by="channel")
+    assert dict(zip(ch["channel"], ch["count"])) == sim.frame["channel"].value_counts().to_dict()
+    v = cx.volume(log, "M")
+    opened = pd.to_datetime(sim.frame["opened"])
+    ref = opened.dt.to_period("M").value_counts()
+    assert dict(zip(v["period"], v["count"])) == {str(k): n for k, n in ref.items()}
+    tab = cx.category_by_period(log, "M")
+    ref2 = pd.crosstab(sim.frame["category"], opened.dt.to_period("M").astype(str))
+    for r in tab.itertuples():
+        assert r.count == ref2.loc[r.category, r.period]
+
+
+def test_shares_medians_and_sla_are_recovered_within_monte_carlo_error(big):
+    sim, log = big
+    truth, n = sim.truth, log.n
+    p = cx.pareto(log).set_index("category")
+    for cat, share in truth["shares"].items():
+        assert abs(p.loc[cat, "share"] - share) < 4 * np.sqrt(share * (1 - share) / n)
+    row = cx.resolution(log).iloc[0]
+    assert row["open"] > 100   # censoring is really there
+    # the naive median of closed tickets only is biased low: KM is not
+    naive = np.median(log.tickets.loc[log.tickets["is_closed"], "hours"])
+    # SE of a log-normal quantile: sqrt(q(1-q)) / (f(x_q)) on the log scale
+    for q, key in ((0.5, "median_hours"), (0.9, "p90_hours")):
+        z = stats.norm.ppf(q)
+        se_log = truth["sigma"] * np.sqrt(q * (1 - q)) / stats.norm.pdf(z) / np.sqrt(n)
+        assert abs(np.log(row[key]) - (truth["mu"] + z * truth["sigma"])) < 5 * se_log, key
+    assert naive < row["median_hours"]
+    pw = truth["within_sla"]
+    assert abs(row["within_sla_share"] - pw) < 4 * np.sqrt(pw * (1 - pw) / n)
+    assert abs(row["reopen_rate"] - truth["reopen_rate"]) < 4 * np.sqrt(0.12 * 0.88 / row["closed"])
+
+
+def test_volume_trend_interval_covers_a_known_growth():
+    rng = np.random.default_rng(8)
+    growth, hits, reps = 0.04, 0, 120
+    months = pd.period_range("2024-01", periods=24, freq="M")
+    for _ in range(reps):
+        counts = rng.poisson(40 * (1 + growth) ** np.arange(24))
+        opened = np.repeat(months.start_time + pd.Timedelta(days=3), counts)
+        f = pd.DataFrame({"ticket_id": [f"T{i}" for i in range(len(opened))],
+                          "opened": opened.strftime("%Y-%m-%d %H:%M"), "closed": "", "category": "a"})
+        log = cx.read_log(f, {**{k: CODEBOOK[k] for k in ("id_column", "opened_column", "closed_column",
+                                                           "category_column")}}, as_of="2025-12-31 23:59:59")
+        tr = cx.volume_trend(log, "M").iloc[0]
+        assert tr["periods"] == 24
+        hits += tr["ci_lower"] <= growth <= tr["ci_upper"]
+    assert 0.88 <= hits / reps <= 0.995
+
+
+def test_change_test_holds_its_level_and_finds_a_change():
+    rng = np.random.default_rng(9)
+    cb = {k: CODEBOOK[k] for k in ("id_column", "opened_column", "closed_column", "category_column")}
+
+    def log_with(shares_by_quarter):
+        rows = []
+        for q, (start, shares) in enumerate(shares_by_quarter):
+            cats = rng.choice(list("abcd"), 400, p=shares)
+            rows += [(f"T{q}-{i}", f"{start} 12:00", "", c) for i, c in enumerate(cats)]
+        return cx.read_log(pd.DataFrame(rows, columns=["ticket_id", "opened", "closed", "category"]), cb)
+
+    same = [0.4, 0.3, 0.2, 0.1]
+    quarters = ["2026-01-15", "2026-04-15", "2026-07-15"]
+    rejections = np.mean([cx.change_test(log_with([(d, same) for d in quarters]), "Q")["pvalue"].iloc[0] < 0.05
+                          for _ in range(200)])
+    assert 0.02 <= rejections <= 0.09
+    shifted = [(quarters[0], same), (quarters[1], same), (quarters[2], [0.25, 0.3, 0.2, 0.25])]
+    res = cx.change_test(log_with(shifted), "Q").iloc[0]
+    assert res["pvalue"] < 1e-4 and res["df"] == 6
+    cells = cx.category_by_period(log_with(shifted), "Q")
+    top = cells.loc[cells["adjusted_residual"].abs().idxmax()]
+    assert top["period"] == "2026Q3" and top["category"] in ("a", "d")
+
+
+# --------------------------------------------------------------------------- recovery
+def _recovery_data(rng, effect_late: float, n_customers: int = 1500, n_tickets: int = 500):
+    """A log and a survey of the same customers; loyalty lower by ``effect_late``
+    for customers whose (single) ticket was resolved late, computed here from
+    the raw export (not with csmlib)."""
+    ids = np.array([f"C{i:05d}" for i in range(n_customers)], dtype=object)
+    who = rng.choice(n_customers, n_tickets, replace=False)
+    sim = simulate_log(n_tickets, seed=int(rng.integers(1 << 31)), customers=ids[who], days=60,
+                       mu=np.log(40), sigma=0.8)
+    f = sim.frame.copy()
+    f["customer_id"] = ids[who]   # one ticket per customer
+    hours = (pd.to_datetime(f["closed"]) - pd.to_datetime(f["opened"])).dt.total_seconds() / 3600
+    late_ids = set(f.loc[hours > 48, "customer_id"])
+    loyalty = rng.normal(70, 15, n_customers) + effect_late * np.isin(ids, list(late_ids))
+    survey = pd.DataFrame({"respondent_id": ids, "loyalty": loyalty})
+    return cx.read_log(f, sim.codebook), survey, f, hours
+
+
+def test_recovery_groups_and_the_effect_of_late_resolution():
+    rng = np.random.default_rng(21)
+    log, survey, f, hours = _recovery_data(rng, effect_late=-8.0, n_customers=3000, n_tickets=1200)
+    groups = cx.recovery_groups(log, survey, "respondent_id")
+    # the groups, counted from the raw export
+    expect = {"no complaint": 3000 - 1200, "unresolved": int((f["closed"] == "").sum()),
+              "resolved late": int((hours > 48).sum()), "resolved within SLA": int((hours <= 48).sum())}
+    assert groups.value_counts().to_dict() == expect
+    table = cx.recovery(log, survey, "respondent_id", "loyalty").set_index("group")
+    late, within = table.loc["resolved late"], table.loc["resolved within SLA"]
+    assert late["ci_lower"] < late["mean"] < late["ci_upper"]
+    test = cx.recovery_test(log, survey, "respondent_id", "loyalty").iloc[0]
+    assert test["late_ci_lower"] <= -8.0 <= test["late_ci_upper"]
+    assert test["late_minus_within"] == pytest.approx(late["mean"] - within["mean"])
+    assert test["pvalue"] < 1e-3 and test["late_pvalue"] < 1e-3
+    # min_base suppresses small groups' statistics, not their n
+    small = cx.recovery(log, survey, "respondent_id", "loyalty", min_base=10_000)
+    assert small["mean"].isna().all() and small["suppressed"].all() and small["n"].sum() == 3000
+
+
+def test_recovery_test_rejects_at_the_nominal_rate_on_null_data():
+    rng = np.random.default_rng(22)
+    p_anova, p_late = [], []
+    for _ in range(200):
+        log, survey, _, _ = _recovery_data(rng, effect_late=0.0, n_customers=600, n_tickets=240)
+        row = cx.recovery_test(log, survey, "respondent_id", "loyalty").iloc[0]
+        p_anova.append(row["pvalue"])
+        p_late.append(row["late_pvalue"])
+    assert 0.02 <= np.mean(np.array(p_anova) < 0.05) <= 0.09
+    assert 0.02 <= np.mean(np.array(p_late) < 0.05) <= 0.09
+
+
+def test_recovery_needs_linkable_ids():
+    log = cx.read_log(small_frame(), CODEBOOK)
+    with pytest.raises(DataError, match="no such customer id column"):
+        cx.recovery(log, pd.DataFrame({"x": [1]}), "respondent_id", "x")
+    no_ids = cx.read_log(small_frame(), {k: v for k, v in CODEBOOK.items() if k != "customer_id_column"})
+    with pytest.raises(DataError, match="no customer ids"):
+        cx.recovery(no_ids, pd.DataFrame({"respondent_id": ["C1"], "y": [1.0]}), "respondent_id", "y")
+
+
+def test_customer_hashes_are_salted_per_log():
+    a = cx.read_log(small_frame(), CODEBOOK)
+    b = cx.read_log(small_frame(), CODEBOOK)
+    assert a.tickets["customer"][0] != b.tickets["customer"][0]
+    assert a.hash_ids(["C1"])[0] == a.tickets["customer"][0]
+    assert a.hash_ids([1001.0])[0] == a.hash_ids(["1001"])[0]   # an id read as a number
+
+
+# --------------------------------------------------------------------------- privacy
+def test_personal_data_never_reaches_any_output(tmp_path):
+    sim = simulate_log(600, seed=31, personal_ids=True, days=30)
+    path = write(tmp_path, sim.frame)
+    seeded = set()
+    for col in ("customer_id", "customer_name"):
+        seeded |= set(sim.frame[col])
+    pii = re.compile(r"\+44 20 7946 \d{4}|138\d{8}|\S+@example\.com|\d{17}[\dX]")
+    for text in sim.frame["description"]:
+        seeded |= set(pii.findall(text))
+    assert sum(bool(pii.search(t)) for t in sim.frame["description"]) > 300
+    seeded |= {"Zhang Wei", "王芳", "John Smith", "李娜", "Maria Garcia", "刘洋"}
+    seeded = {s for s in seeded if len(s) >= 4}
+    log = cx.read_log(path, sim.codebook)
+    survey = pd.DataFrame({"respondent_id": sim.frame["customer_id"].unique()})
+    survey["loyalty"] = np.arange(len(survey), dtype=float)
+    out = io.StringIO()
+    for frame in (log.tickets, cx.volume(log), cx.volume_trend(log), cx.pareto(log), cx.pareto(log, "channel"),
+                  cx.resolution(log), cx.resolution(log, "category"), cx.category_by_period(log, "W"),
+                  cx.change_test(log, "W"), cx.recovery(log, survey, "respondent_id", "loyalty"),
+                  cx.recovery_test(log, survey, "respondent_id", "loyalty")):
+        frame.to_csv(out)
+        out.write(repr(frame))
+    out.write(repr(log))
+    bad = sim.frame.assign(ticket_id=sim.frame["customer_id"])   # ids that are mobile numbers
+    for broken in (bad, sim.frame.assign(opened=sim.frame["description"])):
+        with pytest.raises(DataError) as err:
+            cx.read_log(broken, sim.codebook)
+        out.write(str(err.value))
+    text = out.getvalue()
+    leaked = sorted(s for s in seeded if s in text)
+    assert not leaked, leaked[:5]
+
+
+# --------------------------------------------------------------------------- fast paths
+FAST_CSV = ['a,b,c\n1,2,3\n', 'a,b,c\r\n1,"x, y",3\r\n\r\n4,5,6\r\n', 'a;b\n1;2\n', 'a,b\n"line\nbreak",2\n',
+            'a,b\n1,\n,2\n', 'a,b\n"q ""x""",2\n', 'a,b\n1,2,3\n', 'a,b\n1\n', 'a,b\n   \n1,2\n', 'a,b\n1,2,\n',
+            'a,b\n"abc"def,2\n', 'a,b\n 1 , 2 \n', 'a,b\nNA,null\n', 'a,b\n1,"unclosed\n', 'x\n1\n2\n',
+            'a,b\n,\n', 'a,b\n"x",y\n"1","2"\n', 'a,b\nab"c",2\n', 'a,b\n1,2\n3\n', 'a,b\r\n1,2\r\n',
+            'a,b\n"1,2",3\n"\n",4\n', 'a\tb\n"x\ty"\t2\n']
+
+
+@pytest.mark.parametrize("text", FAST_CSV)
+def test_fast_csv_split_is_the_exact_split_or_steps_aside(text):
+    """read_log splits a CSV with pandas' C parser; on every text it gives the
+    csv module's table, or None (then the exact reader runs, errors included)."""
+    from pathlib import Path
+
+    from csmlib.data.readers import _sniff_delimiter, _split_csv, _split_csv_fast
+
+    sep = _sniff_delimiter(text)
+    fast = _split_csv_fast(text, sep)
+    try:
+        exact = _split_csv(Path("x.csv"), text, sep).to_numpy().tolist()
+    except DataError:
+        exact = None
+    if fast is not None:
+        assert exact is not None and fast.to_numpy().tolist() == exact
+
+
+def test_personal_value_prefilter_misses_nothing_classify_value_finds():
+    from csmlib import privacy
+
+    rng = np.random.default_rng(0)
+    alphabet = list("0123456789 -+().@:/XxT")
+    values = ["zhang@example.com", "张伟@qq.com", "ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｎ", "+86 138-1234-5678",
+              "8613812345678", "008613812345678", "１３８１２３４５６７８", "(010)12345678", "0755-1234567",
+              "440524196801010004", "11010519491231002X", "110105491231002", "192.168.1.20", "fe80::1%eth0",
+              " 13812345678 "]
+    values += ["".join(rng.choice(alphabet, rng.integers(5, 20))) for _ in range(30_000)]
+    values += ["".join(rng.choice(list("0123456789"), n)) for n in rng.integers(6, 20, 10_000)]
+    values = list(dict.fromkeys(values))
+    found = [v for v in values if privacy.classify_value(v.strip()) is not None]
+    assert len(found) > 300
+    kept = set(privacy._candidates(values))
+    assert set(found) <= kept
+    assert len(kept) < len(values)   # it does pass values over
+
+
+# --------------------------------------------------------------------------- study file
+def _study(tmp_path, **complaints):
+    import shutil
+
+    import yaml
+
+    demo = Path(__file__).resolve().parent.parent / "data" / "demo"
+    for f in ("instrument.yml", "wave1.csv", "complaints.csv", "complaints.yml"):
+        shutil.copy(demo / f, tmp_path / f)
+    study = {"name": "cl", "instrument": "instrument.yml", "model": "acsi",
+             "waves": [{"name": "2026Q1", "data": "wave1.csv"}], "notebooks": ["complaints_log"],
+             "report": "complaints_log", "output": str(tmp_path / "runs")}
+    if complaints:
+        study["complaints"] = complaints
+    (tmp_path / "study.yml").write_text(yaml.safe_dump(study), encoding="utf-8")
+    return tmp_path / "study.yml"
+
+
+def test_study_file_passes_the_complaint_log_to_its_notebook(tmp_path):
+    from csmlib.run.batch import _build_payload, input_hash, plan_runs
+    from csmlib.run.study import load_study
+
+    s = load_study(_study(tmp_path, log="complaints.csv", codebook="complaints.yml"))
+    assert s.complaints.log == (tmp_path / "complaints.csv").resolve()
+    run = plan_runs(s)[0]
+    assert run.parameters["complaints_log_path"] == str(s.complaints.log)
+    assert run.parameters["complaints_codebook_path"] == str(s.complaints.codebook)
+    payload = _build_payload(run)
+    assert payload["inputs"]["complaints_log_path"][1] == (tmp_path / "complaints.csv").read_bytes()
+    before = input_hash(run)
+    with open(tmp_path / "complaints.csv", "a", encoding="utf-8") as fh:
+        fh.write("D99999,2026-09-01 10:00,,billing,phone,open,,1,x,y\n")
+    assert input_hash(run) != before   # editing the log re-runs the notebook
+
+
+@pytest.mark.parametrize("block, message", [
+    ({}, "no complaints: block"),
+    ({"log": "complaints.csv", "codebook": "missing.yml"}, "complaint codebook not found"),
+    ({"log": "complaints.csv", "codebook": "complaints.yml", "sheets": 1}, "unknown key"),
+    ({"log": "complaints.csv", "codebook": "wave1.csv"}, "complaints.codebook"),
+])
+def test_study_file_complaint_errors(tmp_path, block, message):
+    from csmlib.run.study import load_study
+
+    with pytest.raises(csm.StudyError, match=message):
+        load_study(_study(tmp_path, **block))

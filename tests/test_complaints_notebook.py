@@ -1,0 +1,84 @@
+"""The complaints_log notebook: it records what csm.complaints computes on
+the demo study's complaint log, shows no personal data from the log, and is
+run by ``csm run`` from the study file's ``complaints:`` block."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import papermill as pm
+import pytest
+
+import csmlib as csm
+from csmlib.report.htmlexport import notebook_to_html
+from csmlib.report.record import read_results, results_frame
+
+pytestmark = pytest.mark.notebooks
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "data" / "demo"
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("complaints_nb")
+    out, results = tmp / "complaints_log.ipynb", tmp / "complaints_log.results.json"
+    pm.execute_notebook(str(ROOT / "notebooks" / "complaints_log.ipynb"), str(out), kernel_name="csm",
+                        cwd=str(ROOT / "notebooks"), progress_bar=False,
+                        parameters={"results_path": str(results), "data_path": str(DEMO / "wave2.csv"),
+                                    "instrument_path": str(DEMO / "instrument.yml"), "wave": "2026Q2",
+                                    "complaints_log_path": str(DEMO / "complaints.csv"),
+                                    "complaints_codebook_path": str(DEMO / "complaints.yml")})
+    return read_results(results), out, results
+
+
+def test_records_what_the_library_computes(executed):
+    values, _, _ = executed
+    log = csm.complaints.read_log(DEMO / "complaints.csv", DEMO / "complaints.yml")
+    v = values["values"]
+    assert v["complaint_tickets"] == log.n
+    overall = csm.complaints.resolution(log).iloc[0]
+    assert v["complaint_median_hours"] == pytest.approx(overall["median_hours"])
+    assert v["complaint_within_sla"] == pytest.approx(overall["within_sla_share"])
+    assert v["complaint_open"] == overall["open"]
+    pd.testing.assert_frame_equal(results_frame(values, "complaint_pareto"), csm.complaints.pareto(log),
+                                  check_dtype=False)
+    survey = csm.read_survey(DEMO / "wave2.csv", csm.Instrument.from_yaml(DEMO / "instrument.yml"))
+    rec = csm.complaints.recovery(log, survey, "respondent_id", ["CUSA1", "CUSL1"], min_base=30)
+    got = results_frame(values, "recovery")
+    pd.testing.assert_frame_equal(got[["outcome", "group", "n"]], rec[["outcome", "group", "n"]],
+                                  check_dtype=False, check_categorical=False)
+    test = results_frame(values, "recovery_test").set_index("outcome")
+    assert test.loc["CUSL1", "late_minus_within"] < 0 and test.loc["CUSL1", "late_pvalue"] < 0.05
+
+
+def test_no_personal_data_from_the_log_in_the_report_or_results(executed):
+    _, out, results = executed
+    raw = pd.read_csv(DEMO / "complaints.csv", dtype=str, keep_default_na=False)
+    pii = set(raw["customer_name"])
+    for text in raw["description"]:
+        pii |= set(re.findall(r"\+44 20 7946 \d{4}|138\d{8}|\S+@example\.com|\d{17}[\dX]", text))
+    assert len(pii) > 50
+    html = notebook_to_html(out.read_text(encoding="utf-8"))
+    for where, text in (("html", html), ("results", results.read_text(encoding="utf-8"))):
+        hits = [p for p in pii if p in text]
+        assert not hits, (where, hits[:3])
+    assert "open_run(" not in html
+
+
+def test_the_report_reads_in_chinese(tmp_path):
+    out = tmp_path / "zh.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / "complaints_log.ipynb"), str(out), kernel_name="csm",
+                        cwd=str(ROOT / "notebooks"), progress_bar=False,
+                        parameters={"results_path": str(tmp_path / "zh.results.json"), "language": "zh",
+                                    "data_path": str(DEMO / "wave1.csv"),
+                                    "instrument_path": str(DEMO / "instrument.yml"),
+                                    "complaints_log_path": str(DEMO / "complaints.csv"),
+                                    "complaints_codebook_path": str(DEMO / "complaints.yml")})
+    html = notebook_to_html(out.read_text(encoding="utf-8"))
+    for text in ("投诉记录", "帕累托", "处理时长", "服务补救", "账单", "主要结果", "中位处理时长"):
+        assert text in html, text
+    assert "Time to resolution" not in html and "Key figures" not in html
