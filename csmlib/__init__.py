@@ -77,6 +77,12 @@ _LAZY: dict[str, str] = {
     "cvpat": "analysis.predict",
     "mga": "analysis.mga",
     "simple_slopes": "analysis.moderation",
+    "respondent_index": "analysis.index",
+    "plan_tracking": "analysis.planning",
+    "detectable_change": "analysis.planning",
+    "index_sd": "analysis.planning",
+    "plan_sample": "analysis.planning",
+    "min_n_inverse_sqrt": "analysis.planning",
 }
 # modules reachable as attributes (csm.models.acsi(), csm.datasets.load(...)) -> where they live
 _SUBMODULES = {
@@ -86,7 +92,7 @@ _SUBMODULES = {
     "batch": "run.batch", "measurement": "analysis.measurement", "index": "analysis.index",
     "invariance": "analysis.invariance", "quality": "analysis.quality",
     "notebook": "run.notebook", "pls_groups": "analysis.pls_groups",
-    "privacy": "privacy", "record": "report.record",
+    "privacy": "privacy", "record": "report.record", "planning": "analysis.planning",
 }
 
 __all__ = sorted(
