@@ -75,6 +75,7 @@ from scipy import optimize
 from scipy import stats as sps
 
 from ..errors import DataError, SpecError
+from ..estimate.ram import one_blas_thread
 from .simulate import PopulationModel, simulate_survey
 
 __all__ = [
@@ -543,6 +544,7 @@ def _planner(population: PopulationModel, method: str, scheme: str, seed: int,
         return _CbPlanner(fit_cbsem(spec, pilot_data), limits)
 
 
+@one_blas_thread   # small matrices in large stacks: BLAS threads only add synchronisation
 def plan_sample(
     population: PopulationModel,
     n: int | Sequence[int],

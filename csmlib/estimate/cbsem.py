@@ -1074,7 +1074,8 @@ def refit_standard_errors(results: Results, theta: np.ndarray, n: int) -> np.nda
     with np.errstate(all="ignore"):
         info = ram.information(th[ok][:, cov_free])
         good = np.isfinite(info).all(axis=(1, 2))
-        good[good] = np.linalg.cond(info[good]) < 1e12
+        ev = np.linalg.eigvalsh(info[good])       # symmetric: condition number from the eigenvalues
+        good[good] = ev[:, 0] > 1e-12 * ev[:, -1]
         var = np.full((len(info), len(cov_free)), np.nan)
         if good.any():
             var[good] = np.diagonal(np.linalg.inv(info[good]), axis1=1, axis2=2) / float(n)
