@@ -70,7 +70,8 @@ def test_tracking_per_segment_and_detectable_change_is_the_inverse():
     sm_t = TTestIndPower().solve_power(effect_size=None, nobs1=300, alpha=0.05, power=0.8, ratio=1.0)
     assert t["change"].iloc[0] / 16.0 == pytest.approx(sm_t, rel=1e-5)
     # the frame of index_sd gives the bases itself
-    frame = pd.DataFrame({"segment": ["all", "A"], "n": [600, 300], "mean": [70.0, 71.0], "sd": [17.0, 18.0]})
+    frame = pd.DataFrame({"segment": ["all", "A"], "n": [600, 300], "n_scored": [590, 295], "mean": [70.0, 71.0],
+                          "sd": [17.0, 18.0]})
     both = csm.detectable_change(frame)
     np.testing.assert_allclose(both["change"], [Z * 17 * math.sqrt(2 / 600), Z * 18 * math.sqrt(2 / 300)])
 
@@ -135,6 +136,7 @@ def test_index_sd_is_the_sd_of_the_respondents_index():
     out = csm.index_sd(fit, "Satisfaction", data=data, by="segment", scale_limits=limits)
     assert list(out["segment"]) == ["all", "A", "B"] or list(out["segment"]) == ["all", "B", "A"]
     assert out.set_index("segment").loc[["A", "B"], "n"].sum() == out["n"].iloc[0] == 20_000
+    assert (out["n_scored"] == out["n"]).all()   # no missing answers
     # the mean of the respondents' index is the index
     assert out["mean"].iloc[0] == pytest.approx(float(csm.satisfaction_index(fit, scale_limits=limits)), rel=1e-12)
     # the SD: 100 sqrt(w' Sigma w) / sum w (k - 1), Sigma the answers' exact population covariance
@@ -270,3 +272,18 @@ def test_plan_sample_is_seeded_and_refuses_bad_input():
         csm.plan_sample(pop, [100], reps=10, seed=None)
     with pytest.raises(SpecError, match="PopulationModel"):
         csm.plan_sample("acsi", [100], reps=10, seed=1)
+
+
+def test_without_paths_is_the_nested_alternative():
+    spec = csm.models.acsi()
+    alt = spec.without_paths([("Expectation", "Satisfaction")], name="mediated")
+    assert alt.name == "mediated"
+    assert set(spec.paths) - set(alt.paths) == {("Expectation", "Satisfaction")}
+    assert alt.indicators == spec.indicators
+    with pytest.raises(SpecError, match="not in the model"):
+        spec.without_paths([("Loyalty", "Quality")])
+    labelled = csm.ModelSpec.from_lavaan("F =~ a1 + a2 + a3\nG =~ b1 + b2 + b3\nH =~ c1 + c2 + c3\n"
+                                         "G ~ x*F\nH ~ y*G + F\nxy := x*y\n")
+    with pytest.raises(SpecError, match="label"):
+        labelled.without_paths([("F", "G")])
+    assert labelled.without_paths([("F", "H")]).paths == (("F", "G"), ("G", "H"))

@@ -335,9 +335,10 @@ def index_sd(
     Returns
     -------
     pandas.DataFrame
-        Columns ``segment, n, mean, sd``: a row ``"all"``, then one row per
-        segment value (as text, in order of first appearance); ``n`` counts
-        the respondents who answered every item of the block.
+        Columns ``segment, n, n_scored, mean, sd``: a row ``"all"``, then one
+        row per segment value (as text, in order of first appearance); ``n``
+        counts the respondents (the base), ``n_scored`` those who answered
+        every item of the block, whose scores give ``mean`` and ``sd``.
     """
     from .index import respondent_index
 
@@ -351,17 +352,17 @@ def index_sd(
                             hint="name a column of the survey that holds the segments")
     scores = respondent_index(results, construct, data=frame, scale_limits=scale_limits)
     ok = scores.notna().to_numpy()
-    rows = [("all", scores[ok])]
+    rows = [("all", np.ones(len(scores), dtype=bool))]
     if by is not None:
         seg = frame[by]
-        for value in pd.unique(seg.dropna()):
-            rows.append((str(value), scores[ok & (seg == value).to_numpy()]))
-    out = pd.DataFrame({
-        "segment": [r[0] for r in rows],
-        "n": [int(len(r[1])) for r in rows],
-        "mean": [float(r[1].mean()) if len(r[1]) else np.nan for r in rows],
-        "sd": [float(r[1].std(ddof=1)) if len(r[1]) > 1 else np.nan for r in rows]})
-    return out
+        rows += [(str(value), (seg == value).to_numpy()) for value in pd.unique(seg.dropna())]
+    parts = [(name, mask, scores[mask & ok]) for name, mask in rows]
+    return pd.DataFrame({
+        "segment": [p[0] for p in parts],
+        "n": [int(p[1].sum()) for p in parts],
+        "n_scored": [int(len(p[2])) for p in parts],
+        "mean": [float(p[2].mean()) if len(p[2]) else np.nan for p in parts],
+        "sd": [float(p[2].std(ddof=1)) if len(p[2]) > 1 else np.nan for p in parts]})
 
 
 # -------------------------------------------------------- Kock & Hadaya
