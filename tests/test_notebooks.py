@@ -326,3 +326,41 @@ def test_tracking_notebook_accumulates_waves_and_matches_library(tmp_path):
     assert f"Satisfaction index {v2['index']:.1f} (95% CI" in _nb_text(runs[2][1])
     html = notebook_to_html(runs[2][1].read_text(encoding="utf-8"))
     assert "import csmlib" not in html and "injected-parameters" not in html
+
+
+def test_study_design_plans_from_the_wave_by_hand(small, tmp_path):
+    from scipy.stats import norm
+
+    values, path = _run("study_design", tmp_path, **small["params"])
+    v = values["values"]
+    design = results_frame(values, "design_bases").set_index("segment")
+    assert design.loc["all", "n"] == v["n"] == 240
+    assert design.loc[["North", "South"], "n"].tolist() == [120, 120]
+    # the respondents' index by hand: 100 sum w (x - 1) / sum w (10 - 1), this wave's PLS weights
+    pls = csm.fit_pls(csm.models.acsi(), small["survey"], scheme="path", missing="mean")
+    from csmlib.analysis.index import raw_weights
+
+    w = raw_weights(pls, "Satisfaction")["Satisfaction"]
+    x = small["survey"].data[list(w.index)].to_numpy(float)
+    scores = 100 * ((x - 1) @ w.to_numpy()) / (9 * w.sum())
+    scores = scores[~np.isnan(scores)]
+    assert design.loc["all", "n_scored"] == len(scores)
+    assert v["index_sd"] == pytest.approx(np.std(scores, ddof=1), rel=1e-10)
+    z = norm.ppf(0.975) + norm.ppf(0.8)
+    assert v["detectable_change"] == pytest.approx(z * v["index_sd"] * math.sqrt(2 / 240), rel=1e-10)
+    assert v["n_for_change"] == math.ceil(2 * v["index_sd"] ** 2 * z**2 / 2.0**2)
+    paths = results_frame(values, "path_min_n")
+    one_tailed = norm.ppf(0.95) + norm.ppf(0.8)
+    expected = [math.ceil((one_tailed / abs(e)) ** 2) for e in paths["est"]]
+    assert paths["min_n_inverse_sqrt"].astype(int).tolist() == expected
+    assert "respondents detect a change of" in _nb_text(path)
+    html = notebook_to_html(path.read_text(encoding="utf-8"))
+    assert "import csmlib" not in html and "injected-parameters" not in html
+    for col in ("name", "email"):
+        assert not any(str(s) in html for s in small["pii"][col])
+    # a segment's own run plans that segment
+    (tmp_path / "north").mkdir()
+    seg, _ = _run("study_design", tmp_path / "north", **{**small["params"], "segment": "North",
+                                                         "segment_value": "North"})
+    first = results_frame(seg, "design_bases").iloc[0]
+    assert first["segment"] == "North" and first["n"] == 120

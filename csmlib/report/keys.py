@@ -78,9 +78,9 @@ _INDEX_BY = {"index_drivers": _ALWAYS, "tracking": _ALWAYS, "study_report": _WIT
 
 _BUILTIN = (
     _k("n", "integer", "respondents in the wave x segment",
-       **{nb: _ALWAYS for nb in ("data_quality", "gaps", "complaints_loyalty", *_PLS_NB)}),
+       **{nb: _ALWAYS for nb in ("data_quality", "gaps", "complaints_loyalty", "study_design", *_PLS_NB)}),
     _k("estimation_notes", "strings", "PLS " + _NOTES,
-       **{nb: _ALWAYS for nb in _PLS_NB},
+       **{nb: _ALWAYS for nb in _PLS_NB}, study_design=_ALWAYS,
        complaints_loyalty="when the model has the loyalty construct and a complained item is set",
        study_report=_ALWAYS),
     _k("cbsem_estimation_notes", "strings", "CB-SEM " + _NOTES, structural=_ALWAYS,
@@ -169,6 +169,18 @@ _BUILTIN = (
        complaints_loyalty="when complained_item is set"),
     _k("loyalty_by_complaint", "table", "loyalty (0-100) of complainers and the rest",
        complaints_loyalty="when the model has the loyalty construct and a complained item is set"),
+    # study_design
+    _k("design_bases", "table", "per segment (and all): base n, respondents scored, mean and SD of the "
+       "respondents' index, the change the base detects and the base a target change needs",
+       study_design=_ALWAYS),
+    _k("index_sd", "number", "respondent-level standard deviation of the headline index (0-100 points)",
+       study_design=_ALWAYS),
+    _k("detectable_change", "number", "smallest index change between two waves of this base that is "
+       "detected with the planned power", study_design=_ALWAYS),
+    _k("n_for_change", "integer", "respondents per wave needed to detect the target index change",
+       study_design="when the respondents' index has a standard deviation"),
+    _k("path_min_n", "table", "each PLS path with its inverse-square-root minimum sample size "
+       "(Kock & Hadaya 2018)", study_design=_ALWAYS),
     # gaps
     _k("gaps", "table", "SERVQUAL gaps (perception minus expectation) by item and dimension",
        gaps="when expectation and perception items are given"),
