@@ -83,6 +83,8 @@ _LAZY: dict[str, str] = {
     "index_sd": "analysis.planning",
     "plan_sample": "analysis.planning",
     "min_n_inverse_sqrt": "analysis.planning",
+    "compare_models": "analysis.compare",
+    "information_criteria": "analysis.compare",
 }
 # modules reachable as attributes (csm.models.acsi(), csm.datasets.load(...)) -> where they live
 _SUBMODULES = {

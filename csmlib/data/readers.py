@@ -68,6 +68,9 @@ class RawTable:
         user-missing (SPSS); the cells keep their codes.
     rows_read : int
         Data rows in the file.
+    import_ids : dict
+        ``{column: ImportId}`` of a Qualtrics export (its third header row:
+        ``QID5_1`` for the first row of question 5), else empty.
     """
 
     frame: pd.DataFrame
@@ -78,6 +81,7 @@ class RawTable:
     dropped: list[tuple[int, str]] = field(default_factory=list)
     user_missing: dict[str, list[tuple[Any, Any]]] = field(default_factory=dict)
     rows_read: int = 0
+    import_ids: dict[str, str] = field(default_factory=dict)
 
 
 def detect_format(path: Path, raw: bytes) -> str:
@@ -161,15 +165,27 @@ def _read_text(path: Path, raw: bytes, fmt: str, encoding: str | None) -> RawTab
     body = cells.iloc[skip:].reset_index(drop=True)
     _check_header(path, header)
     body.columns = header
-    variable_labels = {}
+    variable_labels, import_ids = {}, {}
     if qualtrics:
         variable_labels = {h: str(t) for h, t in zip(header, cells.iloc[1].tolist()) if str(t)}
+        import_ids = {h: qid for h, qid in zip(header, map(_import_id, cells.iloc[2].tolist())) if qid}
     rows = np.arange(1, len(body) + 1)
     out = RawTable(frame=body, rows=rows, format="qualtrics" if qualtrics else "csv",
-                   variable_labels=variable_labels, rows_read=len(body))
+                   variable_labels=variable_labels, rows_read=len(body), import_ids=import_ids)
     if qualtrics:
         _qualtrics_filter(out)
     return out
+
+
+def _import_id(cell: Any) -> str:
+    """The ImportId of a Qualtrics third-row cell (``{"ImportId":"QID5_1"}``), or ""."""
+    import json
+
+    try:
+        value = json.loads(str(cell))
+    except ValueError:
+        return ""
+    return str(value.get("ImportId", "")) if isinstance(value, dict) else ""
 
 
 def _split_csv(path: Path, text: str, sep: str) -> pd.DataFrame:

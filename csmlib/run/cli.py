@@ -2,7 +2,7 @@
 
 ::
 
-    csm init DIR [--demo [--waves N]]
+    csm init DIR [--demo [--waves N] | --from EXPORT]
     csm run STUDY.yml [--jobs N] [--force] [--only GLOB] [--scheduler ADDR] [--output DIR]
     csm validate STUDY.yml | INSTRUMENT.yml | DATA --instrument INSTRUMENT.yml
     csm simulate --demo DIR
@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="fill it with the bundled demo study (instrument and simulated waves)")
     init.add_argument("--waves", type=int, metavar="N",
                       help="with --demo: copy only the first N waves (a 1-wave demo runs fastest)")
+    init.add_argument("--from", dest="from_file", metavar="EXPORT",
+                      help="draft the instrument from a survey export's metadata (.sav, .dta, "
+                           "Qualtrics or plain .csv) and copy it into data/ as the first wave")
 
     run = sub.add_parser("run", help="run every notebook x wave x segment of a study")
     run.add_argument("study", help="the study YAML file")
@@ -111,7 +114,7 @@ def _print_warning(message: Warning | str, category: type, filename: str, lineno
 def _init(args: argparse.Namespace, out: TextIO) -> int:
     from .scaffold import init_study
 
-    written = init_study(args.folder, demo=args.demo, waves=args.waves)
+    written = init_study(args.folder, demo=args.demo, waves=args.waves, from_file=args.from_file)
     folder = Path(args.folder)
     print(f"study folder written: {folder}", file=out)
     for p in written:
@@ -123,6 +126,9 @@ def _init(args: argparse.Namespace, out: TextIO) -> int:
               f"ipykernel install --sys-prefix --name {KERNEL_NAME}", file=out)
     if args.demo:
         print(f"run it with: csm run {folder / 'study.yml'}", file=out)
+    elif args.from_file:
+        print(f"next: check the draft {folder / 'instrument.yml'} (scales, missing codes, personal data; "
+              f"move items into constructs), then: csm validate {folder / 'study.yml'}", file=out)
     else:
         print(f"next: edit {folder / 'instrument.yml'}, put the survey exports into "
               f"{folder / 'data'}, then: csm validate {folder / 'study.yml'}", file=out)

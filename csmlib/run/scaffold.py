@@ -1,4 +1,5 @@
-"""``csm init``: a new study folder, empty or with the demo study in it.
+"""``csm init``: a new study folder, empty, with the demo study in it, or
+drafted from a survey export.
 
 A study folder holds ``study.yml``, ``instrument.yml``, ``data/`` (the
 survey exports) and a short ``README.md``.  Without ``demo`` the instrument
@@ -7,6 +8,14 @@ names) and ``data/`` is empty; with ``demo`` the folder holds the bundled demo
 study (its instrument and its simulated waves) and runs as it is::
 
     csm init mystudy --demo && csm run mystudy/study.yml
+
+With ``from_file`` (``csm init mystudy --from export.sav``) the instrument is
+drafted from the export's own metadata (:func:`csmlib.data.draft.draft_instrument`),
+the export is copied into ``data/`` as the first wave, and the study file
+runs the data-quality notebook on it with a measurement model of the
+suggested constructs::
+
+    csm init mystudy --from export.sav && csm validate mystudy/study.yml
 """
 
 from __future__ import annotations
@@ -41,7 +50,39 @@ def _demo_study() -> tuple[str, list[dict], int, Path]:
     return raw["name"], list(raw["waves"]), int(raw["parameters"]["n_boot"]), folder
 
 
-def init_study(folder: str | Path, *, demo: bool = False, waves: int | None = None) -> list[Path]:
+def _drafted(target: Path, source: Path) -> dict[str, bytes]:
+    """instrument.yml, study.yml and the copied export of ``csm init --from``."""
+    import json
+
+    from ..data.draft import draft_instrument
+
+    if not source.is_file():
+        raise StudyError("the export to draft the study from was not found", file=str(source),
+                         hint="give the path of an SPSS .sav, Stata .dta or Qualtrics / plain CSV export")
+    draft = draft_instrument(source)
+    stem = re.sub(r"[^A-Za-z0-9._\-]+", "-", source.stem).strip("-.") or "wave1"
+    data_name = f"data/{stem}{source.suffix.lower()}"
+    model = draft.model_text()
+    plain = [it["name"] for it in draft.instrument["other_items"]
+             if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", it["name"])]
+    if model:
+        model_yaml = "|\n" + "\n".join("  " + line for line in model.splitlines())
+    elif len(plain) >= 2:   # no two items share a prefix: one construct, so that data quality runs
+        model_yaml = ("|   # replace: no two items share a name prefix, so this one-construct model only "
+                      "lets the data-quality notebook run\n  Draft =~ " + " + ".join(plain))
+    else:
+        model_yaml = "acsi    # replace: no construct could be drafted from the item names"
+    segment = (draft.instrument.get("segment_columns") or ["region"])[0]
+    study = _template("study_drafted.yml").format(
+        name=_study_name(target), model=model_yaml,
+        waves=f"  - {{name: wave1, data: {json.dumps(data_name)}}}",
+        segment=json.dumps(segment, ensure_ascii=False).replace("\n", " "))
+    return {"instrument.yml": draft.to_yaml().encode("utf-8"), "study.yml": study.encode("utf-8"),
+            data_name: source.read_bytes()}
+
+
+def init_study(folder: str | Path, *, demo: bool = False, waves: int | None = None,
+               from_file: str | Path | None = None) -> list[Path]:
     """Write a new study folder.
 
     Parameters
@@ -55,25 +96,39 @@ def init_study(folder: str | Path, *, demo: bool = False, waves: int | None = No
     waves : int, optional
         With ``demo``: copy only the first ``waves`` waves (1 to 3; default
         all).  A one-wave demo runs in a few minutes.
+    from_file : path-like, optional
+        A survey export (SPSS ``.sav``, Stata ``.dta``, Qualtrics or plain
+        CSV, Excel): draft the instrument from its metadata and copy it
+        into ``data/`` as the first wave (not with ``demo``).
 
     Returns
     -------
     list of pathlib.Path
         The files written: ``study.yml``, ``instrument.yml``, ``README.md``
-        and, with ``demo``, ``data/<wave file>`` for each wave.
+        and, with ``demo``, ``data/<wave file>`` for each wave (with
+        ``from_file``, the copied export).
 
     Raises
     ------
     StudyError
         ``folder`` is a file, or already holds a file this would overwrite;
-        ``waves`` out of range, or given without ``demo``.
+        ``waves`` out of range, or given without ``demo``; ``from_file``
+        with ``demo``, or not found.
+    DataError
+        ``from_file`` cannot be read, or has no numeric column.
     """
     target = Path(folder).expanduser()
     if target.exists() and not target.is_dir():
         raise StudyError("the study folder is a file", file=str(target),
                          hint="give the name of a new folder")
     files: dict[str, bytes] = {}
-    if demo:
+    if from_file is not None and (demo or waves is not None):
+        raise StudyError("--from drafts a study from an export; --demo and --waves copy the demo study",
+                         values=[str(from_file)], hint="use one or the other")
+    if from_file is not None:
+        name = _study_name(target)
+        files.update(_drafted(target, Path(from_file).expanduser()))
+    elif demo:
         name, demo_waves, n_boot, source = _demo_study()
         if waves is not None and not 1 <= waves <= len(demo_waves):
             raise StudyError(f"the demo study has {len(demo_waves)} waves", values=[waves],
@@ -90,8 +145,9 @@ def init_study(folder: str | Path, *, demo: bool = False, waves: int | None = No
         name, n_boot = _study_name(target), 2000
         files["instrument.yml"] = _template("instrument.yml").encode("utf-8")
         wave_lines = ["  - {name: 2026Q1, data: data/wave1.csv}   # put the export of the first wave here"]
-    files["study.yml"] = _template("study.yml").format(
-        name=name, waves="\n".join(wave_lines), n_boot=n_boot).encode("utf-8")
+    if from_file is None:
+        files["study.yml"] = _template("study.yml").format(
+            name=name, waves="\n".join(wave_lines), n_boot=n_boot).encode("utf-8")
     files["README.md"] = _template("README.md").format(name=name).encode("utf-8")
 
     existing = sorted(rel for rel in files if (target / rel).exists())
