@@ -22,6 +22,7 @@
 # competing model describes the data as well.
 
 # %%
+import pandas as pd
 from IPython.display import display
 
 import csmlib as csm
@@ -126,3 +127,62 @@ if not run.suppressed:
     paths["enough_now"] = paths["min_n_inverse_sqrt"].le(run.n)
     record_frame("path_min_n", paths)
     display(report.table(paths, 3))
+
+# %% [markdown]
+# ## Competing models
+# Each comparison fits a model and a nested alternative with some paths
+# left out, by CB-SEM (the likelihood-ratio test of the restriction, as
+# lavaan's `lavTestLRT`, with the nesting checked as semTools' `net`) and by
+# PLS (BIC of the index construct's regression, with Akaike weights:
+# Sharma et al. 2019).  The first alternative leaves out
+# `restricted_paths` (by default the direct path from expectations to
+# satisfaction).  When the survey holds the ECSI items, the ECSI model is
+# also compared with its ACSI-style restriction, in which the corporate
+# image acts only through expectations.  Whole sample only.
+
+# %%
+comparisons = []
+if not run.suppressed and segment == "all":
+    pairs = [tuple(x.strip() for x in p.split("->")) for p in restricted_paths.split(";") if p.strip()]
+    try:
+        comparisons.append((run.spec, run.spec.without_paths(pairs, name=f"{run.spec.name or 'model'} without "
+                                                             + "; ".join(" -> ".join(p) for p in pairs))))
+    except (csm.SpecError, ValueError) as err:
+        display(report.md("No restricted alternative: {why}", why=str(err)))
+    ecsi = csm.models.ecsi()
+    if set(ecsi.indicators) <= set(run.survey.data.columns) and set(run.spec.construct_names) != set(
+            ecsi.construct_names):
+        comparisons.append((ecsi, ecsi.without_paths([("Image", "Satisfaction"), ("Image", "Loyalty")],
+                                                     name="ECSI, image only through expectations")))
+    else:
+        display(report.md("The ECSI comparison needs the image items ({items}) in the survey, "
+                          "beside a model other than ECSI.",
+                          items=", ".join(c for c in ecsi.items_of("Image"))))
+if comparisons:
+    cb_tables, pls_tables = [], []
+    said = report.Findings(title="What the comparisons say")
+    for general, restricted in comparisons:
+        names = [general.name or "model", restricted.name]
+        cb = [csm.fit_cbsem(s, run.survey, missing=cbsem_missing) for s in (general, restricted)]
+        table = csm.compare_models(*cb, names=names)
+        cb_tables.append(table)
+        pls_fits = [csm.fit_pls(s, run.survey, scheme=scheme, missing=pls_missing) for s in (general, restricted)]
+        pls_tables.append(csm.compare_models(*pls_fits, names=names, construct=index_construct))
+        test = table.iloc[-1]
+        if test["pvalue"] == test["pvalue"]:
+            verdict = ("fits significantly worse: keep the paths" if test["pvalue"] < alpha
+                       else "fits as well: the simpler model will do")
+            said.add(f"{restricted.name}: chi-square difference {test['chisq_diff']:.2f} on "
+                     f"{test['df_diff']:.0f} df, {report.fmt_p(test['pvalue'])}; the restricted model {verdict}.")
+        else:
+            said.add(f"{restricted.name}: no likelihood-ratio test ({test['note']}).")
+        best = pls_tables[-1][pls_tables[-1]["rank"] == 1].iloc[0]
+        said.add(f"PLS: the lowest BIC for {index_construct} is {best['model']}'s "
+                 f"(BIC weight {best['bic_weight']:.2f}).")
+    cb_table = pd.concat(cb_tables, ignore_index=True) if len(cb_tables) > 1 else cb_tables[0]
+    pls_table = pd.concat(pls_tables, ignore_index=True) if len(pls_tables) > 1 else pls_tables[0]
+    record_frame("model_comparison", cb_table)
+    record_frame("model_comparison_pls", pls_table)
+    display(said)
+    display(report.table(cb_table, 3))
+    display(report.table(pls_table, 3))

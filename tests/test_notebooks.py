@@ -358,9 +358,29 @@ def test_study_design_plans_from_the_wave_by_hand(small, tmp_path):
     assert "import csmlib" not in html and "injected-parameters" not in html
     for col in ("name", "email"):
         assert not any(str(s) in html for s in small["pii"][col])
+    # the competing model: the likelihood-ratio test of the left-out path, by hand from the two fits
+    from scipy.stats import chi2
+
+    cmp = results_frame(values, "model_comparison")
+    assert list(cmp["model"]) == ["ACSI", "ACSI without Expectation -> Satisfaction"]
+    diff = cmp["chisq"].iloc[1] - cmp["chisq"].iloc[0]
+    assert cmp["chisq_diff"].iloc[1] == pytest.approx(diff, rel=1e-9) and cmp["df_diff"].iloc[1] == 1
+    assert cmp["pvalue"].iloc[1] == pytest.approx(chi2.sf(diff, 1), rel=1e-9)
+    pls_cmp = results_frame(values, "model_comparison_pls")
+    assert set(pls_cmp["construct"]) == {"Satisfaction"} and pls_cmp["bic_weight"].sum() == pytest.approx(1.0)
     # a segment's own run plans that segment
     (tmp_path / "north").mkdir()
     seg, _ = _run("study_design", tmp_path / "north", **{**small["params"], "segment": "North",
                                                          "segment_value": "North"})
     first = results_frame(seg, "design_bases").iloc[0]
     assert first["segment"] == "North" and first["n"] == 120
+
+
+def test_study_design_compares_ecsi_with_its_acsi_style_restriction(tmp_path):
+    values, _ = _run("study_design", tmp_path, data_path=str(ROOT / "data" / "mobi" / "mobi.csv"),
+                     instrument_path=str(ROOT / "data" / "mobi" / "instrument.yml"), segment_column="",
+                     model="acsi", study="mobi", wave="W1")
+    cmp = results_frame(values, "model_comparison")
+    assert list(cmp["model"])[2:] == ["ECSI", "ECSI, image only through expectations"]
+    assert cmp["df_diff"].iloc[3] == 2 and cmp["nested"].iloc[3] == "checked"
+    assert set(results_frame(values, "design_bases")["segment"]) == {"all"}

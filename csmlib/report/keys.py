@@ -181,6 +181,12 @@ _BUILTIN = (
        study_design="when the respondents' index has a standard deviation"),
     _k("path_min_n", "table", "each PLS path with its inverse-square-root minimum sample size "
        "(Kock & Hadaya 2018)", study_design=_ALWAYS),
+    _k("model_comparison", "table", "CB-SEM fits of the model and its nested alternatives with the "
+       "likelihood-ratio test of each restriction (compare_models)",
+       study_design="for the whole sample, when an alternative model could be built"),
+    _k("model_comparison_pls", "table", "PLS information criteria of the index construct in the model and "
+       "its nested alternatives, ranked by BIC with Akaike weights",
+       study_design="for the whole sample, when an alternative model could be built"),
     # gaps
     _k("gaps", "table", "SERVQUAL gaps (perception minus expectation) by item and dimension",
        gaps="when expectation and perception items are given"),
