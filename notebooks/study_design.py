@@ -54,6 +54,8 @@ index_construct: str = "Satisfaction"  # the headline index
 target_change: float = 2.0  # index points a change between two waves should be detectable at
 alpha: float = 0.05  # two-sided significance level of the test of a change or a path
 power: float = 0.8  # probability of detecting a true change of target_change points
+seed: int = 20260101  # seed of the simulation of the driver paths' power
+plan_reps: int = 200  # simulated samples per sample size for the driver paths' power
 restricted_paths: str = "Expectation -> Satisfaction"  # paths the nested alternative model leaves out ("A -> B; C -> D")
 
 # %%
@@ -127,6 +129,36 @@ if not run.suppressed:
     paths["enough_now"] = paths["min_n_inverse_sqrt"].le(run.n)
     record_frame("path_min_n", paths)
     display(report.table(paths, 3))
+
+# %% [markdown]
+# ## Power of the driver paths, by simulation
+# `plan_reps` samples of this base (and of the base the target change
+# needs) are drawn from a population like the one this wave's CB-SEM fit
+# describes (its standardized loadings and paths, the answers' scales,
+# means and spreads) and each is estimated by PLS: *power* is the share of
+# samples in which the path is significant (OLS test of the inner model,
+# `alpha`), *mean_est* the average PLS estimate beside the population's
+# standardized path (*true*).
+
+# %%
+if not run.suppressed:
+    sizes = sorted({int(run.n), *[int(x) for x in design["n_needed"].iloc[:1] if x == x]})
+    try:
+        population = planning.population_from_fit(csm.fit_cbsem(run.spec, run.survey, missing=cbsem_missing))
+        simulated = csm.plan_sample(population, sizes, reps=plan_reps, seed=seed, method="pls", alpha=alpha,
+                                    scheme=scheme)
+    except csm.CsmError as err:
+        simulated = None
+        display(report.md("No simulation for this base: {why}", why=str(err)))
+    if simulated is not None:
+        power_table = simulated.paths[["n", "lhs", "op", "rhs", "true", "mean_est", "power", "n_failed"]]
+        record_frame("path_power", power_table)
+        weak = power_table[(power_table["n"] == run.n) & (power_table["power"] < power)]
+        display(report.Findings(
+            [f"{r.lhs} ~ {r.rhs}: power {r.power:.2f} at {run.n} respondents." for r in weak.itertuples()]
+            or [f"Every driver path reaches {100 * power:.0f}% power at {run.n} respondents."],
+            title="Driver paths at this base"))
+        display(report.table(power_table, 3))
 
 # %% [markdown]
 # ## Competing models

@@ -368,6 +368,10 @@ def test_study_design_plans_from_the_wave_by_hand(small, tmp_path):
     assert cmp["pvalue"].iloc[1] == pytest.approx(chi2.sf(diff, 1), rel=1e-9)
     pls_cmp = results_frame(values, "model_comparison_pls")
     assert set(pls_cmp["construct"]) == {"Satisfaction"} and pls_cmp["bic_weight"].sum() == pytest.approx(1.0)
+    # the driver paths' power: simulated at this base and at the base the target change needs
+    pw = results_frame(values, "path_power")
+    assert sorted(set(pw["n"])) == sorted({240, v["n_for_change"]})
+    assert pw["power"].between(0, 1).all() and (pw.groupby("n")["power"].mean().diff().dropna() >= 0).all()
     # a segment's own run plans that segment
     (tmp_path / "north").mkdir()
     seg, _ = _run("study_design", tmp_path / "north", **{**small["params"], "segment": "North",

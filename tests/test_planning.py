@@ -287,3 +287,30 @@ def test_without_paths_is_the_nested_alternative():
     with pytest.raises(SpecError, match="label"):
         labelled.without_paths([("F", "G")])
     assert labelled.without_paths([("F", "H")]).paths == (("F", "G"), ("G", "H"))
+
+
+def test_population_from_fit_recovers_the_population():
+    from csmlib.analysis.planning import population_from_fit
+
+    pop = sim.acsi_population()
+    data = sim.simulate_survey(pop, 20_000, seed=3).data[list(pop.items)]
+    fit = csm.fit_cbsem(pop.spec(), data)
+    like = population_from_fit(fit, scale_limits={i: (1, 10) for i in pop.items})
+    assert like.construct_names == pop.construct_names and like.items == pop.items
+    assert set(like.scale_points.values()) == {10}
+    for key, true in pop.paths.items():
+        assert like.paths[key] == pytest.approx(true, abs=0.03)
+    # discretizing 10-point answers attenuates the standardized loadings a little (0.8 -> about 0.78)
+    lam = np.array([like.loadings[i] for i in pop.items if len(pop.constructs[pop.construct_of(i)]) > 1])
+    assert np.all(np.abs(lam - 0.8) < 0.04)
+    assert like.item_means["CUSA1"] == pytest.approx(data["CUSA1"].mean())
+    assert like.item_sds["CUSA1"] == pytest.approx(data["CUSA1"].std(ddof=1))
+    # limits 0..9 describe the same answers shifted: the same population
+    shifted = data - 1
+    fit0 = csm.fit_cbsem(pop.spec(), shifted)
+    like0 = population_from_fit(fit0, scale_limits={i: (0, 9) for i in pop.items})
+    assert like0.item_means["CUSA1"] == pytest.approx(like.item_means["CUSA1"])
+    with pytest.raises(SpecError, match="fit_cbsem"):
+        population_from_fit(csm.fit_pls(pop.spec(), data), scale_limits={i: (1, 10) for i in pop.items})
+    with pytest.raises(DataError, match="scale limits"):
+        population_from_fit(fit)

@@ -85,6 +85,7 @@ __all__ = [
     "plan_sample",
     "SamplePlan",
     "min_n_inverse_sqrt",
+    "population_from_fit",
 ]
 
 DESIGNS = ("independent", "paired")
@@ -151,6 +152,15 @@ def _sd_frame(sd: Any) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def _planning_inputs(sd: Any, alpha: Any, power: Any, design: str, correlation: float | None,
+                     test: str) -> tuple[pd.DataFrame, float, float, float]:
+    """The checked inputs of :func:`plan_tracking` and :func:`detectable_change`:
+    the frame of standard deviations, alpha, power and the design factor ``f``."""
+    _check_choice(test, "test", TESTS)
+    return (_sd_frame(sd), _check_probability(alpha, "alpha"), _check_probability(power, "power"),
+            _design_factor(design, correlation))
+
+
 def _t_power(n: float, shift: float, alpha: float, design: str, f: float) -> float:
     """Two-sided power of the t-test at ``n`` (respondents per wave or
     panel members), true change ``shift`` in SD units."""
@@ -204,11 +214,7 @@ def plan_tracking(
         (respondents per wave -- panel members for ``"paired"`` -- rounded
         up).
     """
-    frame = _sd_frame(sd)
-    alpha = _check_probability(alpha, "alpha")
-    power = _check_probability(power, "power")
-    _check_choice(test, "test", TESTS)
-    f = _design_factor(design, correlation)
+    frame, alpha, power, f = _planning_inputs(sd, alpha, power, design, correlation, test)
     delta = abs(float(change))
     if not (math.isfinite(delta) and delta > 0):
         raise SpecError("change must be a non-zero number of index points.", values=[change])
@@ -265,11 +271,7 @@ def detectable_change(
         One row per segment: ``segment, sd, n, design, correlation, alpha,
         power, change`` (index points detected with probability ``power``).
     """
-    frame = _sd_frame(sd)
-    alpha = _check_probability(alpha, "alpha")
-    power = _check_probability(power, "power")
-    _check_choice(test, "test", TESTS)
-    f = _design_factor(design, correlation)
+    frame, alpha, power, f = _planning_inputs(sd, alpha, power, design, correlation, test)
     if n is None:
         if "n" not in frame.columns:
             raise SpecError("detectable_change needs n, the respondents per wave.",
@@ -363,6 +365,82 @@ def index_sd(
         "n_scored": [int(len(p[2])) for p in parts],
         "mean": [float(p[2].mean()) if len(p[2]) else np.nan for p in parts],
         "sd": [float(p[2].std(ddof=1)) if len(p[2]) > 1 else np.nan for p in parts]})
+
+
+def population_from_fit(results: Any, *, scale_limits: Any = None, name: str | None = None) -> PopulationModel:
+    """A population like the one a CB-SEM fit describes: what :func:`plan_sample`
+    simulates from to plan the next wave of a running study.
+
+    The constructs and items are the fit's; the standardized loadings,
+    paths and correlations between exogenous constructs are its
+    completely standardized estimates (``std_all``); every item is a Likert
+    item with its instrument's number of answer points, centred and spread
+    like this sample's answers (its mean and SD, shifted so the lowest answer
+    is 1).
+
+    Parameters
+    ----------
+    results : CbsemResults
+        A single-group :func:`csmlib.fit_cbsem` fit of reflective constructs.
+    scale_limits : DataFrame or dict, optional
+        Theoretical item limits (default the fit's, from the instrument);
+        whole numbers.
+    name : str, optional
+        The population's name (default the model's).
+
+    Returns
+    -------
+    PopulationModel
+
+    Raises
+    ------
+    SpecError
+        Not a CB-SEM fit, composites, a multi-group fit, or a standardized
+        loading outside (0, 1] (a Heywood case or a reversed item).
+    DataError
+        Items without whole-number scale limits.
+    """
+    from ..estimate.statistics import resolve_scale_limits
+
+    spec = getattr(results, "spec", None)
+    if getattr(results, "method", None) != "cbsem" or spec is None:
+        raise SpecError("population_from_fit needs a csm.fit_cbsem fit.",
+                        values=[type(results).__name__], hint="fit the model with csm.fit_cbsem first")
+    est = results.estimates
+    if "group" in est.columns:
+        raise SpecError("population_from_fit takes a single-group fit.", hint="fit each group on its own")
+    if any(r.op == "<~" for r in spec.relations):
+        raise SpecError("population_from_fit needs reflective constructs (=~); the model has composites.")
+    items = list(spec.indicators)
+    lim = resolve_scale_limits(results, scale_limits)
+    absent = [] if lim is None else [i for i in items if i not in lim.index]
+    if lim is None or absent:
+        raise DataError("population_from_fit needs the items' theoretical scale limits",
+                        column=absent or items, hint="fit on a Survey read with its instrument, or pass scale_limits=")
+    lo, hi = lim.loc[items, "min"].to_numpy(float), lim.loc[items, "max"].to_numpy(float)
+    if not (np.all(lo == np.round(lo)) and np.all(hi == np.round(hi)) and np.all(hi > lo)):
+        raise DataError("the scale limits must be whole numbers with max > min", column=items)
+    std = {(lhs, op, rhs): v for lhs, op, rhs, v in zip(est["lhs"], est["op"], est["rhs"], est["std_all"])}
+    loadings = {i: float(std[(c.name, "=~", i)]) for c in spec.constructs for i in c.indicators}
+    bad = {i: v for i, v in loadings.items() if not 0.0 < v <= 1.0}
+    if bad:
+        raise SpecError("standardized loadings outside (0, 1] cannot describe a population",
+                        values=[f"{i}: {v:.3f}" for i, v in bad.items()],
+                        hint="check reversed items and Heywood cases in the fit first")
+    names = set(spec.construct_names)
+    paths = {(rhs, lhs): float(v) for (lhs, op, rhs), v in std.items()
+             if op == "~" and lhs in names and rhs in names}
+    exo = set(spec.exogenous)
+    corr = {(lhs, rhs): float(v) for (lhs, op, rhs), v in std.items()
+            if op == "~~" and lhs != rhs and lhs in exo and rhs in exo}
+    data = results.data
+    X = data[items].to_numpy(dtype=float)
+    return PopulationModel(
+        constructs={c.name: tuple(c.indicators) for c in spec.constructs}, loadings=loadings, paths=paths,
+        scale_points={i: int(h - l + 1) for i, l, h in zip(items, lo, hi)},
+        item_means={i: float(np.nanmean(X[:, j]) - lo[j] + 1.0) for j, i in enumerate(items)},
+        item_sds={i: float(np.nanstd(X[:, j], ddof=1)) for j, i in enumerate(items)},
+        exogenous_correlations=corr, name=name or spec.name or "fit")
 
 
 # -------------------------------------------------------- Kock & Hadaya

@@ -181,6 +181,9 @@ _BUILTIN = (
        study_design="when the respondents' index has a standard deviation"),
     _k("path_min_n", "table", "each PLS path with its inverse-square-root minimum sample size "
        "(Kock & Hadaya 2018)", study_design=_ALWAYS),
+    _k("path_power", "table", "power of each PLS path at this base and at the base the target change "
+       "needs, simulated from a population like this wave's CB-SEM fit (plan_sample)",
+       study_design="when the wave's CB-SEM fit describes a population"),
     _k("model_comparison", "table", "CB-SEM fits of the model and its nested alternatives with the "
        "likelihood-ratio test of each restriction (compare_models)",
        study_design="for the whole sample, when an alternative model could be built"),
