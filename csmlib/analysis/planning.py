@@ -49,10 +49,15 @@ Model estimates (:func:`plan_sample`)
     ``alpha`` (two-sided).  *Coverage* is the share of 95% intervals that
     contain the estimator's *target*: the estimator applied to the
     population's exact moments
-    (:meth:`~csmlib.analysis.simulate.PopulationModel.expected_item_covariance`), which for CB-SEM is the true
-    parameter and for PLS includes PLS's known attenuation of paths between
-    reflectively measured constructs.  *true* is the population's
-    (standardized) parameter.  The index's interval half-width is
+    (:meth:`~csmlib.analysis.simulate.PopulationModel.expected_item_covariance`).
+    *true* is the population's standardized parameter.  CB-SEM estimates
+    are unstandardized (the first loading of each construct fixed to 1), so
+    on continuous answers with equal marker loadings the target is the true
+    path; Likert answers attenuate it a little (the discretization), and PLS
+    targets include PLS's known attenuation of paths between reflectively
+    measured constructs.  A sample whose estimation fails (a refit that does
+    not converge, a constant item) is counted in ``n_failed`` and left out
+    of the means, power and coverage.  The index's interval half-width is
     ``z[0.975]`` times the standard deviation of the index over the samples:
     the half-width of a correct 95% interval at that ``n``.
 
