@@ -56,7 +56,7 @@ Model estimates (:func:`plan_sample`)
     path; Likert answers attenuate it a little (the discretization), and PLS
     targets include PLS's known attenuation of paths between reflectively
     measured constructs.  A sample whose estimation fails (a refit that does
-    not converge, a constant item) is counted in ``n_failed`` and left out
+    not converge, a constant item, a path without a standard error) is counted in ``n_failed`` and left out
     of the means, power and coverage.  The index's interval half-width is
     ``z[0.975]`` times the standard deviation of the index over the samples:
     the half-width of a correct 95% interval at that ``n``.
@@ -551,6 +551,20 @@ def _sample_moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return m, S
 
 
+def _inverses(C: np.ndarray) -> np.ndarray:
+    """Inverses of a stack of matrices; NaN for a singular one (not the whole stack)."""
+    try:
+        return np.linalg.inv(C)
+    except np.linalg.LinAlgError:
+        out = np.full(C.shape, np.nan)
+        for i, c in enumerate(C):
+            try:
+                out[i] = np.linalg.inv(c)
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
 class _PlsPlanner:
     """PLS estimates, OLS inner-model standard errors and the index of a stack of samples."""
 
@@ -574,10 +588,7 @@ class _PlsPlanner:
             k = len(preds)
             C = f["cc"][:, preds[:, None], preds[None, :]]
             with np.errstate(all="ignore"):
-                try:
-                    inv = np.linalg.inv(np.where(failed[:, None, None], np.eye(k), C))
-                except np.linalg.LinAlgError:
-                    continue
+                inv = _inverses(np.where(failed[:, None, None], np.eye(k), C))
                 j = int(np.flatnonzero(preds == pred)[0])
                 var = (1.0 - f["r2"][:, out]) / (n - k - 1.0) * inv[:, j, j]
                 se[:, col] = np.sqrt(np.where(var > 0, var, np.nan))
@@ -714,6 +725,7 @@ def plan_sample(
             X = X[planner.items].to_numpy(dtype=float).reshape(r, size, len(items))
             m, S = _sample_moments(X)
             est, se, failed, df = planner.estimate(m, S, size)
+            failed = failed | ~np.isfinite(se[:, path_cols]).all(axis=1)   # no test without a standard error
             est_parts.append(est)
             se_parts.append(se)
             fail_parts.append(failed)
