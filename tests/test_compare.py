@@ -122,6 +122,30 @@ def test_nesting_check_tells_nested_from_non_nested():
     assert np.isfinite(assumed["pvalue"].iloc[1]) and assumed["nested"].iloc[1] == "assumed"
 
 
+NET_REF = pd.read_csv(DATA / "references" / "compare_semtools_net.csv")
+NET_MODELS = {
+    "hs_free": dict(spec=HS_FREE), "hs_equal": dict(spec=HS_EQUAL), "hs_equal_orth": dict(spec=HS_EQUAL_ORTH),
+    "hs_a": dict(spec=HS_FREE + "\nvisual ~~ 0*speed\nx7 ~~ x8"), "hs_b": dict(spec=HS_FREE + "\ntextual ~~ 0*speed"),
+    "pd_full": dict(spec=PD, data=POLDEM), "pd_fixed": dict(spec=PD_FIXED, data=POLDEM),
+    "hs_configural": dict(spec=HS_FREE, group="school"),
+    "hs_metric": dict(spec=HS_FREE, group="school", group_equal=("loadings",)),
+}
+
+
+@pytest.mark.parametrize("restricted,general", list(NET_REF[["restricted", "general"]].itertuples(index=False)),
+                         ids=lambda x: str(x))
+def test_nesting_check_agrees_with_semtools_net(restricted, general):
+    def fit(name):
+        kw = dict(NET_MODELS[name])
+        data = kw.pop("data", HS)
+        return csm.fit_cbsem(spec(kw.pop("spec")), data, se="none", **kw)
+
+    ref = NET_REF[(NET_REF.restricted == restricted) & (NET_REF.general == general)].iloc[0]
+    chi = nesting_check(fit(restricted), fit(general))
+    assert (chi < 1e-4) == bool(ref["nested_semtools"])
+    np.testing.assert_allclose(chi, ref["chisq"], atol=1e-4, rtol=1e-6)
+
+
 def test_multigroup_nesting_check():
     conf = csm.fit_cbsem(spec(HS_FREE), HS, group="school", se="none")
     metric = csm.fit_cbsem(spec(HS_FREE), HS, group="school", group_equal=("loadings",), se="none")

@@ -68,7 +68,7 @@ def _qualtrics(path):
     texts = ["Start Date", "End Date", "Response Type", "IP Address", "Progress", "Duration (in seconds)",
              "Finished", "Recorded Date", "Response ID", "Recipient Last Name", "Recipient Email",
              "Location Latitude", "Distribution Channel", "User Language",
-             HOSTILE[0], HOSTILE[1], HOSTILE[4], HOSTILE[2], HOSTILE[8], "Anything else?"]
+             HOSTILE[0], HOSTILE[1], HOSTILE[4] * 300, HOSTILE[2], HOSTILE[8], "Anything else?"]
     qids = ["startDate", "endDate", "status", "ipAddress", "progress", "duration", "finished", "recordedDate",
             "_recordId", "recipientLastName", "recipientEmail", "locationLatitude", "distributionChannel",
             "userLanguage", "QID1_1", "QID1_2", "QID1_3", "QID7_1", "QID7_2", "QID9_TEXT"]
@@ -158,7 +158,8 @@ def test_a_hostile_file_name_and_source_stay_in_comments(tmp_path):
 
 
 def test_stata_draft(tmp_path):
-    df = pd.DataFrame({"id": [1.0, 2, 3, 4, 5, 6], "sat1": [1.0, 2, 3, 4, 5, 3], "sat2": [2.0, 2, 4, 5, 1, 3]})
+    df = pd.DataFrame({"id": [1.0, 2, 3, 4, 5, 6], "sat1": [1.0, 2, 3, 4, 5, 3], "sat2": [2.0, 2, 4, 5, 1, 3],
+                       "household_id": [1.0, 1, 2, 2, 3, 3]})
     path = tmp_path / "export.dta"
     pyreadstat.write_dta(df, str(path), column_labels={"sat1": "Satisfied overall", "sat2": HOSTILE[4]},
                          variable_value_labels={"sat1": {1: "low", 5: "high"}})
@@ -169,6 +170,7 @@ def test_stata_draft(tmp_path):
                              "labels": {1: {"en": "low"}, 5: {"en": "high"}}}
     assert items["sat2"]["text"] == {"en": HOSTILE[4]}
     assert draft.suggestions == {"sat": ["sat1", "sat2"]}
+    assert "household_id" not in items and any("household_id" in n for n in draft.notes)
 
 
 def test_qualtrics_draft_reads_question_texts_and_import_ids(tmp_path):
@@ -180,7 +182,7 @@ def test_qualtrics_draft_reads_question_texts_and_import_ids(tmp_path):
     items = {it["name"]: it for it in inst["other_items"]}
     assert list(items) == ["Q1_1", "Q1_2", "Q1_3", "likely", "happy"]     # bookkeeping and text left out
     assert items["Q1_1"]["text"] == {"en": HOSTILE[0]} and items["Q1_2"]["text"] == {"en": HOSTILE[1]}
-    assert items["Q1_3"]["text"] == {"en": HOSTILE[4]} and items["happy"]["text"] == {"en": HOSTILE[8]}
+    assert items["Q1_3"]["text"] == {"en": HOSTILE[4] * 300} and items["happy"]["text"] == {"en": HOSTILE[8]}
     assert items["Q1_1"]["scale"] == [1, 7] and items["Q1_1"]["missing_codes"] == [-99]
     # Q1_* by name; likely and happy share no name prefix but one question (QID7)
     assert draft.suggestions == {"Q1": ["Q1_1", "Q1_2", "Q1_3"], "QID7": ["likely", "happy"]}
@@ -247,10 +249,35 @@ def test_a_study_runs_on_the_draft(tmp_path, make, capsys):
 
 def test_items_without_a_shared_prefix_still_give_a_study_that_validates(tmp_path, capsys):
     rng = np.random.default_rng(2)
-    df = pd.DataFrame({"id": range(1, 41), "happy": rng.integers(1, 6, 40), "likely": rng.integers(0, 11, 40)})
+    df = pd.DataFrame({"id": range(1, 41), "wave": "2026Q3", "happy": rng.integers(1, 6, 40),
+                       "likely": rng.integers(0, 11, 40)})
     export = tmp_path / "plain.csv"
     df.to_csv(export, index=False)
     folder = _init_and_validate(tmp_path, export, capsys)
     study = yaml.safe_load((folder / "study.yml").read_text(encoding="utf-8"))
     assert study["model"].strip() == "Draft =~ happy + likely"
+    # the file's one wave label names the wave, so the study does not warn that they differ
+    assert study["waves"] == [{"name": "2026Q3", "data": "data/plain.csv"}]
+    assert yaml.safe_load((folder / "instrument.yml").read_text(encoding="utf-8"))["wave_column"] == "wave"
+    main(["validate", str(folder / "study.yml")])
+    assert "warning" not in capsys.readouterr().out
     assert "no two items share a name prefix" in (folder / "instrument.yml").read_text(encoding="utf-8")
+
+
+def test_hostile_column_names_round_trip_and_stay_out_of_the_model(tmp_path):
+    rng = np.random.default_rng(4)
+    names = ["Q5 #1: *x*", "Q5 #2: &y", "- [z]\u2028k 3", "- [z]\u2028k 4", "<b>q</b>_1", "ok_1", "ok_2"]
+    df = pd.DataFrame({"id": range(1, 41), **{n: rng.integers(1, 6, 40) for n in names}})
+    export = tmp_path / "hostile.csv"
+    df.to_csv(export, index=False)
+    draft = draft_instrument(export)
+    text = draft.to_yaml()
+    raw = yaml.safe_load(text)
+    assert raw == draft.instrument and [i["name"] for i in raw["other_items"]] == names
+    inst = Instrument.model_validate(raw)
+    assert list(csm.read_survey(export, inst).data.columns) == ["id", *names]
+    assert draft.model_text() == "ok =~ ok_1 + ok_2"         # only plain names go into lavaan text
+    assert draft.suggestions == {"- [z]\u2028k": ["- [z]\u2028k 3", "- [z]\u2028k 4"], "ok": ["ok_1", "ok_2"]}
+    block = text[text.index("# Suggested constructs"):]
+    assert all(line.startswith("#") for line in block.splitlines() if line)   # (splitlines splits at U+2028 too)
+    assert yaml.safe_load(block) is None                                      # nothing but comments

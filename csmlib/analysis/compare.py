@@ -62,7 +62,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import SpecError
+from ..errors import CsmError, SpecError
 from ..estimate.results import Results
 
 __all__ = ["compare_models", "information_criteria", "nesting_check", "scaled_difference", "NET_CRITERION",
@@ -241,8 +241,8 @@ def nesting_check(restricted: Results, general: Results) -> float:
                               group=opts.get("group") if len(general.extra["groups"]) > 1 else None,
                               group_equal=opts.get("group_equal", ()),
                               group_partial=opts.get("group_partial", ()), se="none")
-        except Exception:   # the general model cannot even be fitted there: no verdict
-            return np.nan
+        except (CsmError, np.linalg.LinAlgError, ValueError, FloatingPointError):
+            return np.nan   # the general model cannot even be fitted there: no verdict
     return float(check.fit_indices["chisq"]) if check.converged else np.nan
 
 
@@ -276,7 +276,7 @@ def scaled_difference(T0: float, df0: float, c0: float, T1: float, df1: float, c
     return float((T0 - T1) / cd) if cd >= 0 else np.nan
 
 
-def _pair_test(prev: Results, cur: Results, est: str, nested: str) -> dict[str, Any]:
+def _pair_test(prev: Results, cur: Results, nested: str) -> dict[str, Any]:
     """lavTestLRT's test of ``cur`` (more df) against ``prev`` (fewer df)."""
     f1, f0 = prev.fit_indices, cur.fit_indices
     out: dict[str, Any] = {"chisq_diff": np.nan, "df_diff": np.nan, "pvalue": np.nan, "rmsea_diff": np.nan,
@@ -286,6 +286,7 @@ def _pair_test(prev: Results, cur: Results, est: str, nested: str) -> dict[str, 
     e1 = (prev.options or {}).get("estimator", "ML")
     if not why and e0 != e1:
         why = f"the models were fitted with different estimators ({e1}, {e0}): no common test"
+    est = e0
     r1, r0 = _fit_value(f1, "df"), _fit_value(f0, "df")
     if not why and (np.isnan(r0) or np.isnan(r1) or r0 < 0 or r1 < 0):
         why = "a model is not identified (negative degrees of freedom): no test"
@@ -342,7 +343,6 @@ def _pair_test(prev: Results, cur: Results, est: str, nested: str) -> dict[str, 
 def _compare_cb(fits: list[Results], names: list[str], nested: str) -> pd.DataFrame:
     dfs = [_fit_value(f.fit_indices, "df") for f in fits]
     order = sorted(range(len(fits)), key=lambda i: (np.nan_to_num(dfs[i], nan=-1.0), i))  # stable, as R's order()
-    est = (fits[order[0]].options or {}).get("estimator", "ML")
     rows = []
     for pos, i in enumerate(order):
         f = fits[i]
@@ -359,7 +359,7 @@ def _compare_cb(fits: list[Results], names: list[str], nested: str) -> pd.DataFr
             row.update(chisq_diff=np.nan, df_diff=np.nan, pvalue=np.nan, rmsea_diff=np.nan, test="",
                        nested="", note="")
         else:
-            row.update(_pair_test(fits[order[pos - 1]], f, est, nested))
+            row.update(_pair_test(fits[order[pos - 1]], f, nested))
         rows.append(row)
     out = pd.DataFrame(rows, columns=list(CB_COLUMNS))
     out["df_diff"] = out["df_diff"].astype(float)

@@ -43,7 +43,7 @@ import pandas as pd
 import yaml
 
 from ..errors import DataError
-from ..privacy import detect_personal_columns, is_identifier_name
+from ..privacy import check_role_column, detect_personal_columns, is_identifier_name
 from .instrument import Instrument
 from .readers import detect_format, read_raw
 
@@ -78,12 +78,15 @@ class Draft:
         never a value of the data).
     source : str
         The file's name and format.
+    wave : str or None
+        The one value of the wave column, when the file holds a single wave.
     """
 
     instrument: dict
     suggestions: dict
     notes: tuple[str, ...] = ()
     source: str = ""
+    wave: str | None = None
     _meta: dict = field(default_factory=dict, repr=False)
 
     def to_yaml(self) -> str:
@@ -195,7 +198,8 @@ def _group(names: list[str], import_ids: dict[str, str]) -> dict[str, list[str]]
     groups: dict[str, list[str]] = {}
     def prefix(name: str) -> str | None:
         m = _PREFIX.match(name)
-        return m.group(1) if m and re.search(r"[^\W\d_]", m.group(1)) else None
+        key = m.group(1).rstrip(" _.-") if m else ""
+        return key if re.search(r"[^\W\d_]", key) else None
 
     for n in names:
         key = prefix(n)
@@ -254,16 +258,23 @@ def draft_instrument(path: str | Path, *, name: str | None = None, encoding: str
     items: list[dict] = []
     meta: dict[str, tuple] = {}
     skipped: list[str] = []
+    wave = None
     for col in frame.columns:
         if col in personal or (table.format == "qualtrics" and col in QUALTRICS_COLUMNS):
             continue
         series = frame[col]
         present = series[series.notna() & (series.astype(str).str.strip() != "")]
-        if roles["id_column"] is None and is_identifier_name(col) and present.is_unique and len(present):
-            roles["id_column"] = col
+        if is_identifier_name(col):      # an identifier is never an item, unique or not
+            if roles["id_column"] is None and present.is_unique and len(present):
+                roles["id_column"] = col
+            else:
+                skipped.append(col)
             continue
         if roles["wave_column"] is None and str(col).strip().lower() == "wave":
             roles["wave_column"] = col
+            labels = present.astype(str).str.strip().unique()
+            wave = str(labels[0]) if len(labels) == 1 and check_role_column(col, labels, role="wave") is None \
+                else None
             continue
         num = _numeric(series)
         if num is None:
@@ -287,7 +298,7 @@ def draft_instrument(path: str | Path, *, name: str | None = None, encoding: str
                         hint="export the answers as numeric codes (SPSS/Stata: values, not labels; "
                              "Qualtrics: 'Use choice text' off)")
     if skipped:
-        notes.append(f"{len(skipped)} column(s) left out (free text, constant or empty): "
+        notes.append(f"{len(skipped)} column(s) left out (free text, constant, empty or a second identifier): "
                      + ", ".join(map(str, skipped[:12])) + (", ..." if len(skipped) > 12 else ""))
     if segments:
         notes.append("text columns with a few distinct values, drafted as segment columns: "
@@ -306,7 +317,7 @@ def draft_instrument(path: str | Path, *, name: str | None = None, encoding: str
     suggestions = _group([it["name"] for it in items], table.import_ids)
     fmt = {"spss": "SPSS", "stata": "Stata", "qualtrics": "Qualtrics CSV", "csv": "CSV", "excel": "Excel"}
     return Draft(instrument=inst, suggestions=suggestions, notes=tuple(notes),
-                 source=f"{path.name} ({fmt.get(table.format, table.format)})", _meta=meta)
+                 source=f"{path.name} ({fmt.get(table.format, table.format)})", wave=wave, _meta=meta)
 
 
 def _draft_item(col: str, values: np.ndarray, table: Any, notes: list[str]) -> dict | None:

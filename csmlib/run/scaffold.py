@@ -73,9 +73,11 @@ def _drafted(target: Path, source: Path) -> dict[str, bytes]:
     else:
         model_yaml = "acsi    # replace: no construct could be drafted from the item names"
     segment = (draft.instrument.get("segment_columns") or ["region"])[0]
+    # the file's own wave label when it holds one wave and it makes a safe folder name
+    wave = draft.wave if draft.wave and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,39}", draft.wave) else "wave1"
     study = _template("study_drafted.yml").format(
         name=_study_name(target), model=model_yaml,
-        waves=f"  - {{name: wave1, data: {json.dumps(data_name)}}}",
+        waves=f"  - {{name: {json.dumps(wave)}, data: {json.dumps(data_name)}}}",
         segment=json.dumps(segment, ensure_ascii=False).replace("\n", " "))
     return {"instrument.yml": draft.to_yaml().encode("utf-8"), "study.yml": study.encode("utf-8"),
             data_name: source.read_bytes()}
