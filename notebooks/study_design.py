@@ -102,13 +102,14 @@ if not run.suppressed:
     found = report.Findings(title="What the bases can show")
     for i, r in enumerate(design.itertuples()):
         who = "All respondents" if i == 0 and segment == "all" else f"Segment {r.segment}"
-        if r.suppressed:
-            found.add(report.suppressed_finding(who, r.n, min_base))
+        if r.suppressed or r.n_needed != r.n_needed:   # too small, or no respondent answered every item
+            found.add(report.suppressed_finding(who, r.n, min_base) if r.suppressed
+                      else f"{who}: too few complete answers to measure the spread of the index.")
             continue
         found.add(f"{who}: "
                   f"{r.n} respondents detect a change of {r.detectable_change:.1f} points or more "
                   f"({100 * power:.0f}% power, {100 * alpha:.0f}% level); a change of {target_change:g} points "
-                  f"needs {r.n_needed} respondents per wave.")
+                  f"needs {r.n_needed:.0f} respondents per wave.")
     display(found)
     display(report.table(design, 1))
 else:
