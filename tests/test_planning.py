@@ -314,3 +314,32 @@ def test_population_from_fit_recovers_the_population():
         population_from_fit(csm.fit_pls(pop.spec(), data), scale_limits={i: (1, 10) for i in pop.items})
     with pytest.raises(DataError, match="scale limits"):
         population_from_fit(fit)
+
+
+def test_plan_sample_pls_estimates_and_ols_standard_errors_equal_fit_pls_and_statsmodels():
+    """One simulated sample through the batched planner: the paths equal
+    csm.fit_pls on the same answers, and each path's standard error equals
+    statsmodels' OLS of the outcome's standardized scores on its predictors'."""
+    import statsmodels.api as smapi
+
+    from csmlib.analysis.planning import _planner, _sample_moments, _scale_limits
+
+    pop = sim.acsi_population()
+    planner = _planner(pop, "pls", "path", 1, _scale_limits(pop))
+    data = sim.simulate_survey(pop, 250, seed=8).data[planner.items]
+    m, S = _sample_moments(data.to_numpy(float)[None])
+    est, se, failed, df = planner.estimate(m, S, len(data))
+    assert not failed[0]
+    fit = csm.fit_pls(pop.spec(), data)
+    keys = planner.engine.keys
+    scores = fit.scores
+    scores = (scores - scores.mean()) / scores.std(ddof=1)
+    for j, (group, lhs, op, rhs) in enumerate(keys.itertuples(index=False)):
+        if group != "estimates" or op != "~":
+            continue
+        ref = fit.paths.set_index(["lhs", "rhs"]).loc[(lhs, rhs), "est"]
+        assert est[0, j] == pytest.approx(ref, abs=1e-8)
+        preds = list(pop.spec().predecessors(lhs))
+        ols = smapi.OLS(scores[lhs].to_numpy(), smapi.add_constant(scores[preds].to_numpy())).fit()
+        assert se[0, j] == pytest.approx(ols.bse[1 + preds.index(rhs)], rel=1e-6)
+        assert df[j] == ols.df_resid
