@@ -71,6 +71,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,7 +100,7 @@ METHODS = ("pls", "cbsem")
 #: Respondents of the pilot sample whose fit sets up the batched estimator (its start values).
 PILOT_N = 5_000
 #: Largest number of simulated answers (rows x items) held at once.
-CHUNK_CELLS = 4_000_000
+CHUNK_CELLS = 1_000_000
 
 
 # ---------------------------------------------------------------- tracking
@@ -649,6 +650,7 @@ def plan_sample(
     method: str = "pls",
     alpha: float = 0.05,
     scheme: str = "path",
+    n_jobs: int = 2,
 ) -> SamplePlan:
     """Power, coverage and index precision of a model at given sample sizes, by Monte Carlo.
 
@@ -673,6 +675,9 @@ def plan_sample(
         Significance level of the power (two-sided); the intervals are 95%.
     scheme : str
         PLS inner weighting scheme.
+    n_jobs : int
+        Threads estimating chunks of samples at once (the plan does not
+        depend on it).
 
     Returns
     -------
@@ -714,24 +719,35 @@ def plan_sample(
     true_index = population.true_index()
     path_rows, index_rows = [], []
     z975 = float(sps.norm.ppf(0.975))
-    for size, s_seed in zip(sizes, seed_of[1:]):
+    # chunks of samples, seeded up front: the same plan whatever n_jobs is
+    jobs = []
+    for k, (size, s_seed) in enumerate(zip(sizes, seed_of[1:])):
         per_chunk = max(1, min(reps, CHUNK_CELLS // (size * len(items))))
         rng = np.random.default_rng(s_seed)
-        est_parts, se_parts, fail_parts = [], [], []
-        df = None
-        for start in range(0, reps, per_chunk):
-            r = min(per_chunk, reps - start)
-            X = simulate_survey(population, r * size, seed=int(rng.integers(0, 2**63 - 1))).data
-            X = X[planner.items].to_numpy(dtype=float).reshape(r, size, len(items))
-            m, S = _sample_moments(X)
-            est, se, failed, df = planner.estimate(m, S, size)
-            failed = failed | ~np.isfinite(se[:, path_cols]).all(axis=1)   # no test without a standard error
-            est_parts.append(est)
-            se_parts.append(se)
-            fail_parts.append(failed)
-        est = np.concatenate(est_parts)
-        se = np.concatenate(se_parts)
-        failed = np.concatenate(fail_parts)
+        jobs += [(k, size, min(per_chunk, reps - start), int(rng.integers(0, 2**63 - 1)))
+                 for start in range(0, reps, per_chunk)]
+
+    def chunk(job: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        _, size, r, chunk_seed = job
+        X = simulate_survey(population, r * size, seed=chunk_seed).data
+        X = X[planner.items].to_numpy(dtype=float).reshape(r, size, len(items))
+        m, S = _sample_moments(X)
+        est, se, failed, df = planner.estimate(m, S, size)
+        failed = failed | ~np.isfinite(se[:, path_cols]).all(axis=1)   # no test without a standard error
+        return est, se, failed, df
+
+    workers = max(1, min(int(n_jobs), len(jobs)))
+    if workers == 1:
+        done = [chunk(j) for j in jobs]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:   # numpy releases the GIL in the heavy parts
+            done = list(pool.map(chunk, jobs))
+    for k, size in enumerate(sizes):
+        parts = [d for j, d in zip(jobs, done) if j[0] == k]
+        est = np.concatenate([p[0] for p in parts])
+        se = np.concatenate([p[1] for p in parts])
+        failed = np.concatenate([p[2] for p in parts])
+        df = parts[0][3]
         ok = ~failed
         n_ok = int(ok.sum())
         for j in path_cols:
