@@ -346,7 +346,9 @@ def index_sd(
         Columns ``segment, n, n_scored, mean, sd``: a row ``"all"``, then one
         row per segment value (as text, in order of first appearance); ``n``
         counts the respondents (the base), ``n_scored`` those who answered
-        every item of the block, whose scores give ``mean`` and ``sd``.
+        every item of the block, whose scores give ``mean`` and ``sd``
+        (unweighted: case weights of a weighted fit shape the index's
+        weights, not this spread).
     """
     from .index import respondent_index
 
