@@ -2,7 +2,7 @@
 
 Registered (found by the glob below): bench_bootstrap_cbsem, bench_bootstrap_pls,
 bench_dask, bench_ordinal (polychoric and WLSMV against lavaan), bench_pls_effects (PLSpredict, specific-effect bootstrap),
-bench_pls_large_n, bench_study.
+bench_pls_large_n, bench_plan_sample (Monte Carlo sample-size planning), bench_study.
 """
 
 from __future__ import annotations

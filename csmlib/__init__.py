@@ -79,6 +79,12 @@ _LAZY: dict[str, str] = {
     "cvpat": "analysis.predict",
     "mga": "analysis.mga",
     "simple_slopes": "analysis.moderation",
+    "respondent_index": "analysis.index",
+    "plan_tracking": "analysis.planning",
+    "detectable_change": "analysis.planning",
+    "index_sd": "analysis.planning",
+    "plan_sample": "analysis.planning",
+    "min_n_inverse_sqrt": "analysis.planning",
     "compare_models": "analysis.compare",
     "information_criteria": "analysis.compare",
 }
@@ -92,6 +98,7 @@ _SUBMODULES = {
     "notebook": "run.notebook", "pls_groups": "analysis.pls_groups",
     "privacy": "privacy", "record": "report.record", "feedback": "analysis.feedback",
     "complaints": "analysis.complaints",
+    "planning": "analysis.planning",
 }
 
 __all__ = sorted(

@@ -413,3 +413,65 @@ def test_a_chinese_study_writes_every_report_in_chinese(tmp_path, csm_run):
     # and no notebook of the study showed a value it did not display on purpose
     for path in (root / "W1" / "all").glob("*.ipynb"):
         assert not _stray_outputs(path), (path.stem, _stray_outputs(path))
+
+
+def test_study_design_plans_from_the_wave_by_hand(small, tmp_path):
+    from scipy.stats import norm
+
+    values, path = _run("study_design", tmp_path, **small["params"])
+    v = values["values"]
+    design = results_frame(values, "design_bases").set_index("segment")
+    assert design.loc["all", "n"] == v["n"] == 240
+    assert design.loc[["North", "South"], "n"].tolist() == [120, 120]
+    # the respondents' index by hand: 100 sum w (x - 1) / sum w (10 - 1), this wave's PLS weights
+    pls = csm.fit_pls(csm.models.acsi(), small["survey"], scheme="path", missing="mean")
+    from csmlib.analysis.index import raw_weights
+
+    w = raw_weights(pls, "Satisfaction")["Satisfaction"]
+    x = small["survey"].data[list(w.index)].to_numpy(float)
+    scores = 100 * ((x - 1) @ w.to_numpy()) / (9 * w.sum())
+    scores = scores[~np.isnan(scores)]
+    assert design.loc["all", "n_scored"] == len(scores)
+    assert v["index_sd"] == pytest.approx(np.std(scores, ddof=1), rel=1e-10)
+    z = norm.ppf(0.975) + norm.ppf(0.8)
+    assert v["detectable_change"] == pytest.approx(z * v["index_sd"] * math.sqrt(2 / 240), rel=1e-10)
+    assert v["n_for_change"] == math.ceil(2 * v["index_sd"] ** 2 * z**2 / 2.0**2)
+    paths = results_frame(values, "path_min_n")
+    one_tailed = norm.ppf(0.95) + norm.ppf(0.8)
+    expected = [math.ceil((one_tailed / abs(e)) ** 2) for e in paths["est"]]
+    assert paths["min_n_inverse_sqrt"].astype(int).tolist() == expected
+    assert "respondents detect a change of" in _nb_text(path)
+    html = notebook_to_html(path.read_text(encoding="utf-8"))
+    assert "import csmlib" not in html and "injected-parameters" not in html
+    for col in ("name", "email"):
+        assert not any(str(s) in html for s in small["pii"][col])
+    # the competing model: the likelihood-ratio test of the left-out path, by hand from the two fits
+    from scipy.stats import chi2
+
+    cmp = results_frame(values, "model_comparison")
+    assert list(cmp["model"]) == ["ACSI", "ACSI without Expectation -> Satisfaction"]
+    diff = cmp["chisq"].iloc[1] - cmp["chisq"].iloc[0]
+    assert cmp["chisq_diff"].iloc[1] == pytest.approx(diff, rel=1e-9) and cmp["df_diff"].iloc[1] == 1
+    assert cmp["pvalue"].iloc[1] == pytest.approx(chi2.sf(diff, 1), rel=1e-9)
+    pls_cmp = results_frame(values, "model_comparison_pls")
+    assert set(pls_cmp["construct"]) == {"Satisfaction"} and pls_cmp["bic_weight"].sum() == pytest.approx(1.0)
+    # the driver paths' power: simulated at this base and at the base the target change needs
+    pw = results_frame(values, "path_power")
+    assert sorted(set(pw["n"])) == sorted({240, v["n_for_change"]})
+    assert pw["power"].between(0, 1).all() and (pw.groupby("n")["power"].mean().diff().dropna() >= 0).all()
+    # a segment's own run plans that segment
+    (tmp_path / "north").mkdir()
+    seg, _ = _run("study_design", tmp_path / "north", **{**small["params"], "segment": "North",
+                                                         "segment_value": "North"})
+    first = results_frame(seg, "design_bases").iloc[0]
+    assert first["segment"] == "North" and first["n"] == 120
+
+
+def test_study_design_compares_ecsi_with_its_acsi_style_restriction(tmp_path):
+    values, _ = _run("study_design", tmp_path, data_path=str(ROOT / "data" / "mobi" / "mobi.csv"),
+                     instrument_path=str(ROOT / "data" / "mobi" / "instrument.yml"), segment_column="",
+                     model="acsi", study="mobi", wave="W1")
+    cmp = results_frame(values, "model_comparison")
+    assert list(cmp["model"])[2:] == ["ECSI", "ECSI, image only through expectations"]
+    assert cmp["df_diff"].iloc[3] == 2 and cmp["nested"].iloc[3] == "checked"
+    assert set(results_frame(values, "design_bases")["segment"]) == {"all"}

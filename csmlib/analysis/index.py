@@ -67,6 +67,7 @@ __all__ = [
     "satisfaction_indices",
     "ipma",
     "raw_weights",
+    "respondent_index",
     "resolve_scale_limits",
     "index_from_moments",
 ]
@@ -340,6 +341,50 @@ def satisfaction_index(results: Any, construct: str = "Satisfaction", *,
     w = raw_weights(results, construct)[construct]
     lim = _limits_for(results, list(w.index), scale_limits, f"the index of {construct!r}")
     return _one_index(results, construct, w, lim)
+
+
+def respondent_index(results: Any, construct: str = "Satisfaction", *, data: Any = None,
+                     scale_limits: Any = None) -> pd.Series:
+    """Each respondent's own 0-100 index: the index formula applied to one
+    respondent's answers, with the fit's raw outer weights.
+
+    The mean of these scores over the fit's respondents is the
+    :func:`satisfaction_index` (same weights, same limits); their standard
+    deviation is what sample-size planning needs
+    (:func:`csmlib.analysis.planning.index_sd`).
+
+    Parameters
+    ----------
+    results : Results
+        A PLS fit (or a CB-SEM fit, see the module docstring): the weights.
+    construct : str
+        The index's construct.
+    data : Survey or DataFrame, optional
+        Respondents to score (default the fit's own data); must hold the
+        construct's items.
+    scale_limits : DataFrame or dict, optional
+        As in :func:`satisfaction_index`.
+
+    Returns
+    -------
+    pandas.Series
+        One value per row of ``data`` (its index), named ``construct``; NaN
+        where the respondent did not answer every item of the block.
+    """
+    w = raw_weights(results, construct)[construct]
+    _check_nonnegative(construct, w)
+    items = list(w.index)
+    lim = _limits_for(results, items, scale_limits, f"the index of {construct!r}")
+    frame = _data(results) if data is None else (data.data if hasattr(data, "data") else data)
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"expected a Survey or a DataFrame to score, got {type(data).__name__}")
+    absent = [i for i in items if i not in frame.columns]
+    if absent:
+        raise DataError(f"the data to score lack items of construct {construct!r}", column=absent,
+                        hint="score data that hold every item of the index's block")
+    X = frame[items].to_numpy(dtype=float)
+    scores = index_from_moments(w.to_numpy(float), X, lim["min"].to_numpy(float), lim["max"].to_numpy(float))
+    return pd.Series(scores, index=frame.index, name=construct, dtype=float)
 
 
 def satisfaction_indices(results: Any, *, scale_limits: Any = None) -> pd.DataFrame:

@@ -365,6 +365,50 @@ class PopulationModel:
                 out[i] = 1.0 + float(norm.sf(self.thresholds(i) - mu[j]).sum())
         return pd.Series(out, name="mean", dtype=float)
 
+    def expected_item_covariance(self) -> pd.DataFrame:
+        """Exact covariance of the recorded answers (discretized for Likert items).
+
+        With ``z_j = y*_j - mu_j`` standard normal, ``a_jc = tau_jc - mu_j`` and
+        ``r`` the latent-response correlations, a Likert answer is ``1 +
+        sum_c 1[z_j > a_jc]``, so
+
+        * two Likert items: ``sum_c sum_d [Phi2(-a_ic, -a_jd; r_ij) -
+          Q(a_ic) Q(a_jd)]`` (``Q`` the normal upper tail, ``Phi2`` the
+          bivariate normal distribution function, by Owen's T function);
+          the variance of one item puts ``Q(max(a_ic, a_id))`` in the first term;
+        * a continuous item with a Likert item: ``sd_i r_ij sum_d phi(a_jd)``
+          (Stein's lemma);
+        * two continuous items: ``sd_i sd_j r_ij`` (:meth:`implied_covariance`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Items x items, in :attr:`items` order.
+        """
+        items = list(self.items)
+        r = self.latent_response_covariance().to_numpy()
+        mu = self._lambda() @ self._solved["mean"]
+        cuts = [self.thresholds(i) - mu[j] for j, i in enumerate(items)]
+        sds = np.array([self.item_sds[i] for i in items])
+        p = len(items)
+        out = np.empty((p, p))
+        for a in range(p):
+            for b in range(a, p):
+                ca, cb = cuts[a], cuts[b]
+                if not len(ca) and not len(cb):
+                    v = sds[a] * sds[b] * (1.0 if a == b else r[a, b])
+                elif not len(ca) or not len(cb):
+                    sd, c = (sds[a], cb) if not len(ca) else (sds[b], ca)
+                    v = sd * r[a, b] * float(norm.pdf(c).sum())
+                elif a == b:
+                    hi = np.maximum(ca[:, None], ca[None, :])
+                    v = float((norm.sf(hi) - np.outer(norm.sf(ca), norm.sf(ca))).sum())
+                else:
+                    joint = _bivariate_cdf(-ca[:, None], -cb[None, :], r[a, b])
+                    v = float((joint - np.outer(norm.sf(ca), norm.sf(cb))).sum())
+                out[a, b] = out[b, a] = v
+        return pd.DataFrame(out, index=items, columns=items)
+
     def true_index(self, weights: str = "equal") -> pd.Series:
         """True 0-100 index per construct (see the module docstring).
 
@@ -449,6 +493,23 @@ class PopulationModel:
         frame = pd.DataFrame(out)
         frame.attrs["eta"] = eta
         return frame
+
+
+def _bivariate_cdf(h: np.ndarray, k: np.ndarray, r: float) -> np.ndarray:
+    """``P(Z1 <= h, Z2 <= k)`` for standard normals with correlation ``r``
+    (``|r| < 1``), vectorized: Owen (1956),
+    ``Phi(h)/2 + Phi(k)/2 - T(h, (k - r h) / (h s)) - T(k, (h - r k) / (k s)) - beta``
+    with ``s = sqrt(1 - r^2)`` and ``beta = 1/2`` when ``h k < 0``.  A zero
+    argument is moved by 1e-13 (the function is continuous there)."""
+    from scipy.special import owens_t
+
+    h, k = np.broadcast_arrays(np.asarray(h, dtype=float), np.asarray(k, dtype=float))
+    h = np.where(h == 0.0, 1e-13, h)
+    k = np.where(k == 0.0, 1e-13, k)
+    s = math.sqrt(1.0 - r * r)
+    beta = np.where(h * k < 0, 0.5, 0.0)
+    return (0.5 * norm.cdf(h) + 0.5 * norm.cdf(k) - owens_t(h, (k - r * h) / (h * s))
+            - owens_t(k, (h - r * k) / (k * s)) - beta)
 
 
 def _index_from_means(pop: PopulationModel, means: pd.Series, weights: str) -> pd.Series:

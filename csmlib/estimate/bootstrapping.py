@@ -325,12 +325,21 @@ class PlsEngine:
         self.w_full = full["w"][0]
 
     def _fit(self, C: np.ndarray) -> dict[str, np.ndarray]:
-        from .effects import total_effects_matrix
-        from .pls_core import pls_core
-
         if self.case_w is not None:   # weighted PLS: a resample carries its rows' weights
             C = C * self.case_w
         m, S = self.moments(C)
+        return self.fit_moments(m, S)
+
+    def fit_moments(self, m: np.ndarray, S: np.ndarray) -> dict[str, np.ndarray]:
+        """Batched PLS fits of a stack of samples given their item means
+        ``m`` (B, p) and covariances ``S`` (B, p, p), items in ``cs.items``
+        order: how :meth:`stats` fits resamples, and how
+        :func:`csmlib.analysis.planning.plan_sample` fits whole simulated
+        samples.  Returns the core's arrays (``w, l, p, te, ie, r2, cc``
+        [construct correlations], ``raw, m, R, failed``)."""
+        from .effects import total_effects_matrix
+        from .pls_core import pls_core
+
         sd = np.sqrt(np.clip(np.diagonal(S, axis1=1, axis2=2), 0.0, None))
         zero = (sd <= 1e-7 * self.sd_full).any(axis=1)
         if zero.any():  # a constant item in a resample: fail it, keep the batch going
@@ -354,13 +363,17 @@ class PlsEngine:
         else:
             sp = None
         res = {"w": w, "l": load, "p": out.paths, "te": T, "ie": T - out.paths, "r2": out.r2, "sp": sp,
-               "raw": raw, "m": m, "R": R,
+               "cc": out.construct_corr, "raw": raw, "m": m, "R": R,
                "failed": out.failed | ~out.converged | zero}
         return res
 
     def stats(self, C: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        f = self._fit(C)
-        b = C.shape[0]
+        return self.stats_from_fit(self._fit(C))
+
+    def stats_from_fit(self, f: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The statistics (columns as :attr:`keys`), failed and sign-flipped
+        flags of the fits ``f`` (:meth:`fit_moments`)."""
+        b = f["w"].shape[0]
         cols = []
         H = None
         if self.htmt_pairs:
@@ -500,10 +513,25 @@ class CbEngine:
         return out
 
     def stats(self, C: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        m, S = self.moments(C)
+        out = self.refit_moments(m, S, C.sum(axis=1))
+        return out["draws"], out["failed"], out["flipped"]
+
+    def refit_moments(self, m: np.ndarray, S: np.ndarray, tot: np.ndarray) -> dict[str, np.ndarray]:
+        """Batched ML refits of a stack of samples given their item means
+        ``m`` (B, p), covariances ``S`` (B, p, p; divisor ``tot - 1``, items
+        in the model's order) and sizes ``tot`` (B,): how :meth:`stats`
+        refits resamples, and how :func:`csmlib.analysis.planning.plan_sample`
+        fits whole simulated samples.
+
+        Returns
+        -------
+        dict
+            ``draws`` (B, keys), ``failed`` and ``flipped`` (B,) as
+            :meth:`stats`, and ``theta`` (B, k): the refitted free parameters.
+        """
         from .cbsem import refit_many
 
-        m, S = self.moments(C)
-        tot = C.sum(axis=1)
         sd = np.sqrt(np.clip(np.diagonal(S, axis1=1, axis2=2), 0.0, None))
         zero = (sd <= 1e-7 * self.sd_full).any(axis=1)
         if zero.any():
@@ -526,13 +554,13 @@ class CbEngine:
                 cols.append(f[kind][:, arg[0], arg[1]])
             elif kind == "h":
                 cols.append(H[:, arg[0], arg[1]])
-        draws = np.column_stack(cols) if cols else np.empty((len(C), 0))
+        draws = np.column_stack(cols) if cols else np.empty((len(m), 0))
         failed = ~conv | zero | nonfinite_is_failure(draws, self.keys)
         draws[failed] = np.nan
-        flipped = np.zeros(len(C), dtype=bool)
+        flipped = np.zeros(len(m), dtype=bool)
         for c, fc in self.load_cols.items():
             flipped |= (theta[:, fc] @ self.theta_full[fc]) < 0
-        return draws, failed, flipped & ~failed
+        return {"draws": draws, "failed": failed, "flipped": flipped & ~failed, "theta": theta}
 
 
 def nonfinite_is_failure(draws: np.ndarray, keys: pd.DataFrame) -> np.ndarray:

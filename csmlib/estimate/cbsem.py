@@ -80,7 +80,7 @@ from ..spec.modelspec import ModelSpec
 
 _GROUP = "__csm_group__"
 
-__all__ = ["fit_cbsem", "refit_many", "refit_cbsem", "free_parameters", "defined_many"]
+__all__ = ["fit_cbsem", "refit_many", "refit_cbsem", "free_parameters", "defined_many", "refit_standard_errors"]
 
 
 # ---------------------------------------------------------------------------
@@ -1118,6 +1118,46 @@ def refit_many(
         theta_full[:, intercepts] = nu
     conv = conv & np.all(np.isfinite(theta_full), axis=1)
     return theta_full, conv
+
+
+def refit_standard_errors(results: Results, theta: np.ndarray, n: int) -> np.ndarray:
+    """Standard errors of many refits of a single-group ML fit, batched:
+    the inverse expected information divided by ``n`` (as :func:`fit_cbsem`
+    with ``estimator="ML"`` on complete data), at each parameter vector.
+
+    Parameters
+    ----------
+    results : Results
+        The :func:`fit_cbsem` result the refits came from.
+    theta : ndarray (B, k)
+        Free-parameter vectors (:func:`refit_many`).
+    n : int
+        Observations of each refitted sample.
+
+    Returns
+    -------
+    ndarray (B, k)
+        Standard errors; NaN for the intercepts, and for a whole row whose
+        information is singular or not finite.
+    """
+    ram, cov_free, _ = _covariance_part(results)
+    th = np.atleast_2d(np.asarray(theta, dtype=float))
+    out = np.full(th.shape, np.nan)
+    ok = np.isfinite(th).all(axis=1)
+    if not ok.any():
+        return out
+    with np.errstate(all="ignore"):
+        info = ram.information(th[ok][:, cov_free])
+        good = np.isfinite(info).all(axis=(1, 2))
+        ev = np.linalg.eigvalsh(info[good])       # symmetric: condition number from the eigenvalues
+        good[good] = ev[:, 0] > 1e-12 * ev[:, -1]
+        var = np.full((len(info), len(cov_free)), np.nan)
+        if good.any():
+            var[good] = np.diagonal(np.linalg.inv(info[good]), axis1=1, axis2=2) / float(n)
+    se = np.sqrt(np.where(var >= 0, var, np.nan))
+    rows = np.flatnonzero(ok)
+    out[rows[:, None], cov_free[None, :]] = se
+    return out
 
 
 def _covariance_part(results: Results):

@@ -81,9 +81,9 @@ _RECOVERY = "when the log has customer ids and the segment's base is not suppres
 
 _BUILTIN = (
     _k("n", "integer", "respondents in the wave x segment",
-       **{nb: _ALWAYS for nb in ("data_quality", "gaps", "complaints_loyalty", *_PLS_NB)}),
+       **{nb: _ALWAYS for nb in ("data_quality", "gaps", "complaints_loyalty", "study_design", *_PLS_NB)}),
     _k("estimation_notes", "strings", "PLS " + _NOTES,
-       **{nb: _ALWAYS for nb in _PLS_NB},
+       **{nb: _ALWAYS for nb in _PLS_NB}, study_design=_ALWAYS,
        complaints_loyalty="when the model has the loyalty construct and a complained item is set",
        feedback="when themes were found and the model has the satisfaction construct",
        study_report=_ALWAYS),
@@ -205,6 +205,27 @@ _BUILTIN = (
        "unresolved, no complaint)", complaints_log=_RECOVERY),
     _k("recovery_test", "table", "Welch ANOVA across complaint-handling groups and late minus within SLA",
        complaints_log=_RECOVERY),
+    # study_design
+    _k("design_bases", "table", "per segment (and all): base n, respondents scored, mean and SD of the "
+       "respondents' index, the change the base detects and the base a target change needs",
+       study_design=_ALWAYS),
+    _k("index_sd", "number", "respondent-level standard deviation of the headline index (0-100 points)",
+       study_design=_ALWAYS),
+    _k("detectable_change", "number", "smallest index change between two waves of this base that is "
+       "detected with the planned power", study_design=_ALWAYS),
+    _k("n_for_change", "integer", "respondents per wave needed to detect the target index change",
+       study_design="when the respondents' index has a standard deviation"),
+    _k("path_min_n", "table", "each PLS path with its inverse-square-root minimum sample size "
+       "(Kock & Hadaya 2018)", study_design=_ALWAYS),
+    _k("path_power", "table", "power of each PLS path at this base and at the base the target change "
+       "needs, simulated from a population like this wave's CB-SEM fit (plan_sample)",
+       study_design="when the wave's CB-SEM fit describes a population"),
+    _k("model_comparison", "table", "CB-SEM fits of the model and its nested alternatives with the "
+       "likelihood-ratio test of each restriction (compare_models)",
+       study_design="for the whole sample, when an alternative model could be built"),
+    _k("model_comparison_pls", "table", "PLS information criteria of the index construct in the model and "
+       "its nested alternatives, ranked by BIC with Akaike weights",
+       study_design="for the whole sample, when an alternative model could be built"),
     # gaps
     _k("gaps", "table", "SERVQUAL gaps (perception minus expectation) by item and dimension",
        gaps="when expectation and perception items are given"),

@@ -20,7 +20,9 @@ Conventions (as lavaan writes them):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 __all__ = ["Construct", "Relation", "Constraint", "Defined", "ModelSpec", "MODES"]
@@ -233,6 +235,39 @@ class ModelSpec:
         """Constructs with a path into ``name``, in construct order."""
         preds = {frm for frm, to in self.paths if to == name}
         return tuple(n for n in self.construct_names if n in preds)
+
+    def without_paths(self, paths: Sequence[tuple[str, str]], *, name: str | None = None) -> "ModelSpec":
+        """The same model with some structural paths left out (a nested
+        alternative: each left-out path is fixed to zero).
+
+        Parameters
+        ----------
+        paths : sequence of (predictor, outcome)
+            Paths of this model, as :attr:`paths` lists them.
+        name : str, optional
+            The new model's name (default this one's with ``" (restricted)"``).
+
+        Returns
+        -------
+        ModelSpec
+        """
+        from ..errors import SpecError
+
+        drop = {(str(a), str(b)) for a, b in paths}
+        unknown = sorted(drop - set(self.paths))
+        if unknown:
+            raise SpecError("these paths are not in the model", values=[f"{a} -> {b}" for a, b in unknown],
+                            hint=f"use paths of the model: {', '.join(f'{a} -> {b}' for a, b in self.paths)}")
+        labels = {r.label for r in self.relations if r.op == "~" and (r.rhs, r.lhs) in drop and r.label}
+        used = [d.name for d in self.defined
+                if any(re.search(rf"(?<!\w){re.escape(lb)}(?!\w)", d.expression) for lb in labels)]
+        used += [f"{c.lhs} {c.op} {c.rhs}" for c in self.constraints if {c.lhs, c.rhs} & labels]
+        if used:
+            raise SpecError("a left-out path carries a label that other parts of the model use",
+                            values=used, hint="leave out paths whose labels no constraint or := uses")
+        keep = tuple(r for r in self.relations if not (r.op == "~" and (r.rhs, r.lhs) in drop))
+        return replace(self, relations=keep, source=None,
+                       name=name if name is not None else f"{self.name or 'model'} (restricted)")
 
     # -- construction and export (implemented in csmlib.spec.lavaan) ---------------
     @classmethod
