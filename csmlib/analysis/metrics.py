@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import DataError, DataWarning
+from .multiplicity import DEFAULT_MULTIPLICITY, adjust_pvalues, check_multiplicity
 
 __all__ = [
     "MIN_N_EFF",
@@ -125,6 +126,11 @@ def _z(level: float) -> float:
 def proportion_ci(successes: float, n: float, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for a proportion (successes may be weighted).
 
+    Computed by ``statsmodels.stats.proportion.proportion_confint(...,
+    method="wilson")``, which takes non-integer counts: with weights, pass the
+    weighted share times Kish's effective sample size as ``successes`` and
+    the effective sample size as ``n``.
+
     Parameters
     ----------
     successes : float
@@ -139,14 +145,13 @@ def proportion_ci(successes: float, n: float, level: float = 0.95) -> tuple[floa
     (lower, upper) : tuple of float
         NaN when ``n < MIN_N_EFF``.
     """
-    z = _z(level)
+    from statsmodels.stats.proportion import proportion_confint
+
+    _z(level)   # checks the level
     if not n >= MIN_N_EFF:
         return (np.nan, np.nan)
-    p = successes / n
-    denom = 1 + z**2 / n
-    centre = (p + z**2 / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    lower, upper = proportion_confint(successes, n, alpha=1 - level, method="wilson")
+    return (max(0.0, float(lower)), min(1.0, float(upper)))
 
 
 def _share_interval(share: float, w: np.ndarray, level: float,
@@ -280,7 +285,8 @@ def complaint_rate(complained, *, weights=None, level: float = 0.95,
 
 
 def loyalty_by_complaint_handling(loyalty, group, *, order: Sequence[str] | None = None,
-                                  level: float = 0.95, name: str = "loyalty") -> pd.DataFrame:
+                                  level: float = 0.95, name: str = "loyalty",
+                                  multiplicity: str = DEFAULT_MULTIPLICITY) -> pd.DataFrame:
     """Mean loyalty by complaint-handling group, with t intervals, and a
     Welch ANOVA-free comparison: each group against the others.
 
@@ -293,14 +299,19 @@ def loyalty_by_complaint_handling(loyalty, group, *, order: Sequence[str] | None
         "complaint not resolved"); NaN = not asked.
     order : sequence of str, optional
         Row order of the groups.
+    multiplicity : {"holm", "fdr_bh", "none"}
+        Adjustment of the groups' p-values over the family of groups
+        (:mod:`csmlib.analysis.multiplicity`).
 
     Returns
     -------
     DataFrame
         One row per group: ``group``, ``n``, ``mean``, ``sd``, ``se``,
         ``ci_lower``, ``ci_upper`` (t interval), ``diff_vs_rest`` (mean minus
-        the mean of everyone else), ``pvalue_vs_rest`` (Welch t-test).
+        the mean of everyone else), ``pvalue_vs_rest`` (Welch t-test),
+        ``pvalue_vs_rest_adj`` (adjusted over the groups).
     """
+    check_multiplicity(multiplicity)
     y = pd.to_numeric(pd.Series(loyalty), errors="coerce").to_numpy(float)
     g = pd.Series(group).to_numpy(object)
     ok = ~np.isnan(y) & pd.notna(g)
@@ -322,4 +333,7 @@ def loyalty_by_complaint_handling(loyalty, group, *, order: Sequence[str] | None
         rows.append({"group": lab, "n": n, "mean": mean, "sd": sd, "se": se,
                      "ci_lower": mean - t * se, "ci_upper": mean + t * se,
                      "diff_vs_rest": diff, "pvalue_vs_rest": p})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=["group", "n", "mean", "sd", "se", "ci_lower", "ci_upper",
+                                      "diff_vs_rest", "pvalue_vs_rest"])
+    out["pvalue_vs_rest_adj"] = adjust_pvalues(out["pvalue_vs_rest"].to_numpy(float), multiplicity)
+    return out

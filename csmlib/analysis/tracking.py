@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import DataError
+from .multiplicity import DEFAULT_MULTIPLICITY, adjust_pvalues, check_multiplicity
 
 __all__ = [
     "DEFAULT_MIN_BASE",
@@ -171,8 +172,15 @@ def trend_table(table: pd.DataFrame, *, order: Sequence[str] | None = None,
 
 def league_table(table: pd.DataFrame, *, reference: float | None = None,
                  reference_se: float | None = None, level: float = 0.95,
-                 alpha: float = 0.05, min_base: int | None = None) -> pd.DataFrame:
+                 alpha: float = 0.05, min_base: int | None = None,
+                 multiplicity: str = DEFAULT_MULTIPLICITY) -> pd.DataFrame:
     """Rank segments by an estimate, flagging those significantly off a reference.
+
+    The segments' tests are a family: with twenty segments tested at 5%
+    about one is flagged by chance alone.  The flag therefore uses the
+    p-value adjusted for multiplicity over the segments tested (Holm by
+    default; see :mod:`csmlib.analysis.multiplicity`); the raw p-value is
+    reported beside it.
 
     Parameters
     ----------
@@ -182,19 +190,28 @@ def league_table(table: pd.DataFrame, *, reference: float | None = None,
         The estimate to compare with (e.g. the total sample's index).  When
         omitted the comparison columns are NaN.  The segment is part of the
         total, so this test is conservative; it is meant for flagging.
+    level : float
+        Confidence level of the difference's interval (not reported here).
+    alpha : float
+        Level at which an adjusted p-value flags a segment.
     min_base : int, optional
         When given, the table needs a column ``n`` and a segment with an
         estimate from fewer than ``min_base`` respondents is refused
         (:class:`~csmlib.errors.DataError` naming the segment and n); blank
         such rows first with :func:`apply_min_base`.
+    multiplicity : {"holm", "fdr_bh", "none"}
+        Adjustment over the segments with an estimate.
 
     Returns
     -------
     DataFrame
         Sorted best first: the input columns plus ``rank``, ``diff``
-        (segment minus reference), ``pvalue`` and ``verdict`` (``"above"``,
-        ``"below"``, ``"not different"`` or ``""``).
+        (segment minus reference), ``pvalue`` (raw), ``pvalue_adj``
+        (adjusted over the family) and ``verdict`` (``"above"``,
+        ``"below"``, ``"not different"`` on the adjusted p-value, or ``""``
+        without a test).
     """
+    check_multiplicity(multiplicity)
     need = {"segment", "est", "se"}
     if not need <= set(table.columns):
         raise DataError("the league table lacks columns",
@@ -206,6 +223,7 @@ def league_table(table: pd.DataFrame, *, reference: float | None = None,
     out["rank"] = np.arange(1, len(out) + 1)
     out["diff"] = np.nan
     out["pvalue"] = np.nan
+    out["pvalue_adj"] = np.nan
     out["verdict"] = ""
     if reference is not None and reference_se is not None:
         for i, r in out.iterrows():
@@ -214,8 +232,11 @@ def league_table(table: pd.DataFrame, *, reference: float | None = None,
             c = compare_estimates(reference, reference_se, r["est"], r["se"], level=level)
             out.at[i, "diff"] = c["diff"]
             out.at[i, "pvalue"] = c["pvalue"]
-            out.at[i, "verdict"] = ("not different" if c["pvalue"] >= alpha
-                                    else ("above" if c["diff"] > 0 else "below"))
+        out["pvalue_adj"] = adjust_pvalues(out["pvalue"].to_numpy(float), multiplicity)
+        tested = out["pvalue_adj"].notna()
+        out.loc[tested, "verdict"] = np.where(
+            out.loc[tested, "pvalue_adj"] >= alpha, "not different",
+            np.where(out.loc[tested, "diff"] > 0, "above", "below"))
     return out
 
 
