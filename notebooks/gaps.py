@@ -45,6 +45,7 @@ model: str = "acsi"  # a csm.models name or lavaan model text
 results_path: str = ""  # where recorded results go ("" keeps them in memory)
 previous_results_path: str = ""  # the previous wave's recorded results ("" for none)
 min_base: int = 30  # bases below this are suppressed, not estimated
+multiplicity: str = "holm"  # adjustment of segment/item test families: holm, fdr_bh or none
 seed: int = 20260101  # bootstrap seed
 n_boot: int = 2000  # bootstrap resamples
 scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
@@ -68,15 +69,15 @@ if not run.suppressed and not configured:
 # %%
 if configured and not run.suppressed:
     gaps = csm.servqual.gaps(run.survey.data, expectation_items, perception_items,
-                             dimensions or None)
+                             dimensions or None, multiplicity=multiplicity)
     record_frame("gaps", gaps.rename(columns={"name": "item"}))
     level = "dimension" if dimensions else "item"
     fig = csm.plots.gap_chart(gaps, level=level, title="Perception minus expectation")
     display(fig)
     plt.close(fig)
-    short = gaps[(gaps["level"] == level) & (gaps["pvalue"] < 0.05) & (gaps["gap"] < 0)]
+    short = gaps[(gaps["level"] == level) & (gaps["pvalue_adj"] < 0.05) & (gaps["gap"] < 0)]
     display(report.Findings(
-        [f"{r.name}: gap {r.gap:.2f} ({report.fmt_p(r.pvalue)})" for r in short.itertuples()]
+        [f"{r.name}: gap {r.gap:.2f} (adjusted {report.fmt_p(r.pvalue_adj)})" for r in short.itertuples()]
         or ["No significant shortfall against expectations."],
         title="Significant shortfalls"))
     display(report.table(gaps, 3))

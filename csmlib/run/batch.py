@@ -28,7 +28,8 @@ Parameters every notebook receives: ``study, wave, previous_wave, segment``
 ``segment_value``, ``data_path``, ``data_encoding`` and ``data_sheet`` (the
 wave's ``encoding`` and ``sheet``, ``""`` for the default), ``instrument_path,
 model`` (a ``csm.models`` name or lavaan text), ``results_path,
-previous_results_path, min_base``, and
+previous_results_path, min_base``, ``multiplicity`` (the study's adjustment
+of test families), and
 the study's ``parameters`` (``seed``, ``n_boot``, ...).
 
 Outputs, in ``<output>/<study>/<wave>/<segment>/``: ``<notebook>.ipynb``
@@ -258,6 +259,7 @@ def _make_run(study: Study, wave_of: Wave, prev_wave: str | None, segment: str,
         "results_path": str(out_dir / f"{notebook}.results.json"),
         "previous_results_path": str(prev) if prev else "",
         "min_base": study.min_base,
+        "multiplicity": study.multiplicity,
         **study.parameters,
     }
     if kind == "report":

@@ -16,6 +16,7 @@
     notebook_folder: notebooks       # optional: the study's own notebooks (default: notebooks/)
     parameters: {n_boot: 2000, seed: 20260101, scheme: path}   # passed to every notebook
     min_base: 30                     # a wave x segment with fewer respondents is suppressed
+    multiplicity: holm               # adjustment of segment/item test families: holm, fdr_bh or none
     output: runs                     # relative to the current directory
     report: study_report             # optional: the notebook run once per wave (see csmlib.run.batch)
     timeout: 1800                    # optional: seconds a single notebook cell may take
@@ -55,7 +56,7 @@ import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import yaml
@@ -90,7 +91,7 @@ def project_notebooks() -> Path:
 RESERVED_PARAMETERS = frozenset({
     "study", "wave", "previous_wave", "segment", "segment_column", "segment_value",
     "data_path", "instrument_path", "model", "results_path", "previous_results_path",
-    "wave_results", "min_base", "notebook", "data_encoding", "data_sheet",
+    "wave_results", "min_base", "notebook", "data_encoding", "data_sheet", "multiplicity",
 })
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\- ]*$")
@@ -159,6 +160,7 @@ class _StudyModel(_Strict):
     notebook_folder: str | None = Field(default=None, min_length=1)
     parameters: dict[str, Any] = Field(default_factory=dict)
     min_base: int = Field(default=30, ge=0)
+    multiplicity: Literal["holm", "fdr_bh", "none"] = "holm"
     output: str = "runs"
     report: str = "study_report"
     timeout: int = Field(default=1800, gt=0)
@@ -215,6 +217,10 @@ class Study:
     parameters : dict
         Passed to every notebook.
     min_base : int
+    multiplicity : str
+        How families of segment or item tests are adjusted (``holm``,
+        ``fdr_bh`` or ``none``; see :mod:`csmlib.analysis.multiplicity`),
+        passed to every notebook as the parameter ``multiplicity``.
     output : Path
         The output root (``runs/``); the study's outputs go to ``output / name``.
     report : str
@@ -234,6 +240,7 @@ class Study:
     notebooks: tuple[NotebookRef, ...]
     parameters: dict[str, Any] = field(default_factory=dict)
     min_base: int = 30
+    multiplicity: str = "holm"
     output: Path = Path("runs")
     report: str = "study_report"
     timeout: int = 1800
@@ -747,6 +754,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         notebooks=notebooks,
         parameters=dict(m.parameters),
         min_base=m.min_base,
+        multiplicity=m.multiplicity,
         output=out.resolve(),
         report=m.report,
         timeout=m.timeout,
