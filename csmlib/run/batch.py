@@ -1201,21 +1201,34 @@ def _flatten(key: str, value: Any) -> Iterable[tuple[str, Any]]:
         yield key, value
 
 
+def _split_value(value: Any) -> tuple[Any, Any]:
+    """``(number, text)`` of a recorded scalar: a number (not a boolean) goes
+    to the first, anything else (text, true/false, null) to the second."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value, None
+    return None, value
+
+
 def collect_summary(study: Study, runs: list[RunSpec] | None = None) -> tuple[Path, Path]:
     """Collect every run's record and recorded results into the study summary.
 
     Writes ``<output>/<study>/summary.csv`` (one row per run x recorded
-    scalar; lists and dicts are flattened to ``key[i]`` / ``key.sub``; text
+    scalar; lists and dicts are flattened to ``key[i]`` / ``key.sub``; a
+    number goes to ``value_number``, anything else -- text, true/false --
+    to ``value_text``, so that a machine reads the numbers as numbers; text
     that a spreadsheet would run as a formula is neutralised, see
-    :func:`csmlib.atomic.write_csv`) and
+    :func:`csmlib.atomic.write_csv`),
     ``summary.json`` (every run's status, error and recorded values and
-    tables).  Runs without a successful record contribute no rows to the CSV.
+    tables), and the deliverables: ``scorecard.csv`` and ``scorecard.xlsx``
+    (:mod:`csmlib.report.scorecard`) and each wave's ``report.pptx``
+    (:mod:`csmlib.report.deck`).  Runs without a successful record
+    contribute no rows to the CSV.
 
     Returns
     -------
     (Path, Path)
         ``summary.csv`` with columns ``study, wave, segment, notebook, key,
-        value``, and ``summary.json``.
+        value_number, value_text``, and ``summary.json``.
     """
     runs = plan_runs(study) if runs is None else runs
     rows: list[dict[str, Any]] = []
@@ -1236,15 +1249,48 @@ def collect_summary(study: Study, runs: list[RunSpec] | None = None) -> tuple[Pa
             entry["frames"] = res.get("frames", {})
             for key, value in entry["values"].items():
                 for k, v in _flatten(key, value):
+                    number, text = _split_value(v)
                     rows.append({"study": study.name, "wave": run.wave, "segment": run.segment,
-                                 "notebook": run.notebook, "key": k, "value": v})
+                                 "notebook": run.notebook, "key": k, "value_number": number,
+                                 "value_text": text})
         entries.append(entry)
     root = study.run_dir
-    frame = pd.DataFrame(rows, columns=["study", "wave", "segment", "notebook", "key", "value"],
-                         dtype=object)
+    frame = pd.DataFrame(rows, columns=["study", "wave", "segment", "notebook", "key",
+                                        "value_number", "value_text"], dtype=object)
+    frame["value_number"] = pd.to_numeric(frame["value_number"])
     csv_path = write_csv(root / "summary.csv", frame)
     json_path = write_json(root / "summary.json", {
         "study": study.name, "study_file": str(study.path), "generated": _now(),
         "csmlib_version": CSMLIB_VERSION, "runs": _json_safe(entries),
     })
+    write_deliverables(study, entries)
     return csv_path, json_path
+
+
+def write_deliverables(study: Study, entries: list[dict[str, Any]]) -> tuple[Path, Path]:
+    """Write the scorecard (CSV and workbook) from the collected runs.
+
+    Parameters
+    ----------
+    study : Study
+    entries : list of dict
+        The collected runs, as in ``summary.json``.
+
+    Returns
+    -------
+    (Path, Path)
+        ``scorecard.csv`` and ``scorecard.xlsx`` in the study's output folder.
+    """
+    from ..report.scorecard import report_tables, scorecard, write_scorecard
+
+    waves = [w.name for w in study.waves]
+    card = scorecard(entries, waves=waves, min_base=study.min_base, multiplicity=study.multiplicity)
+    tables: dict[str, pd.DataFrame] = {}
+    for wave in reversed(waves):   # the latest wave whose report succeeded
+        found = {e["notebook"]: e for e in entries
+                 if e["wave"] == wave and e["segment"] == "all" and e["status"] == "success"}
+        if study.report in found:
+            tables = report_tables(found[study.report],
+                                   found["index_drivers"] if "index_drivers" in found else None)
+            break
+    return write_scorecard(study.run_dir, card, tables)

@@ -1,0 +1,314 @@
+"""The study scorecard: one row per wave x segment, as a CSV and a workbook.
+
+After a study run, :func:`csmlib.run.batch.collect_summary` hands every
+run's recorded results to :func:`scorecard` and writes
+``<output>/<study>/scorecard.csv`` and ``scorecard.xlsx``
+(:func:`write_scorecard`).  Nothing is re-estimated: every number is a
+recorded result, read through the declared keys (:mod:`csmlib.report.keys`).
+
+Where the numbers come from
+---------------------------
+* base: the respondents of the wave x segment (the planner's count);
+  ``suppressed`` when the base is below the study's ``min_base`` (then no
+  estimate is shown);
+* index, its 95% interval, its change since the previous wave and the
+  change's p-value: ``index_drivers`` (``index``, ``index_ci_lower``,
+  ``index_ci_upper``, ``change``, ``change_pvalue``), or ``tracking``
+  when the study has no ``index_drivers``;
+* NPS with its interval, top-2 box and complaint rate with their intervals:
+  ``complaints_loyalty`` (``nps_detail``, ``top_box``, ``complaint_rate_detail``).
+
+The change flag
+---------------
+The changes of one wave's segments are a family of tests: each segment's
+p-value is adjusted over the segments of its wave (the study's
+``multiplicity``, Holm by default; :mod:`csmlib.analysis.multiplicity`);
+the whole sample's change is a family of one.  ``change_flag`` is ``"up"``
+or ``"down"`` when the adjusted p-value is below ``alpha``, ``"no change"``
+otherwise, and ``""`` without a test (first wave, suppressed base).
+
+The workbook
+------------
+Sheet ``Scorecard`` (the table with number formats, a frozen header row
+and frozen wave/segment columns, an auto-filter, significant changes
+highlighted: green up, red down) and one sheet per table of the latest
+wave's study report (index trend, segments, drivers), with the same
+formats.  Text cells are neutralised against formula injection as in the
+CSV files (:func:`csmlib.atomic.neutralise_csv_cells`); both files are
+written atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.multiplicity import DEFAULT_MULTIPLICITY, adjust_pvalues
+from ..atomic import neutralise_csv_cells, write_bytes, write_csv
+from .keys import read_recorded
+
+__all__ = ["SCORECARD_COLUMNS", "scorecard", "report_tables", "scorecard_workbook",
+           "write_scorecard"]
+
+#: the columns of :func:`scorecard`, in order
+SCORECARD_COLUMNS = (
+    "wave", "segment", "base", "suppressed",
+    "index", "index_ci_lower", "index_ci_upper",
+    "change", "change_pvalue", "change_pvalue_adj", "change_flag",
+    "nps", "nps_ci_lower", "nps_ci_upper",
+    "top2_box", "top2_box_ci_lower", "top2_box_ci_upper",
+    "complaint_rate", "complaint_rate_ci_lower", "complaint_rate_ci_upper",
+)
+
+#: plain-language headings of the workbook's columns (any other column keeps its name)
+HEADINGS: dict[str, str] = {
+    "wave": "Wave", "segment": "Segment", "base": "Base (n)", "suppressed": "Suppressed",
+    "index": "Index (0-100)", "index_ci_lower": "Index 95% lower", "index_ci_upper": "Index 95% upper",
+    "change": "Change since last wave", "change_pvalue": "p (change)",
+    "change_pvalue_adj": "p (change, adjusted)", "change_flag": "Significant change",
+    "nps": "NPS", "nps_ci_lower": "NPS 95% lower", "nps_ci_upper": "NPS 95% upper",
+    "top2_box": "Top-2 box", "top2_box_ci_lower": "Top-2 box 95% lower",
+    "top2_box_ci_upper": "Top-2 box 95% upper", "complaint_rate": "Complaint rate",
+    "complaint_rate_ci_lower": "Complaint rate 95% lower",
+    "complaint_rate_ci_upper": "Complaint rate 95% upper",
+    # study report tables
+    "est": "Index (0-100)", "se": "Standard error", "ci_lower": "95% lower", "ci_upper": "95% upper",
+    "n": "Base (n)", "rank": "Rank", "diff": "Difference", "pvalue": "p", "pvalue_adj": "p (adjusted)",
+    "verdict": "Against the total", "construct": "Driver", "importance": "Importance (total effect)",
+    "performance": "Performance (0-100)", "priority": "Priority", "quadrant": "Advice",
+    "diff_se": "Standard error of change", "diff_z": "z (change)", "diff_pvalue": "p (change)",
+    "diff_ci_lower": "Change 95% lower", "diff_ci_upper": "Change 95% upper",
+}
+
+#: sheet names of the study report's tables, by recorded key
+REPORT_SHEETS: dict[str, str] = {"trend": "Index trend", "segments": "Segments", "ipma": "Drivers"}
+
+_SHARE = ("top2_box", "complaint_rate")
+_INDEX_SOURCES = ("index_drivers", "tracking")
+
+
+def _results(entry: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The recorded results of one collected run (None unless it succeeded)."""
+    if entry.get("status") != "success":
+        return None
+    return {"values": entry.get("values", {}), "frames": entry.get("frames", {})}
+
+
+def _num(value: Any) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return out
+
+
+def _first_row(frame: pd.DataFrame | None, columns: Sequence[str]) -> list[float]:
+    if frame is None or not len(frame):
+        return [math.nan] * len(columns)
+    return [_num(frame.iloc[0][c]) if c in frame.columns else math.nan for c in columns]
+
+
+def scorecard(entries: Sequence[Mapping[str, Any]], *, waves: Sequence[str],
+              min_base: int = 0, multiplicity: str = DEFAULT_MULTIPLICITY,
+              alpha: float = 0.05) -> pd.DataFrame:
+    """One row per wave x segment: base, index, change, NPS, top-2 box, complaint rate.
+
+    Parameters
+    ----------
+    entries : sequence of mapping
+        The collected runs (as in ``summary.json``): ``wave, segment,
+        notebook, status, n, values, frames``.
+    waves : sequence of str
+        The study's waves in time order (row order).
+    min_base : int
+        Bases below this are marked suppressed.
+    multiplicity : {"holm", "fdr_bh", "none"}
+        Adjustment of the segments' change p-values within a wave.
+    alpha : float
+        Level at which an adjusted p-value flags a change.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`SCORECARD_COLUMNS`: ``wave, segment`` (``all`` first,
+        then the segments in the study's order), ``base`` (respondents),
+        ``suppressed`` (bool), ``index, index_ci_lower, index_ci_upper``
+        (0-100), ``change`` (index points since the previous wave),
+        ``change_pvalue`` (raw), ``change_pvalue_adj`` (adjusted over the
+        wave's segments), ``change_flag`` (``up``, ``down``, ``no change``
+        or ``""``), ``nps, nps_ci_lower, nps_ci_upper`` (-100 to 100),
+        ``top2_box, complaint_rate`` and their ``_ci_lower, _ci_upper``
+        (shares 0-1).  NaN where a run did not record the figure.
+    """
+    by_cell: dict[tuple[str, str], dict[str, Any]] = {}
+    order: list[tuple[str, str]] = []
+    for e in entries:
+        key = (str(e["wave"]), str(e["segment"]))
+        if key not in by_cell:
+            by_cell[key] = {"base": e.get("n"), "status": set(), "runs": {}}
+            order.append(key)
+        cell = by_cell[key]
+        cell["status"].add(e.get("status"))
+        cell["runs"][e["notebook"]] = _results(e)
+    rank = {w: i for i, w in enumerate(waves)}
+    segs = list(dict.fromkeys(s for _, s in order if s != "all"))
+    order.sort(key=lambda k: (rank.get(k[0], len(rank)), k[1] != "all", segs.index(k[1]) if k[1] in segs else -1))
+
+    rows = []
+    for wave, segment in order:
+        cell = by_cell[(wave, segment)]
+        base = cell["base"]
+        suppressed = (base is not None and int(base) < min_base) or "suppressed" in cell["status"]
+        runs = cell["runs"]
+        row: dict[str, Any] = {"wave": wave, "segment": segment,
+                               "base": np.nan if base is None else int(base), "suppressed": bool(suppressed)}
+        source = next((nb for nb in _INDEX_SOURCES if runs.get(nb) is not None), None)
+        for key in ("index", "index_ci_lower", "index_ci_upper", "change", "change_pvalue"):
+            value = read_recorded(runs.get(source), source, key)[0] if source else None
+            row[key] = _num(value)
+        cl = runs.get("complaints_loyalty")
+        row["nps"], row["nps_ci_lower"], row["nps_ci_upper"] = _first_row(
+            read_recorded(cl, "complaints_loyalty", "nps_detail")[0], ("nps", "ci_lower", "ci_upper"))
+        row["top2_box"], row["top2_box_ci_lower"], row["top2_box_ci_upper"] = _first_row(
+            read_recorded(cl, "complaints_loyalty", "top_box")[0], ("top_box", "ci_lower", "ci_upper"))
+        (row["complaint_rate"], row["complaint_rate_ci_lower"],
+         row["complaint_rate_ci_upper"]) = _first_row(
+            read_recorded(cl, "complaints_loyalty", "complaint_rate_detail")[0],
+            ("rate", "ci_lower", "ci_upper"))
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=[c for c in SCORECARD_COLUMNS
+                                      if c not in ("change_pvalue_adj", "change_flag")])
+    out["change_pvalue_adj"] = np.nan
+    for _, idx in out.groupby([out["wave"], out["segment"] == "all"], sort=False).groups.items():
+        out.loc[idx, "change_pvalue_adj"] = adjust_pvalues(out.loc[idx, "change_pvalue"].to_numpy(float),
+                                                           multiplicity)
+    tested = out["change_pvalue_adj"].notna() & out["change"].notna()
+    flag = np.where(out["change_pvalue_adj"] < alpha, np.where(out["change"] > 0, "up", "down"), "no change")
+    out["change_flag"] = np.where(tested, flag, "")
+    for c in ("base",):
+        out[c] = out[c].astype("Int64")
+    return out.reindex(columns=list(SCORECARD_COLUMNS))
+
+
+def report_tables(report_results: Mapping[str, Any] | None,
+                  drivers_results: Mapping[str, Any] | None) -> dict[str, pd.DataFrame]:
+    """The tables of one wave's study report, from its recorded results.
+
+    Parameters
+    ----------
+    report_results : mapping or None
+        The report notebook's recorded results (``trend``, ``segments``).
+    drivers_results : mapping or None
+        The whole sample's ``index_drivers`` results (``ipma``).
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Recorded key -> table, in :data:`REPORT_SHEETS` order, for the
+        tables that were recorded: ``trend`` (``wave, index, se, ci_lower,
+        ci_upper``), ``segments`` (the league table), ``ipma`` (``construct,
+        importance, performance, priority, rank, quadrant``).
+    """
+    found = {
+        "trend": read_recorded(report_results, "study_report", "trend")[0],
+        "segments": read_recorded(report_results, "study_report", "segments")[0],
+        "ipma": read_recorded(drivers_results, "index_drivers", "ipma")[0],
+    }
+    return {k: v for k, v in found.items() if v is not None and len(v)}
+
+
+def _number_format(column: str) -> str | None:
+    if column in ("base", "n", "rank"):
+        return "0"
+    if column.startswith(_SHARE):
+        return "0.0%"
+    if "pvalue" in column:
+        return "0.000"
+    if column in ("importance", "priority") or column == "se" or column.endswith("_se"):
+        return "0.000"
+    return "0.0"
+
+
+def _write_sheet(ws: Any, frame: pd.DataFrame, *, freeze: str = "A2",
+                 flag_column: str | None = None) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    frame = neutralise_csv_cells(frame)
+    columns = list(frame.columns)
+    ws.append([HEADINGS.get(c, c) for c in columns])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    numeric = {c: pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+               for c in columns}
+    for values in frame.itertuples(index=False):
+        ws.append([None if (isinstance(v, float) and not math.isfinite(v)) or v is pd.NA
+                   else (bool(v) if isinstance(v, np.bool_) else
+                         (v.item() if isinstance(v, np.generic) else v)) for v in values])
+    for j, c in enumerate(columns, start=1):
+        letter = get_column_letter(j)
+        ws.column_dimensions[letter].width = max(10, min(28, len(HEADINGS.get(c, c)) + 2))
+        if numeric[c]:
+            fmt = _number_format(c)
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.number_format = fmt
+    ws.freeze_panes = freeze
+    ws.auto_filter.ref = ws.dimensions
+    if flag_column is not None and flag_column in columns:
+        fills = {"up": PatternFill("solid", fgColor="C6EFCE"), "down": PatternFill("solid", fgColor="FFC7CE")}
+        change_cols = [k + 1 for k, c in enumerate(columns) if c.startswith("change")]
+        for r, flag in enumerate(frame[flag_column], start=2):
+            if flag in fills:
+                for k in change_cols:
+                    ws.cell(row=r, column=k).fill = fills[flag]
+
+
+def scorecard_workbook(card: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> bytes:
+    """The scorecard workbook as ``.xlsx`` bytes.
+
+    Parameters
+    ----------
+    card : DataFrame
+        :func:`scorecard`.
+    tables : mapping
+        :func:`report_tables` of the latest wave (recorded key -> table).
+
+    Returns
+    -------
+    bytes
+        A workbook with the sheet ``Scorecard`` and one sheet per table
+        (:data:`REPORT_SHEETS`).
+    """
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Scorecard"
+    _write_sheet(ws, card, freeze="C2", flag_column="change_flag")
+    for key, frame in tables.items():
+        _write_sheet(wb.create_sheet(REPORT_SHEETS.get(key, key)[:31]), frame)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def write_scorecard(folder: str | Path, card: pd.DataFrame,
+                    tables: Mapping[str, pd.DataFrame]) -> tuple[Path, Path]:
+    """Write ``scorecard.csv`` and ``scorecard.xlsx`` into ``folder`` atomically.
+
+    Returns
+    -------
+    (Path, Path)
+        The CSV and the workbook.
+    """
+    folder = Path(folder)
+    csv_path = write_csv(folder / "scorecard.csv", card)
+    xlsx_path = write_bytes(folder / "scorecard.xlsx", scorecard_workbook(card, tables))
+    return csv_path, xlsx_path

@@ -1,0 +1,168 @@
+"""The scorecard (CSV and workbook) and the summary's split value columns,
+through the real collector on recorded results written as a run writes them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from numpy.testing import assert_allclose
+
+from csmlib.run.batch import collect_summary, plan_runs
+from csmlib.run.study import load_study
+
+INSTRUMENT = ("name: smoke\nid_column: id\nsegment_columns: [region]\n"
+              "constructs: [{name: S, items: [{name: x, scale: [0, 10]}]}]\n")
+W1 = "id,region,x\n1,North,1\n2,North,2\n3,North,3\n4,=cmd,5\n5,=cmd,4\n6,=cmd,6\n"
+W2 = "id,region,x\n1,North,2\n2,North,2\n3,North,7\n4,=cmd,5\n5,=cmd,3\n"
+
+#: recorded index per (wave, segment): index, se, change, change_pvalue
+INDEX = {("w1", "all"): (70.0, 0.5, None, None), ("w1", "North"): (68.0, 0.9, None, None),
+         ("w1", "=cmd"): (72.0, 0.8, None, None),
+         ("w2", "all"): (73.5, 0.5, 3.5, 0.0004), ("w2", "North"): (71.0, 0.9, 3.0, 0.02)}
+
+
+def _frame(df: pd.DataFrame) -> dict:
+    return {"columns": list(df.columns), "data": df.to_numpy().tolist()}
+
+
+def _results(wave: str, segment: str, notebook: str) -> dict:
+    if notebook == "index_drivers":
+        idx, se, change, p = INDEX[(wave, segment)]
+        values = {"n": 3, "index": idx, "index_se": se, "index_ci_lower": idx - 1.96 * se,
+                  "index_ci_upper": idx + 1.96 * se}
+        if change is not None:
+            values.update(change=change, change_pvalue=p)
+        ipma = pd.DataFrame({"construct": ["S", "=evil"], "importance": [0.5, 0.2],
+                             "performance": [70.0, 60.0], "priority": [15.0, 8.0], "rank": [1, 2],
+                             "quadrant": ["keep up", "concentrate here"]})
+        return {"schema": 1, "values": values, "frames": {"ipma": _frame(ipma)}}
+    if notebook == "complaints_loyalty":
+        k = 1 if wave == "w1" else 2
+        nps = pd.DataFrame({"nps": [10.0 * k], "ci_lower": [-5.0 + k], "ci_upper": [25.0 + k]})
+        tb = pd.DataFrame({"top_box": [0.3 + k / 100], "ci_lower": [0.2], "ci_upper": [0.4]})
+        cr = pd.DataFrame({"rate": [0.1 * k], "ci_lower": [0.05], "ci_upper": [0.2 + k / 10]})
+        return {"schema": 1, "values": {"n": 3, "nps": 10.0 * k, "top2_box": 0.3 + k / 100,
+                                        "complaint_rate": 0.1 * k},
+                "frames": {"nps_detail": _frame(nps), "top_box": _frame(tb),
+                           "complaint_rate_detail": _frame(cr)}}
+    trend = pd.DataFrame({"wave": ["w1", "w2"], "index": [70.0, 73.5], "se": [0.5, 0.5],
+                          "ci_lower": [69.0, 72.5], "ci_upper": [71.0, 74.5]})
+    seg = pd.DataFrame({"segment": ["North"], "est": [71.0], "se": [0.9], "n": [3], "rank": [1],
+                        "diff": [-2.5], "pvalue": [0.02], "pvalue_adj": [0.02], "verdict": ["below"]})
+    return {"schema": 1, "values": {"index": INDEX[(wave, "all")][0], "ok": True},
+            "frames": {"trend": _frame(trend), "segments": _frame(seg)}}
+
+
+@pytest.fixture
+def collected(tmp_path: Path):
+    (tmp_path / "w1.csv").write_text(W1)
+    (tmp_path / "w2.csv").write_text(W2)
+    (tmp_path / "instrument.yml").write_text(INSTRUMENT)
+    doc = {"name": "smoke", "instrument": "instrument.yml", "model": "S =~ x",
+           "waves": [{"name": "w1", "data": "w1.csv"}, {"name": "w2", "data": "w2.csv"}],
+           "segments": {"column": "region"},
+           "notebooks": ["index_drivers", "complaints_loyalty", "study_report"],
+           "min_base": 3, "output": str(tmp_path / "runs")}
+    (tmp_path / "study.yml").write_text(yaml.safe_dump(doc))
+    study = load_study(tmp_path / "study.yml")
+    for run in plan_runs(study):
+        run.out_dir.mkdir(parents=True, exist_ok=True)
+        if run.suppressed:
+            run.record_path.write_text(json.dumps({"status": "suppressed"}))
+            continue
+        run.results_path.write_text(json.dumps(_results(run.wave, run.segment, run.notebook)))
+        run.record_path.write_text(json.dumps({"status": "success"}))
+    collect_summary(study)
+    return study.run_dir
+
+
+def test_scorecard_csv_has_one_row_per_wave_and_segment_with_the_recorded_numbers(collected):
+    card = pd.read_csv(collected / "scorecard.csv", keep_default_na=False, na_values=[""])
+    assert list(zip(card["wave"], card["segment"])) == [
+        ("w1", "all"), ("w1", "'=cmd"), ("w1", "North"),   # text from data neutralised
+        ("w2", "all"), ("w2", "'=cmd"), ("w2", "North")]
+    card = card.set_index(["wave", "segment"])
+    assert card.loc[("w2", "'=cmd"), "suppressed"] and card.loc[("w2", "'=cmd"), "base"] == 2
+    assert np.isnan(card.loc[("w2", "'=cmd"), "index"])
+    for (wave, seg), (idx, se, change, p) in INDEX.items():
+        row = card.loc[(wave, seg.replace("=", "'="))]
+        assert row["base"] == (3 if seg != "all" else {"w1": 6, "w2": 5}[wave]) and not row["suppressed"]
+        assert_allclose([row["index"], row["index_ci_lower"], row["index_ci_upper"]],
+                        [idx, idx - 1.96 * se, idx + 1.96 * se])
+        if change is None:
+            assert np.isnan(row["change"]) and pd.isna(row["change_flag"])
+        else:
+            assert row["change"] == change and row["change_pvalue"] == p
+    # the whole sample is a family of one; North's change is adjusted over the
+    # wave's tested segments (one here: the other is suppressed)
+    assert card.loc[("w2", "all"), "change_pvalue_adj"] == 0.0004
+    assert card.loc[("w2", "all"), "change_flag"] == "up"
+    assert card.loc[("w2", "North"), "change_flag"] == "up"
+    w2 = card.loc[("w2", "North")]
+    assert_allclose([w2["nps"], w2["nps_ci_lower"], w2["nps_ci_upper"]], [20.0, -3.0, 27.0])
+    assert_allclose([w2["top2_box"], w2["complaint_rate"], w2["complaint_rate_ci_upper"]], [0.32, 0.2, 0.4])
+
+
+def test_scorecard_flags_on_the_adjusted_p():
+    from csmlib.report.scorecard import scorecard
+
+    def entry(seg, change, p):
+        return {"wave": "b", "segment": seg, "notebook": "index_drivers", "status": "success", "n": 100,
+                "values": {"index": 70.0, "change": change, "change_pvalue": p}, "frames": {}}
+
+    entries = [entry("all", 1.0, 0.03), entry("A", 2.0, 0.03), entry("B", -2.0, 0.02),
+               entry("C", 0.5, 0.6)]
+    holm = scorecard(entries, waves=["a", "b"]).set_index("segment")
+    assert holm.loc["all", "change_flag"] == "up"                    # a family of one
+    assert_allclose(holm.loc[["A", "B", "C"], "change_pvalue_adj"], [0.06, 0.06, 0.6])
+    assert (holm.loc[["A", "B", "C"], "change_flag"] == "no change").all()
+    raw = scorecard(entries, waves=["a", "b"], multiplicity="none").set_index("segment")
+    assert list(raw.loc[["A", "B", "C"], "change_flag"]) == ["up", "down", "no change"]
+
+
+def test_workbook_sheets_formats_and_numbers_match_the_recorded_results(collected):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(collected / "scorecard.xlsx")
+    assert wb.sheetnames == ["Scorecard", "Index trend", "Segments", "Drivers"]
+    ws = wb["Scorecard"]
+    head = [c.value for c in ws[1]]
+    assert head[:5] == ["Wave", "Segment", "Base (n)", "Suppressed", "Index (0-100)"]
+    assert ws.freeze_panes == "C2" and ws.auto_filter.ref
+    rows = {(r[0], r[1]): dict(zip(head, r)) for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert rows[("w2", "all")]["Index (0-100)"] == 73.5
+    assert rows[("w2", "North")]["NPS"] == 20.0
+    assert rows[("w1", "'=cmd")]["Index (0-100)"] == 72.0      # no formula from data
+    assert rows[("w2", "'=cmd")]["Suppressed"] is True and rows[("w2", "'=cmd")]["Index (0-100)"] is None
+    col = {h: i + 1 for i, h in enumerate(head)}
+    r_up = 2 + list(rows).index(("w2", "all"))
+    r_first = 2
+    assert ws.cell(r_up, col["Index (0-100)"]).number_format == "0.0"
+    assert ws.cell(r_up, col["Top-2 box"]).number_format == "0.0%"
+    assert ws.cell(r_up, col["p (change)"]).number_format == "0.000"
+    assert ws.cell(r_up, col["Change since last wave"]).fill.fgColor.rgb.endswith("C6EFCE")
+    assert ws.cell(r_first, col["Change since last wave"]).fill.fill_type is None
+    for sheet in wb:
+        for row in sheet.iter_rows(values_only=True):
+            assert not any(isinstance(v, str) and v.startswith("=") for v in row)
+    drivers = list(wb["Drivers"].iter_rows(values_only=True))
+    assert drivers[0][:3] == ("Driver", "Importance (total effect)", "Performance (0-100)")
+    assert drivers[1][:3] == ("S", 0.5, 70.0) and drivers[2][0] == "'=evil"
+    trend = list(wb["Index trend"].iter_rows(values_only=True))
+    assert [r[1] for r in trend[1:]] == [70.0, 73.5]
+    assert list(wb["Segments"].iter_rows(values_only=True))[1][0] == "North"
+
+
+def test_summary_keeps_numbers_and_texts_in_separate_columns(collected):
+    summary = pd.read_csv(collected / "summary.csv")
+    assert list(summary.columns) == ["study", "wave", "segment", "notebook", "key",
+                                     "value_number", "value_text"]
+    assert summary["value_number"].dtype == float
+    rep = summary[(summary["notebook"] == "study_report") & (summary["wave"] == "w2")].set_index("key")
+    assert rep.loc["index", "value_number"] == 73.5 and pd.isna(rep.loc["index", "value_text"])
+    assert rep.loc["ok", "value_text"] == True and pd.isna(rep.loc["ok", "value_number"])  # noqa: E712
