@@ -1267,8 +1267,8 @@ def collect_summary(study: Study, runs: list[RunSpec] | None = None) -> tuple[Pa
     return csv_path, json_path
 
 
-def write_deliverables(study: Study, entries: list[dict[str, Any]]) -> tuple[Path, Path]:
-    """Write the scorecard (CSV and workbook) from the collected runs.
+def write_deliverables(study: Study, entries: list[dict[str, Any]]) -> list[Path]:
+    """Write the scorecard (CSV and workbook) and each wave's deck from the collected runs.
 
     Parameters
     ----------
@@ -1278,19 +1278,34 @@ def write_deliverables(study: Study, entries: list[dict[str, Any]]) -> tuple[Pat
 
     Returns
     -------
-    (Path, Path)
-        ``scorecard.csv`` and ``scorecard.xlsx`` in the study's output folder.
+    list of Path
+        ``scorecard.csv`` and ``scorecard.xlsx`` in the study's output
+        folder, then ``<wave>/report.pptx`` of every wave whose report
+        notebook succeeded.
     """
+    from ..report.deck import DeckInputs, write_deck
     from ..report.scorecard import report_tables, scorecard, write_scorecard
 
     waves = [w.name for w in study.waves]
     card = scorecard(entries, waves=waves, min_base=study.min_base, multiplicity=study.multiplicity)
+    params = study.parameters
+    method = {"model": study.model if "\n" not in study.model and len(study.model) <= 40
+              else "the study's lavaan model", "scheme": params.get("scheme", "path"),
+              "n_boot": params.get("n_boot"), "seed": params.get("seed"),
+              "multiplicity": study.multiplicity, "min_base": study.min_base}
     tables: dict[str, pd.DataFrame] = {}
-    for wave in reversed(waves):   # the latest wave whose report succeeded
+    decks: list[Path] = []
+    for wave in waves:
         found = {e["notebook"]: e for e in entries
                  if e["wave"] == wave and e["segment"] == "all" and e["status"] == "success"}
-        if study.report in found:
-            tables = report_tables(found[study.report],
-                                   found["index_drivers"] if "index_drivers" in found else None)
-            break
-    return write_scorecard(study.run_dir, card, tables)
+        if study.report not in found:
+            continue
+        tables = report_tables(found[study.report], found.get("index_drivers"))
+        deck = DeckInputs(study=study.name, wave=wave, report=found[study.report],
+                          drivers=found.get("index_drivers"), metrics=found.get("complaints_loyalty"),
+                          base=found[study.report].get("n"), method=method,
+                          index_construct=params.get("index_construct", "Satisfaction"),
+                          target=params.get("target", "Loyalty"))
+        decks.append(write_deck(study.run_dir / wave / "report.pptx", deck))
+    # the workbook carries the latest wave's report tables
+    return [*write_scorecard(study.run_dir, card, tables), *decks]

@@ -1,5 +1,8 @@
-"""The scorecard (CSV and workbook) and the summary's split value columns,
-through the real collector on recorded results written as a run writes them."""
+"""The deliverables of a study run -- the scorecard (CSV and workbook), each
+wave's deck and the summary's split value columns -- through the real
+collector on recorded results written as a run writes them; the tests open
+the workbook (openpyxl) and the deck (python-pptx) and check their numbers
+against the recorded results."""
 
 from __future__ import annotations
 
@@ -54,7 +57,10 @@ def _results(wave: str, segment: str, notebook: str) -> dict:
                           "ci_lower": [69.0, 72.5], "ci_upper": [71.0, 74.5]})
     seg = pd.DataFrame({"segment": ["North"], "est": [71.0], "se": [0.9], "n": [3], "rank": [1],
                         "diff": [-2.5], "pvalue": [0.02], "pvalue_adj": [0.02], "verdict": ["below"]})
-    return {"schema": 1, "values": {"index": INDEX[(wave, "all")][0], "ok": True},
+    idx, se = INDEX[(wave, "all")][:2]
+    return {"schema": 1, "values": {"index": idx, "index_ci_lower": idx - 1.96 * se,
+                                    "index_ci_upper": idx + 1.96 * se, "ok": True,
+                                    "estimation_notes": ["PLS: 3 missing answer(s) replaced"]},
             "frames": {"trend": _frame(trend), "segments": _frame(seg)}}
 
 
@@ -165,4 +171,54 @@ def test_summary_keeps_numbers_and_texts_in_separate_columns(collected):
     assert summary["value_number"].dtype == float
     rep = summary[(summary["notebook"] == "study_report") & (summary["wave"] == "w2")].set_index("key")
     assert rep.loc["index", "value_number"] == 73.5 and pd.isna(rep.loc["index", "value_text"])
-    assert rep.loc["ok", "value_text"] == True and pd.isna(rep.loc["ok", "value_number"])  # noqa: E712
+    assert rep.loc["ok", "value_text"] == "True" and pd.isna(rep.loc["ok", "value_number"])
+
+
+def _slides(path: Path) -> list[dict]:
+    from pptx import Presentation
+
+    out = []
+    for slide in Presentation(str(path)).slides:
+        shapes = list(slide.shapes)
+        out.append({
+            "title": slide.shapes.title.text,
+            "text": " ".join(sh.text_frame.text for sh in shapes
+                             if sh.has_text_frame and sh != slide.shapes.title),
+            "tables": [[[c.text for c in r.cells] for r in sh.table.rows] for sh in shapes if sh.has_table],
+            "pictures": [sh for sh in shapes if sh.shape_type == 13],
+        })
+    return out
+
+
+def test_deck_per_wave_with_native_tables_and_charts_from_the_recorded_results(collected):
+    from csmlib.report.deck import CHART_DPI
+
+    assert (collected / "w1" / "report.pptx").is_file()
+    slides = _slides(collected / "w2" / "report.pptx")
+    assert [s["title"] for s in slides] == [
+        "smoke: customer satisfaction, w2", "Key findings", "Index over time", "Segments",
+        "Drivers of Loyalty", "Improvement priorities", "How the numbers were estimated"]
+    assert "Base: 5 respondents" in slides[0]["text"]
+    key = slides[1]["text"]
+    assert "Satisfaction index 73.5 (95% CI 72.5\u201374.5), up 3.5 points" in key
+    assert "Net Promoter Score 20.0" in key and "Complaint rate 20.0" in key
+    assert "Improve first: S: importance 0.50" in key
+    assert "North below" in key   # the recorded league table's verdict
+    # index trend: a chart image at slide resolution beside the native table of the recorded trend
+    (trend,) = slides[2]["tables"]
+    assert trend[0] == ["Wave", "Index", "95% interval", "Change", "p (change)"]
+    assert [r[:3] for r in trend[1:]] == [["w1", "70.0", "69.0\u201371.0"], ["w2", "73.5", "72.5\u201374.5"]]
+    assert trend[2][3] == "+3.5"
+    (pic,) = slides[2]["pictures"]
+    px_w, _ = pic.image.size
+    assert px_w == pytest.approx(pic.width / 914400 * CHART_DPI, abs=2)   # EMU per inch
+    # segments: the recorded league table, raw and adjusted p
+    (league,) = slides[3]["tables"]
+    assert league[0][:4] == ["Rank", "Segment", "Base (n)", "Index"]
+    assert league[1] == ["1", "North", "3", "71.0", "-2.5", "0.020", "0.020", "below"]
+    assert len(slides[4]["pictures"]) == 1
+    (prio,) = slides[5]["tables"]
+    assert prio[1][:4] == ["1", "S", "0.50", "70.0"] and prio[2][1] == "=evil"
+    method = slides[6]["text"]
+    assert "Holm" in method and "bases below 3 are suppressed" in method
+    assert "Note: PLS: 3 missing answer(s) replaced" in method
