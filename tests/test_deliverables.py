@@ -216,9 +216,30 @@ def test_deck_per_wave_with_native_tables_and_charts_from_the_recorded_results(c
     (league,) = slides[3]["tables"]
     assert league[0][:4] == ["Rank", "Segment", "Base (n)", "Index"]
     assert league[1] == ["1", "North", "3", "71.0", "-2.5", "0.020", "0.020", "below"]
-    assert len(slides[4]["pictures"]) == 1
+    assert len(slides[3]["pictures"]) == 1 and len(slides[4]["pictures"]) == 1
+    for k in (2, 3, 4):   # every chart says its base and wave
+        assert "Base: n = 5, wave w2" in slides[k]["text"]
     (prio,) = slides[5]["tables"]
     assert prio[1][:4] == ["1", "S", "0.50", "70.0"] and prio[2][1] == "=evil"
     method = slides[6]["text"]
     assert "Holm" in method and "bases below 3 are suppressed" in method
     assert "Note: PLS: 3 missing answer(s) replaced" in method
+
+
+def test_segment_chart_draws_the_league_table_with_normal_intervals():
+    from scipy import stats
+
+    from csmlib.report import plots
+
+    league = pd.DataFrame({"segment": ["A", "B", "C"], "est": [75.0, 71.0, np.nan],
+                           "se": [1.0, 2.0, np.nan], "verdict": ["above", "not different", ""]})
+    fig = plots.segment_chart(league, reference=72.0)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["A", "B"]   # C suppressed
+    (bars,) = [c for c in ax.containers if hasattr(c, "lines")]
+    segs = bars.lines[2][0].get_segments()
+    z = stats.norm.ppf(0.975)
+    assert_allclose([s[:, 0] for s in segs], [[75 - z, 75 + z], [71 - 2 * z, 71 + 2 * z]])
+    assert any(len(line.get_xdata()) and line.get_xdata()[0] == 72.0 for line in ax.get_lines())
+    import matplotlib.pyplot as plt
+    plt.close(fig)

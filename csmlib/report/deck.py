@@ -215,7 +215,8 @@ def deck_slides(d: DeckInputs) -> list[dict[str, Any]]:
          "chart": "trend" if trend is not None and len(trend) else None},
         {"title": SLIDE_TITLES[2], "bullets": [] if seg is not None and len(seg) else
          ["No segment results for this wave."],
-         "table": _league_rows(seg) if seg is not None and len(seg) else None, "chart": None},
+         "table": _league_rows(seg) if seg is not None and len(seg) else None,
+         "chart": "segments" if seg is not None and seg["est"].notna().any() else None},
         {"title": SLIDE_TITLES[3].format(target=d.target),
          "bullets": [] if ipma is not None and len(ipma) else [missing], "table": None,
          "chart": "ipma" if ipma is not None and len(ipma) else None},
@@ -235,6 +236,10 @@ def _chart_png(d: DeckInputs, kind: str, width_in: float, height_in: float) -> b
         fig = plots.index_trend(d.frame("report", "study_report", "trend"),
                                 title=f"{d.index_construct} index by wave",
                                 figsize=(width_in, height_in))
+    elif kind == "segments":
+        fig = plots.segment_chart(d.frame("report", "study_report", "segments"),
+                                  reference=d.value("report", "study_report", "index"),
+                                  figsize=(width_in, height_in))
     else:
         fig = plots.ipma_map(d.frame("drivers", "index_drivers", "ipma"),
                              title=f"Drivers of {d.target}", figsize=(width_in, height_in))
@@ -246,13 +251,22 @@ def _chart_png(d: DeckInputs, kind: str, width_in: float, height_in: float) -> b
     return buf.getvalue()
 
 
-def _add_table(slide: Any, frame: pd.DataFrame, left: Any, top: Any, width: Any, font_pt: int) -> None:
+def _table_font(rows: int, height_in: float) -> int:
+    """A font size (points) at which ``rows`` table rows fit in ``height_in``
+    inches (a row is about 2.1 times its font size), between 8 and 14."""
+    return int(max(8, min(14, height_in * 72 / (2.1 * rows))))
+
+
+def _add_table(slide: Any, frame: pd.DataFrame, left: Any, top: Any, width: Any, font_pt: int) -> int:
+    """Add ``frame`` as a native table; returns its height (EMU)."""
     from pptx.util import Emu, Pt
 
     rows, cols = len(frame) + 1, len(frame.columns)
     row_h = Emu(int(Pt(font_pt * 2.1)))
     shape = slide.shapes.add_table(rows, cols, left, top, width, Emu(row_h * rows))
     table = shape.table
+    for i in range(rows):
+        table.rows[i].height = row_h
     for j, name in enumerate(frame.columns):
         table.cell(0, j).text = str(name)
     for i, values in enumerate(frame.itertuples(index=False), start=1):
@@ -263,10 +277,16 @@ def _add_table(slide: Any, frame: pd.DataFrame, left: Any, top: Any, width: Any,
             for p in table.cell(i, j).text_frame.paragraphs:
                 for run in p.runs:
                     run.font.size = Pt(font_pt)
+    return int(row_h * rows)
+
+
+def _source_line(d: DeckInputs) -> str:
+    base = f"n = {d.base}" if d.base is not None else "n not recorded"
+    return f"Base: {base}, wave {d.wave}. Source: recorded results of the study {d.study} (csm run)."
 
 
 def _add_bullets(slide: Any, bullets: Sequence[str], left: Any, top: Any, width: Any, height: Any,
-                 font_pt: int = 16) -> None:
+                 font_pt: int = 16, bullet: str = "\u2022 ") -> None:
     from pptx.util import Pt
 
     box = slide.shapes.add_textbox(left, top, width, height)
@@ -274,7 +294,7 @@ def _add_bullets(slide: Any, bullets: Sequence[str], left: Any, top: Any, width:
     tf.word_wrap = True
     for k, text in enumerate(t for t in bullets if t):
         p = tf.paragraphs[0] if k == 0 else tf.add_paragraph()
-        p.text = "\u2022 " + text
+        p.text = bullet + text
         p.font.size = Pt(font_pt)
         p.space_after = Pt(6)
 
@@ -290,7 +310,7 @@ def build_deck(d: DeckInputs) -> bytes:
         images at :data:`CHART_DPI`.
     """
     from pptx import Presentation
-    from pptx.util import Inches, Pt
+    from pptx.util import Emu, Inches, Pt
 
     prs = Presentation()
     prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
@@ -304,18 +324,31 @@ def build_deck(d: DeckInputs) -> bytes:
         slide = prs.slides.add_slide(prs.slide_layouts[5])   # title only
         slide.shapes.title.text = content["title"]
         slide.shapes.title.text_frame.paragraphs[0].font.size = Pt(30)
-        top = Inches(1.5)
-        if content["chart"] is not None:
-            w_in = 7.0 if content["table"] is not None else 8.5
-            png = _chart_png(d, content["chart"], w_in, 5.2)
+        top, room = Inches(1.5), 5.6   # inches below the title
+        table, chart = content["table"], content["chart"]
+        if table is not None and chart == "segments":
+            # the league table across the slide, the chart below it when there is room
+            font = _table_font(len(table) + 1, room * 0.5 if len(table) <= 8 else room)
+            height = _add_table(slide, table, margin, top, width, font)
+            left_in = room - height / 914400 - 0.2
+            if left_in >= 2.4:
+                png = _chart_png(d, chart, 8.0, left_in)
+                slide.shapes.add_picture(io.BytesIO(png), margin, Emu(top + height + Inches(0.2)),
+                                         height=Inches(left_in))
+        elif chart is not None:
+            w_in = 7.0 if table is not None else 8.5
+            png = _chart_png(d, chart, w_in, 5.2)
             slide.shapes.add_picture(io.BytesIO(png), margin, top, width=Inches(w_in))
-        if content["table"] is not None:
-            if content["chart"] is not None:
-                _add_table(slide, content["table"], Inches(8.0), top, Inches(13.333 - 8.6), 11)
-            else:
-                _add_table(slide, content["table"], margin, top, width, 14)
+            if table is not None:
+                _add_table(slide, table, Inches(8.0), top, Inches(13.333 - 8.6),
+                           _table_font(len(table) + 1, room))
+        elif table is not None:
+            _add_table(slide, table, margin, top, width, _table_font(len(table) + 1, room))
         if content["bullets"]:
             _add_bullets(slide, content["bullets"], margin, top, width, Inches(5.5))
+        if chart is not None:   # every chart says its base and wave
+            _add_bullets(slide, [_source_line(d)], margin, Inches(7.05), width, Inches(0.35),
+                         font_pt=10, bullet="")
     buf = io.BytesIO()
     prs.save(buf)
     return buf.getvalue()
