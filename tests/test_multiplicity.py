@@ -112,3 +112,25 @@ def test_twenty_equal_segments_are_flagged_at_most_at_the_familywise_rate():
     assert holm <= 0.05 + 2.5 * np.sqrt(0.05 * 0.95 / reps), holm
     raw = _familywise_rate("none", reps // 4, seed=7)
     assert raw > 0.3, raw   # without the adjustment the table flags by chance
+
+
+SHARES = pd.read_csv(Path(__file__).resolve().parent.parent / "data" / "references" / "shares_change_r.csv")
+
+
+@pytest.mark.parametrize("case", SHARES["case"])
+def test_compare_shares_matches_r_prop_test_and_newcombe(case):
+    r = SHARES.set_index("case").loc[case]
+    got = metrics.compare_shares(r["x_a"] / r["n_a"], r["n_a"], r["x_b"] / r["n_b"], r["n_b"])
+    assert_allclose(got[["diff", "z", "pvalue", "ci_lower", "ci_upper"]].to_numpy(float),
+                    r[["diff", "z", "pvalue", "ci_lower", "ci_upper"]].to_numpy(float), rtol=1e-8, atol=1e-12)
+
+
+def test_compare_shares_with_weights_uses_the_effective_n_and_refuses_percentages():
+    # weighted: share 0.2 on n_eff 150 is tested as 30 of 150
+    w = metrics.compare_shares(0.2, 150.0, 0.3, 160.0)
+    from statsmodels.stats.proportion import proportions_ztest
+    z, p = proportions_ztest([48.0, 30.0], [160.0, 150.0])
+    assert_allclose([w["z"], w["pvalue"]], [z, p], rtol=1e-10)
+    assert np.isnan(metrics.compare_shares(0.2, 1.5, 0.3, 160.0)["pvalue"])   # below MIN_N_EFF
+    with pytest.raises(DataError, match="between 0 and 1"):
+        metrics.compare_shares(20.0, 150, 0.3, 160)

@@ -44,6 +44,7 @@ __all__ = [
     "nps",
     "top_box",
     "complaint_rate",
+    "compare_shares",
     "loyalty_by_complaint_handling",
 ]
 
@@ -282,6 +283,59 @@ def complaint_rate(complained, *, weights=None, level: float = 0.95,
         "n": len(x), "n_missing": n_missing, "n_eff": n_eff, "complaints": w[x == 1].sum(),
         "rate": rate, "ci_lower": lower, "ci_upper": upper, "note": note,
     }])
+
+
+def compare_shares(share_a: float, n_a: float, share_b: float, n_b: float, *,
+                   level: float = 0.95) -> pd.Series:
+    """Test the change ``share_b - share_a`` of a share between two independent
+    samples (e.g. the complaint rate of two waves).
+
+    The test is the score test of equal proportions
+    (``statsmodels.stats.proportion.test_proportions_2indep(..., method="score",
+    correction=False)``, the pooled z test that R's ``prop.test(correct =
+    FALSE)`` makes); the interval is Newcombe's hybrid score interval
+    (``confint_proportions_2indep(..., method="newcomb")``), built from the
+    two Wilson intervals.  With weights, pass each sample's weighted share and
+    Kish's effective sample size (the ``n_eff`` of :func:`top_box` and
+    :func:`complaint_rate`), as the Wilson intervals do.
+
+    Parameters
+    ----------
+    share_a, n_a : float
+        Share (0-1) and (effective) sample size of the reference sample.
+    share_b, n_b : float
+        Share and (effective) sample size of the comparison sample.
+    level : float
+        Confidence level of the interval.
+
+    Returns
+    -------
+    Series
+        ``share_a, share_b, diff, z, pvalue, ci_lower, ci_upper``; all but
+        the shares NaN when either sample is below ``MIN_N_EFF``.
+    """
+    from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
+
+    _z(level)
+    out = pd.Series({"share_a": float(share_a), "share_b": float(share_b), "diff": np.nan, "z": np.nan,
+                     "pvalue": np.nan, "ci_lower": np.nan, "ci_upper": np.nan})
+    for share, n in ((share_a, n_a), (share_b, n_b)):
+        if not (np.isfinite(share) and 0 <= share <= 1):
+            raise DataError(f"a share must lie between 0 and 1, got {share!r}", values=[share],
+                            hint="pass shares (0-1), not percentages")
+        if not np.isfinite(n) or n < MIN_N_EFF:
+            return out
+    c_a, c_b = share_a * n_a, share_b * n_b
+    out["diff"] = float(share_b) - float(share_a)
+    with np.errstate(divide="ignore", invalid="ignore"):   # statsmodels also forms ratios
+        if c_a + c_b > 0 and c_a + c_b < n_a + n_b:   # else the pooled share is 0 or 1: no test
+            res = test_proportions_2indep(c_b, n_b, c_a, n_a, method="score", compare="diff",
+                                          correction=False)
+            out["z"], out["pvalue"] = float(res.statistic), float(res.pvalue)
+        lo, hi = confint_proportions_2indep(c_b, n_b, c_a, n_a, method="newcomb", compare="diff",
+                                            alpha=1 - level)
+    out["ci_lower"], out["ci_upper"] = float(lo), float(hi)
+    return out
 
 
 def loyalty_by_complaint_handling(loyalty, group, *, order: Sequence[str] | None = None,

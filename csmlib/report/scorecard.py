@@ -16,12 +16,16 @@ Where the numbers come from
   ``index_ci_upper``, ``change``, ``change_pvalue``), or ``tracking``
   when the study has no ``index_drivers``;
 * NPS with its interval, top-2 box and complaint rate with their intervals:
-  ``complaints_loyalty`` (``nps_detail``, ``top_box``, ``complaint_rate_detail``).
+  ``complaints_loyalty`` (``nps_detail``, ``top_box``, ``complaint_rate_detail``);
+  the change of the top-2 box and of the complaint rate since the same
+  segment's previous wave is tested from the recorded shares and effective
+  sample sizes (:func:`csmlib.analysis.metrics.compare_shares`: the score
+  test of R's ``prop.test``).
 
 The change flag
 ---------------
-The changes of one wave's segments are a family of tests: each segment's
-p-value is adjusted over the segments of its wave (the study's
+The changes of one wave's segments are a family of tests (for the index,
+the top-2 box and the complaint rate alike): each segment's p-value is adjusted over the segments of its wave (the study's
 ``multiplicity``, Holm by default; :mod:`csmlib.analysis.multiplicity`);
 the whole sample's change is a family of one.  ``change_flag`` is ``"up"``
 or ``"down"`` when the adjusted p-value is below ``alpha``, ``"no change"``
@@ -31,8 +35,8 @@ The workbook
 ------------
 Sheet ``Scorecard`` (the table with number formats, a frozen header row
 and frozen wave/segment columns, an auto-filter, significant changes
-highlighted: green up, red down) and one sheet per table of the latest
-wave's study report (index trend, segments, drivers), with the same
+highlighted: green for good news, red for bad -- a rising complaint rate
+is red) and one sheet per table of the latest wave's study report (index trend, segments, drivers), with the same
 formats.  Text cells are neutralised against formula injection as in the
 CSV files (:func:`csmlib.atomic.neutralise_csv_cells`); both files are
 written atomically.
@@ -63,7 +67,10 @@ SCORECARD_COLUMNS = (
     "change", "change_pvalue", "change_pvalue_adj", "change_flag",
     "nps", "nps_ci_lower", "nps_ci_upper",
     "top2_box", "top2_box_ci_lower", "top2_box_ci_upper",
+    "top2_box_change", "top2_box_change_pvalue", "top2_box_change_pvalue_adj", "top2_box_change_flag",
     "complaint_rate", "complaint_rate_ci_lower", "complaint_rate_ci_upper",
+    "complaint_rate_change", "complaint_rate_change_pvalue", "complaint_rate_change_pvalue_adj",
+    "complaint_rate_change_flag",
 )
 
 #: plain-language headings of the workbook's columns (any other column keeps its name)
@@ -77,6 +84,13 @@ HEADINGS: dict[str, str] = {
     "top2_box_ci_upper": "Top-2 box 95% upper", "complaint_rate": "Complaint rate",
     "complaint_rate_ci_lower": "Complaint rate 95% lower",
     "complaint_rate_ci_upper": "Complaint rate 95% upper",
+    "top2_box_change": "Top-2 box change", "top2_box_change_pvalue": "p (top-2 box change)",
+    "top2_box_change_pvalue_adj": "p (top-2 box change, adjusted)",
+    "top2_box_change_flag": "Significant top-2 box change",
+    "complaint_rate_change": "Complaint rate change",
+    "complaint_rate_change_pvalue": "p (complaint rate change)",
+    "complaint_rate_change_pvalue_adj": "p (complaint rate change, adjusted)",
+    "complaint_rate_change_flag": "Significant complaint rate change",
     # study report tables
     "est": "Index (0-100)", "se": "Standard error", "ci_lower": "95% lower", "ci_upper": "95% upper",
     "n": "Base (n)", "rank": "Rank", "diff": "Difference", "pvalue": "p", "pvalue_adj": "p (adjusted)",
@@ -144,7 +158,10 @@ def scorecard(entries: Sequence[Mapping[str, Any]], *, waves: Sequence[str],
         wave's segments), ``change_flag`` (``up``, ``down``, ``no change``
         or ``""``), ``nps, nps_ci_lower, nps_ci_upper`` (-100 to 100),
         ``top2_box, complaint_rate`` and their ``_ci_lower, _ci_upper``
-        (shares 0-1).  NaN where a run did not record the figure.
+        (shares 0-1), each with ``_change`` (since the segment's previous
+        wave), ``_change_pvalue``, ``_change_pvalue_adj`` and
+        ``_change_flag`` as for the index.  NaN where a run did not record
+        the figure.
     """
     by_cell: dict[tuple[str, str], dict[str, Any]] = {}
     order: list[tuple[str, str]] = []
@@ -175,25 +192,57 @@ def scorecard(entries: Sequence[Mapping[str, Any]], *, waves: Sequence[str],
         cl = runs.get("complaints_loyalty")
         row["nps"], row["nps_ci_lower"], row["nps_ci_upper"] = _first_row(
             read_recorded(cl, "complaints_loyalty", "nps_detail")[0], ("nps", "ci_lower", "ci_upper"))
-        row["top2_box"], row["top2_box_ci_lower"], row["top2_box_ci_upper"] = _first_row(
-            read_recorded(cl, "complaints_loyalty", "top_box")[0], ("top_box", "ci_lower", "ci_upper"))
-        (row["complaint_rate"], row["complaint_rate_ci_lower"],
-         row["complaint_rate_ci_upper"]) = _first_row(
+        (row["top2_box"], row["top2_box_ci_lower"], row["top2_box_ci_upper"],
+         row["_n_top2_box"]) = _first_row(read_recorded(cl, "complaints_loyalty", "top_box")[0],
+                                          ("top_box", "ci_lower", "ci_upper", "n_eff"))
+        (row["complaint_rate"], row["complaint_rate_ci_lower"], row["complaint_rate_ci_upper"],
+         row["_n_complaint_rate"]) = _first_row(
             read_recorded(cl, "complaints_loyalty", "complaint_rate_detail")[0],
-            ("rate", "ci_lower", "ci_upper"))
+            ("rate", "ci_lower", "ci_upper", "n_eff"))
         rows.append(row)
-    out = pd.DataFrame(rows, columns=[c for c in SCORECARD_COLUMNS
-                                      if c not in ("change_pvalue_adj", "change_flag")])
-    out["change_pvalue_adj"] = np.nan
-    for _, idx in out.groupby([out["wave"], out["segment"] == "all"], sort=False).groups.items():
-        out.loc[idx, "change_pvalue_adj"] = adjust_pvalues(out.loc[idx, "change_pvalue"].to_numpy(float),
-                                                           multiplicity)
-    tested = out["change_pvalue_adj"].notna() & out["change"].notna()
-    flag = np.where(out["change_pvalue_adj"] < alpha, np.where(out["change"] > 0, "up", "down"), "no change")
-    out["change_flag"] = np.where(tested, flag, "")
-    for c in ("base",):
-        out[c] = out[c].astype("Int64")
+    out = pd.DataFrame(rows)
+    for share in _SHARE:
+        _share_changes(out, share, waves)
+    family = [out["wave"], out["segment"] == "all"]   # a wave's segments; the whole sample alone
+    for prefix in ("", "top2_box_", "complaint_rate_"):
+        _adjust_and_flag(out, prefix, family, multiplicity, alpha)
+    out["base"] = out["base"].astype("Int64")
     return out.reindex(columns=list(SCORECARD_COLUMNS))
+
+
+def _share_changes(out: pd.DataFrame, share: str, waves: Sequence[str]) -> None:
+    """Add ``<share>_change`` and ``<share>_change_pvalue``: each row against
+    the same segment's previous wave (:func:`csmlib.analysis.metrics.compare_shares`
+    on the recorded shares and effective sample sizes)."""
+    from ..analysis.metrics import compare_shares
+
+    out[f"{share}_change"] = np.nan
+    out[f"{share}_change_pvalue"] = np.nan
+    n_col = f"_n_{share}"
+    at = {(w, s): i for i, (w, s) in enumerate(zip(out["wave"], out["segment"]))}
+    for i, (wave, segment) in enumerate(zip(out["wave"], out["segment"])):
+        k = list(waves).index(wave) if wave in waves else 0
+        j = at.get((waves[k - 1], segment)) if k > 0 else None
+        if j is None:
+            continue
+        a, na, b, nb = (out.at[j, share], out.at[j, n_col], out.at[i, share], out.at[i, n_col])
+        if all(np.isfinite([a, na, b, nb])):
+            c = compare_shares(a, na, b, nb)
+            out.loc[i, [f"{share}_change", f"{share}_change_pvalue"]] = [c["diff"], c["pvalue"]]
+
+
+def _adjust_and_flag(out: pd.DataFrame, prefix: str, family: list, multiplicity: str,
+                     alpha: float) -> None:
+    """Add ``<prefix>change_pvalue_adj`` (adjusted within each ``family``) and
+    ``<prefix>change_flag`` (``up``/``down`` below ``alpha``, ``no change``, or
+    ``""`` without a test)."""
+    change, p, adj = f"{prefix}change", f"{prefix}change_pvalue", f"{prefix}change_pvalue_adj"
+    out[adj] = np.nan
+    for _, idx in out.groupby(family, sort=False).groups.items():
+        out.loc[idx, adj] = adjust_pvalues(out.loc[idx, p].to_numpy(float), multiplicity)
+    tested = out[adj].notna() & out[change].notna()
+    flag = np.where(out[adj] < alpha, np.where(out[change] > 0, "up", "down"), "no change")
+    out[f"{prefix}change_flag"] = np.where(tested, flag, "")
 
 
 def report_tables(report_results: Mapping[str, Any] | None,
@@ -223,20 +272,24 @@ def report_tables(report_results: Mapping[str, Any] | None,
     return {k: v for k, v in found.items() if v is not None and len(v)}
 
 
-def _number_format(column: str) -> str | None:
+def _number_format(column: str) -> str:
     if column in ("base", "n", "rank"):
         return "0"
-    if column.startswith(_SHARE):
-        return "0.0%"
     if "pvalue" in column:
         return "0.000"
+    if column.startswith(_SHARE):
+        return "0.0%"
     if column in ("importance", "priority") or column == "se" or column.endswith("_se"):
         return "0.000"
     return "0.0"
 
 
-def _write_sheet(ws: Any, frame: pd.DataFrame, *, freeze: str = "A2",
-                 flag_column: str | None = None) -> None:
+#: the change flags of the scorecard: prefix of their columns -> +1 when a rise
+#: is good news (highlighted green), -1 when it is bad news (highlighted red)
+_FLAGS = {"": 1, "top2_box_": 1, "complaint_rate_": -1}
+
+
+def _write_sheet(ws: Any, frame: pd.DataFrame, *, freeze: str = "A2", flags: bool = False) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -261,13 +314,18 @@ def _write_sheet(ws: Any, frame: pd.DataFrame, *, freeze: str = "A2",
                 cell.number_format = fmt
     ws.freeze_panes = freeze
     ws.auto_filter.ref = ws.dimensions
-    if flag_column is not None and flag_column in columns:
-        fills = {"up": PatternFill("solid", fgColor="C6EFCE"), "down": PatternFill("solid", fgColor="FFC7CE")}
-        change_cols = [k + 1 for k, c in enumerate(columns) if c.startswith("change")]
-        for r, flag in enumerate(frame[flag_column], start=2):
-            if flag in fills:
-                for k in change_cols:
-                    ws.cell(row=r, column=k).fill = fills[flag]
+    if flags:
+        good, bad = PatternFill("solid", fgColor="C6EFCE"), PatternFill("solid", fgColor="FFC7CE")
+        for prefix, sign in _FLAGS.items():
+            flag_column = f"{prefix}change_flag"
+            if flag_column not in columns:
+                continue
+            cells = [k + 1 for k, c in enumerate(columns) if c.startswith(f"{prefix}change")]
+            for r, flag in enumerate(frame[flag_column], start=2):
+                if flag in ("up", "down"):
+                    fill = good if (flag == "up") == (sign > 0) else bad
+                    for k in cells:
+                        ws.cell(row=r, column=k).fill = fill
 
 
 def scorecard_workbook(card: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> bytes:
@@ -291,7 +349,7 @@ def scorecard_workbook(card: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -
     wb = Workbook()
     ws = wb.active
     ws.title = "Scorecard"
-    _write_sheet(ws, card, freeze="C2", flag_column="change_flag")
+    _write_sheet(ws, card, freeze="C2", flags=True)
     for key, frame in tables.items():
         _write_sheet(wb.create_sheet(REPORT_SHEETS.get(key, key)[:31]), frame)
     buf = io.BytesIO()
