@@ -285,3 +285,72 @@ def test_workbook_colours_a_rising_complaint_rate_red(tmp_path):
     assert ws.cell(2, head.index("Change since last wave") + 1).fill.fgColor.rgb.endswith("C6EFCE")
     assert ws.cell(2, head.index("Complaint rate change") + 1).fill.fgColor.rgb.endswith("FFC7CE")
     assert ws.cell(2, head.index("p (complaint rate change)") + 1).number_format == "0.000"
+
+
+@pytest.mark.notebooks
+def test_demo_study_deliverables_equal_the_recorded_results(tmp_path):
+    """A real run (two waves of the demo study, both regions, the notebooks the
+    deliverables read): the workbook and the last wave's deck show the numbers
+    the runs recorded (summary.json)."""
+    import shutil
+
+    import openpyxl
+
+    from csmlib.run.batch import run_study
+
+    demo = Path(__file__).resolve().parent.parent / "data" / "demo"
+    for k in (1, 2):   # 160 respondents a wave, 80 per region
+        raw = pd.read_csv(demo / f"wave{k}.csv")
+        raw.groupby("region").head(80).to_csv(tmp_path / f"wave{k}.csv", index=False)
+    shutil.copy(demo / "instrument.yml", tmp_path / "instrument.yml")
+    doc = {"name": "mini", "instrument": "instrument.yml", "model": "acsi",
+           "waves": [{"name": "Q1", "data": "wave1.csv"}, {"name": "Q2", "data": "wave2.csv"}],
+           "segments": {"column": "region"},
+           "notebooks": ["index_drivers", "complaints_loyalty", "study_report"],
+           "parameters": {"n_boot": 100, "seed": 5}, "min_base": 30, "multiplicity": "fdr_bh",
+           "output": str(tmp_path / "runs")}
+    (tmp_path / "study.yml").write_text(yaml.safe_dump(doc))
+    out = run_study(tmp_path / "study.yml", jobs=2)
+    assert out.ok, out.table
+    root = tmp_path / "runs" / "mini"
+    runs = json.loads((root / "summary.json").read_text())["runs"]
+    rec = {(r["wave"], r["segment"], r["notebook"]): r for r in runs}
+
+    ws = openpyxl.load_workbook(root / "scorecard.xlsx")["Scorecard"]
+    head = [c.value for c in ws[1]]
+    rows = {(r[0], r[1]): dict(zip(head, r)) for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert set(rows) == {(w, s) for w in ("Q1", "Q2") for s in ("all", "North", "South")}
+    for (wave, seg), row in rows.items():
+        idx = rec[(wave, seg, "index_drivers")]["values"]
+        assert row["Index (0-100)"] == pytest.approx(idx["index"], rel=1e-12)
+        assert row["Index 95% lower"] == pytest.approx(idx["index_ci_lower"], rel=1e-12)
+        assert row["Base (n)"] == idx["n"] == (160 if seg == "all" else 80)
+        cl = rec[(wave, seg, "complaints_loyalty")]["values"]
+        assert row["NPS"] == pytest.approx(cl["nps"], rel=1e-12)
+        assert row["Top-2 box"] == pytest.approx(cl["top2_box"], rel=1e-12)
+        assert row["Complaint rate"] == pytest.approx(cl["complaint_rate"], rel=1e-12)
+        if wave == "Q2":
+            assert row["Change since last wave"] == pytest.approx(idx["change"], rel=1e-12)
+            assert row["p (change)"] == pytest.approx(idx["change_pvalue"], rel=1e-12)
+    seg_sheet = list(openpyxl.load_workbook(root / "scorecard.xlsx")["Segments"].iter_rows(values_only=True))
+    league = rec[("Q2", "all", "study_report")]["frames"]["segments"]
+    assert len(seg_sheet) == 1 + len(league["data"])
+
+    slides = _slides(root / "Q2" / "report.pptx")
+    assert len(slides) == 7 and (root / "Q1" / "report.pptx").is_file()
+    rep = rec[("Q2", "all", "study_report")]["values"]
+    assert f"Satisfaction index {rep['index']:.1f}" in slides[1]["text"]
+    (trend,) = slides[2]["tables"]
+    got = {r[0]: float(r[1]) for r in trend[1:]}
+    assert got == pytest.approx({w: round(rec[(w, "all", "study_report")]["values"]["index"], 1)
+                                 for w in ("Q1", "Q2")}, abs=1e-9)
+    (tab,) = slides[3]["tables"]
+    lg = pd.DataFrame(league["data"], columns=league["columns"])
+    assert [r[1] for r in tab[1:]] == lg["segment"].tolist()
+    assert [float(r[3]) for r in tab[1:]] == pytest.approx(lg["est"].round(1).tolist(), abs=1e-9)
+    assert [r[7] for r in tab[1:]] == lg["verdict"].tolist()
+    assert "Benjamini-Hochberg" in slides[6]["text"]
+    (prio,) = slides[5]["tables"]
+    ipma = rec[("Q2", "all", "index_drivers")]["frames"]["ipma"]
+    ipma = pd.DataFrame(ipma["data"], columns=ipma["columns"]).sort_values("rank")
+    assert [r[1] for r in prio[1:]] == ipma["construct"].tolist()
