@@ -160,14 +160,26 @@ def test_notebooks_never_format_text_into_markup(path):
             if not (isinstance(template, ast.Constant) and isinstance(template.value, str)):
                 problems.append(f"line {node.lineno}: report.{node.func.attr} template is not a plain "
                                 "string literal (an f-string, .format or + puts data into markup)")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in ("md", "text") and isinstance(node.func.value, ast.Name) \
+                and node.func.value.id == "i18n":
+            # i18n.md(language, {"en": "...", "zh": "..."}, **values) or i18n.md(language, "key")
+            texts = node.args[1] if len(node.args) > 1 else None
+            literal = isinstance(texts, ast.Constant) and isinstance(texts.value, str) or (
+                isinstance(texts, ast.Dict) and all(
+                    isinstance(v, ast.Constant) and isinstance(v.value, str) for v in texts.values))
+            if not literal:
+                problems.append(f"line {node.lineno}: i18n.{node.func.attr} templates are not a literal "
+                                "{language: string} dict or message key")
     assert not problems, f"{path.name}: {problems}"
 
 
 def test_the_scan_finds_what_it_forbids(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from IPython.display import Markdown\nfrom csmlib import report\n"
-                   "display(report.md(f'## {title}'))\nMarkdown('x')\n")
-    with pytest.raises(AssertionError, match="imports Markdown.*template is not a plain"):
+                   "display(report.md(f'## {title}'))\nMarkdown('x')\n"
+                   "i18n.md(lang, {'en': f'## {title}', 'zh': '## x'})\n")
+    with pytest.raises(AssertionError, match="(?=.*imports Markdown)(?=.*report.md template is not a plain)(?=.*i18n.md templates)"):
         test_notebooks_never_format_text_into_markup(bad)
 
 

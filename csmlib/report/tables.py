@@ -20,6 +20,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from . import i18n
 from .keys import declared, read_recorded
 from .markup import HTML, NO_MATH_CLASS, Markdown, html, html_escape, md, md_escape
 
@@ -229,10 +230,10 @@ def driver_findings(ipma: pd.DataFrame, target: str, *, top: int = 3) -> list[st
     return out
 
 
-def suppressed_finding(what: str, n: int, min_base: int) -> str:
-    """The sentence shown instead of estimates for a base that is too small."""
-    return (f"{what}: {n} respondents, below the minimum base of {min_base}; "
-            "results are suppressed, not estimated.")
+def suppressed_finding(what: str, n: int, min_base: int, *, language: str = "en") -> str:
+    """The sentence shown instead of estimates for a base that is too small
+    (plain text, in ``language``: see :mod:`csmlib.report.i18n`)."""
+    return i18n.text(language, "suppressed", what=what, n=n, min_base=min_base)
 
 
 @dataclass

@@ -259,6 +259,7 @@ def _make_run(study: Study, wave_of: Wave, prev_wave: str | None, segment: str,
         "results_path": str(out_dir / f"{notebook}.results.json"),
         "previous_results_path": str(prev) if prev else "",
         "min_base": study.min_base,
+        "language": study.language,
         "multiplicity": study.multiplicity,
         **study.parameters,
     }

@@ -50,6 +50,9 @@ class Run:
         ``"<study> - <wave> - <segment>"``.
     model : str
         The ``model`` parameter as given (a library name or lavaan text).
+    language : str
+        The report's language, one of :data:`csmlib.report.i18n.LANGUAGES`
+        (the ``language`` parameter, else the instrument's).
     """
 
     instrument: Any
@@ -63,6 +66,7 @@ class Run:
     previous: dict = field(default_factory=dict)
     title: str = ""
     model: str = ""
+    language: str = "en"
 
     def heading(self, *, show_model: bool = False) -> Markdown:
         """The run's heading: title, base (and the model), and the
@@ -75,24 +79,28 @@ class Run:
             (:func:`csmlib.report.md`): text from the study file and the
             data is escaped.
         """
+        from ..report.i18n import template as tr
         from ..report.tables import suppressed_finding
 
-        template = "## {title}\n\n**{n} respondents**"
+        lang = self.language
+        template = "## {title}\n\n**" + tr("respondents", lang) + "**"
         if show_model and self.spec is not None:
-            template += ", model *{model}*"
-        template += "."
+            template += (", " if lang == "en" else "，") + tr("model", lang)
+        template += "." if lang == "en" else "。"
         if self.suppressed:
             template += "\n\n{notice}"
         return md(template, title=self.title, n=self.n,
                   model=self._model_label() if self.spec is not None else "",
-                  notice=suppressed_finding(self.title, self.n, self.min_base))
+                  notice=suppressed_finding(self.title, self.n, self.min_base, language=lang))
 
     def _model_label(self) -> str:
         """The model's name, or (for lavaan text, whose comments may hold
         anything) a description of it: the text itself is never shown."""
         if self.spec.name:
             return self.spec.name
-        return self.model if re.fullmatch(r"[\w.-]+", self.model or "") else "lavaan model of the study"
+        from ..report.i18n import template as tr
+
+        return self.model if re.fullmatch(r"[\w.-]+", self.model or "") else tr("lavaan_model", self.language)
 
     def previous_value(self, key: str, default: float = float("nan")) -> Any:
         """A scalar recorded by the same notebook for the previous wave."""
@@ -109,7 +117,8 @@ class Run:
 def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: str = "all",
              segment_column: str = "", results_path: str = "", previous_results_path: str = "",
              min_base: int = 30, study: str = "", wave: str = "", data_encoding: str = "",
-             data_sheet: str | int = "", segment_value: Any = None, **_ignored: Any) -> Run:
+             data_sheet: str | int = "", segment_value: Any = None, language: str = "",
+             **_ignored: Any) -> Run:
     """Load a notebook run's inputs from its papermill parameters.
 
     Parameters
@@ -136,12 +145,16 @@ def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: 
         Bases below this are suppressed.
     study, wave : str
         For the title.
+    language : str
+        The report's language (``"en"``, ``"zh"``; ``""``: the instrument's,
+        see :func:`csmlib.report.i18n.report_language`).
 
     Returns
     -------
     Run
     """
     from ..data.instrument import Instrument
+    from ..report.i18n import report_language
     from ..report.record import read_results, set_results_path
     from .study import resolve_model, segment_mask
     from ..data.survey import read_survey
@@ -168,7 +181,8 @@ def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: 
     title = " \u2013 ".join(str(x) for x in (study or instrument.name, wave, shown) if x)
     return Run(instrument=instrument, survey=survey, spec=spec, wave=wave, segment=segment,
                n=int(survey.n), min_base=int(min_base), suppressed=int(survey.n) < int(min_base),
-               previous=previous, title=title, model=model)
+               previous=previous, title=title, model=model,
+               language=report_language(language, instrument))
 
 
 def record_notes(*fits: Any, key: str = "estimation_notes") -> Any:

@@ -20,6 +20,8 @@
     output: runs                     # relative to the current directory
     report: study_report             # optional: the notebook run once per wave (see csmlib.run.batch)
     timeout: 1800                    # optional: seconds a single notebook cell may take
+    language: zh                     # optional: the reports' language, en or zh
+                                     # (default: the instrument's language, else en)
 
 :func:`load_study` validates the file with pydantic and turns every problem
 into a :class:`~csmlib.errors.StudyError` that names the file, the key path
@@ -64,6 +66,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..errors import CsmError, DataWarning, StudyError
 from ..data.instrument import field_path, load_yaml
+from ..report.i18n import LANGUAGES, report_language
 
 __all__ = [
     "Study",
@@ -91,7 +94,8 @@ def project_notebooks() -> Path:
 RESERVED_PARAMETERS = frozenset({
     "study", "wave", "previous_wave", "segment", "segment_column", "segment_value",
     "data_path", "instrument_path", "model", "results_path", "previous_results_path",
-    "wave_results", "min_base", "notebook", "data_encoding", "data_sheet", "multiplicity",
+    "wave_results", "min_base", "notebook", "data_encoding", "data_sheet", "language",
+    "multiplicity",
 })
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\- ]*$")
@@ -164,6 +168,15 @@ class _StudyModel(_Strict):
     output: str = "runs"
     report: str = "study_report"
     timeout: int = Field(default=1800, gt=0)
+    language: str | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str | None) -> str | None:
+        if v is not None and v not in LANGUAGES:
+            raise ValueError(f"reports are written in {', '.join(LANGUAGES)}: use one of them, or leave "
+                             "the key out for the instrument's language")
+        return v
 
     @field_validator("name")
     @classmethod
@@ -228,6 +241,9 @@ class Study:
         wave's other notebooks.
     timeout : int
         Seconds a single notebook cell may run.
+    language : str
+        The reports' language (:data:`csmlib.report.i18n.LANGUAGES`): the
+        study's ``language``, else the instrument's, else English.
     """
 
     name: str
@@ -244,6 +260,7 @@ class Study:
     output: Path = Path("runs")
     report: str = "study_report"
     timeout: int = 1800
+    language: str = "en"
 
     @classmethod
     def from_yaml(cls, path: str | Path, *, output: str | Path | None = None) -> "Study":
@@ -740,7 +757,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
                              hint="use Python identifiers (letters, digits, _)")
     model = _resolve_model_entry(base, m.model, file)
     segment_column = m.segments.column if m.segments else None
-    _check_against_instrument(instrument, model, segment_column, m.parameters, file)
+    inst = _check_against_instrument(instrument, model, segment_column, m.parameters, file)
     out = _expand(output if output is not None else m.output, "output", file)
     _check_output(out.resolve() / m.name, file)
     return Study(
@@ -758,6 +775,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         output=out.resolve(),
         report=m.report,
         timeout=m.timeout,
+        language=report_language(m.language, inst),
     )
 
 
@@ -781,10 +799,11 @@ def _whole(v: Any) -> bool:
 
 
 def _check_against_instrument(instrument: Path, model: str, segment_column: str | None,
-                              parameters: dict[str, Any], file: Path) -> None:
+                              parameters: dict[str, Any], file: Path) -> Any:
     """What the notebooks would find wrong later: the instrument does not load,
     the model does not parse or names items the instrument lacks, the
-    segment column is not one of the instrument's, or a parameter is invalid."""
+    segment column is not one of the instrument's, or a parameter is invalid.
+    Returns the instrument."""
     from ..data.instrument import Instrument
 
     inst = Instrument.from_yaml(instrument)
@@ -822,6 +841,7 @@ def _check_against_instrument(instrument: Path, model: str, segment_column: str 
     if problems:
         raise StudyError("invalid parameters:\n    " + "\n    ".join(problems), file=str(file),
                          hint="fix the values under parameters: in the study file")
+    return inst
 
 
 def segment_mask(values: pd.Series, segment: str) -> pd.Series:
