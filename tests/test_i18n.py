@@ -24,12 +24,12 @@ def _fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-@pytest.mark.parametrize("catalogue", ["MESSAGES", "COLUMN_LABELS"])
+@pytest.mark.parametrize("catalogue", ["MESSAGES", "COLUMN_LABELS", "SUFFIX_LABELS"])
 def test_every_text_is_written_in_every_language_with_the_same_placeholders(catalogue):
     for key, texts in getattr(i18n, catalogue).items():
         assert set(texts) == set(i18n.LANGUAGES), key
         assert len({frozenset(_fields(t)) for t in texts.values()}) == 1, key
-        if catalogue == "COLUMN_LABELS" and key not in ("z", "r2", "p"):
+        if catalogue != "MESSAGES" and key not in ("z", "t", "r2", "f2", "rho_a", "htmt"):
             assert texts["en"] != texts["zh"], key   # written, not copied
 
 
@@ -70,10 +70,15 @@ def test_text_formats_numbers_and_shows_invisible_characters():
 
 
 def test_labels_are_plain_language_and_unknown_columns_keep_their_name():
-    assert i18n.labels(["lhs", "rhs", "est", "ci_lower", "pvalue", "mystery"], "en") == {
-        "lhs": "To", "rhs": "From", "est": "Estimate", "ci_lower": "95% interval: lower",
+    assert i18n.labels(["from", "to", "est", "ci", "pvalue", "mystery"], "en") == {
+        "from": "From", "to": "To", "est": "Estimate", "ci": "95% interval",
         "pvalue": "p", "mystery": "mystery"}
     assert i18n.label("est", "zh") == "估计值"
+    # derived columns read as their statistic's label with the suffix's words
+    assert i18n.label("direct_se", "en") == "Direct effect: std. error"
+    assert i18n.label("diff_ci", "zh") == "变化 95% 置信区间"
+    assert i18n.label("rho_c_ok", "en") == "Composite reliability: met"
+    assert i18n.label("mystery_se", "en") == "mystery_se"
 
 
 def test_suppressed_notice_and_heading_in_chinese():
@@ -114,3 +119,45 @@ def load(tmp_path: Path, keep_instrument: bool = False, **overrides):
     if inst is not None:
         (tmp_path / "instrument.yml").write_text(inst)
     return load_study(path)
+
+
+def test_findings_are_written_in_chinese_with_the_same_numbers():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from csmlib import report
+
+    assert report.index_finding("总体满意度", 74.25, 72.9, 75.5, diff=2.1, pvalue=0.012, language="zh") == \
+        "总体满意度指数 74.2（95% 置信区间 72.9\u201375.5），较上一期上升 2.1 分，变化显著（p = 0.012）。"
+    assert report.index_finding("Satisfaction", 74.25, 72.9, 75.5, diff=-0.04, pvalue=0.9) == \
+        ("Satisfaction index 74.2 (95% CI 72.9\u201375.5), unchanged from the last wave, "
+         "not a significant change (p = 0.900).")
+    assert report.change_phrase(float("nan"), language="zh") == "无法与上一期比较"
+    assert report.change_phrase(-1.5, language="zh") == "较上一期下降 1.5 分（变化未经检验）"
+    fit = {"cfi": 0.97, "rmsea": 0.09, "srmr": 0.05}
+    assert report.fit_finding(fit, language="zh") == \
+        "模型拟合存疑：RMSEA未达到常用标准（CFI 0.970、RMSEA 0.090、SRMR 0.050）。"
+    ipma = pd.DataFrame({"construct": ["Quality"], "importance": [0.456], "performance": [71.04], "rank": [1]})
+    names = {"Quality": "感知质量", "Loyalty": "顾客忠诚度"}
+    assert report.driver_findings(ipma, "Loyalty", language="zh", names=names) == [
+        "感知质量：重要性 0.46（感知质量绩效每提高 1 分，顾客忠诚度提高 0.46 分），绩效 71.0（满分 100）。"]
+    rel = pd.DataFrame({"construct": ["Value"], "alpha_ok": [False], "ave_ok": [True]})
+    assert report.reliability_finding(rel, language="zh", names={"Value": "感知价值"}) == \
+        "以下潜变量的信度低于常用标准：感知价值（alpha）。"
+    notes = report.estimation_notes(SimpleNamespace(warnings=(), n_boot=500, n_failed=3, n_sign_flipped=0),
+                                    language="zh")
+    assert notes.title == "估计说明" and notes.items == ["500 次自助抽样中有 3 次失败；区间基于其余 497 次。"]
+    med = pd.DataFrame({"x": ["Quality"] * 2, "y": ["Loyalty"] * 2, "effect": ["direct", "total indirect"],
+                        "est": [0.2, 0.3], "ci_lower": [0.1, 0.2], "ci_upper": [0.3, 0.4],
+                        "type": ["complementary"] * 2})
+    assert report.mediation_finding(med, language="zh", names=names) == (
+        "感知质量 \u2192 顾客忠诚度：直接效应 0.20（95% 置信区间 0.10\u20130.30），间接效应 0.30"
+        "（95% 置信区间 0.20\u20130.40）；互补型（部分）中介：间接效应与直接效应均显著且方向相同。")
+    mi = pd.DataFrame({"lhs": ["CUSA1"], "op": ["~~"], "rhs": ["CUSA2"], "mi": [12.34], "sepc_all": [0.21]})
+    res = pd.DataFrame({"lhs": ["CUSA1"], "op": ["~~"], "rhs": ["CUSA2"], "residual": [-3.5]})
+    out = report.misfit_findings(mi, res, language="zh", names={"CUSA1": "总体满意", "CUSA2": "达到预期"})
+    assert out.title == "模型拟合欠佳之处"
+    assert out.items[0] == ("总体满意 ~~ 达到预期 的修正指数为 12.3：若加入总体满意与达到预期之间的残差协方差，"
+                            "卡方约可降低 12.3（预期标准化值 0.21）。")
+    assert out.items[1] == "总体满意与达到预期的标准化残差为 -3.50：两题项的协变低于模型的隐含值。"

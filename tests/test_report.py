@@ -1,12 +1,16 @@
 """Plain-language findings: wording, thresholds and escaping."""
 
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+import csmlib as csm
 from csmlib import report
 from csmlib.errors import DataError
+
+DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
 
 
 def test_index_sentence_with_significant_rise():
@@ -226,3 +230,72 @@ def test_run_heading_names_a_lavaan_model_without_quoting_its_text():
               n=50, min_base=30, suppressed=False, title="s", model=text)
     shown = str(run.heading(show_model=True))
     assert shown == "## s\n\n**50 respondents**, model *lavaan model of the study*."
+
+
+def _heads(html_text: str) -> list[str]:
+    import re
+
+    return re.findall(r'<th[^>]*col_heading[^>]*>([^<]*)</th>', html_text)
+
+
+def _cells(html_text: str) -> list[str]:
+    import re
+
+    return re.findall(r'<td[^>]*>([^<]*)</td>', html_text)
+
+
+def test_table_speaks_plain_language_paths_read_from_cause_to_outcome():
+    paths = pd.DataFrame({"lhs": ["Satisfaction", "Loyalty"], "op": ["~", "~"],
+                          "rhs": ["Quality", "Satisfaction"], "label": ["", ""],
+                          "est": [0.5, 0.7], "se": [0.05, 0.04], "pvalue": [0.0001, 0.2],
+                          "ci_lower": [0.4, 0.61], "ci_upper": [0.6, 0.79]})
+    html_text = report.table(paths, 2).to_html()
+    assert _heads(html_text) == ["From", "To", "Estimate", "Std. error", "p", "95% interval"]
+    assert _cells(html_text)[:6] == ["Quality", "Satisfaction", "0.50", "0.05", "&lt; 0.001",
+                                     "0.40 \u2013 0.60"]
+    zh = report.table(paths, 2, language="zh").to_html()
+    assert _heads(zh) == ["从", "到", "估计值", "标准误", "p 值", "95% 置信区间"]
+    # loadings: construct first, then the item; mixed operators say what each row is
+    load = paths.assign(op=["=~", "~"], lhs=["Satisfaction", "Loyalty"], rhs=["CUSA1", "Satisfaction"])
+    mixed = report.table(load, 2).to_html()
+    assert _heads(mixed)[:3] == ["From", "To", "Kind"]
+    assert _cells(mixed)[:3] == ["Satisfaction", "CUSA1", "loading"]
+    assert _cells(mixed)[7:10] == ["Satisfaction", "Loyalty", "path"]
+    only = report.table(load.iloc[:1], 2).to_html()
+    assert _heads(only)[:2] == ["Construct", "Item"]
+
+
+def test_table_shows_items_by_their_short_texts_and_constructs_in_the_language():
+    inst = csm.Instrument.from_yaml(DEMO / "instrument.yml")
+    frame = pd.DataFrame({"lhs": ["Satisfaction"], "op": ["=~"], "rhs": ["CUSA1"], "est": [0.9]})
+    en = _cells(report.table(frame, 2, instrument=inst).to_html())
+    assert en == ["Satisfaction", inst.item_label("CUSA1", "en"), "0.90"] == \
+        ["Satisfaction", "Overall satisfaction", "0.90"]
+    zh = _cells(report.table(frame, 2, instrument=inst, language="zh").to_html())
+    assert zh == ["总体满意度", "总体满意", "0.90"]
+    # constructs as columns and items as the index (cross-loadings)
+    cross = pd.DataFrame({"Satisfaction": [0.9], "Loyalty": [0.4]}, index=pd.Index(["CUSA1"], name="item"))
+    html_text = report.table(cross, 2, instrument=inst, language="zh").to_html()
+    assert _heads(html_text) == ["总体满意度", "顾客忠诚度"] and "总体满意<" in html_text and "题项" in html_text
+
+
+def test_wide_tables_are_split_to_fit_the_page():
+    effects = pd.DataFrame({"lhs": ["Loyalty"], "rhs": ["Quality"], "direct": [0.1], "indirect": [0.2],
+                            "total": [0.3], "direct_se": [0.01], "direct_ci_lower": [0.08],
+                            "direct_ci_upper": [0.12], "indirect_se": [0.02], "indirect_ci_lower": [0.16],
+                            "indirect_ci_upper": [0.24], "total_se": [0.03], "total_ci_lower": [0.24],
+                            "total_ci_upper": [0.36]})
+    out = report.table(effects, 2)
+    assert isinstance(out, report.Tables) and len(out) == 3
+    html_text = out.to_html()
+    assert html_text.count("<table") == 3
+    for caption in ("Direct effect", "Indirect effect", "Total effect"):
+        assert f"{caption}</caption>" in html_text
+    assert _heads(out.parts[2].to_html()) == ["From", "To", "Estimate", "Std. error", "95% interval"]
+    assert _cells(out.parts[2].to_html()) == ["Quality", "Loyalty", "0.30", "0.03", "0.24 \u2013 0.36"]
+    # no statistic groups: columns cut into parts of about equal width, each naming its rows
+    wide = pd.DataFrame({"segment": ["North"], **{f"v{i}": [float(i)] for i in range(10)}})
+    parts = report.table(wide, 1, max_columns=6).parts
+    assert [len(_heads(p.to_html())) for p in parts] == [6, 6]
+    assert all(_cells(p.to_html())[0] == "North" for p in parts)
+    assert not isinstance(report.table(wide.iloc[:, :8], 1), report.Tables)

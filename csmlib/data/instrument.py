@@ -26,6 +26,7 @@ The YAML schema::
         items:
           - name: CUSA1
             text: {en: "Overall, how satisfied are you?"}  # str or {lang: text}
+            short: {en: Overall satisfaction}   # optional: a few words for tables and charts
             scale: [1, 10]           # theoretical min and max (required)
             reverse: false           # stored value = min + max - answer
             missing_codes: [99]      # optional, replaces the default list
@@ -128,6 +129,9 @@ class Item(_Strict):
         Column name in the data file.
     text : str or dict, optional
         Question text, or ``{language: text}``.
+    short : str or dict, optional
+        A few words standing for the question in tables and charts
+        (``{language: text}`` or one text).
     scale : (min, max)
         Theoretical minimum and maximum of the answers (required).
     reverse : bool
@@ -144,13 +148,14 @@ class Item(_Strict):
 
     name: str = Field(min_length=1)
     text: Text | None = None
+    short: Text | None = None
     scale: tuple[int | float, int | float]
     reverse: bool = False
     missing_codes: tuple[int | float, ...] | None = None
     labels: dict[int | float, Text] = Field(default_factory=dict)
     continuous: bool = False
 
-    @field_validator("text", mode="before")
+    @field_validator("text", "short", mode="before")
     @classmethod
     def _text(cls, v: Any) -> Any:
         return _check_text(v)
@@ -463,6 +468,13 @@ class Instrument(_Strict):
         Falls back to the instrument's language, then to any language given.
         """
         return _resolve_text(self.item(item).text, lang, self.language)
+
+    def item_label(self, item: str, lang: str | None = None) -> str:
+        """What a table or chart shows for ``item``: its ``short`` text in
+        ``lang`` (falling back as :meth:`text` does), else its question text,
+        else its name."""
+        it = self.item(item)
+        return _resolve_text(it.short, lang, self.language) or self.text(item, lang) or it.name
 
     def label(self, item: str, value: float, lang: str | None = None) -> str | None:
         """Value label of answer code ``value`` of ``item`` (None when unlabelled)."""

@@ -50,7 +50,7 @@ from typing import Any
 from ..errors import CsmError
 from .markup import Markdown, md as _md, visible
 
-__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "MESSAGES", "COLUMN_LABELS", "check_language",
+__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "MESSAGES", "COLUMN_LABELS", "SUFFIX_LABELS", "check_language",
            "report_language", "template", "md", "text", "label", "labels"]
 
 #: languages every report template is written in; the first is the default
@@ -70,44 +70,248 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{what}: {n} respondents, below the minimum base of {min_base}; results are "
               "suppressed, not estimated.",
         "zh": "{what}：样本量 {n}，低于最低样本量 {min_base}；结果不予估计和报告。"},
+    # numbers with intervals and changes (csmlib.report.tables)
+    "ci": {"en": "{est} ({level}% CI {lower}\u2013{upper})", "zh": "{est}（{level}% 置信区间 {lower}\u2013{upper}）"},
+    "last_wave": {"en": "the last wave", "zh": "上一期"},
+    "points": {"en": "points", "zh": "分"},
+    "no_comparison": {"en": "no comparison with {since} is available", "zh": "无法与{since}比较"},
+    "unchanged": {"en": "unchanged from {since}", "zh": "与{since}持平"},
+    "up": {"en": "up {d} {unit} from {since}", "zh": "较{since}上升 {d} {unit}"},
+    "down": {"en": "down {d} {unit} from {since}", "zh": "较{since}下降 {d} {unit}"},
+    "not_tested": {"en": "{direction} (change not tested)", "zh": "{direction}（变化未经检验）"},
+    "significant": {"en": "{direction}, a significant change ({p})", "zh": "{direction}，变化显著（{p}）"},
+    "not_significant": {"en": "{direction}, not a significant change ({p})",
+                        "zh": "{direction}，变化不显著（{p}）"},
+    "index_finding": {"en": "{construct} index {value}.", "zh": "{construct}指数 {value}。"},
+    "index_change": {"en": "{construct} index {value}, {change}.", "zh": "{construct}指数 {value}，{change}。"},
+    # model fit
+    "no_fit": {"en": "No fit indices are available for this model.", "zh": "该模型没有可用的拟合指标。"},
+    "robust_index": {"en": "robust {name}", "zh": "稳健 {name}"},
+    "fit_good": {"en": "The model fits the data well ({shown}; all within conventional cut-offs).",
+                 "zh": "模型与数据拟合良好（{shown}；均符合常用标准）。"},
+    "fit_poor_one": {"en": "The model's fit is questionable: {failed} misses its conventional cut-off ({shown}).",
+                     "zh": "模型拟合存疑：{failed}未达到常用标准（{shown}）。"},
+    "fit_poor_many": {"en": "The model's fit is questionable: {failed} miss their conventional cut-off "
+                            "({shown}).",
+                      "zh": "模型拟合存疑：{failed}未达到常用标准（{shown}）。"},
+    # drivers
+    "driver": {"en": "{construct}: importance {importance} (a one-point gain in {construct} performance "
+                     "moves {target} by {importance} points), performance {performance} of 100.",
+               "zh": "{construct}：重要性 {importance}（{construct}绩效每提高 1 分，{target}提高 {importance} "
+                     "分），绩效 {performance}（满分 100）。"},
+    # reliability
+    "reliability_none": {"en": "Reliability was not assessed.", "zh": "未评估信度。"},
+    "reliability_good": {"en": "Every construct is measured reliably (alpha, rho_A, rho_C and AVE meet their "
+                               "thresholds).",
+                         "zh": "所有潜变量的测量均可靠（α、rho_A、rho_C 与 AVE 均达到标准）。"},
+    "reliability_bad": {"en": "Reliability below the usual thresholds for {constructs}.",
+                        "zh": "以下潜变量的信度低于常用标准：{constructs}。"},
+    "reliability_which": {"en": "{construct} ({failed})", "zh": "{construct}（{failed}）"},
+    # mediation
+    "mediation": {"en": "{x} \u2192 {y}: direct {direct}, indirect {indirect}; {words}.",
+                  "zh": "{x} \u2192 {y}：直接效应 {direct}，间接效应 {indirect}；{words}。"},
+    "mediation_complementary": {
+        "en": "complementary (partial) mediation: the indirect and the direct effect are both significant "
+              "and point the same way",
+        "zh": "互补型（部分）中介：间接效应与直接效应均显著且方向相同"},
+    "mediation_competitive": {
+        "en": "competitive (partial) mediation: the indirect and the direct effect are both significant "
+              "and point in opposite directions",
+        "zh": "竞争型（部分）中介：间接效应与直接效应均显著但方向相反"},
+    "mediation_indirect-only": {"en": "indirect-only (full) mediation: only the indirect effect is significant",
+                                "zh": "仅间接效应（完全中介）：只有间接效应显著"},
+    "mediation_direct-only": {"en": "no mediation (direct-only): only the direct effect is significant",
+                              "zh": "无中介（仅直接效应）：只有直接效应显著"},
+    "mediation_no effect": {"en": "no effect: neither the direct nor the indirect effect is significant",
+                            "zh": "无效应：直接效应与间接效应均不显著"},
+    # misfit
+    "misfit_title": {"en": "Where the model misfits", "zh": "模型拟合欠佳之处"},
+    "misfit_=~": {"en": "{rhs} also measuring {lhs}", "zh": "{rhs}在{lhs}上的载荷"},
+    "misfit_~~": {"en": "{lhs} and {rhs} sharing variance the model leaves out",
+                  "zh": "{lhs}与{rhs}之间的残差协方差"},
+    "misfit_~": {"en": "a path from {rhs} to {lhs}", "zh": "从{rhs}到{lhs}的路径"},
+    "misfit_mi": {"en": "Modification index {mi} for {lhs} {op} {rhs}: {what} would lower the chi-square by "
+                        "about {mi} (expected standardized value {sepc}).",
+                  "zh": "{lhs} {op} {rhs} 的修正指数为 {mi}：若加入{what}，卡方约可降低 {mi}（预期标准化值 "
+                        "{sepc}）。"},
+    "misfit_more": {"en": "Standardized residual {r} for {lhs} with {rhs}: the two items covary more than the "
+                          "model implies.",
+                    "zh": "{lhs}与{rhs}的标准化残差为 {r}：两题项的协变高于模型的隐含值。"},
+    "misfit_less": {"en": "Standardized residual {r} for {lhs} with {rhs}: the two items covary less than the "
+                          "model implies.",
+                    "zh": "{lhs}与{rhs}的标准化残差为 {r}：两题项的协变低于模型的隐含值。"},
+    "misfit_none": {"en": "No modification index above {mi} and no standardized residual beyond {r}: nothing "
+                          "points at a missing loading, path or covariance.",
+                    "zh": "没有修正指数超过 {mi}，也没有标准化残差超过 {r}：没有迹象表明模型遗漏了载荷、路径或协方差。"},
+    "misfit_leads": {"en": "These are leads to review against theory and the questionnaire, not changes: the "
+                           "model is estimated as specified.",
+                     "zh": "以上仅为需对照理论和问卷加以审视的线索，而非修改：模型按设定估计。"},
+    # estimation notes
+    "notes_title": {"en": "Estimation notes", "zh": "估计说明"},
+    "the_model": {"en": "The model", "zh": "模型"},
+    "left_out": {"en": "{method}: {count} respondent(s) left out ({reason}); the estimates rest on {used}.",
+                 "zh": "{method}：{count} 位受访者被排除（{reason}）；估计基于 {used} 位受访者。"},
+    "mean_replaced": {"en": "{method}: {replaced} missing answer(s){share} replaced by the item mean.",
+                      "zh": "{method}：{replaced} 个缺失回答{share}以题项均值替代。"},
+    "share_of_answers": {"en": " ({share} of the answers)", "zh": "（占全部回答的 {share}）"},
+    "fiml_kept": {"en": "{method}: {kept} respondent(s) with missing answers kept, their answers used by "
+                        "full-information ML.",
+                  "zh": "{method}：保留了 {kept} 位有缺失回答的受访者，其回答通过完全信息最大似然法使用。"},
+    "boot_failed": {"en": "{failed} of {n_boot} bootstrap resamples failed; the intervals rest on the other {ok}.",
+                    "zh": "{n_boot} 次自助抽样中有 {failed} 次失败；区间基于其余 {ok} 次。"},
+    "boot_flipped": {"en": "{flipped} of {n_boot} bootstrap resamples had an outer weight change sign.",
+                     "zh": "{n_boot} 次自助抽样中有 {flipped} 次出现外部权重符号翻转。"},
+    "note_sections": {"en": "{note} ({sections})", "zh": "{note}（{sections}）"},
+    "missing_title": {"en": "Results missing from the runs", "zh": "运行结果缺失"},
+    "not_recorded": {"en": "{where} was not recorded", "zh": "{where} 未被记录"},
+    "list_sep": {"en": ", ", "zh": "、"},
+    "clause_sep": {"en": "; ", "zh": "；"},
 }
 
 #: Plain-language labels of the columns csmlib's frames carry, by language.
 #: A column not listed keeps its name.
 COLUMN_LABELS: dict[str, dict[str, str]] = {
-    "lhs": {"en": "To", "zh": "结果变量"},
-    "rhs": {"en": "From", "zh": "前因变量"},
-    "op": {"en": "Type", "zh": "类型"},
+    # lavaan's parameter table, as :func:`csmlib.report.plain_frame` rewords it
+    "from": {"en": "From", "zh": "从"},
+    "to": {"en": "To", "zh": "到"},
+    "lhs": {"en": "Left", "zh": "左侧"},
+    "rhs": {"en": "Right", "zh": "右侧"},
+    "op": {"en": "Kind", "zh": "类型"},
     "label": {"en": "Label", "zh": "标签"},
     "est": {"en": "Estimate", "zh": "估计值"},
     "se": {"en": "Std. error", "zh": "标准误"},
-    "z": {"en": "z", "zh": "z 值"},
+    "z": {"en": "z", "zh": "z"},
+    "t": {"en": "t", "zh": "t"},
     "pvalue": {"en": "p", "zh": "p 值"},
     "p": {"en": "p", "zh": "p 值"},
     "ci": {"en": "95% interval", "zh": "95% 置信区间"},
     "ci_lower": {"en": "95% interval: lower", "zh": "95% 置信区间下限"},
     "ci_upper": {"en": "95% interval: upper", "zh": "95% 置信区间上限"},
     "std_all": {"en": "Standardized", "zh": "标准化估计值"},
-    "construct": {"en": "Construct", "zh": "构念"},
+    "loading": {"en": "Loading", "zh": "载荷"},
+    "weight": {"en": "Weight", "zh": "权重"},
+    "construct": {"en": "Construct", "zh": "潜变量"},
     "item": {"en": "Item", "zh": "题项"},
-    "question": {"en": "Question", "zh": "题目"},
-    "index": {"en": "Index", "zh": "指数"},
-    "n": {"en": "Base (n)", "zh": "样本量"},
-    "wave": {"en": "Wave", "zh": "调查期"},
-    "segment": {"en": "Segment", "zh": "细分群体"},
-    "value": {"en": "Value", "zh": "数值"},
-    "importance": {"en": "Importance", "zh": "重要性"},
-    "performance": {"en": "Performance (0-100)", "zh": "绩效（0-100）"},
-    "rank": {"en": "Rank", "zh": "排序"},
+    "variable": {"en": "Variable", "zh": "变量"},
+    "kind": {"en": "Kind", "zh": "类型"},
+    "type": {"en": "Type", "zh": "类型"},
+    "effect": {"en": "Effect", "zh": "效应"},
+    "path": {"en": "Path", "zh": "路径"},
+    "x": {"en": "Cause", "zh": "自变量"},
+    "y": {"en": "Outcome", "zh": "因变量"},
+    "n_mediators": {"en": "Mediators", "zh": "中介变量个数"},
     "direct": {"en": "Direct effect", "zh": "直接效应"},
     "indirect": {"en": "Indirect effect", "zh": "间接效应"},
     "total": {"en": "Total effect", "zh": "总效应"},
+    "significant": {"en": "Significant", "zh": "显著"},
     "r2": {"en": "R²", "zh": "R²"},
-    "mean": {"en": "Mean", "zh": "均值"},
-    "sd": {"en": "Std. deviation", "zh": "标准差"},
-    "diff": {"en": "Difference", "zh": "差异"},
+    "f2": {"en": "f²", "zh": "f²"},
+    "f2_fixed_scores": {"en": "f² (scores held fixed)", "zh": "f²（固定得分）"},
+    "size": {"en": "Effect size", "zh": "效应量"},
+    "vif": {"en": "VIF", "zh": "方差膨胀因子"},
+    "below_ideal": {"en": "Below 3 (ideal)", "zh": "低于 3（理想）"},
+    "below_critical": {"en": "Below 5 (critical)", "zh": "低于 5（临界）"},
+    # reliability and validity
+    "alpha": {"en": "Cronbach's alpha", "zh": "Cronbach's α"},
+    "alpha_std": {"en": "Standardized alpha", "zh": "标准化 α"},
+    "rho_a": {"en": "rho_A", "zh": "rho_A"},
+    "rho_c": {"en": "Composite reliability", "zh": "组合信度"},
+    "ave": {"en": "AVE", "zh": "平均方差提取量"},
+    "htmt": {"en": "HTMT", "zh": "HTMT"},
+    "n_items": {"en": "Items", "zh": "题项数"},
+    "mi": {"en": "Modification index", "zh": "修正指数"},
+    "epc": {"en": "Expected change", "zh": "预期参数改变"},
+    "sepc_lv": {"en": "Expected change (latent std.)", "zh": "预期改变（潜变量标准化）"},
+    "sepc_all": {"en": "Expected change (std.)", "zh": "预期改变（完全标准化）"},
+    "residual": {"en": "Std. residual", "zh": "标准化残差"},
+    # fit
+    "index": {"en": "Index", "zh": "指数"},
+    "value": {"en": "Value", "zh": "数值"},
     "rule": {"en": "Rule", "zh": "判断标准"},
     "passed": {"en": "Met", "zh": "达标"},
+    "df": {"en": "df", "zh": "自由度"},
+    # prediction
+    "pls_rmse": {"en": "PLS RMSE", "zh": "PLS 均方根误差"},
+    "pls_mae": {"en": "PLS MAE", "zh": "PLS 平均绝对误差"},
+    "lm_rmse": {"en": "Linear model RMSE", "zh": "线性模型均方根误差"},
+    "lm_mae": {"en": "Linear model MAE", "zh": "线性模型平均绝对误差"},
+    "q2_predict": {"en": "Q² predict", "zh": "Q² 预测"},
+    "pls_below_lm": {"en": "PLS beats linear model", "zh": "PLS 优于线性模型"},
+    "benchmark": {"en": "Benchmark", "zh": "基准"},
+    "benchmark_loss": {"en": "Benchmark loss", "zh": "基准损失"},
+    "pls_loss": {"en": "PLS loss", "zh": "PLS 损失"},
+    "pvalue_pls_better": {"en": "p (PLS better)", "zh": "p 值（PLS 更优）"},
+    # index and drivers
+    "importance": {"en": "Importance", "zh": "重要性"},
+    "performance": {"en": "Performance (0-100)", "zh": "绩效（0-100）"},
+    "priority": {"en": "Priority", "zh": "优先度"},
+    "rank": {"en": "Rank", "zh": "排序"},
+    "quadrant": {"en": "Quadrant", "zh": "象限"},
+    # bases, items, data quality
+    "n": {"en": "Base (n)", "zh": "样本量"},
+    "n_eff": {"en": "Effective base", "zh": "有效样本量"},
+    "n_missing": {"en": "No answer", "zh": "未作答"},
+    "n_complete": {"en": "Complete", "zh": "完整作答"},
+    "count": {"en": "Count", "zh": "数量"},
+    "share": {"en": "Share", "zh": "占比"},
+    "what": {"en": "What", "zh": "内容"},
+    "where": {"en": "Where", "zh": "位置"},
+    "problem": {"en": "Problem", "zh": "问题"},
+    "advice": {"en": "Advice", "zh": "建议"},
+    "limit": {"en": "Limit", "zh": "界限"},
+    "block": {"en": "Block", "zh": "题组"},
+    "straightliners": {"en": "Straight-liners", "zh": "直线作答者"},
+    "mean": {"en": "Mean", "zh": "均值"},
+    "sd": {"en": "Std. deviation", "zh": "标准差"},
+    "skew": {"en": "Skewness", "zh": "偏度"},
+    "kurtosis": {"en": "Kurtosis", "zh": "峰度"},
+    "share_missing": {"en": "Share missing", "zh": "缺失占比"},
+    "scale_min": {"en": "Scale min", "zh": "量表最小值"},
+    "scale_max": {"en": "Scale max", "zh": "量表最大值"},
+    "top_box": {"en": "Top box", "zh": "顶端选项占比"},
+    "bottom_box": {"en": "Bottom box", "zh": "底端选项占比"},
+    "note": {"en": "Note", "zh": "说明"},
+    # metrics
+    "nps": {"en": "NPS", "zh": "净推荐值"},
+    "promoters": {"en": "Promoters", "zh": "推荐者"},
+    "passives": {"en": "Passives", "zh": "中立者"},
+    "detractors": {"en": "Detractors", "zh": "贬损者"},
+    "complaints": {"en": "Complaints", "zh": "投诉数"},
+    "rate": {"en": "Rate", "zh": "比率"},
+    "group": {"en": "Group", "zh": "组别"},
+    "diff_vs_rest": {"en": "Difference from the rest", "zh": "与其余组的差异"},
+    "pvalue_vs_rest": {"en": "p (vs the rest)", "zh": "p 值（与其余组比较）"},
+    # tracking and segments
+    "wave": {"en": "Wave", "zh": "调查期"},
+    "segment": {"en": "Segment", "zh": "细分群体"},
+    "suppressed": {"en": "Suppressed", "zh": "不予报告"},
+    "diff": {"en": "Change", "zh": "变化"},
+    "est_a": {"en": "Estimate (first)", "zh": "估计值（前）"},
+    "est_b": {"en": "Estimate (second)", "zh": "估计值（后）"},
+    "verdict": {"en": "Verdict", "zh": "结论"},
+    "invariance": {"en": "Invariance", "zh": "不变性"},
+    "configural": {"en": "Configural", "zh": "形态不变"},
+    "compositional": {"en": "Compositional", "zh": "组合不变"},
+    "equal_means": {"en": "Equal means", "zh": "均值相等"},
+    "equal_variances": {"en": "Equal variances", "zh": "方差相等"},
+    # SERVQUAL
+    "level": {"en": "Level", "zh": "层级"},
+    "name": {"en": "Name", "zh": "名称"},
+    "gap": {"en": "Gap", "zh": "差距"},
+    "expectation": {"en": "Expectation", "zh": "期望"},
+    "perception": {"en": "Perception", "zh": "感知"},
+}
+
+#: Labels of derived columns: ``<column><suffix>`` reads as the column's
+#: label with these words (``direct_se``: "Direct effect: std. error").
+SUFFIX_LABELS: dict[str, dict[str, str]] = {
+    "_se": {"en": "{x}: std. error", "zh": "{x}标准误"},
+    "_z": {"en": "{x}: z", "zh": "{x} z 值"},
+    "_pvalue": {"en": "{x}: p", "zh": "{x} p 值"},
+    "_ci": {"en": "{x}: 95% interval", "zh": "{x} 95% 置信区间"},
+    "_ci_lower": {"en": "{x}: 95% lower", "zh": "{x} 95% 下限"},
+    "_ci_upper": {"en": "{x}: 95% upper", "zh": "{x} 95% 上限"},
+    "_ok": {"en": "{x}: met", "zh": "{x}达标"},
 }
 
 
@@ -207,9 +411,16 @@ def text(language: str, texts: Texts, /, **values: Any) -> str:
 
 
 def label(column: object, language: str) -> str:
-    """The plain-language label of a column (:data:`COLUMN_LABELS`), or its name."""
-    texts = COLUMN_LABELS.get(str(column))
-    return str(column) if texts is None else template(texts, language)
+    """The plain-language label of a column (:data:`COLUMN_LABELS`, a
+    derived column by :data:`SUFFIX_LABELS`), or its name."""
+    name = str(column)
+    if name in COLUMN_LABELS:
+        return template(COLUMN_LABELS[name], language)
+    for suffix in sorted(SUFFIX_LABELS, key=len, reverse=True):
+        base = name[:-len(suffix)]
+        if name.endswith(suffix) and base in COLUMN_LABELS:
+            return template(SUFFIX_LABELS[suffix], language).format(x=label(base, language))
+    return name
 
 
 def labels(columns: Iterable[object], language: str) -> dict[object, str]:

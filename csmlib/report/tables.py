@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from . import i18n
@@ -43,6 +44,9 @@ __all__ = [
     "Markdown",
     "HTML",
     "table",
+    "Tables",
+    "plain_frame",
+    "display_names",
     "estimation_notes",
     "NOTE_KEYS",
     "as_table",
@@ -91,41 +95,44 @@ def fmt_p(p: object) -> str:
 
 
 def fmt_ci(est: object, lower: object, upper: object, *, digits: int = 1,
-           level: float = 0.95) -> str:
-    """``"74.2 (95% CI 72.9-75.5)"``; the interval is left out when unknown."""
-    text = fmt_number(est, digits)
-    if _finite(lower) and _finite(upper):
-        text += (f" ({level * 100:g}% CI {fmt_number(lower, digits)}"
-                 f"\u2013{fmt_number(upper, digits)})")
-    return text
+           level: float = 0.95, language: str = "en") -> str:
+    """``"74.2 (95% CI 72.9-75.5)"`` (in ``language``); the interval is left out when unknown."""
+    if not (_finite(lower) and _finite(upper)):
+        return fmt_number(est, digits)
+    return i18n.text(language, "ci", est=fmt_number(est, digits), level=f"{level * 100:g}",
+                     lower=fmt_number(lower, digits), upper=fmt_number(upper, digits))
 
 
 def change_phrase(diff: object, pvalue: object = None, *, alpha: float = 0.05,
-                  unit: str = "points", digits: int = 1, since: str = "the last wave") -> str:
+                  unit: str | None = None, digits: int = 1, since: str | None = None,
+                  language: str = "en") -> str:
     """Describe a change: ``"up 2.1 points from the last wave, a significant
-    change (p = 0.012)"``.
+    change (p = 0.012)"`` (in ``language``; ``unit`` and ``since`` default
+    to "points" and "the last wave" in that language).
 
     The verdict rests on the test's p-value only; without one the change is
     reported as untested, never as significant.
     """
+    since = i18n.text(language, "last_wave") if since is None else since
+    unit = i18n.text(language, "points") if unit is None else unit
     if not _finite(diff):
-        return f"no comparison with {since} is available"
+        return i18n.text(language, "no_comparison", since=since)
     d = float(diff)  # type: ignore[arg-type]
     if round(d, digits) == 0:
-        direction = f"unchanged from {since}"
+        direction = i18n.text(language, "unchanged", since=since)
     else:
-        word = "up" if d > 0 else "down"
-        direction = f"{word} {fmt_number(abs(d), digits)} {unit} from {since}"
+        direction = i18n.text(language, "up" if d > 0 else "down", d=fmt_number(abs(d), digits),
+                              unit=unit, since=since)
     if not _finite(pvalue):
-        return f"{direction} (change not tested)"
+        return i18n.text(language, "not_tested", direction=direction)
     p = float(pvalue)  # type: ignore[arg-type]
-    verdict = "a significant change" if p < alpha else "not a significant change"
-    return f"{direction}, {verdict} ({fmt_p(p)})"
+    return i18n.text(language, "significant" if p < alpha else "not_significant",
+                     direction=direction, p=fmt_p(p))
 
 
 def index_finding(construct: str, index: object, ci_lower: object = None, ci_upper: object = None,
                   *, diff: object = None, pvalue: object = None, alpha: float = 0.05,
-                  level: float = 0.95, since: str = "the last wave") -> str:
+                  level: float = 0.95, since: str | None = None, language: str = "en") -> str:
     """One sentence on a 0-100 index and, if given, its change.
 
     Parameters
@@ -137,15 +144,18 @@ def index_finding(construct: str, index: object, ci_lower: object = None, ci_upp
     diff, pvalue : float, optional
         Change since the previous wave and the p-value of its test
         (e.g. from :func:`csmlib.analysis.tracking.compare_indices`).
+    language : str
+        The sentence's language (:mod:`csmlib.report.i18n`).
 
     Returns
     -------
     str
     """
-    text = f"{construct} index {fmt_ci(index, ci_lower, ci_upper, level=level)}"
+    value = fmt_ci(index, ci_lower, ci_upper, level=level, language=language)
     if diff is not None and _finite(diff):
-        text += ", " + change_phrase(diff, pvalue, alpha=alpha, since=since)
-    return text + "."
+        return i18n.text(language, "index_change", construct=construct, value=value,
+                         change=change_phrase(diff, pvalue, alpha=alpha, since=since, language=language))
+    return i18n.text(language, "index_finding", construct=construct, value=value)
 
 
 def fit_assessment(fit_indices: pd.Series | Mapping[str, float],
@@ -177,23 +187,29 @@ def fit_assessment(fit_indices: pd.Series | Mapping[str, float],
 
 
 def fit_finding(fit_indices: pd.Series | Mapping[str, float],
-                thresholds: Mapping[str, tuple[str, float]] = FIT_THRESHOLDS) -> str:
-    """One sentence on model fit, naming the indices that miss their cut-off."""
+                thresholds: Mapping[str, tuple[str, float]] = FIT_THRESHOLDS, *,
+                language: str = "en") -> str:
+    """One sentence on model fit, naming the indices that miss their cut-off
+    (in ``language``)."""
     table = fit_assessment(fit_indices, thresholds)
     if table.empty:
-        return "No fit indices are available for this model."
-    def label(name: str) -> str:
-        return f"robust {name[:-7].upper()}" if name.endswith("_robust") else name.upper()
+        return i18n.text(language, "no_fit")
 
-    shown = ", ".join(f"{label(r.index)} {r.value:.3f}" for r in table.itertuples())
+    def label(name: str) -> str:
+        return i18n.text(language, "robust_index", name=name[:-7].upper()) if name.endswith("_robust") \
+            else name.upper()
+
+    sep = i18n.text(language, "list_sep")
+    shown = sep.join(f"{label(r.index)} {r.value:.3f}" for r in table.itertuples())
     failed = [label(r.index) for r in table.itertuples() if not r.passed]
     if not failed:
-        return f"The model fits the data well ({shown}; all within conventional cut-offs)."
-    return (f"The model's fit is questionable: {', '.join(failed)} "
-            f"{'misses its' if len(failed) == 1 else 'miss their'} conventional cut-off ({shown}).")
+        return i18n.text(language, "fit_good", shown=shown)
+    return i18n.text(language, "fit_poor_one" if len(failed) == 1 else "fit_poor_many",
+                     failed=sep.join(failed), shown=shown)
 
 
-def driver_findings(ipma: pd.DataFrame, target: str, *, top: int = 3) -> list[str]:
+def driver_findings(ipma: pd.DataFrame, target: str, *, top: int = 3, language: str = "en",
+                    names: Mapping[str, str] | None = None) -> list[str]:
     """Sentences naming what to improve first, from an importance-performance table.
 
     Parameters
@@ -205,6 +221,10 @@ def driver_findings(ipma: pd.DataFrame, target: str, *, top: int = 3) -> list[st
         The target construct's name, for the wording.
     top : int
         How many drivers to name.
+    language : str
+        The sentences' language (:mod:`csmlib.report.i18n`).
+    names : mapping, optional
+        What to call each construct (:func:`display_names`); default its name.
 
     Returns
     -------
@@ -222,12 +242,11 @@ def driver_findings(ipma: pd.DataFrame, target: str, *, top: int = 3) -> list[st
     else:
         table = table.assign(_p=table["importance"] * (100 - table["performance"])) \
                      .sort_values("_p", ascending=False)
-    out = []
-    for r in table.head(top).itertuples():
-        out.append(f"{r.construct}: importance {r.importance:.2f} (a one-point gain in "
-                   f"{r.construct} performance moves {target} by {r.importance:.2f} points), "
-                   f"performance {r.performance:.1f} of 100.")
-    return out
+    names = names or {}
+    return [i18n.text(language, "driver", construct=names.get(r.construct, r.construct),
+                      target=names.get(target, target), importance=f"{r.importance:.2f}",
+                      performance=f"{r.performance:.1f}")
+            for r in table.head(top).itertuples()]
 
 
 def suppressed_finding(what: str, n: int, min_base: int, *, language: str = "en") -> str:
@@ -267,32 +286,31 @@ class Findings:
         return f"<div class='{NO_MATH_CLASS}'>{head}<ul class='csm-findings'>{body}</ul></div>"
 
 
-def _data_notes(fit: object) -> list[str]:
+def _data_notes(fit: object, language: str) -> list[str]:
     """Who the estimates rest on: respondents left out, answers replaced."""
     info = getattr(fit, "data_info", None)
     if not isinstance(info, Mapping):
         return []
-    method = {"pls": "PLS", "cbsem": "CB-SEM"}.get(str(getattr(fit, "method", "")), "The model")
+    method = {"pls": "PLS", "cbsem": "CB-SEM"}.get(str(getattr(fit, "method", "")),
+                                                  i18n.text(language, "the_model"))
     out = []
     used = info.get("rows_used")
     for reason, count in (info.get("dropped") or {}).items():
         if count:
-            out.append(f"{method}: {count} respondent(s) left out ({reason}); the estimates "
-                       f"rest on {used}.")
+            out.append(i18n.text(language, "left_out", method=method, count=count, reason=reason, used=used))
     replaced = info.get("mean_replaced", 0)
     if replaced:
         spec = getattr(fit, "spec", None)
         cells = (used or 0) * len(getattr(spec, "indicators", ()) or ())
-        share = f" ({replaced / cells:.1%} of the answers)" if cells else ""
-        out.append(f"{method}: {replaced} missing answer(s){share} replaced by the item mean.")
+        share = i18n.text(language, "share_of_answers", share=f"{replaced / cells:.1%}") if cells else ""
+        out.append(i18n.text(language, "mean_replaced", method=method, replaced=replaced, share=share))
     kept = info.get("incomplete_rows_kept", 0)
     if kept:
-        out.append(f"{method}: {kept} respondent(s) with missing answers kept, their answers "
-                   "used by full-information ML.")
+        out.append(i18n.text(language, "fiml_kept", method=method, kept=kept))
     return out
 
 
-def estimation_notes(*fits: object) -> Findings:
+def estimation_notes(*fits: object, language: str = "en") -> Findings:
     """What a reader must know about the estimation behind a report section.
 
     Collects, for fitted results, who the estimates rest on (respondents
@@ -306,6 +324,9 @@ def estimation_notes(*fits: object) -> Findings:
     ----------
     *fits : Results or BootstrapResults
         Anything with a ``warnings`` tuple, or ``n_boot``/``n_failed``.
+    language : str
+        The notes' language (:mod:`csmlib.report.i18n`); the estimators'
+        own warnings are shown as they were raised (in English).
 
     Returns
     -------
@@ -316,7 +337,7 @@ def estimation_notes(*fits: object) -> Findings:
     for fit in fits:
         if fit is None:
             continue
-        notes.extend(_data_notes(fit))
+        notes.extend(_data_notes(fit, language))
         for w in getattr(fit, "warnings", ()) or ():
             notes.append(str(w))
         n_boot = getattr(fit, "n_boot", None)
@@ -324,13 +345,12 @@ def estimation_notes(*fits: object) -> Findings:
             failed = int(getattr(fit, "n_failed", 0) or 0)
             flipped = int(getattr(fit, "n_sign_flipped", 0) or 0)
             if failed:
-                notes.append(f"{failed} of {n_boot} bootstrap resamples failed; the intervals "
-                             f"rest on the other {n_boot - failed}.")
+                notes.append(i18n.text(language, "boot_failed", failed=failed, n_boot=n_boot,
+                                       ok=n_boot - failed))
             if flipped:
-                notes.append(f"{flipped} of {n_boot} bootstrap resamples had an outer weight "
-                             "change sign.")
+                notes.append(i18n.text(language, "boot_flipped", flipped=flipped, n_boot=n_boot))
     unique = list(dict.fromkeys(notes))
-    return Findings(unique, title="Estimation notes")
+    return Findings(unique, title=i18n.text(language, "notes_title"))
 
 
 def _is_p_column(name: object) -> bool:
@@ -338,15 +358,179 @@ def _is_p_column(name: object) -> bool:
     return n in ("p", "p_value") or n.endswith("pvalue")
 
 
-def table(frame: pd.DataFrame, digits: int = 3, *, hide_index: bool | None = None):
-    """A results frame formatted for a report.
+#: A table with more columns than this is split into parts (see :func:`table`).
+MAX_COLUMNS = 8
 
-    Numbers are rounded to ``digits`` decimals (whole numbers stay whole),
-    p-value columns (``p``, ``pvalue``, ``*_pvalue``) read ``< 0.001`` or
-    ``0.034``, booleans ``yes``/``no``, missing values a dash, and every
+#: What a lavaan operator means, in words, by language.
+_OP_WORDS = {
+    "=~": {"en": "loading", "zh": "载荷"},
+    "~": {"en": "path", "zh": "路径"},
+    "~~": {"en": "covariance", "zh": "协方差"},
+    ":=": {"en": "defined", "zh": "定义参数"},
+    "|": {"en": "threshold", "zh": "阈值"},
+}
+_YES_NO = {"en": ("yes", "no"), "zh": ("是", "否")}
+
+
+def display_names(instrument: Any, language: str = "en") -> dict[str, str]:
+    """What tables and charts show for the instrument's items and constructs.
+
+    Items show their short text (:meth:`~csmlib.data.instrument.Instrument.item_label`)
+    in ``language``; constructs their label in ``language`` -- except in
+    English, where they keep the model's names, the words English findings use.
+
+    Returns
+    -------
+    dict
+        ``{item or construct name: text shown}``; empty without an instrument.
+    """
+    if instrument is None:
+        return {}
+    names = {i: instrument.item_label(i, language) for i in instrument.item_names}
+    if language != i18n.DEFAULT_LANGUAGE:
+        names.update({c: instrument.construct_label(c, language) for c in instrument.construct_names})
+    return names
+
+
+def plain_frame(frame: pd.DataFrame, *, language: str = "en", instrument: Any = None) -> pd.DataFrame:
+    """A results frame reworded for a reader, before it is formatted.
+
+    * lavaan's ``lhs, op, rhs`` become ``from, to`` (a path's cause first,
+      a loading's construct first), or ``construct, item`` when every row is
+      a loading; ``op`` becomes words (``path``, ``loading`` ...) and is left
+      out when it is the same in every row; a frame with ``lhs, rhs`` and no
+      ``op`` (effects, effect sizes) reads as paths (``lhs`` is the outcome);
+    * an empty ``label`` column is left out;
+    * item and construct names in text cells, the index and column names
+      become their :func:`display_names`.
+
+    Column names stay the frame's own (labelled by :func:`table`).
+
+    Returns
+    -------
+    DataFrame
+    """
+    out = pd.DataFrame(frame).copy()
+    if "label" in out.columns and out["label"].map(lambda v: v is None or str(v).strip() in ("", "nan")).all():
+        out = out.drop(columns="label")
+    if {"lhs", "rhs"} <= set(out.columns):
+        ops = set(out["op"].astype(str)) if "op" in out.columns else {"~"}
+        cause_left = out["op"].astype(str).ne("~").to_numpy() if "op" in out.columns \
+            else pd.Series(False, index=out.index).to_numpy()
+        lhs, rhs = out["lhs"].to_numpy(object), out["rhs"].to_numpy(object)
+        names = ("construct", "item") if ops == {"=~"} else ("from", "to")
+        first = pd.Series(np.where(cause_left, lhs, rhs), index=out.index, dtype=object)
+        second = pd.Series(np.where(cause_left, rhs, lhs), index=out.index, dtype=object)
+        rest = [c for c in out.columns if c not in ("lhs", "rhs", "op")]
+        kept = out[rest]
+        out = pd.concat([first.rename(names[0]).to_frame(), second.rename(names[1]).to_frame()], axis=1)
+        if len(ops) > 1:
+            out["op"] = frame["op"].astype(str).map(
+                lambda o: i18n.template(_OP_WORDS[o], language) if o in _OP_WORDS else o).to_numpy()
+        out = pd.concat([out, kept], axis=1)
+    shown = display_names(instrument, language)
+    if shown:
+        def name(v: object) -> object:
+            return shown.get(v, v) if isinstance(v, str) else v
+
+        for c in out.columns:
+            if out[c].dtype == object or pd.api.types.is_string_dtype(out[c].dtype):
+                out[c] = out[c].map(name)
+        out.index = out.index.map(name) if out.index.nlevels == 1 else out.index
+        out.columns = [name(c) for c in out.columns]
+    return out
+
+
+def _merge_intervals(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
+    """Each ``ci_lower``/``ci_upper`` (or ``X_ci_lower``/``X_ci_upper``) pair
+    as one text column ``ci`` (``X_ci``): ``"0.12 to 0.34"`` reads as one interval."""
+    out = frame
+    for lower in [c for c in frame.columns if str(c).endswith("ci_lower")]:
+        upper = str(lower)[:-5] + "upper"
+        if upper not in frame.columns:
+            continue
+        merged = [f"{fmt_number(a, digits)} \u2013 {fmt_number(b, digits)}"
+                  if _finite(a) and _finite(b) else None for a, b in zip(frame[lower], frame[upper])]
+        at = list(out.columns).index(lower)
+        out = out.drop(columns=[lower, upper])
+        out.insert(at, str(lower)[:-6], pd.Series(merged, index=out.index, dtype=object))
+    return out
+
+
+def _parts(frame: pd.DataFrame, max_columns: int, language: str) -> list[tuple[str | None, pd.DataFrame]]:
+    """A wide frame as narrower parts, each with the leading text columns
+    that name its rows.  Columns of one statistic (``direct``,
+    ``direct_se``, ``direct_ci``, ``direct_pvalue``) make one part, titled
+    by the statistic; otherwise the other columns are cut into parts of at
+    most ``max_columns``."""
+    cols = list(frame.columns)
+    if len(cols) <= max_columns:
+        return [(None, frame)]
+    keys = []
+    for c in cols:
+        if pd.api.types.is_numeric_dtype(frame[c].dtype) or pd.api.types.is_bool_dtype(frame[c].dtype):
+            break
+        keys.append(c)
+    values = [c for c in cols if c not in keys]
+    stats = [c for c in values if f"{c}_ci" in cols or f"{c}_se" in cols]
+    parts: list[tuple[str | None, pd.DataFrame]] = []
+    if len(stats) > 1:
+        used = []
+        for stat in stats:
+            own = {stat: "est", f"{stat}_se": "se", f"{stat}_ci": "ci", f"{stat}_pvalue": "pvalue"}
+            own = {k: v for k, v in own.items() if k in cols}
+            used += list(own)
+            parts.append((i18n.label(stat, language), frame[keys + list(own)].rename(columns=own)))
+        values = [c for c in values if c not in used]
+        if values:
+            parts.append((None, frame[keys + values]))
+        return parts
+    width = max(1, max_columns - len(keys))
+    n_parts = -(-len(values) // width)
+    width = -(-len(values) // n_parts)   # parts of about equal width
+    return [(None, frame[keys + values[i:i + width]]) for i in range(0, len(values), width)]
+
+
+class Tables:
+    """Several report tables shown one after the other (a wide table split
+    by :func:`table`): renders as HTML in a notebook.
+
+    Attributes
+    ----------
+    parts : list of pandas.io.formats.style.Styler
+    """
+
+    def __init__(self, parts: Sequence[Any]) -> None:
+        self.parts = list(parts)
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+    def to_html(self) -> str:
+        """The parts' HTML, in order."""
+        return "\n".join(p.to_html() for p in self.parts)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def table(frame: pd.DataFrame, digits: int = 3, *, hide_index: bool | None = None,
+          language: str = "en", instrument: Any = None, max_columns: int = MAX_COLUMNS):
+    """A results frame formatted for a report, in plain language.
+
+    The frame is reworded (:func:`plain_frame`: lavaan's ``lhs, op, rhs``
+    as From / To, item codes as their short question texts, construct names
+    in the report's language), each interval pair shown as one "95%
+    interval" column, and every column labelled in plain words in
+    ``language`` (:func:`csmlib.report.i18n.label`: Estimate, Std. error, p
+    ...).  Numbers are rounded to ``digits`` decimals (whole numbers stay
+    whole), p-value columns (``p``, ``pvalue``, ``*_pvalue``) read ``<
+    0.001`` or ``0.034``, booleans yes/no, missing values a dash, and every
     text cell and label is escaped (:func:`csmlib.report.markup.html_escape`;
-    the table is marked for MathJax to leave alone).  The default row numbers
-    (0, 1, 2, ...) are hidden; a meaningful index (construct, item) is kept.
+    the table is marked for MathJax to leave alone).  The default row
+    numbers (0, 1, 2, ...) are hidden; a meaningful index (construct, item)
+    is kept.  A table with more than ``max_columns`` columns is split into
+    parts that fit the page, each repeating the columns that name the rows.
 
     Parameters
     ----------
@@ -356,20 +540,38 @@ def table(frame: pd.DataFrame, digits: int = 3, *, hide_index: bool | None = Non
         Decimals of non-integer numbers.
     hide_index : bool, optional
         Force the index shown (False) or hidden (True).
+    language : str
+        The report's language (:data:`csmlib.report.i18n.LANGUAGES`).
+    instrument : Instrument, optional
+        Gives the items' short texts and the constructs' labels.
+    max_columns : int
+        Widest table shown in one part.
 
     Returns
     -------
-    pandas.io.formats.style.Styler
-        Renders as an HTML table in a notebook (and its HTML report).
+    pandas.io.formats.style.Styler or Tables
+        Renders as an HTML table (a wide one as several) in a notebook and
+        its HTML report; both have ``to_html()``.
     """
     frame = pd.DataFrame(frame)
     if hide_index is None:
         hide_index = frame.index.name is None and frame.index.nlevels == 1 \
             and pd.api.types.is_integer_dtype(frame.index.dtype)
+    index_name = frame.index.name
+    frame = _merge_intervals(plain_frame(frame, language=language, instrument=instrument), digits)
+    if frame.index.nlevels == 1 and index_name is not None:
+        frame.index.name = i18n.label(index_name, language)
+    styled = [_styled(part, digits, hide_index, language, caption)
+              for caption, part in _parts(frame, max_columns, language)]
+    return styled[0] if len(styled) == 1 else Tables(styled)
+
+
+def _styled(frame: pd.DataFrame, digits: int, hide_index: bool, language: str, caption: str | None):
+    yes, no = _YES_NO.get(language, _YES_NO["en"])
 
     def number(x: object) -> str:
         if isinstance(x, bool):
-            return "yes" if x else "no"
+            return yes if x else no
         if not _finite(x):
             return "\u2013" if x is None or isinstance(x, float) else html_escape(x)
         v = float(x)  # type: ignore[arg-type]
@@ -398,9 +600,15 @@ def table(frame: pd.DataFrame, digits: int = 3, *, hide_index: bool | None = Non
         return values is not None and (name in ("n", "rank", "df", "delta_df") or name.startswith("n_")) \
             and bool(((values.dropna() % 1) == 0).all())
 
-    formats = {c: (pvalue if _is_p_column(c) else whole if counts(c) else cell) for c in frame.columns}
-    styler = frame.style.format(formats).format_index(html_escape, axis=0)
+    labels: dict[object, str] = {}
+    for c in frame.columns:
+        text = i18n.label(c, language)
+        labels[c] = text if text not in labels.values() else str(c)
+    formats = {labels[c]: (pvalue if _is_p_column(c) else whole if counts(c) else cell) for c in frame.columns}
+    styler = frame.rename(columns=labels).style.format(formats).format_index(html_escape, axis=0)
     styler = styler.format_index(html_escape, axis=1).set_table_attributes(f'class="{NO_MATH_CLASS}"')
+    if caption:
+        styler = styler.set_caption(html_escape(caption))
     if hide_index:
         styler = styler.hide(axis="index")
     return styler
@@ -476,10 +684,10 @@ class WaveResults:
         run should have recorded and did not."""
         return list(self._missing)
 
-    def missing_note(self) -> Findings:
+    def missing_note(self, language: str = "en") -> Findings:
         """The keys in :attr:`missing` as a titled, escaped list (empty when none)."""
-        return Findings([f"{w} was not recorded" for w in self._missing],
-                        title="Results missing from the runs")
+        return Findings([i18n.text(language, "not_recorded", where=w) for w in self._missing],
+                        title=i18n.text(language, "missing_title"))
 
     def check(self) -> None:
         """Raise when a run did not record a key the report read.
@@ -501,7 +709,7 @@ class WaveResults:
                      "run them again with csm run --force",
             )
 
-    def estimation_notes(self, segment: str = "all") -> Findings:
+    def estimation_notes(self, segment: str = "all", language: str = "en") -> Findings:
         """Every section's recorded estimation notes (``estimation_notes``,
         ``cbsem_estimation_notes``), each once, followed by the sections
         that recorded it.
@@ -522,11 +730,14 @@ class WaveResults:
                     where = sections.setdefault(str(note), [])
                     if notebook.replace("_", " ") not in where:
                         where.append(notebook.replace("_", " "))
-        return Findings([f"{note} ({', '.join(where)})" for note, where in sections.items()],
-                        title="Estimation notes")
+        sep = i18n.text(language, "list_sep")
+        return Findings([i18n.text(language, "note_sections", note=note, sections=sep.join(where))
+                         for note, where in sections.items()],
+                        title=i18n.text(language, "notes_title"))
 
 
-def reliability_finding(reliability: pd.DataFrame) -> str:
+def reliability_finding(reliability: pd.DataFrame, *, language: str = "en",
+                        names: Mapping[str, str] | None = None) -> str:
     """One sentence on reliability and convergent validity.
 
     Parameters
@@ -534,33 +745,29 @@ def reliability_finding(reliability: pd.DataFrame) -> str:
     reliability : DataFrame
         From :func:`csmlib.analysis.measurement.reliability_assessment` with a
         ``construct`` column and boolean ``*_ok`` / ``passed`` columns.
+    language : str
+        The sentence's language (:mod:`csmlib.report.i18n`).
+    names : mapping, optional
+        What to call each construct (:func:`display_names`); default its name.
     """
     flags = [c for c in reliability.columns if c.endswith("_ok")]
     if not flags:
-        return "Reliability was not assessed."
+        return i18n.text(language, "reliability_none")
+    names = names or {}
     bad = []
     for r in reliability.itertuples(index=False):
         failed = [f[:-3] for f in flags
                   if getattr(r, f) is not None and not pd.isna(getattr(r, f)) and not bool(getattr(r, f))]
         if failed:
-            bad.append(f"{r.construct} ({', '.join(failed)})")
+            bad.append(i18n.text(language, "reliability_which", construct=names.get(r.construct, r.construct),
+                                 failed=", ".join(failed)))
     if not bad:
-        return "Every construct is measured reliably (alpha, rho_A, rho_C and AVE meet their thresholds)."
-    return "Reliability below the usual thresholds for " + "; ".join(bad) + "."
+        return i18n.text(language, "reliability_good")
+    return i18n.text(language, "reliability_bad", constructs=i18n.text(language, "clause_sep").join(bad))
 
 
-_MEDIATION_WORDS = {
-    "complementary": "complementary (partial) mediation: the indirect and the direct effect are both "
-                     "significant and point the same way",
-    "competitive": "competitive (partial) mediation: the indirect and the direct effect are both "
-                   "significant and point in opposite directions",
-    "indirect-only": "indirect-only (full) mediation: only the indirect effect is significant",
-    "direct-only": "no mediation (direct-only): only the direct effect is significant",
-    "no effect": "no effect: neither the direct nor the indirect effect is significant",
-}
-
-
-def mediation_finding(mediation: pd.DataFrame, *, digits: int = 2) -> str:
+def mediation_finding(mediation: pd.DataFrame, *, digits: int = 2, language: str = "en",
+                      names: Mapping[str, str] | None = None) -> str:
     """One plain-text sentence on a mediation analysis (render it through
     :func:`md` or :class:`Findings`, which escape it).
 
@@ -569,6 +776,10 @@ def mediation_finding(mediation: pd.DataFrame, *, digits: int = 2) -> str:
     mediation : DataFrame
         From :func:`csmlib.mediation` (one ``x``/``y`` pair): columns ``x,
         y, effect, est, ci_lower, ci_upper, type``.
+    language : str
+        The sentence's language (:mod:`csmlib.report.i18n`).
+    names : mapping, optional
+        What to call each construct (:func:`display_names`); default its name.
 
     Returns
     -------
@@ -579,10 +790,13 @@ def mediation_finding(mediation: pd.DataFrame, *, digits: int = 2) -> str:
     """
     rows = mediation.set_index("effect")
     d, t = rows.loc["direct"], rows.loc["total indirect"]
-    x, y = str(mediation["x"].iloc[0]), str(mediation["y"].iloc[0])
-    words = _MEDIATION_WORDS.get(str(t["type"]), str(t["type"]))
-    return (f"{x} \u2192 {y}: direct {fmt_ci(d['est'], d['ci_lower'], d['ci_upper'], digits=digits)}, "
-            f"indirect {fmt_ci(t['est'], t['ci_lower'], t['ci_upper'], digits=digits)}; {words}.")
+    names = names or {}
+    x, y = (names.get(str(mediation[c].iloc[0]), str(mediation[c].iloc[0])) for c in ("x", "y"))
+    kind = f"mediation_{t['type']}"
+    words = i18n.text(language, kind) if kind in i18n.MESSAGES else str(t["type"])
+    return i18n.text(language, "mediation", x=x, y=y, words=words,
+                     direct=fmt_ci(d["est"], d["ci_lower"], d["ci_upper"], digits=digits, language=language),
+                     indirect=fmt_ci(t["est"], t["ci_lower"], t["ci_upper"], digits=digits, language=language))
 #: Standardized residuals beyond this (in absolute value) are pointed out
 #: (about the two-sided 1% point of the normal distribution, rounded up).
 RESIDUAL_CUTOFF = 3.0
@@ -591,7 +805,7 @@ MI_CUTOFF = 7.88
 
 
 def misfit_findings(modification_indices: pd.DataFrame, standardized_residuals: pd.DataFrame, *,
-                    top: int = 3) -> Findings:
+                    top: int = 3, language: str = "en", names: Mapping[str, str] | None = None) -> Findings:
     """Plain sentences on where a covariance-based model misfits.
 
     Parameters
@@ -605,6 +819,10 @@ def misfit_findings(modification_indices: pd.DataFrame, standardized_residuals: 
         are named.
     top : int
         How many of each to name at most.
+    language : str
+        The sentences' language (:mod:`csmlib.report.i18n`).
+    names : mapping, optional
+        What to call each item and construct (:func:`display_names`); default its name.
 
     Returns
     -------
@@ -615,27 +833,25 @@ def misfit_findings(modification_indices: pd.DataFrame, standardized_residuals: 
         reminder that the model is not changed by them.  Names are plain
         text (escaped when rendered).
     """
-    out = Findings(title="Where the model misfits")
-    words = {"=~": "{rhs} also measuring {lhs}", "~~": "{lhs} and {rhs} sharing variance the model "
-             "leaves out", "~": "a path from {rhs} to {lhs}"}
+    out = Findings(title=i18n.text(language, "misfit_title"))
+    names = names or {}
     mi = modification_indices.sort_values("mi", ascending=False)
     big = mi[mi["mi"] > MI_CUTOFF].head(top)
     for r in big.itertuples(index=False):
-        what = words.get(r.op, "{lhs} {op} {rhs}").format(lhs=r.lhs, rhs=r.rhs, op=r.op)
-        out.add(f"Modification index {r.mi:.1f} for {r.lhs} {r.op} {r.rhs}: {what} would lower the "
-                f"chi-square by about {r.mi:.1f} (expected standardized value {r.sepc_all:.2f}).")
+        lhs, rhs = names.get(r.lhs, r.lhs), names.get(r.rhs, r.rhs)
+        what = i18n.text(language, f"misfit_{r.op}", lhs=lhs, rhs=rhs) if f"misfit_{r.op}" in i18n.MESSAGES \
+            else f"{lhs} {r.op} {rhs}"
+        out.add(i18n.text(language, "misfit_mi", mi=f"{r.mi:.1f}", lhs=lhs, op=r.op, rhs=rhs, what=what,
+                          sepc=f"{r.sepc_all:.2f}"))
     res = standardized_residuals
     res = res[(res["op"] == "~~") & (res["lhs"] != res["rhs"])]
     res = res.assign(_abs=res["residual"].abs()).sort_values("_abs", ascending=False)
     beyond = res[res["_abs"] > RESIDUAL_CUTOFF].head(top)
     for r in beyond.itertuples(index=False):
-        direction = "more" if r.residual > 0 else "less"
-        out.add(f"Standardized residual {r.residual:.2f} for {r.lhs} with {r.rhs}: the two items "
-                f"covary {direction} than the model implies.")
+        out.add(i18n.text(language, "misfit_more" if r.residual > 0 else "misfit_less", r=f"{r.residual:.2f}",
+                          lhs=names.get(r.lhs, r.lhs), rhs=names.get(r.rhs, r.rhs)))
     if not len(out):
-        out.add(f"No modification index above {MI_CUTOFF} and no standardized residual beyond "
-                f"{RESIDUAL_CUTOFF:g}: nothing points at a missing loading, path or covariance.")
+        out.add(i18n.text(language, "misfit_none", mi=f"{MI_CUTOFF}", r=f"{RESIDUAL_CUTOFF:g}"))
     else:
-        out.add("These are leads to review against theory and the questionnaire, not changes: the "
-                "model is estimated as specified.")
+        out.add(i18n.text(language, "misfit_leads"))
     return out
