@@ -66,6 +66,10 @@ def _results(wave: str, segment: str, notebook: str) -> dict:
 
 @pytest.fixture
 def collected(tmp_path: Path):
+    return _collect(tmp_path)
+
+
+def _collect(tmp_path: Path, **study_keys) -> Path:
     (tmp_path / "w1.csv").write_text(W1)
     (tmp_path / "w2.csv").write_text(W2)
     (tmp_path / "instrument.yml").write_text(INSTRUMENT)
@@ -73,8 +77,8 @@ def collected(tmp_path: Path):
            "waves": [{"name": "w1", "data": "w1.csv"}, {"name": "w2", "data": "w2.csv"}],
            "segments": {"column": "region"},
            "notebooks": ["index_drivers", "complaints_loyalty", "study_report"],
-           "min_base": 3, "output": str(tmp_path / "runs")}
-    (tmp_path / "study.yml").write_text(yaml.safe_dump(doc))
+           "min_base": 3, "output": str(tmp_path / "runs"), **study_keys}
+    (tmp_path / "study.yml").write_text(yaml.safe_dump(doc, allow_unicode=True))
     study = load_study(tmp_path / "study.yml")
     for run in plan_runs(study):
         run.out_dir.mkdir(parents=True, exist_ok=True)
@@ -354,3 +358,35 @@ def test_demo_study_deliverables_equal_the_recorded_results(tmp_path):
     ipma = rec[("Q2", "all", "index_drivers")]["frames"]["ipma"]
     ipma = pd.DataFrame(ipma["data"], columns=ipma["columns"]).sort_values("rank")
     assert [r[1] for r in prio[1:]] == ipma["construct"].tolist()
+
+
+def test_deck_and_workbook_follow_the_study_language(tmp_path):
+    """language: zh -- headings, sheet names, slide titles, sentences and
+    recorded categories in Chinese; the numbers stay the recorded ones."""
+    import openpyxl
+
+    root = _collect(tmp_path, language="zh")
+    wb = openpyxl.load_workbook(root / "scorecard.xlsx")
+    assert wb.sheetnames == ["计分卡", "指数趋势", "细分群体", "驱动因素"]
+    head = [c.value for c in wb["计分卡"][1]]
+    assert head[:5] == ["调查期", "细分群体", "样本量", "不予报告", "指数（0-100）"]
+    rows = {(r[0], r[1]): dict(zip(head, r)) for r in wb["计分卡"].iter_rows(min_row=2, values_only=True)}
+    assert rows[("w2", "all")]["指数（0-100）"] == 73.5 and rows[("w2", "all")]["显著变化"] == "上升"
+    seg = list(wb["细分群体"].iter_rows(values_only=True))
+    assert seg[0][-1] == "与总体比较" and seg[1][-1] == "低于总体"
+    card = pd.read_csv(root / "scorecard.csv")   # the CSV keeps machine names and values
+    assert "change_flag" in card.columns and "up" in set(card["change_flag"])
+
+    slides = _slides(root / "w2" / "report.pptx")
+    assert [s["title"] for s in slides] == [
+        "smoke：顾客满意度，w2", "主要发现", "指数趋势", "细分群体", "Loyalty的驱动因素", "改进优先级",
+        "估计方法说明"]
+    key = slides[1]["text"]
+    assert "净推荐值（NPS）20.0" in key and "投诉率" in key and "优先改进：" in key
+    assert "North低于总体" in key and "Satisfaction" in key and "上升" in key
+    (trend,) = slides[2]["tables"]
+    assert trend[0][:2] == ["调查期", "指数"] and trend[2][1] == "73.5"
+    (league,) = slides[3]["tables"]
+    assert league[1][-1] == "低于总体"
+    assert "Holm 法" in slides[6]["text"] and "样本量低于 3" in slides[6]["text"]
+    assert "样本量：n = 5" in slides[2]["text"]

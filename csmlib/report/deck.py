@@ -33,21 +33,86 @@ import pandas as pd
 
 from ..atomic import write_bytes
 from .keys import read_recorded
+from . import i18n
 from .tables import driver_findings, fmt_ci, fmt_number, fmt_p, index_finding
 
-__all__ = ["DeckInputs", "deck_slides", "build_deck", "write_deck", "SLIDE_TITLES"]
-
-#: slide titles, in order
-SLIDE_TITLES = ("Key findings", "Index over time", "Segments", "Drivers of {target}",
-                "Improvement priorities", "How the numbers were estimated")
+__all__ = ["DeckInputs", "deck_slides", "build_deck", "write_deck", "TEXTS"]
 
 #: image resolution of the charts (dots per inch at their size on the slide)
 CHART_DPI = 150
 
-_MULTIPLICITY_TEXT = {
-    "holm": "Holm's method (familywise error rate 5%)",
-    "fdr_bh": "the Benjamini-Hochberg method (false discovery rate 5%)",
-    "none": "no adjustment (each segment tested at 5% on its own)",
+#: every text of the deck, written by hand in each report language (:mod:`csmlib.report.i18n`)
+TEXTS: dict[str, dict[str, str]] = {
+    "title": {"en": "{study}: customer satisfaction, {wave}", "zh": "{study}：顾客满意度，{wave}"},
+    "base": {"en": "Base: {n} respondents", "zh": "样本量：{n}"},
+    "key_findings": {"en": "Key findings", "zh": "主要发现"},
+    "trend": {"en": "Index over time", "zh": "指数趋势"},
+    "segments": {"en": "Segments", "zh": "细分群体"},
+    "drivers": {"en": "Drivers of {target}", "zh": "{target}的驱动因素"},
+    "priorities": {"en": "Improvement priorities", "zh": "改进优先级"},
+    "method": {"en": "How the numbers were estimated", "zh": "估计方法说明"},
+    "not_recorded": {"en": "Not recorded for this wave.", "zh": "本期未记录。"},
+    "no_segments": {"en": "No segment results for this wave.", "zh": "本期没有细分群体结果。"},
+    "no_index": {"en": "The satisfaction index was not estimated for this wave.",
+                 "zh": "本期未估计满意度指数。"},
+    "nps": {"en": "Net Promoter Score {value}.", "zh": "净推荐值（NPS）{value}。"},
+    "complaint_rate": {"en": "Complaint rate {value}%.", "zh": "投诉率 {value}%。"},
+    "improve_first": {"en": "Improve first: {finding}", "zh": "优先改进：{finding}"},
+    "segments_off": {"en": "Segments off the total (adjusted for multiplicity): {list}.",
+                     "zh": "与总体有显著差异的细分群体（经多重比较校正）：{list}。"},
+    "segment_off": {"en": "{segment} {verdict}", "zh": "{segment}{verdict}"},
+    "segments_same": {"en": "No segment differs significantly from the total (adjusted for multiplicity).",
+                      "zh": "经多重比较校正后，没有细分群体与总体有显著差异。"},
+    "above": {"en": "above", "zh": "高于总体"},
+    "below": {"en": "below", "zh": "低于总体"},
+    "not different": {"en": "not different", "zh": "无显著差异"},
+    "concentrate here": {"en": "concentrate here", "zh": "重点改进"},
+    "keep up the good work": {"en": "keep up the good work", "zh": "继续保持"},
+    "low priority": {"en": "low priority", "zh": "次要"},
+    "possible overkill": {"en": "possible overkill", "zh": "可能投入过度"},
+    "col_wave": {"en": "Wave", "zh": "调查期"},
+    "col_index": {"en": "Index", "zh": "指数"},
+    "col_interval": {"en": "95% interval", "zh": "95% 置信区间"},
+    "col_change": {"en": "Change", "zh": "变化"},
+    "col_p_change": {"en": "p (change)", "zh": "p 值（变化）"},
+    "col_rank": {"en": "Rank", "zh": "排序"},
+    "col_segment": {"en": "Segment", "zh": "细分群体"},
+    "col_base": {"en": "Base (n)", "zh": "样本量"},
+    "col_diff": {"en": "Difference to total", "zh": "与总体之差"},
+    "col_p": {"en": "p", "zh": "p 值"},
+    "col_p_adj": {"en": "p (adjusted)", "zh": "校正后 p 值"},
+    "col_verdict": {"en": "Against the total", "zh": "与总体比较"},
+    "col_priority": {"en": "Priority", "zh": "优先级"},
+    "col_driver": {"en": "Driver", "zh": "驱动因素"},
+    "col_importance": {"en": "Importance", "zh": "重要性"},
+    "col_performance": {"en": "Performance (0-100)", "zh": "绩效（0-100）"},
+    "col_advice": {"en": "Advice", "zh": "建议"},
+    "m_model": {"en": "Model: {model}, estimated by PLS path modelling ({scheme} weighting scheme) on "
+                      "{n} respondents of wave {wave}.",
+                "zh": "模型：{model}，采用偏最小二乘路径模型（PLS，{scheme} 加权方案）估计，样本为 {wave} 期的 "
+                      "{n} 名受访者。"},
+    "m_boot": {"en": "Intervals: 95% percentile bootstrap, {n_boot} resamples, seed {seed}.",
+               "zh": "置信区间：95% 百分位 bootstrap 区间，重抽样 {n_boot} 次，随机种子 {seed}。"},
+    "m_index": {"en": "The {construct} index is 100 * sum w (mean - min) / sum w (max - min) over its "
+                      "items, with the outer weights w and the scale limits of the instrument.",
+                "zh": "{construct}指数 = 100 × Σw(均值 − 量表最小值) / Σw(量表最大值 − 量表最小值)，"
+                      "w 为各题项的外部权重，量表上下限取自问卷。"},
+    "m_drivers": {"en": "Drivers: importance is the total effect on {target}; performance is the "
+                        "driver's 0-100 index.",
+                  "zh": "驱动因素：重要性为对{target}的总效应；绩效为该因素的 0-100 指数。"},
+    "m_segments": {"en": "Segments are tested against the total, adjusted for multiplicity with {how}; "
+                         "bases below {min_base} are suppressed.",
+                   "zh": "各细分群体与总体比较，采用{how}进行多重比较校正；样本量低于 {min_base} 的结果不予报告。"},
+    "holm": {"en": "Holm's method (familywise error rate 5%)", "zh": "Holm 法（族错误率 5%）"},
+    "fdr_bh": {"en": "the Benjamini-Hochberg method (false discovery rate 5%)",
+               "zh": "Benjamini-Hochberg 法（错误发现率 5%）"},
+    "none": {"en": "no adjustment (each segment tested at 5% on its own)",
+             "zh": "不校正（每个细分群体单独以 5% 水平检验）"},
+    "m_note": {"en": "Note: {note}", "zh": "说明：{note}"},
+    "source": {"en": "Base: n = {n}, wave {wave}. Source: recorded results of the study {study} (csm run).",
+               "zh": "样本量：n = {n}，调查期 {wave}。来源：研究 {study} 的记录结果（csm run）。"},
+    "chart_trend": {"en": "{construct} index by wave", "zh": "各期{construct}指数"},
+    "n/a": {"en": "n/a", "zh": "无"},
 }
 
 
@@ -70,6 +135,11 @@ class DeckInputs:
         ``model, scheme, n_boot, seed, multiplicity, min_base`` as the study ran.
     index_construct, target : str
         The headline index's construct and the outcome the drivers are ranked for.
+    language : str
+        The deck's language (:data:`csmlib.report.i18n.LANGUAGES`).
+    names : mapping
+        What to call each construct in that language
+        (:func:`csmlib.report.tables.display_names`); default its name.
     """
 
     study: str
@@ -81,6 +151,8 @@ class DeckInputs:
     method: Mapping[str, Any] = field(default_factory=dict)
     index_construct: str = "Satisfaction"
     target: str = "Loyalty"
+    language: str = "en"
+    names: Mapping[str, str] = field(default_factory=dict)
 
     def value(self, results: str, notebook: str, key: str) -> Any:
         """A recorded scalar (None when not recorded)."""
@@ -90,40 +162,57 @@ class DeckInputs:
         """A recorded table (None when not recorded)."""
         return read_recorded(getattr(self, results), notebook, key)[0]
 
+    def t(self, key: str, **values: Any) -> str:
+        """The deck text ``key`` (:data:`TEXTS`) in the deck's language."""
+        return i18n.text(self.language, TEXTS[key], **values)
+
+    def word(self, value: Any) -> str:
+        """A recorded category (a verdict, an IPMA quadrant) in the deck's language."""
+        return self.t(value) if value in TEXTS else str(value)
+
+    def name(self, construct: str) -> str:
+        """What to call a construct in the deck's language."""
+        return self.names.get(construct, construct)
+
 
 def _finite(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def _key_findings(d: DeckInputs) -> list[str]:
+    lang = d.language
     out = []
     idx = d.value("report", "study_report", "index")
     if _finite(idx):
-        change = d.value("drivers", "index_drivers", "change")
-        out.append(index_finding(d.index_construct, idx, d.value("report", "study_report", "index_ci_lower"),
+        out.append(index_finding(d.name(d.index_construct), idx,
+                                 d.value("report", "study_report", "index_ci_lower"),
                                  d.value("report", "study_report", "index_ci_upper"),
-                                 diff=change, pvalue=d.value("drivers", "index_drivers", "change_pvalue")))
+                                 diff=d.value("drivers", "index_drivers", "change"),
+                                 pvalue=d.value("drivers", "index_drivers", "change_pvalue"), language=lang))
     else:
-        out.append("The satisfaction index was not estimated for this wave.")
+        out.append(d.t("no_index"))
     nps = d.frame("metrics", "complaints_loyalty", "nps_detail")
     if nps is not None and len(nps):
         r = nps.iloc[0]
-        out.append(f"Net Promoter Score {fmt_ci(r['nps'], r['ci_lower'], r['ci_upper'])}.")
+        out.append(d.t("nps", value=fmt_ci(r["nps"], r["ci_lower"], r["ci_upper"], language=lang)))
     cr = d.frame("metrics", "complaints_loyalty", "complaint_rate_detail")
     if cr is not None and len(cr):
         r = cr.iloc[0]
-        out.append(f"Complaint rate {fmt_ci(100 * r['rate'], 100 * r['ci_lower'], 100 * r['ci_upper'])}%.")
+        out.append(d.t("complaint_rate", value=fmt_ci(100 * r["rate"], 100 * r["ci_lower"],
+                                                      100 * r["ci_upper"], language=lang)))
     ipma = d.frame("drivers", "index_drivers", "ipma")
     if ipma is not None and len(ipma):
-        out.extend(f"Improve first: {t}" for t in driver_findings(ipma, d.target, top=2))
+        out.extend(d.t("improve_first", finding=f)
+                   for f in driver_findings(ipma, d.target, top=2, language=lang, names=d.names))
     seg = d.frame("report", "study_report", "segments")
     if seg is not None and "verdict" in seg.columns:
         off = seg[seg["verdict"].isin(["above", "below"])]
         if len(off):
-            out.append("Segments off the total (adjusted for multiplicity): "
-                       + "; ".join(f"{s} {v}" for s, v in zip(off["segment"], off["verdict"])) + ".")
+            parts = [d.t("segment_off", segment=s, verdict=d.word(v))
+                     for s, v in zip(off["segment"], off["verdict"])]
+            out.append(d.t("segments_off", list=i18n.text(lang, "clause_sep").join(parts)))
         elif len(seg):
-            out.append("No segment differs significantly from the total (adjusted for multiplicity).")
+            out.append(d.t("segments_same"))
     return out
 
 
@@ -132,99 +221,100 @@ def _p_text(p: Any) -> str:
     return fmt_p(p).removeprefix("p ").removeprefix("= ")
 
 
-def _trend_rows(trend: pd.DataFrame) -> pd.DataFrame:
+def _trend_rows(d: DeckInputs, trend: pd.DataFrame) -> pd.DataFrame:
     from ..analysis.tracking import trend_table
 
     t = trend_table(trend.rename(columns={"index": "est"}))
     return pd.DataFrame({
-        "Wave": t["wave"].astype(str),
-        "Index": [fmt_number(v) for v in t["est"]],
-        "95% interval": [f"{fmt_number(a)}\u2013{fmt_number(b)}" for a, b in zip(t["ci_lower"], t["ci_upper"])],
-        "Change": [f"{v:+.1f}" if _finite(v) else "" for v in t["diff"]],
-        "p (change)": [_p_text(v) if _finite(v) else "" for v in t["diff_pvalue"]],
+        d.t("col_wave"): t["wave"].astype(str).to_list(),
+        d.t("col_index"): [fmt_number(v) for v in t["est"]],
+        d.t("col_interval"): [f"{fmt_number(a)}\u2013{fmt_number(b)}"
+                              for a, b in zip(t["ci_lower"], t["ci_upper"])],
+        d.t("col_change"): [f"{v:+.1f}" if _finite(v) else "" for v in t["diff"]],
+        d.t("col_p_change"): [_p_text(v) if _finite(v) else "" for v in t["diff_pvalue"]],
     })
 
 
-def _league_rows(seg: pd.DataFrame) -> pd.DataFrame:
+def _league_rows(d: DeckInputs, seg: pd.DataFrame) -> pd.DataFrame:
     def num(col: str, f: Any) -> list[str]:
         return [f(v) if _finite(v) else "" for v in seg[col]] if col in seg.columns else [""] * len(seg)
 
     return pd.DataFrame({
-        "Rank": num("rank", lambda v: f"{int(v)}"),
-        "Segment": seg["segment"].astype(str),
-        "Base (n)": num("n", lambda v: f"{int(v)}"),
-        "Index": num("est", fmt_number),
-        "Difference to total": num("diff", lambda v: f"{v:+.1f}"),
-        "p": num("pvalue", _p_text),
-        "p (adjusted)": num("pvalue_adj", _p_text),
-        "Against the total": seg["verdict"].astype(str) if "verdict" in seg.columns else "",
+        d.t("col_rank"): num("rank", lambda v: f"{int(v)}"),
+        d.t("col_segment"): seg["segment"].astype(str).to_list(),
+        d.t("col_base"): num("n", lambda v: f"{int(v)}"),
+        d.t("col_index"): num("est", fmt_number),
+        d.t("col_diff"): num("diff", lambda v: f"{v:+.1f}"),
+        d.t("col_p"): num("pvalue", _p_text),
+        d.t("col_p_adj"): num("pvalue_adj", _p_text),
+        d.t("col_verdict"): [d.word(v) for v in seg["verdict"]] if "verdict" in seg.columns else "",
     })
 
 
-def _priority_rows(ipma: pd.DataFrame) -> pd.DataFrame:
+def _priority_rows(d: DeckInputs, ipma: pd.DataFrame) -> pd.DataFrame:
     t = ipma.sort_values("rank") if "rank" in ipma.columns else ipma
     return pd.DataFrame({
-        "Priority": [f"{int(r)}" for r in t["rank"]] if "rank" in t.columns else range(1, len(t) + 1),
-        "Driver": t["construct"].astype(str),
-        "Importance": [f"{v:.2f}" for v in t["importance"]],
-        "Performance (0-100)": [fmt_number(v) for v in t["performance"]],
-        "Advice": t["quadrant"].astype(str) if "quadrant" in t.columns else "",
+        d.t("col_priority"): [f"{int(r)}" for r in t["rank"]] if "rank" in t.columns
+        else [str(k) for k in range(1, len(t) + 1)],
+        d.t("col_driver"): [d.name(c) for c in t["construct"].astype(str)],
+        d.t("col_importance"): [f"{v:.2f}" for v in t["importance"]],
+        d.t("col_performance"): [fmt_number(v) for v in t["performance"]],
+        d.t("col_advice"): [d.word(v) for v in t["quadrant"]] if "quadrant" in t.columns else "",
     })
 
 
 def _method_notes(d: DeckInputs) -> list[str]:
     m = d.method
-    out = [f"Model: {m.get('model', 'n/a')}, estimated by PLS path modelling "
-           f"({m.get('scheme', 'path')} weighting scheme) on {d.base if d.base is not None else 'n/a'} "
-           f"respondents of wave {d.wave}."]
-    out.append(f"Intervals: 95% percentile bootstrap, {m.get('n_boot', 'n/a')} resamples, seed "
-               f"{m.get('seed', 'n/a')}.")
-    out.append(f"The {d.index_construct} index is 100 * sum w (mean - min) / sum w (max - min) over its "
-               "items, with the outer weights w and the scale limits of the instrument.")
-    out.append("Drivers: importance is the total effect on " + d.target + "; performance is the "
-               "driver's 0-100 index.")
-    out.append("Segments are tested against the total, adjusted for multiplicity with "
-               + _MULTIPLICITY_TEXT.get(str(m.get("multiplicity", "holm")), str(m.get("multiplicity")))
-               + f"; bases below {m.get('min_base', 'n/a')} are suppressed.")
+    na = d.t("n/a")
+
+    def get(key: str) -> Any:
+        return na if m.get(key) is None else m[key]
+
+    out = [d.t("m_model", model=get("model"), scheme=get("scheme"),
+               n=na if d.base is None else d.base, wave=d.wave),
+           d.t("m_boot", n_boot=get("n_boot"), seed=get("seed")),
+           d.t("m_index", construct=d.name(d.index_construct)),
+           d.t("m_drivers", target=d.name(d.target)),
+           d.t("m_segments", how=d.word(str(m.get("multiplicity", "holm"))), min_base=get("min_base"))]
     notes = d.value("report", "study_report", "estimation_notes") or []
-    out.extend(f"Note: {n}" for n in notes[:4])
+    out.extend(d.t("m_note", note=n) for n in notes[:4])
     return out
 
 
 def deck_slides(d: DeckInputs) -> list[dict[str, Any]]:
-    """The deck's content, slide by slide, before layout.
+    """The deck's content, slide by slide, before layout, in the deck's language.
 
     Returns
     -------
     list of dict
         One dict per slide: ``title`` (str), ``bullets`` (list of str),
-        ``table`` (DataFrame of display strings, or None) and ``chart``
-        (``"trend"``, ``"ipma"`` or None).
+        ``table`` (DataFrame of display strings, or None), ``chart``
+        (``"trend"``, ``"segments"``, ``"ipma"`` or None) and, for the
+        first, ``kind`` ``"title"``.
     """
     trend = d.frame("report", "study_report", "trend")
     seg = d.frame("report", "study_report", "segments")
     ipma = d.frame("drivers", "index_drivers", "ipma")
-    missing = "Not recorded for this wave."
-    slides = [
-        {"title": f"{d.study}: customer satisfaction, {d.wave}",
-         "bullets": [f"Base: {d.base} respondents" if d.base is not None else ""], "table": None,
+    has_trend = trend is not None and len(trend) > 0
+    has_seg = seg is not None and len(seg) > 0
+    has_ipma = ipma is not None and len(ipma) > 0
+    missing = d.t("not_recorded")
+    return [
+        {"title": d.t("title", study=d.study, wave=d.wave),
+         "bullets": [d.t("base", n=d.base) if d.base is not None else ""], "table": None,
          "chart": None, "kind": "title"},
-        {"title": SLIDE_TITLES[0], "bullets": _key_findings(d), "table": None, "chart": None},
-        {"title": SLIDE_TITLES[1], "bullets": [] if trend is not None and len(trend) else [missing],
-         "table": _trend_rows(trend) if trend is not None and len(trend) else None,
-         "chart": "trend" if trend is not None and len(trend) else None},
-        {"title": SLIDE_TITLES[2], "bullets": [] if seg is not None and len(seg) else
-         ["No segment results for this wave."],
-         "table": _league_rows(seg) if seg is not None and len(seg) else None,
-         "chart": "segments" if seg is not None and seg["est"].notna().any() else None},
-        {"title": SLIDE_TITLES[3].format(target=d.target),
-         "bullets": [] if ipma is not None and len(ipma) else [missing], "table": None,
-         "chart": "ipma" if ipma is not None and len(ipma) else None},
-        {"title": SLIDE_TITLES[4], "bullets": [] if ipma is not None and len(ipma) else [missing],
-         "table": _priority_rows(ipma) if ipma is not None and len(ipma) else None, "chart": None},
-        {"title": SLIDE_TITLES[5], "bullets": _method_notes(d), "table": None, "chart": None},
+        {"title": d.t("key_findings"), "bullets": _key_findings(d), "table": None, "chart": None},
+        {"title": d.t("trend"), "bullets": [] if has_trend else [missing],
+         "table": _trend_rows(d, trend) if has_trend else None, "chart": "trend" if has_trend else None},
+        {"title": d.t("segments"), "bullets": [] if has_seg else [d.t("no_segments")],
+         "table": _league_rows(d, seg) if has_seg else None,
+         "chart": "segments" if has_seg and seg["est"].notna().any() else None},
+        {"title": d.t("drivers", target=d.name(d.target)), "bullets": [] if has_ipma else [missing],
+         "table": None, "chart": "ipma" if has_ipma else None},
+        {"title": d.t("priorities"), "bullets": [] if has_ipma else [missing],
+         "table": _priority_rows(d, ipma) if has_ipma else None, "chart": None},
+        {"title": d.t("method"), "bullets": _method_notes(d), "table": None, "chart": None},
     ]
-    return slides
 
 
 def _chart_png(d: DeckInputs, kind: str, width_in: float, height_in: float) -> bytes:
@@ -234,15 +324,16 @@ def _chart_png(d: DeckInputs, kind: str, width_in: float, height_in: float) -> b
 
     if kind == "trend":
         fig = plots.index_trend(d.frame("report", "study_report", "trend"),
-                                title=f"{d.index_construct} index by wave",
+                                title=d.t("chart_trend", construct=d.name(d.index_construct)),
                                 figsize=(width_in, height_in))
     elif kind == "segments":
         fig = plots.segment_chart(d.frame("report", "study_report", "segments"),
                                   reference=d.value("report", "study_report", "index"),
-                                  figsize=(width_in, height_in))
+                                  figsize=(width_in, height_in), language=d.language)
     else:
-        fig = plots.ipma_map(d.frame("drivers", "index_drivers", "ipma"),
-                             title=f"Drivers of {d.target}", figsize=(width_in, height_in))
+        ipma = d.frame("drivers", "index_drivers", "ipma")
+        fig = plots.ipma_map(ipma.assign(construct=[d.name(c) for c in ipma["construct"]]),
+                             title=d.t("drivers", target=d.name(d.target)), figsize=(width_in, height_in))
     buf = io.BytesIO()
     try:
         fig.savefig(buf, format="png", dpi=CHART_DPI)
@@ -281,8 +372,7 @@ def _add_table(slide: Any, frame: pd.DataFrame, left: Any, top: Any, width: Any,
 
 
 def _source_line(d: DeckInputs) -> str:
-    base = f"n = {d.base}" if d.base is not None else "n not recorded"
-    return f"Base: {base}, wave {d.wave}. Source: recorded results of the study {d.study} (csm run)."
+    return d.t("source", n=d.t("n/a") if d.base is None else d.base, wave=d.wave, study=d.study)
 
 
 def _add_bullets(slide: Any, bullets: Sequence[str], left: Any, top: Any, width: Any, height: Any,

@@ -493,9 +493,21 @@ def likert_bars(items: pd.DataFrame, *, scale_limits: pd.DataFrame,
     return fig
 
 
+#: the segment chart's texts in each report language (:mod:`csmlib.report.i18n`)
+_SEGMENT_TEXTS: dict[str, dict[str, str]] = {
+    "axis": {"en": "Index (0-100) with its {level} interval", "zh": "指数（0-100）及其 {level} 置信区间"},
+    "total": {"en": "total", "zh": "总体"},
+    "legend": {"en": "against the total", "zh": "与总体比较"},
+    "above": {"en": "above", "zh": "高于总体"},
+    "below": {"en": "below", "zh": "低于总体"},
+    "not different": {"en": "not different", "zh": "无显著差异"},
+}
+
+
 @_text_as_given
 def segment_chart(league: pd.DataFrame, *, reference: float | None = None, level: float = 0.95,
-                  title: str | None = None, figsize: tuple[float, float] | None = None) -> Figure:
+                  title: str | None = None, figsize: tuple[float, float] | None = None,
+                  language: str = "en") -> Figure:
     """Each segment's index with its normal interval, in league-table order,
     coloured by its verdict against the total (seaborn).
 
@@ -509,6 +521,8 @@ def segment_chart(league: pd.DataFrame, *, reference: float | None = None, level
         The total's index, drawn as a dashed line.
     level : float
         Confidence level of the intervals ``est +- z se``.
+    language : str
+        Language of the chart's texts (:mod:`csmlib.report.i18n`).
 
     Returns
     -------
@@ -517,30 +531,36 @@ def segment_chart(league: pd.DataFrame, *, reference: float | None = None, level
     import seaborn as sns
     from scipy import stats
 
+    from . import i18n
+
+    def say(key: str, **values: Any) -> str:
+        return i18n.text(language, _SEGMENT_TEXTS[key], **values)
+
     use_cjk_font()
     _need(league, ["segment", "est", "se"], "a segment chart")
     d = league[np.isfinite(league["est"].to_numpy(float))].copy()
     d["segment"] = d["segment"].astype(str)
-    d["verdict"] = d["verdict"].astype(str) if "verdict" in d.columns else ""
-    colours = {"above": PALETTE["pos"], "below": PALETTE["neg"], "not different": PALETTE["muted"],
-               "": PALETTE["accent"]}
+    verdict = d["verdict"].astype(str) if "verdict" in d.columns else pd.Series("", index=d.index)
+    d["verdict"] = [say(v) if v in _SEGMENT_TEXTS else v for v in verdict]
+    colours = {"above": PALETTE["pos"], "below": PALETTE["neg"], "not different": PALETTE["muted"]}
+    palette = {say(k): c for k, c in colours.items()}
     fig, ax = plt.subplots(figsize=figsize or (6.5, 0.4 * len(d) + 1.4))
     half = stats.norm.ppf(0.5 + level / 2) * d["se"].to_numpy(float)
     ys = np.arange(len(d))
     ax.errorbar(d["est"], ys, xerr=half, fmt="none", ecolor="#555555", elinewidth=1, capsize=3, zorder=1)
     sns.scatterplot(data=d.assign(_y=ys), x="est", y="_y", hue="verdict",
-                    palette={v: colours.get(v, PALETTE["accent"]) for v in d["verdict"].unique()},
-                    s=60, ax=ax, zorder=2, legend=d["verdict"].ne("").any())
+                    palette={v: palette.get(v, PALETTE["accent"]) for v in d["verdict"].unique()},
+                    s=60, ax=ax, zorder=2, legend=bool(d["verdict"].ne("").any()))
     if reference is not None and np.isfinite(reference):
         ax.axvline(reference, color="#333333", ls="--", lw=0.8)
-        ax.annotate("total", (reference, len(d) - 0.5), xytext=(3, 0), textcoords="offset points",
+        ax.annotate(say("total"), (reference, len(d) - 0.5), xytext=(3, 0), textcoords="offset points",
                     fontsize=8, color="#333333")
     ax.set_yticks(ys, d["segment"].tolist())
     ax.set_ylim(len(d) - 0.5, -0.5)   # rank 1 on top
     ax.set_ylabel("")
-    ax.set_xlabel(f"Index (0-100) with its {level:.0%} interval")
+    ax.set_xlabel(say("axis", level=f"{level:.0%}"))
     if ax.get_legend() is not None:
-        ax.legend(title="against the total", fontsize=8, title_fontsize=8, frameon=False,
+        ax.legend(title=say("legend"), fontsize=8, title_fontsize=8, frameon=False,
                   loc="center left", bbox_to_anchor=(1.01, 0.5))
     if title:
         ax.set_title(title)

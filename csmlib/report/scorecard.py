@@ -55,6 +55,7 @@ import pandas as pd
 
 from ..analysis.multiplicity import DEFAULT_MULTIPLICITY, adjust_pvalues
 from ..atomic import neutralise_csv_cells, write_bytes, write_csv
+from . import i18n
 from .keys import read_recorded
 
 __all__ = ["SCORECARD_COLUMNS", "scorecard", "report_tables", "scorecard_workbook",
@@ -73,35 +74,78 @@ SCORECARD_COLUMNS = (
     "complaint_rate_change_flag",
 )
 
-#: plain-language headings of the workbook's columns (any other column keeps its name)
-HEADINGS: dict[str, str] = {
-    "wave": "Wave", "segment": "Segment", "base": "Base (n)", "suppressed": "Suppressed",
-    "index": "Index (0-100)", "index_ci_lower": "Index 95% lower", "index_ci_upper": "Index 95% upper",
-    "change": "Change since last wave", "change_pvalue": "p (change)",
-    "change_pvalue_adj": "p (change, adjusted)", "change_flag": "Significant change",
-    "nps": "NPS", "nps_ci_lower": "NPS 95% lower", "nps_ci_upper": "NPS 95% upper",
-    "top2_box": "Top-2 box", "top2_box_ci_lower": "Top-2 box 95% lower",
-    "top2_box_ci_upper": "Top-2 box 95% upper", "complaint_rate": "Complaint rate",
-    "complaint_rate_ci_lower": "Complaint rate 95% lower",
-    "complaint_rate_ci_upper": "Complaint rate 95% upper",
-    "top2_box_change": "Top-2 box change", "top2_box_change_pvalue": "p (top-2 box change)",
-    "top2_box_change_pvalue_adj": "p (top-2 box change, adjusted)",
-    "top2_box_change_flag": "Significant top-2 box change",
-    "complaint_rate_change": "Complaint rate change",
-    "complaint_rate_change_pvalue": "p (complaint rate change)",
-    "complaint_rate_change_pvalue_adj": "p (complaint rate change, adjusted)",
-    "complaint_rate_change_flag": "Significant complaint rate change",
-    # study report tables
-    "est": "Index (0-100)", "se": "Standard error", "ci_lower": "95% lower", "ci_upper": "95% upper",
-    "n": "Base (n)", "rank": "Rank", "diff": "Difference", "pvalue": "p", "pvalue_adj": "p (adjusted)",
-    "verdict": "Against the total", "construct": "Driver", "importance": "Importance (total effect)",
-    "performance": "Performance (0-100)", "priority": "Priority", "quadrant": "Advice",
-    "diff_se": "Standard error of change", "diff_z": "z (change)", "diff_pvalue": "p (change)",
-    "diff_ci_lower": "Change 95% lower", "diff_ci_upper": "Change 95% upper",
+#: plain-language headings of the workbook's columns in each report language
+#: (:mod:`csmlib.report.i18n`); any other column keeps its name
+HEADINGS: dict[str, dict[str, str]] = {
+    "wave": {"en": "Wave", "zh": "调查期"},
+    "segment": {"en": "Segment", "zh": "细分群体"},
+    "base": {"en": "Base (n)", "zh": "样本量"},
+    "suppressed": {"en": "Suppressed", "zh": "不予报告"},
+    "index": {"en": "Index (0-100)", "zh": "指数（0-100）"},
+    "index_ci_lower": {"en": "Index 95% lower", "zh": "指数 95% 下限"},
+    "index_ci_upper": {"en": "Index 95% upper", "zh": "指数 95% 上限"},
+    "change": {"en": "Change since last wave", "zh": "较上一期变化"},
+    "change_pvalue": {"en": "p (change)", "zh": "p 值（变化）"},
+    "change_pvalue_adj": {"en": "p (change, adjusted)", "zh": "校正后 p 值（变化）"},
+    "change_flag": {"en": "Significant change", "zh": "显著变化"},
+    "nps": {"en": "NPS", "zh": "净推荐值"},
+    "nps_ci_lower": {"en": "NPS 95% lower", "zh": "净推荐值 95% 下限"},
+    "nps_ci_upper": {"en": "NPS 95% upper", "zh": "净推荐值 95% 上限"},
+    "top2_box": {"en": "Top-2 box", "zh": "前两项比例"},
+    "top2_box_ci_lower": {"en": "Top-2 box 95% lower", "zh": "前两项比例 95% 下限"},
+    "top2_box_ci_upper": {"en": "Top-2 box 95% upper", "zh": "前两项比例 95% 上限"},
+    "top2_box_change": {"en": "Top-2 box change", "zh": "前两项比例变化"},
+    "top2_box_change_pvalue": {"en": "p (top-2 box change)", "zh": "p 值（前两项比例变化）"},
+    "top2_box_change_pvalue_adj": {"en": "p (top-2 box change, adjusted)",
+                                   "zh": "校正后 p 值（前两项比例变化）"},
+    "top2_box_change_flag": {"en": "Significant top-2 box change", "zh": "前两项比例显著变化"},
+    "complaint_rate": {"en": "Complaint rate", "zh": "投诉率"},
+    "complaint_rate_ci_lower": {"en": "Complaint rate 95% lower", "zh": "投诉率 95% 下限"},
+    "complaint_rate_ci_upper": {"en": "Complaint rate 95% upper", "zh": "投诉率 95% 上限"},
+    "complaint_rate_change": {"en": "Complaint rate change", "zh": "投诉率变化"},
+    "complaint_rate_change_pvalue": {"en": "p (complaint rate change)", "zh": "p 值（投诉率变化）"},
+    "complaint_rate_change_pvalue_adj": {"en": "p (complaint rate change, adjusted)",
+                                         "zh": "校正后 p 值（投诉率变化）"},
+    "complaint_rate_change_flag": {"en": "Significant complaint rate change", "zh": "投诉率显著变化"},
+    # the study report's tables
+    "est": {"en": "Index (0-100)", "zh": "指数（0-100）"},
+    "se": {"en": "Standard error", "zh": "标准误"},
+    "ci_lower": {"en": "95% lower", "zh": "95% 下限"},
+    "ci_upper": {"en": "95% upper", "zh": "95% 上限"},
+    "n": {"en": "Base (n)", "zh": "样本量"},
+    "rank": {"en": "Rank", "zh": "排序"},
+    "diff": {"en": "Difference", "zh": "差异"},
+    "pvalue": {"en": "p", "zh": "p 值"},
+    "pvalue_adj": {"en": "p (adjusted)", "zh": "校正后 p 值"},
+    "verdict": {"en": "Against the total", "zh": "与总体比较"},
+    "construct": {"en": "Driver", "zh": "驱动因素"},
+    "importance": {"en": "Importance (total effect)", "zh": "重要性（总效应）"},
+    "performance": {"en": "Performance (0-100)", "zh": "绩效（0-100）"},
+    "priority": {"en": "Priority", "zh": "优先级"},
+    "quadrant": {"en": "Advice", "zh": "建议"},
 }
 
-#: sheet names of the study report's tables, by recorded key
-REPORT_SHEETS: dict[str, str] = {"trend": "Index trend", "segments": "Segments", "ipma": "Drivers"}
+#: the sheets, by recorded key (``scorecard``: the scorecard itself), in each report language
+SHEETS: dict[str, dict[str, str]] = {
+    "scorecard": {"en": "Scorecard", "zh": "计分卡"},
+    "trend": {"en": "Index trend", "zh": "指数趋势"},
+    "segments": {"en": "Segments", "zh": "细分群体"},
+    "ipma": {"en": "Drivers", "zh": "驱动因素"},
+}
+
+#: recorded categories shown in the workbook's cells, in each report language
+WORDS: dict[str, dict[str, str]] = {
+    "up": {"en": "up", "zh": "上升"},
+    "down": {"en": "down", "zh": "下降"},
+    "no change": {"en": "no change", "zh": "无显著变化"},
+    "above": {"en": "above", "zh": "高于总体"},
+    "below": {"en": "below", "zh": "低于总体"},
+    "not different": {"en": "not different", "zh": "无显著差异"},
+    "concentrate here": {"en": "concentrate here", "zh": "重点改进"},
+    "keep up the good work": {"en": "keep up the good work", "zh": "继续保持"},
+    "low priority": {"en": "low priority", "zh": "次要"},
+    "possible overkill": {"en": "possible overkill", "zh": "可能投入过度"},
+}
 
 _SHARE = ("top2_box", "complaint_rate")
 _INDEX_SOURCES = ("index_drivers", "tracking")
@@ -259,7 +303,7 @@ def report_tables(report_results: Mapping[str, Any] | None,
     Returns
     -------
     dict of str to DataFrame
-        Recorded key -> table, in :data:`REPORT_SHEETS` order, for the
+        Recorded key -> table, in :data:`SHEETS` order, for the
         tables that were recorded: ``trend`` (``wave, index, se, ci_lower,
         ci_upper``), ``segments`` (the league table), ``ipma`` (``construct,
         importance, performance, priority, rank, quadrant``).
@@ -289,25 +333,33 @@ def _number_format(column: str) -> str:
 _FLAGS = {"": 1, "top2_box_": 1, "complaint_rate_": -1}
 
 
-def _write_sheet(ws: Any, frame: pd.DataFrame, *, freeze: str = "A2", flags: bool = False) -> None:
+def _write_sheet(ws: Any, frame: pd.DataFrame, language: str, *, freeze: str = "A2",
+                 flags: bool = False, names: Mapping[str, str] | None = None) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    frame = neutralise_csv_cells(frame)
+    shown = frame.copy()
+    for c in shown.columns:   # recorded categories and construct names in the report's language
+        if not pd.api.types.is_numeric_dtype(shown[c]) and not pd.api.types.is_bool_dtype(shown[c]):
+            words = {**{k: i18n.template(v, language) for k, v in WORDS.items()},
+                     **(names if c == "construct" and names else {})}
+            shown[c] = [words.get(v, v) if isinstance(v, str) else v for v in shown[c]]
+    headings = [i18n.template(HEADINGS[c], language) if c in HEADINGS else c for c in frame.columns]
+    frame, shown = neutralise_csv_cells(frame), neutralise_csv_cells(shown)
     columns = list(frame.columns)
-    ws.append([HEADINGS.get(c, c) for c in columns])
+    ws.append([str(h) for h in neutralise_csv_cells(pd.DataFrame(columns=headings)).columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     numeric = {c: pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
                for c in columns}
-    for values in frame.itertuples(index=False):
+    for values in shown.itertuples(index=False):
         ws.append([None if (isinstance(v, float) and not math.isfinite(v)) or v is pd.NA
                    else (bool(v) if isinstance(v, np.bool_) else
                          (v.item() if isinstance(v, np.generic) else v)) for v in values])
     for j, c in enumerate(columns, start=1):
         letter = get_column_letter(j)
-        ws.column_dimensions[letter].width = max(10, min(28, len(HEADINGS.get(c, c)) + 2))
+        ws.column_dimensions[letter].width = max(10, min(28, 2 * len(headings[j - 1]) + 2))
         if numeric[c]:
             fmt = _number_format(c)
             for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
@@ -328,7 +380,8 @@ def _write_sheet(ws: Any, frame: pd.DataFrame, *, freeze: str = "A2", flags: boo
                         ws.cell(row=r, column=k).fill = fill
 
 
-def scorecard_workbook(card: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> bytes:
+def scorecard_workbook(card: pd.DataFrame, tables: Mapping[str, pd.DataFrame], *,
+                       language: str = "en", names: Mapping[str, str] | None = None) -> bytes:
     """The scorecard workbook as ``.xlsx`` bytes.
 
     Parameters
@@ -337,29 +390,36 @@ def scorecard_workbook(card: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -
         :func:`scorecard`.
     tables : mapping
         :func:`report_tables` of the latest wave (recorded key -> table).
+    language : str
+        Language of the headings, sheet names and recorded categories
+        (:mod:`csmlib.report.i18n`).
+    names : mapping, optional
+        What to call each construct in that language (the drivers sheet).
 
     Returns
     -------
     bytes
-        A workbook with the sheet ``Scorecard`` and one sheet per table
-        (:data:`REPORT_SHEETS`).
+        A workbook with the scorecard sheet and one sheet per table
+        (:data:`SHEETS`).
     """
     from openpyxl import Workbook
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "Scorecard"
-    _write_sheet(ws, card, freeze="C2", flags=True)
+    ws.title = i18n.template(SHEETS["scorecard"], language)
+    _write_sheet(ws, card, language, freeze="C2", flags=True)
     for key, frame in tables.items():
-        _write_sheet(wb.create_sheet(REPORT_SHEETS.get(key, key)[:31]), frame)
+        title = i18n.template(SHEETS[key], language) if key in SHEETS else key
+        _write_sheet(wb.create_sheet(title[:31]), frame, language, names=names)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def write_scorecard(folder: str | Path, card: pd.DataFrame,
-                    tables: Mapping[str, pd.DataFrame]) -> tuple[Path, Path]:
-    """Write ``scorecard.csv`` and ``scorecard.xlsx`` into ``folder`` atomically.
+def write_scorecard(folder: str | Path, card: pd.DataFrame, tables: Mapping[str, pd.DataFrame], *,
+                    language: str = "en", names: Mapping[str, str] | None = None) -> tuple[Path, Path]:
+    """Write ``scorecard.csv`` (machine column names) and ``scorecard.xlsx``
+    (:func:`scorecard_workbook` in ``language``) into ``folder`` atomically.
 
     Returns
     -------
@@ -368,5 +428,6 @@ def write_scorecard(folder: str | Path, card: pd.DataFrame,
     """
     folder = Path(folder)
     csv_path = write_csv(folder / "scorecard.csv", card)
-    xlsx_path = write_bytes(folder / "scorecard.xlsx", scorecard_workbook(card, tables))
+    xlsx_path = write_bytes(folder / "scorecard.xlsx", scorecard_workbook(card, tables, language=language,
+                                                                          names=names))
     return csv_path, xlsx_path

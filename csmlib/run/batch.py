@@ -1269,7 +1269,8 @@ def collect_summary(study: Study, runs: list[RunSpec] | None = None) -> tuple[Pa
 
 
 def write_deliverables(study: Study, entries: list[dict[str, Any]]) -> list[Path]:
-    """Write the scorecard (CSV and workbook) and each wave's deck from the collected runs.
+    """Write the scorecard (CSV and workbook) and each wave's deck from the collected runs,
+    in the study's language (headings, sentences, construct names).
 
     Parameters
     ----------
@@ -1286,8 +1287,10 @@ def write_deliverables(study: Study, entries: list[dict[str, Any]]) -> list[Path
     """
     from ..report.deck import DeckInputs, write_deck
     from ..report.scorecard import report_tables, scorecard, write_scorecard
+    from ..report.tables import display_names
 
     waves = [w.name for w in study.waves]
+    names = display_names(study.load_instrument(), study.language)
     card = scorecard(entries, waves=waves, min_base=study.min_base, multiplicity=study.multiplicity)
     params = study.parameters
     method = {"model": study.model if "\n" not in study.model and len(study.model) <= 40
@@ -1306,7 +1309,7 @@ def write_deliverables(study: Study, entries: list[dict[str, Any]]) -> list[Path
                           drivers=found.get("index_drivers"), metrics=found.get("complaints_loyalty"),
                           base=found[study.report].get("n"), method=method,
                           index_construct=params.get("index_construct", "Satisfaction"),
-                          target=params.get("target", "Loyalty"))
+                          target=params.get("target", "Loyalty"), language=study.language, names=names)
         decks.append(write_deck(study.run_dir / wave / "report.pptx", deck))
     # the workbook carries the latest wave's report tables
-    return [*write_scorecard(study.run_dir, card, tables), *decks]
+    return [*write_scorecard(study.run_dir, card, tables, language=study.language, names=names), *decks]
