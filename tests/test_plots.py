@@ -146,3 +146,46 @@ def test_plot_texts_show_invisible_and_reordering_characters_as_escapes(caplog):
         bad = [t for t in texts if any(unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"} for c in t)]
         assert not bad, bad
         _render(fig, caplog)
+
+
+def _all_text(fig: Figure) -> list[str]:
+    """Every text of the figure (which is closed)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    texts = [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+    plt.close(fig)
+    return texts
+
+
+def test_every_chart_says_its_base_and_wave_in_the_report_language(chain_results, caplog):
+    ipma = pd.DataFrame({"construct": ["Quality"], "importance": [0.4], "performance": [70.0]})
+    trend = pd.DataFrame({"wave": ["2026Q1", "2026Q2"], "index": [70, 72.0], "ci_lower": [68, 70.0],
+                          "ci_upper": [72, 74.0], "n": [580, 612]})
+    gaps = pd.DataFrame({"level": ["dimension"], "name": ["Empathy"], "gap": [0.2], "ci_lower": [0.1],
+                         "ci_upper": [0.3]})
+    items = pd.DataFrame({"q1": [1, 2, 3, 4, 5]})
+    limits = pd.DataFrame({"min": [1], "max": [5]}, index=["q1"])
+    slopes = pd.DataFrame({"lhs": ["Loyalty"], "x": ["Satisfaction"], "moderator": ["Price"], "at": [1.0],
+                           "slope": [0.3], "intercept": [0.1]})
+    charts = {
+        "path": lambda **k: plots.path_diagram(chain_results, **k),
+        "ipma": lambda **k: plots.ipma_map(ipma, names={"Quality": "感知质量"}, **k),
+        "gap": lambda **k: plots.gap_chart(gaps, **k),
+        "likert": lambda **k: plots.likert_bars(items, scale_limits=limits, **k),
+        "slopes": lambda **k: plots.simple_slopes_plot(slopes, **k),
+    }
+    for name, draw in charts.items():
+        en = _all_text(draw(base=1234, wave="2026Q3"))
+        assert "Base: n = 1,234 \u00b7 Wave: 2026Q3" in en, name
+        fig = draw(base=600, wave="2026Q3", language="zh")
+        _render(fig, caplog)
+        zh = _all_text(fig)
+        assert "样本量：n = 600 \u00b7 调查期：2026Q3" in zh, name
+        assert not any("Base:" in t for t in _all_text(draw())), name   # nothing given, nothing said
+    zh = _all_text(plots.ipma_map(ipma, names={"Quality": "感知质量"}, language="zh"))
+    assert "重要性（非标准化总效应）" in zh and "感知质量" in zh and "Quality" not in zh
+    # a trend's base is the range of its waves' bases
+    assert "Base: n = 580\u2013612 \u00b7 Wave: 2026Q1\u20132026Q2" in _all_text(
+        plots.index_trend(trend, wave="2026Q1\u20132026Q2"))
+    assert "指数（0-100）" in _all_text(plots.index_trend(trend, language="zh"))

@@ -322,18 +322,21 @@ def _chart_png(d: DeckInputs, kind: str, width_in: float, height_in: float) -> b
 
     from . import plots
 
-    if kind == "trend":
-        fig = plots.index_trend(d.frame("report", "study_report", "trend"),
-                                title=d.t("chart_trend", construct=d.name(d.index_construct)),
-                                figsize=(width_in, height_in))
+    on = {"base": d.base, "wave": d.wave, "language": d.language}   # written under every chart
+    if kind == "trend":   # the waves it spans; their bases differ
+        trend = d.frame("report", "study_report", "trend")
+        waves = trend["wave"].astype(str).tolist()
+        fig = plots.index_trend(trend, title=d.t("chart_trend", construct=d.name(d.index_construct)),
+                                figsize=(width_in, height_in), language=d.language,
+                                wave=waves[0] if len(waves) == 1 else f"{waves[0]}\u2013{waves[-1]}")
     elif kind == "segments":
         fig = plots.segment_chart(d.frame("report", "study_report", "segments"),
                                   reference=d.value("report", "study_report", "index"),
-                                  figsize=(width_in, height_in), language=d.language)
+                                  figsize=(width_in, height_in), **on)
     else:
-        ipma = d.frame("drivers", "index_drivers", "ipma")
-        fig = plots.ipma_map(ipma.assign(construct=[d.name(c) for c in ipma["construct"]]),
-                             title=d.t("drivers", target=d.name(d.target)), figsize=(width_in, height_in))
+        fig = plots.ipma_map(d.frame("drivers", "index_drivers", "ipma"), names=d.names,
+                             title=d.t("drivers", target=d.name(d.target)), figsize=(width_in, height_in),
+                             **on)
     buf = io.BytesIO()
     try:
         fig.savefig(buf, format="png", dpi=CHART_DPI)

@@ -165,6 +165,21 @@ MESSAGES: dict[str, dict[str, str]] = {
     "missing_title": {"en": "Results missing from the runs", "zh": "运行结果缺失"},
     "not_recorded": {"en": "{where} was not recorded", "zh": "{where} 未被记录"},
     "list_sep": {"en": ", ", "zh": "、"},
+    # charts (csmlib.report.plots)
+    "chart_base": {"en": "Base: n = {n}", "zh": "样本量：n = {n}"},
+    "chart_wave": {"en": "Wave: {wave}", "zh": "调查期：{wave}"},
+    "chart_sep": {"en": " \u00b7 ", "zh": " \u00b7 "},
+    "axis_importance": {"en": "Importance (unstandardized total effect)", "zh": "重要性（非标准化总效应）"},
+    "axis_performance": {"en": "Performance (0-100)", "zh": "绩效（0-100）"},
+    "improve_first": {"en": "improve first: high importance, low performance", "zh": "优先改进：重要性高、绩效低"},
+    "axis_index": {"en": "Index (0-100)", "zh": "指数（0-100）"},
+    "axis_gap": {"en": "Gap: perception - expectation", "zh": "差距：感知 - 期望"},
+    "axis_share": {"en": "Share of answers (left: below midpoint, right: above)",
+                   "zh": "回答占比（左：低于中点，右：高于中点）"},
+    "legend_answer": {"en": "answer", "zh": "回答"},
+    "axis_sd": {"en": "{x} (SD)", "zh": "{x}（标准差）"},
+    "axis_predicted": {"en": "{y} (SD, predicted)", "zh": "{y}（标准差，预测值）"},
+    "slope_line": {"en": "{moderator} at {at} SD (slope {slope})", "zh": "{moderator}为 {at} 个标准差（斜率 {slope}）"},
     "clause_sep": {"en": "; ", "zh": "；"},
 }
 

@@ -5,6 +5,12 @@ Every function returns a matplotlib Figure and never writes a file: saving is
 the caller's choice.  Text in Chinese, Japanese or Korean renders with the
 bundled Noto Sans CJK font (package ``noto-cjk-sans-otc``), registered on
 first use; Latin text keeps the default font.
+
+Every chart says what it rests on: given ``base`` (respondents) and
+``wave``, it writes "Base: n = 600 · Wave: 2026Q3" under the plot; its own
+words (axis labels, legend titles, notes) are in ``language``
+(:mod:`csmlib.report.i18n`), and labels from the data and the instrument
+are passed in by the caller in that language.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from ..errors import CsmError  # noqa: E402
+from . import i18n  # noqa: E402
 from .markup import visible  # noqa: E402
 
 __all__ = [
@@ -93,6 +100,28 @@ def _text_as_given(plot: Any) -> Any:
         return out
 
     return draw
+
+
+def _base_text(base: int | str | None, wave: str | None, language: str) -> str:
+    """``"Base: n = 600 · Wave: 2026Q3"`` in ``language`` (what is given of the two)."""
+    parts = []
+    if base is not None and str(base) != "":
+        n = f"{base:,}" if isinstance(base, (int, np.integer)) else str(base)
+        parts.append(i18n.text(language, "chart_base", n=n))
+    if wave:
+        parts.append(i18n.text(language, "chart_wave", wave=str(wave)))
+    return i18n.text(language, "chart_sep").join(parts)
+
+
+def _finish(fig: Figure, base: int | str | None, wave: str | None, language: str) -> Figure:
+    """Lay the figure out with its base and wave written under it, bottom left."""
+    note = _base_text(base, wave, language)
+    if note:
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
+        fig.text(0.01, 0.01, note, ha="left", va="bottom", fontsize=7, color="#555555")
+    else:
+        fig.tight_layout()
+    return fig
 
 
 def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
@@ -177,7 +206,8 @@ def _crosses_box(p0, p1, centre, w: float, h: float) -> bool:
 
 @_text_as_given
 def path_diagram(results, *, labels: Mapping[str, str] | None = None,
-                 digits: int = 2, figsize: tuple[float, float] | None = None) -> Figure:
+                 digits: int = 2, figsize: tuple[float, float] | None = None,
+                 base: int | str | None = None, wave: str | None = None, language: str = "en") -> Figure:
     """Structural model with its estimates.
 
     Constructs are placed in columns by their longest distance from an
@@ -199,6 +229,12 @@ def path_diagram(results, *, labels: Mapping[str, str] | None = None,
         Display label per construct (any script).
     digits : int
         Decimals of the estimates.
+    base : int or str, optional
+        The respondents the chart rests on, written under it ("Base: n = 600").
+    wave : str, optional
+        The wave, written under it beside the base.
+    language : str
+        Language of the chart's own words (:mod:`csmlib.report.i18n`).
     figsize : (width, height), optional
         Inches; by default 1.8 per column.
 
@@ -286,12 +322,17 @@ def path_diagram(results, *, labels: Mapping[str, str] | None = None,
         lab = f"{row['est']:.{digits}f}" + (_stars(row["pvalue"]) if has_p else "")
         ax.text(lx, ly, lab, ha="center", va="center", fontsize=9, color=color, zorder=4,
                 bbox=dict(fc="white", ec="none", pad=0.6, alpha=0.9))
+    note = _base_text(base, wave, language)
+    if note:
+        fig.text(0.01, 0.01, note, ha="left", va="bottom", fontsize=7, color="#555555")
     return fig
 
 
 @_text_as_given
 def ipma_map(ipma: pd.DataFrame, *, label: str = "construct", title: str | None = None,
-             figsize: tuple[float, float] = (6.5, 5)) -> Figure:
+             figsize: tuple[float, float] = (6.5, 5), base: int | str | None = None,
+             wave: str | None = None, language: str = "en",
+             names: Mapping[str, str] | None = None) -> Figure:
     """Importance-performance map with quadrants split at the mean importance
     and mean performance.
 
@@ -300,31 +341,40 @@ def ipma_map(ipma: pd.DataFrame, *, label: str = "construct", title: str | None 
     ipma : DataFrame
         Columns ``importance``, ``performance`` and the label column
         (``csm.ipma`` output).
+    names : mapping, optional
+        Text shown for each label (e.g. the constructs' names in the report's language).
+    base : int or str, optional
+        The respondents the chart rests on, written under it ("Base: n = 600").
+    wave : str, optional
+        The wave, written under it beside the base.
+    language : str
+        Language of the chart's own words (:mod:`csmlib.report.i18n`).
     """
     use_cjk_font()
     _need(ipma, [label, "importance", "performance"], "an importance-performance map")
     fig, ax = plt.subplots(figsize=figsize)
     x, y = ipma["importance"].to_numpy(float), ipma["performance"].to_numpy(float)
     ax.scatter(x, y, s=60, color=PALETTE["accent"], zorder=3)
-    for xi, yi, t in zip(x, y, ipma[label].astype(str)):
+    for xi, yi, t in zip(x, y, ipma[label].astype(str).map(lambda v: (names or {}).get(v, v))):
         ax.annotate(t, (xi, yi), xytext=(5, 4), textcoords="offset points", fontsize=9)
     ax.axvline(np.nanmean(x), color=PALETTE["muted"], ls="--", lw=0.8)
     ax.axhline(np.nanmean(y), color=PALETTE["muted"], ls="--", lw=0.8)
-    ax.set_xlabel("Importance (unstandardized total effect)")
-    ax.set_ylabel("Performance (0-100)")
+    ax.set_xlabel(i18n.text(language, "axis_importance"))
+    ax.set_ylabel(i18n.text(language, "axis_performance"))
     lo = max(0.0, np.nanmin(y) - 10)
     ax.set_ylim(lo, min(100.0, np.nanmax(y) + 10))
-    ax.text(0.98, 0.02, "improve first: high importance, low performance", transform=ax.transAxes,
+    ax.text(0.98, 0.02, i18n.text(language, "improve_first"), transform=ax.transAxes,
             ha="right", va="bottom", fontsize=7, color="#555555")
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, base, wave, language)
 
 
 @_text_as_given
 def simple_slopes_plot(slopes: pd.DataFrame, *, x_range: tuple[float, float] = (-2.0, 2.0),
-                       title: str | None = None, figsize: tuple[float, float] = (6, 4.5)) -> Figure:
+                       title: str | None = None, figsize: tuple[float, float] = (6, 4.5),
+                       base: int | str | None = None, wave: str | None = None,
+                       language: str = "en") -> Figure:
     """Simple-slopes plot of a moderated path: the outcome's predicted
     (standardized) level against ``x`` at each moderator level.
 
@@ -335,6 +385,12 @@ def simple_slopes_plot(slopes: pd.DataFrame, *, x_range: tuple[float, float] = (
         slope, intercept`` (one outcome; the first is drawn if several).
     x_range : (float, float)
         Range of ``x`` in standard deviations.
+    base : int or str, optional
+        The respondents the chart rests on, written under it ("Base: n = 600").
+    wave : str, optional
+        The wave, written under it beside the base.
+    language : str
+        Language of the chart's own words (:mod:`csmlib.report.i18n`).
     """
     use_cjk_font()
     _need(slopes, ["lhs", "x", "moderator", "at", "slope", "intercept"], "a simple-slopes plot")
@@ -347,22 +403,23 @@ def simple_slopes_plot(slopes: pd.DataFrame, *, x_range: tuple[float, float] = (
     colors = plt.cm.viridis(np.linspace(0.1, 0.8, len(sub)))
     for color, (_, r) in zip(colors, sub.iterrows()):
         ax.plot(xs, r["intercept"] + r["slope"] * xs, color=color, lw=2,
-                label=f"{r['moderator']} at {r['at']:+g} SD (slope {r['slope']:.3f})")
+                label=i18n.text(language, "slope_line", moderator=r["moderator"], at=f"{r['at']:+g}",
+                                slope=f"{r['slope']:.3f}"))
     ax.axhline(0, color=PALETTE["muted"], lw=0.6)
     ax.axvline(0, color=PALETTE["muted"], lw=0.6)
-    ax.set_xlabel(f"{sub['x'].iloc[0]} (SD)")
-    ax.set_ylabel(f"{y} (SD, predicted)")
+    ax.set_xlabel(i18n.text(language, "axis_sd", x=sub["x"].iloc[0]))
+    ax.set_ylabel(i18n.text(language, "axis_predicted", y=y))
     ax.legend(fontsize=8, frameon=False)
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, base, wave, language)
 
 
 @_text_as_given
 def index_trend(trend: pd.DataFrame, *, x: str = "wave", y: str = "index",
                 group: str | None = None, title: str | None = None,
-                figsize: tuple[float, float] = (6.5, 3.8)) -> Figure:
+                figsize: tuple[float, float] = (6.5, 3.8), base: int | str | None = None,
+                wave: str | None = None, language: str = "en") -> Figure:
     """Index per wave with its confidence interval (one line per group).
 
     Parameters
@@ -372,6 +429,14 @@ def index_trend(trend: pd.DataFrame, *, x: str = "wave", y: str = "index",
         ``group`` column when given), in wave order.  With one or two groups
         every point shows its value; with more, the legend (outside, right)
         names the lines and the values are left to the table beside.
+        With an ``n`` column and no ``base``, the base written under the
+        chart is the range of the waves' bases.
+    base : int or str, optional
+        The respondents the chart rests on, written under it ("Base: n = 600").
+    wave : str, optional
+        The wave, written under it beside the base.
+    language : str
+        Language of the chart's own words (:mod:`csmlib.report.i18n`).
 
     Returns
     -------
@@ -396,7 +461,7 @@ def index_trend(trend: pd.DataFrame, *, x: str = "wave", y: str = "index",
                 ax.annotate(f"{yi:.1f}", (xi, yi), xytext=(0, 6), textcoords="offset points",
                             ha="center", fontsize=8)
     ax.set_xticks(range(len(order)), order)
-    ax.set_ylabel("Index (0-100)")
+    ax.set_ylabel(i18n.text(language, "axis_index"))
     if group is not None:
         if many:
             ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -404,13 +469,16 @@ def index_trend(trend: pd.DataFrame, *, x: str = "wave", y: str = "index",
             ax.legend(frameon=False, fontsize=8)
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    if base is None and "n" in trend.columns and trend["n"].notna().any():
+        lo, hi = int(trend["n"].min()), int(trend["n"].max())
+        base = lo if lo == hi else f"{lo:,}\u2013{hi:,}"
+    return _finish(fig, base, wave, language)
 
 
 @_text_as_given
 def gap_chart(gaps: pd.DataFrame, *, level: str = "dimension", title: str | None = None,
-              figsize: tuple[float, float] = (6.5, 3.8)) -> Figure:
+              figsize: tuple[float, float] = (6.5, 3.8), base: int | str | None = None,
+              wave: str | None = None, language: str = "en") -> Figure:
     """SERVQUAL gaps (perception minus expectation) with intervals, worst first.
 
     Parameters
@@ -419,6 +487,12 @@ def gap_chart(gaps: pd.DataFrame, *, level: str = "dimension", title: str | None
         ``csm.servqual.gaps`` output (columns ``level, name, gap, ci_lower,
         ci_upper``).
     level : {"dimension", "item"}
+    base : int or str, optional
+        The respondents the chart rests on, written under it ("Base: n = 600").
+    wave : str, optional
+        The wave, written under it beside the base.
+    language : str
+        Language of the chart's own words (:mod:`csmlib.report.i18n`).
     """
     use_cjk_font()
     _need(gaps, ["level", "name", "gap", "ci_lower", "ci_upper"], "a gap chart")
@@ -431,17 +505,17 @@ def gap_chart(gaps: pd.DataFrame, *, level: str = "dimension", title: str | None
                 fmt="none", ecolor="#333333", capsize=3, lw=0.8)
     ax.set_yticks(ys, d["name"].astype(str))
     ax.axvline(0, color="#333333", lw=0.8)
-    ax.set_xlabel("Gap: perception - expectation")
+    ax.set_xlabel(i18n.text(language, "axis_gap"))
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, base, wave, language)
 
 
 @_text_as_given
 def likert_bars(items: pd.DataFrame, *, scale_limits: pd.DataFrame,
                 labels: Mapping[str, str] | None = None, title: str | None = None,
-                figsize: tuple[float, float] | None = None) -> Figure:
+                figsize: tuple[float, float] | None = None, base: int | str | None = None,
+                wave: str | None = None, language: str = "en") -> Figure:
     """Diverging stacked bars of the answer distribution of each item.
 
     Answers below the scale midpoint extend left, above it right; the
@@ -456,6 +530,12 @@ def likert_bars(items: pd.DataFrame, *, scale_limits: pd.DataFrame,
         limits; every item must share one scale).
     labels : mapping, optional
         Display label per item (any script).
+    base : int or str, optional
+        The respondents the chart rests on, written under it ("Base: n = 600").
+    wave : str, optional
+        The wave, written under it beside the base.
+    language : str
+        Language of the chart's own words (:mod:`csmlib.report.i18n`).
     """
     use_cjk_font()
     cols = list(items.columns)
@@ -482,15 +562,14 @@ def likert_bars(items: pd.DataFrame, *, scale_limits: pd.DataFrame,
         left = left + share[p].to_numpy()
     ax.axvline(0, color="#333333", lw=0.8)
     ax.set_yticks(ys, [(labels or {}).get(c, c) for c in cols])
-    ax.set_xlabel("Share of answers (left: below midpoint, right: above)")
+    ax.set_xlabel(i18n.text(language, "axis_share"))
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{abs(v):.0%}"))
     # the answer key to the right of the bars, clear of the axis label
     ax.legend(ncol=1 if len(points) <= 7 or len(cols) >= 5 else 2, fontsize=7, frameon=False,
-              title="answer", title_fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+              title=i18n.text(language, "legend_answer"), title_fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, base, wave, language)
 
 
 #: the segment chart's texts in each report language (:mod:`csmlib.report.i18n`)
@@ -507,6 +586,7 @@ _SEGMENT_TEXTS: dict[str, dict[str, str]] = {
 @_text_as_given
 def segment_chart(league: pd.DataFrame, *, reference: float | None = None, level: float = 0.95,
                   title: str | None = None, figsize: tuple[float, float] | None = None,
+                  base: int | str | None = None, wave: str | None = None,
                   language: str = "en") -> Figure:
     """Each segment's index with its normal interval, in league-table order,
     coloured by its verdict against the total (seaborn).
@@ -521,6 +601,8 @@ def segment_chart(league: pd.DataFrame, *, reference: float | None = None, level
         The total's index, drawn as a dashed line.
     level : float
         Confidence level of the intervals ``est +- z se``.
+    base, wave : optional
+        Written under the chart (the total's respondents and the wave).
     language : str
         Language of the chart's texts (:mod:`csmlib.report.i18n`).
 
@@ -564,5 +646,4 @@ def segment_chart(league: pd.DataFrame, *, reference: float | None = None, level
                   loc="center left", bbox_to_anchor=(1.01, 0.5))
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, base, wave, language)
