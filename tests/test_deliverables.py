@@ -221,8 +221,8 @@ def test_deck_per_wave_with_native_tables_and_charts_from_the_recorded_results(c
     assert league[0][:4] == ["Rank", "Segment", "Base (n)", "Index"]
     assert league[1] == ["1", "North", "3", "71.0", "-2.5", "0.020", "0.020", "below"]
     assert len(slides[3]["pictures"]) == 1 and len(slides[4]["pictures"]) == 1
-    for k in (2, 3, 4):   # every chart says its base and wave
-        assert "Base: n = 5, wave w2" in slides[k]["text"]
+    for k in (2, 3, 4):   # every chart says its source (the image its base and wave)
+        assert "Source: the recorded results of the study smoke, wave w2" in slides[k]["text"]
     (prio,) = slides[5]["tables"]
     assert prio[1][:4] == ["1", "S", "0.50", "70.0"] and prio[2][1] == "=evil"
     method = slides[6]["text"]
@@ -237,7 +237,9 @@ def test_segment_chart_draws_the_league_table_with_normal_intervals():
 
     league = pd.DataFrame({"segment": ["A", "B", "C"], "est": [75.0, 71.0, np.nan],
                            "se": [1.0, 2.0, np.nan], "verdict": ["above", "not different", ""]})
-    fig = plots.segment_chart(league, reference=72.0)
+    fig = plots.segment_chart(league, reference=72.0, base=600, wave="2026Q3")
+    texts = " ".join(t.get_text() for t in fig.texts)
+    assert "600" in texts and "2026Q3" in texts   # the chart states its base and wave
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["A", "B"]   # C suppressed
     (bars,) = [c for c in ax.containers if hasattr(c, "lines")]
@@ -389,4 +391,4 @@ def test_deck_and_workbook_follow_the_study_language(tmp_path):
     (league,) = slides[3]["tables"]
     assert league[1][-1] == "低于总体"
     assert "Holm 法" in slides[6]["text"] and "样本量低于 3" in slides[6]["text"]
-    assert "样本量：n = 5" in slides[2]["text"]
+    assert "来源：研究 smoke w2 期的记录结果" in slides[2]["text"]

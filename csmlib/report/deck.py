@@ -109,8 +109,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "none": {"en": "no adjustment (each segment tested at 5% on its own)",
              "zh": "不校正（每个细分群体单独以 5% 水平检验）"},
     "m_note": {"en": "Note: {note}", "zh": "说明：{note}"},
-    "source": {"en": "Base: n = {n}, wave {wave}. Source: recorded results of the study {study} (csm run).",
-               "zh": "样本量：n = {n}，调查期 {wave}。来源：研究 {study} 的记录结果（csm run）。"},
+    "source": {"en": "Source: the recorded results of the study {study}, wave {wave} (csm run); "
+                     "the chart states its base.",
+               "zh": "来源：研究 {study} {wave} 期的记录结果（csm run）；图中注明样本量。"},
     "chart_trend": {"en": "{construct} index by wave", "zh": "各期{construct}指数"},
     "n/a": {"en": "n/a", "zh": "无"},
 }
@@ -375,7 +376,7 @@ def _add_table(slide: Any, frame: pd.DataFrame, left: Any, top: Any, width: Any,
 
 
 def _source_line(d: DeckInputs) -> str:
-    return d.t("source", n=d.t("n/a") if d.base is None else d.base, wave=d.wave, study=d.study)
+    return d.t("source", wave=d.wave, study=d.study)
 
 
 def _add_bullets(slide: Any, bullets: Sequence[str], left: Any, top: Any, width: Any, height: Any,
@@ -439,7 +440,7 @@ def build_deck(d: DeckInputs) -> bytes:
             _add_table(slide, table, margin, top, width, _table_font(len(table) + 1, room))
         if content["bullets"]:
             _add_bullets(slide, content["bullets"], margin, top, width, Inches(5.5))
-        if chart is not None:   # every chart says its base and wave
+        if chart is not None:   # every chart says its source (and, on the chart, its base and wave)
             _add_bullets(slide, [_source_line(d)], margin, Inches(7.05), width, Inches(0.35),
                          font_pt=10, bullet="")
     buf = io.BytesIO()
