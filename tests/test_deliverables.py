@@ -392,3 +392,23 @@ def test_deck_and_workbook_follow_the_study_language(tmp_path):
     assert league[1][-1] == "低于总体"
     assert "Holm 法" in slides[6]["text"] and "样本量低于 3" in slides[6]["text"]
     assert "来源：研究 smoke w2 期的记录结果" in slides[2]["text"]
+
+
+def test_a_long_league_table_goes_on_several_slides_and_its_chart_on_its_own():
+    from csmlib.report.deck import MAX_TABLE_ROWS, DeckInputs, build_deck, deck_slides
+
+    n = 20
+    league = pd.DataFrame({"segment": [f"S{i:02d}" for i in range(n)], "est": np.linspace(80, 60, n),
+                           "se": [1.0] * n, "n": [100] * n, "rank": range(1, n + 1), "diff": [0.0] * n,
+                           "pvalue": [0.5] * n, "pvalue_adj": [1.0] * n, "verdict": ["not different"] * n})
+    report = {"values": {"index": 70.0}, "frames": {"segments": _frame(league)}}
+    d = DeckInputs(study="s", wave="w", report=report, base=2000)
+    titles = [s["title"] for s in deck_slides(d)]
+    assert titles[3:6] == ["Segments", "Segments (continued)", "Segments (continued)"]
+    slides = deck_slides(d)
+    assert [len(s["table"]) for s in slides[3:5]] == [MAX_TABLE_ROWS, n - MAX_TABLE_ROWS]
+    assert slides[3]["chart"] is None and slides[5]["chart"] == "segments" and slides[5]["table"] is None
+    from pptx import Presentation
+    prs = Presentation(__import__("io").BytesIO(build_deck(d)))
+    bottom = max(sh.top + sh.height for slide in prs.slides for sh in slide.shapes)
+    assert bottom <= prs.slide_height   # nothing runs off a slide

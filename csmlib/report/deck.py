@@ -114,6 +114,7 @@ TEXTS: dict[str, dict[str, str]] = {
                "zh": "来源：研究 {study} {wave} 期的记录结果（csm run）；图中注明样本量。"},
     "chart_trend": {"en": "{construct} index by wave", "zh": "各期{construct}指数"},
     "n/a": {"en": "n/a", "zh": "无"},
+    "continued": {"en": "{title} (continued)", "zh": "{title}（续）"},
 }
 
 
@@ -300,7 +301,7 @@ def deck_slides(d: DeckInputs) -> list[dict[str, Any]]:
     has_seg = seg is not None and len(seg) > 0
     has_ipma = ipma is not None and len(ipma) > 0
     missing = d.t("not_recorded")
-    return [
+    slides = [
         {"title": d.t("title", study=d.study, wave=d.wave),
          "bullets": [d.t("base", n=d.base) if d.base is not None else ""], "table": None,
          "chart": None, "kind": "title"},
@@ -316,6 +317,27 @@ def deck_slides(d: DeckInputs) -> list[dict[str, Any]]:
          "table": _priority_rows(d, ipma) if has_ipma else None, "chart": None},
         {"title": d.t("method"), "bullets": _method_notes(d), "table": None, "chart": None},
     ]
+    return [part for slide in slides for part in _split(d, slide)]
+
+
+#: a table with more rows goes on several slides (its header repeated)
+MAX_TABLE_ROWS = 14
+#: a table with at most this many rows shares its slide with its chart
+ROWS_BESIDE_CHART = 8
+
+
+def _split(d: DeckInputs, slide: dict[str, Any]) -> list[dict[str, Any]]:
+    """One slide, or -- for a long table -- the table over several slides
+    ("(continued)") and its chart on a slide of its own after them."""
+    table = slide["table"]
+    if table is None or len(table) <= (MAX_TABLE_ROWS if slide["chart"] is None else ROWS_BESIDE_CHART):
+        return [slide]
+    parts = [{**slide, "table": table.iloc[i:i + MAX_TABLE_ROWS].reset_index(drop=True), "chart": None,
+              "title": slide["title"] if i == 0 else d.t("continued", title=slide["title"])}
+             for i in range(0, len(table), MAX_TABLE_ROWS)]
+    if slide["chart"] is not None:
+        parts.append({**slide, "table": None, "bullets": [], "title": d.t("continued", title=slide["title"])})
+    return parts
 
 
 def _chart_png(d: DeckInputs, kind: str, width_in: float, height_in: float) -> bytes:
@@ -420,22 +442,19 @@ def build_deck(d: DeckInputs) -> bytes:
         slide.shapes.title.text_frame.paragraphs[0].font.size = Pt(30)
         top, room = Inches(1.5), 5.6   # inches below the title
         table, chart = content["table"], content["chart"]
-        if table is not None and chart == "segments":
-            # the league table across the slide, the chart below it when there is room
-            font = _table_font(len(table) + 1, room * 0.5 if len(table) <= 8 else room)
-            height = _add_table(slide, table, margin, top, width, font)
+        if table is not None and chart == "trend":   # the chart, its table beside it
+            png = _chart_png(d, chart, 7.0, 5.2)
+            slide.shapes.add_picture(io.BytesIO(png), margin, top, width=Inches(7.0))
+            _add_table(slide, table, Inches(8.0), top, Inches(13.333 - 8.6), _table_font(len(table) + 1, room))
+        elif table is not None and chart is not None:   # the (wide) table across, its chart below
+            height = _add_table(slide, table, margin, top, width, _table_font(len(table) + 1, room * 0.45))
             left_in = room - height / 914400 - 0.2
-            if left_in >= 2.4:
-                png = _chart_png(d, chart, 8.0, left_in)
-                slide.shapes.add_picture(io.BytesIO(png), margin, Emu(top + height + Inches(0.2)),
-                                         height=Inches(left_in))
+            png = _chart_png(d, chart, 8.0, left_in)
+            slide.shapes.add_picture(io.BytesIO(png), margin, Emu(top + height + Inches(0.2)),
+                                     height=Inches(left_in))
         elif chart is not None:
-            w_in = 7.0 if table is not None else 8.5
-            png = _chart_png(d, chart, w_in, 5.2)
-            slide.shapes.add_picture(io.BytesIO(png), margin, top, width=Inches(w_in))
-            if table is not None:
-                _add_table(slide, table, Inches(8.0), top, Inches(13.333 - 8.6),
-                           _table_font(len(table) + 1, room))
+            png = _chart_png(d, chart, 8.5, 5.2)
+            slide.shapes.add_picture(io.BytesIO(png), margin, top, width=Inches(8.5))
         elif table is not None:
             _add_table(slide, table, margin, top, width, _table_font(len(table) + 1, room))
         if content["bullets"]:
