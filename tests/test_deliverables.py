@@ -294,6 +294,49 @@ def test_workbook_colours_a_rising_complaint_rate_red(tmp_path):
 
 
 @pytest.mark.notebooks
+def test_share_changes_are_tested_against_the_segments_previous_wave(collected):
+    from csmlib.analysis.metrics import compare_shares
+
+    card = pd.read_csv(collected / "scorecard.csv").set_index(["wave", "segment"])
+    # recorded: w1 complaint rate 0.1, w2 0.2; top-2 box 0.31 and 0.32; no n_eff recorded here
+    assert np.isnan(card.loc[("w2", "North"), "complaint_rate_change"])
+    from csmlib.report.scorecard import scorecard
+
+    def entry(wave, seg, rate, n_eff):
+        frame = {"columns": ["rate", "ci_lower", "ci_upper", "n_eff"], "data": [[rate, 0.0, 1.0, n_eff]]}
+        return {"wave": wave, "segment": seg, "notebook": "complaints_loyalty", "status": "success",
+                "n": 300, "values": {}, "frames": {"complaint_rate_detail": frame}}
+
+    entries = [entry("a", "all", 0.20, 600.0), entry("a", "N", 0.20, 300.0), entry("a", "S", 0.2, 300.0),
+               entry("b", "all", 0.26, 590.0), entry("b", "N", 0.29, 280.0), entry("b", "S", 0.2, 290.0)]
+    out = scorecard(entries, waves=["a", "b"]).set_index(["wave", "segment"])
+    ref = compare_shares(0.20, 300.0, 0.29, 280.0)
+    assert_allclose(out.loc[("b", "N"), ["complaint_rate_change", "complaint_rate_change_pvalue"]].to_numpy(float),
+                    [ref["diff"], ref["pvalue"]])
+    p_s = compare_shares(0.2, 300.0, 0.2, 290.0)["pvalue"]
+    from statsmodels.stats.multitest import multipletests
+    assert_allclose(out.loc[[("b", "N"), ("b", "S")], "complaint_rate_change_pvalue_adj"],
+                    multipletests([ref["pvalue"], p_s], method="holm")[1])
+    assert out.loc[("b", "all"), "complaint_rate_change_flag"] == "up"
+    assert out.loc[("a", "all"), "complaint_rate_change_flag"] == ""
+
+
+def test_workbook_colours_a_rising_complaint_rate_red(tmp_path):
+    import openpyxl
+
+    from csmlib.report.scorecard import SCORECARD_COLUMNS, scorecard_workbook
+
+    card = pd.DataFrame([{c: np.nan for c in SCORECARD_COLUMNS}])
+    card = card.assign(wave="b", segment="all", change=2.0, change_flag="up", complaint_rate_change=0.05,
+                       complaint_rate_change_flag="up", top2_box_change_flag="", change_pvalue_adj=0.01)
+    ws = openpyxl.load_workbook(__import__("io").BytesIO(scorecard_workbook(card, {})))["Scorecard"]
+    head = [c.value for c in ws[1]]
+    assert ws.cell(2, head.index("Change since last wave") + 1).fill.fgColor.rgb.endswith("C6EFCE")
+    assert ws.cell(2, head.index("Complaint rate change") + 1).fill.fgColor.rgb.endswith("FFC7CE")
+    assert ws.cell(2, head.index("p (complaint rate change)") + 1).number_format == "0.000"
+
+
+@pytest.mark.notebooks
 def test_demo_study_deliverables_equal_the_recorded_results(tmp_path):
     """A real run (two waves of the demo study, both regions, the notebooks the
     deliverables read): the workbook and the last wave's deck show the numbers
@@ -310,7 +353,7 @@ def test_demo_study_deliverables_equal_the_recorded_results(tmp_path):
         raw.groupby("region").head(80).to_csv(tmp_path / f"wave{k}.csv", index=False)
     shutil.copy(demo / "instrument.yml", tmp_path / "instrument.yml")
     doc = {"name": "mini", "instrument": "instrument.yml", "model": "acsi",
-           "waves": [{"name": "Q1", "data": "wave1.csv"}, {"name": "Q2", "data": "wave2.csv"}],
+           "waves": [{"name": "2026Q1", "data": "wave1.csv"}, {"name": "2026Q2", "data": "wave2.csv"}],
            "segments": {"column": "region"},
            "notebooks": ["index_drivers", "complaints_loyalty", "study_report"],
            "parameters": {"n_boot": 100, "seed": 5}, "min_base": 30, "multiplicity": "fdr_bh",
@@ -325,7 +368,7 @@ def test_demo_study_deliverables_equal_the_recorded_results(tmp_path):
     ws = openpyxl.load_workbook(root / "scorecard.xlsx")["Scorecard"]
     head = [c.value for c in ws[1]]
     rows = {(r[0], r[1]): dict(zip(head, r)) for r in ws.iter_rows(min_row=2, values_only=True)}
-    assert set(rows) == {(w, s) for w in ("Q1", "Q2") for s in ("all", "North", "South")}
+    assert set(rows) == {(w, s) for w in ("2026Q1", "2026Q2") for s in ("all", "North", "South")}
     for (wave, seg), row in rows.items():
         idx = rec[(wave, seg, "index_drivers")]["values"]
         assert row["Index (0-100)"] == pytest.approx(idx["index"], rel=1e-12)
@@ -335,21 +378,21 @@ def test_demo_study_deliverables_equal_the_recorded_results(tmp_path):
         assert row["NPS"] == pytest.approx(cl["nps"], rel=1e-12)
         assert row["Top-2 box"] == pytest.approx(cl["top2_box"], rel=1e-12)
         assert row["Complaint rate"] == pytest.approx(cl["complaint_rate"], rel=1e-12)
-        if wave == "Q2":
+        if wave == "2026Q2":
             assert row["Change since last wave"] == pytest.approx(idx["change"], rel=1e-12)
             assert row["p (change)"] == pytest.approx(idx["change_pvalue"], rel=1e-12)
     seg_sheet = list(openpyxl.load_workbook(root / "scorecard.xlsx")["Segments"].iter_rows(values_only=True))
-    league = rec[("Q2", "all", "study_report")]["frames"]["segments"]
+    league = rec[("2026Q2", "all", "study_report")]["frames"]["segments"]
     assert len(seg_sheet) == 1 + len(league["data"])
 
-    slides = _slides(root / "Q2" / "report.pptx")
-    assert len(slides) == 7 and (root / "Q1" / "report.pptx").is_file()
-    rep = rec[("Q2", "all", "study_report")]["values"]
+    slides = _slides(root / "2026Q2" / "report.pptx")
+    assert len(slides) == 7 and (root / "2026Q1" / "report.pptx").is_file()
+    rep = rec[("2026Q2", "all", "study_report")]["values"]
     assert f"Satisfaction index {rep['index']:.1f}" in slides[1]["text"]
     (trend,) = slides[2]["tables"]
     got = {r[0]: float(r[1]) for r in trend[1:]}
     assert got == pytest.approx({w: round(rec[(w, "all", "study_report")]["values"]["index"], 1)
-                                 for w in ("Q1", "Q2")}, abs=1e-9)
+                                 for w in ("2026Q1", "2026Q2")}, abs=1e-9)
     (tab,) = slides[3]["tables"]
     lg = pd.DataFrame(league["data"], columns=league["columns"])
     assert [r[1] for r in tab[1:]] == lg["segment"].tolist()
@@ -357,7 +400,7 @@ def test_demo_study_deliverables_equal_the_recorded_results(tmp_path):
     assert [r[7] for r in tab[1:]] == lg["verdict"].tolist()
     assert "Benjamini-Hochberg" in slides[6]["text"]
     (prio,) = slides[5]["tables"]
-    ipma = rec[("Q2", "all", "index_drivers")]["frames"]["ipma"]
+    ipma = rec[("2026Q2", "all", "index_drivers")]["frames"]["ipma"]
     ipma = pd.DataFrame(ipma["data"], columns=ipma["columns"]).sort_values("rank")
     assert [r[1] for r in prio[1:]] == ipma["construct"].tolist()
 

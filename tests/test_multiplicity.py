@@ -103,9 +103,13 @@ def _familywise_rate(method: str, reps: int, seed: int) -> float:
     return any_flag / reps
 
 
+@pytest.mark.slow
 def test_twenty_equal_segments_are_flagged_at_most_at_the_familywise_rate():
     """20 segments with one true index: with Holm at most ~5% of league tables
-    flag a segment (binomial margin for 400 replications); unadjusted, most do."""
+    flag a segment (binomial margin for 400 replications); unadjusted, most do.
+
+    Slow (about 15 s alone, minutes under load) because statsmodels'
+    multipletests runs gc.collect() on every Holm adjustment."""
     reps = 400
     holm = _familywise_rate("holm", reps, seed=20261130)
     # 0.05 + 2.5 binomial standard errors: a true rate of 5% passes, 8% fails
