@@ -63,13 +63,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "segment_off": {"en": "{segment} {verdict}", "zh": "{segment}{verdict}"},
     "segments_same": {"en": "No segment differs significantly from the total (adjusted for multiplicity).",
                       "zh": "经多重比较校正后，没有细分群体与总体有显著差异。"},
-    "above": {"en": "above", "zh": "高于总体"},
-    "below": {"en": "below", "zh": "低于总体"},
-    "not different": {"en": "not different", "zh": "无显著差异"},
-    "concentrate here": {"en": "concentrate here", "zh": "重点改进"},
-    "keep up the good work": {"en": "keep up the good work", "zh": "继续保持"},
-    "low priority": {"en": "low priority", "zh": "次要"},
-    "possible overkill": {"en": "possible overkill", "zh": "可能投入过度"},
     "col_wave": {"en": "Wave", "zh": "调查期"},
     "col_index": {"en": "Index", "zh": "指数"},
     "col_interval": {"en": "95% interval", "zh": "95% 置信区间"},
@@ -170,7 +163,7 @@ class DeckInputs:
 
     def word(self, value: Any) -> str:
         """A recorded category (a verdict, an IPMA quadrant) in the deck's language."""
-        return self.t(value) if value in TEXTS else str(value)
+        return str(i18n.category(value, self.language))
 
     def name(self, construct: str) -> str:
         """What to call a construct in the deck's language."""
@@ -277,7 +270,7 @@ def _method_notes(d: DeckInputs) -> list[str]:
            d.t("m_boot", n_boot=get("n_boot"), seed=get("seed")),
            d.t("m_index", construct=d.name(d.index_construct)),
            d.t("m_drivers", target=d.name(d.target)),
-           d.t("m_segments", how=d.word(str(m.get("multiplicity", "holm"))), min_base=get("min_base"))]
+           d.t("m_segments", how=d.t(str(m.get("multiplicity", "holm"))), min_base=get("min_base"))]
     notes = d.value("report", "study_report", "estimation_notes") or []
     out.extend(d.t("m_note", note=n) for n in notes[:4])
     return out

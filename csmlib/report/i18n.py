@@ -51,7 +51,7 @@ from ..errors import CsmError
 from .markup import Markdown, md as _md, visible
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "MESSAGES", "COLUMN_LABELS", "SUFFIX_LABELS", "check_language",
-           "report_language", "template", "md", "text", "label", "labels"]
+           "report_language", "template", "md", "text", "label", "labels", "CATEGORIES", "category"]
 
 #: languages every report template is written in; the first is the default
 LANGUAGES: tuple[str, ...] = ("en", "zh")
@@ -441,3 +441,24 @@ def label(column: object, language: str) -> str:
 def labels(columns: Iterable[object], language: str) -> dict[object, str]:
     """``{column: label}`` for :meth:`pandas.DataFrame.rename` (:func:`label` of each)."""
     return {c: label(c, language) for c in columns}
+
+
+#: Recorded categories a report shows as words (verdicts of a league table,
+#: change flags, IPMA quadrants), by language; a value not listed shows as it is.
+CATEGORIES: dict[str, dict[str, str]] = {
+    "above": {"en": "above", "zh": "高于总体"},
+    "below": {"en": "below", "zh": "低于总体"},
+    "not different": {"en": "not different", "zh": "无显著差异"},
+    "up": {"en": "up", "zh": "上升"},
+    "down": {"en": "down", "zh": "下降"},
+    "no change": {"en": "no change", "zh": "无显著变化"},
+    "concentrate here": {"en": "concentrate here", "zh": "重点改进"},
+    "keep up the good work": {"en": "keep up the good work", "zh": "继续保持"},
+    "low priority": {"en": "low priority", "zh": "次要"},
+    "possible overkill": {"en": "possible overkill", "zh": "可能投入过度"},
+}
+
+
+def category(value: object, language: str) -> object:
+    """A recorded category (:data:`CATEGORIES`) in ``language``; any other value unchanged."""
+    return template(CATEGORIES[value], language) if isinstance(value, str) and value in CATEGORIES else value

@@ -577,9 +577,6 @@ _SEGMENT_TEXTS: dict[str, dict[str, str]] = {
     "axis": {"en": "Index (0-100) with its {level} interval", "zh": "指数（0-100）及其 {level} 置信区间"},
     "total": {"en": "total", "zh": "总体"},
     "legend": {"en": "against the total", "zh": "与总体比较"},
-    "above": {"en": "above", "zh": "高于总体"},
-    "below": {"en": "below", "zh": "低于总体"},
-    "not different": {"en": "not different", "zh": "无显著差异"},
 }
 
 
@@ -613,8 +610,6 @@ def segment_chart(league: pd.DataFrame, *, reference: float | None = None, level
     import seaborn as sns
     from scipy import stats
 
-    from . import i18n
-
     def say(key: str, **values: Any) -> str:
         return i18n.text(language, _SEGMENT_TEXTS[key], **values)
 
@@ -623,9 +618,9 @@ def segment_chart(league: pd.DataFrame, *, reference: float | None = None, level
     d = league[np.isfinite(league["est"].to_numpy(float))].copy()
     d["segment"] = d["segment"].astype(str)
     verdict = d["verdict"].astype(str) if "verdict" in d.columns else pd.Series("", index=d.index)
-    d["verdict"] = [say(v) if v in _SEGMENT_TEXTS else v for v in verdict]
+    d["verdict"] = [i18n.category(v, language) for v in verdict]
     colours = {"above": PALETTE["pos"], "below": PALETTE["neg"], "not different": PALETTE["muted"]}
-    palette = {say(k): c for k, c in colours.items()}
+    palette = {i18n.category(k, language): c for k, c in colours.items()}
     fig, ax = plt.subplots(figsize=figsize or (6.5, 0.4 * len(d) + 1.4))
     half = stats.norm.ppf(0.5 + level / 2) * d["se"].to_numpy(float)
     ys = np.arange(len(d))

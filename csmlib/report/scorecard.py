@@ -133,20 +133,6 @@ SHEETS: dict[str, dict[str, str]] = {
     "ipma": {"en": "Drivers", "zh": "驱动因素"},
 }
 
-#: recorded categories shown in the workbook's cells, in each report language
-WORDS: dict[str, dict[str, str]] = {
-    "up": {"en": "up", "zh": "上升"},
-    "down": {"en": "down", "zh": "下降"},
-    "no change": {"en": "no change", "zh": "无显著变化"},
-    "above": {"en": "above", "zh": "高于总体"},
-    "below": {"en": "below", "zh": "低于总体"},
-    "not different": {"en": "not different", "zh": "无显著差异"},
-    "concentrate here": {"en": "concentrate here", "zh": "重点改进"},
-    "keep up the good work": {"en": "keep up the good work", "zh": "继续保持"},
-    "low priority": {"en": "low priority", "zh": "次要"},
-    "possible overkill": {"en": "possible overkill", "zh": "可能投入过度"},
-}
-
 _SHARE = ("top2_box", "complaint_rate")
 _INDEX_SOURCES = ("index_drivers", "tracking")
 
@@ -341,9 +327,9 @@ def _write_sheet(ws: Any, frame: pd.DataFrame, language: str, *, freeze: str = "
     shown = frame.copy()
     for c in shown.columns:   # recorded categories and construct names in the report's language
         if not pd.api.types.is_numeric_dtype(shown[c]) and not pd.api.types.is_bool_dtype(shown[c]):
-            words = {**{k: i18n.template(v, language) for k, v in WORDS.items()},
-                     **(names if c == "construct" and names else {})}
-            shown[c] = [words.get(v, v) if isinstance(v, str) else v for v in shown[c]]
+            own = names if c == "construct" and names else {}
+            shown[c] = [own.get(v, i18n.category(v, language)) if isinstance(v, str) else v
+                        for v in shown[c]]
     headings = [i18n.template(HEADINGS[c], language) if c in HEADINGS else c for c in frame.columns]
     frame, shown = neutralise_csv_cells(frame), neutralise_csv_cells(shown)
     columns = list(frame.columns)
