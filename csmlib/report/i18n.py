@@ -327,6 +327,7 @@ SUFFIX_LABELS: dict[str, dict[str, str]] = {
     "_ci_lower": {"en": "{x}: 95% lower", "zh": "{x} 95% 下限"},
     "_ci_upper": {"en": "{x}: 95% upper", "zh": "{x} 95% 上限"},
     "_ok": {"en": "{x}: met", "zh": "{x}达标"},
+    "_adj": {"en": "{x} (adjusted for multiplicity)", "zh": "{x}（多重比较校正后）"},
 }
 
 
