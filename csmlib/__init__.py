@@ -77,6 +77,7 @@ _LAZY: dict[str, str] = {
     "cvpat": "analysis.predict",
     "mga": "analysis.mga",
     "simple_slopes": "analysis.moderation",
+    "adjust_pvalues": "analysis.multiplicity",
 }
 # modules reachable as attributes (csm.models.acsi(), csm.datasets.load(...)) -> where they live
 _SUBMODULES = {
