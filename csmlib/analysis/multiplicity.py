@@ -78,8 +78,10 @@ def adjust_pvalues(pvalues: Sequence[float] | np.ndarray,
     if method == "none" or not ok.any():
         out[ok] = p[ok]
         return out
-    if ((p[ok] < 0) | (p[ok] > 1)).any():
-        raise DataError("p-values must lie between 0 and 1", values=list(p[ok][(p[ok] < 0) | (p[ok] > 1)][:5]))
+    outside = ok & ((p < 0) | (p > 1))
+    if outside.any():
+        raise DataError("p-values must lie between 0 and 1", values=list(p[outside][:5]),
+                        hint="pass the raw p-values of the family's tests")
     from statsmodels.stats.multitest import multipletests
 
     out[ok] = multipletests(p[ok], method=method)[1]

@@ -438,7 +438,8 @@ def build_deck(d: DeckInputs) -> bytes:
         if table is not None and chart == "trend":   # the chart, its table beside it
             png = _chart_png(d, chart, 7.0, 5.2)
             slide.shapes.add_picture(io.BytesIO(png), margin, top, width=Inches(7.0))
-            _add_table(slide, table, Inches(8.0), top, Inches(13.333 - 8.6), _table_font(len(table) + 1, room))
+            _add_table(slide, table, Inches(8.0), top, Inches(13.333 - 8.6),
+                       _table_font(len(table) + 1, room))
         elif table is not None and chart is not None:   # the (wide) table across, its chart below
             height = _add_table(slide, table, margin, top, width, _table_font(len(table) + 1, room * 0.45))
             left_in = room - height / 914400 - 0.2

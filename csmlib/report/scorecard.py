@@ -24,22 +24,26 @@ Where the numbers come from
 
 The change flag
 ---------------
-The changes of one wave's segments are a family of tests (for the index,
-the top-2 box and the complaint rate alike): each segment's p-value is adjusted over the segments of its wave (the study's
-``multiplicity``, Holm by default; :mod:`csmlib.analysis.multiplicity`);
-the whole sample's change is a family of one.  ``change_flag`` is ``"up"``
-or ``"down"`` when the adjusted p-value is below ``alpha``, ``"no change"``
-otherwise, and ``""`` without a test (first wave, suppressed base).
+The changes of one wave's segments are a family of tests (for the index, the
+top-2 box and the complaint rate alike): each segment's p-value is adjusted
+over the segments of its wave (the study's ``multiplicity``, Holm by
+default; :mod:`csmlib.analysis.multiplicity`); the whole sample's change is
+a family of one. ``change_flag`` is ``"up"`` or ``"down"`` when the adjusted
+p-value is below ``alpha``, ``"no change"`` otherwise, and ``""`` without a
+test (first wave, suppressed base).
 
 The workbook
 ------------
-Sheet ``Scorecard`` (the table with number formats, a frozen header row
-and frozen wave/segment columns, an auto-filter, significant changes
-highlighted: green for good news, red for bad -- a rising complaint rate
-is red) and one sheet per table of the latest wave's study report (index trend, segments, drivers), with the same
-formats.  Text cells are neutralised against formula injection as in the
-CSV files (:func:`csmlib.atomic.neutralise_csv_cells`); both files are
-written atomically.
+Sheet ``Scorecard`` (the table with number formats, a frozen header row and
+frozen wave/segment columns, an auto-filter, significant changes
+highlighted: green for good news, red for bad -- a rising complaint rate is
+red) and one sheet per table of the latest wave's study report (index trend,
+segments, drivers), with the same formats. Text cells are neutralised
+against formula injection as in the CSV files
+(:func:`csmlib.atomic.neutralise_csv_cells`); both files are written
+atomically.  The workbook's sheet names, headings and recorded categories
+(flags, verdicts, IPMA advice) are in the study's language
+(:mod:`csmlib.report.i18n`); the CSV keeps the machine names and values.
 """
 
 from __future__ import annotations
@@ -205,7 +209,8 @@ def scorecard(entries: Sequence[Mapping[str, Any]], *, waves: Sequence[str],
         cell["runs"][e["notebook"]] = _results(e)
     rank = {w: i for i, w in enumerate(waves)}
     segs = list(dict.fromkeys(s for _, s in order if s != "all"))
-    order.sort(key=lambda k: (rank.get(k[0], len(rank)), k[1] != "all", segs.index(k[1]) if k[1] in segs else -1))
+    order.sort(key=lambda k: (rank.get(k[0], len(rank)), k[1] != "all",
+                              segs.index(k[1]) if k[1] in segs else -1))
 
     rows = []
     for wave, segment in order:
@@ -230,6 +235,8 @@ def scorecard(entries: Sequence[Mapping[str, Any]], *, waves: Sequence[str],
             read_recorded(cl, "complaints_loyalty", "complaint_rate_detail")[0],
             ("rate", "ci_lower", "ci_upper", "n_eff"))
         rows.append(row)
+    if not rows:
+        return pd.DataFrame(columns=list(SCORECARD_COLUMNS))
     out = pd.DataFrame(rows)
     for share in _SHARE:
         _share_changes(out, share, waves)
