@@ -412,3 +412,23 @@ def test_a_long_league_table_goes_on_several_slides_and_its_chart_on_its_own():
     prs = Presentation(__import__("io").BytesIO(build_deck(d)))
     bottom = max(sh.top + sh.height for slide in prs.slides for sh in slide.shapes)
     assert bottom <= prs.slide_height   # nothing runs off a slide
+
+
+def test_a_deck_is_rebuilt_only_when_its_inputs_change(collected):
+    import json
+
+    from csmlib.run.batch import collect_summary
+    from csmlib.run.study import load_study
+
+    deck = collected / "w2" / "report.pptx"
+    before = deck.stat().st_mtime_ns, deck.read_bytes()
+    study = load_study(collected.parent.parent / "study.yml")
+    collect_summary(study)                      # nothing changed: the deck stays as it is
+    assert (deck.stat().st_mtime_ns, deck.read_bytes()) == before
+    res = collected / "w2" / "all" / "study_report.results.json"
+    doc = json.loads(res.read_text())
+    doc["values"]["index"] = 80.0                # a recorded result changes: the deck follows
+    res.write_text(json.dumps(doc))
+    collect_summary(study)
+    assert "Satisfaction index 80.0" in _slides(deck)[1]["text"]
+    assert _slides(collected / "w1" / "report.pptx")[0]["title"].endswith("w1")

@@ -36,7 +36,7 @@ from .keys import read_recorded
 from . import i18n
 from .tables import driver_findings, fmt_ci, fmt_number, fmt_p, index_finding
 
-__all__ = ["DeckInputs", "deck_slides", "build_deck", "write_deck", "TEXTS"]
+__all__ = ["DeckInputs", "deck_slides", "build_deck", "deck_digest", "write_deck", "TEXTS"]
 
 #: image resolution of the charts (dots per inch at their size on the slide)
 CHART_DPI = 150
@@ -461,12 +461,45 @@ def build_deck(d: DeckInputs) -> bytes:
     return buf.getvalue()
 
 
+def deck_digest(d: DeckInputs) -> str:
+    """A digest of everything the deck is built from (its inputs and the
+    csmlib version): equal digests give the same deck."""
+    import hashlib
+    import json
+
+    from .. import __version__
+
+    fields = {k: getattr(d, k) for k in d.__dataclass_fields__}
+    for k in ("report", "drivers", "metrics"):   # the recorded results only
+        fields[k] = None if fields[k] is None else {s: fields[k].get(s) for s in ("values", "frames")}
+    text = json.dumps({"csmlib": __version__, **fields}, sort_keys=True, default=str)
+    return "csm-deck:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def write_deck(path: str | Path, d: DeckInputs) -> Path:
-    """Write :func:`build_deck` to ``path`` atomically.
+    """Write :func:`build_deck` to ``path`` atomically, unless the deck there
+    was built from the same inputs (its :func:`deck_digest`, kept in the
+    presentation's ``identifier`` property): a study run again rebuilds only
+    the decks whose recorded results changed.
 
     Returns
     -------
     pathlib.Path
         The destination path.
     """
-    return write_bytes(path, build_deck(d))
+    from pptx import Presentation
+
+    path = Path(path)
+    digest = deck_digest(d)
+    if path.is_file():
+        try:
+            if Presentation(str(path)).core_properties.identifier == digest:
+                return path
+        except Exception:   # noqa: BLE001 - an unreadable old deck is rebuilt
+            pass
+    data = build_deck(d)
+    prs = Presentation(io.BytesIO(data))
+    prs.core_properties.identifier = digest
+    buf = io.BytesIO()
+    prs.save(buf)
+    return write_bytes(path, buf.getvalue())
