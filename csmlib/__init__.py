@@ -87,6 +87,7 @@ _LAZY: dict[str, str] = {
     "min_n_inverse_sqrt": "analysis.planning",
     "compare_models": "analysis.compare",
     "information_criteria": "analysis.compare",
+    "adjust_pvalues": "analysis.multiplicity",
 }
 # modules reachable as attributes (csm.models.acsi(), csm.datasets.load(...)) -> where they live
 _SUBMODULES = {

@@ -44,6 +44,7 @@ results_path: str = ""  # where recorded results go ("" keeps them in memory)
 previous_results_path: str = ""  # the previous wave's recorded results ("" for none)
 min_base: int = 30  # bases below this are suppressed, not estimated
 language: str = ""  # report language: "en" or "zh" ("" for the instrument's language)
+multiplicity: str = "holm"  # adjustment of segment/item test families: holm, fdr_bh or none
 seed: int = 20260101  # bootstrap seed
 n_boot: int = 2000  # bootstrap resamples
 scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
@@ -125,7 +126,8 @@ if not run.suppressed and complained_item and run.spec is not None \
     scores, _, _ = ipma_scores(pls)
     groups = data.loc[scores.index, complained_item].map({0: "did not complain", 1: "complained"})
     by = csm.metrics.loyalty_by_complaint_handling(scores[loyalty_construct], groups,
-                                                   order=["did not complain", "complained"])
+                                                   order=["did not complain", "complained"],
+                                                   multiplicity=multiplicity)
     record_frame("loyalty_by_complaint", by)
     display(run.table(by, 3))
 

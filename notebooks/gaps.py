@@ -43,6 +43,7 @@ results_path: str = ""  # where recorded results go ("" keeps them in memory)
 previous_results_path: str = ""  # the previous wave's recorded results ("" for none)
 min_base: int = 30  # bases below this are suppressed, not estimated
 language: str = ""  # report language: "en" or "zh" ("" for the instrument's language)
+multiplicity: str = "holm"  # adjustment of segment/item test families: holm, fdr_bh or none
 seed: int = 20260101  # bootstrap seed
 n_boot: int = 2000  # bootstrap resamples
 scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
@@ -74,7 +75,7 @@ if not run.suppressed and not configured:
 # %%
 if configured and not run.suppressed:
     gaps = csm.servqual.gaps(run.survey.data, expectation_items, perception_items,
-                             dimensions or None)
+                             dimensions or None, multiplicity=multiplicity)
     record_frame("gaps", gaps.rename(columns={"name": "item"}))
     level = "dimension" if dimensions else "item"
     fig = csm.plots.gap_chart(gaps.assign(name=gaps["name"].map(run.name)), level=level,
@@ -82,10 +83,11 @@ if configured and not run.suppressed:
                               base=run.n, wave=run.wave, language=lang)
     display(fig)
     plt.close(fig)
-    short = gaps[(gaps["level"] == level) & (gaps["pvalue"] < 0.05) & (gaps["gap"] < 0)]
+    short = gaps[(gaps["level"] == level) & (gaps["pvalue_adj"] < 0.05) & (gaps["gap"] < 0)]
     display(report.Findings(
-        [run.text({"en": "{name}: gap {gap} ({p})", "zh": "{name}：差距 {gap}（{p}）"}, name=run.name(r.name),
-                  gap=f"{r.gap:.2f}", p=report.fmt_p(r.pvalue)) for r in short.itertuples()]
+        [run.text({"en": "{name}: gap {gap} (adjusted {p})", "zh": "{name}：差距 {gap}（校正后 {p}）"},
+                  name=run.name(r.name), gap=f"{r.gap:.2f}", p=report.fmt_p(r.pvalue_adj))
+         for r in short.itertuples()]
         or [run.text({"en": "No significant shortfall against expectations.", "zh": "没有显著低于期望的方面。"})],
         title=run.text({"en": "Significant shortfalls", "zh": "显著不足"})))
     display(run.table(gaps, 3))

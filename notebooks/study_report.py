@@ -51,6 +51,7 @@ results_path: str = ""  # where recorded results go ("" keeps them in memory)
 previous_results_path: str = ""  # the previous wave's recorded results ("" for none)
 min_base: int = 30  # bases below this are suppressed, not estimated
 language: str = ""  # report language: "en" or "zh" ("" for the instrument's language)
+multiplicity: str = "holm"  # adjustment of segment/item test families: holm, fdr_bh or none
 seed: int = 20260101  # bootstrap seed
 n_boot: int = 2000  # bootstrap resamples
 scheme: str = "path"  # PLS inner weighting scheme: path, centroid or factorial
@@ -214,7 +215,8 @@ for seg in res.segments("index_drivers"):
                  "se": res.value("index_drivers", "index_se", segment=seg),
                  "n": res.value("index_drivers", "n", segment=seg)})
 if rows and not math.isnan(idx):
-    league = tracking.league_table(pd.DataFrame(rows), reference=idx, reference_se=se)
+    league = tracking.league_table(pd.DataFrame(rows), reference=idx, reference_se=se,
+                                    multiplicity=multiplicity)
     league = tracking.apply_min_base(league, min_base=min_base)
     record_frame("segments", league)
     display(report.table(league, 2, language=lang, instrument=inst))

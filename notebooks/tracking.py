@@ -44,6 +44,7 @@ results_path: str = ""  # where recorded results go ("" keeps them in memory)
 previous_results_path: str = ""  # the previous wave's results of this notebook ("" for none)
 min_base: int = 30  # bases below this are suppressed, not estimated
 language: str = ""  # report language: "en" or "zh" ("" for the instrument's language)
+multiplicity: str = "holm"  # adjustment of segment/item test families: holm, fdr_bh or none
 seed: int = 20260101  # bootstrap and permutation seed
 n_boot: int = 2000  # bootstrap resamples
 n_perm: int = 1000  # permutations for the segment comparison
@@ -134,7 +135,7 @@ if not run.suppressed and segment == "all" and segment_column:
                                           scheme=scheme, min_base=min_base, missing=pls_missing,
                                           weights=run.survey.instrument.weight_column)
     league = tracking.league_table(segments, reference=head["est"], reference_se=head["se"],
-                                   min_base=min_base)
+                                   min_base=min_base, multiplicity=multiplicity)
     record_frame("segments", league)
     display(run.table(league, 2))
 else:

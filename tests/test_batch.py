@@ -316,8 +316,9 @@ def test_study_lifecycle(tmp_path):
             assert {"python", "pandas", "papermill", "csm-workbench"} <= set(rec["versions"])
             assert rec["start"] <= rec["end"]
     summary = pd.read_csv(root / "summary.csv")
-    assert list(summary.columns) == ["study", "wave", "segment", "notebook", "key", "value"]
-    got = summary.set_index(["wave", "segment", "key"])["value"]
+    assert list(summary.columns) == ["study", "wave", "segment", "notebook", "key", "value_number",
+                                     "value_text"]
+    got = summary.set_index(["wave", "segment", "key"])["value_number"]
     assert got[("w2", "South", "mean_x")] == pytest.approx(_expected(W2, "South")["mean_x"])
     assert got[("w1", "all", "n")] == 5
     assert len(json.loads((root / "summary.json").read_text())["runs"]) == 6

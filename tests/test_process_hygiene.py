@@ -156,10 +156,11 @@ def test_summary_csv_neutralises_recorded_text(tmp_path):
     run.results_path.write_text(json.dumps({"schema": 1, "values": values, "frames": {}}))
     run.record_path.write_text(json.dumps({"status": "success"}))
     csv_path, _ = collect_summary(study)
-    got = pd.read_csv(csv_path).set_index("key")["value"]
+    summary = pd.read_csv(csv_path).set_index("key")
+    got = summary["value_text"]
     assert got["label"] == "'=cmd|' /C calc'!A0"
     assert got["note"] == "'@evil" and got["ok"] == "fine"
-    assert float(got["change"]) == -3.25
+    assert summary["value_number"]["change"] == -3.25 and pd.isna(got["change"])
 
 
 # --------------------------------------------------------------------------- processes

@@ -58,6 +58,18 @@ def test_valid_study_resolves_paths(tmp_path):
     assert study.run_dir == (tmp_path / "runs" / "smoke").resolve()
     assert study.model == "S =~ x"
     assert study.report == "study_report" and study.timeout == 1800
+    assert study.multiplicity == "holm"   # the default adjustment of test families
+
+
+def test_multiplicity_reaches_every_notebook(tmp_path):
+    from csmlib.run.batch import plan_runs
+
+    study = load_study(_write(tmp_path, multiplicity="fdr_bh"))
+    assert study.multiplicity == "fdr_bh"
+    runs = plan_runs(study)
+    assert runs and {r.parameters["multiplicity"] for r in runs} == {"fdr_bh"}
+    with pytest.raises(StudyError, match="parameters.multiplicity"):
+        load_study(_write(tmp_path, parameters={"multiplicity": "none"}))
 
 
 def test_segment_bases_count_rows_by_hand(tmp_path):
@@ -97,6 +109,7 @@ def test_segment_mask():
         ({"segments": {"column": "region", "valeus": ["a"]}}, ["segments.valeus", "'values'"]),
         ({"waves": [{"name": "w/1", "data": "w1.csv"}]}, ["waves[0].name", "folder name"]),
         ({"parameters": "n_boot=10"}, ["parameters", "dictionary"]),
+        ({"multiplicity": "BH"}, ["multiplicity", "'holm'", "'fdr_bh'", "'none'", "'BH'"]),
     ],
 )
 def test_schema_errors_name_the_key_path(tmp_path, overrides, fragments):

@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import DataError, DataWarning
+from .multiplicity import DEFAULT_MULTIPLICITY, adjust_pvalues, check_multiplicity
 
 __all__ = [
     "MIN_N_EFF",
@@ -43,6 +44,7 @@ __all__ = [
     "nps",
     "top_box",
     "complaint_rate",
+    "compare_shares",
     "loyalty_by_complaint_handling",
 ]
 
@@ -125,6 +127,11 @@ def _z(level: float) -> float:
 def proportion_ci(successes: float, n: float, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for a proportion (successes may be weighted).
 
+    Computed by ``statsmodels.stats.proportion.proportion_confint(...,
+    method="wilson")``, which takes non-integer counts: with weights, pass the
+    weighted share times Kish's effective sample size as ``successes`` and
+    the effective sample size as ``n``.
+
     Parameters
     ----------
     successes : float
@@ -139,14 +146,13 @@ def proportion_ci(successes: float, n: float, level: float = 0.95) -> tuple[floa
     (lower, upper) : tuple of float
         NaN when ``n < MIN_N_EFF``.
     """
-    z = _z(level)
+    from statsmodels.stats.proportion import proportion_confint
+
+    _z(level)   # checks the level
     if not n >= MIN_N_EFF:
         return (np.nan, np.nan)
-    p = successes / n
-    denom = 1 + z**2 / n
-    centre = (p + z**2 / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    lower, upper = proportion_confint(successes, n, alpha=1 - level, method="wilson")
+    return (max(0.0, float(lower)), min(1.0, float(upper)))
 
 
 def _share_interval(share: float, w: np.ndarray, level: float,
@@ -279,8 +285,62 @@ def complaint_rate(complained, *, weights=None, level: float = 0.95,
     }])
 
 
+def compare_shares(share_a: float, n_a: float, share_b: float, n_b: float, *,
+                   level: float = 0.95) -> pd.Series:
+    """Test the change ``share_b - share_a`` of a share between two independent
+    samples (e.g. the complaint rate of two waves).
+
+    The test is the score test of equal proportions
+    (``statsmodels.stats.proportion.test_proportions_2indep(..., method="score",
+    correction=False)``, the pooled z test that R's ``prop.test(correct =
+    FALSE)`` makes); the interval is Newcombe's hybrid score interval
+    (``confint_proportions_2indep(..., method="newcomb")``), built from the
+    two Wilson intervals.  With weights, pass each sample's weighted share and
+    Kish's effective sample size (the ``n_eff`` of :func:`top_box` and
+    :func:`complaint_rate`), as the Wilson intervals do.
+
+    Parameters
+    ----------
+    share_a, n_a : float
+        Share (0-1) and (effective) sample size of the reference sample.
+    share_b, n_b : float
+        Share and (effective) sample size of the comparison sample.
+    level : float
+        Confidence level of the interval.
+
+    Returns
+    -------
+    Series
+        ``share_a, share_b, diff, z, pvalue, ci_lower, ci_upper``; all but
+        the shares NaN when either sample is below ``MIN_N_EFF``.
+    """
+    from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
+
+    _z(level)
+    out = pd.Series({"share_a": float(share_a), "share_b": float(share_b), "diff": np.nan, "z": np.nan,
+                     "pvalue": np.nan, "ci_lower": np.nan, "ci_upper": np.nan})
+    for share, n in ((share_a, n_a), (share_b, n_b)):
+        if not (np.isfinite(share) and 0 <= share <= 1):
+            raise DataError(f"a share must lie between 0 and 1, got {share!r}", values=[share],
+                            hint="pass shares (0-1), not percentages")
+        if not np.isfinite(n) or n < MIN_N_EFF:
+            return out
+    c_a, c_b = share_a * n_a, share_b * n_b
+    out["diff"] = float(share_b) - float(share_a)
+    with np.errstate(divide="ignore", invalid="ignore"):   # statsmodels also forms ratios
+        if c_a + c_b > 0 and c_a + c_b < n_a + n_b:   # else the pooled share is 0 or 1: no test
+            res = test_proportions_2indep(c_b, n_b, c_a, n_a, method="score", compare="diff",
+                                          correction=False)
+            out["z"], out["pvalue"] = float(res.statistic), float(res.pvalue)
+        lo, hi = confint_proportions_2indep(c_b, n_b, c_a, n_a, method="newcomb", compare="diff",
+                                            alpha=1 - level)
+    out["ci_lower"], out["ci_upper"] = float(lo), float(hi)
+    return out
+
+
 def loyalty_by_complaint_handling(loyalty, group, *, order: Sequence[str] | None = None,
-                                  level: float = 0.95, name: str = "loyalty") -> pd.DataFrame:
+                                  level: float = 0.95, name: str = "loyalty",
+                                  multiplicity: str = DEFAULT_MULTIPLICITY) -> pd.DataFrame:
     """Mean loyalty by complaint-handling group, with t intervals, and a
     Welch ANOVA-free comparison: each group against the others.
 
@@ -293,14 +353,19 @@ def loyalty_by_complaint_handling(loyalty, group, *, order: Sequence[str] | None
         "complaint not resolved"); NaN = not asked.
     order : sequence of str, optional
         Row order of the groups.
+    multiplicity : {"holm", "fdr_bh", "none"}
+        Adjustment of the groups' p-values over the family of groups
+        (:mod:`csmlib.analysis.multiplicity`).
 
     Returns
     -------
     DataFrame
         One row per group: ``group``, ``n``, ``mean``, ``sd``, ``se``,
         ``ci_lower``, ``ci_upper`` (t interval), ``diff_vs_rest`` (mean minus
-        the mean of everyone else), ``pvalue_vs_rest`` (Welch t-test).
+        the mean of everyone else), ``pvalue_vs_rest`` (Welch t-test),
+        ``pvalue_vs_rest_adj`` (adjusted over the groups).
     """
+    check_multiplicity(multiplicity)
     y = pd.to_numeric(pd.Series(loyalty), errors="coerce").to_numpy(float)
     g = pd.Series(group).to_numpy(object)
     ok = ~np.isnan(y) & pd.notna(g)
@@ -322,4 +387,7 @@ def loyalty_by_complaint_handling(loyalty, group, *, order: Sequence[str] | None
         rows.append({"group": lab, "n": n, "mean": mean, "sd": sd, "se": se,
                      "ci_lower": mean - t * se, "ci_upper": mean + t * se,
                      "diff_vs_rest": diff, "pvalue_vs_rest": p})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=["group", "n", "mean", "sd", "se", "ci_lower", "ci_upper",
+                                      "diff_vs_rest", "pvalue_vs_rest"])
+    out["pvalue_vs_rest_adj"] = adjust_pvalues(out["pvalue_vs_rest"].to_numpy(float), multiplicity)
+    return out

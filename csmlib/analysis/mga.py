@@ -50,6 +50,7 @@ from ..estimate.pls import check_pls_model, fit_pls
 from ..estimate.prepare import check_pls_missing, input_frame
 from ..estimate.results import Results
 from ..spec.modelspec import ModelSpec
+from .multiplicity import adjust_pvalues
 from .pls_groups import _check_n_perm, _resolve_seed, permutation_test
 from .tracking import DEFAULT_MIN_BASE, check_min_base
 
@@ -120,16 +121,6 @@ class MgaResults:
     seed: int = 0
     n_failed: dict = field(default_factory=dict)
     group_column: str = "group"
-
-
-def _holm(p: np.ndarray) -> np.ndarray:
-    from statsmodels.stats.multitest import multipletests
-
-    out = np.full(len(p), np.nan)
-    ok = np.isfinite(p)
-    if ok.any():
-        out[ok] = multipletests(p[ok], method="holm")[1]
-    return out
 
 
 def mga(spec: ModelSpec, data: Any, group: str, *, n_boot: int = 2000, n_perm: int = 1000,
@@ -253,8 +244,8 @@ def mga(spec: ModelSpec, data: Any, group: str, *, n_boot: int = 2000, n_perm: i
     table["p_two_sided_holm"] = np.nan
     table["perm_pvalue_holm"] = np.nan
     for _, idx in table.groupby(["lhs", "rhs"], sort=False).groups.items():
-        table.loc[idx, "p_two_sided_holm"] = _holm(table.loc[idx, "p_two_sided"].to_numpy(float))
-        table.loc[idx, "perm_pvalue_holm"] = _holm(table.loc[idx, "perm_pvalue"].to_numpy(float))
+        for raw in ("p_two_sided", "perm_pvalue"):
+            table.loc[idx, f"{raw}_holm"] = adjust_pvalues(table.loc[idx, raw].to_numpy(float), "holm")
     cols = ["lhs", "op", "rhs", "group_1", "group_2", "est_1", "est_2", "diff", "boot_mean_1", "boot_mean_2",
             "pls_mga_p", "p_two_sided", "p_two_sided_holm", "perm_pvalue", "perm_pvalue_holm"]
     gp = []

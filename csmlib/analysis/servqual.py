@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import DataError
+from .multiplicity import DEFAULT_MULTIPLICITY, adjust_pvalues, check_multiplicity
 
 __all__ = ["DIMENSIONS", "gaps"]
 
@@ -49,7 +50,7 @@ def _paired(diff: np.ndarray, level: float) -> dict[str, float]:
 
 def gaps(data: pd.DataFrame, expectations: Sequence[str], perceptions: Sequence[str],
          dimensions: Mapping[str, Sequence[str]] | None = None, *,
-         level: float = 0.95) -> pd.DataFrame:
+         level: float = 0.95, multiplicity: str = DEFAULT_MULTIPLICITY) -> pd.DataFrame:
     """Perception-minus-expectation gaps with paired t-tests.
 
     Parameters
@@ -65,6 +66,9 @@ def gaps(data: pd.DataFrame, expectations: Sequence[str], perceptions: Sequence[
         Default: one row per item only.
     level : float
         Confidence level of the intervals.
+    multiplicity : {"holm", "fdr_bh", "none"}
+        Adjustment of the p-values over the family of items, and separately
+        over the family of dimensions (:mod:`csmlib.analysis.multiplicity`).
 
     Returns
     -------
@@ -73,8 +77,10 @@ def gaps(data: pd.DataFrame, expectations: Sequence[str], perceptions: Sequence[
         or dimension), ``expectation`` (mean), ``perception`` (mean), ``gap``
         (mean of P - E over respondents who answered both), ``se``,
         ``ci_lower``, ``ci_upper`` (paired t interval), ``t``, ``pvalue``
-        (paired t-test of zero gap), ``n``.
+        (paired t-test of zero gap), ``pvalue_adj`` (adjusted over the
+        items, or over the dimensions), ``n``.
     """
+    check_multiplicity(multiplicity)
     expectations, perceptions = list(expectations), list(perceptions)
     if len(expectations) != len(perceptions):
         raise DataError(
@@ -105,5 +111,9 @@ def gaps(data: pd.DataFrame, expectations: Sequence[str], perceptions: Sequence[
         rows.append({"level": "dimension", "name": dim, "expectation": em.mean(),
                      "perception": pm.mean(), **res})
     cols = ["level", "name", "expectation", "perception", "gap", "se", "ci_lower", "ci_upper",
-            "t", "pvalue", "n"]
-    return pd.DataFrame(rows)[cols]
+            "t", "pvalue", "pvalue_adj", "n"]
+    out = pd.DataFrame(rows)
+    out["pvalue_adj"] = np.nan
+    for _, idx in out.groupby("level", sort=False).groups.items():
+        out.loc[idx, "pvalue_adj"] = adjust_pvalues(out.loc[idx, "pvalue"].to_numpy(float), multiplicity)
+    return out[cols]

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import DataError
+from .multiplicity import DEFAULT_MULTIPLICITY, adjust_pvalues, check_multiplicity
 
 __all__ = [
     "DEFAULT_MIN_BASE",
@@ -42,11 +43,27 @@ DEFAULT_MIN_BASE = 30
 _COMPARE_COLUMNS = ["est_a", "est_b", "diff", "se", "z", "pvalue", "ci_lower", "ci_upper"]
 
 
-def _check_se(se: float, what: str) -> None:
-    if not np.isfinite(se) or se < 0:
-        raise DataError(f"the standard error of {what} is {se!r}; a comparison needs a finite, "
+def _check_se(se: Any, what: str) -> None:
+    se = np.asarray(se, dtype=float)
+    bad = ~np.isfinite(se) | (se < 0)
+    if bad.any():
+        value = se[bad].flat[0]
+        raise DataError(f"the standard error of {what} is {value!r}; a comparison needs a finite, "
                         "non-negative standard error",
                         hint="bootstrap the fit first (csm.bootstrap) and pass its se")
+
+
+def _wald(est_a: Any, se_a: Any, est_b: Any, se_b: Any, level: float) -> dict[str, np.ndarray]:
+    """The Wald test of ``est_b - est_a`` (scalars or arrays): ``diff, se, z,
+    pvalue, ci_lower, ci_upper`` (NaN z and p where the standard error is 0)."""
+    diff = np.asarray(est_b, dtype=float) - np.asarray(est_a, dtype=float)
+    se = np.hypot(np.asarray(se_a, dtype=float), np.asarray(se_b, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, diff / se, np.nan)
+    p = np.where(se > 0, 2 * stats.norm.sf(np.abs(z)), np.nan)
+    q = stats.norm.ppf(0.5 + level / 2)
+    return {"diff": diff, "se": se, "z": z, "pvalue": p, "ci_lower": diff - q * se,
+            "ci_upper": diff + q * se}
 
 
 def compare_estimates(est_a: float, se_a: float, est_b: float, se_b: float, *,
@@ -72,12 +89,8 @@ def compare_estimates(est_a: float, se_a: float, est_b: float, se_b: float, *,
     """
     _check_se(se_a, "the first estimate")
     _check_se(se_b, "the second estimate")
-    diff = float(est_b) - float(est_a)
-    se = float(np.hypot(se_a, se_b))
-    z = diff / se if se > 0 else np.nan
-    p = 2 * stats.norm.sf(abs(z)) if se > 0 else np.nan
-    q = stats.norm.ppf(0.5 + level / 2)
-    return pd.Series([float(est_a), float(est_b), diff, se, z, p, diff - q * se, diff + q * se],
+    w = _wald(est_a, se_a, est_b, se_b, level)
+    return pd.Series([float(est_a), float(est_b), *(float(w[k]) for k in _COMPARE_COLUMNS[2:])],
                      index=_COMPARE_COLUMNS, dtype=float)
 
 
@@ -171,8 +184,15 @@ def trend_table(table: pd.DataFrame, *, order: Sequence[str] | None = None,
 
 def league_table(table: pd.DataFrame, *, reference: float | None = None,
                  reference_se: float | None = None, level: float = 0.95,
-                 alpha: float = 0.05, min_base: int | None = None) -> pd.DataFrame:
+                 alpha: float = 0.05, min_base: int | None = None,
+                 multiplicity: str = DEFAULT_MULTIPLICITY) -> pd.DataFrame:
     """Rank segments by an estimate, flagging those significantly off a reference.
+
+    The segments' tests are a family: with twenty segments tested at 5%
+    about one is flagged by chance alone.  The flag therefore uses the
+    p-value adjusted for multiplicity over the segments tested (Holm by
+    default; see :mod:`csmlib.analysis.multiplicity`); the raw p-value is
+    reported beside it.
 
     Parameters
     ----------
@@ -182,19 +202,28 @@ def league_table(table: pd.DataFrame, *, reference: float | None = None,
         The estimate to compare with (e.g. the total sample's index).  When
         omitted the comparison columns are NaN.  The segment is part of the
         total, so this test is conservative; it is meant for flagging.
+    level : float
+        Confidence level of the difference's interval (not reported here).
+    alpha : float
+        Level at which an adjusted p-value flags a segment.
     min_base : int, optional
         When given, the table needs a column ``n`` and a segment with an
         estimate from fewer than ``min_base`` respondents is refused
         (:class:`~csmlib.errors.DataError` naming the segment and n); blank
         such rows first with :func:`apply_min_base`.
+    multiplicity : {"holm", "fdr_bh", "none"}
+        Adjustment over the segments with an estimate.
 
     Returns
     -------
     DataFrame
         Sorted best first: the input columns plus ``rank``, ``diff``
-        (segment minus reference), ``pvalue`` and ``verdict`` (``"above"``,
-        ``"below"``, ``"not different"`` or ``""``).
+        (segment minus reference), ``pvalue`` (raw), ``pvalue_adj``
+        (adjusted over the family) and ``verdict`` (``"above"``,
+        ``"below"``, ``"not different"`` on the adjusted p-value, or ``""``
+        without a test).
     """
+    check_multiplicity(multiplicity)
     need = {"segment", "est", "se"}
     if not need <= set(table.columns):
         raise DataError("the league table lacks columns",
@@ -206,16 +235,21 @@ def league_table(table: pd.DataFrame, *, reference: float | None = None,
     out["rank"] = np.arange(1, len(out) + 1)
     out["diff"] = np.nan
     out["pvalue"] = np.nan
+    out["pvalue_adj"] = np.nan
     out["verdict"] = ""
     if reference is not None and reference_se is not None:
-        for i, r in out.iterrows():
-            if not np.isfinite(r["est"]):
-                continue
-            c = compare_estimates(reference, reference_se, r["est"], r["se"], level=level)
-            out.at[i, "diff"] = c["diff"]
-            out.at[i, "pvalue"] = c["pvalue"]
-            out.at[i, "verdict"] = ("not different" if c["pvalue"] >= alpha
-                                    else ("above" if c["diff"] > 0 else "below"))
+        _check_se(reference_se, "the reference")
+        est = out["est"].to_numpy(float)
+        ok = np.isfinite(est)
+        _check_se(out["se"].to_numpy(float)[ok], "a segment's estimate")
+        w = _wald(reference, reference_se, est[ok], out["se"].to_numpy(float)[ok], level)
+        out.loc[ok, "diff"] = w["diff"]
+        out.loc[ok, "pvalue"] = w["pvalue"]
+        out["pvalue_adj"] = adjust_pvalues(out["pvalue"].to_numpy(float), multiplicity)
+        tested = out["pvalue_adj"].notna()
+        out.loc[tested, "verdict"] = np.where(
+            out.loc[tested, "pvalue_adj"] >= alpha, "not different",
+            np.where(out.loc[tested, "diff"] > 0, "above", "below"))
     return out
 
 

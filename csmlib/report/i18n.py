@@ -62,8 +62,8 @@ from ..errors import CsmError
 from .markup import Markdown, md as _md, visible
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "MESSAGES", "COLUMN_LABELS", "SUFFIX_LABELS", "VALUE_LABELS",
-           "VALUE_PREFIXES", "check_language",
-           "report_language", "template", "md", "text", "label", "labels", "value_label"]
+           "VALUE_PREFIXES", "check_language", "report_language", "template", "md", "text", "label",
+           "labels", "value_label", "CATEGORIES", "category"]
 
 #: languages every report template is written in; the first is the default
 LANGUAGES: tuple[str, ...] = ("en", "zh")
@@ -413,6 +413,7 @@ SUFFIX_LABELS: dict[str, dict[str, str]] = {
     "_ci_lower": {"en": "{x}: 95% lower", "zh": "{x} 95% 下限"},
     "_ci_upper": {"en": "{x}: 95% upper", "zh": "{x} 95% 上限"},
     "_ok": {"en": "{x}: met", "zh": "{x}达标"},
+    "_adj": {"en": "{x} (adjusted for multiplicity)", "zh": "{x}（多重比较校正后）"},
 }
 
 
@@ -545,3 +546,24 @@ def value_label(value: object, language: str) -> object:
 def labels(columns: Iterable[object], language: str) -> dict[object, str]:
     """``{column: label}`` for :meth:`pandas.DataFrame.rename` (:func:`label` of each)."""
     return {c: label(c, language) for c in columns}
+
+
+#: Recorded categories a report shows as words (verdicts of a league table,
+#: change flags, IPMA quadrants), by language; a value not listed shows as it is.
+CATEGORIES: dict[str, dict[str, str]] = {
+    "above": {"en": "above", "zh": "高于总体"},
+    "below": {"en": "below", "zh": "低于总体"},
+    "not different": {"en": "not different", "zh": "无显著差异"},
+    "up": {"en": "up", "zh": "上升"},
+    "down": {"en": "down", "zh": "下降"},
+    "no change": {"en": "no change", "zh": "无显著变化"},
+    "concentrate here": {"en": "concentrate here", "zh": "重点改进"},
+    "keep up the good work": {"en": "keep up the good work", "zh": "继续保持"},
+    "low priority": {"en": "low priority", "zh": "次要"},
+    "possible overkill": {"en": "possible overkill", "zh": "可能投入过度"},
+}
+
+
+def category(value: object, language: str) -> object:
+    """A recorded category (:data:`CATEGORIES`) in ``language``; any other value unchanged."""
+    return template(CATEGORIES[value], language) if isinstance(value, str) and value in CATEGORIES else value

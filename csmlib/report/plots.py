@@ -43,6 +43,7 @@ __all__ = [
     "gap_chart",
     "likert_bars",
     "simple_slopes_plot",
+    "segment_chart",
 ]
 
 PALETTE = {"accent": "#1f5f8b", "muted": "#8a9ba8", "neg": "#b03a2e", "pos": "#1e8449"}
@@ -621,6 +622,78 @@ def likert_bars(items: pd.DataFrame, *, scale_limits: pd.DataFrame,
     # the answer key to the right of the bars, clear of the axis label
     ax.legend(ncol=1 if len(points) <= 7 or len(cols) >= 5 else 2, fontsize=7, frameon=False,
               title=i18n.text(language, "legend_answer"), title_fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    if title:
+        ax.set_title(title)
+    return _finish(fig, base, wave, language)
+
+
+#: the segment chart's texts in each report language (:mod:`csmlib.report.i18n`)
+_SEGMENT_TEXTS: dict[str, dict[str, str]] = {
+    "axis": {"en": "Index (0-100) with its {level} interval", "zh": "指数（0-100）及其 {level} 置信区间"},
+    "total": {"en": "total", "zh": "总体"},
+    "legend": {"en": "against the total", "zh": "与总体比较"},
+}
+
+
+@_text_as_given
+def segment_chart(league: pd.DataFrame, *, reference: float | None = None, level: float = 0.95,
+                  title: str | None = None, figsize: tuple[float, float] | None = None,
+                  base: int | str | None = None, wave: str | None = None,
+                  language: str = "en") -> Figure:
+    """Each segment's index with its normal interval, in league-table order,
+    coloured by its verdict against the total (seaborn).
+
+    Parameters
+    ----------
+    league : DataFrame
+        :func:`csmlib.analysis.tracking.league_table`: columns ``segment,
+        est, se`` and optionally ``verdict`` (suppressed segments, with a NaN
+        ``est``, are left out).
+    reference : float, optional
+        The total's index, drawn as a dashed line.
+    level : float
+        Confidence level of the intervals ``est +- z se``.
+    base, wave : optional
+        Written under the chart (the total's respondents and the wave).
+    language : str
+        Language of the chart's texts (:mod:`csmlib.report.i18n`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import seaborn as sns
+    from scipy import stats
+
+    def say(key: str, **values: Any) -> str:
+        return i18n.text(language, _SEGMENT_TEXTS[key], **values)
+
+    use_cjk_font()
+    _need(league, ["segment", "est", "se"], "a segment chart")
+    d = league[np.isfinite(league["est"].to_numpy(float))].copy()
+    d["segment"] = d["segment"].astype(str)
+    verdict = d["verdict"].astype(str) if "verdict" in d.columns else pd.Series("", index=d.index)
+    d["verdict"] = [i18n.category(v, language) for v in verdict]
+    colours = {"above": PALETTE["pos"], "below": PALETTE["neg"], "not different": PALETTE["muted"]}
+    palette = {i18n.category(k, language): c for k, c in colours.items()}
+    fig, ax = plt.subplots(figsize=figsize or (6.5, 0.4 * len(d) + 1.4))
+    half = stats.norm.ppf(0.5 + level / 2) * d["se"].to_numpy(float)
+    ys = np.arange(len(d))
+    ax.errorbar(d["est"], ys, xerr=half, fmt="none", ecolor="#555555", elinewidth=1, capsize=3, zorder=1)
+    sns.scatterplot(data=d.assign(_y=ys), x="est", y="_y", hue="verdict",
+                    palette={v: palette.get(v, PALETTE["accent"]) for v in d["verdict"].unique()},
+                    s=60, ax=ax, zorder=2, legend=bool(d["verdict"].ne("").any()))
+    if reference is not None and np.isfinite(reference):
+        ax.axvline(reference, color="#333333", ls="--", lw=0.8)
+        ax.annotate(say("total"), (reference, len(d) - 0.5), xytext=(3, 0), textcoords="offset points",
+                    fontsize=8, color="#333333")
+    ax.set_yticks(ys, d["segment"].tolist())
+    ax.set_ylim(len(d) - 0.5, -0.5)   # rank 1 on top
+    ax.set_ylabel("")
+    ax.set_xlabel(say("axis", level=f"{level:.0%}"))
+    if ax.get_legend() is not None:
+        ax.legend(title=say("legend"), fontsize=8, title_fontsize=8, frameon=False,
+                  loc="center left", bbox_to_anchor=(1.01, 0.5))
     if title:
         ax.set_title(title)
     return _finish(fig, base, wave, language)

@@ -28,7 +28,8 @@ Parameters every notebook receives: ``study, wave, previous_wave, segment``
 ``segment_value``, ``data_path``, ``data_encoding`` and ``data_sheet`` (the
 wave's ``encoding`` and ``sheet``, ``""`` for the default), ``instrument_path,
 model`` (a ``csm.models`` name or lavaan text), ``results_path,
-previous_results_path, min_base``, and
+previous_results_path, min_base``, ``multiplicity`` (the study's adjustment
+of test families), and
 the study's ``parameters`` (``seed``, ``n_boot``, ...).
 
 Outputs, in ``<output>/<study>/<wave>/<segment>/``: ``<notebook>.ipynb``
@@ -262,6 +263,7 @@ def _make_run(study: Study, wave_of: Wave, prev_wave: str | None, segment: str,
         "previous_results_path": str(prev) if prev else "",
         "min_base": study.min_base,
         "language": study.language,
+        "multiplicity": study.multiplicity,
         **study.parameters,
     }
     if study.complaints is not None and notebook in COMPLAINT_NOTEBOOKS:
@@ -1214,21 +1216,34 @@ def _flatten(key: str, value: Any) -> Iterable[tuple[str, Any]]:
         yield key, value
 
 
+def _split_value(value: Any) -> tuple[Any, Any]:
+    """``(number, text)`` of a recorded scalar: a number (not a boolean) goes
+    to the first, anything else (text, true/false, null) to the second."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value, None
+    return None, value
+
+
 def collect_summary(study: Study, runs: list[RunSpec] | None = None) -> tuple[Path, Path]:
     """Collect every run's record and recorded results into the study summary.
 
     Writes ``<output>/<study>/summary.csv`` (one row per run x recorded
-    scalar; lists and dicts are flattened to ``key[i]`` / ``key.sub``; text
+    scalar; lists and dicts are flattened to ``key[i]`` / ``key.sub``; a
+    number goes to ``value_number``, anything else -- text, true/false --
+    to ``value_text``, so that a machine reads the numbers as numbers; text
     that a spreadsheet would run as a formula is neutralised, see
-    :func:`csmlib.atomic.write_csv`) and
+    :func:`csmlib.atomic.write_csv`),
     ``summary.json`` (every run's status, error and recorded values and
-    tables).  Runs without a successful record contribute no rows to the CSV.
+    tables), and the deliverables: ``scorecard.csv`` and ``scorecard.xlsx``
+    (:mod:`csmlib.report.scorecard`) and each wave's ``report.pptx``
+    (:mod:`csmlib.report.deck`).  Runs without a successful record
+    contribute no rows to the CSV.
 
     Returns
     -------
     (Path, Path)
         ``summary.csv`` with columns ``study, wave, segment, notebook, key,
-        value``, and ``summary.json``.
+        value_number, value_text``, and ``summary.json``.
     """
     runs = plan_runs(study) if runs is None else runs
     rows: list[dict[str, Any]] = []
@@ -1249,15 +1264,66 @@ def collect_summary(study: Study, runs: list[RunSpec] | None = None) -> tuple[Pa
             entry["frames"] = res.get("frames", {})
             for key, value in entry["values"].items():
                 for k, v in _flatten(key, value):
+                    number, text = _split_value(v)
                     rows.append({"study": study.name, "wave": run.wave, "segment": run.segment,
-                                 "notebook": run.notebook, "key": k, "value": v})
+                                 "notebook": run.notebook, "key": k, "value_number": number,
+                                 "value_text": text})
         entries.append(entry)
     root = study.run_dir
-    frame = pd.DataFrame(rows, columns=["study", "wave", "segment", "notebook", "key", "value"],
-                         dtype=object)
+    frame = pd.DataFrame(rows, columns=["study", "wave", "segment", "notebook", "key",
+                                        "value_number", "value_text"], dtype=object)
+    frame["value_number"] = pd.to_numeric(frame["value_number"])
     csv_path = write_csv(root / "summary.csv", frame)
     json_path = write_json(root / "summary.json", {
         "study": study.name, "study_file": str(study.path), "generated": _now(),
         "csmlib_version": CSMLIB_VERSION, "runs": _json_safe(entries),
     })
+    write_deliverables(study, entries)
     return csv_path, json_path
+
+
+def write_deliverables(study: Study, entries: list[dict[str, Any]]) -> list[Path]:
+    """Write the scorecard (CSV and workbook) and each wave's deck from the collected runs,
+    in the study's language (headings, sentences, construct names).
+
+    Parameters
+    ----------
+    study : Study
+    entries : list of dict
+        The collected runs, as in ``summary.json``.
+
+    Returns
+    -------
+    list of Path
+        ``scorecard.csv`` and ``scorecard.xlsx`` in the study's output
+        folder, then ``<wave>/report.pptx`` of every wave whose report
+        notebook succeeded.
+    """
+    from ..report.deck import DeckInputs, write_deck
+    from ..report.scorecard import report_tables, scorecard, write_scorecard
+    from ..report.tables import display_names
+
+    waves = [w.name for w in study.waves]
+    names = display_names(study.load_instrument(), study.language)
+    card = scorecard(entries, waves=waves, min_base=study.min_base, multiplicity=study.multiplicity)
+    params = study.parameters
+    method = {"model": study.model if "\n" not in study.model and len(study.model) <= 40
+              else "the study's lavaan model", "scheme": params.get("scheme", "path"),
+              "n_boot": params.get("n_boot"), "seed": params.get("seed"),
+              "multiplicity": study.multiplicity, "min_base": study.min_base}
+    tables: dict[str, pd.DataFrame] = {}
+    decks: list[Path] = []
+    for wave in waves:
+        found = {e["notebook"]: e for e in entries
+                 if e["wave"] == wave and e["segment"] == "all" and e["status"] == "success"}
+        if study.report not in found:
+            continue
+        tables = report_tables(found[study.report], found.get("index_drivers"))
+        deck = DeckInputs(study=study.name, wave=wave, report=found[study.report],
+                          drivers=found.get("index_drivers"), metrics=found.get("complaints_loyalty"),
+                          base=found[study.report].get("n"), method=method,
+                          index_construct=params.get("index_construct", "Satisfaction"),
+                          target=params.get("target", "Loyalty"), language=study.language, names=names)
+        decks.append(write_deck(study.run_dir / wave / "report.pptx", deck))
+    # the workbook carries the latest wave's report tables
+    return [*write_scorecard(study.run_dir, card, tables, language=study.language, names=names), *decks]

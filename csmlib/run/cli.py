@@ -195,6 +195,9 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if result.report is not None:
         print(f"report: {result.report}", file=out)
     print(f"summary: {result.summary_csv}", file=out)
+    card = result.summary_csv.with_name("scorecard.xlsx")
+    if card.is_file():
+        print(f"scorecard: {card}", file=out)
     return 0 if result.ok else 1
 
 

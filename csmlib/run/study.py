@@ -16,6 +16,7 @@
     notebook_folder: notebooks       # optional: the study's own notebooks (default: notebooks/)
     parameters: {n_boot: 2000, seed: 20260101, scheme: path}   # passed to every notebook
     min_base: 30                     # a wave x segment with fewer respondents is suppressed
+    multiplicity: holm               # adjustment of segment/item test families: holm, fdr_bh or none
     output: runs                     # relative to the current directory
     report: study_report             # optional: the notebook run once per wave (see csmlib.run.batch)
     complaints:                      # optional: the company's complaint log (notebook complaints_log)
@@ -70,7 +71,7 @@ import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import yaml
@@ -110,6 +111,7 @@ RESERVED_PARAMETERS = frozenset({
     "data_path", "instrument_path", "model", "results_path", "previous_results_path",
     "wave_results", "min_base", "notebook", "data_encoding", "data_sheet", "actions", "language",
     "complaints_log_path", "complaints_codebook_path", "complaints_encoding", "complaints_sheet",
+    "multiplicity",
 })
 
 #: notebooks that read the study's complaint log (``complaints:`` in the study file)
@@ -213,6 +215,7 @@ class _StudyModel(_Strict):
     notebook_folder: str | None = Field(default=None, min_length=1)
     parameters: dict[str, Any] = Field(default_factory=dict)
     min_base: int = Field(default=30, ge=0)
+    multiplicity: Literal["holm", "fdr_bh", "none"] = "holm"
     output: str = "runs"
     report: str = "study_report"
     timeout: int = Field(default=1800, gt=0)
@@ -312,6 +315,10 @@ class Study:
     parameters : dict
         Passed to every notebook.
     min_base : int
+    multiplicity : str
+        How families of segment or item tests are adjusted (``holm``,
+        ``fdr_bh`` or ``none``; see :mod:`csmlib.analysis.multiplicity`),
+        passed to every notebook as the parameter ``multiplicity``.
     output : Path
         The output root (``runs/``); the study's outputs go to ``output / name``.
     report : str
@@ -338,6 +345,7 @@ class Study:
     notebooks: tuple[NotebookRef, ...]
     parameters: dict[str, Any] = field(default_factory=dict)
     min_base: int = 30
+    multiplicity: str = "holm"
     output: Path = Path("runs")
     report: str = "study_report"
     timeout: int = 1800
@@ -856,6 +864,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         notebooks=notebooks,
         parameters=dict(m.parameters),
         min_base=m.min_base,
+        multiplicity=m.multiplicity,
         output=out.resolve(),
         report=m.report,
         timeout=m.timeout,
