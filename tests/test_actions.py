@@ -125,6 +125,8 @@ def _study(tmp_path, actions):
     doc = yaml.safe_load((DEMO / "study.yml").read_text(encoding="utf-8"))
     doc.update(instrument=str(DEMO / "instrument.yml"), output=str(tmp_path / "runs"), actions=actions)
     doc["waves"] = [{**w, "data": str(DEMO / w["data"])} for w in doc["waves"]]
+    if "complaints" in doc:   # the demo's complaint log, where the demo keeps it
+        doc["complaints"] = {k: str(DEMO / v) for k, v in doc["complaints"].items()}
     path = tmp_path / "study.yml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path

@@ -170,7 +170,8 @@ def _demo_one_wave(folder: Path) -> Path:
         "notebooks": [str(ROOT / "notebooks" / "data_quality.ipynb")],
         "output": "runs",
     })
-    doc.pop("report", None)
+    for key in ("report", "complaints", "actions"):   # the report, the complaint log, actions over waves
+        doc.pop(key, None)
     doc["parameters"] = {**doc.get("parameters", {}), "n_boot": 50}
     path = folder / "study.yml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
