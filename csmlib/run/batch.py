@@ -125,6 +125,9 @@ __all__ = [
 #: papermill always runs notebooks on the project's kernel
 KERNEL_NAME = "csm"
 
+#: the folder of a wave x segment's shared fits, in its output folder
+FIT_CACHE_FOLDER = "fits"
+
 _PATH_PARAMS = ("data_path", "instrument_path", "previous_results_path")
 _VERSION_PACKAGES = (
     "csm-workbench", "numpy", "pandas", "scipy", "statsmodels", "semopy", "matplotlib",
@@ -337,8 +340,14 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-def _build_payload(run: RunSpec) -> dict[str, Any]:
-    """Everything a worker needs, as plain data (input files as bytes)."""
+def _build_payload(run: RunSpec, fit_cache: bool = True, warm_kernel: bool = False
+                   ) -> dict[str, Any]:
+    """Everything a worker needs, as plain data (input files as bytes).
+
+    With ``fit_cache`` the notebook receives ``fit_cache``, the wave x
+    segment's folder of shared fits (:mod:`csmlib.run.fitcache`; ``""``:
+    it fits its own models); with ``warm_kernel`` it runs on the worker's
+    warm kernel (:mod:`csmlib.run.kernel`), else on a fresh one."""
 
     def blob(p: Path | None) -> tuple[str, bytes] | None:
         if p is None or not Path(p).is_file():
@@ -359,9 +368,11 @@ def _build_payload(run: RunSpec) -> dict[str, Any]:
         # the user's paths, put back where the worker's copies would appear
         "paths": {"notebook": str(run.notebook_path), "output": str(run.output(".ipynb"))},
         "inputs": inputs,
-        "parameters": dict(run.parameters),
+        "parameters": {**run.parameters,
+                       "fit_cache": str(run.out_dir / FIT_CACHE_FOLDER) if fit_cache else ""},
         "timeout": run.timeout,
         "kernel_name": KERNEL_NAME,
+        "warm_kernel": bool(warm_kernel),
     }
 
 
@@ -483,23 +494,22 @@ def execute_run(payload: dict[str, Any]) -> dict[str, Any]:
         replacements[str(nb_out)] = shown.get("output", payload["notebook"][0])
         replacements[str(tmp)] = "."   # papermill's working folder, last (shortest)
 
-        import papermill as pm
-
+        from .kernel import execute_notebook
 
         pm_log = logging.getLogger("papermill")
         old_level = pm_log.level
         pm_log.setLevel(logging.ERROR)  # "unknown parameter" notices are not errors
         try:
             with _InFolder(tmp):
-                pm.execute_notebook(
-                    str(nb_in), str(nb_out), parameters=params,
-                    kernel_name=payload["kernel_name"], cwd=None, progress_bar=False,
-                    log_output=False, execution_timeout=payload["timeout"], start_timeout=120,
+                execute_notebook(
+                    nb_in, nb_out, params, kernel_name=payload["kernel_name"],
+                    timeout=payload["timeout"], start_timeout=120,
                     # the kernel's own log lines ("running over TCP without
                     # encryption" -- it listens on 127.0.0.1 only; "KeyboardInterrupt
                     # caught" when it is shut down) would garble the progress bar; a
                     # failing cell or a dying kernel is reported by papermill instead
                     extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                    warm=bool(payload.get("warm_kernel", False)),
                 )
         except KeyboardInterrupt:
             raise   # the user stopped the study: nothing to record
@@ -555,7 +565,10 @@ class InlineExecutor:
         return fut
 
     def shutdown(self, wait: bool = True) -> None:  # noqa: D401 - executor protocol
-        """Nothing to shut down."""
+        """Shut down this thread's warm kernel (:mod:`csmlib.run.kernel`), if any."""
+        from .kernel import shutdown_warm_kernel
+
+        shutdown_warm_kernel()
 
 
 class LocalPool:
@@ -934,6 +947,7 @@ def run_study(
     only: str | Iterable[str] | None = None,
     progress: Callable[[RunOutcome], None] | None = None,
     on_plan: Callable[[list[RunSpec]], None] | None = None,
+    fit_once: bool = True,
 ) -> StudyOutcome:
     """Run every notebook x wave x segment of a study.
 
@@ -956,6 +970,14 @@ def run_study(
         Called with each :class:`RunOutcome` as it finishes (skipped ones too).
     on_plan : callable, optional
         Called once with the selected runs before anything runs.
+    fit_once : bool
+        Fit once, report many: a wave x segment's notebooks share its fits
+        (:mod:`csmlib.run.fitcache`) and, when no ``executor`` is given, a
+        worker runs its notebooks on one warm kernel (:mod:`csmlib.run.kernel`;
+        a given executor's workers outlive the study, and so would their
+        kernels: they start a fresh kernel per notebook).  ``False``: every
+        notebook on a fresh kernel, fitting its own models (slower; the
+        recorded results are the same).
 
     Returns
     -------
@@ -965,13 +987,14 @@ def run_study(
     if not isinstance(study, Study):
         study = load_study(study)
     with study_lock(study.run_dir):
-        return _run_locked(study, executor, jobs, force, only, progress, on_plan)
+        return _run_locked(study, executor, jobs, force, only, progress, on_plan, fit_once)
 
 
 def _run_locked(study: Study, executor: Any, jobs: int, force: bool,
                 only: str | Iterable[str] | None,
                 progress: Callable[[RunOutcome], None] | None,
-                on_plan: Callable[[list[RunSpec]], None] | None) -> StudyOutcome:
+                on_plan: Callable[[list[RunSpec]], None] | None,
+                fit_once: bool = True) -> StudyOutcome:
     """:func:`run_study` once the study's output folder is locked."""
     runs = plan_runs(study)
     if only is not None:
@@ -992,7 +1015,8 @@ def _run_locked(study: Study, executor: Any, jobs: int, force: bool,
     if own_executor:
         executor = make_executor(jobs)
     try:
-        outcomes = _schedule(study, selected, executor, force, progress)
+        outcomes = _schedule(study, selected, executor, force, progress, fit_once,
+                             fit_once and own_executor)
     except BaseException:
         if own_executor:   # interrupted or cannot write: do not wait for running notebooks
             stop = getattr(executor, "terminate", None)
@@ -1071,7 +1095,8 @@ def study_lock(folder: Path) -> Iterator[Path]:
 
 
 def _schedule(study: Study, runs: list[RunSpec], executor: Any, force: bool,
-              progress: Callable[[RunOutcome], None] | None) -> list[RunOutcome]:
+              progress: Callable[[RunOutcome], None] | None,
+              fit_cache: bool = True, warm_kernel: bool = False) -> list[RunOutcome]:
     ids = {r.run_id for r in runs}
     waiting = {r.run_id: r for r in runs}
     done: dict[str, RunOutcome] = {}
@@ -1090,7 +1115,7 @@ def _schedule(study: Study, runs: list[RunSpec], executor: Any, force: bool,
         generation = getattr(executor, "generation", 0)
         inflight[run.run_id] = (run, digest, generation)
         try:
-            fut = executor.submit(execute_run, _build_payload(run))
+            fut = executor.submit(execute_run, _build_payload(run, fit_cache, warm_kernel))
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # noqa: BLE001 - e.g. a broken pool

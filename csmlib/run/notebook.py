@@ -50,6 +50,9 @@ class Run:
         ``"<study> - <wave> - <segment>"``.
     model : str
         The ``model`` parameter as given (a library name or lavaan text).
+    fits : FitCache
+        The wave x segment's shared fits (:mod:`csmlib.run.fitcache`), used
+        by :meth:`fit_pls`, :meth:`fit_cbsem` and :meth:`bootstrap`.
     """
 
     instrument: Any
@@ -63,6 +66,43 @@ class Run:
     previous: dict = field(default_factory=dict)
     title: str = ""
     model: str = ""
+    fits: Any = None
+
+    def fit_pls(self, **options: Any) -> Any:
+        """The run's PLS fit, :func:`csmlib.fit_pls` ``(spec, survey, **options)``,
+        estimated once for the wave x segment's notebooks (:mod:`csmlib.run.fitcache`).
+
+        Returns
+        -------
+        PlsResults
+        """
+        return self._fits().fit_pls(self.spec, self.survey, **options)
+
+    def fit_cbsem(self, **options: Any) -> Any:
+        """The run's CB-SEM fit, :func:`csmlib.fit_cbsem` ``(spec, survey, **options)``,
+        estimated once for the wave x segment's notebooks.
+
+        Returns
+        -------
+        CbsemResults
+        """
+        return self._fits().fit_cbsem(self.spec, self.survey, **options)
+
+    def bootstrap(self, results: Any, **options: Any) -> Any:
+        """:func:`csmlib.bootstrap` ``(results, **options)`` of a fit from
+        :meth:`fit_pls` or :meth:`fit_cbsem`, computed once for the wave x
+        segment's notebooks (stored in the run's ``fit_cache`` folder).
+
+        Returns
+        -------
+        BootstrapResults
+        """
+        return self._fits().bootstrap(results, **options)
+
+    def _fits(self) -> Any:
+        from .fitcache import FitCache
+
+        return self.fits if self.fits is not None else FitCache(None, None)   # nothing shared
 
     def heading(self, *, show_model: bool = False) -> Markdown:
         """The run's heading: title, base (and the model), and the
@@ -109,7 +149,8 @@ class Run:
 def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: str = "all",
              segment_column: str = "", results_path: str = "", previous_results_path: str = "",
              min_base: int = 30, study: str = "", wave: str = "", data_encoding: str = "",
-             data_sheet: str | int = "", segment_value: Any = None, **_ignored: Any) -> Run:
+             data_sheet: str | int = "", segment_value: Any = None, fit_cache: str = "",
+             **_ignored: Any) -> Run:
     """Load a notebook run's inputs from its papermill parameters.
 
     Parameters
@@ -136,6 +177,10 @@ def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: 
         Bases below this are suppressed.
     study, wave : str
         For the title.
+    fit_cache : str
+        The wave x segment's folder of shared fits, as ``csm run`` passes it
+        (``""``: bootstraps are not stored; fits are still shared within
+        this kernel).  See :mod:`csmlib.run.fitcache`.
 
     Returns
     -------
@@ -143,6 +188,7 @@ def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: 
     """
     from ..data.instrument import Instrument
     from ..report.record import read_results, set_results_path
+    from .fitcache import FitCache, run_inputs
     from .study import resolve_model, segment_mask
     from ..data.survey import read_survey
 
@@ -166,9 +212,12 @@ def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: 
         previous = read_results(previous_results_path)
     shown = segment if segment == "all" or segment_value is None else segment_value
     title = " \u2013 ".join(str(x) for x in (study or instrument.name, wave, shown) if x)
+    fits = FitCache(fit_cache or None, run_inputs(
+        data_path, instrument_path, model=model, segment=segment, segment_column=segment_column,
+        data_encoding=data_encoding, data_sheet=data_sheet))
     return Run(instrument=instrument, survey=survey, spec=spec, wave=wave, segment=segment,
                n=int(survey.n), min_base=int(min_base), suppressed=int(survey.n) < int(min_base),
-               previous=previous, title=title, model=model)
+               previous=previous, title=title, model=model, fits=fits)
 
 
 def record_notes(*fits: Any, key: str = "estimation_notes") -> Any:
