@@ -29,7 +29,19 @@ Parameters every notebook receives: ``study, wave, previous_wave, segment``
 wave's ``encoding`` and ``sheet``, ``""`` for the default), ``instrument_path,
 model`` (a ``csm.models`` name or lavaan text), ``results_path,
 previous_results_path, min_base``, and
-the study's ``parameters`` (``seed``, ``n_boot``, ...).
+the study's ``parameters`` (``seed``, ``n_boot``, ...); and ``fit_cache``,
+the wave x segment's folder of shared fits (``<out_dir>/fits``; ``""`` with
+``fit_once=False``), which is a path, not an input: it is not part of the
+input hash nor of the run record's parameters.
+
+Fit once, report many (``run_study(fit_once=True)``, the default): the
+notebooks of a wave x segment estimate its models once
+(:mod:`csmlib.run.fitcache`: ``run.fit_pls``, ``run.fit_cbsem``,
+``run.bootstrap``), and a local worker runs its notebooks one after the
+other on one warm kernel, reset to a fresh kernel's state before each
+(:mod:`csmlib.run.kernel`), rather than start a kernel and import the
+scientific stack for every notebook.  The recorded results are the same
+either way (tested); ``csm run --one-fit-per-notebook`` runs the old way.
 
 Outputs, in ``<output>/<study>/<wave>/<segment>/``: ``<notebook>.ipynb``
 (executed), ``<notebook>.html`` (report without code, see
@@ -972,10 +984,12 @@ def run_study(
         Called once with the selected runs before anything runs.
     fit_once : bool
         Fit once, report many: a wave x segment's notebooks share its fits
-        (:mod:`csmlib.run.fitcache`) and, when no ``executor`` is given, a
-        worker runs its notebooks on one warm kernel (:mod:`csmlib.run.kernel`;
-        a given executor's workers outlive the study, and so would their
-        kernels: they start a fresh kernel per notebook).  ``False``: every
+        (:mod:`csmlib.run.fitcache`) and, on the local executors
+        (:class:`LocalPool`, :class:`InlineExecutor`), a worker runs its
+        notebooks on one warm kernel (:mod:`csmlib.run.kernel`), which ends
+        when the executor is shut down; other executors' workers (Dask,
+        a ``ProcessPoolExecutor``) may outlive the study, and so would their
+        kernels: they start a fresh kernel per notebook.  ``False``: every
         notebook on a fresh kernel, fitting its own models (slower; the
         recorded results are the same).
 
@@ -1015,8 +1029,10 @@ def _run_locked(study: Study, executor: Any, jobs: int, force: bool,
     if own_executor:
         executor = make_executor(jobs)
     try:
-        outcomes = _schedule(study, selected, executor, force, progress, fit_once,
-                             fit_once and own_executor)
+        # a kernel lives as long as its worker: warm kernels on the local
+        # executors, whose workers end with the study (or its caller's shutdown())
+        warm = fit_once and isinstance(executor, (LocalPool, InlineExecutor))
+        outcomes = _schedule(study, selected, executor, force, progress, fit_once, warm)
     except BaseException:
         if own_executor:   # interrupted or cannot write: do not wait for running notebooks
             stop = getattr(executor, "terminate", None)

@@ -183,7 +183,8 @@ def _register_engine() -> None:
             ended = False
             try:
                 nb = client.execute(cleanup_kc=False)
-                ended = True
+                # papermill records a failing cell and raises only afterwards
+                ended = not nb_man.nb.metadata.get("papermill", {}).get("exception")
                 return nb
             finally:
                 _WARM.km, _WARM.kc = client.km, client.kc
