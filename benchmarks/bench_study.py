@@ -145,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also time synthetic 1-wave studies of S segments (fit once only)")
     parser.add_argument("--skip-study", action="store_true",
                         help="time only the synthetic studies of --segments")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the output folders (their run records and executed "
+                             "notebooks show where the time went) and print where")
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="csm-bench-"))
     ok = True
@@ -159,10 +162,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  fit once, report many  (jobs={args.jobs}): {sec:7.1f} s  {n} runs, "
                   f"{failed} failed, {n / sec:.2f} runs/s  [{_load()}]", flush=True)
             ok = ok and failed == 0
-            shutil.rmtree(tmp / f"seg{s}", ignore_errors=True)
         return 0 if ok else 1
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep:
+            print(f"outputs kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ estimates each once:
   of the data file and the instrument, the data's encoding and sheet, the
   model, the segment column and segment, the source code of the layers that
   read and estimate (``csmlib/data``, ``spec``, ``estimate`` and the bottom
-  modules) -- and the estimator's options; a bootstrap adds its own
+  modules), the numpy, scipy and pandas versions -- and the estimator's options; a bootstrap adds its own
   options (``n_boot``, ``seed``, ``statistics``, ...) to its fit's key.
   Change any of them and the key changes: a stale entry is never found.
 * **Fits** (PLS, CB-SEM) are kept in memory, in the process that made them
@@ -82,11 +82,16 @@ def run_inputs(data_path: str | os.PathLike[str], instrument_path: str | os.Path
     -------
     dict
         ``csmlib`` (version), ``code`` (SHA-256 of the reading and estimating
-        source), ``data`` and ``instrument`` (SHA-256 of the files' bytes),
-        ``encoding``, ``sheet``, ``model``, ``segment_column``, ``segment``.
+        source), ``libraries`` (numpy, scipy, pandas versions), ``data`` and
+        ``instrument`` (SHA-256 of the files' bytes), ``encoding``, ``sheet``,
+        ``model``, ``segment_column``, ``segment``.
     """
+    import pandas
+    import scipy
+
     return {
         "csmlib": CSMLIB_VERSION, "code": _code_digest(),
+        "libraries": [np.__version__, scipy.__version__, pandas.__version__],
         "data": _file_digest(data_path), "instrument": _file_digest(instrument_path),
         "encoding": data_encoding or "", "sheet": data_sheet if data_sheet != "" else "",
         "model": model or "", "segment_column": segment_column or "", "segment": segment,

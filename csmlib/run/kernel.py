@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing.util
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ __all__ = ["execute_notebook", "shutdown_warm_kernel", "warm_kernel_runs"]
 
 #: the papermill engine that runs a notebook on the worker's warm kernel
 ENGINE_NAME = "csm-warm-kernel"
+
 
 class _Warm(threading.local):
     """This thread's warm kernel: kernel manager, client, what it was started
@@ -47,6 +49,7 @@ class _Warm(threading.local):
         self.kc: Any = None
         self.signature: Any = None
         self.runs = 0
+        self.pid = os.getpid()   # a forked child inherits the object, not the kernel
         with _LOCK:
             _ALL.append(self)
 
@@ -93,7 +96,10 @@ def execute_notebook(nb_in: Path, nb_out: Path, parameters: dict[str, Any], *, k
     pm.execute_notebook(
         str(nb_in), str(nb_out), parameters=parameters, kernel_name=kernel_name, cwd=None,
         progress_bar=False, log_output=False, execution_timeout=timeout,
-        start_timeout=start_timeout, extra_arguments=list(extra_arguments), **kwargs)
+        start_timeout=start_timeout, extra_arguments=list(extra_arguments),
+        # nobody watches the worker's copy: written once at the end (also
+        # when a cell fails or the kernel dies), not after every cell
+        request_save_on_cell_execute=False, **kwargs)
 
 
 def warm_kernel_runs() -> int:
@@ -106,6 +112,8 @@ def shutdown_warm_kernel(warm: _Warm | None = None) -> None:
     warm = _WARM if warm is None else warm
     km, kc = warm.km, warm.kc
     warm.km, warm.kc, warm.signature, warm.runs = None, None, None, 0
+    if warm.pid != os.getpid():   # the parent's kernel, seen from a forked child
+        return
     if kc is not None:
         try:
             kc.stop_channels()
@@ -187,7 +195,7 @@ def _register_engine() -> None:
                 ended = not nb_man.nb.metadata.get("papermill", {}).get("exception")
                 return nb
             finally:
-                _WARM.km, _WARM.kc = client.km, client.kc
+                _WARM.km, _WARM.kc, _WARM.pid = client.km, client.kc, os.getpid()
                 if ended:
                     _WARM.runs += 1
                 else:   # an error, a time-out, a dead kernel: its state is unknown
@@ -200,6 +208,8 @@ def _register_engine() -> None:
 def _check_warm(kernel_name: str, extra_arguments: Any) -> None:
     """Keep the warm kernel if it is alive and was started the same way, else shut it down."""
     signature = (kernel_name, tuple(extra_arguments or ()))
+    if _WARM.pid != os.getpid():   # a forked child: the kernel is its parent's
+        shutdown_warm_kernel()
     km = _WARM.km
     if km is None:
         _WARM.signature = signature
