@@ -261,3 +261,24 @@ def test_a_run_made_without_open_run_fits_without_sharing(reference):
     pls = bare.fit_pls(**PLS_OPTIONS)
     assert pls is not bare.fit_pls(**PLS_OPTIONS)
     pd.testing.assert_frame_equal(pls.estimates, reference["pls"].estimates)
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("flag, fit_once", [([], True), (["--one-fit-per-notebook"], False)])
+def test_csm_run_fits_once_unless_told_otherwise(monkeypatch, tmp_path, flag, fit_once):
+    from csmlib.run import batch, cli
+
+    seen = {}
+
+    def fake_run_study(study, **kwargs):
+        seen.update(kwargs)
+        raise _Stop
+
+    monkeypatch.setattr(batch, "run_study", fake_run_study)
+    with pytest.raises(_Stop):
+        cli.main(["run", str(DEMO / "study.yml"), "--jobs", "1", "--no-progress",
+                  "--output", str(tmp_path), *flag])
+    assert seen["fit_once"] is fit_once

@@ -338,14 +338,20 @@ def input_hash(run: RunSpec) -> str:
 
 
 # --------------------------------------------------------------------------- worker
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
+@functools.lru_cache(maxsize=1)
+def _installed_versions() -> tuple[tuple[str, str], ...]:
+    """Looked up once per process (a worker runs many notebooks)."""
+    out = []
     for pkg in _VERSION_PACKAGES:
         try:
-            out[pkg] = metadata.version(pkg)
+            out.append((pkg, metadata.version(pkg)))
         except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
+            out.append((pkg, "not installed"))
+    return tuple(out)
+
+
+def _versions() -> dict[str, str]:
+    return {"python": platform.python_version(), **dict(_installed_versions())}
 
 
 def _now() -> str:

@@ -7,8 +7,7 @@ notebook run, more than most notebooks of the demo study spend computing
 kernel and runs its notebooks on it one after the other
 (:func:`execute_notebook` with ``warm=True``).  Before each notebook the
 kernel is put back into the state of a fresh kernel
-(IPython's ``reset(new_session=True)`` and
-:func:`csmlib.run.session.reset_session`): the user namespace, the output
+(:func:`csmlib.run.session.reset_session`): the user namespace, the output
 history and the execution counter start anew, open figures are closed, matplotlib's settings and
 the warning filters restored as they were in the fresh kernel (a warning
 shown by one notebook is shown again by the next), results recording
@@ -227,9 +226,6 @@ def _check_warm(kernel_name: str, extra_arguments: Any) -> None:
 
 def _session_code(folder: str) -> str:
     """The code run (silently) in the warm kernel before a notebook."""
-    # into the run's folder first: the last run's folder is gone, and an
-    # import looks in the working folder
-    return (f"__import__('os').chdir({folder!r})\n"
-            "get_ipython().reset(new_session=True)\n"
+    return (f"__import__('os').chdir({folder!r})\n"   # an import looks in the working folder
             "__import__('csmlib.run.session', fromlist=['reset_session'])"
             f".reset_session({folder!r})\n")

@@ -1,18 +1,20 @@
 """Put a warm notebook kernel back into the state of a fresh one.
 
-Run inside the kernel by :mod:`csmlib.run.kernel` before each notebook
-(after IPython's ``reset(new_session=True)``, which clears the user
-namespace and the output history and sets the execution counter to 1).  The first call, in the fresh kernel, takes a snapshot of
-what notebooks may change and later calls restore it: kept light, since it
-is imported into every warm kernel.
+Run inside the kernel by :mod:`csmlib.run.kernel` before each notebook.
+The first call, in the fresh kernel, takes a snapshot of what notebooks may
+change and later calls restore it.  Kept light: it is imported into every
+warm kernel.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import gc
 import os
 import sys
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["reset_session"]
@@ -26,16 +28,22 @@ def reset_session(folder: str) -> None:
     Parameters
     ----------
     folder : str
-        The run's working folder (the kernel changes into it).
+        The run's working folder (the kernel changes into it first: the last
+        run's folder is gone, and an import looks in the working folder).
 
     Notes
     -----
-    Restores the warning filters (and with them forgets which warnings were
-    shown: each module's registry is invalidated when the filters change),
-    closes every figure and restores matplotlib's settings, detaches results
-    recording (:func:`csmlib.report.record.set_results_path`) and changes
-    into ``folder``.  Imported modules stay imported.
+    IPython's ``reset(new_session=True)`` clears the user namespace and the
+    output history and sets the execution counter back to 1 (without its
+    full garbage collection, a third of a second on a loaded kernel: a fresh
+    kernel does not collect either, and the collector runs by itself).
+    Then: the warning filters are restored (and with them which warnings were
+    shown is forgotten: each module's registry is invalidated when the
+    filters change), every figure closed and matplotlib's settings restored,
+    results recording detached (:func:`csmlib.report.record.set_results_path`).
+    Imported modules stay imported.
     """
+    os.chdir(folder)
     import matplotlib
     import matplotlib.pyplot as plt
 
@@ -43,6 +51,14 @@ def reset_session(folder: str) -> None:
         _SNAPSHOT["filters"] = list(warnings.filters)
         _SNAPSHOT["rc"] = copy.deepcopy({k: dict.__getitem__(matplotlib.rcParams, k)
                                          for k in dict.keys(matplotlib.rcParams)})
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - always there in a kernel
+        get_ipython = None   # type: ignore[assignment]
+    shell = get_ipython() if get_ipython is not None else None
+    if shell is not None:
+        with _no_full_collection():
+            shell.reset(new_session=True)
     plt.close("all")
     dict.update(matplotlib.rcParams, copy.deepcopy(_SNAPSHOT["rc"]))
     warnings.simplefilter("default")   # bumps the filters' version: registries are stale
@@ -50,4 +66,14 @@ def reset_session(folder: str) -> None:
     record = sys.modules.get("csmlib.report.record")
     if record is not None:
         record.set_results_path(None)
-    os.chdir(folder)
+
+
+@contextlib.contextmanager
+def _no_full_collection() -> Iterator[None]:
+    """``gc.collect()`` does nothing meanwhile (IPython's reset calls it)."""
+    collect = gc.collect
+    gc.collect = lambda *args, **kwargs: 0
+    try:
+        yield
+    finally:
+        gc.collect = collect
