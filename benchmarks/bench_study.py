@@ -16,7 +16,7 @@ are estimated once, see ``csmlib.run.kernel`` and ``csmlib.run.fitcache``);
 every notebook fitting its own models: the method before issue 16), timed
 in the same run.  The recorded results of both are compared byte for byte.
 
-The synthetic studies scale the demo's first wave to ``S`` segments of 60
+The synthetic studies scale the demo's first wave to ``S`` segments of 150
 respondents each (rows of ``wave1.csv`` drawn with replacement, seed 1):
 ``(S + 1) x 6 + 1`` runs; runs per second that stay flat as ``S`` grows
 mean the study scales linearly.
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "demo" / "study.yml"
 
 #: respondents per segment of the synthetic studies
-SEGMENT_N = 60
+SEGMENT_N = 150
 
 
 def _absolute_study(study_path: Path, folder: Path, *, first_wave: bool = False,
