@@ -1,21 +1,35 @@
-"""Wall time of a study run, serial (jobs=1) vs parallel (jobs=2).
+"""Wall time of a study run: fit once, report many vs one fit per notebook.
 
 Usage::
 
-    python benchmarks/bench_study.py                     # the demo study's first wave
-    python benchmarks/bench_study.py --all-waves         # the whole demo study (slow)
-    python benchmarks/bench_study.py --study data/demo/study.yml --jobs 2
-    python benchmarks/bench_study.py --only '2026Q1/all/*'   # part of the demo study
-    python benchmarks/bench_study.py --smoke                 # the generated smoke study
+    python benchmarks/bench_study.py                    # the whole demo study (57 runs), both methods
+    python benchmarks/bench_study.py --first-wave       # its first wave only (19 runs)
+    python benchmarks/bench_study.py --segments 10 40   # + synthetic 1-wave studies of 10 and 40 segments
+    python benchmarks/bench_study.py --study my.yml --jobs 2 --only '2026Q1/*'
 
-Each configuration runs the whole study from scratch (``force=True``) into its
-own temporary output folder, so the timings include kernel start-up, notebook
-execution, HTML export and the summary, exactly as ``csm run`` does.
+Each configuration runs the study from scratch (``force=True``) into its own
+temporary output folder, as ``csm run`` does: kernels, notebooks, HTML
+export, summary.  "fit once" is ``run_study(fit_once=True)`` (the default:
+each worker runs its notebooks on one warm kernel, a wave x segment's fits
+are estimated once, see ``csmlib.run.kernel`` and ``csmlib.run.fitcache``);
+"one fit per notebook" is ``fit_once=False`` (a fresh kernel per notebook,
+every notebook fitting its own models: the method before issue 16), timed
+in the same run.  The recorded results of both are compared byte for byte.
+
+The synthetic studies scale the demo's first wave to ``S`` segments of 150
+respondents each (rows of ``wave1.csv`` drawn with replacement, seed 1):
+``(S + 1) x 6 + 1`` runs; runs per second that stay flat as ``S`` grows
+mean the study scales linearly.
+
+The machine's load average is printed before and after: on a shared machine
+wall times grow with the load, so compare figures measured in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
 import shutil
 import sys
 import tempfile
@@ -26,35 +40,16 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "demo" / "study.yml"
-SMOKE = ROOT / "notebooks" / "_smoke.ipynb"
+
+#: respondents per segment of the synthetic studies
+SEGMENT_N = 150
 
 
-def _smoke_study(folder: Path, n_waves: int = 2, sleep: float = 1.0) -> Path:
-    """A small study on the smoke notebook: n_waves x (all, North, South)."""
-    import numpy as np
-
-    rng = np.random.default_rng(1)
-    for w in range(1, n_waves + 1):
-        n = 300
-        region = rng.choice(["North", "South"], size=n)
-        lines = ["id,region,x,y"] + [
-            f"{i},{region[i]},{rng.integers(1, 11)},{rng.choice(['a', 'b'])}" for i in range(n)]
-        (folder / f"w{w}.csv").write_text("\n".join(lines) + "\n")
-    (folder / "instrument.yml").write_text("name: bench\n")
-    doc = {
-        "name": "bench", "instrument": "instrument.yml", "model": "S =~ x",
-        "waves": [{"name": f"w{w}", "data": f"w{w}.csv"} for w in range(1, n_waves + 1)],
-        "segments": {"column": "region"}, "notebooks": [str(SMOKE)],
-        "parameters": {"seed": 1, "sleep": sleep}, "min_base": 30,
-    }
-    path = folder / "study.yml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return path
-
-
-def _one_wave(study_path: Path, folder: Path) -> Path:
-    """A temporary copy of a study file restricted to its first wave (paths made
-    absolute, so the copy runs from anywhere)."""
+def _absolute_study(study_path: Path, folder: Path, *, first_wave: bool = False,
+                    data: Path | None = None, name: str | None = None) -> Path:
+    """A copy of a study file with absolute paths (so it runs from anywhere),
+    optionally restricted to its first wave, or with another data file and
+    name for that wave."""
     doc = yaml.safe_load(study_path.read_text(encoding="utf-8"))
     base = study_path.resolve().parent
 
@@ -62,68 +57,117 @@ def _one_wave(study_path: Path, folder: Path) -> Path:
         q = Path(p)
         return str(q if q.is_absolute() else base / q)
 
-    wave = dict(doc["waves"][0])
-    wave["data"] = absolute(wave["data"])
-    doc["waves"] = [wave]
+    waves = [dict(w, data=absolute(w["data"])) for w in doc["waves"]]
+    if first_wave or data is not None:
+        waves = waves[:1]
+    if data is not None:
+        waves[0]["data"] = str(data)
+        doc["name"] = name or doc["name"]
+    doc["waves"] = waves
     doc["instrument"] = absolute(doc["instrument"])
-    nbs = []
-    for nb in doc.get("notebooks", []):
-        name = nb if isinstance(nb, str) else None
-        if name and ("/" in name or name.endswith(".ipynb")):
-            nbs.append(absolute(name))
-        else:
-            nbs.append(nb)
-    doc["notebooks"] = nbs
-    out = folder / "one_wave_study.yml"
+    doc["notebooks"] = [absolute(nb) if isinstance(nb, str) and ("/" in nb or nb.endswith(".ipynb"))
+                        else nb for nb in doc.get("notebooks", [])]
+    out = folder / f"{doc['name']}{'-w1' if first_wave else ''}.yml"
     out.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return out
 
 
-def _time(study_path: Path, jobs: int, output: Path, only: list[str] | None = None
-          ) -> tuple[float, int, int]:
+def _segments_study(folder: Path, n_segments: int) -> Path:
+    """The demo's first wave as ``n_segments`` regions of SEGMENT_N respondents."""
+    import numpy as np
+    import pandas as pd
+
+    demo_doc = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    wave1 = DEMO.parent / demo_doc["waves"][0]["data"]
+    frame = pd.read_csv(wave1, dtype=str, keep_default_na=False)
+    rng = np.random.default_rng(1)
+    rows = rng.integers(0, len(frame), size=n_segments * SEGMENT_N)
+    out = frame.iloc[rows].reset_index(drop=True)
+    out["respondent_id"] = [str(i + 1) for i in range(len(out))]
+    out["region"] = [f"R{i % n_segments:02d}" for i in range(len(out))]
+    data = folder / f"segments{n_segments}.csv"
+    out.to_csv(data, index=False, lineterminator="\n")
+    return _absolute_study(DEMO, folder, data=data, name=f"bench-{n_segments}-segments")
+
+
+def _results_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*.results.json")):
+        h.update(p.relative_to(root).as_posix().encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _time(study_path: Path, jobs: int, output: Path, fit_once: bool,
+          only: list[str] | None = None) -> tuple[float, int, int, str]:
     from csmlib.run.batch import run_study
     from csmlib.run.study import load_study
 
     study = load_study(study_path, output=output)
     t0 = time.perf_counter()
-    out = run_study(study, jobs=jobs, force=True, only=only)
+    out = run_study(study, jobs=jobs, force=True, only=only, fit_once=fit_once)
     seconds = time.perf_counter() - t0
     failed = sum(o.status == "failed" for o in out.outcomes)
-    return seconds, len(out.outcomes), failed
+    ran = sum(o.status == "success" for o in out.outcomes)
+    return seconds, ran, failed, _results_digest(output)
+
+
+def _load() -> str:
+    try:
+        return "load average %.1f %.1f %.1f" % os.getloadavg()
+    except OSError:   # pragma: no cover - not on every system
+        return "load average unknown"
+
+
+def _compare(label: str, study: Path, jobs: int, tmp: Path, only: list[str] | None) -> bool:
+    """Time both methods on one study; True if both ran without failures
+    and recorded the same results."""
+    print(f"{label}: {study}  [{_load()}]", flush=True)
+    fast, n, f1, d1 = _time(study, jobs, tmp / f"{label}-fit-once", True, only)
+    print(f"  fit once, report many  (jobs={jobs}): {fast:7.1f} s  {n} runs, {f1} failed, "
+          f"{n / fast:.2f} runs/s  [{_load()}]", flush=True)
+    slow, n2, f2, d2 = _time(study, jobs, tmp / f"{label}-per-notebook", False, only)
+    print(f"  one fit per notebook   (jobs={jobs}): {slow:7.1f} s  {n2} runs, {f2} failed, "
+          f"{n2 / slow:.2f} runs/s  [{_load()}]", flush=True)
+    same = d1 == d2
+    print(f"  speed-up x{slow / fast:.2f}; recorded results identical: {same}", flush=True)
+    return f1 == f2 == 0 and same
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--study", type=Path, default=None,
-                        help="study file (default: the demo study, else a generated smoke study)")
+    parser.add_argument("--study", type=Path, default=DEMO, help="study file (default: the demo study)")
     parser.add_argument("--jobs", type=int, default=2, help="parallel workers (default 2)")
     parser.add_argument("--only", action="append", metavar="GLOB",
                         help="time only the runs matching wave/segment/notebook globs")
-    parser.add_argument("--all-waves", action="store_true",
-                        help="time every wave of the study (default: its first wave only)")
-    parser.add_argument("--smoke", action="store_true",
-                        help="time the generated smoke study (2 waves x 3 segments) instead")
+    parser.add_argument("--first-wave", action="store_true", help="time the study's first wave only")
+    parser.add_argument("--segments", type=int, nargs="*", default=[], metavar="S",
+                        help="also time synthetic 1-wave studies of S segments (fit once only)")
+    parser.add_argument("--skip-study", action="store_true",
+                        help="time only the synthetic studies of --segments")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the output folders (their run records and executed "
+                             "notebooks show where the time went) and print where")
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="csm-bench-"))
+    ok = True
     try:
-        if args.smoke or (args.study is None and not DEMO.is_file()):
-            study = _smoke_study(tmp)
-        else:
-            study = args.study or DEMO
-            if not args.all_waves:
-                original = study
-                study = _one_wave(Path(study), tmp)
-                print(f"restricted to the first wave of {original} (temporary study file "
-                      f"{study}); --all-waves for the whole study")
-        print(f"study: {study}")
-        serial, n_runs, f1 = _time(study, 1, tmp / "serial", args.only)
-        print(f"serial   (jobs=1): {serial:8.1f} s  ({n_runs} runs, {f1} failed)")
-        parallel, _, f2 = _time(study, args.jobs, tmp / "parallel", args.only)
-        print(f"parallel (jobs={args.jobs}): {parallel:8.1f} s  ({n_runs} runs, {f2} failed)")
-        print(f"speed-up serial/parallel: {serial / parallel:.2f}x")
-        return 0 if f1 == f2 == 0 else 1
+        if not args.skip_study:
+            study = _absolute_study(Path(args.study), tmp, first_wave=args.first_wave)
+            ok = _compare("study", study, args.jobs, tmp, args.only)
+        for s in args.segments:
+            study = _segments_study(tmp, s)
+            print(f"{s} segments x 1 wave: {study}  [{_load()}]", flush=True)
+            sec, n, failed, _ = _time(study, args.jobs, tmp / f"seg{s}", True)
+            print(f"  fit once, report many  (jobs={args.jobs}): {sec:7.1f} s  {n} runs, "
+                  f"{failed} failed, {n / sec:.2f} runs/s  [{_load()}]", flush=True)
+            ok = ok and failed == 0
+        return 0 if ok else 1
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep:
+            print(f"outputs kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ previous_wave: str = ""  # label of the previous wave ("" for the first)
 segment: str = "all"  # "all" or a segment label
 segment_column: str = ""  # column holding the segments ("" for none)
 segment_value: object = None  # the segment's value in the data (None for "all")
+fit_cache: str = ""  # folder of the wave x segment's shared fits ("": this notebook fits its own)
 data_path: str = "../data/demo/wave1.csv"  # survey file of this wave
 data_encoding: str = ""  # text encoding of the survey file ("" for UTF-8)
 data_sheet: object = ""  # Excel sheet name or 0-based number ("" for the first sheet)
@@ -59,7 +60,8 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet,
-               segment_value=segment_value, language=language)
+               segment_value=segment_value, language=language,
+               fit_cache=fit_cache)
 lang = run.language
 display(run.md({"en": "# Complaints and loyalty\n\nHow many customers complained, how likely customers "
                       "are to recommend us (NPS), the satisfied share (top-2 box), and how loyalty differs "
@@ -118,7 +120,7 @@ display(run.md({"en": "## Loyalty (0-100) of complainers and the rest", "zh": "#
 if not run.suppressed and complained_item and run.spec is not None \
         and loyalty_construct in run.spec.construct_names:
     # weighted PLS (paths, index, IPMA) when the instrument declares a weight column
-    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing,
+    pls = run.fit_pls(scheme=scheme, missing=pls_missing,
                       weights=run.survey.instrument.weight_column)
     notes = record_notes(pls, language=lang)
     if notes:

@@ -36,6 +36,7 @@ previous_wave: str = ""  # label of the previous wave ("" for the first)
 segment: str = "all"  # "all" or a segment label
 segment_column: str = ""  # column holding the segments ("" for none)
 segment_value: object = None  # the segment's value in the data (None for "all")
+fit_cache: str = ""  # folder of the wave x segment's shared fits ("": this notebook fits its own)
 data_path: str = "../data/demo/wave1.csv"  # survey file of this wave
 data_encoding: str = ""  # text encoding of the survey file ("" for UTF-8)
 data_sheet: object = ""  # Excel sheet name or 0-based number ("" for the first sheet)
@@ -57,7 +58,8 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet,
-               segment_value=segment_value, language=language)
+               segment_value=segment_value, language=language,
+               fit_cache=fit_cache)
 lang = run.language
 record("n", run.n)
 display(run.md({"en": "# Measurement model\n\nDo the items measure their constructs reliably and distinctly? "
@@ -73,9 +75,9 @@ display(run.heading(show_model=True))
 # %%
 if not run.suppressed:
     # weighted PLS (paths, index, IPMA) when the instrument declares a weight column
-    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing,
+    pls = run.fit_pls(scheme=scheme, missing=pls_missing,
                       weights=run.survey.instrument.weight_column)
-    boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed)
+    boot = run.bootstrap(pls, n_boot=n_boot, seed=seed)
     notes = record_notes(pls, boot, language=lang)
     if notes:
         display(notes)
@@ -154,7 +156,7 @@ display(run.md({"en": "## Where the covariance-based model misfits\n\nThe same m
                       "模型未包含的某个参数（交叉载荷、残差协方差或路径）时卡方预期下降的量；标准化残差是两题项的"
                       "样本协方差与模型协方差之差除以其标准误。二者都只是需对照理论审视的线索：模型不会因此改变。"}))
 if not run.suppressed:
-    cb = csm.fit_cbsem(run.spec, run.survey, missing="listwise", weights=run.survey.instrument.weight_column)
+    cb = run.fit_cbsem("ML", "listwise")
     notes = record_notes(cb, key="cbsem_estimation_notes", language=lang)
     if notes:
         display(notes)

@@ -35,6 +35,7 @@ previous_wave: str = ""  # label of the previous wave ("" for the first)
 segment: str = "all"  # "all" or a segment label
 segment_column: str = ""  # column holding the segments ("" for none)
 segment_value: object = None  # the segment's value in the data (None for "all")
+fit_cache: str = ""  # folder of the wave x segment's shared fits ("": this notebook fits its own)
 data_path: str = "../data/demo/wave1.csv"  # survey file of this wave
 data_encoding: str = ""  # text encoding of the survey file ("" for UTF-8)
 data_sheet: object = ""  # Excel sheet name or 0-based number ("" for the first sheet)
@@ -57,7 +58,8 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                segment_column=segment_column, results_path=results_path,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet,
-               segment_value=segment_value, language=language)
+               segment_value=segment_value, language=language,
+               fit_cache=fit_cache)
 lang = run.language
 record("n", run.n)
 display(run.md({"en": "# Tracking: what changed since the last wave, and where\n\nThe satisfaction indices and "
@@ -75,9 +77,9 @@ display(run.md({"en": "## This wave: indices and driver paths with 95% bootstrap
                 "zh": "## 本期：指数与驱动路径（95% 自助法置信区间）"}))
 if not run.suppressed:
     # weighted PLS (paths, index, IPMA) when the instrument declares a weight column
-    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing,
+    pls = run.fit_pls(scheme=scheme, missing=pls_missing,
                       weights=run.survey.instrument.weight_column)
-    boot = csm.bootstrap(pls, n_boot=n_boot, seed=seed, statistics=["estimates", "index"])
+    boot = run.bootstrap(pls, n_boot=n_boot, seed=seed, statistics=["estimates", "index"])
     notes = record_notes(pls, boot, language=lang)
     if notes:
         display(notes)

@@ -68,8 +68,8 @@ def test_a_data_file_edited_during_the_run_is_recorded_as_read(tmp_path, monkeyp
     data = tmp_path / "w1.csv"
     build = batch._build_payload
 
-    def build_then_edit(run):
-        payload = build(run)   # the notebook gets these bytes ...
+    def build_then_edit(run, *args):
+        payload = build(run, *args)   # the notebook gets these bytes ...
         data.write_text("id,region,x,y\n1,N,9,a\n", encoding="utf-8")   # ... then the file changes
         return payload
 

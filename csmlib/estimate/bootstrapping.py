@@ -992,6 +992,15 @@ class BootstrapSummary(SectionedSummary):
 # ---------------------------------------------------------------------------
 # the driver
 # ---------------------------------------------------------------------------
+def warn_failed(failed: np.ndarray, stacklevel: int = 3) -> None:
+    """Warn that resamples failed (an :class:`EstimationWarning` pointing at
+    the caller of :func:`bootstrap`); nothing when none did."""
+    if failed.any():
+        warnings.warn(f"{int(failed.sum())} of {failed.shape[0]} bootstrap resamples failed (not "
+                      "converged or not estimable); the intervals use the other resamples",
+                      EstimationWarning, stacklevel=stacklevel)
+
+
 def _check_ci(ci: str, level: float) -> None:
     if ci not in CI_METHODS:
         raise SpecError(f"unknown interval method ci={ci!r}", values=[ci],
@@ -1156,9 +1165,7 @@ def bootstrap(
         jparts = _run_chunks(eng, jt, lambda a, b: eng.stats(_jackknife_counts(n, a, b, groups_arr))[0],
                              _worker_jack, lambda a, b: (a, b, groups_arr), n_jobs, processes)
         jack = np.concatenate(jparts)
-    if failed.any():
-        warnings.warn(f"{int(failed.sum())} of {n_boot} bootstrap resamples failed (not converged or "
-                      "not estimable); the intervals use the other resamples", EstimationWarning, stacklevel=2)
+    warn_failed(failed)
     return BootstrapResults(
         results=results, keys=eng.keys.reset_index(drop=True), theta=np.asarray(theta, float),
         draws=draws, failed=failed, sign_flipped=flipped, jackknife=jack, seed=seed, ci=ci,

@@ -30,7 +30,19 @@ wave's ``encoding`` and ``sheet``, ``""`` for the default), ``instrument_path,
 model`` (a ``csm.models`` name or lavaan text), ``results_path,
 previous_results_path, min_base``, ``multiplicity`` (the study's adjustment
 of test families), and
-the study's ``parameters`` (``seed``, ``n_boot``, ...).
+the study's ``parameters`` (``seed``, ``n_boot``, ...); and ``fit_cache``,
+the wave x segment's folder of shared fits (``<out_dir>/fits``; ``""`` with
+``fit_once=False``), which is a path, not an input: it is not part of the
+input hash nor of the run record's parameters.
+
+Fit once, report many (``run_study(fit_once=True)``, the default): the
+notebooks of a wave x segment estimate its models once
+(:mod:`csmlib.run.fitcache`: ``run.fit_pls``, ``run.fit_cbsem``,
+``run.bootstrap``), and a local worker runs its notebooks one after the
+other on one warm kernel, reset to a fresh kernel's state before each
+(:mod:`csmlib.run.kernel`), rather than start a kernel and import the
+scientific stack for every notebook.  The recorded results are the same
+either way (tested); ``csm run --one-fit-per-notebook`` runs the old way.
 
 Outputs, in ``<output>/<study>/<wave>/<segment>/``: ``<notebook>.ipynb``
 (executed), ``<notebook>.html`` (report without code, see
@@ -125,6 +137,9 @@ __all__ = [
 
 #: papermill always runs notebooks on the project's kernel
 KERNEL_NAME = "csm"
+
+#: the folder of a wave x segment's shared fits, in its output folder
+FIT_CACHE_FOLDER = "fits"
 
 _PATH_PARAMS = ("data_path", "instrument_path", "previous_results_path", "complaints_log_path",
                 "complaints_codebook_path")
@@ -337,22 +352,34 @@ def input_hash(run: RunSpec) -> str:
 
 
 # --------------------------------------------------------------------------- worker
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
+@functools.lru_cache(maxsize=1)
+def _installed_versions() -> tuple[tuple[str, str], ...]:
+    """Looked up once per process (a worker runs many notebooks)."""
+    out = []
     for pkg in _VERSION_PACKAGES:
         try:
-            out[pkg] = metadata.version(pkg)
+            out.append((pkg, metadata.version(pkg)))
         except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
+            out.append((pkg, "not installed"))
+    return tuple(out)
+
+
+def _versions() -> dict[str, str]:
+    return {"python": platform.python_version(), **dict(_installed_versions())}
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-def _build_payload(run: RunSpec) -> dict[str, Any]:
-    """Everything a worker needs, as plain data (input files as bytes)."""
+def _build_payload(run: RunSpec, fit_cache: bool = True, warm_kernel: bool = False
+                   ) -> dict[str, Any]:
+    """Everything a worker needs, as plain data (input files as bytes).
+
+    With ``fit_cache`` the notebook receives ``fit_cache``, the wave x
+    segment's folder of shared fits (:mod:`csmlib.run.fitcache`; ``""``:
+    it fits its own models); with ``warm_kernel`` it runs on the worker's
+    warm kernel (:mod:`csmlib.run.kernel`), else on a fresh one."""
 
     def blob(p: Path | None) -> tuple[str, bytes] | None:
         if p is None or not Path(p).is_file():
@@ -376,9 +403,11 @@ def _build_payload(run: RunSpec) -> dict[str, Any]:
         # the user's paths, put back where the worker's copies would appear
         "paths": {"notebook": str(run.notebook_path), "output": str(run.output(".ipynb"))},
         "inputs": inputs,
-        "parameters": dict(run.parameters),
+        "parameters": {**run.parameters,
+                       "fit_cache": str(run.out_dir / FIT_CACHE_FOLDER) if fit_cache else ""},
         "timeout": run.timeout,
         "kernel_name": KERNEL_NAME,
+        "warm_kernel": bool(warm_kernel),
     }
 
 
@@ -500,23 +529,22 @@ def execute_run(payload: dict[str, Any]) -> dict[str, Any]:
         replacements[str(nb_out)] = shown.get("output", payload["notebook"][0])
         replacements[str(tmp)] = "."   # papermill's working folder, last (shortest)
 
-        import papermill as pm
-
+        from .kernel import execute_notebook
 
         pm_log = logging.getLogger("papermill")
         old_level = pm_log.level
         pm_log.setLevel(logging.ERROR)  # "unknown parameter" notices are not errors
         try:
             with _InFolder(tmp):
-                pm.execute_notebook(
-                    str(nb_in), str(nb_out), parameters=params,
-                    kernel_name=payload["kernel_name"], cwd=None, progress_bar=False,
-                    log_output=False, execution_timeout=payload["timeout"], start_timeout=120,
+                execute_notebook(
+                    nb_in, nb_out, params, kernel_name=payload["kernel_name"],
+                    timeout=payload["timeout"], start_timeout=120,
                     # the kernel's own log lines ("running over TCP without
                     # encryption" -- it listens on 127.0.0.1 only; "KeyboardInterrupt
                     # caught" when it is shut down) would garble the progress bar; a
                     # failing cell or a dying kernel is reported by papermill instead
                     extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                    warm=bool(payload.get("warm_kernel", False)),
                 )
         except KeyboardInterrupt:
             raise   # the user stopped the study: nothing to record
@@ -572,7 +600,10 @@ class InlineExecutor:
         return fut
 
     def shutdown(self, wait: bool = True) -> None:  # noqa: D401 - executor protocol
-        """Nothing to shut down."""
+        """Shut down this thread's warm kernel (:mod:`csmlib.run.kernel`), if any."""
+        from .kernel import shutdown_warm_kernel
+
+        shutdown_warm_kernel()
 
 
 class LocalPool:
@@ -951,6 +982,7 @@ def run_study(
     only: str | Iterable[str] | None = None,
     progress: Callable[[RunOutcome], None] | None = None,
     on_plan: Callable[[list[RunSpec]], None] | None = None,
+    fit_once: bool = True,
 ) -> StudyOutcome:
     """Run every notebook x wave x segment of a study.
 
@@ -973,6 +1005,16 @@ def run_study(
         Called with each :class:`RunOutcome` as it finishes (skipped ones too).
     on_plan : callable, optional
         Called once with the selected runs before anything runs.
+    fit_once : bool
+        Fit once, report many: a wave x segment's notebooks share its fits
+        (:mod:`csmlib.run.fitcache`) and, on the local executors
+        (:class:`LocalPool`, :class:`InlineExecutor`), a worker runs its
+        notebooks on one warm kernel (:mod:`csmlib.run.kernel`), which ends
+        when the executor is shut down; other executors' workers (Dask,
+        a ``ProcessPoolExecutor``) may outlive the study, and so would their
+        kernels: they start a fresh kernel per notebook.  ``False``: every
+        notebook on a fresh kernel, fitting its own models (slower; the
+        recorded results are the same).
 
     Returns
     -------
@@ -982,13 +1024,14 @@ def run_study(
     if not isinstance(study, Study):
         study = load_study(study)
     with study_lock(study.run_dir):
-        return _run_locked(study, executor, jobs, force, only, progress, on_plan)
+        return _run_locked(study, executor, jobs, force, only, progress, on_plan, fit_once)
 
 
 def _run_locked(study: Study, executor: Any, jobs: int, force: bool,
                 only: str | Iterable[str] | None,
                 progress: Callable[[RunOutcome], None] | None,
-                on_plan: Callable[[list[RunSpec]], None] | None) -> StudyOutcome:
+                on_plan: Callable[[list[RunSpec]], None] | None,
+                fit_once: bool = True) -> StudyOutcome:
     """:func:`run_study` once the study's output folder is locked."""
     runs = plan_runs(study)
     if only is not None:
@@ -1009,7 +1052,10 @@ def _run_locked(study: Study, executor: Any, jobs: int, force: bool,
     if own_executor:
         executor = make_executor(jobs)
     try:
-        outcomes = _schedule(study, selected, executor, force, progress)
+        # a kernel lives as long as its worker: warm kernels on the local
+        # executors, whose workers end with the study (or its caller's shutdown())
+        warm = fit_once and isinstance(executor, (LocalPool, InlineExecutor))
+        outcomes = _schedule(study, selected, executor, force, progress, fit_once, warm)
     except BaseException:
         if own_executor:   # interrupted or cannot write: do not wait for running notebooks
             stop = getattr(executor, "terminate", None)
@@ -1088,7 +1134,8 @@ def study_lock(folder: Path) -> Iterator[Path]:
 
 
 def _schedule(study: Study, runs: list[RunSpec], executor: Any, force: bool,
-              progress: Callable[[RunOutcome], None] | None) -> list[RunOutcome]:
+              progress: Callable[[RunOutcome], None] | None,
+              fit_cache: bool = True, warm_kernel: bool = False) -> list[RunOutcome]:
     ids = {r.run_id for r in runs}
     waiting = {r.run_id: r for r in runs}
     done: dict[str, RunOutcome] = {}
@@ -1107,7 +1154,7 @@ def _schedule(study: Study, runs: list[RunSpec], executor: Any, force: bool,
         generation = getattr(executor, "generation", 0)
         inflight[run.run_id] = (run, digest, generation)
         try:
-            fut = executor.submit(execute_run, _build_payload(run))
+            fut = executor.submit(execute_run, _build_payload(run, fit_cache, warm_kernel))
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # noqa: BLE001 - e.g. a broken pool

@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", metavar="DIR",
                      help="output folder (overrides the study file's 'output')")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--one-fit-per-notebook", action="store_true",
+                     help="run every notebook on a fresh kernel, fitting its own models "
+                          "(slower, same results; default: fit once per wave x segment, "
+                          "one warm kernel per worker)")
 
     val = sub.add_parser("validate", help="check a study, instrument or data file")
     val.add_argument("path", help="a study .yml, an instrument .yml, or a data file")
@@ -173,7 +177,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     interrupted = False
     try:
         result = run_study(study, executor=executor, force=args.force, only=args.only,
-                           progress=progress, on_plan=on_plan)
+                           progress=progress, on_plan=on_plan,
+                           fit_once=not args.one_fit_per_notebook)
     except KeyboardInterrupt:
         interrupted = True
         stop_executor(executor)   # finished runs are on disk; running again resumes

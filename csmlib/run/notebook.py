@@ -53,6 +53,9 @@ class Run:
     language : str
         The report's language, one of :data:`csmlib.report.i18n.LANGUAGES`
         (the ``language`` parameter, else the instrument's).
+    fits : FitCache
+        The wave x segment's shared fits (:mod:`csmlib.run.fitcache`), used
+        by :meth:`fit_pls`, :meth:`fit_cbsem` and :meth:`bootstrap`.
     """
 
     instrument: Any
@@ -67,6 +70,33 @@ class Run:
     title: str = ""
     model: str = ""
     language: str = "en"
+    fits: Any = None
+
+    def fit_pls(self, **options: Any) -> Any:
+        """The run's PLS fit, :func:`csmlib.fit_pls` ``(spec, survey, **options)``,
+        estimated once for the wave x segment's notebooks (:mod:`csmlib.run.fitcache`).
+
+        Returns
+        -------
+        PlsResults
+        """
+        return self._fits().fit_pls(self.spec, self.survey, **options)
+
+    def bootstrap(self, results: Any, **options: Any) -> Any:
+        """:func:`csmlib.bootstrap` ``(results, **options)`` of a fit from
+        :meth:`fit_pls` or :meth:`fit_cbsem`, computed once for the wave x
+        segment's notebooks (stored in the run's ``fit_cache`` folder).
+
+        Returns
+        -------
+        BootstrapResults
+        """
+        return self._fits().bootstrap(results, **options)
+
+    def _fits(self) -> Any:
+        from .fitcache import FitCache
+
+        return self.fits if self.fits is not None else FitCache(None, None)   # nothing shared
 
     def heading(self, *, show_model: bool = False) -> Markdown:
         """The run's heading: title, base (and the model), and the
@@ -132,36 +162,39 @@ class Run:
 
         return self.model if re.fullmatch(r"[\w.-]+", self.model or "") else tr("lavaan_model", self.language)
 
-    def fit_cbsem(self, estimator: str = "ML", missing: str = "fiml") -> Any:
+    def fit_cbsem(self, estimator: str = "ML", missing: str = "fiml", **options: Any) -> Any:
         """The CB-SEM fit of the study's model with the study's
-        ``cbsem_estimator`` and ``cbsem_missing``.
+        ``cbsem_estimator`` and ``cbsem_missing``, estimated once for the
+        wave x segment's notebooks (:mod:`csmlib.run.fitcache`).
 
         ``"ML"`` / ``"MLR"``: :func:`csmlib.fit_cbsem` with ``missing``
         and the instrument's survey weights.  ``"WLSMV"``: every item of
         the model as ordered (lavaan's ``ordered = TRUE``); missing answers
         pairwise (``missing="fiml"``: every respondent's answers are used,
         lavaan's ``missing = "pairwise"``) or listwise; survey weights are
-        refused (csmlib has no weighted WLSMV).
+        refused (csmlib has no weighted WLSMV).  ``options`` are passed on
+        to :func:`csmlib.fit_cbsem` and override these.
 
         Returns
         -------
         CbsemResults
         """
         from ..errors import StudyError
-        from ..estimate.cbsem import fit_cbsem
 
         est = str(estimator).upper()
         weights = self.survey.instrument.weight_column
         if est in ("ML", "MLR"):
-            return fit_cbsem(self.spec, self.survey, estimator=est, missing=missing, weights=weights)
-        if est != "WLSMV":
+            chosen: dict[str, Any] = {"estimator": est, "missing": missing, "weights": weights}
+        elif est != "WLSMV":
             raise StudyError(f"cbsem_estimator must be 'ML', 'MLR' or 'WLSMV', got {estimator!r}",
                              values=[estimator], hint="set parameters.cbsem_estimator in the study file")
-        if weights is not None:
+        elif weights is not None:
             raise StudyError("cbsem_estimator WLSMV cannot use the instrument's survey weights",
                              column=weights, hint="use cbsem_estimator: MLR for weighted data")
-        return fit_cbsem(self.spec, self.survey, estimator="WLSMV", ordered=True,
-                         missing="pairwise" if missing == "fiml" else "listwise")
+        else:
+            chosen = {"estimator": "WLSMV", "ordered": True,
+                      "missing": "pairwise" if missing == "fiml" else "listwise"}
+        return self._fits().fit_cbsem(self.spec, self.survey, **{**chosen, **options})
 
     def previous_value(self, key: str, default: float = float("nan")) -> Any:
         """A scalar recorded by the same notebook for the previous wave."""
@@ -179,6 +212,7 @@ def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: 
              segment_column: str = "", results_path: str = "", previous_results_path: str = "",
              min_base: int = 30, study: str = "", wave: str = "", data_encoding: str = "",
              data_sheet: str | int = "", segment_value: Any = None, language: str = "",
+             fit_cache: str = "",
              **_ignored: Any) -> Run:
     """Load a notebook run's inputs from its papermill parameters.
 
@@ -209,6 +243,10 @@ def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: 
     language : str
         The report's language (``"en"``, ``"zh"``; ``""``: the instrument's,
         see :func:`csmlib.report.i18n.report_language`).
+    fit_cache : str
+        The wave x segment's folder of shared fits, as ``csm run`` passes it
+        (``""``: bootstraps are not stored; fits are still shared within
+        this kernel).  See :mod:`csmlib.run.fitcache`.
 
     Returns
     -------
@@ -217,6 +255,7 @@ def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: 
     from ..data.instrument import Instrument
     from ..report.i18n import report_language
     from ..report.record import read_results, set_results_path
+    from .fitcache import FitCache, run_inputs
     from .study import resolve_model, segment_mask
     from ..data.survey import read_survey
 
@@ -240,10 +279,13 @@ def open_run(data_path: str, instrument_path: str, *, model: str = "", segment: 
         previous = read_results(previous_results_path)
     shown = segment if segment == "all" or segment_value is None else segment_value
     title = " \u2013 ".join(str(x) for x in (study or instrument.name, wave, shown) if x)
+    fits = FitCache(fit_cache or None, run_inputs(
+        data_path, instrument_path, model=model, segment=segment, segment_column=segment_column,
+        data_encoding=data_encoding, data_sheet=data_sheet))
     return Run(instrument=instrument, survey=survey, spec=spec, wave=wave, segment=segment,
                n=int(survey.n), min_base=int(min_base), suppressed=int(survey.n) < int(min_base),
                previous=previous, title=title, model=model,
-               language=report_language(language, instrument))
+               language=report_language(language, instrument), fits=fits)
 
 
 def record_notes(*fits: Any, key: str = "estimation_notes", language: str = "en") -> Any:
