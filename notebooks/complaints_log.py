@@ -256,4 +256,4 @@ elif not linkable:
                            "zh": "投诉记录中没有客户编号，无法与调查数据关联。"}))
 
 # %%
-findings
+display(findings)

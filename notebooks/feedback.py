@@ -13,17 +13,6 @@
 #     name: csm
 # ---
 
-# %% [markdown]
-# # Open-ended feedback · 开放式反馈
-# What customers say in their own words, grouped into themes: how often each
-# theme comes up (overall and by segment), how satisfied the customers who
-# raise it are, and a few example answers -- masked, and only those that
-# hold no identifier or name as far as the checks can tell.
-#
-# 顾客用自己的话说了什么：按主题归类，列出每个主题出现的比例（总体及分群）、
-# 提及该主题的顾客的满意度，以及少量示例回答——示例已去除个人信息，且只引用
-# 检查后不含联系方式、证件号或姓名的回答。
-
 # %%
 # %matplotlib inline
 import pandas as pd
@@ -68,8 +57,16 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet,
                segment_value=segment_value, language=language)
-display(run.heading())
 lang = run.language
+display(run.md({
+    "en": "# Open-ended feedback\n\nWhat customers say in their own words, grouped into themes: how often each "
+          "theme comes up (overall and by segment), how satisfied the customers who raise it are, and a few "
+          "example answers -- masked, and only those that hold no identifier or name as far as the checks "
+          "can tell.",
+    "zh": "# 开放式反馈\n\n顾客用自己的话说了什么：按主题归类，列出每个主题出现的比例（总体及分群）、"
+          "提及该主题的顾客的满意度，以及少量示例回答——示例已去除个人信息，且只引用检查后不含联系方式、"
+          "证件号或姓名的回答。"}))
+display(run.heading())
 inst = run.survey.instrument
 findings = report.Findings(title=i18n.text(lang, {"en": "Key findings", "zh": "主要发现"}))
 # column labels of the tables below, in the report's language
@@ -146,7 +143,7 @@ if themes is not None and len(themes) and run.spec is not None \
         and satisfaction_construct in run.spec.construct_names:
     pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing,
                   weights=inst.weight_column)
-    notes = record_notes(pls)
+    notes = record_notes(pls, language=lang)
     if notes:
         display(notes)
     scores, _, _ = ipma_scores(pls)     # 0-100 construct scores of each respondent
@@ -200,4 +197,4 @@ display(i18n.md(lang, {
           "罕见中文姓名无法识别：转发报告前请先通读示例回答。"}))
 
 # %%
-findings
+display(findings)
