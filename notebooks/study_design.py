@@ -20,6 +20,7 @@ from IPython.display import display
 import csmlib as csm
 from csmlib import report
 from csmlib.analysis import planning
+from csmlib.report import i18n
 from csmlib.run.notebook import open_run, record_notes
 from csmlib.report.record import record, record_frame
 
@@ -253,7 +254,8 @@ if comparisons:
                 **lrt))
         else:
             said.add(run.text({"en": "{name}: no likelihood-ratio test ({note}).",
-                               "zh": "{name}：无法进行似然比检验（{note}）。"}, name=restricted.name, note=test["note"]))
+                               "zh": "{name}：无法进行似然比检验（{note}）。"}, name=restricted.name,
+                              note=i18n.value_label(test["note"], lang)))
         best = pls_tables[-1][pls_tables[-1]["rank"] == 1].iloc[0]
         said.add(run.text({"en": "PLS: the lowest BIC for {construct} is {model}'s (BIC weight {weight}).",
                            "zh": "PLS：{construct}的 BIC 以 {model} 为最低（BIC 权重 {weight}）。"},
