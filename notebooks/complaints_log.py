@@ -106,7 +106,7 @@ GROUP_NAMES = {"en": {}, "zh": {"no complaint": "未投诉", "resolved within SL
 
 def show(frame, digits):
     """A table with this notebook's column labels (values escaped by report.table)."""
-    display(report.table(frame.rename(columns=COLUMNS), digits))
+    display(report.table(frame.rename(columns=COLUMNS), digits, language=lang))
 
 
 if not whole:
@@ -247,7 +247,7 @@ if not run.suppressed and linkable and items:
                 "en": "{item}: complainers whose complaint was resolved late score {diff} points "
                       "against those resolved within SLA ({p}).",
                 "zh": "{item}：投诉超时解决的客户比在SLA内解决的客户相差{diff}分（{p}）。"},
-                item=r.outcome,
+                item=run.name(r.outcome),
                 diff=report.fmt_ci(r.late_minus_within, r.late_ci_lower, r.late_ci_upper, digits=2,
                                    language=lang),
                 p=report.fmt_p(r.late_pvalue)))

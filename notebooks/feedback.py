@@ -126,7 +126,7 @@ elif texts is not None and not run.suppressed:
                                  "主题数按覆盖率规则确定（每增加一个主题须使覆盖的回答至少增加两倍最小占比）。"},
                     k=len(themes), covered=float(themes["share"].sum()), n=n_answers, rule=themes.n_themes_rule))
     shown = table.assign(terms=[" · ".join(t) for t in themes["terms"]]).drop(columns="label")
-    display(report.table(labelled(shown), 3))
+    display(report.table(labelled(shown), 3, language=lang))
     if len(themes):
         top = themes.iloc[0]
         findings.add(i18n.text(lang, {"en": "The most frequent theme ({label}) comes up in {share:.0%} of the answers.",
@@ -150,7 +150,7 @@ if themes is not None and len(themes) and run.spec is not None \
     sat = scores[satisfaction_construct].reindex(texts.index)
     by_theme = feedback.theme_scores(themes, sat, min_base=min_base)
     record_frame("theme_scores", by_theme)
-    display(report.table(labelled(by_theme), 2))
+    display(report.table(labelled(by_theme), 2, language=lang))
     low = by_theme[(by_theme["pvalue"] < 0.05) & (by_theme["diff"] < 0)].sort_values("diff")
     if len(low):
         row = low.iloc[0]
@@ -172,7 +172,7 @@ if themes is not None and len(themes) and segment == "all" and segment_column \
                                    min_base=min_base)
     record_frame("theme_shares", shares)
     wide = shares.pivot(index="label", columns="group", values="share")
-    display(report.table(wide.rename_axis(index=i18n.template(LABELS["label"], lang)), 3))
+    display(report.table(wide.rename_axis(index=i18n.template(LABELS["label"], lang)), 3, language=lang))
     display(i18n.md(lang, {"en": "Share of each segment's answers; segments with fewer than {m} answers are "
                                  "suppressed (a dash).",
                            "zh": "各分群回答中的占比；回答少于 {m} 条的分群不予报告（以短横线表示）。"}, m=min_base))
@@ -184,7 +184,7 @@ else:
 display(i18n.md(lang, {"en": "## Example answers", "zh": "## 示例回答"}))
 if themes is not None and len(themes) and n_quotes > 0:
     quotes = feedback.example_quotes(themes, texts, n=n_quotes, names=names)
-    display(report.table(labelled(quotes[["theme", "label", "quote"]]), 0))
+    display(report.table(labelled(quotes[["theme", "label", "quote"]]), 0))   # answers as written: no cell reworded
 display(i18n.md(lang, {
     "en": "Answers are masked before they are quoted (e-mail addresses, phone numbers, Chinese mobile, "
           "landline and identity numbers, IP addresses), and an answer is not quoted at all when it still "

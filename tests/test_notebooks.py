@@ -405,6 +405,7 @@ def test_a_chinese_study_writes_every_report_in_chinese(tmp_path, csm_run):
                         "detect a change", "Driver paths at this base", "power ", "What the comparisons say",
                         " without ", "Complaint volume", "Key figures", "complaints in the log", "Theme"):
             assert english not in body, (name, english)
+        assert not re.search(r">\s*(yes|no)\s*</td>", body), name   # table cells say 是 / 否
     # the headline sentence and the findings, with the instrument's Chinese construct label
     values = read_results(root / "W1" / "all" / "index_drivers.results.json")["values"]
     assert f"总体满意度指数 {values['index']:.1f}（95% 置信区间" in htmls["index_drivers"]
