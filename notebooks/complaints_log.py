@@ -242,15 +242,21 @@ if not run.suppressed and linkable and items:
     show(rec.assign(group=rec["group"].map(lambda g: GROUP_NAMES.get(g, g))), 2)
     show(test, 3)
     for r in test.itertuples():
-        if r.late_minus_within == r.late_minus_within:
+        if r.late_minus_within != r.late_minus_within:
+            continue
+        gap = dict(item=run.name(r.outcome), diff=report.fmt_number(abs(r.late_minus_within), 2),
+                   interval=report.fmt_interval(r.late_ci_lower, r.late_ci_upper, digits=2, language=lang),
+                   p=report.fmt_p(r.late_pvalue))
+        if r.late_minus_within < 0:
             findings.add(i18n.text(lang, {
-                "en": "{item}: complainers whose complaint was resolved late score {diff} points "
-                      "against those resolved within SLA ({p}).",
-                "zh": "{item}：投诉超时解决的客户比在SLA内解决的客户相差{diff}分（{p}）。"},
-                item=run.name(r.outcome),
-                diff=report.fmt_ci(r.late_minus_within, r.late_ci_lower, r.late_ci_upper, digits=2,
-                                   language=lang),
-                p=report.fmt_p(r.late_pvalue)))
+                "en": "{item}: complainers whose complaint was resolved late score {diff} points lower than those "
+                      "resolved within SLA ({interval} for the difference; {p}).",
+                "zh": "{item}：投诉超时解决的客户比在SLA内解决的客户低{diff}分（差值的{interval}；{p}）。"}, **gap))
+        else:
+            findings.add(i18n.text(lang, {
+                "en": "{item}: complainers whose complaint was resolved late score {diff} points higher than those "
+                      "resolved within SLA ({interval} for the difference; {p}).",
+                "zh": "{item}：投诉超时解决的客户比在SLA内解决的客户高{diff}分（差值的{interval}；{p}）。"}, **gap))
 elif not linkable:
     display(i18n.md(lang, {"en": "The complaint log has no customer ids, so it cannot be linked to the survey.",
                            "zh": "投诉记录中没有客户编号，无法与调查数据关联。"}))
