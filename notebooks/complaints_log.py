@@ -106,7 +106,7 @@ GROUP_NAMES = {"en": {}, "zh": {"no complaint": "未投诉", "resolved within SL
 
 def show(frame, digits):
     """A table with this notebook's column labels (values escaped by report.table)."""
-    display(report.table(frame.rename(columns=COLUMNS), digits))
+    display(report.table(frame.rename(columns=COLUMNS), digits, language=lang))
 
 
 if not whole:
@@ -128,12 +128,24 @@ if whole:
                                   "zh": "截至{date}，记录中共有投诉{n}条。"},
                            n=log.n, date=f"{log.as_of:%Y-%m-%d}"))
     if trend["periods"] >= 3:
-        findings.add(i18n.text(lang, {
-            "en": "Complaint volume changes by {change}% per period over {k} complete periods ({p}).",
-            "zh": "在{k}个完整期间内，投诉量每期变化{change}%（{p}）。"},
-            change=report.fmt_ci(100 * trend["change_per_period"], 100 * trend["ci_lower"],
-                                 100 * trend["ci_upper"]),
-            k=int(trend["periods"]), p=report.fmt_p(trend["pvalue"])))
+        unit = {"en": {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"},
+                "zh": {"D": "日", "W": "周", "M": "月", "Q": "季度", "Y": "年"}}[lang].get(period[:1].upper(), period)
+        pct = 100 * trend["change_per_period"]
+        interval = report.fmt_interval(100 * trend["ci_lower"], 100 * trend["ci_upper"], language=lang)
+        said = dict(change=report.fmt_number(abs(pct)), unit=unit, interval=interval + "%" if interval else "",
+                    k=int(trend["periods"]), p=report.fmt_p(trend["pvalue"]))
+        if round(pct, 1) == 0:
+            findings.add(i18n.text(lang, {
+                "en": "Complaint volume is flat over {k} complete periods ({interval} a {unit}; {p}).",
+                "zh": "在{k}个完整期间内，投诉量基本持平（每{unit}变化的{interval}；{p}）。"}, **said))
+        elif pct > 0:
+            findings.add(i18n.text(lang, {
+                "en": "Complaint volume rises by {change}% a {unit} over {k} complete periods ({interval}; {p}).",
+                "zh": "在{k}个完整期间内，投诉量平均每{unit}上升{change}%（{interval}；{p}）。"}, **said))
+        else:
+            findings.add(i18n.text(lang, {
+                "en": "Complaint volume falls by {change}% a {unit} over {k} complete periods ({interval}; {p}).",
+                "zh": "在{k}个完整期间内，投诉量平均每{unit}下降{change}%（{interval}；{p}）。"}, **said))
     show(vol[["period", "count", "complete"]], 0)
 
 # %%
@@ -230,17 +242,24 @@ if not run.suppressed and linkable and items:
     show(rec.assign(group=rec["group"].map(lambda g: GROUP_NAMES.get(g, g))), 2)
     show(test, 3)
     for r in test.itertuples():
-        if r.late_minus_within == r.late_minus_within:
+        if r.late_minus_within != r.late_minus_within:
+            continue
+        gap = dict(item=run.name(r.outcome), diff=report.fmt_number(abs(r.late_minus_within), 2),
+                   interval=report.fmt_interval(r.late_ci_lower, r.late_ci_upper, digits=2, language=lang),
+                   p=report.fmt_p(r.late_pvalue))
+        if r.late_minus_within < 0:
             findings.add(i18n.text(lang, {
-                "en": "{item}: complainers whose complaint was resolved late score {diff} points "
-                      "against those resolved within SLA ({p}).",
-                "zh": "{item}：投诉超时解决的客户比在SLA内解决的客户相差{diff}分（{p}）。"},
-                item=r.outcome,
-                diff=report.fmt_ci(r.late_minus_within, r.late_ci_lower, r.late_ci_upper, digits=2),
-                p=report.fmt_p(r.late_pvalue)))
+                "en": "{item}: complainers whose complaint was resolved late score {diff} points lower than those "
+                      "resolved within SLA ({interval} for the difference; {p}).",
+                "zh": "{item}：投诉超时解决的客户比在SLA内解决的客户低{diff}分（差值的{interval}；{p}）。"}, **gap))
+        else:
+            findings.add(i18n.text(lang, {
+                "en": "{item}: complainers whose complaint was resolved late score {diff} points higher than those "
+                      "resolved within SLA ({interval} for the difference; {p}).",
+                "zh": "{item}：投诉超时解决的客户比在SLA内解决的客户高{diff}分（差值的{interval}；{p}）。"}, **gap))
 elif not linkable:
     display(i18n.md(lang, {"en": "The complaint log has no customer ids, so it cannot be linked to the survey.",
                            "zh": "投诉记录中没有客户编号，无法与调查数据关联。"}))
 
 # %%
-findings
+display(findings)

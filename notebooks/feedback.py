@@ -13,17 +13,6 @@
 #     name: csm
 # ---
 
-# %% [markdown]
-# # Open-ended feedback · 开放式反馈
-# What customers say in their own words, grouped into themes: how often each
-# theme comes up (overall and by segment), how satisfied the customers who
-# raise it are, and a few example answers -- masked, and only those that
-# hold no identifier or name as far as the checks can tell.
-#
-# 顾客用自己的话说了什么：按主题归类，列出每个主题出现的比例（总体及分群）、
-# 提及该主题的顾客的满意度，以及少量示例回答——示例已去除个人信息，且只引用
-# 检查后不含联系方式、证件号或姓名的回答。
-
 # %%
 # %matplotlib inline
 import pandas as pd
@@ -68,8 +57,16 @@ run = open_run(data_path, instrument_path, model=model, segment=segment,
                previous_results_path=previous_results_path, min_base=min_base,
                study=study, wave=wave, data_encoding=data_encoding, data_sheet=data_sheet,
                segment_value=segment_value, language=language)
-display(run.heading())
 lang = run.language
+display(run.md({
+    "en": "# Open-ended feedback\n\nWhat customers say in their own words, grouped into themes: how often each "
+          "theme comes up (overall and by segment), how satisfied the customers who raise it are, and a few "
+          "example answers -- masked, and only those that hold no identifier or name as far as the checks "
+          "can tell.",
+    "zh": "# 开放式反馈\n\n顾客用自己的话说了什么：按主题归类，列出每个主题出现的比例（总体及分群）、"
+          "提及该主题的顾客的满意度，以及少量示例回答——示例已去除个人信息，且只引用检查后不含联系方式、"
+          "证件号或姓名的回答。"}))
+display(run.heading())
 inst = run.survey.instrument
 findings = report.Findings(title=i18n.text(lang, {"en": "Key findings", "zh": "主要发现"}))
 # column labels of the tables below, in the report's language
@@ -129,7 +126,7 @@ elif texts is not None and not run.suppressed:
                                  "主题数按覆盖率规则确定（每增加一个主题须使覆盖的回答至少增加两倍最小占比）。"},
                     k=len(themes), covered=float(themes["share"].sum()), n=n_answers, rule=themes.n_themes_rule))
     shown = table.assign(terms=[" · ".join(t) for t in themes["terms"]]).drop(columns="label")
-    display(report.table(labelled(shown), 3))
+    display(report.table(labelled(shown), 3, language=lang))
     if len(themes):
         top = themes.iloc[0]
         findings.add(i18n.text(lang, {"en": "The most frequent theme ({label}) comes up in {share:.0%} of the answers.",
@@ -146,14 +143,14 @@ if themes is not None and len(themes) and run.spec is not None \
         and satisfaction_construct in run.spec.construct_names:
     pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing,
                   weights=inst.weight_column)
-    notes = record_notes(pls)
+    notes = record_notes(pls, language=lang)
     if notes:
         display(notes)
     scores, _, _ = ipma_scores(pls)     # 0-100 construct scores of each respondent
     sat = scores[satisfaction_construct].reindex(texts.index)
     by_theme = feedback.theme_scores(themes, sat, min_base=min_base)
     record_frame("theme_scores", by_theme)
-    display(report.table(labelled(by_theme), 2))
+    display(report.table(labelled(by_theme), 2, language=lang))
     low = by_theme[(by_theme["pvalue"] < 0.05) & (by_theme["diff"] < 0)].sort_values("diff")
     if len(low):
         row = low.iloc[0]
@@ -175,7 +172,7 @@ if themes is not None and len(themes) and segment == "all" and segment_column \
                                    min_base=min_base)
     record_frame("theme_shares", shares)
     wide = shares.pivot(index="label", columns="group", values="share")
-    display(report.table(wide.rename_axis(index=i18n.template(LABELS["label"], lang)), 3))
+    display(report.table(wide.rename_axis(index=i18n.template(LABELS["label"], lang)), 3, language=lang))
     display(i18n.md(lang, {"en": "Share of each segment's answers; segments with fewer than {m} answers are "
                                  "suppressed (a dash).",
                            "zh": "各分群回答中的占比；回答少于 {m} 条的分群不予报告（以短横线表示）。"}, m=min_base))
@@ -187,7 +184,7 @@ else:
 display(i18n.md(lang, {"en": "## Example answers", "zh": "## 示例回答"}))
 if themes is not None and len(themes) and n_quotes > 0:
     quotes = feedback.example_quotes(themes, texts, n=n_quotes, names=names)
-    display(report.table(labelled(quotes[["theme", "label", "quote"]]), 0))
+    display(report.table(labelled(quotes[["theme", "label", "quote"]]), 0))   # answers as written: no cell reworded
 display(i18n.md(lang, {
     "en": "Answers are masked before they are quoted (e-mail addresses, phone numbers, Chinese mobile, "
           "landline and identity numbers, IP addresses), and an answer is not quoted at all when it still "
@@ -200,4 +197,4 @@ display(i18n.md(lang, {
           "罕见中文姓名无法识别：转发报告前请先通读示例回答。"}))
 
 # %%
-findings
+display(findings)

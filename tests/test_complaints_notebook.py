@@ -82,3 +82,8 @@ def test_the_report_reads_in_chinese(tmp_path):
     for text in ("投诉记录", "帕累托", "处理时长", "服务补救", "账单", "主要结果", "中位处理时长"):
         assert text in html, text
     assert "Time to resolution" not in html and "Key figures" not in html
+    # intervals in Chinese, and the trend as a change a month with its interval in percent
+    assert "95% CI" not in html and "% 置信区间" in html
+    # the recovery gap: lower or higher by so many points, the interval of the difference beside it
+    assert re.search(r"投诉超时解决的客户比在SLA内解决的客户[低高]\d+\.\d\d分（差值的95% 置信区间 ", html)
+    assert re.search(r"投诉量(平均每月(上升|下降)\d+\.\d%|基本持平)（95% 置信区间 -?\d+\.\d\u2013-?\d+\.\d%；p", html)

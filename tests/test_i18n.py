@@ -29,7 +29,8 @@ def test_every_text_is_written_in_every_language_with_the_same_placeholders(cata
     for key, texts in getattr(i18n, catalogue).items():
         assert set(texts) == set(i18n.LANGUAGES), key
         assert len({frozenset(_fields(t)) for t in texts.values()}) == 1, key
-        if catalogue != "MESSAGES" and key not in ("z", "t", "r2", "f2", "rho_a", "htmt"):
+        if catalogue != "MESSAGES" and key not in ("z", "t", "r2", "f2", "rho_a", "htmt",   # symbols and acronyms
+                                                   "aic", "aicc", "bic", "hq", "gm", "cfi", "tli", "rmsea", "srmr"):
             assert texts["en"] != texts["zh"], key   # written, not copied
 
 
@@ -179,3 +180,25 @@ def test_fixed_words_with_a_value_and_the_estimators_reasons():
     assert i18n.value_label("dropped: empty row (no value in any column)", "zh") == "剔除：空行（所有列均无值）"
     assert i18n.value_label("dropped: something new", "zh") == "剔除：something new"
     assert i18n.value_label("dropped: x", "en") == "dropped: x"
+
+
+def test_the_notes_of_a_model_comparison_read_in_chinese_alone_and_joined():
+    import ast
+
+    from csmlib.analysis import compare
+
+    # every note compare_models writes without a number is in the catalogue, word for word
+    source = ast.parse(Path(compare.__file__).read_text(encoding="utf-8"))
+    said = {n.value for n in ast.walk(source) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    notes = [k for k in i18n.VALUE_LABELS if k.startswith(("not all models", "nesting ", "the restricted model fits",
+                                                           "the scaling factor", "a model is not", "equal degrees"))]
+    assert len(notes) == 7 and set(notes) <= said
+    # joined by "; " (one of them holds "; " itself), each clause is shown in the language
+    joined = "; ".join([notes[0], notes[2], notes[3]])
+    assert ";" in notes[2]
+    zh = i18n.value_label(joined, "zh")
+    assert zh == "；".join(i18n.VALUE_LABELS[k]["zh"] for k in (notes[0], notes[2], notes[3]))
+    assert i18n.value_label(joined, "en") == joined
+    # a cell with a clause the catalogue does not hold stays as it is
+    assert i18n.value_label(notes[0] + "; the estimators differ (ML, MLR)", "zh") == \
+        notes[0] + "; the estimators differ (ML, MLR)"

@@ -380,12 +380,14 @@ def test_a_chinese_study_writes_every_report_in_chinese(tmp_path, csm_run):
     import re
 
     pd.read_csv(DEMO / "wave1.csv").head(200).to_csv(tmp_path / "w1.csv", index=False)
-    shutil.copy(DEMO / "instrument.yml", tmp_path / "instrument.yml")
+    for name in ("instrument.yml", "complaints.csv", "complaints.yml"):
+        shutil.copy(DEMO / name, tmp_path / name)
     notebooks = ["data_quality", "measurement", "structural", "index_drivers", "complaints_loyalty",
-                 "tracking", "study_report"]
+                 "complaints_log", "feedback", "tracking", "study_design", "study_report"]
     study = {"name": "zh", "instrument": "instrument.yml", "model": "acsi",
              "waves": [{"name": "W1", "data": "w1.csv"}], "notebooks": notebooks,
-             "parameters": {"seed": SEED, "n_boot": 50}, "min_base": 30, "language": "zh",
+             "complaints": {"log": "complaints.csv", "codebook": "complaints.yml"},
+             "parameters": {"seed": SEED, "n_boot": 50, "plan_reps": 10}, "min_base": 30, "language": "zh",
              "output": str(tmp_path / "runs")}
     code, root, records = csm_run(tmp_path, study)
     assert code == 0, {str(p): r.get("error") for p, r in records.items()}
@@ -399,8 +401,11 @@ def test_a_chinese_study_writes_every_report_in_chinese(tmp_path, csm_run):
         own = [h for h in headings if h and not h.startswith("zh")]   # the run's title is data (study, wave)
         assert own and all(_cjk(h) for h in own), (name, [h for h in own if not _cjk(h)])
         for english in ("respondents", "Estimate", "Std. error", "Key findings", "Base: n", "Improve first",
-                        "not a significant", "Importance-performance", "95% CI"):
+                        "not a significant", "Importance-performance", "95% CI", "What the bases can show",
+                        "detect a change", "Driver paths at this base", "power ", "What the comparisons say",
+                        " without ", "Complaint volume", "Key figures", "complaints in the log", "Theme"):
             assert english not in body, (name, english)
+        assert not re.search(r">\s*(yes|no)\s*</td>", body), name   # table cells say 是 / 否
     # the headline sentence and the findings, with the instrument's Chinese construct label
     values = read_results(root / "W1" / "all" / "index_drivers.results.json")["values"]
     assert f"总体满意度指数 {values['index']:.1f}（95% 置信区间" in htmls["index_drivers"]
@@ -410,6 +415,12 @@ def test_a_chinese_study_writes_every_report_in_chinese(tmp_path, csm_run):
         assert shown in report_html, shown
     assert "优先改进" in htmls["index_drivers"]
     assert "估计值" in htmls["structural"] and "题项" in htmls["measurement"]
+    design = read_results(root / "W1" / "all" / "study_design.results.json")["values"]
+    assert f"全部受访者：样本量 200，可检测到 {design['detectable_change']:.1f} 分及以上的指数变化" \
+        in htmls["study_design"]
+    for shown in ("每期所需样本量", "总体真值", "卡方差", "BIC 权重", "ACSI（去掉 顾客预期 \u2192 总体满意度）"):
+        assert shown in htmls["study_design"], shown
+    assert re.search(r"投诉量(平均每月(上升|下降)\d|基本持平)", htmls["complaints_log"])
     # and no notebook of the study showed a value it did not display on purpose
     for path in (root / "W1" / "all").glob("*.ipynb"):
         assert not _stray_outputs(path), (path.stem, _stray_outputs(path))

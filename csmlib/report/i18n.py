@@ -327,6 +327,41 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
     "compositional": {"en": "Compositional", "zh": "组合不变"},
     "equal_means": {"en": "Equal means", "zh": "均值相等"},
     "equal_variances": {"en": "Equal variances", "zh": "方差相等"},
+    # planning (csmlib.analysis.planning)
+    "n_scored": {"en": "Respondents with an index score", "zh": "有指数得分的受访者"},
+    "detectable_change": {"en": "Detectable change (points)", "zh": "可检测的最小变化（分）"},
+    "n_needed": {"en": "Base needed per wave", "zh": "每期所需样本量"},
+    "min_n_inverse_sqrt": {"en": "Minimum base (inverse square root)", "zh": "最小样本量（逆平方根法）"},
+    "enough_now": {"en": "Base enough now", "zh": "当前样本量足够"},
+    "true": {"en": "Population value", "zh": "总体真值"},
+    "mean_est": {"en": "Mean estimate", "zh": "平均估计值"},
+    "power": {"en": "Power", "zh": "检验力"},
+    "n_failed": {"en": "Failed samples", "zh": "估计失败的样本数"},
+    # model comparison (csmlib.analysis.compare)
+    "model": {"en": "Model", "zh": "模型"},
+    "estimator": {"en": "Estimator", "zh": "估计方法"},
+    "npar": {"en": "Parameters", "zh": "参数个数"},
+    "chisq": {"en": "Chi-square", "zh": "卡方"},
+    "chisq_pvalue": {"en": "p (chi-square)", "zh": "卡方检验 p 值"},
+    "chisq_scaled": {"en": "Scaled chi-square", "zh": "校正卡方"},
+    "scaling_factor": {"en": "Scaling factor", "zh": "校正因子"},
+    "chisq_diff": {"en": "Chi-square difference", "zh": "卡方差"},
+    "df_diff": {"en": "df difference", "zh": "自由度差"},
+    "rmsea_diff": {"en": "RMSEA of the difference", "zh": "差异的 RMSEA"},
+    "test": {"en": "Test", "zh": "检验方法"},
+    "nested": {"en": "Nesting", "zh": "嵌套关系"},
+    "k": {"en": "Parameters (k)", "zh": "参数个数（k）"},
+    "aic": {"en": "AIC", "zh": "AIC"},
+    "aicc": {"en": "AICc", "zh": "AICc"},
+    "bic": {"en": "BIC", "zh": "BIC"},
+    "hq": {"en": "HQ", "zh": "HQ"},
+    "gm": {"en": "GM", "zh": "GM"},
+    "cfi": {"en": "CFI", "zh": "CFI"},
+    "tli": {"en": "TLI", "zh": "TLI"},
+    "rmsea": {"en": "RMSEA", "zh": "RMSEA"},
+    "srmr": {"en": "SRMR", "zh": "SRMR"},
+    "delta_bic": {"en": "BIC difference", "zh": "BIC 差值"},
+    "bic_weight": {"en": "BIC weight", "zh": "BIC 权重"},
     # SERVQUAL
     "level": {"en": "Level", "zh": "层级"},
     "name": {"en": "Name", "zh": "名称"},
@@ -366,6 +401,41 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "direct-only": {"en": "direct-only", "zh": "仅直接效应"},
     "no effect": {"en": "no effect", "zh": "无效应"},
     "overall": {"en": "overall", "zh": "总体"},
+    "all": {"en": "all", "zh": "全部"},
+    # model comparison (csmlib.analysis.compare: test, nested)
+    "chi-square difference": {"en": "chi-square difference", "zh": "卡方差检验"},
+    "Satorra-Bentler 2001 scaled difference": {"en": "Satorra-Bentler 2001 scaled difference",
+                                               "zh": "Satorra-Bentler（2001）校正卡方差检验"},
+    "checked": {"en": "checked", "zh": "已检验"},
+    "assumed": {"en": "assumed", "zh": "假定"},
+    "no": {"en": "no", "zh": "否"},
+    # model comparison notes (csmlib.analysis.compare: note; several are joined by "; ")
+    "not all models converged": {"en": "not all models converged", "zh": "并非所有模型都已收敛"},
+    "nesting assumed (ordered by degrees of freedom, as lavaan)": {
+        "en": "nesting assumed (ordered by degrees of freedom, as lavaan)",
+        "zh": "假定嵌套（按自由度排序，与 lavaan 相同）"},
+    "nesting could not be checked (the general model did not fit the restricted model's moments); the test "
+    "assumes it, as lavaan does": {
+        "en": "nesting could not be checked (the general model did not fit the restricted model's moments); the "
+              "test assumes it, as lavaan does",
+        "zh": "无法检验嵌套关系（一般模型未能拟合受限模型所隐含的矩）；检验与 lavaan 一样假定嵌套成立"},
+    "the restricted model fits better: the models are not nested, or the less restricted one missed its optimum": {
+        "en": "the restricted model fits better: the models are not nested, or the less restricted one missed "
+              "its optimum",
+        "zh": "受限模型的拟合反而更好：两个模型并不嵌套，或约束较少的模型未收敛到最优解"},
+    "the scaling factor of the difference is negative: no scaled test (compare AIC and BIC, or collect more "
+    "data)": {
+        "en": "the scaling factor of the difference is negative: no scaled test (compare AIC and BIC, or collect "
+              "more data)",
+        "zh": "差异的校正因子为负：无法进行校正检验（请比较 AIC 与 BIC，或收集更多数据）"},
+    "a model is not identified (negative degrees of freedom): no test": {
+        "en": "a model is not identified (negative degrees of freedom): no test",
+        "zh": "有模型无法识别（自由度为负）：不做检验"},
+    "equal degrees of freedom: the models are either equivalent or not nested, and a difference test has no "
+    "degrees of freedom": {
+        "en": "equal degrees of freedom: the models are either equivalent or not nested, and a difference test "
+              "has no degrees of freedom",
+        "zh": "两个模型的自由度相同：它们或者等价，或者并不嵌套，差异检验没有自由度"},
     "missing values (listwise deletion)": {"en": "missing values (listwise deletion)", "zh": "缺失值（列表删除）"},
     "no item answered": {"en": "no item answered", "zh": "未回答任何题项"},
     "all items missing": {"en": "all items missing", "zh": "所有题项缺失"},
@@ -532,15 +602,34 @@ VALUE_PREFIXES: dict[str, dict[str, str]] = {
 
 
 def value_label(value: object, language: str) -> object:
-    """A text cell in ``language`` when it is one of :data:`VALUE_LABELS` (or
-    starts with one of :data:`VALUE_PREFIXES`); anything else as it is."""
+    """A text cell in ``language`` when it is one of :data:`VALUE_LABELS`, several
+    of them joined by ``"; "`` (each shown, joined as the language joins clauses),
+    or starts with one of :data:`VALUE_PREFIXES`; anything else as it is."""
     if not isinstance(value, str):
         return value
     for prefix, texts in VALUE_PREFIXES.items():
         if value.startswith(prefix):
             return template(texts, language).format(x=value_label(value[len(prefix):], language))
     texts = VALUE_LABELS.get(value)
-    return value if texts is None else template(texts, language)
+    if texts is not None:
+        return template(texts, language)
+    parts = _known_clauses(value)
+    if parts is None:
+        return value
+    return template(MESSAGES["clause_sep"], language).join(template(VALUE_LABELS[p], language) for p in parts)
+
+
+def _known_clauses(value: str) -> list[str] | None:
+    """``value`` split into :data:`VALUE_LABELS` joined by ``"; "`` (a label may
+    itself hold ``"; "``), or None when it is not made of them only."""
+    if value in VALUE_LABELS:
+        return [value]
+    for key in VALUE_LABELS:
+        if value.startswith(key + "; "):
+            rest = _known_clauses(value[len(key) + 2:])
+            if rest is not None:
+                return [key, *rest]
+    return None
 
 
 def labels(columns: Iterable[object], language: str) -> dict[object, str]:
