@@ -173,6 +173,33 @@ def test_refused_pairs_are_still_tabulated(other, why):
     assert got["chisq"].notna().all() and got["df"].notna().all()
 
 
+ORD = pd.read_csv(DATA / "ordinal" / "acsi5.csv")
+ORD_REF = pd.read_csv(DATA / "references" / "compare_ordinal_lrt.csv")
+
+
+@pytest.mark.parametrize("est", ["WLSMV", "ULS"])
+def test_ordered_fits_lavtestlrt(est):
+    """WLSMV: lavaan's satorra.2000 scaled-shifted difference (not the plain
+    difference of the unscaled statistics); ULS: the plain difference."""
+    fits = [csm.fit_cbsem(spec(_lav(f"ord_{m}")), ORD, estimator=est, ordered=True)
+            for m in ("free", "equal", "zero")]
+    got = compare_models(*fits, names=["free", "equal", "zero"])
+    ref = ORD_REF[ORD_REF["estimator"] == est].reset_index(drop=True)
+    assert list(got["model"]) == list(ref["model"])
+    for col in ("df", "chisq", "chisq_diff", "df_diff", "pvalue", "rmsea_diff"):
+        np.testing.assert_allclose(got[col].to_numpy(float), ref[col].to_numpy(float), rtol=1e-4,
+                                   atol=1e-8, equal_nan=True, err_msg=col)
+    assert (got["nested"].iloc[1:] == "assumed").all()
+
+
+def test_ordered_fits_with_other_ordered_items_are_refused():
+    free = csm.fit_cbsem(spec(_lav("ord_free")), ORD, estimator="WLSMV", ordered=True)
+    part = csm.fit_cbsem(spec(_lav("ord_equal")), ORD, estimator="WLSMV",
+                         ordered=["CUEX1", "CUEX2", "CUEX3"])
+    got = compare_models(free, part)
+    assert "ordered categories" in got["note"].iloc[1] and np.isnan(got["pvalue"].iloc[1])
+
+
 def test_scaled_fit_without_standard_errors_is_refused():
     a = csm.fit_cbsem(spec(HS_FREE), HS, estimator="MLM", se="none")
     b = csm.fit_cbsem(spec(HS_EQUAL), HS, estimator="MLM", se="none")
