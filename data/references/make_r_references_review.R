@@ -23,3 +23,20 @@ for (est in c("WLSMV", "ULS")) {
 out <- do.call(rbind, rows)
 write.csv(out, "data/references/compare_ordinal_lrt.csv", row.names = FALSE, na = "")
 cat("wrote compare_ordinal_lrt.csv\n")
+
+# ---------------------------------------------------------------------------
+# t-test power where scipy's noncentral t returns NaN (a large change at few
+# respondents): R's power.t.test (strict = TRUE: both tails), sd = 1 (the SD
+# of a panel member's change, or of an answer for two independent samples)
+# ---------------------------------------------------------------------------
+cases <- data.frame(type = c("paired", "paired", "paired", "two.sample"),
+                    delta = c(10, NA, 4, NA), n = c(NA, 2, NA, 2))
+res <- lapply(seq_len(nrow(cases)), function(i) {
+  cs <- cases[i, ]
+  p <- if (is.na(cs$n)) power.t.test(delta = cs$delta, sd = 1, power = 0.8, type = cs$type, strict = TRUE)
+       else power.t.test(n = cs$n, sd = 1, power = 0.8, type = cs$type, strict = TRUE)
+  data.frame(type = cs$type, solve_for = if (is.na(cs$n)) "n" else "delta", alpha = 0.05, power = 0.8,
+             n = p$n, delta = p$delta)
+})
+write.csv(do.call(rbind, res), "data/references/planning_t_power_r.csv", row.names = FALSE)
+cat("wrote planning_t_power_r.csv\n")
