@@ -3,6 +3,7 @@ value labels and user-missing codes, Stata labels, Qualtrics question texts
 and ImportIds), hostile labels round-tripping through YAML, and a study run
 on each draft."""
 
+import datetime
 import warnings
 
 import numpy as np
@@ -227,6 +228,27 @@ def test_init_from_spss_validates(tmp_path, capsys):
     survey = csm.read_survey(folder / "data" / "export.sav", Instrument.from_yaml(folder / "instrument.yml"))
     assert survey.data["CUSA1"].isna().sum() == 2 and survey.data["CUSL1"].isna().sum() == 2
     assert "email" not in survey.data
+
+
+def test_init_from_spss_with_dates_strings_and_empty_columns_validates(tmp_path, capsys):
+    # a DATETIME variable used to become an item with a scale in nanoseconds, which the
+    # file it came from then failed to validate against
+    n = 40
+    rng = np.random.default_rng(8)
+    df = pd.DataFrame({
+        "respondent_id": np.arange(1, n + 1, dtype=float),
+        "city": rng.choice(["Leiden", "Delft"], n),
+        "visit": [datetime.date(2026, 1, 1 + i % 28) for i in range(n)],
+        "submitted": [datetime.datetime(2026, 1, 2, 9, i % 60) for i in range(n)],
+        "empty": np.full(n, np.nan),
+        **{f"SAT{j}": rng.integers(1, 6, n).astype(float) for j in range(1, 4)},
+    })
+    sav = tmp_path / "dates.sav"
+    pyreadstat.write_sav(df, str(sav), variable_format={"visit": "DATE11", "submitted": "DATETIME20"})
+    draft = draft_instrument(sav)
+    assert [it["name"] for it in draft.instrument["other_items"]] == ["SAT1", "SAT2", "SAT3"]
+    assert "submitted" in " ".join(draft.notes) and "visit" in " ".join(draft.notes)
+    _init_and_validate(tmp_path, sav, capsys)
 
 
 def test_init_from_qualtrics_validates(tmp_path, capsys):

@@ -32,6 +32,7 @@ column names, never a value of the data).
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from dataclasses import dataclass, field
@@ -147,14 +148,20 @@ def _comment(text: str, prefix: str) -> list[str]:
 
 
 def _numeric(series: pd.Series) -> pd.Series | None:
-    """The column as floats when every non-empty cell is a number, else None."""
-    if pd.api.types.is_bool_dtype(series):
+    """The column as floats when every non-empty cell is a number, else None
+    (dates and times are not numbers, though pandas would convert them to
+    nanoseconds)."""
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_datetime64_any_dtype(series) \
+            or pd.api.types.is_timedelta64_dtype(series):
         return None
     if pd.api.types.is_numeric_dtype(series):
         return series.astype(float)
     cells = series.astype(object).where(series.notna(), None)
     text = cells.map(lambda v: v.strip() if isinstance(v, str) else v)
     text = text.where(text != "", None)
+    if text.map(lambda v: isinstance(v, (datetime.date, datetime.time, datetime.timedelta, np.datetime64,
+                                         np.timedelta64))).any():
+        return None
     num = pd.to_numeric(text, errors="coerce")
     if (num.isna() & text.notna()).any():
         return None
@@ -298,7 +305,7 @@ def draft_instrument(path: str | Path, *, name: str | None = None, encoding: str
                         hint="export the answers as numeric codes (SPSS/Stata: values, not labels; "
                              "Qualtrics: 'Use choice text' off)")
     if skipped:
-        notes.append(f"{len(skipped)} column(s) left out (free text, constant, empty or a second identifier): "
+        notes.append(f"{len(skipped)} column(s) left out (free text, dates, constant, empty or a second identifier): "
                      + ", ".join(map(str, skipped[:12])) + (", ..." if len(skipped) > 12 else ""))
     if segments:
         notes.append("text columns with a few distinct values, drafted as segment columns: "
