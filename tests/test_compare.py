@@ -177,14 +177,16 @@ ORD = pd.read_csv(DATA / "ordinal" / "acsi5.csv")
 ORD_REF = pd.read_csv(DATA / "references" / "compare_ordinal_lrt.csv")
 
 
-@pytest.mark.parametrize("est", ["WLSMV", "ULS"])
-def test_ordered_fits_lavtestlrt(est):
+@pytest.mark.parametrize("case", ["WLSMV", "ULS", "DWLS", "WLSMV_pairwise"])
+def test_ordered_fits_lavtestlrt(case):
     """WLSMV: lavaan's satorra.2000 scaled-shifted difference (not the plain
-    difference of the unscaled statistics); ULS: the plain difference."""
-    fits = [csm.fit_cbsem(spec(_lav(f"ord_{m}")), ORD, estimator=est, ordered=True)
+    difference of the unscaled statistics); ULS, DWLS: the plain difference."""
+    ref = ORD_REF[ORD_REF["case"] == case].reset_index(drop=True)
+    est, missing = ref["estimator"].iloc[0], ref["missing"].iloc[0]
+    data = ORD if missing == "listwise" else pd.read_csv(DATA / "ordinal" / "acsi5_missing.csv")
+    fits = [csm.fit_cbsem(spec(_lav(f"ord_{m}")), data, estimator=est, ordered=True, missing=missing)
             for m in ("free", "equal", "zero")]
     got = compare_models(*fits, names=["free", "equal", "zero"])
-    ref = ORD_REF[ORD_REF["estimator"] == est].reset_index(drop=True)
     assert list(got["model"]) == list(ref["model"])
     for col in ("df", "chisq", "chisq_diff", "df_diff", "pvalue", "rmsea_diff"):
         np.testing.assert_allclose(got[col].to_numpy(float), ref[col].to_numpy(float), rtol=1e-4,

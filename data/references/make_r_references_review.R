@@ -9,13 +9,20 @@
 suppressPackageStartupMessages(library(lavaan))
 
 d <- read.csv("data/ordinal/acsi5.csv")
+d_missing <- read.csv("data/ordinal/acsi5_missing.csv")
 lav <- function(name) paste(readLines(file.path("data/references", name)), collapse = "\n")
 models <- c(free = "compare_ord_free.lav", equal = "compare_ord_equal.lav", zero = "compare_ord_zero.lav")
+cases <- list(WLSMV = list("WLSMV", d, "listwise"), ULS = list("ULS", d, "listwise"),
+              DWLS = list("DWLS", d, "listwise"),
+              WLSMV_pairwise = list("WLSMV", d_missing, "pairwise"))
 rows <- list()
-for (est in c("WLSMV", "ULS")) {
-  fits <- lapply(models, function(m) sem(lav(m), d, ordered = TRUE, estimator = est))
+for (case in names(cases)) {
+  est <- cases[[case]][[1]]
+  fits <- lapply(models, function(m) sem(lav(m), cases[[case]][[2]], ordered = TRUE, estimator = est,
+                                         missing = cases[[case]][[3]]))
   lrt <- lavTestLRT(fits[[1]], fits[[2]], fits[[3]])
-  rows[[est]] <- data.frame(estimator = est, model = names(models), df = lrt$Df, chisq = lrt$Chisq,
+  rows[[case]] <- data.frame(case = case, estimator = est, missing = cases[[case]][[3]],
+                            model = names(models), df = lrt$Df, chisq = lrt$Chisq,
                             chisq_diff = lrt$`Chisq diff`, df_diff = lrt$`Df diff`,
                             pvalue = lrt$`Pr(>Chisq)`,
                             rmsea_diff = if (is.null(lrt$RMSEA)) NA else lrt$RMSEA)
