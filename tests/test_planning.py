@@ -9,6 +9,8 @@ from csmlib itself.
 from __future__ import annotations
 
 import math
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -350,6 +352,30 @@ def test_population_from_fit_recovers_the_population():
         population_from_fit(csm.fit_pls(pop.spec(), data), scale_limits={i: (1, 10) for i in pop.items})
     with pytest.raises(DataError, match="scale limits"):
         population_from_fit(fit)
+
+
+@pytest.mark.parametrize("extra, what", [
+    ("CUSA1 ~~ CUSL1", "CUSA1 ~~ CUSL1"),                       # a residual covariance
+    ("Value ~~ Loyalty", "Value ~~ Loyalty"),                    # endogenous constructs' disturbances
+    ("Higher =~ Quality + Value", "second-order"),               # a second-order construct
+])
+def test_population_from_fit_refuses_what_a_population_model_cannot_hold(extra, what):
+    # these used to be dropped without a word (a second-order factor's constructs became
+    # "items" unrelated to anything): plan_sample then simulated another population
+    from csmlib.analysis.planning import population_from_fit
+
+    pop = sim.acsi_population()
+    data = sim.simulate_survey(pop, 2_000, seed=4).data[list(pop.items)]
+    text = pop.spec().to_lavaan() + "\n" + extra
+    if "Higher" in extra:   # Quality and Value measure Higher, which Expectation explains
+        measurement = [line for line in text.splitlines() if "=~" in line]
+        text = "\n".join(measurement + ["Higher ~ Expectation", "Satisfaction ~ Expectation + Higher",
+                                         "Complaints ~ Satisfaction", "Loyalty ~ Satisfaction + Complaints"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = csm.fit_cbsem(csm.ModelSpec.from_lavaan(text), data)
+    with pytest.raises(SpecError, match=re.escape(what)):
+        population_from_fit(fit, scale_limits={i: (1, 10) for i in pop.items})
 
 
 def test_plan_sample_pls_estimates_and_ols_standard_errors_equal_fit_pls_and_statsmodels():

@@ -431,8 +431,11 @@ def population_from_fit(results: Any, *, scale_limits: Any = None, name: str | N
     Raises
     ------
     SpecError
-        Not a CB-SEM fit, composites, a multi-group fit, or a standardized
-        loading outside (0, 1] (a Heywood case or a reversed item).
+        Not a CB-SEM fit, composites, a multi-group fit, a standardized
+        loading outside (0, 1] (a Heywood case or a reversed item), or what a
+        PopulationModel does not describe: second-order constructs, residual
+        covariances, covariances between endogenous constructs, observed
+        regressors.
     DataError
         Items without whole-number scale limits.
     """
@@ -447,6 +450,23 @@ def population_from_fit(results: Any, *, scale_limits: Any = None, name: str | N
         raise SpecError("population_from_fit takes a single-group fit.", hint="fit each group on its own")
     if any(r.op == "<~" for r in spec.relations):
         raise SpecError("population_from_fit needs reflective constructs (=~); the model has composites.")
+    if spec.higher_order:
+        raise SpecError("population_from_fit cannot describe second-order constructs: "
+                        + ", ".join(spec.higher_order), values=list(spec.higher_order),
+                        hint="plan from a first-order model (the constructs with their items)")
+    names = set(spec.construct_names)
+    exo = set(spec.exogenous)
+    rel = est[est["op"].isin(["~", "~~"]) & (est["lhs"] != est["rhs"])]
+    unfit = [f"{lhs} {op} {rhs}" for lhs, op, rhs, v in zip(rel["lhs"], rel["op"], rel["rhs"], rel["est"])
+             if not (lhs in names and rhs in names and (op == "~" or (lhs in exo and rhs in exo)))
+             and not (op == "~~" and v == 0.0)]
+    if unfit:
+        # a PopulationModel has paths between constructs and correlations between exogenous ones only:
+        # these would be left out of the simulated population without a word
+        raise SpecError("population_from_fit cannot describe these relations of the fit: " + ", ".join(unfit[:6])
+                        + (", ..." if len(unfit) > 6 else ""), values=unfit[:6],
+                        hint="plan from a model without residual covariances, covariances between "
+                             "endogenous constructs and observed regressors")
     items = list(spec.indicators)
     lim = resolve_scale_limits(results, scale_limits)
     absent = [] if lim is None else [i for i in items if i not in lim.index]
@@ -463,10 +483,8 @@ def population_from_fit(results: Any, *, scale_limits: Any = None, name: str | N
         raise SpecError("standardized loadings outside (0, 1] cannot describe a population",
                         values=[f"{i}: {v:.3f}" for i, v in bad.items()],
                         hint="check reversed items and Heywood cases in the fit first")
-    names = set(spec.construct_names)
     paths = {(rhs, lhs): float(v) for (lhs, op, rhs), v in std.items()
              if op == "~" and lhs in names and rhs in names}
-    exo = set(spec.exogenous)
     corr = {(lhs, rhs): float(v) for (lhs, op, rhs), v in std.items()
             if op == "~~" and lhs != rhs and lhs in exo and rhs in exo}
     data = results.data
