@@ -288,3 +288,18 @@ def test_pls_comparison_refusals(pls_fits):
     with pytest.raises(SpecError, match="information_criteria needs"):
         from csmlib.analysis.compare import information_criteria
         information_criteria(cb)
+
+
+def test_weighted_pls_fits_have_no_information_criteria(pls_fits):
+    # the criteria used to come from the unweighted score correlations of a weighted fit:
+    # another R-squared than the fit's own (CUSA 0.29 against the weighted 0.26)
+    from csmlib.analysis.compare import information_criteria
+
+    corp = csm.datasets.load_frame("corp_rep_data").replace(-99, np.nan)
+    corp["w"] = np.random.default_rng(1).uniform(0.2, 3.0, len(corp))
+    weighted = csm.fit_pls(spec(PLS_MODELS["mediation"]), corp, missing="mean", weights="w")
+    with pytest.raises(SpecError, match="survey-weighted"):
+        information_criteria(weighted)
+    simple = csm.fit_pls(spec(PLS_MODELS["simple"]), corp, missing="mean", weights="w")
+    with pytest.raises(SpecError, match="survey-weighted"):
+        compare_models(simple, weighted)

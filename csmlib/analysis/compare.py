@@ -421,11 +421,18 @@ def information_criteria(results: Results, *, gm: bool = True) -> pd.DataFrame:
     Raises
     ------
     SpecError
-        ``results`` is not a PLS fit.
+        ``results`` is not a PLS fit, or a survey-weighted one.
     EstimationError
         The saturated model could not be estimated.
     """
     res = _check_pls(results)
+    if (res.options or {}).get("weights") is not None:
+        # the criteria are those of unweighted OLS on the scores; a weighted fit's R-squared is another
+        # (it used to be replaced by the unweighted one without a word)
+        raise SpecError("information criteria are not available for a survey-weighted PLS fit",
+                        values=[res.options["weights"]],
+                        hint="compare the models fitted without weights= (the criteria of Sharma et al. "
+                             "2019 are defined for unweighted regressions)")
     cs = res.extra["compiled"]
     scores = res.scores[list(cs.names)].to_numpy(dtype=float)
     n = len(scores)
