@@ -321,3 +321,16 @@ def test_parallel_backends_give_the_serial_draws(ecsi_fit, acsi_cb):
         cp = csm.bootstrap(fit, 60, seed=2, n_jobs=2, chunk_size=25)
     np.testing.assert_allclose(cp.draws, cs.draws, rtol=0, atol=1e-9, equal_nan=True)
     np.testing.assert_array_equal(cp.failed, cs.failed)
+
+
+@pytest.mark.parametrize("engine", ["loop", "auto"])
+def test_multi_group_cbsem_fit_is_refused_by_every_engine(engine):
+    # the loop engine (also used for a statistic function) refitted the pooled rows as one
+    # group and stopped with a raw ValueError
+    hs = csm.datasets.load_frame("holzinger_swineford1939")
+    spec = csm.ModelSpec.from_lavaan("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6")
+    fit = csm.fit_cbsem(spec, hs, group="school")
+    with pytest.raises(csm.EstimationError, match="multi-group"):
+        csm.bootstrap(fit, n_boot=10, seed=1, engine=engine)
+    with pytest.raises(csm.EstimationError, match="multi-group"):
+        csm.bootstrap(fit, n_boot=10, seed=1, statistics=lambda res: res.estimates["est"].iloc[:2])

@@ -173,6 +173,35 @@ def test_refused_pairs_are_still_tabulated(other, why):
     assert got["chisq"].notna().all() and got["df"].notna().all()
 
 
+ORD = pd.read_csv(DATA / "ordinal" / "acsi5.csv")
+ORD_REF = pd.read_csv(DATA / "references" / "compare_ordinal_lrt.csv")
+
+
+@pytest.mark.parametrize("case", ["WLSMV", "ULS", "DWLS", "WLSMV_pairwise"])
+def test_ordered_fits_lavtestlrt(case):
+    """WLSMV: lavaan's satorra.2000 scaled-shifted difference (not the plain
+    difference of the unscaled statistics); ULS, DWLS: the plain difference."""
+    ref = ORD_REF[ORD_REF["case"] == case].reset_index(drop=True)
+    est, missing = ref["estimator"].iloc[0], ref["missing"].iloc[0]
+    data = ORD if missing == "listwise" else pd.read_csv(DATA / "ordinal" / "acsi5_missing.csv")
+    fits = [csm.fit_cbsem(spec(_lav(f"ord_{m}")), data, estimator=est, ordered=True, missing=missing)
+            for m in ("free", "equal", "zero")]
+    got = compare_models(*fits, names=["free", "equal", "zero"])
+    assert list(got["model"]) == list(ref["model"])
+    for col in ("df", "chisq", "chisq_diff", "df_diff", "pvalue", "rmsea_diff"):
+        np.testing.assert_allclose(got[col].to_numpy(float), ref[col].to_numpy(float), rtol=1e-4,
+                                   atol=1e-8, equal_nan=True, err_msg=col)
+    assert (got["nested"].iloc[1:] == "assumed").all()
+
+
+def test_ordered_fits_with_other_ordered_items_are_refused():
+    free = csm.fit_cbsem(spec(_lav("ord_free")), ORD, estimator="WLSMV", ordered=True)
+    part = csm.fit_cbsem(spec(_lav("ord_equal")), ORD, estimator="WLSMV",
+                         ordered=["CUEX1", "CUEX2", "CUEX3"])
+    got = compare_models(free, part)
+    assert "ordered categories" in got["note"].iloc[1] and np.isnan(got["pvalue"].iloc[1])
+
+
 def test_scaled_fit_without_standard_errors_is_refused():
     a = csm.fit_cbsem(spec(HS_FREE), HS, estimator="MLM", se="none")
     b = csm.fit_cbsem(spec(HS_EQUAL), HS, estimator="MLM", se="none")
@@ -259,3 +288,18 @@ def test_pls_comparison_refusals(pls_fits):
     with pytest.raises(SpecError, match="information_criteria needs"):
         from csmlib.analysis.compare import information_criteria
         information_criteria(cb)
+
+
+def test_weighted_pls_fits_have_no_information_criteria(pls_fits):
+    # the criteria used to come from the unweighted score correlations of a weighted fit:
+    # another R-squared than the fit's own (CUSA 0.29 against the weighted 0.26)
+    from csmlib.analysis.compare import information_criteria
+
+    corp = csm.datasets.load_frame("corp_rep_data").replace(-99, np.nan)
+    corp["w"] = np.random.default_rng(1).uniform(0.2, 3.0, len(corp))
+    weighted = csm.fit_pls(spec(PLS_MODELS["mediation"]), corp, missing="mean", weights="w")
+    with pytest.raises(SpecError, match="survey-weighted"):
+        information_criteria(weighted)
+    simple = csm.fit_pls(spec(PLS_MODELS["simple"]), corp, missing="mean", weights="w")
+    with pytest.raises(SpecError, match="survey-weighted"):
+        compare_models(simple, weighted)

@@ -3,6 +3,7 @@ value labels and user-missing codes, Stata labels, Qualtrics question texts
 and ImportIds), hostile labels round-tripping through YAML, and a study run
 on each draft."""
 
+import datetime
 import warnings
 
 import numpy as np
@@ -227,6 +228,49 @@ def test_init_from_spss_validates(tmp_path, capsys):
     survey = csm.read_survey(folder / "data" / "export.sav", Instrument.from_yaml(folder / "instrument.yml"))
     assert survey.data["CUSA1"].isna().sum() == 2 and survey.data["CUSL1"].isna().sum() == 2
     assert "email" not in survey.data
+
+
+def test_init_from_spss_with_dates_strings_and_empty_columns_validates(tmp_path, capsys):
+    # a DATETIME variable used to become an item with a scale in nanoseconds, which the
+    # file it came from then failed to validate against
+    n = 40
+    rng = np.random.default_rng(8)
+    df = pd.DataFrame({
+        "respondent_id": np.arange(1, n + 1, dtype=float),
+        "city": rng.choice(["Leiden", "Delft"], n),
+        "visit": [datetime.date(2026, 1, 1 + i % 28) for i in range(n)],
+        "submitted": [datetime.datetime(2026, 1, 2, 9, i % 60) for i in range(n)],
+        "empty": np.full(n, np.nan),
+        **{f"SAT{j}": rng.integers(1, 6, n).astype(float) for j in range(1, 4)},
+    })
+    sav = tmp_path / "dates.sav"
+    pyreadstat.write_sav(df, str(sav), variable_format={"visit": "DATE11", "submitted": "DATETIME20"})
+    draft = draft_instrument(sav)
+    assert [it["name"] for it in draft.instrument["other_items"]] == ["SAT1", "SAT2", "SAT3"]
+    assert "submitted" in " ".join(draft.notes) and "visit" in " ".join(draft.notes)
+    _init_and_validate(tmp_path, sav, capsys)
+
+
+def test_undeclared_dont_know_codes_beyond_the_scale_become_missing_codes(tmp_path, capsys):
+    # a 1-5 item with 6 = "Don't know" (not declared user-missing in the file) used to get the
+    # scale 1-6: "don't know" read as the most satisfied answer, in silence
+    n = 60
+    rng = np.random.default_rng(9)
+    df = pd.DataFrame({"Q1": rng.integers(1, 7, n).astype(float), "Q2": rng.integers(0, 6, n).astype(float),
+                       "Q3": rng.integers(1, 6, n).astype(float)})
+    sav = tmp_path / "dk.sav"
+    pyreadstat.write_sav(df, str(sav), variable_value_labels={
+        "Q1": {1.0: "Very poor", 5.0: "Very good", 6.0: "Don't know"},
+        "Q2": {0.0: "拒答", 1.0: "很差", 5.0: "很好"},
+        "Q3": {1.0: "No", 3.0: "Don't know", 5.0: "Yes"}})        # inside the scale: an answer, kept
+    items = {it["name"]: it for it in draft_instrument(sav).instrument["other_items"]}
+    assert items["Q1"]["scale"] == [1, 5] and items["Q1"]["missing_codes"] == [6]
+    assert items["Q2"]["scale"] == [1, 5] and items["Q2"]["missing_codes"] == [0]
+    assert items["Q3"]["scale"] == [1, 5] and "missing_codes" not in items["Q3"]
+    folder = _init_and_validate(tmp_path, sav, capsys)
+    survey = csm.read_survey(folder / "data" / "dk.sav", Instrument.from_yaml(folder / "instrument.yml"))
+    assert survey.data["Q1"].isna().sum() == (df["Q1"] == 6).sum() > 0
+    assert survey.data["Q1"].max() == 5
 
 
 def test_init_from_qualtrics_validates(tmp_path, capsys):

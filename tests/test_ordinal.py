@@ -210,6 +210,16 @@ def test_ordered_fit_indices_match_lavaan(tag, model, data, estimator, missing):
     assert np.isnan(fi["aic"]) and np.isnan(fi["logl"])
 
 
+def test_mixed_fit_records_and_refits_only_its_ordered_items():
+    # the continuous CUSA items stay continuous in options and in a refit (the bootstrap's):
+    # they used to be recorded as ordered, and a refit estimated another model (their thresholds)
+    res = _ordered_fit(*FITS[5])
+    assert res.options["ordered"] == tuple(c for c in _data("acsi5").columns if not c.startswith("CUSA"))
+    again = res.refit(_data("acsi5"))
+    assert not (again.estimates["op"].eq("|") & again.estimates["lhs"].str.startswith("CUSA")).any()
+    np.testing.assert_allclose(again.estimates["est"].to_numpy(), res.estimates["est"].to_numpy(), atol=1e-8)
+
+
 def test_mobi_misfit_is_seen_by_the_scaled_test():
     # the real data misfit: the scaled RMSEA is far from 0 (a test that cannot pass by chisq < df)
     res = _ordered_fit(*FITS[4])

@@ -9,6 +9,9 @@ from csmlib itself.
 from __future__ import annotations
 
 import math
+import re
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -125,6 +128,41 @@ def test_tracking_refuses_bad_input():
         csm.detectable_change({"A": 10.0, "B": 12.0}, {"A": 100})
     with pytest.raises(SpecError, match="needs n"):
         csm.detectable_change(12.0)
+
+
+R_T = pd.read_csv(Path(__file__).resolve().parent.parent / "data" / "references" / "planning_t_power_r.csv")
+
+
+@pytest.mark.parametrize("row", range(len(R_T)))
+def test_t_test_with_a_large_change_equals_r_power_t_test(row):
+    # a large change at 2-3 respondents: scipy's noncentral t returns NaN there
+    # (the solver used to stop with a raw ValueError); R's power.t.test (strict) is the reference
+    ref = R_T.iloc[row]
+    design = "paired" if ref["type"] == "paired" else "independent"
+    kw = dict(design=design, correlation=0.5 if design == "paired" else None, test="t")
+    sd = 10.0   # paired with correlation 0.5: the SD of a member's change is sd; independent: sd per wave
+    if ref["solve_for"] == "delta":
+        got = csm.detectable_change(sd, 2, **kw)["change"].iloc[0]
+        assert got == pytest.approx(sd * ref["delta"], rel=1e-5)
+    else:
+        got = csm.plan_tracking(sd, sd * ref["delta"], **kw)["n_exact"].iloc[0]
+        assert got == pytest.approx(ref["n"], rel=1e-5)
+
+
+def test_planning_refuses_power_at_or_below_alpha_and_odd_bases():
+    # power <= alpha made the closed forms negative: a negative change, or an n from a squared negative
+    for call in (lambda: csm.detectable_change(10.0, 100, power=0.02),
+                 lambda: csm.plan_tracking(10.0, 2.0, power=0.01),
+                 lambda: csm.plan_tracking(10.0, 2.0, power=0.05, alpha=0.05, test="t"),
+                 lambda: min_n_inverse_sqrt(0.2, power=0.04)):
+        with pytest.raises(SpecError, match="power must exceed alpha"):
+            call()
+    with pytest.raises(SpecError, match="alpha"):
+        csm.plan_tracking(10.0, 2.0, alpha="five percent")
+    with pytest.raises(DataError, match="whole number"):
+        csm.detectable_change(10.0, 2.5)          # was reported as n = 2 with the change of 2.5
+    with pytest.raises(DataError, match="one number, or a mapping"):
+        csm.detectable_change(10.0, [100, 200])   # was a raw broadcasting ValueError
 
 
 # ------------------------------------------------------------------ index_sd
@@ -314,6 +352,30 @@ def test_population_from_fit_recovers_the_population():
         population_from_fit(csm.fit_pls(pop.spec(), data), scale_limits={i: (1, 10) for i in pop.items})
     with pytest.raises(DataError, match="scale limits"):
         population_from_fit(fit)
+
+
+@pytest.mark.parametrize("extra, what", [
+    ("CUSA1 ~~ CUSL1", "CUSA1 ~~ CUSL1"),                       # a residual covariance
+    ("Value ~~ Loyalty", "Value ~~ Loyalty"),                    # endogenous constructs' disturbances
+    ("Higher =~ Quality + Value", "second-order"),               # a second-order construct
+])
+def test_population_from_fit_refuses_what_a_population_model_cannot_hold(extra, what):
+    # these used to be dropped without a word (a second-order factor's constructs became
+    # "items" unrelated to anything): plan_sample then simulated another population
+    from csmlib.analysis.planning import population_from_fit
+
+    pop = sim.acsi_population()
+    data = sim.simulate_survey(pop, 2_000, seed=4).data[list(pop.items)]
+    text = pop.spec().to_lavaan() + "\n" + extra
+    if "Higher" in extra:   # Quality and Value measure Higher, which Expectation explains
+        measurement = [line for line in text.splitlines() if "=~" in line]
+        text = "\n".join(measurement + ["Higher ~ Expectation", "Satisfaction ~ Expectation + Higher",
+                                         "Complaints ~ Satisfaction", "Loyalty ~ Satisfaction + Complaints"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = csm.fit_cbsem(csm.ModelSpec.from_lavaan(text), data)
+    with pytest.raises(SpecError, match=re.escape(what)):
+        population_from_fit(fit, scale_limits={i: (1, 10) for i in pop.items})
 
 
 def test_plan_sample_pls_estimates_and_ols_standard_errors_equal_fit_pls_and_statsmodels():

@@ -179,7 +179,9 @@ def _same_data(a: Results, b: Results) -> str:
         return "the models were fitted to different data (other rows or other values)"
     if tuple(a.extra.get("group_n", ())) != tuple(b.extra.get("group_n", ())):
         return "the models have different groups (the same rows split into groups of other sizes)"
-    wa, wb = a.extra.get("weights"), b.extra.get("weights")
+    if tuple((a.options or {}).get("ordered") or ()) != tuple((b.options or {}).get("ordered") or ()):
+        return "the models treat other items as ordered categories: their test statistics are not comparable"
+    wa, wb = a.extra.get("weights"), b.extra.get("weights")   # ordered fits: the WLS weights of the same data
     if (wa is None) != (wb is None) or (wa is not None and not np.array_equal(wa, wb)):
         return "the models were fitted with different survey weights"
     if (a.options or {}).get("missing") != (b.options or {}).get("missing"):
@@ -286,6 +288,7 @@ def _pair_test(prev: Results, cur: Results, nested: str) -> dict[str, Any]:
     e1 = (prev.options or {}).get("estimator", "ML")
     if not why and e0 != e1:
         why = f"the models were fitted with different estimators ({e1}, {e0}): no common test"
+    ordered = tuple((cur.options or {}).get("ordered") or ())
     est = e0
     r1, r0 = _fit_value(f1, "df"), _fit_value(f0, "df")
     if not why and (np.isnan(r0) or np.isnan(r1) or r0 < 0 or r1 < 0):
@@ -303,7 +306,10 @@ def _pair_test(prev: Results, cur: Results, nested: str) -> dict[str, Any]:
     notes = []
     if not (prev.converged and cur.converged):
         notes.append("not all models converged")
-    if nested == "check":
+    if nested == "check" and ordered:
+        out["nested"] = "assumed"
+        notes.append("nesting of ordered-item fits is not checked; the test assumes it, as lavaan does")
+    elif nested == "check":
         chi = nesting_check(cur, prev)
         if np.isnan(chi):
             out["nested"] = "assumed"
@@ -323,7 +329,12 @@ def _pair_test(prev: Results, cur: Results, nested: str) -> dict[str, Any]:
     if T0 - T1 < -np.finfo(float).eps ** (1 / 3):
         notes.append("the restricted model fits better: the models are not nested, or the less "
                      "restricted one missed its optimum")
-    if _scaled_test(est):
+    if est == "WLSMV":
+        from ..estimate.wls import scaled_difference as satorra_2000
+
+        stat = satorra_2000(prev, cur)["delta_chisq"]
+        out["test"] = "Satorra 2000 scaled-shifted difference"
+    elif _scaled_test(est):
         stat = scaled_difference(T0, r0, _fit_value(f0, "chisq_scaling_factor"),
                                  T1, r1, _fit_value(f1, "chisq_scaling_factor"))
         out["test"] = "Satorra-Bentler 2001 scaled difference"
@@ -410,11 +421,18 @@ def information_criteria(results: Results, *, gm: bool = True) -> pd.DataFrame:
     Raises
     ------
     SpecError
-        ``results`` is not a PLS fit.
+        ``results`` is not a PLS fit, or a survey-weighted one.
     EstimationError
         The saturated model could not be estimated.
     """
     res = _check_pls(results)
+    if (res.options or {}).get("weights") is not None:
+        # the criteria are those of unweighted OLS on the scores; a weighted fit's R-squared is another
+        # (it used to be replaced by the unweighted one without a word)
+        raise SpecError("information criteria are not available for a survey-weighted PLS fit",
+                        values=[res.options["weights"]],
+                        hint="compare the models fitted without weights= (the criteria of Sharma et al. "
+                             "2019 are defined for unweighted regressions)")
     cs = res.extra["compiled"]
     scores = res.scores[list(cs.names)].to_numpy(dtype=float)
     n = len(scores)

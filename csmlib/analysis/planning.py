@@ -77,7 +77,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
+from scipy import integrate, optimize
 from scipy import stats as sps
 
 from ..errors import DataError, SpecError
@@ -105,10 +105,24 @@ CHUNK_CELLS = 1_000_000
 
 # ---------------------------------------------------------------- tracking
 def _check_probability(value: Any, name: str) -> float:
-    v = float(value)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = np.nan
     if not 0.0 < v < 1.0:
         raise SpecError(f"{name} must be strictly between 0 and 1.", values=[value])
     return v
+
+
+def _check_power(alpha: Any, power: Any) -> tuple[float, float]:
+    """alpha and power, each in (0, 1), with power above alpha: a test rejects
+    with probability alpha already when nothing changed, so a lower power
+    asks for no respondents at all (the closed forms turn negative)."""
+    alpha, power = _check_probability(alpha, "alpha"), _check_probability(power, "power")
+    if power <= alpha:
+        raise SpecError("power must exceed alpha (a test rejects with probability alpha when nothing changed).",
+                        values=[power, alpha], hint="e.g. alpha=0.05 and power=0.8")
+    return alpha, power
 
 
 def _check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
@@ -163,8 +177,7 @@ def _planning_inputs(sd: Any, alpha: Any, power: Any, design: str, correlation: 
     """The checked inputs of :func:`plan_tracking` and :func:`detectable_change`:
     the frame of standard deviations, alpha, power and the design factor ``f``."""
     _check_choice(test, "test", TESTS)
-    return (_sd_frame(sd), _check_probability(alpha, "alpha"), _check_probability(power, "power"),
-            _design_factor(design, correlation))
+    return (_sd_frame(sd), *_check_power(alpha, power), _design_factor(design, correlation))
 
 
 def _t_power(n: float, shift: float, alpha: float, design: str, f: float) -> float:
@@ -173,7 +186,17 @@ def _t_power(n: float, shift: float, alpha: float, design: str, f: float) -> flo
     df = 2.0 * n - 2.0 if design == "independent" else n - 1.0
     nc = shift / math.sqrt(f / n)
     tc = sps.t.ppf(1.0 - alpha / 2.0, df)
-    return float(sps.nct.sf(tc, df, nc) + sps.nct.cdf(-tc, df, nc))
+    with np.errstate(all="ignore"):
+        p = float(sps.nct.sf(tc, df, nc) + sps.nct.cdf(-tc, df, nc))
+    if math.isfinite(p):
+        return p
+    # scipy's noncentral t fails (NaN) for a large shift at few degrees of freedom:
+    # integrate over the chi-square of the denominator instead (df >= 1 here)
+    def rejects(v: float) -> float:
+        r = tc * math.sqrt(v / df)
+        return float((sps.norm.sf(r - nc) + sps.norm.cdf(-r - nc)) * sps.chi2.pdf(v, df))
+
+    return float(integrate.quad(rejects, 0.0, np.inf, limit=200)[0])
 
 
 def _z_sum(alpha: float, power: float) -> float:
@@ -290,13 +313,18 @@ def detectable_change(
             raise DataError("no base given for some segments", values=absent,
                             hint="give n for every segment of sd")
         bases = np.array([given[s] for s in frame["segment"]])
+    elif np.ndim(n) != 0:
+        raise DataError("n must be one number, or a mapping segment -> number", column="n",
+                        values=list(np.ravel(n))[:6],
+                        hint="for several bases of one segment, call detectable_change once per base, "
+                             "or name the segments: n={'North': 300, 'South': 500} with sd per segment")
     else:
-        bases = np.full(len(frame), n)
+        bases = np.full(len(frame), n, dtype=object)
     bases = pd.to_numeric(pd.Series(bases), errors="coerce").to_numpy(dtype=float)
     smallest = 2.0
-    bad = ~(np.isfinite(bases) & (bases >= smallest))
+    bad = ~(np.isfinite(bases) & (bases >= smallest) & (np.floor(bases) == bases))
     if bad.any():
-        raise DataError("every base n must be a number of at least 2 respondents", column="n",
+        raise DataError("every base n must be a whole number of at least 2 respondents", column="n",
                         values=list(bases[bad]))
     changes = []
     for s, nn in zip(frame["sd"], bases):
@@ -403,8 +431,11 @@ def population_from_fit(results: Any, *, scale_limits: Any = None, name: str | N
     Raises
     ------
     SpecError
-        Not a CB-SEM fit, composites, a multi-group fit, or a standardized
-        loading outside (0, 1] (a Heywood case or a reversed item).
+        Not a CB-SEM fit, composites, a multi-group fit, a standardized
+        loading outside (0, 1] (a Heywood case or a reversed item), or what a
+        PopulationModel does not describe: second-order constructs, residual
+        covariances, covariances between endogenous constructs, observed
+        regressors.
     DataError
         Items without whole-number scale limits.
     """
@@ -419,6 +450,23 @@ def population_from_fit(results: Any, *, scale_limits: Any = None, name: str | N
         raise SpecError("population_from_fit takes a single-group fit.", hint="fit each group on its own")
     if any(r.op == "<~" for r in spec.relations):
         raise SpecError("population_from_fit needs reflective constructs (=~); the model has composites.")
+    if spec.higher_order:
+        raise SpecError("population_from_fit cannot describe second-order constructs: "
+                        + ", ".join(spec.higher_order), values=list(spec.higher_order),
+                        hint="plan from a first-order model (the constructs with their items)")
+    names = set(spec.construct_names)
+    exo = set(spec.exogenous)
+    rel = est[est["op"].isin(["~", "~~"]) & (est["lhs"] != est["rhs"])]
+    unfit = [f"{lhs} {op} {rhs}" for lhs, op, rhs, v in zip(rel["lhs"], rel["op"], rel["rhs"], rel["est"])
+             if not (lhs in names and rhs in names and (op == "~" or (lhs in exo and rhs in exo)))
+             and not (op == "~~" and v == 0.0)]
+    if unfit:
+        # a PopulationModel has paths between constructs and correlations between exogenous ones only:
+        # these would be left out of the simulated population without a word
+        raise SpecError("population_from_fit cannot describe these relations of the fit: " + ", ".join(unfit[:6])
+                        + (", ..." if len(unfit) > 6 else ""), values=unfit[:6],
+                        hint="plan from a model without residual covariances, covariances between "
+                             "endogenous constructs and observed regressors")
     items = list(spec.indicators)
     lim = resolve_scale_limits(results, scale_limits)
     absent = [] if lim is None else [i for i in items if i not in lim.index]
@@ -435,10 +483,8 @@ def population_from_fit(results: Any, *, scale_limits: Any = None, name: str | N
         raise SpecError("standardized loadings outside (0, 1] cannot describe a population",
                         values=[f"{i}: {v:.3f}" for i, v in bad.items()],
                         hint="check reversed items and Heywood cases in the fit first")
-    names = set(spec.construct_names)
     paths = {(rhs, lhs): float(v) for (lhs, op, rhs), v in std.items()
              if op == "~" and lhs in names and rhs in names}
-    exo = set(spec.exogenous)
     corr = {(lhs, rhs): float(v) for (lhs, op, rhs), v in std.items()
             if op == "~~" and lhs != rhs and lhs in exo and rhs in exo}
     data = results.data
@@ -473,8 +519,7 @@ def min_n_inverse_sqrt(path: float | Sequence[float], *, alpha: float = 0.05, po
     int
         The minimum number of respondents.
     """
-    alpha = _check_probability(alpha, "alpha")
-    power = _check_probability(power, "power")
+    alpha, power = _check_power(alpha, power)
     vals = np.abs(np.atleast_1d(np.asarray(path, dtype=float)))
     if not len(vals) or not np.all(np.isfinite(vals)) or vals.min() <= 0:
         raise SpecError("the paths must be non-zero numbers.", values=list(np.atleast_1d(path)))

@@ -11,7 +11,9 @@ instrument a researcher then edits, rather than types:
   question text, the value labels as labels, the scale from the smallest to
   the largest labelled or observed answer (user-missing codes and sentinel
   codes such as ``-99`` or ``99`` left out), the file's user-missing codes
-  (and those sentinels) as the item's ``missing_codes``, ``continuous`` when
+  (and those sentinels, and codes beyond the scale whose value label means
+  no answer: "don't know", "refused", "不知道", ...) as the item's
+  ``missing_codes``, ``continuous`` when
   an answer has a fraction;
 * columns holding personal data by name or content
   (:func:`csmlib.privacy.detect_personal_columns`) become ``pii_columns``;
@@ -32,6 +34,7 @@ column names, never a value of the data).
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from dataclasses import dataclass, field
@@ -47,7 +50,7 @@ from ..privacy import check_role_column, detect_personal_columns, is_identifier_
 from .instrument import Instrument
 from .readers import detect_format, read_raw
 
-__all__ = ["Draft", "draft_instrument", "QUALTRICS_COLUMNS", "SENTINEL_CODES"]
+__all__ = ["Draft", "draft_instrument", "QUALTRICS_COLUMNS", "SENTINEL_CODES", "NON_ANSWER_LABEL"]
 
 #: Qualtrics' bookkeeping columns: never items (personal ones are flagged as such).
 QUALTRICS_COLUMNS = frozenset({
@@ -61,6 +64,12 @@ SENTINEL_CODES = (-999, -99, -98, -97, -9, -8, 9, 97, 98, 99, 997, 998, 999, 999
 MAX_SEGMENT_VALUES = 12
 _WEIGHT_NAME = re.compile(r"^(weight|weights|wt|wgt|weging|gewicht|权重)$", re.IGNORECASE)
 _PREFIX = re.compile(r"^(.+?)[_.\-]?(\d+)$")
+#: Value labels that mean "no answer" (a code labelled so beyond the answer scale is a missing code).
+NON_ANSWER_LABEL = re.compile(
+    r"\b(don'?t know|do not know|dk|refused|refusal|no answer|not answered|not applicable|n/?a|"
+    r"prefer not to (say|answer)|can'?t say|cannot say|no opinion|weet niet|geen antwoord|"
+    r"wei(ß|ss) nicht|keine angabe|ne sais pas|no s[ée]|no sabe)\b|不知道|拒答|拒绝回答|不适用|说不清|无法回答",
+    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -147,14 +156,20 @@ def _comment(text: str, prefix: str) -> list[str]:
 
 
 def _numeric(series: pd.Series) -> pd.Series | None:
-    """The column as floats when every non-empty cell is a number, else None."""
-    if pd.api.types.is_bool_dtype(series):
+    """The column as floats when every non-empty cell is a number, else None
+    (dates and times are not numbers, though pandas would convert them to
+    nanoseconds)."""
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_datetime64_any_dtype(series) \
+            or pd.api.types.is_timedelta64_dtype(series):
         return None
     if pd.api.types.is_numeric_dtype(series):
         return series.astype(float)
     cells = series.astype(object).where(series.notna(), None)
     text = cells.map(lambda v: v.strip() if isinstance(v, str) else v)
     text = text.where(text != "", None)
+    if text.map(lambda v: isinstance(v, (datetime.date, datetime.time, datetime.timedelta, np.datetime64,
+                                         np.timedelta64))).any():
+        return None
     num = pd.to_numeric(text, errors="coerce")
     if (num.isna() & text.notna()).any():
         return None
@@ -177,6 +192,19 @@ def _user_missing_codes(ranges: list[tuple[Any, Any]], values: np.ndarray) -> li
         else:
             codes.update(float(v) for v in values if lo <= v <= hi)
     return sorted(codes)
+
+
+def _labelled_non_answers(labels: dict[float, str], values: np.ndarray, missing: list[float]) -> list[float]:
+    """Codes whose value label means no answer (:data:`NON_ANSWER_LABEL`) and
+    that lie beyond every other labelled or observed answer (a "don't know"
+    after the top of the scale, or before its bottom)."""
+    flagged = [k for k, v in labels.items() if k not in missing and NON_ANSWER_LABEL.search(str(v))]
+    rest = [float(v) for v in values if v not in missing and v not in flagged] + \
+        [k for k in labels if k not in missing and k not in flagged]
+    if not rest:
+        return []
+    lo, hi = min(rest), max(rest)
+    return [k for k in flagged if k > hi or k < lo]
 
 
 def _sentinels(values: np.ndarray, labelled: list[float]) -> list[float]:
@@ -298,7 +326,7 @@ def draft_instrument(path: str | Path, *, name: str | None = None, encoding: str
                         hint="export the answers as numeric codes (SPSS/Stata: values, not labels; "
                              "Qualtrics: 'Use choice text' off)")
     if skipped:
-        notes.append(f"{len(skipped)} column(s) left out (free text, constant, empty or a second identifier): "
+        notes.append(f"{len(skipped)} column(s) left out (free text, dates, constant, empty or a second identifier): "
                      + ", ".join(map(str, skipped[:12])) + (", ..." if len(skipped) > 12 else ""))
     if segments:
         notes.append("text columns with a few distinct values, drafted as segment columns: "
@@ -324,7 +352,12 @@ def _draft_item(col: str, values: np.ndarray, table: Any, notes: list[str]) -> d
     """One item from a numeric column: text, scale, labels, missing codes."""
     labels = {float(k): str(v) for k, v in (table.value_labels.get(col) or {}).items()
               if isinstance(k, (int, float)) and not isinstance(k, bool) and math.isfinite(float(k))}
-    missing = _user_missing_codes(table.user_missing.get(col, []), values)
+    declared = _user_missing_codes(table.user_missing.get(col, []), values)
+    labelled = _labelled_non_answers(labels, values, declared)
+    if labelled:
+        notes.append(f"{col}: code(s) {', '.join(str(_tidy(c)) for c in labelled)} labelled as no answer "
+                     "(don't know, refused, ...) beyond the other answers taken as missing codes")
+    missing = sorted(set(declared) | set(labelled))
     guessed = _sentinels(np.array([v for v in values if v not in missing]), [k for k in labels if k not in missing])
     if guessed:
         notes.append(f"{col}: code(s) {', '.join(str(_tidy(g)) for g in guessed)} far outside the other "

@@ -1120,6 +1120,10 @@ def bootstrap(
                         values=[results.options["weights"]],
                         hint="read the robust (MLR) standard errors of the weighted fit, or bootstrap "
                              "an unweighted fit")
+    if isinstance(results, CbsemResults) and len((results.extra or {}).get("groups", ())) > 1:
+        # the loop engine would refit the pooled rows as one group (its refit has no group=)
+        raise EstimationError("the bootstrap of a multi-group fit is not available",
+                              hint="bootstrap each group's own fit (fit_cbsem on that group's rows)")
     eng: Any = None
     if user_fn is None and engine in ("auto", "batched"):
         eng = results.bootstrap_engine(groups, scale_limits, engine)

@@ -449,7 +449,7 @@ def fit_ordered(
     used = pd.concat([b[observed] for _, b in blocks]).apply(pd.to_numeric, errors="coerce")
     used = used[used.notna().all(axis=1)] if missing == "listwise" else used[used.notna().any(axis=1)]
     scores = pd.DataFrame(np.nan, index=used.index, columns=list(groups[0].ram.latent))
-    options = {"estimator": est, "ordered": tuple(observed), "missing": missing,
+    options = {"estimator": est, "ordered": tuple(x for x in observed if x in items), "missing": missing,
                "se": {"robust": "robust.sem", "standard": "standard", "none": "none"}[se],
                "test": "scaled.shifted" if est == "WLSMV" else "standard", "parameterization": "delta",
                "level": level, "group": group, "group_equal": tuple(group_equal), "group_partial": (),
