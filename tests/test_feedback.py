@@ -201,6 +201,10 @@ def test_personal_data_never_reaches_any_output():
     "Ask for Mr Dawson at the desk", "My name is Karl and the queue was long",
     "The queue was long, said Gregor to me", "王先生的服务态度很差", "我叫李明，排队太久了",
     "张伟的态度不好", "account 123456 was charged twice",
+    # spelled-out identifiers and informal or compound-surname Chinese names
+    "我的电话是一三八一二三四五六七八，等太久", "打幺三九 八八八八 六六六六找我",
+    "email john dot smith at gmail dot com please", "write to bob (at) example (dot) org",
+    "小王态度很差", "找老李办的，很慢", "欧阳娜娜服务很好", "服务员司马光态度差",
 ])
 def test_quotable_refuses_what_may_still_identify(text):
     assert fb.quotable(text, names=["Gregor"]) is None
@@ -209,6 +213,7 @@ def test_quotable_refuses_what_may_still_identify(text):
 @pytest.mark.parametrize("text", [
     "The queue was long. Staff were rude.", "I waited for an hour on Monday.", "价格太贵了，希望降价。",
     "排队等待时间太长了。", "OK, the prices are too high.",
+    "等了不小于两小时", "小程序很卡，有些小毛病", "I waited at the desk. The app is slow.",
 ])
 def test_quotable_keeps_plain_answers(text):
     assert fb.quotable(text) == text
