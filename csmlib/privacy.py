@@ -167,8 +167,8 @@ def is_identifier_name(name: Any) -> bool:
 
 
 def _is_phone(t: str) -> bool:
-    if not _PHONE.fullmatch(t) or _DATE.match(t) or _IPV4.fullmatch(t):
-        return False   # (a date, or a date and time: "2026-01-15 12:30")
+    if not _PHONE.fullmatch(t) or _DATE.match(t.lstrip("(")) or _IPV4.fullmatch(t):
+        return False   # (a date, or a date and time: "2026-01-15 12:30", also in brackets)
     digits = sum(c.isdigit() for c in t)
     if not 7 <= digits <= 15:
         return False
