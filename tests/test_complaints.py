@@ -144,6 +144,21 @@ def test_as_of_with_a_time_zone_for_a_local_log_is_refused():
         cx.read_log(small_frame(), CODEBOOK, as_of="next tuesday")
 
 
+@pytest.mark.parametrize("column, value, kind", [
+    ("status", "张三 13812345678", "phone numbers"), ("channel", "mail zhang.wei@example.com", "e-mail addresses"),
+    ("category", "billing (ID 11010519491231002X)", "identity numbers"),
+])
+def test_identifiers_inside_category_channel_or_status_text_are_refused(column, value, kind):
+    """One value that holds an identifier inside its text is enough: those
+    columns' values are shown in tables.  The value itself is never shown."""
+    f = small_frame().assign(status=["open"] * 4)
+    f[column] = [f[column].iloc[0], value, f[column].iloc[2], f[column].iloc[3]]
+    cb = {**CODEBOOK, "status_column": "status"}
+    with pytest.raises(DataError, match=f"holds {kind}") as err:
+        cx.read_log(f, cb)
+    assert value not in str(err.value) and "13812345678" not in str(err.value)
+
+
 def test_unknown_category_codes_are_named():
     cb = {**CODEBOOK, "categories": {"billing": "Billing", "delivery": "Delivery"}}
     with pytest.raises(DataError, match="category codes the codebook does not list") as err:
