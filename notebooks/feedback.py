@@ -129,7 +129,7 @@ elif texts is not None and not run.suppressed:
                                  "主题数按覆盖率规则确定（每增加一个主题须使覆盖的回答至少增加两倍最小占比）。"},
                     k=len(themes), covered=float(themes["share"].sum()), n=n_answers, rule=themes.n_themes_rule))
     shown = table.assign(terms=[" · ".join(t) for t in themes["terms"]]).drop(columns="label")
-    display(report.table(labelled(shown), 3))
+    display(report.table(labelled(shown), 3, language=lang))
     if len(themes):
         top = themes.iloc[0]
         findings.add(i18n.text(lang, {"en": "The most frequent theme ({label}) comes up in {share:.0%} of the answers.",
@@ -146,14 +146,14 @@ if themes is not None and len(themes) and run.spec is not None \
         and satisfaction_construct in run.spec.construct_names:
     pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing,
                   weights=inst.weight_column)
-    notes = record_notes(pls)
+    notes = record_notes(pls, language=lang)
     if notes:
         display(notes)
     scores, _, _ = ipma_scores(pls)     # 0-100 construct scores of each respondent
     sat = scores[satisfaction_construct].reindex(texts.index)
     by_theme = feedback.theme_scores(themes, sat, min_base=min_base)
     record_frame("theme_scores", by_theme)
-    display(report.table(labelled(by_theme), 2))
+    display(report.table(labelled(by_theme), 2, language=lang))
     low = by_theme[(by_theme["pvalue"] < 0.05) & (by_theme["diff"] < 0)].sort_values("diff")
     if len(low):
         row = low.iloc[0]
@@ -175,7 +175,7 @@ if themes is not None and len(themes) and segment == "all" and segment_column \
                                    min_base=min_base)
     record_frame("theme_shares", shares)
     wide = shares.pivot(index="label", columns="group", values="share")
-    display(report.table(wide.rename_axis(index=i18n.template(LABELS["label"], lang)), 3))
+    display(report.table(wide.rename_axis(index=i18n.template(LABELS["label"], lang)), 3, language=lang))
     display(i18n.md(lang, {"en": "Share of each segment's answers; segments with fewer than {m} answers are "
                                  "suppressed (a dash).",
                            "zh": "各分群回答中的占比；回答少于 {m} 条的分群不予报告（以短横线表示）。"}, m=min_base))
@@ -187,17 +187,17 @@ else:
 display(i18n.md(lang, {"en": "## Example answers", "zh": "## 示例回答"}))
 if themes is not None and len(themes) and n_quotes > 0:
     quotes = feedback.example_quotes(themes, texts, n=n_quotes, names=names)
-    display(report.table(labelled(quotes[["theme", "label", "quote"]]), 0))
+    display(report.table(labelled(quotes[["theme", "label", "quote"]]), 0, language=lang))
 display(i18n.md(lang, {
     "en": "Answers are masked before they are quoted (e-mail addresses, phone numbers, Chinese mobile, "
           "landline and identity numbers, IP addresses), and an answer is not quoted at all when it still "
-          "holds a long number, an @, a respondent's own name, a capitalised word inside an English "
+          "holds a long number (also in Chinese numerals), an @ (also spelled out), a respondent's own name, a capitalised word inside an English "
           "sentence, or a Chinese name as far as the word segmenter can tell.  Names written in lower case "
           "and unusual Chinese names without a title are not caught: read the quotes before you pass the "
           "report on.",
-    "zh": "引用前先去除电子邮件、电话号码（含中国手机号和座机）、身份证号和IP地址；若回答中仍有较长数字、@、"
+    "zh": "引用前先去除电子邮件、电话号码（含中国手机号和座机）、身份证号和IP地址；若回答中仍有较长数字（含中文数字）、@（含拼写形式）、"
           "受访者本人姓名、英文句中的大写词或分词器识别出的中文姓名，则不引用。小写书写的姓名和不带称谓的"
           "罕见中文姓名无法识别：转发报告前请先通读示例回答。"}))
 
 # %%
-findings
+display(findings)

@@ -382,7 +382,7 @@ def test_a_chinese_study_writes_every_report_in_chinese(tmp_path, csm_run):
     pd.read_csv(DEMO / "wave1.csv").head(200).to_csv(tmp_path / "w1.csv", index=False)
     shutil.copy(DEMO / "instrument.yml", tmp_path / "instrument.yml")
     notebooks = ["data_quality", "measurement", "structural", "index_drivers", "complaints_loyalty",
-                 "tracking", "study_report"]
+                 "feedback", "tracking", "study_report"]
     study = {"name": "zh", "instrument": "instrument.yml", "model": "acsi",
              "waves": [{"name": "W1", "data": "w1.csv"}], "notebooks": notebooks,
              "parameters": {"seed": SEED, "n_boot": 50}, "min_base": 30, "language": "zh",
@@ -399,7 +399,8 @@ def test_a_chinese_study_writes_every_report_in_chinese(tmp_path, csm_run):
         own = [h for h in headings if h and not h.startswith("zh")]   # the run's title is data (study, wave)
         assert own and all(_cjk(h) for h in own), (name, [h for h in own if not _cjk(h)])
         for english in ("respondents", "Estimate", "Std. error", "Key findings", "Base: n", "Improve first",
-                        "not a significant", "Importance-performance", "95% CI"):
+                        "not a significant", "Importance-performance", "95% CI", "Raise ", "missing answer",
+                        ">yes<", ">no<", "feedback）", "、feedback"):
             assert english not in body, (name, english)
     # the headline sentence and the findings, with the instrument's Chinese construct label
     values = read_results(root / "W1" / "all" / "index_drivers.results.json")["values"]
