@@ -196,6 +196,18 @@ def test_personal_data_never_reaches_any_output():
         assert part not in blob, part
 
 
+def test_identifiers_the_masking_cannot_see_never_become_terms():
+    """A phone number in Chinese numerals and a name after 小 left in a quarter
+    of the answers: neither may become a theme's term or label."""
+    base = ["排队时间太长了", "价格太贵了希望降价", "服务员态度很差", "等待时间太久", "收费太高", "员工不耐心"]
+    texts = [base[i % 6] + ("，有事请拨打一三八一二三四五六七八找小王" if i % 4 == 0 else "") for i in range(300)]
+    result = fb.themes(texts, lang="zh", seed=0)
+    blob = pd.DataFrame(result).to_json(force_ascii=False) + json.dumps([list(t) for t in result["terms"]],
+                                                                       ensure_ascii=False)
+    for part in ("一二三", "三四五", "七八", "小王", "六"):
+        assert part not in blob, part
+
+
 @pytest.mark.parametrize("text", [
     "Call me on 02079460958 anytime", "mail me at bob(at)example.com or bob@example",
     "Ask for Mr Dawson at the desk", "My name is Karl and the queue was long",

@@ -213,8 +213,13 @@ def detect_language(text: str) -> str:
 
 
 def _normalise(text: str) -> str:
-    """NFKC (full-width letters and digits as ASCII) with masked identifiers removed."""
-    return _MASKED.sub(" ", unicodedata.normalize("NFKC", mask_text(text)))
+    """NFKC (full-width letters and digits as ASCII) with masked identifiers
+    removed, and with what the masking does not see but :func:`quotable`
+    refuses: numbers in Chinese numerals, e-mail addresses spelled out, and
+    Chinese names with a title or after 小 / 老 / 阿 (a phone number in
+    Chinese numerals left in many answers became a theme's terms)."""
+    plain = _MASKED.sub(" ", unicodedata.normalize("NFKC", mask_text(text)))
+    return _ZH_NAME_CUE.sub(" ", _LEFTOVER_SPELLED.sub(" ", plain))
 
 
 def _en_words(text: str) -> list[tuple[str, bool]]:
