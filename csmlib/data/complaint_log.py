@@ -33,6 +33,11 @@ an identity number in many ticket systems -- is never kept, shown or
 recorded; :func:`csmlib.analysis.complaints.recovery` hashes the survey's ids
 with the same salt to link the two.
 
+Timestamps either all carry a time zone (a UTC offset or ``Z``; they are
+then converted to UTC) or none do (all in one local time): a log that mixes
+the two is refused, since a local time cannot be put on the clock of one
+with an offset.  An ``as_of`` follows the log's rule.
+
 A ticket with an empty closed cell is still open: its time to resolution is
 censored at the log's ``as_of`` (by default the latest timestamp in the log).
 Tickets opened after an ``as_of`` given by the caller are not part of the log
