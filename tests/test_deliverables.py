@@ -436,6 +436,25 @@ def test_key_findings_name_at_most_a_few_segments(language, more):
     assert more in key and len(key) < 1500
 
 
+def test_workbook_takes_control_characters_in_names():
+    """A construct's name with a vertical tab (pasted from a spreadsheet) or a
+    segment with a control character: the workbook is written, the character
+    shown as a space, formulas still neutralised."""
+    import openpyxl
+
+    from csmlib.report.scorecard import scorecard, scorecard_workbook
+
+    entries = [{"wave": "w1", "segment": s, "notebook": "index_drivers", "status": "success", "n": 100,
+                "values": {"index": 70.0}, "frames": {}} for s in ("all", "North\x07", "=1+1")]
+    card = scorecard(entries, waves=["w1"])
+    ipma = pd.DataFrame({"construct": ["Quality"], "importance": [0.3], "performance": [70.0]})
+    data = scorecard_workbook(card, {"ipma": ipma}, names={"Quality": "感知\x0b质量"}, language="zh")
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    segments = [r[1] for r in wb["计分卡"].iter_rows(min_row=2, values_only=True)]
+    assert segments == ["all", "North ", "'=1+1"]
+    assert wb["驱动因素"]["A2"].value == "感知 质量"
+
+
 def test_a_deck_is_rebuilt_only_when_its_inputs_change(collected):
     import json
 
