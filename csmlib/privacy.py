@@ -167,8 +167,8 @@ def is_identifier_name(name: Any) -> bool:
 
 
 def _is_phone(t: str) -> bool:
-    if not _PHONE.fullmatch(t) or _DATE.match(t) or _IPV4.fullmatch(t):
-        return False   # (a date, or a date and time: "2026-01-15 12:30")
+    if not _PHONE.fullmatch(t) or _DATE.match(t.lstrip("(")) or _IPV4.fullmatch(t):
+        return False   # (a date, or a date and time: "2026-01-15 12:30", also in brackets)
     digits = sum(c.isdigit() for c in t)
     if not 7 <= digits <= 15:
         return False
@@ -253,6 +253,10 @@ def classify_value(value: Any) -> str | None:
 
 def _removed(kind: str) -> str:
     return f"<{_SINGULAR.get(kind, kind)} removed>"
+
+
+_REMOVED = re.compile(r"<([^<>]+) removed>")
+_PLURAL = {v: k for k, v in _SINGULAR.items()}
 
 
 def mask_text(text: str) -> str:
@@ -389,7 +393,9 @@ def check_role_column(name: str, values: Iterable[Any], *, declared: Iterable[st
     A role column's values become folder names, run parameters and summary
     entries, so a column that is declared personal data, whose name says it
     holds personal data (:func:`column_kind`), or any of whose values looks
-    personal (:func:`classify_value`: one is enough here) is refused.
+    personal (:func:`classify_value`: one is enough here) or holds an
+    identifier inside its text (one that :func:`mask_text` masks, as in
+    ``"call Zhang 138 1234 5678"``) is refused.
 
     Parameters
     ----------
@@ -412,8 +418,13 @@ def check_role_column(name: str, values: Iterable[Any], *, declared: Iterable[st
     kind = column_kind(name)
     if kind is not None:
         return f"the {role} column {name!r} is named like a column of {kind}"
-    kinds = {classify_value(v.strip() if isinstance(v, str) else str(v))
-             for v in _candidates(values)} - {None}
+    kinds = set()
+    for v in _candidates(values):
+        text = v.strip() if isinstance(v, str) else str(v)
+        kinds.add(classify_value(text))
+        if isinstance(v, str) and kinds == {None}:   # an identifier inside text ("Zhang 138 1234 5678")
+            kinds.update(_PLURAL.get(k, k) for k in _REMOVED.findall(mask_text(text)))
+    kinds -= {None}
     if kinds:
         return f"the {role} column {name!r} holds {' and '.join(sorted(kinds))}"
     return None

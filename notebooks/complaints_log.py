@@ -84,6 +84,7 @@ COLUMNS = {
            "min_expected": "Smallest expected count", "outcome": "Item", "group": "Complaint handling",
            "mean": "Mean", "sd": "SD", "se": "SE", "ci_lower": "95% CI lower", "ci_upper": "95% CI upper",
            "diff_vs_rest": "Difference from the rest", "pvalue_vs_rest": "p (vs the rest)",
+           "pvalue_vs_rest_adj": "p (vs the rest, adjusted)",
            "suppressed": "Suppressed", "welch_f": "Welch F", "df1": "df1", "df2": "df2",
            "late_minus_within": "Late minus within SLA", "late_ci_lower": "95% CI lower",
            "late_ci_upper": "95% CI upper", "late_pvalue": "p (late vs within SLA)"},
@@ -96,6 +97,7 @@ COLUMNS = {
            "min_expected": "最小期望频数", "outcome": "题目", "group": "投诉处理",
            "mean": "均值", "sd": "标准差", "se": "标准误", "ci_lower": "95%置信区间下限", "ci_upper": "95%置信区间上限",
            "diff_vs_rest": "与其他人的差", "pvalue_vs_rest": "p值（与其他人比较）",
+           "pvalue_vs_rest_adj": "p值（与其他人比较，多重比较校正）",
            "suppressed": "不予报告", "welch_f": "Welch F", "df1": "自由度1", "df2": "自由度2",
            "late_minus_within": "超时减SLA内", "late_ci_lower": "95%置信区间下限",
            "late_ci_upper": "95%置信区间上限", "late_pvalue": "p值（超时与SLA内比较）"},
@@ -207,7 +209,7 @@ if whole:
     cells = csm.complaints.category_by_period(log, change_period)
     change = csm.complaints.change_test(log, change_period)
     record_frame("complaint_change", change)
-    show(cells.pivot(index="category", columns="period", values="count"), 0)
+    show(cells.pivot(index="category", columns="period", values="count").rename_axis(index=COLUMNS["category"]), 0)
     show(change, 3)
     row = change.iloc[0]
     if row["df"] == row["df"]:
@@ -239,8 +241,8 @@ if not run.suppressed and linkable and items:
     test = csm.complaints.recovery_test(log, run.survey, customer_id=cid, outcomes=items, min_base=min_base)
     record_frame("recovery", rec)
     record_frame("recovery_test", test)
-    show(rec.assign(group=rec["group"].map(lambda g: GROUP_NAMES.get(g, g))), 2)
-    show(test, 3)
+    show(rec.assign(group=rec["group"].map(lambda g: GROUP_NAMES.get(g, g)), outcome=rec["outcome"].map(run.name)), 2)
+    show(test.assign(outcome=test["outcome"].map(run.name)) if "outcome" in test.columns else test, 3)
     for r in test.itertuples():
         if r.late_minus_within != r.late_minus_within:
             continue

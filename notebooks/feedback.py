@@ -188,11 +188,11 @@ if themes is not None and len(themes) and n_quotes > 0:
 display(i18n.md(lang, {
     "en": "Answers are masked before they are quoted (e-mail addresses, phone numbers, Chinese mobile, "
           "landline and identity numbers, IP addresses), and an answer is not quoted at all when it still "
-          "holds a long number, an @, a respondent's own name, a capitalised word inside an English "
+          "holds a long number (also in Chinese numerals), an @ (also spelled out), a respondent's own name, a capitalised word inside an English "
           "sentence, or a Chinese name as far as the word segmenter can tell.  Names written in lower case "
           "and unusual Chinese names without a title are not caught: read the quotes before you pass the "
           "report on.",
-    "zh": "引用前先去除电子邮件、电话号码（含中国手机号和座机）、身份证号和IP地址；若回答中仍有较长数字、@、"
+    "zh": "引用前先去除电子邮件、电话号码（含中国手机号和座机）、身份证号和IP地址；若回答中仍有较长数字（含中文数字）、@（含拼写形式）、"
           "受访者本人姓名、英文句中的大写词或分词器识别出的中文姓名，则不引用。小写书写的姓名和不带称谓的"
           "罕见中文姓名无法识别：转发报告前请先通读示例回答。"}))
 

@@ -245,13 +245,15 @@ ACTION_LABELS = {"action": {"en": "Action", "zh": "行动"}, "owner": {"en": "Ow
 
 def action_table(frame):
     shown = frame.drop(columns=[c for c in ("se", "ci_lower", "ci_upper", "reason") if c in frame.columns])
+    if "target" in shown.columns:   # a construct's or item's name in the report's language
+        shown = shown.assign(target=[names.get(t, t) for t in shown["target"]])
     if "status" in shown.columns:
         shown = shown.assign(status=[i18n.template(STATUS_WORDS[v], lang) for v in shown["status"]])
     return shown.rename(columns={c: i18n.template(ACTION_LABELS[c], lang) for c in shown.columns if c in ACTION_LABELS})
 
 
 if status is not None:
-    display(report.table(action_table(status), 2))
+    display(report.table(action_table(status), 2, language=lang))
     for owner, rows in status.groupby("owner", sort=False):
         display(i18n.md(lang, {"en": "### {owner}", "zh": "### {owner}"}, owner=owner))
         for row in rows.to_dict("records"):
@@ -260,19 +262,22 @@ if status is not None:
                       "target {target_value} by {due_wave}: **{status}**.",
                 "zh": "*{name}*：{target} 由 {baseline}（{baseline_wave}）变为 {value}（{measured_wave}），"
                       "目标为 {due_wave} 前达到 {target_value}：**{status}**。"},
-                name=row["action"], target=row["target"], baseline_wave=row["baseline_wave"],
+                name=row["action"], target=names.get(row["target"], row["target"]),
+                baseline_wave=row["baseline_wave"],
                 measured_wave=row["measured_wave"], due_wave=row["due_wave"],
                 baseline=report.fmt_number(row["baseline"], 2), value=report.fmt_number(row["value"], 2),
                 target_value=report.fmt_number(row["target_value"], 2),
                 status=i18n.template(STATUS_WORDS[row["status"]], lang)))
-        display(report.table(action_table(rows.drop(columns=["owner"])), 2))
+        display(report.table(action_table(rows.drop(columns=["owner"])), 2, language=lang))
 else:
     display(i18n.md(lang, {"en": "The study file lists no improvement actions (actions:), or this is a segment's report.",
                            "zh": "研究文件中没有列出改进行动（actions:），或本报告为分群报告。"}))
 if proposed is not None:
     display(i18n.md(lang, {"en": "### Proposed actions (improve first; owner and due wave to decide)",
                            "zh": "### 建议的改进行动（优先改进；负责部门和截止期待定）"}))
-    display(report.table(action_table(proposed), 1))
+    display(report.table(action_table(proposed.assign(action=[
+        i18n.text(lang, {"en": "Raise {target}", "zh": "提升{target}"}, target=names.get(t, t))
+        for t in proposed["target"]])), 1, language=lang))
 
 # %%
 display(report.section("method", title["method"]))

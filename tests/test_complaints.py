@@ -107,6 +107,58 @@ def test_bad_logs_are_errors_naming_file_column_row_value(tmp_path, change, mess
     assert message in text and shown in text and str(path) in text
 
 
+def test_time_zones_are_put_on_one_clock(tmp_path):
+    # offsets that differ from ticket to ticket: every time converted to UTC
+    # (T1: opened 02:00 UTC, closed 12:00 UTC -> 10 hours; T2: 01:00 UTC -> 23:00 UTC -> 22 hours)
+    f = small_frame().iloc[:2].assign(opened=["2026-01-01 10:00+08:00", "2026-01-05 01:00Z"],
+                                      closed=["2026-01-01 12:00+00:00", "2026-01-05 18:00-05:00"])
+    log = cx.read_log(write(tmp_path, f), CODEBOOK)
+    assert log.tickets["hours"].tolist() == [10.0, 22.0]
+    assert log.tickets["opened"].iloc[0] == pd.Timestamp("2026-01-01 02:00")
+    # an as_of with an offset is put on the same clock: 2026-01-05 12:00 UTC
+    log = cx.read_log(write(tmp_path, f), CODEBOOK, as_of="2026-01-05 20:00+08:00")
+    assert log.tickets["is_closed"].tolist() == [True, False]
+    assert log.tickets["hours"].tolist() == [10.0, 11.0]
+    with pytest.raises(DataError, match="has no time zone but the log's timestamps have one"):
+        cx.read_log(write(tmp_path, f), CODEBOOK, as_of="2026-01-05 20:00")
+
+
+@pytest.mark.parametrize("opened, closed", [
+    # local times opened, closed with an offset: 10:00 local to 20:00+08:00 is 10 hours, not 2
+    (["2026-01-01 10:00", "2026-01-05 12:00"], ["2026-01-01 20:00+08:00", ""]),
+    # some cells of one column with an offset and others without
+    (["2026-01-01 10:00", "2026-01-05 12:00+08:00"], ["", ""]),
+])
+def test_timestamps_with_and_without_time_zones_are_refused(tmp_path, opened, closed):
+    f = small_frame().iloc[:2].assign(opened=opened, closed=closed)
+    path = write(tmp_path, f)
+    with pytest.raises(DataError, match="mixed with timestamps without one") as err:
+        cx.read_log(path, CODEBOOK)
+    assert str(path) in str(err.value) and re.search(r"rows?: 1\b", str(err.value))
+
+
+def test_as_of_with_a_time_zone_for_a_local_log_is_refused():
+    with pytest.raises(DataError, match="has a time zone but the log's timestamps have none"):
+        cx.read_log(small_frame(), CODEBOOK, as_of="2026-02-02 08:00+08:00")
+    with pytest.raises(DataError, match="as_of is not a date and time"):
+        cx.read_log(small_frame(), CODEBOOK, as_of="next tuesday")
+
+
+@pytest.mark.parametrize("column, value, kind", [
+    ("status", "张三 13812345678", "phone numbers"), ("channel", "mail zhang.wei@example.com", "e-mail addresses"),
+    ("category", "billing (ID 11010519491231002X)", "identity numbers"),
+])
+def test_identifiers_inside_category_channel_or_status_text_are_refused(column, value, kind):
+    """One value that holds an identifier inside its text is enough: those
+    columns' values are shown in tables.  The value itself is never shown."""
+    f = small_frame().assign(status=["open"] * 4)
+    f[column] = [f[column].iloc[0], value, f[column].iloc[2], f[column].iloc[3]]
+    cb = {**CODEBOOK, "status_column": "status"}
+    with pytest.raises(DataError, match=f"holds {kind}") as err:
+        cx.read_log(f, cb)
+    assert value not in str(err.value) and "13812345678" not in str(err.value)
+
+
 def test_unknown_category_codes_are_named():
     cb = {**CODEBOOK, "categories": {"billing": "Billing", "delivery": "Delivery"}}
     with pytest.raises(DataError, match="category codes the codebook does not list") as err:

@@ -6,6 +6,7 @@ against the recorded results."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -412,6 +413,46 @@ def test_a_long_league_table_goes_on_several_slides_and_its_chart_on_its_own():
     prs = Presentation(__import__("io").BytesIO(build_deck(d)))
     bottom = max(sh.top + sh.height for slide in prs.slides for sh in slide.shapes)
     assert bottom <= prs.slide_height   # nothing runs off a slide
+
+
+@pytest.mark.parametrize("language, more", [("en", "and 35 more"), ("zh", "另有 35 个")])
+def test_key_findings_name_at_most_a_few_segments(language, more):
+    """Forty segments off the total, with long names: the key findings name the
+    five clearest and count the rest, so the sentence stays on its slide."""
+    from csmlib.report.deck import MAX_KEY_SEGMENTS, DeckInputs, build_deck
+
+    n = 40
+    names = [f"Region {i:02d} " + "very long segment name " * 3 for i in range(n)]
+    league = pd.DataFrame({"segment": names, "est": np.linspace(60, 50, n), "se": [1.0] * n, "n": [100] * n,
+                           "rank": range(1, n + 1), "diff": [-5.0] * n, "pvalue": [0.001] * n,
+                           "pvalue_adj": np.linspace(0.04, 0.001, n), "verdict": ["below"] * n})
+    report = {"values": {"index": 70.0}, "frames": {"segments": _frame(league)}}
+    from pptx import Presentation
+    prs = Presentation(io.BytesIO(build_deck(DeckInputs(study="s", wave="w", report=report, base=4000,
+                                                        language=language))))
+    key = "\n".join(sh.text_frame.text for sh in prs.slides[1].shapes if sh.has_text_frame)
+    named = [s for s in names if s in key]
+    assert named == names[-MAX_KEY_SEGMENTS:][::-1] or set(named) == set(names[-MAX_KEY_SEGMENTS:])
+    assert more in key and len(key) < 1500
+
+
+def test_workbook_takes_control_characters_in_names():
+    """A construct's name with a vertical tab (pasted from a spreadsheet) or a
+    segment with a control character: the workbook is written, the character
+    shown as a space, formulas still neutralised."""
+    import openpyxl
+
+    from csmlib.report.scorecard import scorecard, scorecard_workbook
+
+    entries = [{"wave": "w1", "segment": s, "notebook": "index_drivers", "status": "success", "n": 100,
+                "values": {"index": 70.0}, "frames": {}} for s in ("all", "North\x07", "=1+1")]
+    card = scorecard(entries, waves=["w1"])
+    ipma = pd.DataFrame({"construct": ["Quality"], "importance": [0.3], "performance": [70.0]})
+    data = scorecard_workbook(card, {"ipma": ipma}, names={"Quality": "感知\x0b质量"}, language="zh")
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    segments = [r[1] for r in wb["计分卡"].iter_rows(min_row=2, values_only=True)]
+    assert segments == ["all", "North ", "'=1+1"]
+    assert wb["驱动因素"]["A2"].value == "感知 质量"
 
 
 def test_a_deck_is_rebuilt_only_when_its_inputs_change(collected):

@@ -196,11 +196,27 @@ def test_personal_data_never_reaches_any_output():
         assert part not in blob, part
 
 
+def test_identifiers_the_masking_cannot_see_never_become_terms():
+    """A phone number in Chinese numerals and a name after 小 left in a quarter
+    of the answers: neither may become a theme's term or label."""
+    base = ["排队时间太长了", "价格太贵了希望降价", "服务员态度很差", "等待时间太久", "收费太高", "员工不耐心"]
+    texts = [base[i % 6] + ("，有事请拨打一三八一二三四五六七八找小王" if i % 4 == 0 else "") for i in range(300)]
+    result = fb.themes(texts, lang="zh", seed=0)
+    blob = pd.DataFrame(result).to_json(force_ascii=False) + json.dumps([list(t) for t in result["terms"]],
+                                                                       ensure_ascii=False)
+    for part in ("一二三", "三四五", "七八", "小王", "六"):
+        assert part not in blob, part
+
+
 @pytest.mark.parametrize("text", [
     "Call me on 02079460958 anytime", "mail me at bob(at)example.com or bob@example",
     "Ask for Mr Dawson at the desk", "My name is Karl and the queue was long",
     "The queue was long, said Gregor to me", "王先生的服务态度很差", "我叫李明，排队太久了",
     "张伟的态度不好", "account 123456 was charged twice",
+    # spelled-out identifiers and informal or compound-surname Chinese names
+    "我的电话是一三八一二三四五六七八，等太久", "打幺三九 八八八八 六六六六找我",
+    "email john dot smith at gmail dot com please", "write to bob (at) example (dot) org",
+    "小王态度很差", "找老李办的，很慢", "欧阳娜娜服务很好", "服务员司马光态度差",
 ])
 def test_quotable_refuses_what_may_still_identify(text):
     assert fb.quotable(text, names=["Gregor"]) is None
@@ -209,6 +225,7 @@ def test_quotable_refuses_what_may_still_identify(text):
 @pytest.mark.parametrize("text", [
     "The queue was long. Staff were rude.", "I waited for an hour on Monday.", "价格太贵了，希望降价。",
     "排队等待时间太长了。", "OK, the prices are too high.",
+    "等了不小于两小时", "小程序很卡，有些小毛病", "I waited at the desk. The app is slow.",
 ])
 def test_quotable_keeps_plain_answers(text):
     assert fb.quotable(text) == text

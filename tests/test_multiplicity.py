@@ -57,6 +57,27 @@ def test_adjustment_leaves_untested_rows_out_of_the_family():
     assert np.isnan(lg.loc["B", "pvalue_adj"]) and lg.loc["B", "verdict"] == ""
 
 
+def test_league_table_ranks_ties_alike_and_leaves_segments_without_estimate_unranked():
+    t = pd.DataFrame({"segment": ["A", "B", "C", "D"], "est": [70.0, 75.0, np.nan, 75.0],
+                      "se": [1.0, 1.0, np.nan, 1.0]})
+    lg = tracking.league_table(t, reference=72.0, reference_se=0.5).set_index("segment")
+    assert lg.loc["B", "rank"] == lg.loc["D", "rank"] == 1 and lg.loc["A", "rank"] == 3
+    assert np.isnan(lg.loc["C", "rank"])
+    full = tracking.league_table(t.dropna(), reference=72.0, reference_se=0.5)
+    assert full["rank"].dtype.kind == "i" and full["rank"].tolist() == [1, 1, 3]
+    # a single segment: a family of one, its adjusted p is its raw p
+    one = tracking.league_table(t.iloc[:1], reference=72.0, reference_se=0.5)
+    assert one["pvalue_adj"].iloc[0] == one["pvalue"].iloc[0] and one["rank"].iloc[0] == 1
+
+
+@pytest.mark.parametrize("bad, message", [([0.01, np.inf], "between 0 and 1"), ([0.01, -np.inf], "between 0 and 1"),
+                                          (["0.01", "n/a"], "must be numbers")])
+def test_adjust_pvalues_refuses_what_is_not_a_p_value(bad, message):
+    for method in ("holm", "none"):
+        with pytest.raises(DataError, match=message):
+            adjust_pvalues(bad, method)
+
+
 def test_unknown_method_is_refused():
     with pytest.raises(DataError, match="holm, fdr_bh, none"):
         adjust_pvalues([0.1], "bonferoni")

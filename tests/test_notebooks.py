@@ -403,7 +403,8 @@ def test_a_chinese_study_writes_every_report_in_chinese(tmp_path, csm_run):
         for english in ("respondents", "Estimate", "Std. error", "Key findings", "Base: n", "Improve first",
                         "not a significant", "Importance-performance", "95% CI", "What the bases can show",
                         "detect a change", "Driver paths at this base", "power ", "What the comparisons say",
-                        " without ", "Complaint volume", "Key figures", "complaints in the log", "Theme"):
+                        " without ", "Complaint volume", "Key figures", "complaints in the log", "Theme", "Raise ",
+                        "missing answer", ">yes<", ">no<", "feedback）", "、feedback"):
             assert english not in body, (name, english)
         assert not re.search(r">\s*(yes|no)\s*</td>", body), name   # table cells say 是 / 否
     # the headline sentence and the findings, with the instrument's Chinese construct label

@@ -500,6 +500,10 @@ def test_recorded_text_is_masked(tmp_path):
     res = read_results(path)
     assert res["frames"]["t"]["data"][1] == ["North", 4] and "removed>" in res["values"]["note"]
     assert mask_text("run at 2026-01-15 12:30:45, wave 2026Q1") == "run at 2026-01-15 12:30:45, wave 2026Q1"
+    # a date and time in brackets is not a phone number; a number in brackets still is
+    assert mask_text("opened (2026-01-31 14:05), closed (31.01.2026 18:00)") == \
+        "opened (2026-01-31 14:05), closed (31.01.2026 18:00)"
+    assert "removed" in mask_text("call (010) 6512 3456") and "removed" in mask_text("call (0)20 7946 0958")
 
 
 def test_mobiles_and_ids_read_as_numbers_are_found_by_content():

@@ -51,8 +51,10 @@ Personal data in quotes
 :func:`example_quotes` quotes an answer only after masking it, and drops
 (never quotes) an answer that after masking still has
 
-* an ``@`` or a number of five digits or more (with or without separators):
-  an identifier the masking may have missed;
+* an ``@`` or a number of five digits or more (with or without separators),
+  also in Chinese numerals (一三八一二三四五六七八), or an e-mail address with
+  its ``@`` and dots spelled out (``bob at example dot com``): an identifier
+  the masking may have missed;
 * one of the ``names`` given (e.g. the respondents' own name-column values,
   :func:`names_in_file`), in any letter case, as a word (names in Chinese
   characters anywhere);
@@ -63,7 +65,9 @@ Personal data in quotes
 * a word that begins with one of the 100 commonest surnames and that
   jieba's dictionary tags as a person name (``nr``) or does not know
   (:func:`_zh_words`), a surname followed by a title
-  (王先生, 李女士, 张经理), or 我叫 / 我的名字 / 名叫 / 姓 followed by a character.
+  (王先生, 李女士, 张经理), a surname after 小 / 老 / 阿 (小王, 老李), one of the
+  commonest compound surnames (欧阳, 司马, 诸葛, ...) followed by a character, or
+  我叫 / 我的名字 / 名叫 / 姓 followed by a character.
 
 What is NOT caught: names written in lower case ("ask for john"); Chinese
 names that jieba's dictionary knows as ordinary words or whose surname is
@@ -118,6 +122,14 @@ _EN_WORD = re.compile(r"[A-Za-z][A-Za-z']*[A-Za-z]|[A-Za-z]")
 _MASKED = re.compile(r"<(?:e-mail address|phone number|identity number|IP address) removed>")
 # identifiers the masking may have missed: an @, five digits or more with or without separators
 _LEFTOVER = re.compile(r"@|\d(?:[\s().\-/]*\d){4,}")
+# the same written out: five digits or more in Chinese numerals (一三八一二三四五六七八, 幺 for one in
+# phone numbers), and an e-mail address with its @ and dots spelled (bob at example dot com, bob(at)example.com)
+_ZH_DIGIT = "〇零一二三四五六七八九幺两壹贰叁肆伍陆柒捌玖"
+_LEFTOVER_SPELLED = re.compile(
+    rf"[{_ZH_DIGIT}](?:[\s\-]*[{_ZH_DIGIT}]){{4,}}"
+    r"|(?:\bat\b|[(\[]at[)\]])\s*[\w\-]+(?:\s*(?:\bdot\b|[(\[]dot[)\]]|\.)\s*[\w\-]+)*?"
+    r"\s*(?:\bdot\b|[(\[]dot[)\]]|\.)\s*(?:com|net|org|edu|gov|info|io|cn|hk|tw|uk|de|fr)\b",
+    re.IGNORECASE)
 _SENTENCE_START = re.compile(r"(?:^|[.!?。！？;:\n]\s*|[\"'(]\s*)$")
 _CAPITALISED_OK = {"I", "I'm", "I've", "I'd", "I'll", "OK", "Ok", "TV", "App", "APP", "PIN", "SMS", "VIP",
                    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
@@ -132,7 +144,11 @@ _ZH_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑
                 "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 _ZH_NAME_CUE = re.compile(
     rf"[{_ZH_SURNAMES}](?:先生|女士|小姐|老师|经理|师傅|主任|总|工|同学|阿姨|大哥|姐)"
-    r"|我叫|我的名字|名叫|姓[\u4e00-\u9fff]")
+    r"|我叫|我的名字|名叫|姓[\u4e00-\u9fff]"
+    # 小王, 老李, 阿张: a surname after 小 / 老 / 阿 (not 小于 "less than", 小程序, 小/老毛病, 小龙虾)
+    rf"|(?!小于|小程序|[小老]毛病|小龙虾)[小老阿][{_ZH_SURNAMES}]"
+    # the commonest compound surnames followed by a given name
+    r"|(?:欧阳|司马|诸葛|慕容|令狐|皇甫|尉迟|公孙|夏侯|长孙|宇文|司徒|端木|独孤|申屠|澹台)[\u4e00-\u9fff]")
 
 
 # ------------------------------------------------------------------ words
@@ -197,8 +213,13 @@ def detect_language(text: str) -> str:
 
 
 def _normalise(text: str) -> str:
-    """NFKC (full-width letters and digits as ASCII) with masked identifiers removed."""
-    return _MASKED.sub(" ", unicodedata.normalize("NFKC", mask_text(text)))
+    """NFKC (full-width letters and digits as ASCII) with masked identifiers
+    removed, and with what the masking does not see but :func:`quotable`
+    refuses: numbers in Chinese numerals, e-mail addresses spelled out, and
+    Chinese names with a title or after 小 / 老 / 阿 (a phone number in
+    Chinese numerals left in many answers became a theme's terms)."""
+    plain = _MASKED.sub(" ", unicodedata.normalize("NFKC", mask_text(text)))
+    return _ZH_NAME_CUE.sub(" ", _LEFTOVER_SPELLED.sub(" ", plain))
 
 
 def _en_words(text: str) -> list[tuple[str, bool]]:
@@ -668,7 +689,8 @@ def quotable(text: str, names: Iterable[str] = (), *, limit: int = QUOTE_LIMIT) 
         return None
     masked = " ".join(mask_text(text).split())
     plain = unicodedata.normalize("NFKC", masked)     # full-width letters and digits as ASCII
-    if _LEFTOVER.search(_MASKED.sub(" ", plain)):
+    unmasked = _MASKED.sub(" ", plain)
+    if _LEFTOVER.search(unmasked) or _LEFTOVER_SPELLED.search(unmasked):
         return None
     if any(_mentions(plain, n) for n in names):
         return None

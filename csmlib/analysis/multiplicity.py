@@ -72,16 +72,20 @@ def adjust_pvalues(pvalues: Sequence[float] | np.ndarray,
         ``alpha`` as the raw ones would be.
     """
     check_multiplicity(method)
-    p = np.asarray(pvalues, dtype=float)
+    try:
+        p = np.asarray(pvalues, dtype=float)
+    except (TypeError, ValueError):
+        raise DataError("p-values must be numbers", values=[v for v in pvalues][:5],
+                        hint="pass the raw p-values of the family's tests (NaN for a test not made)") from None
     out = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    if method == "none" or not ok.any():
-        out[ok] = p[ok]
-        return out
-    outside = ok & ((p < 0) | (p > 1))
+    ok = ~np.isnan(p)
+    outside = ok & ~((p >= 0) & (p <= 1))   # also an infinite p: not a test not made, a wrong input
     if outside.any():
         raise DataError("p-values must lie between 0 and 1", values=list(p[outside][:5]),
                         hint="pass the raw p-values of the family's tests")
+    if method == "none" or not ok.any():
+        out[ok] = p[ok]
+        return out
     from statsmodels.stats.multitest import multipletests
 
     out[ok] = multipletests(p[ok], method=method)[1]

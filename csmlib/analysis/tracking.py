@@ -217,7 +217,9 @@ def league_table(table: pd.DataFrame, *, reference: float | None = None,
     Returns
     -------
     DataFrame
-        Sorted best first: the input columns plus ``rank``, ``diff``
+        Sorted best first: the input columns plus ``rank`` (1 = highest
+        estimate; equal estimates share the better rank; NaN without an
+        estimate), ``diff``
         (segment minus reference), ``pvalue`` (raw), ``pvalue_adj``
         (adjusted over the family) and ``verdict`` (``"above"``,
         ``"below"``, ``"not different"`` on the adjusted p-value, or ``""``
@@ -232,7 +234,8 @@ def league_table(table: pd.DataFrame, *, reference: float | None = None,
     if min_base is not None:
         _refuse_small(table, min_base, "segment")
     out = table.sort_values("est", ascending=False, kind="stable").reset_index(drop=True)
-    out["rank"] = np.arange(1, len(out) + 1)
+    rank = out["est"].astype(float).rank(ascending=False, method="min")   # ties share a rank
+    out["rank"] = rank.astype(int) if rank.notna().all() else rank
     out["diff"] = np.nan
     out["pvalue"] = np.nan
     out["pvalue_adj"] = np.nan

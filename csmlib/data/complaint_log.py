@@ -33,6 +33,11 @@ an identity number in many ticket systems -- is never kept, shown or
 recorded; :func:`csmlib.analysis.complaints.recovery` hashes the survey's ids
 with the same salt to link the two.
 
+Timestamps either all carry a time zone (a UTC offset or ``Z``; they are
+then converted to UTC) or none do (all in one local time): a log that mixes
+the two is refused, since a local time cannot be put on the clock of one
+with an offset.  An ``as_of`` follows the log's rule.
+
 A ticket with an empty closed cell is still open: its time to resolution is
 censored at the log's ``as_of`` (by default the latest timestamp in the log).
 Tickets opened after an ``as_of`` given by the caller are not part of the log
@@ -46,6 +51,7 @@ from datetime import date, datetime
 import hashlib
 import re
 import secrets
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -396,34 +402,72 @@ def _rows_error(message: str, file: str, column: str, rows: np.ndarray, values: 
 
 
 def _timestamps(cells: pd.Series, raw: pd.Series, rows: np.ndarray, cb: ComplaintCodebook, file: str,
-                column: str) -> pd.Series:
+                column: str) -> tuple[pd.Series, np.ndarray]:
     """Parse a timestamp column (text, or Excel date cells); a cell that is not
-    a timestamp is an error.  Time zones are converted to UTC and dropped."""
+    a timestamp is an error.  Time zones are converted to UTC and dropped.
+
+    Returns the timestamps and, per row, whether the cell carried a time zone
+    (a UTC offset or ``Z``): the caller refuses a log that mixes the two, whose
+    times without an offset cannot be put on the same clock."""
     if pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty"):
         is_dt = np.zeros(len(raw), dtype=bool)   # text cells (CSV): no date objects to look for
     else:
         is_dt = raw.map(lambda v: isinstance(v, (datetime, date))).to_numpy(dtype=bool)
     out = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
+    aware = np.zeros(len(cells), dtype=bool)
     if is_dt.any():
-        out[is_dt] = pd.to_datetime(list(raw[is_dt]))
+        stamps = pd.Series([pd.Timestamp(v) for v in raw[is_dt]], dtype=object)
+        zoned = np.array([v.tzinfo is not None for v in stamps], dtype=bool)
+        aware[np.flatnonzero(is_dt)[zoned]] = True
+        out[is_dt] = pd.to_datetime(list(stamps), utc=True).tz_localize(None) if zoned.any() \
+            else pd.to_datetime(list(stamps))
     txt = ~is_dt & cells.notna().to_numpy()
     if txt.any():
-        try:
-            parsed = pd.to_datetime(cells[txt], format=cb.timestamp_format or "ISO8601", errors="coerce")
-        except (ValueError, TypeError):   # mixed time zones, a format pandas refuses
-            parsed = pd.to_datetime(cells[txt], format=cb.timestamp_format or "ISO8601", errors="coerce",
-                                    utc=True)
-        if getattr(parsed.dt, "tz", None) is not None:
+        fmt = cb.timestamp_format or "ISO8601"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # pandas warns of mixed offsets: detected below
+            try:
+                parsed = pd.to_datetime(cells[txt], format=fmt, errors="coerce")
+            except (ValueError, TypeError):   # mixed time zones, a format pandas refuses
+                parsed = None
+        if isinstance(getattr(parsed, "dtype", None), pd.DatetimeTZDtype):   # one offset throughout
+            aware[txt] = parsed.notna().to_numpy()
+            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        elif parsed is None or not pd.api.types.is_datetime64_dtype(parsed):
+            # offsets differ from cell to cell, or some cells have one and others none
+            codes, uniq = pd.factorize(cells[txt])
+            zoned = np.array([_ZONED.search(u) is not None for u in uniq], dtype=bool)
+            aware[txt] = zoned[codes]
+            parsed = pd.to_datetime(cells[txt], format=fmt, errors="coerce", utc=True)
             parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         out[txt] = parsed
     bad = txt & out.isna().to_numpy()
     if bad.any():
-        shown = ("an ISO 8601 date and time (2026-01-31 14:05)" if cb.timestamp_format is None
+        shown = ("an ISO 8601 date and time, e.g. 2026-01-31 14:05," if cb.timestamp_format is None
                  else f"the timestamp_format {cb.timestamp_format!r}")
         raise _rows_error(f"timestamps that cannot be read as {shown}", file, column, rows[bad],
                           [_date_like(v) for v in cells[bad][:10]], "write dates as 2026-01-31 14:05 or set timestamp_format in the "
                           "codebook (e.g. '%d.%m.%Y %H:%M')")
-    return out
+    return out, aware
+
+
+#: a timestamp that ends with a time zone: a time, then Z or a UTC offset
+_ZONED = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[Zz]|(?:UTC|GMT)?\s*[+-]\d\d(?::?\d\d)?)\s*$")
+
+
+def _check_zones(aware: np.ndarray, naive: np.ndarray, rows: np.ndarray, file: str,
+                 columns: list[str]) -> bool:
+    """Whether the log's timestamps carry time zones; refuse a log where some
+    do and others do not (times without an offset are on an unknown clock, so
+    a resolution time across the two would be off by the offset)."""
+    if not aware.any():
+        return False
+    if naive.any():
+        raise _rows_error("timestamps with a time zone (UTC offset) mixed with timestamps without one",
+                          file, columns, rows[naive], [],
+                          "give every opened and closed timestamp a UTC offset, e.g. 2026-01-31 14:05+08:00, "
+                          "or none (all in the same local time)", show_values=False)
+    return True
 
 
 _DATE_LIKE = re.compile(r"[\d\s:./\-+,TZtz]{1,40}|[\d\s:./\-+,]{1,30}\s?(AM|PM|am|pm)")
@@ -472,12 +516,17 @@ def _build(frame: pd.DataFrame, rows: np.ndarray, cb: ComplaintCodebook, file: s
         raise _rows_error("ticket ids are repeated", file, idc, rows[dup], list(ids[dup]),
                           "each ticket must appear once: remove the duplicated rows or fix their ids")
 
-    opened = _timestamps(cells["opened_column"], frame[cb.opened_column], rows, cb, file, cb.opened_column)
+    opened, opened_zoned = _timestamps(cells["opened_column"], frame[cb.opened_column], rows, cb, file,
+                                       cb.opened_column)
     no_open = opened.isna().to_numpy()
     if no_open.any():
         raise _rows_error("tickets without an opened timestamp", file, cb.opened_column, rows[no_open],
                           list(ids[no_open]), "every ticket needs the time it was opened")
-    closed = _timestamps(cells["closed_column"], frame[cb.closed_column], rows, cb, file, cb.closed_column)
+    closed, closed_zoned = _timestamps(cells["closed_column"], frame[cb.closed_column], rows, cb, file,
+                                       cb.closed_column)
+    zoned = _check_zones(opened_zoned | closed_zoned,
+                         (opened.notna().to_numpy() & ~opened_zoned) | (closed.notna().to_numpy() & ~closed_zoned),
+                         rows, file, [cb.opened_column, cb.closed_column])
     before = (closed < opened).to_numpy()
     if before.any():
         shown = [f"{a} < {b}" for a, b in zip(closed[before][:10], opened[before][:10])]
@@ -515,9 +564,7 @@ def _build(frame: pd.DataFrame, rows: np.ndarray, cb: ComplaintCodebook, file: s
         reopened = pd.Series(np.where(yes, 1.0, np.where(no, 0.0, np.nan)), index=ids.index)
 
     latest = max(opened.max(), closed.max()) if closed.notna().any() else opened.max()
-    when = latest if as_of is None else pd.Timestamp(as_of)
-    if pd.isna(when):
-        raise DataError(f"as_of is not a date and time: {as_of!r}", hint="pass e.g. as_of='2026-03-31 23:59'")
+    when = latest if as_of is None else _as_of(as_of, zoned, file)
     inside = (opened <= when).to_numpy()
     if not inside.any():
         raise DataError(f"no ticket was opened on or before as_of {when}", file=file,
@@ -549,6 +596,24 @@ def _build(frame: pd.DataFrame, rows: np.ndarray, cb: ComplaintCodebook, file: s
     out = out.loc[inside].reset_index(drop=True)
     out.attrs["salt"] = salt
     return out, pd.Timestamp(when)
+
+
+def _as_of(as_of: Any, zoned: bool, file: str) -> pd.Timestamp:
+    """The caller's ``as_of`` on the log's clock: UTC without a zone when the
+    log's timestamps carry zones (then ``as_of`` must carry one too), else as
+    given (then it must carry none)."""
+    try:
+        when = pd.Timestamp(as_of)
+    except (ValueError, TypeError):
+        when = pd.NaT
+    if pd.isna(when):
+        raise DataError(f"as_of is not a date and time: {as_of!r}", hint="pass e.g. as_of='2026-03-31 23:59'")
+    if (when.tzinfo is not None) != zoned:
+        raise DataError(f"as_of {as_of!r} " + ("has no time zone but the log's timestamps have one" if zoned
+                                               else "has a time zone but the log's timestamps have none"),
+                        file=file, hint="give as_of " + ("with a UTC offset, e.g. '2026-03-31 23:59+08:00'"
+                                                         if zoned else "without one, in the log's local time"))
+    return when.tz_convert("UTC").tz_localize(None) if zoned else when
 
 
 def _sla_per_ticket(cb: ComplaintCodebook, category: pd.Series) -> np.ndarray:

@@ -38,6 +38,10 @@ from .tables import driver_findings, fmt_ci, fmt_number, fmt_p, index_finding
 
 __all__ = ["DeckInputs", "deck_slides", "build_deck", "deck_digest", "write_deck", "TEXTS"]
 
+#: most segments named in the key findings (those with the smallest adjusted p):
+#: forty segments off the total would run the sentence off the slide
+MAX_KEY_SEGMENTS = 5
+
 #: image resolution of the charts (dots per inch at their size on the slide)
 CHART_DPI = 150
 
@@ -61,6 +65,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "segments_off": {"en": "Segments off the total (adjusted for multiplicity): {list}.",
                      "zh": "与总体有显著差异的细分群体（经多重比较校正）：{list}。"},
     "segment_off": {"en": "{segment} {verdict}", "zh": "{segment}{verdict}"},
+    "segments_more": {"en": "and {n} more (see the segments slides)", "zh": "另有 {n} 个（见细分群体页）"},
     "segments_same": {"en": "No segment differs significantly from the total (adjusted for multiplicity).",
                       "zh": "经多重比较校正后，没有细分群体与总体有显著差异。"},
     "col_wave": {"en": "Wave", "zh": "调查期"},
@@ -203,8 +208,12 @@ def _key_findings(d: DeckInputs) -> list[str]:
     if seg is not None and "verdict" in seg.columns:
         off = seg[seg["verdict"].isin(["above", "below"])]
         if len(off):
+            shown = (off.sort_values("pvalue_adj", kind="stable") if "pvalue_adj" in off.columns
+                     else off).head(MAX_KEY_SEGMENTS)   # the clearest differences; the rest on their slides
             parts = [d.t("segment_off", segment=s, verdict=d.word(v))
-                     for s, v in zip(off["segment"], off["verdict"])]
+                     for s, v in zip(shown["segment"], shown["verdict"])]
+            if len(off) > len(shown):
+                parts.append(d.t("segments_more", n=len(off) - len(shown)))
             out.append(d.t("segments_off", list=i18n.text(lang, "clause_sep").join(parts)))
         elif len(seg):
             out.append(d.t("segments_same"))

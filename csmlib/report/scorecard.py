@@ -328,6 +328,7 @@ _FLAGS = {"": 1, "top2_box_": 1, "complaint_rate_": -1}
 
 def _write_sheet(ws: Any, frame: pd.DataFrame, language: str, *, freeze: str = "A2",
                  flags: bool = False, names: Mapping[str, str] | None = None) -> None:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -340,7 +341,8 @@ def _write_sheet(ws: Any, frame: pd.DataFrame, language: str, *, freeze: str = "
     headings = [i18n.template(HEADINGS[c], language) if c in HEADINGS else c for c in frame.columns]
     frame, shown = neutralise_csv_cells(frame), neutralise_csv_cells(shown)
     columns = list(frame.columns)
-    ws.append([str(h) for h in neutralise_csv_cells(pd.DataFrame(columns=headings)).columns])
+    ws.append([ILLEGAL_CHARACTERS_RE.sub(" ", str(h))
+               for h in neutralise_csv_cells(pd.DataFrame(columns=headings)).columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -349,7 +351,11 @@ def _write_sheet(ws: Any, frame: pd.DataFrame, language: str, *, freeze: str = "
     for values in shown.itertuples(index=False):
         ws.append([None if (isinstance(v, float) and not math.isfinite(v)) or v is pd.NA
                    else (bool(v) if isinstance(v, np.bool_) else
-                         (v.item() if isinstance(v, np.generic) else v)) for v in values])
+                         (v.item() if isinstance(v, np.generic) else
+                          # control characters (a vertical tab pasted from a spreadsheet) cannot be
+                          # stored in a workbook: shown as a space
+                          (ILLEGAL_CHARACTERS_RE.sub(" ", v) if isinstance(v, str) else v)))
+                   for v in values])
     for j, c in enumerate(columns, start=1):
         letter = get_column_letter(j)
         ws.column_dimensions[letter].width = max(10, min(28, 2 * len(headings[j - 1]) + 2))
