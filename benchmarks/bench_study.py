@@ -63,8 +63,13 @@ def _absolute_study(study_path: Path, folder: Path, *, first_wave: bool = False,
     if data is not None:
         waves[0]["data"] = str(data)
         doc["name"] = name or doc["name"]
+    if len(waves) < len(doc["waves"]):
+        doc.pop("actions", None)   # actions name waves the restricted study no longer has
     doc["waves"] = waves
     doc["instrument"] = absolute(doc["instrument"])
+    if doc.get("complaints"):   # the complaint log and its codebook
+        doc["complaints"] = {k: absolute(v) if k in ("log", "codebook") else v
+                             for k, v in doc["complaints"].items()}
     doc["notebooks"] = [absolute(nb) if isinstance(nb, str) and ("/" in nb or nb.endswith(".ipynb"))
                         else nb for nb in doc.get("notebooks", [])]
     out = folder / f"{doc['name']}{'-w1' if first_wave else ''}.yml"
