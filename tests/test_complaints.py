@@ -440,13 +440,43 @@ def test_fast_csv_split_is_the_exact_split_or_steps_aside(text):
     from csmlib.data.readers import _sniff_delimiter, _split_csv, _split_csv_fast
 
     sep = _sniff_delimiter(text)
-    fast = _split_csv_fast(text, sep)
+    fast = _split_csv_fast(text.encode("utf-8"), sep)
     try:
         exact = _split_csv(Path("x.csv"), text, sep).to_numpy().tolist()
     except DataError:
         exact = None
     if fast is not None:
-        assert exact is not None and fast.to_numpy().tolist() == exact
+        assert exact is not None and fast.to_numpy().tolist() == exact[1:]
+        last = len(exact[0]) - 1   # one column kept: the same cells of that column
+        kept = _split_csv_fast(text.encode("utf-8"), sep, [last])
+        assert kept.to_numpy().tolist() == [[r[last]] for r in exact[1:]]
+
+
+def test_read_log_reads_only_the_role_columns_and_the_same_log_either_way(tmp_path):
+    """A log read by the fast split (role columns only) equals the log read
+    the exact way (every column), and the PII columns never enter the frame."""
+    from csmlib.data import readers
+
+    path = tmp_path / "log.csv"
+    path.write_text("ticket,opened,closed,category,note,phone\n"
+                    "T1,2026-01-01 10:00,2026-01-02 10:00,billing,\"call me, 张伟\",13812345678\n"
+                    "T2,2026-01-03 09:00,,delivery,\"\",+86 138 1234 5678\n"
+                    "T3, 2026-01-04 08:00 ,2026-01-04 09:30,billing ,x,\n", encoding="utf-8")
+    cb = {"id_column": "ticket", "opened_column": "opened", "closed_column": "closed",
+          "category_column": "category", "pii_columns": ["phone", "note"]}
+    table = readers.read_raw(path, path.read_bytes(), "csv", fast=True, columns=["ticket", "opened"])
+    assert list(table.frame.columns) == ["ticket", "opened"]
+    assert table.frame["opened"].tolist() == ["2026-01-01 10:00", "2026-01-03 09:00", " 2026-01-04 08:00 "]
+    fast = csm.complaints.read_log(path, cb)
+    exact = readers._split_csv_fast
+    try:
+        readers._split_csv_fast = lambda *a, **k: None   # the exact reader
+        slow = csm.complaints.read_log(path, cb)
+    finally:
+        readers._split_csv_fast = exact
+    cols = ["ticket", "opened", "closed", "category", "is_closed", "hours"]
+    pd.testing.assert_frame_equal(fast.tickets[cols], slow.tickets[cols])
+    assert fast.tickets["category"].tolist() == ["billing", "delivery", "billing"]
 
 
 def test_personal_value_prefilter_misses_nothing_classify_value_finds():
@@ -460,6 +490,9 @@ def test_personal_value_prefilter_misses_nothing_classify_value_finds():
               " 13812345678 "]
     values += ["".join(rng.choice(alphabet, rng.integers(5, 20))) for _ in range(30_000)]
     values += ["".join(rng.choice(list("0123456789"), n)) for n in rng.integers(6, 20, 10_000)]
+    # letters of every kind (the prefilter looks at shapes: which letter or digit must not matter)
+    mixed = list("0123456789abcxyzXYZTéü张伟 -+().@:/＠１")
+    values += ["".join(rng.choice(mixed, rng.integers(3, 25))) for _ in range(30_000)]
     values = list(dict.fromkeys(values))
     found = [v for v in values if privacy.classify_value(v.strip()) is not None]
     assert len(found) > 300
@@ -514,3 +547,34 @@ def test_study_file_complaint_errors(tmp_path, block, message):
 
     with pytest.raises(csm.StudyError, match=message):
         load_study(_study(tmp_path, **block))
+
+
+def test_large_log_read_from_the_bytes_equals_the_exact_reading_and_bad_bytes_are_named(tmp_path):
+    """A log beyond the decoded head (1 MiB): the fast reading equals the
+    exact one, and an invalid byte near its end is reported with its line."""
+    from csmlib.data import readers
+
+    lines = ["ticket,opened,closed,category,note"]
+    lines += [f"T{i},2026-01-{1 + i % 28:02d} 10:00,,{'billing' if i % 3 else 'delivery'},\"说明 {i}, ok\""
+              for i in range(40_000)]
+    text = "\n".join(lines) + "\n"
+    path = tmp_path / "big.csv"
+    path.write_bytes(text.encode("utf-8"))
+    assert path.stat().st_size > 1 << 20
+    cb = {"id_column": "ticket", "opened_column": "opened", "closed_column": "closed",
+          "category_column": "category", "pii_columns": ["note"]}
+    fast = csm.complaints.read_log(path, cb)
+    exact = readers._split_csv_fast
+    try:
+        readers._split_csv_fast = lambda *a, **k: None
+        slow = csm.complaints.read_log(path, cb)
+    finally:
+        readers._split_csv_fast = exact
+    cols = ["ticket", "opened", "closed", "category", "is_closed", "hours"]
+    pd.testing.assert_frame_equal(fast.tickets[cols], slow.tickets[cols])
+    assert fast.n == 40_000
+    bad = text.encode("utf-8")
+    cut = bad.rindex(b"T39990")
+    path.write_bytes(bad[:cut] + b"\xff" + bad[cut:])
+    with pytest.raises(DataError, match=r"not valid UTF-8 text \(byte \d+, line 39992\)"):
+        csm.complaints.read_log(path, cb)

@@ -57,14 +57,23 @@ def _check_by(log: ComplaintLog, by: str | None) -> str | None:
         return None
     if by not in _BY:
         raise DataError(f"cannot group tickets by {by!r}", values=[by], hint=f"use one of {_BY} or None")
-    if log.tickets[by].isna().all():
-        raise DataError(f"the complaint log has no {by} column", values=[by],
-                        hint=f"declare {by}_column in the codebook, or group by another column")
     return by
 
 
-def _groups(log: ComplaintLog, by: str) -> pd.Series:
-    return log.tickets[by].fillna(_NOT_GIVEN)
+def _groups(log: ComplaintLog, by: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each ticket's group as a code into the group labels (sorted; a ticket
+    without a value is in :data:`_NOT_GIVEN`)."""
+    codes, labels = pd.factorize(log.tickets[by].to_numpy(dtype=object), sort=True, use_na_sentinel=True)
+    if not len(labels):
+        raise DataError(f"the complaint log has no {by} column", values=[by],
+                        hint=f"declare {by}_column in the codebook, or group by another column")
+    labels = np.asarray(labels, dtype=object).astype(str)
+    if (codes < 0).any():
+        labels = np.append(labels, _NOT_GIVEN)
+        order = np.argsort(labels, kind="stable")
+        codes = np.argsort(order)[np.where(codes < 0, len(labels) - 1, codes)]
+        labels = labels[order]
+    return codes, labels
 
 
 def _periods(log: ComplaintLog, period: str) -> pd.Series:
@@ -96,9 +105,10 @@ def kaplan_meier(time: Any, event: Any) -> pd.DataFrame:
     e = np.asarray(event, dtype=bool)
     if len(t) == 0:
         return pd.DataFrame({"time": [], "at_risk": [], "events": [], "survival": []})
-    order = np.argsort(t, kind="stable")
+    order = np.argsort(t)   # (the order among equal times does not matter: they are counted together)
     t, e = t[order], e[order]
-    uniq, first = np.unique(t, return_index=True)
+    first = np.flatnonzero(np.concatenate(([True], t[1:] != t[:-1])))
+    uniq = t[first]
     events = np.add.reduceat(e.astype(np.int64), first)
     at_risk = len(t) - first
     survival = np.cumprod(1.0 - events / at_risk)
@@ -219,8 +229,8 @@ def pareto(log: ComplaintLog, by: str = "category", *, vital_share: float = 0.8,
     by = _check_by(log, by)
     if not 0 < vital_share <= 1:
         raise DataError(f"vital_share must be in (0, 1], got {vital_share!r}", hint="use e.g. 0.8")
-    counts = _groups(log, by).value_counts()
-    out = pd.DataFrame({by: counts.index.astype(str), "count": counts.to_numpy(dtype=np.int64)})
+    codes, labels = _groups(log, by)
+    out = pd.DataFrame({by: labels, "count": np.bincount(codes, minlength=len(labels)).astype(np.int64)})
     out = out.sort_values(["count", by], ascending=[False, True], kind="stable").reset_index(drop=True)
     cb = log.codebook
     label = cb.channel_label if by == "channel" else cb.category_label if by == "category" else None
@@ -290,8 +300,7 @@ def resolution(log: ComplaintLog, by: str | None = None, sla_hours: Any = None) 
     sla, reopened = _sla(log, sla_hours), t["reopened"].to_numpy(float)
     if by is None:
         return pd.DataFrame([_resolution_row(hours, closed, sla, reopened)])
-    g = _groups(log, by)
-    codes, inverse = np.unique(g.to_numpy(str), return_inverse=True)
+    inverse, codes = _groups(log, by)
     order = np.argsort(inverse, kind="stable")
     bounds = np.searchsorted(inverse[order], np.arange(len(codes) + 1))
     rows = []
@@ -304,8 +313,13 @@ def resolution(log: ComplaintLog, by: str | None = None, sla_hours: Any = None) 
 
 # --------------------------------------------------------------------------- change
 def _crosstab(log: ComplaintLog, period: str, by: str) -> pd.DataFrame:
-    per = _periods(log, period).astype(str)
-    return pd.crosstab(_groups(log, by), per).sort_index()
+    """Tickets of each group (rows, by label) opened in each period (columns,
+    in time order; periods without tickets left out)."""
+    codes, labels = _groups(log, by)
+    when, periods = pd.factorize(_periods(log, period), sort=True)
+    counts = np.bincount(codes * len(periods) + when, minlength=len(labels) * len(periods))
+    return pd.DataFrame(counts.reshape(len(labels), len(periods)), index=pd.Index(labels, name=by),
+                        columns=pd.Index(periods.astype(str), name="period"))
 
 
 def category_by_period(log: ComplaintLog, period: str = "Q", by: str = "category") -> pd.DataFrame:
@@ -406,10 +420,12 @@ def recovery_groups(log: ComplaintLog, survey: Any, customer_id: str, *,
                         hint="give sla_hours in the codebook (a number, or one per category) or pass sla_hours=")
     # 1 within SLA, 2 late, 3 unresolved; the worst ticket of a customer counts
     severity = np.where(~closed, 3, np.where(t["hours"].to_numpy(float) > sla, 2, 1))
-    worst = pd.Series(severity, index=t.index).groupby(t["customer"]).max()   # (no id: left out)
+    who, customers = pd.factorize(t["customer"], use_na_sentinel=True)   # (no id: left out)
+    worst = np.zeros(len(customers) + 1, dtype=int)   # 0: no ticket (the last slot: not in the log)
+    np.maximum.at(worst, who[who >= 0], severity[who >= 0])
     keys = log.hash_ids(data[customer_id])
-    code = pd.Series(worst.reindex(keys.to_numpy(dtype=object, na_value=None)).to_numpy(), index=data.index)
-    code = code.fillna(0).to_numpy(dtype=int)   # 0: no ticket
+    found = pd.Index(customers).get_indexer(keys.fillna(0).to_numpy(dtype=np.uint64))
+    code = worst[np.where(keys.isna().to_numpy() | (found < 0), len(customers), found)]
     labels = np.asarray(GROUPS, dtype=object)[code]
     labels[keys.isna().to_numpy()] = None       # no customer id: cannot be told
     return pd.Series(pd.Categorical(labels, categories=list(GROUPS)), index=data.index, name="group")

@@ -276,11 +276,15 @@ class ComplaintLog:
 def _hash_ids(ids: pd.Series, salt: str) -> pd.Series:
     """Salted 64-bit hashes (SipHash-2-4 keyed with the log's salt) of ids as
     text; a missing id stays missing (``<NA>``)."""
-    codes, uniq = pd.factorize(_text(ids))
-    hashed = pd.util.hash_array(np.asarray(uniq, dtype=object), hash_key=salt, categorize=False)
-    out = pd.array(hashed[codes], dtype="UInt64")
-    out[codes < 0] = pd.NA
-    return pd.Series(out, index=ids.index, name="customer")
+    return _hash_cells(_Cells.of(ids), salt, ids.index)
+
+
+def _hash_cells(cells: _Cells, salt: str, index: pd.Index) -> pd.Series:
+    """:func:`_hash_ids` of cells already read (each distinct id hashed once)."""
+    hashed = pd.util.hash_array(cells.uniq, hash_key=salt, categorize=False)
+    out = pd.array(hashed[np.maximum(cells.codes, 0)], dtype="UInt64")
+    out[cells.missing] = pd.NA
+    return pd.Series(out, index=index, name="customer")
 
 
 # --------------------------------------------------------------------------- read
@@ -335,8 +339,9 @@ def read_log(path: str | Path | pd.DataFrame, codebook: ComplaintCodebook | dict
     raw = path.read_bytes()
     if format is not None and format not in FORMATS:
         raise DataError(f"unknown format {format!r}", file=str(path), hint=f"use one of {FORMATS}")
+    roles = [getattr(cb, k) for k in _ROLE_KEYS if getattr(cb, k) is not None]
     table = read_raw(path, raw, format or detect_format(path, raw), sheet=sheet, encoding=encoding,
-                     fast=True)
+                     fast=True, columns=roles)
     tickets, log_as_of = _build(table.frame, table.rows, cb, str(path), as_of)
     return ComplaintLog(tickets=tickets, codebook=cb, as_of=log_as_of, file=str(path),
                         sha256=hashlib.sha256(raw).hexdigest(), rows_read=table.rows_read,
@@ -380,17 +385,49 @@ def _edge_space(joined: str) -> bool:
     return any(f"{c}\n" in joined or f"\n{c}" in joined for c in _ASCII_SPACE)
 
 
+@dataclass(frozen=True)
+class _Cells:
+    """A column's cells as stripped text, each distinct cell looked at once:
+    ``uniq`` the distinct texts, ``codes`` each row's position in ``uniq``
+    (-1 for an empty or missing cell)."""
+
+    codes: np.ndarray
+    uniq: np.ndarray
+
+    @classmethod
+    def of(cls, col: pd.Series) -> _Cells:
+        codes, uniq = pd.factorize(col, use_na_sentinel=True)
+        uniq = np.asarray(uniq, dtype=object)
+        joined = "\n".join(uniq) if pd.api.types.infer_dtype(uniq, skipna=False) == "string" else None
+        if joined is not None and joined.count("\n") == len(uniq) - 1 and not _edge_space(joined):
+            empty = np.flatnonzero(uniq == "")   # text with nothing to strip (one scan of all of it)
+            if not len(empty):
+                return cls(codes, uniq)
+            e = int(empty[0])
+            return cls(np.where(codes == e, -1, codes - (codes > e)), np.delete(uniq, e))
+        clean = [_cell_text(u) for u in uniq]   # strip; "a " and "a" become one text
+        c2, u2 = pd.factorize(pd.Series(clean, dtype=object), use_na_sentinel=True)
+        return cls(np.where(codes >= 0, np.append(c2, -1)[codes], -1), np.asarray(u2, dtype=object))
+
+    @property
+    def missing(self) -> np.ndarray:
+        return self.codes < 0
+
+    def values(self) -> np.ndarray:
+        """Each row's text (None when empty)."""
+        return np.append(self.uniq, None)[self.codes]
+
+    def rows_where(self, hit: np.ndarray) -> np.ndarray:
+        """Rows whose text is one of the distinct texts marked in ``hit``."""
+        return ~self.missing & np.append(hit, False)[self.codes]
+
+    def take(self, keep: np.ndarray) -> _Cells:
+        return _Cells(self.codes[keep], self.uniq)
+
+
 def _text(col: pd.Series) -> pd.Series:
     """Cells as stripped text, empty -> None (each distinct cell looked at once)."""
-    codes, uniq = pd.factorize(col, use_na_sentinel=True)
-    uniq = np.asarray(uniq, dtype=object)
-    joined = "\n".join(uniq) if pd.api.types.infer_dtype(uniq, skipna=False) == "string" else None
-    if joined is not None and joined.count("\n") == len(uniq) - 1 and not _edge_space(joined):
-        clean = np.append(uniq, None)   # text with nothing to strip (one scan of all of it)
-        clean[:-1][uniq == ""] = None
-    else:
-        clean = np.array([_cell_text(u) for u in uniq] + [None], dtype=object)
-    return pd.Series(clean[codes], index=col.index)
+    return pd.Series(_Cells.of(col).values(), index=col.index)
 
 
 def _rows_error(message: str, file: str, column: str, rows: np.ndarray, values: list, hint: str,
@@ -401,54 +438,83 @@ def _rows_error(message: str, file: str, column: str, rows: np.ndarray, values: 
                      values=values[:10] if show_values else None, hint=hint)
 
 
-def _timestamps(cells: pd.Series, raw: pd.Series, rows: np.ndarray, cb: ComplaintCodebook, file: str,
-                column: str) -> tuple[pd.Series, np.ndarray]:
-    """Parse a timestamp column (text, or Excel date cells); a cell that is not
-    a timestamp is an error.  Time zones are converted to UTC and dropped.
+def _timestamps(raw: pd.Series, rows: np.ndarray, cb: ComplaintCodebook, file: str,
+                column: str) -> tuple[pd.Series, np.ndarray, np.ndarray, DataError | None]:
+    """Parse a timestamp column (text, or Excel date cells); a cell that is
+    neither empty nor a timestamp is an error.  Time zones are converted to
+    UTC and dropped.
 
-    Returns the timestamps and, per row, whether the cell carried a time zone
-    (a UTC offset or ``Z``): the caller refuses a log that mixes the two, whose
-    times without an offset cannot be put on the same clock."""
+    Returns the timestamps (NaT where the cell is empty or unreadable), per
+    row whether the cell carried a time zone (a UTC offset or ``Z``: the
+    caller refuses a log that mixes the two, whose times without an offset
+    cannot be put on the same clock), per row whether the cell is empty, and
+    the error naming the unreadable cells (None when there are none), for the
+    caller to raise in its order of checks."""
     if pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty"):
         is_dt = np.zeros(len(raw), dtype=bool)   # text cells (CSV): no date objects to look for
     else:
         is_dt = raw.map(lambda v: isinstance(v, (datetime, date))).to_numpy(dtype=bool)
-    out = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
-    aware = np.zeros(len(cells), dtype=bool)
+    out = np.full(len(raw), np.datetime64("NaT"), dtype="datetime64[ns]")
+    aware = np.zeros(len(raw), dtype=bool)
     if is_dt.any():
         stamps = pd.Series([pd.Timestamp(v) for v in raw[is_dt]], dtype=object)
         zoned = np.array([v.tzinfo is not None for v in stamps], dtype=bool)
         aware[np.flatnonzero(is_dt)[zoned]] = True
-        out[is_dt] = pd.to_datetime(list(stamps), utc=True).tz_localize(None) if zoned.any() \
-            else pd.to_datetime(list(stamps))
-    txt = ~is_dt & cells.notna().to_numpy()
-    if txt.any():
-        fmt = cb.timestamp_format or "ISO8601"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")   # pandas warns of mixed offsets: detected below
-            try:
-                parsed = pd.to_datetime(cells[txt], format=fmt, errors="coerce")
-            except (ValueError, TypeError):   # mixed time zones, a format pandas refuses
-                parsed = None
-        if isinstance(getattr(parsed, "dtype", None), pd.DatetimeTZDtype):   # one offset throughout
-            aware[txt] = parsed.notna().to_numpy()
-            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-        elif parsed is None or not pd.api.types.is_datetime64_dtype(parsed):
-            # offsets differ from cell to cell, or some cells have one and others none
-            codes, uniq = pd.factorize(cells[txt])
-            zoned = np.array([_ZONED.search(u) is not None for u in uniq], dtype=bool)
-            aware[txt] = zoned[codes]
-            parsed = pd.to_datetime(cells[txt], format=fmt, errors="coerce", utc=True)
-            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-        out[txt] = parsed
-    bad = txt & out.isna().to_numpy()
+        out[is_dt] = (pd.to_datetime(list(stamps), utc=True).tz_localize(None) if zoned.any()
+                      else pd.to_datetime(list(stamps))).to_numpy(dtype="datetime64[ns]")
+    txt = np.flatnonzero(~is_dt)
+    cells = raw.to_numpy(dtype=object)[txt]
+    if pd.api.types.infer_dtype(cells, skipna=False) not in ("string", "empty"):
+        cells = np.array([_cell_text(v) or "" for v in cells], dtype=object)
+    stamps, zoned = _parse_text(cells, cb.timestamp_format)
+    empty = cells == ""
+    redo = np.flatnonzero(np.isnat(stamps) & ~empty)   # white space around a stamp the format refuses
+    if len(redo):
+        stripped = np.array([v.strip() for v in cells[redo]], dtype=object)
+        cells[redo] = stripped
+        empty[redo] = stripped == ""
+        stamps[redo], zoned[redo] = _parse_text(stripped, cb.timestamp_format)
+    out[txt], aware[txt] = stamps, zoned
+    missing = np.zeros(len(raw), dtype=bool)
+    missing[txt] = empty
+    bad = np.isnat(out) & ~missing
+    problem = None
     if bad.any():
         shown = ("an ISO 8601 date and time, e.g. 2026-01-31 14:05," if cb.timestamp_format is None
                  else f"the timestamp_format {cb.timestamp_format!r}")
-        raise _rows_error(f"timestamps that cannot be read as {shown}", file, column, rows[bad],
-                          [_date_like(v) for v in cells[bad][:10]], "write dates as 2026-01-31 14:05 or set timestamp_format in the "
+        text = np.empty(len(raw), dtype=object)
+        text[txt] = cells
+        problem = _rows_error(f"timestamps that cannot be read as {shown}", file, column, rows[bad],
+                          [_date_like(v) for v in text[bad][:10]], "write dates as 2026-01-31 14:05 or set timestamp_format in the "
                           "codebook (e.g. '%d.%m.%Y %H:%M')")
-    return out, aware
+    return pd.Series(out), aware, missing, problem
+
+
+def _parse_text(cells: np.ndarray, fmt: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Timestamps of text cells (NaT where empty or unreadable), in UTC
+    without a zone where a cell has one, and per cell whether it had one."""
+    fmt = fmt or "ISO8601"
+    aware = np.zeros(len(cells), dtype=bool)
+    if not len(cells):
+        return np.empty(0, dtype="datetime64[ns]"), aware
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # pandas warns of mixed offsets: handled below
+        try:
+            parsed = pd.to_datetime(cells, format=fmt, errors="coerce")
+        except (ValueError, TypeError):   # mixed time zones, a format pandas refuses
+            parsed = None
+    if isinstance(getattr(parsed, "dtype", None), pd.DatetimeTZDtype):   # one offset throughout
+        aware = parsed.notna()
+        parsed = parsed.tz_convert("UTC").tz_localize(None)
+    elif parsed is None or not pd.api.types.is_datetime64_dtype(parsed):
+        # offsets differ from cell to cell, or some cells have one and others none
+        codes, uniq = pd.factorize(cells)
+        zoned = np.array([_ZONED.search(u) is not None for u in uniq], dtype=bool)
+        aware = np.append(zoned, False)[codes]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(cells, format=fmt, errors="coerce", utc=True).tz_localize(None)
+    return np.asarray(parsed, dtype="datetime64[ns]").copy(), np.asarray(aware, dtype=bool).copy()
 
 
 #: a timestamp that ends with a time zone: a time, then Z or a UTC offset
@@ -491,41 +557,45 @@ def _build(frame: pd.DataFrame, rows: np.ndarray, cb: ComplaintCodebook, file: s
         raise DataError("the complaint log lacks columns its codebook names", file=file, column=missing,
                         hint=hint or "check the codebook's *_column keys against the file's header")
     # rows with nothing in the role columns (blank spreadsheet rows) are not tickets
-    cells = {k: _text(frame[c]) for k, c in wanted.items()}
-    blank = np.logical_and.reduce([cells[k].isna().to_numpy() for k in cells])
+    stamp_keys = ("opened_column", "closed_column")
+    cells = {k: _Cells.of(frame[c]) for k, c in wanted.items() if k not in stamp_keys}
+    stamps = {k: _timestamps(frame[wanted[k]], rows, cb, file, wanted[k]) for k in stamp_keys}
+    blank = np.logical_and.reduce([c.missing for c in cells.values()] + [v[2] for v in stamps.values()])
     if blank.any():
         keep = ~blank
-        cells = {k: v[keep].reset_index(drop=True) for k, v in cells.items()}
-        frame = frame.loc[keep].reset_index(drop=True)
+        cells = {k: v.take(keep) for k, v in cells.items()}
+        stamps = {k: (v[0][keep].reset_index(drop=True), v[1][keep], v[2][keep], v[3])
+                  for k, v in stamps.items()}
         rows = rows[keep]
     if not len(rows):
         raise DataError("the complaint log has no tickets", file=file, hint="export the tickets again")
 
     ids = cells["id_column"]
     idc = cb.id_column
-    empty = ids.isna().to_numpy()
-    if empty.any():
-        raise _rows_error("empty ticket ids", file, idc, rows[empty], [], "give every ticket its id",
+    if ids.missing.any():
+        raise _rows_error("empty ticket ids", file, idc, rows[ids.missing], [], "give every ticket its id",
                           show_values=False)
-    why = check_role_column(idc, ids, declared=cb.pii_columns, role="ticket id")
+    why = check_role_column(idc, ids.uniq, declared=cb.pii_columns, role="ticket id")
     if why:
         raise DataError(f"{why}: ticket ids end up in error messages and must not be personal data",
                         file=file, column=idc, hint="export the system's ticket number as the id")
-    dup = ids.duplicated(keep=False).to_numpy()
-    if dup.any():
-        raise _rows_error("ticket ids are repeated", file, idc, rows[dup], list(ids[dup]),
+    if len(ids.uniq) < len(rows):
+        dup = np.bincount(ids.codes, minlength=len(ids.uniq))[ids.codes] > 1
+        raise _rows_error("ticket ids are repeated", file, idc, rows[dup], list(ids.values()[dup]),
                           "each ticket must appear once: remove the duplicated rows or fix their ids")
+    id_text = ids.values()
 
-    opened, opened_zoned = _timestamps(cells["opened_column"], frame[cb.opened_column], rows, cb, file,
-                                       cb.opened_column)
-    no_open = opened.isna().to_numpy()
+    opened, opened_zoned, no_open, problem = stamps["opened_column"]
+    if problem is not None:
+        raise problem
     if no_open.any():
         raise _rows_error("tickets without an opened timestamp", file, cb.opened_column, rows[no_open],
-                          list(ids[no_open]), "every ticket needs the time it was opened")
-    closed, closed_zoned = _timestamps(cells["closed_column"], frame[cb.closed_column], rows, cb, file,
-                                       cb.closed_column)
+                          list(id_text[no_open]), "every ticket needs the time it was opened")
+    closed, closed_zoned, _, problem = stamps["closed_column"]
+    if problem is not None:
+        raise problem
     zoned = _check_zones(opened_zoned | closed_zoned,
-                         (opened.notna().to_numpy() & ~opened_zoned) | (closed.notna().to_numpy() & ~closed_zoned),
+                         ~opened_zoned | (closed.notna().to_numpy() & ~closed_zoned),
                          rows, file, [cb.opened_column, cb.closed_column])
     before = (closed < opened).to_numpy()
     if before.any():
@@ -534,34 +604,35 @@ def _build(frame: pd.DataFrame, rows: np.ndarray, cb: ComplaintCodebook, file: s
                           shown, "check the two timestamps of those tickets (swapped columns? time zones?)")
 
     category = cells["category_column"]
-    no_cat = category.isna().to_numpy()
-    if no_cat.any():
-        raise _rows_error("tickets without a category", file, cb.category_column, rows[no_cat], [],
+    if category.missing.any():
+        raise _rows_error("tickets without a category", file, cb.category_column, rows[category.missing], [],
                           "give every ticket a category (e.g. 'other')", show_values=False)
     if cb.categories:
-        unknown = (~category.isin(list(cb.categories))).to_numpy()
+        unknown = ~np.isin(category.uniq, list(cb.categories))
         if unknown.any():
             raise _rows_error("category codes the codebook does not list", file, cb.category_column,
-                              rows[unknown], list(dict.fromkeys(category[unknown])),
+                              rows[category.rows_where(unknown)], list(category.uniq[unknown]),
                               f"use one of {', '.join(map(repr, cb.categories))} or add the code to categories:")
     for key in ("category_column", "subcategory_column", "channel_column", "status_column"):
         if key in cells:
-            why = check_role_column(wanted[key], pd.unique(cells[key].dropna()), declared=cb.pii_columns,
+            why = check_role_column(wanted[key], cells[key].uniq, declared=cb.pii_columns,
                                     role=key.replace("_column", ""))
             if why:
                 raise DataError(f"{why}: its values are shown in tables", file=file, column=wanted[key],
                                 hint="export the code of the category, channel or status, not free text")
 
-    reopened = pd.Series(np.nan, index=ids.index)
+    reopened = np.full(len(rows), np.nan)
     if "reopened_column" in cells:
-        low = cells["reopened_column"].str.lower()
-        yes, no = low.isin(_TRUE), low.isin(_FALSE)
-        bad = (low.notna() & ~yes & ~no).to_numpy()
+        flags = cells["reopened_column"]
+        low = [u.lower() for u in flags.uniq]
+        yes = np.array([u in _TRUE for u in low], dtype=bool)
+        no = np.array([u in _FALSE for u in low], dtype=bool)
+        bad = ~yes & ~no
         if bad.any():
-            raise _rows_error("reopened flags that are not yes/no", file, cb.reopened_column, rows[bad],
-                              list(dict.fromkeys(cells["reopened_column"][bad])),
+            raise _rows_error("reopened flags that are not yes/no", file, cb.reopened_column,
+                              rows[flags.rows_where(bad)], list(flags.uniq[bad]),
                               "write 1/0, true/false or yes/no (empty = unknown)")
-        reopened = pd.Series(np.where(yes, 1.0, np.where(no, 0.0, np.nan)), index=ids.index)
+        reopened = np.append(np.where(yes, 1.0, 0.0), np.nan)[flags.codes]
 
     latest = max(opened.max(), closed.max()) if closed.notna().any() else opened.max()
     when = latest if as_of is None else _as_of(as_of, zoned, file)
@@ -575,25 +646,26 @@ def _build(frame: pd.DataFrame, rows: np.ndarray, cb: ComplaintCodebook, file: s
     hours = (end - opened).dt.total_seconds().to_numpy() / 3600.0
 
     salt = secrets.token_hex(8)   # 16 characters: the SipHash key
-    customer = (_hash_ids(cells["customer_id_column"], salt) if "customer_id_column" in cells
-                else pd.Series(pd.NA, index=ids.index, dtype="UInt64", name="customer"))
-    if "customer_id_column" in cells:
-        frame = frame.drop(columns=[cb.customer_id_column])   # the raw ids go no further
-    sla = _sla_per_ticket(cb, category)
+    index = opened.index
+    customer = (_hash_cells(cells["customer_id_column"], salt, index) if "customer_id_column" in cells
+                else pd.Series(pd.NA, index=index, dtype="UInt64", name="customer"))
+    none = np.full(len(rows), None, dtype=object)
+    category_text = category.values()
     out = pd.DataFrame({
-        "ticket": ids.astype(object),
+        "ticket": id_text,
         "opened": opened, "closed": closed,
-        "category": category.astype(object),
-        "subcategory": cells.get("subcategory_column", pd.Series(None, index=ids.index, dtype=object)),
-        "channel": cells.get("channel_column", pd.Series(None, index=ids.index, dtype=object)),
-        "status": cells.get("status_column", pd.Series(None, index=ids.index, dtype=object)),
-        "reopened": reopened.astype(float),
+        "category": category_text,
+        "subcategory": cells["subcategory_column"].values() if "subcategory_column" in cells else none,
+        "channel": cells["channel_column"].values() if "channel_column" in cells else none,
+        "status": cells["status_column"].values() if "status_column" in cells else none,
+        "reopened": reopened,
         "customer": customer,
         "is_closed": is_closed.to_numpy(),
         "hours": hours,
-        "sla_hours": sla,
-    })
-    out = out.loc[inside].reset_index(drop=True)
+        "sla_hours": _sla_per_ticket(cb, category),
+    }, index=index)
+    if not inside.all():
+        out = out.loc[inside].reset_index(drop=True)
     out.attrs["salt"] = salt
     return out, pd.Timestamp(when)
 
@@ -616,10 +688,12 @@ def _as_of(as_of: Any, zoned: bool, file: str) -> pd.Timestamp:
     return when.tz_convert("UTC").tz_localize(None) if zoned else when
 
 
-def _sla_per_ticket(cb: ComplaintCodebook, category: pd.Series) -> np.ndarray:
+def _sla_per_ticket(cb: ComplaintCodebook, category: _Cells) -> np.ndarray:
+    n = len(category.codes)
     if cb.sla_hours is None:
-        return np.full(len(category), np.nan)
+        return np.full(n, np.nan)
     if isinstance(cb.sla_hours, dict):
-        return category.map(cb.sla_hours).astype(float).to_numpy()
-    return np.full(len(category), float(cb.sla_hours))
+        per = np.array([cb.sla_hours.get(u, np.nan) for u in category.uniq], dtype=float)
+        return np.append(per, np.nan)[category.codes]
+    return np.full(n, float(cb.sla_hours))
 

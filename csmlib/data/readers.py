@@ -11,6 +11,7 @@ and range checks happen in :mod:`csmlib.data.survey`.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -18,7 +19,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -99,28 +100,39 @@ def detect_format(path: Path, raw: bytes) -> str:
 
 
 def read_raw(path: Path, raw: bytes, fmt: str, *, sheet: str | int | None = None,
-             encoding: str | None = None, fast: bool = False) -> RawTable:
+             encoding: str | None = None, fast: bool = False,
+             columns: Iterable[str] | None = None) -> RawTable:
     """Read ``path`` (whose bytes are ``raw``) as format ``fmt``.
 
     ``fmt`` ``"csv"`` also detects a Qualtrics export from its header rows.
-    ``fast=True`` splits a large CSV with pandas' C parser (see
-    :func:`_split_csv`); the result is the same table, and a file it cannot
-    split cleanly is read the exact way, with the same errors.
+    ``fast=True`` splits a large plain CSV with pandas' C parser (see
+    :func:`_split_csv_fast`); the result is the same table, and a file it
+    cannot split cleanly is read the exact way, with the same errors.
+    ``columns`` keeps only the columns of those names (the header is still
+    checked whole); the others are never turned into values, so free text
+    and personal data in them go no further than the file.
     """
     if fmt not in FORMATS:
         raise DataError(f"unknown format {fmt!r}", file=str(path), hint=f"use one of {FORMATS}")
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise DataError("the file is empty", file=str(path),
                         hint="export the survey again; the file has no header and no data")
+    keep = None if columns is None else set(columns)
     if fmt in ("csv", "qualtrics"):
-        return _read_text(path, raw, fmt, encoding, fast=fast)
-    if fmt == "excel":
-        return _read_excel(path, raw, sheet)
-    return _read_stat(path, raw, fmt, encoding)
+        table = _read_text(path, raw, fmt, encoding, fast=fast, keep=keep)
+    elif fmt == "excel":
+        table = _read_excel(path, raw, sheet)
+    else:
+        table = _read_stat(path, raw, fmt, encoding)
+    if keep is not None and not set(table.frame.columns) <= keep:
+        table.frame = table.frame[[c for c in table.frame.columns if c in keep]]
+    return table
 
 
 # ------------------------------------------------------------------ text
-def _decode(path: Path, raw: bytes, encoding: str | None) -> str:
+def _decode(path: Path, raw: bytes, encoding: str | None, head: int | None = None) -> str:
+    """The text of ``raw`` (or of its first ``head`` bytes, a character cut
+    at the end left out), or a DataError saying why it is not text."""
     if encoding is None:
         for magic, what in _MAGIC.items():
             if raw.startswith(magic):
@@ -135,6 +147,8 @@ def _decode(path: Path, raw: bytes, encoding: str | None) -> str:
                             hint="check that this is the CSV export; if it is UTF-16 text, pass "
                                  "encoding='utf-16'")
     try:
+        if head is not None and len(raw) > head:
+            return codecs.getincrementaldecoder(encoding or "utf-8-sig")().decode(raw[:head], final=False)
         return raw.decode(encoding or "utf-8-sig")
     except LookupError:
         raise DataError(f"unknown encoding {encoding!r}", file=str(path),
@@ -153,33 +167,76 @@ def _sniff_delimiter(text: str) -> str:
         return ","
 
 
-def _read_text(path: Path, raw: bytes, fmt: str, encoding: str | None, fast: bool = False) -> RawTable:
-    text = _decode(path, raw, encoding)
+_UTF8 = (None, "utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig")
+
+
+def _read_text(path: Path, raw: bytes, fmt: str, encoding: str | None, fast: bool = False,
+               keep: set[str] | None = None) -> RawTable:
+    # the fast way reads the records from the bytes (the C parser decodes and checks them):
+    # only the head of the file is decoded here, for the delimiter and the header
+    head = 1 << 20 if fast and (encoding or None) in _UTF8 and len(raw) > 1 << 20 else None
+    text = _decode(path, raw, encoding, head)
     sep = _sniff_delimiter(text)
-    cells = (_split_csv_fast(text, sep) if fast else None)
-    if cells is None:
+    first = _first_records(text, sep, 3)
+    if head is not None and len(first) < 3:   # records longer than the head: decode it all
+        head, text = None, _decode(path, raw, encoding)
+        first = _first_records(text, sep, 3)
+    qualtrics = len(first) >= 3 and any(str(c).lstrip().startswith('{"ImportId"') for c in first[2])
+    header = [str(h).strip() for h in first[0]] if first else []
+    body = None
+    if fast and not qualtrics and header:
+        use = [i for i, h in enumerate(header) if keep is None or h in keep]
+        data = (raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw) if (encoding or None) in _UTF8 \
+            else text.encode("utf-8")
+        body = _split_csv_fast(data, sep, use)
+        if body is not None:
+            body.columns = [header[i] for i in use]
+    if body is None:
+        if head is not None:
+            text = _decode(path, raw, encoding)
         cells = _split_csv(path, text, sep)
-    header = [str(h).strip() for h in cells.iloc[0].tolist()] if len(cells) else []
-    qualtrics = (len(cells) >= 3
-                 and any(str(c).lstrip().startswith('{"ImportId"') for c in cells.iloc[2].tolist()))
+        body = cells.iloc[3 if qualtrics else 1:].reset_index(drop=True)
+        body.columns = header
     if fmt == "qualtrics" and not qualtrics:
         raise DataError("the file is not a Qualtrics export: its third row has no ImportId entries",
                         file=str(path), hint="export from Qualtrics as CSV with choice codes "
                                              "(numeric values), or read it with format='csv'")
-    skip = 3 if qualtrics else 1
-    body = cells.iloc[skip:].reset_index(drop=True)
     _check_header(path, header)
-    body.columns = header
+    if keep is not None and not set(body.columns) <= keep:
+        body = body[[c for c in body.columns if c in keep]]
     variable_labels, import_ids = {}, {}
     if qualtrics:
-        variable_labels = {h: str(t) for h, t in zip(header, cells.iloc[1].tolist()) if str(t)}
-        import_ids = {h: qid for h, qid in zip(header, map(_import_id, cells.iloc[2].tolist())) if qid}
+        variable_labels = {h: str(t) for h, t in zip(header, first[1]) if str(t)}
+        import_ids = {h: qid for h, qid in zip(header, map(_import_id, first[2])) if qid}
     rows = np.arange(1, len(body) + 1)
     out = RawTable(frame=body, rows=rows, format="qualtrics" if qualtrics else "csv",
                    variable_labels=variable_labels, rows_read=len(body), import_ids=import_ids)
     if qualtrics:
         _qualtrics_filter(out)
     return out
+
+
+def _first_records(text: str, sep: str, n: int) -> list[list[str]]:
+    """The first ``n`` non-blank records of a CSV text, read as :func:`_split_csv`
+    reads them (``[]`` when the text has none; fewer when it ends sooner or
+    cannot be read: :func:`_split_csv` then says why)."""
+    size = 1 << 16
+    while True:   # a prefix of the text, longer until it holds n + 1 records or is the whole text
+        out: list[list[str]] = []
+        reader = csv.reader(io.StringIO(text[:size], newline=""), delimiter=sep, strict=True)
+        try:
+            for rec in reader:
+                if not rec or (len(rec) == 1 and not rec[0].strip()):
+                    continue
+                out.append(rec)
+                if len(out) > n:   # the first n ended before it began: none was cut by the prefix
+                    return out[:n]
+        except csv.Error:
+            if size >= len(text):
+                return out
+        if size >= len(text):
+            return out
+        size *= 4
 
 
 def _import_id(cell: Any) -> str:
@@ -234,23 +291,26 @@ def _split_csv(path: Path, text: str, sep: str) -> pd.DataFrame:
     return pd.DataFrame(records, dtype=object)
 
 
-def _split_csv_fast(text: str, sep: str) -> pd.DataFrame | None:
-    """:func:`_split_csv` with pandas' C parser, for large files (a million
-    tickets), or None when the text is not plainly a rectangle of records,
-    so that the caller reads it the exact way (and reports what is wrong).
+def _split_csv_fast(data: bytes, sep: str, usecols: list[int] | None = None) -> pd.DataFrame | None:
+    """The records below the header of a CSV given as UTF-8 bytes, split by
+    pandas' C parser (for large files: a million tickets), keeping the
+    columns at positions ``usecols`` (default all); the cells are those of
+    :func:`_split_csv`.  None when the text is not plainly a rectangle of
+    records, so that the caller reads it the exact way (and reports what is
+    wrong).
 
     The C parser pads short records and reads ``"abc"def`` as ``abcdef``,
-    where the exact reader refuses both; so the text is checked first, at C
-    speed: every quoted section is closed and stands alone between
+    where the exact reader refuses both; so the bytes are checked first, at
+    C speed: every quoted section is closed and stands alone between
     delimiters, and every non-blank line outside quotes has as many
     delimiters as the header.
     """
-    if "\x00" in text:
+    if b"\x00" in data:
         return None
-    bare = re.sub(r'"[^"]*"', "\x00", text) if '"' in text else text   # quoted sections -> NUL
-    if '"' in bare:
+    bare = re.sub(rb'"[^"]*"', b"\x00", data) if b'"' in data else data   # quoted sections -> NUL
+    if b'"' in bare:
         return None   # a quote opened and never closed
-    b = np.frombuffer(bare.encode("utf-8"), dtype=np.uint8)
+    b = np.frombuffer(bare, dtype=np.uint8)
     nul = np.flatnonzero(b == 0)
     if len(nul):   # a quoted section stands alone between delimiters (or next to another: "")
         ok = np.array([0, ord(sep), 10, 13], dtype=np.uint8)
@@ -261,15 +321,20 @@ def _split_csv_fast(text: str, sep: str) -> pd.DataFrame | None:
     counts = _delimiters_per_line(b, sep)
     if not len(counts) or (counts != counts[0]).any():
         return None
+    width = int(counts[0]) + 1
+    use = list(range(width)) if usecols is None else list(usecols)
+    if not use:
+        return None
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, engine="c",
-                            keep_default_na=False, na_filter=False, skip_blank_lines=True,
+        frame = pd.read_csv(io.BytesIO(data), sep=sep, header=0, dtype=str, engine="c", encoding="utf-8",
+                            usecols=use, keep_default_na=False, na_filter=False, skip_blank_lines=True,
                             quotechar='"', doublequote=True)
-    except (pd.errors.ParserError, ValueError, csv.Error):
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError, csv.Error):
         return None
-    if len(frame) != len(counts) or frame.shape[1] != counts[0] + 1:
+    if len(frame) + 1 != len(counts) or frame.shape[1] != len(use):
         return None
-    return frame.astype(object)
+    frame.columns = range(len(use))
+    return frame if (frame.dtypes == object).all() else frame.astype(object)
 
 
 def _delimiters_per_line(b: np.ndarray, sep: str) -> np.ndarray:
