@@ -67,7 +67,6 @@ import hashlib
 import math
 import os
 import re
-import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +77,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import CsmError, DataWarning, StudyError
+from ..privacy import is_invisible
 from ..data.instrument import field_path, load_yaml
 from ..report.i18n import LANGUAGES, report_language
 
@@ -508,9 +508,6 @@ def _declared_pii(instrument: Path) -> tuple[str, ...]:
 #: characters never kept in a segment folder name (path separators, characters
 #: Windows forbids, control characters, and ``~``, which marks a hashed label)
 _UNSAFE = re.compile(r'[\\/:*?"<>|~\x00-\x1f\x7f]')
-#: Unicode categories never kept in a folder name: control, format (right-to-left
-#: overrides, zero-width characters, soft hyphen), line and paragraph separators
-_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
 #: longest segment folder name, in UTF-8 bytes, before its hash is added
 LABEL_MAX_BYTES = 80
 _WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
@@ -548,7 +545,7 @@ def segment_label(value: Any, *, hashed: bool = False) -> str:
     str
     """
     text = _text(value)
-    slug = "".join("_" if unicodedata.category(c) in _INVISIBLE else c
+    slug = "".join("_" if is_invisible(c) else c
                    for c in _UNSAFE.sub("_", text)).strip(" .")
     safe = (slug == text and text not in {"", "all"} and len(text.encode("utf-8")) <= LABEL_MAX_BYTES
             and text.split(".")[0].upper() not in _WINDOWS_RESERVED)
