@@ -108,12 +108,14 @@ def test_record_merges_scalars_and_frames(tmp_path, own_keys):
     path = tmp_path / "r.json"
     set_results_path(path)
     try:
-        assert record("index", np.float64(74.25)) == 74.25
+        # nothing returned: record() as a cell's last line shows no stray value in the report
+        assert record("index", np.float64(74.25)) is None
+        assert read_results(path)["values"]["index"] == 74.25
         record("n", np.int64(120))
         record("nan", float("nan"))
         record("by_segment", {"North": 1.5, "South": np.float32(2.0)})
         frame = pd.DataFrame({"construct": ["Quality", "Value"], "est": [0.5, 0.25]})
-        record_frame("paths", frame)
+        assert record_frame("paths", frame) is None
         record("index", 75.0)   # replaces
     finally:
         set_results_path(None)
