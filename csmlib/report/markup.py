@@ -29,8 +29,10 @@ What escaping defeats
   (right-to-left overrides, zero-width spaces) are shown as ``\\uXXXX``, so
   a value can neither start a new Markdown block nor reorder what is shown;
 * TeX: a value holding ``$`` or ``\\`` sits in a ``<span
-  class="tex2jax_ignore mathjax_ignore">`` so MathJax (which typesets
-  ``$...$`` and ``\\(...\\)`` in the browser) leaves it alone.
+  class="tex2jax_ignore mathjax_ignore">`` so MathJax (which JupyterLab
+  runs on an executed notebook's Markdown, typesetting ``$...$`` and
+  ``\\(...\\)``) leaves it alone.  The HTML reports load no MathJax
+  (:data:`csmlib.report.htmlexport.REPORT_TEMPLATE`).
 
 :func:`csmlib.report.tables.table` (table cells and labels) and
 :class:`csmlib.report.tables.Findings` use the same :func:`html_escape`.
