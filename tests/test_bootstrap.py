@@ -364,3 +364,21 @@ def test_cbsem_loop_engine_index_and_htmt_equal_the_batched_engines():
     ix = loop.index.set_index("construct")["index"]
     assert ix["Satisfaction"] == pytest.approx(float(csm.satisfaction_index(cb, "Satisfaction", scale_limits=lim)),
                                                abs=1e-9)
+
+
+@pytest.mark.parametrize("method", ["cbsem", "pls"])
+def test_loop_engine_keeps_the_instruments_scale_limits(method):
+    """A fit on a Survey carries its instrument's scale limits; the loop
+    engine's refits (on plain resampled frames) use them too, so their
+    index is drawn, not failed: the draws are the batched engine's."""
+    inst = csm.Instrument.from_yaml(DATA / "demo" / "instrument.yml")
+    survey = csm.read_survey(DATA / "demo" / "wave1.csv", inst)
+    fit = csm.fit_cbsem(csm.models.acsi(), survey) if method == "cbsem" else csm.fit_pls(csm.models.acsi(), survey)
+    kw = dict(seed=2, n_jobs=1, statistics=["index"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        batched = csm.bootstrap(fit, 4, engine="batched", **kw)
+        loop = csm.bootstrap(fit, 4, engine="loop", **kw)
+    assert loop.n_failed == batched.n_failed == 0
+    assert list(loop.keys["lhs"]) == list(batched.keys["lhs"]) == list(fit.spec.construct_names)
+    np.testing.assert_allclose(loop.draws, batched.draws, rtol=0, atol=2e-5)

@@ -586,7 +586,9 @@ class _LoopEngine:
             raise EstimationError("these results carry no data to resample",
                                   hint="refit the model with csm.fit_pls / csm.fit_cbsem")
         self.n = len(self.data)
-        self.scale_limits = scale_limits
+        # the fit's own limits (its instrument's) unless others are given: a refit
+        # on a resample is a fit on a plain DataFrame, which has none
+        self.scale_limits = resolve_scale_limits(results, scale_limits) if "index" in groups else None
         self.statistics = statistics
         self.groups = tuple(groups)
         theta = self._extract(results)
