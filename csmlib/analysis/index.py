@@ -57,9 +57,9 @@ import numpy as np
 import pandas as pd
 
 from ..estimate.effects import total_effects_matrix
-from ..estimate.statistics import (block_index, check_nonnegative_weights, fit_case_weights, fit_data,
-                                   index_from_moments, raw_weights, resolve_scale_limits, warn_unconverged,
-                                   weighted_mean)
+from ..estimate.statistics import (block_index, check_nonnegative_weights, check_within_limits, fit_case_weights,
+                                   fit_data, index_from_moments, raw_weights, resolve_scale_limits,
+                                   warn_unconverged, weighted_mean)
 from ..errors import DataError, EstimationError, SpecError
 
 __all__ = [
@@ -305,17 +305,9 @@ def ipma_scores(results: Any, scale_limits: Any = None) -> tuple[pd.DataFrame, d
     spec = results.spec
     lim = _limits_for(results, list(spec.indicators), scale_limits, "IPMA")
     data = fit_data(results)[list(spec.indicators)].astype(float)
+    check_within_limits(data, lim)
     lo, hi = lim["min"], lim["max"]
     rescaled = 100.0 * (data - lo) / (hi - lo)
-    bad = (rescaled < 0) | (rescaled > 100)
-    if bad.to_numpy().any():
-        col = bad.any().idxmax()
-        rows = list(np.flatnonzero(bad[col].to_numpy())[:10] + 1)
-        raise DataError(
-            "item answers lie outside the item's theoretical scale",
-            column=col, rows=rows, values=list(data[col].to_numpy()[np.array(rows) - 1]),
-            hint="recode out-of-range answers (missing codes?) or correct the scale limits",
-        )
     rw = raw_weights(results)
     scores = {}
     weights = {}

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import DataError, EstimationError
 
-__all__ = ["HTMT_METHODS", "block_index", "check_nonnegative_weights", "fit_case_weights", "fit_data",
+__all__ = ["HTMT_METHODS", "block_index", "check_nonnegative_weights", "check_within_limits", "fit_case_weights", "fit_data",
            "htmt_from_corr", "htmt_long", "htmt_matrix", "index_from_moments", "indicator_frame", "raw_weights",
            "resolve_scale_limits", "results_htmt", "results_indicator_frame", "warn_unconverged",
            "weighted_mean"]
@@ -356,19 +356,28 @@ def block_index(results: Any, construct: str, w: pd.Series, lim: pd.DataFrame) -
             column=items, hint="check the block's items for constant answers",
         )
     data = fit_data(results)[items].astype(float)
+    check_within_limits(data, lim)
     means = weighted_mean(data, fit_case_weights(results))
     lo, hi = lim["min"].to_numpy(), lim["max"].to_numpy()
-    below = data.lt(lo, axis=1) | data.gt(hi, axis=1)
-    if below.to_numpy().any():
-        col = below.any().idxmax()
-        rows = list(np.flatnonzero(below[col].to_numpy())[:10] + 1)
+    return float(index_from_moments(w.to_numpy(), means, lo, hi)), means
+
+
+def check_within_limits(data: pd.DataFrame, lim: pd.DataFrame) -> None:
+    """A DataError naming the first item of ``data`` with answers outside
+    its theoretical limits (``lim``: columns ``min, max``, a row per column
+    of ``data``), the first 10 such rows (1-based) and their values; the
+    index and IPMA are not defined on them."""
+    lo, hi = lim["min"].to_numpy(), lim["max"].to_numpy()
+    outside = data.lt(lo, axis=1) | data.gt(hi, axis=1)
+    if outside.to_numpy().any():
+        col = outside.any().idxmax()
+        rows = list(np.flatnonzero(outside[col].to_numpy())[:10] + 1)
         raise DataError(
             f"item answers lie outside the item's theoretical scale [{lim.loc[col, 'min']:g}, "
             f"{lim.loc[col, 'max']:g}]",
             column=col, rows=rows, values=list(data[col].to_numpy()[np.array(rows) - 1]),
             hint="recode out-of-range answers (missing codes?) or correct the scale limits",
         )
-    return float(index_from_moments(w.to_numpy(), means, lo, hi)), means
 
 
 def results_indicator_frame(results: Any, what: str) -> pd.DataFrame:
