@@ -50,31 +50,14 @@ def _absolute_study(study_path: Path, folder: Path, *, first_wave: bool = False,
     """A copy of a study file with absolute paths (so it runs from anywhere),
     optionally restricted to its first wave, or with another data file and
     name for that wave."""
+    from csmlib.run.study import relocate_study
+
     doc = yaml.safe_load(study_path.read_text(encoding="utf-8"))
-    base = study_path.resolve().parent
-
-    def absolute(p: str) -> str:
-        q = Path(p)
-        return str(q if q.is_absolute() else base / q)
-
-    waves = [dict(w, data=absolute(w["data"])) for w in doc["waves"]]
-    if first_wave or data is not None:
-        waves = waves[:1]
+    changes = {}
     if data is not None:
-        waves[0]["data"] = str(data)
-        doc["name"] = name or doc["name"]
-    if len(waves) < len(doc["waves"]):
-        doc.pop("actions", None)   # actions name waves the restricted study no longer has
-    doc["waves"] = waves
-    doc["instrument"] = absolute(doc["instrument"])
-    if doc.get("complaints"):   # the complaint log and its codebook
-        doc["complaints"] = {k: absolute(v) if k in ("log", "codebook") else v
-                             for k, v in doc["complaints"].items()}
-    doc["notebooks"] = [absolute(nb) if isinstance(nb, str) and ("/" in nb or nb.endswith(".ipynb"))
-                        else nb for nb in doc.get("notebooks", [])]
-    out = folder / f"{doc['name']}{'-w1' if first_wave else ''}.yml"
-    out.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    return out
+        changes = {"waves": [dict(doc["waves"][0], data=str(data))], "name": name or doc["name"]}
+    out = folder / f"{changes.get('name', doc['name'])}{'-w1' if first_wave else ''}.yml"
+    return relocate_study(study_path, out, first_waves=1 if first_wave or data is not None else None, **changes)
 
 
 def _segments_study(folder: Path, n_segments: int) -> Path:

@@ -64,15 +64,18 @@ import pandas as pd
 
 __all__ = [
     "CONTENT_SHARE",
+    "INVISIBLE_CATEGORIES",
     "PII_NAME_PATTERNS",
     "check_role_column",
     "classify_value",
     "column_kind",
     "detect_personal_columns",
     "is_identifier_name",
+    "is_invisible",
     "mask_text",
     "mask_value",
     "quote",
+    "show_invisible",
 ]
 
 #: Share of a column's non-empty cells that must look personal to flag it by content.
@@ -317,7 +320,32 @@ def _number_text(value: Any) -> str:
     return str(value)
 
 
-_INVISIBLE = {"Cc", "Cf", "Zl", "Zp"}   # control, format (RTL marks, zero-width), line/paragraph sep
+#: Unicode categories of the characters text does not show: control, format
+#: (right-to-left marks and overrides, zero-width characters, soft hyphen),
+#: line and paragraph separators.  Error messages and reports show them as
+#: ``\\uXXXX`` (:func:`show_invisible`), folder names replace them.
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def is_invisible(char: str) -> bool:
+    """Whether the character ``char`` is one text does not show (its Unicode
+    category is one of :data:`INVISIBLE_CATEGORIES`)."""
+    return unicodedata.category(char) in INVISIBLE_CATEGORIES
+
+
+def show_invisible(text: str) -> str:
+    """``text`` with every invisible character (:func:`is_invisible`: line
+    breaks, right-to-left overrides, zero-width spaces) shown as ``\\uXXXX``.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+    """
+    return "".join(f"\\u{ord(c):04x}" if is_invisible(c) else c for c in text)
 
 
 def quote(value: Any, *, column: Any = None, limit: int = QUOTE_LIMIT) -> str:
@@ -348,7 +376,7 @@ def quote(value: Any, *, column: Any = None, limit: int = QUOTE_LIMIT) -> str:
             return f"<value removed: the column holds {kind}>"
     is_text = isinstance(value, str)
     text = mask_text(value if is_text else _number_text(value))
-    shown = "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in _INVISIBLE else c for c in text)
+    shown = show_invisible(text)
     if len(shown) > limit:
         shown = shown[:limit] + f"... ({len(shown) - limit} more characters)"
     return f"'{shown}'" if is_text else shown

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from scipy import stats
 
 from csmlib.analysis.actions import (
@@ -20,7 +19,7 @@ from csmlib.analysis.actions import (
 )
 from csmlib.errors import DataError, StudyError
 from csmlib.run.batch import plan_runs
-from csmlib.run.study import load_study
+from csmlib.run.study import load_study, relocate_study
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
@@ -122,14 +121,8 @@ def test_candidate_actions_from_the_improve_first_list():
 
 # ------------------------------------------------------------- study file
 def _study(tmp_path, actions):
-    doc = yaml.safe_load((DEMO / "study.yml").read_text(encoding="utf-8"))
-    doc.update(instrument=str(DEMO / "instrument.yml"), output=str(tmp_path / "runs"), actions=actions)
-    doc["waves"] = [{**w, "data": str(DEMO / w["data"])} for w in doc["waves"]]
-    if "complaints" in doc:   # the demo's complaint log, where the demo keeps it
-        doc["complaints"] = {k: str(DEMO / v) for k, v in doc["complaints"].items()}
-    path = tmp_path / "study.yml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
+    return relocate_study(DEMO / "study.yml", tmp_path / "study.yml", output=str(tmp_path / "runs"),
+                          actions=actions)
 
 
 def _act(**kw):

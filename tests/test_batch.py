@@ -86,6 +86,19 @@ def _visible(html: str) -> str:
     return re.sub(r"<(style|script)\b.*?</\1>", "", html, flags=re.S | re.I)
 
 
+def _outside_references(html: str) -> list[str]:
+    """Everything in a page that a browser would fetch from elsewhere: scripts
+    and style sheets, src/href attributes that are not in-page anchors or
+    data URLs, CSS url() and @import, JavaScript import()."""
+    found = re.findall(r"<script\b[^>]*>|<link\b[^>]*>", html, flags=re.I)
+    found += [v for v in re.findall(r"""\b(?:src|href)\s*=\s*["']?([^"'\s>]+)""", html, flags=re.I)
+              if not v.startswith(("#", "data:"))]
+    found += [v for v in re.findall(r"url\(\s*[\"']?([^)\"']+)", html, flags=re.I)
+              if not v.startswith(("#", "data:"))]
+    found += re.findall(r"@import[^;]*|\bimport\(\s*[\"'][^)]*", html, flags=re.I)
+    return found
+
+
 def _mtimes(root: Path) -> dict[str, int]:
     return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*.run.json")}
 
@@ -108,12 +121,14 @@ def test_record_merges_scalars_and_frames(tmp_path, own_keys):
     path = tmp_path / "r.json"
     set_results_path(path)
     try:
-        assert record("index", np.float64(74.25)) == 74.25
+        # nothing returned: record() as a cell's last line shows no stray value in the report
+        assert record("index", np.float64(74.25)) is None
+        assert read_results(path)["values"]["index"] == 74.25
         record("n", np.int64(120))
         record("nan", float("nan"))
         record("by_segment", {"North": 1.5, "South": np.float32(2.0)})
         frame = pd.DataFrame({"construct": ["Quality", "Value"], "est": [0.5, 0.25]})
-        record_frame("paths", frame)
+        assert record_frame("paths", frame) is None
         record("index", 75.0)   # replaces
     finally:
         set_results_path(None)
@@ -244,6 +259,24 @@ def test_html_has_no_code_parameters_stderr_or_prompts():
         assert absent not in html, absent
 
 
+def test_html_is_self_contained_and_typesets_no_tex():
+    """A report loads nothing from a CDN or any other site (no MathJax,
+    require.js, mermaid): it opens offline and the client's browser calls no
+    third party.  TeX-like text stays the text it is."""
+    nb = _nb_with_everything()
+    nb.cells.append(nbformat.v4.new_markdown_cell("Growth of $x^2$ and \\(y\\)"))
+    html = notebook_to_html(nb)
+    assert _outside_references(html) == []
+    assert "cdnjs" not in html and "mathjax" not in html.lower().replace("mathjax_ignore", "")
+    assert "$x^2$" in _visible(html)
+    # the check itself finds what the stock nbconvert page loads
+    from nbconvert import HTMLExporter
+
+    stock, _ = HTMLExporter(exclude_input=True).from_notebook_node(nb)
+    assert any("mathjax" in r.lower() for r in _outside_references(stock))
+    assert any("require" in r for r in _outside_references(stock))
+
+
 def test_html_refuses_failed_notebook():
     with pytest.raises(StudyError, match="ZeroDivisionError: division by zero"):
         notebook_to_html(_nb_with_everything(error=True))
@@ -299,7 +332,9 @@ def test_study_lifecycle(tmp_path):
             df = pd.read_csv(io.StringIO(texts[wave]))
             df = df if seg == "all" else df[df.region == seg]
             assert by_y.set_index("y")["mean_x"].to_dict() == df.groupby("y")["x"].mean().to_dict()
-            html = _visible((d / "_smoke.html").read_text())
+            page = (d / "_smoke.html").read_text()
+            assert _outside_references(page) == [], d
+            html = _visible(page)
             assert f"Mean of x in {seg}: {exp['mean_x']:.6f} (n = {exp['n']})" in html
             for absent in ("set_results_path", "import pandas", "injected", "secret-stderr-marker",
                            str(tmp_path), "Traceback", "In&nbsp;["):

@@ -334,3 +334,51 @@ def test_multi_group_cbsem_fit_is_refused_by_every_engine(engine):
         csm.bootstrap(fit, n_boot=10, seed=1, engine=engine)
     with pytest.raises(csm.EstimationError, match="multi-group"):
         csm.bootstrap(fit, n_boot=10, seed=1, statistics=lambda res: res.estimates["est"].iloc[:2])
+
+
+def test_cbsem_loop_engine_index_and_htmt_equal_the_batched_engines():
+    """The loop engine (a fit_cbsem per resample; index from the factor-score
+    weights of the refit, HTMT of its data, both read through
+    csmlib.estimate.statistics) and the batched CB engine (index and HTMT
+    from the refitted parameter vectors and the resample's moments, in
+    arrays) draw the same index and HTMT on the same resamples; a block
+    whose limits are not all given has no index in either."""
+    inst = csm.Instrument.from_yaml(DATA / "demo" / "instrument.yml")
+    survey = csm.read_survey(DATA / "demo" / "wave1.csv", inst)
+    cb = csm.fit_cbsem(csm.models.acsi(), survey)
+    lim = {i: (1, 10) for i in cb.spec.indicators if i != cb.spec.construct("Loyalty").indicators[0]}
+    kw = dict(seed=5, n_jobs=1, statistics=["index", "htmt"], scale_limits=lim)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        batched = csm.bootstrap(cb, 6, engine="batched", **kw)
+        loop = csm.bootstrap(cb, 6, engine="loop", **kw)
+    assert batched.engine == "cbsem-batched" and loop.engine == "loop"
+    assert batched.n_failed == loop.n_failed == 0
+    kb = [tuple(k) for k in batched.keys.to_numpy()]
+    kl = {tuple(k): i for i, k in enumerate(loop.keys.to_numpy())}
+    assert set(kb) == set(kl)
+    assert ("index", "Satisfaction", "index", "") in kl and any(k[0] == "htmt" for k in kl)
+    assert ("index", "Loyalty", "index", "") not in kl
+    np.testing.assert_allclose(loop.draws[:, [kl[k] for k in kb]], batched.draws, rtol=0, atol=2e-5)
+    # the full-sample index is the reported one
+    ix = loop.index.set_index("construct")["index"]
+    assert ix["Satisfaction"] == pytest.approx(float(csm.satisfaction_index(cb, "Satisfaction", scale_limits=lim)),
+                                               abs=1e-9)
+
+
+@pytest.mark.parametrize("method", ["cbsem", "pls"])
+def test_loop_engine_keeps_the_instruments_scale_limits(method):
+    """A fit on a Survey carries its instrument's scale limits; the loop
+    engine's refits (on plain resampled frames) use them too, so their
+    index is drawn, not failed: the draws are the batched engine's."""
+    inst = csm.Instrument.from_yaml(DATA / "demo" / "instrument.yml")
+    survey = csm.read_survey(DATA / "demo" / "wave1.csv", inst)
+    fit = csm.fit_cbsem(csm.models.acsi(), survey) if method == "cbsem" else csm.fit_pls(csm.models.acsi(), survey)
+    kw = dict(seed=2, n_jobs=1, statistics=["index"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        batched = csm.bootstrap(fit, 4, engine="batched", **kw)
+        loop = csm.bootstrap(fit, 4, engine="loop", **kw)
+    assert loop.n_failed == batched.n_failed == 0
+    assert list(loop.keys["lhs"]) == list(batched.keys["lhs"]) == list(fit.spec.construct_names)
+    np.testing.assert_allclose(loop.draws, batched.draws, rtol=0, atol=2e-5)

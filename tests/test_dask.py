@@ -34,7 +34,7 @@ pytest.importorskip("distributed")
 
 from csmlib.run.batch import make_executor, run_study  # noqa: E402
 from csmlib.run.cli import main  # noqa: E402
-from csmlib.run.study import load_study  # noqa: E402
+from csmlib.run.study import load_study, relocate_study  # noqa: E402
 
 pytestmark = pytest.mark.notebooks
 
@@ -161,21 +161,11 @@ def _smoke_study(folder: Path) -> Path:
 
 
 def _demo_one_wave(folder: Path) -> Path:
-    """The demo study restricted to its first wave and the data-quality notebook."""
-    folder.mkdir(parents=True, exist_ok=True)
-    doc = yaml.safe_load((DEMO / "study.yml").read_text())
-    doc.update({
-        "instrument": str(DEMO / "instrument.yml"),
-        "waves": [{"name": doc["waves"][0]["name"], "data": str(DEMO / doc["waves"][0]["data"])}],
-        "notebooks": [str(ROOT / "notebooks" / "data_quality.ipynb")],
-        "output": "runs",
-    })
-    for key in ("report", "complaints", "actions"):   # the report, the complaint log, actions over waves
-        doc.pop(key, None)
-    doc["parameters"] = {**doc.get("parameters", {}), "n_boot": 50}
-    path = folder / "study.yml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return path
+    """The demo study restricted to its first wave and the data-quality notebook
+    (no report, no complaint log; its actions span waves)."""
+    return relocate_study(DEMO / "study.yml", folder / "study.yml", first_waves=1, parameters={"n_boot": 50},
+                          notebooks=[str(ROOT / "notebooks" / "data_quality.ipynb")], output="runs",
+                          report=None, complaints=None)
 
 
 def _expected(text: str, segment: str) -> dict:

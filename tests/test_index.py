@@ -269,3 +269,21 @@ def test_ipma_errors(mobi):
         csm.ipma(fit, target="Image", scale_limits=lim)
     with pytest.raises(csm.SpecError, match="level"):
         csm.ipma(fit, target="Loyalty", level="drivers", scale_limits=lim)
+
+
+def test_answers_outside_the_scale_are_refused_by_the_index_and_ipma(mobi):
+    """One rule for the index and the IPMA: an answer outside the item's
+    theoretical limits is a DataError naming the item, its first rows
+    (1-based) and values, and the limits."""
+    fit = csm.fit_pls(csm.models.ecsi(), mobi)
+    lim = {c: (1, 10) for c in mobi.columns}
+    lim["CUSA2"] = (1, 8)     # mobi's CUSA2 reaches 10
+    rows = list(np.flatnonzero(mobi["CUSA2"].to_numpy() > 8)[:10] + 1)
+    assert rows
+    for call in (lambda: csm.satisfaction_index(fit, "Satisfaction", scale_limits=lim),
+                 lambda: csm.ipma(fit, target="Loyalty", scale_limits=lim)):
+        with pytest.raises(DataError, match=r"outside the item's theoretical scale \[1, 8\]") as err:
+            call()
+        assert err.value.column == "CUSA2" and err.value.rows == rows
+    # the other blocks keep their index
+    assert 0 < float(csm.satisfaction_index(fit, "Loyalty", scale_limits=lim)) < 100

@@ -560,3 +560,37 @@ def test_identity_numbers_read_as_floats_are_still_masked():
         for shown in (f"{as_float:.0f}", str(int(as_float)), quote(as_float), quote(int(as_float))):
             assert body[:12] not in mask_text(shown) and "removed>" in mask_text(shown), shown
     assert mask_text("order 123456789012345678") == "order 123456789012345678"   # no date inside
+
+
+# --------------------------------------------------------------- invisible characters
+def test_one_set_of_invisible_characters_for_messages_reports_and_folders():
+    """Control and format characters (a line feed, a vertical tab pasted from a
+    spreadsheet, a right-to-left override, a zero-width space, a soft hyphen,
+    the line and paragraph separators) are shown as \\uXXXX in an error
+    message and in a report, and never kept in a segment folder name; letters
+    of any script, accents and ordinary spaces stay as they are."""
+    from csmlib.privacy import quote, show_invisible
+    from csmlib.report.markup import visible
+    from csmlib.run.study import segment_label
+
+    hidden = {"\n": "\\u000a", "\x0b": "\\u000b", "\u202e": "\\u202e", "\u200b": "\\u200b",
+              "\u00ad": "\\u00ad", "\u2028": "\\u2028", "\u2029": "\\u2029", "\x7f": "\\u007f"}
+    for ch, shown in hidden.items():
+        text = f"Nord{ch}Ost"
+        assert show_invisible(text) == f"Nord{shown}Ost"
+        assert visible(text) == f"Nord{shown}Ost"
+        assert quote(text) == f"'Nord{shown}Ost'"
+        assert segment_label(text).startswith("Nord_Ost~")
+    for text in ("华东 区", "Zürich-Süd", "São Paulo", "North"):
+        assert show_invisible(text) == visible(text) == text
+        assert segment_label(text) == text
+
+
+def test_the_invisible_categories_are_defined_once():
+    """Only csmlib/privacy.py names the Unicode categories of invisible
+    characters; every other module asks it (is_invisible, show_invisible)."""
+    import re
+
+    found = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "csmlib").rglob("*.py")
+                   if re.search(r"""["']Cf["']""", p.read_text(encoding="utf-8")))
+    assert found == ["csmlib/privacy.py"]

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from csmlib.errors import StudyError
-from csmlib.run.study import Study, load_study, segment_mask
+from csmlib.run.study import Study, load_study, relocate_study, segment_mask
 
 SMOKE = Path(__file__).resolve().parent.parent / "notebooks" / "_smoke.ipynb"
 SMOKE_INSTRUMENT = ("name: smoke\nid_column: id\nsegment_columns: [region]\n"
@@ -263,3 +263,55 @@ def test_bases_are_counted_by_the_notebooks_reader(tmp_path):
     bases = load_study(path).segment_bases()
     w1 = bases[bases.wave == "w1"].set_index("segment")["n"].to_dict()
     assert w1 == {"all": 3, "North": 2, "South": 1}   # rows 1, 4, 5 by hand
+
+
+# --------------------------------------------------------------------------- relocate_study
+DEMO_STUDY = Path(__file__).resolve().parent.parent / "data" / "demo" / "study.yml"
+
+
+def _same_inputs(a: Study, b: Study) -> None:
+    assert [(w.name, w.data) for w in a.waves] == [(w.name, w.data) for w in b.waves]
+    assert (a.instrument, a.model, a.notebooks, a.parameters) == (b.instrument, b.model, b.notebooks, b.parameters)
+    assert a.complaints == b.complaints and a.actions == b.actions
+
+
+def test_relocated_demo_study_reads_the_same_files(tmp_path):
+    here = load_study(DEMO_STUDY, output=tmp_path / "a")
+    copy = relocate_study(DEMO_STUDY, tmp_path / "elsewhere" / "copy.yml", output=str(tmp_path / "b"))
+    there = load_study(copy)
+    _same_inputs(here, there)
+    assert there.output == (tmp_path / "b").resolve() and there.path == copy.resolve()
+    assert here.complaints is not None and len(here.actions) == 2 and len(here.waves) == 3
+    # the first two waves: the action due in the third is dropped, the other kept
+    two = load_study(relocate_study(DEMO_STUDY, tmp_path / "two.yml", first_waves=2, output=str(tmp_path)))
+    assert [w.name for w in two.waves] == ["2026Q1", "2026Q2"]
+    assert [a.due_wave for a in two.actions] == ["2026Q2"]
+    # changes and parameters; None removes a key
+    path = relocate_study(DEMO_STUDY, tmp_path / "one.yml", first_waves=1, parameters={"n_boot": 50},
+                          output=str(tmp_path), report=None, complaints=None, notebooks=["data_quality"])
+    assert not {"report", "complaints", "actions"} & set(yaml.safe_load(path.read_text(encoding="utf-8")))
+    one = load_study(path)
+    assert one.actions == () and one.complaints is None
+    assert [n.name for n in one.notebooks] == ["data_quality"]
+    assert one.parameters == {**here.parameters, "n_boot": 50}
+
+
+def test_relocate_study_makes_every_relative_path_absolute(tmp_path):
+    """Notebook paths, the study's own notebook folder (named or the default
+    notebooks/), a .lavaan model file: the copy in another folder finds them."""
+    study = tmp_path / "study"
+    (study / "nb").mkdir(parents=True)
+    (study / "nb" / "own.ipynb").write_bytes(SMOKE.read_bytes())
+    (study / "nb" / "other.ipynb").write_bytes(SMOKE.read_bytes())
+    (study / "model.lavaan").write_text("S =~ x\n")
+    path = _write(study, model="model.lavaan", notebooks=["own", "nb/other.ipynb"], notebook_folder="nb")
+    here = load_study(path)
+    assert [n.path for n in here.notebooks] == [(study / "nb" / f).resolve() for f in ("own.ipynb", "other.ipynb")]
+    _same_inputs(here, load_study(relocate_study(path, tmp_path / "x" / "copy.yml")))
+    # the default own folder notebooks/ next to the study file
+    (study / "notebooks").mkdir()
+    (study / "notebooks" / "mine.ipynb").write_bytes(SMOKE.read_bytes())
+    path = _write(study, notebooks=["mine"], notebook_folder=None)
+    copy = relocate_study(path, tmp_path / "y" / "copy.yml")
+    assert load_study(copy).notebooks[0].path == (study / "notebooks" / "mine.ipynb").resolve()
+    assert yaml.safe_load(copy.read_text(encoding="utf-8"))["notebook_folder"] == str(study / "notebooks")

@@ -51,14 +51,15 @@ Priority rule
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..estimate.effects import total_effects_matrix
-from ..estimate.statistics import index_from_moments, resolve_scale_limits
+from ..estimate.statistics import (block_index, check_nonnegative_weights, check_within_limits, fit_case_weights,
+                                   fit_data, index_from_moments, raw_weights, resolve_scale_limits,
+                                   warn_unconverged, weighted_mean)
 from ..errors import DataError, EstimationError, SpecError
 
 __all__ = [
@@ -125,188 +126,23 @@ def _limits_for(results: Any, items: list[str], scale_limits: Any, what: str) ->
     return lim.loc[items]
 
 
-def _data(results: Any) -> pd.DataFrame:
-    data = getattr(results, "data", None)
-    if data is None:
-        raise EstimationError(
-            "these results carry no indicator data, so item means cannot be computed",
-            hint="refit the model with csm.fit_pls / csm.fit_cbsem (they keep the data they used)",
-        )
-    return data
-
-
-def _raw_weights_from_extra(rw: Any, spec: Any) -> dict[str, pd.Series] | None:
-    out: dict[str, pd.Series] = {}
-    if isinstance(rw, pd.DataFrame):
-        if {"lhs", "rhs"} <= set(rw.columns):
-            col = next((c for c in ("est", "weight", "raw_weight", "value") if c in rw.columns), None)
-            if col is None:
-                return None
-            for c in spec.constructs:
-                sub = rw[rw["lhs"] == c.name]
-                out[c.name] = pd.Series(sub[col].to_numpy(float), index=sub["rhs"].astype(str))
-            return out
-        # wide: rows = items, columns = constructs
-        for c in spec.constructs:
-            if c.name in rw.columns:
-                out[c.name] = rw.loc[list(c.indicators), c.name].astype(float)
-        return out or None
-    if isinstance(rw, pd.Series):
-        if isinstance(rw.index, pd.MultiIndex):
-            for c in spec.constructs:
-                if c.name in rw.index.get_level_values(0):
-                    out[c.name] = rw.loc[c.name].astype(float)
-            return out
-        for c in spec.constructs:
-            out[c.name] = rw.reindex(list(c.indicators)).astype(float)
-        return out
-    if isinstance(rw, Mapping):
-        for c in spec.constructs:
-            if c.name in rw:
-                v = rw[c.name]
-                out[c.name] = (v.astype(float) if isinstance(v, pd.Series)
-                               else pd.Series(dict(v) if isinstance(v, Mapping) else list(v),
-                                              index=None if isinstance(v, Mapping) else list(c.indicators),
-                                              dtype=float))
-        return out
-    return None
-
-
-def raw_weights(results: Any, construct: str | None = None) -> dict[str, pd.Series]:
-    """Raw-metric (unstandardized) weights of each block.
-
-    Parameters
-    ----------
-    results : Results
-        A PLS or CB-SEM fit (see the module docstring for where the weights
-        come from).
-    construct : str, optional
-        Only this construct.
-
-    Returns
-    -------
-    dict of str -> Series
-        Construct name -> weights indexed by item, in block order.  Not
-        normalized (the index and IPMA are invariant to their scale).
-    """
-    spec = results.spec
-    names = [construct] if construct is not None else list(spec.construct_names)
-    for n in names:
-        spec.construct(n)  # SpecError naming the valid constructs
-    out: dict[str, pd.Series] = {}
-    if results.method == "pls":
-        rw = _raw_weights_from_extra(results.extra.get("raw_weights"), spec) if results.extra else None
-        est = results.estimates
-        for n in names:
-            items = list(spec.items_of(n))
-            if rw is not None and n in rw and rw[n].reindex(items).notna().all():
-                out[n] = rw[n].reindex(items).astype(float)
-                continue
-            w = est[(est["op"] == "<~") & (est["lhs"] == n)].set_index("rhs")["est"].reindex(items)
-            if w.isna().any():
-                raise EstimationError(
-                    f"the results have no outer weights for construct {n!r}",
-                    column=[i for i in items if pd.isna(w.get(i))],
-                    hint="fit the model with csm.fit_pls",
-                )
-            if results.options.get("standardize", True):
-                sd = _data(results)[items].astype(float).std(ddof=1)
-                w = w / sd
-            out[n] = w.astype(float)
-        return out
-    # CB-SEM: factor-score regression weights lambda / theta of each block
-    est = results.estimates
-    for n in names:
-        c = spec.construct(n)
-        items = list(c.indicators)
-        comp = est[(est["op"] == "<~") & (est["lhs"] == n)].set_index("rhs")["est"].reindex(items)
-        if comp.notna().all():
-            out[n] = comp.astype(float)
-            continue
-        lam = est[(est["op"] == "=~") & (est["lhs"] == n)].set_index("rhs")["est"].reindex(items)
-        if len(items) == 1:
-            out[n] = pd.Series([1.0], index=items)
-            continue
-        var = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"])].set_index("lhs")["est"]
-        theta = var.reindex(items)
-        if lam.isna().any() or theta.isna().any():
-            raise EstimationError(
-                f"the results lack the loadings or residual variances of construct {n!r} "
-                "needed for its factor-score weights",
-                column=items, hint="fit the model with csm.fit_cbsem or csm.fit_pls",
-            )
-        bad = theta.index[theta.to_numpy() <= 0]
-        if len(bad):
-            raise EstimationError(
-                f"construct {n!r} has non-positive residual variances (a Heywood case), "
-                "so its factor-score weights are undefined",
-                column=list(bad), values=list(theta[bad]),
-                hint="fix the measurement model, or use PLS (csm.fit_pls) for the index",
-            )
-        out[n] = (lam / theta).astype(float)
-    return out
-
-
-def _check_nonnegative(construct: str, w: pd.Series) -> None:
-    neg = w.index[w.to_numpy() < 0]
-    if len(neg):
-        raise EstimationError(
-            f"construct {construct!r} has negative outer weights, so its 0-100 index is not "
-            "defined (an item that lowers the index as it rises)",
-            column=list(neg), values=[round(float(v), 6) for v in w[neg]],
-            hint="check for reverse-coded items not recoded in the instrument, or drop the "
-            "item from the block; csmlib does not hide negative weights",
-        )
-
-
 # ---------------------------------------------------------------------------
 # the index
 # ---------------------------------------------------------------------------
 def _one_index(results: Any, construct: str, w: pd.Series, lim: pd.DataFrame) -> SatisfactionIndex:
     items = list(w.index)
-    _check_nonnegative(construct, w)
-    if not np.any(w.to_numpy() > 0):
-        raise EstimationError(
-            f"construct {construct!r} has all outer weights zero; its index is undefined",
-            column=items, hint="check the block's items for constant answers",
-        )
-    data = _data(results)[items].astype(float)
-    means = pd.Series(weighted_mean(data, fit_case_weights(results)), index=items)
+    value, means = block_index(results, construct, w, lim)
     lo, hi = lim["min"].to_numpy(), lim["max"].to_numpy()
-    below = data.lt(lo, axis=1) | data.gt(hi, axis=1)
-    if below.to_numpy().any():
-        col = below.any().idxmax()
-        rows = list(np.flatnonzero(below[col].to_numpy())[:10] + 1)
-        raise DataError(
-            f"item answers lie outside the item's theoretical scale [{lim.loc[col, 'min']:g}, "
-            f"{lim.loc[col, 'max']:g}]",
-            column=col, rows=rows, values=list(data[col].to_numpy()[np.array(rows) - 1]),
-            hint="recode out-of-range answers (missing codes?) or correct the scale limits",
-        )
-    value = index_from_moments(w.to_numpy(), means.to_numpy(), lo, hi)
     share = w.to_numpy() * (hi - lo)
     items_df = pd.DataFrame({
         "item": items,
         "weight": w.to_numpy(float),
         "weight_share": share / share.sum(),
-        "mean": means.to_numpy(float),
+        "mean": means.astype(float),
         "min": lo.astype(float),
         "max": hi.astype(float),
     })
-    return SatisfactionIndex(float(value), construct, items_df)
-
-
-
-def _warn_unconverged(results: Any, what: str) -> None:
-    """An index or IPMA on a fit that did not converge is reported, not hidden."""
-    if getattr(results, "converged", True) is False:
-        import warnings
-
-        from ..errors import EstimationWarning
-
-        warnings.warn(f"{what} rests on a fit that did not converge "
-                      f"({getattr(results, 'message', '')}); do not report it as it stands",
-                      EstimationWarning, stacklevel=3)
+    return SatisfactionIndex(value, construct, items_df)
 
 
 def satisfaction_index(results: Any, construct: str = "Satisfaction", *,
@@ -337,7 +173,7 @@ def satisfaction_index(results: Any, construct: str = "Satisfaction", *,
     EstimationError
         Negative outer weights.
     """
-    _warn_unconverged(results, f"the index of {construct!r}")
+    warn_unconverged(results, f"the index of {construct!r}")
     w = raw_weights(results, construct)[construct]
     lim = _limits_for(results, list(w.index), scale_limits, f"the index of {construct!r}")
     return _one_index(results, construct, w, lim)
@@ -372,10 +208,10 @@ def respondent_index(results: Any, construct: str = "Satisfaction", *, data: Any
         where the respondent did not answer every item of the block.
     """
     w = raw_weights(results, construct)[construct]
-    _check_nonnegative(construct, w)
+    check_nonnegative_weights(construct, w)
     items = list(w.index)
     lim = _limits_for(results, items, scale_limits, f"the index of {construct!r}")
-    frame = _data(results) if data is None else (data.data if hasattr(data, "data") else data)
+    frame = fit_data(results) if data is None else (data.data if hasattr(data, "data") else data)
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"expected a Survey or a DataFrame to score, got {type(data).__name__}")
     absent = [i for i in items if i not in frame.columns]
@@ -404,7 +240,7 @@ def satisfaction_indices(results: Any, *, scale_limits: Any = None) -> pd.DataFr
         every item row of its construct; ``drop_duplicates("construct")``
         gives one row per construct).
     """
-    _warn_unconverged(results, "the satisfaction indices")
+    warn_unconverged(results, "the satisfaction indices")
     lim = resolve_scale_limits(results, scale_limits)
     spec = results.spec
     if lim is None:
@@ -468,24 +304,16 @@ def ipma_scores(results: Any, scale_limits: Any = None) -> tuple[pd.DataFrame, d
     """
     spec = results.spec
     lim = _limits_for(results, list(spec.indicators), scale_limits, "IPMA")
-    data = _data(results)[list(spec.indicators)].astype(float)
+    data = fit_data(results)[list(spec.indicators)].astype(float)
+    check_within_limits(data, lim)
     lo, hi = lim["min"], lim["max"]
     rescaled = 100.0 * (data - lo) / (hi - lo)
-    bad = (rescaled < 0) | (rescaled > 100)
-    if bad.to_numpy().any():
-        col = bad.any().idxmax()
-        rows = list(np.flatnonzero(bad[col].to_numpy())[:10] + 1)
-        raise DataError(
-            "item answers lie outside the item's theoretical scale",
-            column=col, rows=rows, values=list(data[col].to_numpy()[np.array(rows) - 1]),
-            hint="recode out-of-range answers (missing codes?) or correct the scale limits",
-        )
     rw = raw_weights(results)
     scores = {}
     weights = {}
     for c in spec.constructs:
         w = rw[c.name]
-        _check_nonnegative(c.name, w)
+        check_nonnegative_weights(c.name, w)
         v = w * (hi[w.index] - lo[w.index])
         if v.sum() <= 0:
             raise EstimationError(f"construct {c.name!r} has all outer weights zero", column=list(w.index))
@@ -493,18 +321,6 @@ def ipma_scores(results: Any, scale_limits: Any = None) -> tuple[pd.DataFrame, d
         weights[c.name] = v
         scores[c.name] = rescaled[list(v.index)].to_numpy() @ v.to_numpy()
     return pd.DataFrame(scores, index=data.index), weights, rescaled
-
-
-def fit_case_weights(results: Any) -> np.ndarray | None:
-    """The case weights of a weighted fit (``fit_pls(..., weights=)``), or None."""
-    w = (getattr(results, "extra", None) or {}).get("case_weights")
-    return None if w is None else np.asarray(w, float)
-
-
-def weighted_mean(frame: pd.DataFrame, w: np.ndarray | None) -> np.ndarray:
-    """Column means of ``frame``, weighted by case weights ``w`` when given."""
-    X = frame.to_numpy(float)
-    return X.mean(axis=0) if w is None else (w @ X) / w.sum()
 
 
 def unstandardized_paths(spec: Any, scores: pd.DataFrame, w: np.ndarray | None = None) -> np.ndarray:
@@ -563,7 +379,7 @@ def ipma(results: Any, target: str = "Loyalty", *, level: str = "constructs",
     """
     if level not in ("constructs", "items"):
         raise SpecError(f"level must be 'constructs' or 'items', not {level!r}", values=[level])
-    _warn_unconverged(results, "the importance-performance analysis")
+    warn_unconverged(results, "the importance-performance analysis")
     spec = results.spec
     spec.construct(target)
     drivers = _reaches(spec, target)

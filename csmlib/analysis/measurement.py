@@ -52,9 +52,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, DataWarning, EstimationError
-from ..estimate.statistics import HTMT_METHODS, htmt_from_corr
+from ..estimate.statistics import (htmt_from_corr, htmt_long, htmt_matrix, indicator_frame,
+                                   results_htmt, results_indicator_frame)
 from ..estimate.results import Results
-from ..estimate.prepare import input_frame, prepare_input
+from ..estimate.prepare import input_frame
 from ..spec.modelspec import ModelSpec
 
 __all__ = [
@@ -83,24 +84,6 @@ def _check_results(results: Any, what: str) -> Results:
             hint="pass the value returned by csm.fit_pls(...) or csm.fit_cbsem(...)",
         )
     return results
-
-
-def _results_data(results: Results, what: str) -> pd.DataFrame:
-    """The indicator data of a fit, checked: every indicator present and numeric."""
-    data = results.data
-    if data is None or len(data) == 0:
-        raise DataError(
-            f"{what} needs the indicator data, but these {results.method} results carry none",
-            hint="refit the model with csm.fit_pls / csm.fit_cbsem on the survey data "
-            "(results built by hand must pass _data=...)",
-        )
-    return _indicator_frame(data, results.spec, what)
-
-
-def _indicator_frame(data: Any, spec: ModelSpec, what: str) -> pd.DataFrame:
-    """The model's indicators of ``data`` (DataFrame or Survey), checked by
-    :func:`~csmlib.estimate.prepare.prepare_input`; incomplete rows kept."""
-    return prepare_input(spec, data, missing="available", what=what).frame
 
 
 def _complete(frame: pd.DataFrame) -> pd.DataFrame:
@@ -255,7 +238,7 @@ def reliability(results: Results) -> pd.DataFrame:
         If the results carry no data or an indicator is not numeric.
     """
     results = _check_results(results, "reliability")
-    data = _with_dimension_scores(results, _results_data(results, "reliability"))
+    data = _with_dimension_scores(results, results_indicator_frame(results, "reliability"))
     loadings = _std_loadings(results, data)
     blocks = _blocks(results)
     weights = _estimate_lookup(results, "<~") if results.method == "pls" else {}
@@ -379,54 +362,18 @@ def htmt(
     indicators.  Single-item constructs: see the module docstring.
     """
     if isinstance(obj, Results):
-        spec = obj.spec
-        frame = _results_data(obj, "htmt")
+        square = results_htmt(obj, method=method, absolute=absolute)
     elif isinstance(obj, ModelSpec):
         if data is None:
             raise DataError("htmt(spec, data) needs the data when given a model specification",
                             hint="pass the survey or DataFrame as the second argument")
-        spec = obj
-        frame = _indicator_frame(data, spec, "htmt")
+        square = htmt_matrix(indicator_frame(data, obj, "htmt"), obj, method=method, absolute=absolute)
     else:
         raise DataError(f"htmt needs a Results object or a ModelSpec, got {type(obj).__name__}",
                         hint="pass csm.fit_pls(...) results, or a spec and the data")
-    frame = _complete(frame)
-    if len(frame) < 3:
-        raise DataError(f"htmt needs at least 3 complete rows, the data have {len(frame)}",
-                        hint="check the missing values of the indicators")
-    _check_variance(frame)
-    items = list(frame.columns)
-    pos = {x: n for n, x in enumerate(items)}
-    first_order = [c for c in spec.constructs if c.name not in spec.higher_order]   # HTMT is item-level
-    blocks = [[pos[i] for i in c.indicators] for c in first_order]
-    from .index import fit_case_weights
-
-    cw = fit_case_weights(obj) if isinstance(obj, Results) else None
-    if cw is None:
-        R = np.corrcoef(frame.to_numpy(), rowvar=False)
-    else:   # a weighted PLS fit: weighted correlations
-        w = pd.Series(cw, index=obj.data.index).loc[frame.index].to_numpy()
-        C = np.cov(frame.to_numpy(), rowvar=False, aweights=w)
-        sd = np.sqrt(np.diag(C))
-        R = C / sd[:, None] / sd[None, :]
-    H = htmt_from_corr(R, blocks, method=method, absolute=absolute)
-    names = [c.name for c in first_order]
-    square = pd.DataFrame(H, index=pd.Index(names), columns=pd.Index(names))
-    if not tidy:
-        return square
-    rows = [(names[a], names[b], H[a, b]) for a in range(len(names)) for b in range(a + 1, len(names))]
-    return pd.DataFrame(rows, columns=["lhs", "rhs", "htmt"])
+    return htmt_long(square) if tidy else square
 
 
-def _check_variance(frame: pd.DataFrame) -> None:
-    sd = frame.std(ddof=1)
-    const = [str(c) for c in sd.index[~(sd > 0)]]
-    if const:
-        raise DataError(
-            f"{len(const)} indicator(s) have no variance, so their correlations are undefined",
-            column=const,
-            hint="drop the constant items from the model",
-        )
 
 
 # ---------------------------------------------------------------------------
@@ -540,7 +487,7 @@ def cross_loadings(results: Results) -> pd.DataFrame:
         should correlate more with its own construct than with any other.
     """
     results = _check_results(results, "cross_loadings")
-    data = _results_data(results, "cross_loadings")
+    data = results_indicator_frame(results, "cross_loadings")
     scores = results.scores
     names = list(results.spec.construct_names)
     missing = [n for n in names if scores is None or n not in scores.columns]
@@ -638,7 +585,7 @@ def item_descriptives(
     """
     carried = None
     if isinstance(data, Results):
-        frame = _results_data(data, "item_descriptives")
+        frame = results_indicator_frame(data, "item_descriptives")
         carried = data.scale_limits
     elif isinstance(data, pd.DataFrame):
         frame = data

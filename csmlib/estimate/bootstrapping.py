@@ -76,7 +76,8 @@ from scipy import stats as sps
 
 from ..errors import CsmError, EstimationError, EstimationWarning, SpecError
 from .results import CbsemResults, SectionedSummary
-from .statistics import htmt_from_corr, index_from_moments, resolve_scale_limits
+from .statistics import (block_index, htmt_from_corr, htmt_long, index_from_moments, raw_weights, resolve_scale_limits,
+                         results_htmt, warn_unconverged)
 
 __all__ = [
     "bootstrap",
@@ -402,7 +403,7 @@ class CbEngine:
     CB-SEM fit, and every standard statistic computed from the refitted
     parameter vectors: estimates (free and defined parameters), indirect
     and total effects, R-squared, the index (factor-score weights
-    ``lambda / theta`` of each block, as :func:`csmlib.analysis.index.raw_weights`)
+    ``lambda / theta`` of each block, as :func:`csmlib.estimate.statistics.raw_weights`)
     and HTMT.  A resample fails when its refit does not converge, an item
     is constant in it, or a statistic is not finite."""
 
@@ -585,7 +586,9 @@ class _LoopEngine:
             raise EstimationError("these results carry no data to resample",
                                   hint="refit the model with csm.fit_pls / csm.fit_cbsem")
         self.n = len(self.data)
-        self.scale_limits = scale_limits
+        # the fit's own limits (its instrument's) unless others are given: a refit
+        # on a resample is a fit on a plain DataFrame, which has none
+        self.scale_limits = resolve_scale_limits(results, scale_limits) if "index" in groups else None
         self.statistics = statistics
         self.groups = tuple(groups)
         theta = self._extract(results)
@@ -620,17 +623,16 @@ class _LoopEngine:
             for path, est in zip(sp["path"], sp["est"]):
                 vals[("specific", path, "chain", "")] = est
         if "index" in self.groups:
-            from ..analysis.index import satisfaction_index
-
             for nme, lim in index_getters(res, self.groups, self.scale_limits, [], []):
+                warn_unconverged(res, f"the index of {nme!r}")
                 try:
-                    vals[("index", nme, "index", "")] = float(satisfaction_index(res, nme, scale_limits=lim))
+                    w = raw_weights(res, nme)[nme]
+                    # an item without limits gives NaN limits, so a NaN index (as a DataError would)
+                    vals[("index", nme, "index", "")] = block_index(res, nme, w, lim.reindex(list(w.index)))[0]
                 except CsmError:
                     vals[("index", nme, "index", "")] = np.nan
         if "htmt" in self.groups:
-            from ..analysis.measurement import htmt
-
-            h = htmt(res, tidy=True)
+            h = htmt_long(results_htmt(res))
             for lhs, rhs, v in zip(h["lhs"], h["rhs"], h["htmt"]):
                 vals[("htmt", lhs, "htmt", rhs)] = v
         s = pd.Series(vals, dtype=float)

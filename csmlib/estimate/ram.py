@@ -206,26 +206,11 @@ class RamModel:
         return Sigma, d
 
     # -- normal-theory ML ------------------------------------------------------
-    def expected_information(self, theta: np.ndarray) -> np.ndarray:
-        """Expected information of ML per observation:
-        ``I_kl = 1/2 tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l)``."""
-        Sigma, d = self.jacobian(theta)
-        return _information(np.linalg.inv(Sigma), d)
-
-    def scores(self, theta: np.ndarray, centered: np.ndarray) -> np.ndarray:
-        """Casewise scores of the normal loglikelihood for the covariance
-        parameters (means saturated): ``(n_obs, k)``."""
-        Sigma, d = self.jacobian(theta)
-        Si = np.linalg.inv(Sigma)
-        Z = centered @ Si  # rows: Sigma^-1 d_i
-        quad = np.einsum("ip,kpq,iq->ik", Z, d, Z, optimize=True)
-        tr = np.einsum("kpp->k", Si @ d)
-        return 0.5 * (quad - tr[None, :])
-
     def information(self, theta: np.ndarray, S: np.ndarray | None = None):
-        """Expected information per observation (as :meth:`expected_information`)
-        from the rank-2 structure of each derivative: every free position
-        has ``dSigma = u v' + v u'``, so ``1/2 tr(Si dSigma_a Si dSigma_b)``
+        """Expected information of ML per observation,
+        ``I_kl = 1/2 tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l)``, from the
+        rank-2 structure of each derivative: every free position has
+        ``dSigma = u v' + v u'``, so ``1/2 tr(Si dSigma_a Si dSigma_b)``
         = ``P_uu P_vv + P_uv o P_uv'`` elementwise with ``P_xy = X' Si Y``.
         Works on stacks; far cheaper than forming ``dSigma``.  With ``S``
         given, returns ``(information, gradient)`` (the gradient as
@@ -488,17 +473,6 @@ def _inv_stack(M: np.ndarray, ok: np.ndarray) -> np.ndarray:
                 ok[b] = False
                 out[b] = np.eye(M.shape[-1])
         return out
-
-
-def _information(Si: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """``1/2 tr(Si d_k Si d_l)`` for stacks: Si (..., p, p), d (..., k, p, p)."""
-    k, p = d.shape[-3], d.shape[-1]
-    batch = d.shape[:-3]
-    # rows of (d_k Si) for all k at once: (..., k*p, p) @ (..., p, p)
-    X = (d.reshape(batch + (k * p, p)) @ Si).reshape(batch + (k, p, p))
-    Xf = X.reshape(batch + (k, p * p))
-    Xt = np.swapaxes(X, -1, -2).reshape(batch + (k, p * p))
-    return 0.5 * (Xf @ np.swapaxes(Xt, -1, -2))
 
 
 # ---------------------------------------------------------------------------

@@ -1,9 +1,11 @@
-"""Statistic kernels of a fit that both the bootstrap (estimate layer) and
-the analyses (analysis layer) compute: pure numpy on moments, so that one
-resample's value and the reported value come from one formula.
-
-:mod:`csmlib.analysis.index` and :mod:`csmlib.analysis.measurement`
-re-export them.
+"""Statistics of a fit that both the bootstrap (estimate layer) and the
+analyses (analysis layer) compute, so that one resample's value and the
+reported value come from one formula: the kernels on moments
+(:func:`index_from_moments`, :func:`htmt_from_corr`, vectorized for the
+batched engines), and what a fit's index and HTMT read from the fit (its
+data and case weights, the raw weights of a block, :func:`block_index`,
+:func:`results_htmt`), which :mod:`csmlib.analysis.index`,
+:mod:`csmlib.analysis.measurement` and the bootstrap's loop engine share.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, EstimationError
 
-__all__ = ["HTMT_METHODS", "htmt_from_corr", "index_from_moments", "resolve_scale_limits"]
+__all__ = ["HTMT_METHODS", "block_index", "check_nonnegative_weights", "check_within_limits", "fit_case_weights", "fit_data",
+           "htmt_from_corr", "htmt_long", "htmt_matrix", "index_from_moments", "indicator_frame", "raw_weights",
+           "resolve_scale_limits", "results_htmt", "results_indicator_frame", "warn_unconverged",
+           "weighted_mean"]
 
 #: The ``method`` values of :func:`htmt_from_corr`.
 HTMT_METHODS = ("arithmetic", "geometric")
@@ -157,3 +162,322 @@ def htmt_from_corr(
     idx = np.arange(k)
     out[..., idx, idx] = np.nan
     return out
+
+
+# ---------------------------------------------------------------------------
+# a fit's data, case weights and raw weights: what the index and HTMT of a fit
+# read, for the analyses and for the bootstrap's loop engine alike
+# ---------------------------------------------------------------------------
+def fit_data(results: Any) -> pd.DataFrame:
+    """The data a fit kept (``results.data``); an EstimationError when it kept none."""
+    data = getattr(results, "data", None)
+    if data is None:
+        raise EstimationError(
+            "these results carry no indicator data, so item means cannot be computed",
+            hint="refit the model with csm.fit_pls / csm.fit_cbsem (they keep the data they used)",
+        )
+    return data
+
+
+def fit_case_weights(results: Any) -> np.ndarray | None:
+    """The case weights of a weighted fit (``fit_pls(..., weights=)``), or None."""
+    w = (getattr(results, "extra", None) or {}).get("case_weights")
+    return None if w is None else np.asarray(w, float)
+
+
+def weighted_mean(frame: pd.DataFrame, w: np.ndarray | None) -> np.ndarray:
+    """Column means of ``frame``, weighted by case weights ``w`` when given."""
+    X = frame.to_numpy(float)
+    return X.mean(axis=0) if w is None else (w @ X) / w.sum()
+
+
+def warn_unconverged(results: Any, what: str) -> None:
+    """An index or IPMA on a fit that did not converge is reported, not hidden."""
+    if getattr(results, "converged", True) is False:
+        import warnings
+
+        from ..errors import EstimationWarning
+
+        warnings.warn(f"{what} rests on a fit that did not converge "
+                      f"({getattr(results, 'message', '')}); do not report it as it stands",
+                      EstimationWarning, stacklevel=3)
+
+
+def _raw_weights_from_extra(rw: Any, spec: Any) -> dict[str, pd.Series] | None:
+    out: dict[str, pd.Series] = {}
+    if isinstance(rw, pd.DataFrame):
+        if {"lhs", "rhs"} <= set(rw.columns):
+            col = next((c for c in ("est", "weight", "raw_weight", "value") if c in rw.columns), None)
+            if col is None:
+                return None
+            for c in spec.constructs:
+                sub = rw[rw["lhs"] == c.name]
+                out[c.name] = pd.Series(sub[col].to_numpy(float), index=sub["rhs"].astype(str))
+            return out
+        # wide: rows = items, columns = constructs
+        for c in spec.constructs:
+            if c.name in rw.columns:
+                out[c.name] = rw.loc[list(c.indicators), c.name].astype(float)
+        return out or None
+    if isinstance(rw, pd.Series):
+        if isinstance(rw.index, pd.MultiIndex):
+            for c in spec.constructs:
+                if c.name in rw.index.get_level_values(0):
+                    out[c.name] = rw.loc[c.name].astype(float)
+            return out
+        for c in spec.constructs:
+            out[c.name] = rw.reindex(list(c.indicators)).astype(float)
+        return out
+    if isinstance(rw, Mapping):
+        for c in spec.constructs:
+            if c.name in rw:
+                v = rw[c.name]
+                out[c.name] = (v.astype(float) if isinstance(v, pd.Series)
+                               else pd.Series(dict(v) if isinstance(v, Mapping) else list(v),
+                                              index=None if isinstance(v, Mapping) else list(c.indicators),
+                                              dtype=float))
+        return out
+    return None
+
+
+def raw_weights(results: Any, construct: str | None = None) -> dict[str, pd.Series]:
+    """Raw-metric (unstandardized) weights of each block.
+
+    Parameters
+    ----------
+    results : Results
+        A PLS or CB-SEM fit (see the module docstring for where the weights
+        come from).
+    construct : str, optional
+        Only this construct.
+
+    Returns
+    -------
+    dict of str -> Series
+        Construct name -> weights indexed by item, in block order.  Not
+        normalized (the index and IPMA are invariant to their scale).
+    """
+    spec = results.spec
+    names = [construct] if construct is not None else list(spec.construct_names)
+    for n in names:
+        spec.construct(n)  # SpecError naming the valid constructs
+    out: dict[str, pd.Series] = {}
+    if results.method == "pls":
+        rw = _raw_weights_from_extra(results.extra.get("raw_weights"), spec) if results.extra else None
+        est = results.estimates
+        for n in names:
+            items = list(spec.items_of(n))
+            if rw is not None and n in rw and rw[n].reindex(items).notna().all():
+                out[n] = rw[n].reindex(items).astype(float)
+                continue
+            w = est[(est["op"] == "<~") & (est["lhs"] == n)].set_index("rhs")["est"].reindex(items)
+            if w.isna().any():
+                raise EstimationError(
+                    f"the results have no outer weights for construct {n!r}",
+                    column=[i for i in items if pd.isna(w.get(i))],
+                    hint="fit the model with csm.fit_pls",
+                )
+            if results.options.get("standardize", True):
+                sd = fit_data(results)[items].astype(float).std(ddof=1)
+                w = w / sd
+            out[n] = w.astype(float)
+        return out
+    # CB-SEM: factor-score regression weights lambda / theta of each block
+    est = results.estimates
+    for n in names:
+        c = spec.construct(n)
+        items = list(c.indicators)
+        comp = est[(est["op"] == "<~") & (est["lhs"] == n)].set_index("rhs")["est"].reindex(items)
+        if comp.notna().all():
+            out[n] = comp.astype(float)
+            continue
+        lam = est[(est["op"] == "=~") & (est["lhs"] == n)].set_index("rhs")["est"].reindex(items)
+        if len(items) == 1:
+            out[n] = pd.Series([1.0], index=items)
+            continue
+        var = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"])].set_index("lhs")["est"]
+        theta = var.reindex(items)
+        if lam.isna().any() or theta.isna().any():
+            raise EstimationError(
+                f"the results lack the loadings or residual variances of construct {n!r} "
+                "needed for its factor-score weights",
+                column=items, hint="fit the model with csm.fit_cbsem or csm.fit_pls",
+            )
+        bad = theta.index[theta.to_numpy() <= 0]
+        if len(bad):
+            raise EstimationError(
+                f"construct {n!r} has non-positive residual variances (a Heywood case), "
+                "so its factor-score weights are undefined",
+                column=list(bad), values=list(theta[bad]),
+                hint="fix the measurement model, or use PLS (csm.fit_pls) for the index",
+            )
+        out[n] = (lam / theta).astype(float)
+    return out
+
+
+def check_nonnegative_weights(construct: str, w: pd.Series) -> None:
+    """An EstimationError naming the items of ``construct`` whose raw weight
+    ``w`` is negative (the 0-100 index is not defined then)."""
+    neg = w.index[w.to_numpy() < 0]
+    if len(neg):
+        raise EstimationError(
+            f"construct {construct!r} has negative outer weights, so its 0-100 index is not "
+            "defined (an item that lowers the index as it rises)",
+            column=list(neg), values=[round(float(v), 6) for v in w[neg]],
+            hint="check for reverse-coded items not recoded in the instrument, or drop the "
+            "item from the block; csmlib does not hide negative weights",
+        )
+
+
+def block_index(results: Any, construct: str, w: pd.Series, lim: pd.DataFrame) -> tuple[float, np.ndarray]:
+    """The 0-100 index of one block of a fit, with the checks that make it
+    defined: the index formula (:func:`index_from_moments`) on the raw
+    weights ``w`` (indexed by item), the fit's (case-weighted) item means
+    and the theoretical limits ``lim`` (columns ``min, max``, rows in the
+    order of ``w``).
+
+    Returns
+    -------
+    tuple
+        The index (float) and the item means (ndarray, in the order of ``w``).
+
+    Raises
+    ------
+    EstimationError
+        A negative weight, or all weights zero.
+    DataError
+        Answers outside the theoretical limits (the first 10 rows named).
+    """
+    items = list(w.index)
+    check_nonnegative_weights(construct, w)
+    if not np.any(w.to_numpy() > 0):
+        raise EstimationError(
+            f"construct {construct!r} has all outer weights zero; its index is undefined",
+            column=items, hint="check the block's items for constant answers",
+        )
+    data = fit_data(results)[items].astype(float)
+    check_within_limits(data, lim)
+    means = weighted_mean(data, fit_case_weights(results))
+    lo, hi = lim["min"].to_numpy(), lim["max"].to_numpy()
+    return float(index_from_moments(w.to_numpy(), means, lo, hi)), means
+
+
+def check_within_limits(data: pd.DataFrame, lim: pd.DataFrame) -> None:
+    """A DataError naming the first item of ``data`` with answers outside
+    its theoretical limits (``lim``: columns ``min, max``, a row per column
+    of ``data``), the first 10 such rows (1-based) and their values; the
+    index and IPMA are not defined on them."""
+    lo, hi = lim["min"].to_numpy(), lim["max"].to_numpy()
+    outside = data.lt(lo, axis=1) | data.gt(hi, axis=1)
+    if outside.to_numpy().any():
+        col = outside.any().idxmax()
+        rows = list(np.flatnonzero(outside[col].to_numpy())[:10] + 1)
+        raise DataError(
+            f"item answers lie outside the item's theoretical scale [{lim.loc[col, 'min']:g}, "
+            f"{lim.loc[col, 'max']:g}]",
+            column=col, rows=rows, values=list(data[col].to_numpy()[np.array(rows) - 1]),
+            hint="recode out-of-range answers (missing codes?) or correct the scale limits",
+        )
+
+
+def results_indicator_frame(results: Any, what: str) -> pd.DataFrame:
+    """The indicator data of a fit, checked: every indicator present and numeric."""
+    data = results.data
+    if data is None or len(data) == 0:
+        raise DataError(
+            f"{what} needs the indicator data, but these {results.method} results carry none",
+            hint="refit the model with csm.fit_pls / csm.fit_cbsem on the survey data "
+            "(results built by hand must pass _data=...)",
+        )
+    return indicator_frame(data, results.spec, what)
+
+
+def indicator_frame(data: Any, spec: Any, what: str) -> pd.DataFrame:
+    """The model's indicators of ``data`` (DataFrame or Survey), checked by
+    :func:`~csmlib.estimate.prepare.prepare_input`; incomplete rows kept."""
+    from .prepare import prepare_input
+
+    return prepare_input(spec, data, missing="available", what=what).frame
+
+
+def _check_variance(frame: pd.DataFrame) -> None:
+    sd = frame.std(ddof=1)
+    const = [str(c) for c in sd.index[~(sd > 0)]]
+    if const:
+        raise DataError(
+            f"{len(const)} indicator(s) have no variance, so their correlations are undefined",
+            column=const,
+            hint="drop the constant items from the model",
+        )
+
+
+def htmt_matrix(frame: pd.DataFrame, spec: Any, *, case_weights: pd.Series | None = None,
+                method: str = "arithmetic", absolute: bool = True) -> pd.DataFrame:
+    """HTMT of every pair of first-order constructs from indicator data.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The model's indicators (incomplete rows are dropped: listwise).
+    spec : ModelSpec
+        The blocks.
+    case_weights : Series, optional
+        Case weights indexed like ``frame`` (a weighted fit): weighted
+        correlations.
+    method, absolute
+        As in :func:`htmt_from_corr`.
+
+    Returns
+    -------
+    DataFrame
+        Square construct x construct frame, NaN on the diagonal.
+
+    Raises
+    ------
+    DataError
+        Fewer than 3 complete rows, or an indicator without variance.
+    """
+    frame = frame.dropna(how="any")
+    if len(frame) < 3:
+        raise DataError(f"htmt needs at least 3 complete rows, the data have {len(frame)}",
+                        hint="check the missing values of the indicators")
+    _check_variance(frame)
+    pos = {x: n for n, x in enumerate(frame.columns)}
+    first_order = [c for c in spec.constructs if c.name not in spec.higher_order]   # HTMT is item-level
+    blocks = [[pos[i] for i in c.indicators] for c in first_order]
+    if case_weights is None:
+        R = np.corrcoef(frame.to_numpy(), rowvar=False)
+    else:   # a weighted fit: weighted correlations
+        C = np.cov(frame.to_numpy(), rowvar=False, aweights=case_weights.loc[frame.index].to_numpy())
+        sd = np.sqrt(np.diag(C))
+        R = C / sd[:, None] / sd[None, :]
+    names = pd.Index([c.name for c in first_order])
+    return pd.DataFrame(htmt_from_corr(R, blocks, method=method, absolute=absolute), index=names, columns=names)
+
+
+def results_htmt(results: Any, *, method: str = "arithmetic", absolute: bool = True) -> pd.DataFrame:
+    """:func:`htmt_matrix` of a fit's own data (weighted like the fit).
+
+    Returns
+    -------
+    DataFrame
+        Square construct x construct frame, NaN on the diagonal.
+    """
+    frame = results_indicator_frame(results, "htmt")
+    cw = fit_case_weights(results)
+    weights = None if cw is None else pd.Series(cw, index=results.data.index)
+    return htmt_matrix(frame, results.spec, case_weights=weights, method=method, absolute=absolute)
+
+
+def htmt_long(square: pd.DataFrame) -> pd.DataFrame:
+    """A square HTMT frame as one row per pair.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``lhs, rhs, htmt``, ``lhs`` before ``rhs`` in model order.
+    """
+    names = list(square.index)
+    H = square.to_numpy()
+    rows = [(names[a], names[b], H[a, b]) for a in range(len(names)) for b in range(a + 1, len(names))]
+    return pd.DataFrame(rows, columns=["lhs", "rhs", "htmt"])

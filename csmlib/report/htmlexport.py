@@ -17,7 +17,9 @@ allow-list :data:`ALLOWED_TAGS` / :data:`ALLOWED_ATTRIBUTES` (nbconvert's own
 ``sanitize_html`` option is off by default, and its allow-list would
 escape the headings and table headers of every report), and then
 nbconvert's :class:`~nbconvert.HTMLExporter` with ``exclude_input=True``
-and no prompts.  HTML and Markdown outputs therefore never carry
+and no prompts, on the page :data:`REPORT_TEMPLATE` (nbconvert's ``lab``
+page without the scripts it loads from a CDN: a report is one
+self-contained file).  HTML and Markdown outputs therefore never carry
 ``<script>``, ``<img>``, ``<iframe>``, ``<style>``, event-handler attributes
 or links that leave the page, whatever a notebook displays: a second line of
 defence behind the one rendering boundary
@@ -36,6 +38,7 @@ import threading
 from typing import Any
 
 import nbformat
+from jinja2 import DictLoader
 from nbconvert import HTMLExporter
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbconvert.preprocessors import Preprocessor
@@ -44,8 +47,8 @@ from nbconvert.preprocessors.sanitize import SanitizeHTML
 from ..privacy import mask_text
 from ..errors import StudyError
 
-__all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_TAGS", "REPORT_CSS", "CleanReportPreprocessor", "mask_notebook_text",
-           "notebook_to_html", "notebook_error"]
+__all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_TAGS", "REPORT_CSS", "REPORT_TEMPLATE", "CleanReportPreprocessor",
+           "mask_notebook_text", "notebook_to_html", "notebook_error"]
 
 #: cells with any of these tags never reach the report
 REMOVE_TAGS = frozenset({"injected-parameters", "parameters", "remove", "remove-cell"})
@@ -198,6 +201,18 @@ def notebook_to_html(nb: Any, *, title: str | None = None) -> str:
     return body.replace("</head>", f"<style>{REPORT_CSS}</style>\n</head>", 1)
 
 
+#: The report's page: nbconvert's ``lab`` template without the scripts its
+#: head loads from a CDN (require.js, MathJax, mermaid, the widget manager).
+#: A report is one self-contained file: it opens offline, and the client's
+#: browser calls no third party.  The reports hold no formulas, so no math
+#: renderer is needed; TeX-like text from the data stays plain text.
+REPORT_TEMPLATE = """{%- extends "lab/index.html.j2" -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
 _EXPORTERS = threading.local()
 
 
@@ -211,6 +226,8 @@ def _exporter() -> HTMLExporter:
             exclude_input=True,
             exclude_input_prompt=True,
             exclude_output_prompt=True,
+            extra_loaders=[DictLoader({"csm_report.html.j2": REPORT_TEMPLATE})],
+            template_file="csm_report.html.j2",
         )
         exporter.register_preprocessor(CleanReportPreprocessor(), enabled=True)
         exporter.register_preprocessor(

@@ -29,8 +29,10 @@ What escaping defeats
   (right-to-left overrides, zero-width spaces) are shown as ``\\uXXXX``, so
   a value can neither start a new Markdown block nor reorder what is shown;
 * TeX: a value holding ``$`` or ``\\`` sits in a ``<span
-  class="tex2jax_ignore mathjax_ignore">`` so MathJax (which typesets
-  ``$...$`` and ``\\(...\\)`` in the browser) leaves it alone.
+  class="tex2jax_ignore mathjax_ignore">`` so MathJax (which JupyterLab
+  runs on an executed notebook's Markdown, typesetting ``$...$`` and
+  ``\\(...\\)``) leaves it alone.  The HTML reports load no MathJax
+  (:data:`csmlib.report.htmlexport.REPORT_TEMPLATE`).
 
 :func:`csmlib.report.tables.table` (table cells and labels) and
 :class:`csmlib.report.tables.Findings` use the same :func:`html_escape`.
@@ -40,29 +42,24 @@ from __future__ import annotations
 
 import html as _html
 import string
-import unicodedata
 from typing import Any
+
+from ..privacy import show_invisible
 
 __all__ = ["HTML", "Markdown", "html", "html_escape", "md", "md_escape", "visible"]
 
 #: class of the span around every value: MathJax 2 and 3 do not typeset inside it
 NO_MATH_CLASS = "tex2jax_ignore mathjax_ignore"
 
-_INVISIBLE = {"Cc", "Cf", "Zl", "Zp"}
 _MD_BACKSLASH = set("\\`*_{}[]()#+-.!|~=^\"'")
 _MD_ENTITY = {"<": "&lt;", ">": "&gt;", "&": "&amp;", ":": "&#58;", "@": "&#64;", "$": "&#36;"}
-
-
-def _visible(text: str) -> str:
-    """Control and invisible format characters as ``\\uXXXX``."""
-    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in _INVISIBLE else c for c in text)
 
 
 def visible(text: object) -> str:
     """``text`` with control and invisible format characters (line breaks,
     right-to-left overrides, zero-width spaces) shown as ``\\uXXXX``: for
     text drawn where markup does not apply (chart titles and labels)."""
-    return _visible(str(text))
+    return show_invisible(str(text))
 
 
 def md_escape(text: object) -> str:
@@ -70,7 +67,7 @@ def md_escape(text: object) -> str:
     link, image, autolink, raw HTML or math can form from it (see the
     module docstring).  Renders as the text itself."""
     out = []
-    for ch in _visible(str(text)):
+    for ch in show_invisible(str(text)):
         if ch in _MD_ENTITY:
             out.append(_MD_ENTITY[ch])
         elif ch in _MD_BACKSLASH:
@@ -83,7 +80,7 @@ def md_escape(text: object) -> str:
 def html_escape(text: object) -> str:
     """Text made inert for HTML (element content and quoted attributes):
     ``< > & " '`` as entities, control and format characters as ``\\uXXXX``."""
-    return _html.escape(_visible(str(text)), quote=True)
+    return _html.escape(show_invisible(str(text)), quote=True)
 
 
 class _Rendered:
@@ -140,10 +137,10 @@ class _EscapingFormatter(string.Formatter):
 
     def format_field(self, value: Any, format_spec: str) -> str:
         if isinstance(value, self.kind):
-            return str(value) if self.escape is not _visible else value.plain
+            return str(value) if self.escape is not show_invisible else value.plain
         raw = super().format_field(value, format_spec)
         text = self.escape(raw)
-        if self.escape is _visible:
+        if self.escape is show_invisible:
             return text
         if "$" in raw or "\\" in raw:   # what MathJax would take for TeX
             return f'<span class="{NO_MATH_CLASS}">{text}</span>'
@@ -158,7 +155,7 @@ class _EscapingFormatter(string.Formatter):
 
 def _render(kind: type, escape: Any, template: str, values: dict[str, Any]) -> Any:
     return kind(_EscapingFormatter(escape, kind).format(template, **values),
-                _EscapingFormatter(_visible, kind).format(template, **values))
+                _EscapingFormatter(show_invisible, kind).format(template, **values))
 
 
 def md(template: str, /, **values: Any) -> Markdown:

@@ -199,7 +199,7 @@ def _store(section: str, key: str, payload: Any, path: str | os.PathLike[str] | 
     write_json(target, data)
 
 
-def record(key: str, value: Any, *, path: str | os.PathLike[str] | None = None) -> Any:
+def record(key: str, value: Any, *, path: str | os.PathLike[str] | None = None) -> None:
     """Record one aggregate result of the notebook.
 
     Parameters
@@ -216,8 +216,9 @@ def record(key: str, value: Any, *, path: str | os.PathLike[str] | None = None) 
 
     Returns
     -------
-    object
-        ``value`` unchanged, so ``x = record("index", compute())`` reads well.
+    None
+        Nothing, so that ``record(...)`` as the last line of a cell puts no
+        stray value into the report.
 
     Raises
     ------
@@ -230,7 +231,6 @@ def record(key: str, value: Any, *, path: str | os.PathLike[str] | None = None) 
     payload = _jsonable(value, _check_key(key))
     check_recorded(key, payload, table=False)
     _store("values", key, payload, path)
-    return value
 
 
 def _looks_personal(name: Any, extra: set[str]) -> bool:
@@ -246,7 +246,7 @@ def record_frame(
     *,
     path: str | os.PathLike[str] | None = None,
     pii_columns: Iterable[str] = (),
-) -> pd.DataFrame:
+) -> None:
     """Record an aggregate table (paths, loadings, indices by segment, ...).
 
     Parameters
@@ -264,8 +264,10 @@ def record_frame(
 
     Returns
     -------
-    pandas.DataFrame
-        The frame as recorded (index reset into columns).
+    None
+        Nothing, so that ``record_frame(...)`` as the last line of a cell
+        puts no stray table into the report.  The frame is recorded with
+        its named index reset into columns.
 
     Raises
     ------
@@ -309,7 +311,6 @@ def record_frame(
         "data": [[_jsonable_scalar(v, key) for v in row] for row in flat.itertuples(index=False)],
     }
     _store("frames", key, payload, path)
-    return flat
 
 
 def recorded() -> dict[str, Any]:

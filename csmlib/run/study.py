@@ -57,6 +57,10 @@ own notebooks: ``notebook_folder`` relative to the study file, default
 ``notebooks``), then to the report notebooks that ship with csm workbench
 (:func:`csmlib.bundled.bundled_dir`); an entry ending in ``.ipynb`` is a path
 relative to the study file.
+
+:func:`relocate_study` writes a copy of a study file in another folder with
+these paths made absolute (first waves only, other keys or parameters if
+asked): the demo study run from tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -67,7 +71,6 @@ import hashlib
 import math
 import os
 import re
-import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +81,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import CsmError, DataWarning, StudyError
+from ..privacy import is_invisible
 from ..data.instrument import field_path, load_yaml
 from ..report.i18n import LANGUAGES, report_language
 
@@ -88,6 +92,7 @@ __all__ = [
     "NotebookRef",
     "ComplaintSource",
     "load_study",
+    "relocate_study",
     "resolve_model",
     "RESERVED_PARAMETERS",
     "project_notebooks",
@@ -508,9 +513,6 @@ def _declared_pii(instrument: Path) -> tuple[str, ...]:
 #: characters never kept in a segment folder name (path separators, characters
 #: Windows forbids, control characters, and ``~``, which marks a hashed label)
 _UNSAFE = re.compile(r'[\\/:*?"<>|~\x00-\x1f\x7f]')
-#: Unicode categories never kept in a folder name: control, format (right-to-left
-#: overrides, zero-width characters, soft hyphen), line and paragraph separators
-_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
 #: longest segment folder name, in UTF-8 bytes, before its hash is added
 LABEL_MAX_BYTES = 80
 _WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
@@ -548,7 +550,7 @@ def segment_label(value: Any, *, hashed: bool = False) -> str:
     str
     """
     text = _text(value)
-    slug = "".join("_" if unicodedata.category(c) in _INVISIBLE else c
+    slug = "".join("_" if is_invisible(c) else c
                    for c in _UNSAFE.sub("_", text)).strip(" .")
     safe = (slug == text and text not in {"", "all"} and len(text.encode("utf-8")) <= LABEL_MAX_BYTES
             and text.split(".")[0].upper() not in _WINDOWS_RESERVED)
@@ -679,8 +681,19 @@ def _notebook_folder(base: Path, value: str | None, file: Path) -> Path:
     return folder
 
 
+def _is_notebook_path(entry: str) -> bool:
+    """A ``notebooks`` entry that is a path (relative to the study file), not a name."""
+    return entry.endswith(".ipynb") or "/" in entry or "\\" in entry
+
+
+def _is_model_file(value: str) -> bool:
+    """A ``model`` value that names a ``.lavaan`` file (relative to the study file)."""
+    text = value.strip()
+    return text.endswith(".lavaan") and "\n" not in text
+
+
 def _resolve_notebook(base: Path, entry: str, key: str, file: Path, own: Path) -> NotebookRef:
-    if entry.endswith(".ipynb") or "/" in entry or "\\" in entry:
+    if _is_notebook_path(entry):
         path = _resolve_file(base, entry, key, file, "notebook")
         return NotebookRef(name=path.stem, path=path)
     folders = (own, project_notebooks())
@@ -702,7 +715,7 @@ def _resolve_notebook(base: Path, entry: str, key: str, file: Path, own: Path) -
 
 def _resolve_model_entry(base: Path, value: str, file: Path) -> str:
     text = value.strip()
-    if text.endswith(".lavaan") and "\n" not in text:
+    if _is_model_file(text):
         path = _resolve_file(base, text, "model", file, "model file")
         try:
             return path.read_text(encoding="utf-8")
@@ -872,6 +885,97 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         complaints=complaints,
         language=report_language(m.language, inst),
     )
+
+
+def relocate_study(path: str | Path, target: str | Path, *, first_waves: int | None = None,
+                   parameters: dict[str, Any] | None = None, **changes: Any) -> Path:
+    """Write a copy of a study file in another folder that reads the same
+    files: every path the file gives relative to its own folder is made
+    absolute, so the copy runs from anywhere (tests and benchmarks run the
+    demo study this way, with their own output folder).
+
+    The paths made absolute: ``instrument``, every wave's ``data``, the
+    complaint log and codebook, ``notebooks`` entries that are paths,
+    ``notebook_folder`` (and the study's own ``notebooks/`` folder when the
+    file names none and that folder exists), and a ``.lavaan`` model file.
+    ``output`` stays as it is (it is relative to the current folder), and so
+    do paths that start with ``~``.  Nothing is validated here:
+    :func:`load_study` checks the copy.
+
+    Parameters
+    ----------
+    path : path-like
+        The study file.
+    target : path-like
+        The file to write; its folder is created.
+    first_waves : int, optional
+        Keep only the first ``first_waves`` waves (after ``changes``);
+        actions that name a wave no longer there are dropped.
+    parameters : dict, optional
+        Notebook parameters merged into the study's ``parameters``.
+    **changes
+        Top-level keys to replace (``output=``, ``notebooks=``,
+        ``actions=``, ``name=``, ...), applied before the paths are made
+        absolute, so that their paths, like the file's own, are relative to
+        the original study file's folder (or absolute); ``None`` removes the
+        key.
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+    """
+    from ..atomic import write_text
+
+    source = Path(path).expanduser().resolve()
+    base = source.parent
+    doc = load_yaml(source.read_text(encoding="utf-8"))
+    if not isinstance(doc, dict):
+        raise StudyError("the study file must be a YAML mapping (key: value lines)", file=str(source),
+                         hint="see csmlib.run.study for the format")
+    for key, value in changes.items():
+        if value is None:
+            doc.pop(key, None)
+        else:
+            doc[key] = value
+    if parameters:
+        doc["parameters"] = {**(doc.get("parameters") or {}), **parameters}
+
+    def absolute(value: str) -> str:
+        p = Path(value)
+        return value if value.startswith("~") or p.is_absolute() else str(base / p)
+
+    def file_value(value: Any) -> Any:
+        return absolute(value) if isinstance(value, str) else value
+
+    all_waves = [w for w in doc.get("waves") or [] if isinstance(w, dict)]
+    if first_waves is not None:
+        kept = {w.get("name") for w in all_waves[:first_waves]}
+        doc["waves"] = all_waves[:first_waves]
+        actions = [a for a in doc.get("actions") or []
+                   if a.get("baseline_wave") in kept and a.get("due_wave") in kept]
+        if actions:
+            doc["actions"] = actions
+        else:
+            doc.pop("actions", None)
+    if "waves" in doc:
+        doc["waves"] = [dict(w, data=file_value(w.get("data"))) if isinstance(w, dict) else w
+                        for w in doc["waves"]]
+    if "instrument" in doc:
+        doc["instrument"] = file_value(doc["instrument"])
+    if isinstance(doc.get("complaints"), dict):
+        doc["complaints"] = {k: file_value(v) if k in ("log", "codebook") else v
+                             for k, v in doc["complaints"].items()}
+    if isinstance(doc.get("notebooks"), list):
+        doc["notebooks"] = [absolute(e) if isinstance(e, str) and _is_notebook_path(e) else e
+                            for e in doc["notebooks"]]
+    if doc.get("notebook_folder"):
+        doc["notebook_folder"] = file_value(doc["notebook_folder"])
+    elif (base / "notebooks").is_dir():
+        doc["notebook_folder"] = str(base / "notebooks")
+    if isinstance(doc.get("model"), str) and _is_model_file(doc["model"]):
+        doc["model"] = absolute(doc["model"].strip())
+    return write_text(target, yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
 
 
 def _complaint_source(base: Path, block: Any, file: Path, notebooks: list[str]) -> ComplaintSource | None:

@@ -59,11 +59,23 @@ def _block(name: str, items: Items, mode, names) -> Construct:
     return reflective(name, items) if m == "reflective" else composite(name, items, weights=m)
 
 
-def _build(blocks: list[tuple[str, Items]], edges: list[tuple[str, Sequence[str]]], mode, name: str) -> ModelSpec:
+def _build(blocks: list[tuple[str, Items]], edges: Sequence[tuple[str, Sequence[str]]], mode,
+           name: str) -> ModelSpec:
     names = [b for b, _ in blocks]
     mm = constructs(*(_block(b, items, mode, names) for b, items in blocks))
     sm = relationships(*(paths(from_=a, to=list(to)) for a, to in edges))
     return specify(mm, sm, name=name)
+
+
+#: The ACSI's paths (Fornell et al. 1996), each antecedent with its outcomes;
+#: the ECSI adds Image's.
+_ACSI_PATHS = (
+    ("Expectation", ("Quality", "Value", "Satisfaction")),
+    ("Quality", ("Value", "Satisfaction")),
+    ("Value", ("Satisfaction",)),
+    ("Satisfaction", ("Complaints", "Loyalty")),
+    ("Complaints", ("Loyalty",)),
+)
 
 
 def acsi(
@@ -91,14 +103,7 @@ def acsi(
         ("Expectation", expectation_items), ("Quality", quality_items), ("Value", value_items),
         ("Satisfaction", satisfaction_items), ("Complaints", complaints_items), ("Loyalty", loyalty_items),
     ]
-    edges = [
-        ("Expectation", ["Quality", "Value", "Satisfaction"]),
-        ("Quality", ["Value", "Satisfaction"]),
-        ("Value", ["Satisfaction"]),
-        ("Satisfaction", ["Complaints", "Loyalty"]),
-        ("Complaints", ["Loyalty"]),
-    ]
-    return _build(blocks, edges, mode, "ACSI")
+    return _build(blocks, _ACSI_PATHS, mode, "ACSI")
 
 
 def ecsi(
@@ -129,15 +134,7 @@ def ecsi(
         ("Value", value_items), ("Satisfaction", satisfaction_items), ("Complaints", complaints_items),
         ("Loyalty", loyalty_items),
     ]
-    edges = [
-        ("Image", ["Expectation", "Satisfaction", "Loyalty"]),
-        ("Expectation", ["Quality", "Value", "Satisfaction"]),
-        ("Quality", ["Value", "Satisfaction"]),
-        ("Value", ["Satisfaction"]),
-        ("Satisfaction", ["Complaints", "Loyalty"]),
-        ("Complaints", ["Loyalty"]),
-    ]
-    return _build(blocks, edges, mode, "ECSI")
+    return _build(blocks, (("Image", ("Expectation", "Satisfaction", "Loyalty")), *_ACSI_PATHS), mode, "ECSI")
 
 
 def chain(
