@@ -49,9 +49,33 @@ __all__ = [
 ]
 
 
-def _answers(values, name: str, scale: tuple[float, float] | None, weights=None):
-    """Numeric answers without missing values, checked against the scale."""
+def _is_bool(v) -> bool:
+    return isinstance(v, (bool, np.bool_))
+
+
+def _answers(values, name: str, scale: tuple[float, float] | None, weights=None, *,
+             integer: bool = False):
+    """Numeric answers without missing values, checked against the scale.
+
+    With ``integer=True`` (the points of a rating scale) fractional answers
+    (7.5) and booleans (``True``/``False``, which pandas would count as 1/0)
+    are refused with the rows and values: averaged or pasted answers are not
+    scale points, and scoring them silently would move the metric.
+    """
     s = pd.Series(values, copy=False)
+    if integer:
+        if pd.api.types.is_bool_dtype(s.dtype):
+            boolean = s.notna().to_numpy(bool)
+        else:
+            boolean = s.map(_is_bool).to_numpy(bool)
+        if boolean.any():
+            rows = list(np.flatnonzero(boolean)[:10] + 1)
+            raise DataError(
+                f"{name}: answers are true/false, not points of the scale",
+                column=name, rows=rows, values=list(s[boolean].iloc[:10]),
+                hint="recode the column to the numeric codes of the scale (a yes/no "
+                     "question is not a rating scale)",
+            )
     x = pd.to_numeric(s, errors="coerce")
     bad = s.notna() & x.isna()
     if bad.any():
@@ -61,6 +85,17 @@ def _answers(values, name: str, scale: tuple[float, float] | None, weights=None)
             column=name, rows=rows, values=list(s[bad].iloc[:10]),
             hint="recode text answers to the numeric codes of the scale",
         )
+    if integer:
+        xf = x.astype(float)
+        frac = (xf.notna() & np.isfinite(xf) & (xf != np.round(xf))).to_numpy(bool)
+        if frac.any():
+            rows = list(np.flatnonzero(frac)[:10] + 1)
+            raise DataError(
+                f"{name}: answers must be whole points of the scale",
+                column=name, rows=rows, values=list(x[frac].iloc[:10]),
+                hint="the answers look averaged or imputed: score the original "
+                     "answers, or declare such codes as missing in the instrument",
+            )
     if scale is not None:
         lo, hi = scale
         out = x.notna() & ((x < lo) | (x > hi))
@@ -180,7 +215,9 @@ def nps(recommend, *, scale: tuple[float, float] = (0, 10), weights=None,
     Parameters
     ----------
     recommend : array-like
-        Answers on the 0-10 scale; NaN = missing.
+        Answers on the 0-10 scale, whole points; NaN = missing.  Fractional
+        (7.5) or boolean answers raise :class:`~csmlib.errors.DataError`
+        naming the rows and values.
     scale : (min, max)
         Must be (0, 10): NPS is defined on that scale only.
     weights : array-like, optional
@@ -203,7 +240,7 @@ def nps(recommend, *, scale: tuple[float, float] = (0, 10), weights=None,
             column=name, hint="use the 0-10 likelihood-to-recommend question",
         )
     z = _z(level)
-    x, w, n_missing = _answers(recommend, name, scale, weights)
+    x, w, n_missing = _answers(recommend, name, scale, weights, integer=True)
     tw = w.sum()
     p = w[x >= 9].sum() / tw
     d = w[x <= 6].sum() / tw
@@ -231,7 +268,8 @@ def top_box(answers, *, scale: tuple[float, float], boxes: int = 2, weights=None
     Parameters
     ----------
     answers : array-like
-        Answers on an integer scale; NaN = missing.
+        Answers on an integer scale; NaN = missing.  Fractional or boolean
+        answers raise :class:`~csmlib.errors.DataError` naming the rows and values.
     scale : (min, max)
         The item's theoretical scale limits (from the instrument).
     boxes : int
@@ -249,7 +287,7 @@ def top_box(answers, *, scale: tuple[float, float], boxes: int = 2, weights=None
     if boxes < 1 or boxes > hi - lo:
         raise DataError(f"boxes must be between 1 and {hi - lo:g} for a {lo:g}-{hi:g} scale",
                         values=[boxes], hint="use boxes=1 or 2")
-    x, w, n_missing = _answers(answers, name, scale, weights)
+    x, w, n_missing = _answers(answers, name, scale, weights, integer=True)
     tw = w.sum()
     share = w[x > hi - boxes].sum() / tw
     bottom = w[x < lo + boxes].sum() / tw
