@@ -156,6 +156,17 @@ def test_excel(tmp_path, instrument):
     assert "CUSA1" in info.value.column
 
 
+def test_sheet_for_a_csv_is_refused(tmp_path, instrument):
+    # the sheet was ignored: a study that meant the workbook read the CSV without a word
+    p = _csv(tmp_path)
+    with pytest.raises(DataError, match="a sheet applies only to Excel files, but this file is read as csv") as e:
+        read_survey(p, instrument, sheet="Data")
+    assert e.value.file == str(p) and e.value.values == ["Data"]
+    with pytest.raises(DataError, match="only to Excel"):
+        read_survey(p, instrument, sheet=0)
+    assert read_survey(p, instrument).n == 4
+
+
 # ----------------------------------------------------------------- SPSS
 def test_spss_user_missing_and_labels(tmp_path, instrument):
     df = _frame().drop(columns=["comment"])

@@ -102,6 +102,8 @@ CASES = {
     "wrong encoding": (_wrong_encoding, "not valid UTF-8"),
     "formula without a stored result": (_formula_without_result, "have no stored result"),
     "missing Excel sheet": (_missing_sheet, "no sheet 'Antworten'"),
+    "sheet for a CSV": (lambda d: _study(d, waves=[{"name": "w1", "data": "w1.csv", "sheet": "Data"}]),
+                        "waves[0].sheet: a sheet applies only to Excel files"),
     "ragged CSV": (_ragged_csv, "do not have as many fields"),
     "item missing in the file": (_item_missing_in_file, "not in the file"),
     "data file missing": (lambda d: _study(d, waves=[{"name": "w1", "data": "nope.csv"}]),

@@ -33,7 +33,7 @@ from .instrument import Instrument
 from ..privacy import detect_personal_columns, mask_value, quote
 from .readers import FORMATS, RawTable, detect_format, read_raw
 
-__all__ = ["Survey", "Provenance", "read_survey"]
+__all__ = ["Survey", "Provenance", "check_sheet", "read_survey"]
 
 #: Cells read as "no answer" in text files (besides the instrument's missing codes).
 NA_STRINGS = frozenset({"", "NA", "N/A", "NaN", "nan", "."})
@@ -320,7 +320,8 @@ def read_survey(path: str | Path, instrument: Instrument, *, sheet: str | int | 
     instrument : Instrument
         The codebook the file follows.
     sheet : str or int, optional
-        Excel sheet name or 0-based number (default: the first sheet).
+        Excel sheet name or 0-based number (default: the first sheet); a
+        sheet given for a file of another format is a DataError.
     encoding : str, optional
         Text encoding of a CSV (default UTF-8, with or without BOM) or of an
         SPSS/Stata file's strings.
@@ -371,9 +372,29 @@ def read_survey(path: str | Path, instrument: Instrument, *, sheet: str | int | 
     if format is not None and format not in FORMATS:
         raise DataError(f"unknown format {format!r}", file=str(path), hint=f"use one of {FORMATS}")
     fmt = format or detect_format(path, raw)
+    check_sheet(path, fmt, sheet)
     table = read_raw(path, raw, fmt, sheet=sheet, encoding=encoding)
     return _build(table, instrument, path=str(path), sha256=hashlib.sha256(raw).hexdigest(),
                   sheet=sheet, encoding=encoding)
+
+
+def check_sheet(path: str | Path, fmt: str, sheet: str | int | None, *, key: str = "sheet") -> None:
+    """Refuse an Excel ``sheet`` for a file of another format ``fmt``.
+
+    A sheet given for a CSV (or SPSS/Stata) file was ignored, so a study
+    file that meant another file, or another sheet, read the wrong answers
+    without a word.
+
+    Raises
+    ------
+    DataError
+        ``sheet`` is given and ``fmt`` is not ``"excel"``; names the file,
+        the ``key`` and the sheet.
+    """
+    if sheet is not None and fmt != "excel":
+        raise DataError(f"{key}: a sheet applies only to Excel files, but this file is read as {fmt}",
+                        file=str(path), values=[sheet],
+                        hint="remove the sheet, or give the Excel workbook (.xlsx) that has the sheet")
 
 
 def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: Any,

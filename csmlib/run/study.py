@@ -818,6 +818,8 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
              encoding=w.encoding, sheet=w.sheet)
         for i, w in enumerate(m.waves)
     )
+    for i, w in enumerate(waves):
+        _check_sheet(w.data, w.sheet, f"waves[{i}].sheet", file)
     instrument = _resolve_file(base, m.instrument, "instrument", file, "instrument file")
     own = _notebook_folder(base, m.notebook_folder, file)
     notebooks = tuple(
@@ -894,7 +896,28 @@ def _complaint_source(base: Path, block: Any, file: Path, notebooks: list[str]) 
     except CsmError as exc:
         raise StudyError(f"complaints.codebook: {exc.message}", file=str(file),
                          hint=exc.hint or "fix the complaint codebook") from None
+    _check_sheet(log, block.sheet, "complaints.sheet", file)
     return ComplaintSource(log=log, codebook=codebook, encoding=block.encoding, sheet=block.sheet)
+
+
+def _check_sheet(data: Path, sheet: str | int | None, key: str, file: Path) -> None:
+    """A ``sheet`` given for a file that is not an Excel workbook is refused
+    (it was ignored): :func:`csmlib.data.survey.check_sheet`, as a StudyError
+    naming the key.  A file whose format cannot be told is left to its reader."""
+    if sheet is None:
+        return
+    from ..data.readers import detect_format
+    from ..data.survey import check_sheet
+
+    try:
+        fmt = detect_format(data, b"")
+    except CsmError:
+        return
+    try:
+        check_sheet(data, fmt, sheet, key=key)
+    except CsmError as exc:
+        raise StudyError(exc.message, file=str(file), values=[sheet],
+                         hint=f"{exc.hint} (the file: {data.name})") from None
 
 
 #: notebook parameters the study checks before anything runs:
