@@ -263,3 +263,41 @@ def test_bases_are_counted_by_the_notebooks_reader(tmp_path):
     bases = load_study(path).segment_bases()
     w1 = bases[bases.wave == "w1"].set_index("segment")["n"].to_dict()
     assert w1 == {"all": 3, "North": 2, "South": 1}   # rows 1, 4, 5 by hand
+
+
+# a Chinese mobile, an e-mail address and a Chinese resident identity number
+# (check digit right: 11010519491231002X), in the forms consultants paste them
+PERSONAL = {"mobile": "13812345678", "email": "zhang.wei@client.com.cn", "cn_id": "11010519491231002X"}
+
+
+@pytest.mark.parametrize("kind", list(PERSONAL))
+@pytest.mark.parametrize("where, key", [
+    (lambda v: {"parameters": {"seed": 3, "client_contact": v}}, "parameters.client_contact"),
+    (lambda v: {"parameters": {"seed": 3, "report_title": f"Q3 report, questions to {v}"}},
+     "parameters.report_title"),
+    (lambda v: {"parameters": {"seed": 3, "contacts": [{"who": "lead", "reach": v}]}},
+     "parameters.contacts[0].reach"),
+    (lambda v: {"actions": [{"name": "Queues", "owner": f"Branch ops ({v})", "target": "S",
+                             "baseline_wave": "w1", "target_value": 5, "due_wave": "w2"}]},
+     "actions[0].owner"),
+])
+def test_personal_data_in_the_study_file_is_refused(tmp_path, kind, where, key):
+    # it went unmasked into every run's .run.json and papermill's injected cell of the .ipynb
+    value = PERSONAL[kind]
+    with pytest.raises(StudyError, match="looks like personal data") as err:
+        load_study(_write(tmp_path, **where(value)))
+    text = str(err.value)
+    assert key in text and "removed>" in text
+    assert value not in text and value[:-1] not in text and "zhang.wei" not in text
+
+
+def test_personal_data_refused_in_a_wave_name(tmp_path):
+    path = _write(tmp_path, waves=[{"name": "138 1234 5678", "data": "w1.csv"}])
+    with pytest.raises(StudyError, match=r"waves\[0\].name"):
+        load_study(path)
+
+
+def test_ordinary_parameters_are_not_taken_for_personal_data(tmp_path):
+    params = {"seed": 20260101, "n_boot": 2000, "scheme": "path", "title": "Wave 2026Q3 (North)",
+              "threshold": 0.05, "flags": [True, None, float("nan")]}
+    assert load_study(_write(tmp_path, parameters=params)).parameters["seed"] == 20260101

@@ -41,7 +41,12 @@ into a :class:`~csmlib.errors.StudyError` that names the file, the key path
 valid key, and a key given twice is an error.  It also reads the instrument,
 builds the model and checks it against the instrument's items, checks the
 notebook parameters it knows (``n_boot``, ``seed``, ``scheme``, ...) and that
-``report`` names one of the notebooks.  :meth:`Study.segment_bases` reads
+``report`` names one of the notebooks.  Text that reaches the notebooks as
+parameters (``parameters``, the study and wave names, the actions) may not
+hold personal data (an e-mail address, phone number, Chinese identity number
+or IP address): it would be recorded in every run record and executed
+notebook, so it is refused, naming the key.  A ``sheet`` for a file that is
+not an Excel workbook is refused too (it would be ignored).  :meth:`Study.segment_bases` reads
 every wave through the instrument with :func:`csmlib.read_survey` -- the
 reader the notebooks use -- so ``csm validate`` and the planner of ``csm
 run`` fail on the same inputs, with the same error, before any notebook runs.
@@ -71,6 +76,7 @@ import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import pandas as pd
@@ -848,6 +854,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(k)):
             raise StudyError(f"parameters.{k}: not a valid parameter name", file=str(file),
                              hint="use Python identifiers (letters, digits, _)")
+    _refuse_personal_text(m, file)
     complaints = _complaint_source(base, m.complaints, file, nb_names)
     model = _resolve_model_entry(base, m.model, file)
     segment_column = m.segments.column if m.segments else None
@@ -874,6 +881,57 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         complaints=complaints,
         language=report_language(m.language, inst),
     )
+
+
+def _leaves(value: Any, key: str) -> Iterator[tuple[str, Any]]:
+    """``(key path, value)`` of every key and scalar in a parameter value
+    (mappings and lists walked: ``parameters.contacts[0]``)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield f"{key} (a key)", k
+            yield from _leaves(v, f"{key}.{k}")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _leaves(v, f"{key}[{i}]")
+    else:
+        yield key, value
+
+
+def _refuse_personal_text(m: _StudyModel, file: Path) -> None:
+    """Refuse personal data in the study file's text that reaches every
+    notebook as a parameter: ``parameters`` (keys and values, nested ones
+    too), the study and wave names, the actions' names, owners and targets.
+
+    They are recorded as given in each run's ``.run.json``, in papermill's
+    injected-parameters cell of the executed ``.ipynb``, and may be shown in
+    reports; masking them in the records alone would leave the notebook
+    computing with, and a report showing, the real value, and would make the
+    record differ from what ran.  So a value in which
+    :func:`csmlib.privacy.mask_text` finds an e-mail address, phone number
+    (Chinese mobile and landline included), Chinese identity number or IP
+    address is a StudyError naming the key, with the value masked.
+    """
+    from ..privacy import mask_value, quote
+
+    texts: list[tuple[str, Any]] = [("name", m.name)]
+    texts += [(f"waves[{i}].name", w.name) for i, w in enumerate(m.waves)]
+    for i, a in enumerate(m.actions):
+        texts += [(f"actions[{i}].{k}", getattr(a, k)) for k in ("name", "owner", "target")]
+    for k, v in m.parameters.items():
+        texts += list(_leaves(v, f"parameters.{k}"))
+        texts.append((f"parameters.{k} (the name)", k))
+    # (a value is returned as it is when nothing in it looks personal: NaN too)
+    found = [(key, v) for key, v in texts if mask_value(v) is not v and mask_value(v) != v]
+    if found:
+        raise StudyError(
+            "the study file holds what looks like personal data (an e-mail address, phone number, "
+            "identity number or IP address), which would be recorded in every run and report: "
+            + "; ".join(f"{key} = {quote(v)}" for key, v in found[:10]),
+            file=str(file),
+            hint="remove personal data from the study file (keep client contacts elsewhere); if the "
+                 "value is not personal data, write it without the separators or prefixes that make it "
+                 "look like a phone number",
+        )
 
 
 def _complaint_source(base: Path, block: Any, file: Path, notebooks: list[str]) -> ComplaintSource | None:
