@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from csmlib.errors import StudyError
-from csmlib.run.study import Study, load_study, segment_mask
+from csmlib.run.study import Study, load_study, notebook_parameters, segment_mask
 
 SMOKE = Path(__file__).resolve().parent.parent / "notebooks" / "_smoke.ipynb"
 SMOKE_INSTRUMENT = ("name: smoke\nid_column: id\nsegment_columns: [region]\n"
@@ -297,7 +297,74 @@ def test_personal_data_refused_in_a_wave_name(tmp_path):
         load_study(path)
 
 
+def _notebook(path: Path, parameters: str) -> Path:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("x = 1 (not code)"),
+                nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("later = 2")]
+    nbformat.write(nb, path)
+    return path
+
+
 def test_ordinary_parameters_are_not_taken_for_personal_data(tmp_path):
-    params = {"seed": 20260101, "n_boot": 2000, "scheme": "path", "title": "Wave 2026Q3 (North)",
+    nb = _notebook(tmp_path / "own.ipynb", "title = ''\nthreshold: float = 0.1\nflags: list = []\n")
+    params = {"seed": 20260101, "n_boot": 2000, "title": "Wave 2026Q3 (North)",
               "threshold": 0.05, "flags": [True, None, float("nan")]}
-    assert load_study(_write(tmp_path, parameters=params)).parameters["seed"] == 20260101
+    study = load_study(_write(tmp_path, parameters=params, notebooks=[str(SMOKE), str(nb)]))
+    assert study.parameters["seed"] == 20260101
+
+
+def test_notebook_parameters_agree_with_papermill():
+    # papermill's own reading of the parameters cell is the reference
+    import papermill
+
+    folder = Path(__file__).resolve().parent.parent / "notebooks"
+    for path in sorted(folder.glob("*.ipynb")):
+        assert set(notebook_parameters(path)) == set(papermill.inspect_notebook(str(path))), path.name
+
+
+def test_notebook_parameters_of_odd_cells(tmp_path):
+    nb = _notebook(tmp_path / "a.ipynb", "a = 1\nb: int = 2  # two\nc, d = 3, 4\nimport os\nprint(a)\n")
+    assert notebook_parameters(nb) == ("a", "b", "c", "d")
+    import nbformat
+
+    bare = nbformat.v4.new_notebook()
+    bare.cells = [nbformat.v4.new_code_cell("a = 1")]
+    nbformat.write(bare, tmp_path / "bare.ipynb")
+    assert notebook_parameters(tmp_path / "bare.ipynb") == ()
+    (tmp_path / "broken.ipynb").write_text("{not json")
+    with pytest.raises(StudyError, match="cannot be read"):
+        notebook_parameters(tmp_path / "broken.ipynb")
+    with pytest.raises(StudyError, match="not valid Python"):
+        notebook_parameters(_notebook(tmp_path / "c.ipynb", "a = = 1"))
+
+
+@pytest.mark.parametrize("parameters, fragments", [
+    ({"seed": 3, "n_bot": 10}, ["parameters.n_bot: no notebook of the study has this parameter",
+                                "did you mean 'n_boot'?", "_smoke", "own"]),
+    ({"seed": 3, "Threshold": 0.2}, ["parameters.Threshold", "did you mean 'threshold'?"]),
+    ({"sede": 3, "zzz_unrelated": 1}, ["parameters.sede", "'seed'", "parameters.zzz_unrelated"]),
+])
+def test_misspelt_parameter_is_refused_with_did_you_mean(tmp_path, parameters, fragments):
+    # a misspelt parameter was passed to every notebook and silently ignored
+    nb = _notebook(tmp_path / "own.ipynb", "threshold: float = 0.1\n")
+    with pytest.raises(StudyError, match="unknown parameters") as err:
+        load_study(_write(tmp_path, parameters=parameters, notebooks=[str(SMOKE), str(nb)]))
+    text = str(err.value)
+    for frag in fragments:
+        assert frag in text, (frag, text)
+
+
+def test_a_parameter_of_one_notebook_is_enough(tmp_path):
+    # the union of the notebooks' parameters: sleep is declared by _smoke only
+    nb = _notebook(tmp_path / "own.ipynb", "threshold: float = 0.1\n")
+    study = load_study(_write(tmp_path, parameters={"sleep": 0.5, "threshold": 0.2},
+                              notebooks=[str(SMOKE), str(nb)]))
+    assert study.parameters == {"sleep": 0.5, "threshold": 0.2}
+
+
+def test_the_demo_study_parameters_are_all_declared():
+    demo = Path(__file__).resolve().parent.parent / "data" / "demo" / "study.yml"
+    assert load_study(demo).parameters["n_boot"] == 1000

@@ -41,7 +41,10 @@ into a :class:`~csmlib.errors.StudyError` that names the file, the key path
 valid key, and a key given twice is an error.  It also reads the instrument,
 builds the model and checks it against the instrument's items, checks the
 notebook parameters it knows (``n_boot``, ``seed``, ``scheme``, ...) and that
-``report`` names one of the notebooks.  Text that reaches the notebooks as
+``report`` names one of the notebooks, and that every key under
+``parameters`` is a parameter of at least one of the study's notebooks (its
+cell tagged ``parameters``, :func:`notebook_parameters`): a misspelt one is
+refused with the closest name.  Text that reaches the notebooks as
 parameters (``parameters``, the study and wave names, the actions) may not
 hold personal data (an e-mail address, phone number, Chinese identity number
 or IP address): it would be recorded in every run record and executed
@@ -100,6 +103,7 @@ __all__ = [
     "segment_mask",
     "segment_label",
     "segment_labels",
+    "notebook_parameters",
 ]
 
 
@@ -117,7 +121,7 @@ RESERVED_PARAMETERS = frozenset({
     "data_path", "instrument_path", "model", "results_path", "previous_results_path",
     "wave_results", "min_base", "notebook", "data_encoding", "data_sheet", "actions", "language",
     "complaints_log_path", "complaints_codebook_path", "complaints_encoding", "complaints_sheet",
-    "multiplicity",
+    "multiplicity", "fit_cache",
 })
 
 #: notebooks that read the study's complaint log (``complaints:`` in the study file)
@@ -859,6 +863,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
     model = _resolve_model_entry(base, m.model, file)
     segment_column = m.segments.column if m.segments else None
     inst = _check_against_instrument(instrument, model, segment_column, m.parameters, file)
+    _check_parameter_names(m.parameters, notebooks, file)
     actions = _check_actions(m.actions, names, inst, model, file)
     out = _expand(output if output is not None else m.output, "output", file)
     _check_output(out.resolve() / m.name, file)
@@ -881,6 +886,74 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         complaints=complaints,
         language=report_language(m.language, inst),
     )
+
+
+def notebook_parameters(path: str | Path) -> tuple[str, ...]:
+    """The parameters a notebook declares: the names assigned in its cell
+    tagged ``parameters`` (papermill's convention), in order.
+
+    Read with :mod:`ast` from the notebook's JSON (what
+    ``papermill.inspect_notebook`` reports for a Python notebook, without
+    importing papermill); a notebook without such a cell declares none.
+
+    Raises
+    ------
+    StudyError
+        The file is not a notebook, or its parameters cell is not Python.
+    """
+    import ast
+    import json
+
+    path = Path(path)
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        cells = nb["cells"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise StudyError(f"the notebook cannot be read ({type(exc).__name__})", file=str(path),
+                         hint="save it again from Jupyter (a .ipynb file is JSON)") from None
+    names: list[str] = []
+    for cell in cells:
+        if cell.get("cell_type") != "code" or "parameters" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        try:
+            tree = ast.parse(source)
+        except SyntaxError as exc:
+            raise StudyError(f"the notebook's parameters cell is not valid Python (line {exc.lineno})",
+                             file=str(path), hint="fix the cell tagged 'parameters'") from None
+        for node in tree.body:
+            targets = (node.targets if isinstance(node, ast.Assign)
+                       else [node.target] if isinstance(node, ast.AnnAssign) else [])
+            for t in targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name) and n.id not in names:
+                        names.append(n.id)
+    return tuple(names)
+
+
+def _check_parameter_names(parameters: dict[str, Any], notebooks: tuple[NotebookRef, ...],
+                           file: Path) -> None:
+    """Every study parameter is declared by at least one of the study's
+    notebooks: a misspelt one (``n_bot``) was passed to every notebook and
+    silently ignored.  Refused naming the key, the closest declared
+    parameter and the notebooks."""
+    declared: set[str] = set()
+    for nb in notebooks:
+        declared.update(notebook_parameters(nb.path))
+    unknown = [k for k in parameters if k not in declared]
+    if not unknown:
+        return
+    offered = sorted(declared - RESERVED_PARAMETERS)
+    lines = []
+    for k in unknown:
+        close = difflib.get_close_matches(k, offered, n=1)
+        lines.append(f"parameters.{k}: no notebook of the study has this parameter"
+                     + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise StudyError(
+        "unknown parameters:\n    " + "\n    ".join(lines), file=str(file),
+        hint=f"fix the name, or remove it; the notebooks ({', '.join(nb.name for nb in notebooks)}) "
+             f"take: {', '.join(offered) or '(no parameters)'}")
 
 
 def _leaves(value: Any, key: str) -> Iterator[tuple[str, Any]]:
