@@ -209,6 +209,42 @@ def test_segment_labels_are_injective_safe_and_short():
     assert segment_label(2.0) == "2"
 
 
+def test_segment_labels_that_a_file_system_folds_to_one_get_their_own_folders():
+    import unicodedata
+
+    from csmlib.run.study import segment_labels
+
+    # full-width letters (Chinese input methods) and decomposed accents (macOS
+    # writes names decomposed) are the same name after NFKC normalisation
+    values = ["Ｎorth", "North", "Su\u0308d", "S\u00fcd"]
+    labels = segment_labels(values)
+    folded = {unicodedata.normalize("NFKC", v).casefold() for v in labels.values()}
+    assert len(folded) == 4 and all("~" in v for v in labels.values())
+
+
+@pytest.mark.parametrize("names, key", [
+    (["2026Q1", "2026q1"], "waves[0] and waves[1]"),
+    (["w1", "w2", "W2"], "waves[1] and waves[2]"),
+    (["w1", "w1."], "waves[0] and waves[1]"),           # Windows drops trailing dots and spaces
+    (["w1", "w1 "], "waves[0] and waves[1]"),
+])
+def test_wave_names_a_file_system_folds_to_one_are_refused(tmp_path, names, key):
+    # they shared one output folder on macOS and Windows: the later wave overwrote the earlier
+    waves = [{"name": n, "data": "w1.csv" if i % 2 == 0 else "w2.csv"} for i, n in enumerate(names)]
+    with pytest.raises(StudyError, match="differ only in case") as err:
+        load_study(_write(tmp_path, waves=waves))
+    assert key in str(err.value)
+
+
+def test_notebook_names_that_differ_only_in_case_are_refused(tmp_path):
+    import shutil
+
+    shutil.copy(SMOKE, tmp_path / "Smoke.ipynb")
+    shutil.copy(SMOKE, tmp_path / "smoke.ipynb")
+    with pytest.raises(StudyError, match=r"notebooks\[0\] and notebooks\[1\]"):
+        load_study(_write(tmp_path, notebooks=["Smoke.ipynb", "smoke.ipynb"]))
+
+
 def test_segment_labels_hold_no_invisible_or_reordering_characters():
     """A folder name (and the run id, HTML title, summary rows made from it)
     never carries a right-to-left override, a zero-width or other format or

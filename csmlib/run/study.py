@@ -574,7 +574,8 @@ def segment_labels(values: Any) -> dict[str, str]:
     """``{value text: folder label}`` for the segment values of one study.
 
     :func:`segment_label` of each value; values whose labels differ only in
-    case (``North``, ``north``) get hashed labels, so that they keep
+    case (``North``, ``north``) or in characters file systems fold (Unicode
+    normalisation) get hashed labels, so that they keep
     different folders on file systems that ignore case (macOS, Windows).
 
     Returns
@@ -586,8 +587,8 @@ def segment_labels(values: Any) -> dict[str, str]:
     plain = {t: segment_label(t) for t in texts}
     folded: dict[str, int] = {}
     for label in plain.values():
-        folded[label.casefold()] = folded.get(label.casefold(), 0) + 1
-    return {t: (segment_label(t, hashed=True) if folded[lab.casefold()] > 1 else lab)
+        folded[_folder_key(label)] = folded.get(_folder_key(label), 0) + 1
+    return {t: (segment_label(t, hashed=True) if folded[_folder_key(lab)] > 1 else lab)
             for t, lab in plain.items()}
 
 
@@ -823,6 +824,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
     if dup:
         raise StudyError("waves: wave names are repeated", file=str(file), values=dup,
                          hint="give every wave a distinct name")
+    _refuse_same_folder(names, "waves", "wave", file)
     waves = tuple(
         Wave(w.name, _resolve_file(base, w.data, f"waves[{i}].data", file, "data file"),
              encoding=w.encoding, sheet=w.sheet)
@@ -840,6 +842,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
     if dup:
         raise StudyError("notebooks: notebook names are repeated", file=str(file), values=dup,
                          hint="list every notebook once")
+    _refuse_same_folder(nb_names, "notebooks", "notebook", file)
     if "report" in m.model_fields_set and m.report not in nb_names:
         close = difflib.get_close_matches(m.report, nb_names, n=1)
         raise StudyError(
@@ -954,6 +957,30 @@ def _check_parameter_names(parameters: dict[str, Any], notebooks: tuple[Notebook
         "unknown parameters:\n    " + "\n    ".join(lines), file=str(file),
         hint=f"fix the name, or remove it; the notebooks ({', '.join(nb.name for nb in notebooks)}) "
              f"take: {', '.join(offered) or '(no parameters)'}")
+
+
+def _folder_key(name: str) -> str:
+    """What a file system that folds names keeps of ``name``: Unicode
+    normalised (NFKC; macOS compares decomposed forms), case folded (macOS,
+    Windows) and trailing dots and spaces dropped (Windows).  Two names
+    with the same key share a folder or file there."""
+    return unicodedata.normalize("NFKC", name).casefold().rstrip(" .")
+
+
+def _refuse_same_folder(names: list[str], key: str, what: str, file: Path) -> None:
+    """Distinct names (waves, notebooks) that a file system would take for
+    one (``2026Q1`` and ``2026q1``, ``w1`` and ``w1.``) would write their
+    outputs into the same folder or files: refused, naming both entries."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        j = seen.setdefault(_folder_key(name), i)
+        if j != i:
+            raise StudyError(
+                f"{key}[{j}] and {key}[{i}]: the {what} names {names[j]!r} and {name!r} differ only in "
+                "case, in trailing dots or spaces, or in characters that file systems fold, so on macOS "
+                "and Windows their outputs would go to the same folder",
+                file=str(file), values=[names[j], name],
+                hint=f"give the {what}s names that differ in more than case (e.g. 2026Q1, 2026Q2)")
 
 
 def _leaves(value: Any, key: str) -> Iterator[tuple[str, Any]]:
