@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from csmlib.errors import StudyError
+from csmlib.errors import DataWarning, StudyError
 from csmlib.run.study import Study, load_study, notebook_parameters, segment_mask
 
 SMOKE = Path(__file__).resolve().parent.parent / "notebooks" / "_smoke.ipynb"
@@ -85,9 +85,32 @@ def test_segment_bases_count_rows_by_hand(tmp_path):
 
 def test_segment_values_given(tmp_path):
     study = load_study(_write(tmp_path, segments={"column": "region", "values": ["North", "West"]}))
-    bases = study.segment_bases()
+    with pytest.warns(DataWarning) as caught:
+        bases = study.segment_bases()
     assert bases[bases.wave == "w1"].set_index("segment")["n"].to_dict() == {
         "all": 6, "North": 3, "West": 0}
+    # nobody in either wave is in West: each wave says so (it was not remarked)
+    texts = [str(w.message) for w in caught if "nobody in the wave" in str(w.message)]
+    assert len(texts) == 2
+    assert "waves[0] ('w1')" in texts[0] and "'West'" in texts[0] and "'region'" in texts[0]
+    assert "given in the study file" in texts[0] and "'North'" not in texts[0]
+    assert "waves[1] ('w2')" in texts[1]
+
+
+def test_a_segment_value_missing_from_one_wave_is_remarked(tmp_path):
+    # East is found in w2 only: w1 has no results for it
+    with pytest.warns(DataWarning, match=r"waves\[0\] \('w1'\): nobody in the wave has the segment "
+                                         r"value\(s\) 'East' of 'region' \(found in other waves\)"):
+        load_study(_write(tmp_path)).segment_bases()
+
+
+def test_no_remark_when_every_wave_has_every_value(tmp_path):
+    import warnings
+
+    study = load_study(_write(tmp_path, segments={"column": "region", "values": ["North", "South"]}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        study.segment_bases()
 
 
 def test_segment_mask():

@@ -221,3 +221,13 @@ def test_a_wave_file_of_another_wave_or_read_twice_is_warned(tmp_path, capsys, m
     path = _study(tmp_path, waves=[{"name": "w1", "data": "w1.csv"}, {"name": "w2", "data": "w1.csv"}])
     assert main(["validate", str(path)]) == 0
     assert "warning: waves[1].data: the same data as waves[0] ('w1')" in capsys.readouterr().out
+
+
+def test_a_segment_value_nobody_has_is_a_warning_of_validate(tmp_path, capsys):
+    path = _study(tmp_path, segments={"column": "region", "values": ["North", "Sout"]})
+    assert main(["validate", str(path)]) == 0            # a warning, not a failure
+    out = " ".join(capsys.readouterr().out.split())
+    for i, wave in enumerate(("w1", "w2")):
+        assert (f"warning: waves[{i}] ('{wave}'): nobody in the wave has the segment value(s) 'Sout' "
+                "of 'region' (given in the study file)") in out
+    assert "Sout n=0 suppressed" in out

@@ -469,9 +469,21 @@ class Study:
         order = sorted(seen, key=str)
         labels = segment_labels(order)
         rows: list[dict[str, Any]] = []
-        for wave, values in zip(self.waves, columns):
+        for i, (wave, values) in enumerate(zip(self.waves, columns)):
             rows.append({"wave": wave.name, "segment": "all", "value": None, "n": int(len(values))})
             counts = values.dropna().map(_text).value_counts()
+            absent = [k for k in order if k not in counts]
+            if absent:
+                from ..privacy import quote
+
+                given = "given in the study file" if self.segment_values is not None else "found in other waves"
+                warnings.warn(
+                    f"waves[{i}] ({wave.name!r}): nobody in the wave has the segment value(s) "
+                    f"{', '.join(quote(seen[k]) for k in absent[:10])}"
+                    + (f" and {len(absent) - 10} more" if len(absent) > 10 else "")
+                    + f" of {col!r} ({given}), so "
+                    "the wave has no results for them: check the spelling of the values, or the wave's file",
+                    DataWarning, stacklevel=2)
             # the values given in the study file, else those found in this wave
             # (labelled over all waves, so a value keeps its folder from wave to wave)
             for key in (order if self.segment_values is not None else [k for k in order if k in counts]):
