@@ -3,20 +3,25 @@ the analyses (analysis layer) compute: pure numpy on moments, so that one
 resample's value and the reported value come from one formula.
 
 :mod:`csmlib.analysis.index` and :mod:`csmlib.analysis.measurement`
-re-export them.
+re-export them; the inverse-square-root minimum sample size
+(:func:`min_n_inverse_sqrt`) is here because :func:`csmlib.fit_pls` checks
+its own sample against it, and :mod:`csmlib.analysis.planning` re-exports it.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
-from ..errors import DataError
+from ..errors import DataError, SpecError
 
-__all__ = ["HTMT_METHODS", "htmt_from_corr", "index_from_moments", "resolve_scale_limits"]
+__all__ = ["HTMT_METHODS", "check_power", "check_probability", "htmt_from_corr", "index_from_moments",
+           "min_n_inverse_sqrt", "resolve_scale_limits"]
 
 #: The ``method`` values of :func:`htmt_from_corr`.
 HTMT_METHODS = ("arithmetic", "geometric")
@@ -157,3 +162,55 @@ def htmt_from_corr(
     idx = np.arange(k)
     out[..., idx, idx] = np.nan
     return out
+
+
+# -------------------------------------------------------- Kock & Hadaya
+def check_probability(value: Any, name: str) -> float:
+    """``value`` as a float strictly between 0 and 1 (a SpecError naming ``name`` otherwise)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = np.nan
+    if not 0.0 < v < 1.0:
+        raise SpecError(f"{name} must be strictly between 0 and 1.", values=[value])
+    return v
+
+
+def check_power(alpha: Any, power: Any) -> tuple[float, float]:
+    """alpha and power, each in (0, 1), with power above alpha: a test rejects
+    with probability alpha already when nothing changed, so a lower power
+    asks for no respondents at all (the closed forms turn negative)."""
+    alpha, power = check_probability(alpha, "alpha"), check_probability(power, "power")
+    if power <= alpha:
+        raise SpecError("power must exceed alpha (a test rejects with probability alpha when nothing changed).",
+                        values=[power, alpha], hint="e.g. alpha=0.05 and power=0.8")
+    return alpha, power
+
+
+def min_n_inverse_sqrt(path: float | Sequence[float], *, alpha: float = 0.05, power: float = 0.8,
+                       two_sided: bool = False) -> int:
+    """Minimum sample size of the inverse square root method for PLS
+    (Kock & Hadaya 2018): ``n_min = ((z[1 - alpha] + z[power]) / |beta_min|)**2``,
+    rounded up.
+
+    Parameters
+    ----------
+    path : float or sequence of float
+        The path coefficient(s) expected to be significant; the smallest in
+        absolute value decides.
+    alpha, power : float
+        Significance level and power (5% and 80%: ``(2.486 / |beta_min|)**2``).
+    two_sided : bool
+        ``z[1 - alpha / 2]`` instead of the paper's one-tailed ``z[1 - alpha]``.
+
+    Returns
+    -------
+    int
+        The minimum number of respondents.
+    """
+    alpha, power = check_power(alpha, power)
+    vals = np.abs(np.atleast_1d(np.asarray(path, dtype=float)))
+    if not len(vals) or not np.all(np.isfinite(vals)) or vals.min() <= 0:
+        raise SpecError("the paths must be non-zero numbers.", values=list(np.atleast_1d(path)))
+    z = sps.norm.ppf(1.0 - (alpha / 2.0 if two_sided else alpha)) + sps.norm.ppf(power)
+    return int(math.ceil((z / vals.min()) ** 2 - 1e-9))
