@@ -427,3 +427,18 @@ def test_a_parameter_of_one_notebook_is_enough(tmp_path):
 def test_the_demo_study_parameters_are_all_declared():
     demo = Path(__file__).resolve().parent.parent / "data" / "demo" / "study.yml"
     assert load_study(demo).parameters["n_boot"] == 1000
+
+
+def test_fits_pls_by_parameter_or_code(tmp_path):
+    from csmlib.run.study import fits_pls
+
+    folder = Path(__file__).resolve().parent.parent / "notebooks"
+    assert fits_pls(folder / "structural.ipynb") and fits_pls(folder / "measurement.ipynb")
+    assert not fits_pls(folder / "data_quality.ipynb") and not fits_pls(SMOKE)
+    assert fits_pls(_notebook(tmp_path / "a.ipynb", "pls_missing: str = 'mean'\n"))
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("res = csm.fit_pls(spec, data)")]
+    nbformat.write(nb, tmp_path / "b.ipynb")
+    assert fits_pls(tmp_path / "b.ipynb")

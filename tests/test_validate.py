@@ -128,6 +128,10 @@ CASES = {
     "unknown scheme": (lambda d: _study(d, parameters={"scheme": "pathh"}), "parameters.scheme"),
     "unknown construct": (lambda d: _study(d, parameters={"index_construct": "Satisfaction"}),
                           "parameters.index_construct"),
+    "PLS notebook with a loop of paths": (
+        lambda d: _study(d, model="S =~ x\nT =~ x2\nS ~ T\nT ~ S", notebooks=[str(SMOKE), "structural"]),
+        "the paths S -> T -> S form a loop"),
+    "misspelt parameter": (lambda d: _study(d, parameters={"seed": 3, "n_bot": 10}), "did you mean 'n_boot'?"),
     "misspelt report notebook": (lambda d: _study(d, report="_smok"), "did you mean '_smoke'"),
     "misspelt notebook": (lambda d: _study(d, notebooks=["data_qualty"]), "did you mean 'data_quality'"),
     # output: csm run failed with "Not a directory" and a hint to free disk space
@@ -231,3 +235,18 @@ def test_a_segment_value_nobody_has_is_a_warning_of_validate(tmp_path, capsys):
         assert (f"warning: waves[{i}] ('{wave}'): nobody in the wave has the segment value(s) 'Sout' "
                 "of 'region' (given in the study file)") in out
     assert "Sout n=0 suppressed" in out
+
+
+def test_a_loop_of_paths_is_fine_without_a_pls_notebook(tmp_path, capsys):
+    # only notebooks that fit PLS need a recursive model (CB-SEM estimates loops)
+    path = _study(tmp_path, model="S =~ x\nT =~ x2\nS ~ T\nT ~ S")
+    assert main(["validate", str(path)]) == 0
+
+
+def test_the_loop_error_names_the_pls_notebooks(tmp_path, capsys):
+    path = _study(tmp_path, model="S =~ x\nT =~ x2\nS ~ T\nT ~ S",
+                  notebooks=[str(SMOKE), "structural", "index_drivers", "data_quality"])
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "model: the structural model is not recursive" in err
+    assert "the notebooks structural, index_drivers fit PLS" in err and "data_quality" not in err.split("fit PLS")[0]

@@ -44,7 +44,9 @@ notebook parameters it knows (``n_boot``, ``seed``, ``scheme``, ...) and that
 ``report`` names one of the notebooks, and that every key under
 ``parameters`` is a parameter of at least one of the study's notebooks (its
 cell tagged ``parameters``, :func:`notebook_parameters`): a misspelt one is
-refused with the closest name.  Text that reaches the notebooks as
+refused with the closest name.  When notebooks of the study fit PLS
+(:func:`fits_pls`), a model with a loop of paths is refused, as
+:func:`csmlib.fit_pls` would refuse it in every run.  Text that reaches the notebooks as
 parameters (``parameters``, the study and wave names, the actions) may not
 hold personal data (an e-mail address, phone number, Chinese identity number
 or IP address): it would be recorded in every run record and executed
@@ -104,6 +106,7 @@ __all__ = [
     "segment_label",
     "segment_labels",
     "notebook_parameters",
+    "fits_pls",
 ]
 
 
@@ -879,6 +882,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
     segment_column = m.segments.column if m.segments else None
     inst = _check_against_instrument(instrument, model, segment_column, m.parameters, file)
     _check_parameter_names(m.parameters, notebooks, file)
+    _check_pls_model(model, notebooks, file)
     actions = _check_actions(m.actions, names, inst, model, file)
     out = _expand(output if output is not None else m.output, "output", file)
     _check_output(out.resolve() / m.name, file)
@@ -917,21 +921,13 @@ def notebook_parameters(path: str | Path) -> tuple[str, ...]:
         The file is not a notebook, or its parameters cell is not Python.
     """
     import ast
-    import json
 
     path = Path(path)
-    try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        cells = nb["cells"]
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-        raise StudyError(f"the notebook cannot be read ({type(exc).__name__})", file=str(path),
-                         hint="save it again from Jupyter (a .ipynb file is JSON)") from None
     names: list[str] = []
-    for cell in cells:
-        if cell.get("cell_type") != "code" or "parameters" not in cell.get("metadata", {}).get("tags", []):
+    for cell in _code_cells(path):
+        if "parameters" not in cell.get("metadata", {}).get("tags", []):
             continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
+        source = _source(cell)
         try:
             tree = ast.parse(source)
         except SyntaxError as exc:
@@ -945,6 +941,51 @@ def notebook_parameters(path: str | Path) -> tuple[str, ...]:
                     if isinstance(n, ast.Name) and n.id not in names:
                         names.append(n.id)
     return tuple(names)
+
+
+def _code_cells(path: Path) -> list[dict[str, Any]]:
+    """The code cells of the notebook ``path`` (a StudyError if it is not one)."""
+    import json
+
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        return [c for c in cells if c.get("cell_type") == "code"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise StudyError(f"the notebook cannot be read ({type(exc).__name__})", file=str(path),
+                         hint="save it again from Jupyter (a .ipynb file is JSON)") from None
+
+
+def _source(cell: dict[str, Any]) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def fits_pls(path: str | Path) -> bool:
+    """Whether the notebook ``path`` fits PLS path models: it takes the
+    ``pls_missing`` parameter (every PLS notebook of csm workbench does), or
+    its code calls ``fit_pls``."""
+    path = Path(path)
+    return "pls_missing" in notebook_parameters(path) or any(
+        "fit_pls" in _source(c) for c in _code_cells(path))
+
+
+def _check_pls_model(model: str, notebooks: tuple[NotebookRef, ...], file: Path) -> None:
+    """When notebooks of the study fit PLS, the model must be one PLS can
+    estimate: a loop of paths (a non-recursive model) is refused by
+    :func:`csmlib.fit_pls` in every run, so it is refused here, before any
+    run, naming the loop and the notebooks.  (CB-SEM notebooks alone may fit
+    a non-recursive model.)"""
+    pls = [nb.name for nb in notebooks if fits_pls(nb.path)]
+    if not pls:
+        return
+    from ..estimate.pls import check_recursive
+
+    try:
+        check_recursive(resolve_model(model))
+    except CsmError as exc:
+        raise StudyError(f"model: {exc.message}; the notebooks {', '.join(pls)} fit PLS",
+                         file=str(file), values=exc.values,
+                         hint=f"{exc.hint}, or remove the PLS notebooks from notebooks:") from None
 
 
 def _check_parameter_names(parameters: dict[str, Any], notebooks: tuple[NotebookRef, ...],
