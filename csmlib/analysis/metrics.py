@@ -53,6 +53,14 @@ def _is_bool(v) -> bool:
     return isinstance(v, (bool, np.bool_))
 
 
+def _refuse(at: np.ndarray, values: pd.Series, name: str, what: str, hint: str) -> None:
+    """A DataError naming the column ``name``, the first ten rows where ``at``
+    is true (1-based) and their ``values``, when there are any."""
+    if at.any():
+        raise DataError(f"{name}: {what}", column=name, rows=list(np.flatnonzero(at)[:10] + 1),
+                        values=list(values[at].iloc[:10]), hint=hint)
+
+
 def _answers(values, name: str, scale: tuple[float, float] | None, weights=None, *,
              integer: bool = False):
     """Numeric answers without missing values, checked against the scale.
@@ -64,48 +72,23 @@ def _answers(values, name: str, scale: tuple[float, float] | None, weights=None,
     """
     s = pd.Series(values, copy=False)
     if integer:
-        if pd.api.types.is_bool_dtype(s.dtype):
-            boolean = s.notna().to_numpy(bool)
-        else:
-            boolean = s.map(_is_bool).to_numpy(bool)
-        if boolean.any():
-            rows = list(np.flatnonzero(boolean)[:10] + 1)
-            raise DataError(
-                f"{name}: answers are true/false, not points of the scale",
-                column=name, rows=rows, values=list(s[boolean].iloc[:10]),
-                hint="recode the column to the numeric codes of the scale (a yes/no "
-                     "question is not a rating scale)",
-            )
+        boolean = (s.notna() if pd.api.types.is_bool_dtype(s.dtype) else s.map(_is_bool)).to_numpy(bool)
+        _refuse(boolean, s, name, "answers are true/false, not points of the scale",
+                "recode the column to the numeric codes of the scale (a yes/no question is not a rating scale)")
     x = pd.to_numeric(s, errors="coerce")
-    bad = s.notna() & x.isna()
-    if bad.any():
-        rows = list(np.flatnonzero(bad.to_numpy())[:10] + 1)
-        raise DataError(
-            f"{name}: answers must be numeric",
-            column=name, rows=rows, values=list(s[bad].iloc[:10]),
-            hint="recode text answers to the numeric codes of the scale",
-        )
+    _refuse((s.notna() & x.isna()).to_numpy(bool), s, name, "answers must be numeric",
+            "recode text answers to the numeric codes of the scale")
+    xf = x.astype(float)
     if integer:
-        xf = x.astype(float)
-        frac = (xf.notna() & np.isfinite(xf) & (xf != np.round(xf))).to_numpy(bool)
-        if frac.any():
-            rows = list(np.flatnonzero(frac)[:10] + 1)
-            raise DataError(
-                f"{name}: answers must be whole points of the scale",
-                column=name, rows=rows, values=list(x[frac].iloc[:10]),
-                hint="the answers look averaged or imputed: score the original "
-                     "answers, or declare such codes as missing in the instrument",
-            )
+        _refuse((np.isfinite(xf) & (xf != np.round(xf))).to_numpy(bool), x, name,
+                "answers must be whole points of the scale",
+                "the answers look averaged or imputed: score the original answers, or declare such "
+                "codes as missing in the instrument")
     if scale is not None:
         lo, hi = scale
-        out = x.notna() & ((x < lo) | (x > hi))
-        if out.any():
-            rows = list(np.flatnonzero(out.to_numpy())[:10] + 1)
-            raise DataError(
-                f"{name}: answers outside the scale {lo:g}-{hi:g}",
-                column=name, rows=rows, values=list(x[out].iloc[:10]),
-                hint="check the scale limits in the instrument or declare the codes as missing",
-            )
+        _refuse((xf.notna() & ((xf < lo) | (xf > hi))).to_numpy(bool), x, name,
+                f"answers outside the scale {lo:g}-{hi:g}",
+                "check the scale limits in the instrument or declare the codes as missing")
     if weights is None:
         w = pd.Series(1.0, index=x.index)
     else:
