@@ -590,6 +590,13 @@ def test_below_the_inverse_square_root_minimum_is_a_warning_in_results():
     note = [w for w in small.warnings if "inverse-square-root" in w]
     assert len(note) == 1 and f"40 respondents are below the inverse-square-root minimum of {n_min}" in note[0]
     assert "S ~ Q" in note[0] and "Warnings" in str(small.summary())
+    # reports show it in their language (a Chinese report had an English sentence)
+    from csmlib.report.tables import estimation_notes
+
+    zh = str(estimation_notes(small, language="zh"))
+    assert f"样本量 40 低于最小路径 S ~ Q（{beta:.2f}）按逆平方根法所需的最小样本量 {n_min}" in zh
+    assert "respondents" not in zh
+    assert f"minimum of {n_min}" in str(estimation_notes(small, language="en"))
     with warnings.catch_warnings():
         warnings.simplefilter("error", csm.EstimationWarning)
         big = csm.fit_pls(spec, _two_construct_data(2000, 0.4))
