@@ -36,6 +36,7 @@ previous_results_path: str = ""  # the previous wave's results of this run
 wave_results: dict = {}  # report runs: segment/notebook -> results file
 min_base: int = 0  # smallest segment base that is estimated
 seed: int = 1  # random seed
+n_boot: int = 0  # bootstrap resamples (a study's usual parameter; the smoke notebook does not resample)
 sleep: float = 0.0  # seconds to wait before recording (tests)
 
 # %%

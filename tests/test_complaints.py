@@ -541,6 +541,8 @@ def test_study_file_passes_the_complaint_log_to_its_notebook(tmp_path):
     ({"log": "complaints.csv", "codebook": "missing.yml"}, "complaint codebook not found"),
     ({"log": "complaints.csv", "codebook": "complaints.yml", "sheets": 1}, "unknown key"),
     ({"log": "complaints.csv", "codebook": "wave1.csv"}, "complaints.codebook"),
+    ({"log": "complaints.csv", "codebook": "complaints.yml", "sheet": "Tickets"},
+     r"complaints.sheet: a sheet applies only to Excel files"),
 ])
 def test_study_file_complaint_errors(tmp_path, block, message):
     from csmlib.run.study import load_study

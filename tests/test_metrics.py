@@ -255,3 +255,40 @@ def test_confidence_level_outside_0_1_is_a_data_error(level):
                  lambda: metrics.complaint_rate([0, 1] * 10, level=level)):
         with pytest.raises(DataError, match="level"):
             call()
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: metrics.nps(x),
+    lambda x: metrics.top_box(x, scale=(0, 10)),
+])
+def test_fractional_answers_are_refused_with_rows_and_values(call):
+    # 7.5 was scored as a passive (NPS) without a word
+    with pytest.raises(DataError, match="whole points") as e:
+        call([9, 7.5, np.nan, 10, 6.25])
+    assert e.value.rows == [2, 5] and e.value.values == [7.5, 6.25]
+    assert e.value.column == "recommend" or e.value.column == "item"
+
+
+@pytest.mark.parametrize("answers, rows", [
+    ([True, False, True], [1, 2, 3]),                       # bool dtype: scored as 1/0 (detractors)
+    (np.array([True, False]), [1, 2]),
+    ([9, True, np.nan, 10], [2]),                           # object column with a pasted True
+    (pd.Series([True, None], dtype="boolean"), [1]),        # pandas' nullable boolean
+])
+def test_boolean_answers_are_refused_by_nps(answers, rows):
+    with pytest.raises(DataError, match="true/false") as e:
+        metrics.nps(answers, name="NPS1")
+    assert e.value.rows == rows and e.value.column == "NPS1"
+    assert all(v is True or v is False or v == 1 or v == 0 for v in e.value.values)
+
+
+def test_refused_values_are_masked():
+    # a Chinese mobile number pasted into the recommend column is quoted masked
+    with pytest.raises(DataError) as e:
+        metrics.nps([9, "13812345678 7.5"])
+    assert "13812345678" not in str(e.value)
+
+
+def test_whole_points_as_floats_and_complaint_booleans_still_work():
+    assert metrics.nps([9.0, 10.0, 0.0, 7.0]).iloc[0]["nps"] == pytest.approx(25.0)
+    assert metrics.complaint_rate([True, False, False, True]).iloc[0]["rate"] == pytest.approx(0.5)

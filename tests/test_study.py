@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from csmlib.errors import StudyError
-from csmlib.run.study import Study, load_study, relocate_study, segment_mask
+from csmlib.errors import DataWarning, StudyError
+from csmlib.run.study import Study, load_study, notebook_parameters, relocate_study, segment_mask
 
 SMOKE = Path(__file__).resolve().parent.parent / "notebooks" / "_smoke.ipynb"
 SMOKE_INSTRUMENT = ("name: smoke\nid_column: id\nsegment_columns: [region]\n"
@@ -85,9 +85,32 @@ def test_segment_bases_count_rows_by_hand(tmp_path):
 
 def test_segment_values_given(tmp_path):
     study = load_study(_write(tmp_path, segments={"column": "region", "values": ["North", "West"]}))
-    bases = study.segment_bases()
+    with pytest.warns(DataWarning) as caught:
+        bases = study.segment_bases()
     assert bases[bases.wave == "w1"].set_index("segment")["n"].to_dict() == {
         "all": 6, "North": 3, "West": 0}
+    # nobody in either wave is in West: each wave says so (it was not remarked)
+    texts = [str(w.message) for w in caught if "nobody in the wave" in str(w.message)]
+    assert len(texts) == 2
+    assert "waves[0] ('w1')" in texts[0] and "'West'" in texts[0] and "'region'" in texts[0]
+    assert "given in the study file" in texts[0] and "'North'" not in texts[0]
+    assert "waves[1] ('w2')" in texts[1]
+
+
+def test_a_segment_value_missing_from_one_wave_is_remarked(tmp_path):
+    # East is found in w2 only: w1 has no results for it
+    with pytest.warns(DataWarning, match=r"waves\[0\] \('w1'\): nobody in the wave has the segment "
+                                         r"value\(s\) 'East' of 'region' \(found in other waves\)"):
+        load_study(_write(tmp_path)).segment_bases()
+
+
+def test_no_remark_when_every_wave_has_every_value(tmp_path):
+    import warnings
+
+    study = load_study(_write(tmp_path, segments={"column": "region", "values": ["North", "South"]}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        study.segment_bases()
 
 
 def test_segment_mask():
@@ -209,6 +232,42 @@ def test_segment_labels_are_injective_safe_and_short():
     assert segment_label(2.0) == "2"
 
 
+def test_segment_labels_that_a_file_system_folds_to_one_get_their_own_folders():
+    import unicodedata
+
+    from csmlib.run.study import segment_labels
+
+    # full-width letters (Chinese input methods) and decomposed accents (macOS
+    # writes names decomposed) are the same name after NFKC normalisation
+    values = ["Ｎorth", "North", "Su\u0308d", "S\u00fcd"]
+    labels = segment_labels(values)
+    folded = {unicodedata.normalize("NFKC", v).casefold() for v in labels.values()}
+    assert len(folded) == 4 and all("~" in v for v in labels.values())
+
+
+@pytest.mark.parametrize("names, key", [
+    (["2026Q1", "2026q1"], "waves[0] and waves[1]"),
+    (["w1", "w2", "W2"], "waves[1] and waves[2]"),
+    (["w1", "w1."], "waves[0] and waves[1]"),           # Windows drops trailing dots and spaces
+    (["w1", "w1 "], "waves[0] and waves[1]"),
+])
+def test_wave_names_a_file_system_folds_to_one_are_refused(tmp_path, names, key):
+    # they shared one output folder on macOS and Windows: the later wave overwrote the earlier
+    waves = [{"name": n, "data": "w1.csv" if i % 2 == 0 else "w2.csv"} for i, n in enumerate(names)]
+    with pytest.raises(StudyError, match="differ only in case") as err:
+        load_study(_write(tmp_path, waves=waves))
+    assert key in str(err.value)
+
+
+def test_notebook_names_that_differ_only_in_case_are_refused(tmp_path):
+    import shutil
+
+    shutil.copy(SMOKE, tmp_path / "Smoke.ipynb")
+    shutil.copy(SMOKE, tmp_path / "smoke.ipynb")
+    with pytest.raises(StudyError, match=r"notebooks\[0\] and notebooks\[1\]"):
+        load_study(_write(tmp_path, notebooks=["Smoke.ipynb", "smoke.ipynb"]))
+
+
 def test_segment_labels_hold_no_invisible_or_reordering_characters():
     """A folder name (and the run id, HTML title, summary rows made from it)
     never carries a right-to-left override, a zero-width or other format or
@@ -315,3 +374,123 @@ def test_relocate_study_makes_every_relative_path_absolute(tmp_path):
     copy = relocate_study(path, tmp_path / "y" / "copy.yml")
     assert load_study(copy).notebooks[0].path == (study / "notebooks" / "mine.ipynb").resolve()
     assert yaml.safe_load(copy.read_text(encoding="utf-8"))["notebook_folder"] == str(study / "notebooks")
+
+
+# a Chinese mobile, an e-mail address and a Chinese resident identity number
+# (check digit right: 11010519491231002X), in the forms consultants paste them
+PERSONAL = {"mobile": "13812345678", "email": "zhang.wei@client.com.cn", "cn_id": "11010519491231002X"}
+
+
+@pytest.mark.parametrize("kind", list(PERSONAL))
+@pytest.mark.parametrize("where, key", [
+    (lambda v: {"parameters": {"seed": 3, "client_contact": v}}, "parameters.client_contact"),
+    (lambda v: {"parameters": {"seed": 3, "report_title": f"Q3 report, questions to {v}"}},
+     "parameters.report_title"),
+    (lambda v: {"parameters": {"seed": 3, "contacts": [{"who": "lead", "reach": v}]}},
+     "parameters.contacts[0].reach"),
+    (lambda v: {"actions": [{"name": "Queues", "owner": f"Branch ops ({v})", "target": "S",
+                             "baseline_wave": "w1", "target_value": 5, "due_wave": "w2"}]},
+     "actions[0].owner"),
+])
+def test_personal_data_in_the_study_file_is_refused(tmp_path, kind, where, key):
+    # it went unmasked into every run's .run.json and papermill's injected cell of the .ipynb
+    value = PERSONAL[kind]
+    with pytest.raises(StudyError, match="looks like personal data") as err:
+        load_study(_write(tmp_path, **where(value)))
+    text = str(err.value)
+    assert key in text and "removed>" in text
+    assert value not in text and value[:-1] not in text and "zhang.wei" not in text
+
+
+def test_personal_data_refused_in_a_wave_name(tmp_path):
+    path = _write(tmp_path, waves=[{"name": "138 1234 5678", "data": "w1.csv"}])
+    with pytest.raises(StudyError, match=r"waves\[0\].name"):
+        load_study(path)
+
+
+def _notebook(path: Path, parameters: str) -> Path:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("x = 1 (not code)"),
+                nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("later = 2")]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_ordinary_parameters_are_not_taken_for_personal_data(tmp_path):
+    nb = _notebook(tmp_path / "own.ipynb", "title = ''\nthreshold: float = 0.1\nflags: list = []\n")
+    params = {"seed": 20260101, "n_boot": 2000, "title": "Wave 2026Q3 (North)",
+              "threshold": 0.05, "flags": [True, None, float("nan")]}
+    study = load_study(_write(tmp_path, parameters=params, notebooks=[str(SMOKE), str(nb)]))
+    assert study.parameters["seed"] == 20260101
+
+
+def test_notebook_parameters_agree_with_papermill():
+    # papermill's own reading of the parameters cell is the reference
+    import papermill
+
+    folder = Path(__file__).resolve().parent.parent / "notebooks"
+    for path in sorted(folder.glob("*.ipynb")):
+        assert set(notebook_parameters(path)) == set(papermill.inspect_notebook(str(path))), path.name
+
+
+def test_notebook_parameters_of_odd_cells(tmp_path):
+    nb = _notebook(tmp_path / "a.ipynb", "a = 1\nb: int = 2  # two\nc, d = 3, 4\nimport os\nprint(a)\n")
+    assert notebook_parameters(nb) == ("a", "b", "c", "d")
+    import nbformat
+
+    bare = nbformat.v4.new_notebook()
+    bare.cells = [nbformat.v4.new_code_cell("a = 1")]
+    nbformat.write(bare, tmp_path / "bare.ipynb")
+    assert notebook_parameters(tmp_path / "bare.ipynb") == ()
+    (tmp_path / "broken.ipynb").write_text("{not json")
+    with pytest.raises(StudyError, match="cannot be read"):
+        notebook_parameters(tmp_path / "broken.ipynb")
+    with pytest.raises(StudyError, match="not valid Python"):
+        notebook_parameters(_notebook(tmp_path / "c.ipynb", "a = = 1"))
+
+
+@pytest.mark.parametrize("parameters, fragments", [
+    ({"seed": 3, "n_bot": 10}, ["parameters.n_bot: no notebook of the study has this parameter",
+                                "did you mean 'n_boot'?", "_smoke", "own"]),
+    ({"seed": 3, "Threshold": 0.2}, ["parameters.Threshold", "did you mean 'threshold'?"]),
+    ({"sede": 3, "zzz_unrelated": 1}, ["parameters.sede", "'seed'", "parameters.zzz_unrelated"]),
+])
+def test_misspelt_parameter_is_refused_with_did_you_mean(tmp_path, parameters, fragments):
+    # a misspelt parameter was passed to every notebook and silently ignored
+    nb = _notebook(tmp_path / "own.ipynb", "threshold: float = 0.1\n")
+    with pytest.raises(StudyError, match="unknown parameters") as err:
+        load_study(_write(tmp_path, parameters=parameters, notebooks=[str(SMOKE), str(nb)]))
+    text = str(err.value)
+    for frag in fragments:
+        assert frag in text, (frag, text)
+
+
+def test_a_parameter_of_one_notebook_is_enough(tmp_path):
+    # the union of the notebooks' parameters: sleep is declared by _smoke only
+    nb = _notebook(tmp_path / "own.ipynb", "threshold: float = 0.1\n")
+    study = load_study(_write(tmp_path, parameters={"sleep": 0.5, "threshold": 0.2},
+                              notebooks=[str(SMOKE), str(nb)]))
+    assert study.parameters == {"sleep": 0.5, "threshold": 0.2}
+
+
+def test_the_demo_study_parameters_are_all_declared():
+    demo = Path(__file__).resolve().parent.parent / "data" / "demo" / "study.yml"
+    assert load_study(demo).parameters["n_boot"] == 1000
+
+
+def test_fits_pls_by_parameter_or_code(tmp_path):
+    from csmlib.run.study import fits_pls
+
+    folder = Path(__file__).resolve().parent.parent / "notebooks"
+    assert fits_pls(folder / "structural.ipynb") and fits_pls(folder / "measurement.ipynb")
+    assert not fits_pls(folder / "data_quality.ipynb") and not fits_pls(SMOKE)
+    assert fits_pls(_notebook(tmp_path / "a.ipynb", "pls_missing: str = 'mean'\n"))
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("res = csm.fit_pls(spec, data)")]
+    nbformat.write(nb, tmp_path / "b.ipynb")
+    assert fits_pls(tmp_path / "b.ipynb")

@@ -156,6 +156,59 @@ def test_excel(tmp_path, instrument):
     assert "CUSA1" in info.value.column
 
 
+def test_sheet_for_a_csv_is_refused(tmp_path, instrument):
+    # the sheet was ignored: a study that meant the workbook read the CSV without a word
+    p = _csv(tmp_path)
+    with pytest.raises(DataError, match="a sheet applies only to Excel files, but this file is read as csv") as e:
+        read_survey(p, instrument, sheet="Data")
+    assert e.value.file == str(p) and e.value.values == ["Data"]
+    with pytest.raises(DataError, match="only to Excel"):
+        read_survey(p, instrument, sheet=0)
+    assert read_survey(p, instrument).n == 4
+
+
+CN_INSTRUMENT = {"name": "cn", "id_column": "编号", "segment_columns": ["地区"],
+                 "constructs": [{"name": "S", "items": [{"name": "满意度1", "scale": [1, 5]},
+                                                       {"name": "满意度2", "scale": [1, 5]}]}]}
+CN_CSV = "编号,地区,满意度1,满意度2\n1,华北,3,4\n2,华南,4,5\n3,华北,2,2\n"
+
+
+@pytest.mark.parametrize("encoding, first", [
+    ("latin-1", "4 column(s) the instrument declares are not in the file"),  # read, as mojibake
+    ("shift_jis", "not in the file"),
+    ("gbk", "not valid gbk text"),                                           # did not decode
+    ("cp1252", "not valid cp1252 text"),
+])
+def test_a_wrong_declared_encoding_is_named_as_the_likely_cause(tmp_path, encoding, first):
+    # it said "columns ... are not in the file" (or "pass encoding=...", the key the user had set)
+    from csmlib.data.instrument import Instrument
+
+    inst = Instrument.model_validate(CN_INSTRUMENT)
+    p = tmp_path / "wave.csv"
+    p.write_bytes(CN_CSV.encode("utf-8"))
+    with pytest.raises(DataError, match=f"the declared encoding '{encoding}' is probably wrong") as e:
+        read_survey(p, inst, encoding=encoding)
+    assert first in e.value.message and "it is UTF-8 text" in e.value.message
+    assert "remove encoding" in e.value.hint and e.value.file == str(p)
+    assert read_survey(p, inst).n == read_survey(p, inst, encoding="utf-8").n == 3
+
+
+def test_a_right_encoding_with_a_truly_missing_column_keeps_its_error(tmp_path):
+    from csmlib.data.instrument import Instrument
+
+    inst = Instrument.model_validate(CN_INSTRUMENT)
+    p = tmp_path / "wave.csv"
+    p.write_bytes(CN_CSV.replace("满意度2", "满意度3").encode("gbk"))   # gbk, as declared; a column is absent
+    with pytest.raises(DataError, match="not in the file") as e:
+        read_survey(p, inst, encoding="gbk")
+    assert "probably wrong" not in str(e.value) and e.value.column == ["满意度2"]
+    q = tmp_path / "utf8.csv"                        # UTF-8 read as latin-1, but the column is absent in UTF-8 too
+    q.write_bytes(CN_CSV.replace("满意度2", "满意度3").encode("utf-8"))
+    with pytest.raises(DataError, match="not in the file") as e:
+        read_survey(q, inst, encoding="latin-1")
+    assert "probably wrong" not in str(e.value)
+
+
 # ----------------------------------------------------------------- SPSS
 def test_spss_user_missing_and_labels(tmp_path, instrument):
     df = _frame().drop(columns=["comment"])

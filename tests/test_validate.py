@@ -102,6 +102,8 @@ CASES = {
     "wrong encoding": (_wrong_encoding, "not valid UTF-8"),
     "formula without a stored result": (_formula_without_result, "have no stored result"),
     "missing Excel sheet": (_missing_sheet, "no sheet 'Antworten'"),
+    "sheet for a CSV": (lambda d: _study(d, waves=[{"name": "w1", "data": "w1.csv", "sheet": "Data"}]),
+                        "waves[0].sheet: a sheet applies only to Excel files"),
     "ragged CSV": (_ragged_csv, "do not have as many fields"),
     "item missing in the file": (_item_missing_in_file, "not in the file"),
     "data file missing": (lambda d: _study(d, waves=[{"name": "w1", "data": "nope.csv"}]),
@@ -126,6 +128,10 @@ CASES = {
     "unknown scheme": (lambda d: _study(d, parameters={"scheme": "pathh"}), "parameters.scheme"),
     "unknown construct": (lambda d: _study(d, parameters={"index_construct": "Satisfaction"}),
                           "parameters.index_construct"),
+    "PLS notebook with a loop of paths": (
+        lambda d: _study(d, model="S =~ x\nT =~ x2\nS ~ T\nT ~ S", notebooks=[str(SMOKE), "structural"]),
+        "the paths S -> T -> S form a loop"),
+    "misspelt parameter": (lambda d: _study(d, parameters={"seed": 3, "n_bot": 10}), "did you mean 'n_boot'?"),
     "misspelt report notebook": (lambda d: _study(d, report="_smok"), "did you mean '_smoke'"),
     "misspelt notebook": (lambda d: _study(d, notebooks=["data_qualty"]), "did you mean 'data_quality'"),
     # output: csm run failed with "Not a directory" and a hint to free disk space
@@ -219,3 +225,28 @@ def test_a_wave_file_of_another_wave_or_read_twice_is_warned(tmp_path, capsys, m
     path = _study(tmp_path, waves=[{"name": "w1", "data": "w1.csv"}, {"name": "w2", "data": "w1.csv"}])
     assert main(["validate", str(path)]) == 0
     assert "warning: waves[1].data: the same data as waves[0] ('w1')" in capsys.readouterr().out
+
+
+def test_a_segment_value_nobody_has_is_a_warning_of_validate(tmp_path, capsys):
+    path = _study(tmp_path, segments={"column": "region", "values": ["North", "Sout"]})
+    assert main(["validate", str(path)]) == 0            # a warning, not a failure
+    out = " ".join(capsys.readouterr().out.split())
+    for i, wave in enumerate(("w1", "w2")):
+        assert (f"warning: waves[{i}] ('{wave}'): nobody in the wave has the segment value(s) 'Sout' "
+                "of 'region' (given in the study file)") in out
+    assert "Sout n=0 suppressed" in out
+
+
+def test_a_loop_of_paths_is_fine_without_a_pls_notebook(tmp_path, capsys):
+    # only notebooks that fit PLS need a recursive model (CB-SEM estimates loops)
+    path = _study(tmp_path, model="S =~ x\nT =~ x2\nS ~ T\nT ~ S")
+    assert main(["validate", str(path)]) == 0
+
+
+def test_the_loop_error_names_the_pls_notebooks(tmp_path, capsys):
+    path = _study(tmp_path, model="S =~ x\nT =~ x2\nS ~ T\nT ~ S",
+                  notebooks=[str(SMOKE), "structural", "index_drivers", "data_quality"])
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "model: the structural model is not recursive" in err
+    assert "the notebooks structural, index_drivers fit PLS" in err and "data_quality" not in err.split("fit PLS")[0]

@@ -49,28 +49,46 @@ __all__ = [
 ]
 
 
-def _answers(values, name: str, scale: tuple[float, float] | None, weights=None):
-    """Numeric answers without missing values, checked against the scale."""
+def _is_bool(v) -> bool:
+    return isinstance(v, (bool, np.bool_))
+
+
+def _refuse(at: np.ndarray, values: pd.Series, name: str, what: str, hint: str) -> None:
+    """A DataError naming the column ``name``, the first ten rows where ``at``
+    is true (1-based) and their ``values``, when there are any."""
+    if at.any():
+        raise DataError(f"{name}: {what}", column=name, rows=list(np.flatnonzero(at)[:10] + 1),
+                        values=list(values[at].iloc[:10]), hint=hint)
+
+
+def _answers(values, name: str, scale: tuple[float, float] | None, weights=None, *,
+             integer: bool = False):
+    """Numeric answers without missing values, checked against the scale.
+
+    With ``integer=True`` (the points of a rating scale) fractional answers
+    (7.5) and booleans (``True``/``False``, which pandas would count as 1/0)
+    are refused with the rows and values: averaged or pasted answers are not
+    scale points, and scoring them silently would move the metric.
+    """
     s = pd.Series(values, copy=False)
+    if integer:
+        boolean = (s.notna() if pd.api.types.is_bool_dtype(s.dtype) else s.map(_is_bool)).to_numpy(bool)
+        _refuse(boolean, s, name, "answers are true/false, not points of the scale",
+                "recode the column to the numeric codes of the scale (a yes/no question is not a rating scale)")
     x = pd.to_numeric(s, errors="coerce")
-    bad = s.notna() & x.isna()
-    if bad.any():
-        rows = list(np.flatnonzero(bad.to_numpy())[:10] + 1)
-        raise DataError(
-            f"{name}: answers must be numeric",
-            column=name, rows=rows, values=list(s[bad].iloc[:10]),
-            hint="recode text answers to the numeric codes of the scale",
-        )
+    _refuse((s.notna() & x.isna()).to_numpy(bool), s, name, "answers must be numeric",
+            "recode text answers to the numeric codes of the scale")
+    xf = x.astype(float)
+    if integer:
+        _refuse((np.isfinite(xf) & (xf != np.round(xf))).to_numpy(bool), x, name,
+                "answers must be whole points of the scale",
+                "the answers look averaged or imputed: score the original answers, or declare such "
+                "codes as missing in the instrument")
     if scale is not None:
         lo, hi = scale
-        out = x.notna() & ((x < lo) | (x > hi))
-        if out.any():
-            rows = list(np.flatnonzero(out.to_numpy())[:10] + 1)
-            raise DataError(
-                f"{name}: answers outside the scale {lo:g}-{hi:g}",
-                column=name, rows=rows, values=list(x[out].iloc[:10]),
-                hint="check the scale limits in the instrument or declare the codes as missing",
-            )
+        _refuse((xf.notna() & ((xf < lo) | (xf > hi))).to_numpy(bool), x, name,
+                f"answers outside the scale {lo:g}-{hi:g}",
+                "check the scale limits in the instrument or declare the codes as missing")
     if weights is None:
         w = pd.Series(1.0, index=x.index)
     else:
@@ -180,7 +198,9 @@ def nps(recommend, *, scale: tuple[float, float] = (0, 10), weights=None,
     Parameters
     ----------
     recommend : array-like
-        Answers on the 0-10 scale; NaN = missing.
+        Answers on the 0-10 scale, whole points; NaN = missing.  Fractional
+        (7.5) or boolean answers raise :class:`~csmlib.errors.DataError`
+        naming the rows and values.
     scale : (min, max)
         Must be (0, 10): NPS is defined on that scale only.
     weights : array-like, optional
@@ -203,7 +223,7 @@ def nps(recommend, *, scale: tuple[float, float] = (0, 10), weights=None,
             column=name, hint="use the 0-10 likelihood-to-recommend question",
         )
     z = _z(level)
-    x, w, n_missing = _answers(recommend, name, scale, weights)
+    x, w, n_missing = _answers(recommend, name, scale, weights, integer=True)
     tw = w.sum()
     p = w[x >= 9].sum() / tw
     d = w[x <= 6].sum() / tw
@@ -231,7 +251,8 @@ def top_box(answers, *, scale: tuple[float, float], boxes: int = 2, weights=None
     Parameters
     ----------
     answers : array-like
-        Answers on an integer scale; NaN = missing.
+        Answers on an integer scale; NaN = missing.  Fractional or boolean
+        answers raise :class:`~csmlib.errors.DataError` naming the rows and values.
     scale : (min, max)
         The item's theoretical scale limits (from the instrument).
     boxes : int
@@ -249,7 +270,7 @@ def top_box(answers, *, scale: tuple[float, float], boxes: int = 2, weights=None
     if boxes < 1 or boxes > hi - lo:
         raise DataError(f"boxes must be between 1 and {hi - lo:g} for a {lo:g}-{hi:g} scale",
                         values=[boxes], hint="use boxes=1 or 2")
-    x, w, n_missing = _answers(answers, name, scale, weights)
+    x, w, n_missing = _answers(answers, name, scale, weights, integer=True)
     tw = w.sum()
     share = w[x > hi - boxes].sum() / tw
     bottom = w[x < lo + boxes].sum() / tw

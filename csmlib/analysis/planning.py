@@ -82,6 +82,9 @@ from scipy import stats as sps
 
 from ..errors import DataError, SpecError
 from ..estimate.ram import one_blas_thread
+from ..estimate.statistics import check_power as _check_power
+from ..estimate.statistics import check_probability as _check_probability
+from ..estimate.statistics import min_n_inverse_sqrt
 from .simulate import PopulationModel, simulate_survey
 
 __all__ = [
@@ -104,27 +107,6 @@ CHUNK_CELLS = 1_000_000
 
 
 # ---------------------------------------------------------------- tracking
-def _check_probability(value: Any, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = np.nan
-    if not 0.0 < v < 1.0:
-        raise SpecError(f"{name} must be strictly between 0 and 1.", values=[value])
-    return v
-
-
-def _check_power(alpha: Any, power: Any) -> tuple[float, float]:
-    """alpha and power, each in (0, 1), with power above alpha: a test rejects
-    with probability alpha already when nothing changed, so a lower power
-    asks for no respondents at all (the closed forms turn negative)."""
-    alpha, power = _check_probability(alpha, "alpha"), _check_probability(power, "power")
-    if power <= alpha:
-        raise SpecError("power must exceed alpha (a test rejects with probability alpha when nothing changed).",
-                        values=[power, alpha], hint="e.g. alpha=0.05 and power=0.8")
-    return alpha, power
-
-
 def _check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
     if value not in choices:
         raise SpecError(f"{name} must be one of {list(choices)}.", values=[value])
@@ -495,36 +477,6 @@ def population_from_fit(results: Any, *, scale_limits: Any = None, name: str | N
         item_means={i: float(np.nanmean(X[:, j]) - lo[j] + 1.0) for j, i in enumerate(items)},
         item_sds={i: float(np.nanstd(X[:, j], ddof=1)) for j, i in enumerate(items)},
         exogenous_correlations=corr, name=name or spec.name or "fit")
-
-
-# -------------------------------------------------------- Kock & Hadaya
-def min_n_inverse_sqrt(path: float | Sequence[float], *, alpha: float = 0.05, power: float = 0.8,
-                       two_sided: bool = False) -> int:
-    """Minimum sample size of the inverse square root method for PLS
-    (Kock & Hadaya 2018): ``n_min = ((z[1 - alpha] + z[power]) / |beta_min|)**2``,
-    rounded up.
-
-    Parameters
-    ----------
-    path : float or sequence of float
-        The path coefficient(s) expected to be significant; the smallest in
-        absolute value decides.
-    alpha, power : float
-        Significance level and power (5% and 80%: ``(2.486 / |beta_min|)**2``).
-    two_sided : bool
-        ``z[1 - alpha / 2]`` instead of the paper's one-tailed ``z[1 - alpha]``.
-
-    Returns
-    -------
-    int
-        The minimum number of respondents.
-    """
-    alpha, power = _check_power(alpha, power)
-    vals = np.abs(np.atleast_1d(np.asarray(path, dtype=float)))
-    if not len(vals) or not np.all(np.isfinite(vals)) or vals.min() <= 0:
-        raise SpecError("the paths must be non-zero numbers.", values=list(np.atleast_1d(path)))
-    z = sps.norm.ppf(1.0 - (alpha / 2.0 if two_sided else alpha)) + sps.norm.ppf(power)
-    return int(math.ceil((z / vals.min()) ** 2 - 1e-9))
 
 
 # ------------------------------------------------------------ plan_sample

@@ -16,6 +16,7 @@ the file.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import hashlib
 import math
@@ -33,7 +34,7 @@ from .instrument import Instrument
 from ..privacy import detect_personal_columns, mask_value, quote
 from .readers import FORMATS, RawTable, detect_format, read_raw
 
-__all__ = ["Survey", "Provenance", "read_survey"]
+__all__ = ["Survey", "Provenance", "check_sheet", "read_survey"]
 
 #: Cells read as "no answer" in text files (besides the instrument's missing codes).
 NA_STRINGS = frozenset({"", "NA", "N/A", "NaN", "nan", "."})
@@ -320,7 +321,8 @@ def read_survey(path: str | Path, instrument: Instrument, *, sheet: str | int | 
     instrument : Instrument
         The codebook the file follows.
     sheet : str or int, optional
-        Excel sheet name or 0-based number (default: the first sheet).
+        Excel sheet name or 0-based number (default: the first sheet); a
+        sheet given for a file of another format is a DataError.
     encoding : str, optional
         Text encoding of a CSV (default UTF-8, with or without BOM) or of an
         SPSS/Stata file's strings.
@@ -342,6 +344,9 @@ def read_survey(path: str | Path, instrument: Instrument, *, sheet: str | int | 
         the item's scale, missing or duplicate respondent ids, bad weights,
         Excel formula cells without a stored result (sheet and cell named).
         Each error lists every problem of its kind with column, rows and values.
+        When a declared ``encoding`` makes the file fail or lose declared
+        columns and the file is UTF-8 text whose header has them, the error
+        says that the declared encoding is probably wrong.
 
     Warns
     -----
@@ -371,9 +376,74 @@ def read_survey(path: str | Path, instrument: Instrument, *, sheet: str | int | 
     if format is not None and format not in FORMATS:
         raise DataError(f"unknown format {format!r}", file=str(path), hint=f"use one of {FORMATS}")
     fmt = format or detect_format(path, raw)
-    table = read_raw(path, raw, fmt, sheet=sheet, encoding=encoding)
-    return _build(table, instrument, path=str(path), sha256=hashlib.sha256(raw).hexdigest(),
-                  sheet=sheet, encoding=encoding)
+    check_sheet(path, fmt, sheet)
+    columns: list[str] = []   # the header as read, for a wrong declared encoding
+    try:
+        table = read_raw(path, raw, fmt, sheet=sheet, encoding=encoding)
+        columns = list(table.frame.columns)
+        return _build(table, instrument, path=str(path), sha256=hashlib.sha256(raw).hexdigest(),
+                      sheet=sheet, encoding=encoding)
+    except DataError as exc:
+        better = _wrong_encoding(exc, path, raw, fmt, encoding, instrument, columns)
+        if better is None:
+            raise
+        raise better from None
+
+
+def _declared_columns(inst: Instrument) -> list[str]:
+    """The columns ``inst`` requires in a file: roles (id, wave, segment, weight), items, text items."""
+    roles = inst.role_columns
+    return roles["id"] + roles["wave"] + roles["segment"] + roles["weight"] + inst.item_names + inst.text_names
+
+
+def _wrong_encoding(exc: DataError, path: Path, raw: bytes, fmt: str, encoding: str | None,
+                    inst: Instrument, columns: list[str]) -> DataError | None:
+    """The error to give instead of ``exc`` when the declared text
+    ``encoding`` is probably wrong: the file is UTF-8 (with non-ASCII bytes),
+    read as ``encoding`` it failed or lacked columns the instrument declares
+    (``columns`` are those it had), and read as UTF-8 it has them all.
+    None when that is not so (``exc`` stands)."""
+    if fmt not in ("csv", "qualtrics") or encoding is None or raw.isascii():
+        return None
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        return None
+    declared = _declared_columns(inst)
+    missing = [c for c in declared if c not in columns]
+    if not missing:
+        return None
+    try:
+        raw.decode("utf-8-sig")
+        as_utf8 = read_raw(path, raw, fmt, encoding=None)
+    except (UnicodeDecodeError, DataError):
+        return None
+    if any(c not in as_utf8.frame.columns for c in missing):
+        return None
+    first = exc.message.splitlines()[0]
+    return DataError(
+        f"the declared encoding {encoding!r} is probably wrong: read as {encoding}, the file fails "
+        f"({first}); but it is UTF-8 text, and read as UTF-8 its header has the column(s) the "
+        "instrument declares",
+        file=str(path), column=missing,
+        hint=f"remove encoding: {encoding} (UTF-8 is the default), or declare encoding: utf-8")
+
+
+def check_sheet(path: str | Path, fmt: str, sheet: str | int | None, *, key: str = "sheet") -> None:
+    """Refuse an Excel ``sheet`` for a file of another format ``fmt``.
+
+    A sheet given for a CSV (or SPSS/Stata) file was ignored, so a study
+    file that meant another file, or another sheet, read the wrong answers
+    without a word.
+
+    Raises
+    ------
+    DataError
+        ``sheet`` is given and ``fmt`` is not ``"excel"``; names the file,
+        the ``key`` and the sheet.
+    """
+    if sheet is not None and fmt != "excel":
+        raise DataError(f"{key}: a sheet applies only to Excel files, but this file is read as {fmt}",
+                        file=str(path), values=[sheet],
+                        hint="remove the sheet, or give the Excel workbook (.xlsx) that has the sheet")
 
 
 def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: Any,

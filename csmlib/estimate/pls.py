@@ -42,7 +42,7 @@ from .pls_core import SCHEMES, CompiledSpec, PlsCoreResult, compile_spec, pls_co
 from .results import FIT_INDEX_NAMES, PlsResults, Results, tidy_estimates
 from ..spec.modelspec import ModelSpec
 
-__all__ = ["fit_pls", "case_weights", "weighted_moments", "check_pls_model", "check_recursive", "compile_spec", "pls_core", "covariance_one_pass", "CompiledSpec", "PlsCoreResult"]
+__all__ = ["fit_pls", "case_weights", "check_sample_size", "weighted_moments", "check_pls_model", "check_recursive", "compile_spec", "pls_core", "covariance_one_pass", "CompiledSpec", "PlsCoreResult"]
 
 _CHUNK = 1 << 16
 
@@ -260,8 +260,36 @@ def fit_pls(
         normalized to sum 1, in the item metric), ``r2_adj`` (Series),
         ``construct_corr`` (DataFrame), ``rho_a`` (Series), ``ave`` (Series),
         ``item_mean`` and ``item_sd`` (Series), ``S`` (working matrix),
-        ``compiled`` (:class:`~csmlib.estimate.pls_core.CompiledSpec`) and
-        ``case_weights`` (ndarray of the case weights, or None).
+        ``compiled`` (:class:`~csmlib.estimate.pls_core.CompiledSpec`),
+        ``case_weights`` (ndarray of the case weights, or None) and
+        ``small_sample`` (None, or the inverse-square-root note's facts:
+        ``n, n_min, path, beta, text``).
+
+    Raises
+    ------
+    DataError
+        Fewer respondents than the largest regression of the model (a
+        construct on its predictors, a mode B block on its items) has
+        predictors + 2 (:func:`check_sample_size`).
+    SpecError
+        A non-recursive structural model (:func:`check_recursive`), bad options.
+
+    Warns
+    -----
+    EstimationWarning
+        Also kept in ``results.warnings`` (which ``summary()`` and reports
+        show): no convergence; fewer respondents than the inverse-square-root
+        minimum (:func:`csmlib.min_n_inverse_sqrt`, Kock & Hadaya 2018) for
+        the smallest path of at least :data:`NEGLIGIBLE_PATH`.
+
+    Notes
+    -----
+    seminr checks neither: on a tiny sample its ``estimate_pls`` solves each
+    regression's normal equations with ``solve()``, which stops with "system
+    is exactly singular" only when respondents <= predictors and otherwise
+    returns a perfect fit without a word; a loop of paths is not refused
+    either (each construct is regressed on its predecessors, whatever the
+    loop).  SmartPLS refuses circular models, as :func:`fit_pls` does.
     """
     check_pls_model(spec, "fit_pls", scheme)
     if init != "ones":
@@ -381,6 +409,75 @@ def weighted_moments(X: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, n
     return mean, (Xc.T * w) @ Xc / (tot - 1.0)
 
 
+#: standardized paths smaller than this are not counted as effects the sample
+#: must be able to detect (Cohen's "small" correlation; Hair et al.'s table of
+#: inverse-square-root minimums starts its ranges near it)
+NEGLIGIBLE_PATH = 0.1
+
+
+def _regressions(cs: Any) -> list[tuple[str, list[str]]]:
+    """Every regression a PLS fit makes: ``(what, predictors)`` for each
+    endogenous construct on its predecessors and each mode B block on its items."""
+    out = [(f"the regression of {cs.names[j]} on its predictors",
+            [cs.names[i] for i in cs.predecessors(j)]) for j in cs.endogenous]
+    out += [(f"the mode B weights of {cs.names[j]}, a regression on its items",
+             [cs.items[i] for i in cs.blocks[j]]) for j in range(cs.k) if cs.modes[j] == "B"]
+    return out
+
+
+def check_sample_size(cs: Any, n: int, file: str | None = None) -> None:
+    """Refuse a sample too small for the model's regressions.
+
+    Every regression of a PLS fit (a construct on its predecessors, a mode B
+    construct on its items) needs more respondents than predictors + 1 to
+    leave a residual: with fewer than ``predictors + 2`` respondents the
+    scores fit exactly (R-squared 1, adjusted R-squared undefined) and the
+    algorithm still "converges".  (seminr does not check either: it solves
+    the normal equations with ``solve()``, which fails with "system is
+    exactly singular" only when respondents <= predictors, and otherwise
+    returns a perfect fit.)
+
+    Raises
+    ------
+    DataError
+        Naming the number of respondents, the largest regression and what it needs.
+    """
+    regs = _regressions(cs)
+    if not regs:
+        return
+    what, preds = max(regs, key=lambda r: len(r[1]))
+    need = len(preds) + 2
+    if n < need:
+        raise DataError(
+            f"fit_pls: {n} respondent(s) are too few for this model: {what} "
+            f"({', '.join(preds)}) needs at least {need} (predictors + 2)",
+            file=file, hint="estimate the model on a larger sample (a whole wave rather than a small segment), "
+                            "or simplify the model")
+
+
+def _small_sample_note(cs: Any, paths: np.ndarray, n: int) -> dict[str, Any] | None:
+    """None, or the facts when ``n`` is below the inverse-square-root minimum
+    (Kock & Hadaya 2018, :func:`~csmlib.estimate.statistics.min_n_inverse_sqrt`:
+    5% one-tailed, 80% power) of the smallest estimated path of at least
+    :data:`NEGLIGIBLE_PATH` in absolute value: ``n, n_min, path, beta`` and
+    ``text`` (the English warning; reports word it in their language)."""
+    from .statistics import min_n_inverse_sqrt
+
+    found = [(abs(paths[j, i]), cs.names[j], cs.names[i]) for j in cs.endogenous for i in cs.predecessors(j)
+             if np.isfinite(paths[j, i]) and abs(paths[j, i]) >= NEGLIGIBLE_PATH]
+    if not found:
+        return None
+    beta, lhs, rhs = min(found)
+    n_min = min_n_inverse_sqrt(beta)
+    if n >= n_min:
+        return None
+    path = f"{lhs} ~ {rhs}"
+    text = (f"{n} respondents are below the inverse-square-root minimum of {n_min} for the smallest path "
+            f"{path} ({beta:.2f}; Kock & Hadaya 2018, 5% significance, 80% power): a path of that size "
+            "is detected with less than 80% power, so read its test with care")
+    return {"n": int(n), "n_min": int(n_min), "path": path, "beta": float(beta), "text": text}
+
+
 class _FrameFit:
     """Fits a plain (item-level, recursive) PLS model on a prepared frame,
     with the options, provenance and case weights of one :func:`fit_pls`
@@ -396,6 +493,7 @@ class _FrameFit:
         cs = compile_spec(spec)
         X = frame[list(cs.items)].to_numpy(dtype=float)
         n = X.shape[0]
+        check_sample_size(cs, n, self.file)
         mean, cov = weighted_moments(X, self.case_w)
         _raise_bad_blocks(cov, cs, spec, self.file)
         sd = np.sqrt(np.diag(cov))
@@ -470,6 +568,10 @@ def _assemble(spec, cs, out, S, R, mean, sd, X, used, info, limits, n, options,
                    f"(tol {options['tol']:g}); estimates are from the last iteration.")
         warns.append(message)
         _warnings.warn(message, EstimationWarning, stacklevel=4)
+    small = _small_sample_note(cs, Bm, n)
+    if small is not None:
+        warns.append(small["text"])
+        _warnings.warn(small["text"], EstimationWarning, stacklevel=4)
     if options["consistent"] and (out.rho_a[0][cs.reflective] > 1).any():
         bad = [cs.names[j] for j in np.flatnonzero(cs.reflective & (out.rho_a[0] > 1))]
         warns.append(f"rho_A above 1 for {', '.join(bad)}: PLSc correction is unreliable")
@@ -493,6 +595,7 @@ def _assemble(spec, cs, out, S, R, mean, sd, X, used, info, limits, n, options,
         "S": S,
         "compiled": cs,
         "path_matrix": pd.DataFrame(Bm, index=list(cs.names), columns=list(cs.names)),
+        "small_sample": small,
     }
     return PlsResults(
         spec=spec, method="pls", _estimates=est, _r2=r2, _effects=effects, _fit_indices=fit,

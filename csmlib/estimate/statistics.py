@@ -6,22 +6,27 @@ batched engines), and what a fit's index and HTMT read from the fit (its
 data and case weights, the raw weights of a block, :func:`block_index`,
 :func:`results_htmt`), which :mod:`csmlib.analysis.index`,
 :mod:`csmlib.analysis.measurement` and the bootstrap's loop engine share.
+The inverse-square-root minimum sample size (:func:`min_n_inverse_sqrt`) is
+here because :func:`csmlib.fit_pls` checks its own sample against it;
+:mod:`csmlib.analysis.planning` re-exports it.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
-from ..errors import DataError, EstimationError
+from ..errors import DataError, EstimationError, SpecError
 
-__all__ = ["HTMT_METHODS", "block_index", "check_nonnegative_weights", "check_within_limits", "fit_case_weights", "fit_data",
-           "htmt_from_corr", "htmt_long", "htmt_matrix", "index_from_moments", "indicator_frame", "raw_weights",
-           "resolve_scale_limits", "results_htmt", "results_indicator_frame", "warn_unconverged",
-           "weighted_mean"]
+__all__ = ["HTMT_METHODS", "block_index", "check_nonnegative_weights", "check_power", "check_probability",
+           "check_within_limits", "fit_case_weights", "fit_data", "htmt_from_corr", "htmt_long", "htmt_matrix",
+           "index_from_moments", "indicator_frame", "min_n_inverse_sqrt", "raw_weights", "resolve_scale_limits",
+           "results_htmt", "results_indicator_frame", "warn_unconverged", "weighted_mean"]
 
 #: The ``method`` values of :func:`htmt_from_corr`.
 HTMT_METHODS = ("arithmetic", "geometric")
@@ -481,3 +486,53 @@ def htmt_long(square: pd.DataFrame) -> pd.DataFrame:
     H = square.to_numpy()
     rows = [(names[a], names[b], H[a, b]) for a in range(len(names)) for b in range(a + 1, len(names))]
     return pd.DataFrame(rows, columns=["lhs", "rhs", "htmt"])
+# -------------------------------------------------------- Kock & Hadaya
+def check_probability(value: Any, name: str) -> float:
+    """``value`` as a float strictly between 0 and 1 (a SpecError naming ``name`` otherwise)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = np.nan
+    if not 0.0 < v < 1.0:
+        raise SpecError(f"{name} must be strictly between 0 and 1.", values=[value])
+    return v
+
+
+def check_power(alpha: Any, power: Any) -> tuple[float, float]:
+    """alpha and power, each in (0, 1), with power above alpha: a test rejects
+    with probability alpha already when nothing changed, so a lower power
+    asks for no respondents at all (the closed forms turn negative)."""
+    alpha, power = check_probability(alpha, "alpha"), check_probability(power, "power")
+    if power <= alpha:
+        raise SpecError("power must exceed alpha (a test rejects with probability alpha when nothing changed).",
+                        values=[power, alpha], hint="e.g. alpha=0.05 and power=0.8")
+    return alpha, power
+
+
+def min_n_inverse_sqrt(path: float | Sequence[float], *, alpha: float = 0.05, power: float = 0.8,
+                       two_sided: bool = False) -> int:
+    """Minimum sample size of the inverse square root method for PLS
+    (Kock & Hadaya 2018): ``n_min = ((z[1 - alpha] + z[power]) / |beta_min|)**2``,
+    rounded up.
+
+    Parameters
+    ----------
+    path : float or sequence of float
+        The path coefficient(s) expected to be significant; the smallest in
+        absolute value decides.
+    alpha, power : float
+        Significance level and power (5% and 80%: ``(2.486 / |beta_min|)**2``).
+    two_sided : bool
+        ``z[1 - alpha / 2]`` instead of the paper's one-tailed ``z[1 - alpha]``.
+
+    Returns
+    -------
+    int
+        The minimum number of respondents.
+    """
+    alpha, power = check_power(alpha, power)
+    vals = np.abs(np.atleast_1d(np.asarray(path, dtype=float)))
+    if not len(vals) or not np.all(np.isfinite(vals)) or vals.min() <= 0:
+        raise SpecError("the paths must be non-zero numbers.", values=list(np.atleast_1d(path)))
+    z = sps.norm.ppf(1.0 - (alpha / 2.0 if two_sided else alpha)) + sps.norm.ppf(power)
+    return int(math.ceil((z / vals.min()) ** 2 - 1e-9))

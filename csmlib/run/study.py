@@ -41,7 +41,17 @@ into a :class:`~csmlib.errors.StudyError` that names the file, the key path
 valid key, and a key given twice is an error.  It also reads the instrument,
 builds the model and checks it against the instrument's items, checks the
 notebook parameters it knows (``n_boot``, ``seed``, ``scheme``, ...) and that
-``report`` names one of the notebooks.  :meth:`Study.segment_bases` reads
+``report`` names one of the notebooks, and that every key under
+``parameters`` is a parameter of at least one of the study's notebooks (its
+cell tagged ``parameters``, :func:`notebook_parameters`): a misspelt one is
+refused with the closest name.  When notebooks of the study fit PLS
+(:func:`fits_pls`), a model with a loop of paths is refused, as
+:func:`csmlib.fit_pls` would refuse it in every run.  Text that reaches the notebooks as
+parameters (``parameters``, the study and wave names, the actions) may not
+hold personal data (an e-mail address, phone number, Chinese identity number
+or IP address): it would be recorded in every run record and executed
+notebook, so it is refused, naming the key.  A ``sheet`` for a file that is
+not an Excel workbook is refused too (it would be ignored).  :meth:`Study.segment_bases` reads
 every wave through the instrument with :func:`csmlib.read_survey` -- the
 reader the notebooks use -- so ``csm validate`` and the planner of ``csm
 run`` fail on the same inputs, with the same error, before any notebook runs.
@@ -74,6 +84,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import pandas as pd
@@ -99,6 +110,8 @@ __all__ = [
     "segment_mask",
     "segment_label",
     "segment_labels",
+    "notebook_parameters",
+    "fits_pls",
 ]
 
 
@@ -116,7 +129,7 @@ RESERVED_PARAMETERS = frozenset({
     "data_path", "instrument_path", "model", "results_path", "previous_results_path",
     "wave_results", "min_base", "notebook", "data_encoding", "data_sheet", "actions", "language",
     "complaints_log_path", "complaints_codebook_path", "complaints_encoding", "complaints_sheet",
-    "multiplicity",
+    "multiplicity", "fit_cache",
 })
 
 #: notebooks that read the study's complaint log (``complaints:`` in the study file)
@@ -464,9 +477,21 @@ class Study:
         order = sorted(seen, key=str)
         labels = segment_labels(order)
         rows: list[dict[str, Any]] = []
-        for wave, values in zip(self.waves, columns):
+        for i, (wave, values) in enumerate(zip(self.waves, columns)):
             rows.append({"wave": wave.name, "segment": "all", "value": None, "n": int(len(values))})
             counts = values.dropna().map(_text).value_counts()
+            absent = [k for k in order if k not in counts]
+            if absent:
+                from ..privacy import quote
+
+                given = "given in the study file" if self.segment_values is not None else "found in other waves"
+                warnings.warn(
+                    f"waves[{i}] ({wave.name!r}): nobody in the wave has the segment value(s) "
+                    f"{', '.join(quote(seen[k]) for k in absent[:10])}"
+                    + (f" and {len(absent) - 10} more" if len(absent) > 10 else "")
+                    + f" of {col!r} ({given}), so "
+                    "the wave has no results for them: check the spelling of the values, or the wave's file",
+                    DataWarning, stacklevel=2)
             # the values given in the study file, else those found in this wave
             # (labelled over all waves, so a value keeps its folder from wave to wave)
             for key in (order if self.segment_values is not None else [k for k in order if k in counts]):
@@ -566,7 +591,8 @@ def segment_labels(values: Any) -> dict[str, str]:
     """``{value text: folder label}`` for the segment values of one study.
 
     :func:`segment_label` of each value; values whose labels differ only in
-    case (``North``, ``north``) get hashed labels, so that they keep
+    case (``North``, ``north``) or in characters file systems fold (Unicode
+    normalisation) get hashed labels, so that they keep
     different folders on file systems that ignore case (macOS, Windows).
 
     Returns
@@ -578,8 +604,8 @@ def segment_labels(values: Any) -> dict[str, str]:
     plain = {t: segment_label(t) for t in texts}
     folded: dict[str, int] = {}
     for label in plain.values():
-        folded[label.casefold()] = folded.get(label.casefold(), 0) + 1
-    return {t: (segment_label(t, hashed=True) if folded[lab.casefold()] > 1 else lab)
+        folded[_folder_key(label)] = folded.get(_folder_key(label), 0) + 1
+    return {t: (segment_label(t, hashed=True) if folded[_folder_key(lab)] > 1 else lab)
             for t, lab in plain.items()}
 
 
@@ -826,11 +852,14 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
     if dup:
         raise StudyError("waves: wave names are repeated", file=str(file), values=dup,
                          hint="give every wave a distinct name")
+    _refuse_same_folder(names, "waves", "wave", file)
     waves = tuple(
         Wave(w.name, _resolve_file(base, w.data, f"waves[{i}].data", file, "data file"),
              encoding=w.encoding, sheet=w.sheet)
         for i, w in enumerate(m.waves)
     )
+    for i, w in enumerate(waves):
+        _check_sheet(w.data, w.sheet, f"waves[{i}].sheet", file)
     instrument = _resolve_file(base, m.instrument, "instrument", file, "instrument file")
     own = _notebook_folder(base, m.notebook_folder, file)
     notebooks = tuple(
@@ -841,6 +870,7 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
     if dup:
         raise StudyError("notebooks: notebook names are repeated", file=str(file), values=dup,
                          hint="list every notebook once")
+    _refuse_same_folder(nb_names, "notebooks", "notebook", file)
     if "report" in m.model_fields_set and m.report not in nb_names:
         close = difflib.get_close_matches(m.report, nb_names, n=1)
         raise StudyError(
@@ -859,10 +889,13 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
         if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(k)):
             raise StudyError(f"parameters.{k}: not a valid parameter name", file=str(file),
                              hint="use Python identifiers (letters, digits, _)")
+    _refuse_personal_text(m, file)
     complaints = _complaint_source(base, m.complaints, file, nb_names)
     model = _resolve_model_entry(base, m.model, file)
     segment_column = m.segments.column if m.segments else None
     inst = _check_against_instrument(instrument, model, segment_column, m.parameters, file)
+    _check_parameter_names(m.parameters, notebooks, file)
+    _check_pls_model(model, notebooks, file)
     actions = _check_actions(m.actions, names, inst, model, file)
     out = _expand(output if output is not None else m.output, "output", file)
     _check_output(out.resolve() / m.name, file)
@@ -978,6 +1011,186 @@ def relocate_study(path: str | Path, target: str | Path, *, first_waves: int | N
     return write_text(target, yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
 
 
+def notebook_parameters(path: str | Path) -> tuple[str, ...]:
+    """The parameters a notebook declares: the names assigned in its cell
+    tagged ``parameters`` (papermill's convention), in order.
+
+    Read with :mod:`ast` from the notebook's JSON (what
+    ``papermill.inspect_notebook`` reports for a Python notebook, without
+    importing papermill); a notebook without such a cell declares none.
+
+    Raises
+    ------
+    StudyError
+        The file is not a notebook, or its parameters cell is not Python.
+    """
+    import ast
+
+    path = Path(path)
+    names: list[str] = []
+    for cell in _code_cells(path):
+        if "parameters" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        source = _source(cell)
+        try:
+            tree = ast.parse(source)
+        except SyntaxError as exc:
+            raise StudyError(f"the notebook's parameters cell is not valid Python (line {exc.lineno})",
+                             file=str(path), hint="fix the cell tagged 'parameters'") from None
+        for node in tree.body:
+            targets = (node.targets if isinstance(node, ast.Assign)
+                       else [node.target] if isinstance(node, ast.AnnAssign) else [])
+            for t in targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name) and n.id not in names:
+                        names.append(n.id)
+    return tuple(names)
+
+
+def _code_cells(path: Path) -> list[dict[str, Any]]:
+    """The code cells of the notebook ``path`` (a StudyError if it is not one)."""
+    import json
+
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        return [c for c in cells if c.get("cell_type") == "code"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise StudyError(f"the notebook cannot be read ({type(exc).__name__})", file=str(path),
+                         hint="save it again from Jupyter (a .ipynb file is JSON)") from None
+
+
+def _source(cell: dict[str, Any]) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def fits_pls(path: str | Path) -> bool:
+    """Whether the notebook ``path`` fits PLS path models: it takes the
+    ``pls_missing`` parameter (every PLS notebook of csm workbench does), or
+    its code calls ``fit_pls``."""
+    path = Path(path)
+    return "pls_missing" in notebook_parameters(path) or any(
+        "fit_pls" in _source(c) for c in _code_cells(path))
+
+
+def _check_pls_model(model: str, notebooks: tuple[NotebookRef, ...], file: Path) -> None:
+    """When notebooks of the study fit PLS, the model must be one PLS can
+    estimate: a loop of paths (a non-recursive model) is refused by
+    :func:`csmlib.fit_pls` in every run, so it is refused here, before any
+    run, naming the loop and the notebooks.  (CB-SEM notebooks alone may fit
+    a non-recursive model.)"""
+    pls = [nb.name for nb in notebooks if fits_pls(nb.path)]
+    if not pls:
+        return
+    from ..estimate.pls import check_recursive
+
+    try:
+        check_recursive(resolve_model(model))
+    except CsmError as exc:
+        raise StudyError(f"model: {exc.message}; the notebooks {', '.join(pls)} fit PLS",
+                         file=str(file), values=exc.values,
+                         hint=f"{exc.hint}, or remove the PLS notebooks from notebooks:") from None
+
+
+def _check_parameter_names(parameters: dict[str, Any], notebooks: tuple[NotebookRef, ...],
+                           file: Path) -> None:
+    """Every study parameter is declared by at least one of the study's
+    notebooks: a misspelt one (``n_bot``) was passed to every notebook and
+    silently ignored.  Refused naming the key, the closest declared
+    parameter and the notebooks."""
+    declared: set[str] = set()
+    for nb in notebooks:
+        declared.update(notebook_parameters(nb.path))
+    unknown = [k for k in parameters if k not in declared]
+    if not unknown:
+        return
+    offered = sorted(declared - RESERVED_PARAMETERS)
+    lines = []
+    for k in unknown:
+        close = difflib.get_close_matches(k, offered, n=1)
+        lines.append(f"parameters.{k}: no notebook of the study has this parameter"
+                     + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise StudyError(
+        "unknown parameters:\n    " + "\n    ".join(lines), file=str(file),
+        hint=f"fix the name, or remove it; the notebooks ({', '.join(nb.name for nb in notebooks)}) "
+             f"take: {', '.join(offered) or '(no parameters)'}")
+
+
+def _folder_key(name: str) -> str:
+    """What a file system that folds names keeps of ``name``: Unicode
+    normalised (NFKC; macOS compares decomposed forms), case folded (macOS,
+    Windows) and trailing dots and spaces dropped (Windows).  Two names
+    with the same key share a folder or file there."""
+    return unicodedata.normalize("NFKC", name).casefold().rstrip(" .")
+
+
+def _refuse_same_folder(names: list[str], key: str, what: str, file: Path) -> None:
+    """Distinct names (waves, notebooks) that a file system would take for
+    one (``2026Q1`` and ``2026q1``, ``w1`` and ``w1.``) would write their
+    outputs into the same folder or files: refused, naming both entries."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        j = seen.setdefault(_folder_key(name), i)
+        if j != i:
+            raise StudyError(
+                f"{key}[{j}] and {key}[{i}]: the {what} names {names[j]!r} and {name!r} differ only in "
+                "case, in trailing dots or spaces, or in characters that file systems fold, so on macOS "
+                "and Windows their outputs would go to the same folder",
+                file=str(file), values=[names[j], name],
+                hint=f"give the {what}s names that differ in more than case (e.g. 2026Q1, 2026Q2)")
+
+
+def _leaves(value: Any, key: str) -> Iterator[tuple[str, Any]]:
+    """``(key path, value)`` of every key and scalar in a parameter value
+    (mappings and lists walked: ``parameters.contacts[0]``)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield f"{key} (a key)", k
+            yield from _leaves(v, f"{key}.{k}")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _leaves(v, f"{key}[{i}]")
+    else:
+        yield key, value
+
+
+def _refuse_personal_text(m: _StudyModel, file: Path) -> None:
+    """Refuse personal data in the study file's text that reaches every
+    notebook as a parameter: ``parameters`` (keys and values, nested ones
+    too), the study and wave names, the actions' names, owners and targets.
+
+    They are recorded as given in each run's ``.run.json``, in papermill's
+    injected-parameters cell of the executed ``.ipynb``, and may be shown in
+    reports; masking them in the records alone would leave the notebook
+    computing with, and a report showing, the real value, and would make the
+    record differ from what ran.  So a value in which
+    :func:`csmlib.privacy.mask_text` finds an e-mail address, phone number
+    (Chinese mobile and landline included), Chinese identity number or IP
+    address is a StudyError naming the key, with the value masked.
+    """
+    from ..privacy import mask_value, quote
+
+    texts: list[tuple[str, Any]] = [("name", m.name)]
+    texts += [(f"waves[{i}].name", w.name) for i, w in enumerate(m.waves)]
+    for i, a in enumerate(m.actions):
+        texts += [(f"actions[{i}].{k}", getattr(a, k)) for k in ("name", "owner", "target")]
+    for k, v in m.parameters.items():
+        texts += list(_leaves(v, f"parameters.{k}"))
+        texts.append((f"parameters.{k} (the name)", k))
+    # (a value is returned as it is when nothing in it looks personal: NaN too)
+    found = [(key, v) for key, v in texts if mask_value(v) is not v and mask_value(v) != v]
+    if found:
+        raise StudyError(
+            "the study file holds what looks like personal data (an e-mail address, phone number, "
+            "identity number or IP address), which would be recorded in every run and report: "
+            + "; ".join(f"{key} = {quote(v)}" for key, v in found[:10]),
+            file=str(file),
+            hint="remove personal data from the study file (keep client contacts elsewhere); if the "
+                 "value is not personal data, write it without the separators or prefixes that make it "
+                 "look like a phone number",
+        )
+
+
 def _complaint_source(base: Path, block: Any, file: Path, notebooks: list[str]) -> ComplaintSource | None:
     """The ``complaints:`` block with its files found and the codebook valid;
     a notebook that reads the log without the block is an error."""
@@ -998,7 +1211,28 @@ def _complaint_source(base: Path, block: Any, file: Path, notebooks: list[str]) 
     except CsmError as exc:
         raise StudyError(f"complaints.codebook: {exc.message}", file=str(file),
                          hint=exc.hint or "fix the complaint codebook") from None
+    _check_sheet(log, block.sheet, "complaints.sheet", file)
     return ComplaintSource(log=log, codebook=codebook, encoding=block.encoding, sheet=block.sheet)
+
+
+def _check_sheet(data: Path, sheet: str | int | None, key: str, file: Path) -> None:
+    """A ``sheet`` given for a file that is not an Excel workbook is refused
+    (it was ignored): :func:`csmlib.data.survey.check_sheet`, as a StudyError
+    naming the key.  A file whose format cannot be told is left to its reader."""
+    if sheet is None:
+        return
+    from ..data.readers import detect_format
+    from ..data.survey import check_sheet
+
+    try:
+        fmt = detect_format(data, b"")
+    except CsmError:
+        return
+    try:
+        check_sheet(data, fmt, sheet, key=key)
+    except CsmError as exc:
+        raise StudyError(exc.message, file=str(file), values=[sheet],
+                         hint=f"{exc.hint} (the file: {data.name})") from None
 
 
 #: notebook parameters the study checks before anything runs:
