@@ -81,6 +81,7 @@ import hashlib
 import math
 import os
 import re
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
