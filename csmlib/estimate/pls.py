@@ -260,10 +260,8 @@ def fit_pls(
         normalized to sum 1, in the item metric), ``r2_adj`` (Series),
         ``construct_corr`` (DataFrame), ``rho_a`` (Series), ``ave`` (Series),
         ``item_mean`` and ``item_sd`` (Series), ``S`` (working matrix),
-        ``compiled`` (:class:`~csmlib.estimate.pls_core.CompiledSpec`),
-        ``case_weights`` (ndarray of the case weights, or None) and
-        ``small_sample`` (None, or the inverse-square-root note's facts:
-        ``n, n_min, path, beta, text``).
+        ``compiled`` (:class:`~csmlib.estimate.pls_core.CompiledSpec`) and
+        ``case_weights`` (ndarray of the case weights, or None).
 
     Raises
     ------
@@ -278,9 +276,10 @@ def fit_pls(
     -----
     EstimationWarning
         Also kept in ``results.warnings`` (which ``summary()`` and reports
-        show): no convergence; fewer respondents than the inverse-square-root
-        minimum (:func:`csmlib.min_n_inverse_sqrt`, Kock & Hadaya 2018) for
-        the smallest path of at least :data:`NEGLIGIBLE_PATH`.
+        show): no convergence.  (No power note is made from the estimated
+        paths: a power computed from the observed effect is a restatement
+        of its p-value; plan the sample beforehand with
+        :func:`csmlib.min_n_inverse_sqrt` or :func:`csmlib.plan_sample`.)
 
     Notes
     -----
@@ -409,12 +408,6 @@ def weighted_moments(X: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, n
     return mean, (Xc.T * w) @ Xc / (tot - 1.0)
 
 
-#: standardized paths smaller than this are not counted as effects the sample
-#: must be able to detect (Cohen's "small" correlation; Hair et al.'s table of
-#: inverse-square-root minimums starts its ranges near it)
-NEGLIGIBLE_PATH = 0.1
-
-
 def _regressions(cs: Any) -> list[tuple[str, list[str]]]:
     """Every regression a PLS fit makes: ``(what, predictors)`` for each
     endogenous construct on its predecessors and each mode B block on its items."""
@@ -453,29 +446,6 @@ def check_sample_size(cs: Any, n: int, file: str | None = None) -> None:
             f"({', '.join(preds)}) needs at least {need} (predictors + 2)",
             file=file, hint="estimate the model on a larger sample (a whole wave rather than a small segment), "
                             "or simplify the model")
-
-
-def _small_sample_note(cs: Any, paths: np.ndarray, n: int) -> dict[str, Any] | None:
-    """None, or the facts when ``n`` is below the inverse-square-root minimum
-    (Kock & Hadaya 2018, :func:`~csmlib.estimate.statistics.min_n_inverse_sqrt`:
-    5% one-tailed, 80% power) of the smallest estimated path of at least
-    :data:`NEGLIGIBLE_PATH` in absolute value: ``n, n_min, path, beta`` and
-    ``text`` (the English warning; reports word it in their language)."""
-    from .statistics import min_n_inverse_sqrt
-
-    found = [(abs(paths[j, i]), cs.names[j], cs.names[i]) for j in cs.endogenous for i in cs.predecessors(j)
-             if np.isfinite(paths[j, i]) and abs(paths[j, i]) >= NEGLIGIBLE_PATH]
-    if not found:
-        return None
-    beta, lhs, rhs = min(found)
-    n_min = min_n_inverse_sqrt(beta)
-    if n >= n_min:
-        return None
-    path = f"{lhs} ~ {rhs}"
-    text = (f"{n} respondents are below the inverse-square-root minimum of {n_min} for the smallest path "
-            f"{path} ({beta:.2f}; Kock & Hadaya 2018, 5% significance, 80% power): a path of that size "
-            "is detected with less than 80% power, so read its test with care")
-    return {"n": int(n), "n_min": int(n_min), "path": path, "beta": float(beta), "text": text}
 
 
 class _FrameFit:
@@ -568,10 +538,6 @@ def _assemble(spec, cs, out, S, R, mean, sd, X, used, info, limits, n, options,
                    f"(tol {options['tol']:g}); estimates are from the last iteration.")
         warns.append(message)
         _warnings.warn(message, EstimationWarning, stacklevel=4)
-    small = _small_sample_note(cs, Bm, n)
-    if small is not None:
-        warns.append(small["text"])
-        _warnings.warn(small["text"], EstimationWarning, stacklevel=4)
     if options["consistent"] and (out.rho_a[0][cs.reflective] > 1).any():
         bad = [cs.names[j] for j in np.flatnonzero(cs.reflective & (out.rho_a[0] > 1))]
         warns.append(f"rho_A above 1 for {', '.join(bad)}: PLSc correction is unreliable")
@@ -595,7 +561,6 @@ def _assemble(spec, cs, out, S, R, mean, sd, X, used, info, limits, n, options,
         "S": S,
         "compiled": cs,
         "path_matrix": pd.DataFrame(Bm, index=list(cs.names), columns=list(cs.names)),
-        "small_sample": small,
     }
     return PlsResults(
         spec=spec, method="pls", _estimates=est, _r2=r2, _effects=effects, _fit_indices=fit,

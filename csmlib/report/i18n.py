@@ -174,12 +174,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "fiml_kept": {"en": "{method}: {kept} respondent(s) with missing answers kept, their answers used by "
                         "full-information ML.",
                   "zh": "{method}：保留了 {kept} 位有缺失回答的受访者，其回答通过完全信息最大似然法使用。"},
-    "small_sample": {"en": "{n} respondents are below the inverse-square-root minimum of {n_min} for the "
-                           "smallest path {path} ({beta}; Kock & Hadaya 2018, 5% significance, 80% power): "
-                           "a path of that size is detected with less than 80% power, so read its test with care.",
-                     "zh": "样本量 {n} 低于最小路径 {path}（{beta}）按逆平方根法所需的最小样本量 {n_min}"
-                           "（Kock & Hadaya 2018，显著性水平 5%，统计功效 80%）：对如此大小的路径，"
-                           "检验的功效低于 80%，解读其显著性时需谨慎。"},
     "boot_failed": {"en": "{failed} of {n_boot} bootstrap resamples failed; the intervals rest on the other {ok}.",
                     "zh": "{n_boot} 次自助抽样中有 {failed} 次失败；区间基于其余 {ok} 次。"},
     "boot_flipped": {"en": "{flipped} of {n_boot} bootstrap resamples had an outer weight change sign.",

@@ -379,12 +379,7 @@ def estimation_notes(*fits: object, language: str = "en") -> Findings:
         if fit is None:
             continue
         notes.extend(_data_notes(fit, language))
-        extra = getattr(fit, "extra", None)
-        small = extra.get("small_sample") if isinstance(extra, Mapping) else None
         for w in getattr(fit, "warnings", ()) or ():
-            if small is not None and str(w) == small["text"]:   # in the report's language
-                w = i18n.text(language, "small_sample", n=small["n"], n_min=small["n_min"],
-                              path=small["path"], beta=f"{small['beta']:.2f}")
             notes.append(str(w))
         n_boot = getattr(fit, "n_boot", None)
         if n_boot:
