@@ -73,42 +73,14 @@ log = csm.complaints.read_log(complaints_log_path, complaints_codebook_path,
                               sheet=None if complaints_sheet == "" else complaints_sheet)
 whole = segment == "all"
 findings = report.Findings(title=i18n.text(lang, {"en": "Key figures", "zh": "主要结果"}))
-# column labels of this notebook's tables, in the report's language
-COLUMNS = {
-    "en": {"period": "Period", "count": "Complaints", "complete": "Complete period", "label": "Label",
-           "category": "Category", "channel": "Channel", "share": "Share", "cumulative_share": "Cumulative share",
-           "vital_few": "Vital few", "n": "Complaints", "closed": "Closed", "open": "Open",
-           "median_hours": "Median hours", "p90_hours": "90% within hours", "within_sla_share": "Within SLA",
-           "open_over_sla": "Open past SLA", "reopen_rate": "Reopened", "chi2": "Chi-square", "df": "df",
-           "pvalue": "p", "periods": "Periods", "groups": "Categories", "cramers_v": "Cramer's V",
-           "min_expected": "Smallest expected count", "outcome": "Item", "group": "Complaint handling",
-           "mean": "Mean", "sd": "SD", "se": "SE", "ci_lower": "95% CI lower", "ci_upper": "95% CI upper",
-           "diff_vs_rest": "Difference from the rest", "pvalue_vs_rest": "p (vs the rest)",
-           "pvalue_vs_rest_adj": "p (vs the rest, adjusted)",
-           "suppressed": "Suppressed", "welch_f": "Welch F", "df1": "df1", "df2": "df2",
-           "late_minus_within": "Late minus within SLA", "late_ci_lower": "95% CI lower",
-           "late_ci_upper": "95% CI upper", "late_pvalue": "p (late vs within SLA)"},
-    "zh": {"period": "期间", "count": "投诉数", "complete": "完整期间", "label": "名称",
-           "category": "类别", "channel": "渠道", "share": "占比", "cumulative_share": "累计占比",
-           "vital_few": "关键少数", "n": "投诉数", "closed": "已关闭", "open": "未关闭",
-           "median_hours": "中位处理时长（小时）", "p90_hours": "90%处理时长（小时）", "within_sla_share": "SLA内解决占比",
-           "open_over_sla": "超过SLA仍未关闭", "reopen_rate": "重开率", "chi2": "卡方", "df": "自由度",
-           "pvalue": "p值", "periods": "期间数", "groups": "类别数", "cramers_v": "克莱姆V",
-           "min_expected": "最小期望频数", "outcome": "题目", "group": "投诉处理",
-           "mean": "均值", "sd": "标准差", "se": "标准误", "ci_lower": "95%置信区间下限", "ci_upper": "95%置信区间上限",
-           "diff_vs_rest": "与其他人的差", "pvalue_vs_rest": "p值（与其他人比较）",
-           "pvalue_vs_rest_adj": "p值（与其他人比较，多重比较校正）",
-           "suppressed": "不予报告", "welch_f": "Welch F", "df1": "自由度1", "df2": "自由度2",
-           "late_minus_within": "超时减SLA内", "late_ci_lower": "95%置信区间下限",
-           "late_ci_upper": "95%置信区间上限", "late_pvalue": "p值（超时与SLA内比较）"},
-}[lang if lang in ("en", "zh") else "en"]
-GROUP_NAMES = {"en": {}, "zh": {"no complaint": "未投诉", "resolved within SLA": "SLA内解决",
-                                "resolved late": "超时解决", "unresolved": "未解决"}}.get(lang, {})
+# the tables name complaints "complaints" (not a base n) and the recovery groups "handling";
+# every column and fixed word is labelled by the catalogue (csmlib.report.i18n)
+AS_COMPLAINTS = {"count": "complaints", "n": "complaints"}
 
 
 def show(frame, digits):
-    """A table with this notebook's column labels (values escaped by report.table)."""
-    display(report.table(frame.rename(columns=COLUMNS), digits, language=lang))
+    """A table in the report's language (values escaped by report.table)."""
+    display(run.table(frame, digits))
 
 
 if not whole:
@@ -148,7 +120,7 @@ if whole:
             findings.add(i18n.text(lang, {
                 "en": "Complaint volume falls by {change}% a {unit} over {k} complete periods ({interval}; {p}).",
                 "zh": "在{k}个完整期间内，投诉量平均每{unit}下降{change}%（{interval}；{p}）。"}, **said))
-    show(vol[["period", "count", "complete"]], 0)
+    show(vol[["period", "count", "complete"]].rename(columns=AS_COMPLAINTS), 0)
 
 # %%
 if whole:
@@ -163,7 +135,7 @@ if whole:
         "en": "{k} of {m} categories make up 80% of complaints: {names}.",
         "zh": "{m}个类别中有{k}个合计占投诉的80%：{names}。"},
         k=len(vital), m=len(par), names=(", " if lang == "en" else "、").join(vital)))
-    show(par, 3)
+    show(par.rename(columns=AS_COMPLAINTS), 3)
     fig = pareto_chart(par)
     fig.axes[0].set_ylabel(i18n.text(lang, {"en": "Complaints", "zh": "投诉数"}))
     fig.axes[1].set_ylabel(i18n.text(lang, {"en": "Cumulative share (%)", "zh": "累计占比（%）"}))
@@ -172,7 +144,7 @@ if whole:
     if log.tickets["channel"].notna().any():
         ch = csm.complaints.pareto(log, "channel", lang=lang)
         record_frame("complaint_channels", ch)
-        show(ch, 3)
+        show(ch.rename(columns=AS_COMPLAINTS), 3)
 
 # %%
 if whole:
@@ -201,7 +173,7 @@ if whole:
         "zh": "仍有{open}条投诉未关闭（其中{late}条已超过SLA）；{reopen}%的投诉被重新打开。"},
         open=int(overall["open"]), late=int(overall["open_over_sla"]),
         reopen=report.fmt_number(100 * overall["reopen_rate"])))
-    show(by_cat, 2)
+    show(by_cat.rename(columns=AS_COMPLAINTS), 2)
 
 # %%
 if whole:
@@ -209,7 +181,7 @@ if whole:
     cells = csm.complaints.category_by_period(log, change_period)
     change = csm.complaints.change_test(log, change_period)
     record_frame("complaint_change", change)
-    show(cells.pivot(index="category", columns="period", values="count").rename_axis(index=COLUMNS["category"]), 0)
+    show(cells.pivot(index="category", columns="period", values="count"), 0)
     show(change, 3)
     row = change.iloc[0]
     if row["df"] == row["df"]:
@@ -241,8 +213,8 @@ if not run.suppressed and linkable and items:
     test = csm.complaints.recovery_test(log, run.survey, customer_id=cid, outcomes=items, min_base=min_base)
     record_frame("recovery", rec)
     record_frame("recovery_test", test)
-    show(rec.assign(group=rec["group"].map(lambda g: GROUP_NAMES.get(g, g)), outcome=rec["outcome"].map(run.name)), 2)
-    show(test.assign(outcome=test["outcome"].map(run.name)) if "outcome" in test.columns else test, 3)
+    show(rec.rename(columns={"group": "handling"}), 2)
+    show(test, 3)
     for r in test.itertuples():
         if r.late_minus_within != r.late_minus_within:
             continue
