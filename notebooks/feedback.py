@@ -141,8 +141,7 @@ display(i18n.md(lang, {"en": "## Satisfaction of those who raise each theme",
                        "zh": "## 提及各主题的顾客满意度"}))
 if themes is not None and len(themes) and run.spec is not None \
         and satisfaction_construct in run.spec.construct_names:
-    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing,
-                  weights=inst.weight_column)
+    pls = run.fit_pls(scheme=scheme, missing=pls_missing, weights=inst.weight_column)   # shared with index_drivers
     notes = record_notes(pls, language=lang)
     if notes:
         display(notes)
