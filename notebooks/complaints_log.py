@@ -50,6 +50,8 @@ period: str = "M"  # period of the volume table: D, W, M, Q or Y
 change_period: str = "Q"  # period of the test of change in the category mix
 customer_id_column: str = ""  # survey column holding the customer ids of the log ("" for the id column of the instrument)
 recovery_items: list = ["CUSA1", "CUSL1"]  # survey items compared by complaint handling
+wave_start: str = ""  # first day of the wave's fieldwork window, YYYY-MM-DD ("" for none: the whole log)
+wave_end: str = ""  # last day of the window ("" for none)
 
 # %%
 run = open_run(data_path, instrument_path, model=model, segment=segment,
@@ -68,10 +70,35 @@ display(i18n.md(lang, {
           "处理得有多快（仍未关闭的工单也计算在内），多少投诉被重新打开，投诉的构成是否在变化；"
           "对同时参加了调查的客户，比较投诉处理方式不同的客户在满意度和忠诚度上的差别。"}))
 display(run.heading())
-log = csm.complaints.read_log(complaints_log_path, complaints_codebook_path,
-                              encoding=complaints_encoding or None,
-                              sheet=None if complaints_sheet == "" else complaints_sheet)
+export = csm.complaints.read_log(complaints_log_path, complaints_codebook_path,
+                                 encoding=complaints_encoding or None,
+                                 sheet=None if complaints_sheet == "" else complaints_sheet)
+# the wave's fieldwork window: its tickets (Pareto, resolution) as the log stood at the window's end;
+# the volume trend and the change of the mix over the window and the periods before it
+if bool(wave_start) != bool(wave_end):
+    raise csm.CsmError("wave_start and wave_end give the fieldwork window together", values=[wave_start, wave_end],
+                       hint="give both days (YYYY-MM-DD), or neither for the whole log")
+history = csm.complaints.between(export, end=wave_end or None)
+log = csm.complaints.between(history, wave_start or None, wave_end or None)
 whole = segment == "all"
+if whole:
+    record("complaint_from", wave_start if wave_end else "")
+    record("complaint_as_of", f"{log.as_of:%Y-%m-%d}")
+    record("complaint_tickets", log.n)
+if wave_end:
+    display(i18n.md(lang, {
+        "en": "This report describes the complaints opened in wave {wave}'s fieldwork window, {start} to "
+              "{end}, as the log stood at {as_of}; the volume trend and the change of the mix also take in "
+              "the periods before it.",
+        "zh": "本报告描述在第 {wave} 期调查执行期间（{start} 至 {end}）受理的投诉，按截至 {as_of} 的记录状态统计；"
+              "投诉量趋势和投诉构成的变化还包括此前的各期间。"},
+        wave=wave, start=wave_start, end=wave_end, as_of=f"{log.as_of:%Y-%m-%d}"))
+else:
+    display(i18n.md(lang, {
+        "en": "This report describes the whole complaint log up to {as_of}: the study file gives wave {wave} "
+              "no fieldwork window (start and end).",
+        "zh": "本报告描述截至 {as_of} 的全部投诉记录：研究文件没有为第 {wave} 期设定调查执行期间（start 和 end）。"},
+        wave=wave, as_of=f"{log.as_of:%Y-%m-%d}"))
 findings = report.Findings(title=i18n.text(lang, {"en": "Key figures", "zh": "主要结果"}))
 # the tables name complaints "complaints" (not a base n) and the recovery groups "handling";
 # every column and fixed word is labelled by the catalogue (csmlib.report.i18n)
@@ -91,16 +118,26 @@ if not whole:
         segment=run.title))
 
 # %%
+if whole and wave_end:
+    findings.add(i18n.text(lang, {"en": "{n} complaints opened from {start} to {end} (wave {wave}).",
+                                  "zh": "{start}至{end}（第{wave}期）共受理投诉{n}条。"},
+                           n=log.n, start=wave_start, end=wave_end, wave=wave))
+elif whole:
+    findings.add(i18n.text(lang, {"en": "{n} complaints in the whole log up to {date}.",
+                                  "zh": "截至{date}，全部记录中共有投诉{n}条。"},
+                           n=log.n, date=f"{log.as_of:%Y-%m-%d}"))
+if whole and log.n == 0:
+    display(i18n.md(lang, {"en": "No complaint was opened in this window: the log's tables are left out.",
+                           "zh": "该期间内没有受理任何投诉：不列出投诉记录的表格。"}))
+whole = whole and log.n > 0   # the log's own tables: on the whole sample, with tickets to describe
+
+# %%
 if whole:
     display(i18n.md(lang, {"en": "## Volume", "zh": "## 投诉量"}))
-    vol = csm.complaints.volume(log, period)
-    trend = csm.complaints.volume_trend(log, period).iloc[0]
-    record("complaint_tickets", log.n)
+    vol = csm.complaints.volume(history, period)
+    trend = csm.complaints.volume_trend(history, period).iloc[0]
     record_frame("complaint_volume", vol[["period", "count", "complete"]])
     record("complaint_trend", trend["change_per_period"])
-    findings.add(i18n.text(lang, {"en": "{n} complaints in the log up to {date}.",
-                                  "zh": "截至{date}，记录中共有投诉{n}条。"},
-                           n=log.n, date=f"{log.as_of:%Y-%m-%d}"))
     if trend["periods"] >= 3:
         unit = {"en": {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"},
                 "zh": {"D": "日", "W": "周", "M": "月", "Q": "季度", "Y": "年"}}[lang].get(period[:1].upper(), period)
@@ -178,8 +215,8 @@ if whole:
 # %%
 if whole:
     display(i18n.md(lang, {"en": "## Is the mix of complaints changing?", "zh": "## 投诉构成是否在变化？"}))
-    cells = csm.complaints.category_by_period(log, change_period)
-    change = csm.complaints.change_test(log, change_period)
+    cells = csm.complaints.category_by_period(history, change_period)
+    change = csm.complaints.change_test(history, change_period)
     record_frame("complaint_change", change)
     show(cells.pivot(index="category", columns="period", values="count"), 0)
     show(change, 3)
@@ -205,12 +242,13 @@ display(i18n.md(lang, {
           "respondents without a complaint.",
     "zh": "## 服务补救：不同投诉处理方式下的满意度\n\n本期受访者中客户编号出现在投诉记录里的人，按其（最差的）"
           "投诉处理结果分组，并与未投诉的受访者比较。"}))
-linkable = log.tickets["customer"].notna().any()
+linkable = export.tickets["customer"].notna().any()
 items = [i for i in recovery_items if i in run.survey.data.columns]
-if not run.suppressed and linkable and items:
+if not run.suppressed and linkable and items and history.n > 0:
     cid = customer_id_column or run.instrument.id_column
-    rec = csm.complaints.recovery(log, run.survey, customer_id=cid, outcomes=items, min_base=min_base)
-    test = csm.complaints.recovery_test(log, run.survey, customer_id=cid, outcomes=items, min_base=min_base)
+    # every ticket up to the window's end: a complaint of an earlier period can shape this wave's answers
+    rec = csm.complaints.recovery(history, run.survey, customer_id=cid, outcomes=items, min_base=min_base)
+    test = csm.complaints.recovery_test(history, run.survey, customer_id=cid, outcomes=items, min_base=min_base)
     record_frame("recovery", rec)
     record_frame("recovery_test", test)
     show(rec.rename(columns={"group": "handling"}), 2)

@@ -87,6 +87,47 @@ def test_as_of_censors_and_leaves_out_later_tickets():
     assert t["hours"].iloc[2] == 24.0
 
 
+
+def test_a_window_is_the_tickets_opened_in_it_as_the_log_stood_at_its_end(big):
+    sim, log = big
+    opened = pd.to_datetime(sim.frame["opened"])
+    closed = pd.to_datetime(sim.frame["closed"].replace("", None))
+    win = cx.between(log, "2026-02-01", "2026-02-28")
+    # counted from the raw export: opened on those days; open at the end of the 28th if closed later
+    inside = (opened >= "2026-02-01") & (opened < "2026-03-01")
+    assert win.n == int(inside.sum()) and win.as_of == pd.Timestamp("2026-03-01") - pd.Timedelta(1, "ns")
+    still_open = inside & (closed.isna() | (closed >= "2026-03-01"))
+    assert int((~win.tickets["is_closed"]).sum()) == int(still_open.sum())
+    assert set(win.tickets["ticket"]) == set(sim.frame.loc[inside, "ticket_id"])
+    # the same log as read_log's own as_of gives (an independent implementation of the cut)
+    upto = cx.between(log, end="2026-02-28")
+    ref = cx.read_log(sim.frame, sim.codebook, as_of="2026-02-28 23:59:59.999999999")
+    cols = ["ticket", "opened", "closed", "category", "is_closed", "hours", "sla_hours"]
+    pd.testing.assert_frame_equal(upto.tickets[cols], ref.tickets[cols])
+    assert upto.as_of == ref.as_of
+    pd.testing.assert_frame_equal(cx.resolution(upto), cx.resolution(ref))
+    # the volume trend of the window and the months before it: January and February, complete
+    v = cx.volume(upto, "M")
+    assert v["period"].tolist() == ["2026-01", "2026-02"] and v["complete"].all()
+    # an end after the export is the export's as_of; no window is the whole log
+    assert cx.between(log, end="2030-01-01").as_of == log.as_of
+    assert cx.between(log).n == log.n
+    # the customer-id salt stays: the window links to a survey as the log does
+    assert win.hash_ids(["C000001"])[0] == log.hash_ids(["C000001"])[0]
+    assert cx.between(log, "2029-01-01", "2029-01-31").n == 0
+
+
+@pytest.mark.parametrize("start, end, message", [
+    ("2026-03-01", "2026-02-01", "ends .2026-02-01. before it starts"),
+    ("2026-02-01 08:00", "2026-02-28", "start must be a day"),
+    ("2026-02-01", "end of March", "end must be a day"),
+    ("2026-02-01", "2026-02-28+08:00", "end must be a day"),
+])
+def test_a_window_that_is_not_whole_days_in_order_is_refused(start, end, message):
+    log = cx.read_log(small_frame(), CODEBOOK)
+    with pytest.raises(DataError, match=message):
+        cx.between(log, start, end)
+
 @pytest.mark.parametrize("change, message, shown", [
     (lambda f: f.assign(closed=["2025-12-31 10:00", "", "", ""]), "closed before they were opened", "row: 1"),
     (lambda f: f.assign(opened=["2026-01-01 10:00", "31.01.2026", "2026-02-01 08:00", "2026-03-01"]),
@@ -514,3 +555,14 @@ def test_study_file_complaint_errors(tmp_path, block, message):
 
     with pytest.raises(csm.StudyError, match=message):
         load_study(_study(tmp_path, **block))
+
+
+def test_the_demo_logs_tickets_fall_inside_the_demo_waves_windows():
+    from csmlib.run.study import load_study
+
+    demo = Path(__file__).resolve().parent.parent / "data" / "demo"
+    study = load_study(demo / "study.yml")
+    log = cx.read_log(demo / "complaints.csv", demo / "complaints.yml")
+    counts = [cx.between(log, w.start, w.end).n for w in study.waves]
+    assert all(w.start is not None for w in study.waves) and min(counts) > 50
+    assert sum(counts) == log.n   # every ticket in one wave's window, none in two

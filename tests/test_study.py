@@ -263,3 +263,39 @@ def test_bases_are_counted_by_the_notebooks_reader(tmp_path):
     bases = load_study(path).segment_bases()
     w1 = bases[bases.wave == "w1"].set_index("segment")["n"].to_dict()
     assert w1 == {"all": 3, "North": 2, "South": 1}   # rows 1, 4, 5 by hand
+
+
+def test_fieldwork_windows_are_dates_in_order_and_reach_every_notebook(tmp_path):
+    import datetime as dt
+
+    from csmlib.run.batch import plan_runs
+
+    waves = [{"name": "w1", "data": "w1.csv", "start": "2026-01-01", "end": "2026-03-31"},
+             {"name": "w2", "data": "w2.csv", "start": dt.date(2026, 4, 1), "end": dt.date(2026, 6, 30)}]
+    study = load_study(_write(tmp_path, waves=waves))
+    assert [(w.start, w.end) for w in study.waves] == [(dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+                                                       (dt.date(2026, 4, 1), dt.date(2026, 6, 30))]
+    params = {(r.wave, r.segment): r.parameters for r in plan_runs(study)}
+    assert params[("w1", "all")]["wave_start"] == "2026-01-01" and params[("w2", "North")]["wave_end"] == "2026-06-30"
+    # without windows: empty parameters (the notebooks' whole-log behaviour)
+    plain = plan_runs(load_study(_write(tmp_path)))
+    assert {(r.parameters["wave_start"], r.parameters["wave_end"]) for r in plain} == {("", "")}
+    # a window on some waves only is allowed
+    assert load_study(_write(tmp_path, waves=[waves[0], {"name": "w2", "data": "w2.csv"}])).waves[1].end is None
+
+
+@pytest.mark.parametrize("w1, w2, match", [
+    ({"start": "2026-01-01"}, {}, r"waves\[0\].*both start and end"),
+    ({"start": "2026-03-31", "end": "2026-01-01"}, {}, r"waves\[0\].*ends \(2026-01-01\) before it starts"),
+    ({"start": "31/01/2026", "end": "2026-03-31"}, {}, r"waves\[0\]\.start.*YYYY-MM-DD"),
+    ({"start": "2026-01-01 08:00", "end": "2026-03-31"}, {}, r"waves\[0\]\.start.*without a time"),
+    ({"start": "2026-02-30", "end": "2026-03-31"}, {}, r"waves\[0\]\.start"),
+    ({"start": "2026-01-01", "end": "2026-04-15"}, {"start": "2026-04-01", "end": "2026-06-30"},
+     r"(?s)waves\[1\]: the fieldwork window of w2 .*overlaps that of w1.*time order"),
+    ({"start": "2026-04-01", "end": "2026-06-30"}, {"start": "2026-01-01", "end": "2026-03-31"},
+     r"(?s)waves\[1\]: the fieldwork window of w2 .*comes before that of w1"),
+])
+def test_fieldwork_windows_that_make_no_sense_are_refused(tmp_path, w1, w2, match):
+    waves = [{"name": "w1", "data": "w1.csv", **w1}, {"name": "w2", "data": "w2.csv", **w2}]
+    with pytest.raises(StudyError, match=match):
+        load_study(_write(tmp_path, waves=waves))

@@ -11,6 +11,7 @@
     csm.complaints.change_test(log, period="Q")       # chi-square test of change in the mix
     csm.complaints.recovery(log, survey, customer_id="respondent_id", outcomes=["CUSL1"])
     csm.complaints.recovery_test(log, survey, customer_id="respondent_id", outcomes=["CUSL1"])
+    csm.complaints.between(log, "2026-01-01", "2026-03-31")  # a wave's window: opened then, as of its end
 
 Times to resolution of tickets still open are censored at the log's
 ``as_of``: medians, 90th percentiles and the share resolved within the SLA
@@ -21,6 +22,7 @@ empirical ones).  Customer ids are salted hashes (see
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,7 +37,7 @@ from .metrics import loyalty_by_complaint_handling
 __all__ = [
     "read_log", "ComplaintLog", "ComplaintCodebook", "GROUPS", "kaplan_meier", "volume", "volume_trend",
     "pareto", "resolution", "category_by_period", "change_test", "recovery", "recovery_test",
-    "recovery_groups",
+    "recovery_groups", "between",
 ]
 
 #: Recovery groups, in report order.
@@ -73,6 +75,68 @@ def _periods(log: ComplaintLog, period: str) -> pd.Series:
     except (ValueError, TypeError, AttributeError):
         raise DataError(f"unknown period {period!r}", values=[period],
                         hint="use 'D' (day), 'W' (week), 'M' (month), 'Q' (quarter) or 'Y' (year)") from None
+
+
+# --------------------------------------------------------------------------- windows
+def _day(value: Any, name: str) -> pd.Timestamp | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        day = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        day = pd.NaT
+    if pd.isna(day) or day.tzinfo is not None or day != day.normalize():
+        raise DataError(f"{name} must be a day (YYYY-MM-DD) on the log's clock, got {value!r}", values=[value],
+                        hint="give a date without a time or zone, e.g. '2026-03-31' (a log whose timestamps "
+                             "carry UTC offsets is on UTC)")
+    return day
+
+
+def between(log: ComplaintLog, start: Any = None, end: Any = None) -> ComplaintLog:
+    """The log of a period (a wave's fieldwork window): tickets opened from
+    ``start`` through ``end`` (whole days), as the log stood at the end of
+    ``end``.
+
+    As :func:`read_log` with ``as_of``: a ticket closed after the end of
+    ``end`` is open then, and its time to resolution is censored there; the
+    new ``as_of`` is the end of ``end`` (23:59:59.999999999), or the log's
+    own ``as_of`` when that is earlier (a log cannot say what happened after
+    it was exported).  Days are on the log's clock: its local time, or UTC
+    for a log whose timestamps carry offsets.
+
+    Parameters
+    ----------
+    log : ComplaintLog
+    start, end : date-like or None
+        First and last day (inclusive); None or ``""``: from the first
+        ticket, up to the log's ``as_of``.  ``between(log, end=day)`` is the
+        whole log as of then (the window and the periods before it).
+
+    Returns
+    -------
+    ComplaintLog
+        ``tickets`` with the columns of :class:`ComplaintLog` (possibly no
+        rows), the same codebook, file, hash and customer-id salt.
+
+    Raises
+    ------
+    DataError
+        A day that is not a date, has a time or zone, or ``start`` after ``end``.
+    """
+    log = _check_log(log)
+    first, last = _day(start, "start"), _day(end, "end")
+    if first is not None and last is not None and first > last:
+        raise DataError(f"the window ends ({last:%Y-%m-%d}) before it starts ({first:%Y-%m-%d})",
+                        values=[str(start), str(end)], hint="give start <= end")
+    as_of = log.as_of if last is None else min(log.as_of, last + pd.Timedelta(days=1) - pd.Timedelta(1, "ns"))
+    t = log.tickets
+    keep = (t["opened"] <= as_of) & (True if first is None else t["opened"] >= first)
+    t = t.loc[keep].reset_index(drop=True)
+    if as_of < log.as_of:   # closed later: open as of then
+        closed = t["closed"].where(t["closed"] <= as_of)
+        t = t.assign(closed=closed, is_closed=closed.notna().to_numpy(),
+                     hours=(closed.fillna(as_of) - t["opened"]).dt.total_seconds().to_numpy() / 3600.0)
+    return dataclasses.replace(log, tickets=t, as_of=pd.Timestamp(as_of))
 
 
 # --------------------------------------------------------------------------- Kaplan-Meier
