@@ -50,6 +50,7 @@ text_item: str = "improve"  # the open-ended question: a text item of the instru
 satisfaction_construct: str = "Satisfaction"  # construct whose 0-100 score is compared between themes
 n_themes: int = 0  # number of themes (0: chosen by the coverage rule)
 n_quotes: int = 3  # example answers per theme, masked (0 for none)
+multiplicity: str = "holm"  # adjustment of the themes' tests of change: holm, fdr_bh or none
 
 # %%
 run = open_run(data_path, instrument_path, model=model, segment=segment,
@@ -178,6 +179,44 @@ if themes is not None and len(themes) and segment == "all" and segment_column \
 else:
     display(i18n.md(lang, {"en": "Shown for the whole sample of a study with segments.",
                            "zh": "仅在有分群的研究中对全样本显示。"}))
+
+# %%
+display(i18n.md(lang, {"en": "## Themes wave over wave", "zh": "## 各期的主题"}))
+if themes is not None and len(themes):
+    # each wave finds its own themes; a theme continues an earlier wave's when their top terms overlap
+    by_wave = feedback.theme_waves(themes, wave, run.previous_frame("theme_waves"))
+    record_frame("theme_waves", by_wave)
+    change = feedback.theme_change(by_wave, min_base=min_base, multiplicity=multiplicity)
+    if len(change):
+        record_frame("theme_change", change)
+        display(run.table(by_wave.pivot(index="theme", columns="wave", values="share")
+                          .reindex(columns=list(dict.fromkeys(by_wave["wave"]))), 3))
+        row = change.iloc[0]
+        display(i18n.md(lang, {
+            "en": "Share of the answers with each theme, by wave.  A theme is tracked under the name it had "
+                  "when it first came up, and continues an earlier wave's theme when at least a third of their "
+                  "top terms are the same (a dash: no theme of its own that wave).  The change from {a} to {b}, "
+                  "with its interval and a test adjusted for the number of themes ({method}):",
+            "zh": "各期回答中提及各主题的占比。主题沿用其首次出现时的名称；若与之前某期主题的关键词至少三分之一相同，"
+                  "则视为同一主题（短横线表示该期没有这一主题）。{a}到{b}的变化，附置信区间和按主题数校正的检验（{method}）："},
+            a=row["wave_a"], b=row["wave_b"], method=multiplicity))
+        display(run.table(change.drop(columns=["label", "wave_a", "wave_b", "se"]), 3))
+        for r in change[change["pvalue_adj"] < 0.05].itertuples():
+            said = dict(theme=r.theme, a=f"{r.share_a:.0%}", b=f"{r.share_b:.0%}", since=r.wave_a,
+                        p=report.fmt_p(r.pvalue_adj))
+            if r.diff > 0:
+                findings.add(i18n.text(lang, {
+                    "en": "The theme {theme} rose from {a} to {b} of the answers since {since} ({p}, adjusted).",
+                    "zh": "主题“{theme}”的占比自{since}以来由{a}上升到{b}（{p}，已校正）。"}, **said))
+            else:
+                findings.add(i18n.text(lang, {
+                    "en": "The theme {theme} fell from {a} to {b} of the answers since {since} ({p}, adjusted).",
+                    "zh": "主题“{theme}”的占比自{since}以来由{a}下降到{b}（{p}，已校正）。"}, **said))
+    else:
+        display(i18n.md(lang, {"en": "No earlier wave's themes are recorded: the change is shown from the next wave on.",
+                               "zh": "没有之前各期的主题记录：从下一期起显示变化。"}))
+else:
+    display(i18n.md(lang, {"en": "No themes this wave.", "zh": "本期没有主题。"}))
 
 # %%
 display(i18n.md(lang, {"en": "## Example answers", "zh": "## 示例回答"}))

@@ -395,6 +395,14 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
     # recovery_test: "late" names its late_ci_lower / late_ci_upper / late_pvalue
     "late_minus_within": {"en": "Late minus within SLA", "zh": "超时减SLA内"},
     "late": {"en": "Late minus within SLA", "zh": "超时减SLA内"},
+    # open-ended feedback by wave (csmlib.analysis.feedback.theme_change)
+    "theme": {"en": "Theme", "zh": "主题"},
+    "wave_a": {"en": "Earlier wave", "zh": "上一期"},
+    "wave_b": {"en": "This wave", "zh": "本期"},
+    "n_a": {"en": "Answers (earlier wave)", "zh": "回答数（上一期）"},
+    "n_b": {"en": "Answers (this wave)", "zh": "回答数（本期）"},
+    "share_a": {"en": "Share (earlier wave)", "zh": "占比（上一期）"},
+    "share_b": {"en": "Share (this wave)", "zh": "占比（本期）"},
     # improvement actions (csmlib.analysis.actions)
     "action": {"en": "Action", "zh": "行动"},
     "owner": {"en": "Owner", "zh": "负责部门"},

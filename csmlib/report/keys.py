@@ -245,6 +245,11 @@ _BUILTIN = (
        feedback="when themes were found and the model has the satisfaction construct"),
     _k("theme_shares", "table", "share of each segment's answers per theme",
        feedback="for the whole sample of a study with segments, when themes were found"),
+    _k("theme_waves", "table", "each wave's themes so far, tracked across waves by their top terms: wave, "
+       "theme (the name it is tracked under), label, terms, answers, answers with the theme, share",
+       feedback="when themes were found"),
+    _k("theme_change", "table", "change of each theme's share since the previous wave, with interval and test",
+       feedback="when themes were found and the previous wave recorded its themes"),
     # study_report: improvement actions
     _k("action_measures", "table", "the action targets' estimates of every wave so far",
        study_report="when the study file lists actions"),
