@@ -246,9 +246,27 @@ linkable = export.tickets["customer"].notna().any()
 items = [i for i in recovery_items if i in run.survey.data.columns]
 if not run.suppressed and linkable and items and history.n > 0:
     cid = customer_id_column or run.instrument.id_column
-    # every ticket up to the window's end: a complaint of an earlier period can shape this wave's answers
-    rec = csm.complaints.recovery(history, run.survey, customer_id=cid, outcomes=items, min_base=min_base)
-    test = csm.complaints.recovery_test(history, run.survey, customer_id=cid, outcomes=items, min_base=min_base)
+    # every ticket up to the window's end (a complaint of an earlier period can shape this wave's answers);
+    # with the instrument's answer dates, only those opened before each respondent answered, as they stood then
+    answered = run.instrument.date_column
+    rec = csm.complaints.recovery(history, run.survey, customer_id=cid, outcomes=items, min_base=min_base,
+                                  survey_date=answered)
+    test = csm.complaints.recovery_test(history, run.survey, customer_id=cid, outcomes=items, min_base=min_base,
+                                        survey_date=answered)
+    if answered:
+        display(i18n.md(lang, {
+            "en": "Only complaints opened before the respondent answered count, each as it stood then (a "
+                  "complaint resolved later was unresolved when they answered); respondents without an answer "
+                  "date are left out.",
+            "zh": "只计入受访者作答之前受理的投诉，并按作答时的处理状态归类（作答之后才解决的投诉视为作答时未解决）；"
+                  "没有作答日期的受访者不纳入比较。"}))
+    else:
+        display(i18n.md(lang, {
+            "en": "The survey has no answer dates (the instrument declares no date_column), so every complaint in "
+                  "the log up to {as_of} counts -- also complaints opened after the respondent answered, which "
+                  "cannot have shaped the answer.",
+            "zh": "调查数据没有作答日期（问卷未设定 date_column），因此截至 {as_of} 的所有投诉都计入——包括受访者作答之后"
+                  "才受理、不可能影响其回答的投诉。"}, as_of=f"{history.as_of:%Y-%m-%d}"))
     record_frame("recovery", rec)
     record_frame("recovery_test", test)
     show(rec.rename(columns={"group": "handling"}), 2)

@@ -96,6 +96,7 @@ def test_without_a_window_the_report_says_it_describes_the_whole_log(executed):
     assert values["values"]["complaint_as_of"] == f"{log.as_of:%Y-%m-%d}"
     html = notebook_to_html(out.read_text(encoding="utf-8"))
     assert f"describes the whole complaint log up to {log.as_of:%Y-%m-%d}" in html
+    assert "The survey has no answer dates (the instrument declares no date_column)" in html
 
 
 def test_a_wave_window_cuts_the_log_to_the_wave(tmp_path):
@@ -125,3 +126,37 @@ def test_a_wave_window_cuts_the_log_to_the_wave(tmp_path):
     assert volume["count"].sum() == int(before_july.sum())
     html = notebook_to_html(out.read_text(encoding="utf-8"))
     assert "fieldwork window, 2026-04-01 to 2026-06-30" in html
+
+
+def test_with_answer_dates_only_earlier_complaints_count(tmp_path):
+    """An instrument with a date_column: the recovery comparison counts only the
+    complaints opened before each respondent answered, and says so."""
+    import yaml
+
+    inst = yaml.safe_load((DEMO / "instrument.yml").read_text(encoding="utf-8"))
+    inst["date_column"] = "answered"
+    (tmp_path / "instrument.yml").write_text(yaml.safe_dump(inst, allow_unicode=True), encoding="utf-8")
+    wave = pd.read_csv(DEMO / "wave2.csv", dtype=str, keep_default_na=False)
+    wave["answered"] = ["2026-05-%02d 12:00" % (1 + i % 31) for i in range(len(wave))]
+    wave.to_csv(tmp_path / "wave2.csv", index=False)
+    out, results = tmp_path / "dated.ipynb", tmp_path / "dated.results.json"
+    pm.execute_notebook(str(ROOT / "notebooks" / "complaints_log.ipynb"), str(out), kernel_name="csm",
+                        cwd=str(ROOT / "notebooks"), progress_bar=False,
+                        parameters={"results_path": str(results), "data_path": str(tmp_path / "wave2.csv"),
+                                    "instrument_path": str(tmp_path / "instrument.yml"), "wave": "2026Q2",
+                                    "wave_start": "2026-04-01", "wave_end": "2026-06-30",
+                                    "complaints_log_path": str(DEMO / "complaints.csv"),
+                                    "complaints_codebook_path": str(DEMO / "complaints.yml")})
+    v = read_results(results)
+    survey = csm.read_survey(tmp_path / "wave2.csv", csm.Instrument.from_yaml(tmp_path / "instrument.yml"))
+    log = csm.complaints.between(csm.complaints.read_log(DEMO / "complaints.csv", DEMO / "complaints.yml"),
+                                 end="2026-06-30")
+    dated = csm.complaints.recovery(log, survey, "respondent_id", ["CUSA1", "CUSL1"], min_base=30,
+                                    survey_date="answered")
+    undated = csm.complaints.recovery(log, survey, "respondent_id", ["CUSA1", "CUSL1"], min_base=30)
+    got = results_frame(v, "recovery")
+    pd.testing.assert_frame_equal(got[["outcome", "group", "n"]], dated[["outcome", "group", "n"]],
+                                  check_dtype=False, check_categorical=False)
+    assert got["n"].tolist() != undated["n"].tolist()   # the rule changed who counts as a complainer
+    html = notebook_to_html(out.read_text(encoding="utf-8"))
+    assert "Only complaints opened before the respondent answered count" in html
