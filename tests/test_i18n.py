@@ -234,3 +234,25 @@ def test_the_complaint_and_action_tables_are_labelled_by_the_catalogue():
     cells = pd.DataFrame({"handling": list(complaints.GROUPS), "status": list(actions.STATUSES)})
     html = table(cells, language="zh").to_html()
     assert "超时解决" in html and "未到期" in html and "resolved late" not in html and "not yet due" not in html
+
+
+def test_the_feedback_tables_are_labelled_by_the_catalogue():
+    """The feedback notebook's tables, under the names it gives them (n: answers,
+    label: top_terms, mean: mean_satisfaction, diff: diff_vs_others)."""
+    import pandas as pd
+
+    from csmlib.analysis import feedback
+    from csmlib.analysis.simulate import simulate_verbatims
+
+    texts = simulate_verbatims(200, seed=1, lang="en")["text"]
+    themes = feedback.themes(texts, seed=0)
+    as_catalogue = {"label": "top_terms", "n": "answers", "mean": "mean_satisfaction", "diff": "diff_vs_others"}
+    by_wave = feedback.theme_waves(themes, "w2", feedback.theme_waves(themes, "w1"))
+    frames = [pd.DataFrame(themes[["theme", "label", "lang", "n", "share", "coherence", "terms"]]),
+              feedback.theme_scores(themes, pd.Series(50.0, index=texts.index)),
+              feedback.theme_change(by_wave).drop(columns=["label", "wave_a", "wave_b", "se"]),
+              pd.DataFrame({"theme": [1], "label": ["x"], "quote": ["y"]})]
+    for frame in frames:
+        for column in frame.rename(columns=as_catalogue).columns:
+            if column not in ("ci_lower", "ci_upper"):
+                assert i18n.label(column, "zh") != column, column

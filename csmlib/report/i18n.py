@@ -395,6 +395,16 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
     # recovery_test: "late" names its late_ci_lower / late_ci_upper / late_pvalue
     "late_minus_within": {"en": "Late minus within SLA", "zh": "超时减SLA内"},
     "late": {"en": "Late minus within SLA", "zh": "超时减SLA内"},
+    # open-ended feedback (csmlib.analysis.feedback; the notebook names n "answers", label "top_terms")
+    "top_terms": {"en": "Top terms", "zh": "关键词"},
+    "terms": {"en": "Most characteristic terms", "zh": "最具代表性的词"},
+    "lang": {"en": "Language", "zh": "语言"},
+    "answers": {"en": "Answers", "zh": "回答数"},
+    "coherence": {"en": "Coherence (NPMI)", "zh": "一致性（NPMI）"},
+    "mean_satisfaction": {"en": "Mean satisfaction (0-100)", "zh": "平均满意度（0-100）"},
+    "others_mean": {"en": "Others' mean", "zh": "其他受访者均值"},
+    "diff_vs_others": {"en": "Difference from the others", "zh": "与其他受访者的差异"},
+    "quote": {"en": "Example answer (masked)", "zh": "示例回答（已去除个人信息）"},
     # open-ended feedback by wave (csmlib.analysis.feedback.theme_change)
     "theme": {"en": "Theme", "zh": "主题"},
     "wave_a": {"en": "Earlier wave", "zh": "上一期"},
