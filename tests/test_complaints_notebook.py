@@ -99,18 +99,22 @@ def test_without_a_window_the_report_says_it_describes_the_whole_log(executed):
     assert "The survey has no answer dates (the instrument declares no date_column)" in html
 
 
-def test_a_wave_window_cuts_the_log_to_the_wave(tmp_path):
-    """2026Q2's window: its tickets counted from the raw export, as the log stood
-    on 30 June; the volume trend over January to June."""
+def _second_quarter(tmp_path, data, instrument):
+    """The notebook on 2026Q2 with its fieldwork window: (results, executed notebook)."""
     out, results = tmp_path / "q2.ipynb", tmp_path / "q2.results.json"
     pm.execute_notebook(str(ROOT / "notebooks" / "complaints_log.ipynb"), str(out), kernel_name="csm",
                         cwd=str(ROOT / "notebooks"), progress_bar=False,
-                        parameters={"results_path": str(results), "data_path": str(DEMO / "wave2.csv"),
-                                    "instrument_path": str(DEMO / "instrument.yml"), "wave": "2026Q2",
+                        parameters={"results_path": str(results), "data_path": str(data),
+                                    "instrument_path": str(instrument), "wave": "2026Q2",
                                     "wave_start": "2026-04-01", "wave_end": "2026-06-30",
                                     "complaints_log_path": str(DEMO / "complaints.csv"),
                                     "complaints_codebook_path": str(DEMO / "complaints.yml")})
-    v = read_results(results)
+    return read_results(results), out
+
+def test_a_wave_window_cuts_the_log_to_the_wave(tmp_path):
+    """2026Q2's window: its tickets counted from the raw export, as the log stood
+    on 30 June; the volume trend over January to June."""
+    v, out = _second_quarter(tmp_path, DEMO / "wave2.csv", DEMO / "instrument.yml")
     raw = pd.read_csv(DEMO / "complaints.csv", dtype=str, keep_default_na=False)
     opened, closed = pd.to_datetime(raw["opened"]), pd.to_datetime(raw["closed"].replace("", None))
     inside = (opened >= "2026-04-01") & (opened < "2026-07-01")
@@ -139,15 +143,7 @@ def test_with_answer_dates_only_earlier_complaints_count(tmp_path):
     wave = pd.read_csv(DEMO / "wave2.csv", dtype=str, keep_default_na=False)
     wave["answered"] = ["2026-05-%02d 12:00" % (1 + i % 31) for i in range(len(wave))]
     wave.to_csv(tmp_path / "wave2.csv", index=False)
-    out, results = tmp_path / "dated.ipynb", tmp_path / "dated.results.json"
-    pm.execute_notebook(str(ROOT / "notebooks" / "complaints_log.ipynb"), str(out), kernel_name="csm",
-                        cwd=str(ROOT / "notebooks"), progress_bar=False,
-                        parameters={"results_path": str(results), "data_path": str(tmp_path / "wave2.csv"),
-                                    "instrument_path": str(tmp_path / "instrument.yml"), "wave": "2026Q2",
-                                    "wave_start": "2026-04-01", "wave_end": "2026-06-30",
-                                    "complaints_log_path": str(DEMO / "complaints.csv"),
-                                    "complaints_codebook_path": str(DEMO / "complaints.yml")})
-    v = read_results(results)
+    v, out = _second_quarter(tmp_path, tmp_path / "wave2.csv", tmp_path / "instrument.yml")
     survey = csm.read_survey(tmp_path / "wave2.csv", csm.Instrument.from_yaml(tmp_path / "instrument.yml"))
     log = csm.complaints.between(csm.complaints.read_log(DEMO / "complaints.csv", DEMO / "complaints.yml"),
                                  end="2026-06-30")
