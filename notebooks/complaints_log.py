@@ -50,6 +50,8 @@ period: str = "M"  # period of the volume table: D, W, M, Q or Y
 change_period: str = "Q"  # period of the test of change in the category mix
 customer_id_column: str = ""  # survey column holding the customer ids of the log ("" for the id column of the instrument)
 recovery_items: list = ["CUSA1", "CUSL1"]  # survey items compared by complaint handling
+wave_start: str = ""  # first day of the wave's fieldwork window, YYYY-MM-DD ("" for none: the whole log)
+wave_end: str = ""  # last day of the window ("" for none)
 
 # %%
 run = open_run(data_path, instrument_path, model=model, segment=segment,
@@ -68,47 +70,44 @@ display(i18n.md(lang, {
           "处理得有多快（仍未关闭的工单也计算在内），多少投诉被重新打开，投诉的构成是否在变化；"
           "对同时参加了调查的客户，比较投诉处理方式不同的客户在满意度和忠诚度上的差别。"}))
 display(run.heading())
-log = csm.complaints.read_log(complaints_log_path, complaints_codebook_path,
-                              encoding=complaints_encoding or None,
-                              sheet=None if complaints_sheet == "" else complaints_sheet)
+export = csm.complaints.read_log(complaints_log_path, complaints_codebook_path,
+                                 encoding=complaints_encoding or None,
+                                 sheet=None if complaints_sheet == "" else complaints_sheet)
+# the wave's fieldwork window: its tickets (Pareto, resolution) as the log stood at the window's end;
+# the volume trend and the change of the mix over the window and the periods before it
+if bool(wave_start) != bool(wave_end):
+    raise csm.CsmError("wave_start and wave_end give the fieldwork window together", values=[wave_start, wave_end],
+                       hint="give both days (YYYY-MM-DD), or neither for the whole log")
+history = csm.complaints.between(export, end=wave_end or None)
+log = csm.complaints.between(history, wave_start or None, wave_end or None)
 whole = segment == "all"
+if whole:
+    record("complaint_from", wave_start if wave_end else "")
+    record("complaint_as_of", f"{log.as_of:%Y-%m-%d}")
+    record("complaint_tickets", log.n)
+if wave_end:
+    display(i18n.md(lang, {
+        "en": "This report describes the complaints opened in wave {wave}'s fieldwork window, {start} to "
+              "{end}, as the log stood at {as_of}; the volume trend and the change of the mix also take in "
+              "the periods before it.",
+        "zh": "本报告描述在第 {wave} 期调查执行期间（{start} 至 {end}）受理的投诉，按截至 {as_of} 的记录状态统计；"
+              "投诉量趋势和投诉构成的变化还包括此前的各期间。"},
+        wave=wave, start=wave_start, end=wave_end, as_of=f"{log.as_of:%Y-%m-%d}"))
+else:
+    display(i18n.md(lang, {
+        "en": "This report describes the whole complaint log up to {as_of}: the study file gives wave {wave} "
+              "no fieldwork window (start and end).",
+        "zh": "本报告描述截至 {as_of} 的全部投诉记录：研究文件没有为第 {wave} 期设定调查执行期间（start 和 end）。"},
+        wave=wave, as_of=f"{log.as_of:%Y-%m-%d}"))
 findings = report.Findings(title=i18n.text(lang, {"en": "Key figures", "zh": "主要结果"}))
-# column labels of this notebook's tables, in the report's language
-COLUMNS = {
-    "en": {"period": "Period", "count": "Complaints", "complete": "Complete period", "label": "Label",
-           "category": "Category", "channel": "Channel", "share": "Share", "cumulative_share": "Cumulative share",
-           "vital_few": "Vital few", "n": "Complaints", "closed": "Closed", "open": "Open",
-           "median_hours": "Median hours", "p90_hours": "90% within hours", "within_sla_share": "Within SLA",
-           "open_over_sla": "Open past SLA", "reopen_rate": "Reopened", "chi2": "Chi-square", "df": "df",
-           "pvalue": "p", "periods": "Periods", "groups": "Categories", "cramers_v": "Cramer's V",
-           "min_expected": "Smallest expected count", "outcome": "Item", "group": "Complaint handling",
-           "mean": "Mean", "sd": "SD", "se": "SE", "ci_lower": "95% CI lower", "ci_upper": "95% CI upper",
-           "diff_vs_rest": "Difference from the rest", "pvalue_vs_rest": "p (vs the rest)",
-           "pvalue_vs_rest_adj": "p (vs the rest, adjusted)",
-           "suppressed": "Suppressed", "welch_f": "Welch F", "df1": "df1", "df2": "df2",
-           "late_minus_within": "Late minus within SLA", "late_ci_lower": "95% CI lower",
-           "late_ci_upper": "95% CI upper", "late_pvalue": "p (late vs within SLA)"},
-    "zh": {"period": "期间", "count": "投诉数", "complete": "完整期间", "label": "名称",
-           "category": "类别", "channel": "渠道", "share": "占比", "cumulative_share": "累计占比",
-           "vital_few": "关键少数", "n": "投诉数", "closed": "已关闭", "open": "未关闭",
-           "median_hours": "中位处理时长（小时）", "p90_hours": "90%处理时长（小时）", "within_sla_share": "SLA内解决占比",
-           "open_over_sla": "超过SLA仍未关闭", "reopen_rate": "重开率", "chi2": "卡方", "df": "自由度",
-           "pvalue": "p值", "periods": "期间数", "groups": "类别数", "cramers_v": "克莱姆V",
-           "min_expected": "最小期望频数", "outcome": "题目", "group": "投诉处理",
-           "mean": "均值", "sd": "标准差", "se": "标准误", "ci_lower": "95%置信区间下限", "ci_upper": "95%置信区间上限",
-           "diff_vs_rest": "与其他人的差", "pvalue_vs_rest": "p值（与其他人比较）",
-           "pvalue_vs_rest_adj": "p值（与其他人比较，多重比较校正）",
-           "suppressed": "不予报告", "welch_f": "Welch F", "df1": "自由度1", "df2": "自由度2",
-           "late_minus_within": "超时减SLA内", "late_ci_lower": "95%置信区间下限",
-           "late_ci_upper": "95%置信区间上限", "late_pvalue": "p值（超时与SLA内比较）"},
-}[lang if lang in ("en", "zh") else "en"]
-GROUP_NAMES = {"en": {}, "zh": {"no complaint": "未投诉", "resolved within SLA": "SLA内解决",
-                                "resolved late": "超时解决", "unresolved": "未解决"}}.get(lang, {})
+# the tables name complaints "complaints" (not a base n) and the recovery groups "handling";
+# every column and fixed word is labelled by the catalogue (csmlib.report.i18n)
+AS_COMPLAINTS = {"count": "complaints", "n": "complaints"}
 
 
 def show(frame, digits):
-    """A table with this notebook's column labels (values escaped by report.table)."""
-    display(report.table(frame.rename(columns=COLUMNS), digits, language=lang))
+    """A table in the report's language (values escaped by report.table)."""
+    display(run.table(frame, digits))
 
 
 if not whole:
@@ -119,16 +118,26 @@ if not whole:
         segment=run.title))
 
 # %%
+if whole and wave_end:
+    findings.add(i18n.text(lang, {"en": "{n} complaints opened from {start} to {end} (wave {wave}).",
+                                  "zh": "{start}至{end}（第{wave}期）共受理投诉{n}条。"},
+                           n=log.n, start=wave_start, end=wave_end, wave=wave))
+elif whole:
+    findings.add(i18n.text(lang, {"en": "{n} complaints in the whole log up to {date}.",
+                                  "zh": "截至{date}，全部记录中共有投诉{n}条。"},
+                           n=log.n, date=f"{log.as_of:%Y-%m-%d}"))
+if whole and log.n == 0:
+    display(i18n.md(lang, {"en": "No complaint was opened in this window: the log's tables are left out.",
+                           "zh": "该期间内没有受理任何投诉：不列出投诉记录的表格。"}))
+whole = whole and log.n > 0   # the log's own tables: on the whole sample, with tickets to describe
+
+# %%
 if whole:
     display(i18n.md(lang, {"en": "## Volume", "zh": "## 投诉量"}))
-    vol = csm.complaints.volume(log, period)
-    trend = csm.complaints.volume_trend(log, period).iloc[0]
-    record("complaint_tickets", log.n)
+    vol = csm.complaints.volume(history, period)
+    trend = csm.complaints.volume_trend(history, period).iloc[0]
     record_frame("complaint_volume", vol[["period", "count", "complete"]])
     record("complaint_trend", trend["change_per_period"])
-    findings.add(i18n.text(lang, {"en": "{n} complaints in the log up to {date}.",
-                                  "zh": "截至{date}，记录中共有投诉{n}条。"},
-                           n=log.n, date=f"{log.as_of:%Y-%m-%d}"))
     if trend["periods"] >= 3:
         unit = {"en": {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"},
                 "zh": {"D": "日", "W": "周", "M": "月", "Q": "季度", "Y": "年"}}[lang].get(period[:1].upper(), period)
@@ -148,7 +157,7 @@ if whole:
             findings.add(i18n.text(lang, {
                 "en": "Complaint volume falls by {change}% a {unit} over {k} complete periods ({interval}; {p}).",
                 "zh": "在{k}个完整期间内，投诉量平均每{unit}下降{change}%（{interval}；{p}）。"}, **said))
-    show(vol[["period", "count", "complete"]], 0)
+    show(vol[["period", "count", "complete"]].rename(columns=AS_COMPLAINTS), 0)
 
 # %%
 if whole:
@@ -163,7 +172,7 @@ if whole:
         "en": "{k} of {m} categories make up 80% of complaints: {names}.",
         "zh": "{m}个类别中有{k}个合计占投诉的80%：{names}。"},
         k=len(vital), m=len(par), names=(", " if lang == "en" else "、").join(vital)))
-    show(par, 3)
+    show(par.rename(columns=AS_COMPLAINTS), 3)
     fig = pareto_chart(par)
     fig.axes[0].set_ylabel(i18n.text(lang, {"en": "Complaints", "zh": "投诉数"}))
     fig.axes[1].set_ylabel(i18n.text(lang, {"en": "Cumulative share (%)", "zh": "累计占比（%）"}))
@@ -172,7 +181,7 @@ if whole:
     if log.tickets["channel"].notna().any():
         ch = csm.complaints.pareto(log, "channel", lang=lang)
         record_frame("complaint_channels", ch)
-        show(ch, 3)
+        show(ch.rename(columns=AS_COMPLAINTS), 3)
 
 # %%
 if whole:
@@ -201,15 +210,15 @@ if whole:
         "zh": "仍有{open}条投诉未关闭（其中{late}条已超过SLA）；{reopen}%的投诉被重新打开。"},
         open=int(overall["open"]), late=int(overall["open_over_sla"]),
         reopen=report.fmt_number(100 * overall["reopen_rate"])))
-    show(by_cat, 2)
+    show(by_cat.rename(columns=AS_COMPLAINTS), 2)
 
 # %%
 if whole:
     display(i18n.md(lang, {"en": "## Is the mix of complaints changing?", "zh": "## 投诉构成是否在变化？"}))
-    cells = csm.complaints.category_by_period(log, change_period)
-    change = csm.complaints.change_test(log, change_period)
+    cells = csm.complaints.category_by_period(history, change_period)
+    change = csm.complaints.change_test(history, change_period)
     record_frame("complaint_change", change)
-    show(cells.pivot(index="category", columns="period", values="count").rename_axis(index=COLUMNS["category"]), 0)
+    show(cells.pivot(index="category", columns="period", values="count"), 0)
     show(change, 3)
     row = change.iloc[0]
     if row["df"] == row["df"]:
@@ -233,16 +242,35 @@ display(i18n.md(lang, {
           "respondents without a complaint.",
     "zh": "## 服务补救：不同投诉处理方式下的满意度\n\n本期受访者中客户编号出现在投诉记录里的人，按其（最差的）"
           "投诉处理结果分组，并与未投诉的受访者比较。"}))
-linkable = log.tickets["customer"].notna().any()
+linkable = export.tickets["customer"].notna().any()
 items = [i for i in recovery_items if i in run.survey.data.columns]
-if not run.suppressed and linkable and items:
+if not run.suppressed and linkable and items and history.n > 0:
     cid = customer_id_column or run.instrument.id_column
-    rec = csm.complaints.recovery(log, run.survey, customer_id=cid, outcomes=items, min_base=min_base)
-    test = csm.complaints.recovery_test(log, run.survey, customer_id=cid, outcomes=items, min_base=min_base)
+    # every ticket up to the window's end (a complaint of an earlier period can shape this wave's answers);
+    # with the instrument's answer dates, only those opened before each respondent answered, as they stood then
+    answered = run.instrument.date_column
+    rec = csm.complaints.recovery(history, run.survey, customer_id=cid, outcomes=items, min_base=min_base,
+                                  survey_date=answered)
+    test = csm.complaints.recovery_test(history, run.survey, customer_id=cid, outcomes=items, min_base=min_base,
+                                        survey_date=answered)
+    if answered:
+        display(i18n.md(lang, {
+            "en": "Only complaints opened before the respondent answered count, each as it stood then (a "
+                  "complaint resolved later was unresolved when they answered); respondents without an answer "
+                  "date are left out.",
+            "zh": "只计入受访者作答之前受理的投诉，并按作答时的处理状态归类（作答之后才解决的投诉视为作答时未解决）；"
+                  "没有作答日期的受访者不纳入比较。"}))
+    else:
+        display(i18n.md(lang, {
+            "en": "The survey has no answer dates (the instrument declares no date_column), so every complaint in "
+                  "the log up to {as_of} counts -- also complaints opened after the respondent answered, which "
+                  "cannot have shaped the answer.",
+            "zh": "调查数据没有作答日期（问卷未设定 date_column），因此截至 {as_of} 的所有投诉都计入——包括受访者作答之后"
+                  "才受理、不可能影响其回答的投诉。"}, as_of=f"{history.as_of:%Y-%m-%d}"))
     record_frame("recovery", rec)
     record_frame("recovery_test", test)
-    show(rec.assign(group=rec["group"].map(lambda g: GROUP_NAMES.get(g, g)), outcome=rec["outcome"].map(run.name)), 2)
-    show(test.assign(outcome=test["outcome"].map(run.name)) if "outcome" in test.columns else test, 3)
+    show(rec.rename(columns={"group": "handling"}), 2)
+    show(test, 3)
     for r in test.itertuples():
         if r.late_minus_within != r.late_minus_within:
             continue

@@ -50,6 +50,7 @@ text_item: str = "improve"  # the open-ended question: a text item of the instru
 satisfaction_construct: str = "Satisfaction"  # construct whose 0-100 score is compared between themes
 n_themes: int = 0  # number of themes (0: chosen by the coverage rule)
 n_quotes: int = 3  # example answers per theme, masked (0 for none)
+multiplicity: str = "holm"  # adjustment of the themes' tests of change: holm, fdr_bh or none
 
 # %%
 run = open_run(data_path, instrument_path, model=model, segment=segment,
@@ -69,23 +70,8 @@ display(run.md({
 display(run.heading())
 inst = run.survey.instrument
 findings = report.Findings(title=i18n.text(lang, {"en": "Key findings", "zh": "主要发现"}))
-# column labels of the tables below, in the report's language
-LABELS = {
-    "theme": {"en": "Theme", "zh": "主题"}, "label": {"en": "Top terms", "zh": "关键词"},
-    "lang": {"en": "Language", "zh": "语言"}, "n": {"en": "Answers", "zh": "回答数"},
-    "share": {"en": "Share", "zh": "占比"}, "coherence": {"en": "Coherence (NPMI)", "zh": "一致性（NPMI）"},
-    "terms": {"en": "Most characteristic terms", "zh": "最具代表性的词"},
-    "mean": {"en": "Mean satisfaction (0-100)", "zh": "平均满意度（0-100）"},
-    "ci_lower": {"en": "95% lower", "zh": "95%下限"}, "ci_upper": {"en": "95% upper", "zh": "95%上限"},
-    "others_mean": {"en": "Others' mean", "zh": "其他受访者均值"},
-    "diff": {"en": "Difference", "zh": "差异"}, "pvalue": {"en": "p", "zh": "p值"},
-    "suppressed": {"en": "Suppressed (small base)", "zh": "样本过小未报告"},
-    "quote": {"en": "Example answer (masked)", "zh": "示例回答（已去除个人信息）"},
-}
-
-
-def labelled(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.rename(columns={c: i18n.template(LABELS[c], lang) for c in frame.columns if c in LABELS})
+# the tables' columns under the catalogue's names (csmlib.report.i18n labels them in the report's language)
+AS_CATALOGUE = {"label": "top_terms", "n": "answers", "mean": "mean_satisfaction", "diff": "diff_vs_others"}
 
 
 texts = None
@@ -126,7 +112,7 @@ elif texts is not None and not run.suppressed:
                                  "主题数按覆盖率规则确定（每增加一个主题须使覆盖的回答至少增加两倍最小占比）。"},
                     k=len(themes), covered=float(themes["share"].sum()), n=n_answers, rule=themes.n_themes_rule))
     shown = table.assign(terms=[" · ".join(t) for t in themes["terms"]]).drop(columns="label")
-    display(report.table(labelled(shown), 3, language=lang))
+    display(run.table(shown.rename(columns=AS_CATALOGUE), 3))
     if len(themes):
         top = themes.iloc[0]
         findings.add(i18n.text(lang, {"en": "The most frequent theme ({label}) comes up in {share:.0%} of the answers.",
@@ -141,8 +127,7 @@ display(i18n.md(lang, {"en": "## Satisfaction of those who raise each theme",
                        "zh": "## 提及各主题的顾客满意度"}))
 if themes is not None and len(themes) and run.spec is not None \
         and satisfaction_construct in run.spec.construct_names:
-    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing,
-                  weights=inst.weight_column)
+    pls = run.fit_pls(scheme=scheme, missing=pls_missing, weights=inst.weight_column)   # shared with index_drivers
     notes = record_notes(pls, language=lang)
     if notes:
         display(notes)
@@ -150,7 +135,7 @@ if themes is not None and len(themes) and run.spec is not None \
     sat = scores[satisfaction_construct].reindex(texts.index)
     by_theme = feedback.theme_scores(themes, sat, min_base=min_base)
     record_frame("theme_scores", by_theme)
-    display(report.table(labelled(by_theme), 2, language=lang))
+    display(run.table(by_theme.rename(columns=AS_CATALOGUE), 2))
     low = by_theme[(by_theme["pvalue"] < 0.05) & (by_theme["diff"] < 0)].sort_values("diff")
     if len(low):
         row = low.iloc[0]
@@ -172,7 +157,7 @@ if themes is not None and len(themes) and segment == "all" and segment_column \
                                    min_base=min_base)
     record_frame("theme_shares", shares)
     wide = shares.pivot(index="label", columns="group", values="share")
-    display(report.table(wide.rename_axis(index=i18n.template(LABELS["label"], lang)), 3, language=lang))
+    display(run.table(wide.rename_axis(index="top_terms"), 3))
     display(i18n.md(lang, {"en": "Share of each segment's answers; segments with fewer than {m} answers are "
                                  "suppressed (a dash).",
                            "zh": "各分群回答中的占比；回答少于 {m} 条的分群不予报告（以短横线表示）。"}, m=min_base))
@@ -181,10 +166,50 @@ else:
                            "zh": "仅在有分群的研究中对全样本显示。"}))
 
 # %%
+display(i18n.md(lang, {"en": "## Themes wave over wave", "zh": "## 各期的主题"}))
+if themes is not None and len(themes):
+    # each wave finds its own themes; a theme continues an earlier wave's when their top terms overlap
+    by_wave = feedback.theme_waves(themes, wave, run.previous_frame("theme_waves"))
+    record_frame("theme_waves", by_wave)
+    change = feedback.theme_change(by_wave, min_base=min_base, multiplicity=multiplicity)
+    if len(change):
+        record_frame("theme_change", change)
+        display(run.table(by_wave.pivot(index="theme", columns="wave", values="share")
+                          .reindex(columns=list(dict.fromkeys(by_wave["wave"]))), 3))
+        row = change.iloc[0]
+        display(i18n.md(lang, {
+            "en": "Share of the answers with each theme, by wave.  A theme is tracked under the name it had "
+                  "when it first came up, and continues an earlier wave's theme when at least a third of their "
+                  "top terms are the same (a dash: no theme of its own that wave).  The change from {a} to {b}, "
+                  "with its interval and a test adjusted for the number of themes ({method}):",
+            "zh": "各期回答中提及各主题的占比。主题沿用其首次出现时的名称；若与之前某期主题的关键词至少三分之一相同，"
+                  "则视为同一主题（短横线表示该期没有这一主题）。{a}到{b}的变化，附置信区间和按主题数校正的检验（{method}）："},
+            a=row["wave_a"], b=row["wave_b"], method=multiplicity))
+        display(run.table(change.drop(columns=["label", "wave_a", "wave_b", "se"]), 3))
+        for r in change[change["pvalue_adj"] < 0.05].itertuples():
+            said = dict(theme=r.theme, a=f"{r.share_a:.0%}", b=f"{r.share_b:.0%}", since=r.wave_a,
+                        p=report.fmt_p(r.pvalue_adj))
+            if r.diff > 0:
+                findings.add(i18n.text(lang, {
+                    "en": "The theme {theme} rose from {a} to {b} of the answers since {since} ({p}, adjusted).",
+                    "zh": "主题“{theme}”的占比自{since}以来由{a}上升到{b}（{p}，已校正）。"}, **said))
+            else:
+                findings.add(i18n.text(lang, {
+                    "en": "The theme {theme} fell from {a} to {b} of the answers since {since} ({p}, adjusted).",
+                    "zh": "主题“{theme}”的占比自{since}以来由{a}下降到{b}（{p}，已校正）。"}, **said))
+    else:
+        display(i18n.md(lang, {"en": "No earlier wave's themes are recorded: the change is shown from the next wave on.",
+                               "zh": "没有之前各期的主题记录：从下一期起显示变化。"}))
+else:
+    display(i18n.md(lang, {"en": "No themes this wave.", "zh": "本期没有主题。"}))
+
+# %%
 display(i18n.md(lang, {"en": "## Example answers", "zh": "## 示例回答"}))
 if themes is not None and len(themes) and n_quotes > 0:
     quotes = feedback.example_quotes(themes, texts, n=n_quotes, names=names)
-    display(report.table(labelled(quotes[["theme", "label", "quote"]]), 0))   # answers as written: no cell reworded
+    shown = quotes[["theme", "label", "quote"]].rename(columns=AS_CATALOGUE)
+    # answers as written: no cell reworded (English table words), the columns labelled in the report's language
+    display(report.table(shown.rename(columns=i18n.labels(shown.columns, lang)), 0))
 display(i18n.md(lang, {
     "en": "Answers are masked before they are quoted (e-mail addresses, phone numbers, Chinese mobile, "
           "landline and identity numbers, IP addresses), and an answer is not quoted at all when it still "

@@ -86,7 +86,8 @@ display(run.md({
           "就能以设定的检验力检测出来；其中 `sd` 是本期测得的受访者个人指数得分的标准差。"
           "低于最低样本量的细分群体只列出，不做规划。"}))
 if not run.suppressed:
-    pls = csm.fit_pls(run.spec, run.survey, scheme=scheme, missing=pls_missing)
+    # the fit index_drivers reports the index from (shared: csmlib.run.fitcache)
+    pls = run.fit_pls(scheme=scheme, missing=pls_missing, weights=run.survey.instrument.weight_column)
     notes = record_notes(pls, language=lang)
     if notes:
         display(notes)
@@ -236,7 +237,7 @@ if comparisons:
         cb = [csm.fit_cbsem(s, run.survey, missing=cbsem_missing) for s in (general, restricted)]
         table = csm.compare_models(*cb, names=names)
         cb_tables.append(table)
-        pls_fits = [csm.fit_pls(s, run.survey, scheme=scheme, missing=pls_missing) for s in (general, restricted)]
+        pls_fits = [run.fit_pls(s, scheme=scheme, missing=pls_missing) for s in (general, restricted)]
         pls_tables.append(csm.compare_models(*pls_fits, names=names, construct=index_construct))
         test = table.iloc[-1]
         lrt = dict(name=restricted.name, chi=f"{test['chisq_diff']:.2f}", df=f"{test['df_diff']:.0f}",

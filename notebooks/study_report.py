@@ -135,9 +135,6 @@ if res.missing:
 # %%
 # improvement actions (the study file's actions:): each one's status this wave, with the
 # change test; and actions proposed from the improve-first list (owner blank)
-STATUS_WORDS = {"met": {"en": "met", "zh": "已达成"}, "not met": {"en": "not met", "zh": "未达成"},
-                "not yet due": {"en": "not yet due", "zh": "未到期"},
-                "not measurable": {"en": "not measurable", "zh": "无法衡量"}}
 status = proposed = None
 if actions and segment == "all":
     indices = res.frame("index_drivers", "indices")
@@ -160,7 +157,7 @@ if actions and segment == "all":
         if len(hits):
             findings.add(i18n.text(lang, {"en": "{n} improvement action(s) {word} their target: {names}.",
                                           "zh": "{n} 项改进行动{word}目标：{names}。"},
-                                   n=len(hits), word=i18n.template(STATUS_WORDS[word], lang),
+                                   n=len(hits), word=i18n.value_label(word, lang),
                                    names=", ".join(map(str, hits["action"]))))
 if drivers is not None and segment == "all":
     proposed = candidate_actions(drivers, wave=wave, due_wave="")
@@ -233,27 +230,14 @@ if drivers is not None:
 
 # %%
 display(report.section("actions", title["actions"]))
-ACTION_LABELS = {"action": {"en": "Action", "zh": "行动"}, "owner": {"en": "Owner", "zh": "负责部门"},
-                 "target": {"en": "Target", "zh": "目标指标"}, "baseline_wave": {"en": "Baseline wave", "zh": "基线期"},
-                 "due_wave": {"en": "Due", "zh": "截止期"}, "target_value": {"en": "Target value", "zh": "目标值"},
-                 "baseline": {"en": "Baseline", "zh": "基线值"}, "measured_wave": {"en": "Measured in", "zh": "测量期"},
-                 "value": {"en": "Value", "zh": "当前值"}, "diff": {"en": "Change", "zh": "变化"},
-                 "pvalue": {"en": "p", "zh": "p值"}, "status": {"en": "Status", "zh": "状态"},
-                 "performance": {"en": "Performance (0-100)", "zh": "绩效（0-100）"},
-                 "importance": {"en": "Importance", "zh": "重要性"}}
-
 
 def action_table(frame):
-    shown = frame.drop(columns=[c for c in ("se", "ci_lower", "ci_upper", "reason") if c in frame.columns])
-    if "target" in shown.columns:   # a construct's or item's name in the report's language
-        shown = shown.assign(target=[names.get(t, t) for t in shown["target"]])
-    if "status" in shown.columns:
-        shown = shown.assign(status=[i18n.template(STATUS_WORDS[v], lang) for v in shown["status"]])
-    return shown.rename(columns={c: i18n.template(ACTION_LABELS[c], lang) for c in shown.columns if c in ACTION_LABELS})
+    """The actions' figures without the interval columns (labels, targets and statuses by report.table)."""
+    return frame.drop(columns=[c for c in ("se", "ci_lower", "ci_upper", "reason") if c in frame.columns])
 
 
 if status is not None:
-    display(report.table(action_table(status), 2, language=lang))
+    display(report.table(action_table(status), 2, language=lang, instrument=inst))
     for owner, rows in status.groupby("owner", sort=False):
         display(i18n.md(lang, {"en": "### {owner}", "zh": "### {owner}"}, owner=owner))
         for row in rows.to_dict("records"):
@@ -267,8 +251,8 @@ if status is not None:
                 measured_wave=row["measured_wave"], due_wave=row["due_wave"],
                 baseline=report.fmt_number(row["baseline"], 2), value=report.fmt_number(row["value"], 2),
                 target_value=report.fmt_number(row["target_value"], 2),
-                status=i18n.template(STATUS_WORDS[row["status"]], lang)))
-        display(report.table(action_table(rows.drop(columns=["owner"])), 2, language=lang))
+                status=i18n.value_label(row["status"], lang)))
+        display(report.table(action_table(rows.drop(columns=["owner"])), 2, language=lang, instrument=inst))
 else:
     display(i18n.md(lang, {"en": "The study file lists no improvement actions (actions:), or this is a segment's report.",
                            "zh": "研究文件中没有列出改进行动（actions:），或本报告为分群报告。"}))
@@ -277,7 +261,7 @@ if proposed is not None:
                            "zh": "### 建议的改进行动（优先改进；负责部门和截止期待定）"}))
     display(report.table(action_table(proposed.assign(action=[
         i18n.text(lang, {"en": "Raise {target}", "zh": "提升{target}"}, target=names.get(t, t))
-        for t in proposed["target"]])), 1, language=lang))
+        for t in proposed["target"]])), 1, language=lang, instrument=inst))
 
 # %%
 display(report.section("method", title["method"]))

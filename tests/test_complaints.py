@@ -87,6 +87,47 @@ def test_as_of_censors_and_leaves_out_later_tickets():
     assert t["hours"].iloc[2] == 24.0
 
 
+
+def test_a_window_is_the_tickets_opened_in_it_as_the_log_stood_at_its_end(big):
+    sim, log = big
+    opened = pd.to_datetime(sim.frame["opened"])
+    closed = pd.to_datetime(sim.frame["closed"].replace("", None))
+    win = cx.between(log, "2026-02-01", "2026-02-28")
+    # counted from the raw export: opened on those days; open at the end of the 28th if closed later
+    inside = (opened >= "2026-02-01") & (opened < "2026-03-01")
+    assert win.n == int(inside.sum()) and win.as_of == pd.Timestamp("2026-03-01") - pd.Timedelta(1, "ns")
+    still_open = inside & (closed.isna() | (closed >= "2026-03-01"))
+    assert int((~win.tickets["is_closed"]).sum()) == int(still_open.sum())
+    assert set(win.tickets["ticket"]) == set(sim.frame.loc[inside, "ticket_id"])
+    # the same log as read_log's own as_of gives (an independent implementation of the cut)
+    upto = cx.between(log, end="2026-02-28")
+    ref = cx.read_log(sim.frame, sim.codebook, as_of="2026-02-28 23:59:59.999999999")
+    cols = ["ticket", "opened", "closed", "category", "is_closed", "hours", "sla_hours"]
+    pd.testing.assert_frame_equal(upto.tickets[cols], ref.tickets[cols])
+    assert upto.as_of == ref.as_of
+    pd.testing.assert_frame_equal(cx.resolution(upto), cx.resolution(ref))
+    # the volume trend of the window and the months before it: January and February, complete
+    v = cx.volume(upto, "M")
+    assert v["period"].tolist() == ["2026-01", "2026-02"] and v["complete"].all()
+    # an end after the export is the export's as_of; no window is the whole log
+    assert cx.between(log, end="2030-01-01").as_of == log.as_of
+    assert cx.between(log).n == log.n
+    # the customer-id salt stays: the window links to a survey as the log does
+    assert win.hash_ids(["C000001"])[0] == log.hash_ids(["C000001"])[0]
+    assert cx.between(log, "2029-01-01", "2029-01-31").n == 0
+
+
+@pytest.mark.parametrize("start, end, message", [
+    ("2026-03-01", "2026-02-01", "ends .2026-02-01. before it starts"),
+    ("2026-02-01 08:00", "2026-02-28", "start must be a day"),
+    ("2026-02-01", "end of March", "end must be a day"),
+    ("2026-02-01", "2026-02-28+08:00", "end must be a day"),
+])
+def test_a_window_that_is_not_whole_days_in_order_is_refused(start, end, message):
+    log = cx.read_log(small_frame(), CODEBOOK)
+    with pytest.raises(DataError, match=message):
+        cx.between(log, start, end)
+
 @pytest.mark.parametrize("change, message, shown", [
     (lambda f: f.assign(closed=["2025-12-31 10:00", "", "", ""]), "closed before they were opened", "row: 1"),
     (lambda f: f.assign(opened=["2026-01-01 10:00", "31.01.2026", "2026-02-01 08:00", "2026-03-01"]),
@@ -580,3 +621,94 @@ def test_large_log_read_from_the_bytes_equals_the_exact_reading_and_bad_bytes_ar
     path.write_bytes(bad[:cut] + b"\xff" + bad[cut:])
     with pytest.raises(DataError, match=r"not valid UTF-8 text \(byte \d+, line 39992\)"):
         csm.complaints.read_log(path, cb)
+def test_the_demo_logs_tickets_fall_inside_the_demo_waves_windows():
+    from csmlib.run.study import load_study
+
+    demo = Path(__file__).resolve().parent.parent / "data" / "demo"
+    study = load_study(demo / "study.yml")
+    log = cx.read_log(demo / "complaints.csv", demo / "complaints.yml")
+    counts = [cx.between(log, w.start, w.end).n for w in study.waves]
+    assert all(w.start is not None for w in study.waves) and min(counts) > 50
+    assert sum(counts) == log.n   # every ticket in one wave's window, none in two
+
+
+def _dated_recovery_data(rng, effect_late: float):
+    """Customers who answered on a known day; 800 had one ticket before answering
+    (some resolved late, some still open then), 600 open one after answering (most
+    handled late: it cannot have shaped their answer).  Loyalty is lower by
+    ``effect_late`` for those whose ticket before the survey was resolved late by
+    then.  Truth computed here from the raw export."""
+    n = 2000
+    ids = np.array([f"C{i:05d}" for i in range(n)], dtype=object)
+    answered = pd.Timestamp("2026-03-01") + pd.to_timedelta(rng.uniform(0, 30 * 24, n), unit="h").round("min")
+
+    def tickets(who, opened, hours, prefix):
+        closed = opened + pd.to_timedelta(hours, unit="h").round("min")
+        return pd.DataFrame({"ticket_id": [f"{prefix}{i}" for i in range(len(who))], "opened": opened,
+                             "closed": closed, "category": "billing", "customer_id": ids[who]})
+
+    pre_who = rng.choice(n, 800, replace=False)
+    pre = tickets(pre_who, answered[pre_who] - pd.to_timedelta(rng.uniform(24, 20 * 24, 800), unit="h").round("min"),
+                  np.exp(rng.normal(np.log(40), 0.8, 800)), "P")
+    post_who = rng.choice(n, 600, replace=False)
+    post = tickets(post_who, answered[post_who] + pd.to_timedelta(rng.uniform(1, 240, 600), unit="h").round("min"),
+                   np.exp(rng.normal(np.log(200), 0.5, 600)), "Q")
+    as_of = pd.Timestamp("2026-04-20")
+    frames = []
+    for f in (pre, post):
+        f = f.copy()
+        f.loc[f["closed"] > as_of, "closed"] = pd.NaT
+        frames.append(f)
+    pre, post = frames
+    # the truth at each answer: the pre-survey ticket's state then
+    at = pd.Series(answered[pre_who], index=pre.index)
+    resolved = pre["closed"].notna() & (pre["closed"] <= at)
+    hours = (pre["closed"] - pre["opened"]).dt.total_seconds() / 3600
+    truth = pd.Series("no complaint", index=range(n), dtype=object)
+    truth[pre_who] = np.where(~resolved, "unresolved", np.where(hours > 48, "resolved late", "resolved within SLA"))
+    loyalty = rng.normal(70, 15, n) + effect_late * (truth == "resolved late").to_numpy()
+    survey = pd.DataFrame({"respondent_id": ids, "answered": answered, "loyalty": loyalty})
+
+    def log(f):
+        f = f.assign(opened=f["opened"].dt.strftime("%Y-%m-%d %H:%M"),
+                     closed=f["closed"].dt.strftime("%Y-%m-%d %H:%M").fillna(""))
+        return cx.read_log(f.reset_index(drop=True), {**CODEBOOK, "channel_column": None, "reopened_column": None},
+                           as_of=as_of)
+
+    return log(pd.concat([pre, post])), log(pre), survey, truth
+
+
+def test_recovery_counts_only_complaints_opened_before_the_answer():
+    rng = np.random.default_rng(41)
+    both, before_only, survey, truth = _dated_recovery_data(rng, effect_late=-8.0)
+    groups = cx.recovery_groups(both, survey, "respondent_id", survey_date="answered")
+    assert groups.astype(object).tolist() == truth.tolist()
+    # complaints opened after the answer do not move the comparison at all
+    dated = cx.recovery(both, survey, "respondent_id", "loyalty", survey_date="answered")
+    pd.testing.assert_frame_equal(dated, cx.recovery(before_only, survey, "respondent_id", "loyalty",
+                                                     survey_date="answered"))
+    test = cx.recovery_test(both, survey, "respondent_id", "loyalty", survey_date="answered").iloc[0]
+    assert test["late_ci_lower"] <= -8.0 <= test["late_ci_upper"]
+    # without the dates every ticket counts: the later ones move respondents out of "no complaint"
+    undated = cx.recovery_groups(both, survey, "respondent_id")
+    assert (undated.astype(object) != truth).sum() > 300
+    assert (undated == "no complaint").sum() < (truth == "no complaint").sum()
+    # a respondent without a date cannot be placed
+    gap = survey.assign(answered=survey["answered"].where(survey.index != 0))
+    assert pd.isna(cx.recovery_groups(both, gap, "respondent_id", survey_date="answered")[0])
+
+
+def test_late_complaints_after_the_survey_hold_the_level_on_null_data():
+    rng = np.random.default_rng(42)
+    p = [cx.recovery_test(both, survey, "respondent_id", "loyalty", survey_date="answered").iloc[0]["late_pvalue"]
+         for both, _, survey, _ in (_dated_recovery_data(rng, effect_late=0.0) for _ in range(150))]
+    assert 0.015 <= np.mean(np.array(p) < 0.05) <= 0.09
+
+
+def test_recovery_survey_date_must_be_dates():
+    log = cx.read_log(small_frame(), CODEBOOK)
+    survey = pd.DataFrame({"respondent_id": ["C1"], "y": [1.0], "when": ["2026-01-01"]})
+    with pytest.raises(DataError, match="no such date column"):
+        cx.recovery(log, survey, "respondent_id", "y", survey_date="answered")
+    with pytest.raises(DataError, match="does not hold dates"):
+        cx.recovery(log, survey, "respondent_id", "y", survey_date="when")

@@ -87,3 +87,72 @@ def test_the_report_reads_in_chinese(tmp_path):
     # the recovery gap: lower or higher by so many points, the interval of the difference beside it
     assert re.search(r"投诉超时解决的客户比在SLA内解决的客户[低高]\d+\.\d\d分（差值的95% 置信区间 ", html)
     assert re.search(r"投诉量(平均每月(上升|下降)\d+\.\d%|基本持平)（95% 置信区间 -?\d+\.\d\u2013-?\d+\.\d%；p", html)
+
+
+def test_without_a_window_the_report_says_it_describes_the_whole_log(executed):
+    values, out, _ = executed
+    log = csm.complaints.read_log(DEMO / "complaints.csv", DEMO / "complaints.yml")
+    assert values["values"]["complaint_from"] == ""
+    assert values["values"]["complaint_as_of"] == f"{log.as_of:%Y-%m-%d}"
+    html = notebook_to_html(out.read_text(encoding="utf-8"))
+    assert f"describes the whole complaint log up to {log.as_of:%Y-%m-%d}" in html
+    assert "The survey has no answer dates (the instrument declares no date_column)" in html
+
+
+def _second_quarter(tmp_path, data, instrument):
+    """The notebook on 2026Q2 with its fieldwork window: (results, executed notebook)."""
+    out, results = tmp_path / "q2.ipynb", tmp_path / "q2.results.json"
+    pm.execute_notebook(str(ROOT / "notebooks" / "complaints_log.ipynb"), str(out), kernel_name="csm",
+                        cwd=str(ROOT / "notebooks"), progress_bar=False,
+                        parameters={"results_path": str(results), "data_path": str(data),
+                                    "instrument_path": str(instrument), "wave": "2026Q2",
+                                    "wave_start": "2026-04-01", "wave_end": "2026-06-30",
+                                    "complaints_log_path": str(DEMO / "complaints.csv"),
+                                    "complaints_codebook_path": str(DEMO / "complaints.yml")})
+    return read_results(results), out
+
+def test_a_wave_window_cuts_the_log_to_the_wave(tmp_path):
+    """2026Q2's window: its tickets counted from the raw export, as the log stood
+    on 30 June; the volume trend over January to June."""
+    v, out = _second_quarter(tmp_path, DEMO / "wave2.csv", DEMO / "instrument.yml")
+    raw = pd.read_csv(DEMO / "complaints.csv", dtype=str, keep_default_na=False)
+    opened, closed = pd.to_datetime(raw["opened"]), pd.to_datetime(raw["closed"].replace("", None))
+    inside = (opened >= "2026-04-01") & (opened < "2026-07-01")
+    assert v["values"]["complaint_tickets"] == int(inside.sum()) > 0
+    assert v["values"]["complaint_from"] == "2026-04-01" and v["values"]["complaint_as_of"] == "2026-06-30"
+    open_then = inside & (closed.isna() | (closed >= "2026-07-01"))
+    assert v["values"]["complaint_open"] == int(open_then.sum())
+    pareto = results_frame(v, "complaint_pareto")
+    assert dict(zip(pareto["category"], pareto["count"])) == raw.loc[inside, "category"].value_counts().to_dict()
+    volume = results_frame(v, "complaint_volume")
+    assert volume["period"].tolist() == [f"2026-0{m}" for m in range(1, 7)]
+    before_july = opened < "2026-07-01"
+    assert volume["count"].sum() == int(before_july.sum())
+    html = notebook_to_html(out.read_text(encoding="utf-8"))
+    assert "fieldwork window, 2026-04-01 to 2026-06-30" in html
+
+
+def test_with_answer_dates_only_earlier_complaints_count(tmp_path):
+    """An instrument with a date_column: the recovery comparison counts only the
+    complaints opened before each respondent answered, and says so."""
+    import yaml
+
+    inst = yaml.safe_load((DEMO / "instrument.yml").read_text(encoding="utf-8"))
+    inst["date_column"] = "answered"
+    (tmp_path / "instrument.yml").write_text(yaml.safe_dump(inst, allow_unicode=True), encoding="utf-8")
+    wave = pd.read_csv(DEMO / "wave2.csv", dtype=str, keep_default_na=False)
+    wave["answered"] = ["2026-05-%02d 12:00" % (1 + i % 31) for i in range(len(wave))]
+    wave.to_csv(tmp_path / "wave2.csv", index=False)
+    v, out = _second_quarter(tmp_path, tmp_path / "wave2.csv", tmp_path / "instrument.yml")
+    survey = csm.read_survey(tmp_path / "wave2.csv", csm.Instrument.from_yaml(tmp_path / "instrument.yml"))
+    log = csm.complaints.between(csm.complaints.read_log(DEMO / "complaints.csv", DEMO / "complaints.yml"),
+                                 end="2026-06-30")
+    dated = csm.complaints.recovery(log, survey, "respondent_id", ["CUSA1", "CUSL1"], min_base=30,
+                                    survey_date="answered")
+    undated = csm.complaints.recovery(log, survey, "respondent_id", ["CUSA1", "CUSL1"], min_base=30)
+    got = results_frame(v, "recovery")
+    pd.testing.assert_frame_equal(got[["outcome", "group", "n"]], dated[["outcome", "group", "n"]],
+                                  check_dtype=False, check_categorical=False)
+    assert got["n"].tolist() != undated["n"].tolist()   # the rule changed who counts as a complainer
+    html = notebook_to_html(out.read_text(encoding="utf-8"))
+    assert "Only complaints opened before the respondent answered count" in html

@@ -323,3 +323,66 @@ def test_theme_shares_by_wave_recover_a_change():
         se = np.sqrt(truth * (1 - truth) / 600)
         assert abs(got - recall * truth) < 4 * se, (wave, got, truth, recall)
     assert table.loc[("W2", price), "share"] > table.loc[("W1", price), "share"] + 0.15
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_themes_wave_over_wave_are_matched_and_their_change_recovered(lang):
+    """Each wave finds its own themes; the three seeded themes are tracked as the
+    same themes across three waves, price rising from 30% to 45% of the answers
+    (the truth), and staff leaving the picture in the third wave.  (The number
+    of themes is given: how it is chosen is tested above.)"""
+    truth = [{"waiting": 0.35, "price": 0.3, "staff": 0.35}, {"waiting": 0.3, "price": 0.45, "staff": 0.25},
+             {"waiting": 0.55, "price": 0.45}]
+    frame, names = None, []
+    for w, shares in enumerate(truth):
+        sim = simulate_verbatims(800, seed=40 + w, lang=lang, shares=shares, noise_share=0)
+        result = fb.themes(sim["text"], seed=0, n_themes=len(shares))
+        frame = fb.theme_waves(result, f"W{w + 1}", frame)
+        by_number = dict(zip(result["theme"], frame[frame["wave"] == f"W{w + 1}"]["theme"]))
+        names.append({t: by_number[n] for t, n in _match(sim, result).items() if n in by_number})
+    assert list(frame.columns) == fb.THEME_WAVE_COLUMNS
+    # the same seeded theme has the same tracked name in every wave it appears in, and only that one
+    for t in ("waiting", "price"):
+        assert names[0][t] == names[1][t] == names[2][t], (t, names)
+    assert names[0]["staff"] == names[1]["staff"]
+    assert set(frame.loc[frame["wave"] == "W3", "theme"]) == {names[0]["waiting"], names[0]["price"]}
+    assert len({names[0][t] for t in ("waiting", "price", "staff")}) == 3
+    change = fb.theme_change(frame[frame["wave"] != "W3"]).set_index("theme")   # W1 -> W2
+    price = change.loc[names[0]["price"]]
+    assert price["ci_lower"] > 0 and price["pvalue"] < 1e-3 and abs(price["diff"] - 0.15) < 0.07
+    # the statistic: statsmodels' Wald test and interval of two independent proportions
+    from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
+
+    k_a, k_b = round(price["share_a"] * price["n_a"]), round(price["share_b"] * price["n_b"])
+    ref = test_proportions_2indep(k_b, price["n_b"], k_a, price["n_a"], method="wald", compare="diff")
+    lo, hi = confint_proportions_2indep(k_b, price["n_b"], k_a, price["n_a"], method="wald", compare="diff")
+    assert price["pvalue"] == pytest.approx(ref.pvalue, rel=1e-9)
+    assert (price["ci_lower"], price["ci_upper"]) == pytest.approx((lo, hi), rel=1e-9)
+    from statsmodels.stats.multitest import multipletests
+
+    tested = change["pvalue"].notna()
+    assert change.loc[tested, "pvalue_adj"].to_numpy() == pytest.approx(
+        multipletests(change.loc[tested, "pvalue"], method="holm")[1])
+    # W2 -> W3: staff is no theme of W3 (no share, not a share of zero)
+    last = fb.theme_change(frame).set_index("theme")
+    assert last.loc[names[1]["staff"], ["share_b", "diff", "pvalue"]].isna().all()
+    assert (last["wave_a"] == "W2").all() and (last["wave_b"] == "W3").all()
+    # a re-run of a wave replaces its rows; one wave has no change to show
+    again = fb.theme_waves(result, "W3", frame)
+    pd.testing.assert_frame_equal(again, frame)
+    assert len(fb.theme_change(frame[frame["wave"] == "W1"])) == 0
+    # suppressed below the minimum base
+    assert fb.theme_change(frame, min_base=1000)[["share_a", "pvalue"]].isna().all().all()
+
+
+def test_unrelated_themes_are_not_matched():
+    w1 = fb.themes(simulate_verbatims(400, seed=3, lang="en", shares={"waiting": 1, "price": 1}, noise_share=0)["text"],
+                   seed=0, n_themes=2)
+    w2 = fb.themes(simulate_verbatims(400, seed=4, lang="en", shares={"staff": 1}, noise_share=0)["text"],
+                   seed=0, n_themes=1)
+    frame = fb.theme_waves(w2, "W2", fb.theme_waves(w1, "W1"))
+    first = set(frame.loc[frame["wave"] == "W1", "theme"])
+    second = frame.loc[frame["wave"] == "W2"].iloc[0]
+    assert second["theme"] == second["label"] and second["theme"] not in first
+    with pytest.raises(DataError, match="lack columns"):
+        fb.theme_waves(w1, "W2", pd.DataFrame({"wave": ["W1"]}))

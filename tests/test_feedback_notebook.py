@@ -77,3 +77,30 @@ def test_no_personal_data_in_any_output_byte(runs):
             assert "138 0013 8000" not in blob and "Respondent 0" not in blob
             for name in raw["name"]:
                 assert name not in blob
+
+
+def test_themes_wave_over_wave_from_the_previous_waves_results(runs, tmp_path):
+    """Wave 2 reads wave 1's recorded themes: the table holds both waves, and the
+    change is the library's on the two waves' own themes (here in Chinese)."""
+    import json
+
+    first, _, html_first = runs["en"]
+    assert len(results_frame(first, "theme_waves")) > 0 and "theme_change" not in first["frames"]
+    assert "from the next wave on" in html_first
+    previous = tmp_path / "wave1.results.json"
+    previous.write_text(json.dumps(first), encoding="utf-8")
+    (tmp_path / "w2").mkdir()
+    second, _, html = _run(tmp_path / "w2", language="zh", wave="2026Q2", data_path=str(DEMO / "wave2.csv"),
+                           previous_wave="2026Q1", previous_results_path=str(previous))
+    by_wave = results_frame(second, "theme_waves")
+    assert list(dict.fromkeys(by_wave["wave"])) == ["2026Q1", "2026Q2"]
+    inst = csm.Instrument.from_yaml(DEMO / "instrument.yml")
+    texts = csm.read_survey(DEMO / "wave2.csv", inst).texts["improve"]
+    own = feedback.themes(texts, seed=3, names=feedback.names_in_file(DEMO / "wave2.csv", inst))
+    expected = feedback.theme_waves(own, "2026Q2", results_frame(first, "theme_waves"))
+    pd.testing.assert_frame_equal(by_wave, expected, check_dtype=False)
+    change = results_frame(second, "theme_change")
+    pd.testing.assert_frame_equal(change, feedback.theme_change(expected, min_base=30), check_dtype=False)
+    # the demo's seeded themes (waiting, price, staff) are found in both waves and tracked as the same
+    assert change[["share_a", "share_b"]].notna().all(axis=1).sum() >= 3
+    assert "各期的主题" in html and "Themes wave over wave" not in html

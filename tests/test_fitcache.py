@@ -116,6 +116,21 @@ def test_other_options_segment_or_data_are_other_entries(folder, tmp_path, refer
     assert _digest(boot_changed) == _digest(truth) != _digest(reference["boot"])
 
 
+
+def test_another_model_of_the_run_is_its_own_shared_entry(folder, reference):
+    """study_design's competing models go through the run: each model is its own
+    entry, equal to its plain fit, and the run's model is the run's entry."""
+    run = _open(DEMO / "wave1.csv", folder)
+    restricted = csm.ModelSpec.from_lavaan(
+        "Expectation =~ CUEX1 + CUEX2 + CUEX3\nQuality =~ PERQ1 + PERQ2 + PERQ3\n"
+        "Satisfaction =~ CUSA1 + CUSA2 + CUSA3\nQuality ~ Expectation\nSatisfaction ~ Quality")
+    own = run.fit_pls(restricted, **PLS_OPTIONS)
+    assert run.fit_pls(restricted, **PLS_OPTIONS) is own
+    assert run.fit_pls(run.spec, **PLS_OPTIONS) is run.fit_pls(**PLS_OPTIONS) is not own
+    assert run.fits.log == [("pls", "fitted"), ("pls", "memory"), ("pls", "fitted"), ("pls", "memory")]
+    pd.testing.assert_frame_equal(own.estimates, csm.fit_pls(restricted, run.survey, **PLS_OPTIONS).estimates)
+    pd.testing.assert_frame_equal(run.fit_pls(**PLS_OPTIONS).estimates, reference["pls"].estimates)
+
 def _corrupt_truncate(p: Path) -> None:
     p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2])
 

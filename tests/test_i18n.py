@@ -202,3 +202,57 @@ def test_the_notes_of_a_model_comparison_read_in_chinese_alone_and_joined():
     # a cell with a clause the catalogue does not hold stays as it is
     assert i18n.value_label(notes[0] + "; the estimators differ (ML, MLR)", "zh") == \
         notes[0] + "; the estimators differ (ML, MLR)"
+
+
+def test_the_complaint_and_action_tables_are_labelled_by_the_catalogue():
+    """Every column the complaints_log notebook and the study report's actions
+    section show, and every fixed word in their cells, is in the catalogue (the
+    notebooks keep no label dicts of their own)."""
+    import pandas as pd
+
+    import csmlib as csm
+    from csmlib.analysis import actions, complaints
+    from csmlib.report.tables import table
+
+    log = csm.complaints.read_log(DEMO / "complaints.csv", DEMO / "complaints.yml")
+    survey = csm.read_survey(DEMO / "wave1.csv", Instrument.from_yaml(DEMO / "instrument.yml"))
+    frames = [complaints.volume(log, "M")[["period", "count", "complete"]], complaints.pareto(log), complaints.resolution(log, by="category"),
+              complaints.change_test(log, "Q"),
+              complaints.recovery(log, survey, "respondent_id", ["CUSL1"]).rename(columns={"group": "handling"}),
+              complaints.recovery_test(log, survey, "respondent_id", ["CUSL1"]),
+              actions.action_status([], pd.DataFrame(columns=["wave", "target", "est", "se"]), wave="w1")]
+    shown = {"count", "n"}   # the notebook shows complaint counts as "complaints"
+    for frame in frames:
+        for column in frame.columns:
+            if column not in shown and column not in ("se", "ci_lower", "ci_upper", "reason"):
+                assert i18n.label(column, "zh") != column, column
+    for column in ("complaints", "late_ci", "pvalue_vs_rest_adj"):   # as report.table shows them
+        assert i18n.label(column, "zh") != column, column
+    assert i18n.label("late_pvalue", "zh") == "超时减SLA内 p 值"
+    for word in (*complaints.GROUPS, *actions.STATUSES):
+        assert word in i18n.VALUE_LABELS, word
+    cells = pd.DataFrame({"handling": list(complaints.GROUPS), "status": list(actions.STATUSES)})
+    html = table(cells, language="zh").to_html()
+    assert "超时解决" in html and "未到期" in html and "resolved late" not in html and "not yet due" not in html
+
+
+def test_the_feedback_tables_are_labelled_by_the_catalogue():
+    """The feedback notebook's tables, under the names it gives them (n: answers,
+    label: top_terms, mean: mean_satisfaction, diff: diff_vs_others)."""
+    import pandas as pd
+
+    from csmlib.analysis import feedback
+    from csmlib.analysis.simulate import simulate_verbatims
+
+    texts = simulate_verbatims(200, seed=1, lang="en")["text"]
+    themes = feedback.themes(texts, seed=0)
+    as_catalogue = {"label": "top_terms", "n": "answers", "mean": "mean_satisfaction", "diff": "diff_vs_others"}
+    by_wave = feedback.theme_waves(themes, "w2", feedback.theme_waves(themes, "w1"))
+    frames = [pd.DataFrame(themes[["theme", "label", "lang", "n", "share", "coherence", "terms"]]),
+              feedback.theme_scores(themes, pd.Series(50.0, index=texts.index)),
+              feedback.theme_change(by_wave).drop(columns=["label", "wave_a", "wave_b", "se"]),
+              pd.DataFrame({"theme": [1], "label": ["x"], "quote": ["y"]})]
+    for frame in frames:
+        for column in frame.rename(columns=as_catalogue).columns:
+            if column not in ("ci_lower", "ci_upper"):
+                assert i18n.label(column, "zh") != column, column

@@ -494,3 +494,37 @@ def test_fits_pls_by_parameter_or_code(tmp_path):
     nb.cells = [nbformat.v4.new_code_cell("res = csm.fit_pls(spec, data)")]
     nbformat.write(nb, tmp_path / "b.ipynb")
     assert fits_pls(tmp_path / "b.ipynb")
+def test_fieldwork_windows_are_dates_in_order_and_reach_every_notebook(tmp_path):
+    import datetime as dt
+
+    from csmlib.run.batch import plan_runs
+
+    waves = [{"name": "w1", "data": "w1.csv", "start": "2026-01-01", "end": "2026-03-31"},
+             {"name": "w2", "data": "w2.csv", "start": dt.date(2026, 4, 1), "end": dt.date(2026, 6, 30)}]
+    study = load_study(_write(tmp_path, waves=waves))
+    assert [(w.start, w.end) for w in study.waves] == [(dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+                                                       (dt.date(2026, 4, 1), dt.date(2026, 6, 30))]
+    params = {(r.wave, r.segment): r.parameters for r in plan_runs(study)}
+    assert params[("w1", "all")]["wave_start"] == "2026-01-01" and params[("w2", "North")]["wave_end"] == "2026-06-30"
+    # without windows: empty parameters (the notebooks' whole-log behaviour)
+    plain = plan_runs(load_study(_write(tmp_path)))
+    assert {(r.parameters["wave_start"], r.parameters["wave_end"]) for r in plain} == {("", "")}
+    # a window on some waves only is allowed
+    assert load_study(_write(tmp_path, waves=[waves[0], {"name": "w2", "data": "w2.csv"}])).waves[1].end is None
+
+
+@pytest.mark.parametrize("w1, w2, match", [
+    ({"start": "2026-01-01"}, {}, r"waves\[0\].*both start and end"),
+    ({"start": "2026-03-31", "end": "2026-01-01"}, {}, r"waves\[0\].*ends \(2026-01-01\) before it starts"),
+    ({"start": "31/01/2026", "end": "2026-03-31"}, {}, r"waves\[0\]\.start.*YYYY-MM-DD"),
+    ({"start": "2026-01-01 08:00", "end": "2026-03-31"}, {}, r"waves\[0\]\.start.*without a time"),
+    ({"start": "2026-02-30", "end": "2026-03-31"}, {}, r"waves\[0\]\.start"),
+    ({"start": "2026-01-01", "end": "2026-04-15"}, {"start": "2026-04-01", "end": "2026-06-30"},
+     r"(?s)waves\[1\]: the fieldwork window of w2 .*overlaps that of w1.*time order"),
+    ({"start": "2026-04-01", "end": "2026-06-30"}, {"start": "2026-01-01", "end": "2026-03-31"},
+     r"(?s)waves\[1\]: the fieldwork window of w2 .*comes before that of w1"),
+])
+def test_fieldwork_windows_that_make_no_sense_are_refused(tmp_path, w1, w2, match):
+    waves = [{"name": "w1", "data": "w1.csv", **w1}, {"name": "w2", "data": "w2.csv", **w2}]
+    with pytest.raises(StudyError, match=match):
+        load_study(_write(tmp_path, waves=waves))

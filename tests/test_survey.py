@@ -440,6 +440,37 @@ def test_weights(tmp_path, instrument_dict):
     assert err.rows == [2, 3]
 
 
+
+def test_answer_dates(tmp_path, instrument_dict):
+    instrument_dict["date_column"] = "answered"
+    inst = csm.Instrument.model_validate(instrument_dict)
+    header = HEADER.replace("comment", "answered")
+
+    def rows(dates):
+        return [r.rsplit(",", 1)[0] + "," + d for r, d in zip(ROWS, dates)]
+
+    s = read_survey(_csv(tmp_path, rows=rows(["2026-03-01", "2026-03-02 14:05", "", "2026-03-04T08:00:30"]),
+                         header=header), inst)
+    assert s.data.columns[3] == "answered" and s.data["answered"].dtype == "datetime64[ns]"
+    assert s.data["answered"].tolist()[:2] == [pd.Timestamp("2026-03-01"), pd.Timestamp("2026-03-02 14:05")]
+    assert pd.isna(s.data["answered"].iloc[2]) and s.data["answered"].iloc[3] == pd.Timestamp("2026-03-04 08:00:30")
+    # with UTC offsets: on UTC, as complaint logs
+    s = read_survey(_csv(tmp_path, rows=rows(["2026-03-01 08:00+08:00", "2026-03-01 00:30Z", "",
+                                              "2026-03-01 01:00-05:00"]), header=header), inst)
+    assert s.data["answered"].tolist()[:2] == [pd.Timestamp("2026-03-01 00:00"), pd.Timestamp("2026-03-01 00:30")]
+    assert s.data["answered"].iloc[3] == pd.Timestamp("2026-03-01 06:00")
+    # a day-month order that could be read two ways, a number, a mix of zones: refused, named
+    err = _err(_csv(tmp_path, rows=rows(["03/04/2026", "45000", "2026-02-30", "2026-03-01"]), header=header), inst,
+               "invalid values")
+    assert "answered: 3 date(s) that cannot be read in row(s) 1, 2, 3" in str(err) and err.rows == [1, 2, 3]
+    err = _err(_csv(tmp_path, rows=rows(["2026-03-01", "2026-03-01 10:00+08:00", "2026-03-02", ""]),
+                    header=header), inst, "invalid values")
+    assert "UTC offset beside dates without one in row(s) 2" in str(err)
+    # a date column is a role, not an item, and not personal data
+    bad = dict(instrument_dict, pii_columns=["answered"])
+    with pytest.raises(DataError, match="date_column.*personal data"):
+        csm.Instrument.model_validate(bad)
+
 def test_survey_without_optional_columns(tmp_path):
     inst = csm.Instrument.model_validate(
         {"name": "bare", "other_items": [{"name": "nps", "scale": [0, 10]}]})

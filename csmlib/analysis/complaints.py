@@ -11,6 +11,7 @@
     csm.complaints.change_test(log, period="Q")       # chi-square test of change in the mix
     csm.complaints.recovery(log, survey, customer_id="respondent_id", outcomes=["CUSL1"])
     csm.complaints.recovery_test(log, survey, customer_id="respondent_id", outcomes=["CUSL1"])
+    csm.complaints.between(log, "2026-01-01", "2026-03-31")  # a wave's window: opened then, as of its end
 
 Times to resolution of tickets still open are censored at the log's
 ``as_of``: medians, 90th percentiles and the share resolved within the SLA
@@ -21,6 +22,7 @@ empirical ones).  Customer ids are salted hashes (see
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,7 +37,7 @@ from .metrics import loyalty_by_complaint_handling
 __all__ = [
     "read_log", "ComplaintLog", "ComplaintCodebook", "GROUPS", "kaplan_meier", "volume", "volume_trend",
     "pareto", "resolution", "category_by_period", "change_test", "recovery", "recovery_test",
-    "recovery_groups",
+    "recovery_groups", "between",
 ]
 
 #: Recovery groups, in report order.
@@ -82,6 +84,68 @@ def _periods(log: ComplaintLog, period: str) -> pd.Series:
     except (ValueError, TypeError, AttributeError):
         raise DataError(f"unknown period {period!r}", values=[period],
                         hint="use 'D' (day), 'W' (week), 'M' (month), 'Q' (quarter) or 'Y' (year)") from None
+
+
+# --------------------------------------------------------------------------- windows
+def _day(value: Any, name: str) -> pd.Timestamp | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        day = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        day = pd.NaT
+    if pd.isna(day) or day.tzinfo is not None or day != day.normalize():
+        raise DataError(f"{name} must be a day (YYYY-MM-DD) on the log's clock, got {value!r}", values=[value],
+                        hint="give a date without a time or zone, e.g. '2026-03-31' (a log whose timestamps "
+                             "carry UTC offsets is on UTC)")
+    return day
+
+
+def between(log: ComplaintLog, start: Any = None, end: Any = None) -> ComplaintLog:
+    """The log of a period (a wave's fieldwork window): tickets opened from
+    ``start`` through ``end`` (whole days), as the log stood at the end of
+    ``end``.
+
+    As :func:`read_log` with ``as_of``: a ticket closed after the end of
+    ``end`` is open then, and its time to resolution is censored there; the
+    new ``as_of`` is the end of ``end`` (23:59:59.999999999), or the log's
+    own ``as_of`` when that is earlier (a log cannot say what happened after
+    it was exported).  Days are on the log's clock: its local time, or UTC
+    for a log whose timestamps carry offsets.
+
+    Parameters
+    ----------
+    log : ComplaintLog
+    start, end : date-like or None
+        First and last day (inclusive); None or ``""``: from the first
+        ticket, up to the log's ``as_of``.  ``between(log, end=day)`` is the
+        whole log as of then (the window and the periods before it).
+
+    Returns
+    -------
+    ComplaintLog
+        ``tickets`` with the columns of :class:`ComplaintLog` (possibly no
+        rows), the same codebook, file, hash and customer-id salt.
+
+    Raises
+    ------
+    DataError
+        A day that is not a date, has a time or zone, or ``start`` after ``end``.
+    """
+    log = _check_log(log)
+    first, last = _day(start, "start"), _day(end, "end")
+    if first is not None and last is not None and first > last:
+        raise DataError(f"the window ends ({last:%Y-%m-%d}) before it starts ({first:%Y-%m-%d})",
+                        values=[str(start), str(end)], hint="give start <= end")
+    as_of = log.as_of if last is None else min(log.as_of, last + pd.Timedelta(days=1) - pd.Timedelta(1, "ns"))
+    t = log.tickets
+    keep = (t["opened"] <= as_of) & (True if first is None else t["opened"] >= first)
+    t = t.loc[keep].reset_index(drop=True)
+    if as_of < log.as_of:   # closed later: open as of then
+        closed = t["closed"].where(t["closed"] <= as_of)
+        t = t.assign(closed=closed, is_closed=closed.notna().to_numpy(),
+                     hours=(closed.fillna(as_of) - t["opened"]).dt.total_seconds().to_numpy() / 3600.0)
+    return dataclasses.replace(log, tickets=t, as_of=pd.Timestamp(as_of))
 
 
 # --------------------------------------------------------------------------- Kaplan-Meier
@@ -388,14 +452,38 @@ def _survey_frame(survey: Any) -> pd.DataFrame:
 
 
 def recovery_groups(log: ComplaintLog, survey: Any, customer_id: str, *,
-                    sla_hours: Any = None) -> pd.Series:
+                    sla_hours: Any = None, survey_date: str | None = None) -> pd.Series:
     """The complaint-handling group of every survey respondent.
 
     A respondent whose (hashed) customer id has no ticket is ``"no
     complaint"``; with tickets, the worst of them counts: ``"unresolved"``
-    (a ticket still open at ``as_of``) over ``"resolved late"`` (closed after
-    its SLA) over ``"resolved within SLA"``.  A respondent without a customer
-    id is NaN.
+    (a ticket still open) over ``"resolved late"`` (closed after its SLA)
+    over ``"resolved within SLA"``.  A respondent without a customer id is
+    NaN.
+
+    Which tickets count (the rule):
+
+    * without ``survey_date``: every ticket of the log, as it stood at the
+      log's ``as_of`` -- also tickets opened after the respondent answered,
+      which cannot have shaped the answer;
+    * with ``survey_date``: only tickets opened before the respondent
+      answered, handled as they stood then: a ticket closed later was still
+      unresolved when the respondent answered.  A respondent with no date is
+      NaN (cannot be told).  The survey's dates and the log's timestamps must
+      be on one clock (both local, or both with UTC offsets: each is then in
+      UTC).
+
+    Parameters
+    ----------
+    log : ComplaintLog
+    survey : Survey or DataFrame
+    customer_id : str
+        The survey column holding the log's customer ids.
+    sla_hours : number or dict, optional
+        Overrides the codebook's SLA.
+    survey_date : str, optional
+        The survey column holding when each respondent answered (datetime;
+        the instrument's ``date_column``).
 
     Returns
     -------
@@ -407,6 +495,7 @@ def recovery_groups(log: ComplaintLog, survey: Any, customer_id: str, *,
     if customer_id not in data.columns:
         raise DataError("the survey has no such customer id column", column=customer_id,
                         hint="give customer_id= the survey column that holds the log's customer ids")
+    when = _answer_dates(data, survey_date)
     t = log.tickets
     if t["customer"].isna().all():
         raise DataError("the complaint log has no customer ids to link to the survey",
@@ -419,16 +508,48 @@ def recovery_groups(log: ComplaintLog, survey: Any, customer_id: str, *,
         raise DataError("resolved tickets without an SLA cannot be called on time or late", values=cats,
                         hint="give sla_hours in the codebook (a number, or one per category) or pass sla_hours=")
     # 1 within SLA, 2 late, 3 unresolved; the worst ticket of a customer counts
-    severity = np.where(~closed, 3, np.where(t["hours"].to_numpy(float) > sla, 2, 1))
-    who, customers = pd.factorize(t["customer"], use_na_sentinel=True)   # (no id: left out)
-    worst = np.zeros(len(customers) + 1, dtype=int)   # 0: no ticket (the last slot: not in the log)
-    np.maximum.at(worst, who[who >= 0], severity[who >= 0])
+    late = t["hours"].to_numpy(float) > sla
     keys = log.hash_ids(data[customer_id])
-    found = pd.Index(customers).get_indexer(keys.fillna(0).to_numpy(dtype=np.uint64))
-    code = worst[np.where(keys.isna().to_numpy() | (found < 0), len(customers), found)]
+    if when is None:
+        severity = np.where(~closed, 3, np.where(late, 2, 1))
+        who, customers = pd.factorize(t["customer"], use_na_sentinel=True)   # (no id: left out)
+        worst = np.zeros(len(customers) + 1, dtype=int)   # 0: no ticket (the last slot: not in the log)
+        np.maximum.at(worst, who[who >= 0], severity[who >= 0])
+        found = pd.Index(customers).get_indexer(keys.fillna(0).to_numpy(dtype=np.uint64))
+        code = worst[np.where(keys.isna().to_numpy() | (found < 0), len(customers), found)]
+    else:
+        # every respondent's tickets opened before the answer, each as it stood at the answer
+        linked = t.loc[t["customer"].notna(), ["customer", "opened", "closed"]].assign(late=late[t["customer"].notna()])
+        pairs = pd.DataFrame({"respondent": np.arange(len(data)), "customer": keys.to_numpy(),
+                              "answered": when.to_numpy()}).dropna(subset=["customer"])
+        pairs = pairs.merge(linked, on="customer", how="inner")
+        pairs = pairs[pairs["opened"] < pairs["answered"]]
+        resolved = (pairs["closed"] <= pairs["answered"]).to_numpy()   # NaT (open): False
+        severity = np.where(~resolved, 3, np.where(pairs["late"].to_numpy(bool), 2, 1))
+        worst = pd.Series(severity, index=pairs.index).groupby(pairs["respondent"].to_numpy()).max()
+        code = np.zeros(len(data), dtype=int)
+        code[worst.index.to_numpy(dtype=int)] = worst.to_numpy(dtype=int)
     labels = np.asarray(GROUPS, dtype=object)[code]
     labels[keys.isna().to_numpy()] = None       # no customer id: cannot be told
+    if when is not None:
+        labels[when.isna().to_numpy()] = None   # no date: cannot be told which tickets came before
     return pd.Series(pd.Categorical(labels, categories=list(GROUPS)), index=data.index, name="group")
+
+
+def _answer_dates(data: pd.DataFrame, survey_date: str | None) -> pd.Series | None:
+    """The survey's answer dates (datetime64), or None without ``survey_date``."""
+    if survey_date is None or survey_date == "":
+        return None
+    if survey_date not in data.columns:
+        raise DataError("the survey has no such date column", column=survey_date,
+                        hint="give survey_date= the survey column with when each respondent answered "
+                             "(declare it as the instrument's date_column)")
+    when = data[survey_date]
+    if not pd.api.types.is_datetime64_any_dtype(when.dtype) or getattr(when.dt, "tz", None) is not None:
+        raise DataError("the survey's date column does not hold dates without a time zone", column=survey_date,
+                        hint="declare it as the instrument's date_column (read_survey then reads it), or pass "
+                             "a datetime64 column without a zone")
+    return when
 
 
 def _outcomes(data: pd.DataFrame, outcomes: Any) -> list[str]:
@@ -441,7 +562,8 @@ def _outcomes(data: pd.DataFrame, outcomes: Any) -> list[str]:
 
 
 def recovery(log: ComplaintLog, survey: Any, customer_id: str, outcomes: Sequence[str] | str, *,
-             sla_hours: Any = None, min_base: int = 0, level: float = 0.95) -> pd.DataFrame:
+             sla_hours: Any = None, min_base: int = 0, level: float = 0.95,
+             survey_date: str | None = None) -> pd.DataFrame:
     """Satisfaction and loyalty of complainers by how their complaint was
     handled, beside non-complainers (the service-recovery comparison).
 
@@ -462,6 +584,10 @@ def recovery(log: ComplaintLog, survey: Any, customer_id: str, outcomes: Sequenc
         ``suppressed`` True).
     level : float
         Confidence level of the intervals.
+    survey_date : str, optional
+        The survey column with when each respondent answered: only tickets
+        opened before it count, as they stood then; without it, every ticket
+        of the log counts (the rule: :func:`recovery_groups`).
 
     Returns
     -------
@@ -472,7 +598,7 @@ def recovery(log: ComplaintLog, survey: Any, customer_id: str, outcomes: Sequenc
         all other respondents), ``suppressed``.
     """
     data = _survey_frame(survey)
-    group = recovery_groups(log, data, customer_id, sla_hours=sla_hours)
+    group = recovery_groups(log, data, customer_id, sla_hours=sla_hours, survey_date=survey_date)
     frames = []
     for name in _outcomes(data, outcomes):
         f = loyalty_by_complaint_handling(data[name], group.astype(object), order=list(GROUPS), level=level)
@@ -485,12 +611,15 @@ def recovery(log: ComplaintLog, survey: Any, customer_id: str, outcomes: Sequenc
 
 
 def recovery_test(log: ComplaintLog, survey: Any, customer_id: str, outcomes: Sequence[str] | str, *,
-                  sla_hours: Any = None, min_base: int = 2, level: float = 0.95) -> pd.DataFrame:
+                  sla_hours: Any = None, min_base: int = 2, level: float = 0.95,
+                  survey_date: str | None = None) -> pd.DataFrame:
     """Tests of the recovery comparison, per outcome.
 
     Welch's one-way ANOVA across the groups of :data:`GROUPS` with at least
     ``min_base`` (and 2) respondents, and the difference "resolved late"
-    minus "resolved within SLA" with its Welch t interval and test.
+    minus "resolved within SLA" with its Welch t interval and test.  The
+    groups as :func:`recovery_groups` forms them (``survey_date``: only
+    tickets opened before each respondent answered).
 
     Returns
     -------
@@ -500,7 +629,7 @@ def recovery_test(log: ComplaintLog, survey: Any, customer_id: str, outcomes: Se
         ``late_ci_lower``, ``late_ci_upper``, ``late_pvalue``.
     """
     data = _survey_frame(survey)
-    group = recovery_groups(log, data, customer_id, sla_hours=sla_hours).astype(object)
+    group = recovery_groups(log, data, customer_id, sla_hours=sla_hours, survey_date=survey_date).astype(object)
     floor = max(2, int(min_base))
     rows = []
     for name in _outcomes(data, outcomes):

@@ -100,6 +100,7 @@ from ..privacy import column_kind, mask_text
 __all__ = [
     "COHERENCE_TERMS", "MAX_THEMES", "MIN_SHARE", "TOP_TERMS", "ThemeTable", "detect_language",
     "example_quotes", "names_in_file", "quotable", "stopwords", "theme_scores", "theme_shares", "themes", "tokenize",
+    "theme_waves", "theme_change", "THEME_WAVE_COLUMNS", "THEME_CHANGE_COLUMNS",
 ]
 
 #: Share of the answers a theme must hold to be reported.
@@ -594,6 +595,156 @@ def theme_shares(result: ThemeTable, groups: pd.Series, *, min_base: int = 30) -
                          "n_theme": np.nan if small else hits,
                          "share": np.nan if small else hits / n, "suppressed": small})
     return pd.DataFrame(rows, columns=["group", "theme", "label", "n", "n_theme", "share", "suppressed"])
+
+
+#: Columns of the wave-over-wave frame (:func:`theme_waves`).
+THEME_WAVE_COLUMNS = ["wave", "theme", "label", "terms", "n", "n_theme", "share"]
+#: Columns of the change of theme shares between two waves (:func:`theme_change`).
+THEME_CHANGE_COLUMNS = ["theme", "label", "wave_a", "wave_b", "n_a", "n_b", "share_a", "share_b", "diff", "se",
+                        "ci_lower", "ci_upper", "pvalue", "pvalue_adj", "suppressed"]
+#: How :func:`theme_waves` writes a theme's terms in one cell.
+TERM_SEP = " \u00b7 "
+
+
+def theme_waves(result: ThemeTable, wave: str, previous: pd.DataFrame | None = None, *,
+                min_overlap: float = 0.3, max_rows: int = 200) -> pd.DataFrame:
+    """This wave's themes beside the earlier waves', each matched to the
+    theme of an earlier wave it continues.
+
+    Every wave finds its own themes (:func:`themes` on its own answers), so a
+    theme of this wave is the same theme as an earlier one when their top
+    terms overlap: Jaccard index of the two term sets (each up to
+    :data:`TOP_TERMS`) at least ``min_overlap``, each earlier theme
+    continued by at most one theme of this wave (pairs taken from the largest
+    overlap down).  An earlier theme's latest terms count.  A theme that
+    continues none is new, named by its label.
+
+    Parameters
+    ----------
+    result : ThemeTable
+        This wave's themes (:func:`themes`).
+    wave : str
+        This wave's label.
+    previous : DataFrame, optional
+        The frame this function returned for the previous wave (recorded
+        by the previous wave's run); None or empty for the first wave.  Its
+        rows of ``wave`` (a re-run) are replaced.
+    min_overlap : float
+        Smallest Jaccard index of the top terms that makes two themes one.
+    max_rows : int
+        Keep at most this many rows, the oldest waves dropped first.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`THEME_WAVE_COLUMNS`: ``wave``, ``theme`` (the name the
+        theme is tracked under: its label in the wave it first appeared),
+        ``label`` (its label in that wave), ``terms`` (its top terms joined
+        by :data:`TERM_SEP`), ``n`` (answers given in the wave), ``n_theme``
+        (answers with the theme), ``share``; earlier waves first.
+    """
+    from .tracking import append_wave
+
+    if not isinstance(result, ThemeTable):
+        raise DataError("expected the result of csm.feedback.themes()", hint="call themes(texts) first")
+    if not 0 < min_overlap <= 1:
+        raise DataError(f"min_overlap must lie in (0, 1], got {min_overlap!r}")
+    wave = str(wave)
+    before = pd.DataFrame(columns=THEME_WAVE_COLUMNS) if previous is None else pd.DataFrame(previous)
+    missing = [c for c in THEME_WAVE_COLUMNS if c not in before.columns]
+    if missing:
+        raise DataError("the previous waves' themes lack columns", column=missing,
+                        hint="pass the frame recorded as 'theme_waves' by the previous wave's run")
+    before = before[before["wave"].astype(str) != wave]
+    latest = before.drop_duplicates("theme", keep="last")
+    earlier = {str(k): set(str(t).split(TERM_SEP)) for k, t in zip(latest["theme"], latest["terms"])}
+    mine = [set(terms) for terms in result["terms"]]
+    pairs = sorted(((len(a & b) / len(a | b), i, k) for i, a in enumerate(mine) for k, b in earlier.items()
+                    if a | b), key=lambda x: (-x[0], x[1], x[2]))
+    name: dict[int, str] = {}
+    for overlap, i, k in pairs:
+        if overlap >= min_overlap and i not in name and k not in name.values():
+            name[i] = k
+    taken = set(earlier)
+    n = int(result.assignments["lang"].notna().sum())
+    rows = []
+    for i, (_, t) in enumerate(result.iterrows()):
+        if i not in name:   # a new theme: its label, told apart from an earlier theme's name
+            name[i] = t["label"] if t["label"] not in taken else f"{t['label']} ({wave})"
+            taken.add(name[i])
+        rows.append({"wave": wave, "theme": name[i], "label": t["label"], "terms": TERM_SEP.join(t["terms"]),
+                     "n": n, "n_theme": int(t["n"]), "share": float(t["n"]) / n if n else np.nan})
+    current = pd.DataFrame(rows, columns=THEME_WAVE_COLUMNS)
+    return append_wave(before if len(before) else None, current, max_rows=max_rows)
+
+
+def theme_change(frame: pd.DataFrame, *, level: float = 0.95, min_base: int = 30,
+                 multiplicity: str = "holm") -> pd.DataFrame:
+    """Change of each theme's share from the wave before the last to the last
+    wave of :func:`theme_waves`.
+
+    The two waves' answers are independent samples; the difference of the
+    shares has the Wald standard error ``sqrt(p_a (1 - p_a) / n_a + p_b (1 -
+    p_b) / n_b)``, a normal interval and a two-sided z test.  The shares are
+    of the answers each wave's theme model assigns to the theme, so a change
+    may also come from the models seeing the theme a little differently:
+    read small changes with care.  A theme found in only one of the two waves
+    has no share in the other (NaN: its answers were not a theme of their
+    own), not a share of zero.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        From :func:`theme_waves`.
+    level : float
+        Confidence level of the interval.
+    min_base : int
+        A wave with fewer answers gives no shares and no test (``suppressed``).
+    multiplicity : {"holm", "fdr_bh", "none"}
+        Adjustment of the family of the themes' tests
+        (:func:`csmlib.analysis.multiplicity.adjust_pvalues`).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`THEME_CHANGE_COLUMNS`, one row per theme of either
+        wave (the last wave's first, by share): ``theme``, ``label`` (the
+        latest), ``wave_a``, ``wave_b``, ``n_a``, ``n_b`` (answers given),
+        ``share_a``, ``share_b``, ``diff`` (b - a), ``se``, ``ci_lower``,
+        ``ci_upper``, ``pvalue``, ``pvalue_adj`` (adjusted for the number of
+        themes tested), ``suppressed``.  No rows with fewer than two waves.
+    """
+    from .metrics import _z
+    from .multiplicity import adjust_pvalues, check_multiplicity
+
+    check_multiplicity(multiplicity)
+    missing = [c for c in THEME_WAVE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataError("the themes by wave lack columns", column=missing,
+                        hint="pass the frame returned by feedback.theme_waves")
+    z = _z(level)
+    waves = list(dict.fromkeys(frame["wave"].astype(str)))
+    if len(waves) < 2:
+        return pd.DataFrame(columns=THEME_CHANGE_COLUMNS)
+    wave_a, wave_b = waves[-2], waves[-1]
+    a = frame[frame["wave"].astype(str) == wave_a].set_index("theme")
+    b = frame[frame["wave"].astype(str) == wave_b].set_index("theme")
+    n_a, n_b = int(a["n"].max()) if len(a) else 0, int(b["n"].max()) if len(b) else 0
+    small = n_a < min_base or n_b < min_base
+    rows = []
+    for theme in [*b.sort_values("share", ascending=False).index, *[t for t in a.index if t not in b.index]]:
+        pa = float(a.loc[theme, "share"]) if theme in a.index and not small else np.nan
+        pb = float(b.loc[theme, "share"]) if theme in b.index and not small else np.nan
+        se = math.sqrt(pa * (1 - pa) / n_a + pb * (1 - pb) / n_b) if pa == pa and pb == pb else np.nan
+        diff = pb - pa
+        row = {"theme": theme, "label": (b if theme in b.index else a).loc[theme, "label"],
+               "wave_a": wave_a, "wave_b": wave_b, "n_a": n_a, "n_b": n_b, "share_a": pa, "share_b": pb,
+               "diff": diff, "se": se, "ci_lower": diff - z * se, "ci_upper": diff + z * se,
+               "pvalue": 2 * stats.norm.sf(abs(diff / se)) if se > 0 else np.nan, "suppressed": small}
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=THEME_CHANGE_COLUMNS)
+    out["pvalue_adj"] = adjust_pvalues(out["pvalue"].to_numpy(float), multiplicity)
+    return out
 
 
 def theme_scores(result: ThemeTable, scores: pd.Series, *, min_base: int = 30,

@@ -15,6 +15,8 @@ The YAML schema::
     wave_column: wave                # optional
     segment_columns: [region]        # optional
     weight_column: null              # optional, non-negative numbers
+    date_column: answered            # optional: when each respondent answered (a date or
+                                     # date and time; all with a UTC offset or none)
     pii_columns: [name, email]       # personal data: dropped at load, never kept
     missing_codes: [98, 99, -99]     # default "no answer" codes of every item
     missing_texts: [unknown]         # texts meaning "no value" in id, wave and segment
@@ -297,6 +299,7 @@ class Instrument(_Strict):
     wave_column: str | None = None
     segment_columns: tuple[str, ...] = ()
     weight_column: str | None = None
+    date_column: str | None = None
     pii_columns: tuple[str, ...] = ()
     missing_codes: tuple[int | float, ...] = ()
     missing_texts: tuple[str, ...] = ()
@@ -341,7 +344,7 @@ class Instrument(_Strict):
             else:
                 cnames[c.name] = i
         roles = [("id_column", self.id_column), ("wave_column", self.wave_column),
-                 ("weight_column", self.weight_column)]
+                 ("weight_column", self.weight_column), ("date_column", self.date_column)]
         roles += [(f"segment_columns[{i}]", c) for i, c in enumerate(self.segment_columns)]
         roles += [(f"pii_columns[{i}]", c) for i, c in enumerate(self.pii_columns)]
         for key, col in roles:
@@ -349,7 +352,7 @@ class Instrument(_Strict):
                 problems.append(f"{key}: column {col!r} is also declared as an item at {seen[col]}; "
                                 f"a column is either an item or the {key.split('[')[0]}")
         pii = set(self.pii_columns)
-        for key, col in roles[:3] + [r for r in roles if r[0].startswith("segment")]:
+        for key, col in roles[:4] + [r for r in roles if r[0].startswith("segment")]:
             if col is not None and col in pii:
                 problems.append(f"{key}: column {col!r} is also declared personal data (pii_columns) "
                                 "and would be dropped at load; use a pseudonymous column instead")
@@ -560,12 +563,13 @@ class Instrument(_Strict):
 
     @property
     def role_columns(self) -> dict[str, list[str]]:
-        """Non-item columns by role: ``id``, ``wave``, ``segment``, ``weight``, ``pii``."""
+        """Non-item columns by role: ``id``, ``wave``, ``segment``, ``weight``, ``date``, ``pii``."""
         return {
             "id": [self.id_column] if self.id_column else [],
             "wave": [self.wave_column] if self.wave_column else [],
             "segment": list(self.segment_columns),
             "weight": [self.weight_column] if self.weight_column else [],
+            "date": [self.date_column] if self.date_column else [],
             "pii": list(self.pii_columns),
         }
 

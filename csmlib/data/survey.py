@@ -332,9 +332,12 @@ def read_survey(path: str | Path, instrument: Instrument, *, sheet: str | int | 
     Returns
     -------
     Survey
-        ``.data`` holds, in this order, the id, wave, segment and weight
-        columns the instrument declares, then every item column (float64,
-        missing codes as NaN, reverse-coded items reversed).
+        ``.data`` holds, in this order, the id, wave, segment, weight and
+        date columns the instrument declares, then every item column (float64,
+        missing codes as NaN, reverse-coded items reversed).  The date column
+        (when each respondent answered) is datetime64: timestamps with a UTC
+        offset are converted to UTC (without a zone), as complaint logs'
+        are; an empty cell is NaT.
 
     Raises
     ------
@@ -342,6 +345,8 @@ def read_survey(path: str | Path, instrument: Instrument, *, sheet: str | int | 
         For a missing, empty or unreadable file, missing columns, answers
         that are not numbers, not whole numbers on a Likert item or outside
         the item's scale, missing or duplicate respondent ids, bad weights,
+        answer dates that cannot be read (or some with a UTC offset and some
+        without),
         Excel formula cells without a stored result (sheet and cell named).
         Each error lists every problem of its kind with column, rows and values.
         When a declared ``encoding`` makes the file fail or lose declared
@@ -457,7 +462,7 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
     pii = [c for c in inst.pii_columns if c in frame.columns]
     frame = frame.drop(columns=pii)
     roles = inst.role_columns
-    keep_roles = roles["id"] + roles["wave"] + roles["segment"] + roles["weight"]
+    keep_roles = roles["id"] + roles["wave"] + roles["segment"] + roles["weight"] + roles["date"]
     items = inst.item_names
     text_names = inst.text_names
     wanted = keep_roles + items
@@ -583,6 +588,20 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
                 report(weight, "missing or negative weight(s)", bad, values,
                        "every respondent needs a non-negative weight")
             out[weight] = pd.Series(values, dtype="float64")
+
+    date = inst.date_column
+    if date is not None:
+        stamps, unreadable, mixed = _to_timestamps(frame[date])
+        if unreadable.any():
+            report(date, "date(s) that cannot be read", unreadable, frame[date].to_numpy(dtype=object),
+                   "write when each respondent answered as an ISO date (2026-03-31) or date and time "
+                   "(2026-03-31 14:05), or leave the cell empty")
+        elif mixed.any():
+            report(date, "date(s) with a UTC offset beside dates without one", mixed,
+                   frame[date].to_numpy(dtype=object),
+                   "give every date a UTC offset (2026-03-31 14:05+08:00) or none (all in one local time)")
+        else:
+            out[date] = stamps
 
     if problems:
         cols = list(dict.fromkeys(bad_cols))
@@ -717,6 +736,43 @@ def _to_numbers(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         return values, np.isinf(values)
     values, _, bad = _parse_column(col)
     return values, bad
+
+
+#: a text answer date: ISO 8601 day, optionally a time and a UTC offset
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def _to_timestamps(col: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Answer dates: timestamps (NaT = empty; with a UTC offset: in UTC, no
+    zone), a mask of cells that are not dates (numbers are not dates), and a
+    mask of the cells on the minority side when some carry an offset and
+    some do not."""
+    values = col.to_numpy(dtype=object)
+    stamps = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
+    bad = np.zeros(len(values), bool)
+    zoned = np.zeros(len(values), bool)
+    given = np.zeros(len(values), bool)
+    for i, v in enumerate(values):
+        if _is_missing_scalar(v) or v is pd.NaT or (isinstance(v, str) and not v.strip()):
+            continue
+        given[i] = True
+        if isinstance(v, (int, float, np.number, bool)) or (isinstance(v, str) and not _ISO_DATE.match(v.strip())):
+            t = pd.NaT   # a number is no date; a text date must be ISO (03/04/2026 is March or April)
+        else:
+            try:
+                t = pd.Timestamp(v.strip() if isinstance(v, str) else v)
+            except (ValueError, TypeError, OverflowError):
+                t = pd.NaT
+        if pd.isna(t):
+            bad[i] = True
+            continue
+        zoned[i] = t.tzinfo is not None
+        stamps[i] = (t.tz_convert("UTC").tz_localize(None) if zoned[i] else t).to_datetime64()
+    n_zoned, n_local = int((given & zoned & ~bad).sum()), int((given & ~zoned & ~bad).sum())
+    mixed = np.zeros(len(values), bool)
+    if n_zoned and n_local:
+        mixed = given & ~bad & (zoned if n_zoned <= n_local else ~zoned)
+    return pd.Series(stamps, dtype="datetime64[ns]"), bad, mixed
 
 
 def _declared_missing(values: np.ndarray, ranges: Any) -> np.ndarray:

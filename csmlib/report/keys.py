@@ -76,7 +76,8 @@ _WITH_INDEX = "when index_drivers recorded the index"
 #: the headline index and its interval: who records them
 _INDEX_BY = {"index_drivers": _ALWAYS, "tracking": _ALWAYS, "study_report": _WITH_INDEX}
 
-_LOG_TABLES = "on the whole sample (segment all)"
+_LOG_TABLES = "on the whole sample (segment all), when tickets were opened in the wave's window (or the log)"
+_LOG_WINDOW = "on the whole sample (segment all)"
 _RECOVERY = "when the log has customer ids and the segment's base is not suppressed"
 
 _BUILTIN = (
@@ -179,8 +180,12 @@ _BUILTIN = (
     _k("loyalty_by_complaint", "table", "loyalty (0-100) of complainers and the rest",
        complaints_loyalty="when the model has the loyalty construct and a complained item is set"),
     # complaints_log (the company's complaint log; the log's own tables on the whole sample only)
-    _k("complaint_tickets", "integer", "tickets in the complaint log as of its date",
-       complaints_log=_LOG_TABLES),
+    _k("complaint_tickets", "integer", "tickets opened in the wave's fieldwork window (without one: in the whole "
+       "log) as of the date the log's tables describe", complaints_log=_LOG_WINDOW),
+    _k("complaint_from", "string", "first day of the wave's fieldwork window the log's tables describe "
+       "(\"\" without a window: the whole log)", complaints_log=_LOG_WINDOW),
+    _k("complaint_as_of", "string", "the date the log's tables describe (YYYY-MM-DD): the end of the wave's "
+       "window, or the log's own date when that is earlier or there is no window", complaints_log=_LOG_WINDOW),
     _k("complaint_open", "integer", "tickets still open as of the log's date (the backlog)",
        complaints_log=_LOG_TABLES),
     _k("complaint_median_hours", "number", "median hours to resolution (Kaplan-Meier)",
@@ -240,6 +245,11 @@ _BUILTIN = (
        feedback="when themes were found and the model has the satisfaction construct"),
     _k("theme_shares", "table", "share of each segment's answers per theme",
        feedback="for the whole sample of a study with segments, when themes were found"),
+    _k("theme_waves", "table", "each wave's themes so far, tracked across waves by their top terms: wave, "
+       "theme (the name it is tracked under), label, terms, answers, answers with the theme, share",
+       feedback="when themes were found"),
+    _k("theme_change", "table", "change of each theme's share since the previous wave, with interval and test",
+       feedback="when themes were found and the previous wave recorded its themes"),
     # study_report: improvement actions
     _k("action_measures", "table", "the action targets' estimates of every wave so far",
        study_report="when the study file lists actions"),

@@ -29,7 +29,8 @@ Parameters every notebook receives: ``study, wave, previous_wave, segment``
 wave's ``encoding`` and ``sheet``, ``""`` for the default), ``instrument_path,
 model`` (a ``csm.models`` name or lavaan text), ``results_path,
 previous_results_path, min_base``, ``multiplicity`` (the study's adjustment
-of test families), and
+of test families), ``wave_start`` and ``wave_end`` (the wave's fieldwork
+window as ISO dates, ``""`` without one), and
 the study's ``parameters`` (``seed``, ``n_boot``, ...); and ``fit_cache``,
 the wave x segment's folder of shared fits (``<out_dir>/fits``; ``""`` with
 ``fit_once=False``), which is a path, not an input: it is not part of the
@@ -279,6 +280,7 @@ def _make_run(study: Study, wave_of: Wave, prev_wave: str | None, segment: str,
         "min_base": study.min_base,
         "language": study.language,
         "multiplicity": study.multiplicity,
+        **wave_of.window_parameters(),
         **study.parameters,
     }
     if study.complaints is not None and notebook in COMPLAINT_NOTEBOOKS:

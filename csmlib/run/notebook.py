@@ -72,15 +72,25 @@ class Run:
     language: str = "en"
     fits: Any = None
 
-    def fit_pls(self, **options: Any) -> Any:
+    def fit_pls(self, spec: Any = None, **options: Any) -> Any:
         """The run's PLS fit, :func:`csmlib.fit_pls` ``(spec, survey, **options)``,
         estimated once for the wave x segment's notebooks (:mod:`csmlib.run.fitcache`).
+
+        Parameters
+        ----------
+        spec : ModelSpec, optional
+            Another model of the run's survey (a competing or restricted
+            model); default the run's model.  Its fit is shared as the run's
+            is (the key holds the model).
+        **options
+            Passed on to :func:`csmlib.fit_pls` (``scheme``, ``missing``,
+            ``weights`` ...); a fit is shared only with the same options.
 
         Returns
         -------
         PlsResults
         """
-        return self._fits().fit_pls(self.spec, self.survey, **options)
+        return self._fits().fit_pls(self.spec if spec is None else spec, self.survey, **options)
 
     def bootstrap(self, results: Any, **options: Any) -> Any:
         """:func:`csmlib.bootstrap` ``(results, **options)`` of a fit from

@@ -9,6 +9,9 @@
       - {name: 2026Q1, data: wave1.csv}
       - {name: 2026Q2, data: wave2.xlsx, sheet: Antworten}   # Excel sheet (name or 0-based number)
       - {name: 2026Q3, data: wave3.csv, encoding: cp1252}    # text encoding (default UTF-8)
+      # optional fieldwork window of a wave (dates, inclusive): the complaint log's
+      # report of the wave describes the tickets opened in it (see below)
+      # - {name: 2026Q4, data: wave4.csv, start: 2026-10-01, end: 2026-12-31}
     segments:                        # optional; the whole sample ("all") is always run too
       column: region
       values: [North, South]         # optional; default: every value found in the data
@@ -34,6 +37,15 @@
         due_wave: 2026Q3
     language: zh                     # optional: the reports' language, en or zh
                                      # (default: the instrument's language, else en)
+
+Fieldwork windows: a wave's ``start`` and ``end`` (ISO dates, both or neither,
+``start <= end``) say when it was in the field; ``csm run`` passes them to
+every notebook as ``wave_start`` / ``wave_end`` (``""`` without a window).
+The windows of the waves that have one must follow the waves' order without
+overlapping: a day in two windows would count its complaints in two waves'
+reports, and the volume trend and the test of change compare windows as
+separate periods.  Gaps between windows are allowed (fieldwork is often
+not continuous).
 
 :func:`load_study` validates the file with pydantic and turns every problem
 into a :class:`~csmlib.errors.StudyError` that names the file, the key path
@@ -84,13 +96,14 @@ import re
 import unicodedata
 import warnings
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from collections.abc import Iterator
 from typing import Any, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import CsmError, DataWarning, StudyError
 from ..privacy import is_invisible
@@ -130,7 +143,7 @@ RESERVED_PARAMETERS = frozenset({
     "data_path", "instrument_path", "model", "results_path", "previous_results_path",
     "wave_results", "min_base", "notebook", "data_encoding", "data_sheet", "actions", "language",
     "complaints_log_path", "complaints_codebook_path", "complaints_encoding", "complaints_sheet",
-    "multiplicity", "fit_cache",
+    "multiplicity", "fit_cache", "wave_start", "wave_end",
 })
 
 #: notebooks that read the study's complaint log (``complaints:`` in the study file)
@@ -165,6 +178,24 @@ class _ReadOptions(_Strict):
 class _WaveModel(_ReadOptions):
     name: str = Field(min_length=1)
     data: str = Field(min_length=1)
+    start: date | None = None
+    end: date | None = None
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _iso_date(cls, v: Any) -> Any:
+        # a date only (YAML 2026-01-01, or the text "2026-01-01"): a window is whole days
+        if isinstance(v, datetime) or (isinstance(v, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v.strip())):
+            raise ValueError("a fieldwork date is a day written YYYY-MM-DD (e.g. 2026-01-01), without a time")
+        return v.strip() if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _window(self) -> _WaveModel:
+        if (self.start is None) != (self.end is None):
+            raise ValueError("a fieldwork window needs both start and end (or neither)")
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise ValueError(f"the fieldwork window ends ({self.end}) before it starts ({self.start})")
+        return self
 
     @field_validator("name", mode="before")
     @classmethod
@@ -264,13 +295,22 @@ class _StudyModel(_Strict):
 # --------------------------------------------------------------------------- loaded study
 @dataclass(frozen=True)
 class Wave:
-    """One wave of a study: its label, its data file (absolute path) and how
-    to read it (``encoding`` of a text file, Excel ``sheet``; None = default)."""
+    """One wave of a study: its label, its data file (absolute path), how
+    to read it (``encoding`` of a text file, Excel ``sheet``; None = default)
+    and its fieldwork window (``start`` and ``end`` dates, inclusive; None =
+    not given)."""
 
     name: str
     data: Path
     encoding: str | None = None
     sheet: str | int | None = None
+    start: date | None = None
+    end: date | None = None
+
+    def window_parameters(self) -> dict[str, str]:
+        """``{"wave_start": ..., "wave_end": ...}`` as ISO dates (``""`` without a window)."""
+        return {"wave_start": self.start.isoformat() if self.start else "",
+                "wave_end": self.end.isoformat() if self.end else ""}
 
 
 @dataclass(frozen=True)
@@ -622,6 +662,21 @@ def _valid_keys(loc: tuple[Any, ...]) -> list[str]:
     return list(model.model_fields) if model is not None else []
 
 
+def _check_windows(waves: tuple[Wave, ...], file: Path) -> None:
+    """The fieldwork windows of the waves that have one, in the waves' order,
+    none overlapping the one before it."""
+    windowed = [(i, w) for i, w in enumerate(waves) if w.start is not None]
+    for (i, before), (j, after) in zip(windowed, windowed[1:]):
+        if after.start <= before.end:
+            raise StudyError(
+                f"waves[{j}]: the fieldwork window of {after.name} ({after.start} to {after.end}) "
+                + ("overlaps" if after.end >= before.start else "comes before")
+                + f" that of {before.name} ({before.start} to {before.end})",
+                file=str(file), values=[f"waves[{i}]", f"waves[{j}]"],
+                hint="list the waves in time order, each window starting after the previous one ends "
+                     "(a day in two windows would count its complaints in two waves' reports)")
+
+
 def _validation_error(exc: ValidationError, file: Path) -> StudyError:
     lines = []
     first_hint = None
@@ -856,11 +911,12 @@ def load_study(path: str | Path, *, output: str | Path | None = None) -> Study:
     _refuse_same_folder(names, "waves", "wave", file)
     waves = tuple(
         Wave(w.name, _resolve_file(base, w.data, f"waves[{i}].data", file, "data file"),
-             encoding=w.encoding, sheet=w.sheet)
+             encoding=w.encoding, sheet=w.sheet, start=w.start, end=w.end)
         for i, w in enumerate(m.waves)
     )
     for i, w in enumerate(waves):
         _check_sheet(w.data, w.sheet, f"waves[{i}].sheet", file)
+    _check_windows(waves, file)
     instrument = _resolve_file(base, m.instrument, "instrument", file, "instrument file")
     own = _notebook_folder(base, m.notebook_folder, file)
     notebooks = tuple(
