@@ -1,0 +1,98 @@
+# Reference values from lavaan for the differential sweep of the CB-SEM
+# engine (models one step off the earlier tests, where csmlib returned a
+# different number, or none, in silence).
+#
+# Run from the repository root:  Rscript data/references/make_r_references_sweep.R
+# Needs R with lavaan (made with lavaan 0.6.14).  Data: the bundled
+# Holzinger-Swineford and PoliticalDemocracy files and
+# data/references/holzinger_mcar15_data.csv (written by make_r_references.R).
+# Writes data/references/sweep_cases.csv, sweep_lavaan_params.csv,
+# sweep_lavaan_fit.csv, sweep_lavaan_r2.csv and sweep_refused_lavaan.csv;
+# the tests (tests/test_cbsem_sweep.py) read only those files.
+suppressPackageStartupMessages(library(lavaan))
+
+out <- "data/references"
+wr <- function(x, name) {
+  write.csv(x, file.path(out, name), row.names = FALSE, na = "")
+  cat("wrote", name, "\n")
+}
+data <- list(
+  holzinger = read.csv("data/holzinger_swineford1939/holzinger_swineford1939.csv"),
+  political_democracy = read.csv("data/political_democracy/political_democracy.csv"),
+  holzinger_mcar15 = read.csv(file.path(out, "holzinger_mcar15_data.csv"))
+)
+hs3 <- "visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+speed =~ x7 + x8 + x9"
+# case, dataset, model, missing, rescale.  rescale ("x4=1e4;x1=1e-3"): the
+# columns csmlib multiplies before its fit; lavaan fits the data as they are
+# (ML is scale-free: chi-square, fit indices and std.all do not change).
+cases <- data.frame(rbind(
+  # observed variables in the structural model: R2 of the observed outcomes,
+  # and the indirect / total effects equal to the defined a*b and c + a*b
+  c("observed_mediation", "political_democracy",
+    "ind60 =~ x1 + x2 + x3\ny1 ~ a*ind60\ny5 ~ b*y1 + c*ind60\nab := a*b\ntot := c + a*b", "listwise", ""),
+  c("observed_paths_only", "political_democracy",
+    "y1 ~ a*x1 + x2\ny2 ~ b*y1 + x1\nab := a*b", "listwise", ""),
+  # std.all of defined parameters (standardizedSolution applies the
+  # expression to the labels' standardized values)
+  c("defined_standardized", "holzinger",
+    "visual =~ x1 + a*x2 + b*x3\ntextual =~ x4 + x5 + x6\nd := a - b\nr := a/b\ne := exp(a)", "listwise", ""),
+  # FIML with a covariate that has missing values: lavaan (fixed.x = TRUE)
+  # drops those rows ("cases were deleted due to missing values in exogenous
+  # variable(s)")
+  c("fiml_missing_covariate", "holzinger_mcar15",
+    "visual =~ x1 + x2 + x3\nvisual ~ x4 + ageyr", "ml", ""),
+  # items in other units: a marker divided by 1000, an item times 10000
+  c("rescaled_items", "holzinger", hs3, "listwise", "x4=1e4;x1=1e-3")
+), stringsAsFactors = FALSE)
+names(cases) <- c("case", "dataset", "model", "missing", "rescale")
+wr(cases, "sweep_cases.csv")
+
+fit_cols <- c("npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower",
+              "rmsea.ci.upper", "srmr", "aic", "bic", "logl", "baseline.chisq", "baseline.df", "ntotal")
+params <- list()
+fits <- list()
+r2s <- list()
+for (i in seq_len(nrow(cases))) {
+  cs <- cases[i, ]
+  fit <- sem(cs$model, data = data[[cs$dataset]], missing = cs$missing)
+  stopifnot(lavInspect(fit, "converged"))
+  p <- parameterEstimates(fit, standardized = TRUE)
+  if (!"label" %in% names(p)) p$label <- ""
+  p <- p[, c("lhs", "op", "rhs", "label", "est", "se", "std.all")]
+  params[[i]] <- data.frame(case = cs$case, p)
+  fm <- fitMeasures(fit, fit_cols)
+  fits[[i]] <- data.frame(case = cs$case, measure = names(fm), value = unclass(fm))
+  r2 <- lavInspect(fit, "r2")
+  r2s[[i]] <- data.frame(case = cs$case, variable = names(r2), r2 = unname(r2))
+}
+wr(do.call(rbind, params), "sweep_lavaan_params.csv")
+wr(do.call(rbind, fits), "sweep_lavaan_fit.csv")
+wr(do.call(rbind, r2s), "sweep_lavaan_r2.csv")
+
+# a ~~ or ~ 1 statement on an observed covariate (fixed.x): lavaan warns and
+# turns the covariates named into random ones, one by one, which fixes their
+# covariances with the other covariates at 0 (a different model: a chi-square
+# on 1 df where the model without the statement is saturated).  csmlib refuses.
+refused <- data.frame(rbind(
+  c("covariate_variance", "political_democracy", "y1 ~ x1 + x2\nx1 ~~ x1"),
+  c("covariate_covariance_fixed", "political_democracy", "y1 ~ x1 + x2\nx1 ~~ 0*x2"),
+  c("covariate_mean", "political_democracy", "y1 ~ x1 + x2\nx1 ~ 1")
+), stringsAsFactors = FALSE)
+names(refused) <- c("case", "dataset", "model")
+refused$lavaan_warning <- ""
+refused$lavaan_chisq <- NA
+refused$lavaan_df <- NA
+for (i in seq_len(nrow(refused))) {
+  msg <- character(0)
+  fit <- withCallingHandlers(sem(refused$model[i], data = data[[refused$dataset[i]]]),
+                             warning = function(w) {
+                               msg <<- c(msg, conditionMessage(w))
+                               invokeRestart("muffleWarning")
+                             })
+  refused$lavaan_warning[i] <- gsub("\\s+", " ", paste(msg, collapse = " | "))
+  refused$lavaan_chisq[i] <- fitMeasures(fit, "chisq")
+  refused$lavaan_df[i] <- fitMeasures(fit, "df")
+}
+wr(refused, "sweep_refused_lavaan.csv")

@@ -1,0 +1,176 @@
+"""The CB-SEM engine against lavaan 0.6.14 on the models of the differential
+sweep (data/references/make_r_references_sweep.R): cases one step off the
+earlier tests where csmlib returned another number, or none, in silence.
+
+* observed variables in the structural model (``y5 ~ y1 + ind60``): their
+  R-squared was missing from ``r2`` and their effects from ``effects``;
+* ``std_all`` of a defined parameter was NaN (lavaan applies the expression
+  to the labels' standardized values);
+* FIML with a covariate that has missing values: lavaan drops those rows
+  (fixed.x), csmlib kept them and fitted another likelihood (its logl, AIC
+  and BIC and n differed);
+* items in very different units: one start tolerance for all parameters
+  let a fit "converge" after one step with a chi-square 370 too large, and
+  the start values made the scoring fail; the singularity check took the
+  scale for collinearity;
+* a ``~~`` / ``~ 1`` statement on an observed covariate was half-honoured
+  (``x1 ~~ 0*x2`` gave the fit of another model than the one lavaan fits):
+  now refused.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+import csmlib as csm
+from csmlib.errors import EstimationWarning, SpecError
+from csmlib.estimate.cbsem import fit_cbsem
+
+ROOT = Path(__file__).resolve().parents[1]
+REF = ROOT / "data" / "references"
+DATASETS = {
+    "holzinger": ROOT / "data" / "holzinger_swineford1939" / "holzinger_swineford1939.csv",
+    "political_democracy": ROOT / "data" / "political_democracy" / "political_democracy.csv",
+    "holzinger_mcar15": REF / "holzinger_mcar15_data.csv",
+}
+CASES = pd.read_csv(REF / "sweep_cases.csv", keep_default_na=False).set_index("case")
+PARAMS = pd.read_csv(REF / "sweep_lavaan_params.csv", keep_default_na=False,
+                     na_values=[""]).fillna({"rhs": "", "label": ""})
+FITS = pd.read_csv(REF / "sweep_lavaan_fit.csv")
+R2 = pd.read_csv(REF / "sweep_lavaan_r2.csv")
+#: measures that do not depend on the units of the items
+SCALE_FREE = ["npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper",
+              "srmr", "baseline_chisq", "baseline_df"]
+ALL = SCALE_FREE + ["aic", "bic", "logl"]
+
+
+def _data(case: str) -> pd.DataFrame:
+    c = CASES.loc[case]
+    data = pd.read_csv(DATASETS[c["dataset"]])
+    for part in filter(None, c["rescale"].split(";")):
+        col, factor = part.split("=")
+        data[col] = data[col] * float(factor)
+    return data
+
+
+def _fit(case: str):
+    c = CASES.loc[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstimationWarning)
+        return fit_cbsem(csm.ModelSpec.from_lavaan(c["model"]), _data(case),
+                         missing="fiml" if c["missing"] == "ml" else "listwise")
+
+
+@pytest.fixture(scope="module", params=list(CASES.index))
+def case(request):
+    return request.param, _fit(request.param)
+
+
+def _merged(name, res) -> pd.DataFrame:
+    ref = PARAMS[PARAMS["case"] == name].copy()
+    ref.loc[ref["op"] == ":=", "rhs"] = ""
+    ours = res.estimates.copy()
+    ours.loc[ours["op"] == ":=", "rhs"] = ""
+    m = ref.merge(ours, on=["lhs", "op", "rhs"], how="left", suffixes=("_ref", ""))
+    assert m["std_all"].notna().all(), m.loc[m["std_all"].isna(), ["lhs", "op", "rhs"]]
+    assert len(ours) == len(ref), (len(ours), len(ref))
+    return m
+
+
+def test_estimates_ses_std_all_and_fit_match_lavaan(case):
+    name, res = case
+    assert res.converged, res.message
+    m = _merged(name, res)
+    # std.all (defined parameters included) does not depend on the units
+    assert_allclose(m["std_all"], m["std.all"], atol=1e-4, err_msg=name)
+    ref = FITS[FITS["case"] == name].set_index("measure")["value"]
+    ref.index = [k.replace(".", "_") for k in ref.index]
+    assert res.n_obs == ref["ntotal"]
+    rescaled = bool(CASES.loc[name, "rescale"])
+    for k in SCALE_FREE if rescaled else ALL:
+        assert res.fit_indices[k] == pytest.approx(ref[k], rel=1e-6, abs=1e-4), (name, k)
+    if not rescaled:
+        assert_allclose(m["est"], m["est_ref"], atol=1e-4, err_msg=name)
+        free = m["se_ref"] > 0
+        assert_allclose(m.loc[free, "se"], m.loc[free, "se_ref"], atol=1e-4, err_msg=name)
+
+
+def test_r2_of_every_structural_outcome_matches_lavaan(case):
+    """lavaan reports R2 of every endogenous variable; ``r2`` holds the
+    constructs and observed variables with an incoming path."""
+    name, res = case
+    ref = R2[R2["case"] == name].set_index("variable")["r2"]
+    outcomes = set(res.spec.endogenous)
+    assert set(res.r2.index) == outcomes
+    for v in outcomes:
+        assert res.r2[v] == pytest.approx(ref[v], abs=1e-6), (name, v)
+
+
+@pytest.mark.parametrize("name", ["observed_mediation", "observed_paths_only"])
+def test_effects_through_observed_variables_equal_lavaans_defined_products(name):
+    """The indirect and total effects (and their delta-method SEs) through an
+    observed mediator equal lavaan's ``ab := a*b`` / ``tot := c + a*b``."""
+    res = _fit(name)
+    ref = PARAMS[(PARAMS["case"] == name)]
+    defined = ref[ref["op"] == ":="].set_index("lhs")
+    eff = res.effects.set_index(["lhs", "rhs"])
+    for r in ref[ref["op"] == "~"].itertuples():          # every path is a direct effect
+        assert eff.loc[(r.lhs, r.rhs), "direct"] == pytest.approx(r.est, abs=1e-4)
+        assert eff.loc[(r.lhs, r.rhs), "direct_se"] == pytest.approx(r.se, abs=1e-4)
+    x, y = ("ind60", "y5") if name == "observed_mediation" else ("x1", "y2")
+    ab = defined.loc["ab"]
+    assert eff.loc[(y, x), "indirect"] == pytest.approx(ab["est"], abs=1e-4)
+    assert eff.loc[(y, x), "indirect_se"] == pytest.approx(ab["se"], abs=1e-4)
+    if name == "observed_mediation":
+        tot = defined.loc["tot"]
+        assert eff.loc[(y, x), "total"] == pytest.approx(tot["est"], abs=1e-4)
+        assert eff.loc[(y, x), "total_se"] == pytest.approx(tot["se"], abs=1e-4)
+
+
+def test_fiml_drops_rows_without_a_covariate_and_says_so():
+    res = _fit("fiml_missing_covariate")
+    data = pd.read_csv(DATASETS["holzinger_mcar15"])
+    n_missing_x = int(data["x4"].isna().sum())
+    assert n_missing_x > 0
+    assert res.data_info["dropped"] == {"a fixed covariate missing (x4, ageyr)": n_missing_x}
+    assert res.n_obs == len(data) - n_missing_x
+
+
+def test_rescaled_items_are_the_same_fit_in_other_units():
+    """Loadings follow the units (x2's loading on the marker x1 times 1e-3
+    becomes 1e3 times larger); the one-step "convergence" of the old
+    tolerance is gone."""
+    res = _fit("rescaled_items")
+    m = _merged("rescaled_items", res).set_index(["lhs", "op", "rhs"])
+    assert res.n_iter > 1
+    assert m.loc[("visual", "=~", "x2"), "est"] == pytest.approx(
+        m.loc[("visual", "=~", "x2"), "est_ref"] * 1e3, rel=1e-4)
+    assert m.loc[("textual", "=~", "x5"), "est"] == pytest.approx(
+        m.loc[("textual", "=~", "x5"), "est_ref"] * 1e-4, rel=1e-4)
+    lik = res.extra["likelihood"]
+    assert np.isfinite(lik.loglik(res.extra["theta"]))
+
+
+REFUSED = pd.read_csv(REF / "sweep_refused_lavaan.csv", keep_default_na=False)
+
+
+@pytest.mark.parametrize("name", list(REFUSED["case"]))
+def test_statements_on_fixed_covariates_are_refused(name):
+    """lavaan fits another model here (its chi-square on 1 df, recorded by the
+    R script, where the model without the statement is saturated); csmlib
+    refuses and says what to do."""
+    c = REFUSED.set_index("case").loc[name]
+    assert c["lavaan_df"] == 1 and c["lavaan_chisq"] > 100
+    data = pd.read_csv(DATASETS[c["dataset"]])
+    with pytest.raises(SpecError, match="observed covariate 'x1'") as err:
+        fit_cbsem(csm.ModelSpec.from_lavaan(c["model"]), data)
+    assert "single-item construct" in err.value.hint
+    # the model without the statement is fitted (saturated, as lavaan's fixed.x fit)
+    base = fit_cbsem(csm.ModelSpec.from_lavaan("y1 ~ x1 + x2"), data)
+    assert base.fit_indices["df"] == 0
