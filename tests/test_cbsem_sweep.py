@@ -174,3 +174,34 @@ def test_statements_on_fixed_covariates_are_refused(name):
     # the model without the statement is fitted (saturated, as lavaan's fixed.x fit)
     base = fit_cbsem(csm.ModelSpec.from_lavaan("y1 ~ x1 + x2"), data)
     assert base.fit_indices["df"] == 0
+
+
+ERRORS = pd.read_csv(REF / "sweep_errors_lavaan.csv", keep_default_na=False)
+
+
+@pytest.mark.parametrize("name", list(ERRORS["case"]))
+def test_models_lavaan_refuses_are_refused(name):
+    """A construct named like a column of the data: lavaan refuses ("latent
+    variable names collide with observed variable names"); csmlib fitted
+    the construct and ignored the column."""
+    c = ERRORS.set_index("case").loc[name]
+    assert c["lavaan_error"].startswith("lavaan ERROR")
+    data = pd.read_csv(DATASETS[c["dataset"]])
+    with pytest.raises(SpecError, match="also columns of the data") as err:
+        fit_cbsem(csm.ModelSpec.from_lavaan(c["model"]), data)
+    assert err.value.hint
+
+
+def test_just_identified_ordered_model_has_no_scaling_factor():
+    """df = 0 under WLSMV: lavaan's scaling factor is NA; csmlib divided by
+    zero (a RuntimeWarning, and an infinite factor)."""
+    ref = pd.read_csv(REF / "sweep_wlsmv_just_identified_fit.csv").set_index("measure")["value"]
+    data = pd.read_csv(REF / "sweep_ordinal3_data.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        res = fit_cbsem(csm.ModelSpec.from_lavaan("visual =~ x1 + x2 + x3"), data, ordered=True,
+                        estimator="WLSMV")
+    fi = res.fit_indices
+    assert fi["df"] == ref["df"] == 0
+    assert fi["chisq_scaled"] == pytest.approx(ref["chisq.scaled"], abs=1e-8)
+    assert np.isnan(ref["chisq.scaling.factor"]) and np.isnan(fi["chisq_scaling_factor"])

@@ -113,7 +113,7 @@ def free_parameters(results: Results) -> pd.DataFrame:
 # data
 # ---------------------------------------------------------------------------
 def _prepare(spec: ModelSpec, data: Any, missing: str, observed: Sequence[str], group: str | None,
-             exogenous_x: Sequence[str] = ()):
+             exogenous_x: Sequence[str] = (), latent: Sequence[str] = ()):
     """The rows and columns a CB-SEM fit uses, checked: numeric finite
     items, no empty or constant item, the group column present.  Under
     FIML a row without a value of an observed covariate of ``fixed.x``
@@ -132,6 +132,13 @@ def _prepare(spec: ModelSpec, data: Any, missing: str, observed: Sequence[str], 
         raise SpecError(f"{len(missing_cols)} variable(s) of the model are not columns of the data",
                         file=file, column=missing_cols,
                         hint="rename the columns in the data or the items in the model so that they agree")
+    clash = [f for f in latent if f in set(map(str, df.columns))]
+    if clash:
+        raise SpecError(f"construct name(s) {', '.join(map(repr, clash))} are also columns of the data: the "
+                        "model would ignore those columns (lavaan refuses such a model)",
+                        file=file, column=clash,
+                        hint="rename the construct (e.g. 'Image' rather than an item's name), or, to use the "
+                             "column itself, write it as an observed variable")
     if group is not None and group not in df.columns:
         raise DataError(f"the grouping column {group!r} is missing from the data", file=file, column=[group],
                         hint="check the group argument against the column names")
@@ -688,7 +695,8 @@ def fit_cbsem(
                         + ", ".join(check.exogenous_x) + "): their robust correction is not implemented",
                         values=list(check.exogenous_x),
                         hint='use estimator="ML", or measure the covariates by single-item constructs')
-    frame, limits, info, file = _prepare(spec, data, missing, check.observed, group, check.exogenous_x)
+    frame, limits, info, file = _prepare(spec, data, missing, check.observed, group, check.exogenous_x,
+                                         check.latent)
     items = list(check.observed)
     w = None if weights is None else survey_weights(input_frame(data, "fit_cbsem")[0], weights, frame.index, file)
     if group is None:

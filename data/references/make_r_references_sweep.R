@@ -96,3 +96,30 @@ for (i in seq_len(nrow(refused))) {
   refused$lavaan_df[i] <- fitMeasures(fit, "df")
 }
 wr(refused, "sweep_refused_lavaan.csv")
+
+# models lavaan refuses with an error: its message, for the record (csmlib
+# refuses them too)
+errors <- data.frame(rbind(
+  # a construct named like a column of the data (x1 is in the data, unused)
+  c("construct_named_like_a_column", "holzinger", "x1 =~ x2 + x3 + x4")
+), stringsAsFactors = FALSE)
+names(errors) <- c("case", "dataset", "model")
+errors$lavaan_error <- sapply(seq_len(nrow(errors)), function(i) {
+  msg <- tryCatch({
+    sem(errors$model[i], data = data[[errors$dataset[i]]])
+    ""
+  }, error = function(e) conditionMessage(e))
+  gsub("\\s+", " ", msg)
+})
+stopifnot(all(errors$lavaan_error != ""))
+wr(errors, "sweep_errors_lavaan.csv")
+
+# a just-identified model of ordered items (df 0): lavaan's scaled test has
+# no scaling factor (NA) and a scaled chi-square of 0
+hs_ord <- data$holzinger[, paste0("x", 1:3)]
+for (v in names(hs_ord)) hs_ord[[v]] <- as.integer(cut(hs_ord[[v]], quantile(hs_ord[[v]], 0:4 / 4),
+                                                        include.lowest = TRUE))
+wr(hs_ord, "sweep_ordinal3_data.csv")
+fit <- sem("visual =~ x1 + x2 + x3", data = hs_ord, ordered = TRUE, estimator = "WLSMV")
+fm <- fitMeasures(fit, c("chisq", "df", "chisq.scaled", "chisq.scaling.factor", "pvalue.scaled"))
+wr(data.frame(measure = names(fm), value = unclass(fm)), "sweep_wlsmv_just_identified_fit.csv")
