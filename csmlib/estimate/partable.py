@@ -8,7 +8,9 @@ lavaan's defaults for ``sem()`` / ``cfa()``:
 
 - ``auto.fix.first``: the first loading of every construct is fixed to 1
   unless the user put a value or ``NA`` on that first loading (a value on
-  another loading, ``F =~ x1 + 0.5*x2``, keeps ``x1`` the marker);
+  another loading, ``F =~ x1 + 0.5*x2``, keeps ``x1`` the marker); a start
+  value on the marker, ``F =~ start(0.5)*x1 + x2``, is the value it is fixed
+  at (lavaan's ``ustart``);
 - ``auto.fix.single``: the residual variance of the only indicator of a
   construct is fixed to 0;
 - ``auto.var``: residual variances of the observed variables (but the
@@ -425,7 +427,9 @@ def build_partable(
             exo = False
             if rel is None or (rel.groups is None and rel.fixed is None and not rel.free):
                 if op == "=~" and first.get(lhs) == rhs and (rel is None or not rel.free):
-                    fixed = 1.0
+                    # lavaan fixes the marker at its start value when one is given
+                    # (start(0.5)*x1 fixes the loading at 0.5, not 1)
+                    fixed = 1.0 if rel is None or rel.start is None else float(rel.start)
                 elif op == "~~" and lhs == rhs and lhs in single and rel is None:
                     fixed = 0.0
             if lhs in x_set and (op == "~1" or (op == "~~" and rhs in x_set)) and fixed is None:

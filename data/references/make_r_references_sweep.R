@@ -43,6 +43,9 @@ cases <- data.frame(rbind(
   # variable(s)")
   c("fiml_missing_covariate", "holzinger_mcar15",
     "visual =~ x1 + x2 + x3\nvisual ~ x4 + ageyr", "ml", ""),
+  # a start value on the marker: lavaan fixes the marker at it (0.5, not 1)
+  c("start_on_marker", "holzinger", "visual =~ start(0.5)*x1 + x2 + x3\ntextual =~ x4 + x5 + x6",
+    "listwise", ""),
   # items in other units: a marker divided by 1000, an item times 10000
   c("rescaled_items", "holzinger", hs3, "listwise", "x4=1e4;x1=1e-3")
 ), stringsAsFactors = FALSE)
