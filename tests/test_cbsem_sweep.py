@@ -205,3 +205,21 @@ def test_just_identified_ordered_model_has_no_scaling_factor():
     assert fi["df"] == ref["df"] == 0
     assert fi["chisq_scaled"] == pytest.approx(ref["chisq.scaled"], abs=1e-8)
     assert np.isnan(ref["chisq.scaling.factor"]) and np.isnan(fi["chisq_scaling_factor"])
+
+
+def test_robust_is_the_expected_information_sandwich_and_says_so():
+    """lavaan's ``se = "robust.huber.white"`` uses the observed information
+    by default (SEs up to 2x those of the expected one here); ``robust=True``
+    is the expected-information sandwich, and ``options["se"]`` now says so
+    (it read "robust.huber.white", which a reader matches with lavaan's
+    default)."""
+    ref = pd.read_csv(REF / "sweep_huber_white_lavaan.csv", keep_default_na=False, na_values=[""])
+    data = pd.read_csv(DATASETS["holzinger"])
+    spec = csm.ModelSpec.from_lavaan("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9")
+    res = fit_cbsem(spec, data, robust=True)
+    assert res.options["se"] == "robust.huber.white (expected information)"
+    m = ref.merge(res.estimates, on=["lhs", "op", "rhs"])
+    free = m["se_expected"] > 0
+    assert free.sum() == 21
+    assert_allclose(m.loc[free, "se"], m.loc[free, "se_expected"], atol=1e-4)
+    assert (m.loc[free, "se"] - m.loc[free, "se_observed_default"]).abs().max() > 0.1

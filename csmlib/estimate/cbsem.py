@@ -827,7 +827,7 @@ def fit_cbsem(
                                 implied[g][1] if table.meanstructure else moments[g][0])
                         for g, (ram, (_, b)) in enumerate(zip(models, blocks))]).reindex(frame.index)
     if estimator == "ML" or se == "none":
-        se_used = "robust.huber.white" if robust else (
+        se_used = "robust.huber.white (expected information)" if robust else (
             "none" if se == "none" else ("observed" if fiml else "standard (expected information)"))
     else:
         se_used = ("robust.sem (Satorra-Bentler)" if estimator == "MLM"

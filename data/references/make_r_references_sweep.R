@@ -126,3 +126,15 @@ wr(hs_ord, "sweep_ordinal3_data.csv")
 fit <- sem("visual =~ x1 + x2 + x3", data = hs_ord, ordered = TRUE, estimator = "WLSMV")
 fm <- fitMeasures(fit, c("chisq", "df", "chisq.scaled", "chisq.scaling.factor", "pvalue.scaled"))
 wr(data.frame(measure = names(fm), value = unclass(fm)), "sweep_wlsmv_just_identified_fit.csv")
+
+# se = "robust.huber.white": lavaan's default information is then "observed";
+# csmlib's robust=True is the sandwich on the expected information (lavaan
+# information = "expected"), and says so in options["se"].  Both SE columns.
+hw_model <- hs3
+hw_obs <- sem(hw_model, data = data$holzinger, se = "robust.huber.white")
+stopifnot(lavInspect(hw_obs, "options")$information[1] == "observed")
+hw_exp <- sem(hw_model, data = data$holzinger, se = "robust.huber.white", information = "expected")
+hw <- parameterEstimates(hw_obs)[, c("lhs", "op", "rhs", "est")]
+hw$se_observed_default <- parameterEstimates(hw_obs)$se
+hw$se_expected <- parameterEstimates(hw_exp)$se
+wr(hw, "sweep_huber_white_lavaan.csv")
