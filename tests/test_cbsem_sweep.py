@@ -223,3 +223,22 @@ def test_robust_is_the_expected_information_sandwich_and_says_so():
     assert free.sum() == 21
     assert_allclose(m.loc[free, "se"], m.loc[free, "se_expected"], atol=1e-4)
     assert (m.loc[free, "se"] - m.loc[free, "se_observed_default"]).abs().max() > 0.1
+
+
+def test_batched_bootstrap_reads_the_observed_structural_variables():
+    """The batched CB bootstrap computes the effects, R2 and specific effects
+    of the observed outcomes as the loop engine refitting fit_cbsem does
+    (it indexed the constructs only, and the new effects rows would have
+    raised a KeyError)."""
+    res = _fit("observed_mediation")
+    batched = csm.bootstrap(res, n_boot=60, seed=3)
+    loop = csm.bootstrap(res, n_boot=60, seed=3, engine="loop")
+    assert batched.engine == "cbsem-batched"
+    key = ["group", "lhs", "op", "rhs"]
+    m = batched.table.fillna({"rhs": ""}).merge(loop.table.fillna({"rhs": ""}), on=key, suffixes=("", "_loop"))
+    assert len(m) >= 18      # the engines list different sets of free parameters, the rest alike
+    keys = set(zip(m["group"], m["lhs"], m["rhs"]))
+    assert {("effects", "y5", "ind60"), ("r2", "y1", ""), ("r2", "y5", "")} <= keys, keys
+    assert any(g == "specific" and "y1" in lhs for g, lhs, _ in keys), keys
+    sel = m["group"].isin(["effects", "r2", "specific"]) & (m["est"].abs() > 1e-12)
+    assert_allclose(m.loc[sel, "se"], m.loc[sel, "se_loop"], rtol=1e-4)
