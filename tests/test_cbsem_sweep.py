@@ -242,3 +242,31 @@ def test_batched_bootstrap_reads_the_observed_structural_variables():
     assert any(g == "specific" and "y1" in lhs for g, lhs, _ in keys), keys
     sel = m["group"].isin(["effects", "r2", "specific"]) & (m["est"].abs() > 1e-12)
     assert_allclose(m.loc[sel, "se"], m.loc[sel, "se_loop"], rtol=1e-4)
+
+
+@pytest.mark.parametrize("estimator", ["MLM", "MLR"])
+def test_just_identified_robust_fit_reports_lavaans_values(estimator):
+    """df = 0 under MLM / MLR: chisq_scaled is the chi-square, CFI / TLI 1,
+    the robust RMSEA and its interval 0 (they were NaN)."""
+    ref = pd.read_csv(REF / "sweep_just_identified_robust_lavaan.csv")
+    ref = ref[ref["estimator"] == estimator].set_index("measure")["value"]
+    data = pd.read_csv(DATASETS["holzinger"])
+    res = fit_cbsem(csm.ModelSpec.from_lavaan("visual =~ x1 + x2 + x3"), data, estimator=estimator)
+    for k, v in ref.items():
+        assert res.fit_indices[k.replace(".", "_")] == pytest.approx(v, abs=1e-8), k
+
+
+def test_group_partial_naming_no_parameter_is_refused():
+    """lavaan ignores ``group.partial = "visual =~ x99"`` (its fit is the full
+    metric model, recorded by the R script): a typo that leaves the
+    parameter held equal without a word.  csmlib refuses the entry."""
+    ref = pd.read_csv(REF / "sweep_partial_typo_lavaan.csv").set_index("model")
+    assert ref.loc["partial_typo", "chisq"] == ref.loc["metric", "chisq"]
+    data = pd.read_csv(DATASETS["holzinger"])
+    spec = csm.ModelSpec.from_lavaan("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9")
+    with pytest.raises(SpecError, match="names no parameter of the model"):
+        fit_cbsem(spec, data, group="school", group_equal=("loadings",), group_partial=("visual =~ x99",))
+    with pytest.raises(SpecError, match="names no parameter of the model"):
+        fit_cbsem(spec, data, group="school", group_equal=("loadings",), group_partial=(("loadings", "x99"),))
+    ok = fit_cbsem(spec, data, group="school", group_equal=("loadings",), group_partial=("visual =~ x2",))
+    assert ok.fit_indices["df"] == ref.loc["metric", "df"] - 1

@@ -259,6 +259,23 @@ def _partial_keys(group_partial) -> tuple[set[tuple[str, str, str]], set[tuple[s
     return rows, pairs
 
 
+def _check_partial_known(group_partial, rows: list[dict]) -> None:
+    """Refuse a ``group_partial`` entry that names no parameter of the model
+    (lavaan ignores it, so a typo such as ``"visual =~ x22"`` left the
+    parameter held equal without a word)."""
+    keys = {(r["lhs"], r["op"], r["rhs"]) for r in rows}
+    probes = [Param(0, r["lhs"], r["op"], r["rhs"], r["group"], 0, 0.0, "", "", "", 0, 0, cls=r["cls"])
+              for r in rows]
+    for item in group_partial:
+        one_rows, one_pairs = _partial_keys([item])
+        if one_rows & keys or any(_is_partial(p, set(), one_pairs) for p in probes if one_pairs):
+            continue
+        raise SpecError(f"the group_partial entry {item!r} names no parameter of the model",
+                        values=[str(item)],
+                        hint="write it as the model's parameter, e.g. 'visual =~ x2', 'x3 ~ 1', 'x1 ~~ x1', "
+                             "or ('intercepts', 'x3')")
+
+
 def _is_partial(row: Param, rows: set, pairs: set) -> bool:
     if (row.lhs, row.op, row.rhs) in rows:
         return True
@@ -470,6 +487,7 @@ def build_partable(
                              cls=_cls(op, lhs, rhs, lat)))
     # free indices: labels, ==, group_equal
     partial_rows, partial_pairs = _partial_keys(group_partial)
+    _check_partial_known(group_partial, rows)
     alias: dict[str, str] = {}
 
     def root(lab: str) -> str:

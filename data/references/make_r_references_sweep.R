@@ -138,3 +138,25 @@ hw <- parameterEstimates(hw_obs)[, c("lhs", "op", "rhs", "est")]
 hw$se_observed_default <- parameterEstimates(hw_obs)$se
 hw$se_expected <- parameterEstimates(hw_exp)$se
 wr(hw, "sweep_huber_white_lavaan.csv")
+
+# a just-identified model under MLM and MLR (df 0): lavaan reports the
+# chi-square unscaled as chisq.scaled, CFI / TLI (scaled) 1 and the robust
+# RMSEA and its interval 0 (csmlib gave NaN)
+ji <- list()
+for (est in c("MLM", "MLR")) {
+  fit <- sem("visual =~ x1 + x2 + x3", data = data$holzinger, estimator = est)
+  fm <- fitMeasures(fit, c("chisq", "df", "chisq.scaled", "cfi.scaled", "tli.scaled", "rmsea.robust",
+                           "rmsea.ci.lower.robust", "rmsea.ci.upper.robust"))
+  ji[[est]] <- data.frame(estimator = est, measure = names(fm), value = unclass(fm))
+}
+wr(do.call(rbind, ji), "sweep_just_identified_robust_lavaan.csv")
+
+# group.partial naming no parameter (a typo: x99 is no item): lavaan ignores
+# it and fits the full metric model; csmlib refuses the entry
+typo <- sem(hs3, data = data$holzinger, group = "school", group.equal = "loadings",
+            group.partial = "visual =~ x99")
+metric <- sem(hs3, data = data$holzinger, group = "school", group.equal = "loadings")
+wr(data.frame(model = c("partial_typo", "metric"),
+              chisq = c(fitMeasures(typo, "chisq"), fitMeasures(metric, "chisq")),
+              df = c(fitMeasures(typo, "df"), fitMeasures(metric, "df"))),
+   "sweep_partial_typo_lavaan.csv")
