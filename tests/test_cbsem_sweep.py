@@ -34,11 +34,11 @@ from csmlib.estimate.cbsem import fit_cbsem
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / "data" / "references"
-DATASETS = {
-    "holzinger": ROOT / "data" / "holzinger_swineford1939" / "holzinger_swineford1939.csv",
-    "political_democracy": ROOT / "data" / "political_democracy" / "political_democracy.csv",
-    "holzinger_mcar15": REF / "holzinger_mcar15_data.csv",
-}
+#: the datasets of make_r_references_sweep.R, by the names sweep_cases.csv uses
+DATASETS = {name: ROOT / "data" / folder / f"{folder}.csv"
+            for name, folder in [("holzinger", "holzinger_swineford1939"),
+                                 ("political_democracy", "political_democracy")]}
+DATASETS["holzinger_mcar15"] = REF / "holzinger_mcar15_data.csv"
 CASES = pd.read_csv(REF / "sweep_cases.csv", keep_default_na=False).set_index("case")
 PARAMS = pd.read_csv(REF / "sweep_lavaan_params.csv", keep_default_na=False,
                      na_values=[""]).fillna({"rhs": "", "label": ""})
