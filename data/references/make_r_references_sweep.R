@@ -160,3 +160,18 @@ wr(data.frame(model = c("partial_typo", "metric"),
               chisq = c(fitMeasures(typo, "chisq"), fitMeasures(metric, "chisq")),
               df = c(fitMeasures(typo, "df"), fitMeasures(metric, "df"))),
    "sweep_partial_typo_lavaan.csv")
+
+# modification indices of residual covariances between an indicator and an
+# observed outcome (x1 ~~ y1 beside y1 ~ ind60): lavaan's modindices() leaves
+# them out (y1 is a dummy latent in its LISREL matrices), its score test
+# lavTestScore(fit, add = ...) gives them; csmlib lists them with these values
+mi_model <- "ind60 =~ x1 + x2 + x3\ny1 ~ ind60\ny5 ~ y1 + ind60"
+mi_fit <- sem(mi_model, data = data$political_democracy)
+mi_add <- c("x1 ~~ y1", "x2 ~~ y5", "x3 ~~ y1")
+mi_score <- sapply(mi_add, function(a) lavTestScore(mi_fit, add = a)$test$X2)
+wr(data.frame(model = "observed_outcomes", add = mi_add, score_x2 = unname(mi_score)), "sweep_score_tests_lavaan.csv")
+# and modindices() of a MIMIC model with a covariate of fixed.x: no candidate
+# covariance involves the covariate (csmlib listed x1 ~~ ageyr, ..., which its
+# own syntax now refuses)
+mimic <- sem("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~ ageyr", data = data$holzinger)
+wr(modindices(mimic)[, c("lhs", "op", "rhs", "mi", "epc")], "sweep_mimic_modindices_lavaan.csv")
