@@ -52,6 +52,8 @@ ALL = SCALE_FREE + ["aic", "bic", "logl"]
 
 def _data(case: str) -> pd.DataFrame:
     c = CASES.loc[case]
+    if c["dataset"] == "holzinger40":         # the first 40 rows: a Heywood case
+        return pd.read_csv(DATASETS["holzinger"]).iloc[:40]
     data = pd.read_csv(DATASETS[c["dataset"]])
     for part in filter(None, c["rescale"].split(";")):
         col, factor = part.split("=")
@@ -321,3 +323,15 @@ def test_standardized_residuals_with_fixed_covariates_match_lavaan(case):
     got = np.array([key[frozenset((a, b))] for a, b in zip(ref["lhs"], ref["rhs"])])
     assert len(ref) > 30
     assert_allclose(got, ref["residual"], rtol=1e-3, atol=1e-4)
+
+
+def test_robust_fit_of_a_model_that_is_not_identified_has_no_standard_errors():
+    """MLR on a model that is not identified: lavaan warns (recorded by the R
+    script); csmlib gave sandwich SEs without a word, now it warns and
+    leaves them out as it does for ML."""
+    ref = pd.read_csv(REF / "sweep_unidentified_mlr_lavaan.csv").iloc[0]
+    assert "not identified" in ref["lavaan_warning"]
+    data = pd.read_csv(DATASETS["holzinger"])
+    with pytest.warns(EstimationWarning, match="not identified"):
+        res = fit_cbsem(csm.ModelSpec.from_lavaan(ref["model"]), data, estimator=ref["estimator"])
+    assert res.estimates["se"].isna().all()

@@ -781,6 +781,13 @@ def fit_cbsem(
         try:
             vcov, scaled = robust_fit(lik, theta, estimator, fit, h1=moments, fiml=fiml)
             fit = pd.concat([fit, scaled])
+            # identification as for ML: a sandwich around a singular information
+            # is finite but meaningless (an MLR fit of a model that is not
+            # identified reported standard errors without a word)
+            info_m = lik.observed_information(theta) if fiml else lik.expected_information(theta)
+            if not np.all(np.isfinite(info_m)) or np.linalg.cond(info_m) > 1e12:
+                vcov = None
+                raise np.linalg.LinAlgError
         except np.linalg.LinAlgError:
             msg = "the information matrix is singular: the model is not identified; standard errors are not available"
             warn.append(msg)
@@ -912,7 +919,8 @@ def solution_tables(spec: ModelSpec, table: ParTable, models: Sequence[RamModel]
             elif r.i == r.j:
                 std = est / V[r.i, r.i] if V[r.i, r.i] > 0 else np.nan
             else:
-                den = S_mat[r.i, r.i] * S_mat[r.j, r.j]
+                # with a negative (Heywood) variance lavaan divides by sqrt(|product|)
+                den = abs(S_mat[r.i, r.i] * S_mat[r.j, r.j])
                 std = est / np.sqrt(den) if den > 0 else np.nan
             recs.append(_row(r.lhs, r.op, r.rhs, r.label, est, s, z_crit, std) | {"group": g + 1})
             free_index.append(r.free)

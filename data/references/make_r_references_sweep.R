@@ -21,6 +21,7 @@ data <- list(
   political_democracy = read.csv("data/political_democracy/political_democracy.csv"),
   holzinger_mcar15 = read.csv(file.path(out, "holzinger_mcar15_data.csv"))
 )
+data$holzinger40 <- data$holzinger[1:40, ]   # the first 40 rows: a Heywood case
 hs3 <- "visual =~ x1 + x2 + x3
 textual =~ x4 + x5 + x6
 speed =~ x7 + x8 + x9"
@@ -46,6 +47,10 @@ cases <- data.frame(rbind(
   # a start value on the marker: lavaan fixes the marker at it (0.5, not 1)
   c("start_on_marker", "holzinger", "visual =~ start(0.5)*x1 + x2 + x3\ntextual =~ x4 + x5 + x6",
     "listwise", ""),
+  # a residual covariance with a negative (Heywood) residual variance: x3 ~~ x3
+  # < 0 on the first 40 rows; lavaan's std.all divides by sqrt(|product|)
+  c("heywood_residual_covariance", "holzinger40",
+    paste0(hs3, "\nx3 ~~ x9"), "listwise", ""),
   # items in other units: a marker divided by 1000, an item times 10000
   c("rescaled_items", "holzinger", hs3, "listwise", "x4=1e4;x1=1e-3")
 ), stringsAsFactors = FALSE)
@@ -59,7 +64,7 @@ fits <- list()
 r2s <- list()
 for (i in seq_len(nrow(cases))) {
   cs <- cases[i, ]
-  fit <- sem(cs$model, data = data[[cs$dataset]], missing = cs$missing)
+  fit <- suppressWarnings(sem(cs$model, data = data[[cs$dataset]], missing = cs$missing))
   stopifnot(lavInspect(fit, "converged"))
   p <- parameterEstimates(fit, standardized = TRUE)
   if (!"label" %in% names(p)) p$label <- ""
@@ -190,3 +195,16 @@ for (case in names(sr)) {
                                 residual = R[idx])
 }
 wr(do.call(rbind, sr_rows), "sweep_fixed_x_std_residuals_lavaan.csv")
+
+# MLR on a model that is not identified (two two-item constructs, one with
+# correlated residuals): lavaan warns that the vcov is not positive definite;
+# csmlib reported sandwich SEs without a word
+unid <- "visual =~ x1 + x2\ntextual =~ x4 + x5\ntextual ~ visual\nx1 ~~ x2"
+unid_msg <- character(0)
+invisible(withCallingHandlers(sem(unid, data = data$holzinger, estimator = "MLR"),
+                    warning = function(w) {
+                      unid_msg <<- c(unid_msg, conditionMessage(w))
+                      invokeRestart("muffleWarning")
+                    }))
+wr(data.frame(model = unid, estimator = "MLR", lavaan_warning = gsub("\\s+", " ", paste(unid_msg, collapse = " | "))),
+   "sweep_unidentified_mlr_lavaan.csv")
