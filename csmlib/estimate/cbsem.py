@@ -569,8 +569,10 @@ def fit_cbsem(
         ``rmsea_ci_lower_robust``, ``rmsea_ci_upper_robust``).
     missing : {"listwise", "fiml", "pairwise"}
         Listwise deletion (rows dropped are recorded in ``data_info``) or
-        full-information ML (with a mean structure); ``"pairwise"`` for
-        ordered items only (lavaan ``missing = "pairwise"``).
+        full-information ML (with a mean structure; a row without a value
+        of an observed covariate of fixed.x is dropped, as lavaan does, and
+        recorded in ``data_info``); ``"pairwise"`` for ordered items only
+        (lavaan ``missing = "pairwise"``).
     robust : bool
         Huber-White sandwich standard errors from the expected information
         (see the module docstring); same as ``se="robust"``.  Complete data
@@ -621,7 +623,9 @@ def fit_cbsem(
         (and ``group``); ``fit_indices`` has ``chisq, df, pvalue, cfi, tli,
         rmsea, rmsea_ci_lower, rmsea_ci_upper, srmr, aic, bic`` (then
         ``baseline_chisq, baseline_df, logl, npar``); ``r2`` by endogenous
-        construct (by group and construct for several groups); ``scores``
+        construct or observed outcome of a structural ``~`` (by group and
+        construct for several groups); ``effects`` among the constructs and
+        the observed variables of the structural model; ``scores``
         are regression-method factor scores.  ``extra`` holds ``table``
         (:class:`~csmlib.estimate.partable.ParTable`), ``likelihood``
         (:class:`~csmlib.estimate.ram.Likelihood`, the evaluation interface),
@@ -634,6 +638,9 @@ def fit_cbsem(
     Raises
     ------
     SpecError, DataError, EstimationError
+        Among the SpecErrors: a construct named like a column of the data,
+        a ``~~`` / ``~ 1`` statement on an observed covariate of fixed.x,
+        a ``group_partial`` entry that names no parameter.
     """
     from .wls import WLS_ESTIMATORS, fit_ordered
 
