@@ -153,7 +153,7 @@ def test_fiml_on_complete_data_equals_ml_and_handles_missing(pdem, pd_fit):
 def test_robust_standard_errors(pdem, pd_fit):
     res = fit_cbsem(csm.models.political_democracy(), pdem, robust=True)
     assert_allclose(res.estimates["est"], pd_fit.estimates["est"])
-    assert res.options["se"] == "robust.huber.white"
+    assert res.options["se"] == "robust.huber.white (expected information)"
     # on normal data with many rows, sandwich and model-based SEs agree
     rng = np.random.default_rng(11)
     L = np.array([[1.0], [0.8], [0.7], [0.9]])

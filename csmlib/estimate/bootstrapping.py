@@ -424,7 +424,10 @@ class CbEngine:
         self.sd_full = self.X.std(axis=0, ddof=1)
         est = results.estimates
         free = np.asarray(results.extra["free_index"])
-        lat = {nme: ram.p + i for i, nme in enumerate(ram.latent)}
+        from .cbsem import structural_nodes
+
+        nodes, node_idx, self.node_mask = structural_nodes(spec, ram)
+        lat = dict(zip(nodes, (int(i) for i in node_idx)))   # constructs and observed structural variables
         self.lat = lat
         keys: list[tuple[str, str, str, str]] = []
         getters: list[tuple[str, Any]] = []
@@ -438,8 +441,8 @@ class CbEngine:
                     keys.append(("estimates", lhs, op, rhs))
                     getters.append(("defined", n_def))
                     n_def += 1
-        self.lat_idx = np.array(sorted(lat.values()), dtype=int)
-        lpos = {nme: i for i, nme in enumerate(ram.latent)}
+        self.lat_idx = node_idx
+        lpos = {nme: i for i, nme in enumerate(nodes)}
         if "effects" in groups:
             for lhs, rhs in _effect_pairs(results):
                 for kind in ("indirect", "total"):
@@ -447,7 +450,7 @@ class CbEngine:
                     getters.append((kind[0] + "e", (lpos[lhs], lpos[rhs])))
         self.chains = []
         if "specific" in groups:
-            self.chains, sk = specific_keys(list(ram.latent), _latent_adjacency(results, list(ram.latent)))
+            self.chains, sk = specific_keys(nodes, _latent_adjacency(results, nodes))
             keys += sk
             getters += [("sp", i) for i in range(len(sk))]
         if "r2" in groups:
@@ -483,7 +486,7 @@ class CbEngine:
                 if kinds & {"te", "ie", "sp"}:
                     from .effects import total_effects_matrix
 
-                    Bm = A[:, li[:, None], li[None, :]]
+                    Bm = A[:, li[:, None], li[None, :]] * self.node_mask
                     try:
                         T = total_effects_matrix(Bm)
                     except CsmError:

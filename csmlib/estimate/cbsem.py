@@ -112,9 +112,13 @@ def free_parameters(results: Results) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 # data
 # ---------------------------------------------------------------------------
-def _prepare(spec: ModelSpec, data: Any, missing: str, observed: Sequence[str], group: str | None):
+def _prepare(spec: ModelSpec, data: Any, missing: str, observed: Sequence[str], group: str | None,
+             exogenous_x: Sequence[str] = (), latent: Sequence[str] = ()):
     """The rows and columns a CB-SEM fit uses, checked: numeric finite
-    items, no empty or constant item, the group column present.
+    items, no empty or constant item, the group column present.  Under
+    FIML a row without a value of an observed covariate of ``fixed.x``
+    (``exogenous_x``) is dropped, as lavaan does: the likelihood is
+    conditional on the covariates.
 
     Returns
     -------
@@ -128,6 +132,13 @@ def _prepare(spec: ModelSpec, data: Any, missing: str, observed: Sequence[str], 
         raise SpecError(f"{len(missing_cols)} variable(s) of the model are not columns of the data",
                         file=file, column=missing_cols,
                         hint="rename the columns in the data or the items in the model so that they agree")
+    clash = [f for f in latent if f in set(map(str, df.columns))]
+    if clash:
+        raise SpecError(f"construct name(s) {', '.join(map(repr, clash))} are also columns of the data: the "
+                        "model would ignore those columns (lavaan refuses such a model)",
+                        file=file, column=clash,
+                        hint="rename the construct (e.g. 'Image' rather than an item's name), or, to use the "
+                             "column itself, write it as an observed variable")
     if group is not None and group not in df.columns:
         raise DataError(f"the grouping column {group!r} is missing from the data", file=file, column=[group],
                         hint="check the group argument against the column names")
@@ -162,6 +173,11 @@ def _prepare(spec: ModelSpec, data: Any, missing: str, observed: Sequence[str], 
     if (~keep).any():
         dropped["missing values (listwise deletion)" if missing == "listwise" else "all items missing"] = \
             int((~keep).sum())
+    if missing != "listwise" and len(exogenous_x):
+        no_x = X[list(exogenous_x)].isna().any(axis=1) & keep
+        if no_x.any():
+            dropped["a fixed covariate missing (" + ", ".join(exogenous_x) + ")"] = int(no_x.sum())
+        keep &= ~no_x
     if group is not None:
         no_group = X[_GROUP].isna() & keep
         if no_group.any():
@@ -198,7 +214,11 @@ def _sample_cov(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_pd(S: np.ndarray, items: Sequence[str], file: str | None, where: str = "") -> None:
-    w, v = np.linalg.eigh(S)
+    """Refuse a singular sample covariance matrix; the test is on the
+    correlations, so that items on very different scales (a variance of
+    1e6 beside one of 1e-6) are not taken for linear combinations."""
+    d = np.sqrt(np.clip(np.diag(S), 1e-300, None))
+    w, v = np.linalg.eigh(S / d[:, None] / d[None, :])
     if w[0] <= 1e-10 * max(w[-1], 1e-300):
         involved = [items[i] for i in np.flatnonzero(np.abs(v[:, 0]) > 0.2)]
         raise EstimationError(
@@ -473,6 +493,11 @@ def _defined_values(table: ParTable, theta: np.ndarray, funcs: dict[str, Any]) -
         if r.label and r.label not in values:
             values[r.label] = theta[..., r.free] if r.free >= 0 else (
                 np.full(theta.shape[:-1], r.value) if theta.ndim > 1 else r.value)
+    return _evaluate_defined(table, values, funcs)
+
+
+def _evaluate_defined(table: ParTable, values: dict[str, Any], funcs: dict[str, Any]) -> dict[str, Any]:
+    """``values`` (one per label) with every defined parameter added, in order."""
     for dfn in table.defined:
         try:
             values[dfn.name] = _eval_tree(dfn.expression, values, dfn.name, funcs)
@@ -544,8 +569,10 @@ def fit_cbsem(
         ``rmsea_ci_lower_robust``, ``rmsea_ci_upper_robust``).
     missing : {"listwise", "fiml", "pairwise"}
         Listwise deletion (rows dropped are recorded in ``data_info``) or
-        full-information ML (with a mean structure); ``"pairwise"`` for
-        ordered items only (lavaan ``missing = "pairwise"``).
+        full-information ML (with a mean structure; a row without a value
+        of an observed covariate of fixed.x is dropped, as lavaan does, and
+        recorded in ``data_info``); ``"pairwise"`` for ordered items only
+        (lavaan ``missing = "pairwise"``).
     robust : bool
         Huber-White sandwich standard errors from the expected information
         (see the module docstring); same as ``se="robust"``.  Complete data
@@ -596,7 +623,9 @@ def fit_cbsem(
         (and ``group``); ``fit_indices`` has ``chisq, df, pvalue, cfi, tli,
         rmsea, rmsea_ci_lower, rmsea_ci_upper, srmr, aic, bic`` (then
         ``baseline_chisq, baseline_df, logl, npar``); ``r2`` by endogenous
-        construct (by group and construct for several groups); ``scores``
+        construct or observed outcome of a structural ``~`` (by group and
+        construct for several groups); ``effects`` among the constructs and
+        the observed variables of the structural model; ``scores``
         are regression-method factor scores.  ``extra`` holds ``table``
         (:class:`~csmlib.estimate.partable.ParTable`), ``likelihood``
         (:class:`~csmlib.estimate.ram.Likelihood`, the evaluation interface),
@@ -609,6 +638,9 @@ def fit_cbsem(
     Raises
     ------
     SpecError, DataError, EstimationError
+        Among the SpecErrors: a construct named like a column of the data,
+        a ``~~`` / ``~ 1`` statement on an observed covariate of fixed.x,
+        a ``group_partial`` entry that names no parameter.
     """
     from .wls import WLS_ESTIMATORS, fit_ordered
 
@@ -670,7 +702,8 @@ def fit_cbsem(
                         + ", ".join(check.exogenous_x) + "): their robust correction is not implemented",
                         values=list(check.exogenous_x),
                         hint='use estimator="ML", or measure the covariates by single-item constructs')
-    frame, limits, info, file = _prepare(spec, data, missing, check.observed, group)
+    frame, limits, info, file = _prepare(spec, data, missing, check.observed, group, check.exogenous_x,
+                                         check.latent)
     items = list(check.observed)
     w = None if weights is None else survey_weights(input_frame(data, "fit_cbsem")[0], weights, frame.index, file)
     if group is None:
@@ -755,6 +788,13 @@ def fit_cbsem(
         try:
             vcov, scaled = robust_fit(lik, theta, estimator, fit, h1=moments, fiml=fiml)
             fit = pd.concat([fit, scaled])
+            # identification as for ML: a sandwich around a singular information
+            # is finite but meaningless (an MLR fit of a model that is not
+            # identified reported standard errors without a word)
+            info_m = lik.observed_information(theta) if fiml else lik.expected_information(theta)
+            if not np.all(np.isfinite(info_m)) or np.linalg.cond(info_m) > 1e12:
+                vcov = None
+                raise np.linalg.LinAlgError
         except np.linalg.LinAlgError:
             msg = "the information matrix is singular: the model is not identified; standard errors are not available"
             warn.append(msg)
@@ -801,7 +841,7 @@ def fit_cbsem(
                                 implied[g][1] if table.meanstructure else moments[g][0])
                         for g, (ram, (_, b)) in enumerate(zip(models, blocks))]).reindex(frame.index)
     if estimator == "ML" or se == "none":
-        se_used = "robust.huber.white" if robust else (
+        se_used = "robust.huber.white (expected information)" if robust else (
             "none" if se == "none" else ("observed" if fiml else "standard (expected information)"))
     else:
         se_used = ("robust.sem (Satorra-Bentler)" if estimator == "MLM"
@@ -886,27 +926,37 @@ def solution_tables(spec: ModelSpec, table: ParTable, models: Sequence[RamModel]
             elif r.i == r.j:
                 std = est / V[r.i, r.i] if V[r.i, r.i] > 0 else np.nan
             else:
-                den = S_mat[r.i, r.i] * S_mat[r.j, r.j]
+                # with a negative (Heywood) variance lavaan divides by sqrt(|product|)
+                den = abs(S_mat[r.i, r.i] * S_mat[r.j, r.j])
                 std = est / np.sqrt(den) if den > 0 else np.nan
             recs.append(_row(r.lhs, r.op, r.rhs, r.label, est, s, z_crit, std) | {"group": g + 1})
             free_index.append(r.free)
-        r2g = pd.Series({f: 1 - S_mat[ram.p + i, ram.p + i] / V[ram.p + i, ram.p + i]
-                         for i, f in enumerate(ram.latent) if f in endo}, dtype=float)
-        eff = _effects(ram, theta, vcov)
+        nodes, node_idx, mask = structural_nodes(spec, ram)
+        r2g = pd.Series({f: 1 - S_mat[i, i] / V[i, i] for f, i in zip(nodes, node_idx) if f in endo},
+                        dtype=float)
+        eff = _effects(ram, theta, vcov, nodes, node_idx, mask)
         if G > 1:
             r2g.index = pd.MultiIndex.from_product([[g + 1], r2g.index], names=["group", "construct"])
             eff.insert(0, "group", g + 1)
         r2_parts.append(r2g)
         eff_parts.append(eff)
-    # defined parameters (a := may use earlier ones)
+    # defined parameters (a := may use earlier ones); their std_all is the
+    # expression of the labels' std_all values, as lavaan's standardizedSolution
     values = _defined_values(table, theta, _FUNCS)
+    std_labels: dict[str, Any] = {}
+    for rec in recs:
+        if rec["label"] and rec["label"] not in std_labels:
+            std_labels[rec["label"]] = rec["std_all"]
+    with np.errstate(all="ignore"):
+        std_values = _evaluate_defined(table, std_labels, _FUNCS)
     for dfn in spec.defined:
         est = float(values[dfn.name])
         s = np.nan
         if vcov is not None:
             J = _num_jacobian(lambda th, nm=dfn.name: float(_defined_values(table, th, _FUNCS)[nm]), theta)
             s = float(np.sqrt(max((J @ vcov @ J.T)[0, 0], 0.0)))
-        recs.append(_row(dfn.name, ":=", dfn.expression, dfn.name, est, s, z_crit, np.nan) | {"group": 0})
+        recs.append(_row(dfn.name, ":=", dfn.expression, dfn.name, est, s, z_crit,
+                         float(std_values[dfn.name])) | {"group": 0})
         free_index.append(-1)
     estimates = tidy_estimates(pd.DataFrame(recs))
     if G > 1:
@@ -988,13 +1038,46 @@ def _row(lhs, op, rhs, label, est, se, z_crit, std):
             "ci_upper": est + z_crit * se if ok else np.nan, "std_all": std}
 
 
-def _effects(ram: RamModel, theta: np.ndarray, vcov: np.ndarray | None) -> pd.DataFrame:
-    lat = list(range(ram.p, ram.n))
-    names = list(ram.latent)
+def structural_nodes(spec: ModelSpec, ram: RamModel) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The variables of the structural model: every construct of the RAM
+    model, then the observed variables that a structural ``~`` names (an
+    observed outcome ``y5 ~ y1 + ind60``, a covariate ``visual ~ ageyr``).
+
+    Returns
+    -------
+    names : list of str
+    index : ndarray of int
+        Each name's position in the RAM matrices.
+    mask : ndarray (k, k)
+        1 where ``A[index[i], index[j]]`` is a structural effect of
+        ``names[j]`` on ``names[i]``: every pair of constructs (paths and
+        second-order loadings, as before), and for a pair with an observed
+        variable only the paths of the spec (an observed outcome may also
+        be an indicator).
+    """
+    on_paths = {v for pair in spec.paths for v in pair}
+    obs = [v for v in ram.observed if v in on_paths]
+    names = list(ram.latent) + obs
+    index = np.array([ram.p + i for i in range(len(ram.latent))] + [ram.observed.index(v) for v in obs],
+                     dtype=int)
+    k, nl = len(names), len(ram.latent)
+    mask = np.zeros((k, k))
+    mask[:nl, :nl] = 1.0
+    pos = {v: i for i, v in enumerate(names)}
+    for frm, to in spec.paths:
+        if frm in pos and to in pos:
+            mask[pos[to], pos[frm]] = 1.0
+    return names, index, mask
+
+
+def _effects(ram: RamModel, theta: np.ndarray, vcov: np.ndarray | None, names: list[str],
+             index: np.ndarray, mask: np.ndarray) -> pd.DataFrame:
+    """Direct, indirect and total effects among the structural ``names``
+    (:func:`structural_nodes`), with delta-method standard errors."""
 
     def Bmat(th):
         A, _ = ram.matrices(th)
-        return A[np.ix_(lat, lat)]
+        return A[np.ix_(index, index)] * mask
 
     tab = effects_table(Bmat(theta), names)
     for c in ("direct_se", "indirect_se", "total_se"):

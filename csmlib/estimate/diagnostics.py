@@ -89,6 +89,10 @@ def _candidates(table: ParTable) -> list[tuple[int, str, str, str, Param | None]
         for names in (ov, lv):
             full += [(names[c], "~~", names[r]) for c in range(len(names)) for r in range(c, len(names))]
         full += [(y, "~", x) for y in eqs for x in eqs if y != x and not (y in ov and x in lv)]
+        # a covariate of fixed.x takes no covariance (the model syntax refuses one,
+        # and lavaan lists none)
+        exo = set(table.exogenous_x)
+        full = [c for c in full if not (c[1] == "~~" and (c[0] in exo or c[2] in exo))]
         out += [(g, *c, fixed.get(c)) for c in full if c not in free]
     return out
 
@@ -283,7 +287,8 @@ def residuals(results: Results, type: str = "raw") -> pd.DataFrame:  # noqa: A00
             R, m = S - Sigma, mean_obs - mu
         if ses is not None:
             raw = np.concatenate([m, R[r, c]]) if ms else R[r, c]
-            z = np.where(np.abs(raw) < 1e-5, raw, raw / ses[g])
+            with np.errstate(divide="ignore", invalid="ignore"):   # a covariate's own moments: SE 0
+                z = np.where(np.abs(raw) < 1e-5, raw, raw / ses[g])
             if ms:
                 m, z = z[: len(m)], z[len(m):]
             R = np.zeros_like(R)
@@ -300,6 +305,19 @@ def residuals(results: Results, type: str = "raw") -> pd.DataFrame:  # noqa: A00
     return pd.concat(frames, ignore_index=True)
 
 
+def _fixed_x_elements(table: ParTable, meanstructure: bool) -> np.ndarray:
+    """Positions, in the moment vector (means first with a mean structure,
+    then ``vech`` of the covariance), of the moments of the covariates of
+    ``fixed.x`` alone: their means, variances and covariances among them."""
+    p = len(table.observed)
+    x = {table.observed.index(v) for v in table.exogenous_x}
+    r, c = vech_index(p)
+    cov_el = [k for k, (i, j) in enumerate(zip(r, c)) if i in x and j in x]
+    if meanstructure:
+        return np.array(sorted(x) + [p + k for k in cov_el], dtype=int)
+    return np.array(cov_el, dtype=int)
+
+
 def _residual_se(res: Results, h1: list, implied: list) -> list[np.ndarray]:
     """Standard errors of the raw residuals of each group (lavaan
     ``lav_residuals_acov`` with ``z.type = "standardized"``): ``Q_g ACOV_g
@@ -310,6 +328,7 @@ def _residual_se(res: Results, h1: list, implied: list) -> list[np.ndarray]:
     group's sample (EM) moments (its sandwich for robust fits).  With a
     mean structure the means come first."""
     lik: Likelihood = res.extra["likelihood"]
+    table: ParTable = res.extra["table"]
     theta = res.extra["theta"]
     n = lik.N
     ms = lik.meanstructure
@@ -328,7 +347,19 @@ def _residual_se(res: Results, h1: list, implied: list) -> list[np.ndarray]:
             W_h1 = h1_expected_information(S, meanstructure=ms)
             A1 = (h1_expected_information(Sigma, meanstructure=ms) if estimator in ("ML", "MLM")
                   else h1_observed_information(S, mean, Sigma, mu, meanstructure=ms))
-        Wi = np.linalg.inv(W_h1)
+        x_el = _fixed_x_elements(table, ms)
+        if len(x_el):
+            # fixed.x: the covariates' moments are no sample statistics to explain
+            # (lavaan's h1 information has their rows and columns 0)
+            W_h1, A1 = W_h1.copy(), A1.copy()
+            for M in (W_h1, A1):
+                M[x_el, :] = 0.0
+                M[:, x_el] = 0.0
+            keep = np.setdiff1d(np.arange(len(W_h1)), x_el)
+            Wi = np.zeros_like(W_h1)
+            Wi[np.ix_(keep, keep)] = np.linalg.inv(W_h1[np.ix_(keep, keep)])
+        else:
+            Wi = np.linalg.inv(W_h1)
         if estimator == "ML":
             acov_h1 = Wi / n_g
         else:

@@ -8,7 +8,9 @@ lavaan's defaults for ``sem()`` / ``cfa()``:
 
 - ``auto.fix.first``: the first loading of every construct is fixed to 1
   unless the user put a value or ``NA`` on that first loading (a value on
-  another loading, ``F =~ x1 + 0.5*x2``, keeps ``x1`` the marker);
+  another loading, ``F =~ x1 + 0.5*x2``, keeps ``x1`` the marker); a start
+  value on the marker, ``F =~ start(0.5)*x1 + x2``, is the value it is fixed
+  at (lavaan's ``ustart``);
 - ``auto.fix.single``: the residual variance of the only indicator of a
   construct is fixed to 0;
 - ``auto.var``: residual variances of the observed variables (but the
@@ -184,6 +186,31 @@ def _variables(spec: ModelSpec):
     return observed, latent, ov_x, ov_y, lv_x, lv_y
 
 
+def _check_fixed_x_rows(rows: Sequence[Relation], x_set: set[str]) -> None:
+    """Refuse a ``~~`` or ``~ 1`` statement on an observed covariate of
+    ``fixed.x``: its variance, covariances and mean are the sample values,
+    so the statement could only be ignored or half-honoured.  lavaan 0.6.14
+    instead turns the variables named into random ones, one by one, which
+    leaves the other covariates' covariances with them fixed at 0 (a
+    different model, chi-square 120.8 on 1 df for ``y1 ~ x1 + x2`` plus
+    ``x1 ~~ x1`` on PoliticalDemocracy, where the statement-free model is
+    saturated)."""
+    for r in rows:
+        if r.op not in ("~~", "~1"):
+            continue
+        hit = [v for v in (r.lhs, r.rhs) if v in x_set]
+        if hit:
+            text = f"{r.lhs} ~ 1" if r.op == "~1" else f"{r.lhs} ~~ {r.rhs}"
+            raise SpecError(
+                f"'{text}' names the observed covariate {hit[0]!r}, whose variance, covariances and "
+                "mean are fixed at their sample values (it only predicts: lavaan's fixed.x); csmlib "
+                "does not estimate them",
+                values=[text], hint=(f"remove the statement (line {r.line}), or measure {hit[0]} by a "
+                                     f"single-item construct (e.g. {hit[0].upper()}_ =~ {hit[0]}) to estimate "
+                                     "its variance and covariances" if r.line else
+                                     f"remove the statement, or measure {hit[0]} by a single-item construct"))
+
+
 def _cls(op: str, lhs: str, rhs: str, latent: set[str]) -> str:
     if op == "=~":
         return "loadings"
@@ -230,6 +257,23 @@ def _partial_keys(group_partial) -> tuple[set[tuple[str, str, str]], set[tuple[s
             raise SpecError(f"cannot read the group_partial entry {item!r}", values=[item],
                             hint="give lavaan syntax ('x3 ~ 1') or a (class, name) pair")
     return rows, pairs
+
+
+def _check_partial_known(group_partial, rows: list[dict]) -> None:
+    """Refuse a ``group_partial`` entry that names no parameter of the model
+    (lavaan ignores it, so a typo such as ``"visual =~ x22"`` left the
+    parameter held equal without a word)."""
+    keys = {(r["lhs"], r["op"], r["rhs"]) for r in rows}
+    probes = [Param(0, r["lhs"], r["op"], r["rhs"], r["group"], 0, 0.0, "", "", "", 0, 0, cls=r["cls"])
+              for r in rows]
+    for item in group_partial:
+        one_rows, one_pairs = _partial_keys([item])
+        if one_rows & keys or any(_is_partial(p, set(), one_pairs) for p in probes if one_pairs):
+            continue
+        raise SpecError(f"the group_partial entry {item!r} names no parameter of the model",
+                        values=[str(item)],
+                        hint="write it as the model's parameter, e.g. 'visual =~ x2', 'x3 ~ 1', 'x1 ~~ x1', "
+                             "or ('intercepts', 'x3')")
 
 
 def _is_partial(row: Param, rows: set, pairs: set) -> bool:
@@ -364,6 +408,7 @@ def build_partable(
             means_given.add(r.lhs)
     template += threshold_rows
     x_set = set(ov_x)
+    _check_fixed_x_rows(rel_rows, x_set)
     for x in observed:
         if (x, x) not in covered and x not in x_set:
             template.append((x, "~~", x, None, False))
@@ -399,7 +444,9 @@ def build_partable(
             exo = False
             if rel is None or (rel.groups is None and rel.fixed is None and not rel.free):
                 if op == "=~" and first.get(lhs) == rhs and (rel is None or not rel.free):
-                    fixed = 1.0
+                    # lavaan fixes the marker at its start value when one is given
+                    # (start(0.5)*x1 fixes the loading at 0.5, not 1)
+                    fixed = 1.0 if rel is None or rel.start is None else float(rel.start)
                 elif op == "~~" and lhs == rhs and lhs in single and rel is None:
                     fixed = 0.0
             if lhs in x_set and (op == "~1" or (op == "~~" and rhs in x_set)) and fixed is None:
@@ -440,6 +487,7 @@ def build_partable(
                              cls=_cls(op, lhs, rhs, lat)))
     # free indices: labels, ==, group_equal
     partial_rows, partial_pairs = _partial_keys(group_partial)
+    _check_partial_known(group_partial, rows)
     alias: dict[str, str] = {}
 
     def root(lab: str) -> str:
@@ -458,6 +506,8 @@ def build_partable(
     for r in rows:   # a label fixed anywhere is fixed everywhere (lavaan)
         if r["label"] and r["fixed"] is None and root(r["label"]) in label_fixed:
             r["fixed"] = label_fixed[root(r["label"])]
+    blocks = {c.name: [pos[x] for x in c.indicators if pos[x] < len(observed)] for c in spec.constructs
+              if c.name in lat}
     key_index: dict[object, int] = {}
     k = 0
     first_group: dict[tuple[str, str, str], int] = {}
@@ -487,7 +537,7 @@ def build_partable(
                 first_group[key_rc] = free
         if r["group"] == 1 and r["fixed"] is not None:
             first_group.pop(key_rc, None)
-        value = r["fixed"] if free < 0 else _start(r, moments, pos, first, observed)
+        value = r["fixed"] if free < 0 else _start(r, moments, pos, first, observed, blocks)
         out.append(Param(n, r["lhs"], r["op"], r["rhs"], r["group"], free, float(value), r["label"],
                          f".p{n}.", r["matrix"], r["i"], r["j"], r["user"], r["exo"], r["cls"]))
     # free indices renumbered in order of first appearance (already), but a
@@ -527,11 +577,16 @@ def _check_ordered(spec: ModelSpec, ordered: Mapping, observed: list[str], ov_x:
                              "out of ordered=")
 
 
-def _start(r: dict, moments, pos: dict[str, int], first: dict, observed: list[str]) -> float:
+def _start(r: dict, moments, pos: dict[str, int], first: dict, observed: list[str],
+           blocks: Mapping[str, list[int]]) -> float:
     """A start value as lavaan's "simple" start (refined by semopy or the
     optimizer): loadings from the marker covariances, half the observed
     variance for residual variances, 0.05 for construct variances, sample
-    means for intercepts, 0 for paths and covariances."""
+    means for intercepts, 0 for paths and covariances.  The construct's
+    variance is taken from the marker's correlations with the construct's
+    own items (:func:`_marker_psi`): an item times 1e4 elsewhere in the
+    model, or a marker times 1e-3, made the start loadings 1e4 times too
+    small and the scoring never converged."""
     if r["start"] is not None:
         return float(r["start"])
     mean, cov = moments[r["group"] - 1] if moments is not None else (None, None)
@@ -540,23 +595,29 @@ def _start(r: dict, moments, pos: dict[str, int], first: dict, observed: list[st
     if op == "=~":
         m = first.get(lhs)
         if cov is not None and m is not None and pos[rhs] < p and pos[m] < p:
-            others = [c for c in (cov[pos[m], :p]) if c != cov[pos[m], pos[m]]]
-            psi = max(np.mean(np.abs(others)) if others else 0.5 * cov[pos[m], pos[m]],
-                      0.05 * cov[pos[m], pos[m]])
-            return float(cov[pos[rhs], pos[m]] / psi)
+            return float(cov[pos[rhs], pos[m]] / _marker_psi(cov, pos[m], blocks.get(lhs, ())))
         return 1.0
     if op == "~~" and lhs == rhs:
         if pos[lhs] < p:
             return 0.5 * float(cov[pos[lhs], pos[lhs]]) if cov is not None else 1.0
         m = first.get(lhs)
         if cov is not None and m is not None and pos[m] < p:
-            others = [c for c in (cov[pos[m], :p]) if c != cov[pos[m], pos[m]]]
-            return float(max(np.mean(np.abs(others)) if others else 0.5 * cov[pos[m], pos[m]],
-                             0.05 * cov[pos[m], pos[m]]))
+            return float(_marker_psi(cov, pos[m], blocks.get(lhs, ())))
         return 0.05
     if op == "~1" and pos[lhs] < p and mean is not None:
         return float(mean[pos[lhs]])
     return 0.0
+
+
+def _marker_psi(cov: np.ndarray, m: int, block: Sequence[int]) -> float:
+    """Start value of a construct's variance: the marker's variance times its
+    mean absolute correlation with the construct's other items (the marker's
+    reliability when the items are alike), at least 5% of the marker's
+    variance (half of it for a single item).  In the marker's units, so
+    that the start is the same fit whatever the units of each item."""
+    vm = cov[m, m]
+    others = [abs(cov[m, j]) / np.sqrt(vm * cov[j, j]) for j in block if j != m and cov[j, j] > 0]
+    return vm * max(float(np.mean(others)) if others else 0.5, 0.05)
 
 
 def _check_identified(rows: list[Param], latent: list[str], spec: ModelSpec) -> None:

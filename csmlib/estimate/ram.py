@@ -778,7 +778,9 @@ class Likelihood:
                     step = np.linalg.solve(info + lam * np.eye(len(th)), grad)
             else:
                 return th, False, it, "no step along the scoring direction increases the likelihood"
-            small = np.max(np.abs(alpha * step)) < tol * max(1.0, np.max(np.abs(th)))
+            # each parameter on its own scale: one tolerance from the largest |theta| let a
+            # loading move by 1 when an item's variance was 1e10 (an item in other units)
+            small = bool(np.all(np.abs(alpha * step) < tol * np.maximum(1.0, np.abs(th))))
             flat = abs(ll1 - ll) * scale < 1e-15
             th = trial
             ll_prev = ll

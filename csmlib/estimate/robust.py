@@ -371,7 +371,9 @@ def scaled_fit_indices(m: Moments, corrected: dict[str, float] | None = None) ->
     """
     c = _factor(m.trace, m.df)
     c0 = _factor(m.trace0, m.df0)
-    chisq_s = m.chisq / c
+    # a just-identified model (df 0) has no scaling factor; lavaan reports its
+    # chi-square unscaled (and so CFI, TLI 1 and robust RMSEA 0)
+    chisq_s = m.chisq / c if m.df > 0 else m.chisq
     chisq0_s = m.chisq0 / c0
     out = {
         "chisq_scaled": chisq_s,
@@ -399,6 +401,8 @@ def scaled_fit_indices(m: Moments, corrected: dict[str, float] | None = None) ->
     out["rmsea_robust"] = rmsea(xx3, m.df, m.n, G, c_hat=c3)
     out["rmsea_ci_lower_robust"], out["rmsea_ci_upper_robust"] = rmsea_ci(xx3 / c3, m.df, m.n, groups=G,
                                                                           c_hat=c3)
+    if m.df <= 0 and np.isfinite(xx3):     # just identified: 0, as lavaan (no scaling factor)
+        out["rmsea_robust"] = out["rmsea_ci_lower_robust"] = out["rmsea_ci_upper_robust"] = 0.0
     return pd.Series({k: float(v) for k, v in out.items()})
 
 

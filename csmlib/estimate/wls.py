@@ -530,7 +530,8 @@ def _scaled(chisq: float, df: int, UG: np.ndarray, chisq0: float, df0: int, UG0:
         tr1 = float(np.trace(M))
         tr2 = float(np.sum(M * M.T))
         a = np.sqrt(d / tr2)
-        return a * x2 + d - a * tr1, 1 / a, d - a * tr1
+        # a just-identified model (df 0) has no scaling factor (lavaan: NA)
+        return a * x2 + d - a * tr1, 1 / a if a > 0 else np.nan, d - a * tr1
 
     x2s, c, b = shift(chisq, df, UG)
     x20s, c0, _ = shift(chisq0, df0, UG0)
