@@ -282,7 +282,7 @@ def _hash_ids(ids: pd.Series, salt: str) -> pd.Series:
 def _hash_cells(cells: _Cells, salt: str, index: pd.Index) -> pd.Series:
     """:func:`_hash_ids` of cells already read (each distinct id hashed once)."""
     hashed = pd.util.hash_array(cells.uniq, hash_key=salt, categorize=False)
-    out = pd.array(hashed[np.maximum(cells.codes, 0)], dtype="UInt64")
+    out = pd.array(np.append(hashed, np.uint64(0))[cells.codes], dtype="UInt64")   # (no id at all: all -1)
     out[cells.missing] = pd.NA
     return pd.Series(out, index=index, name="customer")
 
@@ -372,7 +372,7 @@ def _cell_text(v: Any) -> str | None:
 
 
 _EDGE_SPACE = re.compile(r"^[^\S\n]|[^\S\n]$", re.MULTILINE)
-_ASCII_SPACE = " \t\r\x0b\x0c"
+_ASCII_SPACE = " \t\r\x0b\x0c\x1c\x1d\x1e\x1f"   # what str.strip strips of ASCII (\n aside)
 
 
 def _edge_space(joined: str) -> bool:
@@ -453,7 +453,8 @@ def _timestamps(raw: pd.Series, rows: np.ndarray, cb: ComplaintCodebook, file: s
     if pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty"):
         is_dt = np.zeros(len(raw), dtype=bool)   # text cells (CSV): no date objects to look for
     else:
-        is_dt = raw.map(lambda v: isinstance(v, (datetime, date))).to_numpy(dtype=bool)
+        # date cells (NaT, a datetime too, is an empty cell: it goes with the text)
+        is_dt = raw.map(lambda v: isinstance(v, (datetime, date)) and not pd.isna(v)).to_numpy(dtype=bool)
     out = np.full(len(raw), np.datetime64("NaT"), dtype="datetime64[ns]")
     aware = np.zeros(len(raw), dtype=bool)
     if is_dt.any():

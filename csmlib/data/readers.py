@@ -169,12 +169,16 @@ def _sniff_delimiter(text: str) -> str:
 
 _UTF8 = (None, "utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig")
 
+#: Bytes of a large UTF-8 CSV decoded by the fast reading (for the delimiter
+#: and the header); the C parser decodes and checks the rest.
+_HEAD = 1 << 20
+
 
 def _read_text(path: Path, raw: bytes, fmt: str, encoding: str | None, fast: bool = False,
                keep: set[str] | None = None) -> RawTable:
     # the fast way reads the records from the bytes (the C parser decodes and checks them):
     # only the head of the file is decoded here, for the delimiter and the header
-    head = 1 << 20 if fast and (encoding or None) in _UTF8 and len(raw) > 1 << 20 else None
+    head = _HEAD if fast and (encoding or None) in _UTF8 and len(raw) > _HEAD else None
     text = _decode(path, raw, encoding, head)
     sep = _sniff_delimiter(text)
     first = _first_records(text, sep, 3)
