@@ -286,3 +286,50 @@ def test_cells_are_stripped_of_every_white_space_the_cell_reading_strips(space):
                           "closed": ["", ""], "category": ["a", f"a{space}"], "customer": ["C1", "C1"]})
     with pytest.raises(DataError, match=r"ticket ids are repeated \(2 rows\)"):
         cx.read_log(frame, _frame_codebook())
+
+
+# --------------------------------------------------------------------------- personal data
+_FILLER = [f"T{i:07d}" for i in range(1500)]   # enough distinct values for the shape prefilter to run
+
+
+@pytest.mark.parametrize("value", ["call 13812345678", "ID 110105199003071234", "call +442079460958",
+                                   "x 00442079460958", "\u200b13812345678", "联系13812345678",
+                                   "11010519900307123A", "tel(010)12345678", "mail zhang@example.com"])
+def test_role_column_check_is_the_same_for_many_values_as_for_few(value):
+    """check_role_column refuses a value that classify_value flags or in which
+    mask_text finds an identifier (a mobile inside text); with 1,500 distinct
+    values (the shape prefilter runs) it must refuse it as with 3."""
+    few = privacy.check_role_column("category", ["a", "b", value])
+    assert few is not None
+    assert privacy.check_role_column("category", _FILLER + [value]) == few
+
+
+def _fuzz_values(seed: int, n: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    pools = [list("0123456789"), list("0123456789 -+().@:/XxT"), list("abcxyzXYZTéü张伟ßАя٣")
+             + list("0123456789") * 3 + [" ", "\u3000", "\u00a0", "\u200b", "-", "+", "(", ")", ".", "/", "＠", "１", "：", "_"]]
+    out = []
+    for _ in range(n):
+        pool = pools[rng.integers(len(pools))]
+        out.append("".join(rng.choice(pool, rng.integers(3, 30))))
+    return list(dict.fromkeys(out))
+
+
+def test_shape_prefilter_never_drops_what_classify_value_or_mask_text_finds():
+    """Generated values (digits runs, separators, letters of several scripts,
+    full-width forms, invisible characters): every value that classify_value
+    flags or mask_text changes (as check_role_column looks at it) is kept."""
+    values = _fuzz_values(7, 12_000)
+    found = [v for v in values
+             if privacy.classify_value(v.strip()) is not None or privacy.mask_text(v.strip()) != v.strip()]
+    assert len(found) > 300
+    kept = set(privacy._candidates(values))
+    assert [v for v in found if v not in kept] == []
+    assert len(kept) < len(values)
+
+
+@pytest.mark.parametrize("value", ["²" * 18, "1" * 17 + "①", "1" * 14 + "³"])
+def test_digits_that_are_not_decimal_are_not_an_identity_number_and_no_crash(value):
+    """str.isdigit holds for superscripts and circled digits, which int() refuses."""
+    assert privacy.classify_value(value) is None
+    assert privacy.check_role_column("category", ["a", value]) is None
