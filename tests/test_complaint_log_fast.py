@@ -333,3 +333,34 @@ def test_digits_that_are_not_decimal_are_not_an_identity_number_and_no_crash(val
     """str.isdigit holds for superscripts and circled digits, which int() refuses."""
     assert privacy.classify_value(value) is None
     assert privacy.check_role_column("category", ["a", value]) is None
+
+
+# --------------------------------------------------------------------------- timestamps
+@pytest.mark.parametrize("opened, closed, rows", [
+    # pandas gives the stamps without an offset the first stamp's offset: they must be refused
+    (["2026-01-01 10:00+08:00", "2026-01-02 10:00", "2026-01-03 10:00+08:00"], ["", "", ""], [2]),
+    (["2026-01-01 10:00Z", "2026-01-02 10:00", "2026-01-03 10:00"], ["", "", ""], [2, 3]),
+    (["2026-01-01 10:00+08:00"] * 3, ["2026-01-01 20:00+08:00", "", "2026-01-04 10:00"], [3]),
+    (["", "2026-01-02 10:00+05:30", "2026-01-03 10:00"], ["", "", ""], [3]),   # (row 1: blank)
+])
+def test_stamps_without_an_offset_after_one_with_an_offset_are_refused(opened, closed, rows):
+    frame = pd.DataFrame({"ticket": ["T1", "T2", "T3"], "opened": opened, "closed": closed,
+                          "category": ["a", "b", "a"], "customer": ["", "", ""]})
+    if not opened[0]:
+        frame.loc[0, ["ticket", "category"]] = ""
+    with pytest.raises(DataError, match="mixed with timestamps without one") as err:
+        cx.read_log(frame, _frame_codebook())
+    assert err.value.rows == rows
+
+
+def test_stamps_with_offsets_throughout_are_put_on_utc():
+    """Mixed offsets, Z, +hhmm, padded cells: all on UTC, hours from the truth."""
+    frame = pd.DataFrame({"ticket": ["T1", "T2", "T3", "T4"],
+                          "opened": ["2026-01-01 10:00+08:00", " 2026-01-01 10:00Z", "2026-01-01T10:00:00-0500\u3000",
+                                     "2026-01-01 10:00+08:00"],
+                          "closed": ["2026-01-01 12:00+08:00", "2026-01-01 20:00+08:00", "", "\t"],
+                          "category": ["a"] * 4, "customer": [""] * 4})
+    t = cx.read_log(frame, _frame_codebook(), as_of="2026-01-02 00:00Z").tickets
+    assert t["opened"].tolist() == [pd.Timestamp(x) for x in ("2026-01-01 02:00", "2026-01-01 10:00",
+                                                              "2026-01-01 15:00", "2026-01-01 02:00")]
+    np.testing.assert_allclose(t["hours"], [2.0, 2.0, 9.0, 22.0])   # T3, T4 open until as_of

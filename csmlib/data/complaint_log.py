@@ -504,10 +504,17 @@ def _parse_text(cells: np.ndarray, fmt: str | None) -> tuple[np.ndarray, np.ndar
             parsed = pd.to_datetime(cells, format=fmt, errors="coerce")
         except (ValueError, TypeError):   # mixed time zones, a format pandas refuses
             parsed = None
-    if isinstance(getattr(parsed, "dtype", None), pd.DatetimeTZDtype):   # one offset throughout
-        aware = parsed.notna()
-        parsed = parsed.tz_convert("UTC").tz_localize(None)
-    elif parsed is None or not pd.api.types.is_datetime64_dtype(parsed):
+    if isinstance(getattr(parsed, "dtype", None), pd.DatetimeTZDtype):   # one offset throughout?
+        # pandas gives a stamp without an offset the offset of the first stamp
+        # that has one (2026-01-02 10:00 after 2026-01-01 10:00+08:00 becomes
+        # +08:00): each cell must say so itself, or the log mixes the two
+        aware = np.fromiter((_ZONED.search(c) is not None for c in cells), dtype=bool, count=len(cells))
+        if (aware | parsed.isna()).all():
+            aware &= parsed.notna()
+            parsed = parsed.tz_convert("UTC").tz_localize(None)
+        else:
+            parsed = None
+    if parsed is None or not pd.api.types.is_datetime64_dtype(parsed):
         # offsets differ from cell to cell, or some cells have one and others none
         codes, uniq = pd.factorize(cells)
         zoned = np.array([_ZONED.search(u) is not None for u in uniq], dtype=bool)
