@@ -364,3 +364,32 @@ def test_stamps_with_offsets_throughout_are_put_on_utc():
     assert t["opened"].tolist() == [pd.Timestamp(x) for x in ("2026-01-01 02:00", "2026-01-01 10:00",
                                                               "2026-01-01 15:00", "2026-01-01 02:00")]
     np.testing.assert_allclose(t["hours"], [2.0, 2.0, 9.0, 22.0])   # T3, T4 open until as_of
+
+
+@pytest.mark.parametrize("name", ["log.csv", "log.xlsx"])
+def test_a_codebook_column_missing_from_the_file_gets_the_close_header_name(tmp_path, name):
+    """Only the role columns are read from the file, but the whole header is
+    still there to say "did you mean 'ticketid'?"."""
+    frame = pd.DataFrame({"ticketid": ["T1"], "opened": ["2026-01-01 10:00"], "closed": [""], "category": ["a"],
+                          "customer": ["C1"], "note": ["x"]})
+    path = tmp_path / name
+    frame.to_csv(path, index=False) if name.endswith(".csv") else frame.to_excel(path, index=False)
+    with pytest.raises(DataError, match="lacks columns") as err:
+        cx.read_log(path, dict(_frame_codebook(), id_column="ticket_id"))
+    assert "did you mean 'ticketid'?" in str(err.value)
+
+
+# --------------------------------------------------------------------------- tables
+def test_a_channel_written_as_not_given_is_one_group_with_the_empty_ones():
+    """Tickets without a channel are grouped as "(not given)"; a channel the
+    export itself writes "(not given)" is the same group, not a second row."""
+    frame = pd.DataFrame({"ticket": [f"T{i}" for i in range(6)], "opened": ["2026-01-01 10:00"] * 3 + ["2026-05-01 10:00"] * 3,
+                          "closed": ["2026-01-01 12:00"] * 3 + [""] * 3, "category": ["a", "b", "a", "b", "a", "a"],
+                          "channel": ["(not given)", "", "phone", "(not given)", None, "phone"], "customer": [""] * 6})
+    log = cx.read_log(frame, dict(_frame_codebook(), channel_column="channel"))
+    assert cx.pareto(log, "channel")["channel"].tolist() == ["(not given)", "phone"]
+    assert cx.pareto(log, "channel")["count"].tolist() == [4, 2]
+    assert cx.resolution(log, by="channel")["n"].tolist() == [4, 2]
+    table = cx.category_by_period(log, "Q", by="channel")
+    assert sorted(set(table["channel"])) == ["(not given)", "phone"]
+    assert cx.change_test(log, "Q", by="channel")["groups"].iloc[0] == 2

@@ -63,17 +63,15 @@ def _check_by(log: ComplaintLog, by: str | None) -> str | None:
 def _groups(log: ComplaintLog, by: str) -> tuple[np.ndarray, np.ndarray]:
     """Each ticket's group as a code into the group labels (sorted; a ticket
     without a value is in :data:`_NOT_GIVEN`)."""
-    codes, labels = pd.factorize(log.tickets[by].to_numpy(dtype=object), sort=True, use_na_sentinel=True)
-    if not len(labels):
+    values = log.tickets[by].to_numpy(dtype=object)
+    missing = pd.isna(values)
+    if missing.all():
         raise DataError(f"the complaint log has no {by} column", values=[by],
                         hint=f"declare {by}_column in the codebook, or group by another column")
-    labels = np.asarray(labels, dtype=object).astype(str)
-    if (codes < 0).any():
-        labels = np.append(labels, _NOT_GIVEN)
-        order = np.argsort(labels, kind="stable")
-        codes = np.argsort(order)[np.where(codes < 0, len(labels) - 1, codes)]
-        labels = labels[order]
-    return codes, labels
+    if missing.any():   # (one group with the tickets whose export writes "(not given)" itself)
+        values = np.where(missing, _NOT_GIVEN, values)
+    codes, labels = pd.factorize(values, sort=True)
+    return codes, np.asarray(labels, dtype=object).astype(str)
 
 
 def _periods(log: ComplaintLog, period: str) -> pd.Series:

@@ -342,7 +342,7 @@ def read_log(path: str | Path | pd.DataFrame, codebook: ComplaintCodebook | dict
     roles = [getattr(cb, k) for k in _ROLE_KEYS if getattr(cb, k) is not None]
     table = read_raw(path, raw, format or detect_format(path, raw), sheet=sheet, encoding=encoding,
                      fast=True, columns=roles)
-    tickets, log_as_of = _build(table.frame, table.rows, cb, str(path), as_of)
+    tickets, log_as_of = _build(table.frame, table.rows, cb, str(path), as_of, header=table.header)
     return ComplaintLog(tickets=tickets, codebook=cb, as_of=log_as_of, file=str(path),
                         sha256=hashlib.sha256(raw).hexdigest(), rows_read=table.rows_read,
                         _salt=tickets.attrs.pop("salt"))
@@ -555,12 +555,16 @@ def _date_like(value: str) -> str:
 
 
 def _build(frame: pd.DataFrame, rows: np.ndarray, cb: ComplaintCodebook, file: str,
-           as_of: Any) -> tuple[pd.DataFrame, pd.Timestamp]:
+           as_of: Any, header: list[str] | None = None) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """The tickets of ``frame`` (the role columns of the file, or more) and the
+    log's as_of; ``header`` is every column name of the file (default: the
+    frame's), where a missing role column's close name is looked for."""
     rows = np.asarray(rows)
     wanted = {k: getattr(cb, k) for k in _ROLE_KEYS if getattr(cb, k) is not None}
     missing = [c for c in wanted.values() if c not in frame.columns]
     if missing:
-        close = [difflib.get_close_matches(c, [str(x) for x in frame.columns], n=1) for c in missing]
+        names = [str(x) for x in (header or frame.columns)]
+        close = [difflib.get_close_matches(c, names, n=1) for c in missing]
         hint = "; ".join(f"{c!r}: did you mean {m[0]!r}?" for c, m in zip(missing, close) if m)
         raise DataError("the complaint log lacks columns its codebook names", file=file, column=missing,
                         hint=hint or "check the codebook's *_column keys against the file's header")
