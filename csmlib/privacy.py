@@ -404,8 +404,9 @@ _SHAPE = bytes.maketrans(b"123456789abcdefghijklmnopqrstuvwyzABCDEFGHIJKLMNOPQRS
 
 
 def _candidates(values: Iterable[Any]) -> list:
-    """The distinct values :func:`classify_value` must look at: when they are
-    all text, those that cannot have any shape it recognises are passed over
+    """The distinct values :func:`classify_value` and :func:`mask_text` must
+    look at: when they are all text, those in which neither can find anything
+    are passed over
     by one regular-expression scan of their distinct shapes (:data:`_SHAPE`;
     a million ticket numbers ``T0000001`` take a fraction of a second);
     otherwise every distinct value."""
