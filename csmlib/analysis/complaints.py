@@ -63,15 +63,19 @@ def _check_by(log: ComplaintLog, by: str | None) -> str | None:
 def _groups(log: ComplaintLog, by: str) -> tuple[np.ndarray, np.ndarray]:
     """Each ticket's group as a code into the group labels (sorted; a ticket
     without a value is in :data:`_NOT_GIVEN`)."""
-    values = log.tickets[by].to_numpy(dtype=object)
-    missing = pd.isna(values)
-    if missing.all():
+    codes, labels = pd.factorize(log.tickets[by].to_numpy(dtype=object), sort=True, use_na_sentinel=True)
+    if not len(labels):
         raise DataError(f"the complaint log has no {by} column", values=[by],
                         hint=f"declare {by}_column in the codebook, or group by another column")
-    if missing.any():   # (one group with the tickets whose export writes "(not given)" itself)
-        values = np.where(missing, _NOT_GIVEN, values)
-    codes, labels = pd.factorize(values, sort=True)
-    return codes, np.asarray(labels, dtype=object).astype(str)
+    labels = np.asarray(labels, dtype=object).astype(str)
+    missing = codes < 0
+    if missing.any():   # one group with the tickets whose export writes "(not given)" itself
+        at = int(np.searchsorted(labels, _NOT_GIVEN))
+        if at == len(labels) or labels[at] != _NOT_GIVEN:
+            labels = np.insert(labels, at, _NOT_GIVEN)
+            codes = codes + (codes >= at)
+        codes[missing] = at
+    return codes, labels
 
 
 def _periods(log: ComplaintLog, period: str) -> pd.Series:
