@@ -396,6 +396,12 @@ def test_a_channel_written_as_not_given_is_one_group_with_the_empty_ones():
     table = cx.category_by_period(log, "Q", by="channel")
     assert sorted(set(table["channel"])) == ["(not given)", "phone"]
     assert cx.change_test(log, "Q", by="channel")["groups"].iloc[0] == 2
+    short = cx.read_log(frame.assign(channel=["web", "", "app", None, "web", "web"]),
+                        dict(_frame_codebook(), channel_column="channel"))
+    got = cx.pareto(short, "channel")
+    assert list(zip(got["channel"], got["count"])) == [("web", 3), ("(not given)", 2), ("app", 1)]
+    assert cx.category_by_period(short, "Q", by="channel")["channel"].tolist() == (
+        ["(not given)"] * 2 + ["app"] * 2 + ["web"] * 2)
 
 
 def _random_log(seed: int):

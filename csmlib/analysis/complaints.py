@@ -67,7 +67,7 @@ def _groups(log: ComplaintLog, by: str) -> tuple[np.ndarray, np.ndarray]:
     if not len(labels):
         raise DataError(f"the complaint log has no {by} column", values=[by],
                         hint=f"declare {by}_column in the codebook, or group by another column")
-    labels = np.asarray(labels, dtype=object).astype(str)
+    labels = np.asarray(labels, dtype=object).astype(str).astype(object)   # (text of any length)
     missing = codes < 0
     if missing.any():   # one group with the tickets whose export writes "(not given)" itself
         at = int(np.searchsorted(labels, _NOT_GIVEN))
