@@ -508,7 +508,7 @@ def _parse_text(cells: np.ndarray, fmt: str | None) -> tuple[np.ndarray, np.ndar
         # pandas gives a stamp without an offset the offset of the first stamp
         # that has one (2026-01-02 10:00 after 2026-01-01 10:00+08:00 becomes
         # +08:00): each cell must say so itself, or the log mixes the two
-        aware = np.fromiter((_ZONED.search(c) is not None for c in cells), dtype=bool, count=len(cells))
+        aware = _zoned(cells)
         if (aware | parsed.isna()).all():
             aware &= parsed.notna()
             parsed = parsed.tz_convert("UTC").tz_localize(None)
@@ -516,9 +516,7 @@ def _parse_text(cells: np.ndarray, fmt: str | None) -> tuple[np.ndarray, np.ndar
             parsed = None
     if parsed is None or not pd.api.types.is_datetime64_dtype(parsed):
         # offsets differ from cell to cell, or some cells have one and others none
-        codes, uniq = pd.factorize(cells)
-        zoned = np.array([_ZONED.search(u) is not None for u in uniq], dtype=bool)
-        aware = np.append(zoned, False)[codes]
+        aware = _zoned(cells)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             parsed = pd.to_datetime(cells, format=fmt, errors="coerce", utc=True).tz_localize(None)
@@ -527,6 +525,19 @@ def _parse_text(cells: np.ndarray, fmt: str | None) -> tuple[np.ndarray, np.ndar
 
 #: a timestamp that ends with a time zone: a time, then Z or a UTC offset
 _ZONED = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[Zz]|(?:UTC|GMT)?\s*[+-]\d\d(?::?\d\d)?)\s*$")
+
+#: the ASCII digits as one digit: _ZONED gives every text of one shape the same answer
+_ONE_DIGIT = bytes.maketrans(b"0123456789", b"9" * 10)
+
+
+def _zoned(cells: np.ndarray) -> np.ndarray:
+    """Per text cell, whether it ends with a time zone (:data:`_ZONED`),
+    looked at once per shape (a million stamps have a handful)."""
+    joined = "\n".join(cells)
+    if joined.count("\n") != len(cells) - 1:   # a cell holds a line feed: look at each
+        return np.array([_ZONED.search(c) is not None for c in cells], dtype=bool)
+    codes, shapes = pd.factorize(np.array(joined.encode("utf-8").translate(_ONE_DIGIT).split(b"\n"), dtype=object))
+    return np.array([_ZONED.search(k.decode("utf-8")) is not None for k in shapes], dtype=bool)[codes]
 
 
 def _check_zones(aware: np.ndarray, naive: np.ndarray, rows: np.ndarray, file: str,
