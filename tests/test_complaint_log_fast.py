@@ -494,3 +494,16 @@ def test_padded_stamps_in_a_custom_format_read_as_unpadded(tmp_path, monkeypatch
     t = fast[1][0]
     assert t["is_closed"].tolist() == [True, False, False, True]
     np.testing.assert_allclose(t["hours"], [2.5, 37.0, 13.0, 12.0])   # as_of: 03.02. 21:00
+
+
+def test_time_zone_test_by_shape_is_the_test_of_each_stamp():
+    """complaint_log._zoned looks at each shape of stamp once (digits as one
+    digit); generated stamps with offsets, Z, UTC/GMT, fractions, padding,
+    Arabic-Indic and full-width digits: the same answer as _ZONED on each."""
+    rng = random.Random(5)
+    parts = ["2026-01-02", " ", "T", "10:00", ":00", ".123", ",5", "Z", "z", "+08:00", "-0500", "+08", " UTC", "GMT+8",
+             " ", "\u3000", "\t", "٣", "１", "9", "x", ""]
+    cells = np.array(["".join(rng.choice(parts) for _ in range(rng.randint(1, 7))) for _ in range(5000)], dtype=object)
+    each = np.array([complaint_log._ZONED.search(c) is not None for c in cells])
+    assert 100 < each.sum() < 4900
+    assert (complaint_log._zoned(cells) == each).all()
