@@ -390,7 +390,7 @@ def quote(value: Any, *, column: Any = None, limit: int = QUOTE_LIMIT) -> str:
 # digits (a Chinese mobile, with 86 or 0086 too, an identity number)
 _SPACE = r"[^\S\n]"
 _MAYBE_PERSONAL = re.compile(
-    rf"[@:+(\uff01-\uff5e\u3000]|(?<!\w)00|\d(?:{_SPACE}|[().\-/])+\d|\d{{11}}", re.MULTILINE)
+    rf"[@:+(\uff01-\uff5e\u3000]|(?<!\w)00|\d(?:{_SPACE}|[().\-/])+\d|\d{{11}}")
 
 
 #: ASCII letters and the digits 1-9 mapped to one letter and one digit: the
