@@ -209,7 +209,7 @@ def _is_personal_ip(t: str) -> bool:
 def _is_cn_id(t: str) -> bool:
     """An 18-digit resident identity number with a right check digit, or the
     old 15-digit form with a plausible birth date."""
-    if len(t) == 18 and t[:17].isdigit():
+    if len(t) == 18 and t[:17].isdecimal():   # (isdigit also holds for ² and ①, which int() refuses)
         total = sum(int(d) * w for d, w in zip(t[:17], _ID_WEIGHTS))
         if _ID_CHECK[total % 11] == t[17].upper():
             return True
@@ -217,7 +217,7 @@ def _is_cn_id(t: str) -> bool:
         # carry can reach the birth day (440524196801010004 -> ...196801009984):
         # a province code (1-8) and a birth year 1900-2099 still say identity number
         return t[0] in "12345678" and t[6:8] in ("19", "20")
-    if len(t) == 15 and t.isdigit():
+    if len(t) == 15 and t.isdecimal():
         month, day = int(t[8:10]), int(t[10:12])
         return 1 <= month <= 12 and 1 <= day <= 31
     return False
@@ -382,29 +382,31 @@ def quote(value: Any, *, column: Any = None, limit: int = QUOTE_LIMIT) -> str:
     return f"'{shown}'" if is_text else shown
 
 
-# the shapes classify_value can accept, as one test on many values joined by
-# line feeds: an "@" or ":" (e-mail, IPv6), a full-width form, a leading
-# + ( or 0, digits with separators between them (phones, IPv4, dates), or bare
-# digits as long as a Chinese mobile (11, 13 with 86, 15 with 0086) or an
-# identity number (15, 18, 17 + X)
+# the shapes in which classify_value or mask_text can find anything, as one
+# test on many values joined by line feeds, anywhere in a value (mask_text
+# finds identifiers inside text: "call 13812345678"): an "@" or ":" (e-mail,
+# IPv6), a full-width form, a "+" or "(" (phones), "00" starting a number,
+# digits with separators between them (phones, IPv4, dates), or a run of 11
+# digits (a Chinese mobile, with 86 or 0086 too, an identity number)
 _SPACE = r"[^\S\n]"
 _MAYBE_PERSONAL = re.compile(
-    rf"[@:\uff01-\uff5e\u3000]|^{_SPACE}*[+(0]|\d(?:{_SPACE}|[().\-/])+\d"
-    rf"|^{_SPACE}*(?:\d{{11}}|\d{{13}}|\d{{15}}|\d{{18}}|\d{{17}}[Xx]){_SPACE}*$", re.MULTILINE)
+    rf"[@:+(\uff01-\uff5e\u3000]|(?<!\w)00|\d(?:{_SPACE}|[().\-/])+\d|\d{{11}}")
 
 
 #: ASCII letters and the digits 1-9 mapped to one letter and one digit: the
 #: shape of a value.  _MAYBE_PERSONAL gives every value of one shape the same
-#: answer (it looks at digits as digits, at 0, X and x, and at punctuation,
-#: never at which letter or which other digit), so it need only scan the
-#: distinct shapes, of which a million ticket numbers have a few dozen.
+#: answer (it looks at digits as digits, at 0 and at punctuation, at letters
+#: only as word characters, never at which letter or which other digit), so
+#: it need only scan the distinct shapes, of which a million ticket numbers
+#: have a few dozen.
 _SHAPE = bytes.maketrans(b"123456789abcdefghijklmnopqrstuvwyzABCDEFGHIJKLMNOPQRSTUVWYZ",
                          b"9" * 9 + b"a" * 50)
 
 
 def _candidates(values: Iterable[Any]) -> list:
-    """The distinct values :func:`classify_value` must look at: when they are
-    all text, those that cannot have any shape it recognises are passed over
+    """The distinct values :func:`classify_value` and :func:`mask_text` must
+    look at: when they are all text, those in which neither can find anything
+    are passed over
     by one regular-expression scan of their distinct shapes (:data:`_SHAPE`;
     a million ticket numbers ``T0000001`` take a fraction of a second);
     otherwise every distinct value."""

@@ -69,12 +69,14 @@ def _groups(log: ComplaintLog, by: str) -> tuple[np.ndarray, np.ndarray]:
     if not len(labels):
         raise DataError(f"the complaint log has no {by} column", values=[by],
                         hint=f"declare {by}_column in the codebook, or group by another column")
-    labels = np.asarray(labels, dtype=object).astype(str)
-    if (codes < 0).any():
-        labels = np.append(labels, _NOT_GIVEN)
-        order = np.argsort(labels, kind="stable")
-        codes = np.argsort(order)[np.where(codes < 0, len(labels) - 1, codes)]
-        labels = labels[order]
+    labels = np.asarray(labels, dtype=object).astype(str).astype(object)   # (text of any length)
+    missing = codes < 0
+    if missing.any():   # one group with the tickets whose export writes "(not given)" itself
+        at = int(np.searchsorted(labels, _NOT_GIVEN))
+        if at == len(labels) or labels[at] != _NOT_GIVEN:
+            labels = np.insert(labels, at, _NOT_GIVEN)
+            codes = codes + (codes >= at)
+        codes[missing] = at
     return codes, labels
 
 

@@ -282,7 +282,7 @@ def _hash_ids(ids: pd.Series, salt: str) -> pd.Series:
 def _hash_cells(cells: _Cells, salt: str, index: pd.Index) -> pd.Series:
     """:func:`_hash_ids` of cells already read (each distinct id hashed once)."""
     hashed = pd.util.hash_array(cells.uniq, hash_key=salt, categorize=False)
-    out = pd.array(hashed[np.maximum(cells.codes, 0)], dtype="UInt64")
+    out = pd.array(np.append(hashed, np.uint64(0))[cells.codes], dtype="UInt64")   # (no id at all: all -1)
     out[cells.missing] = pd.NA
     return pd.Series(out, index=index, name="customer")
 
@@ -342,7 +342,7 @@ def read_log(path: str | Path | pd.DataFrame, codebook: ComplaintCodebook | dict
     roles = [getattr(cb, k) for k in _ROLE_KEYS if getattr(cb, k) is not None]
     table = read_raw(path, raw, format or detect_format(path, raw), sheet=sheet, encoding=encoding,
                      fast=True, columns=roles)
-    tickets, log_as_of = _build(table.frame, table.rows, cb, str(path), as_of)
+    tickets, log_as_of = _build(table.frame, table.rows, cb, str(path), as_of, header=table.header)
     return ComplaintLog(tickets=tickets, codebook=cb, as_of=log_as_of, file=str(path),
                         sha256=hashlib.sha256(raw).hexdigest(), rows_read=table.rows_read,
                         _salt=tickets.attrs.pop("salt"))
@@ -372,7 +372,7 @@ def _cell_text(v: Any) -> str | None:
 
 
 _EDGE_SPACE = re.compile(r"^[^\S\n]|[^\S\n]$", re.MULTILINE)
-_ASCII_SPACE = " \t\r\x0b\x0c"
+_ASCII_SPACE = " \t\r\x0b\x0c\x1c\x1d\x1e\x1f"   # what str.strip strips of ASCII (\n aside)
 
 
 def _edge_space(joined: str) -> bool:
@@ -453,7 +453,8 @@ def _timestamps(raw: pd.Series, rows: np.ndarray, cb: ComplaintCodebook, file: s
     if pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty"):
         is_dt = np.zeros(len(raw), dtype=bool)   # text cells (CSV): no date objects to look for
     else:
-        is_dt = raw.map(lambda v: isinstance(v, (datetime, date))).to_numpy(dtype=bool)
+        # date cells (NaT, a datetime too, is an empty cell: it goes with the text)
+        is_dt = raw.map(lambda v: isinstance(v, (datetime, date)) and not pd.isna(v)).to_numpy(dtype=bool)
     out = np.full(len(raw), np.datetime64("NaT"), dtype="datetime64[ns]")
     aware = np.zeros(len(raw), dtype=bool)
     if is_dt.any():
@@ -503,14 +504,19 @@ def _parse_text(cells: np.ndarray, fmt: str | None) -> tuple[np.ndarray, np.ndar
             parsed = pd.to_datetime(cells, format=fmt, errors="coerce")
         except (ValueError, TypeError):   # mixed time zones, a format pandas refuses
             parsed = None
-    if isinstance(getattr(parsed, "dtype", None), pd.DatetimeTZDtype):   # one offset throughout
-        aware = parsed.notna()
-        parsed = parsed.tz_convert("UTC").tz_localize(None)
-    elif parsed is None or not pd.api.types.is_datetime64_dtype(parsed):
+    if isinstance(getattr(parsed, "dtype", None), pd.DatetimeTZDtype):   # one offset throughout?
+        # pandas gives a stamp without an offset the offset of the first stamp
+        # that has one (2026-01-02 10:00 after 2026-01-01 10:00+08:00 becomes
+        # +08:00): each cell must say so itself, or the log mixes the two
+        aware = _zoned(cells)
+        if (aware | parsed.isna()).all():
+            aware &= parsed.notna()
+            parsed = parsed.tz_convert("UTC").tz_localize(None)
+        else:
+            parsed = None
+    if parsed is None or not pd.api.types.is_datetime64_dtype(parsed):
         # offsets differ from cell to cell, or some cells have one and others none
-        codes, uniq = pd.factorize(cells)
-        zoned = np.array([_ZONED.search(u) is not None for u in uniq], dtype=bool)
-        aware = np.append(zoned, False)[codes]
+        aware = _zoned(cells)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             parsed = pd.to_datetime(cells, format=fmt, errors="coerce", utc=True).tz_localize(None)
@@ -519,6 +525,19 @@ def _parse_text(cells: np.ndarray, fmt: str | None) -> tuple[np.ndarray, np.ndar
 
 #: a timestamp that ends with a time zone: a time, then Z or a UTC offset
 _ZONED = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[Zz]|(?:UTC|GMT)?\s*[+-]\d\d(?::?\d\d)?)\s*$")
+
+#: the ASCII digits as one digit: _ZONED gives every text of one shape the same answer
+_ONE_DIGIT = bytes.maketrans(b"0123456789", b"9" * 10)
+
+
+def _zoned(cells: np.ndarray) -> np.ndarray:
+    """Per text cell, whether it ends with a time zone (:data:`_ZONED`),
+    looked at once per shape (a million stamps have a handful)."""
+    joined = "\n".join(cells)
+    if joined.count("\n") != len(cells) - 1:   # a cell holds a line feed: look at each
+        return np.array([_ZONED.search(c) is not None for c in cells], dtype=bool)
+    codes, shapes = pd.factorize(np.array(joined.encode("utf-8").translate(_ONE_DIGIT).split(b"\n"), dtype=object))
+    return np.array([_ZONED.search(k.decode("utf-8")) is not None for k in shapes], dtype=bool)[codes]
 
 
 def _check_zones(aware: np.ndarray, naive: np.ndarray, rows: np.ndarray, file: str,
@@ -547,12 +566,16 @@ def _date_like(value: str) -> str:
 
 
 def _build(frame: pd.DataFrame, rows: np.ndarray, cb: ComplaintCodebook, file: str,
-           as_of: Any) -> tuple[pd.DataFrame, pd.Timestamp]:
+           as_of: Any, header: list[str] | None = None) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """The tickets of ``frame`` (the role columns of the file, or more) and the
+    log's as_of; ``header`` is every column name of the file (default: the
+    frame's), where a missing role column's close name is looked for."""
     rows = np.asarray(rows)
     wanted = {k: getattr(cb, k) for k in _ROLE_KEYS if getattr(cb, k) is not None}
     missing = [c for c in wanted.values() if c not in frame.columns]
     if missing:
-        close = [difflib.get_close_matches(c, [str(x) for x in frame.columns], n=1) for c in missing]
+        names = [str(x) for x in (header or frame.columns)]
+        close = [difflib.get_close_matches(c, names, n=1) for c in missing]
         hint = "; ".join(f"{c!r}: did you mean {m[0]!r}?" for c, m in zip(missing, close) if m)
         raise DataError("the complaint log lacks columns its codebook names", file=file, column=missing,
                         hint=hint or "check the codebook's *_column keys against the file's header")

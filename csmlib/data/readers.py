@@ -72,6 +72,9 @@ class RawTable:
     import_ids : dict
         ``{column: ImportId}`` of a Qualtrics export (its third header row:
         ``QID5_1`` for the first row of question 5), else empty.
+    header : list of str
+        Every column name of the file, also those ``columns=`` left out of
+        ``frame`` (to suggest a close name for a missing column).
     """
 
     frame: pd.DataFrame
@@ -83,6 +86,7 @@ class RawTable:
     user_missing: dict[str, list[tuple[Any, Any]]] = field(default_factory=dict)
     rows_read: int = 0
     import_ids: dict[str, str] = field(default_factory=dict)
+    header: list[str] = field(default_factory=list)
 
 
 def detect_format(path: Path, raw: bytes) -> str:
@@ -124,6 +128,7 @@ def read_raw(path: Path, raw: bytes, fmt: str, *, sheet: str | int | None = None
         table = _read_excel(path, raw, sheet)
     else:
         table = _read_stat(path, raw, fmt, encoding)
+    table.header = table.header or [str(c) for c in table.frame.columns]
     if keep is not None and not set(table.frame.columns) <= keep:
         table.frame = table.frame[[c for c in table.frame.columns if c in keep]]
     return table
@@ -169,12 +174,16 @@ def _sniff_delimiter(text: str) -> str:
 
 _UTF8 = (None, "utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig")
 
+#: Bytes of a large UTF-8 CSV decoded by the fast reading (for the delimiter
+#: and the header); the C parser decodes and checks the rest.
+_HEAD = 1 << 20
+
 
 def _read_text(path: Path, raw: bytes, fmt: str, encoding: str | None, fast: bool = False,
                keep: set[str] | None = None) -> RawTable:
     # the fast way reads the records from the bytes (the C parser decodes and checks them):
     # only the head of the file is decoded here, for the delimiter and the header
-    head = 1 << 20 if fast and (encoding or None) in _UTF8 and len(raw) > 1 << 20 else None
+    head = _HEAD if fast and (encoding or None) in _UTF8 and len(raw) > _HEAD else None
     text = _decode(path, raw, encoding, head)
     sep = _sniff_delimiter(text)
     first = _first_records(text, sep, 3)
@@ -210,7 +219,7 @@ def _read_text(path: Path, raw: bytes, fmt: str, encoding: str | None, fast: boo
         import_ids = {h: qid for h, qid in zip(header, map(_import_id, first[2])) if qid}
     rows = np.arange(1, len(body) + 1)
     out = RawTable(frame=body, rows=rows, format="qualtrics" if qualtrics else "csv",
-                   variable_labels=variable_labels, rows_read=len(body), import_ids=import_ids)
+                   variable_labels=variable_labels, rows_read=len(body), import_ids=import_ids, header=header)
     if qualtrics:
         _qualtrics_filter(out)
     return out
