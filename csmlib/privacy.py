@@ -430,7 +430,7 @@ def _candidates(values: Iterable[Any]) -> list:
 
 
 def check_role_column(name: str, values: Iterable[Any], *, declared: Iterable[str] = (),
-                      role: str = "segment") -> str | None:
+                      role: str = "segment", inside_text: bool = True) -> str | None:
     """Why a column may not be used as a role column (segment, wave, id), or None.
 
     A role column's values become folder names, run parameters and summary
@@ -450,6 +450,12 @@ def check_role_column(name: str, values: Iterable[Any], *, declared: Iterable[st
         The instrument's ``pii_columns``.
     role : str
         What the column is used as, for the message.
+    inside_text : bool
+        Also refuse an identifier inside a value's text.  False for ticket
+        ids, which are shown only in error messages (masked there) and whose
+        usual forms (``TK-2026-00017``, ``CASE-00012345``) hold digit groups
+        the masking takes for phone numbers; a value that as a whole is
+        personal data is still refused.
 
     Returns
     -------
@@ -465,7 +471,7 @@ def check_role_column(name: str, values: Iterable[Any], *, declared: Iterable[st
     for v in _candidates(values):
         text = v.strip() if isinstance(v, str) else str(v)
         kinds.add(classify_value(text))
-        if isinstance(v, str) and kinds == {None}:   # an identifier inside text ("Zhang 138 1234 5678")
+        if inside_text and isinstance(v, str) and kinds == {None}:   # an identifier inside text ("Zhang 138 1234 5678")
             kinds.update(_PLURAL.get(k, k) for k in _REMOVED.findall(mask_text(text)))
     kinds -= {None}
     if kinds:

@@ -712,3 +712,18 @@ def test_recovery_survey_date_must_be_dates():
         cx.recovery(log, survey, "respondent_id", "y", survey_date="answered")
     with pytest.raises(DataError, match="does not hold dates"):
         cx.recovery(log, survey, "respondent_id", "y", survey_date="when")
+
+
+@pytest.mark.parametrize("ids", [["TK-2026-00017", "TK-2026-00018"], ["CASE-00012345", "CASE-00012346"],
+                                 ["INC-000123456", "INC-000123457"], ["T-0001234", "T-0001235"]])
+def test_usual_ticket_numbers_are_not_taken_for_personal_data(ids):
+    """Ticket systems number tickets with digit groups the masking takes for
+    phone numbers inside text; such ids are read (a whole value that is
+    personal data is still refused, see above), and shown masked in errors."""
+    f = small_frame().iloc[:2].copy()
+    f["ticket_id"] = ids
+    assert cx.read_log(f, CODEBOOK).tickets["ticket"].tolist() == ids
+    f["ticket_id"] = [ids[0], ids[0]]
+    with pytest.raises(DataError, match="ticket ids are repeated") as err:
+        cx.read_log(f, CODEBOOK)
+    assert "ticket ids are repeated (2 rows)" in str(err.value)
