@@ -22,7 +22,8 @@ What is recognised (and masked)
 * e-mail addresses;
 * phone numbers written with a leading ``+``/``00``/``(`` or with
   separators between digit groups (``+44 20 7946 0958``, ``(555) 123-4567``,
-  ``079 123 45 67``), 7 to 15 digits;
+  ``079 123 45 67``), 7 to 15 digits -- but not years that run forward
+  (``2026-2027``, ``2025/2026``: a period);
 * Chinese mobile numbers: ``1[3-9]`` and 9 more digits, with or without
   ``+86``/``0086``/``86`` and spaces or dashes (``13812345678``, ``+86 138-1234-5678``,
   ``8613812345678``);
@@ -33,7 +34,7 @@ What is recognised (and masked)
 * Chinese resident identity numbers: 18 digits (the last may be ``X``)
   whose ISO 7064 MOD 11-2 check digit is right, and the old 15-digit form
   (digits 7-12 a date ``YYMMDD``);
-* IPv4 and IPv6 addresses;
+* IPv4 and IPv6 addresses (not a dotted version number after a ``v``: ``v2.0.1.3``);
 * any value quoted from a column whose *name* says it holds personal data
   (names, addresses, birth dates, identity numbers, messenger ids ...; see
   :data:`PII_NAME_PATTERNS`), whatever it looks like: :func:`quote` with
@@ -93,8 +94,12 @@ _PHONE = re.compile(r"(?:\+|00)?[\d\s().\-/]{7,24}")
 _PHONE_IN_TEXT = re.compile(r"(?<![\w+])(?:\+|\()?\d[\d\s().\-/]{5,22}\d(?!\w)")
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
 _IPV4 = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
-_IPV4_IN_TEXT = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+# (not after a "v": v2.0.1.3 is a version number)
+_IPV4_IN_TEXT = re.compile(r"(?<![\d.vV])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _IPV6_IN_TEXT = re.compile(r"(?<![\w:])\[?[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?\]?(?![\w:])")
+# years from 1900 to 2099 joined by - or / ("2026-2027", "2025 - 2026", "2026/2027"): a
+# period, not a phone number, when they run forward in time (_is_year_range)
+_YEARS = re.compile(r"(?:19|20)\d\d(?:\s*[-/]\s*(?:19|20)\d\d)+")
 _CN_MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
 # full-width forms (U+FF01-FF5E, typed by Chinese and Japanese input methods) and the
 # ideographic space, one for one as ASCII: "１３８－００１３－８０００" is a mobile number
@@ -169,9 +174,18 @@ def is_identifier_name(name: Any) -> bool:
     return _IDENTIFIER.search(_norm_name(name)) is not None
 
 
+def _is_year_range(t: str) -> bool:
+    """Years joined by ``-`` or ``/`` that run forward in time (``2026-2027``,
+    ``2019 - 2026``): a period, as study names and report titles write them."""
+    if not _YEARS.fullmatch(t):
+        return False
+    years = [int(y) for y in re.findall(r"\d{4}", t)]
+    return all(a < b for a, b in zip(years, years[1:]))
+
+
 def _is_phone(t: str) -> bool:
-    if not _PHONE.fullmatch(t) or _DATE.match(t.lstrip("(")) or _IPV4.fullmatch(t):
-        return False   # (a date, or a date and time: "2026-01-15 12:30", also in brackets)
+    if not _PHONE.fullmatch(t) or _DATE.match(t.lstrip("(")) or _IPV4.fullmatch(t) or _is_year_range(t):
+        return False   # (a date, or a date and time: "2026-01-15 12:30", also in brackets; a period)
     digits = sum(c.isdigit() for c in t)
     if not 7 <= digits <= 15:
         return False

@@ -594,3 +594,20 @@ def test_the_invisible_categories_are_defined_once():
     found = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "csmlib").rglob("*.py")
                    if re.search(r"""["']Cf["']""", p.read_text(encoding="utf-8")))
     assert found == ["csmlib/privacy.py"]
+
+
+@pytest.mark.parametrize("text", ["2026-2027", "2026/2027", "FY 2025-2026", "客户满意度 2025-2026 年度",
+                                  "2019 - 2026", "v2.0.1.3", "release V10.4.0.12", "2026-2027-2028"])
+def test_year_ranges_and_version_numbers_are_not_identifiers(text):
+    # a study's "2026-2027" (its parameters, wave and study names are checked with
+    # mask_text) was taken for a phone number, "v2.0.1.3" for an IP address
+    assert mask_text(text) == text
+    assert classify_value(text) is None
+
+
+@pytest.mark.parametrize("text, secret", [("2026 2027 1234", "2026 2027 1234"),
+                                          ("2027-2026", "2027-2026"),   # not a range forward in time
+                                          ("call 2345-6789", "2345-6789"),
+                                          ("host 10.2.3.4", "10.2.3.4"), ("地址192.168.1.20", "192.168.1.20")])
+def test_what_is_close_to_a_year_range_or_a_version_is_still_masked(text, secret):
+    assert secret not in mask_text(text)

@@ -175,6 +175,18 @@ class _ReadOptions(_Strict):
         return v
 
 
+def _wave_text(v: Any) -> Any:
+    """A wave name as YAML may give it: a whole number (``2026``) is taken as
+    its text; a decimal number is refused, since YAML has already dropped what
+    made it a name (``2026.10`` is read as 2026.1, October as January)."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float):
+        raise ValueError(f"YAML reads this wave name as the number {v!r}, which may not be what was "
+                         "written (2026.10 is read as 2026.1): write the name in quotes, e.g. '2026.10'")
+    return v
+
+
 class _WaveModel(_ReadOptions):
     name: str = Field(min_length=1)
     data: str = Field(min_length=1)
@@ -184,10 +196,17 @@ class _WaveModel(_ReadOptions):
     @field_validator("start", "end", mode="before")
     @classmethod
     def _iso_date(cls, v: Any) -> Any:
-        # a date only (YAML 2026-01-01, or the text "2026-01-01"): a window is whole days
-        if isinstance(v, datetime) or (isinstance(v, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v.strip())):
+        # a date only (YAML 2026-01-01, or the text "2026-01-01"): a window is whole days;
+        # a number is refused (pydantic reads whole seconds at midnight as a Unix time,
+        # so 0 was 1970-01-01, and an Excel serial day 46023 got a message about datetimes)
+        if v is None or (isinstance(v, date) and not isinstance(v, datetime)):
+            return v
+        if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v.strip(), flags=re.ASCII):
+            return v.strip()
+        if isinstance(v, datetime) or isinstance(v, str):
             raise ValueError("a fieldwork date is a day written YYYY-MM-DD (e.g. 2026-01-01), without a time")
-        return v.strip() if isinstance(v, str) else v
+        raise ValueError("a fieldwork date is a day written YYYY-MM-DD (e.g. 2026-01-01), not a number "
+                         "(an Excel serial day or a Unix time)")
 
     @model_validator(mode="after")
     def _window(self) -> _WaveModel:
@@ -200,8 +219,7 @@ class _WaveModel(_ReadOptions):
     @field_validator("name", mode="before")
     @classmethod
     def _name_str(cls, v: Any) -> Any:
-        # a YAML wave name like 2026 arrives as an int: accept it as text
-        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+        return _wave_text(v)
 
     @field_validator("name")
     @classmethod
@@ -239,7 +257,7 @@ class _ActionModel(_Strict):
     @field_validator("baseline_wave", "due_wave", mode="before")
     @classmethod
     def _wave_str(cls, v: Any) -> Any:
-        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+        return _wave_text(v)
 
     @field_validator("target_value", mode="before")
     @classmethod
