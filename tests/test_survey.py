@@ -471,6 +471,18 @@ def test_answer_dates(tmp_path, instrument_dict):
     with pytest.raises(DataError, match="date_column.*personal data"):
         csm.Instrument.model_validate(bad)
 
+def test_answer_dates_beyond_what_a_timestamp_holds_are_refused(tmp_path, instrument_dict):
+    # placeholders '0001-01-01' and '9999-12-31' were stored as 1754-08-30 and 1816-03-29 (overflow)
+    instrument_dict["date_column"] = "answered"
+    inst = csm.Instrument.model_validate(instrument_dict)
+    header = HEADER.replace("comment", "answered")
+    rows = [r.rsplit(",", 1)[0] + "," + d for r, d in zip(ROWS, ["0001-01-01", "9999-12-31 23:59",
+                                                              "1600-01-01T00:00+08:00", "2026-03-01"])]
+    err = _err(_csv(tmp_path, rows=rows, header=header), inst, "invalid values")
+    assert "answered: 3 date(s) that cannot be read in row(s) 1, 2, 3" in str(err) and err.rows == [1, 2, 3]
+    assert "1677" in str(err)   # the hint says which dates can be read
+
+
 def test_survey_without_optional_columns(tmp_path):
     inst = csm.Instrument.model_validate(
         {"name": "bare", "other_items": [{"name": "nps", "scale": [0, 10]}]})

@@ -595,7 +595,7 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
         if unreadable.any():
             report(date, "date(s) that cannot be read", unreadable, frame[date].to_numpy(dtype=object),
                    "write when each respondent answered as an ISO date (2026-03-31) or date and time "
-                   "(2026-03-31 14:05), or leave the cell empty")
+                   "(2026-03-31 14:05) between 1677-09-22 and 2262-04-11, or leave the cell empty")
         elif mixed.any():
             report(date, "date(s) with a UTC offset beside dates without one", mixed,
                    frame[date].to_numpy(dtype=object),
@@ -763,11 +763,17 @@ def _to_timestamps(col: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
                 t = pd.Timestamp(v.strip() if isinstance(v, str) else v)
             except (ValueError, TypeError, OverflowError):
                 t = pd.NaT
+        if not pd.isna(t):
+            t = t.tz_convert("UTC") if t.tzinfo is not None else t
+            # (outside the nanosecond range, a placeholder such as 0001-01-01 or 9999-12-31 wrapped
+            # round to another date when stored)
+            if not pd.Timestamp.min.tz_localize(t.tzinfo) <= t <= pd.Timestamp.max.tz_localize(t.tzinfo):
+                t = pd.NaT
         if pd.isna(t):
             bad[i] = True
             continue
         zoned[i] = t.tzinfo is not None
-        stamps[i] = (t.tz_convert("UTC").tz_localize(None) if zoned[i] else t).to_datetime64()
+        stamps[i] = (t.tz_localize(None) if zoned[i] else t).as_unit("ns").to_datetime64()
     n_zoned, n_local = int((given & zoned & ~bad).sum()), int((given & ~zoned & ~bad).sum())
     mixed = np.zeros(len(values), bool)
     if n_zoned and n_local:
