@@ -386,13 +386,40 @@ def read_survey(path: str | Path, instrument: Instrument, *, sheet: str | int | 
     try:
         table = read_raw(path, raw, fmt, sheet=sheet, encoding=encoding)
         columns = list(table.frame.columns)
-        return _build(table, instrument, path=str(path), sha256=hashlib.sha256(raw).hexdigest(),
-                      sheet=sheet, encoding=encoding)
+        survey = _build(table, instrument, path=str(path), sha256=hashlib.sha256(raw).hexdigest(),
+                        sheet=sheet, encoding=encoding)
     except DataError as exc:
         better = _wrong_encoding(exc, path, raw, fmt, encoding, instrument, columns)
         if better is None:
             raise
         raise better from None
+    garbled = _garbled_utf8(path, raw, fmt, encoding)
+    if garbled is not None:
+        raise garbled
+    return survey
+
+
+def _garbled_utf8(path: Path, raw: bytes, fmt: str, encoding: str | None) -> DataError | None:
+    """The error for a UTF-8 text file read without a fault in another declared
+    ``encoding`` (latin-1 and the other codecs that accept every byte): its
+    header was ASCII, so every column was found, but its non-ASCII text
+    (segment values, free-text answers) was read as mojibake (华北 as
+    'åŽåŒ—').  A file whose non-ASCII bytes all form UTF-8 sequences is
+    UTF-8: text in a single-byte encoding almost never does.  None otherwise."""
+    if fmt not in ("csv", "qualtrics") or encoding is None or raw.isascii():
+        return None
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        return None
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return DataError(
+        f"the declared encoding {encoding!r} is probably wrong: the file is UTF-8 text (every non-ASCII "
+        f"character in it is a UTF-8 sequence), so read as {encoding} its text -- segment values, open "
+        "answers -- would be garbled (华北 read as 'åŽåŒ—')",
+        file=str(path),
+        hint=f"remove encoding: {encoding} (UTF-8 is the default), or declare encoding: utf-8")
 
 
 def _declared_columns(inst: Instrument) -> list[str]:
