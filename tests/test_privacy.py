@@ -350,8 +350,8 @@ def test_role_columns_holding_personal_data_are_refused_before_planning(tmp_path
         assert not (tmp_path / "runs").exists()
     study["segments"] = {"column": "区域", "values": ["东", secrets["mobile"][0]]}   # named in the study
     (tmp_path / "study.yml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(StudyError, match="holds phone numbers"):
-        plan_runs(load_study(tmp_path / "study.yml"))
+    with pytest.raises(StudyError, match=r"personal data.*segments\.values\[1\] = '<phone number removed>'"):
+        plan_runs(load_study(tmp_path / "study.yml"))   # (refused by load_study, naming the study file's key)
     study["segments"] = {"column": "区域"}     # Chinese text that is not personal is a fine segment
     (tmp_path / "study.yml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
     assert {r.segment for r in plan_runs(load_study(tmp_path / "study.yml"))} == {"all", "东", "西"}

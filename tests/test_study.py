@@ -576,3 +576,12 @@ def test_an_action_wave_yaml_reads_as_a_decimal_number_is_refused(tmp_path):
               "due_wave": 2026.10}
     with pytest.raises(StudyError, match=r"actions\[0\]\.due_wave.*in quotes"):
         load_study(_write(tmp_path, waves=waves, actions=[action]))
+
+
+def test_personal_data_in_the_study_files_segment_values_is_named_there(tmp_path):
+    # the error blamed the first wave's data file ('the segment column holds phone numbers'),
+    # which holds no such value: the study file does
+    path = _write(tmp_path, segments={"column": "region", "values": ["North", "South", "138 1234 5678"]})
+    with pytest.raises(StudyError, match=r"segments\.values\[2\]") as err:
+        load_study(path)
+    assert err.value.file == str(path) and "1234" not in str(err.value)

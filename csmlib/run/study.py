@@ -1232,7 +1232,8 @@ def _leaves(value: Any, key: str) -> Iterator[tuple[str, Any]]:
 def _refuse_personal_text(m: _StudyModel, file: Path) -> None:
     """Refuse personal data in the study file's text that reaches every
     notebook as a parameter: ``parameters`` (keys and values, nested ones
-    too), the study and wave names, the actions' names, owners and targets.
+    too), the study and wave names, the segment values the file lists, the
+    actions' names, owners and targets.
 
     They are recorded as given in each run's ``.run.json``, in papermill's
     injected-parameters cell of the executed ``.ipynb``, and may be shown in
@@ -1247,6 +1248,8 @@ def _refuse_personal_text(m: _StudyModel, file: Path) -> None:
 
     texts: list[tuple[str, Any]] = [("name", m.name)]
     texts += [(f"waves[{i}].name", w.name) for i, w in enumerate(m.waves)]
+    if m.segments is not None and m.segments.values:
+        texts += [(f"segments.values[{i}]", v) for i, v in enumerate(m.segments.values)]
     for i, a in enumerate(m.actions):
         texts += [(f"actions[{i}].{k}", getattr(a, k)) for k in ("name", "owner", "target")]
     for k, v in m.parameters.items():
