@@ -585,3 +585,15 @@ def test_personal_data_in_the_study_files_segment_values_is_named_there(tmp_path
     with pytest.raises(StudyError, match=r"segments\.values\[2\]") as err:
         load_study(path)
     assert err.value.file == str(path) and "1234" not in str(err.value)
+
+
+@pytest.mark.parametrize("day", ["2026-02-30", "2026-13-01", "2025-02-29"])
+def test_an_impossible_date_in_the_study_file_names_its_line(tmp_path, day):
+    # YAML reads an unquoted date itself: 'day is out of range for month' was a raw traceback
+    path = _write(tmp_path, waves=[{"name": "w1", "data": "w1.csv", "start": "2026-01-01", "end": "2026-03-31"},
+                                   {"name": "w2", "data": "w2.csv"}])
+    path.write_text(path.read_text().replace("'2026-03-31'", day).replace("2026-03-31", day))
+    assert day in path.read_text()
+    with pytest.raises(StudyError, match=rf"not valid YAML.*{day}.*not a date") as err:
+        load_study(path)
+    assert err.value.rows   # the line of the date

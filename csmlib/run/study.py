@@ -585,7 +585,7 @@ def _declared_pii(instrument: Path) -> tuple[str, ...]:
     """The instrument's ``pii_columns`` as written (the instrument itself is
     validated where it is loaded; an unreadable one declares nothing here)."""
     try:
-        doc = yaml.safe_load(Path(instrument).read_text(encoding="utf-8"))
+        doc = load_yaml(Path(instrument).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return ()
     pii = doc.get("pii_columns") if isinstance(doc, dict) else None
