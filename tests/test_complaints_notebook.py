@@ -156,3 +156,37 @@ def test_with_answer_dates_only_earlier_complaints_count(tmp_path):
     assert got["n"].tolist() != undated["n"].tolist()   # the rule changed who counts as a complainer
     html = notebook_to_html(out.read_text(encoding="utf-8"))
     assert "Only complaints opened before the respondent answered count" in html
+
+
+def _window(tmp_path, start, end, name):
+    """The notebook on wave2's answers with the fieldwork window start..end: (results, html)."""
+    out, results = tmp_path / f"{name}.ipynb", tmp_path / f"{name}.results.json"
+    pm.execute_notebook(str(ROOT / "notebooks" / "complaints_log.ipynb"), str(out), kernel_name="csm",
+                        cwd=str(ROOT / "notebooks"), progress_bar=False,
+                        parameters={"results_path": str(results), "data_path": str(DEMO / "wave2.csv"),
+                                    "instrument_path": str(DEMO / "instrument.yml"), "wave": "W",
+                                    "wave_start": start, "wave_end": end,
+                                    "complaints_log_path": str(DEMO / "complaints.csv"),
+                                    "complaints_codebook_path": str(DEMO / "complaints.yml")})
+    return read_results(results)["values"], notebook_to_html(out.read_text(encoding="utf-8"))
+
+
+def test_a_window_the_log_does_not_reach_is_not_reported_as_without_complaints(tmp_path):
+    """The demo log ends on 2026-09-27.  A window after it: the report said 'No complaint
+    was opened in this window' and recorded 0 tickets (unknown, not none).  A window the
+    log ends inside: the count is of the days the log covers, and the report says so.
+    A window before the log: the recovery section said nothing at all."""
+    log = csm.complaints.read_log(DEMO / "complaints.csv", DEMO / "complaints.yml")
+    assert f"{log.as_of:%Y-%m-%d}" == "2026-09-27"
+    v, html = _window(tmp_path, "2026-10-01", "2026-12-31", "after")
+    assert "complaint_tickets" not in v and "complaint_open" not in v
+    assert "No complaint was opened in this window" not in html and "0 complaints opened" not in html
+    assert "The complaint log ends on 2026-09-27, before wave W's fieldwork window starts (2026-10-01)" in html
+    v, html = _window(tmp_path, "2026-09-01", "2026-09-30", "inside")
+    opened = pd.to_datetime(pd.read_csv(DEMO / "complaints.csv", dtype=str)["opened"])
+    assert v["complaint_tickets"] == int((opened >= "2026-09-01").sum()) > 0
+    assert v["complaint_as_of"] == "2026-09-27"
+    assert "complaints opened from 2026-09-01 to 2026-09-27, the log's last day" in html
+    v, html = _window(tmp_path, "2025-01-01", "2025-03-31", "before")
+    assert v["complaint_tickets"] == 0 and "No complaint was opened in this window" in html
+    assert "No complaint in the log was opened by 2025-03-31: there is no complaint handling to compare" in html
