@@ -611,3 +611,25 @@ def test_year_ranges_and_version_numbers_are_not_identifiers(text):
                                           ("host 10.2.3.4", "10.2.3.4"), ("地址192.168.1.20", "192.168.1.20")])
 def test_what_is_close_to_a_year_range_or_a_version_is_still_masked(text, secret):
     assert secret not in mask_text(text)
+
+
+@pytest.mark.parametrize("text", [
+    "GB/T 19038-2009 顾客满意测评模型和方法指南", "按 GB/T 19001-2016 执行", "ISO 10004:2018", "ISO/IEC 27001-2022",
+    "n = 1 200 000 customers", "12 345 678", "1\u202f234\u202f567",                    # thousands in groups of 3
+    "12/2025 - 03/2026", "01.2026-03.2026", "thresholds 0.85 / 0.90 / 0.95", "0.80/0.90",
+])
+def test_standards_thousands_month_ranges_and_decimal_lists_are_not_phone_numbers(text):
+    # study names, titles and parameters like these were refused as personal data
+    assert mask_text(text) == text
+
+
+@pytest.mark.parametrize("text, secret", [
+    ("call 612 345 678", "612 345 678"),                  # a Spanish mobile: 3-3-3, not 1-2 then 3s
+    ("tel 2012-2018 9999", "2012-2018 9999"),
+    ("ab 19001-2016", "19001-2016"),                       # no standard's prefix before it
+    ("12/2025 - 03/2024 x", "12/2025 - 03/2024"),          # backwards in time
+    ("0.85 / 0.90 / 0.95 1234", "0.95 1234"),
+    ("GB/T +44 20 7946 0958", "7946 0958"),
+])
+def test_what_is_close_to_a_standard_a_number_or_a_range_is_still_masked(text, secret):
+    assert secret not in mask_text(text), mask_text(text)

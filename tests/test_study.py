@@ -597,3 +597,11 @@ def test_an_impossible_date_in_the_study_file_names_its_line(tmp_path, day):
     with pytest.raises(StudyError, match=rf"not valid YAML.*{day}.*not a date") as err:
         load_study(path)
     assert err.value.rows   # the line of the date
+
+
+def test_a_study_citing_its_standard_and_sample_size_is_not_refused(tmp_path):
+    nb = _notebook(tmp_path / "own.ipynb", "title = ''\nnote = ''\n")
+    params = {"seed": 3, "title": "GB/T 19038-2009 顾客满意测评 12/2025 - 03/2026",
+              "note": "n = 1 200 000 customers; alpha 0.05/0.01"}
+    study = load_study(_write(tmp_path, parameters=params, notebooks=[str(SMOKE), str(nb)]))
+    assert study.parameters["title"] == params["title"]
