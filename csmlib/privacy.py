@@ -334,7 +334,7 @@ def mask_text(text: str) -> str:
     def phone(m: re.Match[str]) -> str:
         found = m.group(0).strip()
         standard = (_STANDARD_NUMBER.fullmatch(found) is not None
-                    and _STANDARD_PREFIX.search(m.string, 0, m.start()) is not None)
+                    and _STANDARD_PREFIX.search(m.string, max(0, m.start() - 12), m.start()) is not None)
         return _removed("phone numbers") if _is_phone(found) and not standard else m.group(0)
 
     text = _PHONE_IN_TEXT.sub(phone, text)
