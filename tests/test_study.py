@@ -605,3 +605,14 @@ def test_a_study_citing_its_standard_and_sample_size_is_not_refused(tmp_path):
               "note": "n = 1 200 000 customers; alpha 0.05/0.01"}
     study = load_study(_write(tmp_path, parameters=params, notebooks=[str(SMOKE), str(nb)]))
     assert study.parameters["title"] == params["title"]
+
+
+@pytest.mark.parametrize("where, key", [
+    (lambda n: {"waves": [{"name": n, "data": "w1.csv"}, {"name": "w2", "data": "w2.csv"}]}, r"waves\[0\]\.name"),
+    (lambda n: {"name": n}, r"name"),
+])
+@pytest.mark.parametrize("name", ["NUL", "con", "Aux.2026", "COM1", "lpt9"])
+def test_names_windows_reserves_for_devices_are_refused(tmp_path, where, key, name):
+    # a wave or study name becomes a folder: Windows cannot create 'NUL' or 'con.x' (its device names)
+    with pytest.raises(StudyError, match=key + r".*Windows"):
+        load_study(_write(tmp_path, **where(name)))

@@ -175,6 +175,15 @@ class _ReadOptions(_Strict):
         return v
 
 
+def _not_a_device(name: str, what: str) -> str:
+    """``name`` unless Windows reserves it for a device (``NUL``, ``con.x``,
+    ``COM1``): a folder of that name cannot be made there."""
+    if name.split(".")[0].strip().upper() in _WINDOWS_RESERVED:
+        raise ValueError(f"{what} becomes a folder name, and Windows reserves {name.split('.')[0]!r} for a "
+                         "device (CON, PRN, AUX, NUL, COM1-9, LPT1-9): choose another name")
+    return name
+
+
 def _wave_text(v: Any) -> Any:
     """A wave name as YAML may give it: a whole number (``2026``) is taken as
     its text; a decimal number is refused, since YAML has already dropped what
@@ -229,7 +238,7 @@ class _WaveModel(_ReadOptions):
                 "a wave name becomes a folder name: use letters, digits, '.', '_', '-' and "
                 "spaces, starting with a letter or digit"
             )
-        return v
+        return _not_a_device(v, "a wave name")
 
 
 class _SegmentsModel(_Strict):
@@ -307,7 +316,7 @@ class _StudyModel(_Strict):
                 "the study name becomes a folder name: use letters, digits, '.', '_', '-' and "
                 "spaces, starting with a letter or digit"
             )
-        return v
+        return _not_a_device(v, "the study name")
 
 
 # --------------------------------------------------------------------------- loaded study
