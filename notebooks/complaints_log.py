@@ -269,6 +269,8 @@ if not run.suppressed and linkable and items and history.n > 0:
     # every ticket up to the window's end (a complaint of an earlier period can shape this wave's answers);
     # with the instrument's answer dates, only those opened before each respondent answered, as they stood then
     answered = run.instrument.date_column
+    undated = bool(answered) and run.survey.data[answered].isna().all()   # declared, but empty in this file
+    answered = None if undated else answered
     rec = csm.complaints.recovery(history, run.survey, customer_id=cid, outcomes=items, min_base=min_base,
                                   survey_date=answered)
     test = csm.complaints.recovery_test(history, run.survey, customer_id=cid, outcomes=items, min_base=min_base,
@@ -280,6 +282,14 @@ if not run.suppressed and linkable and items and history.n > 0:
                   "date are left out.",
             "zh": "只计入受访者作答之前受理的投诉，并按作答时的处理状态归类（作答之后才解决的投诉视为作答时未解决）；"
                   "没有作答日期的受访者不纳入比较。"}))
+    elif undated:
+        display(i18n.md(lang, {
+            "en": "The answer dates (column {column}) are empty in this wave's file, so every complaint in the log "
+                  "up to {as_of} counts -- also complaints opened after the respondent answered, which cannot "
+                  "have shaped the answer.",
+            "zh": "本期数据文件中的作答日期（{column} 列）全部为空，因此截至 {as_of} 的所有投诉都计入——包括受访者作答之后"
+                  "才受理、不可能影响其回答的投诉。"},
+            column=run.instrument.date_column, as_of=f"{history.as_of:%Y-%m-%d}"))
     else:
         display(i18n.md(lang, {
             "en": "The survey has no answer dates (the instrument declares no date_column), so every complaint in "

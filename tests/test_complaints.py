@@ -751,6 +751,15 @@ def test_recovery_survey_date_must_be_dates():
         cx.recovery(log, survey, "respondent_id", "y", survey_date="when")
 
 
+def test_recovery_with_an_answer_date_column_that_is_empty_says_so():
+    # every respondent was 'cannot be told': a table of empty groups, n = 0 each, without a word
+    log = cx.read_log(small_frame(), CODEBOOK)
+    survey = pd.DataFrame({"respondent_id": ["C1", "C2"], "y": [1.0, 2.0],
+                           "when": pd.Series([pd.NaT, pd.NaT], dtype="datetime64[ns]")})
+    with pytest.raises(DataError, match="no respondent has an answer date"):
+        cx.recovery(log, survey, "respondent_id", "y", survey_date="when")
+
+
 @pytest.mark.parametrize("ids", [["TK-2026-00017", "TK-2026-00018"], ["CASE-00012345", "CASE-00012346"],
                                  ["INC-000123456", "INC-000123457"], ["T-0001234", "T-0001235"]])
 def test_usual_ticket_numbers_are_not_taken_for_personal_data(ids):

@@ -190,3 +190,24 @@ def test_a_window_the_log_does_not_reach_is_not_reported_as_without_complaints(t
     v, html = _window(tmp_path, "2025-01-01", "2025-03-31", "before")
     assert v["complaint_tickets"] == 0 and "No complaint was opened in this window" in html
     assert "No complaint in the log was opened by 2025-03-31: there is no complaint handling to compare" in html
+
+
+def test_an_answer_date_column_left_empty_counts_every_complaint_and_says_so(tmp_path):
+    """The instrument declares date_column, but the wave's file has no dates in it: the
+    report still compares (every complaint counts) and says why, rather than failing."""
+    import yaml
+
+    inst = yaml.safe_load((DEMO / "instrument.yml").read_text(encoding="utf-8"))
+    inst["date_column"] = "answered"
+    (tmp_path / "instrument.yml").write_text(yaml.safe_dump(inst, allow_unicode=True), encoding="utf-8")
+    wave = pd.read_csv(DEMO / "wave2.csv", dtype=str, keep_default_na=False).assign(answered="")
+    wave.to_csv(tmp_path / "wave2.csv", index=False)
+    v, out = _second_quarter(tmp_path, tmp_path / "wave2.csv", tmp_path / "instrument.yml")
+    survey = csm.read_survey(tmp_path / "wave2.csv", csm.Instrument.from_yaml(tmp_path / "instrument.yml"))
+    log = csm.complaints.between(csm.complaints.read_log(DEMO / "complaints.csv", DEMO / "complaints.yml"),
+                                 end="2026-06-30")
+    undated = csm.complaints.recovery(log, survey, "respondent_id", ["CUSA1", "CUSL1"], min_base=30)
+    pd.testing.assert_frame_equal(results_frame(v, "recovery")[["outcome", "group", "n"]],
+                                  undated[["outcome", "group", "n"]], check_dtype=False, check_categorical=False)
+    html = notebook_to_html(out.read_text(encoding="utf-8"))
+    assert "The answer dates (column answered) are empty in this wave's file" in html

@@ -570,6 +570,11 @@ def _answer_dates(data: pd.DataFrame, survey_date: str | None) -> pd.Series | No
         raise DataError("the survey's date column does not hold dates without a time zone", column=survey_date,
                         hint="declare it as the instrument's date_column (read_survey then reads it), or pass "
                              "a datetime64 column without a zone")
+    if len(when) and when.isna().all():
+        raise DataError("no respondent has an answer date, so no complaint can be placed before or after an answer",
+                        column=survey_date,
+                        hint="fill the date column in the export, or leave survey_date out (every complaint of "
+                             "the log then counts)")
     return when
 
 
