@@ -22,7 +22,11 @@ What is recognised (and masked)
 * e-mail addresses;
 * phone numbers written with a leading ``+``/``00``/``(`` or with
   separators between digit groups (``+44 20 7946 0958``, ``(555) 123-4567``,
-  ``079 123 45 67``), 7 to 15 digits;
+  ``079 123 45 67``), 7 to 15 digits -- but not years or months that run
+  forward (``2026-2027``, ``12/2025 - 03/2026``: a period), thousands in
+  groups of three after one or two digits (``1 200 000``), decimals listed
+  with slashes (``0.80/0.90``), or a standard's number after its body
+  (``GB/T 19038-2009``);
 * Chinese mobile numbers: ``1[3-9]`` and 9 more digits, with or without
   ``+86``/``0086``/``86`` and spaces or dashes (``13812345678``, ``+86 138-1234-5678``,
   ``8613812345678``);
@@ -33,7 +37,7 @@ What is recognised (and masked)
 * Chinese resident identity numbers: 18 digits (the last may be ``X``)
   whose ISO 7064 MOD 11-2 check digit is right, and the old 15-digit form
   (digits 7-12 a date ``YYMMDD``);
-* IPv4 and IPv6 addresses;
+* IPv4 and IPv6 addresses (not a dotted version number after a ``v``: ``v2.0.1.3``);
 * any value quoted from a column whose *name* says it holds personal data
   (names, addresses, birth dates, identity numbers, messenger ids ...; see
   :data:`PII_NAME_PATTERNS`), whatever it looks like: :func:`quote` with
@@ -93,8 +97,23 @@ _PHONE = re.compile(r"(?:\+|00)?[\d\s().\-/]{7,24}")
 _PHONE_IN_TEXT = re.compile(r"(?<![\w+])(?:\+|\()?\d[\d\s().\-/]{5,22}\d(?!\w)")
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
 _IPV4 = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
-_IPV4_IN_TEXT = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+# (not after a "v": v2.0.1.3 is a version number)
+_IPV4_IN_TEXT = re.compile(r"(?<![\d.vV])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _IPV6_IN_TEXT = re.compile(r"(?<![\w:])\[?[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?\]?(?![\w:])")
+# years from 1900 to 2099, or months of them (12/2025, 01.2026), joined by - or / ("2026-2027",
+# "2025 - 2026", "12/2025 - 03/2026"): a period, not a phone number, when they run forward
+# in time (_is_period)
+_PERIOD_ITEM = r"(?:(?:0?[1-9]|1[0-2])[./])?(?:19|20)\d\d"
+_PERIODS = re.compile(rf"{_PERIOD_ITEM}(?:\s*[-/]\s*{_PERIOD_ITEM})+")
+# a whole number in groups of three after one or two digits (1 200 000, 12 345 678): thousands
+_THOUSANDS = re.compile(r"\d{1,2}(?:\s\d{3}){2,}")
+# decimal numbers listed with slashes (0.80 / 0.90 / 0.95)
+_DECIMALS = re.compile(r"\d+\.\d+(?:\s*/\s*\d+\.\d+)+")
+# a standard's number and year (GB/T 19038-2009, ISO/IEC 27001-2022) after the prefix of a
+# standards body: national and international ones, and Chinese industry standards (XX/T)
+_STANDARD_NUMBER = re.compile(r"\d{3,6}(?:\.\d{1,3})*-(?:19|20)\d\d")
+_STANDARD_PREFIX = re.compile(r"(?<![A-Za-z])(?:GB|ISO|IEC|EN|DIN|BS|ANSI|JIS|NF|[A-Z]{2,3}/T)"
+                              r"(?:/(?:T|Z|IEC))?\s?$")
 _CN_MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
 # full-width forms (U+FF01-FF5E, typed by Chinese and Japanese input methods) and the
 # ideographic space, one for one as ASCII: "１３８－００１３－８０００" is a mobile number
@@ -169,9 +188,26 @@ def is_identifier_name(name: Any) -> bool:
     return _IDENTIFIER.search(_norm_name(name)) is not None
 
 
+def _is_period(t: str) -> bool:
+    """Years, or months of years, joined by ``-`` or ``/`` that run forward in
+    time (``2026-2027``, ``2019 - 2026``, ``12/2025 - 03/2026``): a period, as
+    study names and report titles write them."""
+    if not _PERIODS.fullmatch(t):
+        return False
+    when = [(int(y), int(m or 0)) for m, y in re.findall(r"(?:(\d{1,2})[./])?((?:19|20)\d\d)", t)]
+    return all(a < b for a, b in zip(when, when[1:]))
+
+
+def _is_number_text(t: str) -> bool:
+    """Numbers written with separators that phone numbers also use: a period
+    (:func:`_is_period`), thousands in groups of three (``1 200 000``), or
+    decimals listed with slashes (``0.80/0.90``)."""
+    return _is_period(t) or _THOUSANDS.fullmatch(t) is not None or _DECIMALS.fullmatch(t) is not None
+
+
 def _is_phone(t: str) -> bool:
-    if not _PHONE.fullmatch(t) or _DATE.match(t.lstrip("(")) or _IPV4.fullmatch(t):
-        return False   # (a date, or a date and time: "2026-01-15 12:30", also in brackets)
+    if not _PHONE.fullmatch(t) or _DATE.match(t.lstrip("(")) or _IPV4.fullmatch(t) or _is_number_text(t):
+        return False   # (a date, or a date and time: "2026-01-15 12:30", also in brackets; a period ...)
     digits = sum(c.isdigit() for c in t)
     if not 7 <= digits <= 15:
         return False
@@ -294,7 +330,14 @@ def mask_text(text: str) -> str:
     text = sub_if(_CN_ID15, _is_cn_id, "identity numbers", text)
     text = _CN_MOBILE.sub(_removed("phone numbers"), text)
     text = _CN_LANDLINE.sub(_removed("phone numbers"), text)
-    text = sub_if(_PHONE_IN_TEXT, lambda s: _is_phone(s.strip()), "phone numbers", text)
+
+    def phone(m: re.Match[str]) -> str:
+        found = m.group(0).strip()
+        standard = (_STANDARD_NUMBER.fullmatch(found) is not None
+                    and _STANDARD_PREFIX.search(m.string, max(0, m.start() - 12), m.start()) is not None)
+        return _removed("phone numbers") if _is_phone(found) and not standard else m.group(0)
+
+    text = _PHONE_IN_TEXT.sub(phone, text)
     half = original.translate(_HALF_WIDTH)
     return original if text == half else text   # nothing found: the text as it was written
 

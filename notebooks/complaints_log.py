@@ -81,11 +81,26 @@ if bool(wave_start) != bool(wave_end):
 history = csm.complaints.between(export, end=wave_end or None)
 log = csm.complaints.between(history, wave_start or None, wave_end or None)
 whole = segment == "all"
+# the log's last day against the window (days as YYYY-MM-DD text, checked by between): a log that ends
+# before the window starts knows nothing of its complaints (none is not zero); one that ends inside it
+# covers the window up to its last day
+last_day = f"{export.as_of:%Y-%m-%d}"
+reached = not wave_start or last_day >= wave_start
+cut_short = bool(wave_end) and reached and last_day < wave_end
 if whole:
     record("complaint_from", wave_start if wave_end else "")
     record("complaint_as_of", f"{log.as_of:%Y-%m-%d}")
-    record("complaint_tickets", log.n)
-if wave_end:
+    if reached:
+        record("complaint_tickets", log.n)
+if not reached:
+    display(i18n.md(lang, {
+        "en": "The complaint log ends on {as_of}, before wave {wave}'s fieldwork window starts ({start}): it "
+              "holds none of the window's complaints, so the log's tables are left out (export the log again "
+              "after {end}).",
+        "zh": "投诉记录截至 {as_of}，早于第 {wave} 期调查执行期间的开始日期（{start}）：其中没有该期间的投诉，"
+              "因此不列出投诉记录的表格（请在 {end} 之后重新导出投诉记录）。"},
+        as_of=last_day, wave=wave, start=wave_start, end=wave_end))
+elif wave_end:
     display(i18n.md(lang, {
         "en": "This report describes the complaints opened in wave {wave}'s fieldwork window, {start} to "
               "{end}, as the log stood at {as_of}; the volume trend and the change of the mix also take in "
@@ -118,15 +133,20 @@ if not whole:
         segment=run.title))
 
 # %%
-if whole and wave_end:
+if whole and cut_short:
+    findings.add(i18n.text(lang, {"en": "{n} complaints opened from {start} to {as_of}, the log's last day (wave "
+                                        "{wave}'s window runs to {end}).",
+                                  "zh": "{start}至{as_of}（投诉记录的最后一天；第{wave}期的执行期间至{end}）共受理投诉{n}条。"},
+                           n=log.n, start=wave_start, as_of=last_day, end=wave_end, wave=wave))
+elif whole and wave_end and reached:
     findings.add(i18n.text(lang, {"en": "{n} complaints opened from {start} to {end} (wave {wave}).",
                                   "zh": "{start}至{end}（第{wave}期）共受理投诉{n}条。"},
                            n=log.n, start=wave_start, end=wave_end, wave=wave))
-elif whole:
+elif whole and not wave_end:
     findings.add(i18n.text(lang, {"en": "{n} complaints in the whole log up to {date}.",
                                   "zh": "截至{date}，全部记录中共有投诉{n}条。"},
                            n=log.n, date=f"{log.as_of:%Y-%m-%d}"))
-if whole and log.n == 0:
+if whole and reached and log.n == 0:
     display(i18n.md(lang, {"en": "No complaint was opened in this window: the log's tables are left out.",
                            "zh": "该期间内没有受理任何投诉：不列出投诉记录的表格。"}))
 whole = whole and log.n > 0   # the log's own tables: on the whole sample, with tickets to describe
@@ -249,6 +269,8 @@ if not run.suppressed and linkable and items and history.n > 0:
     # every ticket up to the window's end (a complaint of an earlier period can shape this wave's answers);
     # with the instrument's answer dates, only those opened before each respondent answered, as they stood then
     answered = run.instrument.date_column
+    undated = bool(answered) and run.survey.data[answered].isna().all()   # declared, but empty in this file
+    answered = None if undated else answered
     rec = csm.complaints.recovery(history, run.survey, customer_id=cid, outcomes=items, min_base=min_base,
                                   survey_date=answered)
     test = csm.complaints.recovery_test(history, run.survey, customer_id=cid, outcomes=items, min_base=min_base,
@@ -260,6 +282,14 @@ if not run.suppressed and linkable and items and history.n > 0:
                   "date are left out.",
             "zh": "只计入受访者作答之前受理的投诉，并按作答时的处理状态归类（作答之后才解决的投诉视为作答时未解决）；"
                   "没有作答日期的受访者不纳入比较。"}))
+    elif undated:
+        display(i18n.md(lang, {
+            "en": "The answer dates (column {column}) are empty in this wave's file, so every complaint in the log "
+                  "up to {as_of} counts -- also complaints opened after the respondent answered, which cannot "
+                  "have shaped the answer.",
+            "zh": "本期数据文件中的作答日期（{column} 列）全部为空，因此截至 {as_of} 的所有投诉都计入——包括受访者作答之后"
+                  "才受理、不可能影响其回答的投诉。"},
+            column=run.instrument.date_column, as_of=f"{history.as_of:%Y-%m-%d}"))
     else:
         display(i18n.md(lang, {
             "en": "The survey has no answer dates (the instrument declares no date_column), so every complaint in "
@@ -290,6 +320,14 @@ if not run.suppressed and linkable and items and history.n > 0:
 elif not linkable:
     display(i18n.md(lang, {"en": "The complaint log has no customer ids, so it cannot be linked to the survey.",
                            "zh": "投诉记录中没有客户编号，无法与调查数据关联。"}))
+elif history.n == 0 and not run.suppressed:
+    display(i18n.md(lang, {"en": "No complaint in the log was opened by {end}: there is no complaint handling "
+                                 "to compare.",
+                           "zh": "截至 {end}，投诉记录中没有任何投诉：没有可比较的投诉处理。"},
+                    end=f"{history.as_of:%Y-%m-%d}"))
+elif not items and not run.suppressed:
+    display(i18n.md(lang, {"en": "None of the items to compare ({items}) is in the survey.",
+                           "zh": "调查数据中没有要比较的题目（{items}）。"}, items=", ".join(map(str, recovery_items))))
 
 # %%
 display(findings)

@@ -106,11 +106,18 @@ elif texts is not None and not run.suppressed:
     terms = pd.DataFrame([{"theme": t, "rank": r + 1, "term": w}
                           for t, words in zip(themes["theme"], themes["terms"]) for r, w in enumerate(words)])
     record_frame("theme_terms", terms)
-    display(i18n.md(lang, {"en": "{k} theme(s) hold {covered:.0%} of the {n} answers; the rest raise no common "
-                                 "theme.  How the number was chosen: {rule}.",
-                           "zh": "{k} 个主题涵盖了 {n} 条回答中的 {covered:.0%}；其余回答没有共同主题。"
-                                 "主题数按覆盖率规则确定（每增加一个主题须使覆盖的回答至少增加两倍最小占比）。"},
-                    k=len(themes), covered=float(themes["share"].sum()), n=n_answers, rule=themes.n_themes_rule))
+    coverage = dict(k=len(themes), covered=float(themes["share"].sum()), n=n_answers)
+    if n_themes:   # the number given: the report says so (in Chinese too)
+        display(i18n.md(lang, {"en": "{k} theme(s) hold {covered:.0%} of the {n} answers; the rest raise no common "
+                                     "theme.  The number of themes was given (n_themes = {given}).",
+                               "zh": "{k} 个主题涵盖了 {n} 条回答中的 {covered:.0%}；其余回答没有共同主题。"
+                                     "主题数由参数 n_themes 指定（{given}）。"}, given=n_themes, **coverage))
+    else:
+        display(i18n.md(lang, {"en": "{k} theme(s) hold {covered:.0%} of the {n} answers; the rest raise no common "
+                                     "theme.  How the number was chosen: {rule}.",
+                               "zh": "{k} 个主题涵盖了 {n} 条回答中的 {covered:.0%}；其余回答没有共同主题。"
+                                     "主题数按覆盖率规则确定（每增加一个主题须使覆盖的回答至少增加两倍最小占比）。"},
+                        rule=themes.n_themes_rule, **coverage))
     shown = table.assign(terms=[" · ".join(t) for t in themes["terms"]]).drop(columns="label")
     display(run.table(shown.rename(columns=AS_CATALOGUE), 3))
     if len(themes):

@@ -128,6 +128,43 @@ def test_a_window_that_is_not_whole_days_in_order_is_refused(start, end, message
     with pytest.raises(DataError, match=message):
         cx.between(log, start, end)
 
+@pytest.mark.parametrize("start", ["01/02/2026", "2/1/2026", "1 Feb 2026", "2026/02/01", "20260201"])
+def test_a_window_day_not_written_yyyy_mm_dd_is_refused(start):
+    # '01/02/2026' was read month first (2026-01-02: January 2-31 counted as a February window)
+    log = cx.read_log(small_frame(), CODEBOOK)
+    with pytest.raises(DataError, match="start must be a day .YYYY-MM-DD."):
+        cx.between(log, start, "2026-02-28")
+
+
+def test_a_window_given_as_dates_or_midnight_timestamps_is_the_same_window():
+    import datetime as dt
+
+    log = cx.read_log(small_frame(), CODEBOOK)
+    ref = cx.between(log, "2026-01-02", "2026-02-28")
+    for start in (dt.date(2026, 1, 2), dt.datetime(2026, 1, 2), pd.Timestamp("2026-01-02"), " 2026-01-02 "):
+        got = cx.between(log, start, "2026-02-28")
+        assert got.n == ref.n == 2 and got.as_of == ref.as_of
+
+
+@pytest.mark.parametrize("table", [lambda w: cx.volume(w, "M"), lambda w: cx.volume_trend(w, "M"),
+                                   lambda w: cx.pareto(w), lambda w: cx.resolution(w, by="category"),
+                                   lambda w: cx.category_by_period(w, "Q"), lambda w: cx.change_test(w, "Q")])
+def test_a_window_without_tickets_says_so(table):
+    # a wave's window without tickets: volume raised pandas' 'start and end must not be NaT', the
+    # grouped tables said the log had 'no category column'
+    window = cx.between(cx.read_log(small_frame(), CODEBOOK), "2026-01-10", "2026-01-20")
+    assert window.n == 0
+    with pytest.raises(DataError, match="holds no tickets"):
+        table(window)
+
+
+def test_recovery_on_a_window_without_tickets_says_so():
+    window = cx.between(cx.read_log(small_frame(), CODEBOOK), "2026-01-10", "2026-01-20")
+    survey = pd.DataFrame({"cid": ["C1", "C2"], "CUSA1": [7.0, 8.0]})
+    with pytest.raises(DataError, match="holds no tickets"):
+        cx.recovery(window, survey, "cid", ["CUSA1"])
+
+
 @pytest.mark.parametrize("change, message, shown", [
     (lambda f: f.assign(closed=["2025-12-31 10:00", "", "", ""]), "closed before they were opened", "row: 1"),
     (lambda f: f.assign(opened=["2026-01-01 10:00", "31.01.2026", "2026-02-01 08:00", "2026-03-01"]),
@@ -711,6 +748,15 @@ def test_recovery_survey_date_must_be_dates():
     with pytest.raises(DataError, match="no such date column"):
         cx.recovery(log, survey, "respondent_id", "y", survey_date="answered")
     with pytest.raises(DataError, match="does not hold dates"):
+        cx.recovery(log, survey, "respondent_id", "y", survey_date="when")
+
+
+def test_recovery_with_an_answer_date_column_that_is_empty_says_so():
+    # every respondent was 'cannot be told': a table of empty groups, n = 0 each, without a word
+    log = cx.read_log(small_frame(), CODEBOOK)
+    survey = pd.DataFrame({"respondent_id": ["C1", "C2"], "y": [1.0, 2.0],
+                           "when": pd.Series([pd.NaT, pd.NaT], dtype="datetime64[ns]")})
+    with pytest.raises(DataError, match="no respondent has an answer date"):
         cx.recovery(log, survey, "respondent_id", "y", survey_date="when")
 
 

@@ -156,3 +156,58 @@ def test_with_answer_dates_only_earlier_complaints_count(tmp_path):
     assert got["n"].tolist() != undated["n"].tolist()   # the rule changed who counts as a complainer
     html = notebook_to_html(out.read_text(encoding="utf-8"))
     assert "Only complaints opened before the respondent answered count" in html
+
+
+def _window(tmp_path, start, end, name):
+    """The notebook on wave2's answers with the fieldwork window start..end: (results, html)."""
+    out, results = tmp_path / f"{name}.ipynb", tmp_path / f"{name}.results.json"
+    pm.execute_notebook(str(ROOT / "notebooks" / "complaints_log.ipynb"), str(out), kernel_name="csm",
+                        cwd=str(ROOT / "notebooks"), progress_bar=False,
+                        parameters={"results_path": str(results), "data_path": str(DEMO / "wave2.csv"),
+                                    "instrument_path": str(DEMO / "instrument.yml"), "wave": "W",
+                                    "wave_start": start, "wave_end": end,
+                                    "complaints_log_path": str(DEMO / "complaints.csv"),
+                                    "complaints_codebook_path": str(DEMO / "complaints.yml")})
+    return read_results(results)["values"], notebook_to_html(out.read_text(encoding="utf-8"))
+
+
+def test_a_window_the_log_does_not_reach_is_not_reported_as_without_complaints(tmp_path):
+    """The demo log ends on 2026-09-27.  A window after it: the report said 'No complaint
+    was opened in this window' and recorded 0 tickets (unknown, not none).  A window the
+    log ends inside: the count is of the days the log covers, and the report says so.
+    A window before the log: the recovery section said nothing at all."""
+    log = csm.complaints.read_log(DEMO / "complaints.csv", DEMO / "complaints.yml")
+    assert f"{log.as_of:%Y-%m-%d}" == "2026-09-27"
+    v, html = _window(tmp_path, "2026-10-01", "2026-12-31", "after")
+    assert "complaint_tickets" not in v and "complaint_open" not in v
+    assert "No complaint was opened in this window" not in html and "0 complaints opened" not in html
+    assert "The complaint log ends on 2026-09-27, before wave W's fieldwork window starts (2026-10-01)" in html
+    v, html = _window(tmp_path, "2026-09-01", "2026-09-30", "inside")
+    opened = pd.to_datetime(pd.read_csv(DEMO / "complaints.csv", dtype=str)["opened"])
+    assert v["complaint_tickets"] == int((opened >= "2026-09-01").sum()) > 0
+    assert v["complaint_as_of"] == "2026-09-27"
+    assert "complaints opened from 2026-09-01 to 2026-09-27, the log's last day" in html
+    v, html = _window(tmp_path, "2025-01-01", "2025-03-31", "before")
+    assert v["complaint_tickets"] == 0 and "No complaint was opened in this window" in html
+    assert "No complaint in the log was opened by 2025-03-31: there is no complaint handling to compare" in html
+
+
+def test_an_answer_date_column_left_empty_counts_every_complaint_and_says_so(tmp_path):
+    """The instrument declares date_column, but the wave's file has no dates in it: the
+    report still compares (every complaint counts) and says why, rather than failing."""
+    import yaml
+
+    inst = yaml.safe_load((DEMO / "instrument.yml").read_text(encoding="utf-8"))
+    inst["date_column"] = "answered"
+    (tmp_path / "instrument.yml").write_text(yaml.safe_dump(inst, allow_unicode=True), encoding="utf-8")
+    wave = pd.read_csv(DEMO / "wave2.csv", dtype=str, keep_default_na=False).assign(answered="")
+    wave.to_csv(tmp_path / "wave2.csv", index=False)
+    v, out = _second_quarter(tmp_path, tmp_path / "wave2.csv", tmp_path / "instrument.yml")
+    survey = csm.read_survey(tmp_path / "wave2.csv", csm.Instrument.from_yaml(tmp_path / "instrument.yml"))
+    log = csm.complaints.between(csm.complaints.read_log(DEMO / "complaints.csv", DEMO / "complaints.yml"),
+                                 end="2026-06-30")
+    undated = csm.complaints.recovery(log, survey, "respondent_id", ["CUSA1", "CUSL1"], min_base=30)
+    pd.testing.assert_frame_equal(results_frame(v, "recovery")[["outcome", "group", "n"]],
+                                  undated[["outcome", "group", "n"]], check_dtype=False, check_categorical=False)
+    html = notebook_to_html(out.read_text(encoding="utf-8"))
+    assert "The answer dates (column answered) are empty in this wave's file" in html

@@ -104,3 +104,9 @@ def test_themes_wave_over_wave_from_the_previous_waves_results(runs, tmp_path):
     # the demo's seeded themes (waiting, price, staff) are found in both waves and tracked as the same
     assert change[["share_a", "share_b"]].notna().all(axis=1).sum() >= 3
     assert "各期的主题" in html and "Themes wave over wave" not in html
+
+
+def test_a_given_number_of_themes_is_not_called_chosen_by_coverage_in_chinese(tmp_path):
+    # the Chinese sentence always said the number was chosen by the coverage rule, also with n_themes given
+    _, _, html = _run(tmp_path, language="zh", n_themes=4)
+    assert "主题数按覆盖率规则确定" not in html and "主题数由参数 n_themes 指定（4）" in html

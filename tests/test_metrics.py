@@ -292,3 +292,12 @@ def test_refused_values_are_masked():
 def test_whole_points_as_floats_and_complaint_booleans_still_work():
     assert metrics.nps([9.0, 10.0, 0.0, 7.0]).iloc[0]["nps"] == pytest.approx(25.0)
     assert metrics.complaint_rate([True, False, False, True]).iloc[0]["rate"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("promoters, detractors", [(4, 1), (5, 1), (8, 2), (2, 9)])
+def test_nps_shares_without_passives_are_exactly_zero_passives(promoters, detractors):
+    # passives were 1 - p - d: -5.6e-17 for 4 promoters and 1 detractor, shown as '-0.000' in a report
+    r = metrics.nps([10] * promoters + [0] * detractors).iloc[0]
+    assert r["passives"] == 0.0 and not np.signbit(r["passives"])
+    r = metrics.nps([10] * promoters + [0] * detractors + [7, 8]).iloc[0]
+    assert r["passives"] == 2 / (promoters + detractors + 2)

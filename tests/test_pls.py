@@ -563,6 +563,20 @@ def test_fewer_respondents_than_the_largest_regression_needs_are_refused():
     assert csm.fit_pls(spec, data).n_obs == 4          # predictors + 2 is enough to estimate
 
 
+def test_respondents_with_zero_case_weight_do_not_count_towards_the_sample_size():
+    # weights 0 leave rows out: 3 weighted respondents of 40 gave R-squared 1 without a word
+    from csmlib.errors import DataError
+
+    spec = csm.ModelSpec.from_lavaan("Q =~ q1 + q2\nV =~ s1 + s2\nS =~ q3 + s3\nS ~ Q + V")
+    data = _two_construct_data(40, 0.5).assign(w=0.0)
+    data.loc[:2, "w"] = 5.0
+    with pytest.raises(DataError, match=r"3 respondent\(s\) with a case weight above 0 are too few.*"
+                                        r"needs at least 4"):
+        csm.fit_pls(spec, data, weights="w")
+    data.loc[3, "w"] = 0.5
+    assert csm.fit_pls(spec, data, weights="w").n_obs == 40
+
+
 def test_a_mode_b_block_counts_as_a_regression_on_its_items():
     from csmlib.errors import DataError
 

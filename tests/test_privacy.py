@@ -350,8 +350,8 @@ def test_role_columns_holding_personal_data_are_refused_before_planning(tmp_path
         assert not (tmp_path / "runs").exists()
     study["segments"] = {"column": "区域", "values": ["东", secrets["mobile"][0]]}   # named in the study
     (tmp_path / "study.yml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(StudyError, match="holds phone numbers"):
-        plan_runs(load_study(tmp_path / "study.yml"))
+    with pytest.raises(StudyError, match=r"personal data.*segments\.values\[1\] = '<phone number removed>'"):
+        plan_runs(load_study(tmp_path / "study.yml"))   # (refused by load_study, naming the study file's key)
     study["segments"] = {"column": "区域"}     # Chinese text that is not personal is a fine segment
     (tmp_path / "study.yml").write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
     assert {r.segment for r in plan_runs(load_study(tmp_path / "study.yml"))} == {"all", "东", "西"}
@@ -594,3 +594,42 @@ def test_the_invisible_categories_are_defined_once():
     found = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "csmlib").rglob("*.py")
                    if re.search(r"""["']Cf["']""", p.read_text(encoding="utf-8")))
     assert found == ["csmlib/privacy.py"]
+
+
+@pytest.mark.parametrize("text", ["2026-2027", "2026/2027", "FY 2025-2026", "客户满意度 2025-2026 年度",
+                                  "2019 - 2026", "v2.0.1.3", "release V10.4.0.12", "2026-2027-2028"])
+def test_year_ranges_and_version_numbers_are_not_identifiers(text):
+    # a study's "2026-2027" (its parameters, wave and study names are checked with
+    # mask_text) was taken for a phone number, "v2.0.1.3" for an IP address
+    assert mask_text(text) == text
+    assert classify_value(text) is None
+
+
+@pytest.mark.parametrize("text, secret", [("2026 2027 1234", "2026 2027 1234"),
+                                          ("2027-2026", "2027-2026"),   # not a range forward in time
+                                          ("call 2345-6789", "2345-6789"),
+                                          ("host 10.2.3.4", "10.2.3.4"), ("地址192.168.1.20", "192.168.1.20")])
+def test_what_is_close_to_a_year_range_or_a_version_is_still_masked(text, secret):
+    assert secret not in mask_text(text)
+
+
+@pytest.mark.parametrize("text", [
+    "GB/T 19038-2009 顾客满意测评模型和方法指南", "按 GB/T 19001-2016 执行", "ISO 10004:2018", "ISO/IEC 27001-2022",
+    "n = 1 200 000 customers", "12 345 678", "1\u202f234\u202f567",                    # thousands in groups of 3
+    "12/2025 - 03/2026", "01.2026-03.2026", "thresholds 0.85 / 0.90 / 0.95", "0.80/0.90",
+])
+def test_standards_thousands_month_ranges_and_decimal_lists_are_not_phone_numbers(text):
+    # study names, titles and parameters like these were refused as personal data
+    assert mask_text(text) == text
+
+
+@pytest.mark.parametrize("text, secret", [
+    ("call 612 345 678", "612 345 678"),                  # a Spanish mobile: 3-3-3, not 1-2 then 3s
+    ("tel 2012-2018 9999", "2012-2018 9999"),
+    ("ab 19001-2016", "19001-2016"),                       # no standard's prefix before it
+    ("12/2025 - 03/2024 x", "12/2025 - 03/2024"),          # backwards in time
+    ("0.85 / 0.90 / 0.95 1234", "0.95 1234"),
+    ("GB/T +44 20 7946 0958", "7946 0958"),
+])
+def test_what_is_close_to_a_standard_a_number_or_a_range_is_still_masked(text, secret):
+    assert secret not in mask_text(text), mask_text(text)

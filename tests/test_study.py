@@ -528,3 +528,91 @@ def test_fieldwork_windows_that_make_no_sense_are_refused(tmp_path, w1, w2, matc
     waves = [{"name": "w1", "data": "w1.csv", **w1}, {"name": "w2", "data": "w2.csv", **w2}]
     with pytest.raises(StudyError, match=match):
         load_study(_write(tmp_path, waves=waves))
+
+
+@pytest.mark.parametrize("params", [
+    {"period_label": "2026-2027"}, {"period_label": "2026/2027"},
+    {"title": "客户满意度 2025-2026 年度 (华东区)"}, {"version": "v2.0.1.3"}, {"version": "1.4.2"},
+    {"report_date": __import__("datetime").date(2026, 3, 31)}, {"title": "目标 +5% (2026)", "share": 0.95},
+    {"folder": "/data/exports/2026/q1"}, {"folder": "C:\\data\\2026-03\\q1"},
+    {"period_label": "2026-01 至 2026-03"}, {"note": "fieldwork 09:00-18:00, n = 1 200"},
+])
+def test_legitimate_parameters_that_look_odd_are_not_refused(tmp_path, params):
+    nb = _notebook(tmp_path / "own.ipynb", "title = ''\nperiod_label = ''\nversion = ''\nshare = 0.0\n"
+                                           "folder = ''\nreport_date = None\nnote = ''\n")
+    study = load_study(_write(tmp_path, parameters={"seed": 3, **params}, notebooks=[str(SMOKE), str(nb)]))
+    assert {k: study.parameters[k] for k in params} == params
+
+
+def test_a_study_and_waves_named_by_year_ranges_are_not_refused(tmp_path):
+    waves = [{"name": "2025-2026", "data": "w1.csv"}, {"name": "2026-2027", "data": "w2.csv"}]
+    study = load_study(_write(tmp_path, name="ACSI 2025-2027", waves=waves))
+    assert [w.name for w in study.waves] == ["2025-2026", "2026-2027"]
+
+
+@pytest.mark.parametrize("start, end", [(20260101, 20260331), (46023, 46112),   # Excel serial days
+                                        (1767225600, 1774915200), (0.0, 86400.0)])   # Unix seconds
+def test_fieldwork_dates_given_as_numbers_are_refused(tmp_path, start, end):
+    # pydantic read a whole number of seconds at midnight as a Unix time (0.0 -> 1970-01-01)
+    # and refused the others as 'Datetimes provided to dates should have zero time'
+    waves = [{"name": "w1", "data": "w1.csv", "start": start, "end": end}, {"name": "w2", "data": "w2.csv"}]
+    with pytest.raises(StudyError, match=r"waves\[0\]\.start.*YYYY-MM-DD.*not a number"):
+        load_study(_write(tmp_path, waves=waves))
+
+
+@pytest.mark.parametrize("waves, key", [
+    ([{"name": 2026.10, "data": "w1.csv"}, {"name": "w2", "data": "w2.csv"}], r"waves\[0\]\.name"),
+    ([{"name": "w1", "data": "w1.csv"}, {"name": 2026.20, "data": "w2.csv"}], r"waves\[1\]\.name"),
+])
+def test_a_wave_name_yaml_reads_as_a_decimal_number_is_refused(tmp_path, waves, key):
+    # YAML reads 2026.10 as the number 2026.1: the wave was silently named 2026.1
+    with pytest.raises(StudyError, match=key + r".*in quotes"):
+        load_study(_write(tmp_path, waves=waves))
+
+
+def test_an_action_wave_yaml_reads_as_a_decimal_number_is_refused(tmp_path):
+    waves = [{"name": "2026.1", "data": "w1.csv"}, {"name": "2026.10", "data": "w2.csv"}]
+    action = {"name": "a", "owner": "o", "target": "S", "baseline_wave": "2026.1", "target_value": 5,
+              "due_wave": 2026.10}
+    with pytest.raises(StudyError, match=r"actions\[0\]\.due_wave.*in quotes"):
+        load_study(_write(tmp_path, waves=waves, actions=[action]))
+
+
+def test_personal_data_in_the_study_files_segment_values_is_named_there(tmp_path):
+    # the error blamed the first wave's data file ('the segment column holds phone numbers'),
+    # which holds no such value: the study file does
+    path = _write(tmp_path, segments={"column": "region", "values": ["North", "South", "138 1234 5678"]})
+    with pytest.raises(StudyError, match=r"segments\.values\[2\]") as err:
+        load_study(path)
+    assert err.value.file == str(path) and "1234" not in str(err.value)
+
+
+@pytest.mark.parametrize("day", ["2026-02-30", "2026-13-01", "2025-02-29"])
+def test_an_impossible_date_in_the_study_file_names_its_line(tmp_path, day):
+    # YAML reads an unquoted date itself: 'day is out of range for month' was a raw traceback
+    path = _write(tmp_path, waves=[{"name": "w1", "data": "w1.csv", "start": "2026-01-01", "end": "2026-03-31"},
+                                   {"name": "w2", "data": "w2.csv"}])
+    path.write_text(path.read_text().replace("'2026-03-31'", day).replace("2026-03-31", day))
+    assert day in path.read_text()
+    with pytest.raises(StudyError, match=rf"not valid YAML.*{day}.*not a date") as err:
+        load_study(path)
+    assert err.value.rows   # the line of the date
+
+
+def test_a_study_citing_its_standard_and_sample_size_is_not_refused(tmp_path):
+    nb = _notebook(tmp_path / "own.ipynb", "title = ''\nnote = ''\n")
+    params = {"seed": 3, "title": "GB/T 19038-2009 顾客满意测评 12/2025 - 03/2026",
+              "note": "n = 1 200 000 customers; alpha 0.05/0.01"}
+    study = load_study(_write(tmp_path, parameters=params, notebooks=[str(SMOKE), str(nb)]))
+    assert study.parameters["title"] == params["title"]
+
+
+@pytest.mark.parametrize("where, key", [
+    (lambda n: {"waves": [{"name": n, "data": "w1.csv"}, {"name": "w2", "data": "w2.csv"}]}, r"waves\[0\]\.name"),
+    (lambda n: {"name": n}, r"name"),
+])
+@pytest.mark.parametrize("name", ["NUL", "con", "Aux.2026", "COM1", "lpt9"])
+def test_names_windows_reserves_for_devices_are_refused(tmp_path, where, key, name):
+    # a wave or study name becomes a folder: Windows cannot create 'NUL' or 'con.x' (its device names)
+    with pytest.raises(StudyError, match=key + r".*Windows"):
+        load_study(_write(tmp_path, **where(name)))

@@ -193,6 +193,28 @@ def test_a_wrong_declared_encoding_is_named_as_the_likely_cause(tmp_path, encodi
     assert read_survey(p, inst).n == read_survey(p, inst, encoding="utf-8").n == 3
 
 
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "gbk", "shift_jis"])
+def test_a_wrong_declared_encoding_that_only_garbles_text_is_refused(tmp_path, encoding):
+    # an ASCII header with Chinese answers and segment values: read as latin-1 it loaded
+    # without a word, the regions and free-text answers as mojibake ('åŽåŒ—' for 华北)
+    from csmlib.data.instrument import Instrument
+
+    inst = Instrument.model_validate({"name": "cn", "id_column": "id", "segment_columns": ["region"],
+                                      "text_items": [{"name": "why"}],
+                                      "constructs": [{"name": "S", "items": [{"name": "s1", "scale": [1, 5]}]}]})
+    p = tmp_path / "wave.csv"
+    p.write_bytes("id,region,s1,why\n1,华北,3,价格太贵\n2,华南,4,排队太久\n3,华北,2,\n".encode("utf-8"))
+    with pytest.raises(DataError, match=f"the declared encoding '{encoding}' is probably wrong") as e:
+        read_survey(p, inst, encoding=encoding)
+    assert "UTF-8" in e.value.message and "remove encoding" in e.value.hint and e.value.file == str(p)
+    assert read_survey(p, inst).data["region"].tolist() == ["华北", "华南", "华北"]
+    # a file truly in the declared encoding is read as declared
+    q = tmp_path / "declared.csv"
+    q.write_bytes("id,region,s1,why\n1,Nord,3,trop cher\n2,Süd,4,Müller, déjà\n".replace("Müller, ", "")
+                  .encode("latin-1"))
+    assert read_survey(q, inst, encoding="latin-1").data["region"].tolist() == ["Nord", "Süd"]
+
+
 def test_a_right_encoding_with_a_truly_missing_column_keeps_its_error(tmp_path):
     from csmlib.data.instrument import Instrument
 
@@ -470,6 +492,18 @@ def test_answer_dates(tmp_path, instrument_dict):
     bad = dict(instrument_dict, pii_columns=["answered"])
     with pytest.raises(DataError, match="date_column.*personal data"):
         csm.Instrument.model_validate(bad)
+
+def test_answer_dates_beyond_what_a_timestamp_holds_are_refused(tmp_path, instrument_dict):
+    # placeholders '0001-01-01' and '9999-12-31' were stored as 1754-08-30 and 1816-03-29 (overflow)
+    instrument_dict["date_column"] = "answered"
+    inst = csm.Instrument.model_validate(instrument_dict)
+    header = HEADER.replace("comment", "answered")
+    rows = [r.rsplit(",", 1)[0] + "," + d for r, d in zip(ROWS, ["0001-01-01", "9999-12-31 23:59",
+                                                              "1600-01-01T00:00+08:00", "2026-03-01"])]
+    err = _err(_csv(tmp_path, rows=rows, header=header), inst, "invalid values")
+    assert "answered: 3 date(s) that cannot be read in row(s) 1, 2, 3" in str(err) and err.rows == [1, 2, 3]
+    assert "1677" in str(err)   # the hint says which dates can be read
+
 
 def test_survey_without_optional_columns(tmp_path):
     inst = csm.Instrument.model_validate(

@@ -58,6 +58,13 @@ def _duplicate_key_in_study(d):
     p.write_text(p.read_text() + "min_base: 5\n")
 
 
+def _impossible_date_in_study(d):
+    # YAML's own reading of an unquoted 2026-02-30 was a raw ValueError traceback
+    p = _study(d)
+    p.write_text(p.read_text().replace("data: w1.csv\n", "data: w1.csv\n  start: 2026-01-01\n  end: 2026-02-30\n"))
+    assert "2026-02-30" in p.read_text()
+
+
 def _duplicate_key_in_instrument(d):
     (d / "instrument.yml").write_text(INSTRUMENT + "name: again\n")
 
@@ -96,6 +103,7 @@ def _item_missing_in_file(d):
 
 
 CASES = {
+    "impossible date in the study": (_impossible_date_in_study, "'2026-02-30' is not a date"),
     # data: every wave loads through the instrument with the notebooks' reader
     "answer outside the scale": (_answer_outside_scale, "outside the scale [0, 10]"),
     "several waves in one file": (_several_waves_in_one_file, "holds 3 waves in its wave column 'wave'"),

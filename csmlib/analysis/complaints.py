@@ -23,6 +23,7 @@ empirical ones).  Customer ids are salted hashes (see
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,6 +55,17 @@ def _check_log(log: Any) -> ComplaintLog:
     return log
 
 
+def _tickets(log: ComplaintLog) -> ComplaintLog:
+    """``log`` when it holds tickets; a log without any (a window in which
+    none was opened, :func:`between`) has no table to give: a DataError."""
+    if log.n == 0:
+        raise DataError(f"the complaint log holds no tickets (none opened up to {log.as_of:%Y-%m-%d}, or in the "
+                        "window taken with between)", file=log.file,
+                        hint="check the window's days against the log's dates; a period without complaints "
+                             "has no table of them")
+    return log
+
+
 def _check_by(log: ComplaintLog, by: str | None) -> str | None:
     if by is None:
         return None
@@ -65,6 +77,7 @@ def _check_by(log: ComplaintLog, by: str | None) -> str | None:
 def _groups(log: ComplaintLog, by: str) -> tuple[np.ndarray, np.ndarray]:
     """Each ticket's group as a code into the group labels (sorted; a ticket
     without a value is in :data:`_NOT_GIVEN`)."""
+    _tickets(log)
     codes, labels = pd.factorize(log.tickets[by].to_numpy(dtype=object), sort=True, use_na_sentinel=True)
     if not len(labels):
         raise DataError(f"the complaint log has no {by} column", values=[by],
@@ -92,8 +105,11 @@ def _periods(log: ComplaintLog, period: str) -> pd.Series:
 def _day(value: Any, name: str) -> pd.Timestamp | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    # text only as YYYY-MM-DD: pandas reads "01/02/2026" month first, whatever the writer meant
+    iso = isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip(), flags=re.ASCII)
     try:
-        day = pd.Timestamp(value)
+        day = (pd.NaT if isinstance(value, (str, int, float, np.number)) and not iso
+               else pd.Timestamp(value.strip() if iso else value))
     except (ValueError, TypeError):
         day = pd.NaT
     if pd.isna(day) or day.tzinfo is not None or day != day.normalize():
@@ -118,8 +134,9 @@ def between(log: ComplaintLog, start: Any = None, end: Any = None) -> ComplaintL
     Parameters
     ----------
     log : ComplaintLog
-    start, end : date-like or None
-        First and last day (inclusive); None or ``""``: from the first
+    start, end : date, midnight timestamp, text ``YYYY-MM-DD``, or None
+        First and last day (inclusive; other text, such as ``01/02/2026``,
+        is refused: it reads month or day first); None or ``""``: from the first
         ticket, up to the log's ``as_of``.  ``between(log, end=day)`` is the
         whole log as of then (the window and the periods before it).
 
@@ -133,6 +150,8 @@ def between(log: ComplaintLog, start: Any = None, end: Any = None) -> ComplaintL
     ------
     DataError
         A day that is not a date, has a time or zone, or ``start`` after ``end``.
+        (A window without tickets is returned; the tables of such a log
+        refuse it with a DataError saying it holds no tickets.)
     """
     log = _check_log(log)
     first, last = _day(start, "start"), _day(end, "end")
@@ -216,7 +235,7 @@ def volume(log: ComplaintLog, period: str = "M", *, base: Any = None) -> pd.Data
         ``complete`` (False for a period that ends more than a minute after ``as_of``), and, when
         ``base`` is given, ``base`` and ``rate`` (count / base).
     """
-    log = _check_log(log)
+    log = _tickets(_check_log(log))
     per = _periods(log, period)
     full = pd.period_range(per.min(), log.as_of.to_period(period), freq=per.dt.freq)
     counts = per.value_counts().reindex(full, fill_value=0)
@@ -498,7 +517,7 @@ def recovery_groups(log: ComplaintLog, survey: Any, customer_id: str, *,
         raise DataError("the survey has no such customer id column", column=customer_id,
                         hint="give customer_id= the survey column that holds the log's customer ids")
     when = _answer_dates(data, survey_date)
-    t = log.tickets
+    t = _tickets(log).tickets
     if t["customer"].isna().all():
         raise DataError("the complaint log has no customer ids to link to the survey",
                         hint="declare customer_id_column in the complaint codebook")
@@ -551,6 +570,11 @@ def _answer_dates(data: pd.DataFrame, survey_date: str | None) -> pd.Series | No
         raise DataError("the survey's date column does not hold dates without a time zone", column=survey_date,
                         hint="declare it as the instrument's date_column (read_survey then reads it), or pass "
                              "a datetime64 column without a zone")
+    if len(when) and when.isna().all():
+        raise DataError("no respondent has an answer date, so no complaint can be placed before or after an answer",
+                        column=survey_date,
+                        hint="fill the date column in the export, or leave survey_date out (every complaint of "
+                             "the log then counts)")
     return when
 
 

@@ -227,6 +227,7 @@ def nps(recommend, *, scale: tuple[float, float] = (0, 10), weights=None,
     tw = w.sum()
     p = w[x >= 9].sum() / tw
     d = w[x <= 6].sum() / tw
+    passives = w[(x > 6) & (x < 9)].sum() / tw   # (counted: 1 - p - d left -5.6e-17 for none)
     n_eff = _effective_n(w)
     note = _no_interval(n_eff, name)
     se = lower = upper = np.nan
@@ -239,7 +240,7 @@ def nps(recommend, *, scale: tuple[float, float] = (0, 10), weights=None,
         upper = min(100.0, 100 * (pa - da) + z * se)
     return pd.DataFrame([{
         "n": len(x), "n_missing": n_missing, "n_eff": n_eff,
-        "promoters": p, "passives": 1 - p - d, "detractors": d,
+        "promoters": p, "passives": passives, "detractors": d,
         "nps": 100 * (p - d), "se": se, "ci_lower": lower, "ci_upper": upper, "note": note,
     }])
 

@@ -610,6 +610,19 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
 UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    # an unquoted date YAML reads itself: one that does not exist (2026-02-30) raised a bare
+    # ValueError from datetime; here it is a YAML error naming its line
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a date ({exc})", node.start_mark) from None
+
+
+UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
 def load_yaml(text: str) -> Any:
     """Parse YAML text safely; a key given twice in one mapping is an error
     (:class:`yaml.MarkedYAMLError` naming its line), never a silent last-wins.

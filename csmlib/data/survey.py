@@ -386,13 +386,40 @@ def read_survey(path: str | Path, instrument: Instrument, *, sheet: str | int | 
     try:
         table = read_raw(path, raw, fmt, sheet=sheet, encoding=encoding)
         columns = list(table.frame.columns)
-        return _build(table, instrument, path=str(path), sha256=hashlib.sha256(raw).hexdigest(),
-                      sheet=sheet, encoding=encoding)
+        survey = _build(table, instrument, path=str(path), sha256=hashlib.sha256(raw).hexdigest(),
+                        sheet=sheet, encoding=encoding)
     except DataError as exc:
         better = _wrong_encoding(exc, path, raw, fmt, encoding, instrument, columns)
         if better is None:
             raise
         raise better from None
+    garbled = _garbled_utf8(path, raw, fmt, encoding)
+    if garbled is not None:
+        raise garbled
+    return survey
+
+
+def _garbled_utf8(path: Path, raw: bytes, fmt: str, encoding: str | None) -> DataError | None:
+    """The error for a UTF-8 text file read without a fault in another declared
+    ``encoding`` (latin-1 and the other codecs that accept every byte): its
+    header was ASCII, so every column was found, but its non-ASCII text
+    (segment values, free-text answers) was read as mojibake (华北 as
+    'åŽåŒ—').  A file whose non-ASCII bytes all form UTF-8 sequences is
+    UTF-8: text in a single-byte encoding almost never does.  None otherwise."""
+    if fmt not in ("csv", "qualtrics") or encoding is None or raw.isascii():
+        return None
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):
+        return None
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return DataError(
+        f"the declared encoding {encoding!r} is probably wrong: the file is UTF-8 text (every non-ASCII "
+        f"character in it is a UTF-8 sequence), so read as {encoding} its text -- segment values, open "
+        "answers -- would be garbled (华北 read as 'åŽåŒ—')",
+        file=str(path),
+        hint=f"remove encoding: {encoding} (UTF-8 is the default), or declare encoding: utf-8")
 
 
 def _declared_columns(inst: Instrument) -> list[str]:
@@ -595,7 +622,7 @@ def _build(table: RawTable, inst: Instrument, *, path: str, sha256: str, sheet: 
         if unreadable.any():
             report(date, "date(s) that cannot be read", unreadable, frame[date].to_numpy(dtype=object),
                    "write when each respondent answered as an ISO date (2026-03-31) or date and time "
-                   "(2026-03-31 14:05), or leave the cell empty")
+                   "(2026-03-31 14:05) between 1677-09-22 and 2262-04-11, or leave the cell empty")
         elif mixed.any():
             report(date, "date(s) with a UTC offset beside dates without one", mixed,
                    frame[date].to_numpy(dtype=object),
@@ -763,11 +790,17 @@ def _to_timestamps(col: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
                 t = pd.Timestamp(v.strip() if isinstance(v, str) else v)
             except (ValueError, TypeError, OverflowError):
                 t = pd.NaT
+        if not pd.isna(t):
+            t = t.tz_convert("UTC") if t.tzinfo is not None else t
+            # (outside the nanosecond range, a placeholder such as 0001-01-01 or 9999-12-31 wrapped
+            # round to another date when stored)
+            if not pd.Timestamp.min.tz_localize(t.tzinfo) <= t <= pd.Timestamp.max.tz_localize(t.tzinfo):
+                t = pd.NaT
         if pd.isna(t):
             bad[i] = True
             continue
         zoned[i] = t.tzinfo is not None
-        stamps[i] = (t.tz_convert("UTC").tz_localize(None) if zoned[i] else t).to_datetime64()
+        stamps[i] = (t.tz_localize(None) if zoned[i] else t).as_unit("ns").to_datetime64()
     n_zoned, n_local = int((given & zoned & ~bad).sum()), int((given & ~zoned & ~bad).sum())
     mixed = np.zeros(len(values), bool)
     if n_zoned and n_local:

@@ -418,7 +418,7 @@ def _regressions(cs: Any) -> list[tuple[str, list[str]]]:
     return out
 
 
-def check_sample_size(cs: Any, n: int, file: str | None = None) -> None:
+def check_sample_size(cs: Any, n: int, file: str | None = None, *, weighted: bool = False) -> None:
     """Refuse a sample too small for the model's regressions.
 
     Every regression of a PLS fit (a construct on its predecessors, a mode B
@@ -429,6 +429,16 @@ def check_sample_size(cs: Any, n: int, file: str | None = None) -> None:
     the normal equations with ``solve()``, which fails with "system is
     exactly singular" only when respondents <= predictors, and otherwise
     returns a perfect fit.)
+
+    Parameters
+    ----------
+    cs : CompiledSpec
+    n : int
+        Respondents (with case weights: those whose weight is above 0).
+    file : str, optional
+        The data file, for the message.
+    weighted : bool
+        ``n`` counts the respondents with a case weight above 0.
 
     Raises
     ------
@@ -442,7 +452,8 @@ def check_sample_size(cs: Any, n: int, file: str | None = None) -> None:
     need = len(preds) + 2
     if n < need:
         raise DataError(
-            f"fit_pls: {n} respondent(s) are too few for this model: {what} "
+            f"fit_pls: {n} respondent(s){' with a case weight above 0' if weighted else ''} are too few for "
+            f"this model: {what} "
             f"({', '.join(preds)}) needs at least {need} (predictors + 2)",
             file=file, hint="estimate the model on a larger sample (a whole wave rather than a small segment), "
                             "or simplify the model")
@@ -463,7 +474,9 @@ class _FrameFit:
         cs = compile_spec(spec)
         X = frame[list(cs.items)].to_numpy(dtype=float)
         n = X.shape[0]
-        check_sample_size(cs, n, self.file)
+        # (a weight of 0 leaves a row out: only the others inform the regressions)
+        check_sample_size(cs, n if self.case_w is None else int(np.count_nonzero(self.case_w > 0)), self.file,
+                          weighted=self.case_w is not None)
         mean, cov = weighted_moments(X, self.case_w)
         _raise_bad_blocks(cov, cs, spec, self.file)
         sd = np.sqrt(np.diag(cov))

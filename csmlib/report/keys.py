@@ -181,7 +181,8 @@ _BUILTIN = (
        complaints_loyalty="when the model has the loyalty construct and a complained item is set"),
     # complaints_log (the company's complaint log; the log's own tables on the whole sample only)
     _k("complaint_tickets", "integer", "tickets opened in the wave's fieldwork window (without one: in the whole "
-       "log) as of the date the log's tables describe", complaints_log=_LOG_WINDOW),
+       "log) as of the date the log's tables describe",
+       complaints_log=_LOG_WINDOW + ", when the log reaches the window (not when it ends before the window starts)"),
     _k("complaint_from", "string", "first day of the wave's fieldwork window the log's tables describe "
        "(\"\" without a window: the whole log)", complaints_log=_LOG_WINDOW),
     _k("complaint_as_of", "string", "the date the log's tables describe (YYYY-MM-DD): the end of the wave's "

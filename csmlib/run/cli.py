@@ -213,8 +213,10 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
     if suffix in {".yml", ".yaml"} and args.instrument is None:
         import yaml
 
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        from ..data.instrument import load_yaml
+
+        try:   # (the reader of instrument and study files: a date that does not exist is a YAML error)
+            raw = load_yaml(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError, OSError):
             raw = None
         if isinstance(raw, dict) and "constructs" in raw and "waves" not in raw:

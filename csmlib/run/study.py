@@ -175,6 +175,27 @@ class _ReadOptions(_Strict):
         return v
 
 
+def _not_a_device(name: str, what: str) -> str:
+    """``name`` unless Windows reserves it for a device (``NUL``, ``con.x``,
+    ``COM1``): a folder of that name cannot be made there."""
+    if name.split(".")[0].strip().upper() in _WINDOWS_RESERVED:
+        raise ValueError(f"{what} becomes a folder name, and Windows reserves {name.split('.')[0]!r} for a "
+                         "device (CON, PRN, AUX, NUL, COM1-9, LPT1-9): choose another name")
+    return name
+
+
+def _wave_text(v: Any) -> Any:
+    """A wave name as YAML may give it: a whole number (``2026``) is taken as
+    its text; a decimal number is refused, since YAML has already dropped what
+    made it a name (``2026.10`` is read as 2026.1, October as January)."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float):
+        raise ValueError(f"YAML reads this wave name as the number {v!r}, which may not be what was "
+                         "written (2026.10 is read as 2026.1): write the name in quotes, e.g. '2026.10'")
+    return v
+
+
 class _WaveModel(_ReadOptions):
     name: str = Field(min_length=1)
     data: str = Field(min_length=1)
@@ -184,10 +205,17 @@ class _WaveModel(_ReadOptions):
     @field_validator("start", "end", mode="before")
     @classmethod
     def _iso_date(cls, v: Any) -> Any:
-        # a date only (YAML 2026-01-01, or the text "2026-01-01"): a window is whole days
-        if isinstance(v, datetime) or (isinstance(v, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v.strip())):
+        # a date only (YAML 2026-01-01, or the text "2026-01-01"): a window is whole days;
+        # a number is refused (pydantic reads whole seconds at midnight as a Unix time,
+        # so 0 was 1970-01-01, and an Excel serial day 46023 got a message about datetimes)
+        if v is None or (isinstance(v, date) and not isinstance(v, datetime)):
+            return v
+        if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v.strip(), flags=re.ASCII):
+            return v.strip()
+        if isinstance(v, datetime) or isinstance(v, str):
             raise ValueError("a fieldwork date is a day written YYYY-MM-DD (e.g. 2026-01-01), without a time")
-        return v.strip() if isinstance(v, str) else v
+        raise ValueError("a fieldwork date is a day written YYYY-MM-DD (e.g. 2026-01-01), not a number "
+                         "(an Excel serial day or a Unix time)")
 
     @model_validator(mode="after")
     def _window(self) -> _WaveModel:
@@ -200,8 +228,7 @@ class _WaveModel(_ReadOptions):
     @field_validator("name", mode="before")
     @classmethod
     def _name_str(cls, v: Any) -> Any:
-        # a YAML wave name like 2026 arrives as an int: accept it as text
-        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+        return _wave_text(v)
 
     @field_validator("name")
     @classmethod
@@ -211,7 +238,7 @@ class _WaveModel(_ReadOptions):
                 "a wave name becomes a folder name: use letters, digits, '.', '_', '-' and "
                 "spaces, starting with a letter or digit"
             )
-        return v
+        return _not_a_device(v, "a wave name")
 
 
 class _SegmentsModel(_Strict):
@@ -239,7 +266,7 @@ class _ActionModel(_Strict):
     @field_validator("baseline_wave", "due_wave", mode="before")
     @classmethod
     def _wave_str(cls, v: Any) -> Any:
-        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+        return _wave_text(v)
 
     @field_validator("target_value", mode="before")
     @classmethod
@@ -289,7 +316,7 @@ class _StudyModel(_Strict):
                 "the study name becomes a folder name: use letters, digits, '.', '_', '-' and "
                 "spaces, starting with a letter or digit"
             )
-        return v
+        return _not_a_device(v, "the study name")
 
 
 # --------------------------------------------------------------------------- loaded study
@@ -567,7 +594,7 @@ def _declared_pii(instrument: Path) -> tuple[str, ...]:
     """The instrument's ``pii_columns`` as written (the instrument itself is
     validated where it is loaded; an unreadable one declares nothing here)."""
     try:
-        doc = yaml.safe_load(Path(instrument).read_text(encoding="utf-8"))
+        doc = load_yaml(Path(instrument).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return ()
     pii = doc.get("pii_columns") if isinstance(doc, dict) else None
@@ -1214,7 +1241,8 @@ def _leaves(value: Any, key: str) -> Iterator[tuple[str, Any]]:
 def _refuse_personal_text(m: _StudyModel, file: Path) -> None:
     """Refuse personal data in the study file's text that reaches every
     notebook as a parameter: ``parameters`` (keys and values, nested ones
-    too), the study and wave names, the actions' names, owners and targets.
+    too), the study and wave names, the segment values the file lists, the
+    actions' names, owners and targets.
 
     They are recorded as given in each run's ``.run.json``, in papermill's
     injected-parameters cell of the executed ``.ipynb``, and may be shown in
@@ -1229,6 +1257,8 @@ def _refuse_personal_text(m: _StudyModel, file: Path) -> None:
 
     texts: list[tuple[str, Any]] = [("name", m.name)]
     texts += [(f"waves[{i}].name", w.name) for i, w in enumerate(m.waves)]
+    if m.segments is not None and m.segments.values:
+        texts += [(f"segments.values[{i}]", v) for i, v in enumerate(m.segments.values)]
     for i, a in enumerate(m.actions):
         texts += [(f"actions[{i}].{k}", getattr(a, k)) for k in ("name", "owner", "target")]
     for k, v in m.parameters.items():
