@@ -73,7 +73,7 @@ from .prepare import check_answered, input_frame, unweighted_notice
 from ..errors import DataError, DataWarning, EstimationError, EstimationWarning, SpecError
 from .fitindices import fit_measures, srmr
 from .partable import Param, ParTable, build_partable
-from .ram import Likelihood, RamModel, one_blas_thread, patterns
+from .ram import Likelihood, RamModel, invert_information, one_blas_thread, patterns
 from .robust import check_estimator, item_moments, robust_fit, survey_weights
 from .results import CbsemResults, Results, tidy_estimates
 from ..spec.modelspec import ModelSpec
@@ -792,9 +792,11 @@ def fit_cbsem(
             # is finite but meaningless (an MLR fit of a model that is not
             # identified reported standard errors without a word)
             info_m = lik.observed_information(theta) if fiml else lik.expected_information(theta)
-            if not np.all(np.isfinite(info_m)) or np.linalg.cond(info_m) > 1e12:
+            try:
+                invert_information(info_m)
+            except np.linalg.LinAlgError:
                 vcov = None
-                raise np.linalg.LinAlgError
+                raise
         except np.linalg.LinAlgError:
             msg = "the information matrix is singular: the model is not identified; standard errors are not available"
             warn.append(msg)
@@ -802,9 +804,7 @@ def fit_cbsem(
     elif se != "none":
         try:
             info_m = lik.observed_information(theta) if fiml else lik.expected_information(theta)
-            A_inv = np.linalg.inv(info_m)
-            if not np.all(np.isfinite(A_inv)) or np.linalg.cond(info_m) > 1e12:
-                raise np.linalg.LinAlgError
+            A_inv = invert_information(info_m)
             if robust:
                 scores = np.vstack(lik.scores(theta))
                 vcov = A_inv @ (scores.T @ scores / n) @ A_inv / n

@@ -47,7 +47,7 @@ from scipy.linalg import block_diag
 
 from ..errors import DataError, SpecError
 from .fitindices import cfi, rmsea, rmsea_ci, tli
-from .ram import patterns
+from .ram import invert_information, patterns
 
 __all__ = [
     "ESTIMATORS",
@@ -558,9 +558,9 @@ def robust_fit(lik, theta: np.ndarray, estimator: str, fit: pd.Series, *,
     middle = np.zeros((lik.k, lik.k))
     fiml_groups = []
     if estimator == "MLM":
-        E_inv = np.linalg.inv(lik.expected_information(theta))
+        E_inv = invert_information(lik.expected_information(theta))
     else:
-        E_inv = np.linalg.inv(lik.observed_information(theta, central=True))
+        E_inv = invert_information(lik.observed_information(theta, central=True))
     for g, (mean_h1, cov_h1) in enumerate(h1):
         X, w = lik.group_data(g)
         p = X.shape[1]

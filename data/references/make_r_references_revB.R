@@ -1,0 +1,74 @@
+# Reference values from lavaan for the adversarial review of the CB-SEM
+# engine's changes of the differential sweep (branch revB): the cases where
+# the review found csmlib wrong.
+#
+# Run from the repository root:  Rscript data/references/make_r_references_revB.R
+# Needs R with lavaan (made with lavaan 0.6.14).  Data: the bundled
+# Holzinger-Swineford and PoliticalDemocracy files and
+# data/references/holzinger_mcar15_data.csv (written by make_r_references.R).
+# Writes data/references/revB_cases.csv, revB_lavaan_params.csv and
+# revB_lavaan_fit.csv; the tests (tests/test_cbsem_revB.py) read only those.
+suppressPackageStartupMessages(library(lavaan))
+
+out <- "data/references"
+wr <- function(x, name) {
+  write.csv(x, file.path(out, name), row.names = FALSE, na = "")
+  cat("wrote", name, "\n")
+}
+data <- list(
+  holzinger = read.csv("data/holzinger_swineford1939/holzinger_swineford1939.csv"),
+  political_democracy = read.csv("data/political_democracy/political_democracy.csv"),
+  holzinger_mcar15 = read.csv(file.path(out, "holzinger_mcar15_data.csv"))
+)
+hs3 <- "visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+speed =~ x7 + x8 + x9"
+pd_model <- "ind60 =~ x1 + x2 + x3
+dem60 =~ y1 + y2 + y3 + y4
+dem65 =~ y5 + y6 + y7 + y8
+dem60 ~ ind60
+dem65 ~ ind60 + dem60
+y1 ~~ y5
+y2 ~~ y4 + y6
+y3 ~~ y7
+y4 ~~ y8
+y6 ~~ y8"
+# case, dataset, model, missing, estimator, rescale.  rescale ("y2=1e3;x1=-1"):
+# the columns csmlib multiplies before its fit; lavaan fits the data as they
+# are.  ML is equivariant under a change of units: chi-square, fit indices,
+# std.all and the z values (est / se) of the free parameters do not change.
+# (lavaan itself does not fit the rescaled data: it warns that the variances
+# differ by more than 1000 and, on pd_negative_marker_1e3, stops at another
+# point, chi-square 106.9 for 38.1.)
+cases <- data.frame(rbind(
+  # an item in other units (a spend in currency beside a 1-10 scale): csmlib
+  # took the information matrix for singular (its condition number is not
+  # scale-free) and reported no standard errors, "the model is not identified"
+  c("pd_item_1e3", "political_democracy", pd_model, "listwise", "ML", "y2=1e3"),
+  c("pd_item_1e4_mlr", "political_democracy", pd_model, "listwise", "MLR", "y2=1e4"),
+  c("pd_negative_marker_1e3", "political_democracy", pd_model, "listwise", "ML", "x1=-1;y1=-1e3"),
+  c("hs_fiml_item_1e4", "holzinger_mcar15", hs3, "ml", "ML", "x5=1e4"),
+  c("hs_item_1e5_negative_marker", "holzinger", hs3, "listwise", "ML", "x1=-1;x2=1e5")
+), stringsAsFactors = FALSE)
+names(cases) <- c("case", "dataset", "model", "missing", "estimator", "rescale")
+
+fit_cols <- c("npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower",
+              "rmsea.ci.upper", "srmr", "baseline.chisq", "baseline.df", "ntotal",
+              "chisq.scaled", "cfi.scaled", "tli.scaled", "cfi.robust", "tli.robust",
+              "rmsea.scaled", "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust")
+params <- list()
+fits <- list()
+for (i in seq_len(nrow(cases))) {
+  cs <- cases[i, ]
+  fit <- sem(cs$model, data = data[[cs$dataset]], missing = cs$missing, estimator = cs$estimator)
+  stopifnot(lavInspect(fit, "converged"))
+  p <- parameterEstimates(fit, standardized = TRUE)
+  if (!"label" %in% names(p)) p$label <- ""
+  params[[i]] <- data.frame(case = cs$case, p[, c("lhs", "op", "rhs", "label", "est", "se", "z", "std.all")])
+  fm <- fitMeasures(fit)
+  fm <- fm[intersect(fit_cols, names(fm))]
+  fits[[i]] <- data.frame(case = cs$case, measure = names(fm), value = unclass(fm))
+}
+wr(cases, "revB_cases.csv")
+wr(do.call(rbind, params), "revB_lavaan_params.csv")
+wr(do.call(rbind, fits), "revB_lavaan_fit.csv")
