@@ -86,3 +86,28 @@ def test_items_in_other_units_keep_their_standard_errors(case):
     assert len(checked) >= 12
     for k in checked:
         assert ours[k] == pytest.approx(fit[k], rel=1e-4, abs=1e-6), (name, k)
+
+
+JUST_IDENTIFIED = pd.read_csv(REF / "revB_just_identified_robust_lavaan.csv", keep_default_na=False,
+                              na_values=[""])
+
+
+@pytest.mark.parametrize("estimator,missing,group", [("MLR", "listwise", ""), ("MLM", "listwise", ""),
+                                                     ("MLR", "ml", ""), ("MLR", "listwise", "school")])
+def test_just_identified_robust_measures_as_lavaan(estimator, missing, group):
+    """df 0: no scaled RMSEA (lavaan NA; csmlib reported 0), and with FIML a
+    robust CFI and TLI of 1 (csmlib NaN)."""
+    ref = JUST_IDENTIFIED[(JUST_IDENTIFIED["estimator"] == estimator) & (JUST_IDENTIFIED["missing"] == missing)
+                          & (JUST_IDENTIFIED["group"].fillna("") == group)].set_index("measure")["value"]
+    assert len(ref) == 16
+    data = pd.read_csv(DATASETS["holzinger_mcar15" if missing == "ml" else "holzinger"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstimationWarning)
+        res = fit_cbsem(csm.ModelSpec.from_lavaan("visual =~ x1 + x2 + x3"), data, estimator=estimator,
+                        missing="fiml" if missing == "ml" else "listwise", group=group or None)
+    for k, v in ref.items():
+        ours = res.fit_indices[k.replace(".", "_")]
+        if np.isnan(v):
+            assert np.isnan(ours), (k, ours)
+        else:
+            assert ours == pytest.approx(v, abs=1e-8), k

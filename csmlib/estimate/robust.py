@@ -401,8 +401,14 @@ def scaled_fit_indices(m: Moments, corrected: dict[str, float] | None = None) ->
     out["rmsea_robust"] = rmsea(xx3, m.df, m.n, G, c_hat=c3)
     out["rmsea_ci_lower_robust"], out["rmsea_ci_upper_robust"] = rmsea_ci(xx3 / c3, m.df, m.n, groups=G,
                                                                           c_hat=c3)
-    if m.df <= 0 and np.isfinite(xx3):     # just identified: 0, as lavaan (no scaling factor)
-        out["rmsea_robust"] = out["rmsea_ci_lower_robust"] = out["rmsea_ci_upper_robust"] = 0.0
+    if m.df <= 0:
+        # just identified, as lavaan: no scaling factor, so no scaled RMSEA (NaN), a robust
+        # RMSEA of 0, and with FIML's correction a robust CFI and TLI of 1 (NaN without)
+        out["rmsea_scaled"] = out["rmsea_ci_lower_scaled"] = out["rmsea_ci_upper_scaled"] = float("nan")
+        if np.isfinite(xx3):
+            out["rmsea_robust"] = out["rmsea_ci_lower_robust"] = out["rmsea_ci_upper_robust"] = 0.0
+        if corrected is not None and np.isfinite(xx3):
+            out["cfi_robust"] = out["tli_robust"] = 1.0
     return pd.Series({k: float(v) for k, v in out.items()})
 
 

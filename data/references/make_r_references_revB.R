@@ -72,3 +72,22 @@ for (i in seq_len(nrow(cases))) {
 wr(cases, "revB_cases.csv")
 wr(do.call(rbind, params), "revB_lavaan_params.csv")
 wr(do.call(rbind, fits), "revB_lavaan_fit.csv")
+
+# a just-identified model (df 0) under MLM / MLR, complete data, FIML and two
+# groups: lavaan has no scaled RMSEA (NA; csmlib reported 0) and, with FIML,
+# a robust CFI and TLI of 1 (csmlib NaN); every other measure as the sweep's
+# sweep_just_identified_robust_lavaan.csv
+ji_measures <- c("chisq", "df", "chisq.scaled", "cfi", "cfi.scaled", "cfi.robust", "tli", "tli.scaled",
+                 "tli.robust", "rmsea", "rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled",
+                 "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust")
+ji_cases <- list(c("MLR", "listwise", ""), c("MLM", "listwise", ""), c("MLR", "ml", ""), c("MLR", "listwise", "school"))
+ji <- list()
+for (a in ji_cases) {
+  fit <- suppressWarnings(sem("visual =~ x1 + x2 + x3",
+                              data = if (a[2] == "ml") data$holzinger_mcar15 else data$holzinger,
+                              estimator = a[1], missing = a[2], group = if (a[3] == "") NULL else a[3]))
+  fm <- fitMeasures(fit, ji_measures)
+  ji[[length(ji) + 1]] <- data.frame(estimator = a[1], missing = a[2], group = a[3], measure = names(fm),
+                                     value = unclass(fm))
+}
+wr(do.call(rbind, ji), "revB_just_identified_robust_lavaan.csv")
