@@ -9,7 +9,14 @@ the differential sweep's changes (branch revB) found csmlib wrong
   warning "the model is not identified" (ML, MLR and FIML alike).  lavaan
   fits the data as they are; ML is equivariant under a change of units, so
   chi-square, std_all and the z values of the rescaled fit must equal
-  lavaan's on the original data.
+  lavaan's on the original data;
+* items in units 1e-6 to 1e8 apart: the convergence tests and the
+  difference steps of the observed information and of the delta method
+  were absolute for parameters below 1 (a residual variance of 1e-12 never
+  "converged" although the estimates were right; FIML of an item divided by
+  1000 gave wrong and NaN standard errors);
+* a just-identified model under MLM / MLR: the scaled RMSEA (lavaan NA)
+  and, with FIML, the robust CFI / TLI (lavaan 1).
 """
 
 from __future__ import annotations
@@ -77,13 +84,13 @@ def test_items_in_other_units_keep_their_standard_errors(case):
     sign = np.abs if "=-" in CASES.loc[name, "rescale"] else (lambda v: v)
     assert_allclose(sign(m["std_all"]), sign(m["std.all"]), atol=1e-4, err_msg=name)
     free = m["se_ref"] > 0
-    assert free.sum() > 10
+    assert free.sum() >= 5
     assert_allclose(sign(m.loc[free, "z"]), sign(m.loc[free, "z_ref"]), rtol=1e-3, atol=1e-3, err_msg=name)
     fit = FITS[FITS["case"] == name].set_index("measure")["value"]
     ours = pd.concat([res.fit_indices, pd.Series({"ntotal": float(res.n_obs)})])
     ours.index = ours.index.str.replace("_", ".")
     checked = [k for k in SCALE_FREE if k in fit.index and k in ours.index]   # ML has no robust measures
-    assert len(checked) >= 12
+    assert len(checked) >= 10
     for k in checked:
         assert ours[k] == pytest.approx(fit[k], rel=1e-4, abs=1e-6), (name, k)
 

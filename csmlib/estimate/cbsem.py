@@ -73,7 +73,7 @@ from .prepare import check_answered, input_frame, unweighted_notice
 from ..errors import DataError, DataWarning, EstimationError, EstimationWarning, SpecError
 from .fitindices import fit_measures, srmr
 from .partable import Param, ParTable, build_partable
-from .ram import Likelihood, RamModel, invert_information, one_blas_thread, patterns
+from .ram import Likelihood, RamModel, invert_information, natural_units, one_blas_thread, patterns
 from .robust import check_estimator, item_moments, robust_fit, survey_weights
 from .results import CbsemResults, Results, tidy_estimates
 from ..spec.modelspec import ModelSpec
@@ -299,7 +299,9 @@ def _table_start(table: ParTable) -> np.ndarray:
 
 
 #: lavaan's optim.dx.tol: at a solution every element of the gradient of the
-#: ML objective (minus the loglikelihood / N) is below this
+#: ML objective (minus the loglikelihood / N), each in its parameter's
+#: natural unit (:func:`~csmlib.estimate.ram.natural_units`, near 1 for
+#: items on rating scales), is below this
 GRADIENT_TOL = 1e-3
 
 
@@ -307,10 +309,12 @@ def _converged(lik: Likelihood, theta: np.ndarray, reached: bool) -> tuple[bool,
     """Convergence checked, not trusted: the optimizer reached a stationary
     point, the gradient is small there and every implied covariance is
     positive definite."""
-    ll, grad, _ = lik.evaluate(theta, information=False)
+    ll, grad, info = lik.evaluate(theta)
     if not np.isfinite(ll):
         return False, "the implied covariance matrix is not positive definite at the solution"
-    gmax = float(np.max(np.abs(grad))) / lik.N if len(grad) else 0.0
+    # each element in its parameter's natural unit: the gradient of a variance of 1e-12
+    # (an item in other units) is 1e12 times that of the same variance in the usual units
+    gmax = float(np.max(np.abs(grad) * natural_units(info, lik.N))) / lik.N if len(grad) else 0.0
     if gmax > GRADIENT_TOL:
         return False, f"the gradient is not zero at the solution (largest element {gmax:.2g})"
     if not reached:
@@ -506,11 +510,16 @@ def _evaluate_defined(table: ParTable, values: dict[str, Any], funcs: dict[str, 
     return values
 
 
-def _num_jacobian(fun, theta: np.ndarray) -> np.ndarray:
+def _num_jacobian(fun, theta: np.ndarray, vcov: np.ndarray) -> np.ndarray:
+    """Central differences of ``fun`` at ``theta``, each step 1e-6 of its
+    parameter's scale: ``|theta|``, or its standard error when larger (not 1:
+    a loading of 1e-6, an item in other units, would be stepped by itself)."""
     f0 = np.atleast_1d(fun(theta))
     J = np.zeros((len(f0), len(theta)))
+    se = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
+    unit = np.where(np.isfinite(se) & (se > 0), np.maximum(np.abs(theta), se), np.maximum(1.0, np.abs(theta)))
     for i in range(len(theta)):
-        h = 1e-6 * max(1.0, abs(theta[i]))
+        h = 1e-6 * unit[i]
         e = np.zeros_like(theta)
         e[i] = h
         J[:, i] = (np.atleast_1d(fun(theta + e)) - np.atleast_1d(fun(theta - e))) / (2 * h)
@@ -953,7 +962,8 @@ def solution_tables(spec: ModelSpec, table: ParTable, models: Sequence[RamModel]
         est = float(values[dfn.name])
         s = np.nan
         if vcov is not None:
-            J = _num_jacobian(lambda th, nm=dfn.name: float(_defined_values(table, th, _FUNCS)[nm]), theta)
+            J = _num_jacobian(lambda th, nm=dfn.name: float(_defined_values(table, th, _FUNCS)[nm]), theta,
+                              vcov)
             s = float(np.sqrt(max((J @ vcov @ J.T)[0, 0], 0.0)))
         recs.append(_row(dfn.name, ":=", dfn.expression, dfn.name, est, s, z_crit,
                          float(std_values[dfn.name])) | {"group": 0})
@@ -1093,7 +1103,7 @@ def _effects(ram: RamModel, theta: np.ndarray, vcov: np.ndarray | None, names: l
         T = np.linalg.inv(eye - B) - eye
         return np.concatenate([B[ii, jj], T[ii, jj] - B[ii, jj], T[ii, jj]])
 
-    J = _num_jacobian(fun, theta)
+    J = _num_jacobian(fun, theta, vcov)
     se = np.sqrt(np.clip(np.einsum("ik,kl,il->i", J, vcov, J), 0, None))
     m = len(tab)
     tab["direct_se"], tab["indirect_se"], tab["total_se"] = se[:m], se[m:2 * m], se[2 * m:]

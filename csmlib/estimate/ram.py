@@ -458,6 +458,19 @@ def _positive_definite(M: np.ndarray) -> np.ndarray:
         return out
 
 
+def natural_units(info: np.ndarray, n: float = 1.0) -> np.ndarray:
+    """Each parameter's natural unit, ``1 / sqrt(information_kk / n)`` (the
+    standard error of one observation's worth of data, as though the
+    parameter were alone), 1 where a parameter has no information.  Steps
+    and tolerances measured in these units are the same whatever the units
+    of the items: a residual variance of 5e-7 (an item divided by 1000) is
+    no longer below any absolute step or tolerance, nor a variance of 1e6
+    above it.  Near 1 for items on the usual rating scales."""
+    d = np.diag(np.asarray(info, dtype=float)) / n
+    ok = np.isfinite(d) & (d > 0)
+    return np.where(ok, 1.0 / np.sqrt(np.where(ok, d, 1.0)), 1.0)
+
+
 def invert_information(info: np.ndarray, max_cond: float = 1e12) -> np.ndarray:
     """The inverse of an information matrix, or :class:`numpy.linalg.LinAlgError`
     when it is singular (the model is not identified).
@@ -704,15 +717,19 @@ class Likelihood:
     def observed_information(self, theta: np.ndarray, *, central: bool = False) -> np.ndarray:
         """Observed information per observation: minus the Hessian of the
         loglikelihood / N (forward differences of the analytic gradient,
-        step 1e-6 relative, symmetrized).  ``central=True``: central
-        differences (step 1e-5 relative, twice the gradient evaluations,
+        step 1e-6 of each parameter's scale, ``|theta|`` or its natural unit
+        when larger (:func:`natural_units`), symmetrized).  ``central=True``:
+        central differences (step 1e-5 of that scale, twice the gradient evaluations,
         error about 1e-10 instead of 1e-6), for what is more sensitive than
         a standard error: the MLR sandwich and its Yuan-Bentler trace."""
         k = self.k
         H = np.zeros((k, k))
         g0 = None if central else self.gradient(theta)
+        # steps relative to each parameter's own scale (a step of 1e-6 on a variance of 5e-7,
+        # an item in other units, gave a wrong Hessian column and NaN standard errors)
+        unit = np.maximum(np.abs(theta), natural_units(self.expected_information(theta)))
         for i in range(k):   # differences of the analytic gradient, symmetrized
-            h = (1e-5 if central else 1e-6) * max(1.0, abs(theta[i]))
+            h = (1e-5 if central else 1e-6) * unit[i]
             e = np.zeros(k)
             e[i] = h
             if central:
@@ -785,17 +802,21 @@ class Likelihood:
         scale = 1.0 / self.N
         flat_run: list[tuple[float, np.ndarray]] = []   # iterates of a flat stretch
         for it in range(1, max_iter + 1):
+            # the scoring step solved on the information scaled to a unit diagonal
+            # (items in units 1e12 apart make the matrix as it is numerically singular)
+            d = 1.0 / natural_units(info)
+            scaled = info / d[:, None] / d[None, :]
             try:
-                step = np.linalg.solve(info, grad)
+                step = np.linalg.solve(scaled, grad / d) / d
             except np.linalg.LinAlgError:
-                step = np.linalg.pinv(info) @ grad
+                step = (np.linalg.pinv(scaled) @ (grad / d)) / d
             if not np.all(np.isfinite(step)):
                 return th, False, it, "the information matrix is singular"
-            # a rejected step is shortened: halved, and damped towards the gradient
-            # (Levenberg-Marquardt) so that an ill-conditioned information still
-            # leads uphill
+            # a rejected step is shortened: halved, and damped towards the (scaled)
+            # gradient (Levenberg-Marquardt) so that an ill-conditioned information
+            # still leads uphill
             alpha, lam = 1.0, 0.0
-            damp = 1e-4 * max(np.trace(info) / max(len(th), 1), 1e-12)
+            damp = 1e-4 * max(np.trace(scaled) / max(len(th), 1), 1e-12)
             for h in range(max_halving):
                 trial = th + alpha * step
                 ll1 = self.loglik(trial)
@@ -804,12 +825,14 @@ class Likelihood:
                 alpha /= 2
                 if h % 2 == 1:
                     lam = damp if lam == 0 else lam * 10
-                    step = np.linalg.solve(info + lam * np.eye(len(th)), grad)
+                    step = np.linalg.solve(scaled + lam * np.eye(len(th)), grad / d) / d
             else:
                 return th, False, it, "no step along the scoring direction increases the likelihood"
             # each parameter on its own scale: one tolerance from the largest |theta| let a
-            # loading move by 1 when an item's variance was 1e10 (an item in other units)
-            small = bool(np.all(np.abs(alpha * step) < tol * np.maximum(1.0, np.abs(th))))
+            # loading move by 1 when an item's variance was 1e10 (an item in other units),
+            # and a floor of 1 let a variance of 1e-12 stop anywhere
+            unit = np.maximum(np.abs(th), natural_units(info, self.N))
+            small = bool(np.all(np.abs(alpha * step) < tol * unit))
             flat = abs(ll1 - ll) * scale < 1e-15
             th = trial
             ll_prev = ll

@@ -48,7 +48,22 @@ cases <- data.frame(rbind(
   c("pd_item_1e4_mlr", "political_democracy", pd_model, "listwise", "MLR", "y2=1e4"),
   c("pd_negative_marker_1e3", "political_democracy", pd_model, "listwise", "ML", "x1=-1;y1=-1e3"),
   c("hs_fiml_item_1e4", "holzinger_mcar15", hs3, "ml", "ML", "x5=1e4"),
-  c("hs_item_1e5_negative_marker", "holzinger", hs3, "listwise", "ML", "x1=-1;x2=1e5")
+  c("hs_item_1e5_negative_marker", "holzinger", hs3, "listwise", "ML", "x1=-1;x2=1e5"),
+  # items in units 1e-6 to 1e8 apart: the convergence tests (a step below
+  # 1e-10 * max(1, |theta|), a gradient element below 1e-3) and the
+  # difference steps of the observed information and of the delta method
+  # (1e-6 * max(1, |theta|)) were absolute for parameters below 1, so a
+  # residual variance of 1e-12 never "converged" (the estimates were right
+  # and reported as not trustworthy) and FIML's observed information of an
+  # item divided by 1000 had wrong and NaN standard errors
+  c("hs_items_1e-6_to_1e8", "holzinger", hs3, "listwise", "ML", "x1=1e-6;x5=1e6;x9=1e8"),
+  c("hs_fiml_items_1e3", "holzinger_mcar15", hs3, "ml", "ML", "x2=1e3;x8=1e-3"),
+  c("hs_fiml_markers_1e6", "holzinger_mcar15", hs3, "ml", "ML", "x1=1e6;x4=1e-6;x7=1e-4"),
+  c("hs_defined_item_1e-6", "holzinger",
+    "visual =~ x1 + a*x2 + b*x3\ntextual =~ x4 + x5 + x6\nr := a/b\nab := a*b", "listwise", "ML", "x3=1e-6"),
+  c("pd_mediation_item_1e-5", "political_democracy",
+    "ind60 =~ x1 + x2 + x3\ny1 ~ a*ind60\ny5 ~ b*y1 + c*ind60\nab := a*b\ntot := c + a*b", "listwise", "ML",
+    "y1=1e-5")
 ), stringsAsFactors = FALSE)
 names(cases) <- c("case", "dataset", "model", "missing", "estimator", "rescale")
 
