@@ -63,7 +63,8 @@ def _fit(case: str):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", EstimationWarning)
         res = fit_cbsem(csm.ModelSpec.from_lavaan(c["model"]), _data(case), estimator=c["estimator"],
-                        missing="fiml" if c["missing"] == "ml" else "listwise")
+                        missing="fiml" if c["missing"] == "ml" else "listwise", group=c["group"] or None,
+                        group_equal=tuple(filter(None, c["group_equal"].split(","))))
     return res, [str(w.message) for w in caught if issubclass(w.category, EstimationWarning)]
 
 
@@ -77,7 +78,13 @@ def test_items_in_other_units_keep_their_standard_errors(case):
     assert res.converged, name
     assert not [w for w in warned if "not identified" in w], (name, warned)
     ref = PARAMS[(PARAMS["case"] == name) & (PARAMS["op"] != "~1")]
-    m = ref.merge(res.estimates, on=["lhs", "op", "rhs"], suffixes=("_ref", ""))
+    ours = res.estimates.copy()
+    if "group" not in ours:
+        ours["group"] = np.where(ours["op"] == ":=", 0, 1)
+    if CASES.loc[name, "group"]:    # lavaan's groups in order of appearance, csmlib's as res.extra["groups"]
+        first = list(pd.unique(_data(name)[CASES.loc[name, "group"]]))
+        ours["group"] = [first.index(res.extra["groups"][g - 1]) + 1 if g > 0 else 0 for g in ours["group"]]
+    m = ref.merge(ours, on=["lhs", "op", "rhs", "group"], suffixes=("_ref", ""))
     assert len(m) == len(ref), name
     # an item times -1 turns the signs of its parameters (and of its construct's,
     # when it is the marker): the magnitudes stay

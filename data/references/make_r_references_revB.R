@@ -63,9 +63,13 @@ cases <- data.frame(rbind(
     "visual =~ x1 + a*x2 + b*x3\ntextual =~ x4 + x5 + x6\nr := a/b\nab := a*b", "listwise", "ML", "x3=1e-6"),
   c("pd_mediation_item_1e-5", "political_democracy",
     "ind60 =~ x1 + x2 + x3\ny1 ~ a*ind60\ny5 ~ b*y1 + c*ind60\nab := a*b\ntot := c + a*b", "listwise", "ML",
-    "y1=1e-5")
+    "y1=1e-5"),
+  c("hs_metric_markers_1e6", "holzinger", hs3, "listwise", "ML", "x1=1e6;x4=1e-6;x7=1e-4")
 ), stringsAsFactors = FALSE)
 names(cases) <- c("case", "dataset", "model", "missing", "estimator", "rescale")
+# two groups (school) with the loadings held equal, for the last case only
+cases$group <- ifelse(cases$case == "hs_metric_markers_1e6", "school", "")
+cases$group_equal <- ifelse(cases$case == "hs_metric_markers_1e6", "loadings", "")
 
 fit_cols <- c("npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower",
               "rmsea.ci.upper", "srmr", "baseline.chisq", "baseline.df", "ntotal",
@@ -75,11 +79,16 @@ params <- list()
 fits <- list()
 for (i in seq_len(nrow(cases))) {
   cs <- cases[i, ]
-  fit <- sem(cs$model, data = data[[cs$dataset]], missing = cs$missing, estimator = cs$estimator)
+  fit <- sem(cs$model, data = data[[cs$dataset]], missing = cs$missing, estimator = cs$estimator,
+             group = if (cs$group == "") NULL else cs$group,
+             group.equal = if (cs$group_equal == "") "" else strsplit(cs$group_equal, ",")[[1]])
   stopifnot(lavInspect(fit, "converged"))
   p <- parameterEstimates(fit, standardized = TRUE)
   if (!"label" %in% names(p)) p$label <- ""
-  params[[i]] <- data.frame(case = cs$case, p[, c("lhs", "op", "rhs", "label", "est", "se", "z", "std.all")])
+  if (!"group" %in% names(p)) p$group <- 1L
+  p$group[p$op == ":="] <- 0L
+  params[[i]] <- data.frame(case = cs$case, p[, c("lhs", "op", "rhs", "group", "label", "est", "se", "z",
+                                                  "std.all")])
   fm <- fitMeasures(fit)
   fm <- fm[intersect(fit_cols, names(fm))]
   fits[[i]] <- data.frame(case = cs$case, measure = names(fm), value = unclass(fm))
