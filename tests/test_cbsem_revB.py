@@ -15,6 +15,9 @@ the differential sweep's changes (branch revB) found csmlib wrong
   were absolute for parameters below 1 (a residual variance of 1e-12 never
   "converged" although the estimates were right; FIML of an item divided by
   1000 gave wrong and NaN standard errors);
+* an indicator that is also the outcome of a ``~`` (``x3 ~ ageyr``, a
+  covariate's direct effect on an item): its R-squared was missing from
+  ``r2`` and the regression from ``effects``;
 * a just-identified model under MLM / MLR: the scaled RMSEA (lavaan NA)
   and, with FIML, the robust CFI / TLI (lavaan 1).
 """
@@ -43,6 +46,7 @@ CASES = pd.read_csv(REF / "revB_cases.csv", keep_default_na=False).set_index("ca
 PARAMS = pd.read_csv(REF / "revB_lavaan_params.csv", keep_default_na=False,
                      na_values=[""]).fillna({"rhs": "", "label": ""})
 FITS = pd.read_csv(REF / "revB_lavaan_fit.csv")
+R2 = pd.read_csv(REF / "revB_lavaan_r2.csv")
 #: measures that do not depend on the units of the items
 SCALE_FREE = ["npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper",
               "srmr", "baseline.chisq", "baseline.df", "ntotal", "chisq.scaled", "cfi.scaled", "tli.scaled",
@@ -73,7 +77,7 @@ def case(request):
     return request.param, *_fit(request.param)
 
 
-def test_items_in_other_units_keep_their_standard_errors(case):
+def test_estimates_and_fit_match_lavaan(case):
     name, res, warned = case
     assert res.converged, name
     assert not [w for w in warned if "not identified" in w], (name, warned)
@@ -91,7 +95,7 @@ def test_items_in_other_units_keep_their_standard_errors(case):
     sign = np.abs if "=-" in CASES.loc[name, "rescale"] else (lambda v: v)
     assert_allclose(sign(m["std_all"]), sign(m["std.all"]), atol=1e-4, err_msg=name)
     free = m["se_ref"] > 0
-    assert free.sum() >= 5
+    assert free.sum() >= 4
     assert_allclose(sign(m.loc[free, "z"]), sign(m.loc[free, "z_ref"]), rtol=1e-3, atol=1e-3, err_msg=name)
     fit = FITS[FITS["case"] == name].set_index("measure")["value"]
     ours = pd.concat([res.fit_indices, pd.Series({"ntotal": float(res.n_obs)})])
@@ -100,6 +104,36 @@ def test_items_in_other_units_keep_their_standard_errors(case):
     assert len(checked) >= 10
     for k in checked:
         assert ours[k] == pytest.approx(fit[k], rel=1e-4, abs=1e-6), (name, k)
+
+
+def test_r2_of_every_outcome_of_a_regression_matches_lavaan(case):
+    """R-squared of the constructs and of every observed outcome of a ``~``,
+    an indicator too (``x3 ~ ageyr`` beside ``visual =~ x1 + x2 + x3``)."""
+    name, res, _ = case
+    spec = csm.ModelSpec.from_lavaan(CASES.loc[name, "model"])
+    outcomes = {r.lhs for r in spec.relations if r.op == "~"}
+    r2 = res.r2.copy()
+    if not outcomes:            # a CFA: no R-squared
+        assert r2.empty, name
+        return
+    if isinstance(r2.index, pd.MultiIndex):
+        first = list(pd.unique(_data(name)[CASES.loc[name, "group"]]))
+        r2 = pd.Series(r2.values, index=pd.MultiIndex.from_tuples(
+            [(first.index(res.extra["groups"][g - 1]) + 1, v) for g, v in r2.index]))
+    else:
+        r2.index = pd.MultiIndex.from_tuples([(1, v) for v in r2.index])
+    assert outcomes <= set(r2.index.get_level_values(1)), (name, outcomes)
+    ref = R2[R2["case"] == name].set_index(["group", "variable"])["r2"]
+    assert len(r2) and set(r2.index) <= set(ref.index), name
+    assert_allclose(r2.values, ref.reindex(r2.index).values, atol=1e-4, err_msg=name)
+
+
+def test_effects_include_the_regression_of_an_indicator():
+    res = _fit("mimic_direct_effect")[0]
+    eff = res.effects.set_index(["lhs", "rhs"])
+    ref = PARAMS[(PARAMS["case"] == "mimic_direct_effect") & (PARAMS["lhs"] == "x3") & (PARAMS["op"] == "~")]
+    assert eff.loc[("x3", "ageyr"), "direct"] == pytest.approx(float(ref["est"].iloc[0]), abs=1e-4)
+    assert eff.loc[("x3", "ageyr"), "direct_se"] == pytest.approx(float(ref["se"].iloc[0]), abs=1e-4)
 
 
 JUST_IDENTIFIED = pd.read_csv(REF / "revB_just_identified_robust_lavaan.csv", keep_default_na=False,
@@ -125,3 +159,18 @@ def test_just_identified_robust_measures_as_lavaan(estimator, missing, group):
             assert np.isnan(ours), (k, ours)
         else:
             assert ours == pytest.approx(v, abs=1e-8), k
+
+
+def test_bootstrap_engines_agree_on_an_indicators_regression():
+    """The loop engine drew R-squared for spec.endogenous and ``~`` among
+    constructs only: an indicator's R-squared and regression (``y1 ~ ind60``)
+    had no interval there, while the batched engine gave one."""
+    res = _fit("indicator_outcome")[0]
+    boots = {eng: csm.bootstrap(res, n_boot=40, seed=3, engine=eng, n_jobs=1) for eng in ("batched", "loop")}
+    r2 = {eng: b.r2.set_index("construct") for eng, b in boots.items()}
+    assert list(r2["loop"].index) == list(r2["batched"].index) == ["dem60", "y1"]
+    assert_allclose(r2["loop"][["se", "ci_lower", "ci_upper"]], r2["batched"][["se", "ci_lower", "ci_upper"]],
+                    rtol=1e-4)
+    eff = {eng: b.effects.set_index(["lhs", "rhs"]) for eng, b in boots.items()}
+    assert np.isfinite(eff["loop"].loc[("y1", "ind60"), "direct_se"])
+    assert_allclose(eff["loop"]["direct_se"], eff["batched"]["direct_se"], rtol=1e-4)

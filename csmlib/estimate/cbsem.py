@@ -906,7 +906,7 @@ def solution_tables(spec: ModelSpec, table: ParTable, models: Sequence[RamModel]
     """
     G = len(models)
     z_crit = stats.norm.ppf(0.5 + level / 2)
-    endo = set(spec.endogenous)
+    endo = {to for _, to in spec.regressions}     # constructs and observed outcomes of a ~
     recs, free_index, r2_parts, eff_parts = [], [], [], []
     for g, ram in enumerate(models):
         A_mat, S_mat = ram.matrices(theta)
@@ -1050,8 +1050,9 @@ def _row(lhs, op, rhs, label, est, se, z_crit, std):
 
 def structural_nodes(spec: ModelSpec, ram: RamModel) -> tuple[list[str], np.ndarray, np.ndarray]:
     """The variables of the structural model: every construct of the RAM
-    model, then the observed variables that a structural ``~`` names (an
-    observed outcome ``y5 ~ y1 + ind60``, a covariate ``visual ~ ageyr``).
+    model, then the observed variables that a ``~`` names (an observed
+    outcome ``y5 ~ y1 + ind60``, a covariate ``visual ~ ageyr``, an
+    indicator regressed on a covariate ``x3 ~ ageyr``).
 
     Returns
     -------
@@ -1062,10 +1063,11 @@ def structural_nodes(spec: ModelSpec, ram: RamModel) -> tuple[list[str], np.ndar
         1 where ``A[index[i], index[j]]`` is a structural effect of
         ``names[j]`` on ``names[i]``: every pair of constructs (paths and
         second-order loadings, as before), and for a pair with an observed
-        variable only the paths of the spec (an observed outcome may also
-        be an indicator).
+        variable only the regressions of the spec (an observed outcome may
+        also be an indicator: its loading is no structural effect).
     """
-    on_paths = {v for pair in spec.paths for v in pair}
+    regressions = spec.regressions
+    on_paths = {v for pair in regressions for v in pair}
     obs = [v for v in ram.observed if v in on_paths]
     names = list(ram.latent) + obs
     index = np.array([ram.p + i for i in range(len(ram.latent))] + [ram.observed.index(v) for v in obs],
@@ -1074,7 +1076,7 @@ def structural_nodes(spec: ModelSpec, ram: RamModel) -> tuple[list[str], np.ndar
     mask = np.zeros((k, k))
     mask[:nl, :nl] = 1.0
     pos = {v: i for i, v in enumerate(names)}
-    for frm, to in spec.paths:
+    for frm, to in regressions:
         if frm in pos and to in pos:
             mask[pos[to], pos[frm]] = 1.0
     return names, index, mask

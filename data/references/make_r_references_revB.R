@@ -6,8 +6,8 @@
 # Needs R with lavaan (made with lavaan 0.6.14).  Data: the bundled
 # Holzinger-Swineford and PoliticalDemocracy files and
 # data/references/holzinger_mcar15_data.csv (written by make_r_references.R).
-# Writes data/references/revB_cases.csv, revB_lavaan_params.csv and
-# revB_lavaan_fit.csv; the tests (tests/test_cbsem_revB.py) read only those.
+# Writes data/references/revB_cases.csv, revB_lavaan_params.csv,
+# revB_lavaan_fit.csv, revB_lavaan_r2.csv and revB_just_identified_robust_lavaan.csv; the tests (tests/test_cbsem_revB.py) read only those.
 suppressPackageStartupMessages(library(lavaan))
 
 out <- "data/references"
@@ -64,7 +64,16 @@ cases <- data.frame(rbind(
   c("pd_mediation_item_1e-5", "political_democracy",
     "ind60 =~ x1 + x2 + x3\ny1 ~ a*ind60\ny5 ~ b*y1 + c*ind60\nab := a*b\ntot := c + a*b", "listwise", "ML",
     "y1=1e-5"),
-  c("hs_metric_markers_1e6", "holzinger", hs3, "listwise", "ML", "x1=1e6;x4=1e-6;x7=1e-4")
+  c("hs_metric_markers_1e6", "holzinger", hs3, "listwise", "ML", "x1=1e6;x4=1e-6;x7=1e-4"),
+  # an indicator that is also the outcome of a structural ~ (a covariate's
+  # direct effect on an item, as in a MIMIC test of differential item
+  # functioning; an item regressed on another construct): its R-squared was
+  # missing from r2 and the regression from effects (csmlib kept only the
+  # ~ among constructs and observed variables that are no indicators)
+  c("mimic_direct_effect", "holzinger", "visual =~ x1 + x2 + x3\nvisual ~ ageyr\nx3 ~ ageyr", "listwise",
+    "ML", ""),
+  c("indicator_outcome", "political_democracy",
+    "ind60 =~ x1 + x2 + x3\ndem60 =~ y1 + y2 + y3 + y4\ny1 ~ ind60\ndem60 ~ ind60", "listwise", "ML", "")
 ), stringsAsFactors = FALSE)
 names(cases) <- c("case", "dataset", "model", "missing", "estimator", "rescale")
 # two groups (school) with the loadings held equal, for the last case only
@@ -77,6 +86,7 @@ fit_cols <- c("npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.
               "rmsea.scaled", "rmsea.robust", "rmsea.ci.lower.robust", "rmsea.ci.upper.robust")
 params <- list()
 fits <- list()
+r2s <- list()
 for (i in seq_len(nrow(cases))) {
   cs <- cases[i, ]
   fit <- sem(cs$model, data = data[[cs$dataset]], missing = cs$missing, estimator = cs$estimator,
@@ -92,10 +102,15 @@ for (i in seq_len(nrow(cases))) {
   fm <- fitMeasures(fit)
   fm <- fm[intersect(fit_cols, names(fm))]
   fits[[i]] <- data.frame(case = cs$case, measure = names(fm), value = unclass(fm))
+  r2 <- lavInspect(fit, "r2")
+  if (!is.list(r2)) r2 <- list(r2)
+  r2s[[i]] <- do.call(rbind, lapply(seq_along(r2), function(g)
+    data.frame(case = cs$case, group = g, variable = names(r2[[g]]), r2 = unname(r2[[g]]))))
 }
 wr(cases, "revB_cases.csv")
 wr(do.call(rbind, params), "revB_lavaan_params.csv")
 wr(do.call(rbind, fits), "revB_lavaan_fit.csv")
+wr(do.call(rbind, r2s), "revB_lavaan_r2.csv")
 
 # a just-identified model (df 0) under MLM / MLR, complete data, FIML and two
 # groups: lavaan has no scaled RMSEA (NA; csmlib reported 0) and, with FIML,
