@@ -174,3 +174,26 @@ def test_bootstrap_engines_agree_on_an_indicators_regression():
     eff = {eng: b.effects.set_index(["lhs", "rhs"]) for eng, b in boots.items()}
     assert np.isfinite(eff["loop"].loc[("y1", "ind60"), "direct_se"])
     assert_allclose(eff["loop"]["direct_se"], eff["batched"]["direct_se"], rtol=1e-4)
+
+
+PD_MODEL = ("ind60 =~ x1 + x2 + x3\ndem60 =~ y1 + y2 + y3 + y4\ndem65 =~ y5 + y6 + y7 + y8\n"
+            "dem60 ~ ind60\ndem65 ~ ind60 + dem60\ny1 ~~ y5\ny2 ~~ y4 + y6\ny3 ~~ y7\ny4 ~~ y8\ny6 ~~ y8")
+
+
+@pytest.mark.parametrize("rescale", [{"y2": 1e4}, {"x1": 1e6, "y5": 1e-4}])
+def test_batched_bootstrap_refits_items_in_other_units(rescale):
+    """The batched engine's refits stopped on an absolute step (1e-9) and
+    solved the unscaled information: with markers in units 1e10 apart every
+    resample failed, with y2 times 1e4 one did and the intervals moved.
+    R-squared is free of the units: the same resamples give the same draws
+    as on the original data."""
+    data = pd.read_csv(DATASETS["political_democracy"])
+    scaled = data.copy()
+    for col, f in rescale.items():
+        scaled[col] = scaled[col] * f
+    boots = [csm.bootstrap(fit_cbsem(csm.ModelSpec.from_lavaan(PD_MODEL), d), n_boot=60, seed=5,
+                           engine="batched", statistics=None, n_jobs=1) for d in (data, scaled)]
+    assert boots[0].engine == boots[1].engine == "cbsem-batched"
+    assert boots[0].n_failed == boots[1].n_failed == 0
+    cols = ["r2", "se", "ci_lower", "ci_upper"]
+    assert_allclose(boots[1].r2[cols], boots[0].r2[cols], rtol=1e-5)

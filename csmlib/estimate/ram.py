@@ -348,7 +348,9 @@ class RamModel:
             Sample covariance(s), divisor N.
         max_iter : int
         tol : float
-            Convergence when the largest absolute step is below ``tol``.
+            Convergence when every step is below ``tol`` times its
+            parameter's scale: ``|theta|``, or its natural unit
+            (:func:`natural_units`) when larger.
         information : ndarray (k, k), optional
             A fixed information matrix (e.g. the full-sample expected
             information at the full-sample estimates) used for every step
@@ -382,28 +384,42 @@ class RamModel:
         sS, logdet_S = np.linalg.slogdet(Sb)
         st = self._state(th)
         fcur = self._discrepancy_from_state(st, Sb, logdet_S)
-        info_inv = None if information is None else np.linalg.pinv(np.asarray(information, dtype=float))
+        # each parameter's natural unit (items in other units: a variance of 1e-12 beside one
+        # of 1e8), for the step test and for solving on the information scaled to a unit diagonal
+        unit_fixed = None
+        info_inv = None
+        if information is not None:
+            information = np.asarray(information, dtype=float)
+            unit_fixed = natural_units(information)
+            info_inv = np.linalg.pinv(information / unit_fixed[:, None] / unit_fixed[None, :]) \
+                / unit_fixed[:, None] / unit_fixed[None, :]
         # the working set: problems still iterating (a converged or stuck one leaves it)
         idx = np.arange(B)
         t, Sa, lda, f0 = th[idx], Sb[idx], logdet_S[idx], fcur[idx]
         sta = {key: v[idx] for key, v in st.items()}
         held = None                      # per problem: the inverse information kept (chord steps)
+        unit = np.broadcast_to(unit_fixed if unit_fixed is not None else np.ones(self.k), t.shape).copy()
         for it in range(max_iter):
             if not len(idx):
                 break
             if info_inv is None and held is None:
                 info, grad = self._information_from_state(sta, Sa)
+                dg = np.diagonal(info, axis1=-2, axis2=-1)
+                ok_d = np.isfinite(dg) & (dg > 0)
+                d = np.where(ok_d, np.sqrt(np.where(ok_d, dg, 1.0)), 1.0)       # 1 / natural unit
+                unit = 1.0 / d
+                scaled = info / d[:, :, None] / d[:, None, :]
                 with np.errstate(all="ignore"):
                     try:
-                        step = np.linalg.solve(info, grad[..., None])[..., 0]
+                        step = np.linalg.solve(scaled, (grad / d)[..., None])[..., 0] / d
                     except np.linalg.LinAlgError:
-                        step = np.einsum("bkl,bl->bk", np.linalg.pinv(info), grad)
+                        step = np.einsum("bkl,bl->bk", np.linalg.pinv(scaled), grad / d) / d
                 if refresh is not None and it + 1 >= refresh:
                     with np.errstate(all="ignore"):
                         try:
-                            held = np.linalg.inv(info)
+                            held = np.linalg.inv(scaled) / d[:, :, None] / d[:, None, :]
                         except np.linalg.LinAlgError:
-                            held = np.linalg.pinv(info)
+                            held = np.linalg.pinv(scaled) / d[:, :, None] / d[:, None, :]
             else:
                 with np.errstate(all="ignore"):
                     grad = self._gradient_from_W(sta, Sa, self._W(sta))
@@ -425,7 +441,7 @@ class RamModel:
                     st1[key][bad] = sb[key]
                 f1[bad] = self._discrepancy_from_state(sb, Sa[bad], lda[bad])
             ok = np.isfinite(f1) & (f1 <= f0 + 1e-12)
-            small = np.max(np.abs(alpha[:, None] * step), axis=1) < tol
+            small = np.all(np.abs(alpha[:, None] * step) < tol * np.maximum(np.abs(t), unit), axis=1)
             done = ok & small
             th[idx[ok]] = trial[ok]
             converged[idx[done]] = True
@@ -434,6 +450,7 @@ class RamModel:
                 t, f0, sta = trial, f1, st1
             else:
                 idx, t, Sa, lda, f0 = idx[keep], trial[keep], Sa[keep], lda[keep], f1[keep]
+                unit = unit[keep]
                 sta = {key: v[keep] for key, v in st1.items()}
                 if held is not None:
                     held = held[keep]
