@@ -130,3 +130,9 @@ for (a in ji_cases) {
                                      value = unclass(fm))
 }
 wr(do.call(rbind, ji), "revB_just_identified_robust_lavaan.csv")
+
+# modification indices of a MIMIC model with two covariates of fixed.x: no
+# regression of one covariate on the other (csmlib listed ageyr ~ sex and
+# sex ~ ageyr, with indices of 0: a covariate of fixed.x is no outcome)
+mimic2 <- sem("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~ ageyr + sex", data = data$holzinger)
+wr(modindices(mimic2)[, c("lhs", "op", "rhs", "mi", "epc")], "revB_mimic2_modindices_lavaan.csv")
