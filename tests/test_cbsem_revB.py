@@ -25,7 +25,6 @@ the differential sweep's changes (branch revB) found csmlib wrong
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -35,13 +34,8 @@ from numpy.testing import assert_allclose
 import csmlib as csm
 from csmlib.errors import EstimationWarning
 from csmlib.estimate.cbsem import fit_cbsem
+from test_cbsem_sweep import DATASETS, REF, rescaled
 
-ROOT = Path(__file__).resolve().parents[1]
-REF = ROOT / "data" / "references"
-DATASETS = {name: ROOT / "data" / folder / f"{folder}.csv"
-            for name, folder in [("holzinger", "holzinger_swineford1939"),
-                                 ("political_democracy", "political_democracy")]}
-DATASETS["holzinger_mcar15"] = REF / "holzinger_mcar15_data.csv"
 CASES = pd.read_csv(REF / "revB_cases.csv", keep_default_na=False).set_index("case")
 PARAMS = pd.read_csv(REF / "revB_lavaan_params.csv", keep_default_na=False,
                      na_values=[""]).fillna({"rhs": "", "label": ""})
@@ -55,11 +49,7 @@ SCALE_FREE = ["npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.
 
 def _data(case: str) -> pd.DataFrame:
     c = CASES.loc[case]
-    data = pd.read_csv(DATASETS[c["dataset"]])
-    for part in filter(None, c["rescale"].split(";")):
-        col, factor = part.split("=")
-        data[col] = data[col] * float(factor)
-    return data
+    return rescaled(pd.read_csv(DATASETS[c["dataset"]]), c["rescale"])
 
 
 def _fit(case: str):
@@ -180,7 +170,7 @@ PD_MODEL = ("ind60 =~ x1 + x2 + x3\ndem60 =~ y1 + y2 + y3 + y4\ndem65 =~ y5 + y6
             "dem60 ~ ind60\ndem65 ~ ind60 + dem60\ny1 ~~ y5\ny2 ~~ y4 + y6\ny3 ~~ y7\ny4 ~~ y8\ny6 ~~ y8")
 
 
-@pytest.mark.parametrize("rescale", [{"y2": 1e4}, {"x1": 1e6, "y5": 1e-4}])
+@pytest.mark.parametrize("rescale", ["y2=1e4", "x1=1e6;y5=1e-4"])
 def test_batched_bootstrap_refits_items_in_other_units(rescale):
     """The batched engine's refits stopped on an absolute step (1e-9) and
     solved the unscaled information: with markers in units 1e10 apart every
@@ -188,9 +178,7 @@ def test_batched_bootstrap_refits_items_in_other_units(rescale):
     R-squared is free of the units: the same resamples give the same draws
     as on the original data."""
     data = pd.read_csv(DATASETS["political_democracy"])
-    scaled = data.copy()
-    for col, f in rescale.items():
-        scaled[col] = scaled[col] * f
+    scaled = rescaled(data, rescale)
     boots = [csm.bootstrap(fit_cbsem(csm.ModelSpec.from_lavaan(PD_MODEL), d), n_boot=60, seed=5,
                            engine="batched", statistics=None, n_jobs=1) for d in (data, scaled)]
     assert boots[0].engine == boots[1].engine == "cbsem-batched"
