@@ -632,8 +632,9 @@ def fit_cbsem(
         (and ``group``); ``fit_indices`` has ``chisq, df, pvalue, cfi, tli,
         rmsea, rmsea_ci_lower, rmsea_ci_upper, srmr, aic, bic`` (then
         ``baseline_chisq, baseline_df, logl, npar``); ``r2`` by endogenous
-        construct or observed outcome of a structural ``~`` (by group and
-        construct for several groups); ``effects`` among the constructs and
+        construct or observed outcome of a ``~``, an indicator's too (by group
+        and construct for several groups; NaN where the residual variance is
+        negative, as lavaan); ``effects`` among the constructs and
         the observed variables of the structural model; ``scores``
         are regression-method factor scores.  ``extra`` holds ``table``
         (:class:`~csmlib.estimate.partable.ParTable`), ``likelihood``
@@ -941,8 +942,9 @@ def solution_tables(spec: ModelSpec, table: ParTable, models: Sequence[RamModel]
             recs.append(_row(r.lhs, r.op, r.rhs, r.label, est, s, z_crit, std) | {"group": g + 1})
             free_index.append(r.free)
         nodes, node_idx, mask = structural_nodes(spec, ram)
-        r2g = pd.Series({f: 1 - S_mat[i, i] / V[i, i] for f, i in zip(nodes, node_idx) if f in endo},
-                        dtype=float)
+        # none beside a negative residual variance (a Heywood case; lavaan: NA)
+        r2g = pd.Series({f: 1 - S_mat[i, i] / V[i, i] if S_mat[i, i] >= 0 else np.nan
+                         for f, i in zip(nodes, node_idx) if f in endo}, dtype=float)
         eff = _effects(ram, theta, vcov, nodes, node_idx, mask)
         if G > 1:
             r2g.index = pd.MultiIndex.from_product([[g + 1], r2g.index], names=["group", "construct"])

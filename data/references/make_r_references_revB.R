@@ -20,6 +20,7 @@ data <- list(
   political_democracy = read.csv("data/political_democracy/political_democracy.csv"),
   holzinger_mcar15 = read.csv(file.path(out, "holzinger_mcar15_data.csv"))
 )
+data$holzinger_rows_81_105 <- data$holzinger[81:105, ]   # 25 rows: a negative residual variance of speed
 hs3 <- "visual =~ x1 + x2 + x3
 textual =~ x4 + x5 + x6
 speed =~ x7 + x8 + x9"
@@ -73,7 +74,11 @@ cases <- data.frame(rbind(
   c("mimic_direct_effect", "holzinger", "visual =~ x1 + x2 + x3\nvisual ~ ageyr\nx3 ~ ageyr", "listwise",
     "ML", ""),
   c("indicator_outcome", "political_democracy",
-    "ind60 =~ x1 + x2 + x3\ndem60 =~ y1 + y2 + y3 + y4\ny1 ~ ind60\ndem60 ~ ind60", "listwise", "ML", "")
+    "ind60 =~ x1 + x2 + x3\ndem60 =~ y1 + y2 + y3 + y4\ny1 ~ ind60\ndem60 ~ ind60", "listwise", "ML", ""),
+  # a negative residual variance of an endogenous construct (rows 81-105):
+  # lavaan's R-squared is NA there, csmlib reported 5.47
+  c("heywood_r2", "holzinger_rows_81_105",
+    paste0(hs3, "\nspeed ~ b*visual\ntextual ~ visual\nvisual ~~ v*visual\nr := b*b*v"), "listwise", "ML", "")
 ), stringsAsFactors = FALSE)
 names(cases) <- c("case", "dataset", "model", "missing", "estimator", "rescale")
 # two groups (school) with the loadings held equal, for the last case only
