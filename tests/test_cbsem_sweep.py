@@ -54,8 +54,13 @@ def _data(case: str) -> pd.DataFrame:
     c = CASES.loc[case]
     if c["dataset"] == "holzinger40":         # the first 40 rows: a Heywood case
         return pd.read_csv(DATASETS["holzinger"]).iloc[:40]
-    data = pd.read_csv(DATASETS[c["dataset"]])
-    for part in filter(None, c["rescale"].split(";")):
+    return rescaled(pd.read_csv(DATASETS[c["dataset"]]), c["rescale"])
+
+
+def rescaled(data: pd.DataFrame, rescale: str) -> pd.DataFrame:
+    """``data`` with the columns of ``rescale`` (``"x4=1e4;x1=1e-3"``) multiplied."""
+    data = data.copy()
+    for part in filter(None, rescale.split(";")):
         col, factor = part.split("=")
         data[col] = data[col] * float(factor)
     return data

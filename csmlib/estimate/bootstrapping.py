@@ -609,8 +609,10 @@ class _LoopEngine:
         e = res.estimates
         if "estimates" in self.groups:
             names = set(res.spec.construct_names) | set(res.spec.interactions)
+            regs = set(res.spec.regressions)    # an indicator's regression too (x3 ~ ageyr)
             for lhs, op, rhs, est in zip(e["lhs"], e["op"], e["rhs"], e["est"]):
-                if op in ("<~", "=~", ":=") or (op == "~" and lhs in names and rhs in names):
+                if op in ("<~", "=~", ":=") or (op == "~" and ((lhs in names and rhs in names)
+                                                               or (rhs, lhs) in regs)):
                     vals[("estimates", lhs, op, rhs)] = est
         if "effects" in self.groups:
             eff = res.effects
@@ -619,7 +621,9 @@ class _LoopEngine:
                 vals[("effects", lhs, "total", rhs)] = tot
         if "r2" in self.groups:
             r2 = res.r2
-            for nme in res.spec.endogenous:
+            # the endogenous constructs and the observed outcomes a CB fit reports (y1 ~ ind60)
+            outcomes = {to for _, to in res.spec.regressions}
+            for nme in dict.fromkeys([*res.spec.endogenous, *(v for v in r2.index if v in outcomes)]):
                 vals[("r2", nme, "r2", "")] = r2.get(nme, np.nan)
         if "specific" in self.groups:
             sp = res.specific_effects

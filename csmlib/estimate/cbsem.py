@@ -73,7 +73,7 @@ from .prepare import check_answered, input_frame, unweighted_notice
 from ..errors import DataError, DataWarning, EstimationError, EstimationWarning, SpecError
 from .fitindices import fit_measures, srmr
 from .partable import Param, ParTable, build_partable
-from .ram import Likelihood, RamModel, one_blas_thread, patterns
+from .ram import Likelihood, RamModel, invert_information, natural_units, one_blas_thread, patterns
 from .robust import check_estimator, item_moments, robust_fit, survey_weights
 from .results import CbsemResults, Results, tidy_estimates
 from ..spec.modelspec import ModelSpec
@@ -299,7 +299,9 @@ def _table_start(table: ParTable) -> np.ndarray:
 
 
 #: lavaan's optim.dx.tol: at a solution every element of the gradient of the
-#: ML objective (minus the loglikelihood / N) is below this
+#: ML objective (minus the loglikelihood / N), each in its parameter's
+#: natural unit (:func:`~csmlib.estimate.ram.natural_units`, near 1 for
+#: items on rating scales), is below this
 GRADIENT_TOL = 1e-3
 
 
@@ -307,10 +309,12 @@ def _converged(lik: Likelihood, theta: np.ndarray, reached: bool) -> tuple[bool,
     """Convergence checked, not trusted: the optimizer reached a stationary
     point, the gradient is small there and every implied covariance is
     positive definite."""
-    ll, grad, _ = lik.evaluate(theta, information=False)
+    ll, grad, info = lik.evaluate(theta)
     if not np.isfinite(ll):
         return False, "the implied covariance matrix is not positive definite at the solution"
-    gmax = float(np.max(np.abs(grad))) / lik.N if len(grad) else 0.0
+    # each element in its parameter's natural unit: the gradient of a variance of 1e-12
+    # (an item in other units) is 1e12 times that of the same variance in the usual units
+    gmax = float(np.max(np.abs(grad) * natural_units(info, lik.N))) / lik.N if len(grad) else 0.0
     if gmax > GRADIENT_TOL:
         return False, f"the gradient is not zero at the solution (largest element {gmax:.2g})"
     if not reached:
@@ -506,11 +510,16 @@ def _evaluate_defined(table: ParTable, values: dict[str, Any], funcs: dict[str, 
     return values
 
 
-def _num_jacobian(fun, theta: np.ndarray) -> np.ndarray:
+def _num_jacobian(fun, theta: np.ndarray, vcov: np.ndarray) -> np.ndarray:
+    """Central differences of ``fun`` at ``theta``, each step 1e-6 of its
+    parameter's scale: ``|theta|``, or its standard error when larger (not 1:
+    a loading of 1e-6, an item in other units, would be stepped by itself)."""
     f0 = np.atleast_1d(fun(theta))
     J = np.zeros((len(f0), len(theta)))
+    se = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
+    unit = np.where(np.isfinite(se) & (se > 0), np.maximum(np.abs(theta), se), np.maximum(1.0, np.abs(theta)))
     for i in range(len(theta)):
-        h = 1e-6 * max(1.0, abs(theta[i]))
+        h = 1e-6 * unit[i]
         e = np.zeros_like(theta)
         e[i] = h
         J[:, i] = (np.atleast_1d(fun(theta + e)) - np.atleast_1d(fun(theta - e))) / (2 * h)
@@ -623,8 +632,9 @@ def fit_cbsem(
         (and ``group``); ``fit_indices`` has ``chisq, df, pvalue, cfi, tli,
         rmsea, rmsea_ci_lower, rmsea_ci_upper, srmr, aic, bic`` (then
         ``baseline_chisq, baseline_df, logl, npar``); ``r2`` by endogenous
-        construct or observed outcome of a structural ``~`` (by group and
-        construct for several groups); ``effects`` among the constructs and
+        construct or observed outcome of a ``~``, an indicator's too (by group
+        and construct for several groups; NaN where the residual variance is
+        negative, as lavaan); ``effects`` among the constructs and
         the observed variables of the structural model; ``scores``
         are regression-method factor scores.  ``extra`` holds ``table``
         (:class:`~csmlib.estimate.partable.ParTable`), ``likelihood``
@@ -792,9 +802,11 @@ def fit_cbsem(
             # is finite but meaningless (an MLR fit of a model that is not
             # identified reported standard errors without a word)
             info_m = lik.observed_information(theta) if fiml else lik.expected_information(theta)
-            if not np.all(np.isfinite(info_m)) or np.linalg.cond(info_m) > 1e12:
+            try:
+                invert_information(info_m)
+            except np.linalg.LinAlgError:
                 vcov = None
-                raise np.linalg.LinAlgError
+                raise
         except np.linalg.LinAlgError:
             msg = "the information matrix is singular: the model is not identified; standard errors are not available"
             warn.append(msg)
@@ -802,9 +814,7 @@ def fit_cbsem(
     elif se != "none":
         try:
             info_m = lik.observed_information(theta) if fiml else lik.expected_information(theta)
-            A_inv = np.linalg.inv(info_m)
-            if not np.all(np.isfinite(A_inv)) or np.linalg.cond(info_m) > 1e12:
-                raise np.linalg.LinAlgError
+            A_inv = invert_information(info_m)
             if robust:
                 scores = np.vstack(lik.scores(theta))
                 vcov = A_inv @ (scores.T @ scores / n) @ A_inv / n
@@ -897,7 +907,7 @@ def solution_tables(spec: ModelSpec, table: ParTable, models: Sequence[RamModel]
     """
     G = len(models)
     z_crit = stats.norm.ppf(0.5 + level / 2)
-    endo = set(spec.endogenous)
+    endo = {to for _, to in spec.regressions}     # constructs and observed outcomes of a ~
     recs, free_index, r2_parts, eff_parts = [], [], [], []
     for g, ram in enumerate(models):
         A_mat, S_mat = ram.matrices(theta)
@@ -932,8 +942,9 @@ def solution_tables(spec: ModelSpec, table: ParTable, models: Sequence[RamModel]
             recs.append(_row(r.lhs, r.op, r.rhs, r.label, est, s, z_crit, std) | {"group": g + 1})
             free_index.append(r.free)
         nodes, node_idx, mask = structural_nodes(spec, ram)
-        r2g = pd.Series({f: 1 - S_mat[i, i] / V[i, i] for f, i in zip(nodes, node_idx) if f in endo},
-                        dtype=float)
+        # none beside a negative residual variance (a Heywood case; lavaan: NA)
+        r2g = pd.Series({f: 1 - S_mat[i, i] / V[i, i] if S_mat[i, i] >= 0 else np.nan
+                         for f, i in zip(nodes, node_idx) if f in endo}, dtype=float)
         eff = _effects(ram, theta, vcov, nodes, node_idx, mask)
         if G > 1:
             r2g.index = pd.MultiIndex.from_product([[g + 1], r2g.index], names=["group", "construct"])
@@ -953,7 +964,8 @@ def solution_tables(spec: ModelSpec, table: ParTable, models: Sequence[RamModel]
         est = float(values[dfn.name])
         s = np.nan
         if vcov is not None:
-            J = _num_jacobian(lambda th, nm=dfn.name: float(_defined_values(table, th, _FUNCS)[nm]), theta)
+            J = _num_jacobian(lambda th, nm=dfn.name: float(_defined_values(table, th, _FUNCS)[nm]), theta,
+                              vcov)
             s = float(np.sqrt(max((J @ vcov @ J.T)[0, 0], 0.0)))
         recs.append(_row(dfn.name, ":=", dfn.expression, dfn.name, est, s, z_crit,
                          float(std_values[dfn.name])) | {"group": 0})
@@ -1040,8 +1052,9 @@ def _row(lhs, op, rhs, label, est, se, z_crit, std):
 
 def structural_nodes(spec: ModelSpec, ram: RamModel) -> tuple[list[str], np.ndarray, np.ndarray]:
     """The variables of the structural model: every construct of the RAM
-    model, then the observed variables that a structural ``~`` names (an
-    observed outcome ``y5 ~ y1 + ind60``, a covariate ``visual ~ ageyr``).
+    model, then the observed variables that a ``~`` names (an observed
+    outcome ``y5 ~ y1 + ind60``, a covariate ``visual ~ ageyr``, an
+    indicator regressed on a covariate ``x3 ~ ageyr``).
 
     Returns
     -------
@@ -1052,10 +1065,11 @@ def structural_nodes(spec: ModelSpec, ram: RamModel) -> tuple[list[str], np.ndar
         1 where ``A[index[i], index[j]]`` is a structural effect of
         ``names[j]`` on ``names[i]``: every pair of constructs (paths and
         second-order loadings, as before), and for a pair with an observed
-        variable only the paths of the spec (an observed outcome may also
-        be an indicator).
+        variable only the regressions of the spec (an observed outcome may
+        also be an indicator: its loading is no structural effect).
     """
-    on_paths = {v for pair in spec.paths for v in pair}
+    regressions = spec.regressions
+    on_paths = {v for pair in regressions for v in pair}
     obs = [v for v in ram.observed if v in on_paths]
     names = list(ram.latent) + obs
     index = np.array([ram.p + i for i in range(len(ram.latent))] + [ram.observed.index(v) for v in obs],
@@ -1064,7 +1078,7 @@ def structural_nodes(spec: ModelSpec, ram: RamModel) -> tuple[list[str], np.ndar
     mask = np.zeros((k, k))
     mask[:nl, :nl] = 1.0
     pos = {v: i for i, v in enumerate(names)}
-    for frm, to in spec.paths:
+    for frm, to in regressions:
         if frm in pos and to in pos:
             mask[pos[to], pos[frm]] = 1.0
     return names, index, mask
@@ -1093,7 +1107,7 @@ def _effects(ram: RamModel, theta: np.ndarray, vcov: np.ndarray | None, names: l
         T = np.linalg.inv(eye - B) - eye
         return np.concatenate([B[ii, jj], T[ii, jj] - B[ii, jj], T[ii, jj]])
 
-    J = _num_jacobian(fun, theta)
+    J = _num_jacobian(fun, theta, vcov)
     se = np.sqrt(np.clip(np.einsum("ik,kl,il->i", J, vcov, J), 0, None))
     m = len(tab)
     tab["direct_se"], tab["indirect_se"], tab["total_se"] = se[:m], se[m:2 * m], se[2 * m:]

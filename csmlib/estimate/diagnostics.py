@@ -90,9 +90,10 @@ def _candidates(table: ParTable) -> list[tuple[int, str, str, str, Param | None]
             full += [(names[c], "~~", names[r]) for c in range(len(names)) for r in range(c, len(names))]
         full += [(y, "~", x) for y in eqs for x in eqs if y != x and not (y in ov and x in lv)]
         # a covariate of fixed.x takes no covariance (the model syntax refuses one,
-        # and lavaan lists none)
+        # and lavaan lists none) and is no outcome (lavaan lists no ageyr ~ sex)
         exo = set(table.exogenous_x)
-        full = [c for c in full if not (c[1] == "~~" and (c[0] in exo or c[2] in exo))]
+        full = [c for c in full if not ((c[1] == "~~" and (c[0] in exo or c[2] in exo))
+                                        or (c[1] == "~" and c[0] in exo))]
         out += [(g, *c, fixed.get(c)) for c in full if c not in free]
     return out
 

@@ -36,7 +36,7 @@ from collections.abc import Sequence
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-__all__ = ["RamModel", "Likelihood", "Pattern", "patterns", "one_blas_thread"]
+__all__ = ["RamModel", "Likelihood", "Pattern", "patterns", "one_blas_thread", "invert_information"]
 
 
 def one_blas_thread(fun):
@@ -348,7 +348,9 @@ class RamModel:
             Sample covariance(s), divisor N.
         max_iter : int
         tol : float
-            Convergence when the largest absolute step is below ``tol``.
+            Convergence when every step is below ``tol`` times its
+            parameter's scale: ``|theta|``, or its natural unit
+            (:func:`natural_units`) when larger.
         information : ndarray (k, k), optional
             A fixed information matrix (e.g. the full-sample expected
             information at the full-sample estimates) used for every step
@@ -382,28 +384,42 @@ class RamModel:
         sS, logdet_S = np.linalg.slogdet(Sb)
         st = self._state(th)
         fcur = self._discrepancy_from_state(st, Sb, logdet_S)
-        info_inv = None if information is None else np.linalg.pinv(np.asarray(information, dtype=float))
+        # each parameter's natural unit (items in other units: a variance of 1e-12 beside one
+        # of 1e8), for the step test and for solving on the information scaled to a unit diagonal
+        unit_fixed = None
+        info_inv = None
+        if information is not None:
+            information = np.asarray(information, dtype=float)
+            unit_fixed = natural_units(information)
+            info_inv = np.linalg.pinv(information / unit_fixed[:, None] / unit_fixed[None, :]) \
+                / unit_fixed[:, None] / unit_fixed[None, :]
         # the working set: problems still iterating (a converged or stuck one leaves it)
         idx = np.arange(B)
         t, Sa, lda, f0 = th[idx], Sb[idx], logdet_S[idx], fcur[idx]
         sta = {key: v[idx] for key, v in st.items()}
         held = None                      # per problem: the inverse information kept (chord steps)
+        unit = np.broadcast_to(unit_fixed if unit_fixed is not None else np.ones(self.k), t.shape).copy()
         for it in range(max_iter):
             if not len(idx):
                 break
             if info_inv is None and held is None:
                 info, grad = self._information_from_state(sta, Sa)
+                dg = np.diagonal(info, axis1=-2, axis2=-1)
+                ok_d = np.isfinite(dg) & (dg > 0)
+                d = np.where(ok_d, np.sqrt(np.where(ok_d, dg, 1.0)), 1.0)       # 1 / natural unit
+                unit = 1.0 / d
+                scaled = info / d[:, :, None] / d[:, None, :]
                 with np.errstate(all="ignore"):
                     try:
-                        step = np.linalg.solve(info, grad[..., None])[..., 0]
+                        step = np.linalg.solve(scaled, (grad / d)[..., None])[..., 0] / d
                     except np.linalg.LinAlgError:
-                        step = np.einsum("bkl,bl->bk", np.linalg.pinv(info), grad)
+                        step = np.einsum("bkl,bl->bk", np.linalg.pinv(scaled), grad / d) / d
                 if refresh is not None and it + 1 >= refresh:
                     with np.errstate(all="ignore"):
                         try:
-                            held = np.linalg.inv(info)
+                            held = np.linalg.inv(scaled) / d[:, :, None] / d[:, None, :]
                         except np.linalg.LinAlgError:
-                            held = np.linalg.pinv(info)
+                            held = np.linalg.pinv(scaled) / d[:, :, None] / d[:, None, :]
             else:
                 with np.errstate(all="ignore"):
                     grad = self._gradient_from_W(sta, Sa, self._W(sta))
@@ -425,7 +441,7 @@ class RamModel:
                     st1[key][bad] = sb[key]
                 f1[bad] = self._discrepancy_from_state(sb, Sa[bad], lda[bad])
             ok = np.isfinite(f1) & (f1 <= f0 + 1e-12)
-            small = np.max(np.abs(alpha[:, None] * step), axis=1) < tol
+            small = np.all(np.abs(alpha[:, None] * step) < tol * np.maximum(np.abs(t), unit), axis=1)
             done = ok & small
             th[idx[ok]] = trial[ok]
             converged[idx[done]] = True
@@ -434,6 +450,7 @@ class RamModel:
                 t, f0, sta = trial, f1, st1
             else:
                 idx, t, Sa, lda, f0 = idx[keep], trial[keep], Sa[keep], lda[keep], f1[keep]
+                unit = unit[keep]
                 sta = {key: v[keep] for key, v in st1.items()}
                 if held is not None:
                     held = held[keep]
@@ -456,6 +473,48 @@ def _positive_definite(M: np.ndarray) -> np.ndarray:
             except np.linalg.LinAlgError:
                 out[b] = False
         return out
+
+
+def natural_units(info: np.ndarray, n: float = 1.0) -> np.ndarray:
+    """Each parameter's natural unit, ``1 / sqrt(information_kk / n)`` (the
+    standard error of one observation's worth of data, as though the
+    parameter were alone), 1 where a parameter has no information.  Steps
+    and tolerances measured in these units are the same whatever the units
+    of the items: a residual variance of 5e-7 (an item divided by 1000) is
+    no longer below any absolute step or tolerance, nor a variance of 1e6
+    above it.  Near 1 for items on the usual rating scales."""
+    d = np.diag(np.asarray(info, dtype=float)) / n
+    ok = np.isfinite(d) & (d > 0)
+    return np.where(ok, 1.0 / np.sqrt(np.where(ok, d, 1.0)), 1.0)
+
+
+def invert_information(info: np.ndarray, max_cond: float = 1e12) -> np.ndarray:
+    """The inverse of an information matrix, or :class:`numpy.linalg.LinAlgError`
+    when it is singular (the model is not identified).
+
+    The test is the condition number of the information scaled to a unit
+    diagonal (``D^-1/2 I D^-1/2``), and the inverse is taken of that matrix:
+    a change of an item's units (times 1000: its loadings 1000 times, its
+    variance a million times larger) multiplies the condition number of the
+    matrix as it is by up to 10^12 and is no loss of identification.  A
+    parameter without information (a zero on the diagonal) is not identified.
+
+    Returns
+    -------
+    ndarray (k, k)
+    """
+    info = np.asarray(info, dtype=float)
+    d = np.diag(info)
+    if not np.all(np.isfinite(info)) or np.any(d <= 0):
+        raise np.linalg.LinAlgError("the information matrix is singular")
+    s = 1.0 / np.sqrt(d)
+    scaled = info * s[:, None] * s[None, :]
+    if np.linalg.cond(scaled) > max_cond:
+        raise np.linalg.LinAlgError("the information matrix is singular")
+    out = np.linalg.inv(scaled) * s[:, None] * s[None, :]
+    if not np.all(np.isfinite(out)):
+        raise np.linalg.LinAlgError("the information matrix is singular")
+    return out
 
 
 def _inv_stack(M: np.ndarray, ok: np.ndarray) -> np.ndarray:
@@ -675,15 +734,19 @@ class Likelihood:
     def observed_information(self, theta: np.ndarray, *, central: bool = False) -> np.ndarray:
         """Observed information per observation: minus the Hessian of the
         loglikelihood / N (forward differences of the analytic gradient,
-        step 1e-6 relative, symmetrized).  ``central=True``: central
-        differences (step 1e-5 relative, twice the gradient evaluations,
+        step 1e-6 of each parameter's scale, ``|theta|`` or its natural unit
+        when larger (:func:`natural_units`), symmetrized).  ``central=True``:
+        central differences (step 1e-5 of that scale, twice the gradient evaluations,
         error about 1e-10 instead of 1e-6), for what is more sensitive than
         a standard error: the MLR sandwich and its Yuan-Bentler trace."""
         k = self.k
         H = np.zeros((k, k))
         g0 = None if central else self.gradient(theta)
+        # steps relative to each parameter's own scale (a step of 1e-6 on a variance of 5e-7,
+        # an item in other units, gave a wrong Hessian column and NaN standard errors)
+        unit = np.maximum(np.abs(theta), natural_units(self.expected_information(theta)))
         for i in range(k):   # differences of the analytic gradient, symmetrized
-            h = (1e-5 if central else 1e-6) * max(1.0, abs(theta[i]))
+            h = (1e-5 if central else 1e-6) * unit[i]
             e = np.zeros(k)
             e[i] = h
             if central:
@@ -756,17 +819,21 @@ class Likelihood:
         scale = 1.0 / self.N
         flat_run: list[tuple[float, np.ndarray]] = []   # iterates of a flat stretch
         for it in range(1, max_iter + 1):
+            # the scoring step solved on the information scaled to a unit diagonal
+            # (items in units 1e12 apart make the matrix as it is numerically singular)
+            d = 1.0 / natural_units(info)
+            scaled = info / d[:, None] / d[None, :]
             try:
-                step = np.linalg.solve(info, grad)
+                step = np.linalg.solve(scaled, grad / d) / d
             except np.linalg.LinAlgError:
-                step = np.linalg.pinv(info) @ grad
+                step = (np.linalg.pinv(scaled) @ (grad / d)) / d
             if not np.all(np.isfinite(step)):
                 return th, False, it, "the information matrix is singular"
-            # a rejected step is shortened: halved, and damped towards the gradient
-            # (Levenberg-Marquardt) so that an ill-conditioned information still
-            # leads uphill
+            # a rejected step is shortened: halved, and damped towards the (scaled)
+            # gradient (Levenberg-Marquardt) so that an ill-conditioned information
+            # still leads uphill
             alpha, lam = 1.0, 0.0
-            damp = 1e-4 * max(np.trace(info) / max(len(th), 1), 1e-12)
+            damp = 1e-4 * max(np.trace(scaled) / max(len(th), 1), 1e-12)
             for h in range(max_halving):
                 trial = th + alpha * step
                 ll1 = self.loglik(trial)
@@ -775,12 +842,14 @@ class Likelihood:
                 alpha /= 2
                 if h % 2 == 1:
                     lam = damp if lam == 0 else lam * 10
-                    step = np.linalg.solve(info + lam * np.eye(len(th)), grad)
+                    step = np.linalg.solve(scaled + lam * np.eye(len(th)), grad / d) / d
             else:
                 return th, False, it, "no step along the scoring direction increases the likelihood"
             # each parameter on its own scale: one tolerance from the largest |theta| let a
-            # loading move by 1 when an item's variance was 1e10 (an item in other units)
-            small = bool(np.all(np.abs(alpha * step) < tol * np.maximum(1.0, np.abs(th))))
+            # loading move by 1 when an item's variance was 1e10 (an item in other units),
+            # and a floor of 1 let a variance of 1e-12 stop anywhere
+            unit = np.maximum(np.abs(th), natural_units(info, self.N))
+            small = bool(np.all(np.abs(alpha * step) < tol * unit))
             flat = abs(ll1 - ll) * scale < 1e-15
             th = trial
             ll_prev = ll

@@ -47,7 +47,7 @@ from scipy.linalg import block_diag
 
 from ..errors import DataError, SpecError
 from .fitindices import cfi, rmsea, rmsea_ci, tli
-from .ram import patterns
+from .ram import invert_information, patterns
 
 __all__ = [
     "ESTIMATORS",
@@ -401,8 +401,14 @@ def scaled_fit_indices(m: Moments, corrected: dict[str, float] | None = None) ->
     out["rmsea_robust"] = rmsea(xx3, m.df, m.n, G, c_hat=c3)
     out["rmsea_ci_lower_robust"], out["rmsea_ci_upper_robust"] = rmsea_ci(xx3 / c3, m.df, m.n, groups=G,
                                                                           c_hat=c3)
-    if m.df <= 0 and np.isfinite(xx3):     # just identified: 0, as lavaan (no scaling factor)
-        out["rmsea_robust"] = out["rmsea_ci_lower_robust"] = out["rmsea_ci_upper_robust"] = 0.0
+    if m.df <= 0:
+        # just identified, as lavaan: no scaling factor, so no scaled RMSEA (NaN), a robust
+        # RMSEA of 0, and with FIML's correction a robust CFI and TLI of 1 (NaN without)
+        out["rmsea_scaled"] = out["rmsea_ci_lower_scaled"] = out["rmsea_ci_upper_scaled"] = float("nan")
+        if np.isfinite(xx3):
+            out["rmsea_robust"] = out["rmsea_ci_lower_robust"] = out["rmsea_ci_upper_robust"] = 0.0
+        if corrected is not None and np.isfinite(xx3):
+            out["cfi_robust"] = out["tli_robust"] = 1.0
     return pd.Series({k: float(v) for k, v in out.items()})
 
 
@@ -558,9 +564,9 @@ def robust_fit(lik, theta: np.ndarray, estimator: str, fit: pd.Series, *,
     middle = np.zeros((lik.k, lik.k))
     fiml_groups = []
     if estimator == "MLM":
-        E_inv = np.linalg.inv(lik.expected_information(theta))
+        E_inv = invert_information(lik.expected_information(theta))
     else:
-        E_inv = np.linalg.inv(lik.observed_information(theta, central=True))
+        E_inv = invert_information(lik.observed_information(theta, central=True))
     for g, (mean_h1, cov_h1) in enumerate(h1):
         X, w = lik.group_data(g)
         p = X.shape[1]

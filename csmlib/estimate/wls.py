@@ -70,7 +70,7 @@ from .fitindices import cfi, rmsea, rmsea_ci, tli
 from .partable import ParTable, build_partable
 from .polychoric import Polychoric, _pairs, polychoric
 from .prepare import check_answered, input_frame
-from .ram import RamModel
+from .ram import RamModel, invert_information
 from .results import FIT_INDEX_NAMES, CbsemResults, tidy_estimates
 
 __all__ = ["WLS_ESTIMATORS", "fit_ordered", "ordered_items", "scaled_difference"]
@@ -401,9 +401,7 @@ def fit_ordered(
     vcov = None
     U_Gamma = None
     try:
-        A_inv = np.linalg.inv(A)
-        if not np.all(np.isfinite(A_inv)) or np.linalg.cond(A) > 1e12:
-            raise np.linalg.LinAlgError
+        A_inv = invert_information(A)
         WD = Wj[:, None] * Delta
         if se == "robust":
             vcov = A_inv @ (WD.T @ Gj @ WD) @ A_inv

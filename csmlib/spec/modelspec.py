@@ -220,6 +220,13 @@ class ModelSpec:
         )
 
     @property
+    def regressions(self) -> tuple[tuple[str, str], ...]:
+        """Every ``~`` as a ``(predictor, outcome)`` pair: the :attr:`paths`
+        and the regressions of an indicator (``x3 ~ ageyr``, ``y1 ~ ind60``),
+        which :attr:`paths` leaves out."""
+        return tuple(dict.fromkeys((r.rhs, r.lhs) for r in self.relations if r.op == "~"))
+
+    @property
     def endogenous(self) -> tuple[str, ...]:
         """Constructs with at least one incoming path, in construct order."""
         outs = {to for _, to in self.paths}
