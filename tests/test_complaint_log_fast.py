@@ -507,3 +507,31 @@ def test_time_zone_test_by_shape_is_the_test_of_each_stamp():
     each = np.array([complaint_log._ZONED.search(c) is not None for c in cells])
     assert 100 < each.sum() < 4900
     assert (complaint_log._zoned(cells) == each).all()
+
+
+@pytest.mark.parametrize("suffix", ["+08:00", "-05:30", "Z", "+00:00"])
+def test_one_offset_throughout_reads_as_the_general_parse(suffix):
+    """The fast way for stamps that all carry the same offset gives what
+    pandas' own parse of every stamp with its offset gives (in UTC)."""
+    from csmlib.data.complaint_log import _one_offset, _parse_text
+
+    rng = np.random.default_rng(4)
+    local = pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 525_600, 500), unit="min")
+    cells = np.array([t.strftime("%Y-%m-%d %H:%M") + suffix for t in local] + ["", "2026-02-30 10:00" + suffix,
+                      "2026-03-01T08:15:30" + suffix], dtype=object)
+    fast = _one_offset(cells)
+    assert fast is not None
+    truth = pd.to_datetime(pd.Series(cells).replace("", None), format="ISO8601", errors="coerce", utc=True)
+    np.testing.assert_array_equal(fast[0], truth.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]"))
+    np.testing.assert_array_equal(fast[1], truth.notna().to_numpy())
+    np.testing.assert_array_equal(_parse_text(cells, None)[0], fast[0])
+
+
+@pytest.mark.parametrize("cells", [["2026-01-01 10:00+08:00", "2026-01-01 11:00+09:00"],
+                                   ["2026-01-01 10:00+08:00", "2026-01-01 11:00"],
+                                   ["2026-01-01+08:00", "2026-01-02+08:00"],
+                                   [" 2026-01-01 10:00+08:00", "2026-01-01 11:00+08:00 "]])
+def test_stamps_that_are_not_one_offset_throughout_go_the_general_way(cells):
+    from csmlib.data.complaint_log import _one_offset
+
+    assert _one_offset(np.array(cells, dtype=object)) is None
