@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..data.complaint_log import ComplaintCodebook, ComplaintLog, read_log
+from ..data.complaint_log import ComplaintCodebook, ComplaintLog, censor, read_log
 from ..errors import DataError
 from .metrics import loyalty_by_complaint_handling
 
@@ -163,9 +163,8 @@ def between(log: ComplaintLog, start: Any = None, end: Any = None) -> ComplaintL
     keep = (t["opened"] <= as_of) & (True if first is None else t["opened"] >= first)
     t = t.loc[keep].reset_index(drop=True)
     if as_of < log.as_of:   # closed later: open as of then
-        closed = t["closed"].where(t["closed"] <= as_of)
-        t = t.assign(closed=closed, is_closed=closed.notna().to_numpy(),
-                     hours=(closed.fillna(as_of) - t["opened"]).dt.total_seconds().to_numpy() / 3600.0)
+        closed, is_closed, hours = censor(t["opened"], t["closed"], as_of)
+        t = t.assign(closed=closed, is_closed=is_closed, hours=hours)
     return dataclasses.replace(log, tickets=t, as_of=pd.Timestamp(as_of))
 
 

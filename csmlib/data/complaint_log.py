@@ -67,7 +67,7 @@ from ..privacy import check_role_column
 from .instrument import Text, _check_text, _resolve_text, field_path, load_yaml
 from .readers import FORMATS, detect_format, read_raw
 
-__all__ = ["ComplaintCodebook", "ComplaintLog", "read_log", "TICKET_COLUMNS"]
+__all__ = ["ComplaintCodebook", "ComplaintLog", "censor", "read_log", "TICKET_COLUMNS"]
 
 #: Columns of :attr:`ComplaintLog.tickets`.
 TICKET_COLUMNS = ("ticket", "opened", "closed", "category", "subcategory", "channel", "status",
@@ -425,11 +425,6 @@ class _Cells:
         return _Cells(self.codes[keep], self.uniq)
 
 
-def _text(col: pd.Series) -> pd.Series:
-    """Cells as stripped text, empty -> None (each distinct cell looked at once)."""
-    return pd.Series(_Cells.of(col).values(), index=col.index)
-
-
 def _rows_error(message: str, file: str, column: str, rows: np.ndarray, values: list, hint: str,
                 show_values: bool = True) -> DataError:
     n = len(rows)
@@ -702,10 +697,7 @@ def _build(frame: pd.DataFrame, rows: np.ndarray, cb: ComplaintCodebook, file: s
     if not inside.any():
         raise DataError(f"no ticket was opened on or before as_of {when}", file=file,
                         hint="pass a later as_of, or leave it out to use the log's latest timestamp")
-    closed = closed.where(closed <= when)   # closed after as_of: open as of then
-    is_closed = closed.notna()
-    end = closed.where(is_closed, when)
-    hours = (end - opened).dt.total_seconds().to_numpy() / 3600.0
+    closed, is_closed, hours = censor(opened, closed, when)
 
     salt = secrets.token_hex(8)   # 16 characters: the SipHash key
     index = opened.index
@@ -722,7 +714,7 @@ def _build(frame: pd.DataFrame, rows: np.ndarray, cb: ComplaintCodebook, file: s
         "status": cells["status_column"].values() if "status_column" in cells else none,
         "reopened": reopened,
         "customer": customer,
-        "is_closed": is_closed.to_numpy(),
+        "is_closed": is_closed,
         "hours": hours,
         "sla_hours": _sla_per_ticket(cb, category),
     }, index=index)
@@ -730,6 +722,22 @@ def _build(frame: pd.DataFrame, rows: np.ndarray, cb: ComplaintCodebook, file: s
         out = out.loc[inside].reset_index(drop=True)
     out.attrs["salt"] = salt
     return out, pd.Timestamp(when)
+
+
+def censor(opened: pd.Series, closed: pd.Series, as_of: pd.Timestamp) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Tickets as they stood at ``as_of``: one closed after it is open then,
+    and an open ticket's time to resolution is censored there.
+
+    Returns
+    -------
+    tuple
+        ``closed`` (NaT where open as of then), ``is_closed`` (bool array) and
+        ``hours`` (opened to closed, or to ``as_of``; float array).
+    """
+    closed = closed.where(closed <= as_of)
+    is_closed = closed.notna().to_numpy()
+    hours = (closed.fillna(as_of) - opened).dt.total_seconds().to_numpy() / 3600.0
+    return closed, is_closed, hours
 
 
 def _as_of(as_of: Any, zoned: bool, file: str) -> pd.Timestamp:

@@ -211,8 +211,6 @@ def _read_text(path: Path, raw: bytes, fmt: str, encoding: str | None, fast: boo
                         file=str(path), hint="export from Qualtrics as CSV with choice codes "
                                              "(numeric values), or read it with format='csv'")
     _check_header(path, header)
-    if keep is not None and not set(body.columns) <= keep:
-        body = body[[c for c in body.columns if c in keep]]
     variable_labels, import_ids = {}, {}
     if qualtrics:
         variable_labels = {h: str(t) for h, t in zip(header, first[1]) if str(t)}
